@@ -1,3 +1,16 @@
+//! The `#[tenant_isolated]` attribute of [`tenant-isolation`](https://docs.rs/tenant-isolation).
+//!
+//! Depend on `tenant-isolation`, which re-exports this macro and documents it; this crate
+//! holds only the compile-time half: argument parsing (`args`), validation against the
+//! shared action table and the policy template (`expand`, using `tenant-isolation-core`).
+
+mod args;
+mod expand;
+
 use proc_macro::TokenStream;
+
+/// Isolates an async Lambda handler to the calling tenant. See the `tenant-isolation` crate.
 #[proc_macro_attribute]
-pub fn tenant_isolated(_a: TokenStream, i: TokenStream) -> TokenStream { i }
+pub fn tenant_isolated(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::tenant_isolated(args.into(), item.into()).into()
+}

@@ -1,0 +1,183 @@
+//! Parsing `#[tenant_isolated(...)]` arguments.
+//!
+//! ```text
+//! table = "Orders", actions = [GetItem, Query], indexes = ["ByStatus"],
+//! key_prefix = "TENANT#", table_env = "ORDERS_TABLE", crate = "::tenant_isolation"
+//! ```
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::{LitStr, Token, bracketed};
+
+mod kw {
+    syn::custom_keyword!(table);
+    syn::custom_keyword!(actions);
+    syn::custom_keyword!(indexes);
+    syn::custom_keyword!(key_prefix);
+    syn::custom_keyword!(table_env);
+}
+
+const ARGUMENTS: &str = "`table`, `actions`, `indexes`, `key_prefix`, `table_env`, `crate`";
+
+/// One entry of `actions = [...]`: the tokens up to the next comma, joined (`Get*` is
+/// `Get` and `*`), with the span of the first token.
+pub(crate) struct ActionName {
+    pub(crate) name: String,
+    pub(crate) span: Span,
+}
+
+impl Parse for ActionName {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut name = String::new();
+        let mut span = None;
+        while !input.is_empty() && !input.peek(Token![,]) {
+            let tt: TokenTree = input.parse()?;
+            span.get_or_insert(tt.span());
+            match &tt {
+                TokenTree::Literal(lit) => {
+                    // `"GetItem"` is accepted as a spelling of `GetItem`.
+                    let s = lit.to_string();
+                    name.push_str(s.trim_matches('"'));
+                }
+                other => name.push_str(&other.to_string()),
+            }
+        }
+        match span {
+            Some(span) => Ok(ActionName { name, span }),
+            None => Err(input.error("expected a DynamoDB action such as `GetItem`")),
+        }
+    }
+}
+
+/// The raw arguments, each with its span for errors.
+#[derive(Default)]
+pub(crate) struct Args {
+    pub(crate) table: Option<LitStr>,
+    pub(crate) actions: Option<(Vec<ActionName>, Span)>,
+    pub(crate) indexes: Option<Vec<LitStr>>,
+    pub(crate) key_prefix: Option<LitStr>,
+    pub(crate) table_env: Option<LitStr>,
+    pub(crate) krate: Option<syn::Path>,
+}
+
+impl Args {
+    /// Parses every argument, collecting all errors (unknown and duplicate arguments) into one.
+    pub(crate) fn parse(tokens: TokenStream) -> Result<Args, syn::Error> {
+        syn::parse::Parser::parse2(
+            |input: ParseStream<'_>| {
+                let mut args = Args::default();
+                let mut errors: Option<syn::Error> = None;
+                let mut push = |e: syn::Error| match &mut errors {
+                    Some(all) => all.combine(e),
+                    None => errors = Some(e),
+                };
+                while !input.is_empty() {
+                    if let Err(e) = args.parse_one(input) {
+                        push(e);
+                        // Skip to the next top-level comma and go on, to report all errors at once.
+                        while !input.is_empty() && !input.peek(Token![,]) {
+                            input.parse::<TokenTree>()?;
+                        }
+                    }
+                    if input.is_empty() {
+                        break;
+                    }
+                    input.parse::<Token![,]>()?;
+                }
+                match errors {
+                    Some(e) => Err(e),
+                    None => Ok(args),
+                }
+            },
+            tokens,
+        )
+    }
+
+    fn parse_one(&mut self, input: ParseStream<'_>) -> syn::Result<()> {
+        let lookahead = input.lookahead1();
+        if lookahead.peek(kw::table) {
+            let k: kw::table = input.parse()?;
+            input.parse::<Token![=]>()?;
+            set_once(&mut self.table, input.parse()?, k.span, "table")
+        } else if lookahead.peek(kw::actions) {
+            let k: kw::actions = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let content;
+            let bracket = bracketed!(content in input);
+            let list = Punctuated::<ActionName, Token![,]>::parse_terminated(&content)?;
+            set_once(&mut self.actions, (list.into_iter().collect(), bracket.span.join()), k.span, "actions")
+        } else if lookahead.peek(kw::indexes) {
+            let k: kw::indexes = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let content;
+            bracketed!(content in input);
+            let list = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
+            set_once(&mut self.indexes, list.into_iter().collect(), k.span, "indexes")
+        } else if lookahead.peek(kw::key_prefix) {
+            let k: kw::key_prefix = input.parse()?;
+            input.parse::<Token![=]>()?;
+            set_once(&mut self.key_prefix, input.parse()?, k.span, "key_prefix")
+        } else if lookahead.peek(kw::table_env) {
+            let k: kw::table_env = input.parse()?;
+            input.parse::<Token![=]>()?;
+            set_once(&mut self.table_env, input.parse()?, k.span, "table_env")
+        } else if lookahead.peek(Token![crate]) {
+            let k: Token![crate] = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let lit: LitStr = input.parse()?;
+            let path = lit.parse::<syn::Path>()?;
+            set_once(&mut self.krate, path, k.span, "crate")
+        } else if input.peek(syn::Ident) {
+            let ident: syn::Ident = input.parse()?;
+            Err(syn::Error::new(ident.span(), format!("unknown argument `{ident}`, expected one of: {ARGUMENTS}")))
+        } else {
+            Err(lookahead.error())
+        }
+    }
+}
+
+fn set_once<T>(slot: &mut Option<T>, value: T, span: Span, name: &str) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(syn::Error::new(span, format!("duplicate argument `{name}`")));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::quote;
+
+    #[test]
+    fn parses_every_argument() {
+        let args = Args::parse(quote! {
+            table = "Orders", actions = [GetItem, Query, Get*], indexes = ["ByStatus"],
+            key_prefix = "T#", table_env = "ORDERS_TABLE", crate = "::my::reexport",
+        })
+        .unwrap();
+        assert_eq!(args.table.unwrap().value(), "Orders");
+        let names: Vec<_> = args.actions.unwrap().0.into_iter().map(|a| a.name).collect();
+        assert_eq!(names, ["GetItem", "Query", "Get*"]);
+        assert_eq!(args.indexes.unwrap()[0].value(), "ByStatus");
+        assert_eq!(args.key_prefix.unwrap().value(), "T#");
+        assert_eq!(args.table_env.unwrap().value(), "ORDERS_TABLE");
+        let krate = args.krate.unwrap();
+        assert_eq!(quote!(#krate).to_string(), ":: my :: reexport");
+    }
+
+    #[test]
+    fn reports_all_argument_errors_at_once() {
+        let err = Args::parse(quote!(tabel = "Orders", table = "A", table = "B", colour = 1)).err().unwrap();
+        let messages: Vec<String> = err.into_iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            messages,
+            [
+                format!("unknown argument `tabel`, expected one of: {ARGUMENTS}"),
+                "duplicate argument `table`".to_owned(),
+                format!("unknown argument `colour`, expected one of: {ARGUMENTS}"),
+            ]
+        );
+    }
+}

@@ -1,0 +1,419 @@
+//! Validation of the arguments and the handler, and the expansion.
+
+use crate::args::{ActionName, Args};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use tenant_isolation_core::{Action, DEFAULT_KEY_PREFIX, PolicySpec, Refusal, SpecError, TableName, valid_names};
+
+/// Collects errors so that every problem is reported in one compilation.
+#[derive(Default)]
+struct Errors(Option<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, span: Span, message: impl std::fmt::Display) {
+        self.push_error(syn::Error::new(span, message));
+    }
+    fn push_error(&mut self, e: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(e),
+            None => self.0 = Some(e),
+        }
+    }
+}
+
+/// The validated attribute.
+pub(crate) struct Model {
+    spec: PolicySpec,
+    template: String,
+    pretty: String,
+    worst_case: usize,
+    krate: syn::Path,
+}
+
+/// Validates the arguments into a policy model, reporting every problem.
+fn model(args: Args, errors: &mut Errors) -> Option<Model> {
+    let table = match &args.table {
+        Some(t) => Some(t.value()),
+        None => {
+            errors.push(Span::call_site(), "missing argument `table`: expected `table = \"TableName\"`");
+            None
+        }
+    };
+    let mut actions = Vec::new();
+    match &args.actions {
+        None => errors.push(
+            Span::call_site(),
+            format!("missing argument `actions`: expected `actions = [...]` with some of: {}", valid_names()),
+        ),
+        Some((names, span)) if names.is_empty() => errors.push(
+            *span,
+            format!("no actions declared: a tenant policy needs at least one of: {}", valid_names()),
+        ),
+        Some((names, _)) => {
+            for ActionName { name, span } in names {
+                match Action::classify(name) {
+                    Ok(action) if actions.contains(&action) => {
+                        errors.push(*span, format!("`{action}` is declared twice"))
+                    }
+                    Ok(action) => actions.push(action),
+                    Err(Refusal::Unknown { suggestion }) => {
+                        let hint = suggestion.map(|a| format!(": did you mean `{a}`?")).unwrap_or_default();
+                        errors.push(
+                            *span,
+                            format!("unknown DynamoDB action `{name}`{hint}\nexpected one of: {}", valid_names()),
+                        )
+                    }
+                    Err(refusal @ Refusal::Wildcard) => errors.push(*span, format!("`{name}`: {refusal}")),
+                    Err(refusal) => errors.push(*span, format!("`{name}` {refusal}")),
+                }
+            }
+        }
+    }
+    let table = table?;
+    let table_name = match &args.table_env {
+        Some(var) => TableName::FromEnv { var: var.value(), default: table },
+        None => TableName::Fixed(table),
+    };
+    let indexes: Vec<String> = args.indexes.iter().flatten().map(|l| l.value()).collect();
+    let key_prefix = args.key_prefix.as_ref().map(|l| l.value()).unwrap_or_else(|| DEFAULT_KEY_PREFIX.to_owned());
+    let spec = PolicySpec { table: table_name, indexes, actions, key_prefix };
+    if args.actions.as_ref().is_none_or(|(names, _)| names.is_empty()) {
+        // Already reported; the remaining checks need actions.
+        return None;
+    }
+    let table_span = args.table.as_ref().map_or_else(Span::call_site, |t| t.span());
+    let index_span = |name: &str| {
+        args.indexes
+            .iter()
+            .flatten()
+            .rev()
+            .find(|l| l.value() == name)
+            .map_or(table_span, |l| l.span())
+    };
+    let mut spec_errors = spec.validate();
+    // Duplicate actions were reported at their own spans above.
+    spec_errors.retain(|e| !matches!(e, SpecError::DuplicateAction(_)));
+    let built = if spec_errors.is_empty() { spec.build() } else { Err(spec_errors) };
+    match built {
+        Ok(template) if errors.0.is_none() => Some(Model {
+            template: template.compact().to_owned(),
+            worst_case: template.worst_case_len(),
+            pretty: spec.pretty(),
+            spec,
+            krate: args.krate.unwrap_or_else(|| syn::parse_quote!(::tenant_isolation)),
+        }),
+        Ok(_) => None,
+        Err(spec_errors) => {
+            for e in spec_errors {
+                let span = match &e {
+                    SpecError::BadTableName(_)
+                    | SpecError::TooLarge { .. }
+                    | SpecError::NoActions
+                    | SpecError::DuplicateAction(_) => table_span,
+                    SpecError::BadIndexName(n) | SpecError::DuplicateIndex(n) => index_span(n),
+                    SpecError::IndexesWithoutQuery => {
+                        args.indexes.iter().flatten().next().map_or(table_span, |l| l.span())
+                    }
+                    SpecError::BadKeyPrefix(_) => args.key_prefix.as_ref().map_or(table_span, |l| l.span()),
+                    SpecError::BadEnvVar(_) => args.table_env.as_ref().map_or(table_span, |l| l.span()),
+                };
+                errors.push(span, e);
+            }
+            None
+        }
+    }
+}
+
+/// The handler's shape: which parameter is the table, which the event.
+struct Handler {
+    table_index: usize,
+    event_ty: syn::Type,
+}
+
+/// Is `ty` a path ending in `TenantTable` (with or without `<_>`/`<P>`)?
+fn is_tenant_table(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "TenantTable"),
+        syn::Type::Reference(r) => is_tenant_table(&r.elem),
+        _ => false,
+    }
+}
+
+fn check_handler(f: &syn::ItemFn, errors: &mut Errors) -> Option<Handler> {
+    let sig = &f.sig;
+    let mut ok = true;
+    if sig.asyncness.is_none() {
+        errors.push(sig.fn_token.span, "`#[tenant_isolated]` handlers must be `async fn`");
+        ok = false;
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        errors.push(
+            sig.generics.span(),
+            "`#[tenant_isolated]` handlers cannot be generic: the session policy is fixed per handler",
+        );
+        ok = false;
+    }
+    if let Some(receiver) = sig.receiver() {
+        errors.push(
+            receiver.span(),
+            "`#[tenant_isolated]` handlers cannot take `self`: write a free `async fn(table: TenantTable, event: E)`",
+        );
+        return None;
+    }
+    let table_params: Vec<usize> = sig
+        .inputs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, arg)| match arg {
+            syn::FnArg::Typed(pt) if is_tenant_table(&pt.ty) => Some(i),
+            _ => None,
+        })
+        .collect();
+    if sig.inputs.len() != 2 || table_params.len() != 1 {
+        let span = if sig.inputs.is_empty() { sig.ident.span() } else { sig.inputs.span() };
+        errors.push(
+            span,
+            format!(
+                "expected two parameters, the tenant's table and the event: `async fn {}(table: TenantTable, event: E)`",
+                sig.ident
+            ),
+        );
+        return None;
+    }
+    if let syn::FnArg::Typed(pt) = &sig.inputs[table_params[0]] {
+        if let syn::Type::Reference(r) = &*pt.ty {
+            errors.push(r.span(), "take the table by value: `table: TenantTable` (it is a zero-sized capability)");
+            ok = false;
+        }
+    }
+    let event_index = 1 - table_params[0];
+    let syn::FnArg::Typed(event) = &sig.inputs[event_index] else { return None };
+    if let syn::Type::ImplTrait(it) = &*event.ty {
+        errors.push(it.span(), "the event type must be concrete (for example `lambda_http::Request`)");
+        ok = false;
+    }
+    ok.then(|| Handler { table_index: table_params[0], event_ty: (*event.ty).clone() })
+}
+
+/// Rewrites the `TenantTable` parameter's type to `TenantTable<policy>`.
+fn with_policy(f: &mut syn::ItemFn, table_index: usize, policy: &syn::Type) {
+    if let syn::FnArg::Typed(pt) = &mut f.sig.inputs[table_index] {
+        if let syn::Type::Path(p) = &mut *pt.ty {
+            if let Some(last) = p.path.segments.last_mut() {
+                last.arguments = syn::PathArguments::AngleBracketed(syn::parse_quote!(<#policy>));
+            }
+        }
+    }
+}
+
+/// FNV-1a over the template: a stable id for "the same policy" (credential cache key).
+fn policy_id(template: &str) -> u64 {
+    template.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// The whole attribute: on error, the original function (with a placeholder policy so
+/// the body still type-checks in IDEs) and every `compile_error!`.
+pub(crate) fn tenant_isolated(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let parsed_args = Args::parse(args).map_err(|e| errors.push_error(e)).ok();
+    let mut f: syn::ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(_) => {
+            let e = syn::Error::new(Span::call_site(), "`#[tenant_isolated]` goes on an `async fn` handler");
+            let ce = e.to_compile_error();
+            return quote!(#ce #item);
+        }
+    };
+    let handler = check_handler(&f, &mut errors);
+    let model = parsed_args.and_then(|a| model(a, &mut errors));
+    match (errors.0, model, handler) {
+        (None, Some(model), Some(handler)) => expand(f, model, handler),
+        (errors, _, handler) => {
+            let krate: syn::Path = syn::parse_quote!(::tenant_isolation);
+            if let Some(h) = handler {
+                with_policy(&mut f, h.table_index, &syn::parse_quote!(#krate::__private::Unchecked));
+            }
+            let ce = errors.map(|e| e.to_compile_error()).unwrap_or_default();
+            quote!(#ce #f)
+        }
+    }
+}
+
+fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
+    let Model { spec, template, pretty, worst_case, krate } = model;
+    let name = f.sig.ident.clone();
+    let vis = f.vis.clone();
+    let policy_ty: syn::Type = syn::parse_quote!(#name);
+    let event_ty = handler.event_ty.clone();
+    let output = match &f.sig.output {
+        syn::ReturnType::Default => quote!(()),
+        syn::ReturnType::Type(_, ty) => quote!(#ty),
+    };
+    let outer_attrs: Vec<_> = f.attrs.drain(..).collect();
+
+    // The original function, renamed and moved into the policy type's impl.
+    let inner_name = format_ident!("__tenant_handler", span = Span::mixed_site());
+    with_policy(&mut f, handler.table_index, &policy_ty);
+    f.sig.ident = inner_name.clone();
+    f.vis = syn::Visibility::Inherited;
+    let inner = &f;
+
+    let table = spec.table.declared();
+    let table_env = match &spec.table {
+        TableName::FromEnv { var, .. } => quote!(::core::option::Option::Some(#var)),
+        TableName::Fixed(_) => quote!(::core::option::Option::None),
+    };
+    let indexes = &spec.indexes;
+    let key_prefix = &spec.key_prefix;
+    let mut sorted = spec.actions.clone();
+    sorted.sort();
+    let action_variants: Vec<_> = sorted.iter().map(|a| format_ident!("{}", a.name())).collect();
+    let id = policy_id(&template);
+    let name_str = name.to_string();
+    let call = if handler.table_index == 0 {
+        quote!(#name::#inner_name(__tenant_table, __tenant_event))
+    } else {
+        quote!(#name::#inner_name(__tenant_event, __tenant_table))
+    };
+    let allows = action_variants.iter().map(|a| {
+        quote_spanned!(Span::call_site()=> impl #krate::Allows<#krate::actions::#a> for #name {})
+    });
+    let action_list = sorted.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+    let struct_doc = format!(
+        "Isolation policy of the [`{name}`]({name}()) handler: `{table}` with {action_list}.\n\n\
+         Generated by `#[tenant_isolated]`. Use it as the capability type of the handler's \
+         table (`TenantTable<{name}>`), call the handler under an explicit \
+         [`Isolation`]({krate_doc}::Isolation) with [`{name}::call_with`], and read the \
+         session policy in [`{name}::POLICY_TEMPLATE`].",
+        krate_doc = quote!(#krate).to_string().replace(' ', ""),
+    );
+    let template_doc = format!(
+        "The session policy template of `{name}` (compact form; the runtime fills \
+         `{{{{partition}}}}`, `{{{{region}}}}`, `{{{{account}}}}`{table_ph} and `{{{{tenant}}}}`).\n\n\
+         At most {worst_case} characters once rendered (STS limit: 2048).\n\n```json\n{pretty}\n```",
+        table_ph = if matches!(spec.table, TableName::FromEnv { .. }) { ", `{{table}}`" } else { "" },
+    );
+
+    quote! {
+        #(#outer_attrs)*
+        #vis async fn #name(__tenant_event: #event_ty) -> #output {
+            #krate::__private::run_global::<#name, _, _, _, _>(__tenant_event, |__tenant_table, __tenant_event| #call).await
+        }
+
+        #[doc = #struct_doc]
+        #[allow(non_camel_case_types)]
+        #vis struct #name {
+            _private: (),
+        }
+
+        impl #name {
+            #[doc = #template_doc]
+            pub const POLICY_TEMPLATE: &'static str = #template;
+
+            /// Everything the runtime needs to isolate this handler.
+            pub const SPEC: #krate::HandlerSpec = #krate::HandlerSpec {
+                name: #name_str,
+                module_path: ::core::module_path!(),
+                table: #table,
+                table_env: #table_env,
+                indexes: &[#(#indexes),*],
+                actions: &[#(#krate::Action::#action_variants),*],
+                key_prefix: #key_prefix,
+                template: #name::POLICY_TEMPLATE,
+                policy_id: #id,
+            };
+
+            /// Runs the handler under an explicit [`Isolation`](#krate::Isolation) instead of the
+            /// process-wide one (tests, several configurations in one process).
+            #[allow(dead_code)]
+            pub async fn call_with(isolation: &#krate::Isolation, event: #event_ty) -> #output {
+                isolation.run::<#name, _, _, _, _>(event, |__tenant_table, __tenant_event| #call).await
+            }
+
+            #[doc(hidden)]
+            #inner
+        }
+
+        impl #krate::__private::Policy for #name {
+            const SPEC: &'static #krate::HandlerSpec = &#name::SPEC;
+        }
+
+        #(#allows)*
+
+        #krate::__private::inventory::submit! {
+            #krate::__private::Registration(&#name::SPEC)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages(args: TokenStream, item: TokenStream) -> Vec<String> {
+        let out = tenant_isolated(args, item).to_string();
+        out.split("compile_error ! {")
+            .skip(1)
+            .map(|s| {
+                let start = s.find('"').unwrap() + 1;
+                let end = s.find("\" }").unwrap();
+                s[start..end].to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn expansion_has_the_template_and_the_capabilities() {
+        let out = tenant_isolated(
+            quote!(table = "Orders", actions = [Query, GetItem], indexes = ["ByStatus"]),
+            quote!(async fn get_order(orders: TenantTable, req: Request) -> Result<Response, Error> { todo!() }),
+        )
+        .to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(out.contains("pub const POLICY_TEMPLATE : & 'static str ="));
+        assert!(out.contains(r#"\"dynamodb:GetItem\",\"dynamodb:Query\""#), "{out}");
+        assert!(out.contains("impl :: tenant_isolation :: Allows < :: tenant_isolation :: actions :: GetItem > for get_order"));
+        assert!(out.contains("impl :: tenant_isolation :: Allows < :: tenant_isolation :: actions :: Query > for get_order"));
+        assert!(!out.contains("actions :: PutItem"));
+        assert!(out.contains("orders : TenantTable < get_order >"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let m = messages(
+            quote!(table = "x", actions = [Scan, GetItems, GetItem, GetItem, "*", TransactWriteItems]),
+            quote!(fn h(t: TenantTable, e: E) {}),
+        );
+        assert_eq!(m.len(), 7, "{m:#?}");
+        assert!(m[0].starts_with("`#[tenant_isolated]` handlers must be `async fn`"));
+        assert!(m[1].starts_with("`Scan` reads every tenant"));
+        assert!(m[2].starts_with("unknown DynamoDB action `GetItems`: did you mean `GetItem`?"));
+        assert_eq!(m[3], "`GetItem` is declared twice");
+        assert!(m[4].starts_with("`*`: wildcards are never granted"));
+        assert!(m[5].starts_with("`TransactWriteItems` is not an IAM action"));
+        assert!(m[6].starts_with("invalid table name `x`"));
+    }
+
+    #[test]
+    fn the_original_function_is_still_emitted_on_error() {
+        let out = tenant_isolated(quote!(table = "Orders", actions = [Scan]), quote!(async fn h(t: TenantTable, e: E) {}))
+            .to_string();
+        assert!(out.contains("compile_error"));
+        assert!(out.contains("async fn h (t : TenantTable < :: tenant_isolation :: __private :: Unchecked >"), "{out}");
+    }
+
+    #[test]
+    fn handler_shape_errors() {
+        let m = messages(quote!(table = "Orders", actions = [GetItem]), quote!(async fn h(e: E) {}));
+        assert_eq!(m, ["expected two parameters, the tenant's table and the event: `async fn h(table: TenantTable, event: E)`"]);
+        let m = messages(quote!(table = "Orders", actions = [GetItem]), quote!(async fn h(&self, e: E) {}));
+        assert!(m[0].contains("cannot take `self`"));
+    }
+
+    #[test]
+    fn policy_id_is_stable() {
+        assert_eq!(policy_id(""), 0xcbf2_9ce4_8422_2325);
+        assert_ne!(policy_id("a"), policy_id("b"));
+    }
+}
