@@ -320,14 +320,8 @@ mod tests {
 
     #[test]
     fn near_misses_are_suggested() {
-        assert_eq!(
-            Action::classify("GetItems"),
-            Err(Refusal::Unknown { suggestion: Some(Action::GetItem) })
-        );
-        assert_eq!(
-            Action::classify("getitem"),
-            Err(Refusal::Unknown { suggestion: Some(Action::GetItem) })
-        );
+        assert_eq!(Action::classify("GetItems"), Err(Refusal::Unknown { suggestion: Some(Action::GetItem) }));
+        assert_eq!(Action::classify("getitem"), Err(Refusal::Unknown { suggestion: Some(Action::GetItem) }));
         assert_eq!(Action::classify("Qurey"), Err(Refusal::Unknown { suggestion: Some(Action::Query) }));
         assert_eq!(Action::classify("Frobnicate"), Err(Refusal::Unknown { suggestion: None }));
     }

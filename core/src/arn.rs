@@ -107,19 +107,16 @@ fn is_session_char(b: u8) -> bool {
 /// assert!(name.starts_with("tenant-aaaa"));
 /// ```
 pub fn session_name(prefix: &str, tenant: &TenantId) -> String {
-    let prefix: String = prefix
-        .bytes()
-        .take(16)
-        .map(|b| if is_session_char(b) { b as char } else { '_' })
-        .collect();
+    let prefix: String = prefix.bytes().take(16).map(|b| if is_session_char(b) { b as char } else { '_' }).collect();
     let prefix = if prefix.is_empty() { "t".to_owned() } else { prefix };
     let full = format!("{prefix}-{tenant}");
     if full.len() <= MAX_SESSION_NAME_LEN {
         return full;
     }
-    let hash = tenant.as_str().bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
+    let hash = tenant
+        .as_str()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
     let suffix = format!("-{:08x}", hash as u32);
     let keep = MAX_SESSION_NAME_LEN - prefix.len() - 1 - suffix.len();
     format!("{prefix}-{}{suffix}", &tenant.as_str()[..keep])

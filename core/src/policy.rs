@@ -251,11 +251,8 @@ impl PolicySpec {
     fn write_template(&self, pretty: bool) -> String {
         let table_arn = self.table_arn();
         let actions = self.sorted_actions();
-        let mut statements = vec![Statement {
-            sid: "TenantItems",
-            actions: actions.clone(),
-            resources: vec![table_arn.clone()],
-        }];
+        let mut statements =
+            vec![Statement { sid: "TenantItems", actions: actions.clone(), resources: vec![table_arn.clone()] }];
         if !self.indexes.is_empty() {
             statements.push(Statement {
                 sid: "TenantIndexes",
@@ -463,9 +460,14 @@ pub enum PlacementError {
 impl fmt::Display for PlacementError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PlacementError::Region(r) => write!(f, "invalid region {r:?}: expected 1-{MAX_REGION_LEN} characters of `a-z`, `0-9` and `-`"),
+            PlacementError::Region(r) => {
+                write!(f, "invalid region {r:?}: expected 1-{MAX_REGION_LEN} characters of `a-z`, `0-9` and `-`")
+            }
             PlacementError::Account(a) => write!(f, "invalid account id {a:?}: expected 12 digits"),
-            PlacementError::Table(t) => write!(f, "invalid table name {t:?}: expected 3-255 characters of `A-Z`, `a-z`, `0-9`, `_`, `-` and `.`"),
+            PlacementError::Table(t) => write!(
+                f,
+                "invalid table name {t:?}: expected 3-255 characters of `A-Z`, `a-z`, `0-9`, `_`, `-` and `.`"
+            ),
         }
     }
 }
@@ -510,6 +512,19 @@ impl Placement {
     pub fn table_arn(&self) -> String {
         format!("arn:{}:dynamodb:{}:{}:table/{}", self.partition.as_str(), self.region, self.account, self.table)
     }
+}
+
+/// A stable id for a template (FNV-1a, 64 bits): handlers whose templates are identical
+/// share credentials. The macro computes it at compile time; `const` so both agree.
+pub const fn policy_id(template: &str) -> u64 {
+    let bytes = template.as_bytes();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        hash = (hash ^ bytes[i] as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        i += 1;
+    }
+    hash
 }
 
 /// Renders a template produced by [`PolicySpec::build`] for one tenant.
@@ -575,7 +590,11 @@ pub fn role_policy(specs: &[&PolicySpec], pretty: bool) -> String {
                     s.resources.push(table_arn.clone());
                 }
             }
-            None => statements.push(Statement { sid: "TenantItems", actions: spec.actions.clone(), resources: vec![table_arn.clone()] }),
+            None => statements.push(Statement {
+                sid: "TenantItems",
+                actions: spec.actions.clone(),
+                resources: vec![table_arn.clone()],
+            }),
         }
         if !spec.indexes.is_empty() {
             let index_actions = spec.actions.iter().copied().filter(|a| a.reads_indexes());
@@ -589,7 +608,11 @@ pub fn role_policy(specs: &[&PolicySpec], pretty: bool) -> String {
                         }
                     }
                 }
-                None => statements.push(Statement { sid: "TenantIndexes", actions: index_actions.collect(), resources: arns.collect() }),
+                None => statements.push(Statement {
+                    sid: "TenantIndexes",
+                    actions: index_actions.collect(),
+                    resources: arns.collect(),
+                }),
             }
         }
         if !prefixes.contains(&spec.key_prefix.as_str()) {
@@ -681,17 +704,22 @@ mod tests {
         assert_eq!(st["Condition"]["Null"]["dynamodb:LeadingKeys"], "false");
         let ix = &v["Statement"][1];
         assert_eq!(ix["Action"], serde_json::json!(["dynamodb:Query"]));
-        assert_eq!(ix["Resource"], serde_json::json!(["arn:aws:dynamodb:eu-west-1:123456789012:table/Orders/index/ByStatus"]));
+        assert_eq!(
+            ix["Resource"],
+            serde_json::json!(["arn:aws:dynamodb:eu-west-1:123456789012:table/Orders/index/ByStatus"])
+        );
         assert!(!rendered.contains("{{"));
         // The pretty form is the same document.
-        let pretty: Value = serde_json::from_str(&render(&s.pretty(), &placement(), &TenantId::parse("acme").unwrap())).unwrap();
+        let pretty: Value =
+            serde_json::from_str(&render(&s.pretty(), &placement(), &TenantId::parse("acme").unwrap())).unwrap();
         assert_eq!(pretty, v);
     }
 
     #[test]
     fn no_index_statement_unless_declared() {
         let t = spec(&[Action::Query], &[]).build().unwrap();
-        let v: Value = serde_json::from_str(&render(t.compact(), &placement(), &TenantId::parse("a").unwrap())).unwrap();
+        let v: Value =
+            serde_json::from_str(&render(t.compact(), &placement(), &TenantId::parse("a").unwrap())).unwrap();
         assert_eq!(v["Statement"].as_array().unwrap().len(), 1);
         assert!(!t.compact().contains("/index/"));
     }
@@ -735,7 +763,9 @@ mod tests {
         let indexes: Vec<String> = (0..8).map(|i| format!("{}{i}", "I".repeat(150))).collect();
         let s = PolicySpec { indexes, ..spec(Action::ALL, &[]) };
         match s.build() {
-            Err(e) => assert!(matches!(e[..], [SpecError::TooLarge { worst_case }] if worst_case > MAX_SESSION_POLICY_CHARS)),
+            Err(e) => {
+                assert!(matches!(e[..], [SpecError::TooLarge { worst_case }] if worst_case > MAX_SESSION_POLICY_CHARS))
+            }
             Ok(t) => panic!("built a {}-char policy", t.worst_case_len()),
         }
     }

@@ -57,10 +57,9 @@ impl fmt::Display for InvalidTenantId {
             InvalidTenantId::TooLong { len } => {
                 write!(f, "tenant id has {len} characters; at most {MAX_TENANT_ID_LEN} are allowed")
             }
-            InvalidTenantId::ForbiddenChar { ch, at } => write!(
-                f,
-                "tenant id has {ch:?} at position {at}; only `A-Z`, `a-z`, `0-9`, `_` and `-` are allowed"
-            ),
+            InvalidTenantId::ForbiddenChar { ch, at } => {
+                write!(f, "tenant id has {ch:?} at position {at}; only `A-Z`, `a-z`, `0-9`, `_` and `-` are allowed")
+            }
         }
     }
 }

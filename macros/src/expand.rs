@@ -4,7 +4,9 @@ use crate::args::{ActionName, Args};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use tenant_isolation_core::{Action, DEFAULT_KEY_PREFIX, PolicySpec, Refusal, SpecError, TableName, valid_names};
+use tenant_isolation_core::{
+    Action, DEFAULT_KEY_PREFIX, PolicySpec, Refusal, SpecError, TableName, policy_id, valid_names,
+};
 
 /// Collects errors so that every problem is reported in one compilation.
 #[derive(Default)]
@@ -46,10 +48,9 @@ fn model(args: Args, errors: &mut Errors) -> Option<Model> {
             Span::call_site(),
             format!("missing argument `actions`: expected `actions = [...]` with some of: {}", valid_names()),
         ),
-        Some((names, span)) if names.is_empty() => errors.push(
-            *span,
-            format!("no actions declared: a tenant policy needs at least one of: {}", valid_names()),
-        ),
+        Some((names, span)) if names.is_empty() => {
+            errors.push(*span, format!("no actions declared: a tenant policy needs at least one of: {}", valid_names()))
+        }
         Some((names, _)) => {
             for ActionName { name, span } in names {
                 match Action::classify(name) {
@@ -83,14 +84,8 @@ fn model(args: Args, errors: &mut Errors) -> Option<Model> {
         return None;
     }
     let table_span = args.table.as_ref().map_or_else(Span::call_site, |t| t.span());
-    let index_span = |name: &str| {
-        args.indexes
-            .iter()
-            .flatten()
-            .rev()
-            .find(|l| l.value() == name)
-            .map_or(table_span, |l| l.span())
-    };
+    let index_span =
+        |name: &str| args.indexes.iter().flatten().rev().find(|l| l.value() == name).map_or(table_span, |l| l.span());
     let mut spec_errors = spec.validate();
     // Duplicate actions were reported at their own spans above.
     spec_errors.retain(|e| !matches!(e, SpecError::DuplicateAction(_)));
@@ -207,11 +202,6 @@ fn with_policy(f: &mut syn::ItemFn, table_index: usize, policy: &syn::Type) {
     }
 }
 
-/// FNV-1a over the template: a stable id for "the same policy" (credential cache key).
-fn policy_id(template: &str) -> u64 {
-    template.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
-}
-
 /// The whole attribute: on error, the original function (with a placeholder policy so
 /// the body still type-checks in IDEs) and every `compile_error!`.
 pub(crate) fn tenant_isolated(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -276,9 +266,9 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
     } else {
         quote!(#name::#inner_name(__tenant_event, __tenant_table))
     };
-    let allows = action_variants.iter().map(|a| {
-        quote_spanned!(Span::call_site()=> impl #krate::Allows<#krate::actions::#a> for #name {})
-    });
+    let allows = action_variants
+        .iter()
+        .map(|a| quote_spanned!(Span::call_site()=> impl #krate::Allows<#krate::actions::#a> for #name {}));
     let action_list = sorted.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
     let struct_doc = format!(
         "Isolation policy of the [`{name}`]({name}()) handler: `{table}` with {action_list}.\n\n\
@@ -367,14 +357,24 @@ mod tests {
     fn expansion_has_the_template_and_the_capabilities() {
         let out = tenant_isolated(
             quote!(table = "Orders", actions = [Query, GetItem], indexes = ["ByStatus"]),
-            quote!(async fn get_order(orders: TenantTable, req: Request) -> Result<Response, Error> { todo!() }),
+            quote!(
+                async fn get_order(orders: TenantTable, req: Request) -> Result<Response, Error> {
+                    todo!()
+                }
+            ),
         )
         .to_string();
         assert!(!out.contains("compile_error"), "{out}");
         assert!(out.contains("pub const POLICY_TEMPLATE : & 'static str ="));
         assert!(out.contains(r#"\"dynamodb:GetItem\",\"dynamodb:Query\""#), "{out}");
-        assert!(out.contains("impl :: tenant_isolation :: Allows < :: tenant_isolation :: actions :: GetItem > for get_order"));
-        assert!(out.contains("impl :: tenant_isolation :: Allows < :: tenant_isolation :: actions :: Query > for get_order"));
+        assert!(out.contains(
+            "impl :: tenant_isolation :: Allows < :: tenant_isolation :: actions :: GetItem > for get_order"
+        ));
+        assert!(
+            out.contains(
+                "impl :: tenant_isolation :: Allows < :: tenant_isolation :: actions :: Query > for get_order"
+            )
+        );
         assert!(!out.contains("actions :: PutItem"));
         assert!(out.contains("orders : TenantTable < get_order >"));
     }
@@ -383,7 +383,9 @@ mod tests {
     fn every_problem_is_reported_at_once() {
         let m = messages(
             quote!(table = "x", actions = [Scan, GetItems, GetItem, GetItem, "*", TransactWriteItems]),
-            quote!(fn h(t: TenantTable, e: E) {}),
+            quote!(
+                fn h(t: TenantTable, e: E) {}
+            ),
         );
         assert_eq!(m.len(), 7, "{m:#?}");
         assert!(m[0].starts_with("`#[tenant_isolated]` handlers must be `async fn`"));
@@ -397,23 +399,35 @@ mod tests {
 
     #[test]
     fn the_original_function_is_still_emitted_on_error() {
-        let out = tenant_isolated(quote!(table = "Orders", actions = [Scan]), quote!(async fn h(t: TenantTable, e: E) {}))
-            .to_string();
+        let out = tenant_isolated(
+            quote!(table = "Orders", actions = [Scan]),
+            quote!(
+                async fn h(t: TenantTable, e: E) {}
+            ),
+        )
+        .to_string();
         assert!(out.contains("compile_error"));
         assert!(out.contains("async fn h (t : TenantTable < :: tenant_isolation :: __private :: Unchecked >"), "{out}");
     }
 
     #[test]
     fn handler_shape_errors() {
-        let m = messages(quote!(table = "Orders", actions = [GetItem]), quote!(async fn h(e: E) {}));
-        assert_eq!(m, ["expected two parameters, the tenant's table and the event: `async fn h(table: TenantTable, event: E)`"]);
-        let m = messages(quote!(table = "Orders", actions = [GetItem]), quote!(async fn h(&self, e: E) {}));
+        let m = messages(
+            quote!(table = "Orders", actions = [GetItem]),
+            quote!(
+                async fn h(e: E) {}
+            ),
+        );
+        assert_eq!(
+            m,
+            ["expected two parameters, the tenant's table and the event: `async fn h(table: TenantTable, event: E)`"]
+        );
+        let m = messages(
+            quote!(table = "Orders", actions = [GetItem]),
+            quote!(
+                async fn h(&self, e: E) {}
+            ),
+        );
         assert!(m[0].contains("cannot take `self`"));
-    }
-
-    #[test]
-    fn policy_id_is_stable() {
-        assert_eq!(policy_id(""), 0xcbf2_9ce4_8422_2325);
-        assert_ne!(policy_id("a"), policy_id("b"));
     }
 }

@@ -1,0 +1,185 @@
+//! Where the caller's token is in an event, and how a refusal is answered.
+//!
+//! Implemented here for `lambda_http::Request` and for `LambdaEvent` of API Gateway REST
+//! (v1) and HTTP API (v2) proxy events; implement [`TenantEvent`] for a custom event and
+//! [`Rejection`] for a custom response type.
+
+use crate::error::IsolationError;
+use aws_lambda_events::apigw::{
+    ApiGatewayProxyRequest, ApiGatewayProxyResponse, ApiGatewayRequestAuthorizer, ApiGatewayV2httpRequest,
+    ApiGatewayV2httpResponse,
+};
+use aws_lambda_events::encodings::Body as EventBody;
+use lambda_http::RequestExt;
+use lambda_runtime::LambdaEvent;
+use serde_json::{Map, Value};
+
+/// Claims as an authorizer passed them.
+pub type Claims = Map<String, Value>;
+
+/// An event that carries the caller's identity.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not say where the caller's token is",
+    label = "not a `TenantEvent`",
+    note = "use `lambda_http::Request` or `LambdaEvent<ApiGatewayProxyRequest | ApiGatewayV2httpRequest>`, or implement `tenant_isolation::TenantEvent` for `{Self}`"
+)]
+pub trait TenantEvent: Send {
+    /// The bearer token, without the `Bearer ` scheme. `None` when absent or not ASCII.
+    fn bearer_token(&self) -> Option<&str>;
+
+    /// Claims an API Gateway authorizer already verified (used only in trusted-claims mode).
+    fn authorizer_claims(&self) -> Option<Claims> {
+        None
+    }
+
+    /// The Lambda request id, for logs.
+    fn request_id(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// How a response type answers a refused invocation.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot answer a refused invocation",
+    note = "return `lambda_http::Response<Body>`, `ApiGatewayProxyResponse` or `ApiGatewayV2httpResponse`, or implement `tenant_isolation::Rejection` for `{Self}` (the default answers with `Err`)"
+)]
+pub trait Rejection: Sized {
+    /// The response for `error`, or `None` to fail the invocation with `Err(error)`.
+    fn rejection(error: &IsolationError) -> Option<Self> {
+        let _ = error;
+        None
+    }
+}
+
+/// The output of an isolated handler: `Result<R, E>` with `R: Rejection` and
+/// `E: From<IsolationError>` (e.g. `lambda_runtime::Error`).
+#[diagnostic::on_unimplemented(
+    message = "an isolated handler must return `Result<R, E>` with `R: Rejection` and `E: From<IsolationError>`",
+    note = "for example `Result<lambda_http::Response<Body>, lambda_http::Error>`"
+)]
+pub trait HandlerOutput {
+    /// The output for a refusal before the handler ran.
+    fn reject(error: IsolationError) -> Self;
+}
+
+impl<R: Rejection, E: From<IsolationError>> HandlerOutput for Result<R, E> {
+    fn reject(error: IsolationError) -> Self {
+        match R::rejection(&error) {
+            Some(response) => Ok(response),
+            None => Err(E::from(error)),
+        }
+    }
+}
+
+/// `{"error": "<code>", "message": "<public message>"}` — no internal detail.
+pub fn error_body(error: &IsolationError) -> String {
+    let kind = error.kind();
+    serde_json::json!({ "error": kind.code(), "message": kind.public_message() }).to_string()
+}
+
+/// `Bearer <token>`, scheme case-insensitive (RFC 6750 §2.1, RFC 9110 §11.1).
+fn bearer(value: Option<&http::HeaderValue>) -> Option<&str> {
+    let value = value?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+/// Claims from an API Gateway authorizer: HTTP API JWT authorizer (`jwt.claims`), REST
+/// Cognito authorizer (`claims`), or a Lambda authorizer's context.
+fn authorizer_claims(authorizer: &ApiGatewayRequestAuthorizer) -> Option<Claims> {
+    if let Some(jwt) = &authorizer.jwt {
+        return Some(jwt.claims.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect());
+    }
+    if let Some(Value::Object(claims)) = authorizer.other.get("claims") {
+        return Some(claims.clone());
+    }
+    if !authorizer.fields.is_empty() {
+        return Some(authorizer.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+    }
+    // REST API Lambda authorizers put their context directly under `authorizer`.
+    let context: Claims =
+        authorizer.other.iter().filter(|(k, _)| *k != "principalId").map(|(k, v)| (k.clone(), v.clone())).collect();
+    (!context.is_empty()).then_some(context)
+}
+
+impl TenantEvent for lambda_http::Request {
+    fn bearer_token(&self) -> Option<&str> {
+        bearer(self.headers().get(http::header::AUTHORIZATION))
+    }
+
+    fn authorizer_claims(&self) -> Option<Claims> {
+        match self.request_context_ref()? {
+            lambda_http::request::RequestContext::ApiGatewayV1(c) => authorizer_claims(&c.authorizer),
+            lambda_http::request::RequestContext::ApiGatewayV2(c) => authorizer_claims(c.authorizer.as_ref()?),
+            _ => None,
+        }
+    }
+
+    fn request_id(&self) -> Option<&str> {
+        self.lambda_context_ref().map(|c| c.request_id.as_str())
+    }
+}
+
+impl TenantEvent for LambdaEvent<ApiGatewayProxyRequest> {
+    fn bearer_token(&self) -> Option<&str> {
+        bearer(self.payload.headers.get(http::header::AUTHORIZATION))
+    }
+    fn authorizer_claims(&self) -> Option<Claims> {
+        authorizer_claims(&self.payload.request_context.authorizer)
+    }
+    fn request_id(&self) -> Option<&str> {
+        Some(&self.context.request_id)
+    }
+}
+
+impl TenantEvent for LambdaEvent<ApiGatewayV2httpRequest> {
+    fn bearer_token(&self) -> Option<&str> {
+        bearer(self.payload.headers.get(http::header::AUTHORIZATION))
+    }
+    fn authorizer_claims(&self) -> Option<Claims> {
+        authorizer_claims(self.payload.request_context.authorizer.as_ref()?)
+    }
+    fn request_id(&self) -> Option<&str> {
+        Some(&self.context.request_id)
+    }
+}
+
+impl Rejection for lambda_http::Response<lambda_http::Body> {
+    fn rejection(error: &IsolationError) -> Option<Self> {
+        lambda_http::Response::builder()
+            .status(error.status())
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(lambda_http::Body::Text(error_body(error)))
+            .ok()
+    }
+}
+
+fn json_headers() -> http::HeaderMap {
+    let mut headers = http::HeaderMap::new();
+    headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    headers
+}
+
+impl Rejection for ApiGatewayProxyResponse {
+    fn rejection(error: &IsolationError) -> Option<Self> {
+        let mut r = ApiGatewayProxyResponse::default();
+        r.status_code = i64::from(error.status());
+        r.headers = json_headers();
+        r.body = Some(EventBody::Text(error_body(error)));
+        Some(r)
+    }
+}
+
+impl Rejection for ApiGatewayV2httpResponse {
+    fn rejection(error: &IsolationError) -> Option<Self> {
+        let mut r = ApiGatewayV2httpResponse::default();
+        r.status_code = i64::from(error.status());
+        r.headers = json_headers();
+        r.body = Some(EventBody::Text(error_body(error)));
+        Some(r)
+    }
+}
+
+impl Rejection for Value {}
+impl Rejection for () {}
+impl Rejection for String {}

@@ -1,0 +1,295 @@
+//! The engine: verify → tenant → cached credentials → scope → handler.
+
+use crate::IsolationError;
+use crate::config::{ConfigError, env};
+use crate::credentials::{SESSION_DURATION_RANGE, Stats, Vendor, VendorConfig};
+use crate::event::{HandlerOutput, TenantEvent};
+use crate::guard::KeySchema;
+use crate::identity::{Identity, Verifier};
+use crate::scope::Scope;
+use crate::spec::HandlerSpec;
+use crate::table::{Policy, TenantTable};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tenant_isolation_core::{RoleArn, TenantId, render};
+use tracing::Instrument;
+
+/// The isolation runtime: a verifier, an STS credential cache and the settings shared by
+/// every handler of a process. Cheap to clone.
+///
+/// Generated handlers use the process-wide instance ([`Isolation::global`], configured from
+/// the environment on first use, or set with [`Isolation::install`]); `<handler>::call_with`
+/// takes an explicit one.
+#[derive(Clone)]
+pub struct Isolation {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    verifier: Verifier,
+    vendor: Vendor,
+}
+
+impl std::fmt::Debug for Isolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Isolation")
+            .field("role", &self.inner.vendor.role().as_str())
+            .field("region", &self.inner.vendor.region())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`Isolation`]. Every setting not given here is read from the environment:
+///
+/// | setting | environment | default |
+/// |---|---|---|
+/// | data-access role | `TENANT_ROLE_ARN` | required |
+/// | session duration | `TENANT_SESSION_SECONDS` | 3600 (900–3600: role chaining caps at one hour) |
+/// | refresh margin | `TENANT_REFRESH_MARGIN_SECONDS` | 300 |
+/// | cache capacity (sessions) | `TENANT_CACHE_CAPACITY` | 10000 |
+/// | partition-key attribute | `TENANT_PARTITION_KEY` | `pk` |
+/// | session-name prefix | `TENANT_SESSION_PREFIX` | `tenant` |
+/// | SDK config (region, endpoints, credentials) | the SDK's own: `AWS_REGION`, `AWS_ENDPOINT_URL`, … | — |
+/// | verifier | see [`Verifier::from_env`] | required |
+#[derive(Default)]
+pub struct IsolationBuilder {
+    sdk: Option<aws_config::SdkConfig>,
+    role_arn: Option<String>,
+    verifier: Option<Verifier>,
+    duration: Option<Duration>,
+    margin: Option<Duration>,
+    capacity: Option<u64>,
+    partition_key: Option<String>,
+    index_partition_keys: HashMap<String, String>,
+    session_prefix: Option<String>,
+}
+
+fn parse_env<T: std::str::FromStr>(var: &'static str) -> Result<Option<T>, ConfigError> {
+    env(var)
+        .map(|v| v.trim().parse().map_err(|_| ConfigError::Invalid { var, reason: format!("cannot parse {v:?}") }))
+        .transpose()
+}
+
+impl IsolationBuilder {
+    /// The SDK configuration for STS and DynamoDB (default: `aws_config::load_defaults`).
+    pub fn sdk_config(mut self, sdk: aws_config::SdkConfig) -> Self {
+        self.sdk = Some(sdk);
+        self
+    }
+    /// The data-access role to assume per tenant.
+    pub fn role_arn(mut self, arn: impl Into<String>) -> Self {
+        self.role_arn = Some(arn.into());
+        self
+    }
+    /// The token verifier.
+    pub fn verifier(mut self, verifier: Verifier) -> Self {
+        self.verifier = Some(verifier);
+        self
+    }
+    /// `DurationSeconds` of each STS session (900–3600 s).
+    pub fn session_duration(mut self, d: Duration) -> Self {
+        self.duration = Some(d);
+        self
+    }
+    /// Renew credentials this long before they expire.
+    pub fn refresh_margin(mut self, d: Duration) -> Self {
+        self.margin = Some(d);
+        self
+    }
+    /// The most (tenant, policy) sessions kept.
+    pub fn cache_capacity(mut self, n: u64) -> Self {
+        self.capacity = Some(n);
+        self
+    }
+    /// The partition-key attribute of the table (default `pk`).
+    pub fn partition_key(mut self, attribute: impl Into<String>) -> Self {
+        self.partition_key = Some(attribute.into());
+        self
+    }
+    /// The partition-key attribute of one index, when it differs from the table's.
+    pub fn index_partition_key(mut self, index: impl Into<String>, attribute: impl Into<String>) -> Self {
+        self.index_partition_keys.insert(index.into(), attribute.into());
+        self
+    }
+    /// The `RoleSessionName` prefix (default `tenant`: sessions are `tenant-<id>`).
+    pub fn session_name_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.session_prefix = Some(prefix.into());
+        self
+    }
+
+    /// Validates the settings and builds the runtime.
+    pub async fn build(self) -> Result<Isolation, ConfigError> {
+        let role = match self.role_arn.or_else(|| env("TENANT_ROLE_ARN")) {
+            Some(arn) => RoleArn::parse(arn.trim())
+                .map_err(|e| ConfigError::Invalid { var: "TENANT_ROLE_ARN", reason: e.to_string() })?,
+            None => return Err(ConfigError::Missing { var: "TENANT_ROLE_ARN", builder: "IsolationBuilder::role_arn" }),
+        };
+        let duration = match self.duration {
+            Some(d) => d,
+            None => parse_env::<u64>("TENANT_SESSION_SECONDS")?.map_or(Duration::from_secs(3600), Duration::from_secs),
+        };
+        if !SESSION_DURATION_RANGE.contains(&duration) {
+            return Err(ConfigError::Invalid {
+                var: "TENANT_SESSION_SECONDS",
+                reason: format!(
+                    "{} s is outside 900-3600 s (STS minimum; role chaining caps sessions at one hour)",
+                    duration.as_secs()
+                ),
+            });
+        }
+        let margin = match self.margin {
+            Some(m) => m,
+            None => {
+                parse_env::<u64>("TENANT_REFRESH_MARGIN_SECONDS")?.map_or(Duration::from_secs(300), Duration::from_secs)
+            }
+        };
+        if margin >= duration {
+            return Err(ConfigError::Invalid {
+                var: "TENANT_REFRESH_MARGIN_SECONDS",
+                reason: "the refresh margin must be shorter than the session duration".into(),
+            });
+        }
+        let capacity = match self.capacity {
+            Some(c) => c,
+            None => parse_env::<u64>("TENANT_CACHE_CAPACITY")?.unwrap_or(10_000),
+        };
+        let verifier = match self.verifier {
+            Some(v) => v,
+            None => Verifier::from_env()?,
+        };
+        let sdk = match self.sdk {
+            Some(sdk) => sdk,
+            None => aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
+        };
+        let region = sdk
+            .region()
+            .map(|r| r.to_string())
+            .ok_or(ConfigError::Missing { var: "AWS_REGION", builder: "IsolationBuilder::sdk_config" })?;
+        let keys = KeySchema {
+            table: self.partition_key.or_else(|| env("TENANT_PARTITION_KEY")).unwrap_or_else(|| "pk".into()),
+            indexes: self.index_partition_keys,
+        };
+        let session_prefix =
+            self.session_prefix.or_else(|| env("TENANT_SESSION_PREFIX")).unwrap_or_else(|| "tenant".into());
+        let vendor = Vendor::new(VendorConfig { sdk, role, region, duration, margin, capacity, session_prefix, keys });
+        Ok(Isolation { inner: Arc::new(Inner { verifier, vendor }) })
+    }
+}
+
+static GLOBAL: tokio::sync::OnceCell<Isolation> = tokio::sync::OnceCell::const_new();
+
+impl Isolation {
+    /// A builder; unset settings come from the environment.
+    pub fn builder() -> IsolationBuilder {
+        IsolationBuilder::default()
+    }
+
+    /// Everything from the environment.
+    pub async fn from_env() -> Result<Isolation, ConfigError> {
+        Isolation::builder().build().await
+    }
+
+    /// The process-wide instance used by generated handlers: the installed one, or one
+    /// built from the environment on first use.
+    pub async fn global() -> Result<&'static Isolation, ConfigError> {
+        GLOBAL.get_or_try_init(Isolation::from_env).await
+    }
+
+    /// Sets the process-wide instance. Fails (returning it) if one is already set.
+    pub fn install(self) -> Result<(), Isolation> {
+        GLOBAL.set(self).map_err(|e| match e {
+            tokio::sync::SetError::AlreadyInitializedError(i) | tokio::sync::SetError::InitializingError(i) => i,
+        })
+    }
+
+    /// The token verifier.
+    pub fn verifier(&self) -> &Verifier {
+        &self.inner.verifier
+    }
+
+    /// Credential-cache counters.
+    pub fn stats(&self) -> Stats {
+        self.inner.vendor.stats()
+    }
+
+    /// Runs the cache's pending maintenance (so that evictions show in [`Isolation::stats`]).
+    pub async fn sync_cache(&self) {
+        self.inner.vendor.sync().await;
+    }
+
+    /// The session policy that `spec` gets for `tenant` in this account and region — what
+    /// is sent to STS.
+    pub fn render_policy(&self, spec: &HandlerSpec, tenant: &TenantId) -> Result<String, ConfigError> {
+        let placement = self.inner.vendor.placement(spec)?;
+        Ok(render(spec.template, &placement, tenant))
+    }
+
+    /// Step 1: who is calling. Verifies the event's bearer token (or, in trusted-claims
+    /// mode, reads the authorizer's claims) and validates the tenant id. No STS call.
+    pub async fn authenticate<E: TenantEvent + ?Sized>(&self, event: &E) -> Result<Identity, IsolationError> {
+        let verifier = &self.inner.verifier;
+        if verifier.trusts_authorizer_claims() {
+            return match event.authorizer_claims() {
+                Some(claims) => Ok(verifier.identity_from_trusted_claims(&claims)?),
+                None => Err(crate::identity::IdentityError::missing_token().into()),
+            };
+        }
+        match event.bearer_token() {
+            Some(token) => Ok(verifier.verify(token).await?),
+            None => Err(crate::identity::IdentityError::missing_token().into()),
+        }
+    }
+
+    /// Step 2: a scope for `tenant` under `spec`'s policy, with cached or fresh credentials.
+    pub async fn enter(
+        &self,
+        spec: &'static HandlerSpec,
+        tenant: &TenantId,
+        request_id: Option<String>,
+    ) -> Result<Scope, IsolationError> {
+        let session = self.inner.vendor.session(spec, tenant).await?;
+        Ok(Scope::new(spec, session, request_id))
+    }
+
+    /// The whole invocation: authenticate, enter the tenant's scope, run `handler` inside
+    /// it. Failures before the handler become the output's rejection (an HTTP response
+    /// with the right status for HTTP events, an `Err` otherwise). This is what
+    /// `#[tenant_isolated]` expands to.
+    pub async fn run<P, Ev, Out, F, Fut>(&self, event: Ev, handler: F) -> Out
+    where
+        P: Policy,
+        Ev: TenantEvent,
+        Out: HandlerOutput,
+        F: FnOnce(TenantTable<P>, Ev) -> Fut,
+        Fut: Future<Output = Out>,
+    {
+        let span = tracing::info_span!(
+            "tenant_isolated",
+            handler = P::SPEC.name,
+            request_id = event.request_id().unwrap_or_default(),
+            tenant = tracing::field::Empty,
+        );
+        async move {
+            let identity = match self.authenticate(&event).await {
+                Ok(identity) => identity,
+                Err(e) => return reject(e),
+            };
+            tracing::Span::current().record("tenant", identity.tenant.as_str());
+            let request_id = event.request_id().map(str::to_owned);
+            let scope = match self.enter(P::SPEC, &identity.tenant, request_id).await {
+                Ok(scope) => scope,
+                Err(e) => return reject(e),
+            };
+            scope.run(handler(TenantTable::new(), event)).await
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+fn reject<Out: HandlerOutput>(e: IsolationError) -> Out {
+    tracing::warn!(status = e.status(), error = %e, "invocation refused");
+    Out::reject(e)
+}
