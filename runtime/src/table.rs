@@ -19,7 +19,6 @@ use aws_sdk_dynamodb::operation::{
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Get, Put, TransactGetItem, TransactWriteItem};
 use std::collections::HashMap;
 use std::marker::PhantomData;
-use tenant_isolation_core::Action;
 
 /// Marker types, one per isolatable action (`actions::GetItem`, …), for `Allows<A>` bounds.
 pub mod actions {
