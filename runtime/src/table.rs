@@ -81,7 +81,7 @@ pub trait Policy: Send + Sync + 'static {
     label = "requires `{A}`",
     note = "add `{A}` to the handler's `#[tenant_isolated(actions = [...])]`; a data-layer function states what it needs as `&TenantTable<impl Allows<{A}>>`"
 )]
-pub trait Allows<A: ActionMarker> {}
+pub trait Allows<A: ActionMarker>: Policy {}
 
 /// The tenant's table, as a capability. See the [module docs](self).
 pub struct TenantTable<P> {

@@ -1,1 +1,17 @@
-pub fn _x() {}
+//! An orders service on one pooled DynamoDB table, isolated per tenant with
+//! `tenant-isolation`: four Lambda handlers (create, get, list, cancel) and a data layer
+//! that never handles a credential.
+
+pub mod data;
+pub mod handlers;
+
+/// Sets up `tracing` for a Lambda binary (JSON-free, `RUST_LOG` filter, no ANSI).
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_ansi(false)
+        .without_time()
+        .try_init();
+}

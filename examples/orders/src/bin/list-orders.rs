@@ -1,0 +1,7 @@
+//! Lambda bootstrap for `list_orders` (`cargo lambda build --release --bin list-orders`).
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    orders_example::init_tracing();
+    lambda_http::run(lambda_http::service_fn(orders_example::handlers::list_orders)).await
+}

@@ -1,0 +1,194 @@
+//! The data layer. It reaches the tenant's table through `TenantTable` capabilities and
+//! never sees a credential, a tenant id parameter or a client: every key it builds starts
+//! from the current scope's `TENANT#<id>`.
+//!
+//! Each function states the action it needs in its signature, so a handler that did not
+//! declare that action cannot call it (a compile error, not a runtime surprise).
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tenant_isolation::actions::{GetItem, PutItem, Query, UpdateItem};
+use tenant_isolation::{Allows, ErrorKind, IsolationError, ScopeError, TenantTable};
+
+/// The GSI that lists a tenant's orders by status (partition key `pk`, sort key `status`).
+pub const BY_STATUS: &str = "ByStatus";
+
+/// An order as stored (`pk = TENANT#<tenant>`, `sk = ORDER#<id>`) and returned.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Order {
+    /// The order id.
+    pub id: String,
+    /// What was ordered.
+    pub item: String,
+    /// How many.
+    pub quantity: u32,
+    /// `open` or `cancelled`.
+    pub status: String,
+}
+
+/// A new order's fields.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewOrder {
+    /// What to order.
+    pub item: String,
+    /// How many.
+    pub quantity: u32,
+}
+
+/// A data-layer failure, each with one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// No such order in this tenant's partition.
+    #[error("order not found")]
+    NotFound,
+    /// The request was refused by the isolation layer (guard, scope).
+    #[error(transparent)]
+    Isolation(#[from] IsolationError),
+    /// A DynamoDB call failed.
+    #[error("dynamodb: {0}")]
+    Dynamo(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored item is not an order.
+    #[error("corrupt item: {0}")]
+    Corrupt(&'static str),
+}
+
+impl From<ScopeError> for DataError {
+    fn from(e: ScopeError) -> Self {
+        DataError::Isolation(e.into())
+    }
+}
+
+impl<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug + Send + Sync + 'static>
+    From<aws_sdk_dynamodb::error::SdkError<E, R>> for DataError
+{
+    fn from(e: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
+        DataError::Dynamo(Box::new(e))
+    }
+}
+
+impl DataError {
+    /// 404, 403 (key guard), 503 (DynamoDB unreachable) or 500.
+    pub fn status(&self) -> u16 {
+        match self {
+            DataError::NotFound => 404,
+            DataError::Isolation(e) => e.status(),
+            DataError::Dynamo(e) => match IsolationError::find_kind(e.as_ref()) {
+                Some(kind) => kind.status(),
+                None if is_dispatch_failure(e.as_ref()) => ErrorKind::Unavailable.status(),
+                None => 500,
+            },
+            DataError::Corrupt(_) => 500,
+        }
+    }
+}
+
+fn is_dispatch_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    let text = e.to_string();
+    text.contains("dispatch failure") || text.contains("timeout")
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+/// A sortable, unique-enough id: time in µs and a process counter.
+fn new_id() -> String {
+    let micros = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_micros();
+    format!("{micros:x}{:04x}", NEXT_ID.fetch_add(1, Ordering::Relaxed) & 0xffff)
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn order_from(item: &HashMap<String, AttributeValue>) -> Result<Order, DataError> {
+    let text = |k: &'static str| item.get(k).and_then(|v| v.as_s().ok()).cloned().ok_or(DataError::Corrupt(k));
+    Ok(Order {
+        id: text("sk")?.strip_prefix("ORDER#").ok_or(DataError::Corrupt("sk"))?.to_owned(),
+        item: text("item")?,
+        quantity: item
+            .get("quantity")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .ok_or(DataError::Corrupt("quantity"))?,
+        status: text("status")?,
+    })
+}
+
+/// Valid order ids are what [`create`] makes: short lowercase hex. Anything else is
+/// "not found" without a request.
+fn valid_id(id: &str) -> bool {
+    (1..=40).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Stores a new order in the tenant's partition.
+pub async fn create(table: &TenantTable<impl Allows<PutItem>>, new: NewOrder) -> Result<Order, DataError> {
+    let order = Order { id: new_id(), item: new.item, quantity: new.quantity, status: "open".into() };
+    table
+        .put_item()?
+        .item("pk", s(table.partition_key()?))
+        .item("sk", s(format!("ORDER#{}", order.id)))
+        .item("item", s(&order.item))
+        .item("quantity", AttributeValue::N(order.quantity.to_string()))
+        .item("status", s(&order.status))
+        .condition_expression("attribute_not_exists(pk)")
+        .send()
+        .await?;
+    Ok(order)
+}
+
+/// One order of the tenant's, or `NotFound`.
+pub async fn get(table: &TenantTable<impl Allows<GetItem>>, id: &str) -> Result<Order, DataError> {
+    if !valid_id(id) {
+        return Err(DataError::NotFound);
+    }
+    let out = table
+        .get_item()?
+        .key("pk", s(table.partition_key()?))
+        .key("sk", s(format!("ORDER#{id}")))
+        .send()
+        .await?;
+    out.item().map(order_from).transpose()?.ok_or(DataError::NotFound)
+}
+
+/// The tenant's orders, all or by status (through the `ByStatus` index).
+pub async fn list(table: &TenantTable<impl Allows<Query>>, status: Option<&str>) -> Result<Vec<Order>, DataError> {
+    let query = table.query()?.expression_attribute_values(":pk", s(table.partition_key()?));
+    let query = match status {
+        Some(status) => query
+            .index_name(BY_STATUS)
+            .key_condition_expression("pk = :pk AND #status = :status")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", s(status)),
+        None => query
+            .key_condition_expression("pk = :pk AND begins_with(sk, :order)")
+            .expression_attribute_values(":order", s("ORDER#")),
+    };
+    let out = query.send().await?;
+    out.items().iter().map(order_from).collect()
+}
+
+/// Marks an order cancelled; `NotFound` if the tenant has no such order.
+pub async fn cancel(table: &TenantTable<impl Allows<UpdateItem>>, id: &str) -> Result<Order, DataError> {
+    if !valid_id(id) {
+        return Err(DataError::NotFound);
+    }
+    let out = table
+        .update_item()?
+        .key("pk", s(table.partition_key()?))
+        .key("sk", s(format!("ORDER#{id}")))
+        .update_expression("SET #status = :cancelled")
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_values(":cancelled", s("cancelled"))
+        .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+        .send()
+        .await;
+    match out {
+        Ok(out) => out.attributes().map(order_from).transpose()?.ok_or(DataError::NotFound),
+        Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
+            Err(DataError::NotFound)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,80 @@
+//! The Lambda handlers. Each declares exactly the DynamoDB actions it uses; the macro turns
+//! that into its session policy and into the compile-time capability of its table.
+
+use crate::data::{self, DataError, NewOrder};
+use lambda_http::{Body, Error, Request, RequestExt, Response};
+use tenant_isolation::{TenantTable, tenant_isolated};
+
+fn json(status: u16, value: &impl serde::Serialize) -> Result<Response<Body>, Error> {
+    Ok(Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Body::Text(serde_json::to_string(value)?))?)
+}
+
+fn failure(e: &DataError) -> Result<Response<Body>, Error> {
+    let status = e.status();
+    if status >= 500 {
+        tracing::error!(error = %e, "data layer failed");
+    } else {
+        tracing::info!(error = %e, status, "request refused");
+    }
+    let code = match status {
+        403 => "forbidden",
+        404 => "not_found",
+        503 => "unavailable",
+        _ => "internal",
+    };
+    json(status, &serde_json::json!({ "error": code }))
+}
+
+fn order_id(request: &Request) -> Option<String> {
+    request.path_parameters_ref().and_then(|p| p.first("id")).map(str::to_owned)
+}
+
+/// `POST /orders` with `{"item": "...", "quantity": n}` → 201 and the order.
+#[tenant_isolated(table = "Orders", table_env = "ORDERS_TABLE", actions = [PutItem])]
+pub async fn create_order(orders: TenantTable, request: Request) -> Result<Response<Body>, Error> {
+    let Ok(new) = serde_json::from_slice::<NewOrder>(request.body()) else {
+        return json(400, &serde_json::json!({ "error": "bad_request" }));
+    };
+    match data::create(&orders, new).await {
+        Ok(order) => json(201, &order),
+        Err(e) => failure(&e),
+    }
+}
+
+/// `GET /orders/{id}` → the order, or 404 (also for another tenant's order id: it is not
+/// in this tenant's partition, and no key outside it can be formed).
+#[tenant_isolated(table = "Orders", table_env = "ORDERS_TABLE", actions = [GetItem])]
+pub async fn get_order(orders: TenantTable, request: Request) -> Result<Response<Body>, Error> {
+    let Some(id) = order_id(&request) else {
+        return json(400, &serde_json::json!({ "error": "bad_request" }));
+    };
+    match data::get(&orders, &id).await {
+        Ok(order) => json(200, &order),
+        Err(e) => failure(&e),
+    }
+}
+
+/// `GET /orders[?status=open]` → the tenant's orders (by status through the `ByStatus` index).
+#[tenant_isolated(table = "Orders", table_env = "ORDERS_TABLE", actions = [Query], indexes = ["ByStatus"])]
+pub async fn list_orders(orders: TenantTable, request: Request) -> Result<Response<Body>, Error> {
+    let status = request.query_string_parameters_ref().and_then(|q| q.first("status")).map(str::to_owned);
+    match data::list(&orders, status.as_deref()).await {
+        Ok(list) => json(200, &list),
+        Err(e) => failure(&e),
+    }
+}
+
+/// `POST /orders/{id}/cancel` → the cancelled order, or 404.
+#[tenant_isolated(table = "Orders", table_env = "ORDERS_TABLE", actions = [UpdateItem])]
+pub async fn cancel_order(orders: TenantTable, request: Request) -> Result<Response<Body>, Error> {
+    let Some(id) = order_id(&request) else {
+        return json(400, &serde_json::json!({ "error": "bad_request" }));
+    };
+    match data::cancel(&orders, &id).await {
+        Ok(order) => json(200, &order),
+        Err(e) => failure(&e),
+    }
+}
