@@ -278,6 +278,11 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
          session policy in [`{name}::POLICY_TEMPLATE`].",
         krate_doc = quote!(#krate).to_string().replace(' ', ""),
     );
+    let call_with_doc = format!(
+        "Runs `{name}` under an explicit [`Isolation`]({krate_doc}::Isolation) instead of the \
+         process-wide one (tests, several configurations in one process).",
+        krate_doc = quote!(#krate).to_string().replace(' ', ""),
+    );
     let template_doc = format!(
         "The session policy template of `{name}` (compact form; the runtime fills \
          `{{{{partition}}}}`, `{{{{region}}}}`, `{{{{account}}}}`{table_ph} and `{{{{tenant}}}}`).\n\n\
@@ -314,8 +319,7 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
                 policy_id: #id,
             };
 
-            /// Runs the handler under an explicit [`Isolation`](#krate::Isolation) instead of the
-            /// process-wide one (tests, several configurations in one process).
+            #[doc = #call_with_doc]
             #[allow(dead_code)]
             pub async fn call_with(isolation: &#krate::Isolation, event: #event_ty) -> #output {
                 isolation.run::<#name, _, _, _, _>(event, |__tenant_table, __tenant_event| #call).await

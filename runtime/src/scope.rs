@@ -107,6 +107,15 @@ impl Scope {
         &self.0.session.client
     }
 
+    /// The typed table capability of this scope's handler: `P` must be the policy the
+    /// scope was entered with (what `#[tenant_isolated]` passes to the handler).
+    pub fn table<P: crate::table::Policy>(&self) -> Result<crate::table::TenantTable<P>, ScopeError> {
+        if self.handler().policy_id != P::SPEC.policy_id {
+            return Err(ScopeError::PolicyMismatch { expected: P::SPEC.name, actual: self.handler().name });
+        }
+        Ok(crate::table::TenantTable::new())
+    }
+
     /// Runs `fut` inside this scope (also in another task: `tokio::spawn(scope.run(fut))`).
     pub fn run<F: Future>(self, fut: F) -> impl Future<Output = F::Output> {
         CURRENT.scope(self, fut)

@@ -1,1 +1,7 @@
-fn main() {}
+//! Integration tests against a real moto server (STS, DynamoDB, Cognito) on 127.0.0.1,
+//! started by the harness in `tests/src/lib.rs`. One binary, one module per concern.
+
+mod common;
+mod credentials;
+mod guard;
+mod scope;

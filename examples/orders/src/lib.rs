@@ -1,3 +1,4 @@
+#![forbid(unsafe_code)]
 //! An orders service on one pooled DynamoDB table, isolated per tenant with
 //! `tenant-isolation`: four Lambda handlers (create, get, list, cancel) and a data layer
 //! that never handles a credential.

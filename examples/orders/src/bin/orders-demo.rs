@@ -92,7 +92,7 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
     let text = |k: &str| fx[k].as_str().map(str::to_owned).ok_or_else(|| format!("fixture lacks {k}"));
     let endpoint = text("endpoint")?;
     let token = |user: &str, kind: &str| fx["users"][user][kind].as_str().map(str::to_owned);
-    let (alice, bob) = (token("alice", "id_token").ok_or("no alice")?, token("bob", "access_token").ok_or("no bob")?);
+    let (alice, bob) = (token("alice", "id_token").ok_or("no alice")?, token("bob", "id_token").ok_or("no bob")?);
 
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(&endpoint)
@@ -112,7 +112,7 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
 
     println!("tenant-isolation demo — moto at {endpoint}");
     println!("  Cognito pool {} issues the tokens; alice is tenant `acme`, bob is tenant `globex`", text("user_pool_id")?);
-    println!("  (alice presents an ID token, bob an access token; both RS256, verified against the pool's JWKS)\n");
+    println!("  (Cognito ID tokens, RS256, verified against the pool's JWKS)\n");
     let mut demo = Demo { failures: Vec::new(), requests: 0 };
 
     println!("1. each tenant creates orders (PutItem under a PutItem-only session policy)");

@@ -1,0 +1,60 @@
+//! Shared set-up: an `Isolation` against the shared moto, and test handlers.
+
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use lambda_runtime::LambdaEvent;
+use tenant_isolation::{Isolation, IsolationBuilder, TenantTable, Verifier, tenant_isolated};
+use tenant_isolation_tests::{Fixture, sdk_config, shared};
+
+/// A verifier for the fixture's Cognito pool (ID tokens carry `custom:tenant_id`).
+pub fn cognito_verifier(fx: &Fixture) -> Verifier {
+    Verifier::builder()
+        .issuer(fx.issuer.clone())
+        .jwks_url(fx.jwks_url.clone())
+        .audience([fx.client_id.clone()])
+        .tenant_claim("custom:tenant_id")
+        .build()
+        .expect("fixture verifier config is valid")
+}
+
+/// A fresh runtime (its own cache and counters) on the shared moto, customised by `f`.
+pub async fn isolation_with(f: impl FnOnce(IsolationBuilder) -> IsolationBuilder) -> Isolation {
+    let (_, fx) = shared();
+    let builder = Isolation::builder()
+        .sdk_config(sdk_config(&fx.endpoint).await)
+        .role_arn(fx.role_arn.clone())
+        .verifier(cognito_verifier(fx));
+    f(builder).build().await.expect("isolation config is valid")
+}
+
+/// A fresh runtime with the defaults.
+pub async fn isolation() -> Isolation {
+    isolation_with(|b| b).await
+}
+
+/// Reads and writes `Orders` items (used by several test modules).
+#[tenant_isolated(table = "Orders", actions = [GetItem, PutItem, Query])]
+pub async fn items(
+    table: TenantTable,
+    event: LambdaEvent<ApiGatewayV2httpRequest>,
+) -> Result<ApiGatewayV2httpResponse, lambda_runtime::Error> {
+    let _ = (table, event);
+    Ok(ApiGatewayV2httpResponse::default())
+}
+
+/// Only reads one item.
+#[tenant_isolated(table = "Orders", actions = [GetItem])]
+pub async fn read_only(
+    table: TenantTable,
+    event: LambdaEvent<ApiGatewayV2httpRequest>,
+) -> Result<ApiGatewayV2httpResponse, lambda_runtime::Error> {
+    let _ = (table, event);
+    Ok(ApiGatewayV2httpResponse::default())
+}
+
+/// A unique suffix for keys, so that parallel tests never collide.
+pub fn unique(label: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    format!("{label}-{nanos:x}-{}", N.fetch_add(1, Ordering::Relaxed))
+}

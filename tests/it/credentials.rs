@@ -1,0 +1,149 @@
+//! STS credential vending and caching against moto's STS.
+
+use crate::common::{isolation, isolation_with, items, read_only, unique};
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::time::Duration;
+use tenant_isolation::{ConfigError, Isolation, TenantId};
+
+fn tenant(s: &str) -> TenantId {
+    TenantId::parse(s).unwrap()
+}
+
+#[tokio::test]
+async fn two_tenants_write_and_read_their_own_items() {
+    let iso = isolation().await;
+    let sk = unique("ORDER#cred");
+    for t in ["acme", "globex"] {
+        let scope = iso.enter(&items::SPEC, &tenant(t), None).await.unwrap();
+        let client = scope.client().clone();
+        client
+            .put_item()
+            .table_name(scope.table_name())
+            .item("pk", AttributeValue::S(scope.partition_key()))
+            .item("sk", AttributeValue::S(sk.clone()))
+            .item("owner", AttributeValue::S(t.into()))
+            .send()
+            .await
+            .unwrap();
+    }
+    for t in ["acme", "globex"] {
+        let scope = iso.enter(&items::SPEC, &tenant(t), None).await.unwrap();
+        let out = scope
+            .client()
+            .get_item()
+            .table_name(scope.table_name())
+            .key("pk", AttributeValue::S(scope.partition_key()))
+            .key("sk", AttributeValue::S(sk.clone()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.item().unwrap()["owner"], AttributeValue::S(t.into()));
+    }
+}
+
+#[tokio::test]
+async fn sessions_are_named_after_the_tenant_in_the_assumed_role_arn() {
+    let iso = isolation().await;
+    let scope = iso.enter(&items::SPEC, &tenant("acme"), None).await.unwrap();
+    assert_eq!(scope.session_name(), "tenant-acme");
+    assert!(scope.assumed_role_arn().ends_with(":assumed-role/TenantData/tenant-acme"), "{}", scope.assumed_role_arn());
+    assert!(scope.expires_at() > std::time::SystemTime::now() + Duration::from_secs(3000));
+}
+
+#[tokio::test]
+async fn two_hundred_requests_over_five_tenants_make_five_sts_calls() {
+    let iso = isolation().await;
+    for i in 0..200 {
+        let t = tenant(&format!("five-{}", i % 5));
+        let scope = iso.enter(&items::SPEC, &t, None).await.unwrap();
+        assert_eq!(scope.tenant(), &t);
+    }
+    let stats = iso.stats();
+    assert_eq!(stats.sts_calls, 5, "{stats:?}");
+    assert_eq!(stats.hits, 195, "{stats:?}");
+}
+
+#[tokio::test]
+async fn a_hundred_concurrent_first_requests_of_one_tenant_make_one_sts_call() {
+    let iso = isolation().await;
+    let t = tenant("burst");
+    let mut tasks = Vec::new();
+    for _ in 0..100 {
+        let (iso, t) = (iso.clone(), t.clone());
+        tasks.push(tokio::spawn(async move { iso.enter(&items::SPEC, &t, None).await.map(|s| s.access_key_id().to_owned()) }));
+    }
+    let mut keys = Vec::new();
+    for task in tasks {
+        keys.push(task.await.unwrap().unwrap());
+    }
+    keys.dedup();
+    assert_eq!(keys.len(), 1, "all callers share one credential");
+    assert_eq!(iso.stats().sts_calls, 1);
+}
+
+#[tokio::test]
+async fn handlers_with_different_policies_get_different_credentials() {
+    let iso = isolation().await;
+    let a = iso.enter(&items::SPEC, &tenant("acme"), None).await.unwrap();
+    let b = iso.enter(&read_only::SPEC, &tenant("acme"), None).await.unwrap();
+    assert_ne!(a.access_key_id(), b.access_key_id());
+    assert_eq!(iso.stats().sts_calls, 2);
+    assert_ne!(items::SPEC.policy_id, read_only::SPEC.policy_id);
+}
+
+#[tokio::test]
+async fn credentials_past_expiry_minus_margin_are_renewed() {
+    // 900 s sessions, renewed 898 s early: fresh for about two seconds.
+    let iso = isolation_with(|b| b.session_duration(Duration::from_secs(900)).refresh_margin(Duration::from_secs(897))).await;
+    let t = tenant("renew");
+    let first = iso.enter(&items::SPEC, &t, None).await.unwrap();
+    let again = iso.enter(&items::SPEC, &t, None).await.unwrap();
+    assert_eq!(first.access_key_id(), again.access_key_id(), "still fresh: served from the cache");
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    let renewed = iso.enter(&items::SPEC, &t, None).await.unwrap();
+    assert_ne!(first.access_key_id(), renewed.access_key_id(), "past expiry - margin: renewed");
+    assert!(renewed.expires_at() > first.expires_at());
+    assert_eq!(iso.stats().sts_calls, 2);
+}
+
+#[tokio::test]
+async fn the_cache_is_bounded_and_evicts() {
+    let iso = isolation_with(|b| b.cache_capacity(3)).await;
+    for i in 0..12 {
+        iso.enter(&items::SPEC, &tenant(&format!("evict-{i}")), None).await.unwrap();
+        iso.sync_cache().await;
+    }
+    let stats = iso.stats();
+    assert!(stats.entries <= 3, "{stats:?}");
+    assert!(stats.evictions >= 9, "{stats:?}");
+}
+
+#[tokio::test]
+async fn configuration_errors_name_the_setting() {
+    let (_, fx) = tenant_isolation_tests::shared();
+    let sdk = tenant_isolation_tests::sdk_config(&fx.endpoint).await;
+    let verifier = crate::common::cognito_verifier(fx);
+    let too_long = Isolation::builder()
+        .sdk_config(sdk.clone())
+        .verifier(verifier.clone())
+        .role_arn(fx.role_arn.clone())
+        .session_duration(Duration::from_secs(7200))
+        .build()
+        .await
+        .unwrap_err();
+    assert!(matches!(too_long, ConfigError::Invalid { var: "TENANT_SESSION_SECONDS", .. }), "{too_long}");
+    let bad_arn =
+        Isolation::builder().sdk_config(sdk).verifier(verifier).role_arn("arn:aws:iam::123:role/x").build().await.unwrap_err();
+    assert!(matches!(bad_arn, ConfigError::Invalid { var: "TENANT_ROLE_ARN", .. }), "{bad_arn}");
+    if std::env::var_os("TENANT_ROLE_ARN").is_none() {
+        let sdk = tenant_isolation_tests::sdk_config(&fx.endpoint).await;
+        let missing = Isolation::builder()
+            .sdk_config(sdk)
+            .verifier(crate::common::cognito_verifier(fx))
+            .build()
+            .await
+            .unwrap_err();
+        assert!(matches!(missing, ConfigError::Missing { var: "TENANT_ROLE_ARN", .. }), "{missing}");
+        assert!(missing.to_string().contains("TENANT_ROLE_ARN"));
+    }
+}
