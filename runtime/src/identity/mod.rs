@@ -121,6 +121,8 @@ mod error;
 mod jwks;
 #[doc(hidden)]
 pub mod testing;
+#[cfg(test)]
+mod tests;
 
 pub use error::{IdentityError, IdentityErrorKind};
 
