@@ -3,8 +3,9 @@
 //!
 //! Why this is written here and not with `moka`: the cache holds exactly one value (the key
 //! set), and whether a caller may fetch depends on what *that caller* saw (the generation
-//! of the set it looked in, the attempt counter when it started) and on the rate limit. A
-//! keyed cache's loader sees none of that. What is left is one lock and two counters:
+//! of the set it looked in, how many fetch attempts had finished when it started) and on
+//! the rate limit. A keyed cache's loader sees none of that. What is left is one lock, a
+//! generation number and a counter:
 //!
 //! * every fetch happens under `flight`, so at most one request is in flight;
 //! * a caller that waited for the lock first looks at what happened meanwhile: a newer

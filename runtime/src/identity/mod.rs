@@ -657,6 +657,11 @@ impl VerifierBuilder {
 
     /// Checks the configuration. Nothing is fetched here.
     pub fn build(self) -> Result<Verifier, ConfigError> {
+        // jsonwebtoken 11 picks its crypto backend from its cargo features and panics on
+        // first use if both `aws_lc_rs` and `rust_crypto` end up enabled (feature
+        // unification in a larger workspace). Installing ours makes that impossible; if
+        // the application installed one first, theirs stays.
+        let _ = jsonwebtoken::crypto::CryptoProvider::install_default(&jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER);
         let invalid = |var: &'static str, reason: String| ConfigError::Invalid { var, reason };
         let issuer = self
             .issuer
