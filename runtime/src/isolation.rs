@@ -233,12 +233,12 @@ impl Isolation {
         if verifier.trusts_authorizer_claims() {
             return match event.authorizer_claims() {
                 Some(claims) => Ok(verifier.identity_from_trusted_claims(&claims)?),
-                None => Err(crate::identity::IdentityError::missing_token().into()),
+                None => Err(crate::identity::IdentityError::MissingToken.into()),
             };
         }
         match event.bearer_token() {
             Some(token) => Ok(verifier.verify(token).await?),
-            None => Err(crate::identity::IdentityError::missing_token().into()),
+            None => Err(crate::identity::IdentityError::MissingToken.into()),
         }
     }
 

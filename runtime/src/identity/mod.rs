@@ -1,49 +1,774 @@
-//! TEMPORARY STUB (not committed): replaced by the identity branch.
-#![allow(missing_docs)]
-use crate::config::ConfigError;
+//! Who is calling: a verified JWT names the tenant.
+//!
+//! The tenant id is rendered into an IAM session policy, so it must come from a token whose
+//! signature, issuer, audience and lifetime have been checked, and it must pass
+//! [`TenantId::parse`] (1–64 characters of `[A-Za-z0-9_-]`) before anything else sees it.
+//! A [`Verifier`] does both and answers with an [`Identity`] or an [`IdentityError`] that
+//! maps to one HTTP status: 401 (no trustworthy token), 403 (a valid token without a usable
+//! tenant) or 503 (the signing keys cannot be fetched).
+//!
+//! # Where the keys come from
+//!
+//! * **Key set (production).** RS256/RS384/RS512 and ES256/ES384 tokens are checked against
+//!   the issuer's JWK Set, fetched from [`jwks_url`](VerifierBuilder::jwks_url) or, without
+//!   one, from OpenID discovery (`<iss>/.well-known/openid-configuration` → `jwks_uri`) or
+//!   Cognito's `<iss>/.well-known/jwks.json` ([`discovery(false)`](VerifierBuilder::discovery)).
+//!   The set is cached for [`jwks_ttl`](VerifierBuilder::jwks_ttl); a token whose `kid` is
+//!   not in it triggers one refetch (shared by all concurrent requests, and at most one per
+//!   [`min_refetch_interval`](VerifierBuilder::min_refetch_interval)), so a key rotation is
+//!   picked up without a thundering herd.
+//! * **Shared secret (development).** With [`hs256_secret`](VerifierBuilder::hs256_secret)
+//!   only HS256 tokens are accepted and nothing is fetched.
+//!
+//! Each key verifies only its own algorithm: `none` is never accepted, `HS*` never with a key
+//! set (an HS256 token "signed" with the RSA public key is refused before any crypto), and
+//! the header's `alg` must match the JWK's `alg`, or its `kty`/`crv` when it has none.
+//!
+//! # What is checked
+//!
+//! In order: size (at most [`MAX_TOKEN_LEN`] bytes) and shape; `alg` against the allow-list;
+//! the key; the signature; `exp` (required) and `nbf` with the
+//! [`leeway`](VerifierBuilder::leeway); `iss` (required, exactly the configured string);
+//! the audience; `token_use` if configured; then the tenant claim.
+//!
+//! The audience is `aud` (a string or an array, one element must be configured). Cognito
+//! access tokens have no `aud` but a `client_id`, which is matched instead when the verifier
+//! is configured with [`TokenUse::Access`], or — with no `token_use` configured — when the
+//! token itself says `"token_use": "access"` and has no `aud`. One verifier configured with
+//! the app client id therefore accepts both Cognito ID and access tokens.
+//!
+//! # Configuration from the environment
+//!
+//! [`Verifier::from_env`] reads:
+//!
+//! | variable | meaning |
+//! | --- | --- |
+//! | `TENANT_JWT_ISSUER` | required: the exact `iss` |
+//! | `TENANT_JWT_AUDIENCE` | required: comma-separated audiences (Cognito: the app client id) |
+//! | `TENANT_JWKS_URL` | key-set URL; default: discovery from the issuer |
+//! | `TENANT_JWT_DISCOVERY` | `0`/`false`: use `<iss>/.well-known/jwks.json` instead of discovery |
+//! | `TENANT_JWT_HS256_SECRET` | development mode: HS256 with this secret (at least 32 bytes) |
+//! | `TENANT_CLAIM` | the tenant claim; default `tenant_id` (Cognito: `custom:tenant_id`) |
+//! | `TENANT_JWT_TOKEN_USE` | `id` or `access`: require this Cognito `token_use` |
+//! | `TENANT_JWT_LEEWAY_SECS` | clock-skew leeway for `exp`/`nbf`; default 30, at most 300 |
+//! | `TENANT_TRUSTED_CLAIMS` | `1`/`true`: accept claims an API Gateway authorizer verified |
+//!
+//! # Examples
+//!
+//! Development mode, with a token minted on the spot:
+//!
+//! ```
+//! use tenant_isolation::identity::{IdentityErrorKind, Verifier};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret = b"a development secret of 32 bytes";
+//! let verifier = Verifier::builder()
+//!     .issuer("https://auth.example.invalid")
+//!     .audience(["orders-api"])
+//!     .hs256_secret(secret)
+//!     .build()?;
+//!
+//! let claims = serde_json::json!({
+//!     "iss": "https://auth.example.invalid",
+//!     "aud": "orders-api",
+//!     "sub": "user-1",
+//!     "exp": jsonwebtoken::get_current_timestamp() + 300,
+//!     "tenant_id": "acme",
+//! });
+//! let token = jsonwebtoken::encode(
+//!     &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+//!     &claims,
+//!     &jsonwebtoken::EncodingKey::from_secret(secret),
+//! )?;
+//!
+//! let identity = verifier.verify(&token).await?;
+//! assert_eq!(identity.tenant.as_str(), "acme");
+//! assert_eq!(identity.subject.as_deref(), Some("user-1"));
+//!
+//! let error = verifier.verify("not.a.token").await.unwrap_err();
+//! assert_eq!(error.kind(), IdentityErrorKind::Unauthenticated);
+//! assert_eq!(error.status(), 401);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! A Cognito user pool (for moto, point `jwks_url` at
+//! `http://127.0.0.1:PORT/<pool_id>/.well-known/jwks.json`; its tokens name the real AWS host
+//! in `iss`):
+//!
+//! ```no_run
+//! use tenant_isolation::identity::Verifier;
+//!
+//! # async fn handle(authorization: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! let verifier = Verifier::builder()
+//!     .issuer("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123")
+//!     .audience(["3n4b5urk1ft4fl3mg5e62d9ado"])
+//!     .tenant_claim("custom:tenant_id")
+//!     .build()?;
+//! let token = authorization.strip_prefix("Bearer ").unwrap_or_default();
+//! match verifier.verify(token).await {
+//!     Ok(identity) => println!("tenant {}", identity.tenant),
+//!     Err(e) => println!("answer {}: {e}", e.status()),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Or entirely from the environment: `let verifier = Verifier::from_env()?;`.
+
+mod error;
+mod jwks;
+#[doc(hidden)]
+pub mod testing;
+#[cfg(test)]
+mod tests;
+
+pub use error::{IdentityError, IdentityErrorKind};
+
+use crate::config::{self, ConfigError};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
 use tenant_isolation_core::TenantId;
-#[derive(Clone)]
-pub struct Verifier {
-    trusted: bool,
-}
+
+/// The longest bearer token accepted, in bytes. Longer tokens are refused (401) before
+/// anything is decoded. Cognito tokens are 1–2 KiB; a few hundred group names still fit.
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// The default tenant claim. Cognito custom attributes appear as `custom:<name>`: set
+/// [`tenant_claim("custom:tenant_id")`](VerifierBuilder::tenant_claim) there.
+pub const DEFAULT_TENANT_CLAIM: &str = "tenant_id";
+
+/// The largest accepted [`leeway`](VerifierBuilder::leeway).
+pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
+
+/// The shortest accepted [`hs256_secret`](VerifierBuilder::hs256_secret): RFC 7518,
+/// section 3.2 requires a key at least as long as the hash output.
+pub const MIN_HS256_SECRET_LEN: usize = 32;
+
+/// Algorithms accepted from a key set.
+const KEY_SET_ALGS: &str = "`RS256`, `RS384`, `RS512`, `ES256`, `ES384`";
+
+/// The caller a verified token names.
 #[derive(Clone, Debug)]
 pub struct Identity {
+    /// The tenant, validated.
     pub tenant: TenantId,
+    /// The token's `sub`, if it is a string.
     pub subject: Option<String>,
 }
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IdentityErrorKind {
-    Unauthenticated,
-    Forbidden,
-    Unavailable,
+
+/// Cognito's `token_use` claim: which kind of token a verifier accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TokenUse {
+    /// ID tokens (`"token_use": "id"`, audience in `aud`).
+    Id,
+    /// Access tokens (`"token_use": "access"`, audience in `client_id`).
+    Access,
 }
-#[derive(Debug, thiserror::Error)]
-#[error("identity: {0:?}")]
-pub struct IdentityError(IdentityErrorKind);
-impl IdentityError {
-    pub fn kind(&self) -> IdentityErrorKind {
-        self.0
-    }
-    pub fn missing_token() -> Self {
-        IdentityError(IdentityErrorKind::Unauthenticated)
+
+impl TokenUse {
+    /// `id` or `access`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TokenUse::Id => "id",
+            TokenUse::Access => "access",
+        }
     }
 }
+
+impl std::str::FromStr for TokenUse {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<TokenUse, ConfigError> {
+        match s.trim() {
+            "id" => Ok(TokenUse::Id),
+            "access" => Ok(TokenUse::Access),
+            other => Err(ConfigError::Invalid {
+                var: "TENANT_JWT_TOKEN_USE",
+                reason: format!("{other:?} is not a token use: expected one of: `id`, `access`"),
+            }),
+        }
+    }
+}
+
+/// Verifies bearer tokens and extracts the tenant. Cheap to clone: clones share the key
+/// cache, so build one per process (e.g. in the Lambda's init phase).
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    issuer: String,
+    audience: Vec<String>,
+    tenant_claim: String,
+    token_use: Option<TokenUse>,
+    leeway: Duration,
+    trust_claims: bool,
+    keys: Keys,
+}
+
+enum Keys {
+    Secret(DecodingKey),
+    Set(jwks::Jwks),
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Verifier")
+            .field("issuer", &i.issuer)
+            .field("audience", &i.audience)
+            .field("tenant_claim", &i.tenant_claim)
+            .field("token_use", &i.token_use)
+            .field("leeway", &i.leeway)
+            .field("trust_authorizer_claims", &i.trust_claims)
+            .field(
+                "keys",
+                &match i.keys {
+                    Keys::Secret(_) => "hs256 secret (redacted)",
+                    Keys::Set(_) => "key set",
+                },
+            )
+            .finish()
+    }
+}
+
 impl Verifier {
+    /// A builder; `issuer` and `audience` are required.
+    pub fn builder() -> VerifierBuilder {
+        VerifierBuilder::default()
+    }
+
+    /// A verifier configured from the environment (see the [module docs](self) for the
+    /// variables). Nothing is fetched until the first [`verify`](Verifier::verify).
     pub fn from_env() -> Result<Verifier, ConfigError> {
-        Ok(Verifier { trusted: false })
+        VerifierBuilder::from_env()?.build()
     }
-    pub async fn verify(&self, t: &str) -> Result<Identity, IdentityError> {
-        TenantId::parse(t)
-            .map(|tenant| Identity { tenant, subject: None })
-            .map_err(|_| IdentityError(IdentityErrorKind::Forbidden))
+
+    /// Verifies a bearer token (without the `Bearer ` prefix) and extracts the tenant.
+    ///
+    /// Errors are [`Unauthenticated`](IdentityErrorKind::Unauthenticated) for anything
+    /// wrong with the token, [`Forbidden`](IdentityErrorKind::Forbidden) for a valid token
+    /// without a usable tenant claim, and [`Unavailable`](IdentityErrorKind::Unavailable)
+    /// when the key set cannot be fetched.
+    pub async fn verify(&self, token: &str) -> Result<Identity, IdentityError> {
+        let header = RawHeader::parse(token)?;
+        let inner = &*self.inner;
+        let (alg, owned_key);
+        let key = match &inner.keys {
+            Keys::Secret(secret) => {
+                alg = match header.alg.as_str() {
+                    "HS256" => Algorithm::HS256,
+                    other => return Err(not_allowed(other, "`HS256`")),
+                };
+                secret
+            }
+            Keys::Set(jwks) => {
+                // Checked before the key set is consulted: a `none`/`HS256` token must not
+                // cost a fetch.
+                alg = match header.alg.as_str() {
+                    "RS256" => Algorithm::RS256,
+                    "RS384" => Algorithm::RS384,
+                    "RS512" => Algorithm::RS512,
+                    "ES256" => Algorithm::ES256,
+                    "ES384" => Algorithm::ES384,
+                    other => return Err(not_allowed(other, KEY_SET_ALGS)),
+                };
+                owned_key = jwks.key(header.kid.as_deref(), alg).await?;
+                &owned_key.key
+            }
+        };
+
+        let mut validation = Validation::new(alg);
+        validation.leeway = inner.leeway.as_secs();
+        validation.validate_exp = true;
+        // jsonwebtoken 11 does not check `nbf` unless asked.
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp", "iss"]);
+        validation.set_issuer(&[&inner.issuer]);
+        // The audience rule (aud, or client_id for Cognito access tokens) is ours.
+        validation.validate_aud = false;
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation)
+            .map_err(|e| IdentityError::from_jwt(&e))?;
+        let claims = data.claims;
+
+        // jsonwebtoken accepts an `iss` *array* that contains the issuer; a token has one
+        // issuer, a string (RFC 7519, section 4.1.1).
+        if claims.get("iss").and_then(Value::as_str) != Some(inner.issuer.as_str()) {
+            return Err(IdentityError::WrongIssuer);
+        }
+        inner.check_token_use(&claims)?;
+        inner.check_audience(&claims, false)?;
+        inner.identity(&claims)
     }
-    pub fn identity_from_trusted_claims(
-        &self,
-        _c: &serde_json::Map<String, serde_json::Value>,
-    ) -> Result<Identity, IdentityError> {
-        Err(IdentityError(IdentityErrorKind::Unauthenticated))
+
+    /// Trusted-claims mode: takes the tenant from claims that an API Gateway JWT, Cognito or
+    /// Lambda authorizer has already verified (`requestContext.authorizer.jwt.claims`,
+    /// `requestContext.authorizer.claims`, ...).
+    ///
+    /// Fails with [`IdentityError::TrustedClaimsDisabled`] (401) unless the verifier was
+    /// built with [`trust_authorizer_claims(true)`](VerifierBuilder::trust_authorizer_claims)
+    /// or `TENANT_TRUSTED_CLAIMS=1`. Values may be JSON values or, as API Gateway REST APIs
+    /// deliver them, strings (`"exp": "1700000000"`, `"aud": "[a b]"`).
+    ///
+    /// The signature is not checked (there is none), but as a guard against a mis-wired
+    /// authorizer, `iss`, `aud`/`client_id` and `exp` are compared with the configuration
+    /// when present, and a configured `token_use` is required.
+    pub fn identity_from_trusted_claims(&self, claims: &Map<String, Value>) -> Result<Identity, IdentityError> {
+        let inner = &*self.inner;
+        if !inner.trust_claims {
+            return Err(IdentityError::TrustedClaimsDisabled);
+        }
+        if let Some(iss) = claims.get("iss")
+            && iss.as_str() != Some(inner.issuer.as_str())
+        {
+            return Err(IdentityError::WrongIssuer);
+        }
+        inner.check_token_use(claims)?;
+        if claims.contains_key("aud") || claims.contains_key("client_id") {
+            inner.check_audience(claims, true)?;
+        }
+        if let Some(exp) = claims.get("exp").and_then(numeric) {
+            let now = jsonwebtoken::get_current_timestamp();
+            if exp.saturating_add(inner.leeway.as_secs()) < now {
+                return Err(IdentityError::Expired);
+            }
+        }
+        inner.identity(claims)
     }
+
+    /// Whether [`identity_from_trusted_claims`](Verifier::identity_from_trusted_claims) is
+    /// enabled.
     pub fn trusts_authorizer_claims(&self) -> bool {
-        self.trusted
+        self.inner.trust_claims
+    }
+
+    /// How many key-set requests this verifier (and its clones) has sent, failed ones
+    /// included; 0 in shared-secret mode. For tests and benchmarks.
+    pub fn jwks_fetches(&self) -> u64 {
+        match &self.inner.keys {
+            Keys::Secret(_) => 0,
+            Keys::Set(jwks) => jwks.fetches(),
+        }
+    }
+}
+
+impl Inner {
+    /// `aud`, or Cognito access tokens' `client_id`. `lenient` (trusted claims) accepts
+    /// either, and API Gateway's stringified arrays (`"[a b]"`).
+    fn check_audience(&self, claims: &Map<String, Value>, lenient: bool) -> Result<(), IdentityError> {
+        let ours = |s: &str| self.audience.iter().any(|a| a == s);
+        let aud = claims.get("aud");
+        let aud_ok = match aud {
+            Some(Value::String(s)) if lenient && s.starts_with('[') && s.ends_with(']') => {
+                s[1..s.len() - 1].split_whitespace().any(ours)
+            }
+            Some(Value::String(s)) => ours(s),
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).any(ours),
+            _ => false,
+        };
+        let client_ok = claims.get("client_id").and_then(Value::as_str).is_some_and(ours);
+        let is_access = claims.get("token_use").and_then(Value::as_str) == Some("access");
+        let ok = match self.token_use {
+            _ if lenient => aud_ok || client_ok,
+            // An `aud`, if an access token has one, must also be ours.
+            Some(TokenUse::Access) => client_ok && (aud.is_none() || aud_ok),
+            Some(TokenUse::Id) => aud_ok,
+            None => aud_ok || (is_access && aud.is_none() && client_ok),
+        };
+        if ok { Ok(()) } else { Err(IdentityError::WrongAudience) }
+    }
+
+    fn check_token_use(&self, claims: &Map<String, Value>) -> Result<(), IdentityError> {
+        match self.token_use {
+            Some(expected) if claims.get("token_use").and_then(Value::as_str) != Some(expected.as_str()) => {
+                Err(IdentityError::WrongTokenUse { expected: expected.as_str() })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn identity(&self, claims: &Map<String, Value>) -> Result<Identity, IdentityError> {
+        let claim = || self.tenant_claim.clone();
+        let tenant = match claims.get(&self.tenant_claim) {
+            None | Some(Value::Null) => return Err(IdentityError::MissingTenant { claim: claim() }),
+            Some(Value::String(s)) => {
+                TenantId::parse(s).map_err(|source| IdentityError::InvalidTenant { claim: claim(), source })?
+            }
+            Some(_) => return Err(IdentityError::TenantNotAString { claim: claim() }),
+        };
+        let subject = claims.get("sub").and_then(Value::as_str).map(str::to_owned);
+        Ok(Identity { tenant, subject })
+    }
+}
+
+/// A JSON number, or a string holding one (API Gateway REST stringifies claims).
+fn numeric(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| f.is_finite() && *f >= 0.0).map(|f| f as u64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn not_allowed(alg: &str, allowed: &'static str) -> IdentityError {
+    // `alg` is attacker-controlled: echo it only if it looks like an algorithm name.
+    let alg = if !alg.is_empty() && alg.len() <= 16 && alg.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        alg.to_owned()
+    } else {
+        "(unrecognised)".to_owned()
+    };
+    IdentityError::AlgorithmNotAllowed { alg, allowed }
+}
+
+/// The parts of the JOSE header read before any key is chosen.
+struct RawHeader {
+    alg: String,
+    kid: Option<String>,
+}
+
+impl RawHeader {
+    /// Size and shape checks, then the header. Never panics, whatever the input.
+    fn parse(token: &str) -> Result<RawHeader, IdentityError> {
+        if token.is_empty() {
+            return Err(IdentityError::MissingToken);
+        }
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(IdentityError::TokenTooLarge { len: token.len() });
+        }
+        let mut segments = token.split('.');
+        let (Some(header), Some(_), Some(_), None) =
+            (segments.next(), segments.next(), segments.next(), segments.next())
+        else {
+            return Err(IdentityError::Malformed { reason: "expected three `.`-separated segments" });
+        };
+        if token.split('.').any(str::is_empty) {
+            return Err(IdentityError::Malformed { reason: "a segment is empty" });
+        }
+        if !token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
+            return Err(IdentityError::Malformed { reason: "a segment is not base64url" });
+        }
+        let bytes = URL_SAFE_NO_PAD
+            .decode(header)
+            .map_err(|_| IdentityError::Malformed { reason: "a segment is not base64url" })?;
+        // A map, not a derived struct: serde would also accept a JSON array for a struct.
+        let mut header: Map<String, Value> = serde_json::from_slice(&bytes)
+            .map_err(|_| IdentityError::Malformed { reason: "header is not a JSON object" })?;
+        if header.contains_key("crit") {
+            return Err(IdentityError::CriticalHeader);
+        }
+        let Some(Value::String(alg)) = header.remove("alg") else {
+            return Err(IdentityError::Malformed { reason: "header has no string `alg`" });
+        };
+        let kid = match header.remove("kid") {
+            None => None,
+            Some(Value::String(kid)) => Some(kid),
+            Some(_) => return Err(IdentityError::Malformed { reason: "header `kid` is not a string" }),
+        };
+        Ok(RawHeader { alg, kid })
+    }
+}
+
+/// Configures a [`Verifier`]. `issuer` and `audience` are required; then either a key set
+/// (the default: discovered from the issuer, or [`jwks_url`](VerifierBuilder::jwks_url)) or
+/// [`hs256_secret`](VerifierBuilder::hs256_secret).
+#[must_use]
+pub struct VerifierBuilder {
+    issuer: Option<String>,
+    audience: Vec<String>,
+    jwks_url: Option<String>,
+    hs256_secret: Option<Vec<u8>>,
+    tenant_claim: String,
+    token_use: Option<TokenUse>,
+    leeway: Duration,
+    jwks_ttl: Duration,
+    min_refetch_interval: Duration,
+    discovery: bool,
+    trust_claims: bool,
+    http_timeout: Duration,
+}
+
+impl Default for VerifierBuilder {
+    fn default() -> Self {
+        VerifierBuilder {
+            issuer: None,
+            audience: Vec::new(),
+            jwks_url: None,
+            hs256_secret: None,
+            tenant_claim: DEFAULT_TENANT_CLAIM.to_owned(),
+            token_use: None,
+            leeway: Duration::from_secs(30),
+            jwks_ttl: Duration::from_secs(3600),
+            min_refetch_interval: Duration::from_secs(30),
+            discovery: true,
+            trust_claims: false,
+            http_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+impl fmt::Debug for VerifierBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifierBuilder")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("jwks_url", &self.jwks_url)
+            .field("hs256_secret", &self.hs256_secret.as_ref().map(|_| "(redacted)"))
+            .field("tenant_claim", &self.tenant_claim)
+            .field("token_use", &self.token_use)
+            .field("leeway", &self.leeway)
+            .field("jwks_ttl", &self.jwks_ttl)
+            .field("min_refetch_interval", &self.min_refetch_interval)
+            .field("discovery", &self.discovery)
+            .field("trust_authorizer_claims", &self.trust_claims)
+            .field("http_timeout", &self.http_timeout)
+            .finish()
+    }
+}
+
+impl VerifierBuilder {
+    /// A builder preset from the environment (see the [module docs](self)); set more on it
+    /// before [`build`](VerifierBuilder::build).
+    pub fn from_env() -> Result<VerifierBuilder, ConfigError> {
+        VerifierBuilder::from_lookup(config::env)
+    }
+
+    fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<VerifierBuilder, ConfigError> {
+        let mut b = VerifierBuilder { issuer: get("TENANT_JWT_ISSUER"), ..VerifierBuilder::default() };
+        if let Some(aud) = get("TENANT_JWT_AUDIENCE") {
+            b = b.audience(aud.split(',').map(str::trim).filter(|a| !a.is_empty()));
+        }
+        b.jwks_url = get("TENANT_JWKS_URL");
+        if let Some(discovery) = get("TENANT_JWT_DISCOVERY") {
+            b.discovery = parse_bool("TENANT_JWT_DISCOVERY", &discovery)?;
+        }
+        b.hs256_secret = get("TENANT_JWT_HS256_SECRET").map(String::into_bytes);
+        if let Some(claim) = get("TENANT_CLAIM") {
+            b.tenant_claim = claim.trim().to_owned();
+        }
+        if let Some(token_use) = get("TENANT_JWT_TOKEN_USE") {
+            b.token_use = Some(token_use.parse()?);
+        }
+        if let Some(leeway) = get("TENANT_JWT_LEEWAY_SECS") {
+            let secs = leeway.trim().parse::<u64>().map_err(|_| ConfigError::Invalid {
+                var: "TENANT_JWT_LEEWAY_SECS",
+                reason: format!("{leeway:?} is not a whole number of seconds"),
+            })?;
+            b.leeway = Duration::from_secs(secs);
+        }
+        if let Some(trusted) = get("TENANT_TRUSTED_CLAIMS") {
+            b.trust_claims = parse_bool("TENANT_TRUSTED_CLAIMS", &trusted)?;
+        }
+        Ok(b)
+    }
+
+    /// The exact `iss` of accepted tokens (`TENANT_JWT_ISSUER`). Required. Without a
+    /// [`jwks_url`](VerifierBuilder::jwks_url) the key set is found from it.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// The accepted audiences (`TENANT_JWT_AUDIENCE`, comma-separated): matched against
+    /// `aud`, and against `client_id` for Cognito access tokens. Required; replaces any
+    /// audiences set before.
+    pub fn audience<I, S>(mut self, audience: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.audience = audience.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Where the key set is served (`TENANT_JWKS_URL`), if not where the issuer says; e.g.
+    /// moto's `http://127.0.0.1:PORT/<pool_id>/.well-known/jwks.json`.
+    pub fn jwks_url(mut self, url: impl Into<String>) -> Self {
+        self.jwks_url = Some(url.into());
+        self
+    }
+
+    /// Development mode (`TENANT_JWT_HS256_SECRET`): accept only HS256 tokens signed with
+    /// this secret (at least [`MIN_HS256_SECRET_LEN`] bytes); no key set is used.
+    pub fn hs256_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.hs256_secret = Some(secret.as_ref().to_vec());
+        self
+    }
+
+    /// The claim holding the tenant id (`TENANT_CLAIM`); default [`DEFAULT_TENANT_CLAIM`].
+    pub fn tenant_claim(mut self, claim: impl Into<String>) -> Self {
+        self.tenant_claim = claim.into();
+        self
+    }
+
+    /// Require this Cognito `token_use` (`TENANT_JWT_TOKEN_USE`). Without it both ID and
+    /// access tokens are accepted (see the [module docs](self) for the audience rule).
+    pub fn token_use(mut self, token_use: TokenUse) -> Self {
+        self.token_use = Some(token_use);
+        self
+    }
+
+    /// Clock-skew allowance for `exp` and `nbf` (`TENANT_JWT_LEEWAY_SECS`); whole seconds,
+    /// default 30 s, at most [`MAX_LEEWAY`].
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// How long a fetched key set is used before it is fetched again; default 1 hour.
+    pub fn jwks_ttl(mut self, ttl: Duration) -> Self {
+        self.jwks_ttl = ttl;
+        self
+    }
+
+    /// The least time between a key-set fetch and a refetch caused by an unknown `kid`;
+    /// default 30 s. Within it, tokens with unknown `kid`s are refused without a fetch.
+    pub fn min_refetch_interval(mut self, interval: Duration) -> Self {
+        self.min_refetch_interval = interval;
+        self
+    }
+
+    /// Without a [`jwks_url`](VerifierBuilder::jwks_url): `true` (default) reads `jwks_uri`
+    /// from `<iss>/.well-known/openid-configuration`; `false` uses
+    /// `<iss>/.well-known/jwks.json` (Cognito's layout) directly (`TENANT_JWT_DISCOVERY`).
+    pub fn discovery(mut self, discovery: bool) -> Self {
+        self.discovery = discovery;
+        self
+    }
+
+    /// Enable [`Verifier::identity_from_trusted_claims`] (`TENANT_TRUSTED_CLAIMS`). Only for
+    /// functions that are reachable solely through an authorizer that verifies the token.
+    pub fn trust_authorizer_claims(mut self, trust: bool) -> Self {
+        self.trust_claims = trust;
+        self
+    }
+
+    /// Timeout of each key-set or discovery request; default 3 s.
+    pub fn http_timeout(mut self, timeout: Duration) -> Self {
+        self.http_timeout = timeout;
+        self
+    }
+
+    /// Checks the configuration. Nothing is fetched here.
+    pub fn build(self) -> Result<Verifier, ConfigError> {
+        // jsonwebtoken 11 picks its crypto backend from its cargo features and panics on
+        // first use if both `aws_lc_rs` and `rust_crypto` end up enabled (feature
+        // unification in a larger workspace). Installing ours makes that impossible; if
+        // the application installed one first, theirs stays.
+        let _ = jsonwebtoken::crypto::CryptoProvider::install_default(&jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER);
+        let invalid = |var: &'static str, reason: String| ConfigError::Invalid { var, reason };
+        let issuer = self
+            .issuer
+            .filter(|i| !i.trim().is_empty())
+            .ok_or(ConfigError::Missing { var: "TENANT_JWT_ISSUER", builder: "issuer" })?;
+        if issuer.trim() != issuer {
+            return Err(invalid("TENANT_JWT_ISSUER", "has leading or trailing whitespace".to_owned()));
+        }
+        if self.audience.is_empty() {
+            return Err(ConfigError::Missing { var: "TENANT_JWT_AUDIENCE", builder: "audience" });
+        }
+        if let Some(bad) = self.audience.iter().find(|a| a.is_empty() || a.trim() != a.as_str()) {
+            return Err(invalid("TENANT_JWT_AUDIENCE", format!("{bad:?} is empty or has surrounding whitespace")));
+        }
+        if self.tenant_claim.is_empty() {
+            return Err(invalid("TENANT_CLAIM", "is empty".to_owned()));
+        }
+        if self.leeway > MAX_LEEWAY {
+            return Err(invalid(
+                "TENANT_JWT_LEEWAY_SECS",
+                format!("{} s is more than the {} s allowed", self.leeway.as_secs(), MAX_LEEWAY.as_secs()),
+            ));
+        }
+        if self.jwks_ttl.is_zero() {
+            return Err(invalid("jwks_ttl", "must be more than zero".to_owned()));
+        }
+        if self.http_timeout.is_zero() {
+            return Err(invalid("http_timeout", "must be more than zero".to_owned()));
+        }
+
+        let keys = match self.hs256_secret {
+            Some(_) if self.jwks_url.is_some() => {
+                return Err(invalid(
+                    "TENANT_JWT_HS256_SECRET",
+                    "cannot be combined with `TENANT_JWKS_URL`: choose a shared secret (development) or a key set"
+                        .to_owned(),
+                ));
+            }
+            Some(secret) if secret.len() < MIN_HS256_SECRET_LEN => {
+                return Err(invalid(
+                    "TENANT_JWT_HS256_SECRET",
+                    format!(
+                        "is {} bytes; HS256 needs at least {MIN_HS256_SECRET_LEN} (RFC 7518, section 3.2)",
+                        secret.len()
+                    ),
+                ));
+            }
+            Some(secret) => Keys::Secret(DecodingKey::from_secret(&secret)),
+            None => {
+                let source = match self.jwks_url {
+                    Some(url) => {
+                        check_url("TENANT_JWKS_URL", &url)?;
+                        jwks::Source::Url(url)
+                    }
+                    None => {
+                        check_url("TENANT_JWT_ISSUER", &issuer).map_err(|_| {
+                            invalid(
+                                "TENANT_JWT_ISSUER",
+                                "is not an http(s) URL, so the key set cannot be found from it: set `TENANT_JWKS_URL`"
+                                    .to_owned(),
+                            )
+                        })?;
+                        jwks::Source::Issuer {
+                            issuer: issuer.trim_end_matches('/').to_owned(),
+                            discovery: self.discovery,
+                        }
+                    }
+                };
+                let client = reqwest::Client::builder()
+                    .timeout(self.http_timeout)
+                    .connect_timeout(self.http_timeout)
+                    .redirect(reqwest::redirect::Policy::limited(3))
+                    .build()
+                    .map_err(|e| invalid("TENANT_JWKS_URL", format!("cannot build an HTTP client: {e}")))?;
+                Keys::Set(jwks::Jwks::new(source, client, self.jwks_ttl, self.min_refetch_interval))
+            }
+        };
+
+        Ok(Verifier {
+            inner: Arc::new(Inner {
+                issuer,
+                audience: self.audience,
+                tenant_claim: self.tenant_claim,
+                token_use: self.token_use,
+                leeway: Duration::from_secs(self.leeway.as_secs()),
+                trust_claims: self.trust_claims,
+                keys,
+            }),
+        })
+    }
+}
+
+fn check_url(var: &'static str, url: &str) -> Result<(), ConfigError> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        Ok(_) => Err(ConfigError::Invalid { var, reason: format!("{url:?} is not an http(s) URL") }),
+        Err(e) => Err(ConfigError::Invalid { var, reason: format!("{url:?} is not a URL: {e}") }),
+    }
+}
+
+fn parse_bool(var: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::Invalid {
+            var,
+            reason: format!("{value:?} is not a boolean: expected one of: `1`, `true`, `0`, `false`"),
+        }),
     }
 }
