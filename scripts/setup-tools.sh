@@ -25,9 +25,11 @@ die() { log "ERROR: $*"; exit 1; }
 
 # Everything that decides what gets installed goes into the stamp.
 stamp_value() {
-    cat "$MANIFESTS/requirements.txt" "$MANIFESTS/constraints.txt" \
-        "$MANIFESTS/package.json" "$MANIFESTS/package-lock.json" "${BASH_SOURCE[0]}" |
-        sha256sum | cut -d' ' -f1
+    {
+        echo "$TOOLS"
+        cat "$MANIFESTS/requirements.txt" "$MANIFESTS/constraints.txt" \
+            "$MANIFESTS/package.json" "$MANIFESTS/package-lock.json" "${BASH_SOURCE[0]}"
+    } | sha256sum | cut -d' ' -f1
 }
 
 tools_present() {
@@ -72,7 +74,10 @@ mkdir -p "$TOOLS"
 
 # --- Python venv ---------------------------------------------------------------------------------
 make_venv() { rm -rf "$VENV" && "$1" -m venv "$VENV" >/dev/null 2>&1 && [[ -x "$VENV/bin/pip" ]]; }
-if [[ ! -x "$VENV/bin/pip" ]] || ! "$VENV/bin/python" -c 'import sys' 2>/dev/null; then
+# A venv is tied to its path (script shebangs) and to its base interpreter: recreate it when
+# either no longer holds (tree moved, interpreter removed).
+if [[ ! -x "$VENV/bin/pip" ]] || [[ "$(head -n1 "$VENV/bin/pip")" != "#!$VENV/bin/python"* ]] ||
+    ! "$VENV/bin/python" -c 'import sys' 2>/dev/null; then
     log "creating $VENV"
     if ! make_venv python3; then
         # Debian's python3 without ensurepip: python3 -m venv fails until python3-venv is installed.

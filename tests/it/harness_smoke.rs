@@ -149,7 +149,9 @@ async fn stop_refuses_and_restart_returns_on_same_port() {
     let mut moto = Moto::start();
     let port = moto.port();
     let endpoint = moto.endpoint();
-    let client = dynamodb(&endpoint).await;
+    // The harness's usual client (standard retries), and one without retries for the refusal.
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config(&endpoint).await);
+    let no_retry = dynamodb(&endpoint).await;
 
     client
         .create_table()
@@ -173,7 +175,7 @@ async fn stop_refuses_and_restart_returns_on_same_port() {
     assert!(!moto.is_running());
     assert_eq!(moto.port(), port, "stop keeps the port");
     assert!(refuses_connections(port), "port {port} still accepts connections after stop()");
-    let err = client.list_tables().send().await.expect_err("list_tables must fail while moto is stopped");
+    let err = no_retry.list_tables().send().await.expect_err("list_tables must fail while moto is stopped");
     assert!(
         matches!(err, aws_sdk_dynamodb::error::SdkError::DispatchFailure(_)),
         "expected a connection failure, got {err:?}"
@@ -182,7 +184,8 @@ async fn stop_refuses_and_restart_returns_on_same_port() {
     moto.restart();
     assert_eq!(moto.port(), port, "restart uses the same port");
     assert_eq!(moto.endpoint(), endpoint);
-    // The same client (same endpoint) works again; moto's state was in memory and is gone.
+    // The same clients (same endpoint) work again; moto's state was in memory and is gone.
+    no_retry.list_tables().send().await.expect("list_tables (no retries) after restart");
     let after = client.list_tables().send().await.expect("list_tables after restart");
     assert!(after.table_names().is_empty(), "state survived a restart: {:?}", after.table_names());
 
