@@ -21,8 +21,9 @@ What moto (5.2.x) puts into Cognito tokens -- checked by this script on every ru
 * Pool ids look like "us-east-1_" + 32 hex digits (real Cognito: 9 alphanumerics after the
   underscore); client ids are 26 lowercase alphanumerics.
 * ID token claims: iss, sub, aud (= client id), token_use "id", iat, auth_time, exp (iat+3600),
-  jti, origin_jti, "cognito:username", and every user attribute except `sub`, under its own name
-  (`custom:tenant_id`). No `email_verified`, no `cognito:groups` unless set.
+  jti, origin_jti, "cognito:username", every `custom:` attribute under its own name
+  (`custom:tenant_id`) whatever the client's ReadAttributes, the standard attributes the client
+  may read (none by default), and `cognito:groups` only for users in groups.
 * Access token claims: iss, sub, client_id, token_use "access", iat, auth_time, exp, jti,
   origin_jti, username, scope "aws.cognito.signin.user.admin". No `aud` (as in real Cognito) and
   no custom attributes.
