@@ -6,7 +6,7 @@ use tenant_isolation::{Isolation, IsolationBuilder, TenantTable, Verifier, tenan
 use tenant_isolation_tests::{Fixture, sdk_config, shared};
 
 /// A verifier for the fixture's Cognito pool (ID tokens carry `custom:tenant_id`).
-pub fn cognito_verifier(fx: &Fixture) -> Verifier {
+pub(crate) fn cognito_verifier(fx: &Fixture) -> Verifier {
     Verifier::builder()
         .issuer(fx.issuer.clone())
         .jwks_url(fx.jwks_url.clone())
@@ -17,7 +17,7 @@ pub fn cognito_verifier(fx: &Fixture) -> Verifier {
 }
 
 /// A fresh runtime (its own cache and counters) on the shared moto, customised by `f`.
-pub async fn isolation_with(f: impl FnOnce(IsolationBuilder) -> IsolationBuilder) -> Isolation {
+pub(crate) async fn isolation_with(f: impl FnOnce(IsolationBuilder) -> IsolationBuilder) -> Isolation {
     let (_, fx) = shared();
     let builder = Isolation::builder()
         .sdk_config(sdk_config(&fx.endpoint).await)
@@ -27,7 +27,7 @@ pub async fn isolation_with(f: impl FnOnce(IsolationBuilder) -> IsolationBuilder
 }
 
 /// A fresh runtime with the defaults.
-pub async fn isolation() -> Isolation {
+pub(crate) async fn isolation() -> Isolation {
     isolation_with(|b| b).await
 }
 
@@ -52,7 +52,7 @@ pub async fn read_only(
 }
 
 /// A unique suffix for keys, so that parallel tests never collide.
-pub fn unique(label: &str) -> String {
+pub(crate) fn unique(label: &str) -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();

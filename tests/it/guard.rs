@@ -169,8 +169,9 @@ async fn refused_requests_never_leave_the_process() {
     let acme = scope(&items::SPEC, "acme").await;
     let refused_marker = unique("refused");
     let control_marker = unique("control");
-    let refused = verdict!(acme, |c, t| c.get_item().table_name(t).set_key(Some(key("TENANT#globex", &refused_marker))));
-    let control = verdict!(acme, |c, t| c.get_item().table_name(t).set_key(Some(key("TENANT#acme", &control_marker))));
+    let (refused_key, control_key) = (key("TENANT#globex", &refused_marker), key("TENANT#acme", &control_marker));
+    let refused = verdict!(acme, |c, t| c.get_item().table_name(t).set_key(Some(refused_key)));
+    let control = verdict!(acme, |c, t| c.get_item().table_name(t).set_key(Some(control_key)));
     http.post(format!("{api}/stop-recording")).send().await.unwrap().error_for_status().unwrap();
     let recording = http.get(format!("{api}/download-recording")).send().await.unwrap().text().await.unwrap();
     // One JSON entry per line; bodies are base64 when `body_encoded`.

@@ -4,4 +4,5 @@
 mod common;
 mod credentials;
 mod guard;
+mod harness_smoke;
 mod scope;

@@ -1,0 +1,302 @@
+"""Provision the tenant-isolation test fixtures into a running moto server.
+
+Usage: .tools/venv/bin/python scripts/fixtures.py --endpoint http://127.0.0.1:PORT
+
+Creates (or reuses, when run again against the same moto process) an IAM role `TenantData`,
+the DynamoDB table `Orders` with GSI `ByStatus`, and a Cognito user pool with users alice (acme),
+bob (globex), carol (no tenant), mallory (`*`) and eve (`acme#x`), then prints ONE JSON object on
+stdout (see `main`). Diagnostics go to stderr.
+
+What moto (5.2.x) puts into Cognito tokens -- checked by this script on every run (`check_tokens`):
+
+* Header: {"alg": "RS256", "kid": "dummy", "typ": "JWT"}. The signing key is a fixed RSA key that
+  ships inside the moto package: every pool of every moto process signs with the same key and
+  kid. A test that needs a token signed by an untrusted key must make its own key.
+* `iss` is "https://cognito-idp.<region>.<real AWS domain>/<pool id>": the real AWS host name,
+  not the moto endpoint. So the JWKS URL cannot be derived from `iss`; this script reads `iss`
+  from a token and reports it apart from `jwks_url`.
+* JWKS: `<endpoint>/<pool id>/.well-known/jwks.json` (one RSA key, kid "dummy"). moto serves the
+  same key set for ANY path segment, including pool ids that do not exist.
+  `<endpoint>/<pool id>/.well-known/openid-configuration` also exists.
+* Pool ids look like "us-east-1_" + 32 hex digits (real Cognito: 9 alphanumerics after the
+  underscore); client ids are 26 lowercase alphanumerics.
+* ID token claims: iss, sub, aud (= client id), token_use "id", iat, auth_time, exp (iat+3600),
+  jti, origin_jti, "cognito:username", every `custom:` attribute under its own name
+  (`custom:tenant_id`) whatever the client's ReadAttributes, the standard attributes the client
+  may read (none by default), and `cognito:groups` only for users in groups.
+* Access token claims: iss, sub, client_id, token_use "access", iat, auth_time, exp, jti,
+  origin_jti, username, scope "aws.cognito.signin.user.admin". No `aud` (as in real Cognito) and
+  no custom attributes.
+* A user without the attribute (carol) simply has no `custom:tenant_id` claim. moto accepts any
+  string as an attribute value, including `*` and `acme#x`.
+
+Other moto behaviour seen here (not relied on): STS AssumeRole succeeds for a role that does not
+exist, accepts DurationSeconds=43200 (above MaxSessionDuration and the 1 h role-chaining cap),
+accepts a non-JSON or 3,000-character session policy and always reports PackedPolicySize 6.
+"""
+
+import argparse
+import base64
+import json
+import sys
+import urllib.request
+
+import boto3
+from botocore.exceptions import ClientError
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+REGION = "us-east-1"
+ROLE_NAME = "TenantData"
+TABLE = "Orders"
+INDEX = "ByStatus"
+POOL_NAME = "tenant-isolation-test"
+CLIENT_NAME = "tenant-isolation-test-client"
+# Fake credentials and a fake password: moto accepts anything that satisfies the pool policy.
+PASSWORD = "Test-Passw0rd!"
+USERS = {
+    "alice": "acme",
+    "bob": "globex",
+    "carol": None,
+    "mallory": "*",
+    "eve": "acme#x",
+}
+
+
+def log(msg):
+    print(f"fixtures: {msg}", file=sys.stderr)
+
+
+def b64json(segment):
+    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+
+
+def decode_unverified(token):
+    header, claims, _sig = token.split(".")
+    return b64json(header), b64json(claims)
+
+
+def ensure_role(iam, account):
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+            }
+        ],
+    }
+    try:
+        role = iam.create_role(
+            RoleName=ROLE_NAME,
+            AssumeRolePolicyDocument=json.dumps(trust),
+            Description="Broad data-access role; tenant scope comes from per-request session policies",
+            MaxSessionDuration=3600,
+        )["Role"]
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "EntityAlreadyExists":
+            raise
+        role = iam.get_role(RoleName=ROLE_NAME)["Role"]
+    table_arn = f"arn:aws:dynamodb:{REGION}:{account}:table/{TABLE}"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OrdersData",
+                "Effect": "Allow",
+                "Action": [
+                    "dynamodb:BatchGetItem",
+                    "dynamodb:BatchWriteItem",
+                    "dynamodb:ConditionCheckItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:Query",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:PartiQLDelete",
+                    "dynamodb:PartiQLInsert",
+                    "dynamodb:PartiQLSelect",
+                    "dynamodb:PartiQLUpdate",
+                ],
+                "Resource": [table_arn, f"{table_arn}/index/*"],
+            }
+        ],
+    }
+    # put_role_policy overwrites: idempotent.
+    iam.put_role_policy(RoleName=ROLE_NAME, PolicyName="OrdersData", PolicyDocument=json.dumps(policy))
+    return role["Arn"]
+
+
+def ensure_table(ddb):
+    try:
+        ddb.create_table(
+            TableName=TABLE,
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+                {"AttributeName": "status", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": INDEX,
+                    "KeySchema": [
+                        {"AttributeName": "pk", "KeyType": "HASH"},
+                        {"AttributeName": "status", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+    ddb.get_waiter("table_exists").wait(TableName=TABLE, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    desc = ddb.describe_table(TableName=TABLE)["Table"]
+    names = [g["IndexName"] for g in desc.get("GlobalSecondaryIndexes", [])]
+    if INDEX not in names:
+        raise SystemExit(f"table {TABLE} exists without index {INDEX}: {names}")
+
+
+def ensure_pool(idp):
+    pool_id = None
+    for page in idp.get_paginator("list_user_pools").paginate(MaxResults=60):
+        for p in page["UserPools"]:
+            if p["Name"] == POOL_NAME:
+                pool_id = p["Id"]
+    if pool_id is None:
+        pool_id = idp.create_user_pool(
+            PoolName=POOL_NAME,
+            Schema=[
+                {
+                    "Name": "tenant_id",
+                    "AttributeDataType": "String",
+                    "Mutable": True,
+                    "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "256"},
+                }
+            ],
+        )["UserPool"]["Id"]
+    client_id = None
+    for c in idp.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]:
+        if c["ClientName"] == CLIENT_NAME:
+            client_id = c["ClientId"]
+    if client_id is None:
+        client_id = idp.create_user_pool_client(
+            UserPoolId=pool_id,
+            ClientName=CLIENT_NAME,
+            GenerateSecret=False,
+            ExplicitAuthFlows=["ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH", "USER_PASSWORD_AUTH"],
+        )["UserPoolClient"]["ClientId"]
+    return pool_id, client_id
+
+
+def ensure_user(idp, pool_id, name, tenant):
+    attrs = [] if tenant is None else [{"Name": "custom:tenant_id", "Value": tenant}]
+    try:
+        idp.admin_create_user(UserPoolId=pool_id, Username=name, UserAttributes=attrs, MessageAction="SUPPRESS")
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "UsernameExistsException":
+            raise
+    idp.admin_set_user_password(UserPoolId=pool_id, Username=name, Password=PASSWORD, Permanent=True)
+
+
+def login(idp, pool_id, client_id, name):
+    res = idp.admin_initiate_auth(
+        UserPoolId=pool_id,
+        ClientId=client_id,
+        AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": name, "PASSWORD": PASSWORD},
+    )
+    auth = res["AuthenticationResult"]
+    return auth["IdToken"], auth["AccessToken"]
+
+
+def fetch_jwks(url):
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        jwks = json.load(resp)
+    if not jwks.get("keys"):
+        raise SystemExit(f"no keys at {url}: {jwks}")
+    return jwks
+
+
+def check_tokens(name, tenant, id_token, access_token, client_id, issuer, key_set):
+    """Assert what the harness relies on; fail loudly if a moto upgrade changes it."""
+    for kind, token in (("id", id_token), ("access", access_token)):
+        header, claims = decode_unverified(token)
+        # The JWKS served by moto must verify the token (signature check).
+        jwt.decode(token, key_set, algorithms=["RS256"])
+        want = {"alg": "RS256"}
+        if header.get("alg") != want["alg"] or not header.get("kid"):
+            raise SystemExit(f"{name} {kind} token header unexpected: {header}")
+        if claims.get("token_use") != kind or claims.get("iss") != issuer:
+            raise SystemExit(f"{name} {kind} token claims unexpected: {claims}")
+    _, idc = decode_unverified(id_token)
+    _, acc = decode_unverified(access_token)
+    if idc.get("aud") != client_id or acc.get("client_id") != client_id:
+        raise SystemExit(f"{name}: aud/client_id do not name the app client: {idc} {acc}")
+    if idc.get("custom:tenant_id") != tenant:
+        raise SystemExit(f"{name}: custom:tenant_id is {idc.get('custom:tenant_id')!r}, want {tenant!r}")
+    if idc["sub"] != acc["sub"]:
+        raise SystemExit(f"{name}: id and access tokens disagree on sub")
+    return idc["sub"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--endpoint", required=True, help="moto server URL, e.g. http://127.0.0.1:5000")
+    args = ap.parse_args()
+    endpoint = args.endpoint.rstrip("/")
+
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+    )
+
+    def client(service):
+        return session.client(service, endpoint_url=endpoint)
+
+    account = client("sts").get_caller_identity()["Account"]
+    role_arn = ensure_role(client("iam"), account)
+    ensure_table(client("dynamodb"))
+
+    idp = client("cognito-idp")
+    pool_id, client_id = ensure_pool(idp)
+    jwks_url = f"{endpoint}/{pool_id}/.well-known/jwks.json"
+    key_set = KeySet.import_key_set(fetch_jwks(jwks_url))
+
+    issuer = None
+    users = {}
+    for name, tenant in USERS.items():
+        ensure_user(idp, pool_id, name, tenant)
+        id_token, access_token = login(idp, pool_id, client_id, name)
+        if issuer is None:
+            issuer = decode_unverified(id_token)[1]["iss"]
+            if not issuer.endswith("/" + pool_id):
+                raise SystemExit(f"issuer {issuer!r} does not end with the pool id {pool_id}")
+        sub = check_tokens(name, tenant, id_token, access_token, client_id, issuer, key_set)
+        users[name] = {"tenant": tenant, "id_token": id_token, "access_token": access_token, "sub": sub}
+
+    out = {
+        "endpoint": endpoint,
+        "region": REGION,
+        "account": account,
+        "role_arn": role_arn,
+        "table": TABLE,
+        "index": INDEX,
+        "user_pool_id": pool_id,
+        "client_id": client_id,
+        "issuer": issuer,
+        "jwks_url": jwks_url,
+        "users": users,
+    }
+    json.dump(out, sys.stdout)
+    sys.stdout.write("\n")
+    log(f"ready: pool {pool_id}, role {role_arn}, table {TABLE}")
+
+
+if __name__ == "__main__":
+    main()

