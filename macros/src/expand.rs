@@ -176,11 +176,11 @@ fn check_handler(f: &syn::ItemFn, errors: &mut Errors) -> Option<Handler> {
         );
         return None;
     }
-    if let syn::FnArg::Typed(pt) = &sig.inputs[table_params[0]] {
-        if let syn::Type::Reference(r) = &*pt.ty {
-            errors.push(r.span(), "take the table by value: `table: TenantTable` (it is a zero-sized capability)");
-            ok = false;
-        }
+    if let syn::FnArg::Typed(pt) = &sig.inputs[table_params[0]]
+        && let syn::Type::Reference(r) = &*pt.ty
+    {
+        errors.push(r.span(), "take the table by value: `table: TenantTable` (it is a zero-sized capability)");
+        ok = false;
     }
     let event_index = 1 - table_params[0];
     let syn::FnArg::Typed(event) = &sig.inputs[event_index] else { return None };
@@ -193,12 +193,11 @@ fn check_handler(f: &syn::ItemFn, errors: &mut Errors) -> Option<Handler> {
 
 /// Rewrites the `TenantTable` parameter's type to `TenantTable<policy>`.
 fn with_policy(f: &mut syn::ItemFn, table_index: usize, policy: &syn::Type) {
-    if let syn::FnArg::Typed(pt) = &mut f.sig.inputs[table_index] {
-        if let syn::Type::Path(p) = &mut *pt.ty {
-            if let Some(last) = p.path.segments.last_mut() {
-                last.arguments = syn::PathArguments::AngleBracketed(syn::parse_quote!(<#policy>));
-            }
-        }
+    if let syn::FnArg::Typed(pt) = &mut f.sig.inputs[table_index]
+        && let syn::Type::Path(p) = &mut *pt.ty
+        && let Some(last) = p.path.segments.last_mut()
+    {
+        last.arguments = syn::PathArguments::AngleBracketed(syn::parse_quote!(<#policy>));
     }
 }
 

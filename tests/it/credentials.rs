@@ -70,7 +70,9 @@ async fn a_hundred_concurrent_first_requests_of_one_tenant_make_one_sts_call() {
     let mut tasks = Vec::new();
     for _ in 0..100 {
         let (iso, t) = (iso.clone(), t.clone());
-        tasks.push(tokio::spawn(async move { iso.enter(&items::SPEC, &t, None).await.map(|s| s.access_key_id().to_owned()) }));
+        tasks.push(tokio::spawn(async move {
+            iso.enter(&items::SPEC, &t, None).await.map(|s| s.access_key_id().to_owned())
+        }));
     }
     let mut keys = Vec::new();
     for task in tasks {
@@ -94,7 +96,8 @@ async fn handlers_with_different_policies_get_different_credentials() {
 #[tokio::test]
 async fn credentials_past_expiry_minus_margin_are_renewed() {
     // 900 s sessions, renewed 898 s early: fresh for about two seconds.
-    let iso = isolation_with(|b| b.session_duration(Duration::from_secs(900)).refresh_margin(Duration::from_secs(897))).await;
+    let iso =
+        isolation_with(|b| b.session_duration(Duration::from_secs(900)).refresh_margin(Duration::from_secs(897))).await;
     let t = tenant("renew");
     let first = iso.enter(&items::SPEC, &t, None).await.unwrap();
     let again = iso.enter(&items::SPEC, &t, None).await.unwrap();
@@ -132,8 +135,13 @@ async fn configuration_errors_name_the_setting() {
         .await
         .unwrap_err();
     assert!(matches!(too_long, ConfigError::Invalid { var: "TENANT_SESSION_SECONDS", .. }), "{too_long}");
-    let bad_arn =
-        Isolation::builder().sdk_config(sdk).verifier(verifier).role_arn("arn:aws:iam::123:role/x").build().await.unwrap_err();
+    let bad_arn = Isolation::builder()
+        .sdk_config(sdk)
+        .verifier(verifier)
+        .role_arn("arn:aws:iam::123:role/x")
+        .build()
+        .await
+        .unwrap_err();
     assert!(matches!(bad_arn, ConfigError::Invalid { var: "TENANT_ROLE_ARN", .. }), "{bad_arn}");
     if std::env::var_os("TENANT_ROLE_ARN").is_none() {
         let sdk = tenant_isolation_tests::sdk_config(&fx.endpoint).await;

@@ -72,7 +72,11 @@ async fn queries_must_pin_the_tenants_partition() {
     let acme = scope(&items::SPEC, "acme").await;
     let foreign = Some(Violation::ForeignKey { attribute: "pk".into() });
     assert_eq!(
-        verdict!(acme, |c, t| c.query().table_name(t).key_condition_expression("pk = :p").expression_attribute_values(":p", s("TENANT#globex"))),
+        verdict!(acme, |c, t| c
+            .query()
+            .table_name(t)
+            .key_condition_expression("pk = :p")
+            .expression_attribute_values(":p", s("TENANT#globex"))),
         foreign
     );
     assert_eq!(
@@ -86,16 +90,29 @@ async fn queries_must_pin_the_tenants_partition() {
         foreign
     );
     assert_eq!(
-        verdict!(acme, |c, t| c.query().table_name(t).key_condition_expression("sk = :p").expression_attribute_values(":p", s("TENANT#acme"))),
+        verdict!(acme, |c, t| c
+            .query()
+            .table_name(t)
+            .key_condition_expression("sk = :p")
+            .expression_attribute_values(":p", s("TENANT#acme"))),
         Some(Violation::MissingKey { attribute: "pk".into() })
     );
     assert_eq!(
-        verdict!(acme, |c, t| c.query().table_name(t).index_name("ByStatus").key_condition_expression("pk = :p").expression_attribute_values(":p", s("TENANT#acme"))),
+        verdict!(acme, |c, t| c
+            .query()
+            .table_name(t)
+            .index_name("ByStatus")
+            .key_condition_expression("pk = :p")
+            .expression_attribute_values(":p", s("TENANT#acme"))),
         Some(Violation::Index("ByStatus".into())),
         "`items` did not declare the index"
     );
     assert_eq!(
-        verdict!(acme, |c, t| c.query().table_name(t).key_condition_expression("pk = :p").expression_attribute_values(":p", s("TENANT#acme"))),
+        verdict!(acme, |c, t| c
+            .query()
+            .table_name(t)
+            .key_condition_expression("pk = :p")
+            .expression_attribute_values(":p", s("TENANT#acme"))),
         None
     );
 }
@@ -130,12 +147,19 @@ async fn batches_mixing_tenants_are_refused_whole() {
         verdict!(acme, |c, t| c.batch_get_item().request_items(t, keys(&["TENANT#acme", "TENANT#globex"]))),
         foreign
     );
-    let put = |pk: &str| WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(key(pk, "x"))).build().unwrap()).build();
+    let put = |pk: &str| {
+        WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(key(pk, "x"))).build().unwrap()).build()
+    };
     assert_eq!(
-        verdict!(acme, |c, t| c.batch_write_item().request_items(t, vec![put("TENANT#acme#1"), put("TENANT#globex#1")])),
+        verdict!(acme, |c, t| c
+            .batch_write_item()
+            .request_items(t, vec![put("TENANT#acme#1"), put("TENANT#globex#1")])),
         foreign
     );
-    assert_eq!(verdict!(acme, |c, t| c.batch_get_item().request_items(t, keys(&["TENANT#acme", "TENANT#acme#2"]))), None);
+    assert_eq!(
+        verdict!(acme, |c, t| c.batch_get_item().request_items(t, keys(&["TENANT#acme", "TENANT#acme#2"]))),
+        None
+    );
 }
 
 #[tokio::test]
@@ -150,7 +174,9 @@ async fn typed_transactions_are_guarded_item_by_item() {
                 .put(key("TENANT#acme", &unique("tx")))
                 .condition_check(key("TENANT#globex", "x"), "attribute_exists(pk)");
             let sent = tx.into_builder().map_err(|e| e.to_string())?.send().await;
-            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(sent.err().and_then(|e| GuardViolation::find(&e).map(|v| v.violation().clone())))
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(
+                sent.err().and_then(|e| GuardViolation::find(&e).map(|v| v.violation().clone())),
+            )
         })
         .await
         .unwrap();
@@ -182,7 +208,8 @@ async fn refused_requests_never_leave_the_process() {
             let body = entry["body"].as_str().unwrap_or_default();
             if entry["body_encoded"] == true {
                 use base64::Engine as _;
-                String::from_utf8_lossy(&base64::engine::general_purpose::STANDARD.decode(body).unwrap_or_default()).into_owned()
+                String::from_utf8_lossy(&base64::engine::general_purpose::STANDARD.decode(body).unwrap_or_default())
+                    .into_owned()
             } else {
                 body.to_owned()
             }

@@ -142,12 +142,7 @@ pub async fn get(table: &TenantTable<impl Allows<GetItem>>, id: &str) -> Result<
     if !valid_id(id) {
         return Err(DataError::NotFound);
     }
-    let out = table
-        .get_item()?
-        .key("pk", s(table.partition_key()?))
-        .key("sk", s(format!("ORDER#{id}")))
-        .send()
-        .await?;
+    let out = table.get_item()?.key("pk", s(table.partition_key()?)).key("sk", s(format!("ORDER#{id}"))).send().await?;
     out.item().map(order_from).transpose()?.ok_or(DataError::NotFound)
 }
 

@@ -9,9 +9,7 @@ pub mod handlers;
 /// Sets up `tracing` for a Lambda binary (JSON-free, `RUST_LOG` filter, no ANSI).
 pub fn init_tracing() {
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_ansi(false)
         .without_time()
         .try_init();

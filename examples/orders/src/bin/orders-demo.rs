@@ -62,7 +62,10 @@ async fn main() -> ExitCode {
         eprintln!("usage: orders-demo <fixture.json>   (scripts/demo.sh runs everything)");
         return ExitCode::from(2);
     };
-    let fixture: Value = match std::fs::read(&path).map_err(|e| e.to_string()).and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())) {
+    let fixture: Value = match std::fs::read(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+    {
         Ok(v) => v,
         Err(e) => {
             eprintln!("cannot read fixture {path}: {e}");
@@ -106,19 +109,22 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
         .audience([text("client_id")?])
         .tenant_claim("custom:tenant_id")
         .build()?;
-    let isolation =
-        Isolation::builder().sdk_config(sdk).role_arn(text("role_arn")?).verifier(verifier).build().await?;
+    let isolation = Isolation::builder().sdk_config(sdk).role_arn(text("role_arn")?).verifier(verifier).build().await?;
     isolation.clone().install().map_err(|_| "an isolation runtime was already installed")?;
 
     println!("tenant-isolation demo — moto at {endpoint}");
-    println!("  Cognito pool {} issues the tokens; alice is tenant `acme`, bob is tenant `globex`", text("user_pool_id")?);
+    println!(
+        "  Cognito pool {} issues the tokens; alice is tenant `acme`, bob is tenant `globex`",
+        text("user_pool_id")?
+    );
     println!("  (Cognito ID tokens, RS256, verified against the pool's JWKS)\n");
     let mut demo = Demo { failures: Vec::new(), requests: 0 };
 
     println!("1. each tenant creates orders (PutItem under a PutItem-only session policy)");
     let mut ids: HashMap<&str, Vec<String>> = HashMap::new();
     for (who, tok, item) in [("alice", &alice, "anvil"), ("alice", &alice, "rocket skates"), ("bob", &bob, "widget")] {
-        let resp = call!(demo, create_order, request(Some(tok), "POST", &format!(r#"{{"item":"{item}","quantity":1}}"#)));
+        let resp =
+            call!(demo, create_order, request(Some(tok), "POST", &format!(r#"{{"item":"{item}","quantity":1}}"#)));
         let order = body_json(&resp);
         demo.check(resp.status() == 201, &format!("{who} created `{item}` → {} {}", resp.status(), order["id"]));
         if let Some(id) = order["id"].as_str() {
@@ -130,8 +136,12 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
     println!("\n2. each tenant lists only its own orders (Query; by status through the ByStatus index)");
     for (who, tok, expected) in [("alice", &alice, &alice_ids), ("bob", &bob, &bob_ids)] {
         let resp = call!(demo, list_orders, request(Some(tok), "GET", ""));
-        let listed: Vec<String> =
-            body_json(&resp).as_array().into_iter().flatten().filter_map(|o| o["id"].as_str().map(str::to_owned)).collect();
+        let listed: Vec<String> = body_json(&resp)
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o["id"].as_str().map(str::to_owned))
+            .collect();
         let mut want = expected.clone();
         want.sort();
         let mut got = listed.clone();
@@ -140,7 +150,8 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
         let open = call!(
             demo,
             list_orders,
-            request(Some(tok), "GET", "").with_query_string_parameters(HashMap::from([("status".to_owned(), vec!["open".to_owned()])]))
+            request(Some(tok), "GET", "")
+                .with_query_string_parameters(HashMap::from([("status".to_owned(), vec!["open".to_owned()])]))
         );
         let n = body_json(&open).as_array().map_or(0, Vec::len);
         demo.check(open.status() == 200 && n == expected.len(), &format!("{who} lists {n} open order(s) via ByStatus"));
@@ -149,7 +160,10 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
     println!("\n3. a tenant asking for the other tenant's order is refused");
     if let (Some(a), Some(b)) = (alice_ids.first(), bob_ids.first()) {
         let resp = call!(demo, get_order, with_id(request(Some(&alice), "GET", ""), b));
-        demo.check(resp.status() == 404, &format!("alice GET bob's order {b} → {} (not in her partition)", resp.status()));
+        demo.check(
+            resp.status() == 404,
+            &format!("alice GET bob's order {b} → {} (not in her partition)", resp.status()),
+        );
         let resp = call!(demo, cancel_order, with_id(request(Some(&bob), "POST", ""), a));
         demo.check(resp.status() == 404, &format!("bob cancels alice's order {a} → {}", resp.status()));
         let resp = call!(demo, get_order, with_id(request(Some(&alice), "GET", ""), a));
@@ -186,7 +200,10 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
         Err(e) => tenant_isolation::GuardViolation::find(e).map(|v| v.to_string()),
         Ok(_) => None,
     };
-    demo.check(refused.is_some(), &format!("acme's client asked for pk TENANT#globex → {}", refused.unwrap_or_else(|| "SENT".into())));
+    demo.check(
+        refused.is_some(),
+        &format!("acme's client asked for pk TENANT#globex → {}", refused.unwrap_or_else(|| "SENT".into())),
+    );
 
     println!("\n5. bad callers never reach STS");
     let before = isolation.stats().sts_calls;
