@@ -5,4 +5,5 @@ mod common;
 mod credentials;
 mod guard;
 mod harness_smoke;
+mod lambda;
 mod scope;

@@ -1,0 +1,280 @@
+//! The example service's handlers, invoked with real API Gateway v1 and v2 events (decoded
+//! by `lambda_http` exactly as the Lambda runtime does) and real Cognito tokens from moto.
+
+use crate::common::{cognito_verifier, isolation, isolation_with};
+use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Body, Request, Response};
+use lambda_runtime::LambdaEvent;
+use orders_example::handlers::{create_order, get_order, list_orders};
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+use tenant_isolation::{Isolation, TenantTable, Verifier, tenant_isolated};
+use tenant_isolation_tests::{Moto, provision, sdk_config, shared};
+
+/// An HTTP API (v2) event as API Gateway sends it.
+fn v2_event(method: &str, path: &str, token: Option<&str>, body: Option<&str>, id: Option<&str>) -> Value {
+    let mut headers = json!({ "content-type": "application/json", "host": "api.example.test" });
+    if let Some(token) = token {
+        headers["authorization"] = json!(format!("Bearer {token}"));
+    }
+    json!({
+        "version": "2.0",
+        "routeKey": format!("{method} {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "pathParameters": id.map(|id| json!({ "id": id })),
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "api", "domainName": "api.example.test",
+            "domainPrefix": "api", "requestId": "v2-request", "routeKey": format!("{method} {path}"),
+            "stage": "$default", "time": "23/Nov/2026:06:00:00 +0000", "timeEpoch": 1_795_500_000_000_u64,
+            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "test" }
+        },
+        "body": body,
+        "isBase64Encoded": false
+    })
+}
+
+/// A REST API (v1) proxy event as API Gateway sends it.
+fn v1_event(method: &str, path: &str, token: Option<&str>, body: Option<&str>, id: Option<&str>) -> Value {
+    let mut headers = json!({ "Content-Type": "application/json", "Host": "api.example.test" });
+    if let Some(token) = token {
+        headers["Authorization"] = json!(format!("Bearer {token}"));
+    }
+    json!({
+        "resource": path, "path": path, "httpMethod": method,
+        "headers": headers, "multiValueHeaders": {},
+        "queryStringParameters": null, "multiValueQueryStringParameters": null,
+        "pathParameters": id.map(|id| json!({ "id": id })), "stageVariables": null,
+        "requestContext": {
+            "accountId": "123456789012", "resourceId": "r", "stage": "prod", "requestId": "v1-request",
+            "identity": { "sourceIp": "127.0.0.1" }, "resourcePath": path, "httpMethod": method,
+            "apiId": "api", "path": path, "authorizer": {}
+        },
+        "body": body, "isBase64Encoded": false
+    })
+}
+
+/// Decodes an event the way `lambda_http::run` does.
+fn request(event: Value) -> Request {
+    let decoded: LambdaRequest = serde_json::from_value(event).expect("a valid API Gateway event");
+    Request::from(decoded)
+}
+
+fn json_body(resp: &Response<Body>) -> Value {
+    serde_json::from_slice(resp.body()).unwrap_or(Value::Null)
+}
+
+fn token(user: &str) -> String {
+    shared().1.user(user).id_token.clone()
+}
+
+#[tokio::test]
+async fn v1_and_v2_events_reach_the_tenants_own_orders() {
+    let iso = isolation().await;
+    type Event = for<'a> fn(&'a str, &'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>) -> Value;
+    let events: [(Event, &str); 2] = [(v2_event, "alice"), (v1_event, "bob")];
+    for (event, user) in events {
+        let tok = token(user);
+        let created = create_order::call_with(
+            &iso,
+            request(event("POST", "/orders", Some(&tok), Some(r#"{"item":"lamp","quantity":2}"#), None)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(created.status(), 201, "{user}: {:?}", json_body(&created));
+        let id = json_body(&created)["id"].as_str().unwrap().to_owned();
+        let fetched =
+            get_order::call_with(&iso, request(event("GET", "/orders/x", Some(&tok), None, Some(&id)))).await.unwrap();
+        assert_eq!(fetched.status(), 200);
+        assert_eq!(json_body(&fetched)["item"], "lamp");
+        assert_eq!(json_body(&fetched)["status"], "open");
+    }
+}
+
+#[tokio::test]
+async fn another_tenants_order_id_is_not_found() {
+    let iso = isolation().await;
+    let created = create_order::call_with(
+        &iso,
+        request(v2_event("POST", "/orders", Some(&token("bob")), Some(r#"{"item":"key","quantity":1}"#), None)),
+    )
+    .await
+    .unwrap();
+    let bobs = json_body(&created)["id"].as_str().unwrap().to_owned();
+    let resp =
+        get_order::call_with(&iso, request(v2_event("GET", "/orders/x", Some(&token("alice")), None, Some(&bobs))))
+            .await
+            .unwrap();
+    assert_eq!(resp.status(), 404);
+    let listed = list_orders::call_with(&iso, request(v2_event("GET", "/orders", Some(&token("alice")), None, None)))
+        .await
+        .unwrap();
+    assert!(json_body(&listed).as_array().unwrap().iter().all(|o| o["id"] != bobs.as_str()));
+}
+
+#[tokio::test]
+async fn refusals_have_the_right_status_and_no_detail() {
+    let iso = isolation().await;
+    let fx = &shared().1;
+    let cases = [
+        (None, 401, "unauthenticated"),
+        (Some("garbage".to_owned()), 401, "unauthenticated"),
+        (Some(fx.user("carol").id_token.clone()), 403, "forbidden"),
+        (Some(fx.user("mallory").id_token.clone()), 403, "forbidden"),
+        (Some(fx.user("eve").id_token.clone()), 403, "forbidden"),
+        // Cognito access tokens carry no custom attributes: valid, but no tenant.
+        (Some(fx.user("alice").access_token.clone()), 403, "forbidden"),
+    ];
+    for (tok, status, code) in cases {
+        let resp = list_orders::call_with(&iso, request(v2_event("GET", "/orders", tok.as_deref(), None, None)))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), status, "{tok:?}");
+        assert_eq!(resp.headers()["content-type"], "application/json");
+        let body = json_body(&resp);
+        assert_eq!(body["error"], code);
+        assert_eq!(body.as_object().unwrap().len(), 2, "only error and message: {body}");
+    }
+    assert_eq!(iso.stats().sts_calls, 0, "no STS call for any refused request");
+}
+
+/// A handler on the raw REST proxy event, answering with `ApiGatewayProxyResponse`.
+#[tenant_isolated(table = "Orders", actions = [Query])]
+async fn raw_v1(
+    table: TenantTable,
+    event: LambdaEvent<ApiGatewayProxyRequest>,
+) -> Result<ApiGatewayProxyResponse, lambda_runtime::Error> {
+    let _ = event;
+    let scope = table.scope()?;
+    let mut resp = ApiGatewayProxyResponse::default();
+    resp.status_code = 200;
+    resp.body = Some(aws_lambda_events::encodings::Body::Text(scope.tenant().to_string()));
+    Ok(resp)
+}
+
+#[tokio::test]
+async fn raw_lambda_events_are_answered_in_their_own_response_type() {
+    let iso = isolation().await;
+    let payload: ApiGatewayProxyRequest =
+        serde_json::from_value(v1_event("GET", "/orders", Some(&token("bob")), None, None)).unwrap();
+    let ok =
+        raw_v1::call_with(&iso, LambdaEvent::new(payload.clone(), lambda_runtime::Context::default())).await.unwrap();
+    assert_eq!(ok.status_code, 200);
+    assert_eq!(ok.body, Some(aws_lambda_events::encodings::Body::Text("globex".into())));
+    let mut anonymous = payload;
+    anonymous.headers.clear();
+    let refused =
+        raw_v1::call_with(&iso, LambdaEvent::new(anonymous, lambda_runtime::Context::default())).await.unwrap();
+    assert_eq!(refused.status_code, 401);
+}
+
+/// Compile-time proof that generated handlers are served as users write it: by
+/// `lambda_http::run(service_fn(..))` and by `run_concurrent` (Lambda Managed Instances),
+/// which needs `Clone + Send + 'static` services and `Send` futures. Never called.
+#[allow(dead_code)]
+fn served_by_the_lambda_runtime() {
+    let _ = lambda_http::run(lambda_http::service_fn(get_order));
+    let _ = lambda_http::run_concurrent(lambda_http::service_fn(list_orders));
+    let _ = lambda_runtime::run(lambda_runtime::service_fn(raw_v1));
+}
+
+/// Many invocations in flight on one multi-threaded runtime, tenants interleaved, as under
+/// `run_concurrent` (Lambda Managed Instances): no response ever shows another tenant's data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_invocations_never_cross_tenants() {
+    const SECRET: &[u8] = b"a-development-secret-of-32-bytes-or-more";
+    let verifier =
+        Verifier::builder().hs256_secret(SECRET).issuer("https://issuer.test").audience(["orders"]).build().unwrap();
+    let iso = isolation_with(|b| b.verifier(verifier)).await;
+    let mint = |tenant: &str| {
+        let claims = json!({ "iss": "https://issuer.test", "aud": "orders", "sub": tenant, "tenant_id": tenant,
+            "exp": jsonwebtoken::get_current_timestamp() + 600 });
+        jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET))
+            .unwrap()
+    };
+    let tenants: Vec<String> =
+        (0..8).map(|i| format!("conc-{i}-{}", crate::common::unique("t").replace(['#', '.'], "-"))).collect();
+    let mut tasks = Vec::new();
+    for round in 0..5 {
+        for tenant in &tenants {
+            let (iso, tok, tenant) = (iso.clone(), mint(tenant), tenant.clone());
+            tasks.push(tokio::spawn(async move {
+                let body = format!(r#"{{"item":"{tenant}-{round}","quantity":1}}"#);
+                let created =
+                    create_order::call_with(&iso, request(v2_event("POST", "/orders", Some(&tok), Some(&body), None)))
+                        .await
+                        .unwrap();
+                assert_eq!(created.status(), 201);
+                tokio::task::yield_now().await;
+                let listed = list_orders::call_with(&iso, request(v2_event("GET", "/orders", Some(&tok), None, None)))
+                    .await
+                    .unwrap();
+                let items: BTreeSet<String> = json_body(&listed)
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|o| o["item"].as_str().unwrap().to_owned())
+                    .collect();
+                (tenant, items)
+            }));
+        }
+    }
+    let mut seen: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for t in tasks {
+        let (tenant, items) = t.await.unwrap();
+        assert!(items.iter().all(|i| i.starts_with(&format!("{tenant}-"))), "{tenant} saw {items:?}");
+        seen.entry(tenant).or_default().extend(items);
+    }
+    assert_eq!(seen.len(), tenants.len());
+    // One STS call per (tenant, handler policy): 8 tenants × 2 handlers.
+    assert_eq!(iso.stats().sts_calls, 16, "{:?}", iso.stats());
+}
+
+/// With moto stopped: 503 from the key set (first contact) and from STS (new tenant), no
+/// panic; after a restart on the same port the same runtime recovers.
+#[tokio::test]
+async fn unavailable_dependencies_answer_503_and_recover() {
+    let mut moto = Moto::start();
+    let fx = provision(&moto);
+    let build = |fx: &tenant_isolation_tests::Fixture| {
+        let fx = fx.clone();
+        async move {
+            Isolation::builder()
+                .sdk_config(sdk_config(&fx.endpoint).await)
+                .role_arn(fx.role_arn.clone())
+                .verifier(cognito_verifier(&fx))
+                .build()
+                .await
+                .unwrap()
+        }
+    };
+    let warm = build(&fx).await;
+    let alice = fx.user("alice").id_token.clone();
+    let ok =
+        list_orders::call_with(&warm, request(v2_event("GET", "/orders", Some(&alice), None, None))).await.unwrap();
+    assert_eq!(ok.status(), 200);
+
+    moto.stop();
+    // Keys cached, credentials for a new (tenant, policy) needed → STS unreachable → 503.
+    let resp = get_order::call_with(&warm, request(v2_event("GET", "/orders/x", Some(&alice), None, Some("abc"))))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503, "{:?}", json_body(&resp));
+    // A cold runtime cannot fetch the key set → 503, before any STS call.
+    let cold = build(&fx).await;
+    let resp =
+        list_orders::call_with(&cold, request(v2_event("GET", "/orders", Some(&alice), None, None))).await.unwrap();
+    assert_eq!(resp.status(), 503);
+    assert_eq!(cold.stats().sts_calls, 0);
+
+    moto.restart();
+    // State is gone with the old process: recreate the table. moto signs with one bundled
+    // key, so the warm runtime's cached key set still verifies alice's token.
+    let _ = provision(&moto);
+    let resp = get_order::call_with(&warm, request(v2_event("GET", "/orders/x", Some(&alice), None, Some("abc"))))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404, "recovered: STS works again and the order does not exist");
+}
