@@ -5,5 +5,6 @@ mod common;
 mod credentials;
 mod guard;
 mod harness_smoke;
+mod identity;
 mod lambda;
 mod scope;
