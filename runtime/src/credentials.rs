@@ -182,6 +182,7 @@ pub(crate) struct VendorConfig {
     pub(crate) capacity: u64,
     pub(crate) session_prefix: String,
     pub(crate) keys: KeySchema,
+    pub(crate) timeouts: aws_smithy_types::timeout::TimeoutConfig,
 }
 
 pub(crate) struct Vendor {
@@ -204,7 +205,12 @@ impl Vendor {
                 }
             })
             .build();
-        Vendor { sts: aws_sdk_sts::Client::new(&config.sdk), config, cache, counters }
+        // Bounded waits: an unreachable or hung STS must become a typed 503, not a stuck
+        // invocation that runs into the Lambda timeout.
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&config.sdk).timeout_config(config.timeouts.clone()).build(),
+        );
+        Vendor { sts, config, cache, counters }
     }
 
     pub(crate) fn role(&self) -> &RoleArn {
@@ -323,6 +329,7 @@ impl Vendor {
         let conf = aws_sdk_dynamodb::config::Builder::from(&self.config.sdk)
             .credentials_provider(credentials)
             .identity_cache(IdentityCache::no_cache())
+            .timeout_config(self.config.timeouts.clone())
             .interceptor(guard)
             .build();
         Ok(Arc::new(TenantSession {

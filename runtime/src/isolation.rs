@@ -9,6 +9,7 @@ use crate::identity::{Identity, Verifier};
 use crate::scope::Scope;
 use crate::spec::HandlerSpec;
 use crate::table::{Policy, TenantTable};
+use aws_smithy_types::timeout::TimeoutConfig;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -51,6 +52,7 @@ impl std::fmt::Debug for Isolation {
 /// | cache capacity (sessions) | `TENANT_CACHE_CAPACITY` | 10000 |
 /// | partition-key attribute | `TENANT_PARTITION_KEY` | `pk` |
 /// | session-name prefix | `TENANT_SESSION_PREFIX` | `tenant` |
+/// | STS/DynamoDB operation timeout | `TENANT_TIMEOUT_MS` | the SDK config's, else 5000 (1 s connect, 2 s per attempt) |
 /// | SDK config (region, endpoints, credentials) | the SDK's own: `AWS_REGION`, `AWS_ENDPOINT_URL`, … | — |
 /// | verifier | see [`Verifier::from_env`] | required |
 #[derive(Default)]
@@ -64,7 +66,12 @@ pub struct IsolationBuilder {
     partition_key: Option<String>,
     index_partition_keys: HashMap<String, String>,
     session_prefix: Option<String>,
+    timeouts: Option<TimeoutConfig>,
 }
+
+/// Default bounds on STS and DynamoDB calls: 1 s to connect, 2 s per attempt, 5 s per
+/// operation (retries included).
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn parse_env<T: std::str::FromStr>(var: &'static str) -> Result<Option<T>, ConfigError> {
     env(var)
@@ -116,6 +123,12 @@ impl IsolationBuilder {
     /// The `RoleSessionName` prefix (default `tenant`: sessions are `tenant-<id>`).
     pub fn session_name_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.session_prefix = Some(prefix.into());
+        self
+    }
+
+    /// Timeouts for STS and the tenants' DynamoDB clients.
+    pub fn timeouts(mut self, timeouts: TimeoutConfig) -> Self {
+        self.timeouts = Some(timeouts);
         self
     }
 
@@ -173,9 +186,27 @@ impl IsolationBuilder {
         };
         let session_prefix =
             self.session_prefix.or_else(|| env("TENANT_SESSION_PREFIX")).unwrap_or_else(|| "tenant".into());
-        let vendor = Vendor::new(VendorConfig { sdk, role, region, duration, margin, capacity, session_prefix, keys });
+        let timeouts = match (self.timeouts, parse_env::<u64>("TENANT_TIMEOUT_MS")?) {
+            (Some(t), _) => t,
+            (None, Some(ms)) => bounded(Duration::from_millis(ms)),
+            (None, None) => match sdk.timeout_config() {
+                Some(t) if t.operation_timeout().is_some() => t.clone(),
+                _ => bounded(DEFAULT_OPERATION_TIMEOUT),
+            },
+        };
+        let vendor =
+            Vendor::new(VendorConfig { sdk, role, region, duration, margin, capacity, session_prefix, keys, timeouts });
         Ok(Isolation { inner: Arc::new(Inner { verifier, vendor }) })
     }
+}
+
+/// `operation` in all, at most 2 s per attempt and 1 s to connect (each capped by `operation`).
+fn bounded(operation: Duration) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(operation.min(Duration::from_secs(1)))
+        .operation_attempt_timeout(operation.min(Duration::from_secs(2)))
+        .operation_timeout(operation)
+        .build()
 }
 
 static GLOBAL: tokio::sync::OnceCell<Isolation> = tokio::sync::OnceCell::const_new();

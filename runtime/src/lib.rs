@@ -47,7 +47,7 @@ pub use error::{ErrorKind, IsolationError};
 pub use event::{Claims, HandlerOutput, Rejection, TenantEvent, error_body};
 pub use guard::{GuardViolation, Violation};
 pub use identity::{Identity, Verifier};
-pub use isolation::{Isolation, IsolationBuilder};
+pub use isolation::{DEFAULT_OPERATION_TIMEOUT, Isolation, IsolationBuilder};
 pub use scope::{Scope, ScopeError, current, current_tenant, spawn};
 pub use spec::{HandlerSpec, leak_spec};
 pub use table::{Allows, Policy, TenantTable, TransactWrite, actions};

@@ -7,4 +7,5 @@ mod guard;
 mod harness_smoke;
 mod identity;
 mod lambda;
+mod reliability;
 mod scope;

@@ -83,6 +83,7 @@ pub struct Moto {
     server: Option<Child>,
     watchdog: Option<Child>,
     log: PathBuf,
+    env: Vec<(String, String)>,
 }
 
 impl Moto {
@@ -97,11 +98,19 @@ impl Moto {
     /// If `moto_server` is not installed (the message names `scripts/setup-tools.sh`), or if it
     /// does not come up.
     pub fn start() -> Moto {
+        Moto::start_with_env(&[])
+    }
+
+    /// [`Moto::start`] with extra environment for moto, e.g.
+    /// `[("INITIAL_NO_AUTH_ACTION_COUNT", "0")]` to make it check signatures and IAM
+    /// permissions. The variables apply to [`Moto::restart`] too.
+    pub fn start_with_env(env: &[(&str, &str)]) -> Moto {
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         let mut last_error = String::new();
         // A port found free can be taken by someone else before moto binds it: retry elsewhere.
         for _ in 0..5 {
             let port = free_port();
-            let mut moto = Moto { port, server: None, watchdog: None, log: log_path(port) };
+            let mut moto = Moto { port, server: None, watchdog: None, log: log_path(port), env: env.clone() };
             match moto.launch(true) {
                 Ok(()) => return moto,
                 Err(e) => last_error = e,
@@ -184,6 +193,7 @@ impl Moto {
             // The request recorder (used to prove that refused requests are never sent)
             // writes here rather than into the working directory.
             .env("MOTO_RECORDER_FILEPATH", self.log.with_extension("recording"))
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
             .stderr(Stdio::from(log_err))
