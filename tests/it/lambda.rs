@@ -278,3 +278,32 @@ async fn unavailable_dependencies_answer_503_and_recover() {
         .unwrap();
     assert_eq!(resp.status(), 404, "recovered: STS works again and the order does not exist");
 }
+
+/// Hostile requests beyond the token: bad bodies are 400 without touching DynamoDB, an
+/// oversized Authorization header is 401 before any parsing.
+#[tokio::test]
+async fn hostile_bodies_and_headers_are_refused_cleanly() {
+    let iso = isolation().await;
+    let alice = token("alice");
+    let post = |body: Vec<u8>| {
+        let mut req = request(v2_event("POST", "/orders", Some(&alice), None, None));
+        *req.body_mut() = Body::Binary(body);
+        req
+    };
+    for (what, body) in [
+        ("invalid UTF-8", vec![0xff, 0xfe, b'{', 0x80]),
+        ("not JSON", b"item=lamp".to_vec()),
+        ("1 MiB item", format!(r#"{{"item":"{}","quantity":1}}"#, "x".repeat(1 << 20)).into_bytes()),
+        ("zero quantity", br#"{"item":"lamp","quantity":0}"#.to_vec()),
+        ("negative quantity", br#"{"item":"lamp","quantity":-1}"#.to_vec()),
+        ("smuggled key field", br#"{"item":"lamp","quantity":1,"pk":"TENANT#globex"}"#.to_vec()),
+        ("control characters", br#"{"item":"la\u0000mp","quantity":1}"#.to_vec()),
+    ] {
+        let resp = create_order::call_with(&iso, post(body)).await.unwrap();
+        assert_eq!(resp.status(), 400, "{what}");
+    }
+    let huge = "A".repeat(64 * 1024);
+    let resp =
+        list_orders::call_with(&iso, request(v2_event("GET", "/orders", Some(&huge), None, None))).await.unwrap();
+    assert_eq!(resp.status(), 401);
+}

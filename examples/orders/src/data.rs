@@ -28,8 +28,12 @@ pub struct Order {
     pub status: String,
 }
 
+/// The longest item name accepted (DynamoDB items are limited to 400 KB; orders are small).
+pub const MAX_ITEM_LEN: usize = 200;
+
 /// A new order's fields.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewOrder {
     /// What to order.
     pub item: String,
@@ -119,6 +123,15 @@ fn order_from(item: &HashMap<String, AttributeValue>) -> Result<Order, DataError
 /// "not found" without a request.
 fn valid_id(id: &str) -> bool {
     (1..=40).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+impl NewOrder {
+    /// 1–200 characters of item name (no control characters) and a quantity of 1–1000.
+    pub fn is_valid(&self) -> bool {
+        (1..=MAX_ITEM_LEN).contains(&self.item.chars().count())
+            && !self.item.chars().any(char::is_control)
+            && (1..=1000).contains(&self.quantity)
+    }
 }
 
 /// Stores a new order in the tenant's partition.

@@ -35,8 +35,10 @@ fn order_id(request: &Request) -> Option<String> {
 /// `POST /orders` with `{"item": "...", "quantity": n}` → 201 and the order.
 #[tenant_isolated(table = "Orders", table_env = "ORDERS_TABLE", actions = [PutItem])]
 pub async fn create_order(orders: TenantTable, request: Request) -> Result<Response<Body>, Error> {
-    let Ok(new) = serde_json::from_slice::<NewOrder>(request.body()) else {
-        return json(400, &serde_json::json!({ "error": "bad_request" }));
+    // Invalid UTF-8, oversized or malformed bodies and out-of-range fields are all a 400.
+    let new = match serde_json::from_slice::<NewOrder>(request.body()) {
+        Ok(new) if new.is_valid() => new,
+        _ => return json(400, &serde_json::json!({ "error": "bad_request" })),
     };
     match data::create(&orders, new).await {
         Ok(order) => json(201, &order),
