@@ -20,8 +20,9 @@
 //            administration, on the table, on declared and undeclared indexes, streams,
 //            backups, ... with the tenant's own keys                          -> Denied by the grant
 //   table    declared actions on another table, account or region             -> Denied by the grant
-// and the data-access role's trust policy: sts:AssumeRole by the Lambda execution role's
-// sessions only, and no sts:TagSession.
+// The same scenarios check the data-access role policy alone (per table, the union of its
+// handlers' declarations, on any `TENANT#` key and nothing else), and its trust policy:
+// sts:AssumeRole by the Lambda execution role's sessions only, and no sts:TagSession.
 // "Denied by the grant" means no statement matches both action and resource; "by the
 // condition" means one does and its condition fails. Expectations come from the handler's
 // declaration (`policies list`) and the simulator's own IAM data (which actions carry
@@ -178,34 +179,48 @@ const allowedFor = (h, action, resource) =>
 // ---------------------------------------------------------------------------------------
 // Scenarios.
 
-function scenarios(h, tenant) {
+// The LeadingKeys a tenant's session must and must not reach.
+function tenantKeys(tenant) {
   const other = TENANTS.find((t) => t !== tenant);
   const own = `TENANT#${tenant}`;
+  return {
+    own: [[own], [`${own}#ORDER#1`], [own, `${own}#ORDER#2`]],
+    foreign: [
+      [`TENANT#${other}`],
+      [`TENANT#${other}#ORDER#1`],
+      [`${own}x`], // tenant `acmex`
+      [`${own}-corp`], // tenant `acme-corp`
+      [`${own}x#1`], // tenant `acmex`, composite key
+      [`TENANT#${tenant.toUpperCase()}`], // tenant `ACME`: StringLike is case-sensitive
+      [`${own}*`], // a literal `*` in a key is not a wildcard
+      [tenant], // no prefix
+      [`${tenant}#ORDER#1`],
+      [own, `TENANT#${other}`], // ForAllValues: every key must be the tenant's
+      [`${own}#ORDER#1`, `TENANT#${other}#ORDER#1`],
+      [own, `${own}x`],
+    ],
+  };
+}
+
+// The data-access role alone (what a session without a session policy could do): any
+// tenant-prefixed key, nothing else.
+const roleKeys = {
+  own: [['TENANT#acme'], ['TENANT#globex#ORDER#1'], ['TENANT#acme', 'TENANT#globex']],
+  foreign: [['acme'], ['ORDER#1'], ['tenant#acme'], ['TENANT'], ['TENANT#acme', 'ORDER#1']],
+};
+
+function scenarios(h, keys) {
   const out = [];
-  const add = (group, action, resource, keys, expect, by) =>
-    out.push({ group, action, resource: resource.arn, keys, expect, by });
+  const add = (group, action, resource, leadingKeys, expect, by) =>
+    out.push({ group, action, resource: resource.arn, keys: leadingKeys, expect, by });
   for (const action of dynamodb) {
     for (const resource of resourcesOf(action, h.table)) {
       if (!allowedFor(h, action, resource)) {
-        add('grant', action.name, resource, [own], 'Denied', 'grant');
+        add('grant', action.name, resource, keys.own[0], 'Denied', 'grant');
         continue;
       }
-      for (const keys of [[own], [`${own}#ORDER#1`], [own, `${own}#ORDER#2`]]) add('own', action.name, resource, keys, 'Allowed');
-      const foreign = [
-        [`TENANT#${other}`],
-        [`TENANT#${other}#ORDER#1`],
-        [`${own}x`], // tenant `acmex`
-        [`${own}-corp`], // tenant `acme-corp`
-        [`${own}x#1`], // tenant `acmex`, composite key
-        [`TENANT#${tenant.toUpperCase()}`], // tenant `ACME`: StringLike is case-sensitive
-        [`${own}*`], // a literal `*` in a key is not a wildcard
-        [tenant], // no prefix
-        [`${tenant}#ORDER#1`],
-        [own, `TENANT#${other}`], // ForAllValues: every key must be the tenant's
-        [`${own}#ORDER#1`, `TENANT#${other}#ORDER#1`],
-        [own, `${own}x`],
-      ];
-      for (const keys of foreign) add('foreign', action.name, resource, keys, 'Denied', 'condition');
+      for (const k of keys.own) add('own', action.name, resource, k, 'Allowed');
+      for (const k of keys.foreign) add('foreign', action.name, resource, k, 'Denied', 'condition');
       add('no-key', action.name, resource, null, 'Denied', 'condition');
       if (resource.kind === 'table') {
         for (const other of [
@@ -214,7 +229,7 @@ function scenarios(h, tenant) {
           tableArn(h.table, '210987654321'),
           tableArn(h.table, ACCOUNT, 'us-west-2'),
         ]) {
-          add('table', action.name, { arn: other }, [own], 'Denied', 'grant');
+          add('table', action.name, { arn: other }, keys.own[0], 'Denied', 'grant');
         }
       }
     }
@@ -222,7 +237,9 @@ function scenarios(h, tenant) {
   return out;
 }
 
-async function evaluate(scenario, tenant, sessionPolicy, withRole) {
+// One simulation: `identity` as the principal's identity policy, `session` (if any) as the
+// session policy of its role session.
+async function evaluate(scenario, tenant, identity, session) {
   const account = scenario.resource.split(':')[4] || ACCOUNT;
   const simulation = {
     request: {
@@ -231,8 +248,8 @@ async function evaluate(scenario, tenant, sessionPolicy, withRole) {
       resource: { resource: scenario.resource, accountId: account },
       contextVariables: scenario.keys ? { 'dynamodb:LeadingKeys': scenario.keys } : {},
     },
-    identityPolicies: [{ name: withRole ? 'data-access-role' : 'session', policy: withRole ? rolePolicy : sessionPolicy }],
-    ...(withRole ? { sessionPolicy } : {}),
+    identityPolicies: [{ name: 'identity', policy: identity }],
+    ...(session ? { sessionPolicy: session } : {}),
     serviceControlPolicies: [],
     resourceControlPolicies: [],
   };
@@ -246,16 +263,20 @@ async function evaluate(scenario, tenant, sessionPolicy, withRole) {
   return { decision, by: decision === 'Denied' ? (granted ? 'condition' : 'grant') : undefined, response };
 }
 
-// The checks of one scenario against one session policy: the expected decision and layer
-// with the session policy as identity policy, and (unless `alone`) the same decision as
-// deployed, under the role policy. Returns the problems found.
+// The expected decision and layer of `scenario` for `policy` evaluated alone.
+async function checkAlone(scenario, tenant, policy) {
+  const r = await evaluate(scenario, tenant, policy);
+  if (r.decision !== scenario.expect) return [{ kind: r.decision === 'Allowed' ? 'unsafe' : 'wrong', got: r.decision, r }];
+  if (scenario.by && r.by !== scenario.by) return [{ kind: 'layer', got: `${r.decision} by the ${r.by}`, r }];
+  return [];
+}
+
+// A session policy's checks: alone (as identity policy), and unless `alone` is set, the
+// same decision as deployed, under the data-access role policy. Returns the problems found.
 async function check(scenario, tenant, sessionPolicy, alone = false) {
-  const problems = [];
-  const r = await evaluate(scenario, tenant, sessionPolicy, false);
-  if (r.decision !== scenario.expect) problems.push({ kind: r.decision === 'Allowed' ? 'unsafe' : 'wrong', got: r.decision, r });
-  else if (scenario.by && r.by !== scenario.by) problems.push({ kind: 'layer', got: `${r.decision} by the ${r.by}`, r });
+  const problems = await checkAlone(scenario, tenant, sessionPolicy);
   if (!alone && problems.length === 0) {
-    const d = await evaluate(scenario, tenant, sessionPolicy, true);
+    const d = await evaluate(scenario, tenant, rolePolicy, sessionPolicy);
     if (d.decision !== scenario.expect) problems.push({ kind: d.decision === 'Allowed' ? 'unsafe' : 'wrong', got: `${d.decision} as deployed`, r: d });
   }
   return problems;
@@ -288,33 +309,60 @@ console.log(
 let passed = 0;
 let failed = 0;
 
-if (!flag('--mutants')) {
-  for (const h of handlers) {
-    const groups = {};
-    for (const tenant of TENANTS) {
-      for (const s of scenarios(h, tenant)) {
-        const g = (groups[s.group] ??= { pass: 0, fail: 0 });
-        const problems = await check(s, tenant, rendered[tenant][h.handler]);
-        if (problems.length === 0) {
-          g.pass++;
-          passed++;
-          if (verbose) console.log(`  ok   ${h.handler} / ${tenant}: ${describe(s)} -> ${s.expect}`);
-          continue;
-        }
-        g.fail++;
-        failed++;
-        for (const p of problems) {
-          console.log(`  FAIL ${h.handler} / ${tenant}: ${describe(s)}: expected ${s.expect}${s.by ? ` by the ${s.by}` : ''}, got ${p.got}`);
-          console.log(explain(p.r));
-        }
+// Runs `runs` ([{label, scenarios, check}]) and prints one line for `title`.
+async function report(title, runs) {
+  const groups = {};
+  for (const { label, scenarios: list, check: run } of runs) {
+    for (const s of list) {
+      const g = (groups[s.group] ??= { pass: 0, fail: 0 });
+      const problems = await run(s);
+      if (problems.length === 0) {
+        g.pass++;
+        passed++;
+        if (verbose) console.log(`  ok   ${label}: ${describe(s)} -> ${s.expect}`);
+        continue;
+      }
+      g.fail++;
+      failed++;
+      for (const p of problems) {
+        console.log(`  FAIL ${label}: ${describe(s)}: expected ${s.expect}${s.by ? ` by the ${s.by}` : ''}, got ${p.got}`);
+        console.log(explain(p.r));
       }
     }
-    const total = Object.values(groups).reduce((n, g) => n + g.pass + g.fail, 0);
-    const bad = Object.values(groups).reduce((n, g) => n + g.fail, 0);
-    const detail = Object.entries(groups)
-      .map(([k, g]) => `${k} ${g.pass}/${g.pass + g.fail}`)
-      .join(', ');
-    console.log(`${bad ? 'FAIL' : 'ok  '} ${h.handler} [${h.actions.join(', ')}${h.indexes.length ? `; indexes ${h.indexes.join(', ')}` : ''}]: ${total - bad}/${total} (${detail})`);
+  }
+  const total = Object.values(groups).reduce((n, g) => n + g.pass + g.fail, 0);
+  const bad = Object.values(groups).reduce((n, g) => n + g.fail, 0);
+  const detail = Object.entries(groups)
+    .map(([k, g]) => `${k} ${g.pass}/${g.pass + g.fail}`)
+    .join(', ');
+  console.log(`${bad ? 'FAIL' : 'ok  '} ${title}: ${total - bad}/${total} (${detail})`);
+}
+
+const declaration = (h) => `[${h.actions.join(', ')}${h.indexes.length ? `; indexes ${h.indexes.join(', ')}` : ''}]`;
+
+if (!flag('--mutants')) {
+  for (const h of handlers) {
+    await report(
+      `${h.handler} ${declaration(h)}`,
+      TENANTS.map((tenant) => ({
+        label: `${h.handler} / ${tenant}`,
+        scenarios: scenarios(h, tenantKeys(tenant)),
+        check: (s) => check(s, tenant, rendered[tenant][h.handler]),
+      })),
+    );
+  }
+  // The data-access role policy alone bounds every session: per table, the union of its
+  // handlers' declarations, on tenant-prefixed keys only.
+  for (const table of [...new Set(handlers.map((h) => h.table))]) {
+    const on = handlers.filter((h) => h.table === table);
+    const union = {
+      table,
+      actions: [...new Set(on.flatMap((h) => h.actions))].sort(),
+      indexes: [...new Set(on.flatMap((h) => h.indexes))].sort(),
+    };
+    await report(`data-access role policy on ${table} ${declaration(union)}`, [
+      { label: `role policy on ${table}`, scenarios: scenarios(union, roleKeys), check: (s) => checkAlone(s, 'any', rolePolicy) },
+    ]);
   }
   // The trust policy: only the Lambda execution role's sessions may assume the data-access
   // role, and without session tags (the runtime sends none).
@@ -409,7 +457,7 @@ if (!flag('--mutants')) {
   // The baseline must hold before a mutant's failures mean anything.
   for (const h of handlers) {
     for (const tenant of TENANTS) {
-      for (const s of scenarios(h, tenant)) {
+      for (const s of scenarios(h, tenantKeys(tenant))) {
         if ((await check(s, tenant, rendered[tenant][h.handler], true)).length) {
           console.log(`FAIL baseline: ${h.handler} / ${tenant}: ${describe(s)} is not ${s.expect}; run without --mutants for details`);
           failed++;
@@ -417,7 +465,8 @@ if (!flag('--mutants')) {
       }
     }
   }
-  for (const m of mutants) {
+  if (failed) console.log('mutants skipped: the unmutated policies already fail the proof');
+  for (const m of failed ? [] : mutants) {
     let killed = 0;
     let survived = 0;
     const kinds = {};
@@ -427,9 +476,13 @@ if (!flag('--mutants')) {
         const original = rendered[tenant][h.handler];
         const policy = structuredClone(original);
         m.apply(policy, tenant);
-        if (JSON.stringify(policy) === JSON.stringify(original)) throw new Error(`mutant ${m.name} changed nothing`);
+        if (JSON.stringify(policy) === JSON.stringify(original)) {
+          survived++;
+          console.log(`  SURVIVED ${m.name} on ${h.handler} / ${tenant}: the mutation does not apply (the policy is unchanged)`);
+          continue;
+        }
         const found = [];
-        for (const s of scenarios(h, tenant)) {
+        for (const s of scenarios(h, tenantKeys(tenant))) {
           for (const p of await check(s, tenant, policy, true)) found.push({ s, p });
         }
         for (const { p } of found) kinds[p.kind] = (kinds[p.kind] ?? 0) + 1;
