@@ -105,6 +105,13 @@ pub fn list_json() -> Value {
         .collect()
 }
 
+/// Where `spec`'s policy is rendered: partition and account from the role, its physical
+/// table name (as [`crate::Isolation`] computes it), all validated.
+fn place(spec: &HandlerSpec, role: &RoleArn, region: &str) -> Result<Placement, AuditError> {
+    Placement::new(role.partition(), region, role.account(), &spec.table_name())
+        .map_err(|source| AuditError::Placement { handler: spec.name, source })
+}
+
 /// `[{handler, policy}]`: the session policy each handler's invocations for `tenant` send
 /// to STS, rendered exactly as the runtime renders it (partition and account from the
 /// role ARN, physical table name from the handler's `table_env` variable when set).
@@ -113,9 +120,7 @@ pub fn render_json(tenant: &str, role_arn: &str, region: &str) -> Result<Value, 
     let role = RoleArn::parse(role_arn).map_err(AuditError::RoleArn)?;
     let mut out = Vec::new();
     for spec in handlers() {
-        let placement = Placement::new(role.partition(), region, role.account(), &spec.table_name())
-            .map_err(|source| AuditError::Placement { handler: spec.name, source })?;
-        let rendered = render(spec.template, &placement, &id);
+        let rendered = render(spec.template, &place(spec, &role, region)?, &id);
         let policy: Value =
             serde_json::from_str(&rendered).map_err(|source| AuditError::Rendered { handler: spec.name, source })?;
         out.push(json!({ "handler": spec.name, "policy": policy }));
@@ -180,21 +185,23 @@ pub fn role_json(
     // The checks rendering a session policy makes: table names (they may come from the
     // environment) and, when given, the region.
     for spec in handlers() {
-        let table = spec.table_name();
-        let checked = match &role {
-            Some((role, region)) => Placement::new(role.partition(), region, role.account(), &table).map(drop),
-            None if is_valid_dynamodb_name(&table) => Ok(()),
-            None => Err(PlacementError::Table(table)),
-        };
-        checked.map_err(|source| AuditError::Placement { handler: spec.name, source })?;
+        match &role {
+            Some((role, region)) => drop(place(spec, role, region)?),
+            None if is_valid_dynamodb_name(&spec.table_name()) => {}
+            None => {
+                return Err(AuditError::Placement {
+                    handler: spec.name,
+                    source: PlacementError::Table(spec.table_name()),
+                });
+            }
+        }
     }
     let template = data_access_policy(HandlerSpec::table_name);
     let policy = match &role {
         Some((role, region)) => fill_account(&template, role.partition().as_str(), region, role.account()),
         None => template,
     };
-    let policy: Value =
-        serde_json::from_str(&policy).map_err(|source| AuditError::Rendered { handler: "(role policy)", source })?;
+    let policy: Value = serde_json::from_str(&policy).expect("the role policy writer emits JSON");
     Ok(json!({
         "data_access_role_policy": policy,
         "trust_policy": trust_policy(lambda_role.as_ref().map_or("{{lambda_role_arn}}", RoleArn::as_str)),
