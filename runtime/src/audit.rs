@@ -62,7 +62,8 @@ pub enum AuditError {
     /// ARN, the region does not, and a half-rendered policy is neither template nor policy.
     #[error("the role ARN and the region go together: give both, or neither to keep the `{{{{...}}}}` placeholders")]
     Incomplete,
-    /// A rendered policy is not JSON (a bug in the template writer: please report it).
+    /// A handler's rendered template is not JSON: a hand-written [`HandlerSpec`] with a
+    /// malformed template (the macro's templates always are JSON).
     #[error("the rendered policy of handler `{handler}` is not JSON: {source}")]
     Rendered {
         /// The handler.
