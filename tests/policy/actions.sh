@@ -6,16 +6,9 @@
 #
 #   tests/policy/actions.sh [path/to/policies]     (default: target/debug/policies)
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-bin=$(realpath "${1:-${TI_POLICIES_BIN:-$repo/target/debug/policies}}")
-tools=${TI_TOOLS_DIR:-$repo/.tools}
+source "$(dirname "$0")/common.sh" "${1:-}"
 policy_sentry=$tools/venv/bin/policy_sentry
-python=$tools/venv/bin/python
-for tool in "$policy_sentry" "$python" "$bin"; do
-  [ -x "$tool" ] || { echo "error: $tool is missing (scripts/setup-tools.sh installs the tools; cargo builds the binary)" >&2; exit 1; }
-done
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+require "$policy_sentry"
 
 "$policy_sentry" query action-table --service dynamodb --condition dynamodb:LeadingKeys >"$work/reference"
 "$bin" actions >"$work/ours"

@@ -14,19 +14,12 @@
 # A canary (a rendered policy with `dynamodb:Scan` added) must draw a finding, so that a
 # broken parliament invocation cannot pass silently.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-bin=$(realpath "${1:-${TI_POLICIES_BIN:-$repo/target/debug/policies}}")
-tools=${TI_TOOLS_DIR:-$repo/.tools}
+source "$(dirname "$0")/common.sh" "${1:-}"
 parliament=$tools/venv/bin/parliament
-python=$tools/venv/bin/python
-for tool in "$parliament" "$python" "$bin"; do
-  [ -x "$tool" ] || { echo "error: $tool is missing (scripts/setup-tools.sh installs the tools; cargo builds the binary)" >&2; exit 1; }
-done
+require "$parliament"
 role=arn:aws:iam::123456789012:role/TenantData
 lambda_role=arn:aws:iam::123456789012:role/orders-fn
 region=us-east-1
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 # Declared table names, whatever the caller's environment binds.
 unset_vars=$("$bin" list | "$python" -c 'import json,sys; print(" ".join(sorted({h["table_env"] for h in json.load(sys.stdin) if h["table_env"]})))')
@@ -49,8 +42,6 @@ for key in ("data_access_role_policy", "execution_role_policy"):
     json.dump(role[key], open(f"{sys.argv[2]}/{key}.json", "w"))
 PY
 
-passed=0
-failed=0
 lint() { # lint <label> <file> [<issue> <actions as JSON>: the one finding to accept]
   local label=$1 file=$2 accept_issue=${3:-} accept_actions=${4:-null} out rc=0
   out=$("$parliament" --json --include-community-auditors --minimum_severity INFO <"$file" 2>&1) || rc=$?
@@ -69,12 +60,9 @@ for line in sys.stdin.read().splitlines():
 ' "$accept_issue" "$accept_actions" <<<"$out")
   fi
   if [ "$rc" -le 1 ] && [ -z "$out" ]; then
-    echo "ok   $label: no findings${accept_issue:+ (accepted: $accept_issue on $accept_actions)}"
-    passed=$((passed + 1))
+    ok "$label: no findings${accept_issue:+ (accepted: $accept_issue on $accept_actions)}"
   else
-    echo "FAIL $label:"
-    printf '%s\n' "${out:-parliament exited with status $rc}" | sed 's/^/       /'
-    failed=$((failed + 1))
+    fail "$label" "${out:-parliament exited with status $rc}"
   fi
 }
 
@@ -102,12 +90,9 @@ policy["Statement"][0]["Action"].append("dynamodb:Scan")
 json.dump(policy, open(f"{sys.argv[1]}/canary", "w"))
 PY
 if canary=$("$parliament" --json --minimum_severity INFO <"$work/canary" 2>&1) || ! grep -q UNKNOWN_CONDITION_FOR_ACTION <<<"$canary"; then
-  echo "FAIL canary: parliament found nothing wrong with dynamodb:Scan under a dynamodb:LeadingKeys condition"
-  printf '%s\n' "$canary" | sed 's/^/       /'
-  failed=$((failed + 1))
+  fail "canary: parliament found nothing wrong with dynamodb:Scan under a dynamodb:LeadingKeys condition" "$canary"
 else
-  echo "ok   canary: parliament flags dynamodb:LeadingKeys on dynamodb:Scan (UNKNOWN_CONDITION_FOR_ACTION)"
-  passed=$((passed + 1))
+  ok "canary: parliament flags dynamodb:LeadingKeys on dynamodb:Scan (UNKNOWN_CONDITION_FOR_ACTION)"
 fi
 
 # The CloudFormation snippet, read as CloudFormation reads YAML, must declare the same
@@ -122,7 +107,6 @@ partition, account = arn.split(":")[1], arn.split(":")[4]
 
 class Loader(yaml.SafeLoader):
     pass
-tags = {}
 for tag in ("!Sub", "!Ref", "!GetAtt"):
     Loader.add_constructor(tag, lambda loader, node, tag=tag: (tag, loader.construct_scalar(node)))
 template = yaml.load(template_text, Loader=Loader)
@@ -154,13 +138,9 @@ print("\n".join(errors))
 sys.exit(1 if errors else 0)
 PY
 ); then
-  echo "ok   CloudFormation snippet: same trust policy and data-access role policy as linted and proven"
-  passed=$((passed + 1))
+  ok "CloudFormation snippet: same trust policy and data-access role policy as linted and proven"
 else
-  echo "FAIL CloudFormation snippet:"
-  printf '%s\n' "$out" | sed 's/^/       /'
-  failed=$((failed + 1))
+  fail "CloudFormation snippet" "$out"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary
