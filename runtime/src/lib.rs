@@ -30,6 +30,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod audit;
 mod config;
 mod credentials;
 mod error;
