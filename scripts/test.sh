@@ -57,12 +57,11 @@ step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D war
 step "cargo doc -D warnings" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
 # ==============================================================================================
-# HOOK: policy proofs. Add later steps here, one `step "name" command...` line each, e.g.
-#   step "iam-simulate proofs" node scripts/policy-proofs/simulate.mjs
-#   step "parliament lint"     bash scripts/policy-proofs/parliament.sh
-# Tools available: node modules in "$TI_TOOLS_DIR/node/node_modules" (@cloud-copilot/iam-simulate,
-# resolve them with NODE_PATH or from a script under that prefix), "$TI_TOOLS_DIR/venv/bin/parliament",
-# "$TI_TOOLS_DIR/venv/bin/policy_sentry" (offline IAM reference).
+# Policy proofs: iam-simulate over every rendered session policy (and its mutation self-test),
+# parliament, the action table against the offline IAM reference (tests/policy/run.sh).
+step "policy proofs" bash tests/policy/run.sh
+# README command 1, as a new user runs it: the demo must hold too.
+step "demo" bash scripts/demo.sh
 # ==============================================================================================
 
 # Sum of cargo's "test result:" lines (passed / failed / ignored).
