@@ -175,9 +175,9 @@ async fn raw_lambda_events_are_answered_in_their_own_response_type() {
 /// which needs `Clone + Send + 'static` services and `Send` futures. Never called.
 #[allow(dead_code)]
 fn served_by_the_lambda_runtime() {
-    let _ = lambda_http::run(lambda_http::service_fn(get_order));
-    let _ = lambda_http::run_concurrent(lambda_http::service_fn(list_orders));
-    let _ = lambda_runtime::run(lambda_runtime::service_fn(raw_v1));
+    drop(lambda_http::run(lambda_http::service_fn(get_order)));
+    drop(lambda_http::run_concurrent(lambda_http::service_fn(list_orders)));
+    drop(lambda_runtime::run(lambda_runtime::service_fn(raw_v1)));
 }
 
 /// Many invocations in flight on one multi-threaded runtime, tenants interleaved, as under

@@ -88,7 +88,7 @@ async fn stress(table: TenantTable, job: Job) -> Result<Report, lambda_runtime::
     check(tokio::spawn(async { current_tenant().is_err() }).await?);
     random_yields(&mut rng).await;
     // Every tenth invocation writes and reads back a real item through the guarded client.
-    if job.id % 10 == 0 {
+    if job.id.is_multiple_of(10) {
         let sk = format!("STRESS#{}", job.id);
         table
             .put_item()?
