@@ -210,10 +210,10 @@ impl PolicySpec {
         if !is_valid_dynamodb_name(self.table.declared()) {
             errors.push(SpecError::BadTableName(self.table.declared().to_owned()));
         }
-        if let TableName::FromEnv { var, .. } = &self.table {
-            if !is_valid_env_var(var) {
-                errors.push(SpecError::BadEnvVar(var.clone()));
-            }
+        if let TableName::FromEnv { var, .. } = &self.table
+            && !is_valid_env_var(var)
+        {
+            errors.push(SpecError::BadEnvVar(var.clone()));
         }
         for (i, index) in self.indexes.iter().enumerate() {
             if !is_valid_dynamodb_name(index) {
