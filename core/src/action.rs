@@ -148,9 +148,8 @@ impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Refusal::Scan => f.write_str(
-                "reads every tenant: `Scan` carries no `dynamodb:LeadingKeys`, and a \
-                 `ForAllValues` condition is true when the key is absent; use `Query` on the \
-                 tenant's partition",
+                "reads every tenant: it carries no `dynamodb:LeadingKeys`, and a `ForAllValues` \
+                 condition is true when the key is absent; use `Query` on the tenant's partition",
             ),
             Refusal::Wildcard => f.write_str(
                 "wildcards are never granted: they include actions that carry no \
@@ -263,17 +262,24 @@ const NOT_TENANT_SCOPED: &[&str] = &[
     "UpdateTimeToLive",
 ];
 
-/// The closest valid action to a misspelt name: same name ignoring case, or within an
-/// edit distance of a third of the name (at least 2, at most 3).
+/// The closest valid action to a misspelt name.
 fn suggest(name: &str) -> Option<Action> {
+    let closest = closest(name, Action::ALL.iter().map(|a| a.name()))?;
+    Action::from_name(closest)
+}
+
+/// The candidate closest to a misspelt `name`, for "did you mean" hints (action names, and the
+/// macro's argument names): same name ignoring case, or within an edit distance of a third of
+/// the name (at least 2, at most 3). `None` when nothing is that close.
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = name.to_ascii_lowercase();
     let budget = (name.len() / 3).clamp(2, 3);
-    Action::ALL
-        .iter()
-        .map(|a| (edit_distance(&lower, &a.name().to_ascii_lowercase()), *a))
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&lower, &c.to_ascii_lowercase()), c))
         .filter(|(d, _)| *d <= budget)
         .min_by_key(|(d, _)| *d)
-        .map(|(_, a)| a)
+        .map(|(_, c)| c)
 }
 
 /// Levenshtein distance over bytes (names are ASCII identifiers).
@@ -324,5 +330,7 @@ mod tests {
         assert_eq!(Action::classify("getitem"), Err(Refusal::Unknown { suggestion: Some(Action::GetItem) }));
         assert_eq!(Action::classify("Qurey"), Err(Refusal::Unknown { suggestion: Some(Action::Query) }));
         assert_eq!(Action::classify("Frobnicate"), Err(Refusal::Unknown { suggestion: None }));
+        assert_eq!(closest("index", ["table", "indexes", "key_prefix"]), Some("indexes"));
+        assert_eq!(closest("colour", ["table", "indexes", "key_prefix"]), None);
     }
 }

@@ -11,7 +11,7 @@ mod arn;
 mod policy;
 mod tenant;
 
-pub use action::{Action, Refusal, valid_names};
+pub use action::{Action, Refusal, closest, valid_names};
 pub use arn::{InvalidRoleArn, MAX_SESSION_NAME_LEN, RoleArn, session_name};
 pub use policy::{
     DEFAULT_KEY_PREFIX, MAX_REGION_LEN, MAX_SESSION_POLICY_CHARS, Partition, Placement, PlacementError, PolicySpec,

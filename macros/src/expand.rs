@@ -1,9 +1,8 @@
 //! Validation of the arguments and the handler, and the expansion.
 
-use crate::args::{ActionName, Args};
+use crate::args::Args;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
 use tenant_isolation_core::{
     Action, DEFAULT_KEY_PREFIX, PolicySpec, Refusal, SpecError, TableName, policy_id, valid_names,
 };
@@ -16,6 +15,10 @@ impl Errors {
     fn push(&mut self, span: Span, message: impl std::fmt::Display) {
         self.push_error(syn::Error::new(span, message));
     }
+    /// An error spanning all of `tokens` (`&self`, `a: A, b: B`), not just their first token.
+    fn push_spanned(&mut self, tokens: impl quote::ToTokens, message: impl std::fmt::Display) {
+        self.push_error(syn::Error::new_spanned(tokens, message));
+    }
     fn push_error(&mut self, e: syn::Error) {
         match &mut self.0 {
             Some(all) => all.combine(e),
@@ -27,6 +30,9 @@ impl Errors {
 /// The validated attribute.
 pub(crate) struct Model {
     spec: PolicySpec,
+    /// Where each action is declared: the `Allows` impls carry that span, so that
+    /// "`Allows<GetItem>` is implemented" notes point into the attribute.
+    action_spans: Vec<(Action, Span)>,
     template: String,
     pretty: String,
     worst_case: usize,
@@ -38,12 +44,18 @@ fn model(args: Args, errors: &mut Errors) -> Option<Model> {
     let table = match &args.table {
         Some(t) => Some(t.value()),
         None => {
-            errors.push(Span::call_site(), "missing argument `table`: expected `table = \"TableName\"`");
+            // A misspelt `tabel = ...` was already reported with a suggestion.
+            if !args.misspelt.contains(&"table") {
+                errors.push(Span::call_site(), "missing argument `table`: expected `table = \"TableName\"`");
+            }
             None
         }
     };
     let mut actions = Vec::new();
+    let mut action_spans = Vec::new();
+    let mut refused = false;
     match &args.actions {
+        None if args.misspelt.contains(&"actions") => {}
         None => errors.push(
             Span::call_site(),
             format!("missing argument `actions`: expected `actions = [...]` with some of: {}", valid_names()),
@@ -52,64 +64,86 @@ fn model(args: Args, errors: &mut Errors) -> Option<Model> {
             errors.push(*span, format!("no actions declared: a tenant policy needs at least one of: {}", valid_names()))
         }
         Some((names, _)) => {
-            for ActionName { name, span } in names {
+            for entry in names {
+                let name = &entry.name;
                 match Action::classify(name) {
                     Ok(action) if actions.contains(&action) => {
-                        errors.push(*span, format!("`{action}` is declared twice"))
+                        errors.push_error(entry.error(format!("`{action}` is declared twice")))
                     }
-                    Ok(action) => actions.push(action),
-                    Err(Refusal::Unknown { suggestion }) => {
-                        let hint = suggestion.map(|a| format!(": did you mean `{a}`?")).unwrap_or_default();
-                        errors.push(
-                            *span,
-                            format!("unknown DynamoDB action `{name}`{hint}\nexpected one of: {}", valid_names()),
-                        )
+                    Ok(action) => {
+                        actions.push(action);
+                        action_spans.push((action, entry.span));
                     }
-                    Err(refusal @ Refusal::Wildcard) => errors.push(*span, format!("`{name}`: {refusal}")),
-                    Err(refusal) => errors.push(*span, format!("`{name}` {refusal}")),
+                    Err(refusal) => {
+                        refused = true;
+                        let message = match refusal {
+                            Refusal::Unknown { suggestion } => {
+                                let hint = suggestion.map(|a| format!(": did you mean `{a}`?")).unwrap_or_default();
+                                format!("unknown DynamoDB action `{name}`{hint}\nexpected one of: {}", valid_names())
+                            }
+                            Refusal::Wildcard => format!("`{name}`: {refusal}"),
+                            _ => format!("`{name}` {refusal}"),
+                        };
+                        errors.push_error(entry.error(message));
+                    }
                 }
             }
         }
     }
-    let table = table?;
-    let table_name = match &args.table_env {
-        Some(var) => TableName::FromEnv { var: var.value(), default: table },
-        None => TableName::Fixed(table),
-    };
-    let indexes: Vec<String> = args.indexes.iter().flatten().map(|l| l.value()).collect();
-    let key_prefix = args.key_prefix.as_ref().map(|l| l.value()).unwrap_or_else(|| DEFAULT_KEY_PREFIX.to_owned());
-    let spec = PolicySpec { table: table_name, indexes, actions, key_prefix };
     if args.actions.as_ref().is_none_or(|(names, _)| names.is_empty()) {
         // Already reported; the remaining checks need actions.
         return None;
     }
+    // Without `table`, the other arguments are still checked (against a placeholder name)
+    // so that every argument error shows up in one compilation.
+    let table_missing = table.is_none();
+    let table = table.unwrap_or_else(|| "Table".to_owned());
+    let table_name = match &args.table_env {
+        Some(var) => TableName::FromEnv { var: var.value(), default: table },
+        None => TableName::Fixed(table),
+    };
+    let index_list = args.indexes.as_ref().map(|(list, _)| list.as_slice()).unwrap_or_default();
+    let indexes: Vec<String> = index_list.iter().map(|l| l.value()).collect();
+    let key_prefix = args.key_prefix.as_ref().map(|l| l.value()).unwrap_or_else(|| DEFAULT_KEY_PREFIX.to_owned());
+    let spec = PolicySpec { table: table_name, indexes, actions, key_prefix };
     let table_span = args.table.as_ref().map_or_else(Span::call_site, |t| t.span());
-    let index_span =
-        |name: &str| args.indexes.iter().flatten().rev().find(|l| l.value() == name).map_or(table_span, |l| l.span());
+    let index_span = |name: &str| index_list.iter().rev().find(|l| l.value() == name).map_or(table_span, |l| l.span());
     let mut spec_errors = spec.validate();
-    // Duplicate actions were reported at their own spans above.
-    spec_errors.retain(|e| !matches!(e, SpecError::DuplicateAction(_)));
-    let built = if spec_errors.is_empty() { spec.build() } else { Err(spec_errors) };
+    spec_errors.retain(|e| match e {
+        // Reported at their own spans above; with every action refused, the list is empty
+        // only because of those errors.
+        SpecError::DuplicateAction(_) | SpecError::NoActions => false,
+        // `actions = [Qurey], indexes = [...]`: the refused name may be the `Query` that reads them.
+        SpecError::IndexesWithoutQuery => !refused,
+        _ => true,
+    });
+    let built = if !spec_errors.is_empty() {
+        Err(spec_errors)
+    } else if spec.actions.is_empty() {
+        // Every action was refused, and reported.
+        return None;
+    } else {
+        // `build` validates again; after the errors above only its size check is new.
+        spec.build().map_err(|e| e.into_iter().filter(|e| matches!(e, SpecError::TooLarge { .. })).collect())
+    };
     match built {
-        Ok(template) if errors.0.is_none() => Some(Model {
+        Ok(template) if errors.0.is_none() && !table_missing => Some(Model {
             template: template.compact().to_owned(),
             worst_case: template.worst_case_len(),
             pretty: spec.pretty(),
             spec,
+            action_spans,
             krate: args.krate.unwrap_or_else(|| syn::parse_quote!(::tenant_isolation)),
         }),
         Ok(_) => None,
         Err(spec_errors) => {
             for e in spec_errors {
                 let span = match &e {
-                    SpecError::BadTableName(_)
-                    | SpecError::TooLarge { .. }
-                    | SpecError::NoActions
-                    | SpecError::DuplicateAction(_) => table_span,
+                    SpecError::BadTableName(_) | SpecError::NoActions | SpecError::DuplicateAction(_) => table_span,
+                    // Indexes are what usually grows a policy; without any, the table name.
+                    SpecError::TooLarge { .. } => args.indexes.as_ref().map_or(table_span, |(_, kw)| *kw),
                     SpecError::BadIndexName(n) | SpecError::DuplicateIndex(n) => index_span(n),
-                    SpecError::IndexesWithoutQuery => {
-                        args.indexes.iter().flatten().next().map_or(table_span, |l| l.span())
-                    }
+                    SpecError::IndexesWithoutQuery => index_list.first().map_or(table_span, |l| l.span()),
                     SpecError::BadKeyPrefix(_) => args.key_prefix.as_ref().map_or(table_span, |l| l.span()),
                     SpecError::BadEnvVar(_) => args.table_env.as_ref().map_or(table_span, |l| l.span()),
                 };
@@ -143,15 +177,15 @@ fn check_handler(f: &syn::ItemFn, errors: &mut Errors) -> Option<Handler> {
         ok = false;
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        errors.push(
-            sig.generics.span(),
+        errors.push_spanned(
+            &sig.generics,
             "`#[tenant_isolated]` handlers cannot be generic: the session policy is fixed per handler",
         );
         ok = false;
     }
     if let Some(receiver) = sig.receiver() {
-        errors.push(
-            receiver.span(),
+        errors.push_spanned(
+            receiver,
             "`#[tenant_isolated]` handlers cannot take `self`: write a free `async fn(table: TenantTable, event: E)`",
         );
         return None;
@@ -166,26 +200,27 @@ fn check_handler(f: &syn::ItemFn, errors: &mut Errors) -> Option<Handler> {
         })
         .collect();
     if sig.inputs.len() != 2 || table_params.len() != 1 {
-        let span = if sig.inputs.is_empty() { sig.ident.span() } else { sig.inputs.span() };
-        errors.push(
-            span,
-            format!(
-                "expected two parameters, the tenant's table and the event: `async fn {}(table: TenantTable, event: E)`",
-                sig.ident
-            ),
+        let message = format!(
+            "expected two parameters, the tenant's table and the event: `async fn {}(table: TenantTable, event: E)`",
+            sig.ident
         );
+        if sig.inputs.is_empty() {
+            errors.push(sig.ident.span(), message);
+        } else {
+            errors.push_spanned(&sig.inputs, message);
+        }
         return None;
     }
     if let syn::FnArg::Typed(pt) = &sig.inputs[table_params[0]]
         && let syn::Type::Reference(r) = &*pt.ty
     {
-        errors.push(r.span(), "take the table by value: `table: TenantTable` (it is a zero-sized capability)");
+        errors.push_spanned(r, "take the table by value: `table: TenantTable` (it is a zero-sized capability)");
         ok = false;
     }
     let event_index = 1 - table_params[0];
     let syn::FnArg::Typed(event) = &sig.inputs[event_index] else { return None };
     if let syn::Type::ImplTrait(it) = &*event.ty {
-        errors.push(it.span(), "the event type must be concrete (for example `lambda_http::Request`)");
+        errors.push_spanned(it, "the event type must be concrete (for example `lambda_http::Request`)");
         ok = false;
     }
     ok.then(|| Handler { table_index: table_params[0], event_ty: (*event.ty).clone() })
@@ -193,11 +228,21 @@ fn check_handler(f: &syn::ItemFn, errors: &mut Errors) -> Option<Handler> {
 
 /// Rewrites the `TenantTable` parameter's type to `TenantTable<policy>`.
 fn with_policy(f: &mut syn::ItemFn, table_index: usize, policy: &syn::Type) {
-    if let syn::FnArg::Typed(pt) = &mut f.sig.inputs[table_index]
-        && let syn::Type::Path(p) = &mut *pt.ty
-        && let Some(last) = p.path.segments.last_mut()
-    {
-        last.arguments = syn::PathArguments::AngleBracketed(syn::parse_quote!(<#policy>));
+    if let syn::FnArg::Typed(pt) = &mut f.sig.inputs[table_index] {
+        set_policy(&mut pt.ty, policy);
+    }
+}
+
+/// `TenantTable` (or `&TenantTable`) → `TenantTable<policy>`; other types are left alone.
+fn set_policy(ty: &mut syn::Type, policy: &syn::Type) {
+    match ty {
+        syn::Type::Path(p) => {
+            if let Some(last) = p.path.segments.last_mut().filter(|s| s.ident == "TenantTable") {
+                last.arguments = syn::PathArguments::AngleBracketed(syn::parse_quote!(<#policy>));
+            }
+        }
+        syn::Type::Reference(r) => set_policy(&mut r.elem, policy),
+        _ => {}
     }
 }
 
@@ -205,7 +250,7 @@ fn with_policy(f: &mut syn::ItemFn, table_index: usize, policy: &syn::Type) {
 /// the body still type-checks in IDEs) and every `compile_error!`.
 pub(crate) fn tenant_isolated(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
-    let parsed_args = Args::parse(args).map_err(|e| errors.push_error(e)).ok();
+    let (parsed_args, arg_errors) = Args::parse(args);
     let mut f: syn::ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(_) => {
@@ -215,13 +260,21 @@ pub(crate) fn tenant_isolated(args: TokenStream, item: TokenStream) -> TokenStre
         }
     };
     let handler = check_handler(&f, &mut errors);
-    let model = parsed_args.and_then(|a| model(a, &mut errors));
+    if let Some(e) = arg_errors {
+        errors.push_error(e);
+    }
+    let krate: syn::Path = parsed_args.krate.clone().unwrap_or_else(|| syn::parse_quote!(::tenant_isolation));
+    let model = model(parsed_args, &mut errors);
     match (errors.0, model, handler) {
         (None, Some(model), Some(handler)) => expand(f, model, handler),
-        (errors, _, handler) => {
-            let krate: syn::Path = syn::parse_quote!(::tenant_isolation);
-            if let Some(h) = handler {
-                with_policy(&mut f, h.table_index, &syn::parse_quote!(#krate::__private::Unchecked));
+        (errors, _, _) => {
+            // Every `TenantTable` parameter gets the placeholder policy, even when the
+            // signature is wrong, so that the only errors are the ones above.
+            let unchecked: syn::Type = syn::parse_quote!(#krate::__private::Unchecked);
+            for arg in &mut f.sig.inputs {
+                if let syn::FnArg::Typed(pt) = arg {
+                    set_policy(&mut pt.ty, &unchecked);
+                }
             }
             let ce = errors.map(|e| e.to_compile_error()).unwrap_or_default();
             quote!(#ce #f)
@@ -230,13 +283,15 @@ pub(crate) fn tenant_isolated(args: TokenStream, item: TokenStream) -> TokenStre
 }
 
 fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
-    let Model { spec, template, pretty, worst_case, krate } = model;
+    let Model { spec, action_spans, template, pretty, worst_case, krate } = model;
     let name = f.sig.ident.clone();
     let vis = f.vis.clone();
     let policy_ty: syn::Type = syn::parse_quote!(#name);
+    // Both keep the user's spans: `impl Handler` below names them, so that an event that is
+    // not a `TenantEvent` (or an output that is not a `Result`) is reported once, there.
     let event_ty = handler.event_ty.clone();
     let output = match &f.sig.output {
-        syn::ReturnType::Default => quote!(()),
+        syn::ReturnType::Default => quote_spanned!(f.sig.ident.span()=> ()),
         syn::ReturnType::Type(_, ty) => quote!(#ty),
     };
     let outer_attrs: Vec<_> = f.attrs.drain(..).collect();
@@ -265,9 +320,12 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
     } else {
         quote!(#name::#inner_name(__tenant_event, __tenant_table))
     };
-    let allows = action_variants
-        .iter()
-        .map(|a| quote_spanned!(Span::call_site()=> impl #krate::Allows<#krate::actions::#a> for #name {}));
+    // Spanned at the action in the attribute: "but `Allows<GetItem>` is implemented" notes
+    // then point at the `actions = [...]` list where the missing action belongs.
+    let allows = sorted.iter().zip(&action_variants).map(|(action, a)| {
+        let span = action_spans.iter().find(|(x, _)| x == action).map_or_else(Span::call_site, |(_, s)| *s);
+        quote_spanned!(span=> impl #krate::Allows<#krate::actions::#a> for #name {})
+    });
     let action_list = sorted.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
     let struct_doc = format!(
         "Isolation policy of the [`{name}`]({name}()) handler: `{table}` with {action_list}.\n\n\
@@ -292,7 +350,7 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
     quote! {
         #(#outer_attrs)*
         #vis async fn #name(__tenant_event: #event_ty) -> #output {
-            #krate::__private::run_global::<#name, _, _, _, _>(__tenant_event, |__tenant_table, __tenant_event| #call).await
+            #krate::__private::run_global::<#name, _, _>(__tenant_event, |__tenant_table, __tenant_event| #call).await
         }
 
         #[doc = #struct_doc]
@@ -321,7 +379,7 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
             #[doc = #call_with_doc]
             #[allow(dead_code)]
             pub async fn call_with(isolation: &#krate::Isolation, event: #event_ty) -> #output {
-                isolation.run::<#name, _, _, _, _>(event, |__tenant_table, __tenant_event| #call).await
+                #krate::__private::run_with::<#name, _, _>(isolation, event, |__tenant_table, __tenant_event| #call).await
             }
 
             #[doc(hidden)]
@@ -330,6 +388,11 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
 
         impl #krate::__private::Policy for #name {
             const SPEC: &'static #krate::HandlerSpec = &#name::SPEC;
+        }
+
+        impl #krate::__private::Handler for #name {
+            type Event = #event_ty;
+            type Output = #output;
         }
 
         #(#allows)*
@@ -398,6 +461,33 @@ mod tests {
         assert!(m[4].starts_with("`*`: wildcards are never granted"));
         assert!(m[5].starts_with("`TransactWriteItems` is not an IAM action"));
         assert!(m[6].starts_with("invalid table name `x`"));
+    }
+
+    #[test]
+    fn refused_actions_are_not_reported_again_as_an_empty_list() {
+        let item = quote!(
+            async fn h(t: TenantTable, e: E) {}
+        );
+        let m = messages(quote!(table = "Orders", actions = [Scan]), item.clone());
+        assert_eq!(m.len(), 1, "{m:#?}");
+        // `Qurey` may be the `Query` that reads the indexes: no "indexes without `Query`".
+        let m = messages(quote!(table = "Orders", actions = [GetItem, Qurey], indexes = ["ByStatus"]), item);
+        assert_eq!(m.len(), 1, "{m:#?}");
+        assert!(m[0].starts_with("unknown DynamoDB action `Qurey`: did you mean `Query`?"));
+    }
+
+    #[test]
+    fn argument_errors_do_not_hide_validation_errors() {
+        let m = messages(
+            quote!(tabel = "Orders", actions = [Scan, GetItem], key_prefix = "T*"),
+            quote!(
+                async fn h(t: TenantTable, e: E) {}
+            ),
+        );
+        assert_eq!(m.len(), 3, "{m:#?}");
+        assert!(m[0].starts_with("unknown argument `tabel`: did you mean `table`?"));
+        assert!(m[1].starts_with("`Scan` reads every tenant"));
+        assert!(m[2].starts_with("invalid key prefix `T*`"));
     }
 
     #[test]

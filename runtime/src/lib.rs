@@ -105,21 +105,40 @@ pub mod __private {
         UpdateItem
     );
 
+    /// A generated handler's event and output types. The macro implements it with the types
+    /// of the handler's signature (and their spans), so that an event that is not a
+    /// [`TenantEvent`] or an output that is not a [`HandlerOutput`] is reported once, at the
+    /// signature, instead of at every call below.
+    pub trait Handler: Policy {
+        /// The event parameter's type.
+        type Event: TenantEvent;
+        /// The return type.
+        type Output: HandlerOutput;
+    }
+
     /// The body of every generated handler function: the process-wide [`Isolation`].
-    pub async fn run_global<P, Ev, Out, F, Fut>(event: Ev, handler: F) -> Out
+    pub async fn run_global<H, F, Fut>(event: H::Event, handler: F) -> H::Output
     where
-        P: Policy,
-        Ev: TenantEvent,
-        Out: HandlerOutput,
-        F: FnOnce(TenantTable<P>, Ev) -> Fut,
-        Fut: Future<Output = Out>,
+        H: Handler,
+        F: FnOnce(TenantTable<H>, H::Event) -> Fut,
+        Fut: Future<Output = H::Output>,
     {
         match Isolation::global().await {
-            Ok(isolation) => isolation.run::<P, Ev, Out, F, Fut>(event, handler).await,
+            Ok(isolation) => run_with::<H, F, Fut>(isolation, event, handler).await,
             Err(e) => {
                 tracing::error!(error = %e, "tenant isolation is not configured");
-                Out::reject(IsolationError::Config(e))
+                <H::Output as HandlerOutput>::reject(IsolationError::Config(e))
             }
         }
+    }
+
+    /// The body of every generated `call_with`: an explicit [`Isolation`].
+    pub async fn run_with<H, F, Fut>(isolation: &Isolation, event: H::Event, handler: F) -> H::Output
+    where
+        H: Handler,
+        F: FnOnce(TenantTable<H>, H::Event) -> Fut,
+        Fut: Future<Output = H::Output>,
+    {
+        isolation.run::<H, H::Event, H::Output, F, Fut>(event, handler).await
     }
 }
