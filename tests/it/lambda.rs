@@ -102,6 +102,7 @@ async fn another_tenants_order_id_is_not_found() {
     )
     .await
     .unwrap();
+    assert_eq!(created.status(), 201, "{:?}", json_body(&created));
     let bobs = json_body(&created)["id"].as_str().unwrap().to_owned();
     let resp =
         get_order::call_with(&iso, request(v2_event("GET", "/orders/x", Some(&token("alice")), None, Some(&bobs))))
@@ -111,6 +112,7 @@ async fn another_tenants_order_id_is_not_found() {
     let listed = list_orders::call_with(&iso, request(v2_event("GET", "/orders", Some(&token("alice")), None, None)))
         .await
         .unwrap();
+    assert_eq!(listed.status(), 200, "{:?}", json_body(&listed));
     assert!(json_body(&listed).as_array().unwrap().iter().all(|o| o["id"] != bobs.as_str()));
 }
 

@@ -2,7 +2,7 @@
 //! into real processes (moto stopped, restarted, denying; a hung socket; a malformed STS
 //! answer). Each test prints the counts it proves.
 
-use crate::common::{isolation_with, unique};
+use crate::common::unique;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 use std::sync::Arc;
@@ -111,7 +111,10 @@ async fn stress(table: TenantTable, job: Job) -> Result<Report, lambda_runtime::
 async fn ten_thousand_interleaved_invocations_never_cross_tenants() {
     const INVOCATIONS: u64 = 10_000;
     const TENANTS: u64 = 100;
-    let iso = isolation_with(|b| b.verifier(hs256_verifier())).await;
+    // Its own moto: this load must not slow the other tests' shared server.
+    let moto = Moto::start();
+    provision(&moto);
+    let iso = isolation_on(&moto.endpoint(), None).await;
     let run = unique("s").replace(['-', '#'], "");
     let tenants: Vec<(String, String)> = (0..TENANTS)
         .map(|i| {
