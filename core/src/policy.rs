@@ -104,6 +104,8 @@ pub enum SpecError {
     BadKeyPrefix(String),
     /// An environment variable name that is not `[A-Z_][A-Z0-9_]*`.
     BadEnvVar(String),
+    /// A session-tag key that cannot name a principal tag.
+    BadTagKey(String),
     /// The worst-case rendered policy is over the STS limit.
     TooLarge {
         /// Worst-case rendered length.
@@ -135,6 +137,10 @@ impl fmt::Display for SpecError {
             SpecError::BadEnvVar(v) => {
                 write!(f, "invalid environment variable name `{v}`: expected `[A-Z_][A-Z0-9_]*`")
             }
+            SpecError::BadTagKey(k) => write!(
+                f,
+                "invalid session tag key `{k}`: use 1-128 characters of `A-Z`, `a-z`, `0-9`, `_`, `.`, `:`, `/`, `=`, `+`, `@` and `-`, not starting with `aws:`"
+            ),
             SpecError::TooLarge { worst_case } => write!(
                 f,
                 "the session policy can reach {worst_case} characters for a {MAX_TENANT_ID_LEN}-character tenant id; \
@@ -249,6 +255,12 @@ impl PolicySpec {
 
     /// Writes the template, compact or indented by two spaces.
     fn write_template(&self, pretty: bool) -> String {
+        write_document(&self.statements(), &Tenants::Own.patterns(&self.key_prefix), pretty)
+    }
+
+    /// The statements of this spec's policy: its actions on the table, and `Query` (or
+    /// `PartiQLSelect`) on each declared index.
+    fn statements(&self) -> Vec<Statement> {
         let table_arn = self.table_arn();
         let actions = self.sorted_actions();
         let mut statements =
@@ -260,23 +272,77 @@ impl PolicySpec {
                 resources: self.indexes.iter().map(|i| format!("{table_arn}/index/{i}")).collect(),
             });
         }
-        let mut w = JsonWriter { out: String::new(), pretty, depth: 0 };
-        w.open('{');
-        w.key("Version");
-        w.string("2012-10-17");
-        w.comma();
-        w.key("Statement");
-        w.open('[');
-        for (i, s) in statements.iter().enumerate() {
-            if i > 0 {
-                w.comma();
-            }
-            s.write(&mut w, &self.key_prefix);
-        }
-        w.close(']');
-        w.close('}');
-        w.out
+        statements
     }
+
+    /// Session-tag (ABAC) mode: the policy this handler needs on the *role*, with the tenant
+    /// taken from the session tag `tag` (`${aws:PrincipalTag/<tag>}`) instead of being
+    /// written into a per-request session policy. `{{partition}}`, `{{region}}`,
+    /// `{{account}}` (and `{{table}}`) stay open.
+    pub fn build_tagged(&self, tag: &str, pretty: bool) -> Result<String, Vec<SpecError>> {
+        let mut errors = self.validate();
+        if !is_valid_tag_key(tag) {
+            errors.push(SpecError::BadTagKey(tag.to_owned()));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(write_document(&self.statements(), &Tenants::Tagged(tag).patterns(&self.key_prefix), pretty))
+    }
+}
+
+/// Whose partition keys a policy's `LeadingKeys` condition admits.
+enum Tenants<'a> {
+    /// `<prefix>{{tenant}}` and `<prefix>{{tenant}}#*`: one tenant, filled in per request.
+    Own,
+    /// `<prefix>${aws:PrincipalTag/<tag>}` and `…#*`: the tenant named by the session tag.
+    Tagged(&'a str),
+    /// `<prefix>*`: any tenant; only for the data-access role, which sessions narrow.
+    Any,
+}
+
+impl Tenants<'_> {
+    // `ForAllValues`: every leading key of the request must match one pattern. The
+    // tenant's own partition is `<prefix><tenant>` and, for composite keys,
+    // `<prefix><tenant>#...`; `#` is refused in tenant ids, so `TENANT#a#*` cannot
+    // match tenant `ab` (IAM User Guide, "Multivalued context keys").
+    fn patterns(&self, prefix: &str) -> Vec<String> {
+        let tenant = match self {
+            Tenants::Own => "{{tenant}}".to_owned(),
+            Tenants::Tagged(tag) => format!("${{aws:PrincipalTag/{tag}}}"),
+            Tenants::Any => return vec![format!("{prefix}*")],
+        };
+        vec![format!("{prefix}{tenant}"), format!("{prefix}{tenant}{SEPARATOR}*")]
+    }
+}
+
+/// `{"Version": "2012-10-17", "Statement": [...]}` with every statement confined to `patterns`.
+fn write_document(statements: &[Statement], patterns: &[String], pretty: bool) -> String {
+    let mut w = JsonWriter { out: String::new(), pretty, depth: 0 };
+    w.open('{');
+    w.key("Version");
+    w.string("2012-10-17");
+    w.comma();
+    w.key("Statement");
+    w.open('[');
+    for (i, s) in statements.iter().enumerate() {
+        if i > 0 {
+            w.comma();
+        }
+        s.write(&mut w, patterns);
+    }
+    w.close(']');
+    w.close('}');
+    w.out
+}
+
+/// A session-tag key usable in `${aws:PrincipalTag/<key>}`: 1–128 characters of
+/// `[A-Za-z0-9_.:/=+@-]` (an ASCII subset of STS's tag-key pattern; STS API Reference,
+/// `Tag`), not in the reserved `aws:` namespace.
+pub fn is_valid_tag_key(key: &str) -> bool {
+    (1..=128).contains(&key.len())
+        && !key.to_ascii_lowercase().starts_with("aws:")
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.:/=+@-".contains(&b))
 }
 
 struct Statement {
@@ -286,7 +352,7 @@ struct Statement {
 }
 
 impl Statement {
-    fn write(&self, w: &mut JsonWriter, prefix: &str) {
+    fn write(&self, w: &mut JsonWriter, patterns: &[String]) {
         w.open('{');
         w.key("Sid");
         w.string(self.sid);
@@ -302,16 +368,10 @@ impl Statement {
         w.comma();
         w.key("Condition");
         w.open('{');
-        // `ForAllValues`: every leading key of the request must match one pattern. The
-        // tenant's own partition is `<prefix><tenant>` and, for composite keys,
-        // `<prefix><tenant>#...`; `#` is refused in tenant ids, so `TENANT#a#*` cannot
-        // match tenant `ab` (IAM User Guide, "Multivalued context keys").
         w.key("ForAllValues:StringLike");
         w.open('{');
         w.key("dynamodb:LeadingKeys");
-        let own = format!("{prefix}{{{{tenant}}}}");
-        let own_composite = format!("{own}{SEPARATOR}*");
-        w.string_array([own.as_str(), own_composite.as_str()].into_iter());
+        w.string_array(patterns.iter().map(String::as_str));
         w.close('}');
         w.comma();
         // `ForAllValues` is true when the key is absent (an empty set satisfies "for all"),
@@ -578,45 +638,38 @@ fn render_unchecked(template: &str, partition: &str, region: &str, account: &str
 ///
 /// Session policies can only narrow this; it bounds what any session could ever do.
 pub fn role_policy(specs: &[&PolicySpec], pretty: bool) -> String {
+    union_policy(specs, &Tenants::Any, pretty)
+}
+
+/// The role policy for session-tag (ABAC) handlers: the union of their actions, each
+/// confined to the tenant named by the session tag `tag`. Sessions of this role carry no
+/// session policy, so this policy alone isolates them: never give this role to
+/// session-policy handlers, nor the [`role_policy`] role to session-tag handlers.
+pub fn tag_role_policy(specs: &[&PolicySpec], tag: &str, pretty: bool) -> String {
+    union_policy(specs, &Tenants::Tagged(tag), pretty)
+}
+
+fn union_policy(specs: &[&PolicySpec], tenants: &Tenants<'_>, pretty: bool) -> String {
     let mut statements: Vec<Statement> = Vec::new();
-    let mut prefixes: Vec<&str> = Vec::new();
+    let mut patterns: Vec<String> = Vec::new();
     for spec in specs {
-        let table_arn = spec.table_arn();
-        let item = statements.iter_mut().find(|s| s.sid == "TenantItems");
-        match item {
-            Some(s) => {
-                s.actions.extend(spec.actions.iter().copied());
-                if !s.resources.contains(&table_arn) {
-                    s.resources.push(table_arn.clone());
-                }
-            }
-            None => statements.push(Statement {
-                sid: "TenantItems",
-                actions: spec.actions.clone(),
-                resources: vec![table_arn.clone()],
-            }),
-        }
-        if !spec.indexes.is_empty() {
-            let index_actions = spec.actions.iter().copied().filter(|a| a.reads_indexes());
-            let arns = spec.indexes.iter().map(|i| format!("{table_arn}/index/{i}"));
-            match statements.iter_mut().find(|s| s.sid == "TenantIndexes") {
+        for new in spec.statements() {
+            match statements.iter_mut().find(|s| s.sid == new.sid) {
                 Some(s) => {
-                    s.actions.extend(index_actions);
-                    for arn in arns {
+                    s.actions.extend(new.actions);
+                    for arn in new.resources {
                         if !s.resources.contains(&arn) {
                             s.resources.push(arn);
                         }
                     }
                 }
-                None => statements.push(Statement {
-                    sid: "TenantIndexes",
-                    actions: index_actions.collect(),
-                    resources: arns.collect(),
-                }),
+                None => statements.push(new),
             }
         }
-        if !prefixes.contains(&spec.key_prefix.as_str()) {
-            prefixes.push(&spec.key_prefix);
+        for p in tenants.patterns(&spec.key_prefix) {
+            if !patterns.contains(&p) {
+                patterns.push(p);
+            }
         }
     }
     for s in &mut statements {
@@ -624,50 +677,7 @@ pub fn role_policy(specs: &[&PolicySpec], pretty: bool) -> String {
         s.actions.dedup();
         s.resources.sort();
     }
-    let mut w = JsonWriter { out: String::new(), pretty, depth: 0 };
-    w.open('{');
-    w.key("Version");
-    w.string("2012-10-17");
-    w.comma();
-    w.key("Statement");
-    w.open('[');
-    for (i, s) in statements.iter().enumerate() {
-        if i > 0 {
-            w.comma();
-        }
-        w.open('{');
-        w.key("Sid");
-        w.string(s.sid);
-        w.comma();
-        w.key("Effect");
-        w.string("Allow");
-        w.comma();
-        w.key("Action");
-        w.string_array(s.actions.iter().map(|a| a.iam_name()));
-        w.comma();
-        w.key("Resource");
-        w.string_array(s.resources.iter().map(String::as_str));
-        w.comma();
-        w.key("Condition");
-        w.open('{');
-        w.key("ForAllValues:StringLike");
-        w.open('{');
-        w.key("dynamodb:LeadingKeys");
-        let patterns: Vec<String> = prefixes.iter().map(|p| format!("{p}*")).collect();
-        w.string_array(patterns.iter().map(String::as_str));
-        w.close('}');
-        w.comma();
-        w.key("Null");
-        w.open('{');
-        w.key("dynamodb:LeadingKeys");
-        w.string("false");
-        w.close('}');
-        w.close('}');
-        w.close('}');
-    }
-    w.close(']');
-    w.close('}');
-    w.out
+    write_document(&statements, &patterns, pretty)
 }
 
 #[cfg(test)]
@@ -775,6 +785,23 @@ mod tests {
         assert!(Placement::new(Partition::Aws, "eu-west-1*", "123456789012", "Orders").is_err());
         assert!(Placement::new(Partition::Aws, "eu-west-1", "12345678901", "Orders").is_err());
         assert!(Placement::new(Partition::Aws, "eu-west-1", "123456789012", "Or\"ders").is_err());
+    }
+
+    #[test]
+    fn tagged_policies_name_the_principal_tag() {
+        let s = spec(&[Action::GetItem, Action::Query], &["ByStatus"]);
+        let v: Value = serde_json::from_str(&s.build_tagged("tenant", false).unwrap()).unwrap();
+        for st in v["Statement"].as_array().unwrap() {
+            assert_eq!(
+                st["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
+                serde_json::json!(["TENANT#${aws:PrincipalTag/tenant}", "TENANT#${aws:PrincipalTag/tenant}#*"])
+            );
+            assert_eq!(st["Condition"]["Null"]["dynamodb:LeadingKeys"], "false");
+        }
+        assert_eq!(s.build_tagged("aws:tenant", false).unwrap_err(), vec![SpecError::BadTagKey("aws:tenant".into())]);
+        assert_eq!(s.build_tagged("ten}ant", false).unwrap_err(), vec![SpecError::BadTagKey("ten}ant".into())]);
+        let union: Value = serde_json::from_str(&tag_role_policy(&[&s], "tenant", false)).unwrap();
+        assert_eq!(union["Statement"][0], v["Statement"][0]);
     }
 
     #[test]

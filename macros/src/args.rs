@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! table = "Orders", actions = [GetItem, Query], indexes = ["ByStatus"],
-//! key_prefix = "TENANT#", table_env = "ORDERS_TABLE", crate = "::tenant_isolation"
+//! key_prefix = "TENANT#", table_env = "ORDERS_TABLE", session_tag = "tenant",
+//! crate = "::tenant_isolation"
 //! ```
 
 use proc_macro2::{Span, TokenStream, TokenTree};
@@ -17,10 +18,11 @@ mod kw {
     syn::custom_keyword!(indexes);
     syn::custom_keyword!(key_prefix);
     syn::custom_keyword!(table_env);
+    syn::custom_keyword!(session_tag);
 }
 
-const NAMES: [&str; 6] = ["table", "actions", "indexes", "key_prefix", "table_env", "crate"];
-const ARGUMENTS: &str = "`table`, `actions`, `indexes`, `key_prefix`, `table_env`, `crate`";
+const NAMES: [&str; 7] = ["table", "actions", "indexes", "key_prefix", "table_env", "session_tag", "crate"];
+const ARGUMENTS: &str = "`table`, `actions`, `indexes`, `key_prefix`, `table_env`, `session_tag`, `crate`";
 
 /// One entry of `actions = [...]`: the tokens up to the next comma, joined (`Get*` is
 /// `Get` and `*`), kept so that an error covers the whole entry.
@@ -70,6 +72,7 @@ pub(crate) struct Args {
     pub(crate) indexes: Option<(Vec<LitStr>, Span)>,
     pub(crate) key_prefix: Option<LitStr>,
     pub(crate) table_env: Option<LitStr>,
+    pub(crate) session_tag: Option<LitStr>,
     pub(crate) krate: Option<syn::Path>,
     /// Arguments that an unknown argument was reported as a near miss of (`tabel` →
     /// `table`): not reported again as missing.
@@ -137,6 +140,10 @@ impl Args {
             let k: kw::table_env = input.parse()?;
             input.parse::<Token![=]>()?;
             set_once(&mut self.table_env, input.parse()?, k.span, "table_env")
+        } else if lookahead.peek(kw::session_tag) {
+            let k: kw::session_tag = input.parse()?;
+            input.parse::<Token![=]>()?;
+            set_once(&mut self.session_tag, input.parse()?, k.span, "session_tag")
         } else if lookahead.peek(Token![crate]) {
             let k: Token![crate] = input.parse()?;
             input.parse::<Token![=]>()?;

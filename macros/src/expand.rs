@@ -36,6 +36,8 @@ pub(crate) struct Model {
     template: String,
     pretty: String,
     worst_case: usize,
+    /// Session-tag (ABAC) mode and its tag key.
+    session_tag: Option<String>,
     krate: syn::Path,
 }
 
@@ -117,21 +119,30 @@ fn model(args: Args, errors: &mut Errors) -> Option<Model> {
         SpecError::IndexesWithoutQuery => !refused,
         _ => true,
     });
+    let session_tag = args.session_tag.as_ref().map(syn::LitStr::value);
     let built = if !spec_errors.is_empty() {
         Err(spec_errors)
     } else if spec.actions.is_empty() {
         // Every action was refused, and reported.
         return None;
+    } else if let Some(tag) = &session_tag {
+        // Session-tag mode: the template is the role policy; no session policy is sent, so
+        // the 2,048-character session-policy limit does not apply.
+        spec.build_tagged(tag, false)
+            .and_then(|compact| Ok((compact.clone(), spec.build_tagged(tag, true)?, compact.len())))
     } else {
         // `build` validates again; after the errors above only its size check is new.
-        spec.build().map_err(|e| e.into_iter().filter(|e| matches!(e, SpecError::TooLarge { .. })).collect())
+        spec.build()
+            .map(|t| (t.compact().to_owned(), spec.pretty(), t.worst_case_len()))
+            .map_err(|e| e.into_iter().filter(|e| matches!(e, SpecError::TooLarge { .. })).collect())
     };
     match built {
-        Ok(template) if errors.0.is_none() && !table_missing => Some(Model {
-            template: template.compact().to_owned(),
-            worst_case: template.worst_case_len(),
-            pretty: spec.pretty(),
+        Ok((template, pretty, worst_case)) if errors.0.is_none() && !table_missing => Some(Model {
+            template,
+            worst_case,
+            pretty,
             spec,
+            session_tag,
             action_spans,
             krate: args.krate.unwrap_or_else(|| syn::parse_quote!(::tenant_isolation)),
         }),
@@ -146,6 +157,7 @@ fn model(args: Args, errors: &mut Errors) -> Option<Model> {
                     SpecError::IndexesWithoutQuery => index_list.first().map_or(table_span, |l| l.span()),
                     SpecError::BadKeyPrefix(_) => args.key_prefix.as_ref().map_or(table_span, |l| l.span()),
                     SpecError::BadEnvVar(_) => args.table_env.as_ref().map_or(table_span, |l| l.span()),
+                    SpecError::BadTagKey(_) => args.session_tag.as_ref().map_or(table_span, |l| l.span()),
                 };
                 errors.push(span, e);
             }
@@ -283,7 +295,7 @@ pub(crate) fn tenant_isolated(args: TokenStream, item: TokenStream) -> TokenStre
 }
 
 fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
-    let Model { spec, action_spans, template, pretty, worst_case, krate } = model;
+    let Model { spec, action_spans, template, pretty, worst_case, session_tag, krate } = model;
     let name = f.sig.ident.clone();
     let vis = f.vis.clone();
     let policy_ty: syn::Type = syn::parse_quote!(#name);
@@ -340,12 +352,24 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
          process-wide one (tests, several configurations in one process).",
         krate_doc = quote!(#krate).to_string().replace(' ', ""),
     );
-    let template_doc = format!(
-        "The session policy template of `{name}` (compact form; the runtime fills \
-         `{{{{partition}}}}`, `{{{{region}}}}`, `{{{{account}}}}`{table_ph} and `{{{{tenant}}}}`).\n\n\
-         At most {worst_case} characters once rendered (STS limit: 2048).\n\n```json\n{pretty}\n```",
-        table_ph = if matches!(spec.table, TableName::FromEnv { .. }) { ", `{{table}}`" } else { "" },
-    );
+    let table_ph = if matches!(spec.table, TableName::FromEnv { .. }) { ", `{{table}}`" } else { "" };
+    let template_doc = match &session_tag {
+        None => format!(
+            "The session policy template of `{name}` (compact form; the runtime fills \
+             `{{{{partition}}}}`, `{{{{region}}}}`, `{{{{account}}}}`{table_ph} and `{{{{tenant}}}}`).\n\n\
+             At most {worst_case} characters once rendered (STS limit: 2048).\n\n```json\n{pretty}\n```"
+        ),
+        Some(tag) => format!(
+            "The role policy that `{name}` needs (session-tag mode: the tenant is the session tag \
+             `{tag}`, read by IAM as `${{aws:PrincipalTag/{tag}}}`; no session policy is sent). \
+             Deploy it on the session-tag role; `{{{{partition}}}}`, `{{{{region}}}}`, \
+             `{{{{account}}}}`{table_ph} are filled at deployment.\n\n```json\n{pretty}\n```"
+        ),
+    };
+    let session_tag = match &session_tag {
+        Some(tag) => quote!(::core::option::Option::Some(#tag)),
+        None => quote!(::core::option::Option::None),
+    };
 
     quote! {
         #(#outer_attrs)*
@@ -373,6 +397,7 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
                 actions: &[#(#krate::Action::#action_variants),*],
                 key_prefix: #key_prefix,
                 template: #name::POLICY_TEMPLATE,
+                session_tag: #session_tag,
                 policy_id: #id,
             };
 

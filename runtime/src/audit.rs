@@ -513,6 +513,7 @@ mod tests {
         actions: &[Action::Query],
         key_prefix: "TENANT#",
         template: QUERY_TEMPLATE,
+        session_tag: None,
         policy_id: tenant_isolation_core::policy_id(QUERY_TEMPLATE),
     };
     static GET: HandlerSpec = HandlerSpec {
@@ -524,6 +525,7 @@ mod tests {
         actions: &[Action::GetItem],
         key_prefix: "TENANT#",
         template: GET_TEMPLATE,
+        session_tag: None,
         policy_id: tenant_isolation_core::policy_id(GET_TEMPLATE),
     };
     inventory::submit! { Registration(&LIST) }

@@ -183,6 +183,10 @@ pub(crate) struct VendorConfig {
     pub(crate) session_prefix: String,
     pub(crate) keys: KeySchema,
     pub(crate) timeouts: aws_smithy_types::timeout::TimeoutConfig,
+    /// The role for session-tag (ABAC) handlers; never the session-policy role.
+    pub(crate) tag_role: Option<RoleArn>,
+    /// Mark the tenant tag transitive (kept through further role chaining).
+    pub(crate) transitive_tags: bool,
 }
 
 pub(crate) struct Vendor {
@@ -253,6 +257,15 @@ impl Vendor {
         spec: &'static HandlerSpec,
         tenant: &TenantId,
     ) -> Result<Arc<TenantSession>, crate::IsolationError> {
+        if spec.session_tag.is_some() && self.config.tag_role.is_none() {
+            // Session-tag sessions carry no session policy: assuming the session-policy role
+            // (whose policy allows every tenant's keys) would isolate nothing.
+            return Err(crate::ConfigError::Missing {
+                var: "TENANT_TAG_ROLE_ARN",
+                builder: "IsolationBuilder::session_tag_role_arn",
+            }
+            .into());
+        }
         let key = (tenant.clone(), spec.policy_id);
         if let Some(s) = self.cache.get(&key).await {
             if s.fresh(self.config.margin) {
@@ -287,18 +300,26 @@ impl Vendor {
         placement: &Placement,
     ) -> Result<Arc<TenantSession>, CredentialsError> {
         self.counters.sts_calls.fetch_add(1, Ordering::Relaxed);
-        let policy = render(spec.template, placement, tenant);
         let name = session_name(&self.config.session_prefix, tenant);
+        let request =
+            self.sts.assume_role().role_session_name(&name).duration_seconds(self.config.duration.as_secs() as i32);
+        let request = match (spec.session_tag, &self.config.tag_role) {
+            // Session-tag (ABAC) mode: the tenant travels as a session tag that the tag role's
+            // policy reads as `${aws:PrincipalTag/<tag>}`; no policy text per request. A tenant
+            // id (`[A-Za-z0-9_-]`) is a valid tag value (STS API Reference, `Tag`).
+            (Some(tag), Some(role)) => {
+                let tag_value = aws_sdk_sts::types::Tag::builder()
+                    .key(tag)
+                    .value(tenant.as_str())
+                    .build()
+                    .map_err(|e| CredentialsError::malformed(tenant, &e.to_string()))?;
+                let request = request.role_arn(role.as_str()).tags(tag_value);
+                if self.config.transitive_tags { request.transitive_tag_keys(tag) } else { request }
+            }
+            _ => request.role_arn(self.config.role.as_str()).policy(render(spec.template, placement, tenant)),
+        };
         let started = Instant::now();
-        let result = self
-            .sts
-            .assume_role()
-            .role_arn(self.config.role.as_str())
-            .role_session_name(&name)
-            .policy(policy)
-            .duration_seconds(self.config.duration.as_secs() as i32)
-            .send()
-            .await;
+        let result = request.send().await;
         let out = match result {
             Ok(out) => out,
             Err(e) => {

@@ -52,6 +52,8 @@ impl std::fmt::Debug for Isolation {
 /// | cache capacity (sessions) | `TENANT_CACHE_CAPACITY` | 10000 |
 /// | partition-key attribute | `TENANT_PARTITION_KEY` | `pk` |
 /// | session-name prefix | `TENANT_SESSION_PREFIX` | `tenant` |
+/// | session-tag (ABAC) role | `TENANT_TAG_ROLE_ARN` | none: `session_tag` handlers fail with a configuration error |
+/// | tenant tag transitive | `TENANT_TRANSITIVE_TAGS` (`1`/`true`) | off |
 /// | STS/DynamoDB operation timeout | `TENANT_TIMEOUT_MS` | the SDK config's, else 5000 (1 s connect, 2 s per attempt) |
 /// | SDK config (region, endpoints, credentials) | the SDK's own: `AWS_REGION`, `AWS_ENDPOINT_URL`, … | — |
 /// | verifier | see [`Verifier::from_env`] | required |
@@ -67,6 +69,8 @@ pub struct IsolationBuilder {
     index_partition_keys: HashMap<String, String>,
     session_prefix: Option<String>,
     timeouts: Option<TimeoutConfig>,
+    tag_role_arn: Option<String>,
+    transitive_tags: Option<bool>,
 }
 
 /// Default bounds on STS and DynamoDB calls: 1 s to connect, 2 s per attempt, 5 s per
@@ -132,6 +136,21 @@ impl IsolationBuilder {
         self
     }
 
+    /// The role that `session_tag` (ABAC) handlers assume, with the tenant as a session tag.
+    /// It must be a different role from [`role_arn`](Self::role_arn): its policy (from
+    /// `policies role`) confines keys with `${aws:PrincipalTag/<tag>}`, and its trust
+    /// policy allows `sts:TagSession`.
+    pub fn session_tag_role_arn(mut self, arn: impl Into<String>) -> Self {
+        self.tag_role_arn = Some(arn.into());
+        self
+    }
+
+    /// Mark the tenant tag transitive, so that it survives further role chaining.
+    pub fn transitive_session_tags(mut self, transitive: bool) -> Self {
+        self.transitive_tags = Some(transitive);
+        self
+    }
+
     /// Validates the settings and builds the runtime.
     pub async fn build(self) -> Result<Isolation, ConfigError> {
         let role = match self.role_arn.or_else(|| env("TENANT_ROLE_ARN")) {
@@ -194,8 +213,38 @@ impl IsolationBuilder {
                 _ => bounded(DEFAULT_OPERATION_TIMEOUT),
             },
         };
-        let vendor =
-            Vendor::new(VendorConfig { sdk, role, region, duration, margin, capacity, session_prefix, keys, timeouts });
+        let tag_role = match self.tag_role_arn.or_else(|| env("TENANT_TAG_ROLE_ARN")) {
+            Some(arn) => Some(
+                RoleArn::parse(arn.trim())
+                    .map_err(|e| ConfigError::Invalid { var: "TENANT_TAG_ROLE_ARN", reason: e.to_string() })?,
+            ),
+            None => None,
+        };
+        if tag_role.as_ref().is_some_and(|t| t == &role) {
+            return Err(ConfigError::Invalid {
+                var: "TENANT_TAG_ROLE_ARN",
+                reason: "must differ from TENANT_ROLE_ARN: session-tag sessions carry no session policy, and the \
+                         session-policy role allows every tenant's keys"
+                    .into(),
+            });
+        }
+        let transitive_tags = match self.transitive_tags {
+            Some(t) => t,
+            None => env("TENANT_TRANSITIVE_TAGS").is_some_and(|v| matches!(v.trim(), "1" | "true" | "TRUE" | "yes")),
+        };
+        let vendor = Vendor::new(VendorConfig {
+            sdk,
+            role,
+            region,
+            duration,
+            margin,
+            capacity,
+            session_prefix,
+            keys,
+            timeouts,
+            tag_role,
+            transitive_tags,
+        });
         Ok(Isolation { inner: Arc::new(Inner { verifier, vendor }) })
     }
 }
@@ -251,7 +300,8 @@ impl Isolation {
     }
 
     /// The session policy that `spec` gets for `tenant` in this account and region — what
-    /// is sent to STS.
+    /// is sent to STS. In session-tag mode: the role policy the handler needs (no session
+    /// policy is sent; the tenant is the session tag).
     pub fn render_policy(&self, spec: &HandlerSpec, tenant: &TenantId) -> Result<String, ConfigError> {
         let placement = self.inner.vendor.placement(spec)?;
         Ok(render(spec.template, &placement, tenant))

@@ -84,6 +84,7 @@ pub mod __private {
             actions: &[],
             key_prefix: "",
             template: "",
+            session_tag: None,
             policy_id: 0,
         };
     }

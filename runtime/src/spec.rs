@@ -20,8 +20,11 @@ pub struct HandlerSpec {
     pub actions: &'static [Action],
     /// The partition-key prefix, `TENANT#` by default.
     pub key_prefix: &'static str,
-    /// The compact session-policy template.
+    /// The compact session-policy template; in session-tag mode, the role policy the
+    /// handler needs (with `${aws:PrincipalTag/<tag>}` for the tenant).
     pub template: &'static str,
+    /// Session-tag (ABAC) mode: the tag key that carries the tenant. `None`: session-policy mode.
+    pub session_tag: Option<&'static str>,
     /// A hash of `template`: handlers with the same policy share credentials.
     pub policy_id: u64,
 }
@@ -72,6 +75,7 @@ pub fn leak_spec(name: &str, spec: &PolicySpec) -> Result<&'static HandlerSpec, 
         actions: Box::leak(actions.into_boxed_slice()),
         key_prefix: leak(&spec.key_prefix),
         template: compact,
+        session_tag: None,
         policy_id: tenant_isolation_core::policy_id(compact),
     })))
 }
