@@ -48,6 +48,7 @@ from joserfc.jwk import KeySet
 
 REGION = "us-east-1"
 ROLE_NAME = "TenantData"
+TAG_ROLE_NAME = "TenantDataTagged"
 TABLE = "Orders"
 INDEX = "ByStatus"
 POOL_NAME = "tenant-isolation-test"
@@ -76,20 +77,20 @@ def decode_unverified(token):
     return b64json(header), b64json(claims)
 
 
-def ensure_role(iam, account):
+def ensure_role(iam, account, name=ROLE_NAME, tag_session=False):
     trust = {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Effect": "Allow",
                 "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
-                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Action": ["sts:AssumeRole", "sts:TagSession"] if tag_session else ["sts:AssumeRole"],
             }
         ],
     }
     try:
         role = iam.create_role(
-            RoleName=ROLE_NAME,
+            RoleName=name,
             AssumeRolePolicyDocument=json.dumps(trust),
             Description="Broad data-access role; tenant scope comes from per-request session policies",
             MaxSessionDuration=3600,
@@ -97,7 +98,7 @@ def ensure_role(iam, account):
     except ClientError as e:
         if e.response["Error"]["Code"] != "EntityAlreadyExists":
             raise
-        role = iam.get_role(RoleName=ROLE_NAME)["Role"]
+        role = iam.get_role(RoleName=name)["Role"]
     table_arn = f"arn:aws:dynamodb:{REGION}:{account}:table/{TABLE}"
     policy = {
         "Version": "2012-10-17",
@@ -124,7 +125,16 @@ def ensure_role(iam, account):
         ],
     }
     # put_role_policy overwrites: idempotent.
-    iam.put_role_policy(RoleName=ROLE_NAME, PolicyName="OrdersData", PolicyDocument=json.dumps(policy))
+    if tag_session:
+        # The tag role confines keys by the session tag itself (its sessions carry no session policy).
+        for statement in policy["Statement"]:
+            statement["Condition"] = {
+                "ForAllValues:StringLike": {
+                    "dynamodb:LeadingKeys": ["TENANT#${aws:PrincipalTag/tenant}", "TENANT#${aws:PrincipalTag/tenant}#*"]
+                },
+                "Null": {"dynamodb:LeadingKeys": "false"},
+            }
+    iam.put_role_policy(RoleName=name, PolicyName="OrdersData", PolicyDocument=json.dumps(policy))
     return role["Arn"]
 
 
@@ -261,6 +271,9 @@ def main():
 
     account = client("sts").get_caller_identity()["Account"]
     role_arn = ensure_role(client("iam"), account)
+    # Session-tag (ABAC) handlers assume their own role (never the session-policy one); its
+    # trust policy must allow sts:TagSession. moto does not evaluate either policy.
+    tag_role_arn = ensure_role(client("iam"), account, TAG_ROLE_NAME, tag_session=True)
     ensure_table(client("dynamodb"))
 
     idp = client("cognito-idp")
@@ -285,6 +298,7 @@ def main():
         "region": REGION,
         "account": account,
         "role_arn": role_arn,
+        "tag_role_arn": tag_role_arn,
         "table": TABLE,
         "index": INDEX,
         "user_pool_id": pool_id,

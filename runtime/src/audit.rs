@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 use std::process::ExitCode;
 use tenant_isolation_core::{
     Action, InvalidRoleArn, InvalidTenantId, Placement, PlacementError, PolicySpec, RoleArn, TableName, TenantId,
-    is_valid_dynamodb_name, render, role_policy,
+    is_valid_dynamodb_name, render, role_policy, tag_role_policy,
 };
 
 /// Why audit output could not be produced.
@@ -57,6 +57,14 @@ pub enum AuditError {
         handler: &'static str,
         /// The refused value.
         source: PlacementError,
+    },
+    /// Session-tag handlers of one binary name different tag keys.
+    #[error("session-tag handlers use the tag keys `{first}` and `{other}`: one session-tag role reads one tag")]
+    MixedTags {
+        /// One key.
+        first: &'static str,
+        /// Another.
+        other: &'static str,
     },
     /// Only one of role ARN and region was given: partition and account come from the
     /// ARN, the region does not, and a half-rendered policy is neither template nor policy.
@@ -99,6 +107,7 @@ pub fn list_json() -> Value {
                 "table_env": spec.table_env,
                 "indexes": spec.indexes,
                 "actions": spec.actions.iter().map(|a| a.name()).collect::<Vec<_>>(),
+                "session_tag": spec.session_tag,
                 "template": template,
                 "worst_case_chars": spec.policy_spec().build().ok().map(|t| t.worst_case_len()),
             })
@@ -121,6 +130,11 @@ pub fn render_json(tenant: &str, role_arn: &str, region: &str) -> Result<Value, 
     let role = RoleArn::parse(role_arn).map_err(AuditError::RoleArn)?;
     let mut out = Vec::new();
     for spec in handlers() {
+        // Session-tag handlers send no session policy: their isolation is the tag role's
+        // policy (`policies role`), the same for every tenant.
+        if spec.session_tag.is_some() {
+            continue;
+        }
         let rendered = render(spec.template, &place(spec, &role, region)?, &id);
         let policy: Value =
             serde_json::from_str(&rendered).map_err(|source| AuditError::Rendered { handler: spec.name, source })?;
@@ -133,9 +147,26 @@ pub fn render_json(tenant: &str, role_arn: &str, region: &str) -> Result<Value, 
 /// handler's table named as `table` says. Naming the tables here leaves no `{{table}}`
 /// placeholder in the union (which two `table_env` variables would make ambiguous).
 fn data_access_policy(table: impl Fn(&HandlerSpec) -> String) -> String {
-    let specs: Vec<PolicySpec> =
-        handlers().into_iter().map(|h| PolicySpec { table: TableName::Fixed(table(h)), ..h.policy_spec() }).collect();
+    let specs: Vec<PolicySpec> = handlers()
+        .into_iter()
+        .filter(|h| h.session_tag.is_none())
+        .map(|h| PolicySpec { table: TableName::Fixed(table(h)), ..h.policy_spec() })
+        .collect();
     role_policy(&specs.iter().collect::<Vec<_>>(), false)
+}
+
+/// The session-tag role's policy: [`tag_role_policy`] over the session-tag handlers, and
+/// their tag key. `None` without such handlers; an error when they use different keys
+/// (one role reads one tag).
+fn tag_policy(table: impl Fn(&HandlerSpec) -> String) -> Result<Option<(String, &'static str)>, AuditError> {
+    let tagged: Vec<&HandlerSpec> = handlers().into_iter().filter(|h| h.session_tag.is_some()).collect();
+    let Some(tag) = tagged.first().and_then(|h| h.session_tag) else { return Ok(None) };
+    if let Some(other) = tagged.iter().find(|h| h.session_tag != Some(tag)) {
+        return Err(AuditError::MixedTags { first: tag, other: other.session_tag.unwrap_or_default() });
+    }
+    let specs: Vec<PolicySpec> =
+        tagged.iter().map(|h| PolicySpec { table: TableName::Fixed(table(h)), ..h.policy_spec() }).collect();
+    Ok(Some((tag_role_policy(&specs.iter().collect::<Vec<_>>(), tag, false), tag)))
 }
 
 /// Replaces the account-level placeholders of the role policy (`{{partition}}`,
@@ -148,16 +179,24 @@ fn fill_account(template: &str, partition: &str, region: &str, account: &str) ->
 
 /// The trust policy of the data-access role: the Lambda execution role may assume it.
 ///
-/// Only `sts:AssumeRole`: `sts:TagSession` would be needed for session tags (ABAC), which
-/// the runtime does not send.
+/// Only `sts:AssumeRole`: this role never receives session tags. The session-tag role's
+/// trust policy (in `session_tag_role`) adds `sts:TagSession`.
 fn trust_policy(lambda_role: &str) -> Value {
+    trust_policy_with(lambda_role, &["sts:AssumeRole"])
+}
+
+fn trust_policy_with(lambda_role: &str, actions: &[&str]) -> Value {
+    let action = match actions {
+        [one] => json!(one),
+        many => json!(many),
+    };
     json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Sid": "LambdaExecutionRoleAssumes",
             "Effect": "Allow",
             "Principal": { "AWS": lambda_role },
-            "Action": "sts:AssumeRole",
+            "Action": action,
         }]
     })
 }
@@ -203,7 +242,25 @@ pub fn role_json(
         None => template,
     };
     let policy: Value = serde_json::from_str(&policy).expect("the role policy writer emits JSON");
+    let tagged = tag_policy(HandlerSpec::table_name)?.map(|(template, tag)| {
+        let filled = match &role {
+            Some((role, region)) => fill_account(&template, role.partition().as_str(), region, role.account()),
+            None => template,
+        };
+        let policy: Value = serde_json::from_str(&filled).expect("the role policy writer emits JSON");
+        json!({
+            "tag": tag,
+            "role_policy": policy,
+            // Session tags need `sts:TagSession` in the trust policy (IAM User Guide,
+            // "Passing session tags in AWS STS").
+            "trust_policy": trust_policy_with(
+                lambda_role.as_ref().map_or("{{lambda_role_arn}}", RoleArn::as_str),
+                &["sts:AssumeRole", "sts:TagSession"],
+            ),
+        })
+    });
     Ok(json!({
+        "session_tag_role": tagged,
         "data_access_role_policy": policy,
         "trust_policy": trust_policy(lambda_role.as_ref().map_or("{{lambda_role_arn}}", RoleArn::as_str)),
         "execution_role_policy": {

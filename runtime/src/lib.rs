@@ -53,7 +53,8 @@ pub use scope::{Scope, ScopeError, current, current_tenant, spawn};
 pub use spec::{HandlerSpec, leak_spec};
 pub use table::{Allows, Policy, TenantTable, TransactWrite, actions};
 pub use tenant_isolation_core::{
-    Action, InvalidTenantId, MAX_TENANT_ID_LEN, Partition, PolicySpec, RoleArn, TableName, TenantId,
+    Action, InvalidTenantId, MAX_TENANT_ID_LEN, Partition, PolicySpec, RoleArn, TableName, TenantId, role_policy,
+    tag_role_policy,
 };
 #[doc(inline)]
 pub use tenant_isolation_macros::tenant_isolated;

@@ -9,3 +9,4 @@ mod identity;
 mod lambda;
 mod reliability;
 mod scope;
+mod tags;

@@ -306,8 +306,10 @@ pub struct Fixture {
     /// Account id moto uses, `123456789012`.
     pub account: String,
     /// ARN of the broad data-access role, `arn:aws:iam::123456789012:role/TenantData`. Its trust
-    /// policy lets the account root `sts:AssumeRole` and `sts:TagSession`.
+    /// policy lets the account root `sts:AssumeRole` (no `sts:TagSession`: that is the tag role's).
     pub role_arn: String,
+    /// ARN of the session-tag (ABAC) role, `arn:aws:iam::123456789012:role/TenantDataTagged`.
+    pub tag_role_arn: String,
     /// Table name, `Orders` (`pk` S HASH, `sk` S RANGE, on-demand).
     pub table: String,
     /// Global secondary index name, `ByStatus` (`pk` HASH, `status` S RANGE, projection ALL).
