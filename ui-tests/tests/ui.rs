@@ -18,6 +18,7 @@ fn ui() {
     t.pass("tests/pass/lambda_event_v2.rs");
     t.pass("tests/pass/crate_override.rs");
     t.pass("tests/pass/transact_write.rs");
+    t.pass("tests/pass/session_tags.rs");
 
     // Actions that cannot be confined to one tenant.
     t.compile_fail("tests/fail/scan.rs");
@@ -38,6 +39,7 @@ fn ui() {
     t.compile_fail("tests/fail/indexes_without_query.rs");
     t.compile_fail("tests/fail/bad_key_prefix.rs");
     t.compile_fail("tests/fail/oversized_policy.rs");
+    t.compile_fail("tests/fail/bad_session_tag.rs");
 
     // The handler's shape.
     t.compile_fail("tests/fail/not_async.rs");
