@@ -38,32 +38,43 @@ macro_rules! actions {
     };
 }
 
-actions! {
-    /// `BatchGetItem`: each key of the batch is a leading key.
-    BatchGetItem,
-    /// `BatchWriteItem`: each put and delete of the batch is a leading key.
-    BatchWriteItem,
-    /// `ConditionCheckItem`: the item check inside `TransactWriteItems`.
-    ConditionCheckItem,
-    /// `DeleteItem`.
-    DeleteItem,
-    /// `GetItem` (also each get of `TransactGetItems`).
-    GetItem,
-    /// `PartiQLDelete`: a PartiQL `DELETE` statement.
-    PartiQLDelete,
-    /// `PartiQLInsert`: a PartiQL `INSERT` statement.
-    PartiQLInsert,
-    /// `PartiQLSelect`: a PartiQL `SELECT` statement with a key condition.
-    PartiQLSelect,
-    /// `PartiQLUpdate`: a PartiQL `UPDATE` statement.
-    PartiQLUpdate,
-    /// `PutItem`.
-    PutItem,
-    /// `Query` on the table or a declared index.
-    Query,
-    /// `UpdateItem`.
-    UpdateItem,
+/// Calls `$callback! { … }` with the documented list of isolatable actions, each as
+/// `/// doc` lines and a name followed by a comma: the one list from which [`Action`] and
+/// the runtime's per-action marker types are generated.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! with_actions {
+    ($callback:ident) => {
+        $callback! {
+            /// `BatchGetItem`: each key of the batch is a leading key.
+            BatchGetItem,
+            /// `BatchWriteItem`: each put and delete of the batch is a leading key.
+            BatchWriteItem,
+            /// `ConditionCheckItem`: the item check inside `TransactWriteItems`.
+            ConditionCheckItem,
+            /// `DeleteItem`.
+            DeleteItem,
+            /// `GetItem` (also each get of `TransactGetItems`).
+            GetItem,
+            /// `PartiQLDelete`: a PartiQL `DELETE` statement.
+            PartiQLDelete,
+            /// `PartiQLInsert`: a PartiQL `INSERT` statement.
+            PartiQLInsert,
+            /// `PartiQLSelect`: a PartiQL `SELECT` statement with a key condition.
+            PartiQLSelect,
+            /// `PartiQLUpdate`: a PartiQL `UPDATE` statement.
+            PartiQLUpdate,
+            /// `PutItem`.
+            PutItem,
+            /// `Query` on the table or a declared index.
+            Query,
+            /// `UpdateItem`.
+            UpdateItem,
+        }
+    };
 }
+
+with_actions!(actions);
 
 impl Action {
     /// Looks an action up by its exact name (`GetItem`; the `dynamodb:` prefix is accepted).

@@ -90,22 +90,9 @@ pub mod __private {
         };
     }
     macro_rules! unchecked_allows {
-        ($($a:ident),*) => { $(impl crate::Allows<crate::actions::$a> for Unchecked {})* };
+        ($($(#[$doc:meta])* $a:ident,)*) => { $(impl crate::Allows<crate::actions::$a> for Unchecked {})* };
     }
-    unchecked_allows!(
-        BatchGetItem,
-        BatchWriteItem,
-        ConditionCheckItem,
-        DeleteItem,
-        GetItem,
-        PartiQLDelete,
-        PartiQLInsert,
-        PartiQLSelect,
-        PartiQLUpdate,
-        PutItem,
-        Query,
-        UpdateItem
-    );
+    tenant_isolation_core::with_actions!(unchecked_allows);
 
     /// A generated handler's event and output types. The macro implements it with the types
     /// of the handler's signature (and their spans), so that an event that is not a

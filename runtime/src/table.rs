@@ -31,9 +31,11 @@ pub mod actions {
     }
 
     macro_rules! markers {
-        ($($name:ident),* $(,)?) => {
+        ($($(#[$doc:meta])* $name:ident,)*) => {
             $(
                 #[doc = concat!("The `dynamodb:", stringify!($name), "` action, as a type.")]
+                ///
+                $(#[$doc])*
                 #[derive(Debug, Clone, Copy)]
                 pub enum $name {}
                 impl ActionMarker for $name {
@@ -45,20 +47,8 @@ pub mod actions {
         };
     }
 
-    markers!(
-        BatchGetItem,
-        BatchWriteItem,
-        ConditionCheckItem,
-        DeleteItem,
-        GetItem,
-        PartiQLDelete,
-        PartiQLInsert,
-        PartiQLSelect,
-        PartiQLUpdate,
-        PutItem,
-        Query,
-        UpdateItem,
-    );
+    // The list comes from the core crate, as does `Action`: no second copy to drift.
+    tenant_isolation_core::with_actions!(markers);
 
     #[cfg(test)]
     #[test]
