@@ -2,9 +2,9 @@
 //! as IAM would see it, printed by a small `policies` command any binary can offer.
 //!
 //! ```no_run
-//! // src/bin/policies.rs of a crate whose library defines the handlers
-//! use my_handlers as _; // link the handlers so that their registrations are collected
-//!
+//! // src/bin/policies.rs of a crate whose library defines the handlers. Add
+//! // `use your_crate as _;` so that the library (and so every handler's registration) is
+//! // linked into this binary even though nothing else of it is used here.
 //! fn main() -> std::process::ExitCode {
 //!     tenant_isolation::audit::main_from_args(std::env::args().skip(1))
 //! }
