@@ -8,6 +8,7 @@
 #        tenant-isolation-tests  --bench warm_path  verify + cache hit + scope + client, HS256/RS256
 #        tenant-isolation-tests  --bench cache      cache lookups from 1 and 2 tasks at once
 #   3. tenant-isolation-tests --bench load         get_order isolated vs not, against moto; cold burst
+#                                                  (32 in flight, then 1 in flight: unloaded latency)
 #   4. tenant-isolation-tests --bench memory       bytes per cached session, capacity bound
 #   5. scripts/compile-cost.sh                     50 handlers with and without the attribute
 #
@@ -22,7 +23,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 export TI_TOOLS_DIR="${TI_TOOLS_DIR:-$ROOT/.tools}"
 export CARGO_TERM_COLOR=never
-CRITERION_ARGS="${CRITERION_ARGS:---warm-up-time 1 --measurement-time 3 --sample-size 40 --noplot}"
+CRITERION_ARGS="${CRITERION_ARGS:---warm-up-time 1 --measurement-time 2 --sample-size 30 --noplot}"
 MAX_RATIO="${MAX_RATIO:-1.05}"
 LOG_DIR="$ROOT/target/bench-logs"
 rm -rf "$LOG_DIR" "$ROOT/target/criterion"
@@ -53,8 +54,11 @@ echo "==> machine"
 } | tee "$LOG_DIR/machine.txt"
 
 step "setup tools" setup.log bash scripts/setup-tools.sh
-step "build benches (release)" build.log \
-    cargo bench --no-run -p tenant-isolation --bench policy -p tenant-isolation-tests
+build_benches() {
+    cargo bench --no-run -p tenant-isolation --bench policy &&
+        cargo bench --no-run -p tenant-isolation-tests --bench warm_path --bench cache --bench load --bench memory
+}
+step "build benches (release)" build.log build_benches
 # shellcheck disable=SC2086  # CRITERION_ARGS is a list of flags
 step "criterion: policy" policy.log cargo bench -q -p tenant-isolation --bench policy -- $CRITERION_ARGS
 # shellcheck disable=SC2086
@@ -62,6 +66,8 @@ step "criterion: warm_path" warm_path.log cargo bench -q -p tenant-isolation-tes
 # shellcheck disable=SC2086
 step "criterion: cache" cache.log cargo bench -q -p tenant-isolation-tests --bench cache -- $CRITERION_ARGS
 step "load" load.log cargo bench -q -p tenant-isolation-tests --bench load -- --max-ratio "$MAX_RATIO"
+step "load, 1 in flight" load1.log cargo bench -q -p tenant-isolation-tests --bench load -- \
+    --max-ratio "$MAX_RATIO" --concurrency 1 --requests 2000 --batch 100 --burst 0
 step "memory" memory.log cargo bench -q -p tenant-isolation-tests --bench memory
 step "compile cost" compile-cost.log bash scripts/compile-cost.sh
 
@@ -92,7 +98,10 @@ for group, rows in groups.items():
         print(f"    {name:<58} {fmt(ns)}{ratio}")
 EOF
 echo
-grep -E '^(STS calls|median ratio|burst STS|isolated|baseline|credential cache|load:)' "$LOG_DIR/load.log" || true
+for log in load load1; do
+    grep -E '^(==|STS calls|median ratio|burst STS|isolated|baseline|load:)' "$LOG_DIR/$log.log" || true
+    echo
+done
 echo
 grep -E '^(memory|synthetic|hook|bound|sts|clients)' "$LOG_DIR/memory.log" || true
 echo
