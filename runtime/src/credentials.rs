@@ -343,6 +343,23 @@ impl Vendor {
             Some(expires_at),
             "tenant-isolation",
         );
+        let assumed_role_arn = out.assumed_role_user().map(|u| u.arn().to_owned()).unwrap_or_default();
+        Ok(self.session_from(spec, tenant, placement, credentials, expires_at, name, assumed_role_arn))
+    }
+
+    /// The session for one tenant's credentials: the guarded client built from them alone.
+    #[allow(clippy::too_many_arguments)]
+    fn session_from(
+        &self,
+        spec: &'static HandlerSpec,
+        tenant: &TenantId,
+        placement: &Placement,
+        credentials: Credentials,
+        expires_at: SystemTime,
+        session_name: String,
+        assumed_role_arn: String,
+    ) -> Arc<TenantSession> {
+        let access_key_id = credentials.access_key_id().to_owned();
         let guard = KeyGuard::new(tenant.clone(), spec, placement.table().to_owned(), self.config.keys.clone());
         // One client per tenant session, with its own static credentials and no identity
         // cache: an SDK identity cache shared across tenants would keep serving whichever
@@ -353,14 +370,39 @@ impl Vendor {
             .timeout_config(self.config.timeouts.clone())
             .interceptor(guard)
             .build();
-        Ok(Arc::new(TenantSession {
+        Arc::new(TenantSession {
             tenant: tenant.clone(),
             client: aws_sdk_dynamodb::Client::from_conf(conf),
             expires_at,
-            session_name: name,
-            assumed_role_arn: out.assumed_role_user().map(|u| u.arn().to_owned()).unwrap_or_default(),
-            access_key_id: c.access_key_id().to_owned(),
+            session_name,
+            assumed_role_arn,
+            access_key_id,
             table: placement.table().to_owned(),
-        }))
+        })
+    }
+
+    /// Benchmark hook (feature `bench-hooks`): caches a session for `tenant` under `spec`
+    /// built from `credentials` exactly as after an `AssumeRole`, without calling STS — so
+    /// that the memory benchmark can fill the cache with 100,000 tenants. Not counted as an
+    /// STS call, a hit or a miss.
+    #[cfg(feature = "bench-hooks")]
+    pub(crate) async fn insert_session(
+        &self,
+        spec: &'static HandlerSpec,
+        tenant: &TenantId,
+        credentials: Credentials,
+    ) -> Result<(), crate::ConfigError> {
+        let placement = self.placement(spec)?;
+        let expires_at = credentials.expiry().unwrap_or_else(|| SystemTime::now() + self.config.duration);
+        let name = session_name(&self.config.session_prefix, tenant);
+        let arn = format!(
+            "arn:{}:sts::{}:assumed-role/{}/{name}",
+            self.config.role.partition().as_str(),
+            self.config.role.account(),
+            self.config.role.as_str().rsplit('/').next().unwrap_or_default(),
+        );
+        let session = self.session_from(spec, tenant, &placement, credentials, expires_at, name, arn);
+        self.cache.insert((tenant.clone(), spec.policy_id), session).await;
+        Ok(())
     }
 }

@@ -1,0 +1,312 @@
+//! Memory of the credential cache: bytes per cached (tenant, policy) session, and the bound.
+//!
+//! Each phase runs in its own child process (this binary again, with `--phase`), so that memory
+//! freed by one phase cannot hide the growth of the next. A phase reads its resident set size
+//! (`VmRSS` in `/proc/self/status`) after a warm-up entry, fills the cache, runs the cache's
+//! pending maintenance, reads it again, and reports (after − before) / entries.
+//!
+//! * `hook`: 100,000 tenants (`--entries`) with capacity 200,000. Sessions are inserted with
+//!   `Isolation::__bench_insert_session` (feature `bench-hooks`): the same `TenantSession` and
+//!   guarded per-tenant `aws_sdk_dynamodb::Client` as after an STS call, built from
+//!   credentials of realistic size, but without STS (moto needs ~4 ms per `AssumeRole`: 100,000
+//!   would take minutes). Target ≤ 2 KiB per entry.
+//! * `bound`: the same 100,000 tenants into the default capacity of 10,000: the cache must
+//!   hold at most 10,000 entries, evict the rest, and its memory must stay near 10,000 entries'.
+//! * `sts`: 2,000 real sessions from moto's STS (`Isolation::enter`), to check the hook's
+//!   figure against the real path.
+//! * `sts+get`: 2,000 real sessions that each also sent one `GetItem` through their client —
+//!   a session that has served a request, with the connection pool and TLS set-up its client
+//!   creates on first use.
+//! * `sts+get/shared-http`: the same, with ONE HTTP client in the `SdkConfig` given to the
+//!   `Isolation` (so every tenant's client shares its connector and pool) — the fix this
+//!   benchmark suggests, available today through `IsolationBuilder::sdk_config`.
+//! * `clients`: 100,000 bare `aws_sdk_dynamodb::Client`s with static credentials (no cache, no
+//!   guard, no session): what the SDK client alone costs.
+//!
+//! Exits non-zero if the hook figure is over 2 KiB or the bound does not hold.
+//!
+//! `cargo bench -p tenant-isolation-tests --bench memory -- [--entries 100000] [--real 2000]`
+
+use aws_credential_types::Credentials;
+use aws_sdk_dynamodb::config::IdentityCache;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde_json::{Value, json};
+use std::process::{Command, ExitCode};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+use tenant_isolation::{Isolation, TenantId, TenantTable, Verifier, tenant_isolated};
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/TenantData";
+/// Sizes of the synthetic credentials: access key id and secret as AWS issues them; the
+/// session token at 1,024 characters (STS does not fix its size; moto's are shorter).
+const ACCESS_KEY_LEN: usize = 20;
+const SECRET_LEN: usize = 40;
+const TOKEN_LEN: usize = 1024;
+const TARGET_BYTES: f64 = 2048.0;
+
+/// The policy the sessions are cached under (the orders example's `get_order`).
+#[tenant_isolated(table = "Orders", actions = [GetItem])]
+async fn get_order(
+    orders: TenantTable,
+    event: lambda_http::Request,
+) -> Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error> {
+    let _ = (orders, event);
+    Ok(lambda_http::Response::default())
+}
+
+fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/self/status");
+    kb * 1024
+}
+
+fn filler(c: char, len: usize, i: usize) -> String {
+    let tag = format!("{i:08}");
+    let mut s: String = std::iter::repeat_n(c, len - tag.len()).collect();
+    s.push_str(&tag);
+    s
+}
+
+fn credentials(i: usize) -> Credentials {
+    Credentials::new(
+        filler('A', ACCESS_KEY_LEN, i),
+        filler('s', SECRET_LEN, i),
+        Some(filler('t', TOKEN_LEN, i)),
+        Some(SystemTime::now() + Duration::from_secs(3600)),
+        "tenant-isolation",
+    )
+}
+
+fn tenant(i: usize) -> TenantId {
+    TenantId::parse(&format!("tenant-{i:06}")).expect("tenant id")
+}
+
+fn verifier() -> Verifier {
+    Verifier::builder()
+        .hs256_secret(b"memory-bench-secret-of-32-bytes!!")
+        .issuer("https://issuer.memory-bench.invalid")
+        .audience(["orders"])
+        .build()
+        .expect("verifier")
+}
+
+async fn isolation(sdk: aws_config::SdkConfig, role: &str, capacity: u64) -> Isolation {
+    Isolation::builder()
+        .sdk_config(sdk)
+        .role_arn(role)
+        .verifier(verifier())
+        .cache_capacity(capacity)
+        .build()
+        .await
+        .expect("isolation")
+}
+
+/// Takes `t`'s session (an STS call on a miss) and, with `with_get`, sends one `GetItem`
+/// through its client.
+async fn use_session(iso: Isolation, t: TenantId, with_get: bool) {
+    let scope = iso.enter(&get_order::SPEC, &t, None).await.expect("enter");
+    if with_get {
+        scope
+            .client()
+            .get_item()
+            .table_name(scope.table_name())
+            .key("pk", AttributeValue::S(scope.partition_key()))
+            .key("sk", AttributeValue::S("ORDER#0".into()))
+            .send()
+            .await
+            .expect("GetItem");
+    }
+}
+
+/// Runs one phase in this process and prints its result as one JSON line.
+async fn phase(name: &str, entries: usize, capacity: u64) -> Value {
+    match name {
+        "hook" | "bound" => {
+            // Never contacted: the hook makes no request.
+            let sdk = tenant_isolation_tests::sdk_config("http://127.0.0.1:9").await;
+            let iso = isolation(sdk, ROLE, capacity).await;
+            iso.__bench_insert_session(&get_order::SPEC, &TenantId::parse("warm-up").unwrap(), credentials(0))
+                .await
+                .expect("insert");
+            iso.sync_cache().await;
+            let before = rss_bytes();
+            let started = Instant::now();
+            for i in 0..entries {
+                iso.__bench_insert_session(&get_order::SPEC, &tenant(i), credentials(i)).await.expect("insert");
+                if i % 1000 == 999 {
+                    iso.sync_cache().await;
+                }
+            }
+            iso.sync_cache().await;
+            let after = rss_bytes();
+            let stats = iso.stats();
+            json!({ "phase": name, "inserted": entries, "capacity": capacity, "entries": stats.entries,
+                    "evictions": stats.evictions, "sts_calls": stats.sts_calls, "rss_before": before, "rss_after": after,
+                    "seconds": started.elapsed().as_secs_f64() })
+        }
+        "sts" | "sts+get" | "sts+get/shared-http" => {
+            let moto = tenant_isolation_tests::Moto::start();
+            let fx = tenant_isolation_tests::provision(&moto);
+            let mut sdk = tenant_isolation_tests::sdk_config(&fx.endpoint).await;
+            if name.ends_with("shared-http") {
+                use aws_smithy_http_client::tls;
+                let http = aws_smithy_http_client::Builder::new()
+                    .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+                    .build_https();
+                sdk = sdk.into_builder().http_client(http).build();
+            }
+            let iso = isolation(sdk, &fx.role_arn, capacity).await;
+            let with_get = name != "sts";
+            use_session(iso.clone(), TenantId::parse("warm-up").unwrap(), with_get).await;
+            iso.sync_cache().await;
+            let before = rss_bytes();
+            let started = Instant::now();
+            // 8 in flight: moto is the bottleneck.
+            let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+            let workers: Vec<_> = (0..8)
+                .map(|_| {
+                    let (iso, next) = (iso.clone(), next.clone());
+                    tokio::spawn(async move {
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            if i >= entries {
+                                break;
+                            }
+                            use_session(iso.clone(), tenant(i), with_get).await;
+                        }
+                    })
+                })
+                .collect();
+            for w in workers {
+                w.await.expect("worker");
+            }
+            iso.sync_cache().await;
+            let after = rss_bytes();
+            let stats = iso.stats();
+            drop(moto);
+            json!({ "phase": name, "inserted": entries, "capacity": capacity, "entries": stats.entries,
+                    "evictions": stats.evictions, "sts_calls": stats.sts_calls, "rss_before": before, "rss_after": after,
+                    "seconds": started.elapsed().as_secs_f64() })
+        }
+        "clients" => {
+            let sdk = tenant_isolation_tests::sdk_config("http://127.0.0.1:9").await;
+            let build = |i: usize| {
+                let conf = aws_sdk_dynamodb::config::Builder::from(&sdk)
+                    .credentials_provider(credentials(i))
+                    .identity_cache(IdentityCache::no_cache())
+                    .build();
+                aws_sdk_dynamodb::Client::from_conf(conf)
+            };
+            let mut clients = vec![build(0)];
+            let before = rss_bytes();
+            let started = Instant::now();
+            clients.extend((1..=entries).map(build));
+            let after = rss_bytes();
+            json!({ "phase": name, "inserted": entries, "entries": clients.len() - 1, "rss_before": before,
+                    "rss_after": after, "seconds": started.elapsed().as_secs_f64() })
+        }
+        other => panic!("unknown phase {other}"),
+    }
+}
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+}
+
+fn main() -> ExitCode {
+    if let Some(name) = arg("--phase") {
+        let entries: usize = arg("--entries").and_then(|v| v.parse().ok()).expect("--entries");
+        let capacity: u64 = arg("--capacity").and_then(|v| v.parse().ok()).expect("--capacity");
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+        let result = rt.block_on(phase(&name, entries, capacity));
+        println!("{result}");
+        return ExitCode::SUCCESS;
+    }
+
+    let entries: usize = arg("--entries").and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let real: usize = arg("--real").and_then(|v| v.parse().ok()).unwrap_or(2_000);
+    let exe = std::env::current_exe().expect("current exe");
+    let run = |name: &str, n: usize, capacity: u64| -> Value {
+        let out = Command::new(&exe)
+            .args(["--phase", name, "--entries", &n.to_string(), "--capacity", &capacity.to_string()])
+            .output()
+            .expect("run phase");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "phase {name} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        let line = stdout.lines().rev().find(|l| l.starts_with('{')).expect("phase result line");
+        serde_json::from_str(line).expect("phase JSON")
+    };
+    // Growth over the entries added after the first reading (the warm-up entry was already
+    // there): the inserted ones, or fewer if the cache is smaller.
+    let per_entry = |v: &Value| -> f64 {
+        let grown = v["rss_after"].as_f64().unwrap() - v["rss_before"].as_f64().unwrap();
+        let held = v["entries"].as_f64().unwrap().min(v["inserted"].as_f64().unwrap());
+        grown / held.max(1.0)
+    };
+    let mib = |b: f64| b / (1024.0 * 1024.0);
+
+    println!("memory: RSS (VmRSS) growth per cached session; each phase in its own process");
+    println!(
+        "synthetic credentials: access key {ACCESS_KEY_LEN} B, secret {SECRET_LEN} B, session token {TOKEN_LEN} B"
+    );
+    let mut pass = true;
+
+    let hook = run("hook", entries, 2 * entries as u64);
+    let hook_bytes = per_entry(&hook);
+    let hook_ok = hook_bytes <= TARGET_BYTES;
+    pass &= hook_ok;
+    println!(
+        "hook     {} sessions added (capacity {}): RSS {:.1} → {:.1} MiB, {:.0} B per entry (target <= 2048 B): {}  [{:.1} s]",
+        hook["inserted"],
+        hook["capacity"],
+        mib(hook["rss_before"].as_f64().unwrap()),
+        mib(hook["rss_after"].as_f64().unwrap()),
+        hook_bytes,
+        if hook_ok { "PASS" } else { "FAIL" },
+        hook["seconds"].as_f64().unwrap(),
+    );
+
+    let bound = run("bound", entries, 10_000);
+    let held = bound["entries"].as_u64().unwrap();
+    let evicted = bound["evictions"].as_u64().unwrap();
+    let grown = bound["rss_after"].as_f64().unwrap() - bound["rss_before"].as_f64().unwrap();
+    // Bounded: at most the capacity held, the rest evicted (or refused admission), and the
+    // memory no more than the capacity's worth at the per-entry figure above (+10 %).
+    let bound_ok = held <= 10_000 && held + evicted >= entries as u64 && grown <= 1.1 * 10_000.0 * hook_bytes.max(1.0);
+    pass &= bound_ok;
+    println!(
+        "bound    {} inserted, capacity 10000: {held} held, {evicted} evicted, RSS +{:.1} MiB (≈ {:.0} entries' worth): {}",
+        entries,
+        mib(grown),
+        grown / hook_bytes.max(1.0),
+        if bound_ok { "PASS" } else { "FAIL" },
+    );
+
+    for name in ["sts", "sts+get", "sts+get/shared-http"] {
+        let v = run(name, real, 10 * real as u64);
+        println!(
+            "{name:<19} {} real sessions from moto STS ({} STS calls): RSS {:.1} → {:.1} MiB, {:.0} B per entry  [{:.1} s]",
+            v["inserted"],
+            v["sts_calls"],
+            mib(v["rss_before"].as_f64().unwrap()),
+            mib(v["rss_after"].as_f64().unwrap()),
+            per_entry(&v),
+            v["seconds"].as_f64().unwrap(),
+        );
+    }
+
+    let clients = run("clients", entries, 0);
+    println!(
+        "clients  {} bare aws_sdk_dynamodb::Client (static credentials, no cache entry): {:.0} B per client, {:.1} µs to build one",
+        clients["entries"],
+        per_entry(&clients),
+        clients["seconds"].as_f64().unwrap() * 1e6 / clients["entries"].as_f64().unwrap(),
+    );
+    println!("\nmemory: {}", if pass { "PASS" } else { "FAIL" });
+    if pass { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
