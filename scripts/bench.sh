@@ -8,7 +8,9 @@
 #        tenant-isolation-tests  --bench warm_path  verify + cache hit + scope + client, HS256/RS256
 #        tenant-isolation-tests  --bench cache      cache lookups from 1 and 2 tasks at once
 #   3. tenant-isolation-tests --bench load         get_order isolated vs not, against moto; cold burst
-#                                                  (32 in flight, then 1 in flight: unloaded latency)
+#                                                  (32 in flight; 1 in flight: unloaded latency; 1 in
+#                                                  flight with one shared HTTP client and a baseline that
+#                                                  signs with STS credentials too: the attribution run)
 #   4. tenant-isolation-tests --bench memory       bytes per cached session, capacity bound
 #   5. scripts/compile-cost.sh                     50 handlers with and without the attribute
 #
@@ -68,6 +70,9 @@ step "criterion: cache" cache.log cargo bench -q -p tenant-isolation-tests --ben
 step "load" load.log cargo bench -q -p tenant-isolation-tests --bench load -- --max-ratio "$MAX_RATIO"
 step "load, 1 in flight" load1.log cargo bench -q -p tenant-isolation-tests --bench load -- \
     --max-ratio "$MAX_RATIO" --concurrency 1 --requests 2000 --batch 100 --burst 0
+step "load, 1 in flight, attribution" load1a.log cargo bench -q -p tenant-isolation-tests --bench load -- \
+    --max-ratio "$MAX_RATIO" --concurrency 1 --requests 2000 --batch 100 --burst 0 \
+    --shared-http --baseline-sts-credentials
 step "memory" memory.log cargo bench -q -p tenant-isolation-tests --bench memory
 step "compile cost" compile-cost.log bash scripts/compile-cost.sh
 
@@ -95,10 +100,19 @@ for group, rows in groups.items():
         is_floor = (value == "1") if contention else name.startswith("floor")
         floor = single if contention else floors.get(value, next(iter(floors.values()), None))
         ratio = f"  x{ns / floor:5.2f}" if floor and not is_floor else ""
-        print(f"    {name:<58} {fmt(ns)}{ratio}")
+        target = ""
+        if group in ("policy_render", "tenant_id") and not is_floor:
+            target = "  (target < 1 µs: " + ("PASS)" if ns < 1000 else "FAIL)")
+        print(f"    {name:<58} {fmt(ns)}{ratio}{target}")
 EOF
 echo
-for log in load load1; do
+grep -E 'paired' "$LOG_DIR/warm_path.log" || true
+if grep -qE 'paired ratio .*FAIL' "$LOG_DIR/warm_path.log"; then
+    RESULTS+=("FAIL  warm path target (paired ratio > 1.2)")
+    FAILED=$((FAILED + 1))
+fi
+echo
+for log in load load1 load1a; do
     grep -E '^(==|STS calls|median ratio|burst STS|isolated|baseline|load:)' "$LOG_DIR/$log.log" || true
     echo
 done

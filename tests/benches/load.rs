@@ -20,11 +20,21 @@
 //! `Isolation` must make exactly one STS call; the same burst through the baseline is shown
 //! for scale (it is what moto takes to answer that many `GetItem`s).
 //!
+//! With `--shared-http`, the isolated runtime's `SdkConfig` carries ONE HTTP client, so every
+//! tenant's DynamoDB client shares its connector and connection pool (by default each tenant's
+//! client builds its own on first use; see `benches/memory.rs`).
+//!
+//! With `--baseline-sts-credentials`, the baseline's one client signs with temporary
+//! credentials from one STS `AssumeRole` (as the isolated clients do) instead of the static
+//! `testing` keys: moto resolves temporary keys through its STS/IAM state on every request,
+//! which a real DynamoDB endpoint does not make the client pay for.
+//!
 //! Exits non-zero if STS calls > `--max-sts` (100), the median ratio isolated/baseline >
 //! `--max-ratio` (1.05), the burst made other than 1 STS call, or any request failed.
 //!
 //! `cargo bench -p tenant-isolation-tests --bench load -- [--max-ratio 1.05] [--requests 10000]
-//! [--tenants 100] [--concurrency 32] [--batch 500] [--burst 1000] [--max-sts 100]`
+//! [--tenants 100] [--concurrency 32] [--batch 500] [--burst 1000] [--max-sts 100] [--shared-http]
+//! [--baseline-sts-credentials]`
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::request::LambdaRequest;
@@ -54,6 +64,8 @@ struct Args {
     burst: usize,
     max_ratio: f64,
     max_sts: u64,
+    shared_http: bool,
+    baseline_sts_credentials: bool,
 }
 
 impl Args {
@@ -66,11 +78,21 @@ impl Args {
             burst: 1_000,
             max_ratio: 1.05,
             max_sts: 100,
+            shared_http: false,
+            baseline_sts_credentials: false,
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
             // `cargo bench` passes `--bench` to every bench binary.
             if flag == "--bench" {
+                continue;
+            }
+            if flag == "--shared-http" {
+                a.shared_http = true;
+                continue;
+            }
+            if flag == "--baseline-sts-credentials" {
+                a.baseline_sts_credentials = true;
                 continue;
             }
             let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
@@ -347,8 +369,39 @@ async fn run(args: Args) -> bool {
     for i in 0..args.tenants {
         seed(&static_client, &tenant_name(i), &order_id(i)).await;
     }
+    let static_client = if args.baseline_sts_credentials {
+        let out = aws_sdk_sts::Client::new(&sdk)
+            .assume_role()
+            .role_arn(&fx.role_arn)
+            .role_session_name("baseline")
+            .send()
+            .await
+            .expect("AssumeRole for the baseline");
+        let c = out.credentials().expect("credentials");
+        let creds = aws_credential_types::Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            None,
+            "baseline",
+        );
+        aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&sdk).credentials_provider(creds).build(),
+        )
+    } else {
+        static_client
+    };
     let tokens: Arc<Vec<String>> = Arc::new((0..args.tenants).map(|i| mint(&tenant_name(i))).collect());
-    let iso = isolation(&sdk, &fx.role_arn).await;
+    let iso_sdk = if args.shared_http {
+        use aws_smithy_http_client::tls;
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+            .build_https();
+        sdk.clone().into_builder().http_client(http).build()
+    } else {
+        sdk.clone()
+    };
+    let iso = isolation(&iso_sdk, &fx.role_arn).await;
     let isolated = Mode::Isolated(iso.clone());
     let baseline = Mode::Baseline(static_client.clone());
 
@@ -406,7 +459,7 @@ async fn run(args: Args) -> bool {
         let id = order_id(999_999);
         seed(&static_client, tenant, &id).await;
         let token = Arc::new(mint(tenant));
-        let cold = isolation(&sdk, &fx.role_arn).await;
+        let cold = isolation(&iso_sdk, &fx.role_arn).await;
         println!("\n== cold burst: {} concurrent first requests of tenant `{tenant}` ==", args.burst);
         let mut all_ok = true;
         for (label, mode) in [("isolated", Mode::Isolated(cold.clone())), ("baseline", baseline.clone())] {
