@@ -36,9 +36,9 @@ pub struct TenantId(Box<str>);
 pub enum InvalidTenantId {
     /// The id is empty.
     Empty,
-    /// The id is longer than [`MAX_TENANT_ID_LEN`] characters.
+    /// The id is longer than [`MAX_TENANT_ID_LEN`] bytes.
     TooLong {
-        /// Its length in characters.
+        /// Its length in bytes.
         len: usize,
     },
     /// The id contains a character outside `[A-Za-z0-9_-]`.
@@ -55,7 +55,10 @@ impl fmt::Display for InvalidTenantId {
         match self {
             InvalidTenantId::Empty => f.write_str("tenant id is empty"),
             InvalidTenantId::TooLong { len } => {
-                write!(f, "tenant id has {len} characters; at most {MAX_TENANT_ID_LEN} are allowed")
+                write!(
+                    f,
+                    "tenant id has {len} bytes; at most {MAX_TENANT_ID_LEN} characters of `A-Z`, `a-z`, `0-9`, `_` and `-` are allowed"
+                )
             }
             InvalidTenantId::ForbiddenChar { ch, at } => {
                 write!(f, "tenant id has {ch:?} at position {at}; only `A-Z`, `a-z`, `0-9`, `_` and `-` are allowed")
@@ -72,16 +75,13 @@ impl TenantId {
         if s.is_empty() {
             return Err(InvalidTenantId::Empty);
         }
-        if let Some((at, ch)) = s.chars().enumerate().find(|(_, c)| !is_tenant_char(*c)) {
-            // Report the length first for huge claims: the offending char is less useful.
-            let len = s.chars().count();
-            if len > MAX_TENANT_ID_LEN {
-                return Err(InvalidTenantId::TooLong { len });
-            }
-            return Err(InvalidTenantId::ForbiddenChar { ch, at });
-        }
+        // Length first, in bytes: a huge claim is refused without scanning it (an id of the
+        // ASCII charset has as many bytes as characters).
         if s.len() > MAX_TENANT_ID_LEN {
             return Err(InvalidTenantId::TooLong { len: s.len() });
+        }
+        if let Some((at, ch)) = s.chars().enumerate().find(|(_, c)| !is_tenant_char(*c)) {
+            return Err(InvalidTenantId::ForbiddenChar { ch, at });
         }
         Ok(TenantId(s.into()))
     }

@@ -195,6 +195,21 @@ impl IsolationBuilder {
             Some(sdk) => sdk,
             None => aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
         };
+        // One HTTP client (connection pool, TLS roots) for every tenant's DynamoDB client and
+        // STS. Without it each cached session builds its own on first use: ~127 KB and a
+        // connection pool per tenant (docs/BENCHMARKS.md: 126,902 B per used session vs
+        // 21,131 B shared). Sharing is safe: every request is still signed with its own
+        // tenant's credentials. A client already in the `SdkConfig` is kept.
+        let sdk = match sdk.http_client() {
+            Some(_) => sdk,
+            None => {
+                use aws_smithy_http_client::tls;
+                let http = aws_smithy_http_client::Builder::new()
+                    .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+                    .build_https();
+                sdk.into_builder().http_client(http).build()
+            }
+        };
         let region = sdk
             .region()
             .map(|r| r.to_string())
