@@ -3,7 +3,7 @@
 #
 #   1. bash scripts/setup-tools.sh     (moto, parliament, policy_sentry, iam-simulate into .tools/)
 #   2. cargo fmt --all --check
-#   3. cargo test --workspace          (unit, integration against moto, doc and UI tests)
+#   3. cargo test --workspace -- --show-output   (unit, integration against moto, doc and UI tests)
 #   4. cargo clippy --workspace --all-targets -- -D warnings
 #   5. RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 #   6. policy proofs (hook section below)
@@ -43,7 +43,8 @@ trap 'rm -f "$TEST_LOG"' EXIT
 
 run_cargo_test() {
     rm -rf "$ROOT/target/moto-logs"
-    cargo test --workspace 2>&1 | tee "$TEST_LOG"
+    # --show-output: the stress and fault tests print the counts they prove.
+    cargo test --workspace -- --show-output 2>&1 | tee "$TEST_LOG"
 }
 
 printf '==> setup tools (%s)\n' "$TI_TOOLS_DIR"
