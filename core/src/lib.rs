@@ -15,7 +15,7 @@ pub use action::{Action, Refusal, closest, valid_names};
 pub use arn::{InvalidRoleArn, MAX_SESSION_NAME_LEN, RoleArn, session_name};
 pub use policy::{
     DEFAULT_KEY_PREFIX, MAX_REGION_LEN, MAX_SESSION_POLICY_CHARS, Partition, Placement, PlacementError, PolicySpec,
-    SEPARATOR, SpecError, TableName, Template, is_valid_dynamodb_name, is_valid_tag_key, policy_id, render,
+    SEPARATOR, SpecError, TableName, Template, is_valid_dynamodb_name, is_valid_tag_key, policy_id, policy_key, render,
     role_policy, tag_role_policy,
 };
 pub use tenant::{InvalidTenantId, MAX_TENANT_ID_LEN, TenantId, is_tenant_char};

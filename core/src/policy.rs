@@ -575,7 +575,9 @@ impl Placement {
 }
 
 /// A stable id for a template (FNV-1a, 64 bits): handlers whose templates are identical
-/// share credentials. The macro computes it at compile time; `const` so both agree.
+/// share credentials. The macro computes it at compile time; `const` so both agree. Pass
+/// the template followed by the `table_env` variable, if any ([`policy_key`]): with a
+/// runtime-bound table the template only says `{{table}}`.
 pub const fn policy_id(template: &str) -> u64 {
     let bytes = template.as_bytes();
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -585,6 +587,16 @@ pub const fn policy_id(template: &str) -> u64 {
         i += 1;
     }
     hash
+}
+
+/// What [`policy_id`] hashes for a handler: its template, and the variable that binds its
+/// table at run time (two handlers with one template on two `table_env` tables must not
+/// share credentials: each session's client and guard are bound to one table).
+pub fn policy_key(template: &str, table_env: Option<&str>) -> String {
+    match table_env {
+        Some(var) => format!("{template}\n{var}"),
+        None => template.to_owned(),
+    }
 }
 
 /// Renders a template produced by [`PolicySpec::build`] for one tenant.

@@ -4,7 +4,7 @@ use crate::args::Args;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use tenant_isolation_core::{
-    Action, DEFAULT_KEY_PREFIX, PolicySpec, Refusal, SpecError, TableName, policy_id, valid_names,
+    Action, DEFAULT_KEY_PREFIX, PolicySpec, Refusal, SpecError, TableName, policy_id, policy_key, valid_names,
 };
 
 /// Collects errors so that every problem is reported in one compilation.
@@ -325,7 +325,11 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
     let mut sorted = spec.actions.clone();
     sorted.sort();
     let action_variants: Vec<_> = sorted.iter().map(|a| format_ident!("{}", a.name())).collect();
-    let id = policy_id(&template);
+    let env_var = match &spec.table {
+        TableName::FromEnv { var, .. } => Some(var.as_str()),
+        TableName::Fixed(_) => None,
+    };
+    let id = policy_id(&policy_key(&template, env_var));
     let name_str = name.to_string();
     let call = if handler.table_index == 0 {
         quote!(#name::#inner_name(__tenant_table, __tenant_event))

@@ -25,7 +25,8 @@ pub struct HandlerSpec {
     pub template: &'static str,
     /// Session-tag (ABAC) mode: the tag key that carries the tenant. `None`: session-policy mode.
     pub session_tag: Option<&'static str>,
-    /// A hash of `template`: handlers with the same policy share credentials.
+    /// A hash of `template` and `table_env`: handlers with the same policy on the same
+    /// table share credentials.
     pub policy_id: u64,
 }
 
@@ -76,6 +77,6 @@ pub fn leak_spec(name: &str, spec: &PolicySpec) -> Result<&'static HandlerSpec, 
         key_prefix: leak(&spec.key_prefix),
         template: compact,
         session_tag: None,
-        policy_id: tenant_isolation_core::policy_id(compact),
+        policy_id: tenant_isolation_core::policy_id(&tenant_isolation_core::policy_key(compact, table_env)),
     })))
 }

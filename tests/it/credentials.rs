@@ -156,3 +156,29 @@ async fn configuration_errors_name_the_setting() {
         assert!(missing.to_string().contains("TENANT_ROLE_ARN"));
     }
 }
+
+#[tenant_isolation::tenant_isolated(table = "Orders", table_env = "TI_TEST_TABLE_A", actions = [GetItem])]
+async fn on_table_a(
+    table: tenant_isolation::TenantTable,
+    event: lambda_runtime::LambdaEvent<aws_lambda_events::apigw::ApiGatewayV2httpRequest>,
+) -> Result<aws_lambda_events::apigw::ApiGatewayV2httpResponse, lambda_runtime::Error> {
+    let _ = (table, event);
+    Ok(Default::default())
+}
+
+#[tenant_isolation::tenant_isolated(table = "Orders", table_env = "TI_TEST_TABLE_B", actions = [GetItem])]
+async fn on_table_b(
+    table: tenant_isolation::TenantTable,
+    event: lambda_runtime::LambdaEvent<aws_lambda_events::apigw::ApiGatewayV2httpRequest>,
+) -> Result<aws_lambda_events::apigw::ApiGatewayV2httpResponse, lambda_runtime::Error> {
+    let _ = (table, event);
+    Ok(Default::default())
+}
+
+/// Same template (`table/{{table}}`), tables bound by different variables: each session's
+/// client and guard belong to one table, so these must never share a cache entry.
+#[test]
+fn runtime_bound_tables_do_not_share_credentials() {
+    assert_eq!(on_table_a::POLICY_TEMPLATE, on_table_b::POLICY_TEMPLATE);
+    assert_ne!(on_table_a::SPEC.policy_id, on_table_b::SPEC.policy_id);
+}
