@@ -110,19 +110,23 @@ impl IsolationError {
     /// Finds an [`IsolationError`] or a [`GuardViolation`] in an error's source chain,
     /// e.g. inside the `SdkError` that a guarded DynamoDB call returned.
     pub fn find_kind(error: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
-        let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(error);
-        while let Some(e) = cur {
+        sources(error).find_map(|e| {
             if let Some(iso) = e.downcast_ref::<IsolationError>() {
-                return Some(iso.kind());
+                Some(iso.kind())
+            } else if e.is::<GuardViolation>() {
+                Some(ErrorKind::Forbidden)
+            } else if e.is::<ScopeError>() {
+                Some(ErrorKind::Internal)
+            } else {
+                None
             }
-            if e.downcast_ref::<GuardViolation>().is_some() {
-                return Some(ErrorKind::Forbidden);
-            }
-            if e.downcast_ref::<ScopeError>().is_some() {
-                return Some(ErrorKind::Internal);
-            }
-            cur = e.source();
-        }
-        None
+        })
     }
+}
+
+/// `error`, its source, its source's source, and so on.
+pub(crate) fn sources<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(error), |e| e.source())
 }

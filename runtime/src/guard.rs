@@ -107,14 +107,7 @@ impl GuardViolation {
 
     /// Finds a guard violation in an error's source chain (the `SdkError` of a refused call).
     pub fn find<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a GuardViolation> {
-        let mut cur: Option<&'a (dyn std::error::Error + 'static)> = Some(error);
-        while let Some(e) = cur {
-            if let Some(v) = e.downcast_ref::<GuardViolation>() {
-                return Some(v);
-            }
-            cur = e.source();
-        }
-        None
+        crate::error::sources(error).find_map(|e| e.downcast_ref::<GuardViolation>())
     }
 }
 

@@ -51,8 +51,13 @@ pub enum DataError {
     #[error(transparent)]
     Isolation(#[from] IsolationError),
     /// A DynamoDB call failed.
-    #[error("dynamodb: {0}")]
-    Dynamo(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("dynamodb: {source}")]
+    Dynamo {
+        /// The SDK error.
+        source: Box<dyn std::error::Error + Send + Sync>,
+        /// It never got an answer (no connection, timed out): a 503, not a 500.
+        unavailable: bool,
+    },
     /// A stored item is not an order.
     #[error("corrupt item: {0}")]
     Corrupt(&'static str),
@@ -68,7 +73,9 @@ impl<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug + Send + S
     From<aws_sdk_dynamodb::error::SdkError<E, R>> for DataError
 {
     fn from(e: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        DataError::Dynamo(Box::new(e))
+        use aws_sdk_dynamodb::error::SdkError;
+        let unavailable = matches!(e, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_));
+        DataError::Dynamo { source: Box::new(e), unavailable }
     }
 }
 
@@ -78,19 +85,14 @@ impl DataError {
         match self {
             DataError::NotFound => 404,
             DataError::Isolation(e) => e.status(),
-            DataError::Dynamo(e) => match IsolationError::find_kind(e.as_ref()) {
+            DataError::Dynamo { source, unavailable } => match IsolationError::find_kind(source.as_ref()) {
                 Some(kind) => kind.status(),
-                None if is_dispatch_failure(e.as_ref()) => ErrorKind::Unavailable.status(),
+                None if *unavailable => ErrorKind::Unavailable.status(),
                 None => 500,
             },
             DataError::Corrupt(_) => 500,
         }
     }
-}
-
-fn is_dispatch_failure(e: &(dyn std::error::Error + 'static)) -> bool {
-    let text = e.to_string();
-    text.contains("dispatch failure") || text.contains("timeout")
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
