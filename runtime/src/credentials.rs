@@ -1,12 +1,14 @@
 //! Credential vending: STS `AssumeRole` with the tenant's session policy, cached per
 //! (tenant, policy) until shortly before expiry, with concurrent misses coalesced into one
-//! STS call, and a DynamoDB client per tenant built from that tenant's credentials alone.
+//! STS call. The cache holds credentials only; each handler policy has one DynamoDB client,
+//! shared by its tenants, that signs every request with the credentials of the scope it was
+//! sent from (see [`crate::signing`]).
 
 use crate::error::ErrorKind;
 use crate::guard::{KeyGuard, KeySchema};
+use crate::signing::{FromRequest, NoAmbientCredentials};
 use crate::spec::HandlerSpec;
 use aws_credential_types::Credentials;
-use aws_sdk_dynamodb::config::IdentityCache;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use moka::Expiry;
@@ -113,14 +115,22 @@ impl CredentialsError {
     }
 }
 
-/// One tenant's credentials under one policy, and the client built from them.
+/// One tenant's credentials under one policy: what the cache holds per (tenant, policy).
+/// ~1.5 KB with a 1 KB session token; the client is the policy's, shared.
 pub(crate) struct TenantSession {
     pub(crate) tenant: TenantId,
-    pub(crate) client: aws_sdk_dynamodb::Client,
+    pub(crate) credentials: Credentials,
     pub(crate) expires_at: SystemTime,
-    pub(crate) session_name: String,
-    pub(crate) assumed_role_arn: String,
-    pub(crate) access_key_id: String,
+    pub(crate) session_name: Box<str>,
+    pub(crate) assumed_role_arn: Box<str>,
+    pub(crate) policy: Arc<PolicyClient>,
+}
+
+/// The DynamoDB client of one handler policy on its physical table, shared by every tenant
+/// of that policy. It has no credentials of its own: its key guard attaches the sending
+/// scope's credentials to each request it lets through.
+pub(crate) struct PolicyClient {
+    pub(crate) client: aws_sdk_dynamodb::Client,
     pub(crate) table: String,
 }
 
@@ -194,6 +204,8 @@ pub(crate) struct Vendor {
     config: VendorConfig,
     cache: Cache<Key, Arc<TenantSession>>,
     counters: Arc<Counters>,
+    /// One client per policy id, built on the policy's first cache miss.
+    clients: std::sync::Mutex<std::collections::HashMap<u64, Arc<PolicyClient>>>,
 }
 
 impl Vendor {
@@ -214,7 +226,7 @@ impl Vendor {
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&config.sdk).timeout_config(config.timeouts.clone()).build(),
         );
-        Vendor { sts, config, cache, counters }
+        Vendor { sts, config, cache, counters, clients: Default::default() }
     }
 
     pub(crate) fn role(&self) -> &RoleArn {
@@ -276,12 +288,13 @@ impl Vendor {
         }
         self.counters.misses.fetch_add(1, Ordering::Relaxed);
         let placement = self.placement(spec)?;
+        let policy = self.policy_client(spec, &placement);
         // Two rounds at most: an entry inserted by a concurrent caller is fresh unless the
         // clock jumped; never hand out one that is not.
         for _ in 0..2 {
             let session = self
                 .cache
-                .try_get_with(key.clone(), self.assume(spec, tenant, &placement))
+                .try_get_with(key.clone(), self.assume(spec, tenant, &placement, &policy))
                 .await
                 .map_err(|e: Arc<CredentialsError>| crate::IsolationError::Credentials((*e).clone()))?;
             if session.fresh(self.config.margin) {
@@ -298,6 +311,7 @@ impl Vendor {
         spec: &'static HandlerSpec,
         tenant: &TenantId,
         placement: &Placement,
+        policy: &Arc<PolicyClient>,
     ) -> Result<Arc<TenantSession>, CredentialsError> {
         self.counters.sts_calls.fetch_add(1, Ordering::Relaxed);
         let name = session_name(&self.config.session_prefix, tenant);
@@ -343,42 +357,38 @@ impl Vendor {
             Some(expires_at),
             "tenant-isolation",
         );
-        let assumed_role_arn = out.assumed_role_user().map(|u| u.arn().to_owned()).unwrap_or_default();
-        Ok(self.session_from(spec, tenant, placement, credentials, expires_at, name, assumed_role_arn))
+        let assumed_role_arn = out.assumed_role_user().map(|u| u.arn()).unwrap_or_default();
+        Ok(Arc::new(TenantSession {
+            tenant: tenant.clone(),
+            credentials,
+            expires_at,
+            session_name: name.into(),
+            assumed_role_arn: assumed_role_arn.into(),
+            policy: policy.clone(),
+        }))
     }
 
-    /// The session for one tenant's credentials: the guarded client built from them alone.
-    #[allow(clippy::too_many_arguments)]
-    fn session_from(
-        &self,
-        spec: &'static HandlerSpec,
-        tenant: &TenantId,
-        placement: &Placement,
-        credentials: Credentials,
-        expires_at: SystemTime,
-        session_name: String,
-        assumed_role_arn: String,
-    ) -> Arc<TenantSession> {
-        let access_key_id = credentials.access_key_id().to_owned();
-        let guard = KeyGuard::new(tenant.clone(), spec, placement.table().to_owned(), self.config.keys.clone());
-        // One client per tenant session, with its own static credentials and no identity
-        // cache: an SDK identity cache shared across tenants would keep serving whichever
-        // tenant's identity it resolved first (see DOMAIN.md, "SDK identity cache trap").
-        let conf = aws_sdk_dynamodb::config::Builder::from(&self.config.sdk)
-            .credentials_provider(credentials)
-            .identity_cache(IdentityCache::no_cache())
-            .timeout_config(self.config.timeouts.clone())
-            .interceptor(guard)
-            .build();
-        Arc::new(TenantSession {
-            tenant: tenant.clone(),
-            client: aws_sdk_dynamodb::Client::from_conf(conf),
-            expires_at,
-            session_name,
-            assumed_role_arn,
-            access_key_id,
-            table: placement.table().to_owned(),
-        })
+    /// The shared client of `spec`'s policy, built on first use.
+    fn policy_client(&self, spec: &'static HandlerSpec, placement: &Placement) -> Arc<PolicyClient> {
+        let mut clients = self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        clients
+            .entry(spec.policy_id)
+            .or_insert_with(|| {
+                let table = placement.table().to_owned();
+                let guard = KeyGuard::new(spec, table.clone(), self.config.keys.clone());
+                // No client-wide identity: the execution role's credentials from the
+                // `SdkConfig` are replaced by a provider that always fails, and the identity
+                // cache hands the signer only the credentials that the key guard attached to
+                // the request (see `crate::signing`).
+                let conf = aws_sdk_dynamodb::config::Builder::from(&self.config.sdk)
+                    .credentials_provider(NoAmbientCredentials)
+                    .identity_cache(FromRequest)
+                    .timeout_config(self.config.timeouts.clone())
+                    .interceptor(guard)
+                    .build();
+                Arc::new(PolicyClient { client: aws_sdk_dynamodb::Client::from_conf(conf), table })
+            })
+            .clone()
     }
 
     /// Benchmark hook (feature `bench-hooks`): caches a session for `tenant` under `spec`
@@ -401,7 +411,14 @@ impl Vendor {
             self.config.role.account(),
             self.config.role.as_str().rsplit('/').next().unwrap_or_default(),
         );
-        let session = self.session_from(spec, tenant, &placement, credentials, expires_at, name, arn);
+        let session = Arc::new(TenantSession {
+            tenant: tenant.clone(),
+            credentials,
+            expires_at,
+            session_name: name.into(),
+            assumed_role_arn: arn.into(),
+            policy: self.policy_client(spec, &placement),
+        });
         self.cache.insert((tenant.clone(), spec.policy_id), session).await;
         Ok(())
     }

@@ -21,6 +21,7 @@
 //! A key value is the tenant's when it is `<prefix><tenant>` or starts with
 //! `<prefix><tenant>#` — the same rule as the session policy's `StringLike` patterns.
 
+use crate::scope::ScopeError;
 use crate::spec::HandlerSpec;
 use aws_sdk_dynamodb::operation::{
     batch_execute_statement::BatchExecuteStatementInput, batch_get_item::BatchGetItemInput,
@@ -32,7 +33,7 @@ use aws_sdk_dynamodb::operation::{
 use aws_sdk_dynamodb::types::{AttributeValue, ComparisonOperator};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{BeforeSerializationInterceptorContextRef, Input};
 use aws_smithy_types::config_bag::ConfigBag;
 use std::collections::HashMap;
 use std::fmt;
@@ -118,32 +119,49 @@ pub(crate) struct KeySchema {
     pub(crate) indexes: HashMap<String, String>,
 }
 
-/// The interceptor. Bound to one tenant and one handler spec at construction: a client
-/// built for tenant A checks against tenant A, whatever task it runs in.
+/// The interceptor on a handler policy's DynamoDB client (one client per policy, shared by
+/// every tenant). For each request it takes the scope of the task that sends it, refuses
+/// the request unless every key belongs to that scope's tenant, and only then attaches
+/// that scope's credentials to the request for signing ([`crate::signing`]). The tenant
+/// whose keys are checked and the tenant whose credentials sign are therefore read once,
+/// from one scope, by one call: they cannot differ.
 #[derive(Debug)]
 pub(crate) struct KeyGuard {
-    tenant: TenantId,
-    own: String,
-    own_composite: String,
     table: String,
     spec: &'static HandlerSpec,
     keys: KeySchema,
 }
 
 impl KeyGuard {
-    pub(crate) fn new(tenant: TenantId, spec: &'static HandlerSpec, table: String, keys: KeySchema) -> KeyGuard {
-        let own = format!("{}{}", spec.key_prefix, tenant);
-        let own_composite = format!("{own}{}", tenant_isolation_core::SEPARATOR);
-        KeyGuard { tenant, own, own_composite, table, spec, keys }
+    pub(crate) fn new(spec: &'static HandlerSpec, table: String, keys: KeySchema) -> KeyGuard {
+        KeyGuard { table, spec, keys }
     }
 
+    /// Checks one request for `tenant`.
+    fn check(&self, tenant: &TenantId, input: &Input) -> Result<(), GuardViolation> {
+        Check { tenant, table: &self.table, spec: self.spec, keys: &self.keys }.check(input)
+    }
+}
+
+/// One request's check against one tenant.
+struct Check<'a> {
+    tenant: &'a TenantId,
+    table: &'a str,
+    spec: &'static HandlerSpec,
+    keys: &'a KeySchema,
+}
+
+impl Check<'_> {
     fn violation(&self, operation: &'static str, reason: Violation) -> GuardViolation {
         GuardViolation { tenant: self.tenant.clone(), operation, reason }
     }
 
     /// `<prefix><tenant>` or `<prefix><tenant>#…`: exactly the session policy's patterns.
     fn is_own(&self, value: &str) -> bool {
-        value == self.own || value.starts_with(&self.own_composite)
+        value
+            .strip_prefix(self.spec.key_prefix)
+            .and_then(|rest| rest.strip_prefix(self.tenant.as_str()))
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(tenant_isolation_core::SEPARATOR))
     }
 
     fn need(&self, op: &'static str, action: Action) -> Result<(), GuardViolation> {
@@ -152,7 +170,9 @@ impl KeyGuard {
 
     fn table(&self, op: &'static str, table: Option<&str>) -> Result<(), GuardViolation> {
         match table {
-            Some(t) if t == self.table || t.ends_with(&format!(":table/{}", self.table)) => Ok(()),
+            Some(t) if t == self.table || t.strip_suffix(self.table).is_some_and(|arn| arn.ends_with(":table/")) => {
+                Ok(())
+            }
             other => Err(self.violation(op, Violation::Table(other.unwrap_or_default().to_owned()))),
         }
     }
@@ -170,10 +190,7 @@ impl KeyGuard {
         }
     }
 
-    fn check(
-        &self,
-        input: &aws_smithy_runtime_api::client::interceptors::context::Input,
-    ) -> Result<(), GuardViolation> {
+    fn check(&self, input: &Input) -> Result<(), GuardViolation> {
         let pk = self.keys.table.as_str();
         if let Some(i) = input.downcast_ref::<GetItemInput>() {
             self.need("GetItem", Action::GetItem)?;
@@ -390,12 +407,21 @@ impl Intercept for KeyGuard {
     fn read_before_execution(
         &self,
         context: &BeforeSerializationInterceptorContextRef<'_>,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        self.check(context.input()).map_err(|v| {
+        // The task's scope, or nothing is sent: a client that escaped into a task without a
+        // scope (plain `tokio::spawn`) has no tenant and no credentials.
+        let scope = crate::scope::current()?;
+        if scope.handler().policy_id != self.spec.policy_id {
+            return Err(Box::new(ScopeError::ClientMismatch { client: self.spec.name, actual: scope.handler().name }));
+        }
+        self.check(scope.tenant(), context.input()).map_err(|v| {
             tracing::warn!(tenant = %v.tenant, operation = v.operation, reason = %v.reason, "key guard refused a request");
             Box::new(v) as BoxError
-        })
+        })?;
+        // Checked: this request is signed with this scope's credentials and no others.
+        cfg.interceptor_state().store_put(crate::signing::ScopeCredentials::new(scope.credentials().clone()));
+        Ok(())
     }
 }
 

@@ -39,6 +39,7 @@ mod guard;
 pub mod identity;
 mod isolation;
 pub mod scope;
+mod signing;
 mod spec;
 mod table;
 

@@ -37,6 +37,15 @@ pub enum ScopeError {
         /// The scope's handler.
         actual: &'static str,
     },
+    /// The client of one handler's policy sent a request inside the scope of a handler with
+    /// another policy.
+    #[error("the DynamoDB client of handler `{client}` was used inside the scope of handler `{actual}`")]
+    ClientMismatch {
+        /// The handler whose policy the client belongs to.
+        client: &'static str,
+        /// The scope's handler.
+        actual: &'static str,
+    },
 }
 
 /// The tenant context of one invocation: who, with which credentials, under which policy.
@@ -80,7 +89,7 @@ impl Scope {
     }
     /// The physical table name.
     pub fn table_name(&self) -> &str {
-        &self.0.session.table
+        &self.0.session.policy.table
     }
     /// When the tenant's credentials expire.
     pub fn expires_at(&self) -> SystemTime {
@@ -96,15 +105,26 @@ impl Scope {
     }
     /// The access key id of the credentials (not a secret; shows which STS session).
     pub fn access_key_id(&self) -> &str {
-        &self.0.session.access_key_id
+        self.0.session.credentials.access_key_id()
+    }
+    /// The tenant's credentials (what the key guard attaches to each checked request).
+    pub(crate) fn credentials(&self) -> &aws_credential_types::Credentials {
+        &self.0.session.credentials
     }
     /// `<prefix><tenant>`, e.g. `TENANT#acme`: the tenant's partition-key value.
     pub fn partition_key(&self) -> String {
         format!("{}{}", self.0.spec.key_prefix, self.tenant())
     }
-    /// The tenant's DynamoDB client: built from this tenant's credentials alone, guarded.
+    /// The DynamoDB client of this scope's handler policy, guarded.
+    ///
+    /// It is shared by every tenant of the policy and has no credentials of its own: each
+    /// request it sends takes the scope of the task that sends it, is checked against that
+    /// scope's tenant by the key guard, and is signed with that scope's credentials alone.
+    /// Send from inside the scope (the handler, or [`Scope::run`] / [`spawn`]); outside any
+    /// scope a request fails with [`ScopeError::Outside`] before it is signed, and inside
+    /// the scope of a handler with another policy with [`ScopeError::ClientMismatch`].
     pub fn client(&self) -> &aws_sdk_dynamodb::Client {
-        &self.0.session.client
+        &self.0.session.policy.client
     }
 
     /// The typed table capability of this scope's handler: `P` must be the policy the

@@ -6,22 +6,19 @@
 //! pending maintenance, reads it again, and reports (after − before) / entries.
 //!
 //! * `hook`: 100,000 tenants (`--entries`) with capacity 200,000. Sessions are inserted with
-//!   `Isolation::__bench_insert_session` (feature `bench-hooks`): the same `TenantSession` and
-//!   guarded per-tenant `aws_sdk_dynamodb::Client` as after an STS call, built from
-//!   credentials of realistic size, but without STS (moto needs ~4 ms per `AssumeRole`: 100,000
-//!   would take minutes). Target ≤ 2 KiB per entry.
+//!   `Isolation::__bench_insert_session` (feature `bench-hooks`): the same cache entry as after
+//!   an STS call (the tenant's credentials, session name and role ARN, and a pointer to the
+//!   policy's shared client), built from credentials of realistic size, but without STS (moto
+//!   needs ~4 ms per `AssumeRole`: 100,000 would take minutes). Target ≤ 2 KiB per entry.
 //! * `bound`: the same 100,000 tenants into the default capacity of 10,000: the cache must
 //!   hold at most 10,000 entries, evict the rest, and its memory must stay near 10,000 entries'.
 //! * `sts`: 2,000 real sessions from moto's STS (`Isolation::enter`), to check the hook's
 //!   figure against the real path.
-//! * `sts+get`: 2,000 real sessions that each also sent one `GetItem` through their client —
-//!   a session that has served a request, with the connection pool and TLS set-up its client
-//!   creates on first use.
-//! * `sts+get/shared-http`: the same, with ONE HTTP client in the `SdkConfig` given to the
-//!   `Isolation` (so every tenant's client shares its connector and pool) — the fix this
-//!   benchmark suggests, available today through `IsolationBuilder::sdk_config`.
+//! * `sts+get`: 2,000 real sessions that each also sent one `GetItem` from their scope — a
+//!   session that has served a request.
 //! * `clients`: 100,000 bare `aws_sdk_dynamodb::Client`s with static credentials (no cache, no
-//!   guard, no session): what the SDK client alone costs.
+//!   guard, no session): what a client per tenant would cost, which is why the runtime keeps
+//!   one client per handler policy and signs each request with its scope's credentials.
 //!
 //! Exits non-zero if the hook figure is over 2 KiB or the bound does not hold.
 //!
@@ -106,17 +103,21 @@ async fn isolation(sdk: aws_config::SdkConfig, role: &str, capacity: u64) -> Iso
 }
 
 /// Takes `t`'s session (an STS call on a miss) and, with `with_get`, sends one `GetItem`
-/// through its client.
+/// from its scope.
 async fn use_session(iso: Isolation, t: TenantId, with_get: bool) {
     let scope = iso.enter(&get_order::SPEC, &t, None).await.expect("enter");
     if with_get {
+        let (client, table, pk) = (scope.client().clone(), scope.table_name().to_owned(), scope.partition_key());
         scope
-            .client()
-            .get_item()
-            .table_name(scope.table_name())
-            .key("pk", AttributeValue::S(scope.partition_key()))
-            .key("sk", AttributeValue::S("ORDER#0".into()))
-            .send()
+            .run(async move {
+                client
+                    .get_item()
+                    .table_name(table)
+                    .key("pk", AttributeValue::S(pk))
+                    .key("sk", AttributeValue::S("ORDER#0".into()))
+                    .send()
+                    .await
+            })
             .await
             .expect("GetItem");
     }
@@ -148,17 +149,10 @@ async fn phase(name: &str, entries: usize, capacity: u64) -> Value {
                     "evictions": stats.evictions, "sts_calls": stats.sts_calls, "rss_before": before, "rss_after": after,
                     "seconds": started.elapsed().as_secs_f64() })
         }
-        "sts" | "sts+get" | "sts+get/shared-http" => {
+        "sts" | "sts+get" => {
             let moto = tenant_isolation_tests::Moto::start();
             let fx = tenant_isolation_tests::provision(&moto);
-            let mut sdk = tenant_isolation_tests::sdk_config(&fx.endpoint).await;
-            if name.ends_with("shared-http") {
-                use aws_smithy_http_client::tls;
-                let http = aws_smithy_http_client::Builder::new()
-                    .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
-                    .build_https();
-                sdk = sdk.into_builder().http_client(http).build();
-            }
+            let sdk = tenant_isolation_tests::sdk_config(&fx.endpoint).await;
             let iso = isolation(sdk, &fx.role_arn, capacity).await;
             let with_get = name != "sts";
             use_session(iso.clone(), TenantId::parse("warm-up").unwrap(), with_get).await;
@@ -287,10 +281,10 @@ fn main() -> ExitCode {
         if bound_ok { "PASS" } else { "FAIL" },
     );
 
-    for name in ["sts", "sts+get", "sts+get/shared-http"] {
+    for name in ["sts", "sts+get"] {
         let v = run(name, real, 10 * real as u64);
         println!(
-            "{name:<19} {} real sessions from moto STS ({} STS calls): RSS {:.1} → {:.1} MiB, {:.0} B per entry  [{:.1} s]",
+            "{name:<8} {} real sessions from moto STS ({} STS calls): RSS {:.1} → {:.1} MiB, {:.0} B per entry  [{:.1} s]",
             v["inserted"],
             v["sts_calls"],
             mib(v["rss_before"].as_f64().unwrap()),

@@ -16,26 +16,38 @@ async fn two_tenants_write_and_read_their_own_items() {
     let sk = unique("CRED#cred");
     for t in ["acme", "globex"] {
         let scope = iso.enter(&items::SPEC, &tenant(t), None).await.unwrap();
-        let client = scope.client().clone();
-        client
-            .put_item()
-            .table_name(scope.table_name())
-            .item("pk", AttributeValue::S(scope.partition_key()))
-            .item("sk", AttributeValue::S(sk.clone()))
-            .item("owner", AttributeValue::S(t.into()))
-            .send()
+        // Requests are sent from inside the scope: the client signs with its scope's
+        // credentials.
+        let (client, table, pk) = (scope.client().clone(), scope.table_name().to_owned(), scope.partition_key());
+        let sk = sk.clone();
+        scope
+            .run(async move {
+                client
+                    .put_item()
+                    .table_name(table)
+                    .item("pk", AttributeValue::S(pk))
+                    .item("sk", AttributeValue::S(sk))
+                    .item("owner", AttributeValue::S(t.into()))
+                    .send()
+                    .await
+            })
             .await
             .unwrap();
     }
     for t in ["acme", "globex"] {
         let scope = iso.enter(&items::SPEC, &tenant(t), None).await.unwrap();
+        let (client, table, pk) = (scope.client().clone(), scope.table_name().to_owned(), scope.partition_key());
+        let sk = sk.clone();
         let out = scope
-            .client()
-            .get_item()
-            .table_name(scope.table_name())
-            .key("pk", AttributeValue::S(scope.partition_key()))
-            .key("sk", AttributeValue::S(sk.clone()))
-            .send()
+            .run(async move {
+                client
+                    .get_item()
+                    .table_name(table)
+                    .key("pk", AttributeValue::S(pk))
+                    .key("sk", AttributeValue::S(sk))
+                    .send()
+                    .await
+            })
             .await
             .unwrap();
         assert_eq!(out.item().unwrap()["owner"], AttributeValue::S(t.into()));

@@ -9,4 +9,5 @@ mod identity;
 mod lambda;
 mod reliability;
 mod scope;
+mod signing;
 mod tags;
