@@ -151,7 +151,11 @@ pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 /// section 3.2 requires a key at least as long as the hash output.
 pub const MIN_HS256_SECRET_LEN: usize = 32;
 
-/// Algorithms accepted from a key set.
+/// Algorithms accepted from a key set: asymmetric only, so that no token is ever checked
+/// with a public key used as an HMAC secret.
+const KEY_SET_ALGORITHMS: [Algorithm; 5] =
+    [Algorithm::RS256, Algorithm::RS384, Algorithm::RS512, Algorithm::ES256, Algorithm::ES384];
+/// [`KEY_SET_ALGORITHMS`], for error messages.
 const KEY_SET_ALGS: &str = "`RS256`, `RS384`, `RS512`, `ES256`, `ES384`";
 
 /// The caller a verified token names.
@@ -211,6 +215,25 @@ struct Inner {
     leeway: Duration,
     trust_claims: bool,
     keys: Keys,
+    /// One `Validation` per allowed algorithm, built once: building one per call (hash
+    /// sets for the issuer and the required claims) cost about a third of an HS256
+    /// verification (docs/BENCHMARKS.md).
+    validations: Vec<Validation>,
+}
+
+/// The checks jsonwebtoken makes for `alg`: signature, `exp` and `nbf` (with `leeway`),
+/// `exp` and `iss` present, `iss` equal to `issuer`. The audience rule is ours (`aud`, or
+/// `client_id` for Cognito access tokens), so jsonwebtoken's is off.
+fn validation(alg: Algorithm, issuer: &str, leeway: Duration) -> Validation {
+    let mut validation = Validation::new(alg);
+    validation.leeway = leeway.as_secs();
+    validation.validate_exp = true;
+    // jsonwebtoken 11 does not check `nbf` unless asked.
+    validation.validate_nbf = true;
+    validation.set_required_spec_claims(&["exp", "iss"]);
+    validation.set_issuer(&[issuer]);
+    validation.validate_aud = false;
+    validation
 }
 
 enum Keys {
@@ -260,41 +283,26 @@ impl Verifier {
     pub async fn verify(&self, token: &str) -> Result<Identity, IdentityError> {
         let header = RawHeader::parse(token)?;
         let inner = &*self.inner;
-        let (alg, owned_key);
+        // The algorithm is checked before the key set is consulted: a `none`/`HS256` token
+        // must not cost a fetch. Each allowed algorithm has its `Validation`, built once.
+        let parsed = header.alg.parse::<Algorithm>().ok();
+        let Some(validation) = inner.validations.iter().find(|v| parsed.is_some_and(|a| v.algorithms == [a])) else {
+            let allowed = match inner.keys {
+                Keys::Secret(_) => "`HS256`",
+                Keys::Set(_) => KEY_SET_ALGS,
+            };
+            return Err(not_allowed(&header.alg, allowed));
+        };
+        let alg = validation.algorithms[0];
+        let owned_key;
         let key = match &inner.keys {
-            Keys::Secret(secret) => {
-                alg = match header.alg.as_str() {
-                    "HS256" => Algorithm::HS256,
-                    other => return Err(not_allowed(other, "`HS256`")),
-                };
-                secret
-            }
+            Keys::Secret(secret) => secret,
             Keys::Set(jwks) => {
-                // Checked before the key set is consulted: a `none`/`HS256` token must not
-                // cost a fetch.
-                alg = match header.alg.as_str() {
-                    "RS256" => Algorithm::RS256,
-                    "RS384" => Algorithm::RS384,
-                    "RS512" => Algorithm::RS512,
-                    "ES256" => Algorithm::ES256,
-                    "ES384" => Algorithm::ES384,
-                    other => return Err(not_allowed(other, KEY_SET_ALGS)),
-                };
                 owned_key = jwks.key(header.kid.as_deref(), alg).await?;
                 &owned_key.key
             }
         };
-
-        let mut validation = Validation::new(alg);
-        validation.leeway = inner.leeway.as_secs();
-        validation.validate_exp = true;
-        // jsonwebtoken 11 does not check `nbf` unless asked.
-        validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "iss"]);
-        validation.set_issuer(&[&inner.issuer]);
-        // The audience rule (aud, or client_id for Cognito access tokens) is ours.
-        validation.validate_aud = false;
-        let data = jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation)
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, key, validation)
             .map_err(|e| IdentityError::from_jwt(&e))?;
         let claims = data.claims;
 
@@ -427,6 +435,21 @@ fn not_allowed(alg: &str, allowed: &'static str) -> IdentityError {
     IdentityError::AlgorithmNotAllowed { alg, allowed }
 }
 
+/// The JOSE header members read before any key is chosen, as sent.
+#[derive(serde::Deserialize)]
+struct HeaderFields {
+    alg: Option<Value>,
+    kid: Option<Value>,
+    /// Present at all, whatever its value (`"crit": null` included): RFC 7515, section
+    /// 4.1.11 — we understand no extension, so any `crit` is refused.
+    #[serde(default, deserialize_with = "present")]
+    crit: bool,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    <serde::de::IgnoredAny as serde::Deserialize>::deserialize(d).map(|_| true)
+}
+
 /// The parts of the JOSE header read before any key is chosen.
 struct RawHeader {
     alg: String,
@@ -457,16 +480,21 @@ impl RawHeader {
         let bytes = URL_SAFE_NO_PAD
             .decode(header)
             .map_err(|_| IdentityError::Malformed { reason: "a segment is not base64url" })?;
-        // A map, not a derived struct: serde would also accept a JSON array for a struct.
-        let mut header: Map<String, Value> = serde_json::from_slice(&bytes)
+        // serde's derived struct would also accept a JSON array (by position): refused first.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(IdentityError::Malformed { reason: "header is not a JSON object" });
+        }
+        // Only `alg`, `kid` and `crit` are read; other members are skipped without being
+        // stored. A repeated member is refused (serde's "duplicate field").
+        let header: HeaderFields = serde_json::from_slice(&bytes)
             .map_err(|_| IdentityError::Malformed { reason: "header is not a JSON object" })?;
-        if header.contains_key("crit") {
+        if header.crit {
             return Err(IdentityError::CriticalHeader);
         }
-        let Some(Value::String(alg)) = header.remove("alg") else {
+        let Some(Value::String(alg)) = header.alg else {
             return Err(IdentityError::Malformed { reason: "header has no string `alg`" });
         };
-        let kid = match header.remove("kid") {
+        let kid = match header.kid {
             None => None,
             Some(Value::String(kid)) => Some(kid),
             Some(_) => return Err(IdentityError::Malformed { reason: "header `kid` is not a string" }),
@@ -740,8 +768,14 @@ impl VerifierBuilder {
             }
         };
 
+        let algorithms: &[Algorithm] = match keys {
+            Keys::Secret(_) => &[Algorithm::HS256],
+            Keys::Set(_) => &KEY_SET_ALGORITHMS,
+        };
+        let validations = algorithms.iter().map(|alg| validation(*alg, &issuer, self.leeway)).collect();
         Ok(Verifier {
             inner: Arc::new(Inner {
+                validations,
                 issuer,
                 audience: self.audience,
                 tenant_claim: self.tenant_claim,

@@ -285,6 +285,12 @@ pub fn hostile_tokens(keys: &Keys) -> Vec<(&'static str, String, IdentityErrorKi
             Unauthenticated,
         ),
         ("crit header", raw_json(rs_header(json!({"crit": ["exp"], "exp": 1})), &good(), rsa1), Unauthenticated),
+        ("crit header, null", raw_json(rs_header(json!({"crit": null})), &good(), rsa1), Unauthenticated),
+        (
+            "header with leading whitespace then an array",
+            format!("{}.{}.sig", b64(b" \n[\"RS256\"]"), b64(good().to_string().as_bytes())),
+            Unauthenticated,
+        ),
         // Keys and signatures.
         (
             "signed by a stranger, kid of a real key",
