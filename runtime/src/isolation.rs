@@ -195,11 +195,10 @@ impl IsolationBuilder {
             Some(sdk) => sdk,
             None => aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
         };
-        // One HTTP client (connection pool, TLS roots) for every tenant's DynamoDB client and
-        // STS. Without it each cached session builds its own on first use: ~127 KB and a
-        // connection pool per tenant (docs/BENCHMARKS.md: 126,902 B per used session vs
-        // 21,131 B shared). Sharing is safe: every request is still signed with its own
-        // tenant's credentials. A client already in the `SdkConfig` is kept.
+        // One HTTP client (connection pool, TLS roots) for STS and every policy's DynamoDB
+        // client; without it each SDK client builds its own on first use (~100 KB and a pool
+        // each, docs/BENCHMARKS.md). Sharing is safe: every request is still signed with its
+        // own tenant's credentials. A client already in the `SdkConfig` is kept.
         let sdk = match sdk.http_client() {
             Some(_) => sdk,
             None => {
