@@ -255,21 +255,28 @@ impl PolicySpec {
 
     /// Writes the template, compact or indented by two spaces.
     fn write_template(&self, pretty: bool) -> String {
-        write_document(&self.statements(), &Tenants::Own.patterns(&self.key_prefix), pretty)
+        write_document(&self.statements(&Tenants::Own), pretty)
     }
 
     /// The statements of this spec's policy: its actions on the table, and `Query` (or
     /// `PartiQLSelect`) on each declared index.
-    fn statements(&self) -> Vec<Statement> {
+    /// Each is confined to the partition keys of `tenants`.
+    fn statements(&self, tenants: &Tenants<'_>) -> Vec<Statement> {
         let table_arn = self.table_arn();
         let actions = self.sorted_actions();
-        let mut statements =
-            vec![Statement { sid: "TenantItems", actions: actions.clone(), resources: vec![table_arn.clone()] }];
+        let patterns = tenants.patterns(&self.key_prefix);
+        let mut statements = vec![Statement {
+            sid: "TenantItems".into(),
+            actions: actions.clone(),
+            resources: vec![table_arn.clone()],
+            patterns: patterns.clone(),
+        }];
         if !self.indexes.is_empty() {
             statements.push(Statement {
-                sid: "TenantIndexes",
+                sid: "TenantIndexes".into(),
                 actions: actions.iter().copied().filter(|a| a.reads_indexes()).collect(),
                 resources: self.indexes.iter().map(|i| format!("{table_arn}/index/{i}")).collect(),
+                patterns,
             });
         }
         statements
@@ -287,7 +294,7 @@ impl PolicySpec {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(write_document(&self.statements(), &Tenants::Tagged(tag).patterns(&self.key_prefix), pretty))
+        Ok(write_document(&self.statements(&Tenants::Tagged(tag)), pretty))
     }
 }
 
@@ -316,8 +323,8 @@ impl Tenants<'_> {
     }
 }
 
-/// `{"Version": "2012-10-17", "Statement": [...]}` with every statement confined to `patterns`.
-fn write_document(statements: &[Statement], patterns: &[String], pretty: bool) -> String {
+/// `{"Version": "2012-10-17", "Statement": [...]}`.
+fn write_document(statements: &[Statement], pretty: bool) -> String {
     let mut w = JsonWriter { out: String::new(), pretty, depth: 0 };
     w.open('{');
     w.key("Version");
@@ -329,7 +336,7 @@ fn write_document(statements: &[Statement], patterns: &[String], pretty: bool) -
         if i > 0 {
             w.comma();
         }
-        s.write(&mut w, patterns);
+        s.write(&mut w);
     }
     w.close(']');
     w.close('}');
@@ -346,16 +353,19 @@ pub fn is_valid_tag_key(key: &str) -> bool {
 }
 
 struct Statement {
-    sid: &'static str,
+    /// `TenantItems` or `TenantIndexes`, numbered from 2 when a union has several.
+    sid: String,
     actions: Vec<Action>,
     resources: Vec<String>,
+    /// The `dynamodb:LeadingKeys` patterns it is confined to.
+    patterns: Vec<String>,
 }
 
 impl Statement {
-    fn write(&self, w: &mut JsonWriter, patterns: &[String]) {
+    fn write(&self, w: &mut JsonWriter) {
         w.open('{');
         w.key("Sid");
-        w.string(self.sid);
+        w.string(&self.sid);
         w.comma();
         w.key("Effect");
         w.string("Allow");
@@ -371,7 +381,7 @@ impl Statement {
         w.key("ForAllValues:StringLike");
         w.open('{');
         w.key("dynamodb:LeadingKeys");
-        w.string_array(patterns.iter().map(String::as_str));
+        w.string_array(self.patterns.iter().map(String::as_str));
         w.close('}');
         w.comma();
         // `ForAllValues` is true when the key is absent (an empty set satisfies "for all"),
@@ -644,8 +654,8 @@ fn render_unchecked(template: &str, partition: &str, region: &str, account: &str
     out
 }
 
-/// The data-access role's own identity policy: the union of every handler's actions on
-/// its table and indexes, still confined to tenant-prefixed keys and with the `Null`
+/// The data-access role's own identity policy: per table and index, the union of the
+/// actions of the handlers on it, still confined to tenant-prefixed keys and with the `Null`
 /// guard, with `{{partition}}`, `{{region}}` and `{{account}}` left open.
 ///
 /// Session policies can only narrow this; it bounds what any session could ever do.
@@ -653,43 +663,45 @@ pub fn role_policy(specs: &[&PolicySpec], pretty: bool) -> String {
     union_policy(specs, &Tenants::Any, pretty)
 }
 
-/// The role policy for session-tag (ABAC) handlers: the union of their actions, each
-/// confined to the tenant named by the session tag `tag`. Sessions of this role carry no
+/// The role policy for session-tag (ABAC) handlers: per table and index, the union of
+/// the actions of the handlers on it, each confined to the tenant named by the session tag `tag`. Sessions of this role carry no
 /// session policy, so this policy alone isolates them: never give this role to
 /// session-policy handlers, nor the [`role_policy`] role to session-tag handlers.
 pub fn tag_role_policy(specs: &[&PolicySpec], tag: &str, pretty: bool) -> String {
     union_policy(specs, &Tenants::Tagged(tag), pretty)
 }
 
+/// The union of `specs`' statements, least privilege kept per resource: statements are
+/// merged (their actions united) only when they name the same resources under the same
+/// key patterns. Two handlers on two tables give two statements, each with its own
+/// table's actions: `GetItem` on `Orders` and `DeleteItem` on `Invoices` never become
+/// both actions on both tables.
 fn union_policy(specs: &[&PolicySpec], tenants: &Tenants<'_>, pretty: bool) -> String {
     let mut statements: Vec<Statement> = Vec::new();
-    let mut patterns: Vec<String> = Vec::new();
     for spec in specs {
-        for new in spec.statements() {
-            match statements.iter_mut().find(|s| s.sid == new.sid) {
-                Some(s) => {
-                    s.actions.extend(new.actions);
-                    for arn in new.resources {
-                        if !s.resources.contains(&arn) {
-                            s.resources.push(arn);
-                        }
-                    }
-                }
+        for mut new in spec.statements(tenants) {
+            new.resources.sort();
+            match statements
+                .iter_mut()
+                .find(|s| s.sid == new.sid && s.resources == new.resources && s.patterns == new.patterns)
+            {
+                Some(s) => s.actions.extend(new.actions),
                 None => statements.push(new),
             }
         }
-        for p in tenants.patterns(&spec.key_prefix) {
-            if !patterns.contains(&p) {
-                patterns.push(p);
-            }
-        }
     }
+    // Sids are unique within a policy: the second `TenantItems` is `TenantItems2`, …
+    let mut seen: Vec<String> = Vec::new();
     for s in &mut statements {
         s.actions.sort();
         s.actions.dedup();
-        s.resources.sort();
+        let n = seen.iter().filter(|k| **k == s.sid).count();
+        seen.push(s.sid.clone());
+        if n > 0 {
+            s.sid = format!("{}{}", s.sid, n + 1);
+        }
     }
-    write_document(&statements, &patterns, pretty)
+    write_document(&statements, pretty)
 }
 
 #[cfg(test)]
@@ -814,6 +826,42 @@ mod tests {
         assert_eq!(s.build_tagged("ten}ant", false).unwrap_err(), vec![SpecError::BadTagKey("ten}ant".into())]);
         let union: Value = serde_json::from_str(&tag_role_policy(&[&s], "tenant", false)).unwrap();
         assert_eq!(union["Statement"][0], v["Statement"][0]);
+    }
+
+    #[test]
+    fn role_policy_keeps_each_tables_actions_to_that_table() {
+        let orders = spec(&[Action::GetItem], &[]);
+        let orders_query = spec(&[Action::Query], &["ByStatus"]);
+        let invoices = PolicySpec {
+            table: TableName::Fixed("Invoices".into()),
+            key_prefix: "ORG#".into(),
+            ..spec(&[Action::DeleteItem], &[])
+        };
+        let v: Value = serde_json::from_str(&role_policy(&[&orders, &invoices, &orders_query], false)).unwrap();
+        let statements = v["Statement"].as_array().unwrap();
+        let find = |table: &str| {
+            statements
+                .iter()
+                .find(|s| {
+                    s["Resource"]
+                        == serde_json::json!([format!(
+                            "arn:{{{{partition}}}}:dynamodb:{{{{region}}}}:{{{{account}}}}:table/{table}"
+                        )])
+                })
+                .unwrap_or_else(|| panic!("no statement for {table}: {v}"))
+        };
+        assert_eq!(find("Orders")["Action"], serde_json::json!(["dynamodb:GetItem", "dynamodb:Query"]));
+        assert_eq!(
+            find("Orders")["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
+            serde_json::json!(["TENANT#*"])
+        );
+        assert_eq!(find("Invoices")["Action"], serde_json::json!(["dynamodb:DeleteItem"]));
+        assert_eq!(
+            find("Invoices")["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
+            serde_json::json!(["ORG#*"])
+        );
+        let sids: Vec<&str> = statements.iter().map(|s| s["Sid"].as_str().unwrap()).collect();
+        assert_eq!(sids, ["TenantItems", "TenantItems2", "TenantIndexes"]);
     }
 
     #[test]

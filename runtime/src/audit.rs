@@ -665,13 +665,27 @@ mod tests {
     fn role_policy_is_the_union_with_tables_named() {
         let v = role_json(None, None, None).unwrap();
         let policy = &v["data_access_role_policy"];
-        assert_eq!(policy["Statement"][0]["Action"], json!(["dynamodb:GetItem", "dynamodb:Query"]));
+        // Each table gets its own handlers' actions only.
+        let actions_on = |resource: &str| -> Vec<Value> {
+            policy["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["Resource"].as_array().unwrap().iter().any(|r| r == resource))
+                .map(|s| s["Action"].clone())
+                .collect()
+        };
         assert_eq!(
-            policy["Statement"][0]["Resource"],
-            json!([
-                "arn:{{partition}}:dynamodb:{{region}}:{{account}}:table/Audit",
-                "arn:{{partition}}:dynamodb:{{region}}:{{account}}:table/Things"
-            ])
+            actions_on("arn:{{partition}}:dynamodb:{{region}}:{{account}}:table/Audit"),
+            [json!(["dynamodb:GetItem"])]
+        );
+        assert_eq!(
+            actions_on("arn:{{partition}}:dynamodb:{{region}}:{{account}}:table/Things"),
+            [json!(["dynamodb:Query"])]
+        );
+        assert_eq!(
+            actions_on("arn:{{partition}}:dynamodb:{{region}}:{{account}}:table/Things/index/ByStatus"),
+            [json!(["dynamodb:Query"])]
         );
         assert_eq!(v["trust_policy"]["Statement"][0]["Principal"]["AWS"], "{{lambda_role_arn}}");
         assert_eq!(v["execution_role_policy"]["Statement"][0]["Resource"], "{{role_arn}}");
