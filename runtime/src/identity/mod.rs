@@ -119,6 +119,7 @@
 
 mod error;
 mod jwks;
+#[cfg(any(test, feature = "testing"))]
 #[doc(hidden)]
 pub mod testing;
 #[cfg(test)]
