@@ -9,8 +9,8 @@
 #        tenant-isolation-tests  --bench cache      cache lookups from 1 and 2 tasks at once
 #   3. tenant-isolation-tests --bench load         get_order isolated vs not, against moto; cold burst
 #                                                  (32 in flight; 1 in flight: unloaded latency; 1 in
-#                                                  flight with one shared HTTP client and a baseline that
-#                                                  signs with STS credentials too: the attribution run)
+#                                                  flight with a baseline that signs with STS credentials
+#                                                  too: the attribution run)
 #   4. tenant-isolation-tests --bench memory       bytes per cached session, capacity bound
 #   5. scripts/compile-cost.sh                     50 handlers with and without the attribute
 #
@@ -72,7 +72,7 @@ step "load, 1 in flight" load1.log cargo bench -q -p tenant-isolation-tests --be
     --max-ratio "$MAX_RATIO" --concurrency 1 --requests 2000 --batch 100 --burst 0
 step "load, 1 in flight, attribution" load1a.log cargo bench -q -p tenant-isolation-tests --bench load -- \
     --max-ratio "$MAX_RATIO" --concurrency 1 --requests 2000 --batch 100 --burst 0 \
-    --shared-http --baseline-sts-credentials
+    --baseline-sts-credentials
 step "memory" memory.log cargo bench -q -p tenant-isolation-tests --bench memory
 step "compile cost" compile-cost.log bash scripts/compile-cost.sh
 

@@ -3,8 +3,8 @@
 //!
 //! * **Isolated:** `orders_example::handlers::get_order::call_with` — HS256 token verified by a
 //!   `Verifier` in development mode (tokens minted here), tenant validated, credentials from
-//!   moto's STS `AssumeRole` cached per (tenant, policy), task-local scope, guarded per-tenant
-//!   client, one `GetItem`.
+//!   moto's STS `AssumeRole` cached per (tenant, policy), task-local scope, the policy's guarded
+//!   client signing with the tenant's credentials, one `GetItem`.
 //! * **Baseline:** `get_order_baseline` below — the same handler body (order id from the path,
 //!   id check, one `GetItem` of `TENANT#<tenant>`/`ORDER#<id>`, the same JSON answer) through
 //!   ONE static DynamoDB client, no STS, no JWT (the tenant comes from an `x-tenant-id` header,
@@ -20,10 +20,6 @@
 //! `Isolation` must make exactly one STS call; the same burst through the baseline is shown
 //! for scale (it is what moto takes to answer that many `GetItem`s).
 //!
-//! With `--shared-http`, the isolated runtime's `SdkConfig` carries ONE HTTP client, so every
-//! tenant's DynamoDB client shares its connector and connection pool (by default each tenant's
-//! client builds its own on first use; see `benches/memory.rs`).
-//!
 //! With `--baseline-sts-credentials`, the baseline's one client signs with temporary
 //! credentials from one STS `AssumeRole` (as the isolated clients do) instead of the static
 //! `testing` keys: moto resolves temporary keys through its STS/IAM state on every request,
@@ -33,7 +29,7 @@
 //! `--max-ratio` (1.05), the burst made other than 1 STS call, or any request failed.
 //!
 //! `cargo bench -p tenant-isolation-tests --bench load -- [--max-ratio 1.05] [--requests 10000]
-//! [--tenants 100] [--concurrency 32] [--batch 500] [--burst 1000] [--max-sts 100] [--shared-http]
+//! [--tenants 100] [--concurrency 32] [--batch 500] [--burst 1000] [--max-sts 100]
 //! [--baseline-sts-credentials]`
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -64,7 +60,6 @@ struct Args {
     burst: usize,
     max_ratio: f64,
     max_sts: u64,
-    shared_http: bool,
     baseline_sts_credentials: bool,
 }
 
@@ -78,17 +73,12 @@ impl Args {
             burst: 1_000,
             max_ratio: 1.05,
             max_sts: 100,
-            shared_http: false,
             baseline_sts_credentials: false,
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
             // `cargo bench` passes `--bench` to every bench binary.
             if flag == "--bench" {
-                continue;
-            }
-            if flag == "--shared-http" {
-                a.shared_http = true;
                 continue;
             }
             if flag == "--baseline-sts-credentials" {
@@ -392,16 +382,7 @@ async fn run(args: Args) -> bool {
         static_client
     };
     let tokens: Arc<Vec<String>> = Arc::new((0..args.tenants).map(|i| mint(&tenant_name(i))).collect());
-    let iso_sdk = if args.shared_http {
-        use aws_smithy_http_client::tls;
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
-            .build_https();
-        sdk.clone().into_builder().http_client(http).build()
-    } else {
-        sdk.clone()
-    };
-    let iso = isolation(&iso_sdk, &fx.role_arn).await;
+    let iso = isolation(&sdk, &fx.role_arn).await;
     let isolated = Mode::Isolated(iso.clone());
     let baseline = Mode::Baseline(static_client.clone());
 
