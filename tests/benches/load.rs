@@ -440,7 +440,7 @@ async fn run(args: Args) -> bool {
         let id = order_id(999_999);
         seed(&static_client, tenant, &id).await;
         let token = Arc::new(mint(tenant));
-        let cold = isolation(&iso_sdk, &fx.role_arn).await;
+        let cold = isolation(&sdk, &fx.role_arn).await;
         println!("\n== cold burst: {} concurrent first requests of tenant `{tenant}` ==", args.burst);
         let mut all_ok = true;
         for (label, mode) in [("isolated", Mode::Isolated(cold.clone())), ("baseline", baseline.clone())] {
