@@ -28,8 +28,9 @@ pub const MAX_TENANT_ID_LEN: usize = 64;
 /// assert!(TenantId::parse("*").is_err());
 /// assert!(TenantId::parse("acme#x").is_err());
 /// ```
+// `Arc<str>`: a clone (cache key, scope, identity) shares the one allocation.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TenantId(Box<str>);
+pub struct TenantId(std::sync::Arc<str>);
 
 /// Why a string is not a valid [`TenantId`].
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -61,10 +61,14 @@ fn rss_bytes() -> u64 {
     kb * 1024
 }
 
+/// `len` characters, unique per `i`, in an allocation of exactly `len` bytes (as the SDK's
+/// response parser allocates them; a `String` grown by pushing could hold twice that).
 fn filler(c: char, len: usize, i: usize) -> String {
     let tag = format!("{i:08}");
-    let mut s: String = std::iter::repeat_n(c, len - tag.len()).collect();
+    let mut s = String::with_capacity(len);
+    s.extend(std::iter::repeat_n(c, len - tag.len()));
     s.push_str(&tag);
+    debug_assert_eq!(s.capacity(), len);
     s
 }
 
