@@ -102,6 +102,44 @@ fn warm_path(c: &mut Criterion) {
             floors.push(f / BLOCK as u32);
             warms.push(w / BLOCK as u32);
         }
+        // Where the overhead goes: the parts, paired with the floor the same way.
+        let part_ratio = |part: &dyn Fn() -> Duration| {
+            let mut r = Vec::new();
+            for round in 0..ROUNDS / 2 {
+                let (f, p) = if round % 2 == 0 {
+                    let f = floor_block();
+                    (f, part())
+                } else {
+                    let p = part();
+                    (floor_block(), p)
+                };
+                r.push(p.as_secs_f64() / f.as_secs_f64());
+            }
+            median_f64(&mut r)
+        };
+        let verify_ratio = part_ratio(&|| {
+            rt.block_on(async {
+                let t = Instant::now();
+                for _ in 0..BLOCK {
+                    black_box(jwt.verifier.verify(black_box(jwt.token)).await.expect("valid"));
+                }
+                t.elapsed()
+            })
+        });
+        let enter_ratio = part_ratio(&|| {
+            rt.block_on(async {
+                let t = Instant::now();
+                for _ in 0..BLOCK {
+                    let id = jwt.verifier.verify(black_box(jwt.token)).await.expect("valid");
+                    black_box(iso.enter(&warm::SPEC, &id.tenant, None).await.expect("hit"));
+                }
+                t.elapsed()
+            })
+        });
+        println!(
+            "{}: paired ratios of the parts: Verifier::verify {verify_ratio:.3}, verify + Isolation::enter {enter_ratio:.3}",
+            jwt.name
+        );
         let (f, w, r) = (median(&mut floors), median(&mut warms), median_f64(&mut ratios));
         println!(
             "{}: floor {:.3} µs, warm path {:.3} µs, median paired ratio {r:.3} (target <= {TARGET}): {}",
