@@ -3,7 +3,7 @@
 //!
 //! There is one DynamoDB client per handler policy, shared by every tenant, instead of one
 //! per tenant: a client costs ~20 KB and ~190 µs to build (docs/BENCHMARKS.md), while a
-//! tenant's cached credentials cost ~1.5 KB. The client's signing identity therefore cannot
+//! tenant's cached entry costs ~2 KB. The client's signing identity therefore cannot
 //! be fixed when it is built. It is also never read from "the current tenant" by a shared
 //! credentials provider, which is the SDK identity-cache trap (DOMAIN.md): a provider is
 //! called when the SDK decides, and an identity cache in front of it would keep serving the
