@@ -89,34 +89,9 @@ fn warm_path(c: &mut Criterion) {
                 t.elapsed()
             })
         };
-        let (mut floors, mut warms, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-        for round in 0..ROUNDS {
-            let (f, w) = if round % 2 == 0 {
-                let f = floor_block();
-                (f, warm_block())
-            } else {
-                let w = warm_block();
-                (floor_block(), w)
-            };
-            ratios.push(w.as_secs_f64() / f.as_secs_f64());
-            floors.push(f / BLOCK as u32);
-            warms.push(w / BLOCK as u32);
-        }
+        let (mut floors, mut warms, mut ratios) = paired(ROUNDS, &floor_block, &warm_block);
         // Where the overhead goes: the parts, paired with the floor the same way.
-        let part_ratio = |part: &dyn Fn() -> Duration| {
-            let mut r = Vec::new();
-            for round in 0..ROUNDS / 2 {
-                let (f, p) = if round % 2 == 0 {
-                    let f = floor_block();
-                    (f, part())
-                } else {
-                    let p = part();
-                    (floor_block(), p)
-                };
-                r.push(p.as_secs_f64() / f.as_secs_f64());
-            }
-            median_f64(&mut r)
-        };
+        let part_ratio = |part: &dyn Fn() -> Duration| median_f64(&mut paired(ROUNDS / 2, &floor_block, part).2);
         let verify_ratio = part_ratio(&|| {
             rt.block_on(async {
                 let t = Instant::now();
@@ -150,6 +125,29 @@ fn warm_path(c: &mut Criterion) {
         );
         assert_eq!(iso.stats().sts_calls, 1);
     }
+}
+
+/// `rounds` rounds of one `floor` block and one `part` block, the order swapped every round.
+/// Returns the per-call floor and part times and the per-round ratios part/floor.
+fn paired(
+    rounds: usize,
+    floor: &dyn Fn() -> Duration,
+    part: &dyn Fn() -> Duration,
+) -> (Vec<Duration>, Vec<Duration>, Vec<f64>) {
+    let (mut floors, mut parts, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let (f, p) = if round % 2 == 0 {
+            let f = floor();
+            (f, part())
+        } else {
+            let p = part();
+            (floor(), p)
+        };
+        ratios.push(p.as_secs_f64() / f.as_secs_f64());
+        floors.push(f / BLOCK as u32);
+        parts.push(p / BLOCK as u32);
+    }
+    (floors, parts, ratios)
 }
 
 fn median(v: &mut [Duration]) -> Duration {
