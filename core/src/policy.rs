@@ -664,9 +664,10 @@ pub fn role_policy(specs: &[&PolicySpec], pretty: bool) -> String {
 }
 
 /// The role policy for session-tag (ABAC) handlers: per table and index, the union of
-/// the actions of the handlers on it, each confined to the tenant named by the session tag `tag`. Sessions of this role carry no
-/// session policy, so this policy alone isolates them: never give this role to
-/// session-policy handlers, nor the [`role_policy`] role to session-tag handlers.
+/// the actions of the handlers on it, each confined to the tenant named by the session
+/// tag `tag`. Sessions of this role carry no session policy, so this policy alone isolates
+/// them: never give this role to session-policy handlers, nor the [`role_policy`] role to
+/// session-tag handlers.
 pub fn tag_role_policy(specs: &[&PolicySpec], tag: &str, pretty: bool) -> String {
     union_policy(specs, &Tenants::Tagged(tag), pretty)
 }

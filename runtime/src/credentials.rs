@@ -120,8 +120,8 @@ impl CredentialsError {
 /// (docs/BENCHMARKS.md); the client is the policy's, shared.
 pub(crate) struct TenantSession {
     pub(crate) tenant: TenantId,
+    /// Carries its expiry (`Credentials::expiry`): the one record of when the session ends.
     pub(crate) credentials: Credentials,
-    pub(crate) expires_at: SystemTime,
     pub(crate) session_name: Box<str>,
     pub(crate) assumed_role_arn: Box<str>,
     pub(crate) policy: Arc<PolicyClient>,
@@ -136,9 +136,15 @@ pub(crate) struct PolicyClient {
 }
 
 impl TenantSession {
+    /// When the credentials expire. Every session's credentials carry an expiry; one
+    /// without would count as already expired, never as everlasting.
+    pub(crate) fn expires_at(&self) -> SystemTime {
+        self.credentials.expiry().unwrap_or(SystemTime::UNIX_EPOCH)
+    }
+
     /// Usable for at least `margin` more.
     fn fresh(&self, margin: Duration) -> bool {
-        self.expires_at.duration_since(SystemTime::now()).is_ok_and(|left| left > margin)
+        self.expires_at().duration_since(SystemTime::now()).is_ok_and(|left| left > margin)
     }
 }
 
@@ -179,7 +185,7 @@ struct ExpireBeforeCredentials {
 
 impl Expiry<Key, Arc<TenantSession>> for ExpireBeforeCredentials {
     fn expire_after_create(&self, _: &Key, value: &Arc<TenantSession>, _: Instant) -> Option<Duration> {
-        Some(value.expires_at.duration_since(SystemTime::now()).unwrap_or_default().saturating_sub(self.margin))
+        Some(value.expires_at().duration_since(SystemTime::now()).unwrap_or_default().saturating_sub(self.margin))
     }
 }
 
@@ -362,7 +368,6 @@ impl Vendor {
         Ok(Arc::new(TenantSession {
             tenant: tenant.clone(),
             credentials,
-            expires_at,
             session_name: name.into(),
             assumed_role_arn: assumed_role_arn.into(),
             policy: policy.clone(),
@@ -404,7 +409,16 @@ impl Vendor {
         credentials: Credentials,
     ) -> Result<(), crate::ConfigError> {
         let placement = self.placement(spec)?;
-        let expires_at = credentials.expiry().unwrap_or_else(|| SystemTime::now() + self.config.duration);
+        let credentials = match credentials.expiry() {
+            Some(_) => credentials,
+            None => Credentials::new(
+                credentials.access_key_id(),
+                credentials.secret_access_key(),
+                credentials.session_token().map(str::to_owned),
+                Some(SystemTime::now() + self.config.duration),
+                "tenant-isolation",
+            ),
+        };
         let name = session_name(&self.config.session_prefix, tenant);
         let arn = format!(
             "arn:{}:sts::{}:assumed-role/{}/{name}",
@@ -415,7 +429,6 @@ impl Vendor {
         let session = Arc::new(TenantSession {
             tenant: tenant.clone(),
             credentials,
-            expires_at,
             session_name: name.into(),
             assumed_role_arn: arn.into(),
             policy: self.policy_client(spec, &placement),

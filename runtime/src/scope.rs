@@ -93,7 +93,7 @@ impl Scope {
     }
     /// When the tenant's credentials expire.
     pub fn expires_at(&self) -> SystemTime {
-        self.0.session.expires_at
+        self.0.session.expires_at()
     }
     /// The STS `RoleSessionName` (names the tenant in CloudTrail).
     pub fn session_name(&self) -> &str {

@@ -127,6 +127,22 @@ async fn use_session(iso: Isolation, t: TenantId, with_get: bool) {
     }
 }
 
+/// A cache phase's result: what was inserted, what the cache holds, and the RSS around it.
+fn cache_report(
+    name: &str,
+    entries: usize,
+    capacity: u64,
+    iso: &Isolation,
+    before: u64,
+    after: u64,
+    started: Instant,
+) -> Value {
+    let stats = iso.stats();
+    json!({ "phase": name, "inserted": entries, "capacity": capacity, "entries": stats.entries,
+            "evictions": stats.evictions, "sts_calls": stats.sts_calls, "rss_before": before, "rss_after": after,
+            "seconds": started.elapsed().as_secs_f64() })
+}
+
 /// Runs one phase in this process and prints its result as one JSON line.
 async fn phase(name: &str, entries: usize, capacity: u64) -> Value {
     match name {
@@ -148,10 +164,7 @@ async fn phase(name: &str, entries: usize, capacity: u64) -> Value {
             }
             iso.sync_cache().await;
             let after = rss_bytes();
-            let stats = iso.stats();
-            json!({ "phase": name, "inserted": entries, "capacity": capacity, "entries": stats.entries,
-                    "evictions": stats.evictions, "sts_calls": stats.sts_calls, "rss_before": before, "rss_after": after,
-                    "seconds": started.elapsed().as_secs_f64() })
+            cache_report(name, entries, capacity, &iso, before, after, started)
         }
         "sts" | "sts+get" => {
             let moto = tenant_isolation_tests::Moto::start();
@@ -184,11 +197,9 @@ async fn phase(name: &str, entries: usize, capacity: u64) -> Value {
             }
             iso.sync_cache().await;
             let after = rss_bytes();
-            let stats = iso.stats();
+            let report = cache_report(name, entries, capacity, &iso, before, after, started);
             drop(moto);
-            json!({ "phase": name, "inserted": entries, "capacity": capacity, "entries": stats.entries,
-                    "evictions": stats.evictions, "sts_calls": stats.sts_calls, "rss_before": before, "rss_after": after,
-                    "seconds": started.elapsed().as_secs_f64() })
+            report
         }
         "clients" => {
             let sdk = tenant_isolation_tests::sdk_config("http://127.0.0.1:9").await;

@@ -286,8 +286,9 @@ impl Verifier {
         let inner = &*self.inner;
         // The algorithm is checked before the key set is consulted: a `none`/`HS256` token
         // must not cost a fetch. Each allowed algorithm has its `Validation`, built once.
-        let parsed = header.alg.parse::<Algorithm>().ok();
-        let Some(validation) = inner.validations.iter().find(|v| parsed.is_some_and(|a| v.algorithms == [a])) else {
+        let validation =
+            header.alg.parse::<Algorithm>().ok().and_then(|a| inner.validations.iter().find(|v| v.algorithms == [a]));
+        let Some(validation) = validation else {
             let allowed = match inner.keys {
                 Keys::Secret(_) => "`HS256`",
                 Keys::Set(_) => KEY_SET_ALGS,
