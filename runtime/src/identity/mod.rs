@@ -27,9 +27,11 @@
 //! # What is checked
 //!
 //! In order: size (at most [`MAX_TOKEN_LEN`] bytes) and shape; `alg` against the allow-list;
-//! the key; the signature; `exp` (required) and `nbf` with the
-//! [`leeway`](VerifierBuilder::leeway); `iss` (required, exactly the configured string);
-//! the audience; `token_use` if configured; then the tenant claim.
+//! the key; the signature (jsonwebtoken's, over the token as sent: nothing in the payload is
+//! read before it); the payload, parsed once (one JSON object; a claim we read must not
+//! appear twice); `exp` (required) and `nbf` with the [`leeway`](VerifierBuilder::leeway);
+//! `iss` (required, exactly the configured string); `token_use` if configured; the audience;
+//! then the tenant claim.
 //!
 //! The audience is `aud` (a string or an array, one element must be configured). Cognito
 //! access tokens have no `aud` but a `client_id`, which is matched instead when the verifier
@@ -117,6 +119,7 @@
 //!
 //! Or entirely from the environment: `let verifier = Verifier::from_env()?;`.
 
+mod claims;
 mod error;
 mod jwks;
 #[cfg(any(test, feature = "testing"))]
@@ -130,7 +133,8 @@ pub use error::{IdentityError, IdentityErrorKind};
 use crate::config::{self, ConfigError};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use claims::{Claims, ClaimsError};
+use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::Arc;
@@ -216,25 +220,6 @@ struct Inner {
     leeway: Duration,
     trust_claims: bool,
     keys: Keys,
-    /// One `Validation` per allowed algorithm, built once: building one per call (hash
-    /// sets for the issuer and the required claims) cost about a third of an HS256
-    /// verification (docs/BENCHMARKS.md).
-    validations: Vec<Validation>,
-}
-
-/// The checks jsonwebtoken makes for `alg`: signature, `exp` and `nbf` (with `leeway`),
-/// `exp` and `iss` present, `iss` equal to `issuer`. The audience rule is ours (`aud`, or
-/// `client_id` for Cognito access tokens), so jsonwebtoken's is off.
-fn validation(alg: Algorithm, issuer: &str, leeway: Duration) -> Validation {
-    let mut validation = Validation::new(alg);
-    validation.leeway = leeway.as_secs();
-    validation.validate_exp = true;
-    // jsonwebtoken 11 does not check `nbf` unless asked.
-    validation.validate_nbf = true;
-    validation.set_required_spec_claims(&["exp", "iss"]);
-    validation.set_issuer(&[issuer]);
-    validation.validate_aud = false;
-    validation
 }
 
 enum Keys {
@@ -282,40 +267,51 @@ impl Verifier {
     /// without a usable tenant claim, and [`Unavailable`](IdentityErrorKind::Unavailable)
     /// when the key set cannot be fetched.
     pub async fn verify(&self, token: &str) -> Result<Identity, IdentityError> {
-        let header = RawHeader::parse(token)?;
+        let token = RawToken::parse(token)?;
         let inner = &*self.inner;
         // The algorithm is checked before the key set is consulted: a `none`/`HS256` token
-        // must not cost a fetch. Each allowed algorithm has its `Validation`, built once.
-        let validation =
-            header.alg.parse::<Algorithm>().ok().and_then(|a| inner.validations.iter().find(|v| v.algorithms == [a]));
-        let Some(validation) = validation else {
+        // must not cost a fetch.
+        let Some(alg) = token.alg.parse::<Algorithm>().ok().filter(|a| inner.algorithms().contains(a)) else {
             let allowed = match inner.keys {
                 Keys::Secret(_) => "`HS256`",
                 Keys::Set(_) => KEY_SET_ALGS,
             };
-            return Err(not_allowed(&header.alg, allowed));
+            return Err(not_allowed(&token.alg, allowed));
         };
-        let alg = validation.algorithms[0];
         let owned_key;
         let key = match &inner.keys {
             Keys::Secret(secret) => secret,
             Keys::Set(jwks) => {
-                owned_key = jwks.key(header.kid.as_deref(), alg).await?;
+                owned_key = jwks.key(token.kid.as_deref(), alg).await?;
                 &owned_key.key
             }
         };
-        let data = jsonwebtoken::decode::<Map<String, Value>>(token, key, validation)
-            .map_err(|e| IdentityError::from_jwt(&e))?;
-        let claims = data.claims;
-
-        // jsonwebtoken accepts an `iss` *array* that contains the issuer; a token has one
-        // issuer, a string (RFC 7519, section 4.1.1).
-        if claims.get("iss").and_then(Value::as_str) != Some(inner.issuer.as_str()) {
+        // The signature, by jsonwebtoken's crypto provider, over `header.payload` as sent.
+        // jsonwebtoken's `decode` would do the same and then parse the header twice and the
+        // payload twice; the claim checks below are the ones it makes (`validation.rs`), and
+        // stricter (`iss` a string, duplicates refused). `identity::tests` checks them
+        // against jsonwebtoken's `decode` on the same tokens.
+        match jsonwebtoken::crypto::verify(token.signature, token.message.as_bytes(), key, alg) {
+            Ok(true) => {}
+            Ok(false) => return Err(IdentityError::BadSignature),
+            Err(e) => return Err(IdentityError::from_jwt(&e)),
+        }
+        let payload = URL_SAFE_NO_PAD
+            .decode(token.payload)
+            .map_err(|_| IdentityError::Malformed { reason: "a segment is not base64url" })?;
+        let claims = Claims::from_json(&payload, &inner.tenant_claim).map_err(|e| match e {
+            ClaimsError::NotAnObject => IdentityError::Malformed { reason: "claims are not a JSON object" },
+            ClaimsError::Duplicate => IdentityError::Malformed { reason: "a claim appears twice" },
+        })?;
+        inner.check_lifetime(&claims)?;
+        // A token has one issuer, a string (RFC 7519, section 4.1.1); jsonwebtoken would
+        // also accept an array that contains it.
+        if Claims::str_of(&claims.iss) != Some(inner.issuer.as_str()) {
             return Err(IdentityError::WrongIssuer);
         }
         inner.check_token_use(&claims)?;
         inner.check_audience(&claims, false)?;
-        inner.identity(&claims)
+        inner.identity(claims)
     }
 
     /// Trusted-claims mode: takes the tenant from claims that an API Gateway JWT, Cognito or
@@ -335,16 +331,17 @@ impl Verifier {
         if !inner.trust_claims {
             return Err(IdentityError::TrustedClaimsDisabled);
         }
-        if let Some(iss) = claims.get("iss")
+        let claims = Claims::from_map(claims, &inner.tenant_claim);
+        if let Some(iss) = &claims.iss
             && iss.as_str() != Some(inner.issuer.as_str())
         {
             return Err(IdentityError::WrongIssuer);
         }
-        inner.check_token_use(claims)?;
-        if claims.contains_key("aud") || claims.contains_key("client_id") {
-            inner.check_audience(claims, true)?;
+        inner.check_token_use(&claims)?;
+        if claims.aud.is_some() || claims.client_id.is_some() {
+            inner.check_audience(&claims, true)?;
         }
-        if let Some(exp) = claims.get("exp").and_then(numeric) {
+        if let Some(exp) = claims.exp.as_ref().and_then(numeric) {
             let now = jsonwebtoken::get_current_timestamp();
             if exp.saturating_add(inner.leeway.as_secs()) < now {
                 return Err(IdentityError::Expired);
@@ -370,11 +367,40 @@ impl Verifier {
 }
 
 impl Inner {
+    /// The algorithms this verifier's keys may verify.
+    fn algorithms(&self) -> &'static [Algorithm] {
+        match self.keys {
+            Keys::Secret(_) => &[Algorithm::HS256],
+            Keys::Set(_) => &KEY_SET_ALGORITHMS,
+        }
+    }
+
+    /// `exp` (required) and `nbf` (optional), each a `NumericDate`, with the leeway: the
+    /// rules of jsonwebtoken 11's `validate` (`validation.rs`): expired when
+    /// `exp < now - leeway`, not yet valid when `nbf > now + leeway`; an `exp`/`nbf` that
+    /// is present but not a date is refused, and `null` counts as absent.
+    fn check_lifetime(&self, claims: &Claims) -> Result<(), IdentityError> {
+        let date = |value: &Option<Value>, claim: &str| match value {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => claims::numeric_date(v).map(Some).ok_or_else(|| IdentityError::BadClaim { claim: claim.to_owned() }),
+        };
+        let exp = date(&claims.exp, "exp")?.ok_or_else(|| IdentityError::BadClaim { claim: "exp".to_owned() })?;
+        let nbf = date(&claims.nbf, "nbf")?;
+        let (now, leeway) = (jsonwebtoken::get_current_timestamp(), self.leeway.as_secs());
+        if exp.saturating_add(leeway) < now {
+            return Err(IdentityError::Expired);
+        }
+        if nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
+            return Err(IdentityError::NotYetValid);
+        }
+        Ok(())
+    }
+
     /// `aud`, or Cognito access tokens' `client_id`. `lenient` (trusted claims) accepts
     /// either, and API Gateway's stringified arrays (`"[a b]"`).
-    fn check_audience(&self, claims: &Map<String, Value>, lenient: bool) -> Result<(), IdentityError> {
+    fn check_audience(&self, claims: &Claims, lenient: bool) -> Result<(), IdentityError> {
         let ours = |s: &str| self.audience.iter().any(|a| a == s);
-        let aud = claims.get("aud");
+        let aud = claims.aud.as_ref().filter(|v| !v.is_null());
         let aud_ok = match aud {
             Some(Value::String(s)) if lenient && s.starts_with('[') && s.ends_with(']') => {
                 s[1..s.len() - 1].split_whitespace().any(ours)
@@ -383,8 +409,8 @@ impl Inner {
             Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).any(ours),
             _ => false,
         };
-        let client_ok = claims.get("client_id").and_then(Value::as_str).is_some_and(ours);
-        let is_access = claims.get("token_use").and_then(Value::as_str) == Some("access");
+        let client_ok = Claims::str_of(&claims.client_id).is_some_and(ours);
+        let is_access = Claims::str_of(&claims.token_use) == Some("access");
         let ok = match self.token_use {
             _ if lenient => aud_ok || client_ok,
             // An `aud`, if an access token has one, must also be ours.
@@ -395,25 +421,28 @@ impl Inner {
         if ok { Ok(()) } else { Err(IdentityError::WrongAudience) }
     }
 
-    fn check_token_use(&self, claims: &Map<String, Value>) -> Result<(), IdentityError> {
+    fn check_token_use(&self, claims: &Claims) -> Result<(), IdentityError> {
         match self.token_use {
-            Some(expected) if claims.get("token_use").and_then(Value::as_str) != Some(expected.as_str()) => {
+            Some(expected) if Claims::str_of(&claims.token_use) != Some(expected.as_str()) => {
                 Err(IdentityError::WrongTokenUse { expected: expected.as_str() })
             }
             _ => Ok(()),
         }
     }
 
-    fn identity(&self, claims: &Map<String, Value>) -> Result<Identity, IdentityError> {
+    fn identity(&self, claims: Claims) -> Result<Identity, IdentityError> {
         let claim = || self.tenant_claim.clone();
-        let tenant = match claims.get(&self.tenant_claim) {
+        let tenant = match &claims.tenant {
             None | Some(Value::Null) => return Err(IdentityError::MissingTenant { claim: claim() }),
             Some(Value::String(s)) => {
                 TenantId::parse(s).map_err(|source| IdentityError::InvalidTenant { claim: claim(), source })?
             }
             Some(_) => return Err(IdentityError::TenantNotAString { claim: claim() }),
         };
-        let subject = claims.get("sub").and_then(Value::as_str).map(str::to_owned);
+        let subject = match claims.sub {
+            Some(Value::String(sub)) => Some(sub),
+            _ => None,
+        };
         Ok(Identity { tenant, subject })
     }
 }
@@ -452,15 +481,22 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     <serde::de::IgnoredAny as serde::Deserialize>::deserialize(d).map(|_| true)
 }
 
-/// The parts of the JOSE header read before any key is chosen.
-struct RawHeader {
+/// A compact JWS split into its parts, with the JOSE header members read before any key is
+/// chosen. Nothing of the payload is read here.
+struct RawToken<'t> {
     alg: String,
     kid: Option<String>,
+    /// `header.payload`, as sent: what the signature covers.
+    message: &'t str,
+    /// The payload segment, still base64url.
+    payload: &'t str,
+    /// The signature segment, still base64url.
+    signature: &'t str,
 }
 
-impl RawHeader {
+impl<'t> RawToken<'t> {
     /// Size and shape checks, then the header. Never panics, whatever the input.
-    fn parse(token: &str) -> Result<RawHeader, IdentityError> {
+    fn parse(token: &'t str) -> Result<RawToken<'t>, IdentityError> {
         if token.is_empty() {
             return Err(IdentityError::MissingToken);
         }
@@ -468,17 +504,18 @@ impl RawHeader {
             return Err(IdentityError::TokenTooLarge { len: token.len() });
         }
         let mut segments = token.split('.');
-        let (Some(header), Some(_), Some(_), None) =
+        let (Some(header), Some(payload), Some(signature), None) =
             (segments.next(), segments.next(), segments.next(), segments.next())
         else {
             return Err(IdentityError::Malformed { reason: "expected three `.`-separated segments" });
         };
-        if token.split('.').any(str::is_empty) {
+        if [header, payload, signature].iter().any(|s| s.is_empty()) {
             return Err(IdentityError::Malformed { reason: "a segment is empty" });
         }
         if !token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
             return Err(IdentityError::Malformed { reason: "a segment is not base64url" });
         }
+        let message = &token[..header.len() + 1 + payload.len()];
         let bytes = URL_SAFE_NO_PAD
             .decode(header)
             .map_err(|_| IdentityError::Malformed { reason: "a segment is not base64url" })?;
@@ -488,20 +525,20 @@ impl RawHeader {
         }
         // Only `alg`, `kid` and `crit` are read; other members are skipped without being
         // stored. A repeated member is refused (serde's "duplicate field").
-        let header: HeaderFields = serde_json::from_slice(&bytes)
+        let fields: HeaderFields = serde_json::from_slice(&bytes)
             .map_err(|_| IdentityError::Malformed { reason: "header is not a JSON object" })?;
-        if header.crit {
+        if fields.crit {
             return Err(IdentityError::CriticalHeader);
         }
-        let Some(Value::String(alg)) = header.alg else {
+        let Some(Value::String(alg)) = fields.alg else {
             return Err(IdentityError::Malformed { reason: "header has no string `alg`" });
         };
-        let kid = match header.kid {
+        let kid = match fields.kid {
             None => None,
             Some(Value::String(kid)) => Some(kid),
             Some(_) => return Err(IdentityError::Malformed { reason: "header `kid` is not a string" }),
         };
-        Ok(RawHeader { alg, kid })
+        Ok(RawToken { alg, kid, message, payload, signature })
     }
 }
 
@@ -770,14 +807,8 @@ impl VerifierBuilder {
             }
         };
 
-        let algorithms: &[Algorithm] = match keys {
-            Keys::Secret(_) => &[Algorithm::HS256],
-            Keys::Set(_) => &KEY_SET_ALGORITHMS,
-        };
-        let validations = algorithms.iter().map(|alg| validation(*alg, &issuer, self.leeway)).collect();
         Ok(Verifier {
             inner: Arc::new(Inner {
-                validations,
                 issuer,
                 audience: self.audience,
                 tenant_claim: self.tenant_claim,

@@ -232,6 +232,38 @@ pub fn hostile_tokens(keys: &Keys) -> Vec<(&'static str, String, IdentityErrorKi
             raw(&serde_json::to_vec(&rs_header(json!({}))).unwrap(), b"[1,2]", rsa1),
             Unauthenticated,
         ),
+        (
+            "tenant claim twice (which one would an authorizer read?)",
+            raw(
+                &serde_json::to_vec(&rs_header(json!({}))).unwrap(),
+                good().to_string().replacen('{', r#"{"tenant_id":"globex","#, 1).as_bytes(),
+                rsa1,
+            ),
+            Unauthenticated,
+        ),
+        (
+            "exp twice, expired first",
+            raw(
+                &serde_json::to_vec(&rs_header(json!({}))).unwrap(),
+                good().to_string().replacen('{', &format!(r#"{{"exp":{},"#, now - 3600), 1).as_bytes(),
+                rsa1,
+            ),
+            Unauthenticated,
+        ),
+        (
+            "tenant claim twice, once escaped",
+            raw(
+                &serde_json::to_vec(&rs_header(json!({}))).unwrap(),
+                good().to_string().replacen('{', r#"{"tenant\u005fid":"globex","#, 1).as_bytes(),
+                rsa1,
+            ),
+            Unauthenticated,
+        ),
+        (
+            "payload with trailing bytes",
+            raw(&serde_json::to_vec(&rs_header(json!({}))).unwrap(), format!("{} x", good()).as_bytes(), rsa1),
+            Unauthenticated,
+        ),
         ("oversized", rs256(keys, &with(good(), "pad", json!("x".repeat(super::MAX_TOKEN_LEN)))), Unauthenticated),
         // Algorithms.
         ("alg none, empty signature", format!("{}.{vp}.", b64(br#"{"alg":"none","typ":"JWT"}"#)), Unauthenticated),

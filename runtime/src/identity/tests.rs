@@ -336,6 +336,104 @@ async fn shared_secret_mode() {
     assert!(!format!("{v:?}").contains("test-only"), "Debug redacts the secret");
 }
 
+/// The claim checks `verify` makes itself (it calls jsonwebtoken for the signature only)
+/// against jsonwebtoken's own `decode` with the equivalent `Validation`, on the same signed
+/// tokens: every combination of `exp`, `nbf` and `iss` below must get the same verdict,
+/// and when one claim alone is varied, the same error. The one intended difference is an
+/// `iss` array that contains the issuer: jsonwebtoken takes it, we refuse it.
+#[tokio::test]
+async fn claim_checks_agree_with_jsonwebtoken_decode() {
+    let v = Verifier::builder()
+        .issuer(testing::ISSUER)
+        .audience([testing::AUDIENCE])
+        .hs256_secret(testing::HS256_SECRET)
+        .build()
+        .unwrap();
+    let secret = jsonwebtoken::EncodingKey::from_secret(testing::HS256_SECRET);
+    let decoding = DecodingKey::from_secret(testing::HS256_SECRET);
+    let mut validation = jsonwebtoken::Validation::new(Algorithm::HS256);
+    validation.leeway = 30;
+    validation.validate_nbf = true;
+    validation.set_required_spec_claims(&["exp", "iss"]);
+    validation.set_issuer(&[testing::ISSUER]);
+    validation.set_audience(&[testing::AUDIENCE]);
+
+    // Times at least 10 s away from every leeway boundary, so a second ticking over
+    // between signing and checking changes nothing.
+    let now = testing::now();
+    let absent = Value::Null;
+    let exps = [
+        absent.clone(),
+        json!(now + 600),
+        json!(now - 10),
+        json!(now - 40),
+        json!(now - 3600),
+        json!(0),
+        json!(u64::MAX),
+        json!((now + 600) as f64 + 0.4),
+        json!((now - 40) as f64 + 0.5),
+        json!((now + 600).to_string()),
+        json!(-1),
+        json!(-0.5),
+        json!(1e300),
+        json!(true),
+        json!([now + 600]),
+        json!({"at": now + 600}),
+    ];
+    let nbfs = [
+        absent.clone(),
+        json!(now + 10),
+        json!(now + 3600),
+        json!(now - 100),
+        json!(1.5e9),
+        json!("soon"),
+        json!(-5),
+        json!(1e300),
+    ];
+    let isss = [
+        json!(testing::ISSUER),
+        absent.clone(),
+        json!(format!("{}/", testing::ISSUER)),
+        json!("https://evil.example.invalid"),
+        json!(7),
+        json!([testing::ISSUER, "https://evil.example.invalid"]),
+        json!([testing::ISSUER]),
+    ];
+    let token = |exp: &Value, nbf: &Value, iss: &Value| {
+        let claims = testing::with(testing::with(testing::claims("acme"), "exp", exp.clone()), "nbf", nbf.clone());
+        testing::sign(&secret, Algorithm::HS256, None, &testing::with(claims, "iss", iss.clone()))
+    };
+    let (mut compared, mut errors_compared) = (0, 0);
+    for (i, exp) in exps.iter().enumerate() {
+        for (j, nbf) in nbfs.iter().enumerate() {
+            for (k, iss) in isss.iter().enumerate() {
+                let token = token(exp, nbf, iss);
+                let ours = v.verify(&token).await.map(|_| ()).map_err(|e| e.to_string());
+                let theirs = jsonwebtoken::decode::<Map<String, Value>>(&token, &decoding, &validation)
+                    .map(|_| ())
+                    .map_err(|e| IdentityError::from_jwt(&e).to_string());
+                let case = format!("exp {exp}, nbf {nbf}, iss {iss}: ours {ours:?}, jsonwebtoken {theirs:?}");
+                if iss.is_array() {
+                    assert!(ours.is_err(), "an iss array is refused: {case}");
+                    if i == 1 && j == 0 {
+                        assert_eq!(ours, Err(IdentityError::WrongIssuer.to_string()), "{case}");
+                    }
+                    continue;
+                }
+                assert_eq!(ours.is_ok(), theirs.is_ok(), "{case}");
+                // One claim varied from the valid token (exp[1], nbf absent, iss[0]).
+                if [i != 1, j != 0, k != 0].iter().filter(|varied| **varied).count() <= 1 {
+                    assert_eq!(ours, theirs, "{case}");
+                    errors_compared += usize::from(ours.is_err());
+                }
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, exps.len() * nbfs.len() * (isss.len() - 2));
+    assert!(errors_compared >= 20, "{errors_compared} single-claim refusals compared");
+}
+
 fn trusted() -> Verifier {
     Verifier::builder()
         .issuer(testing::ISSUER)
