@@ -378,10 +378,10 @@ impl Inner {
     /// `exp` (required) and `nbf` (optional), each a `NumericDate`, with the leeway: the
     /// rules of jsonwebtoken 11's `validate` (`validation.rs`): expired when
     /// `exp < now - leeway`, not yet valid when `nbf > now + leeway`; an `exp`/`nbf` that
-    /// is present but not a date is refused, and `null` counts as absent.
+    /// is present but not a date (`null` included) is refused.
     fn check_lifetime(&self, claims: &Claims) -> Result<(), IdentityError> {
         let date = |value: &Option<Value>, claim: &str| match value {
-            None | Some(Value::Null) => Ok(None),
+            None => Ok(None),
             Some(v) => claims::numeric_date(v).map(Some).ok_or_else(|| IdentityError::BadClaim { claim: claim.to_owned() }),
         };
         let exp = date(&claims.exp, "exp")?.ok_or_else(|| IdentityError::BadClaim { claim: "exp".to_owned() })?;
