@@ -116,7 +116,7 @@ impl CredentialsError {
 }
 
 /// One tenant's credentials under one policy: what the cache holds per (tenant, policy).
-/// 1,976 B per entry measured with a 1 KB session token, moka's bookkeeping included
+/// 1,959 B per entry measured with a 1 KB session token, moka's bookkeeping included
 /// (docs/BENCHMARKS.md); the client is the policy's, shared.
 pub(crate) struct TenantSession {
     pub(crate) tenant: TenantId,
