@@ -84,9 +84,8 @@ impl Claims {
 /// and everything else are not dates.
 pub(super) fn numeric_date(value: &Value) -> Option<u64> {
     let Value::Number(n) = value else { return None };
-    n.as_u64().or_else(|| {
-        n.as_f64().filter(|f| f.is_finite() && *f >= 0.0 && *f < u64::MAX as f64).map(|f| f.round() as u64)
-    })
+    n.as_u64()
+        .or_else(|| n.as_f64().filter(|f| f.is_finite() && *f >= 0.0 && *f < u64::MAX as f64).map(|f| f.round() as u64))
 }
 
 struct Parsed {

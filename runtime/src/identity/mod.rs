@@ -382,7 +382,9 @@ impl Inner {
     fn check_lifetime(&self, claims: &Claims) -> Result<(), IdentityError> {
         let date = |value: &Option<Value>, claim: &str| match value {
             None => Ok(None),
-            Some(v) => claims::numeric_date(v).map(Some).ok_or_else(|| IdentityError::BadClaim { claim: claim.to_owned() }),
+            Some(v) => {
+                claims::numeric_date(v).map(Some).ok_or_else(|| IdentityError::BadClaim { claim: claim.to_owned() })
+            }
         };
         let exp = date(&claims.exp, "exp")?.ok_or_else(|| IdentityError::BadClaim { claim: "exp".to_owned() })?;
         let nbf = date(&claims.nbf, "nbf")?;

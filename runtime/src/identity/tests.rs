@@ -436,7 +436,11 @@ async fn claim_checks_agree_with_jsonwebtoken_decode() {
                     // jsonwebtoken's parser trips over an array or object `exp` and refuses
                     // the whole payload as malformed; we name the claim.
                     let structured = exp.as_ref().is_some_and(|e| e.is_array() || e.is_object());
-                    let expected = if structured { Err(IdentityError::BadClaim { claim: "exp".into() }.to_string()) } else { theirs };
+                    let expected = if structured {
+                        Err(IdentityError::BadClaim { claim: "exp".into() }.to_string())
+                    } else {
+                        theirs
+                    };
                     assert_eq!(ours, expected, "{case}");
                     errors_compared += usize::from(ours.is_err());
                 }
