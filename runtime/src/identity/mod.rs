@@ -402,7 +402,7 @@ impl Inner {
     /// either, and API Gateway's stringified arrays (`"[a b]"`).
     fn check_audience(&self, claims: &Claims, lenient: bool) -> Result<(), IdentityError> {
         let ours = |s: &str| self.audience.iter().any(|a| a == s);
-        let aud = claims.aud.as_ref().filter(|v| !v.is_null());
+        let aud = claims.aud.as_ref();
         let aud_ok = match aud {
             Some(Value::String(s)) if lenient && s.starts_with('[') && s.ends_with(']') => {
                 s[1..s.len() - 1].split_whitespace().any(ours)
