@@ -452,6 +452,18 @@ async fn claim_checks_agree_with_jsonwebtoken_decode() {
     assert!(errors_compared >= 20, "{errors_compared} single-claim refusals compared");
 }
 
+/// An access token's `aud`, when present, must be ours; `"aud": null` is present, not absent.
+#[tokio::test]
+async fn an_access_token_with_a_null_audience_is_refused() {
+    let server = start_server().await;
+    let v = testing::verifier_builder(&server.jwks_url()).build().unwrap();
+    let mut claims = testing::access_claims("acme");
+    assert!(v.verify(&testing::rs256(&KEYS, &claims)).await.is_ok(), "the same token without `aud` is valid");
+    claims.as_object_mut().unwrap().insert("aud".to_owned(), Value::Null);
+    let err = v.verify(&testing::rs256(&KEYS, &claims)).await.unwrap_err();
+    assert!(matches!(err, IdentityError::WrongAudience), "{err:?}");
+}
+
 fn trusted() -> Verifier {
     Verifier::builder()
         .issuer(testing::ISSUER)
