@@ -305,14 +305,14 @@ async fn discovery_finds_the_key_set() {
     assert_eq!(other.jwks_hits(), 0);
 }
 
+/// Development mode: the test issuer and audience, HS256 with the test secret.
+fn dev() -> VerifierBuilder {
+    Verifier::builder().issuer(testing::ISSUER).audience([testing::AUDIENCE]).hs256_secret(testing::HS256_SECRET)
+}
+
 #[tokio::test]
 async fn shared_secret_mode() {
-    let v = Verifier::builder()
-        .issuer(testing::ISSUER)
-        .audience([testing::AUDIENCE])
-        .hs256_secret(testing::HS256_SECRET)
-        .build()
-        .unwrap();
+    let v = dev().build().unwrap();
     let secret = jsonwebtoken::EncodingKey::from_secret(testing::HS256_SECRET);
     let claims = testing::claims("acme");
     let ok = testing::sign(&secret, Algorithm::HS256, None, &claims);
@@ -343,12 +343,7 @@ async fn shared_secret_mode() {
 /// `iss` array that contains the issuer: jsonwebtoken takes it, we refuse it.
 #[tokio::test]
 async fn claim_checks_agree_with_jsonwebtoken_decode() {
-    let v = Verifier::builder()
-        .issuer(testing::ISSUER)
-        .audience([testing::AUDIENCE])
-        .hs256_secret(testing::HS256_SECRET)
-        .build()
-        .unwrap();
+    let v = dev().build().unwrap();
     let secret = jsonwebtoken::EncodingKey::from_secret(testing::HS256_SECRET);
     let decoding = DecodingKey::from_secret(testing::HS256_SECRET);
     let mut validation = jsonwebtoken::Validation::new(Algorithm::HS256);
@@ -465,14 +460,7 @@ async fn an_access_token_with_a_null_audience_is_refused() {
 }
 
 fn trusted() -> Verifier {
-    Verifier::builder()
-        .issuer(testing::ISSUER)
-        .audience([testing::AUDIENCE])
-        .tenant_claim("custom:tenant_id")
-        .hs256_secret(testing::HS256_SECRET)
-        .trust_authorizer_claims(true)
-        .build()
-        .unwrap()
+    dev().tenant_claim("custom:tenant_id").trust_authorizer_claims(true).build().unwrap()
 }
 
 fn map(v: Value) -> Map<String, Value> {
@@ -481,12 +469,7 @@ fn map(v: Value) -> Map<String, Value> {
 
 #[test]
 fn trusted_claims_need_opt_in() {
-    let v = Verifier::builder()
-        .issuer(testing::ISSUER)
-        .audience([testing::AUDIENCE])
-        .hs256_secret(testing::HS256_SECRET)
-        .build()
-        .unwrap();
+    let v = dev().build().unwrap();
     assert!(!v.trusts_authorizer_claims());
     let err = v.identity_from_trusted_claims(&map(json!({"tenant_id": "acme"}))).unwrap_err();
     assert!(matches!(err, IdentityError::TrustedClaimsDisabled));
@@ -537,14 +520,7 @@ fn trusted_claims_as_api_gateway_delivers_them() {
 
 #[test]
 fn trusted_claims_check_a_configured_token_use() {
-    let v = Verifier::builder()
-        .issuer(testing::ISSUER)
-        .audience([testing::AUDIENCE])
-        .hs256_secret(testing::HS256_SECRET)
-        .token_use(TokenUse::Access)
-        .trust_authorizer_claims(true)
-        .build()
-        .unwrap();
+    let v = dev().token_use(TokenUse::Access).trust_authorizer_claims(true).build().unwrap();
     let ok = json!({"client_id": testing::AUDIENCE, "token_use": "access", "tenant_id": "acme"});
     assert!(v.identity_from_trusted_claims(&map(ok)).is_ok());
     for claims in [json!({"token_use": "id", "tenant_id": "acme"}), json!({"tenant_id": "acme"})] {
