@@ -1,11 +1,11 @@
 //! The claims a verification reads, parsed once from the signed payload.
 //!
 //! Only the members the checks use are kept (`exp`, `nbf`, `iss`, `aud`, `client_id`,
-//! `token_use`, `sub` and the tenant claim); every other member is skipped unread and
-//! unstored. A member we read that appears twice is refused: RFC 7519, section 4 lets a
-//! parser either refuse duplicate claim names or keep the last one, and two parsers keeping
-//! different ones (an API Gateway authorizer the first, we the last) would disagree on the
-//! tenant.
+//! `token_use`, `sub` and the tenant claim); every other member is checked to be JSON and
+//! skipped, not stored. A member we read that appears twice is refused: RFC 7519, section 4
+//! lets a parser either refuse duplicate claim names or keep the last one, and two parsers
+//! of one token (one keeping the first `tenant_id`, the other the last) would disagree on
+//! the tenant.
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
