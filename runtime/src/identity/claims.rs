@@ -124,11 +124,14 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
                 continue;
             }
             let value: Value = map.next_value()?;
-            if is_tenant {
-                duplicate |= tenant.replace(value.clone()).is_some();
-            }
-            if let Some(slot) = slot {
-                duplicate |= slot.replace(value).is_some();
+            match slot {
+                // The tenant claim is also a registered one (e.g. `sub`): both get the value.
+                Some(slot) if is_tenant => {
+                    duplicate |= tenant.replace(value.clone()).is_some();
+                    duplicate |= slot.replace(value).is_some();
+                }
+                Some(slot) => duplicate |= slot.replace(value).is_some(),
+                None => duplicate |= tenant.replace(value).is_some(),
             }
         }
         claims.tenant = tenant;

@@ -192,6 +192,10 @@ pub fn hostile_tokens(keys: &Keys) -> Vec<(&'static str, String, IdentityErrorKi
         h
     };
     let rsa1 = Some((&keys.rsa1, Algorithm::RS256));
+    // A well-formed `rsa1` header over exactly these payload bytes, correctly signed.
+    let rsa1_payload = |payload: &[u8]| raw(&serde_json::to_vec(&rs_header(json!({}))).unwrap(), payload, rsa1);
+    // The valid claims with `member` (raw JSON, e.g. `"exp":1`) written before them.
+    let good_after = |member: &str| good().to_string().replacen('{', &format!("{{{member},"), 1);
     let hs_with_public_pem = EncodingKey::from_secret(&keys.rsa1_public_pem);
     let other_tenant_payload = rs256(keys, &claims("globex")).split('.').nth(1).unwrap().to_owned();
 
@@ -213,57 +217,29 @@ pub fn hostile_tokens(keys: &Keys) -> Vec<(&'static str, String, IdentityErrorKi
         ("base64 padding", format!("{vh}=.{vp}.{vs}"), Unauthenticated),
         ("standard base64 alphabet", format!("{vh}+/.{vp}.{vs}"), Unauthenticated),
         ("header is not UTF-8", format!("{}.{vp}.{vs}", b64(&[0xff, 0xfe, 0xfd, 0x80])), Unauthenticated),
-        (
-            "payload is not UTF-8",
-            raw(&serde_json::to_vec(&rs_header(json!({}))).unwrap(), &[0xc3, 0x28, 0xff], rsa1),
-            Unauthenticated,
-        ),
+        ("payload is not UTF-8", rsa1_payload(&[0xc3, 0x28, 0xff]), Unauthenticated),
         ("header is not JSON", format!("{}.{vp}.{vs}", b64(b"{alg: RS256")), Unauthenticated),
         ("header is a JSON array", format!("{}.{vp}.{vs}", b64(b"[\"RS256\"]")), Unauthenticated),
         ("header without alg", raw_json(json!({"typ": "JWT", "kid": KID_RSA1}), &good(), rsa1), Unauthenticated),
         ("header alg is a number", raw_json(json!({"alg": 256, "kid": KID_RSA1}), &good(), rsa1), Unauthenticated),
-        (
-            "payload is not JSON",
-            raw(&serde_json::to_vec(&rs_header(json!({}))).unwrap(), b"tenant_id=acme", rsa1),
-            Unauthenticated,
-        ),
-        (
-            "payload is a JSON array",
-            raw(&serde_json::to_vec(&rs_header(json!({}))).unwrap(), b"[1,2]", rsa1),
-            Unauthenticated,
-        ),
+        ("payload is not JSON", rsa1_payload(b"tenant_id=acme"), Unauthenticated),
+        ("payload is a JSON array", rsa1_payload(b"[1,2]"), Unauthenticated),
         (
             "tenant claim twice (which one would an authorizer read?)",
-            raw(
-                &serde_json::to_vec(&rs_header(json!({}))).unwrap(),
-                good().to_string().replacen('{', r#"{"tenant_id":"globex","#, 1).as_bytes(),
-                rsa1,
-            ),
+            rsa1_payload(good_after(r#""tenant_id":"globex""#).as_bytes()),
             Unauthenticated,
         ),
         (
             "exp twice, expired first",
-            raw(
-                &serde_json::to_vec(&rs_header(json!({}))).unwrap(),
-                good().to_string().replacen('{', &format!(r#"{{"exp":{},"#, now - 3600), 1).as_bytes(),
-                rsa1,
-            ),
+            rsa1_payload(good_after(&format!(r#""exp":{}"#, now - 3600)).as_bytes()),
             Unauthenticated,
         ),
         (
             "tenant claim twice, once escaped",
-            raw(
-                &serde_json::to_vec(&rs_header(json!({}))).unwrap(),
-                good().to_string().replacen('{', r#"{"tenant\u005fid":"globex","#, 1).as_bytes(),
-                rsa1,
-            ),
+            rsa1_payload(good_after(r#""tenant\u005fid":"globex""#).as_bytes()),
             Unauthenticated,
         ),
-        (
-            "payload with trailing bytes",
-            raw(&serde_json::to_vec(&rs_header(json!({}))).unwrap(), format!("{} x", good()).as_bytes(), rsa1),
-            Unauthenticated,
-        ),
+        ("payload with trailing bytes", rsa1_payload(format!("{} x", good()).as_bytes()), Unauthenticated),
         ("oversized", rs256(keys, &with(good(), "pad", json!("x".repeat(super::MAX_TOKEN_LEN)))), Unauthenticated),
         // Algorithms.
         ("alg none, empty signature", format!("{}.{vp}.", b64(br#"{"alg":"none","typ":"JWT"}"#)), Unauthenticated),
