@@ -31,6 +31,43 @@ pub struct HandlerSpec {
 }
 
 impl HandlerSpec {
+    /// The handler's function name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+    /// `module_path!()` where the handler is defined.
+    pub fn module_path(&self) -> &'static str {
+        self.module_path
+    }
+    /// The table name written in the attribute (the logical name).
+    pub fn declared_table(&self) -> &'static str {
+        self.table
+    }
+    /// The environment variable that binds the physical table name at run time.
+    pub fn table_env(&self) -> Option<&'static str> {
+        self.table_env
+    }
+    /// Declared secondary indexes.
+    pub fn indexes(&self) -> &'static [&'static str] {
+        self.indexes
+    }
+    /// Declared actions, sorted.
+    pub fn actions(&self) -> &'static [Action] {
+        self.actions
+    }
+    /// The partition-key prefix, `TENANT#` by default.
+    pub fn key_prefix(&self) -> &'static str {
+        self.key_prefix
+    }
+    /// The compact policy template (session-policy mode) or role policy (session-tag mode).
+    pub fn template(&self) -> &'static str {
+        self.template
+    }
+    /// Session-tag (ABAC) mode: the tag key that carries the tenant.
+    pub fn session_tag(&self) -> Option<&'static str> {
+        self.session_tag
+    }
+
     /// The spec as the core crate's [`PolicySpec`] (for audit output and role policies).
     pub fn policy_spec(&self) -> PolicySpec {
         PolicySpec {
