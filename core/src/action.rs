@@ -4,6 +4,7 @@
 //! policy template) and the runtime (to build the key guard and the audit output) read
 //! this module; there is no second copy.
 
+use crate::operation::{Needs, Operation};
 use core::fmt;
 
 macro_rules! actions {
@@ -101,23 +102,14 @@ impl Action {
         if bare.contains('*') || bare.contains('?') {
             return Err(Refusal::Wildcard);
         }
-        match bare {
-            "Scan" => return Err(Refusal::Scan),
-            "TransactGetItems" => return Err(Refusal::Transaction { item_actions: &[Action::GetItem] }),
-            "TransactWriteItems" => {
-                return Err(Refusal::Transaction {
-                    item_actions: &[
-                        Action::PutItem,
-                        Action::UpdateItem,
-                        Action::DeleteItem,
-                        Action::ConditionCheckItem,
-                    ],
-                });
-            }
-            "ExecuteStatement" | "BatchExecuteStatement" | "ExecuteTransaction" => {
-                return Err(Refusal::PartiQlOperation);
-            }
-            _ => {}
+        if let Some(operation) = Operation::from_name(bare) {
+            return Err(match operation.needs() {
+                Needs::PerItem(_) => Refusal::Transaction { operation },
+                Needs::PerStatement => Refusal::PartiQlOperation,
+                Needs::Refused => Refusal::Scan,
+                // Single-action operations share their action's name and were found above.
+                Needs::Action(_) => Refusal::Unknown { suggestion: None },
+            });
         }
         if NOT_TENANT_SCOPED.contains(&bare) {
             return Err(Refusal::NotTenantScoped);
@@ -141,8 +133,8 @@ pub enum Refusal {
     Wildcard,
     /// `TransactGetItems` / `TransactWriteItems`: not IAM actions.
     Transaction {
-        /// The item actions IAM checks instead.
-        item_actions: &'static [Action],
+        /// The transaction; [`Operation::item_actions`] are what IAM checks instead.
+        operation: Operation,
     },
     /// `ExecuteStatement` and friends: API operations whose IAM actions are `PartiQL*`.
     PartiQlOperation,
@@ -166,12 +158,12 @@ impl fmt::Display for Refusal {
                 "wildcards are never granted: they include actions that carry no \
                  `dynamodb:LeadingKeys` (such as `Scan`), which read every tenant",
             ),
-            Refusal::Transaction { item_actions } => {
+            Refusal::Transaction { operation } => {
                 f.write_str(
                     "is not an IAM action: IAM authorises each item of a transaction through its \
                      item action (with `dynamodb:EnclosingOperation`); declare ",
                 )?;
-                write_list(f, item_actions.iter().map(|a| a.name()), "or")?;
+                write_list(f, operation.item_actions().iter().map(|a| a.name()), "or")?;
                 f.write_str(" as the transaction needs")
             }
             Refusal::PartiQlOperation => f.write_str(

@@ -29,8 +29,10 @@
 //! ```
 
 use crate::action::Action;
+use crate::keys::{KeyPrefixError, KeyRule, MAX_KEY_PREFIX_LEN, SEPARATOR, Tenants};
 use crate::tenant::{MAX_TENANT_ID_LEN, TenantId};
 use core::fmt;
+use std::borrow::Cow;
 
 /// The plaintext limit of an inline session policy passed to `AssumeRole`
 /// (STS API Reference, `AssumeRole`, parameter `Policy`: "The plaintext that you use for
@@ -41,25 +43,18 @@ pub const MAX_SESSION_POLICY_CHARS: usize = 2048;
 /// (`ap-southeast-5`, `us-gov-west-1`); the bound keeps the worst-case size finite.
 pub const MAX_REGION_LEN: usize = 32;
 
-/// The key separator. It follows the tenant id in every composite key
-/// (`TENANT#acme#ORDER#1`) and is refused inside tenant ids.
-pub const SEPARATOR: char = '#';
-
-/// The default partition-key prefix.
-pub const DEFAULT_KEY_PREFIX: &str = "TENANT#";
-
 /// Where the physical table name comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum TableName {
     /// Written into the template at compile time.
-    Fixed(String),
+    Fixed(Cow<'static, str>),
     /// Read at run time from an environment variable (per-stage table names); the
     /// template carries `{{table}}` and the size check assumes the longest legal name.
     FromEnv {
         /// The variable, e.g. `ORDERS_TABLE`.
-        var: String,
+        var: Cow<'static, str>,
         /// The declared (logical) name, used when the variable is unset.
-        default: String,
+        default: Cow<'static, str>,
     },
 }
 
@@ -70,22 +65,132 @@ impl TableName {
             TableName::Fixed(n) | TableName::FromEnv { default: n, .. } => n,
         }
     }
+
+    /// The variable that binds the physical name at run time, if any.
+    pub fn env_var(&self) -> Option<&str> {
+        match self {
+            TableName::Fixed(_) => None,
+            TableName::FromEnv { var, .. } => Some(var),
+        }
+    }
 }
 
-/// Everything a session policy is built from.
-#[derive(Clone, Debug)]
-pub struct PolicySpec {
-    /// The table.
+/// One DynamoDB table a handler may touch, as the tenant owns it: the physical-name
+/// binding, the key rule, the declared actions and the indexes they may read.
+///
+/// The session-policy template, the role policies, the key guard's checks and the typed
+/// handle's key helpers are all derived from this one description.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use tenant_isolation_core::{Action, KeyRule, TableModel, TableName};
+/// let orders = TableModel {
+///     table: TableName::Fixed(Cow::Borrowed("Orders")),
+///     indexes: Cow::Borrowed(&[Cow::Borrowed("ByStatus")]),
+///     actions: Cow::Borrowed(&[Action::GetItem, Action::Query]),
+///     keys: KeyRule::new("TENANT#"),
+/// };
+/// assert!(orders.validate().is_empty());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TableModel {
+    /// The table and where its physical name comes from.
     pub table: TableName,
     /// Secondary indexes that `Query`/`PartiQLSelect` may read.
-    pub indexes: Vec<String>,
+    pub indexes: Cow<'static, [Cow<'static, str>]>,
     /// The declared actions (validated, no duplicates).
-    pub actions: Vec<Action>,
-    /// The partition-key prefix before the tenant id, `TENANT#` by default.
-    pub key_prefix: String,
+    pub actions: Cow<'static, [Action]>,
+    /// Which partition keys belong to a tenant.
+    pub keys: KeyRule,
 }
 
-/// A [`PolicySpec`] that cannot produce a safe policy.
+/// How a handler's sessions are confined to one tenant.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Confinement {
+    /// A session policy rendered per tenant and sent with every `AssumeRole` (the default).
+    SessionPolicy,
+    /// No session policy: the tenant travels as the session tag with this key, and the
+    /// session-tag role's policy reads it as `${aws:PrincipalTag/<key>}`.
+    SessionTag(Cow<'static, str>),
+}
+
+/// Everything one handler may touch, and how its sessions are confined.
+///
+/// [`HandlerModel::compile`] is the one path from a model to its policy template: the
+/// `#[tenant_isolated]` macro calls it at compile time, the runtime calls it again to check
+/// a spec, and code without the macro calls it through `HandlerSpec::new`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct HandlerModel {
+    /// The handler's table.
+    pub table: TableModel,
+    /// Session policy or session tag.
+    pub confinement: Confinement,
+}
+
+/// A compiled [`HandlerModel`]: its template in compact and readable form, and the
+/// longest the rendered policy can be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Compiled {
+    /// What the runtime renders per tenant (session-policy mode) or what the session-tag
+    /// role needs (session-tag mode).
+    pub template: String,
+    /// The same document indented for reading (doc comments, audit output).
+    pub pretty: String,
+    /// The longest rendered session policy (session-policy mode); the template's own length
+    /// in session-tag mode, where no session policy is sent.
+    pub worst_case: usize,
+}
+
+impl HandlerModel {
+    /// Every problem with the model, not just the first.
+    pub fn validate(&self) -> Vec<SpecError> {
+        let mut errors = self.table.validate();
+        if let Confinement::SessionTag(tag) = &self.confinement
+            && !is_valid_tag_key(tag)
+        {
+            errors.push(SpecError::BadTagKey(tag.to_string()));
+        }
+        errors
+    }
+
+    /// Validates the model and writes its template. In session-policy mode the worst-case
+    /// rendered size is checked against STS's limit; in session-tag mode no session policy
+    /// is sent, and the template is the role policy the handler needs.
+    pub fn compile(&self) -> Result<Compiled, Vec<SpecError>> {
+        let errors = self.validate();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        match &self.confinement {
+            Confinement::SessionPolicy => {
+                let template = self.table.build()?;
+                Ok(Compiled {
+                    pretty: self.table.pretty(),
+                    worst_case: template.worst_case_len(),
+                    template: template.compact,
+                })
+            }
+            Confinement::SessionTag(tag) => {
+                let template = self.table.write(Tenants::Tagged(tag), false);
+                Ok(Compiled {
+                    pretty: self.table.write(Tenants::Tagged(tag), true),
+                    worst_case: template.len(),
+                    template,
+                })
+            }
+        }
+    }
+
+    /// The session tag key, in session-tag mode.
+    pub fn session_tag(&self) -> Option<&str> {
+        match &self.confinement {
+            Confinement::SessionPolicy => None,
+            Confinement::SessionTag(tag) => Some(tag),
+        }
+    }
+}
+
+/// A model that cannot produce a safe policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SpecError {
     /// No actions.
@@ -102,6 +207,8 @@ pub enum SpecError {
     IndexesWithoutQuery,
     /// A key prefix that could widen the `StringLike` pattern.
     BadKeyPrefix(String),
+    /// A key prefix that does not end with the separator `#`.
+    KeyPrefixWithoutSeparator(String),
     /// An environment variable name that is not `[A-Z_][A-Z0-9_]*`.
     BadEnvVar(String),
     /// A session-tag key that cannot name a principal tag.
@@ -132,7 +239,12 @@ impl fmt::Display for SpecError {
             ),
             SpecError::BadKeyPrefix(p) => write!(
                 f,
-                "invalid key prefix `{p}`: use 1-64 characters of `A-Z`, `a-z`, `0-9`, `_`, `-`, `#`, `:`, `.`, `|`, `=`, `+` and `@` (no `*`, `?` or `$`: they are IAM wildcards and variables)"
+                "invalid key prefix `{p}`: use 1-{MAX_KEY_PREFIX_LEN} characters of `A-Z`, `a-z`, `0-9`, `_`, `-`, `#`, `:`, `.`, `|`, `=`, `+` and `@` (no `*`, `?` or `$`: they are IAM wildcards and variables)"
+            ),
+            SpecError::KeyPrefixWithoutSeparator(p) => write!(
+                f,
+                "key prefix `{p}` must end with `{SEPARATOR}`: without it a tenant id runs into the prefix's own text \
+                 (prefix `T` with tenant `ENANT` covers every `TENANT#` key); write `{p}{SEPARATOR}`"
             ),
             SpecError::BadEnvVar(v) => {
                 write!(f, "invalid environment variable name `{v}`: expected `[A-Z_][A-Z0-9_]*`")
@@ -144,7 +256,8 @@ impl fmt::Display for SpecError {
             SpecError::TooLarge { worst_case } => write!(
                 f,
                 "the session policy can reach {worst_case} characters for a {MAX_TENANT_ID_LEN}-character tenant id; \
-                 STS accepts at most {MAX_SESSION_POLICY_CHARS}: declare fewer indexes or a shorter table name"
+                 STS accepts at most {MAX_SESSION_POLICY_CHARS}: declare fewer indexes or a shorter table name, or use \
+                 session-tag mode (`session_tag = \"tenant\"`), which sends no session policy"
             ),
         }
     }
@@ -159,34 +272,28 @@ pub fn is_valid_dynamodb_name(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
-fn is_valid_key_prefix(p: &str) -> bool {
-    (1..=64).contains(&p.len())
-        && p.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'#' | b':' | b'.' | b'|' | b'=' | b'+' | b'@')
-        })
-}
-
 fn is_valid_env_var(v: &str) -> bool {
     let mut bytes = v.bytes();
     matches!(bytes.next(), Some(b'A'..=b'Z' | b'_'))
         && bytes.all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }
 
-/// A validated spec and its template.
+/// A validated table model's session-policy template.
 #[derive(Clone, Debug)]
 pub struct Template {
     compact: String,
     worst_case: usize,
 }
 
-impl PolicySpec {
-    /// Validates the spec and builds its template; checks the worst-case rendered size.
+impl TableModel {
+    /// Validates the model and builds its session-policy template; checks the worst-case
+    /// rendered size.
     pub fn build(&self) -> Result<Template, Vec<SpecError>> {
         let errors = self.validate();
         if !errors.is_empty() {
             return Err(errors);
         }
-        let compact = self.write_template(false);
+        let compact = self.write(Tenants::Own, false);
         let worst_case = render_unchecked(
             &compact,
             "aws-us-gov",
@@ -202,7 +309,7 @@ impl PolicySpec {
         Ok(Template { compact, worst_case })
     }
 
-    /// Every problem with the spec, not just the first.
+    /// Every problem with the model, not just the first.
     pub fn validate(&self) -> Vec<SpecError> {
         let mut errors = Vec::new();
         if self.actions.is_empty() {
@@ -216,30 +323,44 @@ impl PolicySpec {
         if !is_valid_dynamodb_name(self.table.declared()) {
             errors.push(SpecError::BadTableName(self.table.declared().to_owned()));
         }
-        if let TableName::FromEnv { var, .. } = &self.table
+        if let Some(var) = self.table.env_var()
             && !is_valid_env_var(var)
         {
-            errors.push(SpecError::BadEnvVar(var.clone()));
+            errors.push(SpecError::BadEnvVar(var.to_owned()));
         }
         for (i, index) in self.indexes.iter().enumerate() {
             if !is_valid_dynamodb_name(index) {
-                errors.push(SpecError::BadIndexName(index.clone()));
+                errors.push(SpecError::BadIndexName(index.to_string()));
             } else if self.indexes[..i].contains(index) {
-                errors.push(SpecError::DuplicateIndex(index.clone()));
+                errors.push(SpecError::DuplicateIndex(index.to_string()));
             }
         }
         if !self.indexes.is_empty() && !self.actions.iter().any(|a| a.reads_indexes()) {
             errors.push(SpecError::IndexesWithoutQuery);
         }
-        if !is_valid_key_prefix(&self.key_prefix) {
-            errors.push(SpecError::BadKeyPrefix(self.key_prefix.clone()));
+        match self.keys.validate() {
+            Ok(()) => {}
+            Err(KeyPrefixError::Charset) => errors.push(SpecError::BadKeyPrefix(self.keys.prefix().to_owned())),
+            Err(KeyPrefixError::NoSeparator) => {
+                errors.push(SpecError::KeyPrefixWithoutSeparator(self.keys.prefix().to_owned()))
+            }
         }
         errors
     }
 
+    /// Whether `action` was declared.
+    pub fn allows(&self, action: Action) -> bool {
+        self.actions.contains(&action)
+    }
+
+    /// Whether `index` was declared.
+    pub fn declares_index(&self, index: &str) -> bool {
+        self.indexes.iter().any(|i| i == index)
+    }
+
     /// The declared actions in the canonical order of [`Action::ALL`].
-    fn sorted_actions(&self) -> Vec<Action> {
-        let mut actions = self.actions.clone();
+    pub fn sorted_actions(&self) -> Vec<Action> {
+        let mut actions = self.actions.to_vec();
         actions.sort();
         actions.dedup();
         actions
@@ -247,24 +368,23 @@ impl PolicySpec {
 
     fn table_arn(&self) -> String {
         let table = match &self.table {
-            TableName::Fixed(name) => name.as_str(),
+            TableName::Fixed(name) => name,
             TableName::FromEnv { .. } => "{{table}}",
         };
         format!("arn:{{{{partition}}}}:dynamodb:{{{{region}}}}:{{{{account}}}}:table/{table}")
     }
 
-    /// Writes the template, compact or indented by two spaces.
-    fn write_template(&self, pretty: bool) -> String {
-        write_document(&self.statements(&Tenants::Own), pretty)
+    /// Writes the policy document confined to `tenants`' keys, compact or indented.
+    fn write(&self, tenants: Tenants<'_>, pretty: bool) -> String {
+        write_document(&self.statements(tenants), pretty)
     }
 
-    /// The statements of this spec's policy: its actions on the table, and `Query` (or
-    /// `PartiQLSelect`) on each declared index.
-    /// Each is confined to the partition keys of `tenants`.
-    fn statements(&self, tenants: &Tenants<'_>) -> Vec<Statement> {
+    /// The statements of this table's policy: its actions on the table, and `Query` (or
+    /// `PartiQLSelect`) on each declared index. Each is confined to the keys of `tenants`.
+    fn statements(&self, tenants: Tenants<'_>) -> Vec<Statement> {
         let table_arn = self.table_arn();
         let actions = self.sorted_actions();
-        let patterns = tenants.patterns(&self.key_prefix);
+        let patterns = self.keys.patterns(tenants);
         let mut statements = vec![Statement {
             sid: "TenantItems".into(),
             actions: actions.clone(),
@@ -280,46 +400,6 @@ impl PolicySpec {
             });
         }
         statements
-    }
-
-    /// Session-tag (ABAC) mode: the policy this handler needs on the *role*, with the tenant
-    /// taken from the session tag `tag` (`${aws:PrincipalTag/<tag>}`) instead of being
-    /// written into a per-request session policy. `{{partition}}`, `{{region}}`,
-    /// `{{account}}` (and `{{table}}`) stay open.
-    pub fn build_tagged(&self, tag: &str, pretty: bool) -> Result<String, Vec<SpecError>> {
-        let mut errors = self.validate();
-        if !is_valid_tag_key(tag) {
-            errors.push(SpecError::BadTagKey(tag.to_owned()));
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        Ok(write_document(&self.statements(&Tenants::Tagged(tag)), pretty))
-    }
-}
-
-/// Whose partition keys a policy's `LeadingKeys` condition admits.
-enum Tenants<'a> {
-    /// `<prefix>{{tenant}}` and `<prefix>{{tenant}}#*`: one tenant, filled in per request.
-    Own,
-    /// `<prefix>${aws:PrincipalTag/<tag>}` and `…#*`: the tenant named by the session tag.
-    Tagged(&'a str),
-    /// `<prefix>*`: any tenant; only for the data-access role, which sessions narrow.
-    Any,
-}
-
-impl Tenants<'_> {
-    // `ForAllValues`: every leading key of the request must match one pattern. The
-    // tenant's own partition is `<prefix><tenant>` and, for composite keys,
-    // `<prefix><tenant>#...`; `#` is refused in tenant ids, so `TENANT#a#*` cannot
-    // match tenant `ab` (IAM User Guide, "Multivalued context keys").
-    fn patterns(&self, prefix: &str) -> Vec<String> {
-        let tenant = match self {
-            Tenants::Own => "{{tenant}}".to_owned(),
-            Tenants::Tagged(tag) => format!("${{aws:PrincipalTag/{tag}}}"),
-            Tenants::Any => return vec![format!("{prefix}*")],
-        };
-        vec![format!("{prefix}{tenant}"), format!("{prefix}{tenant}{SEPARATOR}*")]
     }
 }
 
@@ -468,10 +548,10 @@ impl Template {
     }
 }
 
-impl PolicySpec {
-    /// The template indented for reading (doc comments, audit output).
+impl TableModel {
+    /// The session-policy template indented for reading (doc comments, audit output).
     pub fn pretty(&self) -> String {
-        self.write_template(true)
+        self.write(Tenants::Own, true)
     }
 }
 
@@ -584,32 +664,7 @@ impl Placement {
     }
 }
 
-/// A stable id for a template (FNV-1a, 64 bits): handlers whose templates are identical
-/// share credentials. The macro computes it at compile time; `const` so both agree. Pass
-/// the template followed by the `table_env` variable, if any ([`policy_key`]): with a
-/// runtime-bound table the template only says `{{table}}`.
-pub const fn policy_id(template: &str) -> u64 {
-    let bytes = template.as_bytes();
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut i = 0;
-    while i < bytes.len() {
-        hash = (hash ^ bytes[i] as u64).wrapping_mul(0x0000_0100_0000_01b3);
-        i += 1;
-    }
-    hash
-}
-
-/// What [`policy_id`] hashes for a handler: its template, and the variable that binds its
-/// table at run time (two handlers with one template on two `table_env` tables must not
-/// share credentials: each session's client and guard are bound to one table).
-pub fn policy_key(template: &str, table_env: Option<&str>) -> String {
-    match table_env {
-        Some(var) => format!("{template}\n{var}"),
-        None => template.to_owned(),
-    }
-}
-
-/// Renders a template produced by [`PolicySpec::build`] for one tenant.
+/// Renders a template produced by [`TableModel::build`] for one tenant.
 ///
 /// Only a [`TenantId`] and a validated [`Placement`] can be substituted, so the output
 /// contains no wildcard, variable or separator that the template did not already have.
@@ -659,8 +714,8 @@ fn render_unchecked(template: &str, partition: &str, region: &str, account: &str
 /// guard, with `{{partition}}`, `{{region}}` and `{{account}}` left open.
 ///
 /// Session policies can only narrow this; it bounds what any session could ever do.
-pub fn role_policy(specs: &[&PolicySpec], pretty: bool) -> String {
-    union_policy(specs, &Tenants::Any, pretty)
+pub fn role_policy(specs: &[&TableModel], pretty: bool) -> String {
+    union_policy(specs, Tenants::Any, pretty)
 }
 
 /// The role policy for session-tag (ABAC) handlers: per table and index, the union of
@@ -668,8 +723,8 @@ pub fn role_policy(specs: &[&PolicySpec], pretty: bool) -> String {
 /// tag `tag`. Sessions of this role carry no session policy, so this policy alone isolates
 /// them: never give this role to session-policy handlers, nor the [`role_policy`] role to
 /// session-tag handlers.
-pub fn tag_role_policy(specs: &[&PolicySpec], tag: &str, pretty: bool) -> String {
-    union_policy(specs, &Tenants::Tagged(tag), pretty)
+pub fn tag_role_policy(specs: &[&TableModel], tag: &str, pretty: bool) -> String {
+    union_policy(specs, Tenants::Tagged(tag), pretty)
 }
 
 /// The union of `specs`' statements, least privilege kept per resource: statements are
@@ -677,7 +732,7 @@ pub fn tag_role_policy(specs: &[&PolicySpec], tag: &str, pretty: bool) -> String
 /// key patterns. Two handlers on two tables give two statements, each with its own
 /// table's actions: `GetItem` on `Orders` and `DeleteItem` on `Invoices` never become
 /// both actions on both tables.
-fn union_policy(specs: &[&PolicySpec], tenants: &Tenants<'_>, pretty: bool) -> String {
+fn union_policy(specs: &[&TableModel], tenants: Tenants<'_>, pretty: bool) -> String {
     let mut statements: Vec<Statement> = Vec::new();
     for spec in specs {
         for mut new in spec.statements(tenants) {
@@ -710,13 +765,17 @@ mod tests {
     use super::*;
     use serde_json::Value;
 
-    fn spec(actions: &[Action], indexes: &[&str]) -> PolicySpec {
-        PolicySpec {
+    fn spec(actions: &[Action], indexes: &[&str]) -> TableModel {
+        TableModel {
             table: TableName::Fixed("Orders".into()),
-            indexes: indexes.iter().map(|s| s.to_string()).collect(),
-            actions: actions.to_vec(),
-            key_prefix: DEFAULT_KEY_PREFIX.into(),
+            indexes: owned(indexes),
+            actions: actions.to_vec().into(),
+            keys: KeyRule::default(),
         }
+    }
+
+    fn owned(names: &[&str]) -> Cow<'static, [Cow<'static, str>]> {
+        names.iter().map(|s| Cow::Owned(s.to_string())).collect::<Vec<_>>().into()
     }
 
     fn placement() -> Placement {
@@ -761,7 +820,7 @@ mod tests {
 
     #[test]
     fn runtime_table_name_is_a_placeholder() {
-        let s = PolicySpec {
+        let s = TableModel {
             table: TableName::FromEnv { var: "ORDERS_TABLE".into(), default: "Orders".into() },
             ..spec(&[Action::GetItem], &[])
         };
@@ -775,11 +834,11 @@ mod tests {
 
     #[test]
     fn all_spec_errors_are_reported_together() {
-        let s = PolicySpec {
+        let s = TableModel {
             table: TableName::Fixed("x".into()),
-            indexes: vec!["ByStatus".into()],
-            actions: vec![Action::GetItem, Action::GetItem],
-            key_prefix: "T*".into(),
+            indexes: owned(&["ByStatus"]),
+            actions: vec![Action::GetItem, Action::GetItem].into(),
+            keys: KeyRule::new("T*"),
         };
         let errors = s.build().unwrap_err();
         assert_eq!(
@@ -794,9 +853,16 @@ mod tests {
     }
 
     #[test]
+    fn key_prefixes_must_end_with_the_separator() {
+        let s = TableModel { keys: KeyRule::new("TENANT"), ..spec(&[Action::GetItem], &[]) };
+        assert_eq!(s.build().unwrap_err(), vec![SpecError::KeyPrefixWithoutSeparator("TENANT".into())]);
+    }
+
+    #[test]
     fn oversized_policies_are_refused() {
-        let indexes: Vec<String> = (0..8).map(|i| format!("{}{i}", "I".repeat(150))).collect();
-        let s = PolicySpec { indexes, ..spec(Action::ALL, &[]) };
+        let names: Vec<String> = (0..8).map(|i| format!("{}{i}", "I".repeat(150))).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let s = TableModel { indexes: owned(&names), ..spec(Action::ALL, &[]) };
         match s.build() {
             Err(e) => {
                 assert!(matches!(e[..], [SpecError::TooLarge { worst_case }] if worst_case > MAX_SESSION_POLICY_CHARS))
@@ -815,7 +881,10 @@ mod tests {
     #[test]
     fn tagged_policies_name_the_principal_tag() {
         let s = spec(&[Action::GetItem, Action::Query], &["ByStatus"]);
-        let v: Value = serde_json::from_str(&s.build_tagged("tenant", false).unwrap()).unwrap();
+        let tagged = |tag: &str| {
+            HandlerModel { table: s.clone(), confinement: Confinement::SessionTag(tag.to_owned().into()) }.compile()
+        };
+        let v: Value = serde_json::from_str(&tagged("tenant").unwrap().template).unwrap();
         for st in v["Statement"].as_array().unwrap() {
             assert_eq!(
                 st["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
@@ -823,8 +892,8 @@ mod tests {
             );
             assert_eq!(st["Condition"]["Null"]["dynamodb:LeadingKeys"], "false");
         }
-        assert_eq!(s.build_tagged("aws:tenant", false).unwrap_err(), vec![SpecError::BadTagKey("aws:tenant".into())]);
-        assert_eq!(s.build_tagged("ten}ant", false).unwrap_err(), vec![SpecError::BadTagKey("ten}ant".into())]);
+        assert_eq!(tagged("aws:tenant").unwrap_err(), vec![SpecError::BadTagKey("aws:tenant".into())]);
+        assert_eq!(tagged("ten}ant").unwrap_err(), vec![SpecError::BadTagKey("ten}ant".into())]);
         let union: Value = serde_json::from_str(&tag_role_policy(&[&s], "tenant", false)).unwrap();
         assert_eq!(union["Statement"][0], v["Statement"][0]);
     }
@@ -833,9 +902,9 @@ mod tests {
     fn role_policy_keeps_each_tables_actions_to_that_table() {
         let orders = spec(&[Action::GetItem], &[]);
         let orders_query = spec(&[Action::Query], &["ByStatus"]);
-        let invoices = PolicySpec {
+        let invoices = TableModel {
             table: TableName::Fixed("Invoices".into()),
-            key_prefix: "ORG#".into(),
+            keys: KeyRule::new("ORG#"),
             ..spec(&[Action::DeleteItem], &[])
         };
         let v: Value = serde_json::from_str(&role_policy(&[&orders, &invoices, &orders_query], false)).unwrap();

@@ -4,7 +4,8 @@ use crate::args::Args;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use tenant_isolation_core::{
-    Action, DEFAULT_KEY_PREFIX, PolicySpec, Refusal, SpecError, TableName, policy_id, policy_key, valid_names,
+    Action, Confinement, DEFAULT_KEY_PREFIX, HandlerModel, KeyRule, Refusal, SpecError, TableModel, TableName,
+    valid_names,
 };
 
 /// Collects errors so that every problem is reported in one compilation.
@@ -29,15 +30,15 @@ impl Errors {
 
 /// The validated attribute.
 pub(crate) struct Model {
-    spec: PolicySpec,
+    /// The handler's model, compiled by the same `HandlerModel::compile` the runtime checks
+    /// the spec with.
+    model: HandlerModel,
     /// Where each action is declared: the `Allows` impls carry that span, so that
     /// "`Allows<GetItem>` is implemented" notes point into the attribute.
     action_spans: Vec<(Action, Span)>,
     template: String,
     pretty: String,
     worst_case: usize,
-    /// Session-tag (ABAC) mode and its tag key.
-    session_tag: Option<String>,
     krate: syn::Path,
 }
 
@@ -101,13 +102,18 @@ fn model(args: Args, errors: &mut Errors) -> Option<Model> {
     let table_missing = table.is_none();
     let table = table.unwrap_or_else(|| "Table".to_owned());
     let table_name = match &args.table_env {
-        Some(var) => TableName::FromEnv { var: var.value(), default: table },
-        None => TableName::Fixed(table),
+        Some(var) => TableName::FromEnv { var: var.value().into(), default: table.into() },
+        None => TableName::Fixed(table.into()),
     };
     let index_list = args.indexes.as_ref().map(|(list, _)| list.as_slice()).unwrap_or_default();
-    let indexes: Vec<String> = index_list.iter().map(|l| l.value()).collect();
+    let indexes: Vec<_> = index_list.iter().map(|l| l.value().into()).collect();
     let key_prefix = args.key_prefix.as_ref().map(|l| l.value()).unwrap_or_else(|| DEFAULT_KEY_PREFIX.to_owned());
-    let spec = PolicySpec { table: table_name, indexes, actions, key_prefix };
+    let spec = TableModel {
+        table: table_name,
+        indexes: indexes.into(),
+        actions: actions.into(),
+        keys: KeyRule::owned(key_prefix),
+    };
     let table_span = args.table.as_ref().map_or_else(Span::call_site, |t| t.span());
     let index_span = |name: &str| index_list.iter().rev().find(|l| l.value() == name).map_or(table_span, |l| l.span());
     let mut spec_errors = spec.validate();
@@ -119,30 +125,29 @@ fn model(args: Args, errors: &mut Errors) -> Option<Model> {
         SpecError::IndexesWithoutQuery => !refused,
         _ => true,
     });
-    let session_tag = args.session_tag.as_ref().map(syn::LitStr::value);
+    let confinement = match &args.session_tag {
+        Some(tag) => Confinement::SessionTag(tag.value().into()),
+        None => Confinement::SessionPolicy,
+    };
+    let model = HandlerModel { table: spec, confinement };
     let built = if !spec_errors.is_empty() {
         Err(spec_errors)
-    } else if spec.actions.is_empty() {
+    } else if model.table.actions.is_empty() {
         // Every action was refused, and reported.
         return None;
-    } else if let Some(tag) = &session_tag {
-        // Session-tag mode: the template is the role policy; no session policy is sent, so
-        // the 2,048-character session-policy limit does not apply.
-        spec.build_tagged(tag, false)
-            .and_then(|compact| Ok((compact.clone(), spec.build_tagged(tag, true)?, compact.len())))
     } else {
-        // `build` validates again; after the errors above only its size check is new.
-        spec.build()
-            .map(|t| (t.compact().to_owned(), spec.pretty(), t.worst_case_len()))
-            .map_err(|e| e.into_iter().filter(|e| matches!(e, SpecError::TooLarge { .. })).collect())
+        // `compile` validates again; after the errors above only the tag key (session-tag
+        // mode) and the size check (session-policy mode) are new.
+        model.compile().map_err(|e| {
+            e.into_iter().filter(|e| matches!(e, SpecError::TooLarge { .. } | SpecError::BadTagKey(_))).collect()
+        })
     };
     match built {
-        Ok((template, pretty, worst_case)) if errors.0.is_none() && !table_missing => Some(Model {
-            template,
-            worst_case,
-            pretty,
-            spec,
-            session_tag,
+        Ok(compiled) if errors.0.is_none() && !table_missing => Some(Model {
+            template: compiled.template,
+            worst_case: compiled.worst_case,
+            pretty: compiled.pretty,
+            model,
             action_spans,
             krate: args.krate.unwrap_or_else(|| syn::parse_quote!(::tenant_isolation)),
         }),
@@ -155,7 +160,9 @@ fn model(args: Args, errors: &mut Errors) -> Option<Model> {
                     SpecError::TooLarge { .. } => args.indexes.as_ref().map_or(table_span, |(_, kw)| *kw),
                     SpecError::BadIndexName(n) | SpecError::DuplicateIndex(n) => index_span(n),
                     SpecError::IndexesWithoutQuery => index_list.first().map_or(table_span, |l| l.span()),
-                    SpecError::BadKeyPrefix(_) => args.key_prefix.as_ref().map_or(table_span, |l| l.span()),
+                    SpecError::BadKeyPrefix(_) | SpecError::KeyPrefixWithoutSeparator(_) => {
+                        args.key_prefix.as_ref().map_or(table_span, |l| l.span())
+                    }
                     SpecError::BadEnvVar(_) => args.table_env.as_ref().map_or(table_span, |l| l.span()),
                     SpecError::BadTagKey(_) => args.session_tag.as_ref().map_or(table_span, |l| l.span()),
                 };
@@ -295,7 +302,9 @@ pub(crate) fn tenant_isolated(args: TokenStream, item: TokenStream) -> TokenStre
 }
 
 fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
-    let Model { spec, action_spans, template, pretty, worst_case, session_tag, krate } = model;
+    let Model { model, action_spans, template, pretty, worst_case, krate } = model;
+    let spec = &model.table;
+    let session_tag = model.session_tag();
     let name = f.sig.ident.clone();
     let vis = f.vis.clone();
     let policy_ty: syn::Type = syn::parse_quote!(#name);
@@ -316,20 +325,19 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
     let inner = &f;
 
     let table = spec.table.declared();
-    let table_env = match &spec.table {
-        TableName::FromEnv { var, .. } => quote!(::core::option::Option::Some(#var)),
-        TableName::Fixed(_) => quote!(::core::option::Option::None),
-    };
-    let indexes = &spec.indexes;
-    let key_prefix = &spec.key_prefix;
-    let mut sorted = spec.actions.clone();
-    sorted.sort();
+    let indexes: Vec<&str> = spec.indexes.iter().map(|i| &**i).collect();
+    let key_prefix = spec.keys.prefix();
+    let sorted = spec.sorted_actions();
     let action_variants: Vec<_> = sorted.iter().map(|a| format_ident!("{}", a.name())).collect();
-    let env_var = match &spec.table {
-        TableName::FromEnv { var, .. } => Some(var.as_str()),
-        TableName::Fixed(_) => None,
+    let cow = quote!(#krate::__private::Cow::Borrowed);
+    let table_name = match spec.table.env_var() {
+        Some(var) => quote!(#krate::__private::TableName::FromEnv { var: #cow(#var), default: #cow(#table) }),
+        None => quote!(#krate::__private::TableName::Fixed(#cow(#table))),
     };
-    let id = policy_id(&policy_key(&template, env_var));
+    let confinement = match session_tag {
+        Some(tag) => quote!(#krate::__private::Confinement::SessionTag(#cow(#tag))),
+        None => quote!(#krate::__private::Confinement::SessionPolicy),
+    };
     let name_str = name.to_string();
     let call = if handler.table_index == 0 {
         quote!(#name::#inner_name(__tenant_table, __tenant_event))
@@ -356,8 +364,8 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
          process-wide one (tests, several configurations in one process).",
         krate_doc = quote!(#krate).to_string().replace(' ', ""),
     );
-    let table_ph = if matches!(spec.table, TableName::FromEnv { .. }) { ", `{{table}}`" } else { "" };
-    let template_doc = match &session_tag {
+    let table_ph = if spec.table.env_var().is_some() { ", `{{table}}`" } else { "" };
+    let template_doc = match session_tag {
         None => format!(
             "The session policy template of `{name}` (compact form; the runtime fills \
              `{{{{partition}}}}`, `{{{{region}}}}`, `{{{{account}}}}`{table_ph} and `{{{{tenant}}}}`).\n\n\
@@ -370,11 +378,6 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
              `{{{{account}}}}`{table_ph} are filled at deployment.\n\n```json\n{pretty}\n```"
         ),
     };
-    let session_tag = match &session_tag {
-        Some(tag) => quote!(::core::option::Option::Some(#tag)),
-        None => quote!(::core::option::Option::None),
-    };
-
     quote! {
         #(#outer_attrs)*
         #vis async fn #name(__tenant_event: #event_ty) -> #output {
@@ -391,19 +394,22 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
             #[doc = #template_doc]
             pub const POLICY_TEMPLATE: &'static str = #template;
 
-            /// Everything the runtime needs to isolate this handler.
-            pub const SPEC: #krate::HandlerSpec = #krate::HandlerSpec {
-                name: #name_str,
-                module_path: ::core::module_path!(),
-                table: #table,
-                table_env: #table_env,
-                indexes: &[#(#indexes),*],
-                actions: &[#(#krate::Action::#action_variants),*],
-                key_prefix: #key_prefix,
-                template: #name::POLICY_TEMPLATE,
-                session_tag: #session_tag,
-                policy_id: #id,
-            };
+            /// Everything the runtime needs to isolate this handler: its model, and the template
+            /// compiled from it (checked again by the runtime before first use).
+            pub const SPEC: &'static #krate::HandlerSpec = &#krate::HandlerSpec::__from_macro(
+                #name_str,
+                ::core::module_path!(),
+                #krate::__private::HandlerModel {
+                    table: #krate::__private::TableModel {
+                        table: #table_name,
+                        indexes: #cow(&[#(#cow(#indexes)),*]),
+                        actions: #cow(&[#(#krate::__private::Action::#action_variants),*]),
+                        keys: #krate::__private::KeyRule::new(#key_prefix),
+                    },
+                    confinement: #confinement,
+                },
+                #name::POLICY_TEMPLATE,
+            );
 
             #[doc = #call_with_doc]
             #[allow(dead_code)]
@@ -416,7 +422,7 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
         }
 
         impl #krate::__private::Policy for #name {
-            const SPEC: &'static #krate::HandlerSpec = &#name::SPEC;
+            const SPEC: &'static #krate::HandlerSpec = #name::SPEC;
         }
 
         impl #krate::__private::Handler for #name {
@@ -427,7 +433,7 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
         #(#allows)*
 
         #krate::__private::inventory::submit! {
-            #krate::__private::Registration(&#name::SPEC)
+            #krate::__private::Registration(#name::SPEC)
         }
     }
 }

@@ -11,23 +11,23 @@
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use tenant_isolation_core::{Action, Partition, Placement, PolicySpec, TableName, TenantId, render};
+use tenant_isolation_core::{Action, KeyRule, Partition, Placement, TableModel, TableName, TenantId, render};
 
 /// The orders example's `get_order` and `list_orders` policies.
 fn templates() -> [(&'static str, String); 2] {
-    let get_order = PolicySpec {
+    let get_order = TableModel {
         table: TableName::FromEnv { var: "ORDERS_TABLE".into(), default: "Orders".into() },
-        indexes: vec![],
-        actions: vec![Action::GetItem],
-        key_prefix: "TENANT#".into(),
+        indexes: vec![].into(),
+        actions: vec![Action::GetItem].into(),
+        keys: KeyRule::default(),
     };
-    let list_orders = PolicySpec {
+    let list_orders = TableModel {
         table: TableName::FromEnv { var: "ORDERS_TABLE".into(), default: "Orders".into() },
-        indexes: vec!["ByStatus".into()],
-        actions: vec![Action::Query],
-        key_prefix: "TENANT#".into(),
+        indexes: vec!["ByStatus".into()].into(),
+        actions: vec![Action::Query].into(),
+        keys: KeyRule::default(),
     };
-    let build = |s: &PolicySpec| s.build().expect("valid spec").compact().to_owned();
+    let build = |s: &TableModel| s.build().expect("valid spec").compact().to_owned();
     [("get_order", build(&get_order)), ("list_orders+index", build(&list_orders))]
 }
 

@@ -1,13 +1,14 @@
 //! Credential vending: STS `AssumeRole` with the tenant's session policy, cached per
 //! (tenant, policy) until shortly before expiry, with concurrent misses coalesced into one
-//! STS call. The cache holds credentials only; each handler policy has one DynamoDB client,
-//! shared by its tenants, that signs every request with the credentials of the scope it was
-//! sent from (see [`crate::signing`]).
+//! STS call. The cache holds credentials only; each handler policy has one DynamoDB client
+//! (`client.rs`), shared by its tenants, that signs every request with the credentials of the
+//! scope it was sent from (`signing.rs`).
 
-use crate::error::ErrorKind;
-use crate::guard::{KeyGuard, KeySchema};
-use crate::signing::{FromRequest, NoAmbientCredentials};
-use crate::spec::HandlerSpec;
+use crate::client::Clients;
+use crate::config::ConfigError;
+use crate::kind::ErrorKind;
+use crate::session::{PolicyClient, PolicyKey, TenantSession};
+use crate::spec::{HandlerSpec, SetupError};
 use aws_credential_types::Credentials;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
@@ -16,7 +17,7 @@ use moka::future::Cache;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
-use tenant_isolation_core::{Placement, RoleArn, TenantId, render, session_name};
+use tenant_isolation_core::{RoleArn, TenantId, render, session_name};
 
 /// Role chaining (a Lambda role assuming another role) caps sessions at one hour, and STS
 /// refuses less than 15 minutes (IAM User Guide, "Role chaining"; STS API Reference,
@@ -26,17 +27,17 @@ pub const SESSION_DURATION_RANGE: std::ops::RangeInclusive<Duration> =
 
 /// Why credentials for a tenant could not be had.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("credentials for tenant `{tenant}`: {kind}: {detail}")]
+#[error("credentials for tenant `{tenant}`: {failure}: {detail}")]
 pub struct CredentialsError {
     tenant: TenantId,
-    kind: CredentialsErrorKind,
+    failure: StsFailure,
     detail: String,
 }
 
-/// The STS failure classes.
+/// What went wrong with STS; [`CredentialsError::kind`] says what it means for the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum CredentialsErrorKind {
+pub enum StsFailure {
     /// STS throttled us (after the SDK's retries) — 503.
     #[error("STS throttled the request")]
     Throttled,
@@ -62,39 +63,35 @@ impl CredentialsError {
     pub fn tenant(&self) -> &TenantId {
         &self.tenant
     }
-    /// The failure class.
-    pub fn error_kind(&self) -> CredentialsErrorKind {
-        self.kind
+    /// What went wrong with STS.
+    pub fn failure(&self) -> StsFailure {
+        self.failure
     }
-    pub(crate) fn kind(&self) -> ErrorKind {
-        match self.kind {
-            CredentialsErrorKind::Throttled | CredentialsErrorKind::Unavailable | CredentialsErrorKind::Malformed => {
-                ErrorKind::Unavailable
-            }
-            CredentialsErrorKind::AccessDenied
-            | CredentialsErrorKind::PolicyTooLarge
-            | CredentialsErrorKind::PolicyRejected => ErrorKind::Internal,
+    /// 503 ([`ErrorKind::Unavailable`]) for throttling, outages and malformed answers; 500
+    /// ([`ErrorKind::Internal`]) for a misconfigured role or policy.
+    pub fn kind(&self) -> ErrorKind {
+        match self.failure {
+            StsFailure::Throttled | StsFailure::Unavailable | StsFailure::Malformed => ErrorKind::Unavailable,
+            StsFailure::AccessDenied | StsFailure::PolicyTooLarge | StsFailure::PolicyRejected => ErrorKind::Internal,
         }
     }
 
     fn from_sdk(tenant: &TenantId, e: &SdkError<AssumeRoleError>) -> CredentialsError {
         let kind = match e {
             SdkError::ServiceError(se) => match se.err() {
-                AssumeRoleError::PackedPolicyTooLargeException(_) => CredentialsErrorKind::PolicyTooLarge,
-                AssumeRoleError::MalformedPolicyDocumentException(_) => CredentialsErrorKind::PolicyRejected,
+                AssumeRoleError::PackedPolicyTooLargeException(_) => StsFailure::PolicyTooLarge,
+                AssumeRoleError::MalformedPolicyDocumentException(_) => StsFailure::PolicyRejected,
                 other => match other.code() {
-                    Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded") => {
-                        CredentialsErrorKind::Throttled
-                    }
-                    Some("AccessDenied" | "AccessDeniedException") => CredentialsErrorKind::AccessDenied,
+                    Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded") => StsFailure::Throttled,
+                    Some("AccessDenied" | "AccessDeniedException") => StsFailure::AccessDenied,
                     // Emulators answer a denial as a bare 403 page without an error code.
-                    None if se.raw().status().as_u16() == 403 => CredentialsErrorKind::AccessDenied,
-                    _ if se.raw().status().is_server_error() => CredentialsErrorKind::Unavailable,
-                    _ => CredentialsErrorKind::Malformed,
+                    None if se.raw().status().as_u16() == 403 => StsFailure::AccessDenied,
+                    _ if se.raw().status().is_server_error() => StsFailure::Unavailable,
+                    _ => StsFailure::Malformed,
                 },
             },
-            SdkError::ResponseError(_) => CredentialsErrorKind::Malformed,
-            _ => CredentialsErrorKind::Unavailable,
+            SdkError::ResponseError(_) => StsFailure::Malformed,
+            _ => StsFailure::Unavailable,
         };
         // The SDK's Display is terse ("service error"); the code/message says more and never
         // contains credentials.
@@ -107,44 +104,11 @@ impl CredentialsError {
             ),
             other => format!("{other}"),
         };
-        CredentialsError { tenant: tenant.clone(), kind, detail }
+        CredentialsError { tenant: tenant.clone(), failure: kind, detail }
     }
 
     fn malformed(tenant: &TenantId, detail: &str) -> CredentialsError {
-        CredentialsError { tenant: tenant.clone(), kind: CredentialsErrorKind::Malformed, detail: detail.to_owned() }
-    }
-}
-
-/// One tenant's credentials under one policy: what the cache holds per (tenant, policy).
-/// 1,959 B per entry measured with a 1 KB session token, moka's bookkeeping included
-/// (docs/BENCHMARKS.md); the client is the policy's, shared.
-pub(crate) struct TenantSession {
-    pub(crate) tenant: TenantId,
-    /// Carries its expiry (`Credentials::expiry`): the one record of when the session ends.
-    pub(crate) credentials: Credentials,
-    pub(crate) session_name: Box<str>,
-    pub(crate) assumed_role_arn: Box<str>,
-    pub(crate) policy: Arc<PolicyClient>,
-}
-
-/// The DynamoDB client of one handler policy on its physical table, shared by every tenant
-/// of that policy. It has no credentials of its own: its key guard attaches the sending
-/// scope's credentials to each request it lets through.
-pub(crate) struct PolicyClient {
-    pub(crate) client: aws_sdk_dynamodb::Client,
-    pub(crate) table: String,
-}
-
-impl TenantSession {
-    /// When the credentials expire. Every session's credentials carry an expiry; one
-    /// without would count as already expired, never as everlasting.
-    pub(crate) fn expires_at(&self) -> SystemTime {
-        self.credentials.expiry().unwrap_or(SystemTime::UNIX_EPOCH)
-    }
-
-    /// Usable for at least `margin` more.
-    fn fresh(&self, margin: Duration) -> bool {
-        self.expires_at().duration_since(SystemTime::now()).is_ok_and(|left| left > margin)
+        CredentialsError { tenant: tenant.clone(), failure: StsFailure::Malformed, detail: detail.to_owned() }
     }
 }
 
@@ -176,7 +140,7 @@ pub struct Stats {
     pub entries: u64,
 }
 
-type Key = (TenantId, u64);
+type Key = (TenantId, PolicyKey);
 
 /// Expires each entry `margin` before its credentials do.
 struct ExpireBeforeCredentials {
@@ -198,7 +162,6 @@ pub(crate) struct VendorConfig {
     pub(crate) margin: Duration,
     pub(crate) capacity: u64,
     pub(crate) session_prefix: String,
-    pub(crate) keys: KeySchema,
     pub(crate) timeouts: aws_smithy_types::timeout::TimeoutConfig,
     /// The role for session-tag (ABAC) handlers; never the session-policy role.
     pub(crate) tag_role: Option<RoleArn>,
@@ -211,12 +174,20 @@ pub(crate) struct Vendor {
     config: VendorConfig,
     cache: Cache<Key, Arc<TenantSession>>,
     counters: Arc<Counters>,
-    /// One client per policy id, built on the policy's first cache miss.
-    clients: std::sync::Mutex<std::collections::HashMap<u64, Arc<PolicyClient>>>,
+    clients: Clients,
+}
+
+/// Why [`Vendor::session`] failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum VendError {
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
 }
 
 impl Vendor {
-    pub(crate) fn new(config: VendorConfig) -> Vendor {
+    pub(crate) fn new(config: VendorConfig, clients: Clients) -> Vendor {
         let counters = Arc::new(Counters::default());
         let evictions = counters.clone();
         let cache = Cache::builder()
@@ -233,7 +204,7 @@ impl Vendor {
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&config.sdk).timeout_config(config.timeouts.clone()).build(),
         );
-        Vendor { sts, config, cache, counters, clients: Default::default() }
+        Vendor { sts, config, cache, counters, clients }
     }
 
     pub(crate) fn role(&self) -> &RoleArn {
@@ -261,12 +232,9 @@ impl Vendor {
         self.cache.run_pending_tasks().await;
     }
 
-    /// The placement (partition, region, account, table) for a spec.
-    pub(crate) fn placement(&self, spec: &HandlerSpec) -> Result<Placement, crate::ConfigError> {
-        let table = spec.table_name();
-        Placement::new(self.config.role.partition(), &self.config.region, self.config.role.account(), &table).map_err(
-            |e| crate::ConfigError::Invalid { var: spec.table_env.unwrap_or("AWS_REGION"), reason: e.to_string() },
-        )
+    /// The checked client of a spec's policy.
+    pub(crate) fn clients(&self) -> &Clients {
+        &self.clients
     }
 
     /// A fresh session for `tenant` under `spec`'s policy: cached, or from one STS call
@@ -275,17 +243,18 @@ impl Vendor {
         &self,
         spec: &'static HandlerSpec,
         tenant: &TenantId,
-    ) -> Result<Arc<TenantSession>, crate::IsolationError> {
-        if spec.session_tag.is_some() && self.config.tag_role.is_none() {
+    ) -> Result<Arc<TenantSession>, VendError> {
+        if spec.session_tag().is_some() && self.config.tag_role.is_none() {
             // Session-tag sessions carry no session policy: assuming the session-policy role
             // (whose policy allows every tenant's keys) would isolate nothing.
-            return Err(crate::ConfigError::Missing {
+            return Err(SetupError::from(ConfigError::Missing {
                 var: "TENANT_TAG_ROLE_ARN",
                 builder: "IsolationBuilder::session_tag_role_arn",
-            }
+            })
             .into());
         }
-        let key = (tenant.clone(), spec.policy_id);
+        let policy = self.clients.get(spec)?;
+        let key = (tenant.clone(), policy.key.clone());
         if let Some(s) = self.cache.get(&key).await {
             if s.fresh(self.config.margin) {
                 self.counters.hits.fetch_add(1, Ordering::Relaxed);
@@ -294,16 +263,14 @@ impl Vendor {
             self.cache.invalidate(&key).await;
         }
         self.counters.misses.fetch_add(1, Ordering::Relaxed);
-        let placement = self.placement(spec)?;
-        let policy = self.policy_client(spec, &placement);
         // Two rounds at most: an entry inserted by a concurrent caller is fresh unless the
         // clock jumped; never hand out one that is not.
         for _ in 0..2 {
             let session = self
                 .cache
-                .try_get_with(key.clone(), self.assume(spec, tenant, &placement, &policy))
+                .try_get_with(key.clone(), self.assume(spec, tenant, &policy))
                 .await
-                .map_err(|e: Arc<CredentialsError>| crate::IsolationError::Credentials((*e).clone()))?;
+                .map_err(|e: Arc<CredentialsError>| (*e).clone())?;
             if session.fresh(self.config.margin) {
                 return Ok(session);
             }
@@ -317,14 +284,13 @@ impl Vendor {
         &self,
         spec: &'static HandlerSpec,
         tenant: &TenantId,
-        placement: &Placement,
         policy: &Arc<PolicyClient>,
     ) -> Result<Arc<TenantSession>, CredentialsError> {
         self.counters.sts_calls.fetch_add(1, Ordering::Relaxed);
         let name = session_name(&self.config.session_prefix, tenant);
         let request =
             self.sts.assume_role().role_session_name(&name).duration_seconds(self.config.duration.as_secs() as i32);
-        let request = match (spec.session_tag, &self.config.tag_role) {
+        let request = match (spec.session_tag(), &self.config.tag_role) {
             // Session-tag (ABAC) mode: the tenant travels as a session tag that the tag role's
             // policy reads as `${aws:PrincipalTag/<tag>}`; no policy text per request. A tenant
             // id (`[A-Za-z0-9_-]`) is a valid tag value (STS API Reference, `Tag`).
@@ -337,7 +303,7 @@ impl Vendor {
                 let request = request.role_arn(role.as_str()).tags(tag_value);
                 if self.config.transitive_tags { request.transitive_tag_keys(tag) } else { request }
             }
-            _ => request.role_arn(self.config.role.as_str()).policy(render(spec.template, placement, tenant)),
+            _ => request.role_arn(self.config.role.as_str()).policy(render(spec.template(), &policy.placement, tenant)),
         };
         let started = Instant::now();
         let result = request.send().await;
@@ -372,68 +338,5 @@ impl Vendor {
             assumed_role_arn: assumed_role_arn.into(),
             policy: policy.clone(),
         }))
-    }
-
-    /// The shared client of `spec`'s policy, built on first use.
-    fn policy_client(&self, spec: &'static HandlerSpec, placement: &Placement) -> Arc<PolicyClient> {
-        let mut clients = self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        clients
-            .entry(spec.policy_id)
-            .or_insert_with(|| {
-                let table = placement.table().to_owned();
-                let guard = KeyGuard::new(spec, table.clone(), self.config.keys.clone());
-                // No client-wide identity: the execution role's credentials from the
-                // `SdkConfig` are replaced by a provider that always fails, and the identity
-                // cache hands the signer only the credentials that the key guard attached to
-                // the request (see `crate::signing`).
-                let conf = aws_sdk_dynamodb::config::Builder::from(&self.config.sdk)
-                    .credentials_provider(NoAmbientCredentials)
-                    .identity_cache(FromRequest)
-                    .timeout_config(self.config.timeouts.clone())
-                    .interceptor(guard)
-                    .build();
-                Arc::new(PolicyClient { client: aws_sdk_dynamodb::Client::from_conf(conf), table })
-            })
-            .clone()
-    }
-
-    /// Benchmark hook (feature `bench-hooks`): caches a session for `tenant` under `spec`
-    /// built from `credentials` exactly as after an `AssumeRole`, without calling STS — so
-    /// that the memory benchmark can fill the cache with 100,000 tenants. Not counted as an
-    /// STS call, a hit or a miss.
-    #[cfg(feature = "bench-hooks")]
-    pub(crate) async fn insert_session(
-        &self,
-        spec: &'static HandlerSpec,
-        tenant: &TenantId,
-        credentials: Credentials,
-    ) -> Result<(), crate::ConfigError> {
-        let placement = self.placement(spec)?;
-        let credentials = match credentials.expiry() {
-            Some(_) => credentials,
-            None => Credentials::new(
-                credentials.access_key_id(),
-                credentials.secret_access_key(),
-                credentials.session_token().map(str::to_owned),
-                Some(SystemTime::now() + self.config.duration),
-                "tenant-isolation",
-            ),
-        };
-        let name = session_name(&self.config.session_prefix, tenant);
-        let arn = format!(
-            "arn:{}:sts::{}:assumed-role/{}/{name}",
-            self.config.role.partition().as_str(),
-            self.config.role.account(),
-            self.config.role.as_str().rsplit('/').next().unwrap_or_default(),
-        );
-        let session = Arc::new(TenantSession {
-            tenant: tenant.clone(),
-            credentials,
-            session_name: name.into(),
-            assumed_role_arn: arn.into(),
-            policy: self.policy_client(spec, &placement),
-        });
-        self.cache.insert((tenant.clone(), spec.policy_id), session).await;
-        Ok(())
     }
 }

@@ -1,15 +1,18 @@
-//! The one error type a handler's isolation can fail with, and its HTTP status.
+//! The one error type a handler's isolation can fail with. It gathers the errors of every
+//! layer (each of which has `kind()`); the layers do not know it.
 
 use crate::config::ConfigError;
-use crate::credentials::CredentialsError;
+use crate::credentials::{CredentialsError, VendError};
 use crate::guard::GuardViolation;
-use crate::identity::{IdentityError, IdentityErrorKind};
+use crate::identity::IdentityError;
+use crate::kind::{self, ErrorKind};
 use crate::scope::ScopeError;
+use crate::spec::{SetupError, SpecMismatch};
 use tenant_isolation_core::TenantId;
 
 /// Why an isolated invocation could not run, or a scoped call was refused.
 ///
-/// Each variant maps to one HTTP status ([`IsolationError::status`]); messages never
+/// Each variant maps to one HTTP status through [`IsolationError::kind`]; messages never
 /// contain a token, a secret or a credential.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -25,71 +28,45 @@ pub enum IsolationError {
     /// The key guard refused a request before it left the process (403).
     #[error(transparent)]
     Guard(#[from] GuardViolation),
-    /// Scoped code ran outside a tenant scope (500: a programming error).
+    /// Scoped code ran outside a live tenant scope (500: a programming error).
     #[error(transparent)]
     Scope(#[from] ScopeError),
     /// The runtime is misconfigured (500).
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// A handler spec's template is not what its model compiles to (500).
+    #[error(transparent)]
+    Spec(#[from] SpecMismatch),
 }
 
-/// The category of an [`IsolationError`], one per HTTP status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// 401: no valid token.
-    Unauthenticated,
-    /// 403: a valid caller that may not do this.
-    Forbidden,
-    /// 503: a dependency (JWKS, STS) is unavailable; retrying may help.
-    Unavailable,
-    /// 500: misconfiguration or a programming error.
-    Internal,
+impl From<SetupError> for IsolationError {
+    fn from(e: SetupError) -> Self {
+        match e {
+            SetupError::Config(e) => IsolationError::Config(e),
+            SetupError::Spec(e) => IsolationError::Spec(e),
+        }
+    }
 }
 
-impl ErrorKind {
-    /// The HTTP status.
-    pub const fn status(self) -> u16 {
-        match self {
-            ErrorKind::Unauthenticated => 401,
-            ErrorKind::Forbidden => 403,
-            ErrorKind::Unavailable => 503,
-            ErrorKind::Internal => 500,
-        }
-    }
-
-    /// A short machine-readable code for response bodies.
-    pub const fn code(self) -> &'static str {
-        match self {
-            ErrorKind::Unauthenticated => "unauthenticated",
-            ErrorKind::Forbidden => "forbidden",
-            ErrorKind::Unavailable => "unavailable",
-            ErrorKind::Internal => "internal",
-        }
-    }
-
-    /// The public message for response bodies: no internal detail.
-    pub const fn public_message(self) -> &'static str {
-        match self {
-            ErrorKind::Unauthenticated => "a valid bearer token is required",
-            ErrorKind::Forbidden => "this caller may not perform this request",
-            ErrorKind::Unavailable => "a dependency is unavailable; retry later",
-            ErrorKind::Internal => "internal error",
+impl From<VendError> for IsolationError {
+    fn from(e: VendError) -> Self {
+        match e {
+            VendError::Setup(e) => e.into(),
+            VendError::Credentials(e) => IsolationError::Credentials(e),
         }
     }
 }
 
 impl IsolationError {
-    /// The category.
+    /// What the failure means for the caller: the kind of the layer's error.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            IsolationError::Identity(e) => match e.kind() {
-                IdentityErrorKind::Unauthenticated => ErrorKind::Unauthenticated,
-                IdentityErrorKind::Forbidden => ErrorKind::Forbidden,
-                IdentityErrorKind::Unavailable => ErrorKind::Unavailable,
-            },
+            IsolationError::Identity(e) => e.kind(),
             IsolationError::Credentials(e) => e.kind(),
-            IsolationError::Guard(_) => ErrorKind::Forbidden,
-            IsolationError::Scope(_) | IsolationError::Config(_) => ErrorKind::Internal,
+            IsolationError::Guard(e) => e.kind(),
+            IsolationError::Scope(e) => e.kind(),
+            IsolationError::Config(e) => e.kind(),
+            IsolationError::Spec(_) => ErrorKind::Internal,
         }
     }
 
@@ -107,26 +84,18 @@ impl IsolationError {
         }
     }
 
-    /// Finds an [`IsolationError`] or a [`GuardViolation`] in an error's source chain,
-    /// e.g. inside the `SdkError` that a guarded DynamoDB call returned.
+    /// Finds an [`IsolationError`], a [`GuardViolation`] or a [`ScopeError`] in an error's
+    /// source chain (e.g. inside the `SdkError` that a guarded DynamoDB call returned) and
+    /// says what it means for the caller.
     pub fn find_kind(error: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
-        sources(error).find_map(|e| {
+        kind::chain(error).find_map(|e| {
             if let Some(iso) = e.downcast_ref::<IsolationError>() {
                 Some(iso.kind())
-            } else if e.is::<GuardViolation>() {
-                Some(ErrorKind::Forbidden)
-            } else if e.is::<ScopeError>() {
-                Some(ErrorKind::Internal)
+            } else if let Some(g) = e.downcast_ref::<GuardViolation>() {
+                Some(g.kind())
             } else {
-                None
+                e.downcast_ref::<ScopeError>().map(ScopeError::kind)
             }
         })
     }
-}
-
-/// `error`, its source, its source's source, and so on.
-pub(crate) fn sources<'a>(
-    error: &'a (dyn std::error::Error + 'static),
-) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
-    std::iter::successors(Some(error), |e| e.source())
 }

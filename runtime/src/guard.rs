@@ -18,10 +18,15 @@
 //! | ExecuteStatement, BatchExecuteStatement, ExecuteTransaction | the `PartiQL*` action of each statement's verb | **not checked**: the guard does not parse PartiQL; IAM's `LeadingKeys` condition is the only key check |
 //! | anything else (Scan, DescribeTable, …) | — | refused |
 //!
-//! A key value is the tenant's when it is `<prefix><tenant>` or starts with
-//! `<prefix><tenant>#` — the same rule as the session policy's `StringLike` patterns.
+//! Which action each operation needs comes from the core's [`Operation`] table, and whether a
+//! key value is the tenant's from the handler's [`KeyRule`](tenant_isolation_core::KeyRule)
+//! (`<prefix><tenant>` or `<prefix><tenant>#…`): the same definitions the session policy is
+//! written from.
 
+use crate::kind::{self, ErrorKind};
 use crate::scope::ScopeError;
+use crate::session::PolicyKey;
+use crate::signing::ScopeCredentials;
 use crate::spec::HandlerSpec;
 use aws_sdk_dynamodb::operation::{
     batch_execute_statement::BatchExecuteStatementInput, batch_get_item::BatchGetItemInput,
@@ -37,7 +42,7 @@ use aws_smithy_runtime_api::client::interceptors::context::{BeforeSerializationI
 use aws_smithy_types::config_bag::ConfigBag;
 use std::collections::HashMap;
 use std::fmt;
-use tenant_isolation_core::{Action, TenantId};
+use tenant_isolation_core::{Action, Needs, Operation, TenantId, TransactItem, partiql_action};
 
 /// A request the key guard refused. It never left the process.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -106,9 +111,14 @@ impl GuardViolation {
         &self.reason
     }
 
+    /// Always [`ErrorKind::Forbidden`] (403): the caller asked for something outside its tenant.
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::Forbidden
+    }
+
     /// Finds a guard violation in an error's source chain (the `SdkError` of a refused call).
     pub fn find<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a GuardViolation> {
-        crate::error::sources(error).find_map(|e| e.downcast_ref::<GuardViolation>())
+        kind::chain(error).find_map(|e| e.downcast_ref::<GuardViolation>())
     }
 }
 
@@ -127,19 +137,23 @@ pub(crate) struct KeySchema {
 /// from one scope, by one call: they cannot differ.
 #[derive(Debug)]
 pub(crate) struct KeyGuard {
-    table: String,
     spec: &'static HandlerSpec,
+    policy: PolicyKey,
+    /// The table's full ARN: a table named by ARN must be exactly this one (partition,
+    /// region, account and name), not merely end with the same name.
+    table_arn: String,
     keys: KeySchema,
 }
 
 impl KeyGuard {
-    pub(crate) fn new(spec: &'static HandlerSpec, table: String, keys: KeySchema) -> KeyGuard {
-        KeyGuard { table, spec, keys }
+    pub(crate) fn new(spec: &'static HandlerSpec, policy: PolicyKey, table_arn: String, keys: KeySchema) -> KeyGuard {
+        KeyGuard { spec, policy, table_arn, keys }
     }
 
     /// Checks one request for `tenant`.
     fn check(&self, tenant: &TenantId, input: &Input) -> Result<(), GuardViolation> {
-        Check { tenant, table: &self.table, spec: self.spec, keys: &self.keys }.check(input)
+        Check { tenant, table: self.policy.table(), table_arn: &self.table_arn, spec: self.spec, keys: &self.keys }
+            .check(input)
     }
 }
 
@@ -147,6 +161,7 @@ impl KeyGuard {
 struct Check<'a> {
     tenant: &'a TenantId,
     table: &'a str,
+    table_arn: &'a str,
     spec: &'static HandlerSpec,
     keys: &'a KeySchema,
 }
@@ -156,23 +171,28 @@ impl Check<'_> {
         GuardViolation { tenant: self.tenant.clone(), operation, reason }
     }
 
-    /// `<prefix><tenant>` or `<prefix><tenant>#…`: exactly the session policy's patterns.
+    /// `<prefix><tenant>` or `<prefix><tenant>#…`: the handler's key rule, from which the
+    /// session policy's patterns are written too.
     fn is_own(&self, value: &str) -> bool {
-        value
-            .strip_prefix(self.spec.key_prefix)
-            .and_then(|rest| rest.strip_prefix(self.tenant.as_str()))
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with(tenant_isolation_core::SEPARATOR))
+        self.spec.table().keys.is_own(self.tenant, value)
+    }
+
+    /// The action `op` needs (for a single-action operation), declared or refused.
+    fn need_op(&self, op: Operation) -> Result<(), GuardViolation> {
+        match op.needs() {
+            Needs::Action(action) => self.need(op.name(), action),
+            _ => Err(self.violation(op.name(), Violation::Operation)),
+        }
     }
 
     fn need(&self, op: &'static str, action: Action) -> Result<(), GuardViolation> {
         if self.spec.allows(action) { Ok(()) } else { Err(self.violation(op, Violation::UndeclaredAction(action))) }
     }
 
+    /// The table a request names: the physical name, or the table's exact ARN.
     fn table(&self, op: &'static str, table: Option<&str>) -> Result<(), GuardViolation> {
         match table {
-            Some(t) if t == self.table || t.strip_suffix(self.table).is_some_and(|arn| arn.ends_with(":table/")) => {
-                Ok(())
-            }
+            Some(t) if t == self.table || t == self.table_arn => Ok(()),
             other => Err(self.violation(op, Violation::Table(other.unwrap_or_default().to_owned()))),
         }
     }
@@ -193,22 +213,22 @@ impl Check<'_> {
     fn check(&self, input: &Input) -> Result<(), GuardViolation> {
         let pk = self.keys.table.as_str();
         if let Some(i) = input.downcast_ref::<GetItemInput>() {
-            self.need("GetItem", Action::GetItem)?;
+            self.need_op(Operation::GetItem)?;
             self.table("GetItem", i.table_name())?;
             return self.key("GetItem", i.key(), pk);
         }
         if let Some(i) = input.downcast_ref::<PutItemInput>() {
-            self.need("PutItem", Action::PutItem)?;
+            self.need_op(Operation::PutItem)?;
             self.table("PutItem", i.table_name())?;
             return self.key("PutItem", i.item(), pk);
         }
         if let Some(i) = input.downcast_ref::<UpdateItemInput>() {
-            self.need("UpdateItem", Action::UpdateItem)?;
+            self.need_op(Operation::UpdateItem)?;
             self.table("UpdateItem", i.table_name())?;
             return self.key("UpdateItem", i.key(), pk);
         }
         if let Some(i) = input.downcast_ref::<DeleteItemInput>() {
-            self.need("DeleteItem", Action::DeleteItem)?;
+            self.need_op(Operation::DeleteItem)?;
             self.table("DeleteItem", i.table_name())?;
             return self.key("DeleteItem", i.key(), pk);
         }
@@ -216,7 +236,7 @@ impl Check<'_> {
             return self.check_query(i);
         }
         if let Some(i) = input.downcast_ref::<BatchGetItemInput>() {
-            self.need("BatchGetItem", Action::BatchGetItem)?;
+            self.need_op(Operation::BatchGetItem)?;
             for (table, keys) in i.request_items().into_iter().flatten() {
                 self.table("BatchGetItem", Some(table))?;
                 for key in keys.keys() {
@@ -226,7 +246,7 @@ impl Check<'_> {
             return Ok(());
         }
         if let Some(i) = input.downcast_ref::<BatchWriteItemInput>() {
-            self.need("BatchWriteItem", Action::BatchWriteItem)?;
+            self.need_op(Operation::BatchWriteItem)?;
             for (table, writes) in i.request_items().into_iter().flatten() {
                 self.table("BatchWriteItem", Some(table))?;
                 for w in writes {
@@ -244,7 +264,7 @@ impl Check<'_> {
             return Ok(());
         }
         if let Some(i) = input.downcast_ref::<TransactGetItemsInput>() {
-            self.need("TransactGetItems", Action::GetItem)?;
+            self.need("TransactGetItems", TransactItem::Get.action())?;
             for item in i.transact_items() {
                 let Some(get) = item.get() else {
                     return Err(self.violation("TransactGetItems", Violation::MissingKey { attribute: pk.to_owned() }));
@@ -257,18 +277,18 @@ impl Check<'_> {
         if let Some(i) = input.downcast_ref::<TransactWriteItemsInput>() {
             const OP: &str = "TransactWriteItems";
             for item in i.transact_items() {
-                let (action, table, key) = if let Some(p) = item.put() {
-                    (Action::PutItem, p.table_name(), p.item())
+                let (kind, table, key) = if let Some(p) = item.put() {
+                    (TransactItem::Put, p.table_name(), p.item())
                 } else if let Some(u) = item.update() {
-                    (Action::UpdateItem, u.table_name(), u.key())
+                    (TransactItem::Update, u.table_name(), u.key())
                 } else if let Some(d) = item.delete() {
-                    (Action::DeleteItem, d.table_name(), d.key())
+                    (TransactItem::Delete, d.table_name(), d.key())
                 } else if let Some(c) = item.condition_check() {
-                    (Action::ConditionCheckItem, c.table_name(), c.key())
+                    (TransactItem::ConditionCheck, c.table_name(), c.key())
                 } else {
                     return Err(self.violation(OP, Violation::MissingKey { attribute: pk.to_owned() }));
                 };
-                self.need(OP, action)?;
+                self.need(OP, kind.action())?;
                 self.table(OP, Some(table))?;
                 self.key(OP, Some(key), pk)?;
             }
@@ -294,11 +314,11 @@ impl Check<'_> {
 
     fn check_query(&self, i: &QueryInput) -> Result<(), GuardViolation> {
         const OP: &str = "Query";
-        self.need(OP, Action::Query)?;
+        self.need_op(Operation::Query)?;
         self.table(OP, i.table_name())?;
         let attribute = match i.index_name() {
             Some(index) => {
-                if !self.spec.indexes.contains(&index) {
+                if !self.spec.table().declares_index(index) {
                     return Err(self.violation(OP, Violation::Index(index.to_owned())));
                 }
                 self.keys.indexes.get(index).unwrap_or(&self.keys.table).as_str()
@@ -327,15 +347,10 @@ impl Check<'_> {
     }
 
     fn check_partiql(&self, op: &'static str, statement: &str) -> Result<(), GuardViolation> {
-        let verb = statement.split_whitespace().next().unwrap_or_default().to_ascii_uppercase();
-        let action = match verb.as_str() {
-            "SELECT" => Action::PartiQLSelect,
-            "INSERT" => Action::PartiQLInsert,
-            "UPDATE" => Action::PartiQLUpdate,
-            "DELETE" => Action::PartiQLDelete,
-            _ => return Err(self.violation(op, Violation::Operation)),
-        };
-        self.need(op, action)
+        match partiql_action(statement) {
+            Some(action) => self.need(op, action),
+            None => Err(self.violation(op, Violation::Operation)),
+        }
     }
 }
 
@@ -412,15 +427,18 @@ impl Intercept for KeyGuard {
         // The task's scope, or nothing is sent: a client that escaped into a task without a
         // scope (plain `tokio::spawn`) has no tenant and no credentials.
         let scope = crate::scope::current()?;
-        if scope.handler().policy_id != self.spec.policy_id {
-            return Err(Box::new(ScopeError::ClientMismatch { client: self.spec.name, actual: scope.handler().name }));
+        if scope.policy() != &self.policy {
+            return Err(Box::new(ScopeError::ClientMismatch {
+                client: self.spec.name(),
+                actual: scope.handler().name(),
+            }));
         }
         self.check(scope.tenant(), context.input()).map_err(|v| {
             tracing::warn!(tenant = %v.tenant, operation = v.operation, reason = %v.reason, "key guard refused a request");
             Box::new(v) as BoxError
         })?;
         // Checked: this request is signed with this scope's credentials and no others.
-        cfg.interceptor_state().store_put(crate::signing::ScopeCredentials::new(scope.credentials().clone()));
+        cfg.interceptor_state().store_put(ScopeCredentials::new(scope.credentials().clone()));
         Ok(())
     }
 }

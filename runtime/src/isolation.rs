@@ -1,8 +1,9 @@
 //! The engine: verify → tenant → cached credentials → scope → handler.
 
-use crate::IsolationError;
-use crate::config::{ConfigError, env};
+use crate::client::Clients;
+use crate::config::{ConfigError, Env};
 use crate::credentials::{SESSION_DURATION_RANGE, Stats, Vendor, VendorConfig};
+use crate::error::IsolationError;
 use crate::event::{HandlerOutput, TenantEvent};
 use crate::guard::KeySchema;
 use crate::identity::{Identity, Verifier};
@@ -15,6 +16,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tenant_isolation_core::{RoleArn, TenantId, render};
+
+/// The default partition-key attribute.
+pub const DEFAULT_PARTITION_KEY: &str = "pk";
 use tracing::Instrument;
 
 /// The isolation runtime: a verifier, an STS credential cache and the settings shared by
@@ -76,12 +80,6 @@ pub struct IsolationBuilder {
 /// Default bounds on STS and DynamoDB calls: 1 s to connect, 2 s per attempt, 5 s per
 /// operation (retries included).
 pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
-
-fn parse_env<T: std::str::FromStr>(var: &'static str) -> Result<Option<T>, ConfigError> {
-    env(var)
-        .map(|v| v.trim().parse().map_err(|_| ConfigError::Invalid { var, reason: format!("cannot parse {v:?}") }))
-        .transpose()
-}
 
 impl IsolationBuilder {
     /// The SDK configuration for STS and DynamoDB (default: `aws_config::load_defaults`).
@@ -153,14 +151,15 @@ impl IsolationBuilder {
 
     /// Validates the settings and builds the runtime.
     pub async fn build(self) -> Result<Isolation, ConfigError> {
-        let role = match self.role_arn.or_else(|| env("TENANT_ROLE_ARN")) {
+        let env = Env::process();
+        let role = match self.role_arn.or_else(|| env.string("TENANT_ROLE_ARN")) {
             Some(arn) => RoleArn::parse(arn.trim())
                 .map_err(|e| ConfigError::Invalid { var: "TENANT_ROLE_ARN", reason: e.to_string() })?,
             None => return Err(ConfigError::Missing { var: "TENANT_ROLE_ARN", builder: "IsolationBuilder::role_arn" }),
         };
         let duration = match self.duration {
             Some(d) => d,
-            None => parse_env::<u64>("TENANT_SESSION_SECONDS")?.map_or(Duration::from_secs(3600), Duration::from_secs),
+            None => env.parse::<u64>("TENANT_SESSION_SECONDS")?.map_or(Duration::from_secs(3600), Duration::from_secs),
         };
         if !SESSION_DURATION_RANGE.contains(&duration) {
             return Err(ConfigError::Invalid {
@@ -174,7 +173,7 @@ impl IsolationBuilder {
         let margin = match self.margin {
             Some(m) => m,
             None => {
-                parse_env::<u64>("TENANT_REFRESH_MARGIN_SECONDS")?.map_or(Duration::from_secs(300), Duration::from_secs)
+                env.parse::<u64>("TENANT_REFRESH_MARGIN_SECONDS")?.map_or(Duration::from_secs(300), Duration::from_secs)
             }
         };
         if margin >= duration {
@@ -185,7 +184,7 @@ impl IsolationBuilder {
         }
         let capacity = match self.capacity {
             Some(c) => c,
-            None => parse_env::<u64>("TENANT_CACHE_CAPACITY")?.unwrap_or(10_000),
+            None => env.parse::<u64>("TENANT_CACHE_CAPACITY")?.unwrap_or(10_000),
         };
         let verifier = match self.verifier {
             Some(v) => v,
@@ -214,12 +213,15 @@ impl IsolationBuilder {
             .map(|r| r.to_string())
             .ok_or(ConfigError::Missing { var: "AWS_REGION", builder: "IsolationBuilder::sdk_config" })?;
         let keys = KeySchema {
-            table: self.partition_key.or_else(|| env("TENANT_PARTITION_KEY")).unwrap_or_else(|| "pk".into()),
+            table: self
+                .partition_key
+                .or_else(|| env.string("TENANT_PARTITION_KEY"))
+                .unwrap_or_else(|| DEFAULT_PARTITION_KEY.into()),
             indexes: self.index_partition_keys,
         };
         let session_prefix =
-            self.session_prefix.or_else(|| env("TENANT_SESSION_PREFIX")).unwrap_or_else(|| "tenant".into());
-        let timeouts = match (self.timeouts, parse_env::<u64>("TENANT_TIMEOUT_MS")?) {
+            self.session_prefix.or_else(|| env.string("TENANT_SESSION_PREFIX")).unwrap_or_else(|| "tenant".into());
+        let timeouts = match (self.timeouts, env.parse::<u64>("TENANT_TIMEOUT_MS")?) {
             (Some(t), _) => t,
             (None, Some(ms)) => bounded(Duration::from_millis(ms)),
             (None, None) => match sdk.timeout_config() {
@@ -227,7 +229,7 @@ impl IsolationBuilder {
                 _ => bounded(DEFAULT_OPERATION_TIMEOUT),
             },
         };
-        let tag_role = match self.tag_role_arn.or_else(|| env("TENANT_TAG_ROLE_ARN")) {
+        let tag_role = match self.tag_role_arn.or_else(|| env.string("TENANT_TAG_ROLE_ARN")) {
             Some(arn) => Some(
                 RoleArn::parse(arn.trim())
                     .map_err(|e| ConfigError::Invalid { var: "TENANT_TAG_ROLE_ARN", reason: e.to_string() })?,
@@ -244,21 +246,24 @@ impl IsolationBuilder {
         }
         let transitive_tags = match self.transitive_tags {
             Some(t) => t,
-            None => env("TENANT_TRANSITIVE_TAGS").is_some_and(|v| matches!(v.trim(), "1" | "true" | "TRUE" | "yes")),
+            None => env.bool("TENANT_TRANSITIVE_TAGS")?.unwrap_or(false),
         };
-        let vendor = Vendor::new(VendorConfig {
-            sdk,
-            role,
-            region,
-            duration,
-            margin,
-            capacity,
-            session_prefix,
-            keys,
-            timeouts,
-            tag_role,
-            transitive_tags,
-        });
+        let clients = Clients::new(sdk.clone(), role.clone(), region.clone(), keys, timeouts.clone());
+        let vendor = Vendor::new(
+            VendorConfig {
+                sdk,
+                role,
+                region,
+                duration,
+                margin,
+                capacity,
+                session_prefix,
+                timeouts,
+                tag_role,
+                transitive_tags,
+            },
+            clients,
+        );
         Ok(Isolation { inner: Arc::new(Inner { verifier, vendor }) })
     }
 }
@@ -313,27 +318,12 @@ impl Isolation {
         self.inner.vendor.sync().await;
     }
 
-    /// Benchmark hook (feature `bench-hooks`, not a public API): caches a session for
-    /// `tenant` under `spec`, built from `credentials` exactly as after an STS `AssumeRole`
-    /// (same guarded client), without calling STS. Lets the memory benchmark fill the cache
-    /// with 100,000 tenants; nothing else should use it.
-    #[cfg(feature = "bench-hooks")]
-    #[doc(hidden)]
-    pub async fn __bench_insert_session(
-        &self,
-        spec: &'static HandlerSpec,
-        tenant: &TenantId,
-        credentials: aws_credential_types::Credentials,
-    ) -> Result<(), ConfigError> {
-        self.inner.vendor.insert_session(spec, tenant, credentials).await
-    }
-
     /// The session policy that `spec` gets for `tenant` in this account and region — what
     /// is sent to STS. In session-tag mode: the role policy the handler needs (no session
     /// policy is sent; the tenant is the session tag).
-    pub fn render_policy(&self, spec: &HandlerSpec, tenant: &TenantId) -> Result<String, ConfigError> {
-        let placement = self.inner.vendor.placement(spec)?;
-        Ok(render(spec.template, &placement, tenant))
+    pub fn render_policy(&self, spec: &'static HandlerSpec, tenant: &TenantId) -> Result<String, IsolationError> {
+        let client = self.inner.vendor.clients().get(spec)?;
+        Ok(render(spec.template(), &client.placement, tenant))
     }
 
     /// Step 1: who is calling. Verifies the event's bearer token (or, in trusted-claims
@@ -377,7 +367,7 @@ impl Isolation {
     {
         let span = tracing::info_span!(
             "tenant_isolated",
-            handler = P::SPEC.name,
+            handler = P::SPEC.name(),
             request_id = event.request_id().unwrap_or_default(),
             tenant = tracing::field::Empty,
         );
@@ -392,10 +382,23 @@ impl Isolation {
                 Ok(scope) => scope,
                 Err(e) => return reject(e),
             };
-            scope.run(handler(TenantTable::new(), event)).await
+            // The scope ends with the handler: a clone kept anywhere (a static, a struct, a
+            // spawned task) is refused from now on, before anything is signed with it.
+            let _end = EndOnDrop(&scope);
+            scope.clone().run(handler(TenantTable::new(), event)).await
         }
         .instrument(span)
         .await
+    }
+}
+
+/// Ends a scope when dropped: when the handler returns, and also when its future is dropped
+/// unfinished (a cancelled invocation).
+struct EndOnDrop<'a>(&'a Scope);
+
+impl Drop for EndOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.end();
     }
 }
 

@@ -30,7 +30,22 @@
 
 #![forbid(unsafe_code)]
 
-pub mod audit;
+// The modules in layers, each importing only those above it in this list (no cycle;
+// `docs/ARCHITECTURE.md` says which module owns which rule):
+//
+//   kind, config            leaf: the error taxonomy, the one environment reader
+//   spec                    a handler's compiled model
+//   session                 a tenant's credentials under one policy, the policy key
+//   scope                   the task-local tenant scope
+//   signing                 the request's credentials, and nothing else, sign it
+//   guard                   the key guard: checks a request against its scope's tenant
+//   table                   the typed handle
+//   client                  the guarded client of each policy
+//   credentials             STS, the cache
+//   identity                tokens → tenant (leaf apart from kind, config)
+//   error, event            the error that gathers them all; events and responses
+//   isolation               the engine
+mod client;
 mod config;
 mod credentials;
 mod error;
@@ -38,24 +53,27 @@ mod event;
 mod guard;
 pub mod identity;
 mod isolation;
+mod kind;
 pub mod scope;
+mod session;
 mod signing;
 mod spec;
 mod table;
 
 pub use config::ConfigError;
-pub use credentials::{CredentialsError, CredentialsErrorKind, SESSION_DURATION_RANGE, Stats};
-pub use error::{ErrorKind, IsolationError};
+pub use credentials::{CredentialsError, SESSION_DURATION_RANGE, Stats, StsFailure};
+pub use error::IsolationError;
 pub use event::{Claims, HandlerOutput, Rejection, TenantEvent, error_body};
 pub use guard::{GuardViolation, Violation};
 pub use identity::{Identity, Verifier};
-pub use isolation::{DEFAULT_OPERATION_TIMEOUT, Isolation, IsolationBuilder};
+pub use isolation::{DEFAULT_OPERATION_TIMEOUT, DEFAULT_PARTITION_KEY, Isolation, IsolationBuilder};
+pub use kind::ErrorKind;
 pub use scope::{Scope, ScopeError, current, current_tenant, spawn};
-pub use spec::{HandlerSpec, leak_spec};
+pub use spec::{HandlerSpec, SpecMismatch};
 pub use table::{Allows, Policy, TenantTable, TransactWrite, actions};
 pub use tenant_isolation_core::{
-    Action, InvalidTenantId, MAX_TENANT_ID_LEN, Partition, PolicySpec, RoleArn, TableName, TenantId, role_policy,
-    tag_role_policy,
+    Action, Compiled, Confinement, HandlerModel, InvalidTenantId, KeyRule, MAX_TENANT_ID_LEN, Operation, Partition,
+    RoleArn, SpecError, TableModel, TableName, TenantId, role_policy, tag_role_policy,
 };
 #[doc(inline)]
 pub use tenant_isolation_macros::tenant_isolated;
@@ -65,6 +83,8 @@ pub use tenant_isolation_macros::tenant_isolated;
 pub mod __private {
     pub use crate::table::Policy;
     pub use inventory;
+    pub use std::borrow::Cow;
+    pub use tenant_isolation_core::{Action, Confinement, HandlerModel, KeyRule, TableModel, TableName};
 
     use crate::{HandlerOutput, HandlerSpec, Isolation, IsolationError, TenantEvent, TenantTable};
     use std::future::Future;
@@ -77,18 +97,20 @@ pub mod __private {
     /// body still type-checks (IDEs) without piling up secondary errors. Never runs.
     pub enum Unchecked {}
     impl Policy for Unchecked {
-        const SPEC: &'static HandlerSpec = &HandlerSpec {
-            name: "",
-            module_path: "",
-            table: "",
-            table_env: None,
-            indexes: &[],
-            actions: &[],
-            key_prefix: "",
-            template: "",
-            session_tag: None,
-            policy_id: 0,
-        };
+        const SPEC: &'static HandlerSpec = &HandlerSpec::__from_macro(
+            "",
+            "",
+            HandlerModel {
+                table: TableModel {
+                    table: TableName::Fixed(Cow::Borrowed("")),
+                    indexes: Cow::Borrowed(&[]),
+                    actions: Cow::Borrowed(&[]),
+                    keys: KeyRule::new(""),
+                },
+                confinement: Confinement::SessionPolicy,
+            },
+            "",
+        );
     }
     macro_rules! unchecked_allows {
         ($($(#[$doc:meta])* $a:ident,)*) => { $(impl crate::Allows<crate::actions::$a> for Unchecked {})* };

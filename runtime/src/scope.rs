@@ -7,10 +7,12 @@
 //! task is tenant-less unless it is given the scope explicitly with [`spawn`] or
 //! [`Scope::run`].
 
-use crate::credentials::TenantSession;
+use crate::kind::ErrorKind;
+use crate::session::{PolicyKey, TenantSession};
 use crate::spec::HandlerSpec;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 use tenant_isolation_core::TenantId;
 
@@ -29,6 +31,13 @@ pub enum ScopeError {
          without `tenant_isolation::spawn`"
     )]
     Outside,
+    /// The scope's invocation has ended: a scope (or a task or value that carries one) was
+    /// kept past the handler that it was entered for, and nothing is signed with it.
+    #[error("the tenant scope of handler `{handler}` has ended: it was kept past its invocation")]
+    Ended {
+        /// The handler whose invocation ended.
+        handler: &'static str,
+    },
     /// A `TenantTable<P>` was used inside the scope of a handler with another policy.
     #[error("`TenantTable<{expected}>` used inside the scope of handler `{actual}`")]
     PolicyMismatch {
@@ -48,6 +57,13 @@ pub enum ScopeError {
     },
 }
 
+impl ScopeError {
+    /// Always [`ErrorKind::Internal`] (500): a programming error, never the caller's.
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::Internal
+    }
+}
+
 /// The tenant context of one invocation: who, with which credentials, under which policy.
 /// Cheap to clone.
 #[derive(Clone)]
@@ -57,13 +73,15 @@ struct ScopeInner {
     spec: &'static HandlerSpec,
     session: Arc<TenantSession>,
     request_id: Option<String>,
+    /// Cleared when the invocation that entered the scope ends ([`Scope::end`]).
+    live: AtomicBool,
 }
 
 impl std::fmt::Debug for Scope {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Scope")
             .field("tenant", self.tenant())
-            .field("handler", &self.0.spec.name)
+            .field("handler", &self.0.spec.name())
             .field("session_name", &self.session_name())
             .field("expires_at", &self.expires_at())
             .finish_non_exhaustive()
@@ -72,7 +90,28 @@ impl std::fmt::Debug for Scope {
 
 impl Scope {
     pub(crate) fn new(spec: &'static HandlerSpec, session: Arc<TenantSession>, request_id: Option<String>) -> Scope {
-        Scope(Arc::new(ScopeInner { spec, session, request_id }))
+        Scope(Arc::new(ScopeInner { spec, session, request_id, live: AtomicBool::new(true) }))
+    }
+
+    /// Ends the scope: every clone of it, wherever it was kept, is refused from now on
+    /// ([`ScopeError::Ended`]). Called when the invocation's handler returns.
+    pub fn end(&self) {
+        self.0.live.store(false, Ordering::Release);
+    }
+
+    /// Whether the scope's invocation is still running.
+    pub fn is_live(&self) -> bool {
+        self.0.live.load(Ordering::Acquire)
+    }
+
+    /// `Ok` while the invocation runs, [`ScopeError::Ended`] after.
+    pub(crate) fn check_live(&self) -> Result<(), ScopeError> {
+        if self.is_live() { Ok(()) } else { Err(ScopeError::Ended { handler: self.0.spec.name() }) }
+    }
+
+    /// The policy the scope's session was vended under.
+    pub(crate) fn policy(&self) -> &PolicyKey {
+        &self.0.session.policy.key
     }
 
     /// The tenant.
@@ -89,7 +128,7 @@ impl Scope {
     }
     /// The physical table name.
     pub fn table_name(&self) -> &str {
-        &self.0.session.policy.table
+        self.0.session.policy.key.table()
     }
     /// When the tenant's credentials expire.
     pub fn expires_at(&self) -> SystemTime {
@@ -113,7 +152,7 @@ impl Scope {
     }
     /// `<prefix><tenant>`, e.g. `TENANT#acme`: the tenant's partition-key value.
     pub fn partition_key(&self) -> String {
-        format!("{}{}", self.0.spec.key_prefix, self.tenant())
+        self.0.spec.table().keys.partition_key(self.tenant())
     }
     /// The DynamoDB client of this scope's handler policy, guarded.
     ///
@@ -127,29 +166,23 @@ impl Scope {
         &self.0.session.policy.client
     }
 
-    /// The typed table capability of this scope's handler: `P` must be the policy the
-    /// scope was entered with (what `#[tenant_isolated]` passes to the handler).
-    pub fn table<P: crate::table::Policy>(&self) -> Result<crate::table::TenantTable<P>, ScopeError> {
-        if self.handler().policy_id != P::SPEC.policy_id {
-            return Err(ScopeError::PolicyMismatch { expected: P::SPEC.name, actual: self.handler().name });
-        }
-        Ok(crate::table::TenantTable::new())
-    }
-
     /// Runs `fut` inside this scope (also in another task: `tokio::spawn(scope.run(fut))`).
     pub fn run<F: Future>(self, fut: F) -> impl Future<Output = F::Output> {
         CURRENT.scope(self, fut)
     }
 }
 
-/// The current invocation's scope, or [`ScopeError::Outside`]. Never panics.
+/// The current invocation's scope: [`ScopeError::Outside`] outside any scope,
+/// [`ScopeError::Ended`] in a task that outlived its invocation. Never panics.
 pub fn current() -> Result<Scope, ScopeError> {
-    CURRENT.try_with(Scope::clone).map_err(|_| ScopeError::Outside)
+    let scope = CURRENT.try_with(Scope::clone).map_err(|_| ScopeError::Outside)?;
+    scope.check_live()?;
+    Ok(scope)
 }
 
 /// The current invocation's tenant.
 pub fn current_tenant() -> Result<TenantId, ScopeError> {
-    CURRENT.try_with(|s| s.tenant().clone()).map_err(|_| ScopeError::Outside)
+    Ok(current()?.tenant().clone())
 }
 
 /// `tokio::spawn` that carries the current scope into the new task. Outside a scope it

@@ -9,7 +9,7 @@
 //! called when the SDK decides, and an identity cache in front of it would keep serving the
 //! first tenant's credentials to the next. Instead:
 //!
-//! 1. the key guard ([`crate::guard::KeyGuard`]), the client's first interceptor hook
+//! 1. the key guard (`KeyGuard` in `guard.rs`, one layer up), the client's first interceptor hook
 //!    (`read_before_execution`, before serialisation), takes the task's scope, checks every
 //!    key of the request against that scope's tenant and, only if they pass, stores that
 //!    scope's credentials in **this request's** config bag ([`ScopeCredentials`]);
@@ -26,6 +26,7 @@
 //! shared client cannot see each other's credentials; `tests/it/signing.rs` checks the
 //! access key of every request moto received against the tenant whose keys it carried.
 
+use crate::scope::ScopeError;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, error::CredentialsError, future};
 use aws_smithy_runtime_api::client::identity::{
@@ -64,7 +65,7 @@ impl ResolveCachedIdentity for FromRequest {
             Some(ScopeCredentials(credentials)) => Ok(Identity::from(credentials.clone())),
             // Unreachable through the key guard, which attaches credentials or fails the
             // request; refused rather than signed with anything else.
-            None => Err(Box::new(crate::scope::ScopeError::Outside)),
+            None => Err(Box::new(ScopeError::Outside)),
         })
     }
 }

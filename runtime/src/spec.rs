@@ -1,119 +1,214 @@
-//! What the macro records about each handler.
+//! What the runtime knows about one handler: its name and its [`HandlerModel`], compiled.
+//!
+//! There is one way to get a [`HandlerSpec`] with a template: [`HandlerModel::compile`]. The
+//! macro calls it at compile time (and writes the result into the expansion, for review);
+//! [`HandlerSpec::new`] calls it at run time for code without the macro. Its fields are
+//! private, and the runtime checks once per spec, before its first session, that the
+//! template is what the model compiles to ([`HandlerSpec::verify`]): a template edited by
+//! hand, or a model that claims more than its template grants, is refused before any STS call.
 
-use tenant_isolation_core::{Action, PolicySpec, TableName};
+use crate::config;
+use std::borrow::Cow;
+use tenant_isolation_core::{Action, HandlerModel, SpecError, TableModel};
 
 /// Everything the runtime needs to isolate one handler; the macro emits it as
-/// `<handler>::SPEC`. Written by hand, it is the "equivalent code without the macro".
-#[derive(Debug, Clone, Copy)]
+/// `<handler>::SPEC`. Without the macro, build one with [`HandlerSpec::new`].
+#[derive(Debug, Clone)]
 pub struct HandlerSpec {
-    /// The handler's function name.
-    pub name: &'static str,
-    /// `module_path!()` where it is defined.
-    pub module_path: &'static str,
-    /// The declared table name.
-    pub table: &'static str,
-    /// The environment variable that binds the physical table name at run time.
-    pub table_env: Option<&'static str>,
-    /// Declared secondary indexes.
-    pub indexes: &'static [&'static str],
-    /// Declared actions, sorted.
-    pub actions: &'static [Action],
-    /// The partition-key prefix, `TENANT#` by default.
-    pub key_prefix: &'static str,
-    /// The compact session-policy template; in session-tag mode, the role policy the
-    /// handler needs (with `${aws:PrincipalTag/<tag>}` for the tenant).
-    pub template: &'static str,
-    /// Session-tag (ABAC) mode: the tag key that carries the tenant. `None`: session-policy mode.
-    pub session_tag: Option<&'static str>,
-    /// A hash of `template` and `table_env`: handlers with the same policy on the same
-    /// table share credentials.
-    pub policy_id: u64,
+    name: Cow<'static, str>,
+    module_path: Cow<'static, str>,
+    model: HandlerModel,
+    template: Cow<'static, str>,
+}
+
+/// A spec whose template is not what its model compiles to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpecMismatch {
+    /// The model does not compile.
+    #[error("handler `{handler}`: its model does not compile: {}", list(.errors))]
+    Invalid {
+        /// The handler.
+        handler: String,
+        /// Every problem.
+        errors: Vec<SpecError>,
+    },
+    /// The template differs from the compiled model's.
+    #[error("handler `{handler}`: its policy template is not what its model compiles to")]
+    Template {
+        /// The handler.
+        handler: String,
+    },
+}
+
+/// Why a spec cannot be used in this deployment: its template does not match its model,
+/// or its table cannot be placed (a bad physical name from its `table_env` variable).
+#[derive(Debug, Clone, thiserror::Error)]
+pub(crate) enum SetupError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Spec(#[from] SpecMismatch),
+}
+
+fn list(errors: &[SpecError]) -> String {
+    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 impl HandlerSpec {
-    /// The handler's function name.
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
-    /// `module_path!()` where the handler is defined.
-    pub fn module_path(&self) -> &'static str {
-        self.module_path
-    }
-    /// The table name written in the attribute (the logical name).
-    pub fn declared_table(&self) -> &'static str {
-        self.table
-    }
-    /// The environment variable that binds the physical table name at run time.
-    pub fn table_env(&self) -> Option<&'static str> {
-        self.table_env
-    }
-    /// Declared secondary indexes.
-    pub fn indexes(&self) -> &'static [&'static str] {
-        self.indexes
-    }
-    /// Declared actions, sorted.
-    pub fn actions(&self) -> &'static [Action] {
-        self.actions
-    }
-    /// The partition-key prefix, `TENANT#` by default.
-    pub fn key_prefix(&self) -> &'static str {
-        self.key_prefix
-    }
-    /// The compact policy template (session-policy mode) or role policy (session-tag mode).
-    pub fn template(&self) -> &'static str {
-        self.template
-    }
-    /// Session-tag (ABAC) mode: the tag key that carries the tenant.
-    pub fn session_tag(&self) -> Option<&'static str> {
-        self.session_tag
+    /// Compiles `model` for the handler `name`: the code-without-the-macro equivalent of
+    /// `#[tenant_isolated(...)]`, reaching every mode the attribute reaches.
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    /// use tenant_isolation::{Action, Confinement, HandlerModel, HandlerSpec, KeyRule, TableModel, TableName};
+    /// let model = HandlerModel {
+    ///     table: TableModel {
+    ///         table: TableName::FromEnv { var: "ORDERS_TABLE".into(), default: "Orders".into() },
+    ///         indexes: Cow::Borrowed(&[]),
+    ///         actions: Cow::Borrowed(&[Action::GetItem]),
+    ///         keys: KeyRule::new("TENANT#"),
+    ///     },
+    ///     confinement: Confinement::SessionTag("tenant".into()),
+    /// };
+    /// let spec: &'static HandlerSpec = HandlerSpec::new("get_order", model).unwrap().leak();
+    /// assert_eq!(spec.session_tag(), Some("tenant"));
+    /// assert!(spec.verify().is_ok());
+    /// ```
+    pub fn new(name: impl Into<String>, model: HandlerModel) -> Result<HandlerSpec, Vec<SpecError>> {
+        let compiled = model.compile()?;
+        Ok(HandlerSpec {
+            name: Cow::Owned(name.into()),
+            module_path: Cow::Borrowed(""),
+            model,
+            template: Cow::Owned(compiled.template),
+        })
     }
 
-    /// The spec as the core crate's [`PolicySpec`] (for audit output and role policies).
-    pub fn policy_spec(&self) -> PolicySpec {
-        PolicySpec {
-            table: match self.table_env {
-                Some(var) => TableName::FromEnv { var: var.to_owned(), default: self.table.to_owned() },
-                None => TableName::Fixed(self.table.to_owned()),
-            },
-            indexes: self.indexes.iter().map(|s| (*s).to_owned()).collect(),
-            actions: self.actions.to_vec(),
-            key_prefix: self.key_prefix.to_owned(),
+    /// What the macro emits: the model and the template it compiled at build time. Checked
+    /// by [`HandlerSpec::verify`] before its first use.
+    #[doc(hidden)]
+    pub const fn __from_macro(
+        name: &'static str,
+        module_path: &'static str,
+        model: HandlerModel,
+        template: &'static str,
+    ) -> HandlerSpec {
+        HandlerSpec {
+            name: Cow::Borrowed(name),
+            module_path: Cow::Borrowed(module_path),
+            model,
+            template: Cow::Borrowed(template),
         }
     }
 
+    /// Gives the spec the `'static` lifetime that [`Isolation::enter`](crate::Isolation::enter)
+    /// needs. Specs live for the whole process: build each once (e.g. in a `LazyLock`).
+    pub fn leak(self) -> &'static HandlerSpec {
+        Box::leak(Box::new(self))
+    }
+
+    /// Checks that the template is what the model compiles to.
+    pub fn verify(&self) -> Result<(), SpecMismatch> {
+        match self.model.compile() {
+            Ok(compiled) if compiled.template == self.template => Ok(()),
+            Ok(_) => Err(SpecMismatch::Template { handler: self.name.to_string() }),
+            Err(errors) => Err(SpecMismatch::Invalid { handler: self.name.to_string(), errors }),
+        }
+    }
+
+    /// The handler's function name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// `module_path!()` where the handler is defined (empty without the macro).
+    pub fn module_path(&self) -> &str {
+        &self.module_path
+    }
+    /// The model the spec was compiled from.
+    pub fn model(&self) -> &HandlerModel {
+        &self.model
+    }
+    /// The handler's table.
+    pub fn table(&self) -> &TableModel {
+        &self.model.table
+    }
+    /// The table name written in the attribute (the logical name).
+    pub fn declared_table(&self) -> &str {
+        self.model.table.table.declared()
+    }
+    /// The environment variable that binds the physical table name at run time.
+    pub fn table_env(&self) -> Option<&str> {
+        self.model.table.table.env_var()
+    }
+    /// Declared secondary indexes.
+    pub fn indexes(&self) -> &[Cow<'static, str>] {
+        &self.model.table.indexes
+    }
+    /// Declared actions.
+    pub fn actions(&self) -> &[Action] {
+        &self.model.table.actions
+    }
+    /// The partition-key prefix, `TENANT#` by default.
+    pub fn key_prefix(&self) -> &str {
+        self.model.table.keys.prefix()
+    }
+    /// The compact policy template (session-policy mode) or role policy (session-tag mode).
+    pub fn template(&self) -> &str {
+        &self.template
+    }
+    /// Session-tag (ABAC) mode: the tag key that carries the tenant.
+    pub fn session_tag(&self) -> Option<&str> {
+        self.model.session_tag()
+    }
     /// Whether `action` was declared.
     pub fn allows(&self, action: Action) -> bool {
-        self.actions.contains(&action)
+        self.model.table.allows(action)
     }
 
     /// The physical table name: the `table_env` variable when set, else the declared name.
     pub fn table_name(&self) -> String {
-        self.table_env.and_then(crate::config::env).unwrap_or_else(|| self.table.to_owned())
+        self.table_env().and_then(config::var).unwrap_or_else(|| self.declared_table().to_owned())
+    }
+
+    /// Whether two specs run under one policy: the same template on the same table binding.
+    /// Handlers with one policy share credentials and a client.
+    pub fn same_policy(&self, other: &HandlerSpec) -> bool {
+        std::ptr::eq(self, other) || (self.template == other.template && self.table_env() == other.table_env())
     }
 }
 
-/// Builds a [`HandlerSpec`] at run time from a [`PolicySpec`] (for code that does not use
-/// the macro). The strings are leaked once: specs live for the whole process.
-pub fn leak_spec(name: &str, spec: &PolicySpec) -> Result<&'static HandlerSpec, Vec<tenant_isolation_core::SpecError>> {
-    let template = spec.build()?;
-    let leak = |s: &str| -> &'static str { Box::leak(s.to_owned().into_boxed_str()) };
-    let mut actions = spec.actions.clone();
-    actions.sort();
-    let (table, table_env) = match &spec.table {
-        TableName::Fixed(t) => (leak(t), None),
-        TableName::FromEnv { var, default } => (leak(default), Some(leak(var))),
-    };
-    let compact = leak(template.compact());
-    Ok(Box::leak(Box::new(HandlerSpec {
-        name: leak(name),
-        module_path: "",
-        table,
-        table_env,
-        indexes: Box::leak(spec.indexes.iter().map(|i| leak(i)).collect::<Vec<_>>().into_boxed_slice()),
-        actions: Box::leak(actions.into_boxed_slice()),
-        key_prefix: leak(&spec.key_prefix),
-        template: compact,
-        session_tag: None,
-        policy_id: tenant_isolation_core::policy_id(&tenant_isolation_core::policy_key(compact, table_env)),
-    })))
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tenant_isolation_core::{Confinement, KeyRule, TableName};
+
+    fn model(actions: &'static [Action]) -> HandlerModel {
+        HandlerModel {
+            table: TableModel {
+                table: TableName::Fixed("Orders".into()),
+                indexes: Cow::Borrowed(&[]),
+                actions: Cow::Borrowed(actions),
+                keys: KeyRule::new("TENANT#"),
+            },
+            confinement: Confinement::SessionPolicy,
+        }
+    }
+
+    #[test]
+    fn a_template_that_is_not_the_models_is_refused() {
+        let narrow = HandlerSpec::new("h", model(&[Action::GetItem])).unwrap();
+        assert_eq!(narrow.verify(), Ok(()));
+        // A model that claims `PutItem` behind a template that grants only `GetItem`: the
+        // guard would let the put through while IAM refuses it, or the other way round.
+        let forged = HandlerSpec::__from_macro("h", "", model(&[Action::GetItem, Action::PutItem]), "{}");
+        assert_eq!(forged.verify(), Err(SpecMismatch::Template { handler: "h".into() }));
+        let forged = HandlerSpec {
+            template: narrow.template.clone(),
+            ..HandlerSpec::new("h", model(&[Action::PutItem])).unwrap()
+        };
+        assert!(forged.verify().is_err());
+        let bad = HandlerSpec::__from_macro("h", "", model(&[]), "");
+        assert!(matches!(bad.verify(), Err(SpecMismatch::Invalid { .. })));
+    }
 }

@@ -19,6 +19,7 @@ use aws_sdk_dynamodb::operation::{
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Get, Put, TransactGetItem, TransactWriteItem};
 use std::collections::HashMap;
 use std::marker::PhantomData;
+use tenant_isolation_core::Action;
 
 /// Marker types, one per isolatable action (`actions::GetItem`, …), for `Allows<A>` bounds.
 pub mod actions {
@@ -129,8 +130,8 @@ impl<P: Policy> TenantTable<P> {
     /// The current scope, checked to belong to this table's handler.
     pub fn scope(&self) -> Result<Scope, ScopeError> {
         let scope = scope::current()?;
-        if scope.handler().policy_id != P::SPEC.policy_id {
-            return Err(ScopeError::PolicyMismatch { expected: P::SPEC.name, actual: scope.handler().name });
+        if !scope.handler().same_policy(P::SPEC) {
+            return Err(ScopeError::PolicyMismatch { expected: P::SPEC.name(), actual: scope.handler().name() });
         }
         Ok(scope)
     }
@@ -140,7 +141,8 @@ impl<P: Policy> TenantTable<P> {
         Ok(self.scope()?.table_name().to_owned())
     }
 
-    /// The tenant's partition-key value, `TENANT#<tenant>`.
+    /// The tenant's partition-key value, `TENANT#<tenant>` (the handler's
+    /// [`KeyRule`](tenant_isolation_core::KeyRule)).
     pub fn partition_key(&self) -> Result<String, ScopeError> {
         Ok(self.scope()?.partition_key())
     }
@@ -148,12 +150,8 @@ impl<P: Policy> TenantTable<P> {
     /// A composite key inside the tenant's partition space:
     /// `key(&["ORDER", "42"])` is `TENANT#<tenant>#ORDER#42`.
     pub fn key(&self, parts: &[&str]) -> Result<String, ScopeError> {
-        let mut key = self.partition_key()?;
-        for part in parts {
-            key.push(tenant_isolation_core::SEPARATOR);
-            key.push_str(part);
-        }
-        Ok(key)
+        let scope = self.scope()?;
+        Ok(P::SPEC.table().keys.key(scope.tenant(), parts))
     }
 
     /// The tenant's guarded client, for operations this type has no method for. The
@@ -163,12 +161,46 @@ impl<P: Policy> TenantTable<P> {
     }
 }
 
+impl Scope {
+    /// The typed table capability of this scope's handler: `P` must be the policy the
+    /// scope was entered with (what `#[tenant_isolated]` passes to the handler).
+    pub fn table<P: Policy>(&self) -> Result<TenantTable<P>, ScopeError> {
+        if !self.handler().same_policy(P::SPEC) {
+            return Err(ScopeError::PolicyMismatch { expected: P::SPEC.name(), actual: self.handler().name() });
+        }
+        Ok(TenantTable::new())
+    }
+}
+
 // Each operation exists on every `TenantTable<P>` and requires `P: Allows<Action>` in its own
 // `where` clause. A bound on the `impl` block would make an undeclared call a plain "method
 // exists but its trait bounds were not satisfied" (E0599), which ignores `Allows`'s
 // `#[diagnostic::on_unimplemented]`; a `where` clause on the method is an E0277 that shows it.
 // Written out rather than generated so that the error's "required by this bound" note shows
-// `P: Allows<actions::PutItem>` instead of macro internals.
+// `P: Allows<actions::PutItem>` instead of macro internals; each bound is checked against the
+// core's `Operation` table below, at compile time, so the handle and the guard cannot drift.
+const _: () = {
+    use tenant_isolation_core::{Needs, Operation, TransactItem};
+    const fn needs(op: Operation, action: Action) -> bool {
+        matches!(op.needs(), Needs::Action(a) if a as u8 == action as u8)
+    }
+    assert!(needs(Operation::GetItem, <actions::GetItem as ActionMarker>::ACTION));
+    assert!(needs(Operation::PutItem, <actions::PutItem as ActionMarker>::ACTION));
+    assert!(needs(Operation::UpdateItem, <actions::UpdateItem as ActionMarker>::ACTION));
+    assert!(needs(Operation::DeleteItem, <actions::DeleteItem as ActionMarker>::ACTION));
+    assert!(needs(Operation::Query, <actions::Query as ActionMarker>::ACTION));
+    assert!(needs(Operation::BatchGetItem, <actions::BatchGetItem as ActionMarker>::ACTION));
+    assert!(needs(Operation::BatchWriteItem, <actions::BatchWriteItem as ActionMarker>::ACTION));
+    const fn item(kind: TransactItem, action: Action) -> bool {
+        kind.action() as u8 == action as u8
+    }
+    assert!(item(TransactItem::Get, <actions::GetItem as ActionMarker>::ACTION));
+    assert!(item(TransactItem::Put, <actions::PutItem as ActionMarker>::ACTION));
+    assert!(item(TransactItem::Update, <actions::UpdateItem as ActionMarker>::ACTION));
+    assert!(item(TransactItem::Delete, <actions::DeleteItem as ActionMarker>::ACTION));
+    assert!(item(TransactItem::ConditionCheck, <actions::ConditionCheckItem as ActionMarker>::ACTION));
+};
+
 impl<P: Policy> TenantTable<P> {
     /// `GetItem` on the tenant's table (table name already set).
     pub fn get_item(&self) -> Result<GetItemFluentBuilder, ScopeError>

@@ -8,8 +8,10 @@ use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::LazyLock;
 use tenant_isolation::identity::testing::{self, JwksServer, Keys, Reply};
-use tenant_isolation::identity::{IdentityErrorKind, Verifier};
-use tenant_isolation_core::{Action, Partition, Placement, PolicySpec, TableName, TenantId, is_tenant_char, render};
+use tenant_isolation::{ErrorKind, identity::Verifier};
+use tenant_isolation_core::{
+    Action, KeyRule, Partition, Placement, TableModel, TableName, TenantId, is_tenant_char, render,
+};
 
 static KEYS: LazyLock<Keys> = LazyLock::new(Keys::bundled);
 
@@ -25,7 +27,7 @@ async fn hostile_tokens_are_refused_with_the_right_status() {
     assert!(table.len() >= 40, "only {} hostile tokens", table.len());
     let names: HashSet<_> = table.iter().map(|(name, ..)| *name).collect();
     assert_eq!(names.len(), table.len(), "names are unique");
-    let forbidden = table.iter().filter(|(.., kind)| *kind == IdentityErrorKind::Forbidden).count();
+    let forbidden = table.iter().filter(|(.., kind)| *kind == ErrorKind::Forbidden).count();
     assert!(forbidden >= 20 && table.len() - forbidden >= 40, "{forbidden} forbidden of {}", table.len());
     println!("{} hostile tokens ({forbidden} forbidden, the rest unauthenticated)", table.len());
 
@@ -82,11 +84,11 @@ async fn cognito_id_and_access_tokens_with_a_moto_style_key_url() {
 
 /// The session policy the property tests render.
 fn policy_for(tenant: &TenantId) -> Value {
-    let spec = PolicySpec {
-        table: TableName::Fixed("Orders".to_owned()),
-        indexes: Vec::new(),
-        actions: vec![Action::GetItem],
-        key_prefix: "TENANT#".to_owned(),
+    let spec = TableModel {
+        table: TableName::Fixed("Orders".into()),
+        indexes: Vec::new().into(),
+        actions: vec![Action::GetItem].into(),
+        keys: KeyRule::default(),
     };
     let template = spec.build().expect("valid spec");
     let placement = Placement::new(Partition::Aws, "us-east-1", "123456789012", "Orders").expect("valid placement");
@@ -160,7 +162,7 @@ proptest! {
                 }
             }
             Err(e) => {
-                prop_assert_eq!(e.kind(), IdentityErrorKind::Forbidden, "{:?}: {:?}", id, e);
+                prop_assert_eq!(e.kind(), ErrorKind::Forbidden, "{:?}: {:?}", id, e);
                 prop_assert!(TenantId::parse(&id).is_err());
             }
         }

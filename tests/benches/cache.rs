@@ -34,7 +34,7 @@ fn contention(c: &mut Criterion) {
         let tenants: Vec<TenantId> =
             (0..TENANTS).map(|i| TenantId::parse(&format!("cache-{i:02}")).expect("tenant")).collect();
         for t in &tenants {
-            iso.enter(&warm::SPEC, t, None).await.expect("warm-up");
+            iso.enter(warm::SPEC, t, None).await.expect("warm-up");
         }
         (iso, Arc::new(tenants))
     });
@@ -59,7 +59,7 @@ fn contention(c: &mut Criterion) {
     bench_scaling(c, &rt, "cache_lookup", move |i| {
         let (iso, ts) = (iso_c.clone(), ts.clone());
         async move {
-            std::hint::black_box(iso.enter(&warm::SPEC, &ts[i], None).await.expect("hit"));
+            std::hint::black_box(iso.enter(warm::SPEC, &ts[i], None).await.expect("hit"));
         }
     });
     let (moka_c, keys) = (moka.clone(), Arc::new(tenants.iter().map(|t| (t.clone(), 7)).collect::<Vec<_>>()));

@@ -109,7 +109,7 @@ async fn isolation(sdk: aws_config::SdkConfig, role: &str, capacity: u64) -> Iso
 /// Takes `t`'s session (an STS call on a miss) and, with `with_get`, sends one `GetItem`
 /// from its scope.
 async fn use_session(iso: Isolation, t: TenantId, with_get: bool) {
-    let scope = iso.enter(&get_order::SPEC, &t, None).await.expect("enter");
+    let scope = iso.enter(get_order::SPEC, &t, None).await.expect("enter");
     if with_get {
         let (client, table, pk) = (scope.client().clone(), scope.table_name().to_owned(), scope.partition_key());
         scope
@@ -150,14 +150,14 @@ async fn phase(name: &str, entries: usize, capacity: u64) -> Value {
             // Never contacted: the hook makes no request.
             let sdk = tenant_isolation_tests::sdk_config("http://127.0.0.1:9").await;
             let iso = isolation(sdk, ROLE, capacity).await;
-            iso.__bench_insert_session(&get_order::SPEC, &TenantId::parse("warm-up").unwrap(), credentials(0))
+            iso.__bench_insert_session(get_order::SPEC, &TenantId::parse("warm-up").unwrap(), credentials(0))
                 .await
                 .expect("insert");
             iso.sync_cache().await;
             let before = rss_bytes();
             let started = Instant::now();
             for i in 0..entries {
-                iso.__bench_insert_session(&get_order::SPEC, &tenant(i), credentials(i)).await.expect("insert");
+                iso.__bench_insert_session(get_order::SPEC, &tenant(i), credentials(i)).await.expect("insert");
                 if i % 1000 == 999 {
                     iso.sync_cache().await;
                 }

@@ -55,7 +55,7 @@ fn warm_path(c: &mut Criterion) {
             b.to_async(&rt).iter(|| async { verifier.verify(black_box(token)).await.expect("valid") })
         });
         group.bench_function("Isolation::enter (cache hit + scope)", |b| {
-            b.to_async(&rt).iter(|| async { iso.enter(&warm::SPEC, black_box(tenant), None).await.expect("hit") })
+            b.to_async(&rt).iter(|| async { iso.enter(warm::SPEC, black_box(tenant), None).await.expect("hit") })
         });
         group.bench_function("warm path (call_with)", |b| {
             b.to_async(&rt).iter(|| async {
@@ -106,7 +106,7 @@ fn warm_path(c: &mut Criterion) {
                 let t = Instant::now();
                 for _ in 0..BLOCK {
                     let id = jwt.verifier.verify(black_box(jwt.token)).await.expect("valid");
-                    black_box(iso.enter(&warm::SPEC, &id.tenant, None).await.expect("hit"));
+                    black_box(iso.enter(warm::SPEC, &id.tenant, None).await.expect("hit"));
                 }
                 t.elapsed()
             })

@@ -15,7 +15,7 @@ async fn two_tenants_write_and_read_their_own_items() {
     // Not `ORDER#…`: these items are not orders, and the orders handlers list that space.
     let sk = unique("CRED#cred");
     for t in ["acme", "globex"] {
-        let scope = iso.enter(&items::SPEC, &tenant(t), None).await.unwrap();
+        let scope = iso.enter(items::SPEC, &tenant(t), None).await.unwrap();
         // Requests are sent from inside the scope: the client signs with its scope's
         // credentials.
         let (client, table, pk) = (scope.client().clone(), scope.table_name().to_owned(), scope.partition_key());
@@ -35,7 +35,7 @@ async fn two_tenants_write_and_read_their_own_items() {
             .unwrap();
     }
     for t in ["acme", "globex"] {
-        let scope = iso.enter(&items::SPEC, &tenant(t), None).await.unwrap();
+        let scope = iso.enter(items::SPEC, &tenant(t), None).await.unwrap();
         let (client, table, pk) = (scope.client().clone(), scope.table_name().to_owned(), scope.partition_key());
         let sk = sk.clone();
         let out = scope
@@ -57,7 +57,7 @@ async fn two_tenants_write_and_read_their_own_items() {
 #[tokio::test]
 async fn sessions_are_named_after_the_tenant_in_the_assumed_role_arn() {
     let iso = isolation().await;
-    let scope = iso.enter(&items::SPEC, &tenant("acme"), None).await.unwrap();
+    let scope = iso.enter(items::SPEC, &tenant("acme"), None).await.unwrap();
     assert_eq!(scope.session_name(), "tenant-acme");
     assert!(scope.assumed_role_arn().ends_with(":assumed-role/TenantData/tenant-acme"), "{}", scope.assumed_role_arn());
     assert!(scope.expires_at() > std::time::SystemTime::now() + Duration::from_secs(3000));
@@ -68,7 +68,7 @@ async fn two_hundred_requests_over_five_tenants_make_five_sts_calls() {
     let iso = isolation().await;
     for i in 0..200 {
         let t = tenant(&format!("five-{}", i % 5));
-        let scope = iso.enter(&items::SPEC, &t, None).await.unwrap();
+        let scope = iso.enter(items::SPEC, &t, None).await.unwrap();
         assert_eq!(scope.tenant(), &t);
     }
     let stats = iso.stats();
@@ -84,7 +84,7 @@ async fn a_hundred_concurrent_first_requests_of_one_tenant_make_one_sts_call() {
     for _ in 0..100 {
         let (iso, t) = (iso.clone(), t.clone());
         tasks.push(tokio::spawn(async move {
-            iso.enter(&items::SPEC, &t, None).await.map(|s| s.access_key_id().to_owned())
+            iso.enter(items::SPEC, &t, None).await.map(|s| s.access_key_id().to_owned())
         }));
     }
     let mut keys = Vec::new();
@@ -99,11 +99,11 @@ async fn a_hundred_concurrent_first_requests_of_one_tenant_make_one_sts_call() {
 #[tokio::test]
 async fn handlers_with_different_policies_get_different_credentials() {
     let iso = isolation().await;
-    let a = iso.enter(&items::SPEC, &tenant("acme"), None).await.unwrap();
-    let b = iso.enter(&read_only::SPEC, &tenant("acme"), None).await.unwrap();
+    let a = iso.enter(items::SPEC, &tenant("acme"), None).await.unwrap();
+    let b = iso.enter(read_only::SPEC, &tenant("acme"), None).await.unwrap();
     assert_ne!(a.access_key_id(), b.access_key_id());
     assert_eq!(iso.stats().sts_calls, 2);
-    assert_ne!(items::SPEC.policy_id, read_only::SPEC.policy_id);
+    assert!(!items::SPEC.same_policy(read_only::SPEC));
 }
 
 #[tokio::test]
@@ -112,11 +112,11 @@ async fn credentials_past_expiry_minus_margin_are_renewed() {
     let iso =
         isolation_with(|b| b.session_duration(Duration::from_secs(900)).refresh_margin(Duration::from_secs(897))).await;
     let t = tenant("renew");
-    let first = iso.enter(&items::SPEC, &t, None).await.unwrap();
-    let again = iso.enter(&items::SPEC, &t, None).await.unwrap();
+    let first = iso.enter(items::SPEC, &t, None).await.unwrap();
+    let again = iso.enter(items::SPEC, &t, None).await.unwrap();
     assert_eq!(first.access_key_id(), again.access_key_id(), "still fresh: served from the cache");
     tokio::time::sleep(Duration::from_millis(3200)).await;
-    let renewed = iso.enter(&items::SPEC, &t, None).await.unwrap();
+    let renewed = iso.enter(items::SPEC, &t, None).await.unwrap();
     assert_ne!(first.access_key_id(), renewed.access_key_id(), "past expiry - margin: renewed");
     assert!(renewed.expires_at() > first.expires_at());
     assert_eq!(iso.stats().sts_calls, 2);
@@ -126,7 +126,7 @@ async fn credentials_past_expiry_minus_margin_are_renewed() {
 async fn the_cache_is_bounded_and_evicts() {
     let iso = isolation_with(|b| b.cache_capacity(3)).await;
     for i in 0..12 {
-        iso.enter(&items::SPEC, &tenant(&format!("evict-{i}")), None).await.unwrap();
+        iso.enter(items::SPEC, &tenant(&format!("evict-{i}")), None).await.unwrap();
         iso.sync_cache().await;
     }
     let stats = iso.stats();
@@ -192,5 +192,5 @@ async fn on_table_b(
 #[test]
 fn runtime_bound_tables_do_not_share_credentials() {
     assert_eq!(on_table_a::POLICY_TEMPLATE, on_table_b::POLICY_TEMPLATE);
-    assert_ne!(on_table_a::SPEC.policy_id, on_table_b::SPEC.policy_id);
+    assert!(!on_table_a::SPEC.same_policy(on_table_b::SPEC));
 }

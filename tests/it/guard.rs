@@ -40,7 +40,7 @@ macro_rules! verdict {
 
 #[tokio::test]
 async fn item_keys_must_be_the_tenants_own() {
-    let acme = scope(&items::SPEC, "acme").await;
+    let acme = scope(items::SPEC, "acme").await;
     let foreign = Some(Violation::ForeignKey { attribute: "pk".into() });
     assert_eq!(verdict!(acme, |c, t| c.get_item().table_name(t).set_key(Some(key("TENANT#globex", "x")))), foreign);
     // Prefix collisions: another tenant whose id starts with ours.
@@ -69,7 +69,7 @@ async fn item_keys_must_be_the_tenants_own() {
 
 #[tokio::test]
 async fn queries_must_pin_the_tenants_partition() {
-    let acme = scope(&items::SPEC, "acme").await;
+    let acme = scope(items::SPEC, "acme").await;
     let foreign = Some(Violation::ForeignKey { attribute: "pk".into() });
     assert_eq!(
         verdict!(acme, |c, t| c
@@ -119,7 +119,7 @@ async fn queries_must_pin_the_tenants_partition() {
 
 #[tokio::test]
 async fn undeclared_operations_and_other_tables_are_refused() {
-    let reader = scope(&read_only::SPEC, "acme").await;
+    let reader = scope(read_only::SPEC, "acme").await;
     assert_eq!(
         verdict!(reader, |c, t| c.put_item().table_name(t).set_item(Some(key("TENANT#acme", "x")))),
         Some(Violation::UndeclaredAction(Action::PutItem))
@@ -138,7 +138,7 @@ async fn undeclared_operations_and_other_tables_are_refused() {
 
 #[tokio::test]
 async fn batches_mixing_tenants_are_refused_whole() {
-    let acme = scope(&batcher::SPEC, "acme").await;
+    let acme = scope(batcher::SPEC, "acme").await;
     let foreign = Some(Violation::ForeignKey { attribute: "pk".into() });
     let keys = |pks: &[&str]| {
         KeysAndAttributes::builder().set_keys(Some(pks.iter().map(|p| key(p, "x")).collect())).build().unwrap()
@@ -164,7 +164,7 @@ async fn batches_mixing_tenants_are_refused_whole() {
 
 #[tokio::test]
 async fn typed_transactions_are_guarded_item_by_item() {
-    let acme = scope(&batcher::SPEC, "acme").await;
+    let acme = scope(batcher::SPEC, "acme").await;
     let table: TenantTable<batcher> = acme.table().unwrap();
     let result = acme
         .clone()
@@ -192,7 +192,7 @@ async fn refused_requests_never_leave_the_process() {
     let api = format!("{}/moto-api/recorder", moto.endpoint());
     http.post(format!("{api}/reset-recording")).send().await.unwrap().error_for_status().unwrap();
     http.post(format!("{api}/start-recording")).send().await.unwrap().error_for_status().unwrap();
-    let acme = scope(&items::SPEC, "acme").await;
+    let acme = scope(items::SPEC, "acme").await;
     let refused_marker = unique("refused");
     let control_marker = unique("control");
     let (refused_key, control_key) = (key("TENANT#globex", &refused_marker), key("TENANT#acme", &control_marker));

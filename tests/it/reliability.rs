@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tenant_isolation::{
-    CredentialsErrorKind, ErrorKind, Isolation, IsolationError, Rejection, TenantEvent, TenantId, TenantTable,
-    Verifier, current_tenant, spawn, tenant_isolated,
+    ErrorKind, Isolation, IsolationError, Rejection, StsFailure, TenantEvent, TenantId, TenantTable, Verifier,
+    current_tenant, spawn, tenant_isolated,
 };
 use tenant_isolation_tests::{Moto, provision, sdk_config};
 
@@ -174,10 +174,10 @@ async fn isolation_on(endpoint: &str, timeouts: Option<aws_smithy_types::timeout
     b.build().await.unwrap()
 }
 
-fn credentials_kind(e: &lambda_runtime::Error) -> Option<(ErrorKind, Option<CredentialsErrorKind>)> {
+fn credentials_kind(e: &lambda_runtime::Error) -> Option<(ErrorKind, Option<StsFailure>)> {
     let iso = e.downcast_ref::<IsolationError>()?;
     let cred = match iso {
-        IsolationError::Credentials(c) => Some(c.error_kind()),
+        IsolationError::Credentials(c) => Some(c.failure()),
         _ => None,
     };
     Some((iso.kind(), cred))
@@ -245,7 +245,7 @@ async fn a_hung_endpoint_is_bounded_by_the_timeout() {
     let elapsed = started.elapsed();
     held.abort();
     println!("faults: hung STS endpoint answered after {} ms: {err}", elapsed.as_millis());
-    assert_eq!(credentials_kind(&err), Some((ErrorKind::Unavailable, Some(CredentialsErrorKind::Unavailable))));
+    assert_eq!(credentials_kind(&err), Some((ErrorKind::Unavailable, Some(StsFailure::Unavailable))));
     assert!(elapsed < Duration::from_secs(4), "took {elapsed:?}");
 }
 
@@ -273,7 +273,7 @@ async fn a_malformed_sts_answer_is_a_typed_error() {
     let err = stress::call_with(&iso, job("garbled", 1)).await.unwrap_err();
     server.abort();
     println!("faults: malformed STS answer: {err}");
-    assert_eq!(credentials_kind(&err), Some((ErrorKind::Unavailable, Some(CredentialsErrorKind::Malformed))));
+    assert_eq!(credentials_kind(&err), Some((ErrorKind::Unavailable, Some(StsFailure::Malformed))));
 }
 
 /// moto checking signatures and permissions: our keys are unknown to it, so STS denies the
@@ -284,7 +284,7 @@ async fn sts_access_denied_is_a_typed_error() {
     let iso = isolation_on(&moto.endpoint(), None).await;
     let err = stress::call_with(&iso, job("denied", 1)).await.unwrap_err();
     println!("faults: STS with auth enforced: {err}");
-    assert_eq!(credentials_kind(&err), Some((ErrorKind::Internal, Some(CredentialsErrorKind::AccessDenied))));
+    assert_eq!(credentials_kind(&err), Some((ErrorKind::Internal, Some(StsFailure::AccessDenied))));
     assert_eq!(iso.stats().sts_failures, 1);
 }
 
@@ -304,10 +304,10 @@ async fn a_failed_renewal_never_falls_back_to_stale_credentials() {
         .await
         .unwrap();
     let tenant = TenantId::parse("renewal").unwrap();
-    let first = iso.enter(&stress::SPEC, &tenant, None).await.unwrap();
+    let first = iso.enter(stress::SPEC, &tenant, None).await.unwrap();
     tokio::time::sleep(Duration::from_millis(3200)).await;
     moto.stop();
-    let err = iso.enter(&stress::SPEC, &tenant, None).await.unwrap_err();
+    let err = iso.enter(stress::SPEC, &tenant, None).await.unwrap_err();
     println!("faults: renewal while STS is down: {err}");
     assert_eq!(err.kind(), ErrorKind::Unavailable);
     assert!(first.expires_at() > std::time::SystemTime::now(), "the old credentials had not even expired");

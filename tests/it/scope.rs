@@ -14,7 +14,7 @@ async fn outside_a_scope_access_is_a_typed_error() {
 async fn inside_a_scope_the_tenant_and_its_session_are_visible() {
     let iso = isolation().await;
     let acme = TenantId::parse("acme").unwrap();
-    let scope = iso.enter(&items::SPEC, &acme, Some("req-1".into())).await.unwrap();
+    let scope = iso.enter(items::SPEC, &acme, Some("req-1".into())).await.unwrap();
     let seen = scope
         .run(async {
             let s = current().unwrap();
@@ -29,7 +29,7 @@ async fn inside_a_scope_the_tenant_and_its_session_are_visible() {
 async fn spawned_tasks_see_the_scope_only_through_the_helper() {
     let iso = isolation().await;
     let globex = TenantId::parse("globex").unwrap();
-    let scope = iso.enter(&items::SPEC, &globex, None).await.unwrap();
+    let scope = iso.enter(items::SPEC, &globex, None).await.unwrap();
     let (with_helper, without) = scope
         .run(async {
             let with_helper = spawn(async { current_tenant() }).unwrap().await.unwrap();
@@ -47,7 +47,7 @@ async fn interleaved_scopes_on_one_runtime_each_see_their_own_tenant() {
     let mut tasks = Vec::new();
     for i in 0..40 {
         let tenant = TenantId::parse(&format!("t{}", i % 4)).unwrap();
-        let scope = iso.enter(&items::SPEC, &tenant, None).await.unwrap();
+        let scope = iso.enter(items::SPEC, &tenant, None).await.unwrap();
         tasks.push(tokio::spawn(scope.run(async move {
             let mut seen = Vec::new();
             for _ in 0..20 {

@@ -71,19 +71,19 @@ async fn every_request_is_signed_with_the_credentials_of_the_tenant_whose_keys_i
     let tenants: Vec<TenantId> = (0..8).map(|i| tenant(&format!("sig-{i}"))).collect();
     let mut owner_of_key = HashMap::new();
     for t in &tenants {
-        let scope = iso.enter(&items::SPEC, t, None).await.unwrap();
+        let scope = iso.enter(items::SPEC, t, None).await.unwrap();
         owner_of_key.insert(scope.access_key_id().to_owned(), t.to_string());
     }
     assert_eq!(owner_of_key.len(), tenants.len(), "one STS session, one access key, per tenant");
 
     // ONE client, taken from the first tenant's scope, used by all eight tenants at once.
-    let first = iso.enter(&items::SPEC, &tenants[0], None).await.unwrap();
+    let first = iso.enter(items::SPEC, &tenants[0], None).await.unwrap();
     let (client, table) = (first.client().clone(), first.table_name().to_owned());
     let run = unique("SIG");
     let mut tasks = Vec::new();
     for round in 0..25 {
         for t in &tenants {
-            let scope = iso.enter(&items::SPEC, t, None).await.unwrap();
+            let scope = iso.enter(items::SPEC, t, None).await.unwrap();
             let (client, table, sk) = (client.clone(), table.clone(), format!("{run}#{round}"));
             tasks.push(tokio::spawn(scope.run(async move {
                 tokio::task::yield_now().await;
@@ -140,8 +140,8 @@ async fn every_request_is_signed_with_the_credentials_of_the_tenant_whose_keys_i
 #[tokio::test]
 async fn a_client_follows_the_scope_it_is_used_in() {
     let iso = isolation().await;
-    let acme = iso.enter(&items::SPEC, &tenant("acme"), None).await.unwrap();
-    let globex = iso.enter(&items::SPEC, &tenant("globex"), None).await.unwrap();
+    let acme = iso.enter(items::SPEC, &tenant("acme"), None).await.unwrap();
+    let globex = iso.enter(items::SPEC, &tenant("globex"), None).await.unwrap();
     let (client, table) = (acme.client().clone(), acme.table_name().to_owned());
     let sk = unique("FOLLOW");
     let put = |pk: &str| {
@@ -160,7 +160,7 @@ async fn a_client_follows_the_scope_it_is_used_in() {
     globex.clone().run(put("TENANT#globex").send()).await.expect("globex's own key, in globex's scope");
 
     // Inside the scope of a handler with another policy, the client refuses.
-    let other = iso.enter(&read_only::SPEC, &tenant("acme"), None).await.unwrap();
+    let other = iso.enter(read_only::SPEC, &tenant("acme"), None).await.unwrap();
     let mismatch = other.run(put("TENANT#acme").send()).await.unwrap_err();
     assert_eq!(scope_error(&mismatch), Some(ScopeError::ClientMismatch { client: "items", actual: "read_only" }));
 }

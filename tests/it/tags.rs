@@ -25,7 +25,7 @@ fn tenant(s: &str) -> TenantId {
 
 #[test]
 fn the_template_is_a_role_policy_keyed_by_the_principal_tag() {
-    assert_eq!(tagged::SPEC.session_tag, Some("tenant"));
+    assert_eq!(tagged::SPEC.session_tag(), Some("tenant"));
     assert!(
         tagged::POLICY_TEMPLATE
             .contains(r#""TENANT#${aws:PrincipalTag/tenant}","TENANT#${aws:PrincipalTag/tenant}#*""#)
@@ -39,7 +39,7 @@ async fn tagged_sessions_work_against_moto_and_stay_guarded() {
     let iso = isolation_with(|b| b.session_tag_role_arn(fx.tag_role_arn.clone())).await;
     let sk = unique("TAG");
     for t in ["acme", "globex"] {
-        let scope = iso.enter(&tagged::SPEC, &tenant(t), None).await.unwrap();
+        let scope = iso.enter(tagged::SPEC, &tenant(t), None).await.unwrap();
         assert!(
             scope.assumed_role_arn().ends_with(&format!(":assumed-role/TenantDataTagged/tenant-{t}")),
             "{}",
@@ -73,7 +73,7 @@ async fn tagged_sessions_work_against_moto_and_stay_guarded() {
             })
             .await;
     }
-    iso.enter(&tagged::SPEC, &tenant("acme"), None).await.unwrap();
+    iso.enter(tagged::SPEC, &tenant("acme"), None).await.unwrap();
     assert_eq!(iso.stats().sts_calls, 2, "cached and coalesced per tenant as in session-policy mode");
 }
 
@@ -82,7 +82,7 @@ async fn tagged_handlers_never_assume_the_session_policy_role() {
     let (_, fx) = shared();
     // No tag role configured: a configuration error (500) before any STS call.
     let iso = isolation_with(|b| b).await;
-    let err = iso.enter(&tagged::SPEC, &tenant("acme"), None).await.unwrap_err();
+    let err = iso.enter(tagged::SPEC, &tenant("acme"), None).await.unwrap_err();
     assert!(matches!(err, IsolationError::Config(ConfigError::Missing { var: "TENANT_TAG_ROLE_ARN", .. })), "{err}");
     assert_eq!(err.kind(), ErrorKind::Internal);
     assert_eq!(iso.stats().sts_calls, 0);
@@ -102,7 +102,7 @@ async fn tagged_handlers_never_assume_the_session_policy_role() {
 /// collisions, mixed batches, no tag, no LeadingKeys, undeclared actions denied.
 #[test]
 fn iam_simulate_proves_the_tag_role_policy() {
-    let role_policy = tenant_isolation::tag_role_policy(&[&tagged::SPEC.policy_spec()], "tenant", false)
+    let role_policy = tenant_isolation::tag_role_policy(&[tagged::SPEC.table()], "tenant", false)
         .replace("{{partition}}", "aws")
         .replace("{{region}}", "us-east-1")
         .replace("{{account}}", "123456789012");
@@ -110,7 +110,7 @@ fn iam_simulate_proves_the_tag_role_policy() {
     let input = serde_json::json!({
         "policy": serde_json::from_str::<serde_json::Value>(&role_policy).unwrap(),
         "tag": "tenant",
-        "actions": tagged::SPEC.actions.iter().map(|a| a.name()).collect::<Vec<_>>(),
+        "actions": tagged::SPEC.actions().iter().map(|a| a.name()).collect::<Vec<_>>(),
         "table_arn": table_arn,
         "index_arns": [format!("{table_arn}/index/ByStatus")],
     });
@@ -147,7 +147,7 @@ fn prove(input: &serde_json::Value) -> (bool, String) {
 #[test]
 fn the_audit_emits_a_separate_tag_role() {
     let out =
-        tenant_isolation::audit::role_json(Some("arn:aws:iam::123456789012:role/TenantData"), Some("us-east-1"), None)
+        tenant_isolation_audit::role_json(Some("arn:aws:iam::123456789012:role/TenantData"), Some("us-east-1"), None)
             .unwrap();
     let tag_role = &out["session_tag_role"];
     assert_eq!(tag_role["tag"], "tenant");
@@ -159,7 +159,7 @@ fn the_audit_emits_a_separate_tag_role() {
     let keys = &tag_role["role_policy"]["Statement"][0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
     assert_eq!(keys, &serde_json::json!(["TENANT#${aws:PrincipalTag/tenant}", "TENANT#${aws:PrincipalTag/tenant}#*"]));
     let rendered =
-        tenant_isolation::audit::render_json("acme", "arn:aws:iam::123456789012:role/TenantData", "us-east-1").unwrap();
+        tenant_isolation_audit::render_json("acme", "arn:aws:iam::123456789012:role/TenantData", "us-east-1").unwrap();
     assert!(rendered.as_array().unwrap().iter().all(|h| h["handler"] != "tagged"), "no session policy for tag mode");
     assert!(rendered.as_array().unwrap().iter().any(|h| h["handler"] == "items"));
 }

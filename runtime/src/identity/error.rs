@@ -1,32 +1,7 @@
 //! Why a request has no tenant, and which HTTP status says so.
 
+use crate::kind::ErrorKind;
 use tenant_isolation_core::InvalidTenantId;
-
-/// The three answers a caller can give when [`Verifier::verify`](super::Verifier::verify)
-/// fails. Each maps to one HTTP status ([`IdentityErrorKind::status`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum IdentityErrorKind {
-    /// `401 Unauthorized`: no token, or one that cannot be trusted (garbled, expired,
-    /// not yet valid, wrongly signed, wrong issuer/audience/`token_use`, algorithm not
-    /// allowed, unknown key).
-    Unauthenticated,
-    /// `403 Forbidden`: a valid token that names no usable tenant.
-    Forbidden,
-    /// `503 Service Unavailable`: the signing keys could not be fetched, so no token can
-    /// be checked right now. Retrying later may succeed.
-    Unavailable,
-}
-
-impl IdentityErrorKind {
-    /// The HTTP status: 401, 403 or 503.
-    pub const fn status(self) -> u16 {
-        match self {
-            IdentityErrorKind::Unauthenticated => 401,
-            IdentityErrorKind::Forbidden => 403,
-            IdentityErrorKind::Unavailable => 503,
-        }
-    }
-}
 
 /// A request whose tenant could not be established.
 ///
@@ -141,7 +116,7 @@ pub enum IdentityError {
 
 impl IdentityError {
     /// Which of 401/403/503 this error is.
-    pub fn kind(&self) -> IdentityErrorKind {
+    pub fn kind(&self) -> ErrorKind {
         use IdentityError::*;
         match self {
             MissingToken
@@ -158,9 +133,9 @@ impl IdentityError {
             | WrongAudience
             | WrongTokenUse { .. }
             | BadClaim { .. }
-            | TrustedClaimsDisabled => IdentityErrorKind::Unauthenticated,
-            MissingTenant { .. } | TenantNotAString { .. } | InvalidTenant { .. } => IdentityErrorKind::Forbidden,
-            KeysUnavailable { .. } => IdentityErrorKind::Unavailable,
+            | TrustedClaimsDisabled => ErrorKind::Unauthenticated,
+            MissingTenant { .. } | TenantNotAString { .. } | InvalidTenant { .. } => ErrorKind::Forbidden,
+            KeysUnavailable { .. } => ErrorKind::Unavailable,
         }
     }
 

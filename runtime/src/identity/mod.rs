@@ -60,7 +60,7 @@
 //! Development mode, with a token minted on the spot:
 //!
 //! ```
-//! use tenant_isolation::identity::{IdentityErrorKind, Verifier};
+//! use tenant_isolation::{ErrorKind, identity::Verifier};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -89,7 +89,7 @@
 //! assert_eq!(identity.subject.as_deref(), Some("user-1"));
 //!
 //! let error = verifier.verify("not.a.token").await.unwrap_err();
-//! assert_eq!(error.kind(), IdentityErrorKind::Unauthenticated);
+//! assert_eq!(error.kind(), ErrorKind::Unauthenticated);
 //! assert_eq!(error.status(), 401);
 //! # Ok(())
 //! # }
@@ -128,9 +128,9 @@ pub mod testing;
 #[cfg(test)]
 mod tests;
 
-pub use error::{IdentityError, IdentityErrorKind};
+pub use error::IdentityError;
 
-use crate::config::{self, ConfigError};
+use crate::config::{self, ConfigError, parse_bool};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use claims::{Claims, ClaimsError};
@@ -262,9 +262,9 @@ impl Verifier {
 
     /// Verifies a bearer token (without the `Bearer ` prefix) and extracts the tenant.
     ///
-    /// Errors are [`Unauthenticated`](IdentityErrorKind::Unauthenticated) for anything
-    /// wrong with the token, [`Forbidden`](IdentityErrorKind::Forbidden) for a valid token
-    /// without a usable tenant claim, and [`Unavailable`](IdentityErrorKind::Unavailable)
+    /// Errors are [`Unauthenticated`](crate::ErrorKind::Unauthenticated) for anything
+    /// wrong with the token, [`Forbidden`](crate::ErrorKind::Forbidden) for a valid token
+    /// without a usable tenant claim, and [`Unavailable`](crate::ErrorKind::Unavailable)
     /// when the key set cannot be fetched.
     pub async fn verify(&self, token: &str) -> Result<Identity, IdentityError> {
         let token = RawToken::parse(token)?;
@@ -605,7 +605,7 @@ impl VerifierBuilder {
     /// A builder preset from the environment (see the [module docs](self)); set more on it
     /// before [`build`](VerifierBuilder::build).
     pub fn from_env() -> Result<VerifierBuilder, ConfigError> {
-        VerifierBuilder::from_lookup(config::env)
+        VerifierBuilder::from_lookup(config::var)
     }
 
     fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<VerifierBuilder, ConfigError> {
@@ -828,16 +828,5 @@ fn check_url(var: &'static str, url: &str) -> Result<(), ConfigError> {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
         Ok(_) => Err(ConfigError::Invalid { var, reason: format!("{url:?} is not an http(s) URL") }),
         Err(e) => Err(ConfigError::Invalid { var, reason: format!("{url:?} is not a URL: {e}") }),
-    }
-}
-
-fn parse_bool(var: &'static str, value: &str) -> Result<bool, ConfigError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err(ConfigError::Invalid {
-            var,
-            reason: format!("{value:?} is not a boolean: expected one of: `1`, `true`, `0`, `false`"),
-        }),
     }
 }

@@ -7,7 +7,8 @@
 
 #![allow(missing_docs, clippy::missing_panics_doc)]
 
-use super::{IdentityErrorKind, VerifierBuilder};
+use super::VerifierBuilder;
+use crate::ErrorKind;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{Jwk, KeyAlgorithm, PublicKeyUse};
@@ -177,8 +178,8 @@ fn raw_json(header: Value, claims: &Value, signer: Option<(&EncodingKey, Algorit
 /// that serves [`Keys::key_set`], each with the kind of error it must produce. Each entry
 /// is `(name, token, expected kind)`. Reusable: any layer above the verifier (e.g. a
 /// handler wrapper) must refuse the same tokens, and must not have called STS for them.
-pub fn hostile_tokens(keys: &Keys) -> Vec<(&'static str, String, IdentityErrorKind)> {
-    use IdentityErrorKind::{Forbidden, Unauthenticated};
+pub fn hostile_tokens(keys: &Keys) -> Vec<(&'static str, String, ErrorKind)> {
+    use ErrorKind::{Forbidden, Unauthenticated};
     let good = || claims("acme");
     let now = now();
     let valid = rs256(keys, &good());
@@ -199,7 +200,7 @@ pub fn hostile_tokens(keys: &Keys) -> Vec<(&'static str, String, IdentityErrorKi
     let hs_with_public_pem = EncodingKey::from_secret(&keys.rsa1_public_pem);
     let other_tenant_payload = rs256(keys, &claims("globex")).split('.').nth(1).unwrap().to_owned();
 
-    let mut t: Vec<(&'static str, String, IdentityErrorKind)> = vec![
+    let mut t: Vec<(&'static str, String, ErrorKind)> = vec![
         // Shape.
         ("empty", String::new(), Unauthenticated),
         ("garbage", "not-a-jwt".to_owned(), Unauthenticated),

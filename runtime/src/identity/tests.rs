@@ -4,6 +4,7 @@
 
 use super::testing::{self, JwksServer, Keys, Reply};
 use super::*;
+use crate::ErrorKind;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -203,7 +204,7 @@ async fn unknown_kid_refetches_are_rate_limited() {
 async fn assert_unavailable(v: &Verifier, why: &str) {
     let err = v.verify(&rs1("acme")).await.unwrap_err();
     assert!(matches!(err, IdentityError::KeysUnavailable { .. }), "{why}: {err:?}");
-    assert_eq!((err.kind(), err.status()), (IdentityErrorKind::Unavailable, 503), "{why}");
+    assert_eq!((err.kind(), err.status()), (ErrorKind::Unavailable, 503), "{why}");
 }
 
 #[tokio::test]
@@ -598,7 +599,7 @@ fn configuration_errors_name_the_variable() {
 
 #[test]
 fn every_error_has_one_status() {
-    use IdentityErrorKind::*;
+    use ErrorKind::*;
     let invalid = tenant_isolation_core::TenantId::parse("*").unwrap_err();
     let cases = [
         (IdentityError::MissingToken, Unauthenticated),

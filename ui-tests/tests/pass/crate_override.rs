@@ -13,9 +13,9 @@ async fn get_order(orders: TenantTable, _request: Request) -> Result<Response<Bo
     Ok(Response::new(Body::Empty))
 }
 
-const _: &platform::isolation::HandlerSpec = &get_order::SPEC;
+const _: &platform::isolation::HandlerSpec = get_order::SPEC;
 
 fn main() {
     drop(lambda_http::run(lambda_http::service_fn(get_order)));
-    assert_eq!(get_order::SPEC.name, "get_order");
+    assert_eq!(get_order::SPEC.name(), "get_order");
 }

@@ -11,13 +11,13 @@ async fn get_order(orders: TenantTable, _request: Request) -> Result<Response<Bo
 
 // The generated items, checked at compile time.
 const _: &str = get_order::POLICY_TEMPLATE;
-const _: &tenant_isolation::HandlerSpec = &get_order::SPEC;
+const _: &tenant_isolation::HandlerSpec = get_order::SPEC;
 
 fn main() {
     // The generated `get_order(request)` is a Lambda service; building (not polling) the
     // runtime future type-checks that without reaching AWS.
     drop(lambda_http::run(lambda_http::service_fn(get_order)));
-    assert_eq!(get_order::SPEC.actions, [tenant_isolation::Action::GetItem]);
+    assert_eq!(get_order::SPEC.actions(), [tenant_isolation::Action::GetItem]);
     assert!(get_order::POLICY_TEMPLATE.contains(r#""Action":["dynamodb:GetItem"]"#));
     assert!(get_order::POLICY_TEMPLATE.contains(":table/Orders\""));
 }

@@ -11,7 +11,7 @@ async fn get_order(orders: TenantTable, _request: Request) -> Result<Response<Bo
 
 fn main() {
     drop(lambda_http::run(lambda_http::service_fn(get_order)));
-    assert_eq!(get_order::SPEC.session_tag, Some("tenant"));
+    assert_eq!(get_order::SPEC.session_tag(), Some("tenant"));
     assert!(get_order::POLICY_TEMPLATE.contains("TENANT#${aws:PrincipalTag/tenant}"));
     assert!(!get_order::POLICY_TEMPLATE.contains("{{tenant}}"));
 }

@@ -182,7 +182,7 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
 
     println!("\n4. the key guard refuses a cross-tenant key before it leaves the process");
     let acme = TenantId::parse("acme")?;
-    let scope = isolation.enter(&get_order::SPEC, &acme, None).await?;
+    let scope = isolation.enter(get_order::SPEC, &acme, None).await?;
     let client = scope.client().clone();
     let table = scope.table_name().to_owned();
     let result = scope
