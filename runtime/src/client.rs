@@ -52,13 +52,34 @@ impl Clients {
         spec.verify()?;
         let placement = self.placement(spec)?;
         let key = PolicyKey::new(spec.template(), placement.table());
-        let client = self
-            .by_policy
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(key.clone())
-            .or_insert_with(|| Arc::new(self.build(spec, key, &placement)))
-            .clone();
+        let mut by_policy = self.by_policy.lock().unwrap_or_else(PoisonError::into_inner);
+        let client = match by_policy.get(&key) {
+            Some(client) => client.clone(),
+            None => {
+                // Two key rules on one physical table where one prefix starts the other:
+                // tenant `ORG` of `TENANT#` would own every key of `TENANT#ORG#`.
+                let rule = &spec.table().keys;
+                if let Some(other) = by_policy.values().find(|c| c.key.table() == key.table() && c.keys.overlaps(rule))
+                {
+                    return Err(ConfigError::invalid(
+                        "key_prefix",
+                        format!(
+                            "handler `{}` uses the key prefix `{}` on table `{}`, where another handler uses `{}`: \
+                             one starts the other, so a tenant of one could own the other's keys",
+                            spec.name(),
+                            rule.prefix(),
+                            key.table(),
+                            other.keys.prefix()
+                        ),
+                    )
+                    .into());
+                }
+                let client = Arc::new(self.build(spec, key.clone(), &placement));
+                by_policy.insert(key, client.clone());
+                client
+            }
+        };
+        drop(by_policy);
         self.by_spec.write().unwrap_or_else(PoisonError::into_inner).insert(id, client.clone());
         Ok(client)
     }
@@ -74,6 +95,11 @@ impl Clients {
             .timeout_config(self.timeouts.clone())
             .interceptor(guard)
             .build();
-        PolicyClient { key, placement: placement.clone(), client: aws_sdk_dynamodb::Client::from_conf(conf) }
+        PolicyClient {
+            key,
+            keys: spec.table().keys.clone(),
+            placement: placement.clone(),
+            client: aws_sdk_dynamodb::Client::from_conf(conf),
+        }
     }
 }

@@ -181,6 +181,8 @@ pub(crate) struct Vendor {
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum VendError {
     #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
     Setup(#[from] SetupError),
     #[error(transparent)]
     Credentials(#[from] CredentialsError),
@@ -237,6 +239,19 @@ impl Vendor {
         &self.clients
     }
 
+    /// A session-tag handler needs the session-tag role.
+    pub(crate) fn check_mode(&self, spec: &HandlerSpec) -> Result<(), ConfigError> {
+        if spec.session_tag().is_some() && self.config.tag_role.is_none() {
+            // Session-tag sessions carry no session policy: assuming the session-policy role
+            // (whose policy allows every tenant's keys) would isolate nothing.
+            return Err(ConfigError::Missing {
+                var: "TENANT_TAG_ROLE_ARN",
+                builder: "IsolationBuilder::session_tag_role_arn",
+            });
+        }
+        Ok(())
+    }
+
     /// A fresh session for `tenant` under `spec`'s policy: cached, or from one STS call
     /// shared by every concurrent caller. Never returns a session within `margin` of expiry.
     pub(crate) async fn session(
@@ -244,15 +259,7 @@ impl Vendor {
         spec: &'static HandlerSpec,
         tenant: &TenantId,
     ) -> Result<Arc<TenantSession>, VendError> {
-        if spec.session_tag().is_some() && self.config.tag_role.is_none() {
-            // Session-tag sessions carry no session policy: assuming the session-policy role
-            // (whose policy allows every tenant's keys) would isolate nothing.
-            return Err(SetupError::from(ConfigError::Missing {
-                var: "TENANT_TAG_ROLE_ARN",
-                builder: "IsolationBuilder::session_tag_role_arn",
-            })
-            .into());
-        }
+        self.check_mode(spec)?;
         let policy = self.clients.get(spec)?;
         let key = (tenant.clone(), policy.key.clone());
         if let Some(s) = self.cache.get(&key).await {

@@ -51,6 +51,7 @@ impl From<SetupError> for IsolationError {
 impl From<VendError> for IsolationError {
     fn from(e: VendError) -> Self {
         match e {
+            VendError::Config(e) => IsolationError::Config(e),
             VendError::Setup(e) => e.into(),
             VendError::Credentials(e) => IsolationError::Credentials(e),
         }
@@ -82,6 +83,31 @@ impl IsolationError {
             IsolationError::Guard(e) => Some(e.tenant()),
             _ => None,
         }
+    }
+
+    /// The isolation refusal inside an error, as an [`IsolationError`] that reads as its
+    /// reason. A guarded DynamoDB call that the key guard (or a dead scope) refused returns an
+    /// `SdkError` whose `Display` is the SDK's "failed to construct request"; convert it with
+    /// this first so that logs and error bodies say why:
+    ///
+    /// ```
+    /// # use tenant_isolation::IsolationError;
+    /// fn explain(e: &(dyn std::error::Error + 'static)) -> String {
+    ///     match IsolationError::refusal(e) {
+    ///         // "key guard refused `GetItem` for tenant `acme`: partition key `pk` is outside the tenant's keys"
+    ///         Some(refusal) => refusal.to_string(),
+    ///         None => e.to_string(),
+    ///     }
+    /// }
+    /// ```
+    pub fn refusal(error: &(dyn std::error::Error + 'static)) -> Option<IsolationError> {
+        kind::chain(error).find_map(|e| {
+            if let Some(g) = e.downcast_ref::<GuardViolation>() {
+                Some(IsolationError::Guard(g.clone()))
+            } else {
+                e.downcast_ref::<ScopeError>().map(|s| IsolationError::Scope(s.clone()))
+            }
+        })
     }
 
     /// Finds an [`IsolationError`], a [`GuardViolation`] or a [`ScopeError`] in an error's

@@ -318,6 +318,25 @@ impl Isolation {
         self.inner.vendor.sync().await;
     }
 
+    /// Checks, before any request, everything about `spec` that does not depend on the
+    /// caller: its template is what its model compiles to, its physical table (from its
+    /// `table_env` variable) is placeable, and a session-tag handler has its role. Call it at
+    /// Lambda init so that a misconfiguration fails the init with its message, instead of
+    /// answering 500 to every request. Builds the handler's client, so the first request
+    /// does not.
+    ///
+    /// ```no_run
+    /// # use tenant_isolation::{HandlerSpec, Isolation};
+    /// # async fn init(spec: &'static HandlerSpec) -> Result<(), Box<dyn std::error::Error>> {
+    /// Isolation::global().await?.prepare(spec)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn prepare(&self, spec: &'static HandlerSpec) -> Result<(), IsolationError> {
+        self.inner.vendor.check_mode(spec)?;
+        self.inner.vendor.clients().get(spec)?;
+        Ok(())
+    }
+
     /// The session policy that `spec` gets for `tenant` in this account and region — what
     /// is sent to STS. In session-tag mode: the role policy the handler needs (no session
     /// policy is sent; the tenant is the session tag).

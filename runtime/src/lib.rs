@@ -75,6 +75,113 @@ pub use tenant_isolation_core::{
     Action, Compiled, Confinement, HandlerModel, InvalidTenantId, KeyRule, MAX_TENANT_ID_LEN, Operation, Partition,
     RoleArn, SpecError, TableModel, TableName, TenantId, role_policy, tag_role_policy,
 };
+/// Isolates an async Lambda handler to the calling tenant.
+///
+/// ```no_run
+/// use lambda_http::{Body, Error, Request, Response};
+/// use tenant_isolation::{TenantTable, tenant_isolated};
+///
+/// #[tenant_isolated(table = "Orders", actions = [GetItem])]
+/// async fn get_order(orders: TenantTable, request: Request) -> Result<Response<Body>, Error> {
+///     let _ = (orders, request);
+///     Ok(Response::new(Body::Empty))
+/// }
+/// ```
+///
+/// The handler is an `async fn` with two parameters, in either order: its table handle
+/// (`TenantTable`, by value) and its event (`lambda_http::Request`, `LambdaEvent<…>` of API
+/// Gateway REST or HTTP API events, or any [`TenantEvent`]). It returns `Result<R, E>`, where
+/// `R` can answer a refusal ([`Rejection`]: HTTP responses answer 401/403/503/500) and
+/// `E: From<IsolationError>`. The generated function of the same name is what
+/// `lambda_http::service_fn` serves; `<handler>::call_with(&isolation, event)` runs it under an
+/// explicit [`Isolation`].
+///
+/// # Arguments
+///
+/// **`table = "Orders"`** (required): the DynamoDB table, 3-255 characters of `[A-Za-z0-9_.-]`.
+/// Written into the policy's table ARN.
+///
+/// **`actions = [GetItem, Query]`** (required): the DynamoDB actions the handler may use. Only the
+/// 12 actions that IAM can confine with `dynamodb:LeadingKeys` are accepted (see [`Action`]);
+/// `Scan`, wildcards, `TransactWriteItems` (declare its item actions), `ExecuteStatement`
+/// (declare its `PartiQL*` action) and table administration are refused with their reason, and a
+/// misspelt name gets a suggestion. The handle's methods exist only for declared actions:
+///
+/// ```compile_fail
+/// # use lambda_http::{Body, Error, Request, Response};
+/// # use tenant_isolation::{TenantTable, tenant_isolated};
+/// #[tenant_isolated(table = "Orders", actions = [GetItem])]
+/// async fn get_order(orders: TenantTable, request: Request) -> Result<Response<Body>, Error> {
+///     orders.put_item()?; // error: this handler did not declare `PutItem`
+///     Ok(Response::new(Body::Empty))
+/// }
+/// ```
+///
+/// **`indexes = ["ByStatus"]`**: secondary indexes that `Query` (or `PartiQLSelect`) may read;
+/// their ARNs are granted to those actions only. Needs `Query` or `PartiQLSelect` in `actions`.
+///
+/// ```no_run
+/// # use lambda_http::{Body, Error, Request, Response};
+/// # use tenant_isolation::{TenantTable, tenant_isolated};
+/// #[tenant_isolated(table = "Orders", actions = [Query], indexes = ["ByStatus"])]
+/// async fn list_orders(orders: TenantTable, request: Request) -> Result<Response<Body>, Error> {
+/// #   let _ = (orders, request);
+///     Ok(Response::new(Body::Empty))
+/// }
+/// ```
+///
+/// **`key_prefix = "ORG#"`** (default `TENANT#`): the partition-key prefix before the tenant id.
+/// It must end with `#`, and two handlers on one physical table may not use prefixes where one
+/// starts the other (the runtime refuses the second: tenant `ORG` of `TENANT#` would own
+/// `TENANT#ORG#…`).
+///
+/// ```no_run
+/// # use lambda_http::{Body, Error, Request, Response};
+/// # use tenant_isolation::{TenantTable, tenant_isolated};
+/// #[tenant_isolated(table = "Accounts", actions = [GetItem, UpdateItem], key_prefix = "ORG#")]
+/// async fn touch_account(accounts: TenantTable, request: Request) -> Result<Response<Body>, Error> {
+/// #   let _ = (accounts, request);
+///     Ok(Response::new(Body::Empty))
+/// }
+/// ```
+///
+/// **`table_env = "ORDERS_TABLE"`**: read the physical table name from this variable at run time
+/// (one build for every stage); `table` is the default when it is unset. The template keeps a
+/// `{{table}}` placeholder and its size check assumes a 255-character name.
+///
+/// ```no_run
+/// # use lambda_http::{Body, Error, Request, Response};
+/// # use tenant_isolation::{TenantTable, tenant_isolated};
+/// #[tenant_isolated(table = "Orders", table_env = "ORDERS_TABLE", actions = [PutItem])]
+/// async fn create_order(orders: TenantTable, request: Request) -> Result<Response<Body>, Error> {
+/// #   let _ = (orders, request);
+///     Ok(Response::new(Body::Empty))
+/// }
+/// ```
+///
+/// **`session_tag = "tenant"`**: session-tag (ABAC) mode. No session policy is sent; the tenant
+/// travels as the session tag `tenant`, and the session-tag role (`TENANT_TAG_ROLE_ARN`), whose
+/// policy the `policies role` command writes, confines keys with `${aws:PrincipalTag/tenant}`.
+///
+/// ```no_run
+/// # use lambda_http::{Body, Error, Request, Response};
+/// # use tenant_isolation::{TenantTable, tenant_isolated};
+/// #[tenant_isolated(table = "Orders", actions = [GetItem], session_tag = "tenant")]
+/// async fn get_order(orders: TenantTable, request: Request) -> Result<Response<Body>, Error> {
+/// #   let _ = (orders, request);
+///     Ok(Response::new(Body::Empty))
+/// }
+/// ```
+///
+/// **`crate = "my_platform::isolation"`**: the path of this crate when it is re-exported.
+///
+/// # What it generates
+///
+/// A function with the handler's name that authenticates, enters the tenant's scope and runs
+/// the body; a policy type of the same name with `POLICY_TEMPLATE` (the session policy, readable
+/// in `cargo expand` and rustdoc), `SPEC` (the [`HandlerSpec`]: model and template) and
+/// `call_with`; one `Allows<action>` impl per declared action; and a registration for the
+/// `policies` audit. [`HandlerSpec::new`] is the same without the macro.
 #[doc(inline)]
 pub use tenant_isolation_macros::tenant_isolated;
 

@@ -9,7 +9,7 @@ use aws_credential_types::Credentials;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tenant_isolation_core::{Placement, TenantId};
+use tenant_isolation_core::{KeyRule, Placement, TenantId};
 
 /// A handler policy as the runtime keys it: the template sent to STS (or the role policy in
 /// session-tag mode) and the physical table it is bound to. Cheap to clone.
@@ -56,6 +56,8 @@ impl Hash for PolicyKey {
 /// scope's credentials to each request it lets through.
 pub(crate) struct PolicyClient {
     pub(crate) key: PolicyKey,
+    /// The policy's key rule (checked against the other policies on the same table).
+    pub(crate) keys: KeyRule,
     /// Where the policy is rendered (partition, region, account, physical table).
     pub(crate) placement: Placement,
     pub(crate) client: aws_sdk_dynamodb::Client,

@@ -7,6 +7,7 @@ mod guard;
 mod harness_smoke;
 mod identity;
 mod lambda;
+mod redteam;
 mod reliability;
 mod scope;
 mod signing;

@@ -38,6 +38,7 @@ fn ui() {
     t.compile_fail("tests/fail/several_argument_errors.rs");
     t.compile_fail("tests/fail/indexes_without_query.rs");
     t.compile_fail("tests/fail/bad_key_prefix.rs");
+    t.compile_fail("tests/fail/key_prefix_without_separator.rs");
     t.compile_fail("tests/fail/oversized_policy.rs");
     t.compile_fail("tests/fail/bad_session_tag.rs");
 

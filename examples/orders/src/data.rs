@@ -74,6 +74,11 @@ impl<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug + Send + S
 {
     fn from(e: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
         use aws_sdk_dynamodb::error::SdkError;
+        // A refusal by the key guard reads as its reason, not as the SDK's "failed to
+        // construct request".
+        if let Some(refusal) = IsolationError::refusal(&e) {
+            return DataError::Isolation(refusal);
+        }
         let unavailable = matches!(e, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_));
         DataError::Dynamo { source: Box::new(e), unavailable }
     }

@@ -6,6 +6,18 @@
 pub mod data;
 pub mod handlers;
 
+use tenant_isolation::{HandlerSpec, Isolation};
+
+/// Lambda init of one handler's binary: tracing, then the isolation runtime built from the
+/// environment and the handler checked ([`Isolation::prepare`]). A misconfiguration (a
+/// missing `TENANT_ROLE_ARN`, a bad `ORDERS_TABLE`, …) fails the init with its message, where
+/// Lambda reports it, instead of answering 500 to every request.
+pub async fn init(handler: &'static HandlerSpec) -> Result<(), lambda_http::Error> {
+    init_tracing();
+    Isolation::global().await?.prepare(handler)?;
+    Ok(())
+}
+
 /// Sets up `tracing` for a Lambda binary (JSON-free, `RUST_LOG` filter, no ANSI).
 pub fn init_tracing() {
     let _ = tracing_subscriber::fmt()
