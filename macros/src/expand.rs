@@ -344,11 +344,16 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
     } else {
         quote!(#name::#inner_name(__tenant_event, __tenant_table))
     };
-    // Spanned at the action in the attribute: "but `Allows<GetItem>` is implemented" notes
-    // then point at the `actions = [...]` list where the missing action belongs.
-    let allows = sorted.iter().zip(&action_variants).map(|(action, a)| {
-        let span = action_spans.iter().find(|(x, _)| x == action).map_or_else(Span::call_site, |(_, s)| *s);
-        quote_spanned!(span=> impl #krate::Allows<#krate::actions::#a> for #name {})
+    // One associated type per action, `Declared` for the declared ones (spanned at the
+    // action in the attribute, so that notes point at the `actions = [...]` list) and
+    // `Undeclared` for the rest. `Allows<A>` follows from these by the runtime's blanket impls;
+    // the macro writes no `Allows` impl, and neither can anyone else.
+    let grants = Action::ALL.iter().map(|action| {
+        let a = format_ident!("{}", action.name());
+        match action_spans.iter().find(|(x, _)| x == action) {
+            Some((_, span)) => quote_spanned!(*span=> type #a = #krate::grant::Declared;),
+            None => quote!(type #a = #krate::grant::Undeclared;),
+        }
     });
     let action_list = sorted.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
     let struct_doc = format!(
@@ -423,14 +428,13 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
 
         impl #krate::__private::Policy for #name {
             const SPEC: &'static #krate::HandlerSpec = #name::SPEC;
+            #(#grants)*
         }
 
         impl #krate::__private::Handler for #name {
             type Event = #event_ty;
             type Output = #output;
         }
-
-        #(#allows)*
 
         #krate::__private::inventory::submit! {
             #krate::__private::Registration(#name::SPEC)
@@ -468,15 +472,9 @@ mod tests {
         assert!(!out.contains("compile_error"), "{out}");
         assert!(out.contains("pub const POLICY_TEMPLATE : & 'static str ="));
         assert!(out.contains(r#"\"dynamodb:GetItem\",\"dynamodb:Query\""#), "{out}");
-        assert!(out.contains(
-            "impl :: tenant_isolation :: Allows < :: tenant_isolation :: actions :: GetItem > for get_order"
-        ));
-        assert!(
-            out.contains(
-                "impl :: tenant_isolation :: Allows < :: tenant_isolation :: actions :: Query > for get_order"
-            )
-        );
-        assert!(!out.contains("actions :: PutItem"));
+        assert!(out.contains("type GetItem = :: tenant_isolation :: grant :: Declared"));
+        assert!(out.contains("type Query = :: tenant_isolation :: grant :: Declared"));
+        assert!(out.contains("type PutItem = :: tenant_isolation :: grant :: Undeclared"));
         assert!(out.contains("orders : TenantTable < get_order >"));
     }
 

@@ -70,7 +70,7 @@ pub use isolation::{DEFAULT_OPERATION_TIMEOUT, DEFAULT_PARTITION_KEY, Isolation,
 pub use kind::ErrorKind;
 pub use scope::{Scope, ScopeError, current, current_tenant, spawn};
 pub use spec::{HandlerSpec, SpecMismatch};
-pub use table::{Allows, Policy, TenantTable, TransactWrite, actions};
+pub use table::{Allows, Policy, TenantTable, TransactWrite, actions, grant};
 pub use tenant_isolation_core::{
     Action, Compiled, Confinement, HandlerModel, InvalidTenantId, KeyRule, MAX_TENANT_ID_LEN, Operation, Partition,
     RoleArn, SpecError, TableModel, TableName, TenantId, role_policy, tag_role_policy,
@@ -203,26 +203,29 @@ pub mod __private {
     /// The policy type given to a handler whose attribute failed to compile, so that the
     /// body still type-checks (IDEs) without piling up secondary errors. Never runs.
     pub enum Unchecked {}
-    impl Policy for Unchecked {
-        const SPEC: &'static HandlerSpec = &HandlerSpec::__from_macro(
-            "",
-            "",
-            HandlerModel {
-                table: TableModel {
-                    table: TableName::Fixed(Cow::Borrowed("")),
-                    indexes: Cow::Borrowed(&[]),
-                    actions: Cow::Borrowed(&[]),
-                    keys: KeyRule::new(""),
-                },
-                confinement: Confinement::SessionPolicy,
+    macro_rules! unchecked_policy {
+        ($($(#[$doc:meta])* $a:ident,)*) => {
+            impl Policy for Unchecked {
+                const SPEC: &'static HandlerSpec = UNCHECKED;
+                $(type $a = crate::grant::Declared;)*
+            }
+        };
+    }
+    tenant_isolation_core::with_actions!(unchecked_policy);
+    const UNCHECKED: &'static HandlerSpec = &HandlerSpec::__from_macro(
+        "",
+        "",
+        HandlerModel {
+            table: TableModel {
+                table: TableName::Fixed(Cow::Borrowed("")),
+                indexes: Cow::Borrowed(&[]),
+                actions: Cow::Borrowed(&[]),
+                keys: KeyRule::new(""),
             },
-            "",
-        );
-    }
-    macro_rules! unchecked_allows {
-        ($($(#[$doc:meta])* $a:ident,)*) => { $(impl crate::Allows<crate::actions::$a> for Unchecked {})* };
-    }
-    tenant_isolation_core::with_actions!(unchecked_allows);
+            confinement: Confinement::SessionPolicy,
+        },
+        "",
+    );
 
     /// A generated handler's event and output types. The macro implements it with the types
     /// of the handler's signature (and their spans), so that an event that is not a

@@ -53,4 +53,5 @@ fn ui() {
     t.compile_fail("tests/fail/undeclared_operation.rs");
     t.compile_fail("tests/fail/undeclared_in_data_layer.rs");
     t.compile_fail("tests/fail/undeclared_transact_write_item.rs");
+    t.compile_fail("tests/fail/allows_by_hand.rs");
 }
