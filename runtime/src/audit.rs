@@ -22,7 +22,6 @@
 //! The output is what the repository's policy proof (`tests/policy/run.sh`) evaluates with
 //! an independent IAM simulator and lints with parliament; `docs/DEPLOYING.md` shows it.
 
-use crate::__private::Registration;
 use crate::spec::HandlerSpec;
 use serde_json::{Value, json};
 use std::process::ExitCode;
@@ -86,10 +85,7 @@ pub enum AuditError {
 /// A handler registers when its `#[tenant_isolated]` function is linked in; a binary whose
 /// handlers live in a library must reference that library (`use my_lib as _;`).
 pub fn handlers() -> Vec<&'static HandlerSpec> {
-    let mut specs: Vec<&'static HandlerSpec> = inventory::iter::<Registration>.into_iter().map(|r| r.0).collect();
-    specs.sort_by_key(|s| (s.module_path, s.name));
-    specs.dedup_by_key(|s| (s.module_path, s.name));
-    specs
+    crate::registered_handlers()
 }
 
 /// `[{handler, module, table, table_env, indexes, actions, template, worst_case_chars}]`:
@@ -582,6 +578,7 @@ pub fn main_from_args(args: impl Iterator<Item = String>) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::__private::Registration;
 
     // Two handlers registered in this test binary, written the way the macro writes them
     // (the macro cannot be used inside the crate that defines `::tenant_isolation`).
