@@ -30,7 +30,6 @@
 
 #![forbid(unsafe_code)]
 
-pub mod audit;
 mod config;
 mod credentials;
 mod error;

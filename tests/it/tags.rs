@@ -147,7 +147,7 @@ fn prove(input: &serde_json::Value) -> (bool, String) {
 #[test]
 fn the_audit_emits_a_separate_tag_role() {
     let out =
-        tenant_isolation::audit::role_json(Some("arn:aws:iam::123456789012:role/TenantData"), Some("us-east-1"), None)
+        tenant_isolation_audit::role_json(Some("arn:aws:iam::123456789012:role/TenantData"), Some("us-east-1"), None)
             .unwrap();
     let tag_role = &out["session_tag_role"];
     assert_eq!(tag_role["tag"], "tenant");
@@ -159,7 +159,7 @@ fn the_audit_emits_a_separate_tag_role() {
     let keys = &tag_role["role_policy"]["Statement"][0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
     assert_eq!(keys, &serde_json::json!(["TENANT#${aws:PrincipalTag/tenant}", "TENANT#${aws:PrincipalTag/tenant}#*"]));
     let rendered =
-        tenant_isolation::audit::render_json("acme", "arn:aws:iam::123456789012:role/TenantData", "us-east-1").unwrap();
+        tenant_isolation_audit::render_json("acme", "arn:aws:iam::123456789012:role/TenantData", "us-east-1").unwrap();
     assert!(rendered.as_array().unwrap().iter().all(|h| h["handler"] != "tagged"), "no session policy for tag mode");
     assert!(rendered.as_array().unwrap().iter().any(|h| h["handler"] == "items"));
 }

@@ -8,19 +8,18 @@
 use orders_example as _;
 
 fn main() -> std::process::ExitCode {
-    tenant_isolation::audit::main_from_args(std::env::args().skip(1))
+    tenant_isolation_audit::main()
 }
 
 #[cfg(test)]
 mod tests {
-    use tenant_isolation::Action;
-    use tenant_isolation::audit::handlers;
+    use tenant_isolation::{Action, registered_handlers};
 
     /// The `use orders_example as _` above is what makes the handlers visible here: without
     /// it the library is not linked and `policies list` would print `[]`.
     #[test]
     fn every_orders_handler_is_registered() {
-        let found: Vec<_> = handlers().iter().map(|h| (h.name, h.actions, h.indexes)).collect();
+        let found: Vec<_> = registered_handlers().iter().map(|h| (h.name(), h.actions(), h.indexes())).collect();
         assert_eq!(
             found,
             [
