@@ -45,6 +45,7 @@
 //   identity                tokens → tenant (leaf apart from kind, config)
 //   error, event            the error that gathers them all; events and responses
 //   isolation               the engine
+//   registry                the handlers linked into the binary (for the audit)
 mod client;
 mod config;
 mod credentials;
@@ -54,6 +55,7 @@ mod guard;
 pub mod identity;
 mod isolation;
 mod kind;
+mod registry;
 pub mod scope;
 mod session;
 mod signing;
@@ -68,6 +70,7 @@ pub use guard::{GuardViolation, Violation};
 pub use identity::{Identity, Verifier};
 pub use isolation::{DEFAULT_OPERATION_TIMEOUT, DEFAULT_PARTITION_KEY, Isolation, IsolationBuilder};
 pub use kind::ErrorKind;
+pub use registry::registered_handlers;
 pub use scope::{Scope, ScopeError, current, current_tenant, spawn};
 pub use spec::{HandlerSpec, SpecMismatch};
 pub use table::{Allows, Policy, TenantTable, TransactWrite, actions, grant};

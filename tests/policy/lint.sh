@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Lints every policy the `policies` binary emits with parliament (PyPI), and checks that the
-# CloudFormation snippet declares exactly the policies that were linted and proven.
+# CloudFormation template declares exactly the policies that were linted and proven.
 #
 #   tests/policy/lint.sh [path/to/policies]     (default: target/debug/policies)
 #
@@ -95,52 +95,53 @@ else
   ok "canary: parliament flags dynamodb:LeadingKeys on dynamodb:Scan (UNKNOWN_CONDITION_FOR_ACTION)"
 fi
 
-# The CloudFormation snippet, read as CloudFormation reads YAML, must declare the same
-# trust policy and data-access role policy (a plain `Null:` key would be YAML null).
-policies role --lambda-role-arn "$lambda_role" --cloudformation >"$work/role.yaml"
-if out=$("$python" - "$work/role.yaml" "$work/role.out" "$region" <<'PY' 2>&1
-import json, re, sys, yaml
+# The CloudFormation template (JSON), with its intrinsic functions resolved as CloudFormation
+# resolves them, must declare the same trust policy and data-access role policy.
+policies role --lambda-role-arn "$lambda_role" --cloudformation >"$work/role.template.json"
+if out=$("$python" - "$work/role.template.json" "$work/role.out" "$region" <<'PY' 2>&1
+import json, re, sys
 
-template_text, expected, region = open(sys.argv[1]).read(), json.load(open(sys.argv[2])), sys.argv[3]
+template, expected, region = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
 arn = expected["execution_role_policy"]["Statement"][0]["Resource"]
 partition, account = arn.split(":")[1], arn.split(":")[4]
-
-class Loader(yaml.SafeLoader):
-    pass
-for tag in ("!Sub", "!Ref", "!GetAtt"):
-    Loader.add_constructor(tag, lambda loader, node, tag=tag: (tag, loader.construct_scalar(node)))
-template = yaml.load(template_text, Loader=Loader)
 values = {"AWS::Partition": partition, "AWS::Region": region, "AWS::AccountId": account}
 values.update({k: v.get("Default") for k, v in template["Parameters"].items()})
 
 def resolve(v):
-    if isinstance(v, tuple):
-        tag, text = v
-        if tag == "!Ref":
-            return values[text]
-        if tag == "!Sub":
-            return re.sub(r"\$\{([^}]+)\}", lambda m: values[m.group(1)], text)
-        raise ValueError(f"unexpected {tag} {text}")
     if isinstance(v, dict):
-        return {resolve(k): resolve(x) for k, x in v.items()}
+        if len(v) == 1 and next(iter(v)) in ("Ref", "Fn::Sub", "Fn::GetAtt"):
+            fn, arg = next(iter(v.items()))
+            if fn == "Ref":
+                return values[arg]
+            if fn == "Fn::Sub" and isinstance(arg, str):
+                return re.sub(r"\$\{([^}]+)\}", lambda m: values[m.group(1)], arg)
+            raise ValueError(f"unexpected {fn} {arg!r}")
+        return {k: resolve(x) for k, x in v.items()}
     if isinstance(v, list):
         return [resolve(x) for x in v]
     return v
 
-props = resolve(template["Resources"]["TenantDataRole"]["Properties"])
 errors = []
+if template.get("AWSTemplateFormatVersion") != "2010-09-09":
+    errors.append("not a CloudFormation template: no AWSTemplateFormatVersion 2010-09-09")
+role = template["Resources"]["TenantDataRole"]
+if role["Type"] != "AWS::IAM::Role":
+    errors.append(f"TenantDataRole is a {role['Type']}")
+props = resolve(role["Properties"])
 if props["AssumeRolePolicyDocument"] != expected["trust_policy"]:
     errors.append(f"trust policy differs:\n{json.dumps(props['AssumeRolePolicyDocument'])}\n{json.dumps(expected['trust_policy'])}")
 documents = [p["PolicyDocument"] for p in props["Policies"]]
 if documents != [expected["data_access_role_policy"]]:
     errors.append(f"role policy differs:\n{json.dumps(documents)}\n{json.dumps(expected['data_access_role_policy'])}")
+if template["Outputs"]["TenantRoleArn"]["Value"] != {"Fn::GetAtt": ["TenantDataRole", "Arn"]}:
+    errors.append(f"output TenantRoleArn: {json.dumps(template['Outputs']['TenantRoleArn'])}")
 print("\n".join(errors))
 sys.exit(1 if errors else 0)
 PY
 ); then
-  ok "CloudFormation snippet: same trust policy and data-access role policy as linted and proven"
+  ok "CloudFormation template: same trust policy and data-access role policy as linted and proven"
 else
-  fail "CloudFormation snippet" "$out"
+  fail "CloudFormation template" "$out"
 fi
 
 summary

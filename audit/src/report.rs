@@ -1,0 +1,302 @@
+//! The audit's JSON: each handler's declaration and template, its session policy for one
+//! tenant, the roles to deploy, and how `actions = [...]` judges an action name.
+//!
+//! Handlers are read through [`tenant_isolation::registered_handlers`] and the
+//! [`HandlerSpec`] accessors only.
+
+use crate::cloudformation;
+use serde_json::{Value, json};
+use tenant_isolation::HandlerSpec;
+use tenant_isolation_core::{
+    Action, InvalidRoleArn, InvalidTenantId, Placement, PlacementError, Refusal, RoleArn, TableModel, TableName,
+    TenantId, is_valid_dynamodb_name, render, role_policy, tag_role_policy,
+};
+
+/// Why audit output could not be produced.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// The tenant id would not pass validation at run time either.
+    #[error("invalid tenant id {tenant:?}: {source}")]
+    Tenant {
+        /// The id as given.
+        tenant: String,
+        /// Why it is refused.
+        source: InvalidTenantId,
+    },
+    /// The data-access role ARN is not an IAM role ARN.
+    #[error("invalid data-access role: {0}")]
+    RoleArn(#[source] InvalidRoleArn),
+    /// The Lambda execution role ARN is not an IAM role ARN.
+    #[error("invalid Lambda execution role: {0}")]
+    LambdaRoleArn(#[source] InvalidRoleArn),
+    /// The region, or a handler's physical table name (from its `table_env` variable), is
+    /// not usable in an ARN.
+    #[error("cannot place handler `{handler}`: {source}")]
+    Placement {
+        /// The handler.
+        handler: &'static str,
+        /// The refused value.
+        source: PlacementError,
+    },
+    /// Session-tag handlers of one binary name different tag keys.
+    #[error("session-tag handlers use the tag keys `{first}` and `{other}`: one session-tag role reads one tag")]
+    MixedTags {
+        /// One key.
+        first: &'static str,
+        /// Another.
+        other: &'static str,
+    },
+    /// Only one of role ARN and region was given: partition and account come from the
+    /// ARN, the region does not, and a half-rendered policy is neither template nor policy.
+    #[error("the role ARN and the region go together: give both, or neither to keep the `{{{{...}}}}` placeholders")]
+    Incomplete,
+    /// A handler's rendered template is not JSON: a hand-written [`HandlerSpec`] with a
+    /// malformed template (the macro's templates always are JSON).
+    #[error("the rendered policy of handler `{handler}` is not JSON: {source}")]
+    Rendered {
+        /// The handler.
+        handler: &'static str,
+        /// The parser's error.
+        source: serde_json::Error,
+    },
+}
+
+fn handlers() -> Vec<&'static HandlerSpec> {
+    tenant_isolation::registered_handlers()
+}
+
+/// `[{handler, module, table, table_env, indexes, actions, session_tag, template, worst_case_chars}]`:
+/// each handler's declaration, its session-policy template (placeholders `{{...}}` open) and
+/// the longest its rendered policy can be (STS accepts 2048 characters).
+pub fn list_json() -> Value {
+    handlers()
+        .into_iter()
+        .map(|spec| {
+            let template: Value = serde_json::from_str(spec.template()).unwrap_or_else(|_| spec.template().into());
+            json!({
+                "handler": spec.name(),
+                "module": spec.module_path(),
+                "table": spec.declared_table(),
+                "table_env": spec.table_env(),
+                "indexes": spec.indexes(),
+                "actions": spec.actions().iter().map(|a| a.name()).collect::<Vec<_>>(),
+                "session_tag": spec.session_tag(),
+                "template": template,
+                // Session-tag handlers send no session policy.
+                "worst_case_chars": spec.session_tag().is_none().then(|| spec.model().compile().ok().map(|c| c.worst_case)).flatten(),
+            })
+        })
+        .collect()
+}
+
+/// Where `spec`'s policy is rendered: partition and account from the role, its physical
+/// table name (as [`tenant_isolation::Isolation`] computes it), all validated.
+fn place(spec: &'static HandlerSpec, role: &RoleArn, region: &str) -> Result<Placement, AuditError> {
+    Placement::new(role.partition(), region, role.account(), &spec.table_name())
+        .map_err(|source| AuditError::Placement { handler: spec.name(), source })
+}
+
+/// `[{handler, policy}]`: the session policy each handler's invocations for `tenant` send
+/// to STS, rendered exactly as the runtime renders it (partition and account from the
+/// role ARN, physical table name from the handler's `table_env` variable when set).
+pub fn render_json(tenant: &str, role_arn: &str, region: &str) -> Result<Value, AuditError> {
+    let id = TenantId::parse(tenant).map_err(|source| AuditError::Tenant { tenant: tenant.to_owned(), source })?;
+    let role = RoleArn::parse(role_arn).map_err(AuditError::RoleArn)?;
+    let mut out = Vec::new();
+    for spec in handlers() {
+        // Session-tag handlers send no session policy: their isolation is the tag role's
+        // policy (`policies role`), the same for every tenant.
+        if spec.session_tag().is_some() {
+            continue;
+        }
+        let rendered = render(spec.template(), &place(spec, &role, region)?, &id);
+        let policy: Value =
+            serde_json::from_str(&rendered).map_err(|source| AuditError::Rendered { handler: spec.name(), source })?;
+        out.push(json!({ "handler": spec.name(), "policy": policy }));
+    }
+    Ok(Value::Array(out))
+}
+
+/// The data-access role's identity policy: [`role_policy`] over every session-policy
+/// handler, each handler's table named as `table` says. Naming the tables here leaves no
+/// `{{table}}` placeholder in the union (which two `table_env` variables would make
+/// ambiguous).
+fn data_access_policy(table: impl Fn(&HandlerSpec) -> String) -> String {
+    let specs: Vec<TableModel> = handlers()
+        .into_iter()
+        .filter(|h| h.session_tag().is_none())
+        .map(|h| TableModel { table: TableName::Fixed(table(h).into()), ..h.table().clone() })
+        .collect();
+    role_policy(&specs.iter().collect::<Vec<_>>(), false)
+}
+
+/// The session-tag role's policy: [`tag_role_policy`] over the session-tag handlers, and
+/// their tag key. `None` without such handlers; an error when they use different keys
+/// (one role reads one tag).
+fn tag_policy(table: impl Fn(&HandlerSpec) -> String) -> Result<Option<(String, &'static str)>, AuditError> {
+    let tagged: Vec<&HandlerSpec> = handlers().into_iter().filter(|h| h.session_tag().is_some()).collect();
+    let Some(tag) = tagged.first().and_then(|h| h.session_tag()) else { return Ok(None) };
+    if let Some(other) = tagged.iter().find(|h| h.session_tag() != Some(tag)) {
+        return Err(AuditError::MixedTags { first: tag, other: other.session_tag().unwrap_or_default() });
+    }
+    let specs: Vec<TableModel> =
+        tagged.iter().map(|h| TableModel { table: TableName::Fixed(table(h).into()), ..h.table().clone() }).collect();
+    Ok(Some((tag_role_policy(&specs.iter().collect::<Vec<_>>(), tag, false), tag)))
+}
+
+/// Replaces the account-level placeholders of the role policy (`{{partition}}`,
+/// `{{region}}`, `{{account}}`). The values are validated ([`RoleArn`], [`Placement`]) or
+/// CloudFormation pseudo-parameters; the role policy has no `{{tenant}}` and, its tables
+/// being named, no `{{table}}`.
+fn fill_account(template: &str, partition: &str, region: &str, account: &str) -> String {
+    template.replace("{{partition}}", partition).replace("{{region}}", region).replace("{{account}}", account)
+}
+
+/// The trust policy of the data-access role: the Lambda execution role may assume it.
+///
+/// Only `sts:AssumeRole`: this role never receives session tags. The session-tag role's
+/// trust policy (in `session_tag_role`) adds `sts:TagSession`.
+fn trust_policy(lambda_role: &str) -> Value {
+    trust_policy_with(lambda_role, &["sts:AssumeRole"])
+}
+
+fn trust_policy_with(lambda_role: &str, actions: &[&str]) -> Value {
+    let action = match actions {
+        [one] => json!(one),
+        many => json!(many),
+    };
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "LambdaExecutionRoleAssumes",
+            "Effect": "Allow",
+            "Principal": { "AWS": lambda_role },
+            "Action": action,
+        }]
+    })
+}
+
+/// `{data_access_role_policy, trust_policy, execution_role_policy, session_tag_role, cloudformation}`:
+/// the data-access role's policy, its trust policy, what the Lambda execution role needs to
+/// assume it, the session-tag role (`null` without session-tag handlers) and a
+/// CloudFormation template (JSON) creating the data-access role.
+///
+/// With `role_arn` and `region`, the policies name that partition, account and region;
+/// without them they keep `{{partition}}`, `{{region}}`, `{{account}}` (and
+/// `{{lambda_role_arn}}`, `{{role_arn}}`). Table names are the physical names (each
+/// handler's `table_env` variable when set, else the declared name). The CloudFormation
+/// template always uses `Fn::Sub` with the stack's pseudo-parameters and a parameter per
+/// `table_env` variable.
+pub fn role_json(
+    role_arn: Option<&str>,
+    region: Option<&str>,
+    lambda_role_arn: Option<&str>,
+) -> Result<Value, AuditError> {
+    let lambda_role = lambda_role_arn.map(RoleArn::parse).transpose().map_err(AuditError::LambdaRoleArn)?;
+    let role = match (role_arn, region) {
+        (Some(arn), Some(region)) => Some((RoleArn::parse(arn).map_err(AuditError::RoleArn)?, region)),
+        (None, None) => None,
+        _ => return Err(AuditError::Incomplete),
+    };
+    // The checks rendering a session policy makes: table names (they may come from the
+    // environment) and, when given, the region.
+    for spec in handlers() {
+        match &role {
+            Some((role, region)) => drop(place(spec, role, region)?),
+            None if is_valid_dynamodb_name(&spec.table_name()) => {}
+            None => {
+                return Err(AuditError::Placement {
+                    handler: spec.name(),
+                    source: PlacementError::Table(spec.table_name()),
+                });
+            }
+        }
+    }
+    let template = data_access_policy(HandlerSpec::table_name);
+    let policy = match &role {
+        Some((role, region)) => fill_account(&template, role.partition().as_str(), region, role.account()),
+        None => template,
+    };
+    let policy: Value = serde_json::from_str(&policy).expect("the role policy writer emits JSON");
+    let tagged = tag_policy(HandlerSpec::table_name)?.map(|(template, tag)| {
+        let filled = match &role {
+            Some((role, region)) => fill_account(&template, role.partition().as_str(), region, role.account()),
+            None => template,
+        };
+        let policy: Value = serde_json::from_str(&filled).expect("the role policy writer emits JSON");
+        json!({
+            "tag": tag,
+            "role_policy": policy,
+            // Session tags need `sts:TagSession` in the trust policy (IAM User Guide,
+            // "Passing session tags in AWS STS").
+            "trust_policy": trust_policy_with(
+                lambda_role.as_ref().map_or("{{lambda_role_arn}}", RoleArn::as_str),
+                &["sts:AssumeRole", "sts:TagSession"],
+            ),
+        })
+    });
+    Ok(json!({
+        "session_tag_role": tagged,
+        "data_access_role_policy": policy,
+        "trust_policy": trust_policy(lambda_role.as_ref().map_or("{{lambda_role_arn}}", RoleArn::as_str)),
+        "execution_role_policy": {
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "AssumeTenantDataRole",
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Resource": role.as_ref().map_or("{{role_arn}}", |(role, _)| role.as_str()),
+            }]
+        },
+        "cloudformation": cloudformation_template(lambda_role_arn),
+    }))
+}
+
+/// The CloudFormation template of the data-access role: its policy names the stack's
+/// partition, region and account, and a `table_env` handler's table is the parameter of
+/// that variable (`ORDERS_TABLE` → `${OrdersTable}`), defaulting to the declared name.
+fn cloudformation_template(lambda_role_arn: Option<&str>) -> Value {
+    let handlers = handlers();
+    let mut tables: Vec<(&str, &str)> =
+        handlers.iter().filter_map(|h| h.table_env().map(|v| (v, h.declared_table()))).collect();
+    tables.sort_unstable();
+    tables.dedup_by_key(|(var, _)| *var);
+    let template = data_access_policy(|h| match h.table_env() {
+        Some(var) => format!("${{{}}}", cloudformation::parameter_name(var)),
+        None => h.declared_table().to_owned(),
+    });
+    let policy = fill_account(&template, "${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}");
+    let policy: Value = serde_json::from_str(&policy).expect("the role policy writer emits JSON");
+    cloudformation::data_access_role(
+        lambda_role_arn,
+        &tables,
+        trust_policy(&format!("${{{}}}", cloudformation::LAMBDA_ROLE_PARAMETER)),
+        policy,
+    )
+}
+
+/// `["dynamodb:BatchGetItem", ...]`: the DynamoDB actions a handler may declare, in the
+/// order used in policies.
+pub fn actions_json() -> Value {
+    Action::ALL.iter().map(|a| a.iam_name()).collect()
+}
+
+/// `{"name", "allowed", "action"}` or `{"name", "allowed", "refusal", "reason"}` for one
+/// name, as `#[tenant_isolated]` judges it in `actions = [...]`.
+pub fn classify_json(name: &str) -> Value {
+    match Action::classify(name) {
+        Ok(action) => json!({ "name": name, "allowed": true, "action": action.iam_name() }),
+        Err(refusal) => {
+            let kind = match refusal {
+                Refusal::Scan => "scan",
+                Refusal::Wildcard => "wildcard",
+                Refusal::Transaction { .. } => "transaction",
+                Refusal::PartiQlOperation => "partiql-operation",
+                Refusal::NotTenantScoped => "not-tenant-scoped",
+                Refusal::Unknown { .. } => "unknown",
+            };
+            json!({ "name": name, "allowed": false, "refusal": kind, "reason": refusal.to_string() })
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! `policies`: the audit command for the orders handlers (`policies --help`).
+//!
+//! Prints each handler's declaration and session-policy template, the policy a tenant's
+//! invocations get, and the data-access role to deploy. `tests/policy/run.sh` proves and
+//! lints its output.
+
+// Links the handlers: each `#[tenant_isolated]` registers its spec when its crate is linked.
+use orders_example as _;
+
+fn main() -> std::process::ExitCode {
+    tenant_isolation_audit::main()
+}
+
+#[cfg(test)]
+mod tests {
+    use tenant_isolation::{Action, registered_handlers};
+
+    /// The `use orders_example as _` above is what makes the handlers visible here: without
+    /// it the library is not linked and `policies list` would print `[]`.
+    #[test]
+    fn every_orders_handler_is_registered() {
+        let found: Vec<_> = registered_handlers().iter().map(|h| (h.name(), h.actions(), h.indexes())).collect();
+        assert_eq!(
+            found,
+            [
+                ("cancel_order", &[Action::UpdateItem][..], &[][..]),
+                ("create_order", &[Action::PutItem][..], &[][..]),
+                ("get_order", &[Action::GetItem][..], &[][..]),
+                ("list_orders", &[Action::Query][..], &["ByStatus"][..]),
+            ]
+        );
+    }
+}
