@@ -36,16 +36,17 @@ pub mod b {
 // The same handler registered a second time, as a binary linking two copies of its crate
 // would (this is the registration `#[tenant_isolated]` emits): it is listed once.
 tenant_isolation::__private::inventory::submit! {
-    tenant_isolation::__private::Registration(&a::get_thing::SPEC)
+    tenant_isolation::__private::Registration(a::get_thing::SPEC)
 }
 
 const ROLE: &str = "arn:aws-cn:iam::123456789012:role/TenantData";
 
 #[test]
 fn the_macro_templates_are_what_the_core_builds() {
-    // The role policy is built from `policy_spec()`; the session policies from `template()`.
-    for spec in [&a::get_thing::SPEC, &b::list_things::SPEC] {
-        assert_eq!(spec.policy_spec().build().unwrap().compact(), spec.template());
+    // The role policy is built from the model; the session policies from `template()`.
+    for spec in [a::get_thing::SPEC, b::list_things::SPEC] {
+        assert_eq!(spec.table().build().unwrap().compact(), spec.template());
+        assert!(spec.verify().is_ok());
     }
 }
 
