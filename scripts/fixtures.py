@@ -3,7 +3,8 @@
 Usage: .tools/venv/bin/python scripts/fixtures.py --endpoint http://127.0.0.1:PORT
 
 Creates (or reuses, when run again against the same moto process) an IAM role `TenantData`,
-the DynamoDB table `Orders` with GSI `ByStatus`, and a Cognito user pool with users alice (acme),
+the DynamoDB table `Orders` with GSIs `ByStatus` (on `pk`) and `ByCustomer` (on `gsi1pk`), and a
+Cognito user pool (its `custom:tenant_id` immutable, its app client's write attributes without it) with users alice (acme),
 bob (globex), carol (no tenant), mallory (`*`) and eve (`acme#x`), then prints ONE JSON object on
 stdout (see `main`). Diagnostics go to stderr.
 
@@ -51,6 +52,15 @@ ROLE_NAME = "TenantData"
 TAG_ROLE_NAME = "TenantDataTagged"
 TABLE = "Orders"
 INDEX = "ByStatus"
+# A GSI keyed on its own attribute: writes may not plant another tenant's value in it (the
+# guard's check; IAM sees only the table's partition key on writes).
+CUSTOMER_INDEX = "ByCustomer"
+CUSTOMER_KEY = "gsi1pk"
+# The app client may write these attributes, and not the tenant attribute: a user who could
+# rewrite `custom:tenant_id` with their own access token (UpdateUserAttributes) would choose
+# their tenant. moto 5.2.x enforces neither immutability nor WriteAttributes; real Cognito
+# enforces both (Cognito Developer Guide, "Attribute permissions and scopes").
+CLIENT_WRITE_ATTRIBUTES = ["email", "name"]
 POOL_NAME = "tenant-isolation-test"
 CLIENT_NAME = "tenant-isolation-test-client"
 # Fake credentials and a fake password: moto accepts anything that satisfies the pool policy.
@@ -146,6 +156,7 @@ def ensure_table(ddb):
                 {"AttributeName": "pk", "AttributeType": "S"},
                 {"AttributeName": "sk", "AttributeType": "S"},
                 {"AttributeName": "status", "AttributeType": "S"},
+                {"AttributeName": CUSTOMER_KEY, "AttributeType": "S"},
             ],
             KeySchema=[
                 {"AttributeName": "pk", "KeyType": "HASH"},
@@ -159,7 +170,12 @@ def ensure_table(ddb):
                         {"AttributeName": "status", "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
-                }
+                },
+                {
+                    "IndexName": CUSTOMER_INDEX,
+                    "KeySchema": [{"AttributeName": CUSTOMER_KEY, "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                },
             ],
             BillingMode="PAY_PER_REQUEST",
         )
@@ -169,8 +185,9 @@ def ensure_table(ddb):
     ddb.get_waiter("table_exists").wait(TableName=TABLE, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
     desc = ddb.describe_table(TableName=TABLE)["Table"]
     names = [g["IndexName"] for g in desc.get("GlobalSecondaryIndexes", [])]
-    if INDEX not in names:
-        raise SystemExit(f"table {TABLE} exists without index {INDEX}: {names}")
+    for index in (INDEX, CUSTOMER_INDEX):
+        if index not in names:
+            raise SystemExit(f"table {TABLE} exists without index {index}: {names}")
 
 
 def ensure_pool(idp):
@@ -186,7 +203,8 @@ def ensure_pool(idp):
                 {
                     "Name": "tenant_id",
                     "AttributeDataType": "String",
-                    "Mutable": True,
+                    # Set by the administrator at sign-up, never by the user (see above).
+                    "Mutable": False,
                     "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "256"},
                 }
             ],
@@ -201,8 +219,19 @@ def ensure_pool(idp):
             ClientName=CLIENT_NAME,
             GenerateSecret=False,
             ExplicitAuthFlows=["ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH", "USER_PASSWORD_AUTH"],
+            WriteAttributes=CLIENT_WRITE_ATTRIBUTES,
         )["UserPoolClient"]["ClientId"]
     return pool_id, client_id
+
+
+def tenant_attribute_protection(idp, pool_id, client_id):
+    """What the pool and its client say about the tenant attribute, as Cognito describes them."""
+    pool = idp.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    attr = next((a for a in pool.get("SchemaAttributes", []) if a["Name"] == "custom:tenant_id"), None)
+    if attr is None:
+        raise SystemExit("the pool has no custom:tenant_id attribute")
+    client = idp.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]
+    return {"mutable": attr.get("Mutable", True), "client_write_attributes": client.get("WriteAttributes")}
 
 
 def ensure_user(idp, pool_id, name, tenant):
@@ -301,6 +330,9 @@ def main():
         "tag_role_arn": tag_role_arn,
         "table": TABLE,
         "index": INDEX,
+        "customer_index": CUSTOMER_INDEX,
+        "customer_key": CUSTOMER_KEY,
+        "tenant_attribute": tenant_attribute_protection(idp, pool_id, client_id),
         "user_pool_id": pool_id,
         "client_id": client_id,
         "issuer": issuer,

@@ -153,3 +153,315 @@ async fn overlapping_key_prefixes_on_one_table_are_refused() {
     assert!(iso.prepare(items::SPEC).is_err(), "the other order is refused too");
     assert_eq!(iso.stats().sts_calls, 0, "refused before any STS call");
 }
+
+// ---- Class 1: index partition keys set by writes ----------------------------------------
+
+/// Writes `Orders` and reads its `ByCustomer` index (`gsi1pk`).
+#[tenant_isolated(
+    table = "Orders",
+    actions = [PutItem, UpdateItem, BatchWriteItem, Query, PartiQLInsert, PartiQLUpdate],
+    indexes = ["ByCustomer"]
+)]
+pub async fn customers(
+    table: TenantTable,
+    _event: LambdaEvent<ApiGatewayV2httpRequest>,
+) -> Result<ApiGatewayV2httpResponse, lambda_runtime::Error> {
+    let _ = table;
+    Ok(ApiGatewayV2httpResponse::default())
+}
+
+/// What the guard said about a request built by `f` on `scope`'s client inside `scope`.
+async fn verdict<F, Fut, T, E>(scope: &Scope, f: F) -> Result<(), String>
+where
+    F: FnOnce(aws_sdk_dynamodb::Client, String) -> Fut,
+    Fut: std::future::Future<Output = Result<T, aws_sdk_dynamodb::error::SdkError<E>>>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let fut = f(scope.client().clone(), scope.table_name().to_owned());
+    match scope.clone().run(fut).await {
+        Ok(_) => Ok(()),
+        Err(e) => match GuardViolation::find(&e) {
+            Some(v) => Err(v.violation().to_string()),
+            None => Err(format!("other: {e}")),
+        },
+    }
+}
+
+/// Acme writes an item into its own partition with `gsi1pk = TENANT#globex`: IAM cannot see
+/// `gsi1pk` on a write, and globex's `ByCustomer` query would return acme's item. Every write
+/// path is refused before sending; globex's index stays clean. Fails without
+/// `index_keys_in_item` / `index_keys_in_update` in the guard.
+#[tokio::test]
+async fn writes_cannot_plant_another_tenants_index_key() {
+    let (_, fx) = shared();
+    let iso =
+        crate::common::isolation_with(|b| b.index_partition_key(fx.customer_index.clone(), fx.customer_key.clone()))
+            .await;
+    let acme = iso.enter(customers::SPEC, &TenantId::parse("acme").unwrap(), None).await.unwrap();
+    let sk = crate::common::unique("planted");
+    let gsi = fx.customer_key.clone();
+    let foreign = Err(Violation::ForeignKey { attribute: gsi.clone() }.to_string());
+    let item = |g: &str| {
+        std::collections::HashMap::from([
+            ("pk".to_owned(), s("TENANT#acme")),
+            ("sk".to_owned(), s(&sk)),
+            (gsi.clone(), s(g)),
+        ])
+    };
+    let planted = item("TENANT#globex");
+    assert_eq!(verdict(&acme, |c, t| c.put_item().table_name(t).set_item(Some(planted.clone())).send()).await, foreign);
+    let (k, g) = (sk.clone(), gsi.clone());
+    assert_eq!(
+        verdict(&acme, |c, t| c
+            .update_item()
+            .table_name(t)
+            .key("pk", s("TENANT#acme"))
+            .key("sk", s(&k))
+            .update_expression("SET #g = :g")
+            .expression_attribute_names("#g", &g)
+            .expression_attribute_values(":g", s("TENANT#globex"))
+            .send())
+        .await,
+        foreign
+    );
+    let (k, g) = (sk.clone(), gsi.clone());
+    assert_eq!(
+        verdict(&acme, |c, t| c
+            .update_item()
+            .table_name(t)
+            .key("pk", s("TENANT#acme"))
+            .key("sk", s(&k))
+            .update_expression("SET #g = if_not_exists(#g, :g)")
+            .expression_attribute_names("#g", &g)
+            .expression_attribute_values(":g", s("TENANT#globex"))
+            .send())
+        .await,
+        foreign,
+        "a computed value cannot be checked"
+    );
+    let (k, g) = (sk.clone(), gsi.clone());
+    assert_eq!(
+        verdict(&acme, |c, t| c
+            .update_item()
+            .table_name(t)
+            .key("pk", s("TENANT#acme"))
+            .key("sk", s(&k))
+            .attribute_updates(
+                &g,
+                aws_sdk_dynamodb::types::AttributeValueUpdate::builder().value(s("TENANT#globex")).build()
+            )
+            .send())
+        .await,
+        foreign,
+        "legacy AttributeUpdates"
+    );
+    let put = aws_sdk_dynamodb::types::PutRequest::builder().set_item(Some(planted.clone())).build().unwrap();
+    assert_eq!(
+        verdict(&acme, |c, t| c
+            .batch_write_item()
+            .request_items(t, vec![aws_sdk_dynamodb::types::WriteRequest::builder().put_request(put).build()])
+            .send())
+        .await,
+        foreign
+    );
+    let stmt = format!(r#"INSERT INTO "{}" VALUE {{'pk': ?, 'sk': ?, '{gsi}': ?}}"#, fx.table);
+    let (st, k) = (stmt.clone(), sk.clone());
+    assert_eq!(
+        verdict(&acme, |c, _| c
+            .execute_statement()
+            .statement(st)
+            .parameters(s("TENANT#acme"))
+            .parameters(s(&k))
+            .parameters(s("TENANT#globex"))
+            .send())
+        .await,
+        foreign,
+        "PartiQL INSERT"
+    );
+    let stmt = format!(r#"UPDATE "{}" SET {gsi} = ? WHERE pk = ? AND sk = ?"#, fx.table);
+    let k = sk.clone();
+    assert_eq!(
+        verdict(&acme, |c, _| c
+            .execute_statement()
+            .statement(stmt)
+            .parameters(s("TENANT#globex"))
+            .parameters(s("TENANT#acme"))
+            .parameters(s(&k))
+            .send())
+        .await,
+        foreign,
+        "PartiQL UPDATE"
+    );
+    // Own values pass, and globex's index never shows acme's item.
+    let own = item("TENANT#acme#CUSTOMER#1");
+    assert_eq!(verdict(&acme, |c, t| c.put_item().table_name(t).set_item(Some(own)).send()).await, Ok(()));
+    let globex = iso.enter(customers::SPEC, &TenantId::parse("globex").unwrap(), None).await.unwrap();
+    let (client, table) = (globex.client().clone(), globex.table_name().to_owned());
+    let (index, g) = (fx.customer_index.clone(), gsi.clone());
+    let seen = globex
+        .clone()
+        .run(async move {
+            client
+                .query()
+                .table_name(table)
+                .index_name(index)
+                .key_condition_expression("#g = :g")
+                .expression_attribute_names("#g", g)
+                .expression_attribute_values(":g", s("TENANT#globex"))
+                .send()
+                .await
+        })
+        .await
+        .unwrap();
+    assert!(
+        seen.items().iter().all(|i| i.get("pk") != Some(&s("TENANT#acme"))),
+        "globex's index returned acme's item: {seen:?}"
+    );
+}
+
+// ---- Class 5: PartiQL -------------------------------------------------------------------
+
+/// Reads `Orders` with PartiQL.
+#[tenant_isolated(table = "Orders", actions = [PartiQLSelect, PartiQLDelete])]
+pub async fn partiql(
+    table: TenantTable,
+    _event: LambdaEvent<ApiGatewayV2httpRequest>,
+) -> Result<ApiGatewayV2httpResponse, lambda_runtime::Error> {
+    let _ = table;
+    Ok(ApiGatewayV2httpResponse::default())
+}
+
+/// A statement must name the handler's table and pin the partition key to one of the tenant's
+/// keys. Before, only the verb was checked: the first three were let through.
+#[tokio::test]
+async fn partiql_statements_name_the_table_and_pin_the_tenants_key() {
+    let iso = isolation().await;
+    let acme = iso.enter(partiql::SPEC, &TenantId::parse("acme").unwrap(), None).await.unwrap();
+    let run = |stmt: &str, params: Vec<&str>| {
+        let stmt = stmt.to_owned();
+        let params: Vec<AttributeValue> = params.into_iter().map(s).collect();
+        let acme = acme.clone();
+        async move { verdict(&acme, |c, _| c.execute_statement().statement(stmt).set_parameters(Some(params)).send()).await }
+    };
+    let foreign = Err(Violation::ForeignKey { attribute: "pk".into() }.to_string());
+    assert_eq!(run(r#"SELECT * FROM "Orders" WHERE pk = ?"#, vec!["TENANT#globex"]).await, foreign);
+    assert_eq!(run(r#"SELECT * FROM "Orders" WHERE pk = 'TENANT#globex'"#, vec![]).await, foreign);
+    assert_eq!(
+        run(r#"SELECT * FROM "Invoices" WHERE pk = ?"#, vec!["TENANT#acme"]).await,
+        Err(Violation::Table("Invoices".into()).to_string())
+    );
+    assert_eq!(
+        run(r#"SELECT * FROM "Orders""#, vec![]).await,
+        Err(Violation::MissingKey { attribute: "pk".into() }.to_string()),
+        "a full scan"
+    );
+    assert!(
+        run(r#"SELECT * FROM "Orders" WHERE pk = ? OR pk = ?"#, vec!["TENANT#acme", "TENANT#globex"])
+            .await
+            .unwrap_err()
+            .contains("cannot be checked")
+    );
+    assert_eq!(run(r#"DELETE FROM "Orders" WHERE pk = ? AND sk = ?"#, vec!["TENANT#globex", "x"]).await, foreign);
+    assert_eq!(run(r#"SELECT * FROM "Orders" WHERE pk = ?"#, vec!["TENANT#acme"]).await, Ok(()));
+}
+
+// ---- Class 6: checks that later code can undo -------------------------------------------
+
+/// An interceptor of the caller's, added with `customize()`, that rewrites the key after the
+/// guard's first look (before serialization), or the body after serialization.
+#[derive(Debug)]
+struct Rewriter {
+    body: bool,
+}
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for Rewriter {
+    fn name(&self) -> &'static str {
+        "Rewriter"
+    }
+
+    fn modify_before_serialization(
+        &self,
+        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextMut<
+            '_,
+        >,
+        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if !self.body
+            && let Some(input) =
+                context.input_mut().downcast_mut::<aws_sdk_dynamodb::operation::get_item::GetItemInput>()
+        {
+            let mut swapped = input.clone();
+            swapped.key = Some(std::collections::HashMap::from([
+                ("pk".to_owned(), s("TENANT#globex")),
+                ("sk".to_owned(), s("x")),
+            ]));
+            *input = swapped;
+        }
+        Ok(())
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut<'_>,
+        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        if self.body {
+            let body = context.request().body().bytes().unwrap_or_default().to_vec();
+            let swapped = String::from_utf8(body)?.replace("TENANT#acme", "TENANT#globex");
+            *context.request_mut().body_mut() = aws_smithy_types::body::SdkBody::from(swapped);
+        }
+        Ok(())
+    }
+}
+
+/// Neither a rewrite of the input before serialization nor of the body before signing gets a
+/// request signed. Before, the check ran in `read_before_execution` only: both were signed.
+#[tokio::test]
+async fn a_request_changed_after_the_check_is_not_signed() {
+    let iso = isolation().await;
+    let acme = iso.enter(items::SPEC, &TenantId::parse("acme").unwrap(), None).await.unwrap();
+    let get = |c: aws_sdk_dynamodb::Client, t: String, body: bool| {
+        c.get_item()
+            .table_name(t)
+            .key("pk", s("TENANT#acme"))
+            .key("sk", s("x"))
+            .customize()
+            .interceptor(Rewriter { body })
+            .send()
+    };
+    assert_eq!(
+        verdict(&acme, |c, t| get(c, t, false)).await,
+        Err(Violation::ForeignKey { attribute: "pk".into() }.to_string())
+    );
+    assert_eq!(verdict(&acme, |c, t| get(c, t, true)).await, Err(Violation::Altered.to_string()));
+    let mutated = verdict(&acme, |c, t| {
+        c.get_item()
+            .table_name(t)
+            .key("pk", s("TENANT#acme"))
+            .key("sk", s("x"))
+            .customize()
+            .mutate_request(|r| {
+                let body = r.body().bytes().unwrap_or_default().to_vec();
+                let swapped = String::from_utf8(body).unwrap().replace("TENANT#acme", "TENANT#globex");
+                *r.body_mut() = aws_smithy_types::body::SdkBody::from(swapped);
+            })
+            .send()
+    })
+    .await;
+    assert_eq!(mutated, Err(Violation::Altered.to_string()), "mutate_request");
+}
+
+// ---- Class 13: tenant claims users can rewrite ------------------------------------------
+
+/// The fixture's tenant attribute is immutable and outside its app client's write attributes,
+/// as Cognito describes them. (moto enforces neither: this proves the configuration, not the
+/// enforcement; see SECURITY.md.) Fails with the old fixture (`Mutable: true`, no write list).
+#[test]
+fn the_tenant_attribute_cannot_be_written_by_users() {
+    let (_, fx) = shared();
+    assert!(!fx.tenant_attribute.mutable, "custom:tenant_id must be immutable");
+    let writable = fx.tenant_attribute.client_write_attributes.as_ref().expect("explicit write attributes");
+    assert!(!writable.iter().any(|a| a == "custom:tenant_id"), "{writable:?}");
+}

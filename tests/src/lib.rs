@@ -296,6 +296,15 @@ fn answers_http(port: u16) -> bool {
     head.starts_with("HTTP/1.") && head.contains(" 200")
 }
 
+/// How the user pool protects the tenant attribute from its users.
+#[derive(Deserialize, Clone, Debug)]
+pub struct TenantAttribute {
+    /// Whether `custom:tenant_id` can change after sign-up.
+    pub mutable: bool,
+    /// The attributes the app client may write (`None`: Cognito's default, every writable one).
+    pub client_write_attributes: Option<Vec<String>>,
+}
+
 /// What `scripts/fixtures.py` created in moto (its stdout JSON).
 #[derive(Deserialize, Clone, Debug)]
 pub struct Fixture {
@@ -314,6 +323,13 @@ pub struct Fixture {
     pub table: String,
     /// Global secondary index name, `ByStatus` (`pk` HASH, `status` S RANGE, projection ALL).
     pub index: String,
+    /// A GSI keyed on its own attribute, `ByCustomer` (`gsi1pk` HASH, projection ALL).
+    pub customer_index: String,
+    /// Its partition-key attribute, `gsi1pk`.
+    pub customer_key: String,
+    /// What the pool and its app client say about `custom:tenant_id` (as Cognito describes
+    /// them): it must be immutable and outside the client's write attributes.
+    pub tenant_attribute: TenantAttribute,
     /// Cognito user pool id (moto format: `us-east-1_` + 32 hex digits).
     pub user_pool_id: String,
     /// App client id (no secret); the `aud` of ID tokens and `client_id` of access tokens.

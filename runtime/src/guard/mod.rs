@@ -23,6 +23,9 @@
 //! (`<prefix><tenant>` or `<prefix><tenant>#…`): the same definitions the session policy is
 //! written from.
 
+mod expr;
+mod partiql;
+
 use crate::kind::{self, ErrorKind};
 use crate::scope::ScopeError;
 use crate::session::PolicyKey;
@@ -35,11 +38,14 @@ use aws_sdk_dynamodb::operation::{
     transact_get_items::TransactGetItemsInput, transact_write_items::TransactWriteItemsInput,
     update_item::UpdateItemInput,
 };
-use aws_sdk_dynamodb::types::{AttributeValue, ComparisonOperator};
+use aws_sdk_dynamodb::types::{AttributeAction, AttributeValue, AttributeValueUpdate, ComparisonOperator};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::{BeforeSerializationInterceptorContextRef, Input};
-use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef, Input,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use std::collections::HashMap;
 use std::fmt;
 use tenant_isolation_core::{Action, Needs, Operation, TenantId, TransactItem, partiql_action};
@@ -75,6 +81,11 @@ pub enum Violation {
     Table(String),
     /// An index the handler did not declare.
     Index(String),
+    /// An expression or statement the guard cannot read far enough to check.
+    Unreadable(&'static str),
+    /// The request was changed after the guard checked it (by an interceptor, `customize()`
+    /// or `mutate_request`): it is not the request that was checked.
+    Altered,
 }
 
 impl fmt::Display for Violation {
@@ -93,6 +104,11 @@ impl fmt::Display for Violation {
             ),
             Violation::Table(t) => write!(f, "table `{t}` is not the handler's table"),
             Violation::Index(i) => write!(f, "index `{i}` is not declared in `indexes = [...]`"),
+            Violation::Altered => f.write_str("the request was changed after it was checked"),
+            Violation::Unreadable(what) => write!(
+                f,
+                "{what} cannot be checked (write the partition key as `= ?` or `= :value`, without `OR`, and index keys as plain values)"
+            ),
         }
     }
 }
@@ -127,6 +143,19 @@ impl GuardViolation {
 pub(crate) struct KeySchema {
     pub(crate) table: String,
     pub(crate) indexes: HashMap<String, String>,
+}
+
+impl KeySchema {
+    /// The index partition-key attributes other than the table's own (writes are checked on
+    /// them: IAM sees only the table's).
+    fn index_attributes(&self) -> impl Iterator<Item = &str> {
+        let mut seen: Vec<&str> = Vec::new();
+        self.indexes.values().map(String::as_str).filter(move |a| {
+            let new = *a != self.table && !seen.contains(a);
+            seen.push(a);
+            new
+        })
+    }
 }
 
 /// The interceptor on a handler policy's DynamoDB client (one client per policy, shared by
@@ -220,12 +249,20 @@ impl Check<'_> {
         if let Some(i) = input.downcast_ref::<PutItemInput>() {
             self.need_op(Operation::PutItem)?;
             self.table("PutItem", i.table_name())?;
-            return self.key("PutItem", i.item(), pk);
+            self.key("PutItem", i.item(), pk)?;
+            return self.index_keys_in_item("PutItem", i.item());
         }
         if let Some(i) = input.downcast_ref::<UpdateItemInput>() {
             self.need_op(Operation::UpdateItem)?;
             self.table("UpdateItem", i.table_name())?;
-            return self.key("UpdateItem", i.key(), pk);
+            self.key("UpdateItem", i.key(), pk)?;
+            self.index_keys_in_legacy_updates("UpdateItem", i.attribute_updates())?;
+            return self.index_keys_in_update(
+                "UpdateItem",
+                i.update_expression(),
+                i.expression_attribute_names(),
+                i.expression_attribute_values(),
+            );
         }
         if let Some(i) = input.downcast_ref::<DeleteItemInput>() {
             self.need_op(Operation::DeleteItem)?;
@@ -251,7 +288,10 @@ impl Check<'_> {
                 self.table("BatchWriteItem", Some(table))?;
                 for w in writes {
                     match (w.put_request(), w.delete_request()) {
-                        (Some(put), None) => self.key("BatchWriteItem", Some(put.item()), pk)?,
+                        (Some(put), None) => {
+                            self.key("BatchWriteItem", Some(put.item()), pk)?;
+                            self.index_keys_in_item("BatchWriteItem", Some(put.item()))?;
+                        }
                         (None, Some(delete)) => self.key("BatchWriteItem", Some(delete.key()), pk)?,
                         _ => {
                             return Err(
@@ -291,21 +331,32 @@ impl Check<'_> {
                 self.need(OP, kind.action())?;
                 self.table(OP, Some(table))?;
                 self.key(OP, Some(key), pk)?;
+                if let Some(p) = item.put() {
+                    self.index_keys_in_item(OP, Some(p.item()))?;
+                }
+                if let Some(u) = item.update() {
+                    self.index_keys_in_update(
+                        OP,
+                        Some(u.update_expression()),
+                        u.expression_attribute_names(),
+                        u.expression_attribute_values(),
+                    )?;
+                }
             }
             return Ok(());
         }
         if let Some(i) = input.downcast_ref::<ExecuteStatementInput>() {
-            return self.check_partiql("ExecuteStatement", i.statement().unwrap_or_default());
+            return self.check_partiql("ExecuteStatement", i.statement().unwrap_or_default(), i.parameters());
         }
         if let Some(i) = input.downcast_ref::<BatchExecuteStatementInput>() {
             for s in i.statements() {
-                self.check_partiql("BatchExecuteStatement", s.statement())?;
+                self.check_partiql("BatchExecuteStatement", s.statement(), s.parameters())?;
             }
             return Ok(());
         }
         if let Some(i) = input.downcast_ref::<ExecuteTransactionInput>() {
             for s in i.transact_statements() {
-                self.check_partiql("ExecuteTransaction", s.statement())?;
+                self.check_partiql("ExecuteTransaction", s.statement(), s.parameters())?;
             }
             return Ok(());
         }
@@ -328,7 +379,7 @@ impl Check<'_> {
         let values = i.expression_attribute_values();
         let names = i.expression_attribute_names();
         let value = match (i.key_condition_expression(), i.key_conditions()) {
-            (Some(expr), None) => partition_value(expr, attribute, names).and_then(|v| values.and_then(|m| m.get(v))),
+            (Some(e), None) => expr::partition_value(e, attribute, names).and_then(|v| values.and_then(|m| m.get(v))),
             (None, Some(conditions)) => conditions
                 .get(attribute)
                 .filter(|c| c.comparison_operator() == &ComparisonOperator::Eq)
@@ -346,82 +397,187 @@ impl Check<'_> {
         Ok(())
     }
 
-    fn check_partiql(&self, op: &'static str, statement: &str) -> Result<(), GuardViolation> {
-        match partiql_action(statement) {
-            Some(action) => self.need(op, action),
-            None => Err(self.violation(op, Violation::Operation)),
-        }
+    /// Whether `value` is one of the tenant's keys, for an index partition key written by a
+    /// request: a string in the tenant's key space.
+    fn own_value(&self, value: Option<&AttributeValue>) -> bool {
+        matches!(value, Some(AttributeValue::S(v)) if self.is_own(v))
     }
-}
 
-/// The `:value` that a key condition compares the partition key to with `=`.
-///
-/// Input `pk = :pk AND begins_with(sk, :p)` (or `#k = :v` with `#k` → `pk`, or
-/// `:v = pk`) gives `Some(":pk")`. A key condition has exactly one partition-key
-/// equality (DynamoDB Developer Guide, "Key condition expressions for query"); anything
-/// else gives `None`, which the guard refuses.
-fn partition_value<'a>(expr: &'a str, attribute: &str, names: Option<&HashMap<String, String>>) -> Option<&'a str> {
-    let tokens = tokenize(expr);
-    let resolves = |t: &str| {
-        if let Some(n) = t.strip_prefix('#').and(names).and_then(|m| m.get(t)) {
-            return n == attribute;
-        }
-        !t.starts_with('#') && !t.starts_with(':') && t == attribute
-    };
-    let mut found = None;
-    for w in tokens.windows(3) {
-        if w[1] != "=" {
-            continue;
-        }
-        let value = if resolves(w[0]) && w[2].starts_with(':') {
-            w[2]
-        } else if resolves(w[2]) && w[0].starts_with(':') {
-            w[0]
-        } else {
-            continue;
-        };
-        if found.replace(value).is_some() {
-            return None;
-        }
-    }
-    found
-}
-
-/// Splits a condition expression into names/values/words and operators.
-fn tokenize(expr: &str) -> Vec<&str> {
-    let mut tokens = Vec::new();
-    let bytes = expr.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if c.is_ascii_whitespace() {
-            i += 1;
-        } else if matches!(c, b'(' | b')' | b',' | b'=') {
-            tokens.push(&expr[i..i + 1]);
-            i += 1;
-        } else if matches!(c, b'<' | b'>') {
-            let len = if bytes.get(i + 1).is_some_and(|n| matches!(n, b'=' | b'>')) { 2 } else { 1 };
-            tokens.push(&expr[i..i + len]);
-            i += len;
-        } else {
-            let start = i;
-            while i < bytes.len() && !bytes[i].is_ascii_whitespace() && !b"()=,<>".contains(&bytes[i]) {
-                i += 1;
+    /// Every index partition key an item carries must be the tenant's. IAM cannot see them:
+    /// for a write, `dynamodb:LeadingKeys` is the table's partition key only, so an item
+    /// planted with another tenant's value in an index key would be returned by that
+    /// tenant's index queries (DOMAIN.md, "Index keys on writes").
+    fn index_keys_in_item(
+        &self,
+        op: &'static str,
+        item: Option<&HashMap<String, AttributeValue>>,
+    ) -> Result<(), GuardViolation> {
+        let Some(item) = item else { return Ok(()) };
+        for attribute in self.keys.index_attributes() {
+            if let Some(value) = item.get(attribute)
+                && !self.own_value(Some(value))
+            {
+                return Err(self.violation(op, Violation::ForeignKey { attribute: attribute.to_owned() }));
             }
-            tokens.push(&expr[start..i]);
         }
+        Ok(())
     }
-    tokens
+
+    /// The same for an update expression: `SET <index key> = :v` must set one of the
+    /// tenant's keys; a computed value (`if_not_exists`, `list_append`, another attribute)
+    /// or `ADD`/`DELETE` on an index key cannot be checked and is refused. `REMOVE` writes
+    /// nothing (the item leaves the index).
+    fn index_keys_in_update(
+        &self,
+        op: &'static str,
+        expression: Option<&str>,
+        names: Option<&HashMap<String, String>>,
+        values: Option<&HashMap<String, AttributeValue>>,
+    ) -> Result<(), GuardViolation> {
+        let Some(expression) = expression else { return Ok(()) };
+        for attribute in self.keys.index_attributes() {
+            let foreign = || self.violation(op, Violation::ForeignKey { attribute: attribute.to_owned() });
+            let Some(writes) = expr::writes_to(expression, attribute, names) else {
+                return Err(self.violation(op, Violation::Unreadable("the update expression")));
+            };
+            for write in writes {
+                match write {
+                    expr::Write::Set(placeholder) if self.own_value(values.and_then(|v| v.get(placeholder))) => {}
+                    expr::Write::Remove => {}
+                    _ => return Err(foreign()),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Legacy `AttributeUpdates`: `PUT` (the default) of an index key must put one of the
+    /// tenant's keys; `ADD` is refused; `DELETE` removes it.
+    fn index_keys_in_legacy_updates(
+        &self,
+        op: &'static str,
+        updates: Option<&HashMap<String, AttributeValueUpdate>>,
+    ) -> Result<(), GuardViolation> {
+        let Some(updates) = updates else { return Ok(()) };
+        for attribute in self.keys.index_attributes() {
+            let Some(update) = updates.get(attribute) else { continue };
+            let ok = match update.action() {
+                Some(AttributeAction::Delete) => true,
+                None | Some(AttributeAction::Put) => self.own_value(update.value()),
+                _ => false,
+            };
+            if !ok {
+                return Err(self.violation(op, Violation::ForeignKey { attribute: attribute.to_owned() }));
+            }
+        }
+        Ok(())
+    }
+
+    /// A PartiQL statement: its verb's action must be declared; it must name the handler's
+    /// table (and, for a `SELECT` from an index, a declared index); its `WHERE` clause must
+    /// pin the partition key (the index's, for an index) to exactly one of the tenant's keys
+    /// (an `INSERT`: its tuple's partition key); and every index partition key it writes must
+    /// be the tenant's. A statement the guard cannot read this far is refused.
+    fn check_partiql(
+        &self,
+        op: &'static str,
+        statement: &str,
+        parameters: &[AttributeValue],
+    ) -> Result<(), GuardViolation> {
+        let Some(parsed) = partiql::Statement::parse(statement) else {
+            return Err(match partiql_action(statement) {
+                Some(_) => self.violation(op, Violation::Unreadable("the PartiQL statement")),
+                None => self.violation(op, Violation::Operation),
+            });
+        };
+        self.need(op, parsed.action)?;
+        if parsed.table != self.table {
+            return Err(self.violation(op, Violation::Table(parsed.table.into_owned())));
+        }
+        let pk = match &parsed.index {
+            Some(index) if !self.spec.table().declares_index(index) => {
+                return Err(self.violation(op, Violation::Index(index.to_string())));
+            }
+            Some(index) => self.keys.indexes.get(&**index).unwrap_or(&self.keys.table).as_str(),
+            None => self.keys.table.as_str(),
+        };
+        let resolve = |v: &partiql::Value<'_>| match v {
+            partiql::Value::Param(n) => parameters.get(*n).cloned(),
+            partiql::Value::Literal(s) => Some(AttributeValue::S(s.to_string())),
+            partiql::Value::Other => None,
+        };
+        let unreadable = || self.violation(op, Violation::Unreadable("the PartiQL statement"));
+        let keys = if parsed.action == Action::PartiQLInsert { parsed.assigned(pk) } else { parsed.pinned(pk) };
+        match keys.ok_or_else(unreadable)?.as_slice() {
+            [one] if self.own_value(resolve(one).as_ref()) => {}
+            [] => return Err(self.violation(op, Violation::MissingKey { attribute: pk.to_owned() })),
+            _ => return Err(self.violation(op, Violation::ForeignKey { attribute: pk.to_owned() })),
+        }
+        if matches!(parsed.action, Action::PartiQLInsert | Action::PartiQLUpdate) {
+            for attribute in self.keys.index_attributes() {
+                for value in parsed.assigned(attribute).ok_or_else(unreadable)? {
+                    if !self.own_value(resolve(&value).as_ref()) {
+                        return Err(self.violation(op, Violation::ForeignKey { attribute: attribute.to_owned() }));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
+/// What the guard checked, kept in the request's config bag from the check to signing.
+#[derive(Debug, Clone)]
+struct Checked {
+    tenant: TenantId,
+    operation: &'static str,
+    /// The request as serialized from the checked input (`None` until serialization).
+    request: Option<Snapshot>,
+}
+
+impl Storable for Checked {
+    type Storer = StoreReplace<Self>;
+}
+
+/// The parts of a serialized DynamoDB request that say what it does: the operation
+/// (`X-Amz-Target`) and the JSON body (DynamoDB's `awsJson1_0` protocol).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Snapshot {
+    method: String,
+    target: Option<String>,
+    body: Option<Vec<u8>>,
+}
+
+impl Snapshot {
+    fn of(request: &aws_smithy_runtime_api::http::Request) -> Snapshot {
+        Snapshot {
+            method: request.method().to_owned(),
+            target: request.headers().get("x-amz-target").map(str::to_owned),
+            body: request.body().bytes().map(<[u8]>::to_vec),
+        }
+    }
+}
+
+/// The guard's hooks, in the order the SDK runs them for one request (each hook runs for every
+/// interceptor before the next hook starts, so the caller's own interceptors, `customize()`
+/// and `mutate_request` all run between them):
+///
+/// 1. `read_before_serialization`, after every `modify_before_serialization`: the typed input
+///    as it will be serialized is checked against the sending scope's tenant, and only then
+///    that scope's credentials are attached to this request;
+/// 2. `read_after_serialization`: the serialized request is recorded;
+/// 3. `read_before_signing`, after every `modify_before_retry_loop` and `modify_before_signing`:
+///    the request about to be signed must still be the one recorded. A change made after the
+///    check (a swapped key in the body, another operation) is refused and nothing is signed.
 impl Intercept for KeyGuard {
     fn name(&self) -> &'static str {
         "TenantKeyGuard"
     }
 
-    fn read_before_execution(
+    fn read_before_serialization(
         &self,
         context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         // The task's scope, or nothing is sent: a client that escaped into a task without a
@@ -439,27 +595,45 @@ impl Intercept for KeyGuard {
         })?;
         // Checked: this request is signed with this scope's credentials and no others.
         cfg.interceptor_state().store_put(ScopeCredentials::new(scope.credentials().clone()));
+        cfg.interceptor_state().store_put(Checked {
+            tenant: scope.tenant().clone(),
+            operation: "request",
+            request: None,
+        });
         Ok(())
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    fn read_after_serialization(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(checked) = cfg.load::<Checked>().cloned() else {
+            return Err(Box::new(ScopeError::Outside));
+        };
+        cfg.interceptor_state().store_put(Checked { request: Some(Snapshot::of(context.request())), ..checked });
+        Ok(())
+    }
 
-    #[test]
-    fn finds_the_partition_equality() {
-        let names: HashMap<String, String> = [("#p".to_owned(), "pk".to_owned())].into();
-        assert_eq!(partition_value("pk = :pk", "pk", None), Some(":pk"));
-        assert_eq!(partition_value("pk=:pk AND begins_with(sk, :s)", "pk", None), Some(":pk"));
-        assert_eq!(partition_value(":v = pk AND sk > :s", "pk", None), Some(":v"));
-        assert_eq!(partition_value("#p = :x AND #s BETWEEN :a AND :b", "pk", Some(&names)), Some(":x"));
-        assert_eq!(partition_value("(pk = :a)", "pk", None), Some(":a"));
-        // Not on the partition key, not an equality, or ambiguous: refused.
-        assert_eq!(partition_value("sk = :a", "pk", None), None);
-        assert_eq!(partition_value("pk >= :a", "pk", None), None);
-        assert_eq!(partition_value("pk = :a AND pk = :b", "pk", None), None);
-        assert_eq!(partition_value("#q = :a", "pk", Some(&names)), None);
-        assert_eq!(partition_value("pkx = :a", "pk", None), None);
+    fn read_before_signing(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(checked) = cfg.load::<Checked>() else {
+            return Err(Box::new(ScopeError::Outside));
+        };
+        if checked.request.as_ref() != Some(&Snapshot::of(context.request())) {
+            let v = GuardViolation {
+                tenant: checked.tenant.clone(),
+                operation: checked.operation,
+                reason: Violation::Altered,
+            };
+            tracing::warn!(tenant = %v.tenant, reason = %v.reason, "key guard refused a request");
+            return Err(Box::new(v));
+        }
+        Ok(())
     }
 }
