@@ -75,6 +75,30 @@ impl RoleArn {
     pub fn account(&self) -> &str {
         &self.account
     }
+
+    /// The role's name: the last segment of its path (`TenantData` in `role/data/TenantData`).
+    pub fn name(&self) -> &str {
+        self.arn.rsplit('/').next().unwrap_or_default()
+    }
+
+    /// Whether both ARNs name one role, as IAM tells roles apart: the same partition and
+    /// account, and the same name regardless of case and path. Role names are unique per
+    /// account "regardless of case" (IAM API Reference, `CreateRole`: "Role names are not
+    /// distinguished by case"), and a path does not make a name unique (IAM User Guide,
+    /// "IAM identifiers": a role's friendly name must be unique in the account whatever its
+    /// path), so `role/TenantData`, `role/tenantdata` and `role/x/TenantData` are one role.
+    ///
+    /// ```
+    /// use tenant_isolation_core::RoleArn;
+    /// let a = RoleArn::parse("arn:aws:iam::123456789012:role/TenantData").unwrap();
+    /// assert!(a.same_role(&RoleArn::parse("arn:aws:iam::123456789012:role/data/TENANTDATA").unwrap()));
+    /// assert!(!a.same_role(&RoleArn::parse("arn:aws:iam::210987654321:role/TenantData").unwrap()));
+    /// ```
+    pub fn same_role(&self, other: &RoleArn) -> bool {
+        self.partition == other.partition
+            && self.account == other.account
+            && self.name().eq_ignore_ascii_case(other.name())
+    }
 }
 
 impl fmt::Display for RoleArn {
@@ -137,6 +161,26 @@ mod tests {
             assert_eq!(parsed.partition(), p);
             assert_eq!(parsed.account(), "123456789012");
             assert_eq!(parsed.as_str(), arn);
+        }
+    }
+
+    #[test]
+    fn one_role_whatever_its_case_and_path() {
+        let a = RoleArn::parse("arn:aws:iam::123456789012:role/TenantData").unwrap();
+        for same in [
+            "arn:aws:iam::123456789012:role/TenantData",
+            "arn:aws:iam::123456789012:role/tenantdata",
+            "arn:aws:iam::123456789012:role/a/b/TenantData",
+        ] {
+            assert!(a.same_role(&RoleArn::parse(same).unwrap()), "{same}");
+        }
+        for other in [
+            "arn:aws:iam::123456789013:role/TenantData",
+            "arn:aws-cn:iam::123456789012:role/TenantData",
+            "arn:aws:iam::123456789012:role/TenantData2",
+            "arn:aws:iam::123456789012:role/TenantData/x",
+        ] {
+            assert!(!a.same_role(&RoleArn::parse(other).unwrap()), "{other}");
         }
     }
 

@@ -8,6 +8,8 @@ use crate::identity::IdentityError;
 use crate::kind::{self, ErrorKind};
 use crate::scope::ScopeError;
 use crate::spec::{SetupError, SpecMismatch};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use tenant_isolation_core::TenantId;
 
 /// Why an isolated invocation could not run, or a scoped call was refused.
@@ -123,5 +125,88 @@ impl IsolationError {
                 e.downcast_ref::<ScopeError>().map(ScopeError::kind)
             }
         })
+    }
+}
+
+/// What a failed guarded DynamoDB call means for the caller:
+///
+/// * a refusal by the key guard or the scope: its own kind (403, or 500 for a scope misuse);
+/// * an IAM denial (`AccessDeniedException`, or a bare HTTP 403): 403 (`Forbidden`), and logged
+///   as an error, because the guard should have refused the request before it was sent: a
+///   denial that reaches IAM means the guard and the policy disagree;
+/// * no answer (no connection, a timeout), throttling or a server error: 503 (`Unavailable`);
+/// * anything else (a missing table, a validation error): 500 (`Internal`).
+///
+/// ```no_run
+/// # use tenant_isolation::{ErrorKind, sdk_error_kind};
+/// # async fn f(client: aws_sdk_dynamodb::Client) -> u16 {
+/// match client.get_item().table_name("Orders").send().await {
+///     Ok(_) => 200,
+///     Err(e) => sdk_error_kind(&e).status(),
+/// }
+/// # }
+/// ```
+pub fn sdk_error_kind<E>(error: &SdkError<E, HttpResponse>) -> ErrorKind
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if let Some(kind) = IsolationError::find_kind(error) {
+        return kind;
+    }
+    match error {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => ErrorKind::Unavailable,
+        SdkError::ServiceError(e) => {
+            let status = e.raw().status().as_u16();
+            match e.err().code() {
+                Some("AccessDeniedException" | "AccessDenied") => denied(e.err().code(), status),
+                // Emulators answer a denial as a bare 403 page without an error code.
+                None if status == 403 => denied(None, status),
+                Some("ThrottlingException" | "ProvisionedThroughputExceededException" | "RequestLimitExceeded") => {
+                    ErrorKind::Unavailable
+                }
+                _ if e.raw().status().is_server_error() => ErrorKind::Unavailable,
+                _ => ErrorKind::Internal,
+            }
+        }
+        _ => ErrorKind::Internal,
+    }
+}
+
+fn denied(code: Option<&str>, status: u16) -> ErrorKind {
+    // The session policy denied what the guard let through: they disagree, which is a bug
+    // (of this library, or of a handler that reached around the guard).
+    tracing::error!(
+        code = code.unwrap_or("none"),
+        status,
+        "IAM denied a DynamoDB request that the key guard let through: the guard and the session policy disagree"
+    );
+    ErrorKind::Forbidden
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::operation::get_item::GetItemError;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn service_error(code: Option<&str>, status: u16) -> SdkError<GetItemError, HttpResponse> {
+        let mut meta = ErrorMetadata::builder();
+        if let Some(code) = code {
+            meta = meta.code(code);
+        }
+        let err = GetItemError::generic(meta.build());
+        let raw = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
+        SdkError::service_error(err, raw)
+    }
+
+    #[test]
+    fn iam_denials_are_forbidden_not_internal() {
+        assert_eq!(sdk_error_kind(&service_error(Some("AccessDeniedException"), 400)), ErrorKind::Forbidden);
+        assert_eq!(sdk_error_kind(&service_error(None, 403)), ErrorKind::Forbidden);
+        assert_eq!(sdk_error_kind(&service_error(Some("ThrottlingException"), 400)), ErrorKind::Unavailable);
+        assert_eq!(sdk_error_kind(&service_error(Some("InternalServerError"), 500)), ErrorKind::Unavailable);
+        assert_eq!(sdk_error_kind(&service_error(Some("ResourceNotFoundException"), 400)), ErrorKind::Internal);
     }
 }

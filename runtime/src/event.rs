@@ -17,6 +17,28 @@ use serde_json::{Map, Value};
 /// Claims as an authorizer passed them.
 pub type Claims = Map<String, Value>;
 
+/// Who receives a refusal, and so how it must be answered.
+pub trait Caller: sealed::Sealed {}
+
+/// An HTTP caller behind API Gateway or a function URL: a refusal must be an HTTP response
+/// with its status (401, 403, 503, 500). A Lambda error would reach it as a 502.
+#[derive(Debug, Clone, Copy)]
+pub enum Http {}
+
+/// A caller that receives the invocation's result (a custom event, a queue): a refusal is the
+/// invocation's error.
+#[derive(Debug, Clone, Copy)]
+pub enum Invocation {}
+
+impl Caller for Http {}
+impl Caller for Invocation {}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Http {}
+    impl Sealed for super::Invocation {}
+}
+
 /// An event that carries the caller's identity.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not say where the caller's token is",
@@ -24,6 +46,10 @@ pub type Claims = Map<String, Value>;
     note = "use `lambda_http::Request` or `LambdaEvent<ApiGatewayProxyRequest | ApiGatewayV2httpRequest>`, or implement `tenant_isolation::TenantEvent` for `{Self}`"
 )]
 pub trait TenantEvent: Send {
+    /// Who receives a refusal: [`Http`] for HTTP events (the handler's response type must
+    /// carry a status), [`Invocation`] for others.
+    type Caller: Caller;
+
     /// The bearer token, without the `Bearer ` scheme. `None` when absent or not ASCII.
     fn bearer_token(&self) -> Option<&str>;
 
@@ -38,31 +64,41 @@ pub trait TenantEvent: Send {
     }
 }
 
-/// How a response type answers a refused invocation.
+/// How a response type answers a refused invocation to caller `C`.
+///
+/// For an [`Http`] caller, the response must carry the refusal's status: an HTTP handler
+/// that returned `Err` would reach API Gateway as a Lambda error, which it answers with 502,
+/// whatever went wrong. Only response types with a status implement `Rejection<Http>`; an HTTP
+/// handler returning anything else does not compile. For an [`Invocation`] caller every type
+/// answers, by failing the invocation with `Err(error)`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot answer a refused invocation",
-    note = "return `lambda_http::Response<Body>`, `ApiGatewayProxyResponse` or `ApiGatewayV2httpResponse`, or implement `tenant_isolation::Rejection` for `{Self}` (the default answers with `Err`)"
+    message = "`{Self}` cannot answer a refusal to an HTTP caller with its status (401, 403, 503)",
+    label = "this response type has no status",
+    note = "return `lambda_http::Response<Body>`, `ApiGatewayProxyResponse` or `ApiGatewayV2httpResponse`, or implement `tenant_isolation::Rejection<Http>` for `{Self}`: an `Err` would reach API Gateway as a 502"
 )]
-pub trait Rejection: Sized {
+pub trait Rejection<C: Caller>: Sized {
     /// The response for `error`, or `None` to fail the invocation with `Err(error)`.
-    fn rejection(error: &IsolationError) -> Option<Self> {
-        let _ = error;
+    fn rejection(error: &IsolationError) -> Option<Self>;
+}
+
+impl<R> Rejection<Invocation> for R {
+    fn rejection(_: &IsolationError) -> Option<Self> {
         None
     }
 }
 
-/// The output of an isolated handler: `Result<R, E>` with `R: Rejection` and
+/// The output of an isolated handler for caller `C`: `Result<R, E>` with `R: Rejection<C>` and
 /// `E: From<IsolationError>` (e.g. `lambda_runtime::Error`).
 #[diagnostic::on_unimplemented(
     message = "an isolated handler must return `Result<R, E>` with `R: Rejection` and `E: From<IsolationError>`",
     note = "for example `Result<lambda_http::Response<Body>, lambda_http::Error>`"
 )]
-pub trait HandlerOutput {
+pub trait HandlerOutput<C: Caller> {
     /// The output for a refusal before the handler ran.
     fn reject(error: IsolationError) -> Self;
 }
 
-impl<R: Rejection, E: From<IsolationError>> HandlerOutput for Result<R, E> {
+impl<C: Caller, R: Rejection<C>, E: From<IsolationError>> HandlerOutput<C> for Result<R, E> {
     fn reject(error: IsolationError) -> Self {
         match R::rejection(&error) {
             Some(response) => Ok(response),
@@ -103,6 +139,7 @@ fn authorizer_claims(authorizer: &ApiGatewayRequestAuthorizer) -> Option<Claims>
 }
 
 impl TenantEvent for lambda_http::Request {
+    type Caller = Http;
     fn bearer_token(&self) -> Option<&str> {
         bearer(self.headers().get(http::header::AUTHORIZATION))
     }
@@ -121,6 +158,7 @@ impl TenantEvent for lambda_http::Request {
 }
 
 impl TenantEvent for LambdaEvent<ApiGatewayProxyRequest> {
+    type Caller = Http;
     fn bearer_token(&self) -> Option<&str> {
         bearer(self.payload.headers.get(http::header::AUTHORIZATION))
     }
@@ -133,6 +171,7 @@ impl TenantEvent for LambdaEvent<ApiGatewayProxyRequest> {
 }
 
 impl TenantEvent for LambdaEvent<ApiGatewayV2httpRequest> {
+    type Caller = Http;
     fn bearer_token(&self) -> Option<&str> {
         bearer(self.payload.headers.get(http::header::AUTHORIZATION))
     }
@@ -144,7 +183,7 @@ impl TenantEvent for LambdaEvent<ApiGatewayV2httpRequest> {
     }
 }
 
-impl Rejection for lambda_http::Response<lambda_http::Body> {
+impl Rejection<Http> for lambda_http::Response<lambda_http::Body> {
     fn rejection(error: &IsolationError) -> Option<Self> {
         lambda_http::Response::builder()
             .status(error.status())
@@ -160,7 +199,7 @@ fn json_headers() -> http::HeaderMap {
     headers
 }
 
-impl Rejection for ApiGatewayProxyResponse {
+impl Rejection<Http> for ApiGatewayProxyResponse {
     fn rejection(error: &IsolationError) -> Option<Self> {
         let mut r = ApiGatewayProxyResponse::default();
         r.status_code = i64::from(error.status());
@@ -170,7 +209,7 @@ impl Rejection for ApiGatewayProxyResponse {
     }
 }
 
-impl Rejection for ApiGatewayV2httpResponse {
+impl Rejection<Http> for ApiGatewayV2httpResponse {
     fn rejection(error: &IsolationError) -> Option<Self> {
         let mut r = ApiGatewayV2httpResponse::default();
         r.status_code = i64::from(error.status());
@@ -179,7 +218,3 @@ impl Rejection for ApiGatewayV2httpResponse {
         Some(r)
     }
 }
-
-impl Rejection for Value {}
-impl Rejection for () {}
-impl Rejection for String {}

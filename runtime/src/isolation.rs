@@ -236,7 +236,8 @@ impl IsolationBuilder {
             ),
             None => None,
         };
-        if tag_role.as_ref().is_some_and(|t| t == &role) {
+        // Compared as IAM compares roles: one account, one name whatever its case and path.
+        if tag_role.as_ref().is_some_and(|t| t.same_role(&role)) {
             return Err(ConfigError::Invalid {
                 var: "TENANT_TAG_ROLE_ARN",
                 reason: "must differ from TENANT_ROLE_ARN: session-tag sessions carry no session policy, and the \
@@ -380,7 +381,7 @@ impl Isolation {
     where
         P: Policy,
         Ev: TenantEvent,
-        Out: HandlerOutput,
+        Out: HandlerOutput<Ev::Caller>,
         F: FnOnce(TenantTable<P>, Ev) -> Fut,
         Fut: Future<Output = Out>,
     {
@@ -393,13 +394,13 @@ impl Isolation {
         async move {
             let identity = match self.authenticate(&event).await {
                 Ok(identity) => identity,
-                Err(e) => return reject(e),
+                Err(e) => return reject::<Ev::Caller, Out>(e),
             };
             tracing::Span::current().record("tenant", identity.tenant.as_str());
             let request_id = event.request_id().map(str::to_owned);
             let scope = match self.enter(P::SPEC, &identity.tenant, request_id).await {
                 Ok(scope) => scope,
-                Err(e) => return reject(e),
+                Err(e) => return reject::<Ev::Caller, Out>(e),
             };
             // The scope ends with the handler: a clone kept anywhere (a static, a struct, a
             // spawned task) is refused from now on, before anything is signed with it.
@@ -421,7 +422,7 @@ impl Drop for EndOnDrop<'_> {
     }
 }
 
-fn reject<Out: HandlerOutput>(e: IsolationError) -> Out {
+fn reject<C: crate::event::Caller, Out: HandlerOutput<C>>(e: IsolationError) -> Out {
     tracing::warn!(status = e.status(), error = %e, "invocation refused");
     Out::reject(e)
 }

@@ -64,8 +64,8 @@ mod table;
 
 pub use config::ConfigError;
 pub use credentials::{CredentialsError, SESSION_DURATION_RANGE, Stats, StsFailure};
-pub use error::IsolationError;
-pub use event::{Claims, HandlerOutput, Rejection, TenantEvent, error_body};
+pub use error::{IsolationError, sdk_error_kind};
+pub use event::{Caller, Claims, HandlerOutput, Http, Invocation, Rejection, TenantEvent, error_body};
 pub use guard::{GuardViolation, Violation};
 pub use identity::{Identity, Verifier};
 pub use isolation::{DEFAULT_OPERATION_TIMEOUT, DEFAULT_PARTITION_KEY, Isolation, IsolationBuilder};
@@ -238,7 +238,7 @@ pub mod __private {
         /// The event parameter's type.
         type Event: TenantEvent;
         /// The return type.
-        type Output: HandlerOutput;
+        type Output: HandlerOutput<<Self::Event as TenantEvent>::Caller>;
     }
 
     /// The body of every generated handler function: the process-wide [`Isolation`].
@@ -252,7 +252,7 @@ pub mod __private {
             Ok(isolation) => run_with::<H, F, Fut>(isolation, event, handler).await,
             Err(e) => {
                 tracing::error!(error = %e, "tenant isolation is not configured");
-                <H::Output as HandlerOutput>::reject(IsolationError::Config(e))
+                <H::Output as HandlerOutput<_>>::reject(IsolationError::Config(e))
             }
         }
     }

@@ -465,3 +465,31 @@ fn the_tenant_attribute_cannot_be_written_by_users() {
     let writable = fx.tenant_attribute.client_write_attributes.as_ref().expect("explicit write attributes");
     assert!(!writable.iter().any(|a| a == "custom:tenant_id"), "{writable:?}");
 }
+
+// ---- Class 9: role separation -----------------------------------------------------------
+
+/// The session-tag role must not be the session-policy role under another spelling: IAM role
+/// names are unique per account regardless of case and path. Before, only the exact ARN
+/// string was compared, and these three built.
+#[tokio::test]
+async fn the_tag_role_is_never_the_policy_role_under_another_spelling() {
+    let (_, fx) = shared();
+    let name = fx.role_arn.rsplit('/').next().unwrap();
+    for same in [
+        fx.role_arn.clone(),
+        fx.role_arn.replace(name, &name.to_ascii_lowercase()),
+        fx.role_arn.replace(&format!("role/{name}"), &format!("role/tenants/{name}")),
+    ] {
+        let built = tenant_isolation::Isolation::builder()
+            .sdk_config(tenant_isolation_tests::sdk_config(&fx.endpoint).await)
+            .role_arn(fx.role_arn.clone())
+            .session_tag_role_arn(same.clone())
+            .verifier(crate::common::cognito_verifier(fx))
+            .build()
+            .await;
+        match built {
+            Err(e) => assert!(e.to_string().contains("TENANT_TAG_ROLE_ARN"), "{same}: {e}"),
+            Ok(_) => panic!("{same} was accepted as the session-tag role"),
+        }
+    }
+}

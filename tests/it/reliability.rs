@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tenant_isolation::{
-    ErrorKind, Isolation, IsolationError, Rejection, StsFailure, TenantEvent, TenantId, TenantTable, Verifier,
-    current_tenant, spawn, tenant_isolated,
+    ErrorKind, Isolation, IsolationError, StsFailure, TenantEvent, TenantId, TenantTable, Verifier, current_tenant,
+    spawn, tenant_isolated,
 };
 use tenant_isolation_tests::{Moto, provision, sdk_config};
 
@@ -36,6 +36,7 @@ struct Job {
 }
 
 impl TenantEvent for Job {
+    type Caller = tenant_isolation::Invocation;
     fn bearer_token(&self) -> Option<&str> {
         Some(&self.token)
     }
@@ -47,8 +48,6 @@ struct Report {
     mismatches: u32,
     round_trips: u32,
 }
-
-impl Rejection for Report {}
 
 /// xorshift64*: a few random yields per step without a dependency.
 fn next(state: &mut u64) -> u64 {

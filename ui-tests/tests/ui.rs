@@ -48,6 +48,7 @@ fn ui() {
     t.compile_fail("tests/fail/wrong_arity.rs");
     t.compile_fail("tests/fail/event_not_tenant_event.rs");
     t.compile_fail("tests/fail/return_not_result.rs");
+    t.compile_fail("tests/fail/http_output_without_status.rs");
 
     // Operations the handler did not declare.
     t.compile_fail("tests/fail/undeclared_operation.rs");

@@ -55,8 +55,9 @@ pub enum DataError {
     Dynamo {
         /// The SDK error.
         source: Box<dyn std::error::Error + Send + Sync>,
-        /// It never got an answer (no connection, timed out): a 503, not a 500.
-        unavailable: bool,
+        /// What it means for the caller ([`tenant_isolation::sdk_error_kind`]): an IAM denial is
+        /// 403, no answer or throttling 503.
+        kind: ErrorKind,
     },
     /// A stored item is not an order.
     #[error("corrupt item: {0}")]
@@ -69,18 +70,18 @@ impl From<ScopeError> for DataError {
     }
 }
 
-impl<E: std::error::Error + Send + Sync + 'static, R: std::fmt::Debug + Send + Sync + 'static>
-    From<aws_sdk_dynamodb::error::SdkError<E, R>> for DataError
+impl<E> From<aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>> for DataError
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    fn from(e: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        use aws_sdk_dynamodb::error::SdkError;
+    fn from(e: aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> Self {
         // A refusal by the key guard reads as its reason, not as the SDK's "failed to
         // construct request".
         if let Some(refusal) = IsolationError::refusal(&e) {
             return DataError::Isolation(refusal);
         }
-        let unavailable = matches!(e, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_));
-        DataError::Dynamo { source: Box::new(e), unavailable }
+        let kind = tenant_isolation::sdk_error_kind(&e);
+        DataError::Dynamo { source: Box::new(e), kind }
     }
 }
 
@@ -90,11 +91,7 @@ impl DataError {
         match self {
             DataError::NotFound => 404,
             DataError::Isolation(e) => e.status(),
-            DataError::Dynamo { source, unavailable } => match IsolationError::find_kind(source.as_ref()) {
-                Some(kind) => kind.status(),
-                None if *unavailable => ErrorKind::Unavailable.status(),
-                None => 500,
-            },
+            DataError::Dynamo { kind, .. } => kind.status(),
             DataError::Corrupt(_) => 500,
         }
     }

@@ -280,7 +280,9 @@ mod tests {
 
     #[test]
     fn reads_the_pinned_partition_key() {
-        let pinned = |s: &str| Statement::parse(s).unwrap().pinned("pk");
+        fn pinned(s: &str) -> Option<Vec<Value<'_>>> {
+            Statement::parse(s).unwrap().pinned("pk")
+        }
         assert_eq!(pinned("SELECT * FROM T WHERE pk = ? AND sk > ?"), Some(vec![Value::Param(0)]));
         assert_eq!(pinned("SELECT * FROM T WHERE sk = ? AND 'TENANT#a' = pk"), Some(vec![lit("TENANT#a")]));
         assert_eq!(pinned(r#"SELECT * FROM T WHERE "pk" = ?"#), Some(vec![Value::Param(0)]));

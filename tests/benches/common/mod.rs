@@ -6,15 +6,14 @@
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use serde_json::{Map, Value};
 use tenant_isolation::identity::testing::{self, AUDIENCE, HS256_SECRET, ISSUER, JwksServer, KID_RSA1, Keys, Reply};
-use tenant_isolation::{
-    Isolation, IsolationError, Rejection, TenantEvent, TenantId, TenantTable, Verifier, tenant_isolated,
-};
+use tenant_isolation::{Isolation, IsolationError, TenantEvent, TenantId, TenantTable, Verifier, tenant_isolated};
 
 /// An event that is only a bearer token: the event type costs nothing, so the measurement
 /// is the isolation path itself.
 pub(crate) struct Bearer(pub(crate) &'static str);
 
 impl TenantEvent for Bearer {
+    type Caller = tenant_isolation::Invocation;
     fn bearer_token(&self) -> Option<&str> {
         Some(self.0)
     }
@@ -22,7 +21,6 @@ impl TenantEvent for Bearer {
 
 /// The handler's answer.
 pub(crate) struct Done;
-impl Rejection for Done {}
 
 /// A handler on the warm path: its body takes the scoped, guarded client handle (a `GetItem`
 /// builder with the table name set, as the data layer does) and sends nothing.
