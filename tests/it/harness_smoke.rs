@@ -47,11 +47,13 @@ async fn shared_moto_answers_with_fixture_table() {
     let keys: Vec<(&str, &KeyType)> = table.key_schema().iter().map(|k| (k.attribute_name(), k.key_type())).collect();
     assert_eq!(keys, [("pk", &KeyType::Hash), ("sk", &KeyType::Range)]);
     let gsi = table.global_secondary_indexes();
-    assert_eq!(gsi.len(), 1);
-    assert_eq!(gsi[0].index_name(), Some(fx.index.as_str()));
-    let gsi_keys: Vec<(&str, &KeyType)> =
-        gsi[0].key_schema().iter().map(|k| (k.attribute_name(), k.key_type())).collect();
-    assert_eq!(gsi_keys, [("pk", &KeyType::Hash), ("status", &KeyType::Range)]);
+    assert_eq!(gsi.len(), 2);
+    let keys_of = |name: &str| -> Vec<(&str, &KeyType)> {
+        let index = gsi.iter().find(|g| g.index_name() == Some(name)).unwrap_or_else(|| panic!("no index {name}"));
+        index.key_schema().iter().map(|k| (k.attribute_name(), k.key_type())).collect()
+    };
+    assert_eq!(keys_of(&fx.index), [("pk", &KeyType::Hash), ("status", &KeyType::Range)]);
+    assert_eq!(keys_of(&fx.customer_index), [(fx.customer_key.as_str(), &KeyType::Hash)]);
 }
 
 #[tokio::test]
