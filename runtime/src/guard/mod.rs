@@ -1,22 +1,30 @@
-//! The key guard: an SDK interceptor on each tenant's DynamoDB client that refuses, before
-//! anything is serialised or sent, a request whose operation the handler did not declare
-//! or whose partition key is outside the tenant's keys.
+//! The key guard: an SDK interceptor on each policy's DynamoDB client that refuses, before
+//! anything is signed or sent, a request whose operation the handler did not declare or whose
+//! keys are outside the tenant's.
 //!
 //! It is a second line behind the session policy (which IAM enforces in AWS, and which no
 //! local emulator enforces): it catches a cross-tenant key in the process, with a typed
-//! error, in tests and in local development too.
+//! error, in tests and in local development too; and it checks what IAM cannot see (index
+//! partition keys set by writes).
 //!
 //! What it checks, per operation (the partition-key attribute is `pk` unless configured):
 //!
 //! | operation | needs declared | keys checked |
 //! |---|---|---|
-//! | GetItem, PutItem, UpdateItem, DeleteItem | the same action | `Key` / `Item` |
+//! | GetItem, DeleteItem | the same action | `Key` |
+//! | PutItem | `PutItem` | `Item`: its partition key, and every index partition key it carries |
+//! | UpdateItem | `UpdateItem` | `Key`; every index partition key set by `UpdateExpression` (`SET k = :v`; a computed value, `ADD` or `DELETE` is refused) or legacy `AttributeUpdates` |
 //! | Query | `Query` | the partition-key equality in `KeyConditionExpression` (or legacy `KeyConditions`), `ExclusiveStartKey`; `IndexName` must be declared |
-//! | BatchGetItem, BatchWriteItem | the same action | every key and item, every table |
+//! | BatchGetItem, BatchWriteItem | the same action | every key and item (with its index keys), every table |
 //! | TransactGetItems | `GetItem` | every `Get` |
-//! | TransactWriteItems | `PutItem` / `UpdateItem` / `DeleteItem` / `ConditionCheckItem` per item | every item |
-//! | ExecuteStatement, BatchExecuteStatement, ExecuteTransaction | the `PartiQL*` action of each statement's verb | **not checked**: the guard does not parse PartiQL; IAM's `LeadingKeys` condition is the only key check |
+//! | TransactWriteItems | `PutItem` / `UpdateItem` / `DeleteItem` / `ConditionCheckItem` per item | every item, and the index keys its puts and updates write |
+//! | ExecuteStatement, BatchExecuteStatement, ExecuteTransaction | the `PartiQL*` action of each statement's verb | the statement must name the handler's table (or a declared index of it); its `WHERE` must pin the partition key with one `=` to the tenant's key (`INSERT`: its tuple's key); index keys it writes must be the tenant's. `OR`, `IN`, comments and values other than `?` or a string literal are refused as unreadable |
 //! | anything else (Scan, DescribeTable, …) | — | refused |
+//!
+//! What remains unchecked: conditions and filters (they read only the tenant's partition once
+//! its key is pinned), and the non-key attributes of items. Index partition keys are checked
+//! for the indexes configured with `IsolationBuilder::index_partition_key`; an index keyed on
+//! an attribute the runtime is not told about is not checked on writes.
 //!
 //! Which action each operation needs comes from the core's [`Operation`] table, and whether a
 //! key value is the tenant's from the handler's [`KeyRule`](tenant_isolation_core::KeyRule)
