@@ -5,12 +5,13 @@
 //! per tenant: a client costs ~20 KB and ~190 µs to build (docs/BENCHMARKS.md), while a
 //! tenant's cached entry costs ~2 KB. The client's signing identity therefore cannot
 //! be fixed when it is built. It is also never read from "the current tenant" by a shared
-//! credentials provider, which is the SDK identity-cache trap (DOMAIN.md): a provider is
+//! credentials provider, which is the SDK identity-cache trap (an SDK client caches the identity
+//! its provider returns, `IdentityCache::lazy()` by default): a provider is
 //! called when the SDK decides, and an identity cache in front of it would keep serving the
 //! first tenant's credentials to the next. Instead:
 //!
 //! 1. the key guard (`KeyGuard` in `guard.rs`, one layer up), the client's first interceptor hook
-//!    (`read_before_execution`, before serialisation), takes the task's scope, checks every
+//!    (`read_before_serialization`, after every other interceptor could change the input), takes the task's scope, checks every
 //!    key of the request against that scope's tenant and, only if they pass, stores that
 //!    scope's credentials in **this request's** config bag ([`ScopeCredentials`]);
 //! 2. the client's identity cache is [`FromRequest`]: it ignores every resolver and hands

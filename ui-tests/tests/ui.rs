@@ -3,8 +3,8 @@
 //! and read every `.stderr` diff (see `ui-tests/README.md`).
 
 // The `.stderr` files are rustc's exact output, which changes between releases: they are
-// generated with, and checked on, the toolchain CI pins. Elsewhere the test is skipped
-// (with its reason) rather than failing on wording.
+// generated with, and checked on, Rust 1.95, the toolchain of the machines CI runs on.
+// Elsewhere the test is skipped (with its reason) rather than failing on wording.
 #[rustversion::attr(not(stable(1.95)), ignore = "the .stderr files are generated with Rust 1.95")]
 #[test]
 fn ui() {

@@ -414,7 +414,9 @@ impl Check<'_> {
     /// Every index partition key an item carries must be the tenant's. IAM cannot see them:
     /// for a write, `dynamodb:LeadingKeys` is the table's partition key only, so an item
     /// planted with another tenant's value in an index key would be returned by that
-    /// tenant's index queries (DOMAIN.md, "Index keys on writes").
+    /// tenant's index queries (DynamoDB Developer Guide, "Using IAM policy conditions for
+    /// fine-grained access control": `dynamodb:LeadingKeys` is "the first key attribute of a
+    /// table").
     fn index_keys_in_item(
         &self,
         op: &'static str,
