@@ -4,7 +4,7 @@
 #   1. bash scripts/setup-tools.sh     (moto, parliament, policy_sentry, iam-simulate into .tools/)
 #   2. cargo fmt --all --check
 #   3. cargo test --workspace -- --show-output   (unit, integration against moto, doc and UI tests)
-#   4. cargo clippy --workspace --all-targets -- -D warnings
+#   4. cargo clippy --workspace --all-targets -- -D warnings, and the runtime's lib alone
 #   5. RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 #   6. policy proofs (hook section below)
 #
@@ -55,6 +55,8 @@ RESULTS+=("ok    setup tools ($((SECONDS - t0)) s)")
 step "cargo fmt --check" cargo fmt --all --check
 step "cargo test" run_cargo_test
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
+# The runtime as users get it: only its shipped features, none of the workspace's test ones.
+step "cargo clippy (runtime as shipped)" cargo clippy -p tenant-isolation --lib -- -D warnings
 step "cargo doc -D warnings" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
 # ==============================================================================================
