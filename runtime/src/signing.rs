@@ -11,9 +11,11 @@
 //! first tenant's credentials to the next. Instead:
 //!
 //! 1. the key guard (`KeyGuard` in `guard/`, one layer up), in its interceptor hook
-//!    (`read_before_serialization`, after every other interceptor could change the input), takes the task's scope, checks every
-//!    key of the request against that scope's tenant and, only if they pass, stores that
-//!    scope's credentials in **this request's** config bag ([`ScopeCredentials`]);
+//!    `read_before_serialization` (after every other interceptor could change the input),
+//!    takes the task's scope, checks every key of the request against that scope's tenant
+//!    and, only if they pass, stores that scope's credentials in **this request's** config bag
+//!    ([`ScopeCredentials`]); it refuses the request before signing if anything changed it
+//!    after the check;
 //! 2. the client's identity cache is [`FromRequest`]: it ignores every resolver and hands
 //!    the SigV4 signer exactly the credentials in the request's bag, and fails without them.
 //!    It caches nothing, so a request can only ever be signed with what its own guard check
