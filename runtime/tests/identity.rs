@@ -67,6 +67,7 @@ async fn cognito_id_and_access_tokens_with_a_moto_style_key_url() {
     let verifier = Verifier::builder()
         .issuer(testing::ISSUER)
         .jwks_url(server.jwks_url())
+        .allow_insecure_loopback(true)
         .audience([testing::AUDIENCE])
         .tenant_claim("custom:tenant_id")
         .build()

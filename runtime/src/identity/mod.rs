@@ -561,6 +561,7 @@ pub struct VerifierBuilder {
     discovery: bool,
     trust_claims: bool,
     http_timeout: Duration,
+    allow_insecure_loopback: bool,
 }
 
 impl Default for VerifierBuilder {
@@ -578,6 +579,7 @@ impl Default for VerifierBuilder {
             discovery: true,
             trust_claims: false,
             http_timeout: Duration::from_secs(3),
+            allow_insecure_loopback: false,
         }
     }
 }
@@ -597,6 +599,7 @@ impl fmt::Debug for VerifierBuilder {
             .field("discovery", &self.discovery)
             .field("trust_authorizer_claims", &self.trust_claims)
             .field("http_timeout", &self.http_timeout)
+            .field("allow_insecure_loopback", &self.allow_insecure_loopback)
             .finish()
     }
 }
@@ -633,6 +636,9 @@ impl VerifierBuilder {
         }
         if let Some(trusted) = get("TENANT_TRUSTED_CLAIMS") {
             b.trust_claims = parse_bool("TENANT_TRUSTED_CLAIMS", &trusted)?;
+        }
+        if let Some(loopback) = get("TENANT_JWT_ALLOW_HTTP_LOOPBACK") {
+            b.allow_insecure_loopback = parse_bool("TENANT_JWT_ALLOW_HTTP_LOOPBACK", &loopback)?;
         }
         Ok(b)
     }
@@ -721,6 +727,15 @@ impl VerifierBuilder {
     /// Timeout of each key-set or discovery request; default 3 s.
     pub fn http_timeout(mut self, timeout: Duration) -> Self {
         self.http_timeout = timeout;
+        self
+    }
+
+    /// Development only (`TENANT_JWT_ALLOW_HTTP_LOOPBACK`): also fetch key sets and
+    /// discovery documents over plain `http`, but only from a loopback host (`127.0.0.0/8`,
+    /// `::1`, `localhost`), e.g. moto's `http://127.0.0.1:PORT/<pool_id>/.well-known/jwks.json`.
+    /// Off by default: key sets are fetched over `https` only.
+    pub fn allow_insecure_loopback(mut self, allow: bool) -> Self {
+        self.allow_insecure_loopback = allow;
         self
     }
 

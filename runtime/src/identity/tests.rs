@@ -74,6 +74,7 @@ async fn cognito_shaped_configuration() {
         .issuer(testing::ISSUER)
         .audience([testing::AUDIENCE])
         .jwks_url(server.jwks_url())
+        .allow_insecure_loopback(true)
         .tenant_claim(claim)
         .build()
         .unwrap();
@@ -88,6 +89,7 @@ async fn cognito_shaped_configuration() {
             .issuer(testing::ISSUER)
             .audience(["unrelated", testing::AUDIENCE])
             .jwks_url(server.jwks_url())
+            .allow_insecure_loopback(true)
             .tenant_claim(claim)
             .token_use(token_use)
             .build()
@@ -287,20 +289,36 @@ async fn discovery_finds_the_key_set() {
     let issuer = server.base_url();
     server.serve_discovery(&issuer);
     let token = testing::rs256(&KEYS, &testing::with(testing::claims("acme"), "iss", json!(issuer)));
-    let v = Verifier::builder().issuer(&issuer).audience([testing::AUDIENCE]).build().unwrap();
+    let v = Verifier::builder()
+        .issuer(&issuer)
+        .audience([testing::AUDIENCE])
+        .allow_insecure_loopback(true)
+        .build()
+        .unwrap();
     assert_eq!(v.verify(&token).await.unwrap().tenant.as_str(), "acme");
     v.verify(&token).await.unwrap();
     assert_eq!((server.discovery_hits(), server.jwks_hits(), v.jwks_fetches()), (1, 1, 1));
 
     // Cognito's layout, no discovery: `<iss>/.well-known/jwks.json`.
-    let plain = Verifier::builder().issuer(&issuer).audience([testing::AUDIENCE]).discovery(false).build().unwrap();
+    let plain = Verifier::builder()
+        .issuer(&issuer)
+        .audience([testing::AUDIENCE])
+        .discovery(false)
+        .allow_insecure_loopback(true)
+        .build()
+        .unwrap();
     assert!(plain.verify(&token).await.is_ok());
     assert_eq!((server.discovery_hits(), server.jwks_hits()), (1, 2));
 
     // A discovery document for another issuer is refused (OIDC Discovery 4.3).
     let other = start_server().await;
     other.serve_discovery("https://evil.example.invalid");
-    let v = Verifier::builder().issuer(other.base_url()).audience([testing::AUDIENCE]).build().unwrap();
+    let v = Verifier::builder()
+        .issuer(other.base_url())
+        .audience([testing::AUDIENCE])
+        .allow_insecure_loopback(true)
+        .build()
+        .unwrap();
     let token = testing::rs256(&KEYS, &testing::with(testing::claims("acme"), "iss", json!(other.base_url())));
     assert_eq!(v.verify(&token).await.unwrap_err().status(), 503);
     assert_eq!(other.jwks_hits(), 0);
@@ -539,6 +557,8 @@ fn from(vars: &[(&str, &str)]) -> Result<Verifier, ConfigError> {
 
 const ISS: (&str, &str) = ("TENANT_JWT_ISSUER", testing::ISSUER);
 const AUD: (&str, &str) = ("TENANT_JWT_AUDIENCE", "client-a, client-b");
+/// The development switch for moto-style `http://127.0.0.1:PORT/...` key sets.
+const LOOPBACK: (&str, &str) = ("TENANT_JWT_ALLOW_HTTP_LOOPBACK", "1");
 
 #[test]
 fn configuration_from_the_environment() {
@@ -546,6 +566,7 @@ fn configuration_from_the_environment() {
         ISS,
         AUD,
         ("TENANT_JWKS_URL", "http://127.0.0.1:5000/us-east-1_x/.well-known/jwks.json"),
+        LOOPBACK,
         ("TENANT_CLAIM", "custom:tenant_id"),
         ("TENANT_JWT_TOKEN_USE", "access"),
         ("TENANT_JWT_LEEWAY_SECS", "5"),
@@ -593,7 +614,9 @@ fn configuration_errors_name_the_variable() {
         assert!(!text.contains("0123456789abcdef"), "the secret is never echoed: {text}");
     }
     // An issuer that is not a URL is fine when the key-set URL is given.
-    assert!(from(&[("TENANT_JWT_ISSUER", "local-dev"), AUD, ("TENANT_JWKS_URL", "http://127.0.0.1/k")]).is_ok());
+    assert!(
+        from(&[("TENANT_JWT_ISSUER", "local-dev"), AUD, ("TENANT_JWKS_URL", "http://127.0.0.1/k"), LOOPBACK]).is_ok()
+    );
     assert!(from(&[("TENANT_JWT_ISSUER", "local-dev"), AUD, secret]).is_ok());
 }
 
