@@ -17,6 +17,15 @@
 //!   not in it triggers one refetch (shared by all concurrent requests, and at most one per
 //!   [`min_refetch_interval`](VerifierBuilder::min_refetch_interval)), so a key rotation is
 //!   picked up without a thundering herd.
+//!
+//!   Whoever answers the key-set request can sign for every tenant, so key sets are fetched
+//!   over **https only**: the key-set URL, the issuer it is found from, the discovered
+//!   `jwks_uri` and every redirect (never away from https, at most 3). Plain http is allowed
+//!   only to a loopback host (`127.0.0.0/8`, `::1`, `localhost`) and only with the
+//!   development switch [`allow_insecure_loopback`](VerifierBuilder::allow_insecure_loopback)
+//!   (`TENANT_JWT_ALLOW_HTTP_LOOPBACK=1`), e.g. for moto. A configured URL that breaks the
+//!   rule fails [`build`](VerifierBuilder::build); a discovered `jwks_uri` or a redirect that
+//!   breaks it is a 503 (the keys are unavailable).
 //! * **Shared secret (development).** With [`hs256_secret`](VerifierBuilder::hs256_secret)
 //!   only HS256 tokens are accepted and nothing is fetched.
 //!
@@ -47,8 +56,9 @@
 //! | --- | --- |
 //! | `TENANT_JWT_ISSUER` | required: the exact `iss` |
 //! | `TENANT_JWT_AUDIENCE` | required: comma-separated audiences (Cognito: the app client id) |
-//! | `TENANT_JWKS_URL` | key-set URL; default: discovery from the issuer |
+//! | `TENANT_JWKS_URL` | key-set URL, https; default: discovery from the issuer (then an https URL) |
 //! | `TENANT_JWT_DISCOVERY` | `0`/`false`: use `<iss>/.well-known/jwks.json` instead of discovery |
+//! | `TENANT_JWT_ALLOW_HTTP_LOOPBACK` | `1`/`true`, development only: also plain http to a loopback host |
 //! | `TENANT_JWT_HS256_SECRET` | development mode: HS256 with this secret (at least 32 bytes) |
 //! | `TENANT_CLAIM` | the tenant claim; default `tenant_id` (Cognito: `custom:tenant_id`) |
 //! | `TENANT_JWT_TOKEN_USE` | `id` or `access`: require this Cognito `token_use` |
@@ -96,8 +106,9 @@
 //! ```
 //!
 //! A Cognito user pool (for moto, point `jwks_url` at
-//! `http://127.0.0.1:PORT/<pool_id>/.well-known/jwks.json`; its tokens name the real AWS host
-//! in `iss`):
+//! `http://127.0.0.1:PORT/<pool_id>/.well-known/jwks.json` and add
+//! [`allow_insecure_loopback(true)`](VerifierBuilder::allow_insecure_loopback); its tokens
+//! name the real AWS host in `iss`):
 //!
 //! ```no_run
 //! use tenant_isolation::identity::Verifier;
@@ -127,6 +138,7 @@ mod jwks;
 pub mod testing;
 #[cfg(test)]
 mod tests;
+mod transport;
 
 pub use error::IdentityError;
 
@@ -140,6 +152,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 use tenant_isolation_core::TenantId;
+use transport::Transport;
 
 /// The longest bearer token accepted, in bytes. Longer tokens are refused (401) before
 /// anything is decoded. Cognito tokens are 1–2 KiB; a few hundred group names still fit.
@@ -644,7 +657,8 @@ impl VerifierBuilder {
     }
 
     /// The exact `iss` of accepted tokens (`TENANT_JWT_ISSUER`). Required. Without a
-    /// [`jwks_url`](VerifierBuilder::jwks_url) the key set is found from it.
+    /// [`jwks_url`](VerifierBuilder::jwks_url) the key set is found from it, so it must then
+    /// be an `https` URL.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
         self
@@ -662,8 +676,10 @@ impl VerifierBuilder {
         self
     }
 
-    /// Where the key set is served (`TENANT_JWKS_URL`), if not where the issuer says; e.g.
-    /// moto's `http://127.0.0.1:PORT/<pool_id>/.well-known/jwks.json`.
+    /// Where the key set is served (`TENANT_JWKS_URL`), if not where the issuer says. An
+    /// `https` URL; plain `http` only to a loopback host with
+    /// [`allow_insecure_loopback`](VerifierBuilder::allow_insecure_loopback), e.g. moto's
+    /// `http://127.0.0.1:PORT/<pool_id>/.well-known/jwks.json`.
     pub fn jwks_url(mut self, url: impl Into<String>) -> Self {
         self.jwks_url = Some(url.into());
         self
@@ -733,7 +749,9 @@ impl VerifierBuilder {
     /// Development only (`TENANT_JWT_ALLOW_HTTP_LOOPBACK`): also fetch key sets and
     /// discovery documents over plain `http`, but only from a loopback host (`127.0.0.0/8`,
     /// `::1`, `localhost`), e.g. moto's `http://127.0.0.1:PORT/<pool_id>/.well-known/jwks.json`.
-    /// Off by default: key sets are fetched over `https` only.
+    /// Off by default: key sets are fetched over `https` only. A redirect is followed only to
+    /// a URL this rule allows, and never away from `https`. Building a verifier with it on
+    /// logs a warning.
     pub fn allow_insecure_loopback(mut self, allow: bool) -> Self {
         self.allow_insecure_loopback = allow;
         self
@@ -795,17 +813,18 @@ impl VerifierBuilder {
             }
             Some(secret) => Keys::Secret(DecodingKey::from_secret(&secret)),
             None => {
+                // https only; plain http to loopback with the development switch (`transport`).
+                let transport = Transport::new(self.allow_insecure_loopback);
                 let source = match self.jwks_url {
                     Some(url) => {
-                        check_url("TENANT_JWKS_URL", &url)?;
+                        transport.check_str(&url).map_err(|reason| invalid("TENANT_JWKS_URL", reason))?;
                         jwks::Source::Url(url)
                     }
                     None => {
-                        check_url("TENANT_JWT_ISSUER", &issuer).map_err(|_| {
+                        transport.check_str(&issuer).map_err(|reason| {
                             invalid(
                                 "TENANT_JWT_ISSUER",
-                                "is not an http(s) URL, so the key set cannot be found from it: set `TENANT_JWKS_URL`"
-                                    .to_owned(),
+                                format!("{reason}; without `TENANT_JWKS_URL` the key set is found from the issuer"),
                             )
                         })?;
                         jwks::Source::Issuer {
@@ -814,13 +833,16 @@ impl VerifierBuilder {
                         }
                     }
                 };
-                let client = reqwest::Client::builder()
-                    .timeout(self.http_timeout)
-                    .connect_timeout(self.http_timeout)
-                    .redirect(reqwest::redirect::Policy::limited(3))
-                    .build()
+                if self.allow_insecure_loopback {
+                    tracing::warn!(
+                        "development mode: key sets may be fetched over plain http from loopback hosts \
+                         (`TENANT_JWT_ALLOW_HTTP_LOOPBACK`); never set it in a deployment"
+                    );
+                }
+                let client = transport
+                    .client(self.http_timeout)
                     .map_err(|e| invalid("TENANT_JWKS_URL", format!("cannot build an HTTP client: {e}")))?;
-                Keys::Set(jwks::Jwks::new(source, client, self.jwks_ttl, self.min_refetch_interval))
+                Keys::Set(jwks::Jwks::new(source, transport, client, self.jwks_ttl, self.min_refetch_interval))
             }
         };
 
@@ -835,13 +857,5 @@ impl VerifierBuilder {
                 keys,
             }),
         })
-    }
-}
-
-fn check_url(var: &'static str, url: &str) -> Result<(), ConfigError> {
-    match reqwest::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
-        Ok(_) => Err(ConfigError::Invalid { var, reason: format!("{url:?} is not an http(s) URL") }),
-        Err(e) => Err(ConfigError::Invalid { var, reason: format!("{url:?} is not a URL: {e}") }),
     }
 }

@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 use std::time::Instant;
 
+mod transport;
+
 static KEYS: LazyLock<Keys> = LazyLock::new(Keys::bundled);
 
 fn rs1(tenant: &str) -> String {
