@@ -119,7 +119,7 @@ static DEV_VERIFIER: LazyLock<Verifier> = LazyLock::new(|| {
     Verifier::builder()
         .issuer(testing::ISSUER)
         .audience([testing::AUDIENCE])
-        .hs256_secret(testing::HS256_SECRET)
+        .development_hs256(testing::HS256_SECRET)
         .build()
         .unwrap()
 });

@@ -26,8 +26,13 @@
 //!   (`TENANT_JWT_ALLOW_HTTP_LOOPBACK=1`), e.g. for moto. A configured URL that breaks the
 //!   rule fails [`build`](VerifierBuilder::build); a discovered `jwks_uri` or a redirect that
 //!   breaks it is a 503 (the keys are unavailable).
-//! * **Shared secret (development).** With [`hs256_secret`](VerifierBuilder::hs256_secret)
-//!   only HS256 tokens are accepted and nothing is fetched.
+//! * **Shared secret (development).** With
+//!   [`development_hs256`](VerifierBuilder::development_hs256) only HS256 tokens signed with
+//!   that secret are accepted and nothing is fetched. Anyone who knows the secret can sign for
+//!   any tenant, so it needs an explicit opt-in: the method's name in code, and from the
+//!   environment `TENANT_JWT_DEVELOPMENT=1` beside `TENANT_JWT_HS256_SECRET` (a secret alone
+//!   fails [`build`](VerifierBuilder::build)). A secret beside a key-set URL fails too, and
+//!   building a verifier in this mode logs a warning.
 //!
 //! Each key verifies only its own algorithm: `none` is never accepted, `HS*` never with a key
 //! set (an HS256 token "signed" with the RSA public key is refused before any crypto), and
@@ -59,7 +64,8 @@
 //! | `TENANT_JWKS_URL` | key-set URL, https; default: discovery from the issuer (then an https URL) |
 //! | `TENANT_JWT_DISCOVERY` | `0`/`false`: use `<iss>/.well-known/jwks.json` instead of discovery |
 //! | `TENANT_JWT_ALLOW_HTTP_LOOPBACK` | `1`/`true`, development only: also plain http to a loopback host |
-//! | `TENANT_JWT_HS256_SECRET` | development mode: HS256 with this secret (at least 32 bytes) |
+//! | `TENANT_JWT_DEVELOPMENT` | `1`/`true`: development mode, required beside `TENANT_JWT_HS256_SECRET` |
+//! | `TENANT_JWT_HS256_SECRET` | development mode only: HS256 with this secret (at least 32 bytes); never with `TENANT_JWKS_URL` |
 //! | `TENANT_CLAIM` | the tenant claim; default `tenant_id` (Cognito: `custom:tenant_id`) |
 //! | `TENANT_JWT_TOKEN_USE` | `id` or `access`: require this Cognito `token_use` |
 //! | `TENANT_JWT_LEEWAY_SECS` | clock-skew leeway for `exp`/`nbf`; default 30, at most 300 |
@@ -78,7 +84,7 @@
 //! let verifier = Verifier::builder()
 //!     .issuer("https://auth.example.invalid")
 //!     .audience(["orders-api"])
-//!     .hs256_secret(secret)
+//!     .development_hs256(secret)
 //!     .build()?;
 //!
 //! let claims = serde_json::json!({
@@ -165,7 +171,7 @@ pub const DEFAULT_TENANT_CLAIM: &str = "tenant_id";
 /// The largest accepted [`leeway`](VerifierBuilder::leeway).
 pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 
-/// The shortest accepted [`hs256_secret`](VerifierBuilder::hs256_secret): RFC 7518,
+/// The shortest accepted [`development_hs256`](VerifierBuilder::development_hs256) secret: RFC 7518,
 /// section 3.2 requires a key at least as long as the hash output.
 pub const MIN_HS256_SECRET_LEN: usize = 32;
 
@@ -558,14 +564,16 @@ impl<'t> RawToken<'t> {
 }
 
 /// Configures a [`Verifier`]. `issuer` and `audience` are required; then either a key set
-/// (the default: discovered from the issuer, or [`jwks_url`](VerifierBuilder::jwks_url)) or
-/// [`hs256_secret`](VerifierBuilder::hs256_secret).
+/// (the default: discovered from the issuer, or [`jwks_url`](VerifierBuilder::jwks_url)) or,
+/// for development only, [`development_hs256`](VerifierBuilder::development_hs256).
 #[must_use]
 pub struct VerifierBuilder {
     issuer: Option<String>,
     audience: Vec<String>,
     jwks_url: Option<String>,
     hs256_secret: Option<Vec<u8>>,
+    /// The opt-in a secret needs: `development_hs256` or `TENANT_JWT_DEVELOPMENT`.
+    development: bool,
     tenant_claim: String,
     token_use: Option<TokenUse>,
     leeway: Duration,
@@ -584,6 +592,7 @@ impl Default for VerifierBuilder {
             audience: Vec::new(),
             jwks_url: None,
             hs256_secret: None,
+            development: false,
             tenant_claim: DEFAULT_TENANT_CLAIM.to_owned(),
             token_use: None,
             leeway: Duration::from_secs(30),
@@ -604,6 +613,7 @@ impl fmt::Debug for VerifierBuilder {
             .field("audience", &self.audience)
             .field("jwks_url", &self.jwks_url)
             .field("hs256_secret", &self.hs256_secret.as_ref().map(|_| "(redacted)"))
+            .field("development", &self.development)
             .field("tenant_claim", &self.tenant_claim)
             .field("token_use", &self.token_use)
             .field("leeway", &self.leeway)
@@ -634,6 +644,9 @@ impl VerifierBuilder {
             b.discovery = parse_bool("TENANT_JWT_DISCOVERY", &discovery)?;
         }
         b.hs256_secret = get("TENANT_JWT_HS256_SECRET").map(String::into_bytes);
+        if let Some(development) = get("TENANT_JWT_DEVELOPMENT") {
+            b.development = parse_bool("TENANT_JWT_DEVELOPMENT", &development)?;
+        }
         if let Some(claim) = get("TENANT_CLAIM") {
             b.tenant_claim = claim.trim().to_owned();
         }
@@ -685,10 +698,19 @@ impl VerifierBuilder {
         self
     }
 
-    /// Development mode (`TENANT_JWT_HS256_SECRET`): accept only HS256 tokens signed with
-    /// this secret (at least [`MIN_HS256_SECRET_LEN`] bytes); no key set is used.
-    pub fn hs256_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+    /// Development mode: accept only HS256 tokens signed with this shared secret (at least
+    /// [`MIN_HS256_SECRET_LEN`] bytes); no key set is used. Anyone who knows the secret can
+    /// sign for any tenant, so this is for local development and tests only.
+    ///
+    /// The name is the opt-in. From the environment it takes two variables,
+    /// `TENANT_JWT_DEVELOPMENT=1` and `TENANT_JWT_HS256_SECRET`: a secret alone fails
+    /// [`build`](VerifierBuilder::build), so a leftover secret never switches a deployment to
+    /// shared-secret verification. A secret beside a key-set URL
+    /// ([`jwks_url`](VerifierBuilder::jwks_url), `TENANT_JWKS_URL`) fails too, whichever way
+    /// each was given. Building a verifier in development mode logs a warning.
+    pub fn development_hs256(mut self, secret: impl AsRef<[u8]>) -> Self {
         self.hs256_secret = Some(secret.as_ref().to_vec());
+        self.development = true;
         self
     }
 
@@ -795,10 +817,29 @@ impl VerifierBuilder {
         }
 
         let keys = match self.hs256_secret {
+            // A deployment that names a key set is verified with it, never with a secret.
             Some(_) if self.jwks_url.is_some() => {
                 return Err(invalid(
                     "TENANT_JWT_HS256_SECRET",
                     "cannot be combined with `TENANT_JWKS_URL`: choose a shared secret (development) or a key set"
+                        .to_owned(),
+                ));
+            }
+            // A secret that is merely present (a copied environment file, a shared
+            // parameter) does not decide how tokens are verified.
+            Some(_) if !self.development => {
+                return Err(invalid(
+                    "TENANT_JWT_HS256_SECRET",
+                    "is set, but development mode is not: shared-secret verification needs \
+                     `TENANT_JWT_DEVELOPMENT=1` beside it (development only); remove the secret to verify \
+                     tokens with the issuer's key set"
+                        .to_owned(),
+                ));
+            }
+            None if self.development => {
+                return Err(invalid(
+                    "TENANT_JWT_DEVELOPMENT",
+                    "is on, but `TENANT_JWT_HS256_SECRET` is not set: development mode verifies with that secret"
                         .to_owned(),
                 ));
             }
@@ -811,7 +852,14 @@ impl VerifierBuilder {
                     ),
                 ));
             }
-            Some(secret) => Keys::Secret(DecodingKey::from_secret(&secret)),
+            Some(secret) => {
+                tracing::warn!(
+                    issuer = %issuer,
+                    "development mode: tokens are verified with a shared HS256 secret, and anyone who knows it \
+                     can sign for any tenant; never use it in a deployment"
+                );
+                Keys::Secret(DecodingKey::from_secret(&secret))
+            }
             None => {
                 // https only; plain http to loopback with the development switch (`transport`).
                 let transport = Transport::new(self.allow_insecure_loopback);

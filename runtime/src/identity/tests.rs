@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 use std::time::Instant;
 
+mod development;
 mod transport;
 
 static KEYS: LazyLock<Keys> = LazyLock::new(Keys::bundled);
@@ -328,7 +329,7 @@ async fn discovery_finds_the_key_set() {
 
 /// Development mode: the test issuer and audience, HS256 with the test secret.
 fn dev() -> VerifierBuilder {
-    Verifier::builder().issuer(testing::ISSUER).audience([testing::AUDIENCE]).hs256_secret(testing::HS256_SECRET)
+    Verifier::builder().issuer(testing::ISSUER).audience([testing::AUDIENCE]).development_hs256(testing::HS256_SECRET)
 }
 
 #[tokio::test]
@@ -561,6 +562,8 @@ const ISS: (&str, &str) = ("TENANT_JWT_ISSUER", testing::ISSUER);
 const AUD: (&str, &str) = ("TENANT_JWT_AUDIENCE", "client-a, client-b");
 /// The development switch for moto-style `http://127.0.0.1:PORT/...` key sets.
 const LOOPBACK: (&str, &str) = ("TENANT_JWT_ALLOW_HTTP_LOOPBACK", "1");
+/// The opt-in that `TENANT_JWT_HS256_SECRET` needs.
+const DEVELOPMENT: (&str, &str) = ("TENANT_JWT_DEVELOPMENT", "1");
 
 #[test]
 fn configuration_from_the_environment() {
@@ -587,7 +590,8 @@ fn configuration_from_the_environment() {
     assert_eq!(defaults.inner.leeway, Duration::from_secs(30));
     assert!(!defaults.trusts_authorizer_claims());
     assert!(from(&[ISS, AUD, ("TENANT_JWT_DISCOVERY", "0")]).is_ok());
-    let secret = from(&[ISS, AUD, ("TENANT_JWT_HS256_SECRET", "0123456789abcdef0123456789abcdef")]).unwrap();
+    let secret =
+        from(&[ISS, AUD, ("TENANT_JWT_HS256_SECRET", "0123456789abcdef0123456789abcdef"), DEVELOPMENT]).unwrap();
     assert!(!format!("{secret:?}").contains("0123456789abcdef"));
 }
 
@@ -601,7 +605,7 @@ fn configuration_errors_name_the_variable() {
         (&[("TENANT_JWT_ISSUER", "not a url"), AUD], "TENANT_JWT_ISSUER"),
         (&[ISS, AUD, ("TENANT_JWKS_URL", "ftp://127.0.0.1/jwks.json")], "TENANT_JWKS_URL"),
         (&[ISS, AUD, ("TENANT_JWKS_URL", "jwks.json")], "TENANT_JWKS_URL"),
-        (&[ISS, AUD, ("TENANT_JWT_HS256_SECRET", "short")], "TENANT_JWT_HS256_SECRET"),
+        (&[ISS, AUD, ("TENANT_JWT_HS256_SECRET", "short"), DEVELOPMENT], "TENANT_JWT_HS256_SECRET"),
         (&[ISS, AUD, secret, ("TENANT_JWKS_URL", "http://127.0.0.1/jwks.json")], "TENANT_JWT_HS256_SECRET"),
         (&[ISS, AUD, ("TENANT_JWT_TOKEN_USE", "refresh")], "TENANT_JWT_TOKEN_USE"),
         (&[ISS, AUD, ("TENANT_JWT_LEEWAY_SECS", "-1")], "TENANT_JWT_LEEWAY_SECS"),
@@ -619,7 +623,7 @@ fn configuration_errors_name_the_variable() {
     assert!(
         from(&[("TENANT_JWT_ISSUER", "local-dev"), AUD, ("TENANT_JWKS_URL", "http://127.0.0.1/k"), LOOPBACK]).is_ok()
     );
-    assert!(from(&[("TENANT_JWT_ISSUER", "local-dev"), AUD, secret]).is_ok());
+    assert!(from(&[("TENANT_JWT_ISSUER", "local-dev"), AUD, secret, DEVELOPMENT]).is_ok());
 }
 
 #[test]
