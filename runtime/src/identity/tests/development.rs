@@ -102,6 +102,8 @@ fn warnings(f: impl FnOnce()) -> String {
     String::from_utf8(log.0.lock().unwrap().clone()).unwrap()
 }
 
+/// Both development switches log one line starting `development mode:` when a verifier is
+/// built (`docs/DEPLOYING.md` suggests an alarm on it); the secret is never in it.
 #[test]
 fn development_mode_says_so_once_when_built() {
     let mut verifier = None;
@@ -123,4 +125,10 @@ fn development_mode_says_so_once_when_built() {
     let log = warnings(|| assert_eq!(runtime.block_on(verifier.verify(&token)).unwrap().tenant.as_str(), "acme"));
     assert_eq!(log, "");
     assert_eq!(warnings(|| drop(from(&[ISS, AUD, KEY_SET]).unwrap())), "");
+
+    // The other development switch, plain http to loopback, says so the same way.
+    let moto = ("TENANT_JWKS_URL", "http://127.0.0.1:5000/us-east-1_x/.well-known/jwks.json");
+    let log = warnings(|| drop(from(&[ISS, AUD, moto, LOOPBACK]).unwrap()));
+    assert_eq!(log.matches("development mode").count(), 1, "{log}");
+    assert!(log.contains("TENANT_JWT_ALLOW_HTTP_LOOPBACK"), "{log}");
 }
