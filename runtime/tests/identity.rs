@@ -67,6 +67,7 @@ async fn cognito_id_and_access_tokens_with_a_moto_style_key_url() {
     let verifier = Verifier::builder()
         .issuer(testing::ISSUER)
         .jwks_url(server.jwks_url())
+        .allow_insecure_loopback(true)
         .audience([testing::AUDIENCE])
         .tenant_claim("custom:tenant_id")
         .build()
@@ -118,7 +119,7 @@ static DEV_VERIFIER: LazyLock<Verifier> = LazyLock::new(|| {
     Verifier::builder()
         .issuer(testing::ISSUER)
         .audience([testing::AUDIENCE])
-        .hs256_secret(testing::HS256_SECRET)
+        .development_hs256(testing::HS256_SECRET)
         .build()
         .unwrap()
 });

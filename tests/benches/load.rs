@@ -309,7 +309,7 @@ fn summarize(label: &str, outcome: &mut Outcome) -> Summary {
 }
 
 fn verifier() -> Verifier {
-    Verifier::builder().hs256_secret(SECRET).issuer(ISSUER).audience([AUDIENCE]).build().expect("HS256 verifier")
+    Verifier::builder().development_hs256(SECRET).issuer(ISSUER).audience([AUDIENCE]).build().expect("HS256 verifier")
 }
 
 async fn isolation(sdk: &aws_config::SdkConfig, role_arn: &str) -> Isolation {

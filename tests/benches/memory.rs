@@ -88,7 +88,7 @@ fn tenant(i: usize) -> TenantId {
 
 fn verifier() -> Verifier {
     Verifier::builder()
-        .hs256_secret(b"memory-bench-secret-of-32-bytes!!")
+        .development_hs256(b"memory-bench-secret-of-32-bytes!!")
         .issuer("https://issuer.memory-bench.invalid")
         .audience(["orders"])
         .build()

@@ -10,6 +10,7 @@ pub(crate) fn cognito_verifier(fx: &Fixture) -> Verifier {
     Verifier::builder()
         .issuer(fx.issuer.clone())
         .jwks_url(fx.jwks_url.clone())
+        .allow_insecure_loopback(true)
         .audience([fx.client_id.clone()])
         .tenant_claim("custom:tenant_id")
         .build()

@@ -187,8 +187,12 @@ fn served_by_the_lambda_runtime() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_invocations_never_cross_tenants() {
     const SECRET: &[u8] = b"a-development-secret-of-32-bytes-or-more";
-    let verifier =
-        Verifier::builder().hs256_secret(SECRET).issuer("https://issuer.test").audience(["orders"]).build().unwrap();
+    let verifier = Verifier::builder()
+        .development_hs256(SECRET)
+        .issuer("https://issuer.test")
+        .audience(["orders"])
+        .build()
+        .unwrap();
     let iso = isolation_with(|b| b.verifier(verifier)).await;
     let mint = |tenant: &str| {
         let claims = json!({ "iss": "https://issuer.test", "aud": "orders", "sub": tenant, "tenant_id": tenant,

@@ -18,7 +18,7 @@ const SECRET: &[u8] = b"reliability-suite-secret-of-32-bytes+";
 const ISSUER: &str = "https://issuer.test";
 
 fn hs256_verifier() -> Verifier {
-    Verifier::builder().hs256_secret(SECRET).issuer(ISSUER).audience(["orders"]).build().unwrap()
+    Verifier::builder().development_hs256(SECRET).issuer(ISSUER).audience(["orders"]).build().unwrap()
 }
 
 fn mint(tenant: &str) -> String {

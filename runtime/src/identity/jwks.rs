@@ -1,5 +1,6 @@
-//! The issuer's signing keys: fetched over HTTP(S), cached with a TTL, refetched once when a
-//! token names a key the cache does not know (key rotation), never in a thundering herd.
+//! The issuer's signing keys: fetched over https (the rule, redirects included, is
+//! `transport`'s), cached with a TTL, refetched once when a token names a key the cache does
+//! not know (key rotation), never in a thundering herd.
 //!
 //! Why this is written here and not with `moka`: the cache holds exactly one value (the key
 //! set), and whether a caller may fetch depends on what *that caller* saw (the generation
@@ -19,6 +20,7 @@
 //! or embedded `jwk` headers.
 
 use super::IdentityError;
+use super::transport::Transport;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -158,6 +160,8 @@ struct Flight {
 
 pub(super) struct Jwks {
     source: Source,
+    /// Checks a discovered `jwks_uri`; `client` applies it to every request and redirect.
+    transport: Transport,
     client: reqwest::Client,
     ttl: Duration,
     min_refetch: Duration,
@@ -171,9 +175,16 @@ pub(super) struct Jwks {
 }
 
 impl Jwks {
-    pub(super) fn new(source: Source, client: reqwest::Client, ttl: Duration, min_refetch: Duration) -> Jwks {
+    pub(super) fn new(
+        source: Source,
+        transport: Transport,
+        client: reqwest::Client,
+        ttl: Duration,
+        min_refetch: Duration,
+    ) -> Jwks {
         Jwks {
             source,
+            transport,
             client,
             ttl,
             min_refetch,
@@ -290,7 +301,9 @@ impl Jwks {
     }
 
     /// OpenID Connect Discovery 1.0, section 4: the document's `issuer` must be exactly
-    /// the configured issuer (section 4.3), and `jwks_uri` must not downgrade to `http`.
+    /// the configured issuer (section 4.3), and `jwks_uri` must obey the transport rule
+    /// (https; plain http only to loopback with the development switch). A `jwks_uri` that
+    /// does not is a 503 (the keys are unavailable), not a 401 for every caller.
     async fn discover(&self, issuer: &str) -> Result<String, IdentityError> {
         #[derive(serde::Deserialize)]
         struct Document {
@@ -304,20 +317,22 @@ impl Jwks {
         if doc.issuer.trim_end_matches('/') != issuer {
             return Err(unavailable(format!("{url}: the document's `issuer` is not the configured issuer")));
         }
-        let jwks = reqwest::Url::parse(&doc.jwks_uri)
-            .map_err(|e| unavailable(format!("{url}: `jwks_uri` is not a URL: {e}")))?;
-        let https_issuer = issuer.starts_with("https://");
-        match jwks.scheme() {
-            "https" => {}
-            "http" if !https_issuer => {}
-            _ => return Err(unavailable(format!("{url}: `jwks_uri` must be an https URL"))),
-        }
+        self.transport
+            .check_str(&doc.jwks_uri)
+            .map_err(|reason| unavailable(format!("{url}: `jwks_uri`: {reason}")))?;
         Ok(doc.jwks_uri)
     }
 
     /// GET with the client's timeout, a 2xx check and a size cap.
     async fn get(&self, url: &str) -> Result<Vec<u8>, IdentityError> {
         let fail = |e: reqwest::Error| {
+            // A refused redirect says why in its source (`Transport::follows`); reqwest's own
+            // message is only "error following redirect".
+            if e.is_redirect()
+                && let Some(reason) = std::error::Error::source(&e)
+            {
+                return unavailable(format!("GET {url}: {reason}"));
+            }
             let what = if e.is_timeout() {
                 "timed out"
             } else if e.is_connect() {

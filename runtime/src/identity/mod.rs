@@ -17,8 +17,22 @@
 //!   not in it triggers one refetch (shared by all concurrent requests, and at most one per
 //!   [`min_refetch_interval`](VerifierBuilder::min_refetch_interval)), so a key rotation is
 //!   picked up without a thundering herd.
-//! * **Shared secret (development).** With [`hs256_secret`](VerifierBuilder::hs256_secret)
-//!   only HS256 tokens are accepted and nothing is fetched.
+//!
+//!   Whoever answers the key-set request can sign for every tenant, so key sets are fetched
+//!   over **https only**: the key-set URL, the issuer it is found from, the discovered
+//!   `jwks_uri` and every redirect (never away from https, at most 3). Plain http is allowed
+//!   only to a loopback host (`127.0.0.0/8`, `::1`, `localhost`) and only with the
+//!   development switch [`allow_insecure_loopback`](VerifierBuilder::allow_insecure_loopback)
+//!   (`TENANT_JWT_ALLOW_HTTP_LOOPBACK=1`), e.g. for moto. A configured URL that breaks the
+//!   rule fails [`build`](VerifierBuilder::build); a discovered `jwks_uri` or a redirect that
+//!   breaks it is a 503 (the keys are unavailable).
+//! * **Shared secret (development).** With
+//!   [`development_hs256`](VerifierBuilder::development_hs256) only HS256 tokens signed with
+//!   that secret are accepted and nothing is fetched. Anyone who knows the secret can sign for
+//!   any tenant, so it needs an explicit opt-in: the method's name in code, and from the
+//!   environment `TENANT_JWT_DEVELOPMENT=1` beside `TENANT_JWT_HS256_SECRET` (a secret alone
+//!   fails [`build`](VerifierBuilder::build)). A secret beside a key-set URL fails too, and
+//!   building a verifier in this mode logs a warning.
 //!
 //! Each key verifies only its own algorithm: `none` is never accepted, `HS*` never with a key
 //! set (an HS256 token "signed" with the RSA public key is refused before any crypto), and
@@ -47,9 +61,11 @@
 //! | --- | --- |
 //! | `TENANT_JWT_ISSUER` | required: the exact `iss` |
 //! | `TENANT_JWT_AUDIENCE` | required: comma-separated audiences (Cognito: the app client id) |
-//! | `TENANT_JWKS_URL` | key-set URL; default: discovery from the issuer |
+//! | `TENANT_JWKS_URL` | key-set URL, https; default: discovery from the issuer (then an https URL) |
 //! | `TENANT_JWT_DISCOVERY` | `0`/`false`: use `<iss>/.well-known/jwks.json` instead of discovery |
-//! | `TENANT_JWT_HS256_SECRET` | development mode: HS256 with this secret (at least 32 bytes) |
+//! | `TENANT_JWT_ALLOW_HTTP_LOOPBACK` | `1`/`true`, development only: also plain http to a loopback host |
+//! | `TENANT_JWT_DEVELOPMENT` | `1`/`true`: development mode, required beside `TENANT_JWT_HS256_SECRET` |
+//! | `TENANT_JWT_HS256_SECRET` | development mode only: HS256 with this secret (at least 32 bytes); never with `TENANT_JWKS_URL` |
 //! | `TENANT_CLAIM` | the tenant claim; default `tenant_id` (Cognito: `custom:tenant_id`) |
 //! | `TENANT_JWT_TOKEN_USE` | `id` or `access`: require this Cognito `token_use` |
 //! | `TENANT_JWT_LEEWAY_SECS` | clock-skew leeway for `exp`/`nbf`; default 30, at most 300 |
@@ -68,7 +84,7 @@
 //! let verifier = Verifier::builder()
 //!     .issuer("https://auth.example.invalid")
 //!     .audience(["orders-api"])
-//!     .hs256_secret(secret)
+//!     .development_hs256(secret)
 //!     .build()?;
 //!
 //! let claims = serde_json::json!({
@@ -96,8 +112,9 @@
 //! ```
 //!
 //! A Cognito user pool (for moto, point `jwks_url` at
-//! `http://127.0.0.1:PORT/<pool_id>/.well-known/jwks.json`; its tokens name the real AWS host
-//! in `iss`):
+//! `http://127.0.0.1:PORT/<pool_id>/.well-known/jwks.json` and add
+//! [`allow_insecure_loopback(true)`](VerifierBuilder::allow_insecure_loopback); its tokens
+//! name the real AWS host in `iss`):
 //!
 //! ```no_run
 //! use tenant_isolation::identity::Verifier;
@@ -127,6 +144,7 @@ mod jwks;
 pub mod testing;
 #[cfg(test)]
 mod tests;
+mod transport;
 
 pub use error::IdentityError;
 
@@ -140,6 +158,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 use tenant_isolation_core::TenantId;
+use transport::Transport;
 
 /// The longest bearer token accepted, in bytes. Longer tokens are refused (401) before
 /// anything is decoded. Cognito tokens are 1–2 KiB; a few hundred group names still fit.
@@ -152,7 +171,7 @@ pub const DEFAULT_TENANT_CLAIM: &str = "tenant_id";
 /// The largest accepted [`leeway`](VerifierBuilder::leeway).
 pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
 
-/// The shortest accepted [`hs256_secret`](VerifierBuilder::hs256_secret): RFC 7518,
+/// The shortest accepted [`development_hs256`](VerifierBuilder::development_hs256) secret: RFC 7518,
 /// section 3.2 requires a key at least as long as the hash output.
 pub const MIN_HS256_SECRET_LEN: usize = 32;
 
@@ -545,14 +564,16 @@ impl<'t> RawToken<'t> {
 }
 
 /// Configures a [`Verifier`]. `issuer` and `audience` are required; then either a key set
-/// (the default: discovered from the issuer, or [`jwks_url`](VerifierBuilder::jwks_url)) or
-/// [`hs256_secret`](VerifierBuilder::hs256_secret).
+/// (the default: discovered from the issuer, or [`jwks_url`](VerifierBuilder::jwks_url)) or,
+/// for development only, [`development_hs256`](VerifierBuilder::development_hs256).
 #[must_use]
 pub struct VerifierBuilder {
     issuer: Option<String>,
     audience: Vec<String>,
     jwks_url: Option<String>,
     hs256_secret: Option<Vec<u8>>,
+    /// The opt-in a secret needs: `development_hs256` or `TENANT_JWT_DEVELOPMENT`.
+    development: bool,
     tenant_claim: String,
     token_use: Option<TokenUse>,
     leeway: Duration,
@@ -561,6 +582,7 @@ pub struct VerifierBuilder {
     discovery: bool,
     trust_claims: bool,
     http_timeout: Duration,
+    allow_insecure_loopback: bool,
 }
 
 impl Default for VerifierBuilder {
@@ -570,6 +592,7 @@ impl Default for VerifierBuilder {
             audience: Vec::new(),
             jwks_url: None,
             hs256_secret: None,
+            development: false,
             tenant_claim: DEFAULT_TENANT_CLAIM.to_owned(),
             token_use: None,
             leeway: Duration::from_secs(30),
@@ -578,6 +601,7 @@ impl Default for VerifierBuilder {
             discovery: true,
             trust_claims: false,
             http_timeout: Duration::from_secs(3),
+            allow_insecure_loopback: false,
         }
     }
 }
@@ -589,6 +613,7 @@ impl fmt::Debug for VerifierBuilder {
             .field("audience", &self.audience)
             .field("jwks_url", &self.jwks_url)
             .field("hs256_secret", &self.hs256_secret.as_ref().map(|_| "(redacted)"))
+            .field("development", &self.development)
             .field("tenant_claim", &self.tenant_claim)
             .field("token_use", &self.token_use)
             .field("leeway", &self.leeway)
@@ -597,6 +622,7 @@ impl fmt::Debug for VerifierBuilder {
             .field("discovery", &self.discovery)
             .field("trust_authorizer_claims", &self.trust_claims)
             .field("http_timeout", &self.http_timeout)
+            .field("allow_insecure_loopback", &self.allow_insecure_loopback)
             .finish()
     }
 }
@@ -618,6 +644,9 @@ impl VerifierBuilder {
             b.discovery = parse_bool("TENANT_JWT_DISCOVERY", &discovery)?;
         }
         b.hs256_secret = get("TENANT_JWT_HS256_SECRET").map(String::into_bytes);
+        if let Some(development) = get("TENANT_JWT_DEVELOPMENT") {
+            b.development = parse_bool("TENANT_JWT_DEVELOPMENT", &development)?;
+        }
         if let Some(claim) = get("TENANT_CLAIM") {
             b.tenant_claim = claim.trim().to_owned();
         }
@@ -634,11 +663,15 @@ impl VerifierBuilder {
         if let Some(trusted) = get("TENANT_TRUSTED_CLAIMS") {
             b.trust_claims = parse_bool("TENANT_TRUSTED_CLAIMS", &trusted)?;
         }
+        if let Some(loopback) = get("TENANT_JWT_ALLOW_HTTP_LOOPBACK") {
+            b.allow_insecure_loopback = parse_bool("TENANT_JWT_ALLOW_HTTP_LOOPBACK", &loopback)?;
+        }
         Ok(b)
     }
 
     /// The exact `iss` of accepted tokens (`TENANT_JWT_ISSUER`). Required. Without a
-    /// [`jwks_url`](VerifierBuilder::jwks_url) the key set is found from it.
+    /// [`jwks_url`](VerifierBuilder::jwks_url) the key set is found from it, so it must then
+    /// be an `https` URL.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
         self
@@ -656,17 +689,28 @@ impl VerifierBuilder {
         self
     }
 
-    /// Where the key set is served (`TENANT_JWKS_URL`), if not where the issuer says; e.g.
-    /// moto's `http://127.0.0.1:PORT/<pool_id>/.well-known/jwks.json`.
+    /// Where the key set is served (`TENANT_JWKS_URL`), if not where the issuer says. An
+    /// `https` URL; plain `http` only to a loopback host with
+    /// [`allow_insecure_loopback`](VerifierBuilder::allow_insecure_loopback), e.g. moto's
+    /// `http://127.0.0.1:PORT/<pool_id>/.well-known/jwks.json`.
     pub fn jwks_url(mut self, url: impl Into<String>) -> Self {
         self.jwks_url = Some(url.into());
         self
     }
 
-    /// Development mode (`TENANT_JWT_HS256_SECRET`): accept only HS256 tokens signed with
-    /// this secret (at least [`MIN_HS256_SECRET_LEN`] bytes); no key set is used.
-    pub fn hs256_secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+    /// Development mode: accept only HS256 tokens signed with this shared secret (at least
+    /// [`MIN_HS256_SECRET_LEN`] bytes); no key set is used. Anyone who knows the secret can
+    /// sign for any tenant, so this is for local development and tests only.
+    ///
+    /// The name is the opt-in. From the environment it takes two variables,
+    /// `TENANT_JWT_DEVELOPMENT=1` and `TENANT_JWT_HS256_SECRET`: a secret alone fails
+    /// [`build`](VerifierBuilder::build), so a leftover secret never switches a deployment to
+    /// shared-secret verification. A secret beside a key-set URL
+    /// ([`jwks_url`](VerifierBuilder::jwks_url), `TENANT_JWKS_URL`) fails too, whichever way
+    /// each was given. Building a verifier in development mode logs a warning.
+    pub fn development_hs256(mut self, secret: impl AsRef<[u8]>) -> Self {
         self.hs256_secret = Some(secret.as_ref().to_vec());
+        self.development = true;
         self
     }
 
@@ -724,6 +768,17 @@ impl VerifierBuilder {
         self
     }
 
+    /// Development only (`TENANT_JWT_ALLOW_HTTP_LOOPBACK`): also fetch key sets and
+    /// discovery documents over plain `http`, but only from a loopback host (`127.0.0.0/8`,
+    /// `::1`, `localhost`), e.g. moto's `http://127.0.0.1:PORT/<pool_id>/.well-known/jwks.json`.
+    /// Off by default: key sets are fetched over `https` only. A redirect is followed only to
+    /// a URL this rule allows, and never away from `https`. Building a verifier with it on
+    /// logs a warning.
+    pub fn allow_insecure_loopback(mut self, allow: bool) -> Self {
+        self.allow_insecure_loopback = allow;
+        self
+    }
+
     /// Checks the configuration. Nothing is fetched here.
     pub fn build(self) -> Result<Verifier, ConfigError> {
         // jsonwebtoken 11 picks its crypto backend from its cargo features and panics on
@@ -762,10 +817,29 @@ impl VerifierBuilder {
         }
 
         let keys = match self.hs256_secret {
+            // A deployment that names a key set is verified with it, never with a secret.
             Some(_) if self.jwks_url.is_some() => {
                 return Err(invalid(
                     "TENANT_JWT_HS256_SECRET",
                     "cannot be combined with `TENANT_JWKS_URL`: choose a shared secret (development) or a key set"
+                        .to_owned(),
+                ));
+            }
+            // A secret that is merely present (a copied environment file, a shared
+            // parameter) does not decide how tokens are verified.
+            Some(_) if !self.development => {
+                return Err(invalid(
+                    "TENANT_JWT_HS256_SECRET",
+                    "is set, but development mode is not: shared-secret verification needs \
+                     `TENANT_JWT_DEVELOPMENT=1` beside it (development only); remove the secret to verify \
+                     tokens with the issuer's key set"
+                        .to_owned(),
+                ));
+            }
+            None if self.development => {
+                return Err(invalid(
+                    "TENANT_JWT_DEVELOPMENT",
+                    "is on, but `TENANT_JWT_HS256_SECRET` is not set: development mode verifies with that secret"
                         .to_owned(),
                 ));
             }
@@ -778,19 +852,27 @@ impl VerifierBuilder {
                     ),
                 ));
             }
-            Some(secret) => Keys::Secret(DecodingKey::from_secret(&secret)),
+            Some(secret) => {
+                tracing::warn!(
+                    issuer = %issuer,
+                    "development mode: tokens are verified with a shared HS256 secret, and anyone who knows it \
+                     can sign for any tenant; never use it in a deployment"
+                );
+                Keys::Secret(DecodingKey::from_secret(&secret))
+            }
             None => {
+                // https only; plain http to loopback with the development switch (`transport`).
+                let transport = Transport::new(self.allow_insecure_loopback);
                 let source = match self.jwks_url {
                     Some(url) => {
-                        check_url("TENANT_JWKS_URL", &url)?;
+                        transport.check_str(&url).map_err(|reason| invalid("TENANT_JWKS_URL", reason))?;
                         jwks::Source::Url(url)
                     }
                     None => {
-                        check_url("TENANT_JWT_ISSUER", &issuer).map_err(|_| {
+                        transport.check_str(&issuer).map_err(|reason| {
                             invalid(
                                 "TENANT_JWT_ISSUER",
-                                "is not an http(s) URL, so the key set cannot be found from it: set `TENANT_JWKS_URL`"
-                                    .to_owned(),
+                                format!("{reason}; without `TENANT_JWKS_URL` the key set is found from the issuer"),
                             )
                         })?;
                         jwks::Source::Issuer {
@@ -799,13 +881,16 @@ impl VerifierBuilder {
                         }
                     }
                 };
-                let client = reqwest::Client::builder()
-                    .timeout(self.http_timeout)
-                    .connect_timeout(self.http_timeout)
-                    .redirect(reqwest::redirect::Policy::limited(3))
-                    .build()
+                if self.allow_insecure_loopback {
+                    tracing::warn!(
+                        "development mode: key sets may be fetched over plain http from loopback hosts \
+                         (`TENANT_JWT_ALLOW_HTTP_LOOPBACK`); never set it in a deployment"
+                    );
+                }
+                let client = transport
+                    .client(self.http_timeout)
                     .map_err(|e| invalid("TENANT_JWKS_URL", format!("cannot build an HTTP client: {e}")))?;
-                Keys::Set(jwks::Jwks::new(source, client, self.jwks_ttl, self.min_refetch_interval))
+                Keys::Set(jwks::Jwks::new(source, transport, client, self.jwks_ttl, self.min_refetch_interval))
             }
         };
 
@@ -820,13 +905,5 @@ impl VerifierBuilder {
                 keys,
             }),
         })
-    }
-}
-
-fn check_url(var: &'static str, url: &str) -> Result<(), ConfigError> {
-    match reqwest::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
-        Ok(_) => Err(ConfigError::Invalid { var, reason: format!("{url:?} is not an http(s) URL") }),
-        Err(e) => Err(ConfigError::Invalid { var, reason: format!("{url:?} is not a URL: {e}") }),
     }
 }

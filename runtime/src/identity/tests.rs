@@ -10,6 +10,9 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 use std::time::Instant;
 
+mod development;
+mod transport;
+
 static KEYS: LazyLock<Keys> = LazyLock::new(Keys::bundled);
 
 fn rs1(tenant: &str) -> String {
@@ -74,6 +77,7 @@ async fn cognito_shaped_configuration() {
         .issuer(testing::ISSUER)
         .audience([testing::AUDIENCE])
         .jwks_url(server.jwks_url())
+        .allow_insecure_loopback(true)
         .tenant_claim(claim)
         .build()
         .unwrap();
@@ -88,6 +92,7 @@ async fn cognito_shaped_configuration() {
             .issuer(testing::ISSUER)
             .audience(["unrelated", testing::AUDIENCE])
             .jwks_url(server.jwks_url())
+            .allow_insecure_loopback(true)
             .tenant_claim(claim)
             .token_use(token_use)
             .build()
@@ -287,20 +292,36 @@ async fn discovery_finds_the_key_set() {
     let issuer = server.base_url();
     server.serve_discovery(&issuer);
     let token = testing::rs256(&KEYS, &testing::with(testing::claims("acme"), "iss", json!(issuer)));
-    let v = Verifier::builder().issuer(&issuer).audience([testing::AUDIENCE]).build().unwrap();
+    let v = Verifier::builder()
+        .issuer(&issuer)
+        .audience([testing::AUDIENCE])
+        .allow_insecure_loopback(true)
+        .build()
+        .unwrap();
     assert_eq!(v.verify(&token).await.unwrap().tenant.as_str(), "acme");
     v.verify(&token).await.unwrap();
     assert_eq!((server.discovery_hits(), server.jwks_hits(), v.jwks_fetches()), (1, 1, 1));
 
     // Cognito's layout, no discovery: `<iss>/.well-known/jwks.json`.
-    let plain = Verifier::builder().issuer(&issuer).audience([testing::AUDIENCE]).discovery(false).build().unwrap();
+    let plain = Verifier::builder()
+        .issuer(&issuer)
+        .audience([testing::AUDIENCE])
+        .discovery(false)
+        .allow_insecure_loopback(true)
+        .build()
+        .unwrap();
     assert!(plain.verify(&token).await.is_ok());
     assert_eq!((server.discovery_hits(), server.jwks_hits()), (1, 2));
 
     // A discovery document for another issuer is refused (OIDC Discovery 4.3).
     let other = start_server().await;
     other.serve_discovery("https://evil.example.invalid");
-    let v = Verifier::builder().issuer(other.base_url()).audience([testing::AUDIENCE]).build().unwrap();
+    let v = Verifier::builder()
+        .issuer(other.base_url())
+        .audience([testing::AUDIENCE])
+        .allow_insecure_loopback(true)
+        .build()
+        .unwrap();
     let token = testing::rs256(&KEYS, &testing::with(testing::claims("acme"), "iss", json!(other.base_url())));
     assert_eq!(v.verify(&token).await.unwrap_err().status(), 503);
     assert_eq!(other.jwks_hits(), 0);
@@ -308,7 +329,7 @@ async fn discovery_finds_the_key_set() {
 
 /// Development mode: the test issuer and audience, HS256 with the test secret.
 fn dev() -> VerifierBuilder {
-    Verifier::builder().issuer(testing::ISSUER).audience([testing::AUDIENCE]).hs256_secret(testing::HS256_SECRET)
+    Verifier::builder().issuer(testing::ISSUER).audience([testing::AUDIENCE]).development_hs256(testing::HS256_SECRET)
 }
 
 #[tokio::test]
@@ -539,6 +560,10 @@ fn from(vars: &[(&str, &str)]) -> Result<Verifier, ConfigError> {
 
 const ISS: (&str, &str) = ("TENANT_JWT_ISSUER", testing::ISSUER);
 const AUD: (&str, &str) = ("TENANT_JWT_AUDIENCE", "client-a, client-b");
+/// The development switch for moto-style `http://127.0.0.1:PORT/...` key sets.
+const LOOPBACK: (&str, &str) = ("TENANT_JWT_ALLOW_HTTP_LOOPBACK", "1");
+/// The opt-in that `TENANT_JWT_HS256_SECRET` needs.
+const DEVELOPMENT: (&str, &str) = ("TENANT_JWT_DEVELOPMENT", "1");
 
 #[test]
 fn configuration_from_the_environment() {
@@ -546,6 +571,7 @@ fn configuration_from_the_environment() {
         ISS,
         AUD,
         ("TENANT_JWKS_URL", "http://127.0.0.1:5000/us-east-1_x/.well-known/jwks.json"),
+        LOOPBACK,
         ("TENANT_CLAIM", "custom:tenant_id"),
         ("TENANT_JWT_TOKEN_USE", "access"),
         ("TENANT_JWT_LEEWAY_SECS", "5"),
@@ -564,7 +590,8 @@ fn configuration_from_the_environment() {
     assert_eq!(defaults.inner.leeway, Duration::from_secs(30));
     assert!(!defaults.trusts_authorizer_claims());
     assert!(from(&[ISS, AUD, ("TENANT_JWT_DISCOVERY", "0")]).is_ok());
-    let secret = from(&[ISS, AUD, ("TENANT_JWT_HS256_SECRET", "0123456789abcdef0123456789abcdef")]).unwrap();
+    let secret =
+        from(&[ISS, AUD, ("TENANT_JWT_HS256_SECRET", "0123456789abcdef0123456789abcdef"), DEVELOPMENT]).unwrap();
     assert!(!format!("{secret:?}").contains("0123456789abcdef"));
 }
 
@@ -578,7 +605,7 @@ fn configuration_errors_name_the_variable() {
         (&[("TENANT_JWT_ISSUER", "not a url"), AUD], "TENANT_JWT_ISSUER"),
         (&[ISS, AUD, ("TENANT_JWKS_URL", "ftp://127.0.0.1/jwks.json")], "TENANT_JWKS_URL"),
         (&[ISS, AUD, ("TENANT_JWKS_URL", "jwks.json")], "TENANT_JWKS_URL"),
-        (&[ISS, AUD, ("TENANT_JWT_HS256_SECRET", "short")], "TENANT_JWT_HS256_SECRET"),
+        (&[ISS, AUD, ("TENANT_JWT_HS256_SECRET", "short"), DEVELOPMENT], "TENANT_JWT_HS256_SECRET"),
         (&[ISS, AUD, secret, ("TENANT_JWKS_URL", "http://127.0.0.1/jwks.json")], "TENANT_JWT_HS256_SECRET"),
         (&[ISS, AUD, ("TENANT_JWT_TOKEN_USE", "refresh")], "TENANT_JWT_TOKEN_USE"),
         (&[ISS, AUD, ("TENANT_JWT_LEEWAY_SECS", "-1")], "TENANT_JWT_LEEWAY_SECS"),
@@ -593,8 +620,10 @@ fn configuration_errors_name_the_variable() {
         assert!(!text.contains("0123456789abcdef"), "the secret is never echoed: {text}");
     }
     // An issuer that is not a URL is fine when the key-set URL is given.
-    assert!(from(&[("TENANT_JWT_ISSUER", "local-dev"), AUD, ("TENANT_JWKS_URL", "http://127.0.0.1/k")]).is_ok());
-    assert!(from(&[("TENANT_JWT_ISSUER", "local-dev"), AUD, secret]).is_ok());
+    assert!(
+        from(&[("TENANT_JWT_ISSUER", "local-dev"), AUD, ("TENANT_JWKS_URL", "http://127.0.0.1/k"), LOOPBACK]).is_ok()
+    );
+    assert!(from(&[("TENANT_JWT_ISSUER", "local-dev"), AUD, secret, DEVELOPMENT]).is_ok());
 }
 
 #[test]

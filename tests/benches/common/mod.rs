@@ -71,7 +71,7 @@ fn bare_validation(alg: Algorithm) -> Validation {
 /// HS256: a development verifier with a shared secret (nothing fetched).
 pub(crate) fn hs256(tenant: &str) -> Jwt {
     let verifier = Verifier::builder()
-        .hs256_secret(HS256_SECRET)
+        .development_hs256(HS256_SECRET)
         .issuer(ISSUER)
         .audience([AUDIENCE])
         .build()

@@ -106,6 +106,7 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
     let verifier = Verifier::builder()
         .issuer(text("issuer")?)
         .jwks_url(text("jwks_url")?)
+        .allow_insecure_loopback(true)
         .audience([text("client_id")?])
         .tenant_claim("custom:tenant_id")
         .build()?;
