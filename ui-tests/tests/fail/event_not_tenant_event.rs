@@ -1,4 +1,6 @@
-// The runtime must find the caller's token in the event.
+// The runtime must find the caller's token in the event. (Reported twice, at the event and at
+// the output: which statuses an output must answer with depends on the event's caller, and an
+// event that is not a `TenantEvent` has none.)
 use lambda_http::{Body, Error, Response};
 use tenant_isolation::{TenantTable, tenant_isolated};
 
