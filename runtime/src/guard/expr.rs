@@ -140,7 +140,7 @@ pub(super) fn writes_to<'a>(
     }
     let mut writes = Vec::new();
     for (clause, tokens) in actions {
-        let Some(path) = tokens.first() else { return None };
+        let path = tokens.first()?;
         if !resolves(path) {
             continue;
         }
