@@ -62,6 +62,13 @@ pub trait TenantEvent: Send {
     fn request_id(&self) -> Option<&str> {
         None
     }
+
+    /// The tenant id Lambda's tenant isolation mode (TenancyConfig `PER_TENANT`) gave the
+    /// invocation (`lambda_runtime::Context::tenant_id`), if any. When present it must be the
+    /// verified tenant ([`Isolation::authenticate`](crate::Isolation::authenticate)).
+    fn lambda_tenant_id(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// How a response type answers a refused invocation to caller `C`.
@@ -155,6 +162,10 @@ impl TenantEvent for lambda_http::Request {
     fn request_id(&self) -> Option<&str> {
         self.lambda_context_ref().map(|c| c.request_id.as_str())
     }
+
+    fn lambda_tenant_id(&self) -> Option<&str> {
+        self.lambda_context_ref().and_then(|c| c.tenant_id.as_deref())
+    }
 }
 
 impl TenantEvent for LambdaEvent<ApiGatewayProxyRequest> {
@@ -168,6 +179,9 @@ impl TenantEvent for LambdaEvent<ApiGatewayProxyRequest> {
     fn request_id(&self) -> Option<&str> {
         Some(&self.context.request_id)
     }
+    fn lambda_tenant_id(&self) -> Option<&str> {
+        self.context.tenant_id.as_deref()
+    }
 }
 
 impl TenantEvent for LambdaEvent<ApiGatewayV2httpRequest> {
@@ -180,6 +194,9 @@ impl TenantEvent for LambdaEvent<ApiGatewayV2httpRequest> {
     }
     fn request_id(&self) -> Option<&str> {
         Some(&self.context.request_id)
+    }
+    fn lambda_tenant_id(&self) -> Option<&str> {
+        self.context.tenant_id.as_deref()
     }
 }
 

@@ -6,7 +6,7 @@ use crate::credentials::{SESSION_DURATION_RANGE, Stats, Vendor, VendorConfig};
 use crate::error::IsolationError;
 use crate::event::{HandlerOutput, TenantEvent};
 use crate::guard::KeySchema;
-use crate::identity::{Identity, Verifier};
+use crate::identity::{Identity, IdentityError, Verifier};
 use crate::scope::Scope;
 use crate::spec::HandlerSpec;
 use crate::table::{Policy, TenantTable};
@@ -35,6 +35,34 @@ pub struct Isolation {
 struct Inner {
     verifier: Verifier,
     vendor: Vendor,
+    lambda_tenant: LambdaTenantMode,
+}
+
+/// What Lambda's tenant isolation mode (TenancyConfig `PER_TENANT`) must have given each
+/// invocation. In that mode Lambda passes the invoke's tenant id to the function
+/// (`lambda_runtime::Context::tenant_id`) and reuses an execution environment only for the
+/// same tenant id; it isolates compute, not data (the execution role is shared by every
+/// tenant). Whatever the mode, an invocation that carries a tenant id must carry the verified
+/// tenant's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LambdaTenantMode {
+    /// A Lambda tenant id, when present, must be the verified tenant (the default).
+    #[default]
+    Checked,
+    /// Every invocation must carry a Lambda tenant id, and it must be the verified tenant: for
+    /// functions created with tenant isolation mode (`TENANT_LAMBDA_TENANT_ID=required`).
+    Required,
+}
+
+impl std::str::FromStr for LambdaTenantMode {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "checked" => Ok(LambdaTenantMode::Checked),
+            "required" => Ok(LambdaTenantMode::Required),
+            _ => Err(()),
+        }
+    }
 }
 
 impl std::fmt::Debug for Isolation {
@@ -75,6 +103,7 @@ pub struct IsolationBuilder {
     timeouts: Option<TimeoutConfig>,
     tag_role_arn: Option<String>,
     transitive_tags: Option<bool>,
+    lambda_tenant: Option<LambdaTenantMode>,
 }
 
 /// Default bounds on STS and DynamoDB calls: 1 s to connect, 2 s per attempt, 5 s per
@@ -146,6 +175,13 @@ impl IsolationBuilder {
     /// Mark the tenant tag transitive, so that it survives further role chaining.
     pub fn transitive_session_tags(mut self, transitive: bool) -> Self {
         self.transitive_tags = Some(transitive);
+        self
+    }
+
+    /// What Lambda's tenant isolation mode must have given each invocation
+    /// (`TENANT_LAMBDA_TENANT_ID`: `checked`, the default, or `required`).
+    pub fn lambda_tenant_mode(mut self, mode: LambdaTenantMode) -> Self {
+        self.lambda_tenant = Some(mode);
         self
     }
 
@@ -249,6 +285,21 @@ impl IsolationBuilder {
             Some(t) => t,
             None => env.bool("TENANT_TRANSITIVE_TAGS")?.unwrap_or(false),
         };
+        let lambda_tenant = match self.lambda_tenant {
+            Some(mode) => mode,
+            None => env
+                .string("TENANT_LAMBDA_TENANT_ID")
+                .map(|v| {
+                    v.parse().map_err(|()| {
+                        ConfigError::invalid(
+                            "TENANT_LAMBDA_TENANT_ID",
+                            format!("{v:?}: expected `checked` or `required`"),
+                        )
+                    })
+                })
+                .transpose()?
+                .unwrap_or_default(),
+        };
         let clients = Clients::new(sdk.clone(), role.clone(), region.clone(), keys, timeouts.clone());
         let vendor = Vendor::new(
             VendorConfig {
@@ -265,7 +316,7 @@ impl IsolationBuilder {
             },
             clients,
         );
-        Ok(Isolation { inner: Arc::new(Inner { verifier, vendor }) })
+        Ok(Isolation { inner: Arc::new(Inner { verifier, vendor, lambda_tenant }) })
     }
 }
 
@@ -348,17 +399,32 @@ impl Isolation {
 
     /// Step 1: who is calling. Verifies the event's bearer token (or, in trusted-claims
     /// mode, reads the authorizer's claims) and validates the tenant id. No STS call.
+    ///
+    /// Then, in Lambda's tenant isolation mode, the invocation's tenant id must be the verified
+    /// tenant ([`LambdaTenantMode`]): Lambda keeps environments apart per tenant id, and an
+    /// environment of tenant A must never act for tenant B.
     pub async fn authenticate<E: TenantEvent + ?Sized>(&self, event: &E) -> Result<Identity, IsolationError> {
         let verifier = &self.inner.verifier;
-        if verifier.trusts_authorizer_claims() {
-            return match event.authorizer_claims() {
-                Some(claims) => Ok(verifier.identity_from_trusted_claims(&claims)?),
-                None => Err(crate::identity::IdentityError::MissingToken.into()),
-            };
-        }
-        match event.bearer_token() {
-            Some(token) => Ok(verifier.verify(token).await?),
-            None => Err(crate::identity::IdentityError::MissingToken.into()),
+        let identity = if verifier.trusts_authorizer_claims() {
+            match event.authorizer_claims() {
+                Some(claims) => verifier.identity_from_trusted_claims(&claims)?,
+                None => return Err(IdentityError::MissingToken.into()),
+            }
+        } else {
+            match event.bearer_token() {
+                Some(token) => verifier.verify(token).await?,
+                None => return Err(IdentityError::MissingToken.into()),
+            }
+        };
+        match (event.lambda_tenant_id(), self.inner.lambda_tenant) {
+            // Exact, case-sensitive: Lambda routes by the id as given, and tenant ids are
+            // compared as bytes everywhere else (policy patterns, keys).
+            (Some(id), _) if id != identity.tenant.as_str() => {
+                tracing::warn!(tenant = %identity.tenant, "the Lambda tenant id is not the verified tenant");
+                Err(IdentityError::LambdaTenantMismatch.into())
+            }
+            (None, LambdaTenantMode::Required) => Err(IdentityError::LambdaTenantMissing.into()),
+            _ => Ok(identity),
         }
     }
 

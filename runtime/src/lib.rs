@@ -68,7 +68,7 @@ pub use error::{IsolationError, sdk_error_kind};
 pub use event::{Caller, Claims, HandlerOutput, Http, Invocation, Rejection, TenantEvent, error_body};
 pub use guard::{GuardViolation, Violation};
 pub use identity::{Identity, Verifier};
-pub use isolation::{DEFAULT_OPERATION_TIMEOUT, DEFAULT_PARTITION_KEY, Isolation, IsolationBuilder};
+pub use isolation::{DEFAULT_OPERATION_TIMEOUT, DEFAULT_PARTITION_KEY, Isolation, IsolationBuilder, LambdaTenantMode};
 pub use kind::ErrorKind;
 pub use registry::registered_handlers;
 pub use scope::{Scope, ScopeError, current, current_tenant, spawn};

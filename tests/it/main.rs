@@ -12,3 +12,4 @@ mod reliability;
 mod scope;
 mod signing;
 mod tags;
+mod tenancy;

@@ -50,9 +50,18 @@ pub enum IdentityError {
     #[error("token signature is invalid")]
     BadSignature,
     /// The key from the key set could not be used to verify (malformed modulus, point,
-    /// ...).
+    /// ...): the identity provider serves a key set that cannot be used, so no token signed
+    /// with that key can be checked. 503, not 401: the caller's token is not at fault.
     #[error("the signing key the token names is unusable")]
     UnusableKey,
+    /// The invocation carries a Lambda tenant id (tenant isolation mode) that is not the
+    /// verified tenant.
+    #[error("the invocation's Lambda tenant id is not the verified tenant")]
+    LambdaTenantMismatch,
+    /// The function runs in Lambda tenant isolation mode (`TENANT_LAMBDA_TENANT_ID=required`)
+    /// and the invocation carries no Lambda tenant id.
+    #[error("the invocation carries no Lambda tenant id, which this function requires")]
+    LambdaTenantMissing,
     /// `exp` is in the past (beyond the leeway).
     #[error("token has expired")]
     Expired,
@@ -126,7 +135,6 @@ impl IdentityError {
             | CriticalHeader
             | UnknownKey
             | BadSignature
-            | UnusableKey
             | Expired
             | NotYetValid
             | WrongIssuer
@@ -134,8 +142,12 @@ impl IdentityError {
             | WrongTokenUse { .. }
             | BadClaim { .. }
             | TrustedClaimsDisabled => ErrorKind::Unauthenticated,
-            MissingTenant { .. } | TenantNotAString { .. } | InvalidTenant { .. } => ErrorKind::Forbidden,
-            KeysUnavailable { .. } => ErrorKind::Unavailable,
+            MissingTenant { .. }
+            | TenantNotAString { .. }
+            | InvalidTenant { .. }
+            | LambdaTenantMismatch
+            | LambdaTenantMissing => ErrorKind::Forbidden,
+            KeysUnavailable { .. } | UnusableKey => ErrorKind::Unavailable,
         }
     }
 
