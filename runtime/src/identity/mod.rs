@@ -122,9 +122,6 @@
 mod claims;
 mod error;
 mod jwks;
-#[cfg(any(test, feature = "testing"))]
-#[doc(hidden)]
-pub mod testing;
 #[cfg(test)]
 mod tests;
 
