@@ -10,7 +10,10 @@
 //!   [`IdentityErrorKind`](tenant_isolation::identity::IdentityErrorKind) it must be refused
 //!   with, for the verifier and for every layer above it;
 //! * [`JwksServer`]: a key-set endpoint on 127.0.0.1 whose answers the test controls (keys,
-//!   errors, delays, a hung connection) and which counts its requests.
+//!   errors, delays, a hung connection) and which counts its requests;
+//! * [`StsServer`]: a stand-in for STS `AssumeRole` on 127.0.0.1 that hands out synthetic
+//!   credentials and counts the calls, so that an [`Isolation`](tenant_isolation::Isolation)
+//!   fills its credential cache through the SDK without an AWS account.
 //!
 //! ```toml
 //! [dev-dependencies]
@@ -19,7 +22,7 @@
 //!
 //! **Never in a production binary.** Everything here is made to be trusted by tests only:
 //! the private keys are published with the crate, [`tokens::HS256_SECRET`] is in its source,
-//! and the servers answer anyone who reaches their port. Keep it under `[dev-dependencies]`.
+//! and the servers answer anyone who reaches their port (the STS stand-in with credentials). Keep it under `[dev-dependencies]`.
 //!
 //! # Example
 //!
@@ -50,7 +53,9 @@
 
 pub mod jwks;
 pub mod keys;
+pub mod sts;
 pub mod tokens;
 
 pub use jwks::{JwksServer, Reply};
 pub use keys::Keys;
+pub use sts::StsServer;
