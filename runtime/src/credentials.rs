@@ -396,44 +396,4 @@ impl Vendor {
             })
             .clone()
     }
-
-    /// Benchmark hook (feature `bench-hooks`): caches a session for `tenant` under `spec`
-    /// built from `credentials` exactly as after an `AssumeRole`, without calling STS — so
-    /// that the memory benchmark can fill the cache with 100,000 tenants. Not counted as an
-    /// STS call, a hit or a miss.
-    #[cfg(feature = "bench-hooks")]
-    pub(crate) async fn insert_session(
-        &self,
-        spec: &'static HandlerSpec,
-        tenant: &TenantId,
-        credentials: Credentials,
-    ) -> Result<(), crate::ConfigError> {
-        let placement = self.placement(spec)?;
-        let credentials = match credentials.expiry() {
-            Some(_) => credentials,
-            None => Credentials::new(
-                credentials.access_key_id(),
-                credentials.secret_access_key(),
-                credentials.session_token().map(str::to_owned),
-                Some(SystemTime::now() + self.config.duration),
-                "tenant-isolation",
-            ),
-        };
-        let name = session_name(&self.config.session_prefix, tenant);
-        let arn = format!(
-            "arn:{}:sts::{}:assumed-role/{}/{name}",
-            self.config.role.partition().as_str(),
-            self.config.role.account(),
-            self.config.role.as_str().rsplit('/').next().unwrap_or_default(),
-        );
-        let session = Arc::new(TenantSession {
-            tenant: tenant.clone(),
-            credentials,
-            session_name: name.into(),
-            assumed_role_arn: arn.into(),
-            policy: self.policy_client(spec, &placement),
-        });
-        self.cache.insert((tenant.clone(), spec.policy_id), session).await;
-        Ok(())
-    }
 }

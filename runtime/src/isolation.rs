@@ -313,21 +313,6 @@ impl Isolation {
         self.inner.vendor.sync().await;
     }
 
-    /// Benchmark hook (feature `bench-hooks`, not a public API): caches a session for
-    /// `tenant` under `spec`, built from `credentials` exactly as after an STS `AssumeRole`
-    /// (same guarded client), without calling STS. Lets the memory benchmark fill the cache
-    /// with 100,000 tenants; nothing else should use it.
-    #[cfg(feature = "bench-hooks")]
-    #[doc(hidden)]
-    pub async fn __bench_insert_session(
-        &self,
-        spec: &'static HandlerSpec,
-        tenant: &TenantId,
-        credentials: aws_credential_types::Credentials,
-    ) -> Result<(), ConfigError> {
-        self.inner.vendor.insert_session(spec, tenant, credentials).await
-    }
-
     /// The session policy that `spec` gets for `tenant` in this account and region — what
     /// is sent to STS. In session-tag mode: the role policy the handler needs (no session
     /// policy is sent; the tenant is the session tag).
