@@ -117,7 +117,7 @@ for log in load load1 load1a; do
     echo
 done
 echo
-grep -E '^(memory|synthetic|hook|bound|sts|clients)' "$LOG_DIR/memory.log" || true
+grep -E '^(memory|synthetic|stand-in|bound|sts|clients)' "$LOG_DIR/memory.log" || true
 echo
 grep -E '^compile-cost:   ' "$LOG_DIR/compile-cost.log" || true
 

@@ -1,26 +1,31 @@
 //! Memory of the credential cache: bytes per cached (tenant, policy) session, and the bound.
 //!
 //! Each phase runs in its own child process (this binary again, with `--phase`), so that memory
-//! freed by one phase cannot hide the growth of the next. A phase reads its resident set size
-//! (`VmRSS` in `/proc/self/status`) after a warm-up entry, fills the cache, runs the cache's
-//! pending maintenance, reads it again, and reports (after − before) / entries.
+//! freed by one phase cannot hide the growth of the next, with one malloc arena
+//! (`MALLOC_ARENA_MAX=1`, see `main`). A phase reads its resident set size (`VmRSS` in
+//! `/proc/self/status`) after a warm-up entry, fills the cache, runs the cache's pending
+//! maintenance, reads it again, and reports (after − before) / entries.
 //!
-//! * `hook`: 100,000 tenants (`--entries`) with capacity 200,000. Sessions are inserted with
-//!   `Isolation::__bench_insert_session` (feature `bench-hooks`): the same cache entry as after
-//!   an STS call (the tenant's credentials, session name and role ARN, and a pointer to the
-//!   policy's shared client), built from credentials of realistic size, but without STS (moto
-//!   needs ~4 ms per `AssumeRole`: 100,000 would take minutes). Target ≤ 2 KiB per entry.
+//! * `stand-in`: 100,000 tenants (`--entries`) with capacity 200,000, each session taken with
+//!   `Isolation::enter` from the testkit's STS stand-in (`StsServer`, run by the parent process
+//!   on 127.0.0.1, so that its own allocations stay out of the phase's RSS): the real path —
+//!   the SDK signs and sends `AssumeRole` and parses the answer, the runtime builds the cache
+//!   entry — with credentials of realistic size (access key 20 B, secret 40 B, session token
+//!   1,024 B), at loopback speed (moto needs ~4 ms per `AssumeRole`: 100,000 would take
+//!   minutes). Target ≤ 2 KiB per entry.
 //! * `bound`: the same 100,000 tenants into the default capacity of 10,000: the cache must
-//!   hold at most 10,000 entries, evict the rest, and its memory must stay near 10,000 entries'.
-//! * `sts`: 2,000 real sessions from moto's STS (`Isolation::enter`), to check the hook's
-//!   figure against the real path.
+//!   hold at most 10,000 entries, evict the rest, and its memory must stay near 10,000 entries'
+//!   (within the allocator's slack, `BOUND_SLACK`).
+//! * `sts`: 2,000 real sessions from moto's STS (`Isolation::enter`), its shorter tokens and
+//!   its answers, to check the stand-in's figure against a real STS implementation.
 //! * `sts+get`: 2,000 real sessions that each also sent one `GetItem` from their scope — a
 //!   session that has served a request.
 //! * `clients`: 100,000 bare `aws_sdk_dynamodb::Client`s with static credentials (no cache, no
 //!   guard, no session): what a client per tenant would cost, which is why the runtime keeps
 //!   one client per handler policy and signs each request with its scope's credentials.
 //!
-//! Exits non-zero if the hook figure is over 2 KiB or the bound does not hold.
+//! Exits non-zero if the stand-in figure is over 2 KiB, the bound does not hold, or the
+//! stand-in did not see one `AssumeRole` per session.
 //!
 //! `cargo bench -p tenant-isolation-tests --bench memory -- [--entries 100000] [--real 2000]`
 
@@ -30,16 +35,26 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 use tenant_isolation::{Isolation, TenantId, TenantTable, Verifier, tenant_isolated};
+use tenant_isolation_testkit::StsServer;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/TenantData";
-/// Sizes of the synthetic credentials: access key id and secret as AWS issues them; the
-/// session token at 1,024 characters (STS does not fix its size; moto's are shorter).
+/// Sizes of the synthetic credentials (the stand-in's, and the `clients` phase's): access key
+/// id and secret as AWS issues them; the session token at 1,024 characters (STS does not fix
+/// its size; moto's are shorter).
 const ACCESS_KEY_LEN: usize = 20;
 const SECRET_LEN: usize = 40;
 const TOKEN_LEN: usize = 1024;
 const TARGET_BYTES: f64 = 2048.0;
+/// How far over the capacity's worth (at the `stand-in` per-entry figure) the `bound` phase's
+/// RSS may grow. The cache holds at most the capacity; what is over it is the allocator's:
+/// 90,000 evictions interleaved with the transient allocations of 100,000 `AssumeRole` round
+/// trips leave freed memory that glibc keeps. Measured on a 2-vCPU VM with one arena (see
+/// `main`): 1.09–1.11 after 100,000 insertions, 1.18 after 400,000; it was 1.01 when the cache was
+/// filled without STS, with no transient allocations.
+const BOUND_SLACK: f64 = 1.25;
 
 /// The policy the sessions are cached under (the orders example's `get_order`).
 #[tenant_isolated(table = "Orders", actions = [GetItem])]
@@ -143,61 +158,59 @@ fn cache_report(
             "seconds": started.elapsed().as_secs_f64() })
 }
 
-/// Runs one phase in this process and prints its result as one JSON line.
-async fn phase(name: &str, entries: usize, capacity: u64) -> Value {
-    match name {
-        "hook" | "bound" => {
-            // Never contacted: the hook makes no request.
-            let sdk = tenant_isolation_tests::sdk_config("http://127.0.0.1:9").await;
-            let iso = isolation(sdk, ROLE, capacity).await;
-            iso.__bench_insert_session(get_order::SPEC, &TenantId::parse("warm-up").unwrap(), credentials(0))
-                .await
-                .expect("insert");
-            iso.sync_cache().await;
-            let before = rss_bytes();
-            let started = Instant::now();
-            for i in 0..entries {
-                iso.__bench_insert_session(get_order::SPEC, &tenant(i), credentials(i)).await.expect("insert");
-                if i % 1000 == 999 {
-                    iso.sync_cache().await;
+/// Takes the sessions of `entries` tenants through `Isolation::enter`, 8 in flight (the STS
+/// side is the bottleneck), running the cache's pending maintenance every 1,000 tenants.
+async fn fill(iso: &Isolation, entries: usize, with_get: bool) {
+    let next = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let (iso, next) = (iso.clone(), next.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= entries {
+                        break;
+                    }
+                    use_session(iso.clone(), tenant(i), with_get).await;
+                    if i % 1000 == 999 {
+                        iso.sync_cache().await;
+                    }
                 }
-            }
-            iso.sync_cache().await;
-            let after = rss_bytes();
-            cache_report(name, entries, capacity, &iso, before, after, started)
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await.expect("worker");
+    }
+}
+
+/// A cache phase: a warm-up session, then `entries` more, with the RSS read around them.
+async fn cache_phase(name: &str, iso: Isolation, entries: usize, capacity: u64, with_get: bool) -> Value {
+    use_session(iso.clone(), TenantId::parse("warm-up").unwrap(), with_get).await;
+    iso.sync_cache().await;
+    let before = rss_bytes();
+    let started = Instant::now();
+    fill(&iso, entries, with_get).await;
+    iso.sync_cache().await;
+    let after = rss_bytes();
+    cache_report(name, entries, capacity, &iso, before, after, started)
+}
+
+/// Runs one phase in this process and prints its result as one JSON line. `sts` is the
+/// parent's STS stand-in (`stand-in` and `bound`).
+async fn phase(name: &str, entries: usize, capacity: u64, sts: Option<&str>) -> Value {
+    match name {
+        "stand-in" | "bound" => {
+            let sdk = tenant_isolation_tests::sdk_config(sts.expect("--sts")).await;
+            let iso = isolation(sdk, ROLE, capacity).await;
+            cache_phase(name, iso, entries, capacity, false).await
         }
         "sts" | "sts+get" => {
             let moto = tenant_isolation_tests::Moto::start();
             let fx = tenant_isolation_tests::provision(&moto);
             let sdk = tenant_isolation_tests::sdk_config(&fx.endpoint).await;
             let iso = isolation(sdk, &fx.role_arn, capacity).await;
-            let with_get = name != "sts";
-            use_session(iso.clone(), TenantId::parse("warm-up").unwrap(), with_get).await;
-            iso.sync_cache().await;
-            let before = rss_bytes();
-            let started = Instant::now();
-            // 8 in flight: moto is the bottleneck.
-            let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-            let workers: Vec<_> = (0..8)
-                .map(|_| {
-                    let (iso, next) = (iso.clone(), next.clone());
-                    tokio::spawn(async move {
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            if i >= entries {
-                                break;
-                            }
-                            use_session(iso.clone(), tenant(i), with_get).await;
-                        }
-                    })
-                })
-                .collect();
-            for w in workers {
-                w.await.expect("worker");
-            }
-            iso.sync_cache().await;
-            let after = rss_bytes();
-            let report = cache_report(name, entries, capacity, &iso, before, after, started);
+            let report = cache_phase(name, iso, entries, capacity, name == "sts+get").await;
             drop(moto);
             report
         }
@@ -231,8 +244,9 @@ fn main() -> ExitCode {
     if let Some(name) = arg("--phase") {
         let entries: usize = arg("--entries").and_then(|v| v.parse().ok()).expect("--entries");
         let capacity: u64 = arg("--capacity").and_then(|v| v.parse().ok()).expect("--capacity");
+        let sts = arg("--sts");
         let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-        let result = rt.block_on(phase(&name, entries, capacity));
+        let result = rt.block_on(phase(&name, entries, capacity, sts.as_deref()));
         println!("{result}");
         return ExitCode::SUCCESS;
     }
@@ -240,9 +254,19 @@ fn main() -> ExitCode {
     let entries: usize = arg("--entries").and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let real: usize = arg("--real").and_then(|v| v.parse().ok()).unwrap_or(2_000);
     let exe = std::env::current_exe().expect("current exe");
+    // The STS stand-in lives in this process, served by the runtime's workers while the main
+    // thread waits for a phase: the phases' RSS holds only the client side.
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let sts = rt.block_on(StsServer::with_session_token_len(TOKEN_LEN));
+    // One malloc arena per phase: what is measured is the cache and the allocator's
+    // fragmentation, not how glibc spread freed memory over per-thread arenas. With an arena
+    // per worker thread, the same `bound` phase measured 1.12–1.23 × the capacity's worth
+    // from run to run (1.47 after 400,000 insertions); the per-entry figures hardly move.
     let run = |name: &str, n: usize, capacity: u64| -> Value {
         let out = Command::new(&exe)
+            .env("MALLOC_ARENA_MAX", "1")
             .args(["--phase", name, "--entries", &n.to_string(), "--capacity", &capacity.to_string()])
+            .args(["--sts", &sts.endpoint_url()])
             .output()
             .expect("run phase");
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -261,39 +285,59 @@ fn main() -> ExitCode {
 
     println!("memory: RSS (VmRSS) growth per cached session; each phase in its own process");
     println!(
-        "synthetic credentials: access key {ACCESS_KEY_LEN} B, secret {SECRET_LEN} B, session token {TOKEN_LEN} B"
+        "synthetic credentials (STS stand-in): access key {ACCESS_KEY_LEN} B, secret {SECRET_LEN} B, session token {TOKEN_LEN} B"
     );
     let mut pass = true;
+    // Every session of a stand-in phase is one `AssumeRole` (the warm-up's included), as
+    // counted by the stand-in and by the cache.
+    let mut calls_seen = 0;
+    let mut one_call_per_session = |v: &Value| -> bool {
+        let (seen, before) = (sts.assume_role_calls(), calls_seen);
+        calls_seen = seen;
+        let expected = v["inserted"].as_u64().unwrap() + 1;
+        seen - before == expected && v["sts_calls"].as_u64() == Some(expected)
+    };
 
-    let hook = run("hook", entries, 2 * entries as u64);
-    let hook_bytes = per_entry(&hook);
-    let hook_ok = hook_bytes <= TARGET_BYTES;
-    pass &= hook_ok;
+    let stand_in = run("stand-in", entries, 2 * entries as u64);
+    let entry_bytes = per_entry(&stand_in);
+    let calls_ok = one_call_per_session(&stand_in);
+    let stand_in_ok = entry_bytes <= TARGET_BYTES && calls_ok;
+    pass &= stand_in_ok;
     println!(
-        "hook     {} sessions added (capacity {}): RSS {:.1} → {:.1} MiB, {:.0} B per entry (target <= 2048 B): {}  [{:.1} s]",
-        hook["inserted"],
-        hook["capacity"],
-        mib(hook["rss_before"].as_f64().unwrap()),
-        mib(hook["rss_after"].as_f64().unwrap()),
-        hook_bytes,
-        if hook_ok { "PASS" } else { "FAIL" },
-        hook["seconds"].as_f64().unwrap(),
+        "stand-in {} sessions added through Isolation::enter ({} STS calls to the stand-in{}, capacity {}): RSS {:.1} → {:.1} MiB, {:.0} B per entry (target <= 2048 B): {}  [{:.1} s]",
+        stand_in["inserted"],
+        stand_in["sts_calls"],
+        if calls_ok { "" } else { ": NOT one per session" },
+        stand_in["capacity"],
+        mib(stand_in["rss_before"].as_f64().unwrap()),
+        mib(stand_in["rss_after"].as_f64().unwrap()),
+        entry_bytes,
+        if stand_in_ok { "PASS" } else { "FAIL" },
+        stand_in["seconds"].as_f64().unwrap(),
     );
 
     let bound = run("bound", entries, 10_000);
+    let bound_calls_ok = one_call_per_session(&bound);
     let held = bound["entries"].as_u64().unwrap();
     let evicted = bound["evictions"].as_u64().unwrap();
     let grown = bound["rss_after"].as_f64().unwrap() - bound["rss_before"].as_f64().unwrap();
     // Bounded: at most the capacity held, the rest evicted (or refused admission), and the
-    // memory no more than the capacity's worth at the per-entry figure above (+10 %).
-    let bound_ok = held <= 10_000 && held + evicted >= entries as u64 && grown <= 1.1 * 10_000.0 * hook_bytes.max(1.0);
+    // memory no more than the capacity's worth at the per-entry figure above, with the
+    // allocator's slack (`BOUND_SLACK`).
+    let bound_ok = held <= 10_000
+        && held + evicted >= entries as u64
+        && grown <= BOUND_SLACK * 10_000.0 * entry_bytes.max(1.0)
+        && bound_calls_ok;
     pass &= bound_ok;
     println!(
-        "bound    {} inserted, capacity 10000: {held} held, {evicted} evicted, RSS +{:.1} MiB (≈ {:.0} entries' worth): {}",
+        "bound    {} inserted, capacity 10000: {held} held, {evicted} evicted, RSS +{:.1} MiB (≈ {:.0} entries' worth, at most {:.0}){}: {}  [{:.1} s]",
         entries,
         mib(grown),
-        grown / hook_bytes.max(1.0),
+        grown / entry_bytes.max(1.0),
+        BOUND_SLACK * 10_000.0,
+        if bound_calls_ok { "" } else { ", NOT one STS call per session" },
         if bound_ok { "PASS" } else { "FAIL" },
+        bound["seconds"].as_f64().unwrap(),
     );
 
     for name in ["sts", "sts+get"] {

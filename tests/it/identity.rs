@@ -4,8 +4,9 @@
 use crate::common::{isolation, isolation_with};
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use lambda_runtime::LambdaEvent;
-use tenant_isolation::identity::testing::{JwksServer, Keys, Reply, claims, hostile_tokens, rs256, verifier_builder};
 use tenant_isolation::{TenantTable, tenant_isolated};
+use tenant_isolation_testkit::tokens::{claims, hostile_tokens, rs256, verifier_builder};
+use tenant_isolation_testkit::{JwksServer, Keys, Reply};
 use tenant_isolation_tests::shared;
 
 #[tenant_isolated(table = "Orders", actions = [GetItem])]

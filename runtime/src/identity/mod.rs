@@ -139,9 +139,6 @@
 mod claims;
 mod error;
 mod jwks;
-#[cfg(any(test, feature = "testing"))]
-#[doc(hidden)]
-pub mod testing;
 #[cfg(test)]
 mod tests;
 mod transport;

@@ -5,8 +5,10 @@
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
 use serde_json::{Map, Value};
-use tenant_isolation::identity::testing::{self, AUDIENCE, HS256_SECRET, ISSUER, JwksServer, KID_RSA1, Keys, Reply};
 use tenant_isolation::{Isolation, IsolationError, TenantEvent, TenantId, TenantTable, Verifier, tenant_isolated};
+use tenant_isolation_testkit::keys::KID_RSA1;
+use tenant_isolation_testkit::tokens::{self, AUDIENCE, HS256_SECRET, ISSUER};
+use tenant_isolation_testkit::{JwksServer, Keys, Reply};
 
 /// An event that is only a bearer token: the event type costs nothing, so the measurement
 /// is the isolation path itself.
@@ -55,7 +57,7 @@ impl Jwt {
 
 /// Claims for `tenant`, valid for an hour (the whole run).
 fn claims(tenant: &str) -> Value {
-    testing::with(testing::claims(tenant), "exp", serde_json::json!(testing::now() + 3600))
+    tokens::with(tokens::claims(tenant), "exp", serde_json::json!(tokens::now() + 3600))
 }
 
 fn bare_validation(alg: Algorithm) -> Validation {
@@ -76,7 +78,7 @@ pub(crate) fn hs256(tenant: &str) -> Jwt {
         .audience([AUDIENCE])
         .build()
         .expect("HS256 verifier config");
-    let token = testing::sign(&EncodingKey::from_secret(HS256_SECRET), Algorithm::HS256, None, &claims(tenant));
+    let token = tokens::sign(&EncodingKey::from_secret(HS256_SECRET), Algorithm::HS256, None, &claims(tenant));
     Jwt {
         name: "HS256",
         verifier,
@@ -93,8 +95,8 @@ pub(crate) fn hs256(tenant: &str) -> Jwt {
 pub(crate) async fn rs256(tenant: &str) -> Jwt {
     let keys = Keys::bundled();
     let server = JwksServer::start(Reply::Json(keys.key_set())).await;
-    let verifier = testing::verifier_builder(&server.jwks_url()).build().expect("RS256 verifier config");
-    let token = testing::rs256(&keys, &claims(tenant));
+    let verifier = tokens::verifier_builder(&server.jwks_url()).build().expect("RS256 verifier config");
+    let token = tokens::rs256(&keys, &claims(tenant));
     let jwk: jsonwebtoken::jwk::Jwk =
         serde_json::from_value(Keys::jwk(&keys.rsa1, Algorithm::RS256, KID_RSA1)).expect("JWK");
     Jwt {

@@ -7,6 +7,7 @@
 
 use super::*;
 use std::sync::{Arc, Mutex};
+use tenant_isolation_testkit::tokens as testing;
 
 const SECRET: (&str, &str) = ("TENANT_JWT_HS256_SECRET", "0123456789abcdef0123456789abcdef");
 const KEY_SET: (&str, &str) = ("TENANT_JWKS_URL", "https://keys.example.com/jwks.json");

@@ -7,11 +7,25 @@
 //! to it locally, so a fetch that should have been refused would reach the test's server and
 //! be seen there (a `*.example.invalid` host could not tell "refused" from "DNS failed").
 
-use super::super::testing::JWKS_PATH;
 use super::*;
+use crate::ErrorKind;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
+use tenant_isolation_testkit::jwks::JWKS_PATH;
+use tenant_isolation_testkit::{JwksServer, Keys, Reply, tokens as testing};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+static KEYS: std::sync::LazyLock<Keys> = std::sync::LazyLock::new(Keys::bundled);
+
+/// The testkit's verifier set-up, built from this crate's own types (the testkit's
+/// `verifier_builder` returns the library crate's, which a unit test is not compiled into).
+fn verifier_builder(jwks_url: &str) -> VerifierBuilder {
+    Verifier::builder()
+        .issuer(testing::ISSUER)
+        .audience([testing::AUDIENCE])
+        .jwks_url(jwks_url)
+        .allow_insecure_loopback(true)
+}
 
 /// What [`Stub`] answers on one path.
 #[derive(Clone)]
@@ -130,7 +144,7 @@ fn key_set_urls_are_https_unless_loopback_with_the_switch() {
         "http://127.0.0.1@keys.example.com/jwks.json",
         "http://keys.example.com\\@127.0.0.1/jwks.json",
     ];
-    let build = |url: &str, switch: bool| testing::verifier_builder(url).allow_insecure_loopback(switch).build();
+    let build = |url: &str, switch: bool| verifier_builder(url).allow_insecure_loopback(switch).build();
 
     assert!(build(https, false).is_ok());
     assert!(build(https, true).is_ok());
@@ -244,7 +258,7 @@ async fn redirects_never_leave_the_rule() {
     ];
     for (why, location, says) in refused {
         let stub = Stub::start(|_| vec![("/jwks.json", Answer::Redirect(location.clone()))]).await;
-        let v = testing::verifier_builder(&stub.url("/jwks.json")).build().unwrap();
+        let v = verifier_builder(&stub.url("/jwks.json")).build().unwrap();
         assert_keys_unavailable(&v, &testing::rs256(&KEYS, &testing::claims("acme")), why, says).await;
         assert_eq!(keys.jwks_hits(), 0, "{why}: the redirect was followed");
     }
@@ -264,7 +278,7 @@ async fn redirects_never_leave_the_rule() {
 
     // Loopback to loopback, with the switch on: followed (a redirect is not refused as such).
     let stub = Stub::start(|_| vec![("/jwks.json", Answer::Redirect(keys.jwks_url()))]).await;
-    let v = testing::verifier_builder(&stub.url("/jwks.json")).build().unwrap();
+    let v = verifier_builder(&stub.url("/jwks.json")).build().unwrap();
     assert_eq!(v.verify(&testing::rs256(&KEYS, &testing::claims("acme"))).await.unwrap().tenant.as_str(), "acme");
     assert_eq!(keys.jwks_hits(), 1);
 }

@@ -1,114 +1,39 @@
-//! Test support, shared by this crate's tests and the workspace's behaviour tests: signing
-//! material, a table of hostile tokens, and a tiny key-set server on 127.0.0.1.
+//! Tokens: Cognito-shaped claims, signing helpers, and a table of hostile tokens that every
+//! layer taking a bearer token must refuse.
 //!
-//! Not part of the public API (hidden from the docs, may change at any time). Nothing here
-//! holds a key: [`Keys::bundled`] reads the throw-away test keys in `runtime/tests/keys/`
-//! from disk at run time.
+//! The table is written against [`verifier_builder`]: a verifier for [`ISSUER`] and
+//! [`AUDIENCE`] with the default tenant claim, over a key set that lists [`Keys::rsa1`] and
+//! [`Keys::ec1`] (what a [`JwksServer`](crate::JwksServer) serves from [`Keys::key_set`]).
 
-#![allow(missing_docs, clippy::missing_panics_doc)]
-
-use super::VerifierBuilder;
-use crate::ErrorKind;
+use crate::keys::{KID_EC1, KID_RSA1, Keys};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::jwk::{Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-use std::net::SocketAddr;
-use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tenant_isolation::ErrorKind;
+use tenant_isolation::identity::{DEFAULT_TENANT_CLAIM, MAX_TOKEN_LEN, Verifier, VerifierBuilder};
 
 /// The issuer of the tokens minted here: Cognito's shape, as moto writes it.
 pub const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_TestPool1";
 /// The app client id / audience.
 pub const AUDIENCE: &str = "testclient0123456789abcdef";
 /// The tenant claim the table's tokens use (the verifier's default).
-pub const CLAIM: &str = super::DEFAULT_TENANT_CLAIM;
-/// A development HS256 secret (32 bytes).
+pub const CLAIM: &str = DEFAULT_TENANT_CLAIM;
+/// A development HS256 secret (32 bytes), for [`VerifierBuilder::development_hs256`].
 pub const HS256_SECRET: &[u8] = b"test-only-hs256-secret-32-bytes!";
-
-/// The `kid`s of the test keys.
-pub const KID_RSA1: &str = "rsa1";
-pub const KID_RSA2: &str = "rsa2";
-pub const KID_EC1: &str = "ec1";
-
-/// Throw-away signing keys (generated with `openssl genpkey`; see `runtime/tests/keys/`).
-pub struct Keys {
-    /// RSA 2048, `kid` [`KID_RSA1`], RS256: in the initial key set.
-    pub rsa1: EncodingKey,
-    /// RSA 2048, `kid` [`KID_RSA2`]: the key rotated in.
-    pub rsa2: EncodingKey,
-    /// P-256, `kid` [`KID_EC1`], ES256: in the initial key set.
-    pub ec1: EncodingKey,
-    /// RSA 2048 that is in no key set.
-    pub attacker: EncodingKey,
-    /// `rsa1`'s public key as PEM (SubjectPublicKeyInfo): what an HS/RS confusion attack
-    /// uses as the HMAC secret.
-    pub rsa1_public_pem: Vec<u8>,
-}
-
-impl Keys {
-    /// Reads `rsa1.pem`, `rsa2.pem`, `ec1.pem`, `attacker.pem` and `rsa1.pub.pem` from `dir`.
-    pub fn from_dir(dir: &Path) -> Keys {
-        let read = |name: &str| std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let rsa = |name: &str| EncodingKey::from_rsa_pem(&read(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        Keys {
-            rsa1: rsa("rsa1.pem"),
-            rsa2: rsa("rsa2.pem"),
-            ec1: EncodingKey::from_ec_pem(&read("ec1.pem")).expect("ec1.pem"),
-            attacker: rsa("attacker.pem"),
-            rsa1_public_pem: read("rsa1.pub.pem"),
-        }
-    }
-
-    /// The keys in this crate's `tests/keys/`.
-    pub fn bundled() -> Keys {
-        Keys::from_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("keys"))
-    }
-
-    /// The public JWK of `key`, as a JWKS would list it.
-    pub fn jwk(key: &EncodingKey, alg: Algorithm, kid: &str) -> Value {
-        let mut jwk = Jwk::from_encoding_key(key, alg).expect("public JWK");
-        jwk.common.key_id = Some(kid.to_owned());
-        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
-        jwk.common.key_algorithm = Some(KeyAlgorithm::from(alg));
-        serde_json::to_value(jwk).expect("JWK to JSON")
-    }
-
-    /// The initial key set: `rsa1` (RS256) and `ec1` (ES256).
-    pub fn key_set(&self) -> String {
-        json!({"keys": [
-            Keys::jwk(&self.rsa1, Algorithm::RS256, KID_RSA1),
-            Keys::jwk(&self.ec1, Algorithm::ES256, KID_EC1),
-        ]})
-        .to_string()
-    }
-
-    /// The key set after a rotation: `rsa1`, `ec1` and `rsa2`.
-    pub fn rotated_key_set(&self) -> String {
-        json!({"keys": [
-            Keys::jwk(&self.rsa1, Algorithm::RS256, KID_RSA1),
-            Keys::jwk(&self.ec1, Algorithm::ES256, KID_EC1),
-            Keys::jwk(&self.rsa2, Algorithm::RS256, KID_RSA2),
-        ]})
-        .to_string()
-    }
-}
 
 /// A builder for the verifier the hostile table is written against: [`ISSUER`],
 /// [`AUDIENCE`], default tenant claim, keys from `jwks_url` (plain http on loopback allowed).
 pub fn verifier_builder(jwks_url: &str) -> VerifierBuilder {
-    super::Verifier::builder().issuer(ISSUER).audience([AUDIENCE]).jwks_url(jwks_url).allow_insecure_loopback(true)
+    Verifier::builder().issuer(ISSUER).audience([AUDIENCE]).jwks_url(jwks_url).allow_insecure_loopback(true)
 }
 
+/// Now, in seconds since the Unix epoch (what `iat`, `exp` and `nbf` count).
 pub fn now() -> u64 {
     jsonwebtoken::get_current_timestamp()
 }
 
-/// Claims of a valid Cognito-style ID token for `tenant`.
+/// Claims of a valid Cognito-style ID token for `tenant`, issued now for ten minutes.
 pub fn claims(tenant: &str) -> Value {
     let now = now();
     json!({
@@ -133,6 +58,10 @@ pub fn access_claims(tenant: &str) -> Value {
 }
 
 /// `base` with `key` set to `value` (`Value::Null` removes it).
+///
+/// # Panics
+///
+/// If `base` is not a JSON object.
 pub fn with(mut base: Value, key: &str, value: Value) -> Value {
     let map = base.as_object_mut().expect("object");
     if value.is_null() {
@@ -143,24 +72,34 @@ pub fn with(mut base: Value, key: &str, value: Value) -> Value {
     base
 }
 
-/// A token signed by `jsonwebtoken` itself.
+/// A token signed by `jsonwebtoken` itself, with `kid` in its header.
+///
+/// # Panics
+///
+/// If `key` cannot sign with `alg`.
 pub fn sign(key: &EncodingKey, alg: Algorithm, kid: Option<&str>, claims: &Value) -> String {
     let mut header = Header::new(alg);
     header.kid = kid.map(str::to_owned);
     jsonwebtoken::encode(&header, claims, key).expect("sign")
 }
 
-/// RS256 with `rsa1`.
+/// `claims` signed RS256 with [`Keys::rsa1`] (`kid` [`KID_RSA1`]): a valid token for
+/// [`verifier_builder`] when the claims are.
 pub fn rs256(keys: &Keys, claims: &Value) -> String {
     sign(&keys.rsa1, Algorithm::RS256, Some(KID_RSA1), claims)
 }
 
+/// base64url without padding, as JWS segments are written.
 pub fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// `b64(header).b64(claims).signature`, from raw parts: for headers and payloads that
 /// `jsonwebtoken::encode` refuses to write. `signer: None` gives the signature `sig`.
+///
+/// # Panics
+///
+/// If the key cannot sign with the algorithm.
 pub fn raw(header: &[u8], payload: &[u8], signer: Option<(&EncodingKey, Algorithm)>) -> String {
     let message = format!("{}.{}", b64(header), b64(payload));
     let signature = match signer {
@@ -241,7 +180,7 @@ pub fn hostile_tokens(keys: &Keys) -> Vec<(&'static str, String, ErrorKind)> {
             Unauthenticated,
         ),
         ("payload with trailing bytes", rsa1_payload(format!("{} x", good()).as_bytes()), Unauthenticated),
-        ("oversized", rs256(keys, &with(good(), "pad", json!("x".repeat(super::MAX_TOKEN_LEN)))), Unauthenticated),
+        ("oversized", rs256(keys, &with(good(), "pad", json!("x".repeat(MAX_TOKEN_LEN)))), Unauthenticated),
         // Algorithms.
         ("alg none, empty signature", format!("{}.{vp}.", b64(br#"{"alg":"none","typ":"JWT"}"#)), Unauthenticated),
         ("alg none, some signature", raw_json(json!({"alg": "none", "typ": "JWT"}), &good(), None), Unauthenticated),
@@ -446,139 +385,4 @@ pub fn hostile_tokens(keys: &Keys) -> Vec<(&'static str, String, ErrorKind)> {
     }
     t.push(("ES256 token, tenant *", sign(&keys.ec1, Algorithm::ES256, Some(KID_EC1), &claims("*")), Forbidden));
     t
-}
-
-/// What the key-set server answers on the key-set path.
-#[derive(Clone, Debug)]
-pub enum Reply {
-    /// 200 with this JSON body.
-    Json(String),
-    /// This status with an empty body.
-    Status(u16),
-    /// Accept the connection and never answer (until the server is dropped or 30 s pass).
-    Hang,
-}
-
-struct ServerState {
-    reply: Mutex<Reply>,
-    delay: Mutex<Duration>,
-    discovery_issuer: Mutex<Option<String>>,
-    jwks_hits: AtomicU64,
-    discovery_hits: AtomicU64,
-}
-
-/// A minimal HTTP/1.1 server on 127.0.0.1 that serves a key set, and optionally an OpenID
-/// configuration, and counts requests. One request per connection. Stops when dropped.
-pub struct JwksServer {
-    addr: SocketAddr,
-    state: Arc<ServerState>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-/// The path the key set is served at (moto's layout).
-pub const JWKS_PATH: &str = "/us-east-1_TestPool1/.well-known/jwks.json";
-
-impl JwksServer {
-    /// Starts serving `reply` on an ephemeral port.
-    pub async fn start(reply: Reply) -> JwksServer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
-        let addr = listener.local_addr().expect("local addr");
-        let state = Arc::new(ServerState {
-            reply: Mutex::new(reply),
-            delay: Mutex::new(Duration::ZERO),
-            discovery_issuer: Mutex::new(None),
-            jwks_hits: AtomicU64::new(0),
-            discovery_hits: AtomicU64::new(0),
-        });
-        let shared = state.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
-                tokio::spawn(serve(stream, shared.clone(), addr));
-            }
-        });
-        JwksServer { addr, state, task }
-    }
-
-    /// `http://127.0.0.1:PORT`
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// `http://127.0.0.1:PORT` + [`JWKS_PATH`]
-    pub fn jwks_url(&self) -> String {
-        format!("{}{JWKS_PATH}", self.base_url())
-    }
-
-    pub fn set_reply(&self, reply: Reply) {
-        *self.state.reply.lock().unwrap() = reply;
-    }
-
-    /// Delay before each answer.
-    pub fn set_delay(&self, delay: Duration) {
-        *self.state.delay.lock().unwrap() = delay;
-    }
-
-    /// Serve `/.well-known/openid-configuration` naming `issuer` and [`jwks_url`](Self::jwks_url).
-    pub fn serve_discovery(&self, issuer: &str) {
-        *self.state.discovery_issuer.lock().unwrap() = Some(issuer.to_owned());
-    }
-
-    /// Requests for any path but the discovery document.
-    pub fn jwks_hits(&self) -> u64 {
-        self.state.jwks_hits.load(Ordering::SeqCst)
-    }
-
-    pub fn discovery_hits(&self) -> u64 {
-        self.state.discovery_hits.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for JwksServer {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn serve(mut stream: tokio::net::TcpStream, state: Arc<ServerState>, addr: SocketAddr) {
-    let mut request = Vec::new();
-    let mut buf = [0u8; 2048];
-    while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 16 * 1024 {
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => request.extend_from_slice(&buf[..n]),
-        }
-    }
-    let head = String::from_utf8_lossy(&request);
-    let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-    let delay = *state.delay.lock().unwrap();
-    let (status, body) = if path.ends_with("/.well-known/openid-configuration") {
-        state.discovery_hits.fetch_add(1, Ordering::SeqCst);
-        match state.discovery_issuer.lock().unwrap().clone() {
-            Some(issuer) => {
-                (200, json!({"issuer": issuer, "jwks_uri": format!("http://{addr}{JWKS_PATH}")}).to_string())
-            }
-            None => (404, String::new()),
-        }
-    } else {
-        state.jwks_hits.fetch_add(1, Ordering::SeqCst);
-        let reply = state.reply.lock().unwrap().clone();
-        match reply {
-            Reply::Json(body) => (200, body),
-            Reply::Status(status) => (status, String::new()),
-            Reply::Hang => {
-                tokio::time::sleep(Duration::from_secs(30)).await;
-                return;
-            }
-        }
-    };
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
-    let response = format!(
-        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = stream.write_all(response.as_bytes()).await;
-    let _ = stream.shutdown().await;
 }
