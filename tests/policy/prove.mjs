@@ -14,7 +14,9 @@
 //   foreign  the other tenant's keys, prefix collisions (`TENANT#tx`, `TENANT#t-corp`,
 //            `TENANT#tx#1`), case, a key without the prefix, and multi-valued
 //            LeadingKeys mixing own and foreign keys                          -> Denied by the condition
-//   no-key   a declared action whose request carries no dynamodb:LeadingKeys -> Denied by the Null guard
+//   no-key   a declared action whose request carries no dynamodb:LeadingKeys -> Denied by the condition
+//   empty-key  the same with an empty LeadingKeys set (`[]`), which iam-simulate reads as
+//            present: `Null: false` does not stop it, `ForAnyValue` does -> Denied by the condition
 //   grant    every other (action, resource) pair IAM knows for DynamoDB: the other LeadingKeys
 //            actions, Scan, DescribeTable, DeleteTable, ListTables and all table
 //            administration, on the table, on declared and undeclared indexes, streams,
@@ -32,9 +34,11 @@
 // decision must be the same.
 //
 // --mutants proves that the proof can fail: each rendered policy is broken in ways that
-// matter (Null guard removed, Scan granted, tenant replaced by `*`, ...) and every broken
-// policy must fail at least one scenario; the exploitable ones must flip a Denied into
-// Allowed. Exit status: 0 when everything holds, 1 otherwise.
+// matter (ForAnyValue or both key guards removed, Scan granted, tenant replaced by `*`, ...)
+// and every broken policy must fail at least one scenario; the exploitable ones must flip a
+// Denied into Allowed. One mutant is equivalent by design: dropping `Null` beside
+// `ForAnyValue` must change no decision (core/src/policy.rs says why `Null` is kept).
+// Exit status: 0 when everything holds, 1 otherwise.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -222,6 +226,7 @@ function scenarios(h, keys) {
       for (const k of keys.own) add('own', action.name, resource, k, 'Allowed');
       for (const k of keys.foreign) add('foreign', action.name, resource, k, 'Denied', 'condition');
       add('no-key', action.name, resource, null, 'Denied', 'condition');
+      add('empty-key', action.name, resource, [], 'Denied', 'condition');
       if (resource.kind === 'table') {
         for (const other of [
           tableArn(`${h.table}Archive`),
@@ -401,54 +406,60 @@ if (!flag('--mutants')) {
 } else {
   // Each mutant breaks a rendered policy the way a plausible bug would.
   const statements = (p) => p.Statement;
-  const patterns = (s) => s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+  const KEY_SETS = ['ForAllValues:StringLike', 'ForAnyValue:StringLike'];
+  // Rewrites the LeadingKeys patterns under both set operators.
+  const rewritePatterns = (p, f) =>
+    statements(p).forEach((s) => {
+      for (const op of KEY_SETS) if (s.Condition[op]) s.Condition[op]['dynamodb:LeadingKeys'] = f(s.Condition[op]['dynamodb:LeadingKeys']);
+    });
+  const drop = (...operators) => (p) => statements(p).forEach((s) => operators.forEach((op) => delete s.Condition[op]));
   const mutants = [
     {
-      name: 'no-null-guard',
+      // The empty key set: iam-simulate reads `[]` as present, so `Null` does not stop it.
+      name: 'no-for-any-value',
       exploitable: true,
-      apply: (p) => statements(p).forEach((s) => delete s.Condition.Null),
+      apply: drop('ForAnyValue:StringLike'),
+    },
+    {
+      // Equivalent under iam-simulate: `ForAnyValue` already refuses an absent and an empty
+      // key set, so no decision may change. core/src/policy.rs keeps `Null` as a second guard
+      // and says it is redundant here; if this mutant is ever caught, that comment is wrong.
+      name: 'no-null-guard',
+      equivalent: true,
+      apply: drop('Null'),
+    },
+    { name: 'no-key-guards', exploitable: true, apply: drop('ForAnyValue:StringLike', 'Null') },
+    {
+      // ForAnyValue without ForAllValues: one own key admits a batch of foreign ones.
+      name: 'no-for-all-values',
+      exploitable: true,
+      apply: drop('ForAllValues:StringLike'),
     },
     {
       name: 'add-scan',
-      // With the Null guard in place IAM still refuses Scan (it carries no LeadingKeys), so
+      // With the key guards in place IAM still refuses Scan (it carries no LeadingKeys), so
       // this mutant is caught by the layer check (Scan must be refused by the grant), not by
       // a flipped decision.
       exploitable: false,
       apply: (p) => statements(p).forEach((s) => s.Action.push('dynamodb:Scan')),
     },
     {
-      name: 'add-scan-no-null-guard',
+      name: 'add-scan-no-key-guards',
       exploitable: true,
-      apply: (p) =>
-        statements(p).forEach((s) => {
-          s.Action.push('dynamodb:Scan');
-          delete s.Condition.Null;
-        }),
+      apply: (p) => {
+        statements(p).forEach((s) => s.Action.push('dynamodb:Scan'));
+        drop('ForAnyValue:StringLike', 'Null')(p);
+      },
     },
     {
       name: 'tenant-wildcard',
       exploitable: true,
-      apply: (p, tenant) =>
-        statements(p).forEach((s) => {
-          s.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'] = patterns(s).map((v) => v.replace(tenant, '*'));
-        }),
+      apply: (p, tenant) => rewritePatterns(p, (v) => v.map((x) => x.replace(tenant, '*'))),
     },
     {
       name: 'no-separator',
       exploitable: true,
-      apply: (p, tenant) =>
-        statements(p).forEach((s) => {
-          s.Condition['ForAllValues:StringLike']['dynamodb:LeadingKeys'] = [`TENANT#${tenant}*`];
-        }),
-    },
-    {
-      name: 'for-any-value',
-      exploitable: true,
-      apply: (p) =>
-        statements(p).forEach((s) => {
-          s.Condition['ForAnyValue:StringLike'] = s.Condition['ForAllValues:StringLike'];
-          delete s.Condition['ForAllValues:StringLike'];
-        }),
+      apply: (p, tenant) => rewritePatterns(p, () => [`TENANT#${tenant}*`]),
     },
     { name: 'dynamodb-star', exploitable: true, apply: (p) => statements(p).forEach((s) => (s.Action = 'dynamodb:*')) },
     { name: 'resource-star', exploitable: true, apply: (p) => statements(p).forEach((s) => (s.Resource = '*')) },
@@ -488,6 +499,15 @@ if (!flag('--mutants')) {
         for (const { p } of found) kinds[p.kind] = (kinds[p.kind] ?? 0) + 1;
         const unsafe = found.find(({ p }) => p.kind === 'unsafe');
         example ??= unsafe ?? found[0];
+        if (m.equivalent) {
+          // Expected to change nothing: "killed" here means "no scenario noticed".
+          if (found.length === 0) killed++;
+          else {
+            survived++;
+            console.log(`  CHANGED ${m.name} on ${h.handler} / ${tenant}: expected no decision to change, ${found.length} did`);
+          }
+          continue;
+        }
         const ok = found.length > 0 && (!m.exploitable || unsafe);
         if (ok) killed++;
         else {
@@ -502,7 +522,11 @@ if (!flag('--mutants')) {
       .map(([k, n]) => `${n} ${k}`)
       .join(', ');
     const eg = example ? `; e.g. ${describe(example.s)} -> ${example.p.got}` : '';
-    console.log(`${survived ? 'FAIL' : 'ok  '} mutant ${m.name}: caught in ${killed}/${killed + survived} policies (${how || 'nothing'})${eg}`);
+    if (m.equivalent) {
+      console.log(`${survived ? 'FAIL' : 'ok  '} mutant ${m.name} (equivalent under iam-simulate): no decision changed in ${killed}/${killed + survived} policies`);
+    } else {
+      console.log(`${survived ? 'FAIL' : 'ok  '} mutant ${m.name}: caught in ${killed}/${killed + survived} policies (${how || 'nothing'})${eg}`);
+    }
   }
 }
 

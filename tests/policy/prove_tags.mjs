@@ -6,8 +6,8 @@
 //    "table_arn": "arn:aws:dynamodb:...:table/Orders", "index_arns": [...]}
 //
 // For tenants acme and globex: own keys with the own tag → Allowed; another tenant's keys,
-// prefix collisions and mixed batches → Denied; no tag → Denied; no LeadingKeys → Denied
-// (the Null guard); undeclared actions and resources → Denied. Prints one line per failure
+// prefix collisions and mixed batches → Denied; no tag → Denied; no LeadingKeys and an empty
+// LeadingKeys set → Denied; undeclared actions and resources → Denied. Prints one line per failure
 // and ends with `N passed, M failed`; exits non-zero on any failure.
 
 import { readFileSync } from 'node:fs';
@@ -55,7 +55,8 @@ for (const [own, other] of [['acme', 'globex'], ['globex', 'acme']]) {
     scenarios.push({ ...base, keys: [`TENANT#${own}x`], expect: 'Denied', why: 'prefix collision' });
     scenarios.push({ ...base, keys: [`TENANT#${own}-corp#1`], expect: 'Denied', why: 'prefix collision (composite)' });
     scenarios.push({ ...base, keys: [`TENANT#${own}`, `TENANT#${other}`], expect: 'Denied', why: 'mixed batch' });
-    scenarios.push({ ...base, keys: undefined, expect: 'Denied', why: 'no LeadingKeys (Null guard)' });
+    scenarios.push({ ...base, keys: undefined, expect: 'Denied', why: 'no LeadingKeys' });
+    scenarios.push({ ...base, keys: [], expect: 'Denied', why: 'empty LeadingKeys' });
     scenarios.push({ ...base, keys: [`TENANT#${own}`], tenantTag: undefined, expect: 'Denied', why: 'no tenant tag' });
     scenarios.push({ ...base, keys: [`TENANT#${other}`], tenantTag: other, expect: 'Allowed', why: 'the tag decides' });
     scenarios.push({ ...base, resource: tableArn.replace(/table\/[^/]+$/, 'table/Invoices'), keys: [`TENANT#${own}`], expect: 'Denied', why: 'other table' });
