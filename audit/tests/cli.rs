@@ -65,6 +65,7 @@ fn list_shows_declarations_and_sizes() {
     assert_eq!(get["module"], "cli::a");
     assert_eq!(get["table"], "Audit");
     assert_eq!(get["table_env"], Value::Null);
+    assert_eq!(get["key_prefix"], "TENANT#");
     assert_eq!(get["actions"], json!(["GetItem"]));
     assert_eq!(get["session_tag"], Value::Null);
     assert_eq!(get["template"]["Statement"][0]["Action"], json!(["dynamodb:GetItem"]));
