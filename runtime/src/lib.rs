@@ -215,7 +215,7 @@ pub mod __private {
         };
     }
     tenant_isolation_core::with_actions!(unchecked_policy);
-    const UNCHECKED: &'static HandlerSpec = &HandlerSpec::__from_macro(
+    const UNCHECKED: &HandlerSpec = &HandlerSpec::__from_macro(
         "",
         "",
         HandlerModel {
