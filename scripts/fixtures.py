@@ -136,12 +136,13 @@ def ensure_role(iam, account, name=ROLE_NAME, tag_session=False):
     }
     # put_role_policy overwrites: idempotent.
     if tag_session:
-        # The tag role confines keys by the session tag itself (its sessions carry no session policy).
+        # The tag role confines keys by the session tag itself (its sessions carry no session policy),
+        # with the conditions core/src/policy.rs writes (moto enforces none of them).
+        patterns = ["TENANT#${aws:PrincipalTag/tenant}", "TENANT#${aws:PrincipalTag/tenant}#*"]
         for statement in policy["Statement"]:
             statement["Condition"] = {
-                "ForAllValues:StringLike": {
-                    "dynamodb:LeadingKeys": ["TENANT#${aws:PrincipalTag/tenant}", "TENANT#${aws:PrincipalTag/tenant}#*"]
-                },
+                "ForAllValues:StringLike": {"dynamodb:LeadingKeys": patterns},
+                "ForAnyValue:StringLike": {"dynamodb:LeadingKeys": patterns},
                 "Null": {"dynamodb:LeadingKeys": "false"},
             }
     iam.put_role_policy(RoleName=name, PolicyName="OrdersData", PolicyDocument=json.dumps(policy))

@@ -66,8 +66,9 @@ fn handlers() -> Vec<&'static HandlerSpec> {
     tenant_isolation::registered_handlers()
 }
 
-/// `[{handler, module, table, table_env, indexes, actions, session_tag, template, worst_case_chars}]`:
-/// each handler's declaration, its session-policy template (placeholders `{{...}}` open) and
+/// `[{handler, module, table, table_env, key_prefix, indexes, actions, session_tag, template, worst_case_chars}]`:
+/// each handler's declaration (`key_prefix`: its tenants' keys are `<key_prefix><tenant>` and
+/// `<key_prefix><tenant>#…`), its session-policy template (placeholders `{{...}}` open) and
 /// the longest its rendered policy can be (STS accepts 2048 characters).
 pub fn list_json() -> Value {
     handlers()
@@ -79,6 +80,7 @@ pub fn list_json() -> Value {
                 "module": spec.module_path(),
                 "table": spec.declared_table(),
                 "table_env": spec.table_env(),
+                "key_prefix": spec.key_prefix(),
                 "indexes": spec.indexes(),
                 "actions": spec.actions().iter().map(|a| a.name()).collect::<Vec<_>>(),
                 "session_tag": spec.session_tag(),

@@ -65,6 +65,7 @@ fn list_shows_declarations_and_sizes() {
     assert_eq!(get["module"], "cli::a");
     assert_eq!(get["table"], "Audit");
     assert_eq!(get["table_env"], Value::Null);
+    assert_eq!(get["key_prefix"], "TENANT#");
     assert_eq!(get["actions"], json!(["GetItem"]));
     assert_eq!(get["session_tag"], Value::Null);
     assert_eq!(get["template"]["Statement"][0]["Action"], json!(["dynamodb:GetItem"]));
@@ -84,10 +85,10 @@ fn render_fills_partition_account_region_table_and_tenant() {
     assert_eq!(v[0]["handler"], "get_thing");
     let st = &v[0]["policy"]["Statement"][0];
     assert_eq!(st["Resource"], json!(["arn:aws-cn:dynamodb:cn-north-1:123456789012:table/Audit"]));
-    assert_eq!(
-        st["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
-        json!(["TENANT#acme", "TENANT#acme#*"])
-    );
+    // Every key the tenant's, at least one of them (an empty set is denied), and present.
+    for operator in ["ForAllValues:StringLike", "ForAnyValue:StringLike"] {
+        assert_eq!(st["Condition"][operator]["dynamodb:LeadingKeys"], json!(["TENANT#acme", "TENANT#acme#*"]));
+    }
     assert_eq!(st["Condition"]["Null"]["dynamodb:LeadingKeys"], "false");
     // `AUDIT_TEST_THINGS_TABLE` is unset: the declared name.
     assert_eq!(v[1]["handler"], "list_things");
@@ -204,6 +205,7 @@ fn cloudformation_uses_sub_and_parameters() {
     for st in statements {
         let condition = &st["Condition"];
         assert_eq!(condition["ForAllValues:StringLike"]["dynamodb:LeadingKeys"], json!(["TENANT#*"]), "{st}");
+        assert_eq!(condition["ForAnyValue:StringLike"]["dynamodb:LeadingKeys"], json!(["TENANT#*"]), "{st}");
         assert_eq!(condition["Null"]["dynamodb:LeadingKeys"], "false", "{st}");
     }
     assert_eq!(cf["Outputs"]["TenantRoleArn"]["Value"], json!({ "Fn::GetAtt": ["TenantDataRole", "Arn"] }));

@@ -132,7 +132,8 @@ impl KeyRule {
 
     /// The `dynamodb:LeadingKeys` (or `s3:prefix`) patterns that admit `whose` keys.
     ///
-    /// `ForAllValues`: every leading key of the request must match one pattern. The
+    /// Used under `ForAllValues` (every leading key of the request must match one pattern)
+    /// and `ForAnyValue` (at least one must, so an absent or empty set fails). The
     /// tenant's own partition is `<prefix><tenant>` and, for composite keys,
     /// `<prefix><tenant>#*`; `#` is refused in tenant ids, so `TENANT#a#*` cannot match
     /// tenant `ab` (IAM User Guide, "Multivalued context keys").

@@ -20,6 +20,7 @@
 //!       "Resource": ["arn:{{partition}}:dynamodb:{{region}}:{{account}}:table/Orders"],
 //!       "Condition": {
 //!         "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TENANT#{{tenant}}", "TENANT#{{tenant}}#*"]},
+//!         "ForAnyValue:StringLike": {"dynamodb:LeadingKeys": ["TENANT#{{tenant}}", "TENANT#{{tenant}}#*"]},
 //!         "Null": {"dynamodb:LeadingKeys": "false"}
 //!       }
 //!     },
@@ -456,17 +457,34 @@ impl Statement {
         w.key("Resource");
         w.string_array(self.resources.iter().map(String::as_str));
         w.comma();
+        // Three conditions on `dynamodb:LeadingKeys`, a multivalued key (IAM User Guide,
+        // "Single-valued vs. multivalued context keys", set operators):
+        //
+        // - `ForAllValues:StringLike`: every key of the request is the tenant's. Alone it is
+        //   also true when the request has no key ("It also returns true if there are no
+        //   context keys in the request"): a Scan would pass.
+        // - `ForAnyValue:StringLike`, same patterns: at least one key is the tenant's, so the
+        //   set is neither absent nor empty. Evaluators differ on whether an empty set is
+        //   "null": iam-simulate 0.1.173 treats `"dynamodb:LeadingKeys": []` as present, and
+        //   `ForAllValues` + `Null: false` alone ALLOWED it (tests/policy/prove.mjs, group
+        //   `empty-key`). `ForAnyValue` is false for an absent and for an empty set alike.
+        // - `Null: false`: the key is present; the remedy the IAM User Guide gives for
+        //   missing keys ("Multivalued context key examples"; "Condition operator to check
+        //   existence of condition keys"). Under iam-simulate it is redundant next to
+        //   `ForAnyValue` (the proof's mutant `no-null-guard` changes no decision, and the
+        //   proof checks that it stays so), but it is kept: how an evaluator reads an empty
+        //   set is exactly what differs between evaluators, and with two independent guards
+        //   one evaluator's quirk is not enough. It costs 40 characters.
         w.key("Condition");
         w.open('{');
-        w.key("ForAllValues:StringLike");
-        w.open('{');
-        w.key("dynamodb:LeadingKeys");
-        w.string_array(self.patterns.iter().map(String::as_str));
-        w.close('}');
-        w.comma();
-        // `ForAllValues` is true when the key is absent (an empty set satisfies "for all"),
-        // so a request without leading keys would pass; `Null: false` requires the key to
-        // be present (IAM User Guide, "Condition operator to check existence of condition keys").
+        for operator in ["ForAllValues:StringLike", "ForAnyValue:StringLike"] {
+            w.key(operator);
+            w.open('{');
+            w.key("dynamodb:LeadingKeys");
+            w.string_array(self.patterns.iter().map(String::as_str));
+            w.close('}');
+            w.comma();
+        }
         w.key("Null");
         w.open('{');
         w.key("dynamodb:LeadingKeys");
@@ -782,6 +800,22 @@ mod tests {
         Placement::new(Partition::Aws, "eu-west-1", "123456789012", "Orders").unwrap()
     }
 
+    /// A tenant statement's condition: every key is one of `patterns` (`ForAllValues`), at
+    /// least one is (`ForAnyValue`: an absent or empty key set fails), and the key is present
+    /// (`Null: false`). Nothing else.
+    #[track_caller]
+    fn assert_confined(statement: &Value, patterns: Value) {
+        assert_eq!(
+            statement["Condition"],
+            serde_json::json!({
+                "ForAllValues:StringLike": { "dynamodb:LeadingKeys": patterns.clone() },
+                "ForAnyValue:StringLike": { "dynamodb:LeadingKeys": patterns },
+                "Null": { "dynamodb:LeadingKeys": "false" },
+            }),
+            "{statement}"
+        );
+    }
+
     #[test]
     fn rendered_policy_is_json_with_exactly_the_declared_actions() {
         let s = spec(&[Action::Query, Action::GetItem], &["ByStatus"]);
@@ -791,13 +825,10 @@ mod tests {
         let st = &v["Statement"][0];
         assert_eq!(st["Action"], serde_json::json!(["dynamodb:GetItem", "dynamodb:Query"]));
         assert_eq!(st["Resource"], serde_json::json!(["arn:aws:dynamodb:eu-west-1:123456789012:table/Orders"]));
-        assert_eq!(
-            st["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
-            serde_json::json!(["TENANT#acme", "TENANT#acme#*"])
-        );
-        assert_eq!(st["Condition"]["Null"]["dynamodb:LeadingKeys"], "false");
+        assert_confined(st, serde_json::json!(["TENANT#acme", "TENANT#acme#*"]));
         let ix = &v["Statement"][1];
         assert_eq!(ix["Action"], serde_json::json!(["dynamodb:Query"]));
+        assert_confined(ix, serde_json::json!(["TENANT#acme", "TENANT#acme#*"]));
         assert_eq!(
             ix["Resource"],
             serde_json::json!(["arn:aws:dynamodb:eu-west-1:123456789012:table/Orders/index/ByStatus"])
@@ -872,6 +903,24 @@ mod tests {
     }
 
     #[test]
+    fn worst_case_room_with_a_table_name_from_the_environment() {
+        // As docs/DEPLOYING.md states: with `table_env` the worst case counts a 255-character
+        // table name in every ARN and a 64-character tenant in four patterns per statement, so
+        // one index fits and two do not; all twelve actions fit without an index, not with one.
+        let from_env = |actions: &[Action], indexes: &[&str]| TableModel {
+            table: TableName::FromEnv { var: "ORDERS_TABLE".into(), default: "Orders".into() },
+            ..spec(actions, indexes)
+        };
+        let too_large = |m: TableModel| matches!(m.build().unwrap_err()[..], [SpecError::TooLarge { .. }]);
+        assert!(from_env(&[Action::Query], &["ByStatus"]).build().is_ok());
+        assert!(too_large(from_env(&[Action::Query], &["ByStatus", "ByCustomer"])));
+        assert!(from_env(Action::ALL, &[]).build().is_ok());
+        assert!(too_large(from_env(Action::ALL, &["ByStatus"])));
+        // A fixed name leaves room for several indexes.
+        assert!(spec(Action::ALL, &["ByStatus", "ByCustomer", "ByDate"]).build().is_ok());
+    }
+
+    #[test]
     fn placement_values_are_validated() {
         assert!(Placement::new(Partition::Aws, "eu-west-1*", "123456789012", "Orders").is_err());
         assert!(Placement::new(Partition::Aws, "eu-west-1", "12345678901", "Orders").is_err());
@@ -886,11 +935,10 @@ mod tests {
         };
         let v: Value = serde_json::from_str(&tagged("tenant").unwrap().template).unwrap();
         for st in v["Statement"].as_array().unwrap() {
-            assert_eq!(
-                st["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
-                serde_json::json!(["TENANT#${aws:PrincipalTag/tenant}", "TENANT#${aws:PrincipalTag/tenant}#*"])
+            assert_confined(
+                st,
+                serde_json::json!(["TENANT#${aws:PrincipalTag/tenant}", "TENANT#${aws:PrincipalTag/tenant}#*"]),
             );
-            assert_eq!(st["Condition"]["Null"]["dynamodb:LeadingKeys"], "false");
         }
         assert_eq!(tagged("aws:tenant").unwrap_err(), vec![SpecError::BadTagKey("aws:tenant".into())]);
         assert_eq!(tagged("ten}ant").unwrap_err(), vec![SpecError::BadTagKey("ten}ant".into())]);
@@ -921,15 +969,9 @@ mod tests {
                 .unwrap_or_else(|| panic!("no statement for {table}: {v}"))
         };
         assert_eq!(find("Orders")["Action"], serde_json::json!(["dynamodb:GetItem", "dynamodb:Query"]));
-        assert_eq!(
-            find("Orders")["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
-            serde_json::json!(["TENANT#*"])
-        );
+        assert_confined(find("Orders"), serde_json::json!(["TENANT#*"]));
         assert_eq!(find("Invoices")["Action"], serde_json::json!(["dynamodb:DeleteItem"]));
-        assert_eq!(
-            find("Invoices")["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
-            serde_json::json!(["ORG#*"])
-        );
+        assert_confined(find("Invoices"), serde_json::json!(["ORG#*"]));
         let sids: Vec<&str> = statements.iter().map(|s| s["Sid"].as_str().unwrap()).collect();
         assert_eq!(sids, ["TenantItems", "TenantItems2", "TenantIndexes"]);
     }
@@ -944,9 +986,8 @@ mod tests {
             serde_json::json!(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"])
         );
         assert_eq!(v["Statement"][1]["Action"], serde_json::json!(["dynamodb:Query"]));
-        assert_eq!(
-            v["Statement"][0]["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
-            serde_json::json!(["TENANT#*"])
-        );
+        for st in v["Statement"].as_array().unwrap() {
+            assert_confined(st, serde_json::json!(["TENANT#*"]));
+        }
     }
 }

@@ -99,7 +99,9 @@ async fn tagged_handlers_never_assume_the_session_policy_role() {
 }
 
 /// The role policy, proven with iam-simulate: own tag and keys allowed; other tenant,
-/// collisions, mixed batches, no tag, no LeadingKeys, undeclared actions denied.
+/// collisions, mixed batches, no tag, no LeadingKeys, an empty LeadingKeys set, undeclared
+/// actions and indexes denied. (`tests/policy/run.sh` proves the fixture's tag role, on two
+/// tables, with the mutants.)
 #[test]
 fn iam_simulate_proves_the_tag_role_policy() {
     let role_policy = tenant_isolation::tag_role_policy(&[tagged::SPEC.table()], "tenant", false)
@@ -118,13 +120,21 @@ fn iam_simulate_proves_the_tag_role_policy() {
     println!("{text}");
     assert!(ok, "{text}");
     assert!(text.contains(" passed, 0 failed"), "{text}");
-    // The proof can fail: without the Null guard, a request without LeadingKeys passes.
+    // The proof can fail: without `ForAnyValue`, an empty key set passes (iam-simulate reads
+    // `[]` as present, so `Null` does not stop it); without the `Null` guard as well, a
+    // request without LeadingKeys passes too.
     let mut mutant = input.clone();
-    for statement in mutant["policy"]["Statement"].as_array_mut().unwrap() {
-        statement["Condition"].as_object_mut().unwrap().remove("Null");
-    }
+    let remove = |mutant: &mut serde_json::Value, operator: &str| {
+        for statement in mutant["policy"]["Statement"].as_array_mut().unwrap() {
+            statement["Condition"].as_object_mut().unwrap().remove(operator);
+        }
+    };
+    remove(&mut mutant, "ForAnyValue:StringLike");
     let (ok, text) = prove(&mutant);
-    assert!(!ok && text.contains("FAIL no LeadingKeys (Null guard)"), "the mutant survived:\n{text}");
+    assert!(!ok && text.contains("[empty-key]"), "the mutant survived:\n{text}");
+    remove(&mut mutant, "Null");
+    let (ok, text) = prove(&mutant);
+    assert!(!ok && text.contains("[no-key]"), "the mutant survived:\n{text}");
 }
 
 /// Runs `tests/policy/prove_tags.mjs` on `input`: (exit success, stdout).

@@ -7,10 +7,11 @@
 # Linted, with the community auditors and every severity down to INFO; any finding fails:
 #   - the session policy of every handler for two tenants (`policies render`);
 #   - the data-access role policy (`policies role`);
+#   - the session-tag role policy, when the binary has session-tag handlers;
 #   - the Lambda execution role policy, with one narrow, documented suppression (below).
-# Not linted: the trust policy. parliament checks identity policies and cannot read a trust
-# policy (it has no Resource; see the comment in parliament's statement.py); prove.mjs
-# evaluates it with iam-simulate instead.
+# Not linted: the trust policies. parliament checks identity policies and cannot read a trust
+# policy (it has no Resource; see the comment in parliament's statement.py); prove.mjs and
+# prove_tags.mjs evaluate them with iam-simulate instead.
 # A canary (a rendered policy with `dynamodb:Scan` added) must draw a finding, so that a
 # broken parliament invocation cannot pass silently.
 set -euo pipefail
@@ -40,6 +41,8 @@ import json, sys
 role = json.load(open(sys.argv[1]))
 for key in ("data_access_role_policy", "execution_role_policy"):
     json.dump(role[key], open(f"{sys.argv[2]}/{key}.json", "w"))
+if role["session_tag_role"]:
+    json.dump(role["session_tag_role"]["role_policy"], open(f"{sys.argv[2]}/tag_role_policy.json", "w"))
 PY
 
 lint() { # lint <label> <file> [<issue> <actions as JSON>: the one finding to accept]
@@ -72,6 +75,9 @@ for file in "$work"/session*.json; do
   lint "${name/session /session policy of }" "$file"
 done
 lint "data-access role policy" "$work/data_access_role_policy.json"
+if [ -f "$work/tag_role_policy.json" ]; then
+  lint "session-tag role policy" "$work/tag_role_policy.json"
+fi
 # The community auditor CREDENTIALS_EXPOSURE flags `sts:AssumeRole` because the call returns
 # credentials. Returning credentials is that statement's whole purpose: the execution role
 # obtains each tenant's narrowed credentials by assuming the data-access role, and the

