@@ -69,7 +69,7 @@ impl IsolationError {
             IsolationError::Guard(e) => e.kind(),
             IsolationError::Scope(e) => e.kind(),
             IsolationError::Config(e) => e.kind(),
-            IsolationError::Spec(_) => ErrorKind::Internal,
+            IsolationError::Spec(e) => e.kind(),
         }
     }
 

@@ -51,6 +51,14 @@ pub(crate) enum SetupError {
     Spec(#[from] SpecMismatch),
 }
 
+impl SpecMismatch {
+    /// Always [`ErrorKind::Internal`](crate::kind::ErrorKind::Internal) (500): a build problem, never
+    /// the caller's.
+    pub fn kind(&self) -> crate::kind::ErrorKind {
+        crate::kind::ErrorKind::Internal
+    }
+}
+
 fn list(errors: &[SpecError]) -> String {
     errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
