@@ -19,10 +19,11 @@ mod kw {
     syn::custom_keyword!(key_prefix);
     syn::custom_keyword!(table_env);
     syn::custom_keyword!(session_tag);
+    syn::custom_keyword!(axum);
 }
 
-const NAMES: [&str; 7] = ["table", "actions", "indexes", "key_prefix", "table_env", "session_tag", "crate"];
-const ARGUMENTS: &str = "`table`, `actions`, `indexes`, `key_prefix`, `table_env`, `session_tag`, `crate`";
+const NAMES: [&str; 8] = ["table", "actions", "indexes", "key_prefix", "table_env", "session_tag", "crate", "axum"];
+const ARGUMENTS: &str = "`table`, `actions`, `indexes`, `key_prefix`, `table_env`, `session_tag`, `crate`, `axum`";
 
 /// One entry of `actions = [...]`: the tokens up to the next comma, joined (`Get*` is
 /// `Get` and `*`), kept so that an error covers the whole entry.
@@ -74,6 +75,8 @@ pub(crate) struct Args {
     pub(crate) table_env: Option<LitStr>,
     pub(crate) session_tag: Option<LitStr>,
     pub(crate) krate: Option<syn::Path>,
+    /// `axum`: the handler is an axum handler (extractors beside its table), not a Lambda one.
+    pub(crate) axum: Option<Span>,
     /// Arguments that an unknown argument was reported as a near miss of (`tabel` →
     /// `table`): not reported again as missing.
     pub(crate) misspelt: Vec<&'static str>,
@@ -144,6 +147,9 @@ impl Args {
             let k: kw::session_tag = input.parse()?;
             input.parse::<Token![=]>()?;
             set_once(&mut self.session_tag, input.parse()?, k.span, "session_tag")
+        } else if lookahead.peek(kw::axum) {
+            let k: kw::axum = input.parse()?;
+            set_once(&mut self.axum, k.span, k.span, "axum")
         } else if lookahead.peek(Token![crate]) {
             let k: Token![crate] = input.parse()?;
             input.parse::<Token![=]>()?;

@@ -173,10 +173,18 @@ fn model(args: Args, errors: &mut Errors) -> Option<Model> {
     }
 }
 
-/// The handler's shape: which parameter is the table, which the event.
+/// The handler's shape: which parameter is the table, and what else it takes.
 struct Handler {
     table_index: usize,
-    event_ty: syn::Type,
+    kind: Kind,
+}
+
+/// A Lambda handler takes its event; an axum handler takes any extractors.
+enum Kind {
+    /// `async fn(table, event)`: the event's type.
+    Lambda(syn::Type),
+    /// `async fn(table, extractors...)`: every parameter's type but the table's, in order.
+    Axum(Vec<syn::Type>),
 }
 
 /// Is `ty` a path ending in `TenantTable` (with or without `<_>`/`<P>`)?
@@ -188,7 +196,7 @@ fn is_tenant_table(ty: &syn::Type) -> bool {
     }
 }
 
-fn check_handler(f: &syn::ItemFn, errors: &mut Errors) -> Option<Handler> {
+fn check_handler(f: &syn::ItemFn, axum: bool, errors: &mut Errors) -> Option<Handler> {
     let sig = &f.sig;
     let mut ok = true;
     if sig.asyncness.is_none() {
@@ -218,7 +226,19 @@ fn check_handler(f: &syn::ItemFn, errors: &mut Errors) -> Option<Handler> {
             _ => None,
         })
         .collect();
-    if sig.inputs.len() != 2 || table_params.len() != 1 {
+    if axum {
+        if table_params.len() != 1 {
+            let message = format!(
+                "expected the tenant's table among the handler's extractors: `async fn {}(table: TenantTable, Path(id): Path<String>, ...)`",
+                sig.ident
+            );
+            match sig.inputs.is_empty() {
+                true => errors.push(sig.ident.span(), message),
+                false => errors.push_spanned(&sig.inputs, message),
+            }
+            return None;
+        }
+    } else if sig.inputs.len() != 2 || table_params.len() != 1 {
         let message = format!(
             "expected two parameters, the tenant's table and the event: `async fn {}(table: TenantTable, event: E)`",
             sig.ident
@@ -236,13 +256,29 @@ fn check_handler(f: &syn::ItemFn, errors: &mut Errors) -> Option<Handler> {
         errors.push_spanned(r, "take the table by value: `table: TenantTable` (it is a zero-sized capability)");
         ok = false;
     }
-    let event_index = 1 - table_params[0];
-    let syn::FnArg::Typed(event) = &sig.inputs[event_index] else { return None };
-    if let syn::Type::ImplTrait(it) = &*event.ty {
-        errors.push_spanned(it, "the event type must be concrete (for example `lambda_http::Request`)");
-        ok = false;
+    let others: Vec<&syn::PatType> = sig
+        .inputs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != table_params[0])
+        .filter_map(|(_, arg)| match arg {
+            syn::FnArg::Typed(pt) => Some(pt),
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    for pt in &others {
+        if let syn::Type::ImplTrait(it) = &*pt.ty {
+            let what = if axum { "extractor types" } else { "the event type" };
+            errors.push_spanned(it, format!("{what} must be concrete (for example `lambda_http::Request`)"));
+            ok = false;
+        }
     }
-    ok.then(|| Handler { table_index: table_params[0], event_ty: (*event.ty).clone() })
+    let kind = if axum {
+        Kind::Axum(others.iter().map(|pt| (*pt.ty).clone()).collect())
+    } else {
+        Kind::Lambda((*others[0].ty).clone())
+    };
+    ok.then_some(Handler { table_index: table_params[0], kind })
 }
 
 /// Rewrites the `TenantTable` parameter's type to `TenantTable<policy>`.
@@ -278,7 +314,7 @@ pub(crate) fn tenant_isolated(args: TokenStream, item: TokenStream) -> TokenStre
             return quote!(#ce #item);
         }
     };
-    let handler = check_handler(&f, &mut errors);
+    let handler = check_handler(&f, parsed_args.axum.is_some(), &mut errors);
     if let Some(e) = arg_errors {
         errors.push_error(e);
     }
@@ -308,9 +344,6 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
     let name = f.sig.ident.clone();
     let vis = f.vis.clone();
     let policy_ty: syn::Type = syn::parse_quote!(#name);
-    // Both keep the user's spans: `impl Handler` below names them, so that an event that is
-    // not a `TenantEvent` (or an output that is not a `Result`) is reported once, there.
-    let event_ty = handler.event_ty.clone();
     let output = match &f.sig.output {
         syn::ReturnType::Default => quote_spanned!(f.sig.ident.span()=> ()),
         syn::ReturnType::Type(_, ty) => quote!(#ty),
@@ -339,11 +372,16 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
         None => quote!(#krate::__private::Confinement::SessionPolicy),
     };
     let name_str = name.to_string();
-    let call = if handler.table_index == 0 {
-        quote!(#name::#inner_name(__tenant_table, __tenant_event))
-    } else {
-        quote!(#name::#inner_name(__tenant_event, __tenant_table))
+    // The inner handler's arguments, in the user's order, with the table where it was.
+    let others = match &handler.kind {
+        Kind::Lambda(_) => 1,
+        Kind::Axum(types) => types.len(),
     };
+    let arg_names: Vec<syn::Ident> =
+        (0..others).map(|i| format_ident!("__tenant_arg{}", i, span = Span::mixed_site())).collect();
+    let mut call_args: Vec<TokenStream> = arg_names.iter().map(|a| quote!(#a)).collect();
+    call_args.insert(handler.table_index, quote!(__tenant_table));
+    let call = quote!(#name::#inner_name(#(#call_args),*));
     // One associated type per action, `Declared` for the declared ones (spanned at the
     // action in the attribute, so that notes point at the `actions = [...]` list) and
     // `Undeclared` for the rest. `Allows<A>` follows from these by the runtime's blanket impls;
@@ -356,13 +394,18 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
         }
     });
     let action_list = sorted.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+    let call_with_sentence = match &handler.kind {
+        Kind::Lambda(_) => format!(
+            ", call the handler under an explicit [`Isolation`]({}::Isolation) with [`{name}::call_with`]",
+            quote!(#krate).to_string().replace(' ', "")
+        ),
+        Kind::Axum(_) => String::new(),
+    };
     let struct_doc = format!(
         "Isolation policy of the [`{name}`]({name}()) handler: `{table}` with {action_list}.\n\n\
          Generated by `#[tenant_isolated]`. Use it as the capability type of the handler's \
-         table (`TenantTable<{name}>`), call the handler under an explicit \
-         [`Isolation`]({krate_doc}::Isolation) with [`{name}::call_with`], and read the \
-         session policy in [`{name}::POLICY_TEMPLATE`].",
-        krate_doc = quote!(#krate).to_string().replace(' ', ""),
+         table (`TenantTable<{name}>`){call_with_sentence}, and read the session policy in \
+         [`{name}::POLICY_TEMPLATE`].",
     );
     let call_with_doc = format!(
         "Runs `{name}` under an explicit [`Isolation`]({krate_doc}::Isolation) instead of the \
@@ -383,11 +426,50 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
              `{{{{account}}}}`{table_ph} are filled at deployment.\n\n```json\n{pretty}\n```"
         ),
     };
+    let arg0 = &arg_names[..1.min(arg_names.len())];
+    let (outer, lambda_items, handler_impl) = match &handler.kind {
+        // Both keep the user's spans: `impl Handler` names them, so that an event that is not
+        // a `TenantEvent` (or an output that is not a `Result`) is reported once, there.
+        Kind::Lambda(event_ty) => (
+            quote! {
+                #(#outer_attrs)*
+                #vis async fn #name(__tenant_event: #event_ty) -> #output {
+                    #krate::__private::run_global::<#name, _, _>(__tenant_event, |__tenant_table, #(#arg0),*| #call).await
+                }
+            },
+            quote! {
+                #[doc = #call_with_doc]
+                #[allow(dead_code)]
+                pub async fn call_with(isolation: &#krate::Isolation, event: #event_ty) -> #output {
+                    #krate::__private::run_with::<#name, _, _>(isolation, event, |__tenant_table, #(#arg0),*| #call).await
+                }
+            },
+            quote! {
+                impl #krate::__private::Handler for #name {
+                    type Event = #event_ty;
+                    type Output = #output;
+                }
+            },
+        ),
+        // An ordinary axum handler: the scope's extractor first (its rejection is the refusal's
+        // response), then the user's extractors in their order; the body runs in the scope.
+        Kind::Axum(types) => (
+            quote! {
+                #(#outer_attrs)*
+                #vis async fn #name(
+                    __tenant_entered: #krate::__private::axum::Entered<#name>,
+                    #(#arg_names: #types),*
+                ) -> #output {
+                    __tenant_entered.run(|__tenant_table| #call).await
+                }
+            },
+            quote!(),
+            quote!(),
+        ),
+    };
+
     quote! {
-        #(#outer_attrs)*
-        #vis async fn #name(__tenant_event: #event_ty) -> #output {
-            #krate::__private::run_global::<#name, _, _>(__tenant_event, |__tenant_table, __tenant_event| #call).await
-        }
+        #outer
 
         #[doc = #struct_doc]
         #[allow(non_camel_case_types)]
@@ -416,11 +498,7 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
                 #name::POLICY_TEMPLATE,
             );
 
-            #[doc = #call_with_doc]
-            #[allow(dead_code)]
-            pub async fn call_with(isolation: &#krate::Isolation, event: #event_ty) -> #output {
-                #krate::__private::run_with::<#name, _, _>(isolation, event, |__tenant_table, __tenant_event| #call).await
-            }
+            #lambda_items
 
             #[doc(hidden)]
             #inner
@@ -431,10 +509,7 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
             #(#grants)*
         }
 
-        impl #krate::__private::Handler for #name {
-            type Event = #event_ty;
-            type Output = #output;
-        }
+        #handler_impl
 
         #krate::__private::inventory::submit! {
             #krate::__private::Registration(#name::SPEC)

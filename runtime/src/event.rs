@@ -145,26 +145,48 @@ fn authorizer_claims(authorizer: &ApiGatewayRequestAuthorizer) -> Option<Claims>
     (!context.is_empty()).then_some(context)
 }
 
-impl TenantEvent for lambda_http::Request {
+/// An HTTP request as `lambda_http` delivers it (`lambda_http::Request`), or as axum and tower
+/// see it once `lambda_http::run(router)` has converted it: the token is the `Authorization`
+/// header, and the API Gateway request context and the Lambda context are in the extensions.
+impl<B: Send> TenantEvent for http::Request<B> {
     type Caller = Http;
     fn bearer_token(&self) -> Option<&str> {
         bearer(self.headers().get(http::header::AUTHORIZATION))
     }
-
     fn authorizer_claims(&self) -> Option<Claims> {
-        match self.request_context_ref()? {
-            lambda_http::request::RequestContext::ApiGatewayV1(c) => authorizer_claims(&c.authorizer),
-            lambda_http::request::RequestContext::ApiGatewayV2(c) => authorizer_claims(c.authorizer.as_ref()?),
-            _ => None,
-        }
+        context_claims(self.extensions())
     }
-
     fn request_id(&self) -> Option<&str> {
-        self.lambda_context_ref().map(|c| c.request_id.as_str())
+        self.extensions().lambda_context_ref().map(|c| c.request_id.as_str())
     }
-
     fn lambda_tenant_id(&self) -> Option<&str> {
-        self.lambda_context_ref().and_then(|c| c.tenant_id.as_deref())
+        self.extensions().lambda_context_ref().and_then(|c| c.tenant_id.as_deref())
+    }
+}
+
+/// The head of an HTTP request (what a tower layer or an axum extractor reads before the body).
+impl TenantEvent for http::request::Parts {
+    type Caller = Http;
+    fn bearer_token(&self) -> Option<&str> {
+        bearer(self.headers.get(http::header::AUTHORIZATION))
+    }
+    fn authorizer_claims(&self) -> Option<Claims> {
+        context_claims(&self.extensions)
+    }
+    fn request_id(&self) -> Option<&str> {
+        self.extensions.lambda_context_ref().map(|c| c.request_id.as_str())
+    }
+    fn lambda_tenant_id(&self) -> Option<&str> {
+        self.extensions.lambda_context_ref().and_then(|c| c.tenant_id.as_deref())
+    }
+}
+
+/// The authorizer claims of the API Gateway request context `lambda_http` put in the extensions.
+fn context_claims(extensions: &http::Extensions) -> Option<Claims> {
+    match extensions.request_context_ref()? {
+        lambda_http::request::RequestContext::ApiGatewayV1(c) => authorizer_claims(&c.authorizer),
+        lambda_http::request::RequestContext::ApiGatewayV2(c) => authorizer_claims(c.authorizer.as_ref()?),
+        _ => None,
     }
 }
 

@@ -468,23 +468,10 @@ impl Isolation {
                 Ok(scope) => scope,
                 Err(e) => return reject::<Ev::Caller, Out>(e),
             };
-            // The scope ends with the handler: a clone kept anywhere (a static, a struct, a
-            // spawned task) is refused from now on, before anything is signed with it.
-            let _end = EndOnDrop(&scope);
-            scope.clone().run(handler(TenantTable::new(), event)).await
+            scope.run_invocation(handler(TenantTable::new(), event)).await
         }
         .instrument(span)
         .await
-    }
-}
-
-/// Ends a scope when dropped: when the handler returns, and also when its future is dropped
-/// unfinished (a cancelled invocation).
-struct EndOnDrop<'a>(&'a Scope);
-
-impl Drop for EndOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.end();
     }
 }
 

@@ -29,6 +29,7 @@
 //! inside a tokio task-local [`Scope`]. See the README for the whole design.
 
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // The modules in layers, each importing only those above it in this list (no cycle;
 // `docs/ARCHITECTURE.md` says which module owns which rule):
@@ -46,6 +47,9 @@
 //   error, event            the error that gathers them all; events and responses
 //   isolation               the engine
 //   registry                the handlers linked into the binary (for the audit)
+//   axum                    (feature) routers of isolated handlers, the tower layer
+#[cfg(feature = "axum")]
+pub mod axum;
 mod client;
 mod config;
 mod credentials;
@@ -193,6 +197,12 @@ pub use tenant_isolation_macros::tenant_isolated;
 pub mod __private {
     pub use crate::table::Policy;
     pub use inventory;
+
+    /// What `#[tenant_isolated(axum, ...)]` expands to.
+    #[cfg(feature = "axum")]
+    pub mod axum {
+        pub use crate::axum::Entered;
+    }
     pub use std::borrow::Cow;
     pub use tenant_isolation_core::{Action, Confinement, HandlerModel, KeyRule, TableModel, TableName};
 

@@ -166,6 +166,23 @@ impl Scope {
         &self.0.session.policy.client
     }
 
+    /// Runs an invocation's handler inside this scope, and ends the scope when the handler
+    /// returns or its future is dropped unfinished (a cancelled invocation): a clone kept
+    /// anywhere (a static, a struct, a spawned task) is refused from then on, before anything
+    /// is signed with it.
+    pub async fn run_invocation<F: Future>(self, fut: F) -> F::Output {
+        struct EndOnDrop(Scope);
+        impl Drop for EndOnDrop {
+            fn drop(&mut self) {
+                self.0.end();
+            }
+        }
+        let end = EndOnDrop(self.clone());
+        let out = self.run(fut).await;
+        drop(end);
+        out
+    }
+
     /// Runs `fut` inside this scope (also in another task: `tokio::spawn(scope.run(fut))`).
     pub fn run<F: Future>(self, fut: F) -> impl Future<Output = F::Output> {
         CURRENT.scope(self, fut)

@@ -3,6 +3,7 @@
 //! `tenant-isolation`: four Lambda handlers (create, get, list, cancel) and a data layer
 //! that never handles a credential.
 
+pub mod api;
 pub mod data;
 pub mod handlers;
 
