@@ -287,18 +287,21 @@ async fn sts_access_denied_is_a_typed_error() {
     assert_eq!(iso.stats().sts_failures, 1);
 }
 
-/// Credentials within the refresh margin are renewed before use, and when renewal fails
-/// the stale credentials are never used instead.
+/// Credentials past the refresh floor are renewed before use, and when renewal fails the
+/// stale credentials are never used instead: 503.
 #[tokio::test]
 async fn a_failed_renewal_never_falls_back_to_stale_credentials() {
     let mut moto = Moto::start();
     provision(&moto);
+    // Past the floor three seconds after they were vended.
     let iso = Isolation::builder()
         .sdk_config(sdk_config(&moto.endpoint()).await)
         .role_arn("arn:aws:iam::123456789012:role/TenantData")
         .verifier(hs256_verifier())
         .session_duration(Duration::from_secs(900))
-        .refresh_margin(Duration::from_secs(897))
+        .refresh_margin(Duration::from_secs(898))
+        .refresh_floor(Duration::from_secs(897))
+        .refresh_jitter(Duration::ZERO)
         .build()
         .await
         .unwrap();
@@ -307,8 +310,9 @@ async fn a_failed_renewal_never_falls_back_to_stale_credentials() {
     tokio::time::sleep(Duration::from_millis(3200)).await;
     moto.stop();
     let err = iso.enter(stress::SPEC, &tenant, None).await.unwrap_err();
-    println!("faults: renewal while STS is down: {err}");
+    println!("faults: renewal past the floor while STS is down: {err}");
     assert_eq!(err.kind(), ErrorKind::Unavailable);
     assert!(first.expires_at() > std::time::SystemTime::now(), "the old credentials had not even expired");
-    assert_eq!(iso.stats().sts_calls, 2);
+    let stats = iso.stats();
+    assert_eq!((stats.sts_calls, stats.misses, stats.refreshes), (2, 2, 0), "{stats:?}");
 }
