@@ -28,6 +28,7 @@ use crate::spec::{HandlerSpec, SetupError};
 use aws_credential_types::Credentials;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+use aws_smithy_types::retry::RetryConfig;
 use moka::Expiry;
 use moka::future::Cache;
 use std::sync::Arc;
@@ -273,8 +274,25 @@ impl Vendor {
             .build();
         // Bounded waits: an unreachable or hung STS must become a typed 503, not a stuck
         // invocation that runs into the Lambda timeout.
+        //
+        // Throttling is retried by the SDK, not here. Its standard retry mode (the SDK's
+        // default, and what `aws_config::load_defaults` configures) classifies STS's
+        // `Throttling` (and `ThrottlingException`, `RequestLimitExceeded`, …:
+        // `aws_runtime::retries::classifiers::THROTTLING_ERRORS`) as throttling errors and
+        // retries them with exponential backoff and full jitter, three attempts in all, under a
+        // client-wide retry quota ("Configuring retries in the AWS SDK for Rust",
+        // https://docs.aws.amazon.com/sdk-for-rust/latest/dg/retries.html). The operation
+        // timeout bounds the attempts and the waits between them together, so a second retry
+        // loop here would only multiply the calls AWS asks us to slow down. An `SdkConfig`
+        // without a retry configuration gets the standard one explicitly; one with its own
+        // (more attempts, adaptive mode) keeps it. A throttled call that is still refused after
+        // the retries is `StsFailure::Throttled` (503).
+        let retry = config.sdk.retry_config().cloned().unwrap_or_else(RetryConfig::standard);
         let client = aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::config::Builder::from(&config.sdk).timeout_config(config.timeouts.clone()).build(),
+            aws_sdk_sts::config::Builder::from(&config.sdk)
+                .retry_config(retry)
+                .timeout_config(config.timeouts.clone())
+                .build(),
         );
         Vendor { sts: Arc::new(Sts { client, config, cache, counters }), clients }
     }

@@ -316,3 +316,105 @@ async fn a_failed_renewal_never_falls_back_to_stale_credentials() {
     let stats = iso.stats();
     assert_eq!((stats.sts_calls, stats.misses, stats.refreshes), (2, 2, 0), "{stats:?}");
 }
+
+/// STS in front of moto that answers the first `throttle` requests with STS's throttling
+/// error (`Throttling`, HTTP 400, in STS's query-protocol error body) and forwards the rest to
+/// `moto`. Returns its endpoint and the number of requests it has seen.
+async fn throttling_sts(moto: &str, throttle: u64) -> (String, Arc<AtomicU64>, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = moto.trim_start_matches("http://").to_owned();
+    let seen = Arc::new(AtomicU64::new(0));
+    let counter = seen.clone();
+    let server = tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let (seen, upstream) = (counter.clone(), upstream.clone());
+            tokio::spawn(async move {
+                // One whole request: the head, then `content-length` bytes of body.
+                let mut request = Vec::new();
+                let mut buf = [0u8; 8192];
+                let body_len = loop {
+                    let Ok(n @ 1..) = socket.read(&mut buf).await else { return };
+                    request.extend_from_slice(&buf[..n]);
+                    if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+                        let len = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        break end + 4 + len;
+                    }
+                };
+                while request.len() < body_len {
+                    let Ok(n @ 1..) = socket.read(&mut buf).await else { return };
+                    request.extend_from_slice(&buf[..n]);
+                }
+                if seen.fetch_add(1, Ordering::SeqCst) < throttle {
+                    let body = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>\
+                                <Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>\
+                                <RequestId>throttled</RequestId></ErrorResponse>";
+                    let reply = format!(
+                        "HTTP/1.1 400 Bad Request\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\
+                         connection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = socket.write_all(reply.as_bytes()).await;
+                } else if let Ok(mut moto) = tokio::net::TcpStream::connect(&upstream).await
+                    && moto.write_all(&request).await.is_ok()
+                {
+                    let _ = tokio::io::copy_bidirectional(&mut socket, &mut moto).await;
+                }
+            });
+        }
+    });
+    (endpoint, seen, server)
+}
+
+/// An `Isolation` whose STS is `sts_endpoint`, from an `SdkConfig` that says nothing about
+/// retries (the runtime gives STS the standard mode). Its own region: the SDK's retry quota is
+/// shared by every STS client of a region in the process, and the other fault tests spend it.
+async fn isolation_with_sts_in_own_region(sts_endpoint: &str) -> Isolation {
+    let mut sdk = sdk_config(sts_endpoint).await.into_builder();
+    sdk.set_retry_config(None);
+    let sdk = sdk.region(aws_config::Region::new("eu-north-1")).build();
+    Isolation::builder()
+        .sdk_config(sdk)
+        .role_arn("arn:aws:iam::123456789012:role/TenantData")
+        .verifier(hs256_verifier())
+        .build()
+        .await
+        .unwrap()
+}
+
+/// STS `Throttling` is retried by the SDK's standard retry mode (with backoff, inside the
+/// operation timeout): two throttled answers, then moto's credentials, make one successful
+/// `AssumeRole` for the caller.
+#[tokio::test]
+async fn sts_throttling_is_retried_with_backoff() {
+    let (_, fx) = tenant_isolation_tests::shared();
+    let (endpoint, seen, server) = throttling_sts(&fx.endpoint, 2).await;
+    let iso = isolation_with_sts_in_own_region(&endpoint).await;
+    let scope = iso.enter(stress::SPEC, &TenantId::parse("throttled").unwrap(), None).await;
+    server.abort();
+    let scope = scope.expect("served after two throttled attempts");
+    assert!(scope.assumed_role_arn().ends_with(":assumed-role/TenantData/tenant-throttled"));
+    assert_eq!(seen.load(Ordering::SeqCst), 3, "two throttled attempts and one that got through");
+    let stats = iso.stats();
+    assert_eq!((stats.sts_calls, stats.sts_failures), (1, 0), "{stats:?}");
+}
+
+/// Throttled on every attempt: after the SDK's three attempts, a typed `Throttled` 503.
+#[tokio::test]
+async fn sts_throttling_that_persists_is_a_typed_503() {
+    let (_, fx) = tenant_isolation_tests::shared();
+    let (endpoint, seen, server) = throttling_sts(&fx.endpoint, u64::MAX).await;
+    let iso = isolation_with_sts_in_own_region(&endpoint).await;
+    let err = stress::call_with(&iso, job("throttled", 1)).await.unwrap_err();
+    server.abort();
+    println!("faults: STS throttling every attempt: {err}");
+    assert_eq!(credentials_kind(&err), Some((ErrorKind::Unavailable, Some(StsFailure::Throttled))));
+    assert_eq!(seen.load(Ordering::SeqCst), 3, "the standard retry mode's three attempts, no more");
+    assert_eq!(iso.stats().sts_failures, 1);
+}
