@@ -132,6 +132,65 @@ async fn credentials_past_the_floor_make_the_request_wait_for_new_ones() {
     assert_eq!((stats.sts_calls, stats.misses, stats.hits, stats.refreshes), (2, 2, 1, 0), "{stats:?}");
 }
 
+/// Sessions that are inside their refresh margin as soon as they are vended: the margin is the
+/// whole 900 s session but its first microsecond, and there is no jitter. The floor is 60 s.
+async fn renewed_ahead_at_once() -> tenant_isolation::Isolation {
+    isolation_with(|b| {
+        b.session_duration(secs(900))
+            .refresh_margin(secs(900) - Duration::from_micros(1))
+            .refresh_floor(secs(60))
+            .refresh_jitter(Duration::ZERO)
+    })
+    .await
+}
+
+/// A request that finds its credentials inside the refresh margin is served with them, from
+/// the cache, without waiting for STS; one renewal runs in the background however many
+/// requests come, and later requests get its credentials.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_inside_the_margin_is_served_at_once_while_one_renewal_runs() {
+    let iso = renewed_ahead_at_once().await;
+    let t = tenant("ahead");
+    let vended = iso.enter(items::SPEC, &t, None).await.unwrap();
+    assert_eq!(iso.stats().sts_calls, 1);
+    let served = iso.enter(items::SPEC, &t, None).await.unwrap();
+    assert_eq!(served.access_key_id(), vended.access_key_id(), "inside the margin: the cached credentials");
+    let stats = iso.stats();
+    assert_eq!((stats.misses, stats.hits, stats.refreshes), (1, 1, 1), "{stats:?}");
+
+    // Fifty concurrent requests: each session they are served with starts one renewal at most.
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let (iso, t) = (iso.clone(), t.clone());
+        tasks.push(tokio::spawn(async move {
+            iso.enter(items::SPEC, &t, None).await.map(|s| s.access_key_id().to_owned())
+        }));
+    }
+    let mut served = std::collections::BTreeSet::from([vended.access_key_id().to_owned()]);
+    for task in tasks {
+        served.insert(task.await.unwrap().unwrap());
+    }
+    let stats = iso.stats();
+    assert!(stats.refreshes <= served.len() as u64, "{} sessions served, {stats:?}", served.len());
+    assert_eq!(stats.misses, 1, "no request waited for STS: {stats:?}");
+
+    // The renewal's credentials replace the cached ones: a later request is served with them.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let renewed = loop {
+        let scope = iso.enter(items::SPEC, &t, None).await.unwrap();
+        if scope.access_key_id() != vended.access_key_id() {
+            break scope;
+        }
+        assert!(std::time::Instant::now() < deadline, "no renewal replaced the credentials: {:?}", iso.stats());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(renewed.expires_at() > vended.expires_at());
+    assert!(renewed.assumed_role_arn().ends_with(":assumed-role/TenantData/tenant-ahead"), "the same assume path");
+    let stats = iso.stats();
+    assert!(stats.sts_calls >= 2 && stats.refreshes >= 1, "{stats:?}");
+    assert_eq!((stats.misses, stats.refresh_failures, stats.sts_failures), (1, 0, 0), "{stats:?}");
+}
+
 #[tokio::test]
 async fn the_cache_is_bounded_and_evicts() {
     let iso = isolation_with(|b| b.cache_capacity(3)).await;

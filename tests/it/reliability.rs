@@ -12,7 +12,7 @@ use tenant_isolation::{
     ErrorKind, Isolation, IsolationError, StsFailure, TenantEvent, TenantId, TenantTable, Verifier, current_tenant,
     spawn, tenant_isolated,
 };
-use tenant_isolation_tests::{Moto, provision, sdk_config};
+use tenant_isolation_tests::{Moto, provision, sdk_config, sdk_config_with_sts};
 
 const SECRET: &[u8] = b"reliability-suite-secret-of-32-bytes+";
 const ISSUER: &str = "https://issuer.test";
@@ -315,6 +315,79 @@ async fn a_failed_renewal_never_falls_back_to_stale_credentials() {
     assert!(first.expires_at() > std::time::SystemTime::now(), "the old credentials had not even expired");
     let stats = iso.stats();
     assert_eq!((stats.sts_calls, stats.misses, stats.refreshes), (2, 2, 0), "{stats:?}");
+}
+
+/// STS down while warm tenants are inside their refresh margin, DynamoDB up: every request is
+/// served (with the credentials the tenant has, through real DynamoDB round trips), each
+/// tenant's failed background renewal is counted, and renewals are retried at most once per
+/// 5 s per tenant, not once per request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sts_down_inside_the_margin_fails_no_warm_request() {
+    const TENANTS: [&str; 4] = ["warm0", "warm1", "warm2", "warm3"];
+    // moto serves every service on one port: STS gets a moto of its own, to stop it alone.
+    let mut sts = Moto::start();
+    let dynamodb = Moto::start();
+    provision(&dynamodb);
+    let iso = Isolation::builder()
+        .sdk_config(sdk_config_with_sts(&dynamodb.endpoint(), &sts.endpoint()).await)
+        .role_arn("arn:aws:iam::123456789012:role/TenantData")
+        .verifier(hs256_verifier())
+        // Inside the margin as soon as they are vended (the margin is the whole session but its
+        // first microsecond, no jitter); the floor is a minute before expiry.
+        .session_duration(Duration::from_secs(900))
+        .refresh_margin(Duration::from_secs(900) - Duration::from_micros(1))
+        .refresh_floor(Duration::from_secs(60))
+        .refresh_jitter(Duration::ZERO)
+        .build()
+        .await
+        .unwrap();
+    // Warm: one vended session per tenant (no request has been inside the margin yet).
+    let mut vended = Vec::new();
+    for t in TENANTS {
+        let scope = iso.enter(stress::SPEC, &TenantId::parse(t).unwrap(), None).await.unwrap();
+        vended.push(scope.access_key_id().to_owned());
+    }
+    sts.stop();
+    let started = Instant::now();
+    let (mut served, mut round) = (0, 0);
+    let all_served = |iso: &Isolation, round: u64| {
+        let (iso, vended) = (iso.clone(), vended.clone());
+        async move {
+            for (i, t) in TENANTS.iter().enumerate() {
+                // A real handler: DynamoDB put and get with the tenant's cached credentials.
+                let report = stress::call_with(&iso, job(t, round * 10)).await.expect("a warm tenant is served");
+                assert_eq!((report.mismatches, report.round_trips), (0, 2));
+                let scope = iso.enter(stress::SPEC, &TenantId::parse(t).unwrap(), None).await.unwrap();
+                assert_eq!(scope.access_key_id(), vended[i], "the credentials it had");
+            }
+        }
+    };
+    // Until every tenant's first renewal has failed, and then once more.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while iso.stats().refresh_failures < TENANTS.len() as u64 {
+        all_served(&iso, round).await;
+        (served, round) = (served + 2 * TENANTS.len(), round + 1);
+        assert!(Instant::now() < deadline, "renewals did not fail: {:?}", iso.stats());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    all_served(&iso, round).await;
+    served += 2 * TENANTS.len();
+    let elapsed = started.elapsed();
+    let stats = iso.stats();
+    println!(
+        "faults: STS down inside the margin: served={served} refreshes={} refresh_failures={} misses={} \
+         elapsed_ms={}",
+        stats.refreshes,
+        stats.refresh_failures,
+        stats.misses,
+        elapsed.as_millis()
+    );
+    assert_eq!(stats.misses, TENANTS.len() as u64, "no request waited for STS: {stats:?}");
+    assert!(stats.refresh_failures >= TENANTS.len() as u64, "{stats:?}");
+    // Once per tenant, then at most once per 5 s each after a failure.
+    let bound = TENANTS.len() as u64 * (1 + elapsed.as_secs() / 5 + 1);
+    assert!(stats.refreshes <= bound, "{} renewals for {served} requests in {elapsed:?}: {stats:?}", stats.refreshes);
+    assert!(stats.sts_calls <= TENANTS.len() as u64 + stats.refreshes, "every later STS call is a renewal: {stats:?}");
 }
 
 /// STS in front of moto that answers the first `throttle` requests with STS's throttling
