@@ -3,21 +3,39 @@
 //! STS call. The cache holds credentials only; each handler policy has one DynamoDB client
 //! (`client.rs`), shared by its tenants, that signs every request with the credentials of the
 //! scope it was sent from (`signing.rs`).
+//!
+//! Refresh ahead. A cached session's life:
+//!
+//! ```text
+//! vended ───────────── renewal point ─────────────────── floor ──────────── expiry
+//!        served from the             served from the cache,       never served: the
+//!        cache                       and ONE background renewal   entry is gone, and a
+//!                                    (again 5 s after a failure)  request waits for STS
+//! ```
+//!
+//! The floor is `TENANT_REFRESH_FLOOR_SECONDS` before expiry; each session's renewal point is
+//! drawn in `[margin − jitter, margin]` before expiry, so that sessions vended together are
+//! not renewed together. A request inside the margin is therefore never held up by STS; a warm
+//! tenant whose renewal fails is served until its floor, so an STS outage shorter than
+//! `margin − jitter − floor` (three minutes by default) costs it nothing; only a session past
+//! the floor makes a request wait (and answer 503 while STS is down).
 
 use crate::client::Clients;
 use crate::config::ConfigError;
 use crate::kind::ErrorKind;
-use crate::session::{PolicyClient, PolicyKey, TenantSession};
+use crate::session::{PolicyClient, PolicyKey, Renewal, TenantSession};
 use crate::spec::{HandlerSpec, SetupError};
 use aws_credential_types::Credentials;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+use aws_smithy_types::retry::RetryConfig;
 use moka::Expiry;
 use moka::future::Cache;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 use tenant_isolation_core::{RoleArn, TenantId, render, session_name};
+use tracing::Instrument;
 
 /// Role chaining (a Lambda role assuming another role) caps sessions at one hour, and STS
 /// refuses less than 15 minutes (IAM User Guide, "Role chaining"; STS API Reference,
@@ -120,20 +138,28 @@ pub(crate) struct Counters {
     pub(crate) sts_calls: AtomicU64,
     pub(crate) sts_failures: AtomicU64,
     pub(crate) evictions: AtomicU64,
+    pub(crate) refreshes: AtomicU64,
+    pub(crate) refresh_failures: AtomicU64,
 }
 
 /// A snapshot of the credential cache's counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Lookups served from the cache.
+    /// Lookups served from the cache (including those inside the refresh margin).
     pub hits: u64,
-    /// Lookups that found no fresh entry (concurrent misses of one key share one STS call).
+    /// Lookups that found no entry before its refresh floor, and waited for STS (concurrent
+    /// misses of one key share one STS call).
     pub misses: u64,
-    /// `AssumeRole` calls made.
+    /// `AssumeRole` calls made (background renewals included).
     pub sts_calls: u64,
-    /// `AssumeRole` calls that failed.
+    /// `AssumeRole` calls that failed (background renewals included).
     pub sts_failures: u64,
+    /// Background renewals started: one per cached session inside its refresh margin, and
+    /// again after a failure (at most every 5 s).
+    pub refreshes: u64,
+    /// Background renewals that failed; the session kept being served until its floor.
+    pub refresh_failures: u64,
     /// Entries evicted for capacity (expired entries are not counted).
     pub evictions: u64,
     /// Entries in the cache now (approximate).
@@ -142,14 +168,54 @@ pub struct Stats {
 
 type Key = (TenantId, PolicyKey);
 
-/// Expires each entry `margin` before its credentials do.
+/// Expires each entry `floor` before its credentials do: an entry inside the refresh margin
+/// stays, and is served while its successor is fetched.
 struct ExpireBeforeCredentials {
-    margin: Duration,
+    floor: Duration,
+}
+
+impl ExpireBeforeCredentials {
+    fn until_floor(&self, value: &TenantSession) -> Duration {
+        value.left().saturating_sub(self.floor)
+    }
 }
 
 impl Expiry<Key, Arc<TenantSession>> for ExpireBeforeCredentials {
     fn expire_after_create(&self, _: &Key, value: &Arc<TenantSession>, _: Instant) -> Option<Duration> {
-        Some(value.expires_at().duration_since(SystemTime::now()).unwrap_or_default().saturating_sub(self.margin))
+        Some(self.until_floor(value))
+    }
+
+    /// A background renewal replaces the entry with `insert`; moka's default would keep the
+    /// old entry's expiry for the new credentials.
+    fn expire_after_update(
+        &self,
+        _: &Key,
+        value: &Arc<TenantSession>,
+        _: Instant,
+        _: Option<Duration>,
+    ) -> Option<Duration> {
+        Some(self.until_floor(value))
+    }
+}
+
+/// When cached credentials are renewed, as time left before they expire
+/// (`floor < margin`, `jitter <= margin − floor`; checked by the builder).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Refresh {
+    /// Renew in the background from `margin − jitter`..`margin` before expiry on.
+    pub(crate) margin: Duration,
+    /// Never serve credentials with this little left; a request waits for new ones.
+    pub(crate) floor: Duration,
+    /// How far before the margin a session's renewal point may be drawn.
+    pub(crate) jitter: Duration,
+}
+
+impl Refresh {
+    /// A session's renewal point, drawn uniformly in `[margin − jitter, margin]` from `u`
+    /// (uniform in `[0, 1)`): sessions vended together are renewed spread over `jitter`
+    /// instead of all at once.
+    fn renewal_point(&self, u: f64) -> Duration {
+        self.margin.saturating_sub(self.jitter.mul_f64(u.clamp(0.0, 1.0))).max(self.floor)
     }
 }
 
@@ -159,7 +225,7 @@ pub(crate) struct VendorConfig {
     pub(crate) role: RoleArn,
     pub(crate) region: String,
     pub(crate) duration: Duration,
-    pub(crate) margin: Duration,
+    pub(crate) refresh: Refresh,
     pub(crate) capacity: u64,
     pub(crate) session_prefix: String,
     pub(crate) timeouts: aws_smithy_types::timeout::TimeoutConfig,
@@ -170,11 +236,16 @@ pub(crate) struct VendorConfig {
 }
 
 pub(crate) struct Vendor {
-    sts: aws_sdk_sts::Client,
+    sts: Arc<Sts>,
+    clients: Clients,
+}
+
+/// What a renewal needs, shared with the background tasks that run them.
+struct Sts {
+    client: aws_sdk_sts::Client,
     config: VendorConfig,
     cache: Cache<Key, Arc<TenantSession>>,
     counters: Arc<Counters>,
-    clients: Clients,
 }
 
 /// Why [`Vendor::session`] failed.
@@ -194,7 +265,7 @@ impl Vendor {
         let evictions = counters.clone();
         let cache = Cache::builder()
             .max_capacity(config.capacity)
-            .expire_after(ExpireBeforeCredentials { margin: config.margin })
+            .expire_after(ExpireBeforeCredentials { floor: config.refresh.floor })
             .eviction_listener(move |_k, _v, cause| {
                 if cause == moka::notification::RemovalCause::Size {
                     evictions.evictions.fetch_add(1, Ordering::Relaxed);
@@ -203,35 +274,54 @@ impl Vendor {
             .build();
         // Bounded waits: an unreachable or hung STS must become a typed 503, not a stuck
         // invocation that runs into the Lambda timeout.
-        let sts = aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::config::Builder::from(&config.sdk).timeout_config(config.timeouts.clone()).build(),
+        //
+        // Throttling is retried by the SDK, not here. Its standard retry mode (the SDK's
+        // default, and what `aws_config::load_defaults` configures) classifies STS's
+        // `Throttling` (and `ThrottlingException`, `RequestLimitExceeded`, …:
+        // `aws_runtime::retries::classifiers::THROTTLING_ERRORS`) as throttling errors and
+        // retries them with exponential backoff and full jitter, three attempts in all, under a
+        // client-wide retry quota ("Configuring retries in the AWS SDK for Rust",
+        // https://docs.aws.amazon.com/sdk-for-rust/latest/dg/retries.html). The operation
+        // timeout bounds the attempts and the waits between them together, so a second retry
+        // loop here would only multiply the calls AWS asks us to slow down. An `SdkConfig`
+        // without a retry configuration gets the standard one explicitly; one with its own
+        // (more attempts, adaptive mode) keeps it. A throttled call that is still refused after
+        // the retries is `StsFailure::Throttled` (503).
+        let retry = config.sdk.retry_config().cloned().unwrap_or_else(RetryConfig::standard);
+        let client = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&config.sdk)
+                .retry_config(retry)
+                .timeout_config(config.timeouts.clone())
+                .build(),
         );
-        Vendor { sts, config, cache, counters, clients }
+        Vendor { sts: Arc::new(Sts { client, config, cache, counters }), clients }
     }
 
     pub(crate) fn role(&self) -> &RoleArn {
-        &self.config.role
+        &self.sts.config.role
     }
 
     pub(crate) fn region(&self) -> &str {
-        &self.config.region
+        &self.sts.config.region
     }
 
     pub(crate) fn stats(&self) -> Stats {
-        let c = &self.counters;
+        let c = &self.sts.counters;
         Stats {
             hits: c.hits.load(Ordering::Relaxed),
             misses: c.misses.load(Ordering::Relaxed),
             sts_calls: c.sts_calls.load(Ordering::Relaxed),
             sts_failures: c.sts_failures.load(Ordering::Relaxed),
+            refreshes: c.refreshes.load(Ordering::Relaxed),
+            refresh_failures: c.refresh_failures.load(Ordering::Relaxed),
             evictions: c.evictions.load(Ordering::Relaxed),
-            entries: self.cache.entry_count(),
+            entries: self.sts.cache.entry_count(),
         }
     }
 
     /// Runs pending cache maintenance (evictions) now; for tests and benchmarks.
     pub(crate) async fn sync(&self) {
-        self.cache.run_pending_tasks().await;
+        self.sts.cache.run_pending_tasks().await;
     }
 
     /// The checked client of a spec's policy.
@@ -241,7 +331,7 @@ impl Vendor {
 
     /// A session-tag handler needs the session-tag role.
     pub(crate) fn check_mode(&self, spec: &HandlerSpec) -> Result<(), ConfigError> {
-        if spec.session_tag().is_some() && self.config.tag_role.is_none() {
+        if spec.session_tag().is_some() && self.sts.config.tag_role.is_none() {
             // Session-tag sessions carry no session policy: assuming the session-policy role
             // (whose policy allows every tenant's keys) would isolate nothing.
             return Err(ConfigError::Missing {
@@ -252,8 +342,10 @@ impl Vendor {
         Ok(())
     }
 
-    /// A fresh session for `tenant` under `spec`'s policy: cached, or from one STS call
-    /// shared by every concurrent caller. Never returns a session within `margin` of expiry.
+    /// A session for `tenant` under `spec`'s policy with more than the refresh floor left:
+    /// cached, or from one STS call shared by every concurrent caller. A cached session inside
+    /// its refresh margin is returned at once, and renewed in the background (module docs).
+    /// Never returns a session within `floor` of expiry.
     pub(crate) async fn session(
         &self,
         spec: &'static HandlerSpec,
@@ -262,29 +354,100 @@ impl Vendor {
         self.check_mode(spec)?;
         let policy = self.clients.get(spec)?;
         let key = (tenant.clone(), policy.key.clone());
-        if let Some(s) = self.cache.get(&key).await {
-            if s.fresh(self.config.margin) {
-                self.counters.hits.fetch_add(1, Ordering::Relaxed);
+        let sts = &self.sts;
+        let floor = sts.config.refresh.floor;
+        if let Some(s) = sts.cache.get(&key).await {
+            let left = s.left();
+            if left > floor {
+                sts.counters.hits.fetch_add(1, Ordering::Relaxed);
+                if left <= s.renewal.at {
+                    Sts::renew_ahead(sts, spec, key, &s);
+                }
                 return Ok(s);
             }
-            self.cache.invalidate(&key).await;
+            sts.cache.invalidate(&key).await;
         }
-        self.counters.misses.fetch_add(1, Ordering::Relaxed);
+        sts.counters.misses.fetch_add(1, Ordering::Relaxed);
         // Two rounds at most: an entry inserted by a concurrent caller is fresh unless the
         // clock jumped; never hand out one that is not.
         for _ in 0..2 {
-            let session = self
+            let session = sts
                 .cache
-                .try_get_with(key.clone(), self.assume(spec, tenant, &policy))
+                .try_get_with(key.clone(), sts.assume(spec, tenant, &policy))
                 .await
                 .map_err(|e: Arc<CredentialsError>| (*e).clone())?;
-            if session.fresh(self.config.margin) {
+            if session.fresh(floor) {
                 return Ok(session);
             }
-            self.cache.invalidate(&key).await;
+            sts.cache.invalidate(&key).await;
         }
-        Err(CredentialsError::malformed(tenant, "STS returned credentials that expire within the refresh margin")
-            .into())
+        Err(CredentialsError::malformed(tenant, "STS returned credentials that expire within the refresh floor").into())
+    }
+}
+
+/// A claimed renewal of one session. Dropped without [`Claim::finish`] (its task panicked,
+/// or was dropped with its runtime) it ends as failed, so that a later request can try again.
+struct Claim(Option<Arc<TenantSession>>);
+
+impl Claim {
+    fn finish(mut self, succeeded: bool) {
+        if let Some(session) = self.0.take() {
+            session.renewal.finish(succeeded, Instant::now());
+        }
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if let Some(session) = self.0.take() {
+            session.renewal.finish(false, Instant::now());
+        }
+    }
+}
+
+impl Sts {
+    /// Starts the one background renewal of `session` (the cached entry of `key`, inside its
+    /// renewal window), unless one is running, has succeeded, or failed less than 5 s ago.
+    ///
+    /// The task is spawned on the runtime, which carries no task-local into it: it runs outside
+    /// every tenant scope (and in no request's tracing span), whatever scope the request that
+    /// started it is in. It takes the same `assume` path as a miss, and its result replaces
+    /// the entry only on success; on failure the entry stays and is served until its floor.
+    fn renew_ahead(this: &Arc<Sts>, spec: &'static HandlerSpec, key: Key, session: &Arc<TenantSession>) {
+        // Outside a tokio runtime nothing can run in the background: the session is served
+        // until its floor, and then renewed by a request that waits.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        if !session.renewal.claim(Instant::now()) {
+            return;
+        }
+        this.counters.refreshes.fetch_add(1, Ordering::Relaxed);
+        let sts = this.clone();
+        let (current, claim) = (session.clone(), Claim(Some(session.clone())));
+        let span = tracing::info_span!(parent: None, "tenant_refresh", tenant = %key.0);
+        runtime.spawn(
+            async move {
+                let tenant = key.0.clone();
+                match sts.assume(spec, &tenant, &current.policy).await {
+                    Ok(next) => {
+                        sts.cache.insert(key, next).await;
+                        claim.finish(true);
+                    }
+                    Err(e) => {
+                        sts.counters.refresh_failures.fetch_add(1, Ordering::Relaxed);
+                        claim.finish(false);
+                        tracing::warn!(
+                            tenant = %tenant,
+                            error = %e,
+                            left_s = current.left().as_secs(),
+                            floor_s = sts.config.refresh.floor.as_secs(),
+                            "background credential renewal failed; the current credentials are served until the \
+                             refresh floor"
+                        );
+                    }
+                }
+            }
+            .instrument(span),
+        );
     }
 
     async fn assume(
@@ -296,7 +459,7 @@ impl Vendor {
         self.counters.sts_calls.fetch_add(1, Ordering::Relaxed);
         let name = session_name(&self.config.session_prefix, tenant);
         let request =
-            self.sts.assume_role().role_session_name(&name).duration_seconds(self.config.duration.as_secs() as i32);
+            self.client.assume_role().role_session_name(&name).duration_seconds(self.config.duration.as_secs() as i32);
         let request = match (spec.session_tag(), &self.config.tag_role) {
             // Session-tag (ABAC) mode: the tenant travels as a session tag that the tag role's
             // policy reads as `${aws:PrincipalTag/<tag>}`; no policy text per request. A tenant
@@ -344,6 +507,86 @@ impl Vendor {
             session_name: name.into(),
             assumed_role_arn: assumed_role_arn.into(),
             policy: policy.clone(),
+            renewal: Renewal::new(self.config.refresh.renewal_point(fastrand::f64())),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refresh(margin: u64, floor: u64, jitter: u64) -> Refresh {
+        Refresh {
+            margin: Duration::from_secs(margin),
+            floor: Duration::from_secs(floor),
+            jitter: Duration::from_secs(jitter),
+        }
+    }
+
+    #[test]
+    fn renewal_points_are_drawn_between_margin_minus_jitter_and_margin() {
+        let r = refresh(300, 60, 60);
+        assert_eq!(r.renewal_point(0.0), Duration::from_secs(300));
+        assert_eq!(r.renewal_point(0.5), Duration::from_secs(270));
+        assert!(r.renewal_point(0.999) > Duration::from_secs(240));
+        // Out-of-range draws are clamped, never past the floor.
+        assert_eq!(r.renewal_point(7.0), Duration::from_secs(240));
+        assert_eq!(r.renewal_point(-1.0), Duration::from_secs(300));
+        assert_eq!(refresh(300, 280, 60).renewal_point(1.0), Duration::from_secs(280));
+        // The draws the vendor makes: inside the bounds, and spread over them.
+        let points: Vec<Duration> = (0..10_000).map(|_| r.renewal_point(fastrand::f64())).collect();
+        assert!(points.iter().all(|p| (Duration::from_secs(240)..=Duration::from_secs(300)).contains(p)));
+        let lowest = points.iter().min().unwrap();
+        let highest = points.iter().max().unwrap();
+        assert!(*highest - *lowest > Duration::from_secs(55), "{lowest:?}..{highest:?}");
+        let below_middle = points.iter().filter(|p| **p < Duration::from_secs(270)).count();
+        assert!((4_000..6_000).contains(&below_middle), "{below_middle} of 10000 below the middle");
+        // No jitter: every session is renewed at the margin.
+        assert_eq!(refresh(300, 60, 0).renewal_point(0.9), Duration::from_secs(300));
+    }
+
+    fn session(left: Duration) -> Arc<TenantSession> {
+        use tenant_isolation_core::{KeyRule, Partition, Placement};
+        let dynamodb = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        let policy = Arc::new(PolicyClient {
+            key: PolicyKey::new("{}", "Orders"),
+            keys: KeyRule::new("TENANT#"),
+            placement: Placement::new(Partition::Aws, "us-east-1", "123456789012", "Orders").unwrap(),
+            client: aws_sdk_dynamodb::Client::from_conf(dynamodb),
+        });
+        let expiry = SystemTime::now() + left;
+        Arc::new(TenantSession {
+            tenant: TenantId::parse("acme").unwrap(),
+            credentials: Credentials::new("AKID", "secret", Some("token".into()), Some(expiry), "test"),
+            session_name: "tenant-acme".into(),
+            assumed_role_arn: "arn:aws:sts::123456789012:assumed-role/TenantData/tenant-acme".into(),
+            policy,
+            renewal: Renewal::new(Duration::from_secs(300)),
+        })
+    }
+
+    /// The entry stays until the floor, not the margin; a renewal that replaces it brings its
+    /// own expiry instead of keeping the old entry's (moka's default for an update).
+    #[test]
+    fn entries_expire_at_the_floor_and_a_replacement_brings_its_own_expiry() {
+        let expiry = ExpireBeforeCredentials { floor: Duration::from_secs(60) };
+        let key = (TenantId::parse("acme").unwrap(), PolicyKey::new("{}", "Orders"));
+        let near = |d: Option<Duration>, want: u64| {
+            let d = d.unwrap();
+            assert!(d <= Duration::from_secs(want) && d > Duration::from_secs(want - 2), "{d:?}, want {want} s");
+        };
+        let old = session(Duration::from_secs(200));
+        near(expiry.expire_after_create(&key, &old, Instant::now()), 140);
+        let renewed = session(Duration::from_secs(3600));
+        near(expiry.expire_after_update(&key, &renewed, Instant::now(), Some(Duration::from_secs(140))), 3540);
+        // Past the floor already: expires at once.
+        assert_eq!(
+            expiry.expire_after_create(&key, &session(Duration::from_secs(30)), Instant::now()),
+            Some(Duration::ZERO)
+        );
     }
 }

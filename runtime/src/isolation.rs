@@ -2,7 +2,7 @@
 
 use crate::client::Clients;
 use crate::config::{ConfigError, Env};
-use crate::credentials::{SESSION_DURATION_RANGE, Stats, Vendor, VendorConfig};
+use crate::credentials::{Refresh, SESSION_DURATION_RANGE, Stats, Vendor, VendorConfig};
 use crate::error::IsolationError;
 use crate::event::{HandlerOutput, TenantEvent};
 use crate::guard::KeySchema;
@@ -80,7 +80,9 @@ impl std::fmt::Debug for Isolation {
 /// |---|---|---|
 /// | data-access role | `TENANT_ROLE_ARN` | required |
 /// | session duration | `TENANT_SESSION_SECONDS` | 3600 (900–3600: role chaining caps at one hour) |
-/// | refresh margin | `TENANT_REFRESH_MARGIN_SECONDS` | 300 |
+/// | refresh margin: renew in the background from here on | `TENANT_REFRESH_MARGIN_SECONDS` | 300 |
+/// | refresh floor: never serve credentials with less left | `TENANT_REFRESH_FLOOR_SECONDS` | 60, or half the margin when that is less |
+/// | refresh jitter: renewal points spread over this much before the margin | `TENANT_REFRESH_JITTER_SECONDS` | a fifth of the margin, at most margin − floor |
 /// | cache capacity (sessions) | `TENANT_CACHE_CAPACITY` | 10000 |
 /// | partition-key attribute | `TENANT_PARTITION_KEY` | `pk` |
 /// | session-name prefix | `TENANT_SESSION_PREFIX` | `tenant` |
@@ -96,6 +98,8 @@ pub struct IsolationBuilder {
     verifier: Option<Verifier>,
     duration: Option<Duration>,
     margin: Option<Duration>,
+    floor: Option<Duration>,
+    jitter: Option<Duration>,
     capacity: Option<u64>,
     partition_key: Option<String>,
     index_partition_keys: HashMap<String, String>,
@@ -131,9 +135,26 @@ impl IsolationBuilder {
         self.duration = Some(d);
         self
     }
-    /// Renew credentials this long before they expire.
+    /// Renew credentials this long before they expire (default 300 s). A request that finds
+    /// its tenant's credentials inside the margin is served with them at once, while one
+    /// background renewal fetches their successor.
     pub fn refresh_margin(mut self, d: Duration) -> Self {
         self.margin = Some(d);
+        self
+    }
+    /// Never serve credentials with this little left (default 60 s, or half the margin when
+    /// that is less; must be shorter than the margin): a request that finds its tenant's
+    /// credentials past the floor waits for new ones, and gets a 503 when STS is down. Keep it
+    /// above the longest time a handler uses its credentials.
+    pub fn refresh_floor(mut self, d: Duration) -> Self {
+        self.floor = Some(d);
+        self
+    }
+    /// Spread renewals: each session's renewal starts at a point drawn uniformly between
+    /// `margin − jitter` and `margin` before expiry, so that tenants vended together are not
+    /// renewed together. At most `margin − floor`; default a fifth of the margin, capped so.
+    pub fn refresh_jitter(mut self, d: Duration) -> Self {
+        self.jitter = Some(d);
         self
     }
     /// The most (tenant, policy) sessions kept.
@@ -206,18 +227,7 @@ impl IsolationBuilder {
                 ),
             });
         }
-        let margin = match self.margin {
-            Some(m) => m,
-            None => {
-                env.parse::<u64>("TENANT_REFRESH_MARGIN_SECONDS")?.map_or(Duration::from_secs(300), Duration::from_secs)
-            }
-        };
-        if margin >= duration {
-            return Err(ConfigError::Invalid {
-                var: "TENANT_REFRESH_MARGIN_SECONDS",
-                reason: "the refresh margin must be shorter than the session duration".into(),
-            });
-        }
+        let refresh = refresh(&env, duration, self.margin, self.floor, self.jitter)?;
         let capacity = match self.capacity {
             Some(c) => c,
             None => env.parse::<u64>("TENANT_CACHE_CAPACITY")?.unwrap_or(10_000),
@@ -307,7 +317,7 @@ impl IsolationBuilder {
                 role,
                 region,
                 duration,
-                margin,
+                refresh,
                 capacity,
                 session_prefix,
                 timeouts,
@@ -318,6 +328,58 @@ impl IsolationBuilder {
         );
         Ok(Isolation { inner: Arc::new(Inner { verifier, vendor, lambda_tenant }) })
     }
+}
+
+/// When cached credentials are renewed: the margin, floor and jitter given to the builder or
+/// read from `env`, checked against each other and the session duration.
+fn refresh<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    duration: Duration,
+    margin: Option<Duration>,
+    floor: Option<Duration>,
+    jitter: Option<Duration>,
+) -> Result<Refresh, ConfigError> {
+    let seconds = |given: Option<Duration>, var| -> Result<Option<Duration>, ConfigError> {
+        Ok(match given {
+            Some(d) => Some(d),
+            None => env.parse::<u64>(var)?.map(Duration::from_secs),
+        })
+    };
+    let margin = seconds(margin, "TENANT_REFRESH_MARGIN_SECONDS")?.unwrap_or(Duration::from_secs(300));
+    if margin >= duration {
+        return Err(ConfigError::Invalid {
+            var: "TENANT_REFRESH_MARGIN_SECONDS",
+            reason: "the refresh margin must be shorter than the session duration".into(),
+        });
+    }
+    let floor = match seconds(floor, "TENANT_REFRESH_FLOOR_SECONDS")? {
+        Some(floor) if floor >= margin => {
+            return Err(ConfigError::invalid(
+                "TENANT_REFRESH_FLOOR_SECONDS",
+                format!(
+                    "the refresh floor ({floor:?}) must be shorter than the refresh margin ({margin:?}): between \
+                     the two, cached credentials are served while they are renewed"
+                ),
+            ));
+        }
+        Some(floor) => floor,
+        None => Duration::from_secs(60).min(margin / 2),
+    };
+    let window = margin - floor;
+    let jitter = match seconds(jitter, "TENANT_REFRESH_JITTER_SECONDS")? {
+        Some(jitter) if jitter > window => {
+            return Err(ConfigError::invalid(
+                "TENANT_REFRESH_JITTER_SECONDS",
+                format!(
+                    "the refresh jitter ({jitter:?}) must not exceed the refresh margin minus the floor \
+                     ({window:?}): a renewal could otherwise be due only past the floor"
+                ),
+            ));
+        }
+        Some(jitter) => jitter,
+        None => (margin / 5).min(window),
+    };
+    Ok(Refresh { margin, floor, jitter })
 }
 
 /// `operation` in all, at most 2 s per attempt and 1 s to connect (each capped by `operation`).
@@ -478,4 +540,65 @@ impl Isolation {
 fn reject<C: crate::event::Caller, Out: HandlerOutput<C>>(e: IsolationError) -> Out {
     tracing::warn!(status = e.status(), error = %e, "invocation refused");
     Out::reject(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn env(vars: &'static [(&'static str, &'static str)]) -> Env<impl Fn(&str) -> Option<String>> {
+        Env::from_fn(|k: &str| vars.iter().find(|(name, _)| *name == k).map(|(_, v)| (*v).to_owned()))
+    }
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    #[test]
+    fn refresh_defaults_leave_a_window_between_floor_and_margin() {
+        let r = refresh(&env(&[]), HOUR, None, None, None).unwrap();
+        assert_eq!(r, Refresh { margin: secs(300), floor: secs(60), jitter: secs(60) });
+        // A short margin gets a floor and a jitter that fit inside it.
+        let r = refresh(&env(&[]), HOUR, Some(secs(40)), None, None).unwrap();
+        assert_eq!(r, Refresh { margin: secs(40), floor: secs(20), jitter: secs(8) });
+        let r = refresh(&env(&[]), HOUR, Some(secs(100)), Some(secs(90)), None).unwrap();
+        assert_eq!(r, Refresh { margin: secs(100), floor: secs(90), jitter: secs(10) });
+    }
+
+    #[test]
+    fn refresh_settings_come_from_the_environment_and_the_builder_wins() {
+        let vars = env(&[
+            ("TENANT_REFRESH_MARGIN_SECONDS", "600"),
+            ("TENANT_REFRESH_FLOOR_SECONDS", "120"),
+            ("TENANT_REFRESH_JITTER_SECONDS", "30"),
+        ]);
+        let r = refresh(&vars, HOUR, None, None, None).unwrap();
+        assert_eq!(r, Refresh { margin: secs(600), floor: secs(120), jitter: secs(30) });
+        let r = refresh(&vars, HOUR, None, Some(secs(300)), Some(secs(0))).unwrap();
+        assert_eq!(r, Refresh { margin: secs(600), floor: secs(300), jitter: secs(0) });
+    }
+
+    #[test]
+    fn a_floor_not_below_the_margin_or_a_jitter_past_the_floor_is_refused() {
+        let var = |r: Result<Refresh, ConfigError>| match r {
+            Err(ConfigError::Invalid { var, .. }) => var,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(var(refresh(&env(&[]), HOUR, None, Some(secs(300)), None)), "TENANT_REFRESH_FLOOR_SECONDS");
+        assert_eq!(
+            var(refresh(&env(&[("TENANT_REFRESH_FLOOR_SECONDS", "301")]), HOUR, None, None, None)),
+            "TENANT_REFRESH_FLOOR_SECONDS"
+        );
+        assert_eq!(var(refresh(&env(&[]), HOUR, None, None, Some(secs(241)))), "TENANT_REFRESH_JITTER_SECONDS");
+        assert!(refresh(&env(&[]), HOUR, None, None, Some(secs(240))).is_ok(), "margin − floor is allowed");
+        assert_eq!(var(refresh(&env(&[]), HOUR, Some(HOUR), None, None)), "TENANT_REFRESH_MARGIN_SECONDS");
+        assert_eq!(
+            var(refresh(&env(&[("TENANT_REFRESH_FLOOR_SECONDS", "soon")]), HOUR, None, None, None)),
+            "TENANT_REFRESH_FLOOR_SECONDS"
+        );
+        let message = refresh(&env(&[]), HOUR, None, Some(secs(300)), None).unwrap_err().to_string();
+        assert!(message.contains("must be shorter than the refresh margin"), "{message}");
+    }
 }

@@ -7,8 +7,8 @@
 
 use aws_credential_types::Credentials;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
 use tenant_isolation_core::{KeyRule, Placement, TenantId};
 
 /// A handler policy as the runtime keys it: the template sent to STS (or the role policy in
@@ -65,7 +65,8 @@ pub(crate) struct PolicyClient {
 
 /// One tenant's credentials under one policy: what the cache holds per (tenant, policy).
 /// 1,959 B per entry measured with a 1 KB session token, moka's bookkeeping included
-/// (docs/BENCHMARKS.md); the client is the policy's, shared.
+/// (docs/BENCHMARKS.md; [`Renewal`] has since added a few dozen bytes); the client is the
+/// policy's, shared.
 pub(crate) struct TenantSession {
     pub(crate) tenant: TenantId,
     /// Carries its expiry (`Credentials::expiry`): the one record of when the session ends.
@@ -73,6 +74,8 @@ pub(crate) struct TenantSession {
     pub(crate) session_name: Box<str>,
     pub(crate) assumed_role_arn: Box<str>,
     pub(crate) policy: Arc<PolicyClient>,
+    /// When this session's successor is fetched ahead of its expiry (`credentials.rs`).
+    pub(crate) renewal: Renewal,
 }
 
 impl TenantSession {
@@ -82,9 +85,68 @@ impl TenantSession {
         self.credentials.expiry().unwrap_or(SystemTime::UNIX_EPOCH)
     }
 
-    /// Usable for at least `margin` more.
+    /// How long the credentials are valid still (zero once expired).
+    pub(crate) fn left(&self) -> Duration {
+        self.expires_at().duration_since(SystemTime::now()).unwrap_or_default()
+    }
+
+    /// Usable for more than `margin` still.
     pub(crate) fn fresh(&self, margin: Duration) -> bool {
-        self.expires_at().duration_since(SystemTime::now()).is_ok_and(|left| left > margin)
+        self.left() > margin
+    }
+}
+
+/// How long a failed renewal keeps the next one of the same session from starting: while STS
+/// is down, each cached session asks it at most once per this interval.
+pub(crate) const RENEWAL_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// The renewal of one cached session ahead of its expiry: its jittered renewal point and
+/// whether a renewal is running. It lives in the session it renews, so that it is per (tenant,
+/// policy) and goes away with the entry; the successor has a renewal of its own.
+///
+/// ```text
+/// Idle ──claim──▶ Running ──success──▶ Done              (the successor is in the cache)
+///                    └─────failure──▶ RetryAt(t) ──claim at or after t──▶ Running
+/// ```
+pub(crate) struct Renewal {
+    /// Renew once the credentials have this long left or less; drawn per session in
+    /// `[margin − jitter, margin]`, so that sessions vended together are not renewed together.
+    pub(crate) at: Duration,
+    state: Mutex<RenewalState>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RenewalState {
+    Idle,
+    Running,
+    Done,
+    RetryAt(Instant),
+}
+
+impl Renewal {
+    pub(crate) fn new(at: Duration) -> Renewal {
+        Renewal { at, state: Mutex::new(RenewalState::Idle) }
+    }
+
+    /// Claims the renewal at `now`: `true` for exactly one caller while none is running, none
+    /// has succeeded, and the last failure is [`RENEWAL_RETRY_AFTER`] old. The caller must
+    /// [`finish`](Renewal::finish) it.
+    pub(crate) fn claim(&self, now: Instant) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        match *state {
+            RenewalState::Idle => {}
+            RenewalState::RetryAt(t) if now >= t => {}
+            RenewalState::Running | RenewalState::Done | RenewalState::RetryAt(_) => return false,
+        }
+        *state = RenewalState::Running;
+        true
+    }
+
+    /// Ends a claimed renewal: a success is final, a failure lets the renewal be claimed again
+    /// [`RENEWAL_RETRY_AFTER`] after `now`.
+    pub(crate) fn finish(&self, succeeded: bool, now: Instant) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        *state = if succeeded { RenewalState::Done } else { RenewalState::RetryAt(now + RENEWAL_RETRY_AFTER) };
     }
 }
 
@@ -102,5 +164,19 @@ mod tests {
         let forged =
             PolicyKey(Arc::new(PolicyKeyInner { hash: a.0.hash, template: "{}".into(), table: "Orders".into() }));
         assert_ne!(a, forged);
+    }
+
+    #[test]
+    fn one_renewal_at_a_time_and_failures_wait_before_the_next() {
+        let r = Renewal::new(Duration::from_secs(300));
+        let t0 = Instant::now();
+        assert!(r.claim(t0), "an idle session's renewal can be claimed");
+        assert!(!r.claim(t0), "a running renewal is not claimed twice");
+        r.finish(false, t0);
+        assert!(!r.claim(t0 + RENEWAL_RETRY_AFTER - Duration::from_millis(1)), "too early after a failure");
+        assert!(r.claim(t0 + RENEWAL_RETRY_AFTER), "claimable again once the failure is old enough");
+        assert!(!r.claim(t0 + 10 * RENEWAL_RETRY_AFTER), "running again: still one at a time");
+        r.finish(true, t0);
+        assert!(!r.claim(t0 + 100 * RENEWAL_RETRY_AFTER), "a renewed session is never renewed again");
     }
 }

@@ -9,6 +9,10 @@ fn tenant(s: &str) -> TenantId {
     TenantId::parse(s).unwrap()
 }
 
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
 #[tokio::test]
 async fn two_tenants_write_and_read_their_own_items() {
     let iso = isolation().await;
@@ -106,20 +110,85 @@ async fn handlers_with_different_policies_get_different_credentials() {
     assert!(!items::SPEC.same_policy(read_only::SPEC));
 }
 
+/// Past the refresh floor, cached credentials are never served: the request waits for new
+/// ones.
 #[tokio::test]
-async fn credentials_past_expiry_minus_margin_are_renewed() {
-    // 900 s sessions, renewed 898 s early: fresh for about two seconds.
-    let iso =
-        isolation_with(|b| b.session_duration(Duration::from_secs(900)).refresh_margin(Duration::from_secs(897))).await;
+async fn credentials_past_the_floor_make_the_request_wait_for_new_ones() {
+    // 900 s sessions, renewed ahead from 898 s before expiry, never served with 897 s or less
+    // left: past the floor three seconds after they were vended.
+    let iso = isolation_with(|b| {
+        b.session_duration(secs(900)).refresh_margin(secs(898)).refresh_floor(secs(897)).refresh_jitter(Duration::ZERO)
+    })
+    .await;
     let t = tenant("renew");
     let first = iso.enter(items::SPEC, &t, None).await.unwrap();
     let again = iso.enter(items::SPEC, &t, None).await.unwrap();
-    assert_eq!(first.access_key_id(), again.access_key_id(), "still fresh: served from the cache");
+    assert_eq!(first.access_key_id(), again.access_key_id(), "before the margin: served from the cache");
     tokio::time::sleep(Duration::from_millis(3200)).await;
     let renewed = iso.enter(items::SPEC, &t, None).await.unwrap();
-    assert_ne!(first.access_key_id(), renewed.access_key_id(), "past expiry - margin: renewed");
+    assert_ne!(first.access_key_id(), renewed.access_key_id(), "past the floor: new credentials");
     assert!(renewed.expires_at() > first.expires_at());
-    assert_eq!(iso.stats().sts_calls, 2);
+    let stats = iso.stats();
+    assert_eq!((stats.sts_calls, stats.misses, stats.hits, stats.refreshes), (2, 2, 1, 0), "{stats:?}");
+}
+
+/// Sessions that are inside their refresh margin as soon as they are vended: the margin is the
+/// whole 900 s session but its first microsecond, and there is no jitter. The floor is 60 s.
+async fn renewed_ahead_at_once() -> tenant_isolation::Isolation {
+    isolation_with(|b| {
+        b.session_duration(secs(900))
+            .refresh_margin(secs(900) - Duration::from_micros(1))
+            .refresh_floor(secs(60))
+            .refresh_jitter(Duration::ZERO)
+    })
+    .await
+}
+
+/// A request that finds its credentials inside the refresh margin is served with them, from
+/// the cache, without waiting for STS; one renewal runs in the background however many
+/// requests come, and later requests get its credentials.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_inside_the_margin_is_served_at_once_while_one_renewal_runs() {
+    let iso = renewed_ahead_at_once().await;
+    let t = tenant("ahead");
+    let vended = iso.enter(items::SPEC, &t, None).await.unwrap();
+    assert_eq!(iso.stats().sts_calls, 1);
+    let served = iso.enter(items::SPEC, &t, None).await.unwrap();
+    assert_eq!(served.access_key_id(), vended.access_key_id(), "inside the margin: the cached credentials");
+    let stats = iso.stats();
+    assert_eq!((stats.misses, stats.hits, stats.refreshes), (1, 1, 1), "{stats:?}");
+
+    // Fifty concurrent requests: each session they are served with starts one renewal at most.
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let (iso, t) = (iso.clone(), t.clone());
+        tasks.push(tokio::spawn(async move {
+            iso.enter(items::SPEC, &t, None).await.map(|s| s.access_key_id().to_owned())
+        }));
+    }
+    let mut served = std::collections::BTreeSet::from([vended.access_key_id().to_owned()]);
+    for task in tasks {
+        served.insert(task.await.unwrap().unwrap());
+    }
+    let stats = iso.stats();
+    assert!(stats.refreshes <= served.len() as u64, "{} sessions served, {stats:?}", served.len());
+    assert_eq!(stats.misses, 1, "no request waited for STS: {stats:?}");
+
+    // The renewal's credentials replace the cached ones: a later request is served with them.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let renewed = loop {
+        let scope = iso.enter(items::SPEC, &t, None).await.unwrap();
+        if scope.access_key_id() != vended.access_key_id() {
+            break scope;
+        }
+        assert!(std::time::Instant::now() < deadline, "no renewal replaced the credentials: {:?}", iso.stats());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(renewed.expires_at() > vended.expires_at());
+    assert!(renewed.assumed_role_arn().ends_with(":assumed-role/TenantData/tenant-ahead"), "the same assume path");
+    let stats = iso.stats();
+    assert!(stats.sts_calls >= 2 && stats.refreshes >= 1, "{stats:?}");
+    assert_eq!((stats.misses, stats.refresh_failures, stats.sts_failures), (1, 0, 0), "{stats:?}");
 }
 
 #[tokio::test]
@@ -156,6 +225,19 @@ async fn configuration_errors_name_the_setting() {
         .await
         .unwrap_err();
     assert!(matches!(bad_arn, ConfigError::Invalid { var: "TENANT_ROLE_ARN", .. }), "{bad_arn}");
+    let floor_at_margin = Isolation::builder()
+        .sdk_config(tenant_isolation_tests::sdk_config(&fx.endpoint).await)
+        .verifier(crate::common::cognito_verifier(fx))
+        .role_arn(fx.role_arn.clone())
+        .refresh_margin(secs(120))
+        .refresh_floor(secs(120))
+        .build()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(floor_at_margin, ConfigError::Invalid { var: "TENANT_REFRESH_FLOOR_SECONDS", .. }),
+        "{floor_at_margin}"
+    );
     if std::env::var_os("TENANT_ROLE_ARN").is_none() {
         let sdk = tenant_isolation_tests::sdk_config(&fx.endpoint).await;
         let missing = Isolation::builder()

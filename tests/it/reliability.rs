@@ -12,7 +12,7 @@ use tenant_isolation::{
     ErrorKind, Isolation, IsolationError, StsFailure, TenantEvent, TenantId, TenantTable, Verifier, current_tenant,
     spawn, tenant_isolated,
 };
-use tenant_isolation_tests::{Moto, provision, sdk_config};
+use tenant_isolation_tests::{Moto, provision, sdk_config, sdk_config_with_sts};
 
 const SECRET: &[u8] = b"reliability-suite-secret-of-32-bytes+";
 const ISSUER: &str = "https://issuer.test";
@@ -287,18 +287,21 @@ async fn sts_access_denied_is_a_typed_error() {
     assert_eq!(iso.stats().sts_failures, 1);
 }
 
-/// Credentials within the refresh margin are renewed before use, and when renewal fails
-/// the stale credentials are never used instead.
+/// Credentials past the refresh floor are renewed before use, and when renewal fails the
+/// stale credentials are never used instead: 503.
 #[tokio::test]
 async fn a_failed_renewal_never_falls_back_to_stale_credentials() {
     let mut moto = Moto::start();
     provision(&moto);
+    // Past the floor three seconds after they were vended.
     let iso = Isolation::builder()
         .sdk_config(sdk_config(&moto.endpoint()).await)
         .role_arn("arn:aws:iam::123456789012:role/TenantData")
         .verifier(hs256_verifier())
         .session_duration(Duration::from_secs(900))
-        .refresh_margin(Duration::from_secs(897))
+        .refresh_margin(Duration::from_secs(898))
+        .refresh_floor(Duration::from_secs(897))
+        .refresh_jitter(Duration::ZERO)
         .build()
         .await
         .unwrap();
@@ -307,8 +310,184 @@ async fn a_failed_renewal_never_falls_back_to_stale_credentials() {
     tokio::time::sleep(Duration::from_millis(3200)).await;
     moto.stop();
     let err = iso.enter(stress::SPEC, &tenant, None).await.unwrap_err();
-    println!("faults: renewal while STS is down: {err}");
+    println!("faults: renewal past the floor while STS is down: {err}");
     assert_eq!(err.kind(), ErrorKind::Unavailable);
     assert!(first.expires_at() > std::time::SystemTime::now(), "the old credentials had not even expired");
-    assert_eq!(iso.stats().sts_calls, 2);
+    let stats = iso.stats();
+    assert_eq!((stats.sts_calls, stats.misses, stats.refreshes), (2, 2, 0), "{stats:?}");
+}
+
+/// STS down while warm tenants are inside their refresh margin, DynamoDB up: every request is
+/// served (with the credentials the tenant has, through real DynamoDB round trips), each
+/// tenant's failed background renewal is counted, and renewals are retried at most once per
+/// 5 s per tenant, not once per request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sts_down_inside_the_margin_fails_no_warm_request() {
+    const TENANTS: [&str; 4] = ["warm0", "warm1", "warm2", "warm3"];
+    // moto serves every service on one port: STS gets a moto of its own, to stop it alone.
+    let mut sts = Moto::start();
+    let dynamodb = Moto::start();
+    provision(&dynamodb);
+    let iso = Isolation::builder()
+        .sdk_config(sdk_config_with_sts(&dynamodb.endpoint(), &sts.endpoint()).await)
+        .role_arn("arn:aws:iam::123456789012:role/TenantData")
+        .verifier(hs256_verifier())
+        // Inside the margin as soon as they are vended (the margin is the whole session but its
+        // first microsecond, no jitter); the floor is a minute before expiry.
+        .session_duration(Duration::from_secs(900))
+        .refresh_margin(Duration::from_secs(900) - Duration::from_micros(1))
+        .refresh_floor(Duration::from_secs(60))
+        .refresh_jitter(Duration::ZERO)
+        .build()
+        .await
+        .unwrap();
+    // Warm: one vended session per tenant (no request has been inside the margin yet).
+    let mut vended = Vec::new();
+    for t in TENANTS {
+        let scope = iso.enter(stress::SPEC, &TenantId::parse(t).unwrap(), None).await.unwrap();
+        vended.push(scope.access_key_id().to_owned());
+    }
+    sts.stop();
+    let started = Instant::now();
+    let (mut served, mut round) = (0, 0);
+    let all_served = |iso: &Isolation, round: u64| {
+        let (iso, vended) = (iso.clone(), vended.clone());
+        async move {
+            for (i, t) in TENANTS.iter().enumerate() {
+                // A real handler: DynamoDB put and get with the tenant's cached credentials.
+                let report = stress::call_with(&iso, job(t, round * 10)).await.expect("a warm tenant is served");
+                assert_eq!((report.mismatches, report.round_trips), (0, 2));
+                let scope = iso.enter(stress::SPEC, &TenantId::parse(t).unwrap(), None).await.unwrap();
+                assert_eq!(scope.access_key_id(), vended[i], "the credentials it had");
+            }
+        }
+    };
+    // Until every tenant's first renewal has failed, and then once more.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while iso.stats().refresh_failures < TENANTS.len() as u64 {
+        all_served(&iso, round).await;
+        (served, round) = (served + 2 * TENANTS.len(), round + 1);
+        assert!(Instant::now() < deadline, "renewals did not fail: {:?}", iso.stats());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    all_served(&iso, round).await;
+    served += 2 * TENANTS.len();
+    let elapsed = started.elapsed();
+    let stats = iso.stats();
+    println!(
+        "faults: STS down inside the margin: served={served} refreshes={} refresh_failures={} misses={} \
+         elapsed_ms={}",
+        stats.refreshes,
+        stats.refresh_failures,
+        stats.misses,
+        elapsed.as_millis()
+    );
+    assert_eq!(stats.misses, TENANTS.len() as u64, "no request waited for STS: {stats:?}");
+    assert!(stats.refresh_failures >= TENANTS.len() as u64, "{stats:?}");
+    // Once per tenant, then at most once per 5 s each after a failure.
+    let bound = TENANTS.len() as u64 * (1 + elapsed.as_secs() / 5 + 1);
+    assert!(stats.refreshes <= bound, "{} renewals for {served} requests in {elapsed:?}: {stats:?}", stats.refreshes);
+    assert!(stats.sts_calls <= TENANTS.len() as u64 + stats.refreshes, "every later STS call is a renewal: {stats:?}");
+}
+
+/// STS in front of moto that answers the first `throttle` requests with STS's throttling
+/// error (`Throttling`, HTTP 400, in STS's query-protocol error body) and forwards the rest to
+/// `moto`. Returns its endpoint and the number of requests it has seen.
+async fn throttling_sts(moto: &str, throttle: u64) -> (String, Arc<AtomicU64>, tokio::task::JoinHandle<()>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = moto.trim_start_matches("http://").to_owned();
+    let seen = Arc::new(AtomicU64::new(0));
+    let counter = seen.clone();
+    let server = tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let (seen, upstream) = (counter.clone(), upstream.clone());
+            tokio::spawn(async move {
+                // One whole request: the head, then `content-length` bytes of body.
+                let mut request = Vec::new();
+                let mut buf = [0u8; 8192];
+                let body_len = loop {
+                    let Ok(n @ 1..) = socket.read(&mut buf).await else { return };
+                    request.extend_from_slice(&buf[..n]);
+                    if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+                        let len = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        break end + 4 + len;
+                    }
+                };
+                while request.len() < body_len {
+                    let Ok(n @ 1..) = socket.read(&mut buf).await else { return };
+                    request.extend_from_slice(&buf[..n]);
+                }
+                if seen.fetch_add(1, Ordering::SeqCst) < throttle {
+                    let body = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>\
+                                <Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>\
+                                <RequestId>throttled</RequestId></ErrorResponse>";
+                    let reply = format!(
+                        "HTTP/1.1 400 Bad Request\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\
+                         connection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = socket.write_all(reply.as_bytes()).await;
+                } else if let Ok(mut moto) = tokio::net::TcpStream::connect(&upstream).await
+                    && moto.write_all(&request).await.is_ok()
+                {
+                    let _ = tokio::io::copy_bidirectional(&mut socket, &mut moto).await;
+                }
+            });
+        }
+    });
+    (endpoint, seen, server)
+}
+
+/// An `Isolation` whose STS is `sts_endpoint`, from an `SdkConfig` that says nothing about
+/// retries (the runtime gives STS the standard mode). Its own region: the SDK's retry quota is
+/// shared by every STS client of a region in the process, and the other fault tests spend it.
+async fn isolation_with_sts_in_own_region(sts_endpoint: &str) -> Isolation {
+    let mut sdk = sdk_config(sts_endpoint).await.into_builder();
+    sdk.set_retry_config(None);
+    let sdk = sdk.region(aws_config::Region::new("eu-north-1")).build();
+    Isolation::builder()
+        .sdk_config(sdk)
+        .role_arn("arn:aws:iam::123456789012:role/TenantData")
+        .verifier(hs256_verifier())
+        .build()
+        .await
+        .unwrap()
+}
+
+/// STS `Throttling` is retried by the SDK's standard retry mode (with backoff, inside the
+/// operation timeout): two throttled answers, then moto's credentials, make one successful
+/// `AssumeRole` for the caller.
+#[tokio::test]
+async fn sts_throttling_is_retried_with_backoff() {
+    let (_, fx) = tenant_isolation_tests::shared();
+    let (endpoint, seen, server) = throttling_sts(&fx.endpoint, 2).await;
+    let iso = isolation_with_sts_in_own_region(&endpoint).await;
+    let scope = iso.enter(stress::SPEC, &TenantId::parse("throttled").unwrap(), None).await;
+    server.abort();
+    let scope = scope.expect("served after two throttled attempts");
+    assert!(scope.assumed_role_arn().ends_with(":assumed-role/TenantData/tenant-throttled"));
+    assert_eq!(seen.load(Ordering::SeqCst), 3, "two throttled attempts and one that got through");
+    let stats = iso.stats();
+    assert_eq!((stats.sts_calls, stats.sts_failures), (1, 0), "{stats:?}");
+}
+
+/// Throttled on every attempt: after the SDK's three attempts, a typed `Throttled` 503.
+#[tokio::test]
+async fn sts_throttling_that_persists_is_a_typed_503() {
+    let (_, fx) = tenant_isolation_tests::shared();
+    let (endpoint, seen, server) = throttling_sts(&fx.endpoint, u64::MAX).await;
+    let iso = isolation_with_sts_in_own_region(&endpoint).await;
+    let err = stress::call_with(&iso, job("throttled", 1)).await.unwrap_err();
+    server.abort();
+    println!("faults: STS throttling every attempt: {err}");
+    assert_eq!(credentials_kind(&err), Some((ErrorKind::Unavailable, Some(StsFailure::Throttled))));
+    assert_eq!(seen.load(Ordering::SeqCst), 3, "the standard retry mode's three attempts, no more");
+    assert_eq!(iso.stats().sts_failures, 1);
 }

@@ -9,7 +9,8 @@
 //! * [`shared`] gives one moto + fixture per test process; tests that stop or restart moto start
 //!   their own with [`Moto::start`].
 //! * [`sdk_config`] builds an AWS SDK config aimed at a moto endpoint without reading or writing
-//!   process environment variables (tests run in parallel threads of one process).
+//!   process environment variables (tests run in parallel threads of one process);
+//!   [`sdk_config_with_sts`] sends STS to another endpoint, so that STS can go down alone.
 //!
 //! Remember that moto does **not** enforce IAM: session policies and `dynamodb:LeadingKeys` are
 //! accepted and ignored, so isolation must be proven by checks that do not rely on moto denying.
@@ -29,6 +30,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_types::service_config::{LoadServiceConfig, ServiceConfigKey};
 use serde::Deserialize;
 
 /// How long [`Moto::start`] and [`Moto::restart`] wait for moto to answer HTTP.
@@ -428,4 +430,24 @@ pub async fn sdk_config(endpoint: &str) -> SdkConfig {
                 .build(),
         )
         .build()
+}
+
+/// [`sdk_config`] aimed at `endpoint` for every service but STS, which goes to `sts_endpoint`.
+/// moto serves every service on one port; with STS on a moto of its own, stopping that one
+/// takes STS down while DynamoDB stays up.
+///
+/// The per-service endpoint is what the SDK would read from `AWS_ENDPOINT_URL_STS`, given here
+/// through the `SdkConfig`'s service configuration instead of the process environment.
+pub async fn sdk_config_with_sts(endpoint: &str, sts_endpoint: &str) -> SdkConfig {
+    sdk_config(endpoint).await.into_builder().service_config(StsEndpoint(sts_endpoint.to_owned())).build()
+}
+
+/// Answers the SDK's per-service `endpoint_url` lookup for STS only.
+#[derive(Debug)]
+struct StsEndpoint(String);
+
+impl LoadServiceConfig for StsEndpoint {
+    fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
+        (key.service_id() == "STS" && key.env() == "AWS_ENDPOINT_URL").then(|| self.0.clone())
+    }
 }
