@@ -9,6 +9,7 @@ mod identity;
 mod lambda;
 mod redteam;
 mod reliability;
+mod router;
 mod scope;
 mod signing;
 mod tags;

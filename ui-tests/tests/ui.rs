@@ -19,6 +19,7 @@ fn ui() {
     t.pass("tests/pass/crate_override.rs");
     t.pass("tests/pass/transact_write.rs");
     t.pass("tests/pass/session_tags.rs");
+    t.pass("tests/pass/axum_router.rs");
 
     // Actions that cannot be confined to one tenant.
     t.compile_fail("tests/fail/scan.rs");
@@ -55,4 +56,5 @@ fn ui() {
     t.compile_fail("tests/fail/undeclared_in_data_layer.rs");
     t.compile_fail("tests/fail/undeclared_transact_write_item.rs");
     t.compile_fail("tests/fail/allows_by_hand.rs");
+    t.compile_fail("tests/fail/undeclared_in_axum_handler.rs");
 }

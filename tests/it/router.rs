@@ -1,0 +1,83 @@
+//! The orders service as one axum function (`orders_example::api`), against moto: one router,
+//! four routes each with its own policy, authentication once per request in the tower layer.
+
+use crate::common::isolation;
+use axum::body::Body;
+use http::{Request, StatusCode};
+use serde_json::{Value, json};
+use tenant_isolation_tests::shared;
+use tower::ServiceExt;
+
+fn token(user: &str) -> String {
+    shared().1.user(user).id_token.clone()
+}
+
+fn request(method: &str, uri: &str, token: Option<&str>, body: Option<Value>) -> Request<Body> {
+    let mut builder = Request::builder().method(method).uri(uri);
+    if let Some(token) = token {
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    match body {
+        Some(body) => builder.header("content-type", "application/json").body(Body::from(body.to_string())),
+        None => builder.body(Body::empty()),
+    }
+    .unwrap()
+}
+
+async fn call(app: &axum::Router, req: Request<Body>) -> (StatusCode, Value) {
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// Two tenants on one router: each sees its own orders; the other's order id is 404 for reads
+/// and for cancels.
+#[tokio::test]
+async fn one_router_keeps_two_tenants_apart() {
+    let app = orders_example::api::router(isolation().await);
+    let (alice, bob) = (token("alice"), token("bob"));
+    let order = json!({ "item": "axum-widget", "quantity": 2 });
+    let (status, created) = call(&app, request("POST", "/orders", Some(&alice), Some(order))).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    let (status, got) = call(&app, request("GET", &format!("/orders/{id}"), Some(&alice), None)).await;
+    assert_eq!((status, got["item"].as_str()), (StatusCode::OK, Some("axum-widget")));
+    let (status, _) = call(&app, request("GET", &format!("/orders/{id}"), Some(&bob), None)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "bob reads alice's order");
+    let (status, _) = call(&app, request("POST", &format!("/orders/{id}/cancel"), Some(&bob), None)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "bob cancels alice's order");
+
+    let (status, listed) = call(&app, request("GET", "/orders?status=open", Some(&bob), None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(listed.as_array().unwrap().iter().all(|o| o["id"] != id.as_str()), "{listed}");
+    let (status, listed) = call(&app, request("GET", "/orders", Some(&alice), None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(listed.as_array().unwrap().iter().any(|o| o["id"] == id.as_str()), "{listed}");
+    let (status, cancelled) = call(&app, request("POST", &format!("/orders/{id}/cancel"), Some(&alice), None)).await;
+    assert_eq!((status, cancelled["status"].as_str()), (StatusCode::OK, Some("cancelled")));
+}
+
+/// Refusals are answered by the layer, before any route's handler and without an STS call.
+#[tokio::test]
+async fn refusals_come_from_the_layer_without_sts() {
+    let iso = isolation().await;
+    let app = orders_example::api::router(iso.clone());
+    let fx = &shared().1;
+    let cases = [
+        (None, StatusCode::UNAUTHORIZED),
+        (Some("garbage".to_owned()), StatusCode::UNAUTHORIZED),
+        (Some(fx.user("carol").id_token.clone()), StatusCode::FORBIDDEN),
+        (Some(fx.user("mallory").id_token.clone()), StatusCode::FORBIDDEN),
+        (Some(fx.user("eve").id_token.clone()), StatusCode::FORBIDDEN),
+    ];
+    for (token, want) in cases {
+        for (method, uri) in [("GET", "/orders/x"), ("GET", "/orders"), ("POST", "/orders/x/cancel")] {
+            let (status, body) = call(&app, request(method, uri, token.as_deref(), None)).await;
+            assert_eq!(status, want, "{method} {uri} with {token:?}");
+            assert!(body["error"].is_string() && body.get("detail").is_none(), "{body}");
+        }
+    }
+    assert_eq!(iso.stats().sts_calls, 0, "an STS call was made for a refused request");
+}
