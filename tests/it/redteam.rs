@@ -279,6 +279,14 @@ async fn writes_cannot_plant_another_tenants_index_key() {
         foreign,
         "PartiQL UPDATE"
     );
+    // A block comment that hides a quote from a naive reader (red-team review): refused.
+    let stmt = format!(r#"UPDATE "{}" /* ' */ SET {gsi} = ? /* ' */ WHERE pk = 'TENANT#acme' AND sk = ?"#, fx.table);
+    let k = sk.clone();
+    let commented = verdict(&acme, |c, _| {
+        c.execute_statement().statement(stmt).parameters(s("TENANT#globex")).parameters(s(&k)).send()
+    })
+    .await;
+    assert!(commented.as_ref().is_err_and(|e| e.contains("cannot be checked")), "{commented:?}");
     // Own values pass, and globex's index never shows acme's item.
     let own = item("TENANT#acme#CUSTOMER#1");
     assert_eq!(verdict(&acme, |c, t| c.put_item().table_name(t).set_item(Some(own)).send()).await, Ok(()));
@@ -349,6 +357,15 @@ async fn partiql_statements_name_the_table_and_pin_the_tenants_key() {
             .contains("cannot be checked")
     );
     assert_eq!(run(r#"DELETE FROM "Orders" WHERE pk = ? AND sk = ?"#, vec!["TENANT#globex", "x"]).await, foreign);
+    // A nested path is not the partition key (it would be a full scan), a comment is unreadable.
+    for stmt in [
+        r#"SELECT * FROM "Orders" WHERE x.pk = ?"#,
+        r#"SELECT * FROM "Orders" WHERE /* sk = ? AND pk = ? ' */ pk = ? AND sk = ? /* ' */"#,
+        r#"SELECT * FROM "Orders" WHERE PK = ?"#,
+    ] {
+        let verdict = run(stmt, vec!["TENANT#acme", "TENANT#acme"]).await;
+        assert!(verdict.as_ref().is_err_and(|e| e.contains("cannot be checked")), "{stmt}: {verdict:?}");
+    }
     assert_eq!(run(r#"SELECT * FROM "Orders" WHERE pk = ?"#, vec!["TENANT#acme"]).await, Ok(()));
 }
 

@@ -325,6 +325,16 @@ impl Check<'_> {
         if let Some(i) = input.downcast_ref::<TransactWriteItemsInput>() {
             const OP: &str = "TransactWriteItems";
             for item in i.transact_items() {
+                // Exactly one operation per item: with two set, only one would be checked.
+                let set = [
+                    item.put().is_some(),
+                    item.update().is_some(),
+                    item.delete().is_some(),
+                    item.condition_check().is_some(),
+                ];
+                if set.iter().filter(|s| **s).count() != 1 {
+                    return Err(self.violation(OP, Violation::Unreadable("a transaction item with several operations")));
+                }
                 let (kind, table, key) = if let Some(p) = item.put() {
                     (TransactItem::Put, p.table_name(), p.item())
                 } else if let Some(u) = item.update() {

@@ -37,6 +37,18 @@ impl Token<'_> {
             _ => None,
         }
     }
+
+    /// Whether this names `attribute`: `Some(true)` exactly (a quoted identifier, or a bare word
+    /// spelt the same), `Some(false)` for another name, `None` for a bare word that differs from
+    /// it only in case (unquoted PartiQL identifiers may be case-insensitive: unreadable).
+    fn names(&self, attribute: &str) -> Option<bool> {
+        match self {
+            Token::Ident(i) => Some(i == attribute),
+            Token::Word(w) if *w == attribute => Some(true),
+            Token::Word(w) if w.eq_ignore_ascii_case(attribute) => None,
+            _ => Some(false),
+        }
+    }
 }
 
 /// A value compared with or assigned to a key attribute.
@@ -94,8 +106,10 @@ fn tokenize(statement: &str) -> Option<Vec<Token<'_>>> {
             let end = rest.find(|ch: char| !(ch.is_alphanumeric() || ch == '_')).unwrap_or(rest.len());
             tokens.push(Token::Word(&rest[..end]));
             rest = &rest[end..];
-        } else if c == '-' && rest.starts_with("--") {
-            // A comment runs to the end of the line: refused, it can hide text from a reader.
+        } else if rest.starts_with("--") || rest.starts_with("/*") || rest.starts_with("*/") {
+            // Comments are refused: PartiQL skips `-- …` and `/* … */` whatever they contain,
+            // quotes included, so a comment can hide text from this reader or show it text
+            // that DynamoDB never runs (`/* ' */ SET gsi = ? /* ' */`).
             return None;
         } else {
             tokens.push(Token::Punct(c));
@@ -178,8 +192,14 @@ impl<'a> Statement<'a> {
         }
         let mut values = Vec::new();
         for (i, t) in clause.iter().enumerate() {
-            if t.name() != Some(attribute) {
+            if !t.names(attribute)? {
                 continue;
+            }
+            // A top-level attribute only: `x.pk` or `pk.x` / `pk[0]` are other paths.
+            let path =
+                |j: Option<usize>| j.and_then(|j| clause.get(j)).is_some_and(|n| matches!(n, Token::Punct('.' | '[')));
+            if path(i.checked_sub(1)) || path(Some(i + 1)) {
+                return None;
             }
             // `attr = v` or `v = attr`; `attr` anywhere else (IN, BETWEEN, <, a function) is
             // a comparison the guard cannot check.
@@ -210,6 +230,11 @@ impl<'a> Statement<'a> {
                     match t {
                         Token::Punct('(' | '[' | '{') => depth += 1,
                         Token::Punct(')' | ']' | '}') => depth = depth.checked_sub(1)?,
+                        Token::Str(k) | Token::Ident(k)
+                            if depth == 1 && k.eq_ignore_ascii_case(attribute) && k != attribute =>
+                        {
+                            return None;
+                        }
                         Token::Str(k) | Token::Ident(k) if depth == 1 && k == attribute => {
                             if part.get(i + 1) != Some(&Token::Punct(':')) {
                                 return None;
@@ -222,7 +247,7 @@ impl<'a> Statement<'a> {
             }
             Action::PartiQLUpdate => {
                 for (i, t) in part.iter().enumerate().skip(2) {
-                    if t.name() != Some(attribute) {
+                    if !t.names(attribute)? {
                         continue;
                     }
                     match (part.get(i - 1), part.get(i + 1)) {
@@ -275,6 +300,9 @@ mod tests {
         assert!(Statement::parse("EXISTS(SELECT * FROM T)").is_none());
         assert!(Statement::parse("SELECT * FROM").is_none());
         assert!(Statement::parse("SELECT * FROM T -- WHERE pk = ?").is_none());
+        // A block comment hides a quote from a reader that does not skip it.
+        assert!(Statement::parse(r#"UPDATE "T" /* ' */ SET gsi = ? /* ' */ WHERE pk = 'x'"#).is_none());
+        assert!(Statement::parse("SELECT * FROM T WHERE pk = ? */").is_none());
         assert!(Statement::parse(r#"UPDATE "T"."I" SET a = 1"#).is_none());
     }
 
@@ -292,6 +320,11 @@ mod tests {
         assert_eq!(pinned("SELECT * FROM T WHERE pk IN [?, ?]"), None);
         assert_eq!(pinned("SELECT * FROM T WHERE pk >= ?"), None);
         assert_eq!(pinned("SELECT * FROM T WHERE pk = 3"), Some(vec![Value::Other]));
+        // Nested paths are not the partition key; a name differing only in case is unreadable.
+        assert_eq!(pinned("SELECT * FROM T WHERE x.pk = ?"), None);
+        assert_eq!(pinned("SELECT * FROM T WHERE pk.x = ?"), None);
+        assert_eq!(pinned("SELECT * FROM T WHERE PK = ?"), None);
+        assert_eq!(pinned(r#"SELECT * FROM T WHERE "PK" = ?"#), Some(vec![]));
     }
 
     #[test]
@@ -303,6 +336,10 @@ mod tests {
         assert_eq!(s.assigned("gsi"), Some(vec![Value::Param(0)]));
         assert_eq!(s.pinned("pk"), Some(vec![Value::Param(1)]));
         let s = Statement::parse("UPDATE T SET gsi = gsi || ? WHERE pk = ?").unwrap();
+        assert_eq!(s.assigned("gsi"), None);
+        let s = Statement::parse("UPDATE T SET GSI = ? WHERE pk = ?").unwrap();
+        assert_eq!(s.assigned("gsi"), None, "a bare name differing in case");
+        let s = Statement::parse("INSERT INTO T VALUE {'pk': ?, 'GSI': ?}").unwrap();
         assert_eq!(s.assigned("gsi"), None);
         let s = Statement::parse("UPDATE T REMOVE gsi WHERE pk = ?").unwrap();
         assert_eq!(s.assigned("gsi"), Some(vec![]));
