@@ -103,9 +103,16 @@ impl<R> Rejection<Invocation> for R {
 pub trait HandlerOutput<C: Caller> {
     /// The output for a refusal before the handler ran.
     fn reject(error: IsolationError) -> Self;
+
+    /// Whether the handler failed (its output is an `Err`).
+    fn failed(&self) -> bool;
 }
 
 impl<C: Caller, R: Rejection<C>, E: From<IsolationError>> HandlerOutput<C> for Result<R, E> {
+    fn failed(&self) -> bool {
+        self.is_err()
+    }
+
     fn reject(error: IsolationError) -> Self {
         match R::rejection(&error) {
             Some(response) => Ok(response),

@@ -5,6 +5,7 @@ use crate::config::{ConfigError, Env};
 use crate::credentials::{Refresh, SESSION_DURATION_RANGE, Stats, Vendor, VendorConfig};
 use crate::error::IsolationError;
 use crate::event::{HandlerOutput, TenantEvent};
+use crate::guard::GuardViolation;
 use crate::guard::KeySchema;
 use crate::identity::{Identity, IdentityError, Verifier};
 use crate::scope::Scope;
@@ -530,7 +531,17 @@ impl Isolation {
                 Ok(scope) => scope,
                 Err(e) => return reject::<Ev::Caller, Out>(e),
             };
-            scope.run_invocation(handler(TenantTable::new(), event)).await
+            let out = scope.clone().run_invocation(handler(TenantTable::new(), event)).await;
+            // A handler that failed after the key guard refused one of its requests answers
+            // with the refusal (403 for an HTTP caller), not with its own error: `?` on the
+            // SDK's error would otherwise reach API Gateway as a Lambda error, a 502.
+            match scope.take_refusal() {
+                Some(refusal) if out.failed() => match refusal.downcast_ref::<GuardViolation>() {
+                    Some(v) => reject::<Ev::Caller, Out>(IsolationError::Guard(v.clone())),
+                    None => out,
+                },
+                _ => out,
+            }
         }
         .instrument(span)
         .await

@@ -75,6 +75,10 @@ struct ScopeInner {
     request_id: Option<String>,
     /// Cleared when the invocation that entered the scope ends ([`Scope::end`]).
     live: AtomicBool,
+    /// The last request a check of a higher layer refused in this scope (the key guard's
+    /// violation), kept so that a handler that returns the SDK's opaque error still answers
+    /// with the refusal's status.
+    refusal: std::sync::Mutex<Option<Arc<dyn std::error::Error + Send + Sync>>>,
 }
 
 impl std::fmt::Debug for Scope {
@@ -90,13 +94,29 @@ impl std::fmt::Debug for Scope {
 
 impl Scope {
     pub(crate) fn new(spec: &'static HandlerSpec, session: Arc<TenantSession>, request_id: Option<String>) -> Scope {
-        Scope(Arc::new(ScopeInner { spec, session, request_id, live: AtomicBool::new(true) }))
+        Scope(Arc::new(ScopeInner {
+            spec,
+            session,
+            request_id,
+            live: AtomicBool::new(true),
+            refusal: std::sync::Mutex::new(None),
+        }))
     }
 
     /// Ends the scope: every clone of it, wherever it was kept, is refused from now on
     /// ([`ScopeError::Ended`]). Called when the invocation's handler returns.
     pub fn end(&self) {
         self.0.live.store(false, Ordering::Release);
+    }
+
+    /// Records a refusal of a request sent in this scope (by the key guard).
+    pub(crate) fn record_refusal(&self, refusal: Arc<dyn std::error::Error + Send + Sync>) {
+        *self.0.refusal.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(refusal);
+    }
+
+    /// The last refusal recorded in this scope, taken.
+    pub(crate) fn take_refusal(&self) -> Option<Arc<dyn std::error::Error + Send + Sync>> {
+        self.0.refusal.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
     }
 
     /// Whether the scope's invocation is still running.

@@ -497,3 +497,29 @@ async fn the_tag_role_is_never_the_policy_role_under_another_spelling() {
         }
     }
 }
+
+// ---- Class 8 (inside the handler): a refusal that the handler returns as an error ---------
+
+/// Sends another tenant's key and returns the SDK's error with `?`, as ordinary code does.
+#[tenant_isolated(table = "Orders", actions = [GetItem])]
+pub async fn careless(
+    table: TenantTable,
+    _request: lambda_http::Request,
+) -> Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error> {
+    table.get_item()?.key("pk", s("TENANT#globex")).key("sk", s("x")).send().await?;
+    Ok(lambda_http::Response::new(lambda_http::Body::Empty))
+}
+
+/// The guard's refusal answers 403, not a Lambda error (which API Gateway turns into 502,
+/// red-team review). Fails without the refusal recorded in the scope.
+#[tokio::test]
+async fn a_refusal_returned_by_the_handler_still_answers_403() {
+    let iso = isolation().await;
+    let token = shared().1.user("alice").id_token.clone();
+    let request = http::Request::builder()
+        .header("authorization", format!("Bearer {token}"))
+        .body(lambda_http::Body::Empty)
+        .unwrap();
+    let response = careless::call_with(&iso, request).await.expect("an HTTP response, not a Lambda error");
+    assert_eq!(response.status(), 403);
+}

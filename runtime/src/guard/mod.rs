@@ -611,6 +611,7 @@ impl Intercept for KeyGuard {
         }
         self.check(scope.tenant(), context.input()).map_err(|v| {
             tracing::warn!(tenant = %v.tenant, operation = v.operation, reason = %v.reason, "key guard refused a request");
+            scope.record_refusal(std::sync::Arc::new(v.clone()));
             Box::new(v) as BoxError
         })?;
         // Checked: this request is signed with this scope's credentials and no others.

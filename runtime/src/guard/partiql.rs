@@ -29,15 +29,6 @@ impl Token<'_> {
         matches!(self, Token::Word(w) if w.eq_ignore_ascii_case(keyword))
     }
 
-    /// A name: an identifier, quoted or not.
-    fn name(&self) -> Option<&str> {
-        match self {
-            Token::Word(w) => Some(w),
-            Token::Ident(i) => Some(i),
-            _ => None,
-        }
-    }
-
     /// Whether this names `attribute`: `Some(true)` exactly (a quoted identifier, or a bare word
     /// spelt the same), `Some(false)` for another name, `None` for a bare word that differs from
     /// it only in case (unquoted PartiQL identifiers may be case-insensitive: unreadable).
