@@ -47,6 +47,9 @@ pub enum AuditError {
         /// Another.
         other: &'static str,
     },
+    /// Two handlers' key prefixes overlap on one table.
+    #[error(transparent)]
+    Overlap(#[from] tenant_isolation::PrefixOverlap),
     /// Only one of role ARN and region was given: partition and account come from the
     /// ARN, the region does not, and a half-rendered policy is neither template nor policy.
     #[error("the role ARN and the region go together: give both, or neither to keep the `{{{{...}}}}` placeholders")]
@@ -64,6 +67,13 @@ pub enum AuditError {
 
 fn handlers() -> Vec<&'static HandlerSpec> {
     tenant_isolation::registered_handlers()
+}
+
+/// Every handler, once its key prefixes are known not to overlap on any table.
+fn checked_handlers() -> Result<Vec<&'static HandlerSpec>, AuditError> {
+    let handlers = handlers();
+    tenant_isolation::check_prefixes(&handlers)?;
+    Ok(handlers)
 }
 
 /// `[{handler, module, table, table_env, key_prefix, indexes, actions, session_tag, template, worst_case_chars}]`:
@@ -106,7 +116,7 @@ pub fn render_json(tenant: &str, role_arn: &str, region: &str) -> Result<Value, 
     let id = TenantId::parse(tenant).map_err(|source| AuditError::Tenant { tenant: tenant.to_owned(), source })?;
     let role = RoleArn::parse(role_arn).map_err(AuditError::RoleArn)?;
     let mut out = Vec::new();
-    for spec in handlers() {
+    for spec in checked_handlers()? {
         // Session-tag handlers send no session policy: their isolation is the tag role's
         // policy (`policies role`), the same for every tenant.
         if spec.session_tag().is_some() {
@@ -203,7 +213,7 @@ pub fn role_json(
     };
     // The checks rendering a session policy makes: table names (they may come from the
     // environment) and, when given, the region.
-    for spec in handlers() {
+    for spec in checked_handlers()? {
         match &role {
             Some((role, region)) => drop(place(spec, role, region)?),
             None if is_valid_dynamodb_name(&spec.table_name()) => {}

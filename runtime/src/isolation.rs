@@ -446,7 +446,14 @@ impl Isolation {
     /// Isolation::global().await?.prepare(spec)?;
     /// # Ok(()) }
     /// ```
+    ///
+    /// It also refuses key prefixes that overlap on one physical table among the handlers linked
+    /// into the binary ([`crate::check_prefixes`]); handlers of other functions on the same
+    /// table are the `policies` audit's to check.
     pub fn prepare(&self, spec: &'static HandlerSpec) -> Result<(), IsolationError> {
+        let mut linked = crate::registry::registered_handlers();
+        linked.push(spec);
+        crate::registry::check_prefixes(&linked).map_err(|e| ConfigError::invalid("key_prefix", e.to_string()))?;
         self.inner.vendor.check_mode(spec)?;
         self.inner.vendor.clients().get(spec)?;
         Ok(())

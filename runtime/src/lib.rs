@@ -74,7 +74,7 @@ pub use guard::{GuardViolation, Violation};
 pub use identity::{Identity, Verifier};
 pub use isolation::{DEFAULT_OPERATION_TIMEOUT, DEFAULT_PARTITION_KEY, Isolation, IsolationBuilder, LambdaTenantMode};
 pub use kind::ErrorKind;
-pub use registry::registered_handlers;
+pub use registry::{PrefixOverlap, check_prefixes, registered_handlers};
 pub use scope::{Scope, ScopeError, current, current_tenant, spawn};
 pub use spec::{HandlerSpec, SpecMismatch};
 pub use table::{Allows, Policy, TenantTable, TransactWrite, actions, grant};

@@ -129,33 +129,52 @@ async fn a_table_arn_must_match_partition_region_account_and_name() {
 
 // ---- Class 3: key prefixes that overlap on one physical table ---------------------------
 
-/// Keys under `TENANT#ORG#` on the same `Orders` table as `items` (`TENANT#`).
-#[tenant_isolated(table = "Orders", actions = [GetItem], key_prefix = "TENANT#ORG#")]
-pub async fn org_scoped(
-    table: TenantTable,
-    _event: LambdaEvent<ApiGatewayV2httpRequest>,
-) -> Result<ApiGatewayV2httpResponse, lambda_runtime::Error> {
-    let _ = table;
-    Ok(ApiGatewayV2httpResponse::default())
+/// Keys under `TENANT#ORG#` on the same `Orders` table as `items` (`TENANT#`). Built without
+/// the macro, so that it is not registered in this binary (the audit run by `tags.rs` would
+/// rightly refuse the binary).
+fn org_scoped() -> &'static tenant_isolation::HandlerSpec {
+    use std::borrow::Cow;
+    use tenant_isolation::{Action, Confinement, HandlerModel, HandlerSpec, KeyRule, TableModel, TableName};
+    static SPEC: std::sync::LazyLock<&'static HandlerSpec> = std::sync::LazyLock::new(|| {
+        let model = HandlerModel {
+            table: TableModel {
+                table: TableName::Fixed("Orders".into()),
+                indexes: Cow::Borrowed(&[]),
+                actions: Cow::Borrowed(&[Action::GetItem]),
+                keys: KeyRule::new("TENANT#ORG#"),
+            },
+            confinement: Confinement::SessionPolicy,
+        };
+        HandlerSpec::new("org_scoped", model).unwrap().leak()
+    });
+    *SPEC
 }
 
 /// Tenant `ORG` of `TENANT#` owns `TENANT#ORG#…`, every key of the other prefix: the second
-/// handler on the table is refused, whichever comes first. Fails without the overlap check
-/// in `client.rs` (both scopes are entered).
+/// handler on the table is refused, whichever comes first, before any STS call; and
+/// `prepare` / `check_prefixes` (what the audit runs over every function's handlers) refuse
+/// the pair outright. Fails without the overlap check in `client.rs` (both scopes are entered).
 #[tokio::test]
 async fn overlapping_key_prefixes_on_one_table_are_refused() {
     let org = TenantId::parse("ORG").unwrap();
     let iso = isolation().await;
     let first = iso.enter(items::SPEC, &org, None).await.unwrap();
     assert!(first.tenant().as_str() == "ORG" && first.partition_key() == "TENANT#ORG");
-    let refused = iso.enter(org_scoped::SPEC, &TenantId::parse("acme").unwrap(), None).await.unwrap_err();
+    let refused = iso.enter(org_scoped(), &TenantId::parse("acme").unwrap(), None).await.unwrap_err();
     assert_eq!(refused.status(), 500);
     assert!(refused.to_string().contains("`TENANT#ORG#`") && refused.to_string().contains("`TENANT#`"), "{refused}");
 
     let iso = isolation().await;
-    iso.prepare(org_scoped::SPEC).unwrap();
-    assert!(iso.prepare(items::SPEC).is_err(), "the other order is refused too");
-    assert_eq!(iso.stats().sts_calls, 0, "refused before any STS call");
+    iso.enter(org_scoped(), &TenantId::parse("acme").unwrap(), None).await.unwrap();
+    let calls = iso.stats().sts_calls;
+    assert!(iso.enter(items::SPEC, &org, None).await.is_err(), "the other order is refused too");
+    assert_eq!(iso.stats().sts_calls, calls, "refused before any STS call");
+
+    // Across functions: each function's process sees only its own handler, so the pair is
+    // refused where all of them are seen together.
+    let pair = tenant_isolation::check_prefixes(&[items::SPEC, org_scoped()]).unwrap_err();
+    assert_eq!((pair.first_prefix.as_str(), pair.second_prefix.as_str()), ("TENANT#", "TENANT#ORG#"));
+    assert!(iso.prepare(org_scoped()).is_err(), "prepare sees the handlers linked into the binary");
 }
 
 // ---- Class 1: index partition keys set by writes ----------------------------------------
