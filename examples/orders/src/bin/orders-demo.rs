@@ -222,6 +222,30 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
     let after = isolation.stats().sts_calls;
     demo.check(after == before, &format!("STS calls during those 6 requests: {}", after - before));
 
+    println!("\n6. the same service as one axum function (one Router, one policy per route, one auth layer)");
+    let app = orders_example::api::router(isolation.clone());
+    let sts_before = isolation.stats().sts_calls;
+    let (status, created) =
+        route(&mut demo, &app, "POST", "/orders", Some(&alice), Some(r#"{"item":"axum anvil","quantity":1}"#)).await;
+    demo.check(status == 201, &format!("alice POST /orders → {status} {}", created["id"]));
+    let id = created["id"].as_str().unwrap_or_default().to_owned();
+    let (status, got) = route(&mut demo, &app, "GET", &format!("/orders/{id}"), Some(&alice), None).await;
+    demo.check(status == 200 && got["item"] == "axum anvil", &format!("alice GET her order → {status}"));
+    let (status, _) = route(&mut demo, &app, "GET", &format!("/orders/{id}"), Some(&bob), None).await;
+    demo.check(status == 404, &format!("bob GET alice's order → {status} (not in his partition)"));
+    let (status, _) = route(&mut demo, &app, "GET", "/orders", None, None).await;
+    demo.check(status == 401, &format!("no token → {status}, answered by the layer before routing"));
+    let carol = token("carol", "id_token");
+    let (status, _) = route(&mut demo, &app, "GET", "/orders", carol.as_deref(), None).await;
+    demo.check(status == 403, &format!("carol (no tenant) → {status}"));
+    // Each route's policy is the Lambda handler's, so its credentials are already cached: only
+    // bob's first `GetItem` session (he had not read an order yet) needs STS.
+    let new_calls = isolation.stats().sts_calls - sts_before;
+    demo.check(
+        new_calls == 1,
+        &format!("STS calls for the router: {new_calls} (the routes share the Lambda handlers' cached sessions)"),
+    );
+
     let stats = isolation.stats();
     println!(
         "\nSTS AssumeRole calls: {} for {} requests (one per tenant and handler policy; cache hits {}, misses {})",
@@ -229,6 +253,37 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
     );
     demo.check(stats.sts_calls <= 8, "at most one STS call per (tenant, handler policy): 2 tenants × 4 handlers");
     Ok(demo)
+}
+
+/// One request through the axum router, as `lambda_http::run(router)` would pass it on.
+async fn route(
+    demo: &mut Demo,
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, Value) {
+    use tower::ServiceExt;
+    demo.requests += 1;
+    let mut builder = http::Request::builder().method(method).uri(uri);
+    if let Some(token) = token {
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    if body.is_some() {
+        builder = builder.header("content-type", "application/json");
+    }
+    let request = builder
+        .body(axum::body::Body::from(body.unwrap_or_default().to_owned()))
+        .expect("static request parts are valid");
+    match app.clone().oneshot(request).await {
+        Ok(resp) => {
+            let status = resp.status().as_u16();
+            let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap_or_default();
+            (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        }
+        Err(never) => match never {},
+    }
 }
 
 /// Changes one character in the middle of the signature (not the last one, whose low
