@@ -18,6 +18,8 @@ cd "$ROOT"
 command -v cargo >/dev/null || { echo "test.sh: cargo not found on PATH" >&2; exit 1; }
 
 export TI_TOOLS_DIR="${TI_TOOLS_DIR:-$ROOT/.tools}"
+# moto's logs (the testkit's `Moto`), kept with the build for a failed run's diagnosis.
+export TENANT_TESTKIT_LOG_DIR="${TENANT_TESTKIT_LOG_DIR:-$ROOT/target/moto-logs}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 RESULTS=()

@@ -13,7 +13,11 @@
 //!   errors, delays, a hung connection) and which counts its requests;
 //! * [`StsServer`]: a stand-in for STS `AssumeRole` on 127.0.0.1 that hands out synthetic
 //!   credentials and counts the calls, so that an [`Isolation`](tenant_isolation::Isolation)
-//!   fills its credential cache through the SDK without an AWS account.
+//!   fills its credential cache through the SDK without an AWS account;
+//! * [`Moto`]: a real `moto_server` (STS, DynamoDB, Cognito) in a process that ends with the test;
+//! * [`Local`]: all of it together for your own handlers — moto, a trusted key set, tokens for
+//!   any tenant, an `Isolation` per test, requests and Lambda contexts — so that a test of
+//!   "tenant A cannot see tenant B's data" is a few lines (`examples/orders/tests/tenants.rs`).
 //!
 //! ```toml
 //! [dev-dependencies]
@@ -53,9 +57,13 @@
 
 pub mod jwks;
 pub mod keys;
+pub mod local;
+pub mod moto;
 pub mod sts;
 pub mod tokens;
 
 pub use jwks::{JwksServer, Reply};
 pub use keys::Keys;
+pub use local::Local;
+pub use moto::Moto;
 pub use sts::StsServer;

@@ -44,7 +44,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tenant_isolation::{Isolation, Verifier};
-use tenant_isolation_tests::{Moto, provision, sdk_config};
+use tenant_isolation_tests::{provision, sdk_config};
 
 const SECRET: &[u8] = b"load-bench-hs256-secret-of-32-bytes!";
 const ISSUER: &str = "https://issuer.load-bench.invalid";
@@ -351,7 +351,7 @@ fn main() -> ExitCode {
 
 async fn run(args: Args) -> bool {
     println!("load: {args:?}; tokio workers = {}", std::thread::available_parallelism().map_or(0, |n| n.get()));
-    let moto = Moto::start();
+    let moto = tenant_isolation_tests::start_moto();
     let fx = provision(&moto);
     let sdk = sdk_config(&moto.endpoint()).await;
     let static_client = aws_sdk_dynamodb::Client::new(&sdk);

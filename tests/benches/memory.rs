@@ -206,7 +206,7 @@ async fn phase(name: &str, entries: usize, capacity: u64, sts: Option<&str>) -> 
             cache_phase(name, iso, entries, capacity, false).await
         }
         "sts" | "sts+get" => {
-            let moto = tenant_isolation_tests::Moto::start();
+            let moto = tenant_isolation_tests::start_moto();
             let fx = tenant_isolation_tests::provision(&moto);
             let sdk = tenant_isolation_tests::sdk_config(&fx.endpoint).await;
             let iso = isolation(sdk, &fx.role_arn, capacity).await;

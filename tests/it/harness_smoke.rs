@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
-use tenant_isolation_tests::{Fixture, Moto, provision, sdk_config, shared};
+use tenant_isolation_tests::{Fixture, provision, sdk_config, shared};
 
 /// A DynamoDB client for `endpoint` that does not retry, so a refused connection fails at once.
 async fn dynamodb(endpoint: &str) -> aws_sdk_dynamodb::Client {
@@ -148,7 +148,7 @@ async fn fixture_role_can_be_assumed() {
 
 #[tokio::test]
 async fn stop_refuses_and_restart_returns_on_same_port() {
-    let mut moto = Moto::start();
+    let mut moto = tenant_isolation_tests::start_moto();
     let port = moto.port();
     let endpoint = moto.endpoint();
     // The harness's usual client (standard retries), and one without retries for the refusal.

@@ -10,7 +10,7 @@ use orders_example::handlers::{create_order, get_order, list_orders};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use tenant_isolation::{Isolation, TenantTable, Verifier, tenant_isolated};
-use tenant_isolation_tests::{Moto, provision, sdk_config, shared};
+use tenant_isolation_tests::{provision, sdk_config, shared};
 
 /// An HTTP API (v2) event as API Gateway sends it.
 fn v2_event(method: &str, path: &str, token: Option<&str>, body: Option<&str>, id: Option<&str>) -> Value {
@@ -242,7 +242,7 @@ async fn concurrent_invocations_never_cross_tenants() {
 /// panic; after a restart on the same port the same runtime recovers.
 #[tokio::test]
 async fn unavailable_dependencies_answer_503_and_recover() {
-    let mut moto = Moto::start();
+    let mut moto = tenant_isolation_tests::start_moto();
     let fx = provision(&moto);
     let build = |fx: &tenant_isolation_tests::Fixture| {
         let fx = fx.clone();

@@ -12,7 +12,7 @@ use tenant_isolation::{
     ErrorKind, Isolation, IsolationError, StsFailure, TenantEvent, TenantId, TenantTable, Verifier, current_tenant,
     spawn, tenant_isolated,
 };
-use tenant_isolation_tests::{Moto, provision, sdk_config, sdk_config_with_sts};
+use tenant_isolation_tests::{provision, sdk_config, sdk_config_with_sts};
 
 const SECRET: &[u8] = b"reliability-suite-secret-of-32-bytes+";
 const ISSUER: &str = "https://issuer.test";
@@ -111,7 +111,7 @@ async fn ten_thousand_interleaved_invocations_never_cross_tenants() {
     const INVOCATIONS: u64 = 10_000;
     const TENANTS: u64 = 100;
     // Its own moto: this load must not slow the other tests' shared server.
-    let moto = Moto::start();
+    let moto = tenant_isolation_tests::start_moto();
     provision(&moto);
     let iso = isolation_on(&moto.endpoint(), None).await;
     let run = unique("s").replace(['-', '#'], "");
@@ -186,7 +186,7 @@ fn credentials_kind(e: &lambda_runtime::Error) -> Option<(ErrorKind, Option<StsF
 /// the same runtime recovers without being rebuilt.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moto_stopped_mid_run_gives_503_and_recovers_after_restart() {
-    let mut moto = Moto::start();
+    let mut moto = tenant_isolation_tests::start_moto();
     provision(&moto);
     let iso = isolation_on(&moto.endpoint(), None).await;
     let (ok_before, mut unavailable, mut ok_after) = (AtomicU64::new(0), 0, 0);
@@ -279,7 +279,7 @@ async fn a_malformed_sts_answer_is_a_typed_error() {
 /// call; that is a misconfiguration (500), typed, and never retried into a success.
 #[tokio::test]
 async fn sts_access_denied_is_a_typed_error() {
-    let moto = Moto::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "0")]);
+    let moto = tenant_isolation_tests::start_moto_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "0")]);
     let iso = isolation_on(&moto.endpoint(), None).await;
     let err = stress::call_with(&iso, job("denied", 1)).await.unwrap_err();
     println!("faults: STS with auth enforced: {err}");
@@ -291,7 +291,7 @@ async fn sts_access_denied_is_a_typed_error() {
 /// stale credentials are never used instead: 503.
 #[tokio::test]
 async fn a_failed_renewal_never_falls_back_to_stale_credentials() {
-    let mut moto = Moto::start();
+    let mut moto = tenant_isolation_tests::start_moto();
     provision(&moto);
     // Past the floor three seconds after they were vended.
     let iso = Isolation::builder()
@@ -325,8 +325,8 @@ async fn a_failed_renewal_never_falls_back_to_stale_credentials() {
 async fn sts_down_inside_the_margin_fails_no_warm_request() {
     const TENANTS: [&str; 4] = ["warm0", "warm1", "warm2", "warm3"];
     // moto serves every service on one port: STS gets a moto of its own, to stop it alone.
-    let mut sts = Moto::start();
-    let dynamodb = Moto::start();
+    let mut sts = tenant_isolation_tests::start_moto();
+    let dynamodb = tenant_isolation_tests::start_moto();
     provision(&dynamodb);
     let iso = Isolation::builder()
         .sdk_config(sdk_config_with_sts(&dynamodb.endpoint(), &sts.endpoint()).await)

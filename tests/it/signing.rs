@@ -54,7 +54,7 @@ async fn recorded(moto: &Moto) -> Vec<(String, Value)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_request_is_signed_with_the_credentials_of_the_tenant_whose_keys_it_carries() {
     // Its own moto: the recorder is server-wide, and other tests share the shared one.
-    let moto = Moto::start();
+    let moto = tenant_isolation_tests::start_moto();
     let fx = provision(&moto);
     let iso = Isolation::builder()
         .sdk_config(sdk_config(&fx.endpoint).await)

@@ -3,7 +3,7 @@
 //! watchdog takes moto down with it.
 
 fn main() {
-    let moto = tenant_isolation_tests::Moto::start();
+    let moto = tenant_isolation_tests::start_moto();
     println!("MOTO_PORT={}", moto.port());
     std::thread::sleep(std::time::Duration::from_secs(120));
     drop(moto);

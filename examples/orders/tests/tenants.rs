@@ -1,0 +1,61 @@
+//! Tenant A never sees tenant B's data: the orders service tested as a user of this library
+//! would test theirs, with the test kit (`tenant-isolation-testkit`). Copy it and change the
+//! routes and handlers.
+
+use axum::body::Body;
+use http::StatusCode;
+use orders_example::{api, handlers};
+use serde_json::{Value, json};
+use tenant_isolation_testkit::Local;
+use tower::ServiceExt;
+
+/// Sends `request` through the router; the status and the JSON body.
+async fn send(app: &axum::Router, request: http::Request<Body>) -> (StatusCode, Value) {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn acme_and_globex_never_see_each_other() {
+    let local = Local::start().await;
+    local.create_table("Orders", &[("ByStatus", "pk", Some("status"))]).await;
+    let app = api::router(local.isolation().await);
+
+    // acme creates an order; globex can neither read nor cancel it, nor list it.
+    let (status, order) =
+        send(&app, local.request("acme", "POST", "/orders", Some(json!({"item": "anvil", "quantity": 1})))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let path = format!("/orders/{}", order["id"].as_str().unwrap());
+    assert_eq!(send(&app, local.request("acme", "GET", &path, None)).await.0, StatusCode::OK);
+    assert_eq!(send(&app, local.request("globex", "GET", &path, None)).await.0, StatusCode::NOT_FOUND);
+    let cancel = format!("{path}/cancel");
+    assert_eq!(send(&app, local.request("globex", "POST", &cancel, None)).await.0, StatusCode::NOT_FOUND);
+    let (_, listed) = send(&app, local.request("globex", "GET", "/orders", None)).await;
+    assert_eq!(listed, json!([]));
+
+    // A token for no tenant, or a forged one, never reaches a handler.
+    let forged = local.token_with("acme", json!({ "tenant_id": "*" }));
+    let request =
+        http::Request::get(&path).header("authorization", format!("Bearer {forged}")).body(Body::empty()).unwrap();
+    assert_eq!(send(&app, request).await.0, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_single_lambda_handler_and_the_lambda_tenant_id() {
+    use lambda_http::RequestExt;
+    let local = Local::start().await;
+    local.create_table("Orders", &[("ByStatus", "pk", Some("status"))]).await;
+    let isolation = local.isolation().await;
+
+    let request: lambda_http::Request = local.request("acme", "GET", "/orders", None);
+    let response = handlers::list_orders::call_with(&isolation, request).await.unwrap();
+    assert_eq!(response.status(), 200);
+
+    // In Lambda's tenant isolation mode, an invocation of tenant `globex` with acme's token is refused.
+    let request: lambda_http::Request = local.request("acme", "GET", "/orders", None);
+    let request = request.with_lambda_context(Local::lambda_context(Some("globex")));
+    let response = handlers::list_orders::call_with(&isolation, request).await.unwrap();
+    assert_eq!(response.status(), 403);
+}

@@ -1,0 +1,187 @@
+//! [`Local`]: everything a test of your own handlers needs to run them for tenant A and tenant
+//! B on this machine, in a few lines: moto (STS and DynamoDB) in a process that ends with the
+//! test, a key set the runtime trusts, tokens minted for any tenant, an
+//! [`Isolation`] per test, requests and Lambda contexts.
+//!
+//! ```no_run
+//! use tenant_isolation_testkit::Local;
+//!
+//! # async fn test() {
+//! let local = Local::start().await;
+//! local.create_table("Orders", &[("ByStatus", "pk", Some("status"))]).await;
+//! let isolation = local.isolation().await;
+//! // Drive a handler as tenant `acme` …
+//! let request = local.request("acme", "GET", "/orders/1", None);
+//! // let response = get_order::call_with(&isolation, request.into()).await;
+//! # let _ = (isolation, request);
+//! # }
+//! ```
+
+use crate::jwks::{JwksServer, Reply};
+use crate::keys::Keys;
+use crate::moto::Moto;
+use crate::tokens;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType,
+};
+use serde_json::{Value, json};
+use tenant_isolation::{Isolation, IsolationBuilder, Verifier};
+
+/// The region of the local stand-ins.
+pub const REGION: &str = "us-east-1";
+
+/// The data-access role the local [`Isolation`] assumes (moto lets any role be assumed).
+pub const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/TenantData";
+
+/// moto, a trusted key set and the settings that tie them to an [`Isolation`]. Everything
+/// stops when it is dropped.
+pub struct Local {
+    moto: Moto,
+    jwks: JwksServer,
+    keys: Keys,
+}
+
+impl std::fmt::Debug for Local {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Local").field("moto", &self.moto.endpoint()).field("jwks", &self.jwks.jwks_url()).finish()
+    }
+}
+
+impl Local {
+    /// Starts moto and a key-set server on 127.0.0.1 (see [`crate::moto::moto_server`] for
+    /// where moto is looked for).
+    pub async fn start() -> Local {
+        let moto = tokio::task::spawn_blocking(Moto::start).await.expect("starting moto");
+        let keys = Keys::bundled();
+        let jwks = JwksServer::start(Reply::Json(keys.key_set())).await;
+        Local { moto, jwks, keys }
+    }
+
+    /// moto's endpoint, `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> String {
+        self.moto.endpoint()
+    }
+
+    /// An SDK configuration aimed at moto, with test credentials (no environment read).
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(self.endpoint())
+            .region(aws_config::Region::new(REGION))
+            .credentials_provider(aws_credential_types::Credentials::new("testing", "testing", None, None, "testkit"))
+            .load()
+            .await
+    }
+
+    /// A DynamoDB table keyed by `pk` (string) and `sk` (string), with global secondary
+    /// indexes `(name, partition-key attribute, sort-key attribute)`, all attributes strings.
+    ///
+    /// # Panics
+    /// If moto refuses it.
+    pub async fn create_table(&self, name: &str, indexes: &[(&str, &str, Option<&str>)]) {
+        let client = aws_sdk_dynamodb::Client::new(&self.sdk_config().await);
+        let key = |attribute: &str, kind: KeyType| {
+            KeySchemaElement::builder().attribute_name(attribute).key_type(kind).build().expect("key schema")
+        };
+        let mut attributes = vec!["pk".to_owned(), "sk".to_owned()];
+        let mut request = client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("pk", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range));
+        for (index, hash, range) in indexes {
+            let mut gsi = GlobalSecondaryIndex::builder()
+                .index_name(*index)
+                .key_schema(key(hash, KeyType::Hash))
+                .projection(Projection::builder().projection_type(ProjectionType::All).build());
+            attributes.push((*hash).to_owned());
+            if let Some(range) = range {
+                gsi = gsi.key_schema(key(range, KeyType::Range));
+                attributes.push((*range).to_owned());
+            }
+            request = request.global_secondary_indexes(gsi.build().expect("index"));
+        }
+        attributes.sort();
+        attributes.dedup();
+        for attribute in attributes {
+            request = request.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(attribute)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .expect("attribute definition"),
+            );
+        }
+        request.send().await.unwrap_or_else(|e| panic!("creating table {name}: {e:?}"));
+    }
+
+    /// A verifier that trusts the local key set (the tokens of [`Local::token`]).
+    pub fn verifier(&self) -> Verifier {
+        tokens::verifier_builder(&self.jwks.jwks_url()).build().expect("the local verifier's settings are valid")
+    }
+
+    /// An [`Isolation`] on moto, trusting the local key set: one per test, with its own cache
+    /// and counters.
+    pub async fn isolation(&self) -> Isolation {
+        self.isolation_with(|b| b).await
+    }
+
+    /// [`Local::isolation`], customised by `configure` (a session-tag role, a Lambda tenant
+    /// mode, index partition keys …).
+    pub async fn isolation_with(&self, configure: impl FnOnce(IsolationBuilder) -> IsolationBuilder) -> Isolation {
+        let builder =
+            Isolation::builder().sdk_config(self.sdk_config().await).role_arn(ROLE_ARN).verifier(self.verifier());
+        configure(builder).build().await.expect("the local isolation's settings are valid")
+    }
+
+    /// A valid ID token (RS256, from the local key set) naming `tenant` in `tenant_id`.
+    pub fn token(&self, tenant: &str) -> String {
+        tokens::rs256(&self.keys, &tokens::claims(tenant))
+    }
+
+    /// A token with `claims` changed from a valid one's (`{"exp": 1}`, `{"tenant_id": "*"}` …).
+    pub fn token_with(&self, tenant: &str, claims: Value) -> String {
+        let mut base = tokens::claims(tenant);
+        if let (Some(base), Value::Object(changes)) = (base.as_object_mut(), claims) {
+            base.extend(changes);
+        }
+        tokens::rs256(&self.keys, &base)
+    }
+
+    /// An HTTP request as `tenant` (`Authorization: Bearer <token>`), with a JSON body if given:
+    /// for an axum router (`http::Request<axum::body::Body>`), or a `lambda_http::Request`.
+    pub fn request<B: From<String>>(
+        &self,
+        tenant: &str,
+        method: &str,
+        uri: &str,
+        body: Option<Value>,
+    ) -> http::Request<B> {
+        let builder = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(http::header::AUTHORIZATION, format!("Bearer {}", self.token(tenant)));
+        match body {
+            Some(body) => {
+                builder.header(http::header::CONTENT_TYPE, "application/json").body(B::from(body.to_string()))
+            }
+            None => builder.body(B::from(String::new())),
+        }
+        .expect("the request's parts are valid")
+    }
+
+    /// The Lambda context of an invocation, with the tenant id Lambda's tenant isolation mode
+    /// would pass (or none).
+    pub fn lambda_context(tenant_id: Option<&str>) -> lambda_runtime::Context {
+        let mut context = lambda_runtime::Context::default();
+        context.request_id = format!("testkit-{}", tokens::now());
+        context.tenant_id = tenant_id.map(str::to_owned);
+        context
+    }
+
+    /// Claims as [`tokens::claims`] makes them (for building other events).
+    pub fn claims(tenant: &str) -> Value {
+        json!(tokens::claims(tenant))
+    }
+}
