@@ -11,7 +11,7 @@
 //! local.create_table("Orders", &[("ByStatus", "pk", Some("status"))]).await;
 //! let isolation = local.isolation().await;
 //! // Drive a handler as tenant `acme` …
-//! let request = local.request("acme", "GET", "/orders/1", None);
+//! let request: lambda_http::Request = local.request("acme", "GET", "/orders/1", None);
 //! // let response = get_order::call_with(&isolation, request.into()).await;
 //! # let _ = (isolation, request);
 //! # }
