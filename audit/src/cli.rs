@@ -52,6 +52,10 @@ enum Command {
         /// Print only the CloudFormation template (JSON) that creates the data-access role
         #[arg(long)]
         cloudformation: bool,
+        /// Also print the properties that put each function in Lambda's tenant isolation mode
+        /// (`TenancyConfig`, and `TENANT_LAMBDA_TENANT_ID=required`)
+        #[arg(long)]
+        lambda_tenant_isolation: bool,
     },
     /// The DynamoDB actions a handler may declare
     Actions,
@@ -133,8 +137,11 @@ where
     let json = match cli.command {
         Command::List => list_json(),
         Command::Render { tenant, role_arn, region } => render_json(&tenant, &role_arn, &region)?,
-        Command::Role { role_arn, region, lambda_role_arn, cloudformation } => {
+        Command::Role { role_arn, region, lambda_role_arn, cloudformation, lambda_tenant_isolation } => {
             let mut role = role_json(role_arn.as_deref(), region.as_deref(), lambda_role_arn.as_deref())?;
+            if lambda_tenant_isolation {
+                role["lambda_function_properties"] = tenant_isolation_mode_properties();
+            }
             if cloudformation { role["cloudformation"].take() } else { role }
         }
         Command::Actions => actions_json(),
@@ -157,4 +164,15 @@ pub fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// The `AWS::Lambda::Function` properties of a function in Lambda's tenant isolation mode:
+/// `TenancyConfig` (`PER_TENANT`, the only value; set at creation only — CloudFormation replaces
+/// the function to change it) and the runtime setting that requires every invocation to carry a
+/// tenant id (AWS CloudFormation Template Reference, `AWS::Lambda::Function TenancyConfig`).
+pub fn tenant_isolation_mode_properties() -> serde_json::Value {
+    serde_json::json!({
+        "TenancyConfig": { "TenantIsolationMode": "PER_TENANT" },
+        "Environment": { "Variables": { "TENANT_LAMBDA_TENANT_ID": "required" } },
+    })
 }

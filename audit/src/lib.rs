@@ -35,5 +35,5 @@ mod cli;
 mod cloudformation;
 mod report;
 
-pub use cli::{CliError, Output, main, run_from};
+pub use cli::{CliError, Output, main, run_from, tenant_isolation_mode_properties};
 pub use report::{AuditError, actions_json, classify_json, list_json, render_json, role_json};

@@ -249,6 +249,14 @@ fn cli_commands_print_json() {
     let cf = json(&["role", "--cloudformation"]);
     assert_eq!(cf, role["cloudformation"]);
     assert!(cf["Description"].as_str().unwrap().starts_with("The data-access role"), "{cf}");
+    // `--lambda-tenant-isolation`: the function's TenancyConfig and the runtime's required setting.
+    assert!(role.get("lambda_function_properties").is_none());
+    let tenancy = json(&["role", "--lambda-tenant-isolation"]);
+    assert_eq!(tenancy["lambda_function_properties"]["TenancyConfig"]["TenantIsolationMode"], "PER_TENANT");
+    assert_eq!(
+        tenancy["lambda_function_properties"]["Environment"]["Variables"]["TENANT_LAMBDA_TENANT_ID"],
+        "required"
+    );
     // Printed as pretty JSON with a final newline.
     assert_eq!(Output::Json(json!({ "a": [1] })).to_string(), "{\n  \"a\": [\n    1\n  ]\n}\n");
 }
