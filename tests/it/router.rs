@@ -81,3 +81,56 @@ async fn refusals_come_from_the_layer_without_sts() {
     }
     assert_eq!(iso.stats().sts_calls, 0, "an STS call was made for a refused request");
 }
+
+/// Many invocations of many tenants at once on one router (as `run_concurrent` drives it on
+/// Lambda Managed Instances): each sees only its own orders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_requests_on_one_router_never_cross_tenants() {
+    use std::collections::BTreeSet;
+    const SECRET: &[u8] = b"a-development-secret-of-32-bytes-or-more";
+    let verifier = tenant_isolation::Verifier::builder()
+        .development_hs256(SECRET)
+        .issuer("https://issuer.test")
+        .audience(["orders"])
+        .build()
+        .unwrap();
+    let app = orders_example::api::router(crate::common::isolation_with(|b| b.verifier(verifier)).await);
+    let mint = |tenant: &str| {
+        let claims = json!({ "iss": "https://issuer.test", "aud": "orders", "sub": tenant, "tenant_id": tenant,
+            "exp": jsonwebtoken::get_current_timestamp() + 600 });
+        jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET))
+            .unwrap()
+    };
+    let tenants: Vec<String> =
+        (0..8).map(|i| format!("axum-{i}-{}", crate::common::unique("t").replace(['#', '.'], "-"))).collect();
+    let mut tasks = Vec::new();
+    for round in 0..5 {
+        for tenant in &tenants {
+            let (app, token, tenant) = (app.clone(), mint(tenant), tenant.clone());
+            tasks.push(tokio::spawn(async move {
+                let order = json!({ "item": format!("{tenant}-{round}"), "quantity": 1 });
+                let (status, _) = call(&app, request("POST", "/orders", Some(&token), Some(order))).await;
+                assert_eq!(status, StatusCode::CREATED);
+                tokio::task::yield_now().await;
+                let (_, listed) = call(&app, request("GET", "/orders", Some(&token), None)).await;
+                let items: BTreeSet<String> =
+                    listed.as_array().unwrap().iter().map(|o| o["item"].as_str().unwrap().to_owned()).collect();
+                (tenant, items)
+            }));
+        }
+    }
+    let mut foreign = 0;
+    for task in tasks {
+        let (tenant, items) = task.await.unwrap();
+        foreign += items.iter().filter(|item| !item.starts_with(&format!("{tenant}-"))).count();
+    }
+    println!("router: 40 concurrent create+list pairs over 8 tenants, {foreign} foreign items seen");
+    assert_eq!(foreign, 0);
+}
+
+/// The router is what `lambda_http::run` serves (type-checked; not run). `run_concurrent`
+/// needs a `Sync` response body, which axum's is not (a limit of the two crates together).
+#[test]
+fn the_router_is_served_by_the_lambda_runtime() {
+    drop(lambda_http::run(orders_example::api::router_global()));
+}
