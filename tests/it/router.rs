@@ -134,3 +134,20 @@ async fn concurrent_requests_on_one_router_never_cross_tenants() {
 fn the_router_is_served_by_the_lambda_runtime() {
     drop(lambda_http::run(orders_example::api::router_global()));
 }
+
+/// For a local run the same router is an ordinary axum server: over real HTTP on 127.0.0.1, a
+/// tenant's request is served and a token-less one is refused by the layer.
+#[tokio::test]
+async fn the_router_runs_as_a_plain_axum_server() {
+    let app = orders_example::api::router(isolation().await);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/orders");
+    let served = client.get(&url).bearer_auth(token("alice")).send().await.unwrap();
+    assert_eq!(served.status(), reqwest::StatusCode::OK);
+    let refused = client.get(&url).send().await.unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+    server.abort();
+}
