@@ -616,11 +616,12 @@ impl Intercept for KeyGuard {
         })?;
         // Checked: this request is signed with this scope's credentials and no others.
         cfg.interceptor_state().store_put(ScopeCredentials::new(scope.credentials().clone()));
-        cfg.interceptor_state().store_put(Checked {
-            tenant: scope.tenant().clone(),
-            operation: "request",
-            request: None,
-        });
+        // The operation's name, for a refusal at signing (the SDK keeps it in the bag).
+        let operation = cfg
+            .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+            .and_then(|m| Operation::from_name(m.name()))
+            .map_or("request", Operation::name);
+        cfg.interceptor_state().store_put(Checked { tenant: scope.tenant().clone(), operation, request: None });
         Ok(())
     }
 
