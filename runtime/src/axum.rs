@@ -196,3 +196,57 @@ impl<P: Policy> Entered<P> {
         &self.scope
     }
 }
+
+/// `router` as `lambda_http::run_concurrent` serves it (Lambda Managed Instances, several
+/// invocations at once in one process): each response's body is buffered into a
+/// `lambda_http::Body`, which is `Sync` as `run_concurrent` requires and axum's body is not.
+/// Scopes stay per request (task-local), so concurrent invocations of different tenants never
+/// share one.
+///
+/// ```no_run
+/// # async fn serve(router: axum::Router) -> Result<(), lambda_http::Error> {
+/// lambda_http::run_concurrent(tenant_isolation::axum::concurrent(router)).await
+/// # }
+/// ```
+pub fn concurrent(router: ::axum::Router) -> Concurrent {
+    Concurrent { router }
+}
+
+/// A router whose response bodies are buffered ([`concurrent`]).
+#[derive(Clone, Debug)]
+pub struct Concurrent {
+    router: ::axum::Router,
+}
+
+impl tower_service::Service<lambda_http::Request> for Concurrent {
+    type Response = http::Response<lambda_http::Body>;
+    type Error = std::convert::Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: lambda_http::Request) -> Self::Future {
+        let mut router = self.router.clone();
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let request = http::Request::from_parts(parts, ::axum::body::Body::from(body.to_vec()));
+            let response = match tower_service::Service::call(&mut router, request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            let (parts, body) = response.into_parts();
+            let body = match ::axum::body::to_bytes(body, usize::MAX).await {
+                Ok(bytes) => lambda_http::Body::from(bytes.to_vec()),
+                Err(e) => {
+                    tracing::error!(error = %e, "a response body could not be read");
+                    let response = (http::StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+                    let (parts, _) = response.into_parts();
+                    return Ok(http::Response::from_parts(parts, lambda_http::Body::from("internal error")));
+                }
+            };
+            Ok(http::Response::from_parts(parts, body))
+        })
+    }
+}

@@ -129,7 +129,7 @@ async fn concurrent_requests_on_one_router_never_cross_tenants() {
 }
 
 /// The router is what `lambda_http::run` serves (type-checked; not run). `run_concurrent`
-/// needs a `Sync` response body, which axum's is not (a limit of the two crates together).
+/// needs a `Sync` response body, which axum's is not: see the next test.
 #[test]
 fn the_router_is_served_by_the_lambda_runtime() {
     drop(lambda_http::run(orders_example::api::router_global()));
@@ -150,4 +150,30 @@ async fn the_router_runs_as_a_plain_axum_server() {
     let refused = client.get(&url).send().await.unwrap();
     assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
     server.abort();
+}
+
+/// Under `lambda_http::run_concurrent` (Lambda Managed Instances) a router's responses need a
+/// `Sync` body: buffer them into `lambda_http::Body` (type-checked; not run).
+#[test]
+fn the_router_is_served_concurrently_once_its_bodies_are_buffered() {
+    drop(lambda_http::run_concurrent(tenant_isolation::axum::concurrent(orders_example::api::router_global())));
+}
+
+/// The buffered router answers as the router does: a tenant's request is served with its body,
+/// a token-less one refused.
+#[tokio::test]
+async fn the_buffered_router_answers_as_the_router() {
+    let service = tenant_isolation::axum::concurrent(orders_example::api::router(isolation().await));
+    let lambda_request = |token: Option<String>| {
+        let mut builder = http::Request::builder().uri("/orders");
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        builder.body(lambda_http::Body::Empty).unwrap()
+    };
+    let served = service.clone().oneshot(lambda_request(Some(token("alice")))).await.unwrap();
+    assert_eq!(served.status(), StatusCode::OK);
+    assert!(serde_json::from_slice::<Value>(served.body()).unwrap().is_array());
+    let refused = service.oneshot(lambda_request(None)).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
 }
