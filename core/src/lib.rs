@@ -17,9 +17,10 @@ mod arn;
 mod keys;
 mod operation;
 mod policy;
+mod refusal;
 mod tenant;
 
-pub use action::{Action, Refusal, closest, valid_names};
+pub use action::{Action, closest, valid_names};
 pub use arn::{InvalidRoleArn, MAX_SESSION_NAME_LEN, RoleArn, session_name};
 pub use keys::{DEFAULT_KEY_PREFIX, KeyPrefixError, KeyRule, MAX_KEY_PREFIX_LEN, SEPARATOR, Tenants};
 pub use operation::{Needs, Operation, TransactItem, partiql_action};
@@ -28,4 +29,5 @@ pub use policy::{
     PlacementError, SpecError, TableModel, TableName, Template, is_valid_dynamodb_name, is_valid_tag_key, render,
     role_policy, tag_role_policy,
 };
+pub use refusal::Refusal;
 pub use tenant::{InvalidTenantId, MAX_TENANT_ID_LEN, TenantId, is_tenant_char};
