@@ -27,6 +27,25 @@ pub(crate) async fn isolation_with(f: impl FnOnce(IsolationBuilder) -> Isolation
     f(builder).build().await.expect("isolation config is valid")
 }
 
+/// A fresh runtime in development mode (HS256), and a minter of its tokens: for tests that need
+/// many tenants without a Cognito user each.
+pub(crate) async fn development_isolation() -> (Isolation, impl Fn(&str) -> String + Clone) {
+    const SECRET: &[u8] = b"a-development-secret-of-32-bytes-or-more";
+    let verifier = Verifier::builder()
+        .development_hs256(SECRET)
+        .issuer("https://issuer.test")
+        .audience(["orders"])
+        .build()
+        .expect("development verifier config is valid");
+    let mint = |tenant: &str| {
+        let claims = serde_json::json!({ "iss": "https://issuer.test", "aud": "orders", "sub": tenant,
+            "tenant_id": tenant, "exp": jsonwebtoken::get_current_timestamp() + 600 });
+        jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET))
+            .expect("HS256 signing")
+    };
+    (isolation_with(|b| b.verifier(verifier)).await, mint)
+}
+
 /// A fresh runtime with the defaults.
 pub(crate) async fn isolation() -> Isolation {
     isolation_with(|b| b).await

@@ -1,7 +1,7 @@
 //! The example service's handlers, invoked with real API Gateway v1 and v2 events (decoded
 //! by `lambda_http` exactly as the Lambda runtime does) and real Cognito tokens from moto.
 
-use crate::common::{cognito_verifier, isolation, isolation_with};
+use crate::common::{cognito_verifier, isolation};
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Request, Response};
@@ -9,7 +9,7 @@ use lambda_runtime::LambdaEvent;
 use orders_example::handlers::{create_order, get_order, list_orders};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
-use tenant_isolation::{Isolation, TenantTable, Verifier, tenant_isolated};
+use tenant_isolation::{Isolation, TenantTable, tenant_isolated};
 use tenant_isolation_tests::{provision, sdk_config, shared};
 
 /// An HTTP API (v2) event as API Gateway sends it.
@@ -186,20 +186,7 @@ fn served_by_the_lambda_runtime() {
 /// `run_concurrent` (Lambda Managed Instances): no response ever shows another tenant's data.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_invocations_never_cross_tenants() {
-    const SECRET: &[u8] = b"a-development-secret-of-32-bytes-or-more";
-    let verifier = Verifier::builder()
-        .development_hs256(SECRET)
-        .issuer("https://issuer.test")
-        .audience(["orders"])
-        .build()
-        .unwrap();
-    let iso = isolation_with(|b| b.verifier(verifier)).await;
-    let mint = |tenant: &str| {
-        let claims = json!({ "iss": "https://issuer.test", "aud": "orders", "sub": tenant, "tenant_id": tenant,
-            "exp": jsonwebtoken::get_current_timestamp() + 600 });
-        jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET))
-            .unwrap()
-    };
+    let (iso, mint) = crate::common::development_isolation().await;
     let tenants: Vec<String> =
         (0..8).map(|i| format!("conc-{i}-{}", crate::common::unique("t").replace(['#', '.'], "-"))).collect();
     let mut tasks = Vec::new();

@@ -87,20 +87,8 @@ async fn refusals_come_from_the_layer_without_sts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_requests_on_one_router_never_cross_tenants() {
     use std::collections::BTreeSet;
-    const SECRET: &[u8] = b"a-development-secret-of-32-bytes-or-more";
-    let verifier = tenant_isolation::Verifier::builder()
-        .development_hs256(SECRET)
-        .issuer("https://issuer.test")
-        .audience(["orders"])
-        .build()
-        .unwrap();
-    let app = orders_example::api::router(crate::common::isolation_with(|b| b.verifier(verifier)).await);
-    let mint = |tenant: &str| {
-        let claims = json!({ "iss": "https://issuer.test", "aud": "orders", "sub": tenant, "tenant_id": tenant,
-            "exp": jsonwebtoken::get_current_timestamp() + 600 });
-        jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET))
-            .unwrap()
-    };
+    let (iso, mint) = crate::common::development_isolation().await;
+    let app = orders_example::api::router(iso);
     let tenants: Vec<String> =
         (0..8).map(|i| format!("axum-{i}-{}", crate::common::unique("t").replace(['#', '.'], "-"))).collect();
     let mut tasks = Vec::new();
