@@ -252,8 +252,6 @@ struct Sts {
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum VendError {
     #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error(transparent)]
     Setup(#[from] SetupError),
     #[error(transparent)]
     Credentials(#[from] CredentialsError),
@@ -351,7 +349,7 @@ impl Vendor {
         spec: &'static HandlerSpec,
         tenant: &TenantId,
     ) -> Result<Arc<TenantSession>, VendError> {
-        self.check_mode(spec)?;
+        self.check_mode(spec).map_err(SetupError::from)?;
         let policy = self.clients.get(spec)?;
         let key = (tenant.clone(), policy.key.clone());
         let sts = &self.sts;

@@ -53,7 +53,6 @@ impl From<SetupError> for IsolationError {
 impl From<VendError> for IsolationError {
     fn from(e: VendError) -> Self {
         match e {
-            VendError::Config(e) => IsolationError::Config(e),
             VendError::Setup(e) => e.into(),
             VendError::Credentials(e) => IsolationError::Credentials(e),
         }
