@@ -542,3 +542,31 @@ async fn a_refusal_returned_by_the_handler_still_answers_403() {
     let response = careless::call_with(&iso, request).await.expect("an HTTP response, not a Lambda error");
     assert_eq!(response.status(), 403);
 }
+
+// ---- A spec whose model claims more than its template grants ------------------------------
+
+/// A spec written by hand (or edited in an expansion) whose model declares `PutItem` behind
+/// `read_only`'s `GetItem` template: the guard would let puts through that the policy does not
+/// grant, or the reverse. The runtime compiles the model again before the spec's first use and
+/// refuses it, before any STS call. Fails without `spec.verify()` in `client.rs`.
+#[tokio::test]
+async fn a_spec_whose_template_is_not_its_model_is_refused() {
+    use std::borrow::Cow;
+    use tenant_isolation::{Action, Confinement, HandlerModel, HandlerSpec, KeyRule, TableModel, TableName};
+    let model = HandlerModel {
+        table: TableModel {
+            table: TableName::Fixed("Orders".into()),
+            indexes: Cow::Borrowed(&[]),
+            actions: Cow::Borrowed(&[Action::GetItem, Action::PutItem]),
+            keys: KeyRule::new("TENANT#"),
+        },
+        confinement: Confinement::SessionPolicy,
+    };
+    let forged: &'static HandlerSpec =
+        Box::leak(Box::new(HandlerSpec::__from_macro("forged", "", model, crate::common::read_only::POLICY_TEMPLATE)));
+    let iso = isolation().await;
+    let refused = iso.enter(forged, &TenantId::parse("acme").unwrap(), None).await.unwrap_err();
+    assert_eq!(refused.status(), 500);
+    assert!(refused.to_string().contains("not what its model compiles to"), "{refused}");
+    assert_eq!(iso.stats().sts_calls, 0);
+}
