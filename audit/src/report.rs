@@ -8,8 +8,8 @@ use crate::cloudformation;
 use serde_json::{Value, json};
 use tenant_isolation::HandlerSpec;
 use tenant_isolation_core::{
-    Action, InvalidRoleArn, InvalidTenantId, Placement, PlacementError, Refusal, RoleArn, TableModel, TableName,
-    TenantId, is_valid_dynamodb_name, render, role_policy, tag_role_policy,
+    Action, HandlerModel, InvalidRoleArn, InvalidTenantId, PhysicalName, Placement, PlacementError, Refusal, RoleArn,
+    TenantId, is_valid_bucket_name, is_valid_dynamodb_name, render, role_policy, tag_role_policy,
 };
 
 /// Why audit output could not be produced.
@@ -76,10 +76,12 @@ fn checked_handlers() -> Result<Vec<&'static HandlerSpec>, AuditError> {
     Ok(handlers)
 }
 
-/// `[{handler, module, table, table_env, key_prefix, indexes, actions, session_tag, template, worst_case_chars}]`:
+/// `[{handler, module, tables: [{table, table_env, key_prefix, indexes, actions}],
+/// buckets: [{bucket, bucket_env, prefix, actions}], session_tag, template, worst_case_chars}]`:
 /// each handler's declaration (`key_prefix`: its tenants' keys are `<key_prefix><tenant>` and
-/// `<key_prefix><tenant>#…`), its session-policy template (placeholders `{{...}}` open) and
-/// the longest its rendered policy can be (STS accepts 2048 characters).
+/// `<key_prefix><tenant>#…`; `prefix`: its tenants' objects are under `<prefix><tenant>/`), its
+/// session-policy template (placeholders `{{...}}` open) and the longest its rendered policy can
+/// be (STS accepts 2048 characters).
 pub fn list_json() -> Value {
     handlers()
         .into_iter()
@@ -88,11 +90,19 @@ pub fn list_json() -> Value {
             json!({
                 "handler": spec.name(),
                 "module": spec.module_path(),
-                "table": spec.declared_table(),
-                "table_env": spec.table_env(),
-                "key_prefix": spec.key_prefix(),
-                "indexes": spec.indexes(),
-                "actions": spec.actions().iter().map(|a| a.name()).collect::<Vec<_>>(),
+                "tables": spec.tables().iter().map(|t| json!({
+                    "table": t.table.declared(),
+                    "table_env": t.table.env_var(),
+                    "key_prefix": t.keys.prefix(),
+                    "indexes": t.indexes,
+                    "actions": t.sorted_actions().iter().map(|a| a.name()).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+                "buckets": spec.buckets().iter().map(|b| json!({
+                    "bucket": b.bucket.declared(),
+                    "bucket_env": b.bucket.env_var(),
+                    "prefix": b.objects.prefix(),
+                    "actions": b.sorted_actions().iter().map(|a| a.name()).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
                 "session_tag": spec.session_tag(),
                 "template": template,
                 // Session-tag handlers send no session policy.
@@ -103,10 +113,28 @@ pub fn list_json() -> Value {
 }
 
 /// Where `spec`'s policy is rendered: partition and account from the role, its physical
-/// table name (as [`tenant_isolation::Isolation`] computes it), all validated.
+/// table and bucket names (as [`tenant_isolation::Isolation`] computes them), all validated.
 fn place(spec: &'static HandlerSpec, role: &RoleArn, region: &str) -> Result<Placement, AuditError> {
-    Placement::new(role.partition(), region, role.account(), &spec.table_name())
+    let (tables, buckets) = (spec.table_names(), spec.bucket_names());
+    let tables: Vec<&str> = tables.iter().map(String::as_str).collect();
+    let buckets: Vec<&str> = buckets.iter().map(String::as_str).collect();
+    Placement::new(role.partition(), region, role.account(), &tables, &buckets)
         .map_err(|source| AuditError::Placement { handler: spec.name(), source })
+}
+
+/// `spec`'s model with every table and bucket named as `name` says.
+fn named(spec: &HandlerSpec, name: &impl Fn(&PhysicalName) -> String) -> HandlerModel {
+    let tables: Vec<String> = spec.tables().iter().map(|t| name(&t.table)).collect();
+    let buckets: Vec<String> = spec.buckets().iter().map(|b| name(&b.bucket)).collect();
+    let tables: Vec<&str> = tables.iter().map(String::as_str).collect();
+    let buckets: Vec<&str> = buckets.iter().map(String::as_str).collect();
+    spec.model().placed(&tables, &buckets)
+}
+
+/// The physical name as the runtime resolves it: the variable's value when set, else the
+/// declared name.
+fn physical(name: &PhysicalName) -> String {
+    name.env_var().and_then(|v| std::env::var(v).ok()).unwrap_or_else(|| name.declared().to_owned())
 }
 
 /// `[{handler, policy}]`: the session policy each handler's invocations for `tenant` send
@@ -131,30 +159,26 @@ pub fn render_json(tenant: &str, role_arn: &str, region: &str) -> Result<Value, 
 }
 
 /// The data-access role's identity policy: [`role_policy`] over every session-policy
-/// handler, each handler's table named as `table` says. Naming the tables here leaves no
+/// handler, each table and bucket named as `name` says. Naming them here leaves no
 /// `{{table}}` placeholder in the union (which two `table_env` variables would make
 /// ambiguous).
-fn data_access_policy(table: impl Fn(&HandlerSpec) -> String) -> String {
-    let specs: Vec<TableModel> = handlers()
-        .into_iter()
-        .filter(|h| h.session_tag().is_none())
-        .map(|h| TableModel { table: TableName::Fixed(table(h).into()), ..h.table().clone() })
-        .collect();
-    role_policy(&specs.iter().collect::<Vec<_>>(), false)
+fn data_access_policy(name: impl Fn(&PhysicalName) -> String) -> String {
+    let models: Vec<HandlerModel> =
+        handlers().into_iter().filter(|h| h.session_tag().is_none()).map(|h| named(h, &name)).collect();
+    role_policy(&models.iter().collect::<Vec<_>>(), false)
 }
 
 /// The session-tag role's policy: [`tag_role_policy`] over the session-tag handlers, and
 /// their tag key. `None` without such handlers; an error when they use different keys
 /// (one role reads one tag).
-fn tag_policy(table: impl Fn(&HandlerSpec) -> String) -> Result<Option<(String, &'static str)>, AuditError> {
+fn tag_policy(name: impl Fn(&PhysicalName) -> String) -> Result<Option<(String, &'static str)>, AuditError> {
     let tagged: Vec<&HandlerSpec> = handlers().into_iter().filter(|h| h.session_tag().is_some()).collect();
     let Some(tag) = tagged.first().and_then(|h| h.session_tag()) else { return Ok(None) };
     if let Some(other) = tagged.iter().find(|h| h.session_tag() != Some(tag)) {
         return Err(AuditError::MixedTags { first: tag, other: other.session_tag().unwrap_or_default() });
     }
-    let specs: Vec<TableModel> =
-        tagged.iter().map(|h| TableModel { table: TableName::Fixed(table(h).into()), ..h.table().clone() }).collect();
-    Ok(Some((tag_role_policy(&specs.iter().collect::<Vec<_>>(), tag, false), tag)))
+    let models: Vec<HandlerModel> = tagged.iter().map(|h| named(h, &name)).collect();
+    Ok(Some((tag_role_policy(&models.iter().collect::<Vec<_>>(), tag, false), tag)))
 }
 
 /// Replaces the account-level placeholders of the role policy (`{{partition}}`,
@@ -211,27 +235,33 @@ pub fn role_json(
         (None, None) => None,
         _ => return Err(AuditError::Incomplete),
     };
-    // The checks rendering a session policy makes: table names (they may come from the
-    // environment) and, when given, the region.
+    // The checks rendering a session policy makes: table and bucket names (they may come from
+    // the environment) and, when given, the region.
     for spec in checked_handlers()? {
         match &role {
             Some((role, region)) => drop(place(spec, role, region)?),
-            None if is_valid_dynamodb_name(&spec.table_name()) => {}
             None => {
-                return Err(AuditError::Placement {
-                    handler: spec.name(),
-                    source: PlacementError::Table(spec.table_name()),
-                });
+                let bad = spec
+                    .table_names()
+                    .into_iter()
+                    .find(|t| !is_valid_dynamodb_name(t))
+                    .map(PlacementError::Table)
+                    .or_else(|| {
+                        spec.bucket_names().into_iter().find(|b| !is_valid_bucket_name(b)).map(PlacementError::Bucket)
+                    });
+                if let Some(source) = bad {
+                    return Err(AuditError::Placement { handler: spec.name(), source });
+                }
             }
         }
     }
-    let template = data_access_policy(HandlerSpec::table_name);
+    let template = data_access_policy(physical);
     let policy = match &role {
         Some((role, region)) => fill_account(&template, role.partition().as_str(), region, role.account()),
         None => template,
     };
     let policy: Value = serde_json::from_str(&policy).expect("the role policy writer emits JSON");
-    let tagged = tag_policy(HandlerSpec::table_name)?.map(|(template, tag)| {
+    let tagged = tag_policy(physical)?.map(|(template, tag)| {
         let filled = match &role {
             Some((role, region)) => fill_account(&template, role.partition().as_str(), region, role.account()),
             None => template,
@@ -266,17 +296,19 @@ pub fn role_json(
 }
 
 /// The CloudFormation template of the data-access role: its policy names the stack's
-/// partition, region and account, and a `table_env` handler's table is the parameter of
-/// that variable (`ORDERS_TABLE` → `${OrdersTable}`), defaulting to the declared name.
+/// partition, region and account, and a table or bucket bound by a variable is the parameter
+/// of that variable (`ORDERS_TABLE` → `${OrdersTable}`), defaulting to the declared name.
 fn cloudformation_template(lambda_role_arn: Option<&str>) -> Value {
     let handlers = handlers();
-    let mut tables: Vec<(&str, &str)> =
-        handlers.iter().filter_map(|h| h.table_env().map(|v| (v, h.declared_table()))).collect();
+    let names = handlers.iter().flat_map(|h| {
+        h.tables().iter().map(|t| &t.table).chain(h.buckets().iter().map(|b| &b.bucket)).collect::<Vec<_>>()
+    });
+    let mut tables: Vec<(&str, &str)> = names.filter_map(|n| n.env_var().map(|v| (v, n.declared()))).collect();
     tables.sort_unstable();
     tables.dedup_by_key(|(var, _)| *var);
-    let template = data_access_policy(|h| match h.table_env() {
+    let template = data_access_policy(|n| match n.env_var() {
         Some(var) => format!("${{{}}}", cloudformation::parameter_name(var)),
-        None => h.declared_table().to_owned(),
+        None => n.declared().to_owned(),
     });
     let policy = fill_account(&template, "${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}");
     let policy: Value = serde_json::from_str(&policy).expect("the role policy writer emits JSON");

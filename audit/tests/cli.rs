@@ -45,7 +45,7 @@ const ROLE: &str = "arn:aws-cn:iam::123456789012:role/TenantData";
 fn the_macro_templates_are_what_the_core_builds() {
     // The role policy is built from the model; the session policies from `template()`.
     for spec in [a::get_thing::SPEC, b::list_things::SPEC] {
-        assert_eq!(spec.table().build().unwrap().compact(), spec.template());
+        assert_eq!(spec.model().compile().unwrap().template, spec.template());
         assert!(spec.verify().is_ok());
     }
 }
@@ -63,19 +63,21 @@ fn list_shows_declarations_and_sizes() {
     let get = &list[0];
     assert_eq!(get["handler"], "get_thing");
     assert_eq!(get["module"], "cli::a");
-    assert_eq!(get["table"], "Audit");
-    assert_eq!(get["table_env"], Value::Null);
-    assert_eq!(get["key_prefix"], "TENANT#");
-    assert_eq!(get["actions"], json!(["GetItem"]));
+    assert_eq!(get["tables"][0]["table"], "Audit");
+    assert_eq!(get["tables"][0]["table_env"], Value::Null);
+    assert_eq!(get["tables"][0]["key_prefix"], "TENANT#");
+    assert_eq!(get["tables"][0]["actions"], json!(["GetItem"]));
+    assert_eq!(get["buckets"], json!([]));
     assert_eq!(get["session_tag"], Value::Null);
     assert_eq!(get["template"]["Statement"][0]["Action"], json!(["dynamodb:GetItem"]));
     let worst = get["worst_case_chars"].as_u64().unwrap();
     assert!(worst > a::get_thing::SPEC.template().len() as u64 && worst <= 2048, "{worst}");
     assert_eq!(list[1]["handler"], "list_things");
-    assert_eq!(list[1]["table"], "Things");
-    assert_eq!(list[1]["table_env"], "AUDIT_TEST_THINGS_TABLE");
-    assert_eq!(list[1]["indexes"], json!(["ByStatus"]));
-    assert_eq!(list[1]["actions"], json!(["Query"]));
+    let things = &list[1]["tables"][0];
+    assert_eq!(things["table"], "Things");
+    assert_eq!(things["table_env"], "AUDIT_TEST_THINGS_TABLE");
+    assert_eq!(things["indexes"], json!(["ByStatus"]));
+    assert_eq!(things["actions"], json!(["Query"]));
 }
 
 #[test]

@@ -23,7 +23,7 @@ async fn organisations(table: TenantTable, request: Request) -> Result<Response<
 fn overlapping_prefixes_on_one_table_are_refused() {
     match role_json(None, None, None) {
         Err(AuditError::Overlap(e)) => {
-            assert_eq!(e.table, "Orders");
+            assert_eq!(&*e.table, "Orders");
             assert!(e.to_string().contains("`TENANT#`") && e.to_string().contains("`TENANT#ORG#`"), "{e}");
         }
         other => panic!("the role policy of an overlapping binary was produced: {other:?}"),

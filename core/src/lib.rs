@@ -1,10 +1,12 @@
 //! Shared foundations of [`tenant-isolation`](https://docs.rs/tenant-isolation): the one model
 //! of what a tenant owns, from which everything else is derived.
 //!
-//! * [`HandlerModel`] / [`TableModel`]: what one handler may touch (tables, their physical-name
-//!   binding, key rule, actions and indexes) and how its sessions are confined;
-//!   [`HandlerModel::compile`] is the one path to its policy template.
-//! * [`KeyRule`]: which keys belong to a tenant (policy patterns, guard check, key helpers).
+//! * [`HandlerModel`] / [`TableModel`] / [`BucketModel`]: what one handler may touch (tables and
+//!   buckets, their physical-name binding, key rule, actions and indexes) and how its sessions
+//!   are confined; [`HandlerModel::compile`] is the one path to its policy template.
+//! * [`KeyRule`]: which keys belong to a tenant (policy patterns, guard check, key helpers);
+//!   [`ObjectRule`]: which S3 object keys do.
+//! * [`ObjectAction`] and [`ObjectOperation`]: the same for S3 objects.
 //! * [`Action`] and [`Operation`]: the IAM actions that can be confined to a tenant, and
 //!   which of them each DynamoDB API operation needs.
 //! * [`TenantId`]: the validated tenant id, the only value that reaches a policy.
@@ -15,19 +17,28 @@
 mod action;
 mod arn;
 mod keys;
+mod model;
 mod operation;
 mod policy;
 mod refusal;
+mod s3;
 mod tenant;
 
 pub use action::{Action, closest, valid_names};
 pub use arn::{InvalidRoleArn, MAX_SESSION_NAME_LEN, RoleArn, session_name};
 pub use keys::{DEFAULT_KEY_PREFIX, KeyPrefixError, KeyRule, MAX_KEY_PREFIX_LEN, SEPARATOR, Tenants};
+pub use model::{
+    BucketModel, Compiled, Confinement, HandlerModel, PhysicalName, SpecError, TableModel, is_valid_dynamodb_name,
+    is_valid_tag_key,
+};
 pub use operation::{Needs, Operation, TransactItem, partiql_action};
 pub use policy::{
-    Compiled, Confinement, HandlerModel, MAX_REGION_LEN, MAX_SESSION_POLICY_CHARS, Partition, Placement,
-    PlacementError, SpecError, TableModel, TableName, Template, is_valid_dynamodb_name, is_valid_tag_key, render,
-    role_policy, tag_role_policy,
+    MAX_REGION_LEN, MAX_SESSION_POLICY_CHARS, Partition, Placement, PlacementError, render, role_policy,
+    tag_role_policy,
 };
 pub use refusal::Refusal;
+pub use s3::{
+    DEFAULT_OBJECT_PREFIX, MAX_OBJECT_PREFIX_LEN, OBJECT_SEPARATOR, ObjectAction, ObjectOperation, ObjectPrefixError,
+    ObjectRefusal, ObjectRule, is_valid_bucket_name, valid_object_names,
+};
 pub use tenant::{InvalidTenantId, MAX_TENANT_ID_LEN, TenantId, is_tenant_char};

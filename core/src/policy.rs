@@ -1,8 +1,9 @@
 //! Session-policy templates: built once (at compile time by the macro), rendered per tenant.
 //!
-//! A template is ordinary IAM policy JSON with five placeholders that the runtime fills:
-//! `{{partition}}`, `{{region}}`, `{{account}}`, `{{tenant}}` and, when the table name is
-//! bound at run time, `{{table}}`. The braces cannot collide with IAM policy variables
+//! A template is ordinary IAM policy JSON with placeholders that the runtime fills:
+//! `{{partition}}`, `{{region}}`, `{{account}}`, `{{tenant}}` and, for each table or bucket
+//! whose name is bound at run time, `{{table}}`, `{{table2}}`, … and `{{bucket}}`, `{{bucket2}}`,
+//! … (numbered by declaration order). The braces cannot collide with IAM policy variables
 //! (`${...}`), and every value that replaces them is validated to a charset that needs no
 //! JSON escaping and holds no IAM wildcard.
 //!
@@ -28,12 +29,18 @@
 //!   ]
 //! }
 //! ```
+//!
+//! Each further table adds its own `TenantItems2`/`TenantIndexes2` statements with its own
+//! actions and key patterns; a bucket adds `TenantObjects` (its object actions on
+//! `arn:{{partition}}:s3:::<bucket>/<prefix>{{tenant}}/*`) and, with `ListBucket`,
+//! `TenantListing` (on the bucket, with `s3:prefix` confined to `<prefix>{{tenant}}/*`).
+//! Actions declared on one resource are never granted on another.
 
-use crate::action::Action;
-use crate::keys::{KeyPrefixError, KeyRule, MAX_KEY_PREFIX_LEN, SEPARATOR, Tenants};
+use crate::keys::Tenants;
+use crate::model::{BucketModel, HandlerModel, PhysicalName, TableModel, is_valid_dynamodb_name};
+use crate::s3::is_valid_bucket_name;
 use crate::tenant::{MAX_TENANT_ID_LEN, TenantId};
 use core::fmt;
-use std::borrow::Cow;
 
 /// The plaintext limit of an inline session policy passed to `AssumeRole`
 /// (STS API Reference, `AssumeRole`, parameter `Policy`: "The plaintext that you use for
@@ -44,363 +51,142 @@ pub const MAX_SESSION_POLICY_CHARS: usize = 2048;
 /// (`ap-southeast-5`, `us-gov-west-1`); the bound keeps the worst-case size finite.
 pub const MAX_REGION_LEN: usize = 32;
 
-/// Where the physical table name comes from.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum TableName {
-    /// Written into the template at compile time.
-    Fixed(Cow<'static, str>),
-    /// Read at run time from an environment variable (per-stage table names); the
-    /// template carries `{{table}}` and the size check assumes the longest legal name.
-    FromEnv {
-        /// The variable, e.g. `ORDERS_TABLE`.
-        var: Cow<'static, str>,
-        /// The declared (logical) name, used when the variable is unset.
-        default: Cow<'static, str>,
-    },
+/// The placeholder of the `i`-th table's physical name (0-based): `{{table}}`, `{{table2}}`, …
+fn placeholder(kind: &str, i: usize) -> String {
+    if i == 0 { format!("{{{{{kind}}}}}") } else { format!("{{{{{kind}{}}}}}", i + 1) }
 }
 
-impl TableName {
-    /// The name written in the attribute.
-    pub fn declared(&self) -> &str {
-        match self {
-            TableName::Fixed(n) | TableName::FromEnv { default: n, .. } => n,
-        }
-    }
-
-    /// The variable that binds the physical name at run time, if any.
-    pub fn env_var(&self) -> Option<&str> {
-        match self {
-            TableName::Fixed(_) => None,
-            TableName::FromEnv { var, .. } => Some(var),
-        }
+/// The name in a template: written in, or the placeholder of a name bound at run time.
+fn name_in_template(name: &PhysicalName, kind: &str, i: usize) -> String {
+    match name {
+        PhysicalName::Fixed(n) => n.to_string(),
+        PhysicalName::FromEnv { .. } => placeholder(kind, i),
     }
 }
 
-/// One DynamoDB table a handler may touch, as the tenant owns it: the physical-name
-/// binding, the key rule, the declared actions and the indexes they may read.
-///
-/// The session-policy template, the role policies, the key guard's checks and the typed
-/// handle's key helpers are all derived from this one description.
-///
-/// ```
-/// use std::borrow::Cow;
-/// use tenant_isolation_core::{Action, KeyRule, TableModel, TableName};
-/// let orders = TableModel {
-///     table: TableName::Fixed(Cow::Borrowed("Orders")),
-///     indexes: Cow::Borrowed(&[Cow::Borrowed("ByStatus")]),
-///     actions: Cow::Borrowed(&[Action::GetItem, Action::Query]),
-///     keys: KeyRule::new("TENANT#"),
-/// };
-/// assert!(orders.validate().is_empty());
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct TableModel {
-    /// The table and where its physical name comes from.
-    pub table: TableName,
-    /// Secondary indexes that `Query`/`PartiQLSelect` may read.
-    pub indexes: Cow<'static, [Cow<'static, str>]>,
-    /// The declared actions (validated, no duplicates).
-    pub actions: Cow<'static, [Action]>,
-    /// Which partition keys belong to a tenant.
-    pub keys: KeyRule,
-}
-
-/// How a handler's sessions are confined to one tenant.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Confinement {
-    /// A session policy rendered per tenant and sent with every `AssumeRole` (the default).
-    SessionPolicy,
-    /// No session policy: the tenant travels as the session tag with this key, and the
-    /// session-tag role's policy reads it as `${aws:PrincipalTag/<key>}`.
-    SessionTag(Cow<'static, str>),
-}
-
-/// Everything one handler may touch, and how its sessions are confined.
-///
-/// [`HandlerModel::compile`] is the one path from a model to its policy template: the
-/// `#[tenant_isolated]` macro calls it at compile time, the runtime calls it again to check
-/// a spec, and code without the macro calls it through `HandlerSpec::new`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct HandlerModel {
-    /// The handler's table.
-    pub table: TableModel,
-    /// Session policy or session tag.
-    pub confinement: Confinement,
-}
-
-/// A compiled [`HandlerModel`]: its template in compact and readable form, and the
-/// longest the rendered policy can be.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Compiled {
-    /// What the runtime renders per tenant (session-policy mode) or what the session-tag
-    /// role needs (session-tag mode).
-    pub template: String,
-    /// The same document indented for reading (doc comments, audit output).
-    pub pretty: String,
-    /// The longest rendered session policy (session-policy mode); the template's own length
-    /// in session-tag mode, where no session policy is sent.
-    pub worst_case: usize,
-}
-
-impl HandlerModel {
-    /// Every problem with the model, not just the first.
-    pub fn validate(&self) -> Vec<SpecError> {
-        let mut errors = self.table.validate();
-        if let Confinement::SessionTag(tag) = &self.confinement
-            && !is_valid_tag_key(tag)
-        {
-            errors.push(SpecError::BadTagKey(tag.to_string()));
-        }
-        errors
+/// The policy document of `model` confined to `tenants`' keys, compact or indented.
+pub(crate) fn document(model: &HandlerModel, tenants: Tenants<'_>, pretty: bool) -> String {
+    let mut statements = Vec::new();
+    for (i, t) in model.tables.iter().enumerate() {
+        statements.extend(t.statements(i, tenants));
     }
-
-    /// Validates the model and writes its template. In session-policy mode the worst-case
-    /// rendered size is checked against STS's limit; in session-tag mode no session policy
-    /// is sent, and the template is the role policy the handler needs.
-    pub fn compile(&self) -> Result<Compiled, Vec<SpecError>> {
-        let errors = self.validate();
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        match &self.confinement {
-            Confinement::SessionPolicy => {
-                let template = self.table.build()?;
-                Ok(Compiled {
-                    pretty: self.table.pretty(),
-                    worst_case: template.worst_case_len(),
-                    template: template.compact,
-                })
-            }
-            Confinement::SessionTag(tag) => {
-                let template = self.table.write(Tenants::Tagged(tag), false);
-                Ok(Compiled {
-                    pretty: self.table.write(Tenants::Tagged(tag), true),
-                    worst_case: template.len(),
-                    template,
-                })
-            }
-        }
+    for (i, b) in model.buckets.iter().enumerate() {
+        statements.extend(b.statements(i, tenants));
     }
-
-    /// The session tag key, in session-tag mode.
-    pub fn session_tag(&self) -> Option<&str> {
-        match &self.confinement {
-            Confinement::SessionPolicy => None,
-            Confinement::SessionTag(tag) => Some(tag),
-        }
-    }
+    number_sids(&mut statements);
+    write_document(&statements, pretty)
 }
 
-/// A model that cannot produce a safe policy.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SpecError {
-    /// No actions.
-    NoActions,
-    /// The same action twice.
-    DuplicateAction(Action),
-    /// A table name DynamoDB would refuse.
-    BadTableName(String),
-    /// An index name DynamoDB would refuse.
-    BadIndexName(String),
-    /// The same index twice.
-    DuplicateIndex(String),
-    /// Indexes declared, but no action that reads an index.
-    IndexesWithoutQuery,
-    /// A key prefix that could widen the `StringLike` pattern.
-    BadKeyPrefix(String),
-    /// A key prefix that does not end with the separator `#`.
-    KeyPrefixWithoutSeparator(String),
-    /// An environment variable name that is not `[A-Z_][A-Z0-9_]*`.
-    BadEnvVar(String),
-    /// A session-tag key that cannot name a principal tag.
-    BadTagKey(String),
-    /// The worst-case rendered policy is over the STS limit.
-    TooLarge {
-        /// Worst-case rendered length.
-        worst_case: usize,
-    },
+/// The longest rendering of a template: the longest region, a 255-character table name and a
+/// 63-character bucket name in every placeholder, and a tenant id of the longest length.
+pub(crate) fn worst_case_len(template: &str) -> usize {
+    let region = "x".repeat(MAX_REGION_LEN);
+    let table = "t".repeat(255);
+    let bucket = "b".repeat(63);
+    let tenant = "x".repeat(MAX_TENANT_ID_LEN);
+    render_with(template, |name| {
+        Some(match name {
+            "partition" => "aws-us-gov",
+            "region" => &region,
+            "account" => "000000000000",
+            "tenant" => &tenant,
+            n if n.starts_with("table") => &table,
+            n if n.starts_with("bucket") => &bucket,
+            _ => return None,
+        })
+    })
+    .len()
 }
 
-impl fmt::Display for SpecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SpecError::NoActions => f.write_str("no actions declared: a tenant policy needs at least one action"),
-            SpecError::DuplicateAction(a) => write!(f, "`{a}` is declared twice"),
-            SpecError::BadTableName(n) => write!(
-                f,
-                "invalid table name `{n}`: DynamoDB table names are 3-255 characters of `A-Z`, `a-z`, `0-9`, `_`, `-` and `.`"
-            ),
-            SpecError::BadIndexName(n) => write!(
-                f,
-                "invalid index name `{n}`: DynamoDB index names are 3-255 characters of `A-Z`, `a-z`, `0-9`, `_`, `-` and `.`"
-            ),
-            SpecError::DuplicateIndex(n) => write!(f, "index `{n}` is declared twice"),
-            SpecError::IndexesWithoutQuery => f.write_str(
-                "indexes are only read by `Query` or `PartiQLSelect`, and neither is declared: add `Query` to `actions` or remove `indexes`",
-            ),
-            SpecError::BadKeyPrefix(p) => write!(
-                f,
-                "invalid key prefix `{p}`: use 1-{MAX_KEY_PREFIX_LEN} characters of `A-Z`, `a-z`, `0-9`, `_`, `-`, `#`, `:`, `.`, `|`, `=`, `+` and `@` (no `*`, `?` or `$`: they are IAM wildcards and variables)"
-            ),
-            SpecError::KeyPrefixWithoutSeparator(p) => write!(
-                f,
-                "key prefix `{p}` must end with `{SEPARATOR}`: without it a tenant id runs into the prefix's own text \
-                 (prefix `T` with tenant `ENANT` covers every `TENANT#` key); write `{p}{SEPARATOR}`"
-            ),
-            SpecError::BadEnvVar(v) => {
-                write!(f, "invalid environment variable name `{v}`: expected `[A-Z_][A-Z0-9_]*`")
-            }
-            SpecError::BadTagKey(k) => write!(
-                f,
-                "invalid session tag key `{k}`: use 1-128 characters of `A-Z`, `a-z`, `0-9`, `_`, `.`, `:`, `/`, `=`, `+`, `@` and `-`, not starting with `aws:`"
-            ),
-            SpecError::TooLarge { worst_case } => write!(
-                f,
-                "the session policy can reach {worst_case} characters for a {MAX_TENANT_ID_LEN}-character tenant id; \
-                 STS accepts at most {MAX_SESSION_POLICY_CHARS}: declare fewer indexes or a shorter table name, or use \
-                 session-tag mode (`session_tag = \"tenant\"`), which sends no session policy"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for SpecError {}
-
-/// DynamoDB naming rules for tables and indexes: 3-255 characters of `[A-Za-z0-9_.-]`
-/// (DynamoDB Developer Guide, "Supported data types and naming rules").
-pub fn is_valid_dynamodb_name(name: &str) -> bool {
-    (3..=255).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-}
-
-fn is_valid_env_var(v: &str) -> bool {
-    let mut bytes = v.bytes();
-    matches!(bytes.next(), Some(b'A'..=b'Z' | b'_'))
-        && bytes.all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
-}
-
-/// A validated table model's session-policy template.
-#[derive(Clone, Debug)]
-pub struct Template {
-    compact: String,
-    worst_case: usize,
+/// What each table and bucket adds to the worst case: the worst case of a policy of that
+/// resource alone, less the document around its statements.
+pub(crate) fn worst_case_parts(model: &HandlerModel) -> Vec<(String, usize)> {
+    let envelope = write_document(&[], false).len();
+    let alone = |tables: Vec<TableModel>, buckets: Vec<BucketModel>| {
+        let m = HandlerModel { tables: tables.into(), buckets: buckets.into(), confinement: model.confinement.clone() };
+        worst_case_len(&document(&m, Tenants::Own, false)) - envelope
+    };
+    let tables = model.tables.iter().map(|t| (t.table.declared().to_owned(), alone(vec![t.clone()], vec![])));
+    let buckets = model.buckets.iter().map(|b| (b.bucket.declared().to_owned(), alone(vec![], vec![b.clone()])));
+    tables.chain(buckets).collect()
 }
 
 impl TableModel {
-    /// Validates the model and builds its session-policy template; checks the worst-case
-    /// rendered size.
-    pub fn build(&self) -> Result<Template, Vec<SpecError>> {
-        let errors = self.validate();
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        let compact = self.write(Tenants::Own, false);
-        let worst_case = render_unchecked(
-            &compact,
-            "aws-us-gov",
-            &"x".repeat(MAX_REGION_LEN),
-            "000000000000",
-            &"t".repeat(255),
-            &"x".repeat(MAX_TENANT_ID_LEN),
-        )
-        .len();
-        if worst_case > MAX_SESSION_POLICY_CHARS {
-            return Err(vec![SpecError::TooLarge { worst_case }]);
-        }
-        Ok(Template { compact, worst_case })
-    }
-
-    /// Every problem with the model, not just the first.
-    pub fn validate(&self) -> Vec<SpecError> {
-        let mut errors = Vec::new();
-        if self.actions.is_empty() {
-            errors.push(SpecError::NoActions);
-        }
-        for (i, a) in self.actions.iter().enumerate() {
-            if self.actions[..i].contains(a) {
-                errors.push(SpecError::DuplicateAction(*a));
-            }
-        }
-        if !is_valid_dynamodb_name(self.table.declared()) {
-            errors.push(SpecError::BadTableName(self.table.declared().to_owned()));
-        }
-        if let Some(var) = self.table.env_var()
-            && !is_valid_env_var(var)
-        {
-            errors.push(SpecError::BadEnvVar(var.to_owned()));
-        }
-        for (i, index) in self.indexes.iter().enumerate() {
-            if !is_valid_dynamodb_name(index) {
-                errors.push(SpecError::BadIndexName(index.to_string()));
-            } else if self.indexes[..i].contains(index) {
-                errors.push(SpecError::DuplicateIndex(index.to_string()));
-            }
-        }
-        if !self.indexes.is_empty() && !self.actions.iter().any(|a| a.reads_indexes()) {
-            errors.push(SpecError::IndexesWithoutQuery);
-        }
-        match self.keys.validate() {
-            Ok(()) => {}
-            Err(KeyPrefixError::Charset) => errors.push(SpecError::BadKeyPrefix(self.keys.prefix().to_owned())),
-            Err(KeyPrefixError::NoSeparator) => {
-                errors.push(SpecError::KeyPrefixWithoutSeparator(self.keys.prefix().to_owned()))
-            }
-        }
-        errors
-    }
-
-    /// Whether `action` was declared.
-    pub fn allows(&self, action: Action) -> bool {
-        self.actions.contains(&action)
-    }
-
-    /// Whether `index` was declared.
-    pub fn declares_index(&self, index: &str) -> bool {
-        self.indexes.iter().any(|i| i == index)
-    }
-
-    /// The declared actions in the canonical order of [`Action::ALL`].
-    pub fn sorted_actions(&self) -> Vec<Action> {
-        let mut actions = self.actions.to_vec();
-        actions.sort();
-        actions.dedup();
-        actions
-    }
-
-    fn table_arn(&self) -> String {
-        let table = match &self.table {
-            TableName::Fixed(name) => name,
-            TableName::FromEnv { .. } => "{{table}}",
-        };
+    fn table_arn(&self, i: usize) -> String {
+        let table = name_in_template(&self.table, "table", i);
         format!("arn:{{{{partition}}}}:dynamodb:{{{{region}}}}:{{{{account}}}}:table/{table}")
     }
 
-    /// Writes the policy document confined to `tenants`' keys, compact or indented.
-    fn write(&self, tenants: Tenants<'_>, pretty: bool) -> String {
-        write_document(&self.statements(tenants), pretty)
-    }
-
-    /// The statements of this table's policy: its actions on the table, and `Query` (or
-    /// `PartiQLSelect`) on each declared index. Each is confined to the keys of `tenants`.
-    fn statements(&self, tenants: Tenants<'_>) -> Vec<Statement> {
-        let table_arn = self.table_arn();
+    /// The statements of this table (the `i`-th of its handler): its actions on the table,
+    /// and `Query` (or `PartiQLSelect`) on each declared index, confined to `tenants`' keys.
+    fn statements(&self, i: usize, tenants: Tenants<'_>) -> Vec<Statement> {
+        let table_arn = self.table_arn(i);
         let actions = self.sorted_actions();
-        let patterns = self.keys.patterns(tenants);
+        let condition = Condition::LeadingKeys(self.keys.patterns(tenants));
         let mut statements = vec![Statement {
             sid: "TenantItems".into(),
-            actions: actions.clone(),
+            actions: actions.iter().map(|a| a.iam_name()).collect(),
             resources: vec![table_arn.clone()],
-            patterns: patterns.clone(),
+            condition: condition.clone(),
         }];
         if !self.indexes.is_empty() {
             statements.push(Statement {
                 sid: "TenantIndexes".into(),
-                actions: actions.iter().copied().filter(|a| a.reads_indexes()).collect(),
-                resources: self.indexes.iter().map(|i| format!("{table_arn}/index/{i}")).collect(),
-                patterns,
+                actions: actions.iter().filter(|a| a.reads_indexes()).map(|a| a.iam_name()).collect(),
+                resources: self.indexes.iter().map(|ix| format!("{table_arn}/index/{ix}")).collect(),
+                condition,
             });
         }
         statements
+    }
+}
+
+impl BucketModel {
+    /// The statements of this bucket (the `i`-th of its handler): its object actions on the
+    /// objects under the tenant's folder, and `ListBucket` on the bucket with `s3:prefix`
+    /// confined to that folder.
+    ///
+    /// `s3:prefix` is single-valued: a `ListObjectsV2` without a prefix has no `s3:prefix`,
+    /// and `StringLike` on an absent key does not match, so it is denied (IAM User Guide,
+    /// "Amazon S3: Allows IAM users access to their S3 home directory"; proved in
+    /// tests/policy/prove.mjs, group `s3-list`). The `/*` pattern also matches the folder
+    /// itself (`tenants/acme/`): IAM's `*` matches the empty string.
+    fn statements(&self, i: usize, tenants: Tenants<'_>) -> Vec<Statement> {
+        let bucket = name_in_template(&self.bucket, "bucket", i);
+        let pattern = self.objects.pattern(tenants);
+        let actions = self.sorted_actions();
+        let mut statements = Vec::new();
+        let objects: Vec<&'static str> = actions.iter().filter(|a| !a.on_bucket()).map(|a| a.iam_name()).collect();
+        if !objects.is_empty() {
+            statements.push(Statement {
+                sid: "TenantObjects".into(),
+                actions: objects,
+                resources: vec![format!("arn:{{{{partition}}}}:s3:::{bucket}/{pattern}")],
+                condition: Condition::None,
+            });
+        }
+        let listing: Vec<&'static str> = actions.iter().filter(|a| a.on_bucket()).map(|a| a.iam_name()).collect();
+        if !listing.is_empty() {
+            statements.push(Statement {
+                sid: "TenantListing".into(),
+                actions: listing,
+                resources: vec![format!("arn:{{{{partition}}}}:s3:::{bucket}")],
+                condition: Condition::ListPrefix(pattern),
+            });
+        }
+        statements
+    }
+}
+
+/// Sids are unique within a policy: the second `TenantItems` is `TenantItems2`, …
+fn number_sids(statements: &mut [Statement]) {
+    let mut seen: Vec<String> = Vec::new();
+    for s in statements {
+        let n = seen.iter().filter(|k| **k == s.sid).count();
+        seen.push(s.sid.clone());
+        if n > 0 {
+            s.sid = format!("{}{}", s.sid, n + 1);
+        }
     }
 }
 
@@ -424,22 +210,25 @@ fn write_document(statements: &[Statement], pretty: bool) -> String {
     w.out
 }
 
-/// A session-tag key usable in `${aws:PrincipalTag/<key>}`: 1–128 characters of
-/// `[A-Za-z0-9_.:/=+@-]` (an ASCII subset of STS's tag-key pattern; STS API Reference,
-/// `Tag`), not in the reserved `aws:` namespace.
-pub fn is_valid_tag_key(key: &str) -> bool {
-    (1..=128).contains(&key.len())
-        && !key.to_ascii_lowercase().starts_with("aws:")
-        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.:/=+@-".contains(&b))
+struct Statement {
+    /// `TenantItems`, `TenantIndexes`, `TenantObjects` or `TenantListing`, numbered from 2
+    /// when a policy has several.
+    sid: String,
+    /// IAM action names, sorted.
+    actions: Vec<&'static str>,
+    resources: Vec<String>,
+    condition: Condition,
 }
 
-struct Statement {
-    /// `TenantItems` or `TenantIndexes`, numbered from 2 when a union has several.
-    sid: String,
-    actions: Vec<Action>,
-    resources: Vec<String>,
-    /// The `dynamodb:LeadingKeys` patterns it is confined to.
-    patterns: Vec<String>,
+/// What confines a statement to a tenant, beside its resources.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Condition {
+    /// Object actions: the resource (`…/<prefix><tenant>/*`) is the confinement.
+    None,
+    /// DynamoDB: the request's `dynamodb:LeadingKeys` are these patterns.
+    LeadingKeys(Vec<String>),
+    /// `s3:ListBucket`: the request's `s3:prefix` matches this pattern.
+    ListPrefix(String),
 }
 
 impl Statement {
@@ -452,45 +241,61 @@ impl Statement {
         w.string("Allow");
         w.comma();
         w.key("Action");
-        w.string_array(self.actions.iter().map(|a| a.iam_name()));
+        w.string_array(self.actions.iter().copied());
         w.comma();
         w.key("Resource");
         w.string_array(self.resources.iter().map(String::as_str));
-        w.comma();
-        // Three conditions on `dynamodb:LeadingKeys`, a multivalued key (IAM User Guide,
-        // "Single-valued vs. multivalued context keys", set operators):
-        //
-        // - `ForAllValues:StringLike`: every key of the request is the tenant's. Alone it is
-        //   also true when the request has no key ("It also returns true if there are no
-        //   context keys in the request"): a Scan would pass.
-        // - `ForAnyValue:StringLike`, same patterns: at least one key is the tenant's, so the
-        //   set is neither absent nor empty. Evaluators differ on whether an empty set is
-        //   "null": iam-simulate 0.1.173 treats `"dynamodb:LeadingKeys": []` as present, and
-        //   `ForAllValues` + `Null: false` alone ALLOWED it (tests/policy/prove.mjs, group
-        //   `empty-key`). `ForAnyValue` is false for an absent and for an empty set alike.
-        // - `Null: false`: the key is present; the remedy the IAM User Guide gives for
-        //   missing keys ("Multivalued context key examples"; "Condition operator to check
-        //   existence of condition keys"). Under iam-simulate it is redundant next to
-        //   `ForAnyValue` (the proof's mutant `no-null-guard` changes no decision, and the
-        //   proof checks that it stays so), but it is kept: how an evaluator reads an empty
-        //   set is exactly what differs between evaluators, and with two independent guards
-        //   one evaluator's quirk is not enough. It costs 40 characters.
-        w.key("Condition");
-        w.open('{');
-        for operator in ["ForAllValues:StringLike", "ForAnyValue:StringLike"] {
-            w.key(operator);
-            w.open('{');
-            w.key("dynamodb:LeadingKeys");
-            w.string_array(self.patterns.iter().map(String::as_str));
-            w.close('}');
-            w.comma();
+        match &self.condition {
+            Condition::None => {}
+            Condition::ListPrefix(pattern) => {
+                w.comma();
+                w.key("Condition");
+                w.open('{');
+                w.key("StringLike");
+                w.open('{');
+                w.key("s3:prefix");
+                w.string_array([pattern.as_str()].into_iter());
+                w.close('}');
+                w.close('}');
+            }
+            Condition::LeadingKeys(patterns) => {
+                w.comma();
+                // Three conditions on `dynamodb:LeadingKeys`, a multivalued key (IAM User Guide,
+                // "Single-valued vs. multivalued context keys", set operators):
+                //
+                // - `ForAllValues:StringLike`: every key of the request is the tenant's. Alone it is
+                //   also true when the request has no key ("It also returns true if there are no
+                //   context keys in the request"): a Scan would pass.
+                // - `ForAnyValue:StringLike`, same patterns: at least one key is the tenant's, so the
+                //   set is neither absent nor empty. Evaluators differ on whether an empty set is
+                //   "null": iam-simulate 0.1.173 treats `"dynamodb:LeadingKeys": []` as present, and
+                //   `ForAllValues` + `Null: false` alone ALLOWED it (tests/policy/prove.mjs, group
+                //   `empty-key`). `ForAnyValue` is false for an absent and for an empty set alike.
+                // - `Null: false`: the key is present; the remedy the IAM User Guide gives for
+                //   missing keys ("Multivalued context key examples"; "Condition operator to check
+                //   existence of condition keys"). Under iam-simulate it is redundant next to
+                //   `ForAnyValue` (the proof's mutant `no-null-guard` changes no decision, and the
+                //   proof checks that it stays so), but it is kept: how an evaluator reads an empty
+                //   set is exactly what differs between evaluators, and with two independent guards
+                //   one evaluator's quirk is not enough. It costs 40 characters.
+                w.key("Condition");
+                w.open('{');
+                for operator in ["ForAllValues:StringLike", "ForAnyValue:StringLike"] {
+                    w.key(operator);
+                    w.open('{');
+                    w.key("dynamodb:LeadingKeys");
+                    w.string_array(patterns.iter().map(String::as_str));
+                    w.close('}');
+                    w.comma();
+                }
+                w.key("Null");
+                w.open('{');
+                w.key("dynamodb:LeadingKeys");
+                w.string("false");
+                w.close('}');
+                w.close('}');
+            }
         }
-        w.key("Null");
-        w.open('{');
-        w.key("dynamodb:LeadingKeys");
-        w.string("false");
-        w.close('}');
-        w.close('}');
         w.close('}');
     }
 }
@@ -554,25 +359,6 @@ impl JsonWriter {
     }
 }
 
-impl Template {
-    /// The compact template: what the macro emits as `POLICY_TEMPLATE`.
-    pub fn compact(&self) -> &str {
-        &self.compact
-    }
-
-    /// The longest any rendering of this template can be.
-    pub fn worst_case_len(&self) -> usize {
-        self.worst_case
-    }
-}
-
-impl TableModel {
-    /// The session-policy template indented for reading (doc comments, audit output).
-    pub fn pretty(&self) -> String {
-        self.write(Tenants::Own, true)
-    }
-}
-
 /// An AWS partition, taken from the role ARN.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Partition {
@@ -605,13 +391,15 @@ impl Partition {
     }
 }
 
-/// The values a template is rendered with, all validated.
-#[derive(Clone, Debug)]
+/// The values a template is rendered with, all validated: the account-level values and the
+/// physical name of each table and bucket, in the model's declaration order.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Placement {
     partition: Partition,
     region: String,
     account: String,
-    table: String,
+    tables: Vec<String>,
+    buckets: Vec<String>,
 }
 
 /// A value for a placeholder that fails validation.
@@ -623,6 +411,11 @@ pub enum PlacementError {
     Account(String),
     /// Not a DynamoDB table name.
     Table(String),
+    /// Not an S3 bucket name.
+    Bucket(String),
+    /// Two of a handler's tables, or two of its buckets, bound to one physical name: the guard
+    /// could not tell which declaration a request is for.
+    Shared(String),
 }
 
 impl fmt::Display for PlacementError {
@@ -636,6 +429,13 @@ impl fmt::Display for PlacementError {
                 f,
                 "invalid table name {t:?}: expected 3-255 characters of `A-Z`, `a-z`, `0-9`, `_`, `-` and `.`"
             ),
+            PlacementError::Bucket(b) => write!(
+                f,
+                "invalid bucket name {b:?}: expected 3-63 characters of `a-z`, `0-9`, `.` and `-`, beginning and ending with a letter or digit"
+            ),
+            PlacementError::Shared(n) => {
+                write!(f, "{n:?} is bound to two of the handler's declarations: give each its own table or bucket")
+            }
         }
     }
 }
@@ -643,8 +443,15 @@ impl fmt::Display for PlacementError {
 impl std::error::Error for PlacementError {}
 
 impl Placement {
-    /// Validates the account-level values a policy is rendered with.
-    pub fn new(partition: Partition, region: &str, account: &str, table: &str) -> Result<Placement, PlacementError> {
+    /// Validates the values a policy is rendered with: partition, region and account, and the
+    /// physical names of the handler's tables and buckets in declaration order.
+    pub fn new(
+        partition: Partition,
+        region: &str,
+        account: &str,
+        tables: &[&str],
+        buckets: &[&str],
+    ) -> Result<Placement, PlacementError> {
         if region.is_empty()
             || region.len() > MAX_REGION_LEN
             || !region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
@@ -654,10 +461,29 @@ impl Placement {
         if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
             return Err(PlacementError::Account(account.to_owned()));
         }
-        if !is_valid_dynamodb_name(table) {
-            return Err(PlacementError::Table(table.to_owned()));
+        for (i, table) in tables.iter().enumerate() {
+            if !is_valid_dynamodb_name(table) {
+                return Err(PlacementError::Table((*table).to_owned()));
+            }
+            if tables[..i].contains(table) {
+                return Err(PlacementError::Shared((*table).to_owned()));
+            }
         }
-        Ok(Placement { partition, region: region.to_owned(), account: account.to_owned(), table: table.to_owned() })
+        for (i, bucket) in buckets.iter().enumerate() {
+            if !is_valid_bucket_name(bucket) {
+                return Err(PlacementError::Bucket((*bucket).to_owned()));
+            }
+            if buckets[..i].contains(bucket) {
+                return Err(PlacementError::Shared((*bucket).to_owned()));
+            }
+        }
+        Ok(Placement {
+            partition,
+            region: region.to_owned(),
+            account: account.to_owned(),
+            tables: tables.iter().map(|t| (*t).to_owned()).collect(),
+            buckets: buckets.iter().map(|b| (*b).to_owned()).collect(),
+        })
     }
 
     /// The partition.
@@ -672,35 +498,58 @@ impl Placement {
     pub fn account(&self) -> &str {
         &self.account
     }
-    /// The physical table name.
-    pub fn table(&self) -> &str {
-        &self.table
+    /// The physical table names, in declaration order.
+    pub fn tables(&self) -> &[String] {
+        &self.tables
     }
-    /// `arn:<partition>:dynamodb:<region>:<account>:table/<table>`.
-    pub fn table_arn(&self) -> String {
-        format!("arn:{}:dynamodb:{}:{}:table/{}", self.partition.as_str(), self.region, self.account, self.table)
+    /// The physical bucket names, in declaration order.
+    pub fn buckets(&self) -> &[String] {
+        &self.buckets
+    }
+    /// `arn:<partition>:dynamodb:<region>:<account>:table/<table>` of the `i`-th table.
+    pub fn table_arn(&self, i: usize) -> Option<String> {
+        let table = self.tables.get(i)?;
+        Some(format!("arn:{}:dynamodb:{}:{}:table/{table}", self.partition.as_str(), self.region, self.account))
+    }
+
+    /// The value of one placeholder.
+    fn value(&self, name: &str) -> Option<&str> {
+        let numbered = |rest: &str, names: &'_ [String]| -> Option<usize> {
+            let i = if rest.is_empty() { 0 } else { rest.parse::<usize>().ok()?.checked_sub(1)? };
+            (i < names.len()).then_some(i)
+        };
+        Some(match name {
+            "partition" => self.partition.as_str(),
+            "region" => &self.region,
+            "account" => &self.account,
+            n => {
+                if let Some(rest) = n.strip_prefix("table") {
+                    &self.tables[numbered(rest, &self.tables)?]
+                } else if let Some(rest) = n.strip_prefix("bucket") {
+                    &self.buckets[numbered(rest, &self.buckets)?]
+                } else {
+                    return None;
+                }
+            }
+        })
     }
 }
 
-/// Renders a template produced by [`TableModel::build`] for one tenant.
+/// Renders a template produced by [`HandlerModel::compile`] for one tenant.
 ///
 /// Only a [`TenantId`] and a validated [`Placement`] can be substituted, so the output
 /// contains no wildcard, variable or separator that the template did not already have.
 pub fn render(template: &str, placement: &Placement, tenant: &TenantId) -> String {
-    render_unchecked(
-        template,
-        placement.partition.as_str(),
-        &placement.region,
-        &placement.account,
-        &placement.table,
-        tenant.as_str(),
-    )
+    render_with(template, |name| match name {
+        "tenant" => Some(tenant.as_str()),
+        n => placement.value(n),
+    })
 }
 
 /// One pass over the template: `{{name}}` → value. Unknown placeholders are kept as
 /// written (they cannot occur in a template this crate built).
-fn render_unchecked(template: &str, partition: &str, region: &str, account: &str, table: &str, tenant: &str) -> String {
-    let mut out = String::with_capacity(template.len() + 8 * tenant.len() + 64);
+fn render_with<'a>(template: &str, value: impl Fn(&str) -> Option<&'a str>) -> String {
+    let mut out = String::with_capacity(template.len() + 256);
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
@@ -708,84 +557,82 @@ fn render_unchecked(template: &str, partition: &str, region: &str, account: &str
         let Some(end) = after.find("}}") else {
             break;
         };
-        let value = match &after[..end] {
-            "partition" => partition,
-            "region" => region,
-            "account" => account,
-            "table" => table,
-            "tenant" => tenant,
-            _ => {
+        match value(&after[..end]) {
+            Some(v) => {
+                out.push_str(v);
+                rest = &after[end + 2..];
+            }
+            None => {
                 out.push_str("{{");
                 rest = after;
-                continue;
             }
-        };
-        out.push_str(value);
-        rest = &after[end + 2..];
+        }
     }
     out.push_str(rest);
     out
 }
 
-/// The data-access role's own identity policy: per table and index, the union of the
-/// actions of the handlers on it, still confined to tenant-prefixed keys and with the `Null`
-/// guard, with `{{partition}}`, `{{region}}` and `{{account}}` left open.
+/// The data-access role's own identity policy: per table, index and bucket, the union of the
+/// actions of the handlers on it, still confined to tenant-prefixed keys (with the `Null`
+/// guard) and tenant folders, with `{{partition}}`, `{{region}}` and `{{account}}` left open.
+/// Fix run-time names first ([`HandlerModel::placed`]).
 ///
 /// Session policies can only narrow this; it bounds what any session could ever do.
-pub fn role_policy(specs: &[&TableModel], pretty: bool) -> String {
-    union_policy(specs, Tenants::Any, pretty)
+pub fn role_policy(models: &[&HandlerModel], pretty: bool) -> String {
+    union_policy(models, Tenants::Any, pretty)
 }
 
-/// The role policy for session-tag (ABAC) handlers: per table and index, the union of
-/// the actions of the handlers on it, each confined to the tenant named by the session
+/// The role policy for session-tag (ABAC) handlers: per table, index and bucket, the union
+/// of the actions of the handlers on it, each confined to the tenant named by the session
 /// tag `tag`. Sessions of this role carry no session policy, so this policy alone isolates
 /// them: never give this role to session-policy handlers, nor the [`role_policy`] role to
 /// session-tag handlers.
-pub fn tag_role_policy(specs: &[&TableModel], tag: &str, pretty: bool) -> String {
-    union_policy(specs, Tenants::Tagged(tag), pretty)
+pub fn tag_role_policy(models: &[&HandlerModel], tag: &str, pretty: bool) -> String {
+    union_policy(models, Tenants::Tagged(tag), pretty)
 }
 
-/// The union of `specs`' statements, least privilege kept per resource: statements are
+/// The union of `models`' statements, least privilege kept per resource: statements are
 /// merged (their actions united) only when they name the same resources under the same
-/// key patterns. Two handlers on two tables give two statements, each with its own
-/// table's actions: `GetItem` on `Orders` and `DeleteItem` on `Invoices` never become
-/// both actions on both tables.
-fn union_policy(specs: &[&TableModel], tenants: Tenants<'_>, pretty: bool) -> String {
+/// condition. Two handlers on two tables give two statements, each with its own table's
+/// actions: `GetItem` on `Orders` and `DeleteItem` on `Invoices` never become both actions on
+/// both tables.
+fn union_policy(models: &[&HandlerModel], tenants: Tenants<'_>, pretty: bool) -> String {
     let mut statements: Vec<Statement> = Vec::new();
-    for spec in specs {
-        for mut new in spec.statements(tenants) {
+    for model in models {
+        let own = model.tables.iter().enumerate().flat_map(|(i, t)| t.statements(i, tenants));
+        let own = own.chain(model.buckets.iter().enumerate().flat_map(|(i, b)| b.statements(i, tenants)));
+        for mut new in own {
             new.resources.sort();
             match statements
                 .iter_mut()
-                .find(|s| s.sid == new.sid && s.resources == new.resources && s.patterns == new.patterns)
+                .find(|s| s.sid == new.sid && s.resources == new.resources && s.condition == new.condition)
             {
                 Some(s) => s.actions.extend(new.actions),
                 None => statements.push(new),
             }
         }
     }
-    // Sids are unique within a policy: the second `TenantItems` is `TenantItems2`, …
-    let mut seen: Vec<String> = Vec::new();
     for s in &mut statements {
         s.actions.sort();
         s.actions.dedup();
-        let n = seen.iter().filter(|k| **k == s.sid).count();
-        seen.push(s.sid.clone());
-        if n > 0 {
-            s.sid = format!("{}{}", s.sid, n + 1);
-        }
     }
+    number_sids(&mut statements);
     write_document(&statements, pretty)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::action::Action;
+    use crate::keys::KeyRule;
+    use crate::model::{Compiled, Confinement, SpecError};
+    use crate::s3::{ObjectAction, ObjectRule};
     use serde_json::Value;
+    use std::borrow::Cow;
 
     fn spec(actions: &[Action], indexes: &[&str]) -> TableModel {
         TableModel {
-            table: TableName::Fixed("Orders".into()),
+            table: PhysicalName::Fixed("Orders".into()),
             indexes: owned(indexes),
             actions: actions.to_vec().into(),
             keys: KeyRule::default(),
@@ -797,7 +644,15 @@ mod tests {
     }
 
     fn placement() -> Placement {
-        Placement::new(Partition::Aws, "eu-west-1", "123456789012", "Orders").unwrap()
+        Placement::new(Partition::Aws, "eu-west-1", "123456789012", &["Orders"], &[]).unwrap()
+    }
+
+    fn one(table: TableModel) -> HandlerModel {
+        HandlerModel::one_table(table, Confinement::SessionPolicy)
+    }
+
+    fn compile(table: TableModel) -> Result<Compiled, Vec<SpecError>> {
+        one(table).compile()
     }
 
     /// A tenant statement's condition: every key is one of `patterns` (`ForAllValues`), at
@@ -819,8 +674,8 @@ mod tests {
     #[test]
     fn rendered_policy_is_json_with_exactly_the_declared_actions() {
         let s = spec(&[Action::Query, Action::GetItem], &["ByStatus"]);
-        let t = s.build().unwrap();
-        let rendered = render(t.compact(), &placement(), &TenantId::parse("acme").unwrap());
+        let t = compile(s).unwrap();
+        let rendered = render(&t.template, &placement(), &TenantId::parse("acme").unwrap());
         let v: Value = serde_json::from_str(&rendered).unwrap();
         let st = &v["Statement"][0];
         assert_eq!(st["Action"], serde_json::json!(["dynamodb:GetItem", "dynamodb:Query"]));
@@ -836,46 +691,46 @@ mod tests {
         assert!(!rendered.contains("{{"));
         // The pretty form is the same document.
         let pretty: Value =
-            serde_json::from_str(&render(&s.pretty(), &placement(), &TenantId::parse("acme").unwrap())).unwrap();
+            serde_json::from_str(&render(&t.pretty, &placement(), &TenantId::parse("acme").unwrap())).unwrap();
         assert_eq!(pretty, v);
     }
 
     #[test]
     fn no_index_statement_unless_declared() {
-        let t = spec(&[Action::Query], &[]).build().unwrap();
+        let t = compile(spec(&[Action::Query], &[])).unwrap();
         let v: Value =
-            serde_json::from_str(&render(t.compact(), &placement(), &TenantId::parse("a").unwrap())).unwrap();
+            serde_json::from_str(&render(&t.template, &placement(), &TenantId::parse("a").unwrap())).unwrap();
         assert_eq!(v["Statement"].as_array().unwrap().len(), 1);
-        assert!(!t.compact().contains("/index/"));
+        assert!(!t.template.contains("/index/"));
     }
 
     #[test]
     fn runtime_table_name_is_a_placeholder() {
         let s = TableModel {
-            table: TableName::FromEnv { var: "ORDERS_TABLE".into(), default: "Orders".into() },
+            table: PhysicalName::FromEnv { var: "ORDERS_TABLE".into(), default: "Orders".into() },
             ..spec(&[Action::GetItem], &[])
         };
-        let t = s.build().unwrap();
-        assert!(t.compact().contains("table/{{table}}"));
-        let p = Placement::new(Partition::AwsCn, "cn-north-1", "123456789012", "orders-prod").unwrap();
-        let r = render(t.compact(), &p, &TenantId::parse("a").unwrap());
+        let t = compile(s).unwrap();
+        assert!(t.template.contains("table/{{table}}"));
+        let p = Placement::new(Partition::AwsCn, "cn-north-1", "123456789012", &["orders-prod"], &[]).unwrap();
+        let r = render(&t.template, &p, &TenantId::parse("a").unwrap());
         assert!(r.contains("arn:aws-cn:dynamodb:cn-north-1:123456789012:table/orders-prod\""), "{r}");
-        assert!(t.worst_case_len() > r.len() + 250);
+        assert!(t.worst_case > r.len() + 250);
     }
 
     #[test]
     fn all_spec_errors_are_reported_together() {
         let s = TableModel {
-            table: TableName::Fixed("x".into()),
+            table: PhysicalName::Fixed("x".into()),
             indexes: owned(&["ByStatus"]),
             actions: vec![Action::GetItem, Action::GetItem].into(),
             keys: KeyRule::new("T*"),
         };
-        let errors = s.build().unwrap_err();
+        let errors = compile(s).unwrap_err();
         assert_eq!(
             errors,
             vec![
-                SpecError::DuplicateAction(Action::GetItem),
+                SpecError::DuplicateAction("GetItem"),
                 SpecError::BadTableName("x".into()),
                 SpecError::IndexesWithoutQuery,
                 SpecError::BadKeyPrefix("T*".into()),
@@ -886,7 +741,7 @@ mod tests {
     #[test]
     fn key_prefixes_must_end_with_the_separator() {
         let s = TableModel { keys: KeyRule::new("TENANT"), ..spec(&[Action::GetItem], &[]) };
-        assert_eq!(s.build().unwrap_err(), vec![SpecError::KeyPrefixWithoutSeparator("TENANT".into())]);
+        assert_eq!(compile(s).unwrap_err(), vec![SpecError::KeyPrefixWithoutSeparator("TENANT".into())]);
     }
 
     #[test]
@@ -894,11 +749,13 @@ mod tests {
         let names: Vec<String> = (0..8).map(|i| format!("{}{i}", "I".repeat(150))).collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         let s = TableModel { indexes: owned(&names), ..spec(Action::ALL, &[]) };
-        match s.build() {
+        match compile(s) {
             Err(e) => {
-                assert!(matches!(e[..], [SpecError::TooLarge { worst_case }] if worst_case > MAX_SESSION_POLICY_CHARS))
+                assert!(
+                    matches!(e[..], [SpecError::TooLarge { worst_case, .. }] if worst_case > MAX_SESSION_POLICY_CHARS)
+                )
             }
-            Ok(t) => panic!("built a {}-char policy", t.worst_case_len()),
+            Ok(t) => panic!("built a {}-char policy", t.worst_case),
         }
     }
 
@@ -908,31 +765,38 @@ mod tests {
         // table name in every ARN and a 64-character tenant in four patterns per statement, so
         // one index fits and two do not; all twelve actions fit without an index, not with one.
         let from_env = |actions: &[Action], indexes: &[&str]| TableModel {
-            table: TableName::FromEnv { var: "ORDERS_TABLE".into(), default: "Orders".into() },
+            table: PhysicalName::FromEnv { var: "ORDERS_TABLE".into(), default: "Orders".into() },
             ..spec(actions, indexes)
         };
-        let too_large = |m: TableModel| matches!(m.build().unwrap_err()[..], [SpecError::TooLarge { .. }]);
-        assert!(from_env(&[Action::Query], &["ByStatus"]).build().is_ok());
+        let too_large = |m: TableModel| matches!(compile(m).unwrap_err()[..], [SpecError::TooLarge { .. }]);
+        assert!(compile(from_env(&[Action::Query], &["ByStatus"])).is_ok());
         assert!(too_large(from_env(&[Action::Query], &["ByStatus", "ByCustomer"])));
-        assert!(from_env(Action::ALL, &[]).build().is_ok());
+        assert!(compile(from_env(Action::ALL, &[])).is_ok());
         assert!(too_large(from_env(Action::ALL, &["ByStatus"])));
         // A fixed name leaves room for several indexes.
-        assert!(spec(Action::ALL, &["ByStatus", "ByCustomer", "ByDate"]).build().is_ok());
+        assert!(compile(spec(Action::ALL, &["ByStatus", "ByCustomer", "ByDate"])).is_ok());
     }
 
     #[test]
     fn placement_values_are_validated() {
-        assert!(Placement::new(Partition::Aws, "eu-west-1*", "123456789012", "Orders").is_err());
-        assert!(Placement::new(Partition::Aws, "eu-west-1", "12345678901", "Orders").is_err());
-        assert!(Placement::new(Partition::Aws, "eu-west-1", "123456789012", "Or\"ders").is_err());
+        let place = |region: &str, account: &str, tables: &[&str], buckets: &[&str]| {
+            Placement::new(Partition::Aws, region, account, tables, buckets)
+        };
+        assert!(place("eu-west-1*", "123456789012", &["Orders"], &[]).is_err());
+        assert!(place("eu-west-1", "12345678901", &["Orders"], &[]).is_err());
+        assert!(place("eu-west-1", "123456789012", &["Or\"ders"], &[]).is_err());
+        assert!(place("eu-west-1", "123456789012", &["Orders"], &["Files"]).is_err());
+        assert_eq!(
+            place("eu-west-1", "123456789012", &["Orders", "Orders"], &[]),
+            Err(PlacementError::Shared("Orders".into()))
+        );
     }
 
     #[test]
     fn tagged_policies_name_the_principal_tag() {
         let s = spec(&[Action::GetItem, Action::Query], &["ByStatus"]);
-        let tagged = |tag: &str| {
-            HandlerModel { table: s.clone(), confinement: Confinement::SessionTag(tag.to_owned().into()) }.compile()
-        };
+        let tagged =
+            |tag: &str| HandlerModel::one_table(s.clone(), Confinement::SessionTag(tag.to_owned().into())).compile();
         let v: Value = serde_json::from_str(&tagged("tenant").unwrap().template).unwrap();
         for st in v["Statement"].as_array().unwrap() {
             assert_confined(
@@ -942,7 +806,7 @@ mod tests {
         }
         assert_eq!(tagged("aws:tenant").unwrap_err(), vec![SpecError::BadTagKey("aws:tenant".into())]);
         assert_eq!(tagged("ten}ant").unwrap_err(), vec![SpecError::BadTagKey("ten}ant".into())]);
-        let union: Value = serde_json::from_str(&tag_role_policy(&[&s], "tenant", false)).unwrap();
+        let union: Value = serde_json::from_str(&tag_role_policy(&[&one(s.clone())], "tenant", false)).unwrap();
         assert_eq!(union["Statement"][0], v["Statement"][0]);
     }
 
@@ -951,11 +815,12 @@ mod tests {
         let orders = spec(&[Action::GetItem], &[]);
         let orders_query = spec(&[Action::Query], &["ByStatus"]);
         let invoices = TableModel {
-            table: TableName::Fixed("Invoices".into()),
+            table: PhysicalName::Fixed("Invoices".into()),
             keys: KeyRule::new("ORG#"),
             ..spec(&[Action::DeleteItem], &[])
         };
-        let v: Value = serde_json::from_str(&role_policy(&[&orders, &invoices, &orders_query], false)).unwrap();
+        let v: Value =
+            serde_json::from_str(&role_policy(&[&one(orders), &one(invoices), &one(orders_query)], false)).unwrap();
         let statements = v["Statement"].as_array().unwrap();
         let find = |table: &str| {
             statements
@@ -980,7 +845,7 @@ mod tests {
     fn role_policy_is_the_union() {
         let a = spec(&[Action::GetItem], &[]);
         let b = spec(&[Action::Query, Action::PutItem], &["ByStatus"]);
-        let v: Value = serde_json::from_str(&role_policy(&[&a, &b], false)).unwrap();
+        let v: Value = serde_json::from_str(&role_policy(&[&one(a), &one(b)], false)).unwrap();
         assert_eq!(
             v["Statement"][0]["Action"],
             serde_json::json!(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"])
@@ -989,5 +854,132 @@ mod tests {
         for st in v["Statement"].as_array().unwrap() {
             assert_confined(st, serde_json::json!(["TENANT#*"]));
         }
+    }
+
+    fn bucket(actions: &[ObjectAction]) -> BucketModel {
+        BucketModel {
+            bucket: PhysicalName::FromEnv { var: "FILES_BUCKET".into(), default: "order-files".into() },
+            actions: actions.to_vec().into(),
+            objects: ObjectRule::new("tenants/"),
+        }
+    }
+
+    #[test]
+    fn each_table_and_bucket_gets_its_own_statements() {
+        let customers = TableModel {
+            table: PhysicalName::FromEnv { var: "CUSTOMERS_TABLE".into(), default: "Customers".into() },
+            keys: KeyRule::new("ORG#"),
+            ..spec(&[Action::GetItem], &[])
+        };
+        let model = HandlerModel {
+            tables: vec![spec(&[Action::PutItem, Action::Query], &[]), customers].into(),
+            buckets: vec![BucketModel {
+                bucket: PhysicalName::Fixed("files-prod".into()),
+                ..bucket(&[ObjectAction::PutObject, ObjectAction::GetObject, ObjectAction::ListBucket])
+            }]
+            .into(),
+            confinement: Confinement::SessionPolicy,
+        };
+        let t = model.compile().unwrap();
+        // The second table is the first bound at run time, but placeholders number by position.
+        assert!(t.template.contains("table/{{table2}}") && !t.template.contains("{{table}}"), "{}", t.template);
+        let p =
+            Placement::new(Partition::Aws, "eu-west-1", "123456789012", &["Orders", "customers-prod"], &["files-prod"])
+                .unwrap();
+        let v: Value = serde_json::from_str(&render(&t.template, &p, &TenantId::parse("acme").unwrap())).unwrap();
+        let st = v["Statement"].as_array().unwrap();
+        let sids: Vec<&str> = st.iter().map(|s| s["Sid"].as_str().unwrap()).collect();
+        assert_eq!(sids, ["TenantItems", "TenantItems2", "TenantObjects", "TenantListing"]);
+        assert_eq!(st[0]["Action"], serde_json::json!(["dynamodb:PutItem", "dynamodb:Query"]));
+        assert_confined(&st[0], serde_json::json!(["TENANT#acme", "TENANT#acme#*"]));
+        assert_eq!(st[1]["Action"], serde_json::json!(["dynamodb:GetItem"]));
+        assert_eq!(
+            st[1]["Resource"],
+            serde_json::json!(["arn:aws:dynamodb:eu-west-1:123456789012:table/customers-prod"])
+        );
+        assert_confined(&st[1], serde_json::json!(["ORG#acme", "ORG#acme#*"]));
+        assert_eq!(st[2]["Action"], serde_json::json!(["s3:GetObject", "s3:PutObject"]));
+        assert_eq!(st[2]["Resource"], serde_json::json!(["arn:aws:s3:::files-prod/tenants/acme/*"]));
+        assert!(st[2].get("Condition").is_none());
+        assert_eq!(st[3]["Action"], serde_json::json!(["s3:ListBucket"]));
+        assert_eq!(st[3]["Resource"], serde_json::json!(["arn:aws:s3:::files-prod"]));
+        assert_eq!(st[3]["Condition"], serde_json::json!({"StringLike": {"s3:prefix": ["tenants/acme/*"]}}));
+        assert!(!render(&t.template, &p, &TenantId::parse("acme").unwrap()).contains("{{"));
+    }
+
+    #[test]
+    fn a_policy_too_large_names_what_each_resource_costs() {
+        let from_env = |var: &'static str| TableModel {
+            table: PhysicalName::FromEnv { var: var.into(), default: "Orders".into() },
+            ..spec(&[Action::GetItem, Action::Query], &[])
+        };
+        let model = HandlerModel {
+            tables: vec![
+                from_env("A_TABLE"),
+                TableModel {
+                    table: PhysicalName::FromEnv { var: "B_TABLE".into(), default: "Other".into() },
+                    ..from_env("B_TABLE")
+                },
+            ]
+            .into(),
+            buckets: vec![bucket(&[ObjectAction::GetObject])].into(),
+            confinement: Confinement::SessionPolicy,
+        };
+        let errors = model.compile().unwrap_err();
+        let [SpecError::TooLarge { worst_case, parts }] = &errors[..] else { panic!("{errors:?}") };
+        assert!(*worst_case > MAX_SESSION_POLICY_CHARS);
+        assert_eq!(parts.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["Orders", "Other", "order-files"]);
+        let text = errors[0].to_string();
+        assert!(
+            text.contains("STS accepts at most 2048")
+                && text.contains("`Orders`: ")
+                && text.contains("session-tag mode"),
+            "{text}"
+        );
+        // The same model in session-tag mode sends no session policy, so its size is no limit.
+        let tagged = HandlerModel { confinement: Confinement::SessionTag("tenant".into()), ..model };
+        let t = tagged.compile().unwrap();
+        assert!(t.template.contains("tenants/${aws:PrincipalTag/tenant}/*"), "{}", t.template);
+    }
+
+    #[test]
+    fn duplicate_resources_are_refused() {
+        let model = HandlerModel {
+            tables: vec![spec(&[Action::GetItem], &[]), spec(&[Action::PutItem], &[])].into(),
+            buckets: vec![bucket(&[ObjectAction::GetObject]), bucket(&[ObjectAction::PutObject])].into(),
+            confinement: Confinement::SessionPolicy,
+        };
+        assert_eq!(
+            model.compile().unwrap_err(),
+            [SpecError::DuplicateTable("Orders".into()), SpecError::DuplicateBucket("order-files".into())]
+        );
+        let empty = HandlerModel {
+            tables: Cow::Borrowed(&[]),
+            buckets: Cow::Borrowed(&[]),
+            confinement: Confinement::SessionPolicy,
+        };
+        assert_eq!(empty.compile().unwrap_err(), [SpecError::NoResources]);
+    }
+
+    #[test]
+    fn role_policies_keep_bucket_actions_to_the_bucket() {
+        let a = HandlerModel {
+            tables: vec![spec(&[Action::GetItem], &[])].into(),
+            buckets: vec![bucket(&[ObjectAction::GetObject, ObjectAction::ListBucket])].into(),
+            confinement: Confinement::SessionPolicy,
+        }
+        .placed(&["Orders"], &["files-prod"]);
+        let b = HandlerModel {
+            tables: Cow::Borrowed(&[]),
+            buckets: vec![bucket(&[ObjectAction::PutObject])].into(),
+            confinement: Confinement::SessionPolicy,
+        }
+        .placed(&[], &["files-prod"]);
+        let v: Value = serde_json::from_str(&role_policy(&[&a, &b], false)).unwrap();
+        let st = v["Statement"].as_array().unwrap();
+        assert_eq!(st.len(), 3, "{v}");
+        assert_eq!(st[1]["Action"], serde_json::json!(["s3:GetObject", "s3:PutObject"]));
+        assert_eq!(st[1]["Resource"], serde_json::json!(["arn:{{partition}}:s3:::files-prod/tenants/*"]));
+        assert_eq!(st[2]["Condition"], serde_json::json!({"StringLike": {"s3:prefix": ["tenants/*"]}}));
     }
 }

@@ -5,25 +5,46 @@
 //! key_prefix = "TENANT#", table_env = "ORDERS_TABLE", session_tag = "tenant",
 //! crate = "::tenant_isolation"
 //! ```
+//!
+//! or, for several tables and buckets, one entry per handler parameter (by its name):
+//!
+//! ```text
+//! tables(
+//!     orders(table = "Orders", actions = [PutItem], table_env = "ORDERS_TABLE"),
+//!     customers(table = "Customers", actions = [GetItem]),
+//! ),
+//! buckets(attachments(bucket = "order-attachments", actions = [PutObject], prefix = "tenants/")),
+//! ```
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{LitStr, Token, bracketed};
+use syn::{LitStr, Token, bracketed, parenthesized};
 
 mod kw {
     syn::custom_keyword!(table);
+    syn::custom_keyword!(tables);
+    syn::custom_keyword!(bucket);
+    syn::custom_keyword!(buckets);
     syn::custom_keyword!(actions);
     syn::custom_keyword!(indexes);
     syn::custom_keyword!(key_prefix);
     syn::custom_keyword!(table_env);
+    syn::custom_keyword!(bucket_env);
+    syn::custom_keyword!(prefix);
     syn::custom_keyword!(session_tag);
     syn::custom_keyword!(axum);
 }
 
-const NAMES: [&str; 8] = ["table", "actions", "indexes", "key_prefix", "table_env", "session_tag", "crate", "axum"];
-const ARGUMENTS: &str = "`table`, `actions`, `indexes`, `key_prefix`, `table_env`, `session_tag`, `crate`, `axum`";
+const NAMES: [&str; 10] =
+    ["table", "actions", "indexes", "key_prefix", "table_env", "tables", "buckets", "session_tag", "crate", "axum"];
+const ARGUMENTS: &str =
+    "`table`, `actions`, `indexes`, `key_prefix`, `table_env`, `tables`, `buckets`, `session_tag`, `crate`, `axum`";
+const TABLE_NAMES: [&str; 5] = ["table", "actions", "indexes", "key_prefix", "table_env"];
+const TABLE_ARGUMENTS: &str = "`table`, `actions`, `indexes`, `key_prefix`, `table_env`";
+const BUCKET_NAMES: [&str; 4] = ["bucket", "actions", "prefix", "bucket_env"];
+const BUCKET_ARGUMENTS: &str = "`bucket`, `actions`, `prefix`, `bucket_env`";
 
 /// One entry of `actions = [...]`: the tokens up to the next comma, joined (`Get*` is
 /// `Get` and `*`), kept so that an error covers the whole entry.
@@ -60,22 +81,60 @@ impl Parse for ActionName {
         }
         match span {
             Some(span) => Ok(ActionName { name, span, tokens }),
-            None => Err(input.error("expected a DynamoDB action such as `GetItem`")),
+            None => Err(input.error("expected an action such as `GetItem`")),
         }
     }
 }
 
-/// The raw arguments, each with its span for errors.
+/// The arguments of one table: at the top level (one table) or in `tables(name(...))`.
 #[derive(Default)]
-pub(crate) struct Args {
+pub(crate) struct TableArgs {
     pub(crate) table: Option<LitStr>,
     pub(crate) actions: Option<(Vec<ActionName>, Span)>,
     pub(crate) indexes: Option<(Vec<LitStr>, Span)>,
     pub(crate) key_prefix: Option<LitStr>,
     pub(crate) table_env: Option<LitStr>,
+}
+
+impl TableArgs {
+    fn is_empty(&self) -> bool {
+        self.table.is_none()
+            && self.actions.is_none()
+            && self.indexes.is_none()
+            && self.key_prefix.is_none()
+            && self.table_env.is_none()
+    }
+}
+
+/// The arguments of one bucket, in `buckets(name(...))`.
+#[derive(Default)]
+pub(crate) struct BucketArgs {
+    pub(crate) bucket: Option<LitStr>,
+    pub(crate) actions: Option<(Vec<ActionName>, Span)>,
+    pub(crate) prefix: Option<LitStr>,
+    pub(crate) bucket_env: Option<LitStr>,
+}
+
+/// `name(args...)`: a table or bucket bound to the handler parameter `name`.
+pub(crate) struct Entry<A> {
+    pub(crate) name: syn::Ident,
+    pub(crate) args: A,
+    /// Arguments reported as a near miss (`tabel` → `table`): not reported again as missing.
+    pub(crate) misspelt: Vec<&'static str>,
+}
+
+/// The raw arguments, each with its span for errors.
+#[derive(Default)]
+pub(crate) struct Args {
+    /// `table = ...` and its arguments at the top level: the one-table form.
+    pub(crate) single: TableArgs,
+    /// `tables(...)`, with the span of the keyword.
+    pub(crate) tables: Option<(Vec<Entry<TableArgs>>, Span)>,
+    /// `buckets(...)`, with the span of the keyword.
+    pub(crate) buckets: Option<(Vec<Entry<BucketArgs>>, Span)>,
     pub(crate) session_tag: Option<LitStr>,
     pub(crate) krate: Option<syn::Path>,
-    /// `axum`: the handler is an axum handler (extractors beside its table), not a Lambda one.
+    /// `axum`: the handler is an axum handler (extractors beside its tables), not a Lambda one.
     pub(crate) axum: Option<Span>,
     /// Arguments that an unknown argument was reported as a near miss of (`tabel` →
     /// `table`): not reported again as missing.
@@ -92,57 +151,31 @@ impl Args {
         parsed.unwrap_or_else(|e| (Args::default(), Some(e)))
     }
 
-    fn parse_all(input: ParseStream<'_>) -> syn::Result<(Args, Option<syn::Error>)> {
-        let mut args = Args::default();
-        let mut errors: Option<syn::Error> = None;
-        let mut push = |e: syn::Error| match &mut errors {
-            Some(all) => all.combine(e),
-            None => errors = Some(e),
-        };
-        while !input.is_empty() {
-            if let Err(e) = args.parse_one(input) {
-                push(e);
-                // Skip to the next top-level comma and go on, to report all errors at once.
-                while !input.is_empty() && !input.peek(Token![,]) {
-                    input.parse::<TokenTree>()?;
-                }
-            }
-            if input.is_empty() {
-                break;
-            }
-            input.parse::<Token![,]>()?;
-        }
-        Ok((args, errors))
+    /// Whether the one-table form is used (any of its arguments at the top level).
+    pub(crate) fn has_single(&self) -> bool {
+        !self.single.is_empty() || self.misspelt.iter().any(|m| TABLE_NAMES.contains(m))
     }
 
-    fn parse_one(&mut self, input: ParseStream<'_>) -> syn::Result<()> {
+    fn parse_all(input: ParseStream<'_>) -> syn::Result<(Args, Option<syn::Error>)> {
+        let mut args = Args::default();
+        let mut errors = Errors::default();
+        comma_separated(input, &mut errors, |input, errors| args.parse_one(input, errors))?;
+        Ok((args, errors.0))
+    }
+
+    fn parse_one(&mut self, input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<()> {
         let lookahead = input.lookahead1();
-        if lookahead.peek(kw::table) {
-            let k: kw::table = input.parse()?;
-            input.parse::<Token![=]>()?;
-            set_once(&mut self.table, input.parse()?, k.span, "table")
-        } else if lookahead.peek(kw::actions) {
-            let k: kw::actions = input.parse()?;
-            input.parse::<Token![=]>()?;
-            let content;
-            let bracket = bracketed!(content in input);
-            let list = Punctuated::<ActionName, Token![,]>::parse_terminated(&content)?;
-            set_once(&mut self.actions, (list.into_iter().collect(), bracket.span.join()), k.span, "actions")
-        } else if lookahead.peek(kw::indexes) {
-            let k: kw::indexes = input.parse()?;
-            input.parse::<Token![=]>()?;
-            let content;
-            bracketed!(content in input);
-            let list = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
-            set_once(&mut self.indexes, (list.into_iter().collect(), k.span), k.span, "indexes")
-        } else if lookahead.peek(kw::key_prefix) {
-            let k: kw::key_prefix = input.parse()?;
-            input.parse::<Token![=]>()?;
-            set_once(&mut self.key_prefix, input.parse()?, k.span, "key_prefix")
-        } else if lookahead.peek(kw::table_env) {
-            let k: kw::table_env = input.parse()?;
-            input.parse::<Token![=]>()?;
-            set_once(&mut self.table_env, input.parse()?, k.span, "table_env")
+        if let Some(result) = self.single.parse_one(input, &lookahead) {
+            return result;
+        }
+        if lookahead.peek(kw::tables) {
+            let k: kw::tables = input.parse()?;
+            let entries = entries(input, errors, TableArgs::parse_one, &TABLE_NAMES, TABLE_ARGUMENTS)?;
+            set_once(&mut self.tables, (entries, k.span), k.span, "tables")
+        } else if lookahead.peek(kw::buckets) {
+            let k: kw::buckets = input.parse()?;
+            let entries = entries(input, errors, BucketArgs::parse_one, &BUCKET_NAMES, BUCKET_ARGUMENTS)?;
+            set_once(&mut self.buckets, (entries, k.span), k.span, "buckets")
         } else if lookahead.peek(kw::session_tag) {
             let k: kw::session_tag = input.parse()?;
             input.parse::<Token![=]>()?;
@@ -157,18 +190,180 @@ impl Args {
             let path = lit.parse::<syn::Path>()?;
             set_once(&mut self.krate, path, k.span, "crate")
         } else if input.peek(syn::Ident) {
-            let ident: syn::Ident = input.parse()?;
-            let name = ident.to_string();
-            let hint = match tenant_isolation_core::closest(&name, NAMES) {
-                Some(near) => {
-                    self.misspelt.extend(NAMES.iter().find(|n| **n == near));
-                    format!(": did you mean `{near}`?")
-                }
-                None => String::new(),
-            };
-            Err(syn::Error::new(ident.span(), format!("unknown argument `{name}`{hint}\nexpected one of: {ARGUMENTS}")))
+            Err(unknown(input, &NAMES, ARGUMENTS, &mut self.misspelt))
         } else {
             Err(lookahead.error())
+        }
+    }
+}
+
+impl TableArgs {
+    /// One table argument, or `None` when the next token starts none.
+    fn parse_one(&mut self, input: ParseStream<'_>, lookahead: &syn::parse::Lookahead1<'_>) -> Option<syn::Result<()>> {
+        let result = if lookahead.peek(kw::table) {
+            (|| {
+                let k: kw::table = input.parse()?;
+                input.parse::<Token![=]>()?;
+                set_once(&mut self.table, input.parse()?, k.span, "table")
+            })()
+        } else if lookahead.peek(kw::actions) {
+            (|| {
+                let k: kw::actions = input.parse()?;
+                set_once(&mut self.actions, action_list(input)?, k.span, "actions")
+            })()
+        } else if lookahead.peek(kw::indexes) {
+            (|| {
+                let k: kw::indexes = input.parse()?;
+                input.parse::<Token![=]>()?;
+                let content;
+                bracketed!(content in input);
+                let list = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
+                set_once(&mut self.indexes, (list.into_iter().collect(), k.span), k.span, "indexes")
+            })()
+        } else if lookahead.peek(kw::key_prefix) {
+            (|| {
+                let k: kw::key_prefix = input.parse()?;
+                input.parse::<Token![=]>()?;
+                set_once(&mut self.key_prefix, input.parse()?, k.span, "key_prefix")
+            })()
+        } else if lookahead.peek(kw::table_env) {
+            (|| {
+                let k: kw::table_env = input.parse()?;
+                input.parse::<Token![=]>()?;
+                set_once(&mut self.table_env, input.parse()?, k.span, "table_env")
+            })()
+        } else {
+            return None;
+        };
+        Some(result)
+    }
+}
+
+impl BucketArgs {
+    fn parse_one(&mut self, input: ParseStream<'_>, lookahead: &syn::parse::Lookahead1<'_>) -> Option<syn::Result<()>> {
+        let result = if lookahead.peek(kw::bucket) {
+            (|| {
+                let k: kw::bucket = input.parse()?;
+                input.parse::<Token![=]>()?;
+                set_once(&mut self.bucket, input.parse()?, k.span, "bucket")
+            })()
+        } else if lookahead.peek(kw::actions) {
+            (|| {
+                let k: kw::actions = input.parse()?;
+                set_once(&mut self.actions, action_list(input)?, k.span, "actions")
+            })()
+        } else if lookahead.peek(kw::prefix) {
+            (|| {
+                let k: kw::prefix = input.parse()?;
+                input.parse::<Token![=]>()?;
+                set_once(&mut self.prefix, input.parse()?, k.span, "prefix")
+            })()
+        } else if lookahead.peek(kw::bucket_env) {
+            (|| {
+                let k: kw::bucket_env = input.parse()?;
+                input.parse::<Token![=]>()?;
+                set_once(&mut self.bucket_env, input.parse()?, k.span, "bucket_env")
+            })()
+        } else {
+            return None;
+        };
+        Some(result)
+    }
+}
+
+/// `= [A, B, ...]` after `actions`.
+fn action_list(input: ParseStream<'_>) -> syn::Result<(Vec<ActionName>, Span)> {
+    input.parse::<Token![=]>()?;
+    let content;
+    let bracket = bracketed!(content in input);
+    let list = Punctuated::<ActionName, Token![,]>::parse_terminated(&content)?;
+    Ok((list.into_iter().collect(), bracket.span.join()))
+}
+
+/// `(name(args...), ...)` after `tables` or `buckets`.
+fn entries<A: Default>(
+    input: ParseStream<'_>,
+    errors: &mut Errors,
+    parse_one: fn(&mut A, ParseStream<'_>, &syn::parse::Lookahead1<'_>) -> Option<syn::Result<()>>,
+    names: &'static [&'static str],
+    arguments: &str,
+) -> syn::Result<Vec<Entry<A>>> {
+    let content;
+    parenthesized!(content in input);
+    let mut out = Vec::new();
+    comma_separated(&content, errors, |input, errors| {
+        let name: syn::Ident = input.parse()?;
+        let inner;
+        parenthesized!(inner in input);
+        let mut entry = Entry { name, args: A::default(), misspelt: Vec::new() };
+        comma_separated(&inner, errors, |input, _| {
+            let lookahead = input.lookahead1();
+            if let Some(result) = parse_one(&mut entry.args, input, &lookahead) {
+                result
+            } else if input.peek(syn::Ident) {
+                Err(unknown(input, names, arguments, &mut entry.misspelt))
+            } else {
+                Err(lookahead.error())
+            }
+        })?;
+        out.push(entry);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// `item, item, ...` where each failed item is reported and skipped up to the next comma, so
+/// that every error shows up in one compilation.
+fn comma_separated(
+    input: ParseStream<'_>,
+    errors: &mut Errors,
+    mut item: impl FnMut(ParseStream<'_>, &mut Errors) -> syn::Result<()>,
+) -> syn::Result<()> {
+    while !input.is_empty() {
+        if let Err(e) = item(input, errors) {
+            errors.push(e);
+            while !input.is_empty() && !input.peek(Token![,]) {
+                input.parse::<TokenTree>()?;
+            }
+        }
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(())
+}
+
+/// An unknown argument, with the nearest known one.
+fn unknown(
+    input: ParseStream<'_>,
+    names: &'static [&'static str],
+    arguments: &str,
+    misspelt: &mut Vec<&'static str>,
+) -> syn::Error {
+    let ident: syn::Ident = match input.parse() {
+        Ok(ident) => ident,
+        Err(e) => return e,
+    };
+    let name = ident.to_string();
+    let hint = match tenant_isolation_core::closest(&name, names.iter().copied()) {
+        Some(near) => {
+            misspelt.extend(names.iter().find(|n| **n == near));
+            format!(": did you mean `{near}`?")
+        }
+        None => String::new(),
+    };
+    syn::Error::new(ident.span(), format!("unknown argument `{name}`{hint}\nexpected one of: {arguments}"))
+}
+
+#[derive(Default)]
+struct Errors(Option<syn::Error>);
+
+impl Errors {
+    fn push(&mut self, e: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(e),
+            None => self.0 = Some(e),
         }
     }
 }
@@ -193,20 +388,47 @@ mod tests {
             key_prefix = "T#", table_env = "ORDERS_TABLE", crate = "::my::reexport",
         });
         assert!(errors.is_none());
-        assert_eq!(args.table.unwrap().value(), "Orders");
-        let names: Vec<_> = args.actions.unwrap().0.into_iter().map(|a| a.name).collect();
+        let single = args.single;
+        assert_eq!(single.table.unwrap().value(), "Orders");
+        let names: Vec<_> = single.actions.unwrap().0.into_iter().map(|a| a.name).collect();
         assert_eq!(names, ["GetItem", "Query", "Get*"]);
-        assert_eq!(args.indexes.unwrap().0[0].value(), "ByStatus");
-        assert_eq!(args.key_prefix.unwrap().value(), "T#");
-        assert_eq!(args.table_env.unwrap().value(), "ORDERS_TABLE");
+        assert_eq!(single.indexes.unwrap().0[0].value(), "ByStatus");
+        assert_eq!(single.key_prefix.unwrap().value(), "T#");
+        assert_eq!(single.table_env.unwrap().value(), "ORDERS_TABLE");
         let krate = args.krate.unwrap();
         assert_eq!(quote!(#krate).to_string(), ":: my :: reexport");
     }
 
     #[test]
+    fn parses_tables_and_buckets() {
+        let (args, errors) = Args::parse(quote! {
+            tables(
+                orders(table = "Orders", actions = [PutItem], table_env = "ORDERS_TABLE"),
+                customers(table = "Customers", actions = [GetItem], key_prefix = "ORG#"),
+            ),
+            buckets(files(bucket = "order-files", actions = [GetObject, PutObject], prefix = "t/", bucket_env = "FILES")),
+        });
+        assert!(errors.is_none(), "{}", errors.unwrap());
+        assert!(!args.has_single());
+        let (tables, _) = args.tables.unwrap();
+        assert_eq!(tables.iter().map(|e| e.name.to_string()).collect::<Vec<_>>(), ["orders", "customers"]);
+        assert_eq!(tables[1].args.key_prefix.as_ref().unwrap().value(), "ORG#");
+        let (buckets, _) = args.buckets.unwrap();
+        assert_eq!(buckets[0].args.bucket.as_ref().unwrap().value(), "order-files");
+        assert_eq!(buckets[0].args.prefix.as_ref().unwrap().value(), "t/");
+        assert_eq!(buckets[0].args.bucket_env.as_ref().unwrap().value(), "FILES");
+    }
+
+    #[test]
     fn reports_all_argument_errors_at_once() {
-        let (args, err) =
-            Args::parse(quote!(tabel = "Orders", table = "A", table = "B", colour = 1, actions = [Query]));
+        let (args, err) = Args::parse(quote!(
+            tabel = "Orders",
+            table = "A",
+            table = "B",
+            colour = 1,
+            actions = [Query],
+            buckets(f(bukket = "x"))
+        ));
         let messages: Vec<String> = err.unwrap().into_iter().map(|e| e.to_string()).collect();
         assert_eq!(
             messages,
@@ -214,11 +436,13 @@ mod tests {
                 format!("unknown argument `tabel`: did you mean `table`?\nexpected one of: {ARGUMENTS}"),
                 "duplicate argument `table`".to_owned(),
                 format!("unknown argument `colour`\nexpected one of: {ARGUMENTS}"),
+                format!("unknown argument `bukket`: did you mean `bucket`?\nexpected one of: {BUCKET_ARGUMENTS}"),
             ]
         );
         // What did parse is kept, to be validated in the same compilation.
-        assert_eq!(args.table.unwrap().value(), "A");
-        assert_eq!(args.actions.unwrap().0[0].name, "Query");
+        assert_eq!(args.single.table.unwrap().value(), "A");
+        assert_eq!(args.single.actions.unwrap().0[0].name, "Query");
         assert_eq!(args.misspelt, ["table"]);
+        assert_eq!(args.buckets.unwrap().0[0].misspelt, ["bucket"]);
     }
 }

@@ -1,202 +1,50 @@
-//! Validation of the arguments and the handler, and the expansion.
+//! The handler's shape, and the expansion.
 
 use crate::args::Args;
+use crate::model::{Bindings, Errors, Model, model};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use tenant_isolation_core::{
-    Action, Confinement, DEFAULT_KEY_PREFIX, HandlerModel, KeyRule, Refusal, SpecError, TableModel, TableName,
-    valid_names,
-};
+use tenant_isolation_core::{Action, ObjectAction, PhysicalName};
 
-/// Collects errors so that every problem is reported in one compilation.
-#[derive(Default)]
-struct Errors(Option<syn::Error>);
-
-impl Errors {
-    fn push(&mut self, span: Span, message: impl std::fmt::Display) {
-        self.push_error(syn::Error::new(span, message));
-    }
-    /// An error spanning all of `tokens` (`&self`, `a: A, b: B`), not just their first token.
-    fn push_spanned(&mut self, tokens: impl quote::ToTokens, message: impl std::fmt::Display) {
-        self.push_error(syn::Error::new_spanned(tokens, message));
-    }
-    fn push_error(&mut self, e: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(e),
-            None => self.0 = Some(e),
-        }
-    }
+/// A parameter that is one of the handler's tables or buckets.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Resource {
+    Table(usize),
+    Bucket(usize),
 }
 
-/// The validated attribute.
-pub(crate) struct Model {
-    /// The handler's model, compiled by the same `HandlerModel::compile` the runtime checks
-    /// the spec with.
-    model: HandlerModel,
-    /// Where each action is declared: the `Allows` impls carry that span, so that
-    /// "`Allows<GetItem>` is implemented" notes point into the attribute.
-    action_spans: Vec<(Action, Span)>,
-    template: String,
-    pretty: String,
-    worst_case: usize,
-    krate: syn::Path,
-}
-
-/// Validates the arguments into a policy model, reporting every problem.
-fn model(args: Args, errors: &mut Errors) -> Option<Model> {
-    let table = match &args.table {
-        Some(t) => Some(t.value()),
-        None => {
-            // A misspelt `tabel = ...` was already reported with a suggestion.
-            if !args.misspelt.contains(&"table") {
-                errors.push(Span::call_site(), "missing argument `table`: expected `table = \"TableName\"`");
-            }
-            None
-        }
-    };
-    let mut actions = Vec::new();
-    let mut action_spans = Vec::new();
-    let mut refused = false;
-    match &args.actions {
-        None if args.misspelt.contains(&"actions") => {}
-        None => errors.push(
-            Span::call_site(),
-            format!("missing argument `actions`: expected `actions = [...]` with some of: {}", valid_names()),
-        ),
-        Some((names, span)) if names.is_empty() => {
-            errors.push(*span, format!("no actions declared: a tenant policy needs at least one of: {}", valid_names()))
-        }
-        Some((names, _)) => {
-            for entry in names {
-                let name = &entry.name;
-                match Action::classify(name) {
-                    Ok(action) if actions.contains(&action) => {
-                        errors.push_error(entry.error(format!("`{action}` is declared twice")))
-                    }
-                    Ok(action) => {
-                        actions.push(action);
-                        action_spans.push((action, entry.span));
-                    }
-                    Err(refusal) => {
-                        refused = true;
-                        let message = match refusal {
-                            Refusal::Unknown { suggestion } => {
-                                let hint = suggestion.map(|a| format!(": did you mean `{a}`?")).unwrap_or_default();
-                                format!("unknown DynamoDB action `{name}`{hint}\nexpected one of: {}", valid_names())
-                            }
-                            Refusal::Wildcard => format!("`{name}`: {refusal}"),
-                            _ => format!("`{name}` {refusal}"),
-                        };
-                        errors.push_error(entry.error(message));
-                    }
-                }
-            }
-        }
-    }
-    if args.actions.as_ref().is_none_or(|(names, _)| names.is_empty()) {
-        // Already reported; the remaining checks need actions.
-        return None;
-    }
-    // Without `table`, the other arguments are still checked (against a placeholder name)
-    // so that every argument error shows up in one compilation.
-    let table_missing = table.is_none();
-    let table = table.unwrap_or_else(|| "Table".to_owned());
-    let table_name = match &args.table_env {
-        Some(var) => TableName::FromEnv { var: var.value().into(), default: table.into() },
-        None => TableName::Fixed(table.into()),
-    };
-    let index_list = args.indexes.as_ref().map(|(list, _)| list.as_slice()).unwrap_or_default();
-    let indexes: Vec<_> = index_list.iter().map(|l| l.value().into()).collect();
-    let key_prefix = args.key_prefix.as_ref().map(|l| l.value()).unwrap_or_else(|| DEFAULT_KEY_PREFIX.to_owned());
-    let spec = TableModel {
-        table: table_name,
-        indexes: indexes.into(),
-        actions: actions.into(),
-        keys: KeyRule::owned(key_prefix),
-    };
-    let table_span = args.table.as_ref().map_or_else(Span::call_site, |t| t.span());
-    let index_span = |name: &str| index_list.iter().rev().find(|l| l.value() == name).map_or(table_span, |l| l.span());
-    let mut spec_errors = spec.validate();
-    spec_errors.retain(|e| match e {
-        // Reported at their own spans above; with every action refused, the list is empty
-        // only because of those errors.
-        SpecError::DuplicateAction(_) | SpecError::NoActions => false,
-        // `actions = [Qurey], indexes = [...]`: the refused name may be the `Query` that reads them.
-        SpecError::IndexesWithoutQuery => !refused,
-        _ => true,
-    });
-    let confinement = match &args.session_tag {
-        Some(tag) => Confinement::SessionTag(tag.value().into()),
-        None => Confinement::SessionPolicy,
-    };
-    let model = HandlerModel { table: spec, confinement };
-    let built = if !spec_errors.is_empty() {
-        Err(spec_errors)
-    } else if model.table.actions.is_empty() {
-        // Every action was refused, and reported.
-        return None;
-    } else {
-        // `compile` validates again; after the errors above only the tag key (session-tag
-        // mode) and the size check (session-policy mode) are new.
-        model.compile().map_err(|e| {
-            e.into_iter().filter(|e| matches!(e, SpecError::TooLarge { .. } | SpecError::BadTagKey(_))).collect()
-        })
-    };
-    match built {
-        Ok(compiled) if errors.0.is_none() && !table_missing => Some(Model {
-            template: compiled.template,
-            worst_case: compiled.worst_case,
-            pretty: compiled.pretty,
-            model,
-            action_spans,
-            krate: args.krate.unwrap_or_else(|| syn::parse_quote!(::tenant_isolation)),
-        }),
-        Ok(_) => None,
-        Err(spec_errors) => {
-            for e in spec_errors {
-                let span = match &e {
-                    SpecError::BadTableName(_) | SpecError::NoActions | SpecError::DuplicateAction(_) => table_span,
-                    // Indexes are what usually grows a policy; without any, the table name.
-                    SpecError::TooLarge { .. } => args.indexes.as_ref().map_or(table_span, |(_, kw)| *kw),
-                    SpecError::BadIndexName(n) | SpecError::DuplicateIndex(n) => index_span(n),
-                    SpecError::IndexesWithoutQuery => index_list.first().map_or(table_span, |l| l.span()),
-                    SpecError::BadKeyPrefix(_) | SpecError::KeyPrefixWithoutSeparator(_) => {
-                        args.key_prefix.as_ref().map_or(table_span, |l| l.span())
-                    }
-                    SpecError::BadEnvVar(_) => args.table_env.as_ref().map_or(table_span, |l| l.span()),
-                    SpecError::BadTagKey(_) => args.session_tag.as_ref().map_or(table_span, |l| l.span()),
-                };
-                errors.push(span, e);
-            }
-            None
-        }
-    }
-}
-
-/// The handler's shape: which parameter is the table, and what else it takes.
+/// The handler's shape: which parameters are its tables and buckets, and what else it takes.
 struct Handler {
-    table_index: usize,
+    /// `(parameter position, resource)`.
+    resources: Vec<(usize, Resource)>,
     kind: Kind,
 }
 
 /// A Lambda handler takes its event; an axum handler takes any extractors.
 enum Kind {
-    /// `async fn(table, event)`: the event's type.
+    /// `async fn(tables..., event)`: the event's type.
     Lambda(syn::Type),
-    /// `async fn(table, extractors...)`: every parameter's type but the table's, in order.
+    /// `async fn(tables..., extractors...)`: every other parameter's type, in order.
     Axum(Vec<syn::Type>),
 }
 
-/// Is `ty` a path ending in `TenantTable` (with or without `<_>`/`<P>`)?
-fn is_tenant_table(ty: &syn::Type) -> bool {
+/// Is `ty` a path ending in `name` (with or without `<_>`/`<P>`, or behind a reference)?
+fn is_handle(ty: &syn::Type, name: &str) -> bool {
     match ty {
-        syn::Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == "TenantTable"),
-        syn::Type::Reference(r) => is_tenant_table(&r.elem),
+        syn::Type::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == name),
+        syn::Type::Reference(r) => is_handle(&r.elem, name),
         _ => false,
     }
 }
 
-fn check_handler(f: &syn::ItemFn, axum: bool, errors: &mut Errors) -> Option<Handler> {
+fn param_name(pt: &syn::PatType) -> Option<&syn::Ident> {
+    match &*pt.pat {
+        syn::Pat::Ident(p) => Some(&p.ident),
+        _ => None,
+    }
+}
+
+fn check_handler(f: &syn::ItemFn, axum: bool, bindings: &Bindings, errors: &mut Errors) -> Option<Handler> {
     let sig = &f.sig;
     let mut ok = true;
     if sig.asyncness.is_none() {
@@ -217,55 +65,107 @@ fn check_handler(f: &syn::ItemFn, axum: bool, errors: &mut Errors) -> Option<Han
         );
         return None;
     }
-    let table_params: Vec<usize> = sig
+    let typed: Vec<(usize, &syn::PatType)> = sig
         .inputs
         .iter()
         .enumerate()
         .filter_map(|(i, arg)| match arg {
-            syn::FnArg::Typed(pt) if is_tenant_table(&pt.ty) => Some(i),
-            _ => None,
-        })
-        .collect();
-    if axum {
-        if table_params.len() != 1 {
-            let message = format!(
-                "expected the tenant's table among the handler's extractors: `async fn {}(table: TenantTable, Path(id): Path<String>, ...)`",
-                sig.ident
-            );
-            match sig.inputs.is_empty() {
-                true => errors.push(sig.ident.span(), message),
-                false => errors.push_spanned(&sig.inputs, message),
-            }
-            return None;
-        }
-    } else if sig.inputs.len() != 2 || table_params.len() != 1 {
-        let message = format!(
-            "expected two parameters, the tenant's table and the event: `async fn {}(table: TenantTable, event: E)`",
-            sig.ident
-        );
-        if sig.inputs.is_empty() {
-            errors.push(sig.ident.span(), message);
-        } else {
-            errors.push_spanned(&sig.inputs, message);
-        }
-        return None;
-    }
-    if let syn::FnArg::Typed(pt) = &sig.inputs[table_params[0]]
-        && let syn::Type::Reference(r) = &*pt.ty
-    {
-        errors.push_spanned(r, "take the table by value: `table: TenantTable` (it is a zero-sized capability)");
-        ok = false;
-    }
-    let others: Vec<&syn::PatType> = sig
-        .inputs
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != table_params[0])
-        .filter_map(|(_, arg)| match arg {
-            syn::FnArg::Typed(pt) => Some(pt),
+            syn::FnArg::Typed(pt) => Some((i, pt)),
             syn::FnArg::Receiver(_) => None,
         })
         .collect();
+    let mut resources = Vec::new();
+    let mut others = Vec::new();
+    for &(i, pt) in &typed {
+        let (kind, names) = if is_handle(&pt.ty, "TenantTable") {
+            ("table", bindings.tables.as_deref())
+        } else if is_handle(&pt.ty, "TenantBucket") {
+            ("bucket", Some(bindings.buckets.as_slice()))
+        } else {
+            others.push(pt);
+            continue;
+        };
+        if let syn::Type::Reference(r) = &*pt.ty {
+            errors.push_spanned(r, format!("take the {kind} by value (it is a zero-sized capability)"));
+            ok = false;
+        }
+        let resource = |n: usize| if kind == "table" { Resource::Table(n) } else { Resource::Bucket(n) };
+        match names {
+            // The one-table form: its one `TenantTable` is the table, whatever its name.
+            None => resources.push((i, resource(0))),
+            Some(names) => match param_name(pt).and_then(|n| names.iter().position(|d| d == n)) {
+                Some(n) => resources.push((i, resource(n))),
+                None => {
+                    let declared = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+                    let list = if kind == "table" { "tables(...)" } else { "buckets(...)" };
+                    let message = match (param_name(pt), declared.is_empty()) {
+                        (Some(n), false) => {
+                            format!(
+                                "no {kind} named `{n}` in `{list}`: the {kind} parameters are named as declared: {declared}"
+                            )
+                        }
+                        (Some(n), true) => format!("no {kind} named `{n}` is declared: add `{list}` to the attribute"),
+                        (None, _) => format!("name the {kind} parameter as it is declared in `{list}`"),
+                    };
+                    errors.push_spanned(&pt.pat, message);
+                    ok = false;
+                }
+            },
+        }
+    }
+    // Every declared table and bucket is a parameter, and only once.
+    let mut check_bound = |names: &[syn::Ident], of: fn(usize) -> Resource, kind: &str| {
+        for (n, name) in names.iter().enumerate() {
+            match resources.iter().filter(|(_, r)| *r == of(n)).count() {
+                1 => {}
+                0 => {
+                    let ty = if kind == "table" { "TenantTable" } else { "TenantBucket" };
+                    errors.push(
+                        name.span(),
+                        format!("{kind} `{name}` is declared, but the handler takes no `{name}: {ty}` parameter"),
+                    );
+                    ok = false;
+                }
+                _ => {
+                    errors.push(name.span(), format!("{kind} `{name}` is taken by two parameters"));
+                    ok = false;
+                }
+            }
+        }
+    };
+    if let Some(names) = &bindings.tables {
+        check_bound(names, Resource::Table, "table");
+    }
+    check_bound(&bindings.buckets, Resource::Bucket, "bucket");
+    if bindings.tables.is_none() && resources.iter().filter(|(_, r)| *r == Resource::Table(0)).count() != 1 {
+        let message = if axum {
+            format!(
+                "expected the tenant's table among the handler's extractors: `async fn {}(table: TenantTable, Path(id): Path<String>, ...)`",
+                sig.ident
+            )
+        } else {
+            format!(
+                "expected two parameters, the tenant's table and the event: `async fn {}(table: TenantTable, event: E)`",
+                sig.ident
+            )
+        };
+        match sig.inputs.is_empty() {
+            true => errors.push(sig.ident.span(), message),
+            false => errors.push_spanned(&sig.inputs, message),
+        }
+        return None;
+    }
+    if !axum && others.len() != 1 {
+        let message = format!(
+            "expected the tenant's tables and buckets, then the event: `async fn {}(table: TenantTable, event: E)`",
+            sig.ident
+        );
+        match sig.inputs.is_empty() {
+            true => errors.push(sig.ident.span(), message),
+            false => errors.push_spanned(&sig.inputs, message),
+        }
+        return None;
+    }
     for pt in &others {
         if let syn::Type::ImplTrait(it) = &*pt.ty {
             let what = if axum { "extractor types" } else { "the event type" };
@@ -278,30 +178,24 @@ fn check_handler(f: &syn::ItemFn, axum: bool, errors: &mut Errors) -> Option<Han
     } else {
         Kind::Lambda((*others[0].ty).clone())
     };
-    ok.then_some(Handler { table_index: table_params[0], kind })
+    ok.then_some(Handler { resources, kind })
 }
 
-/// Rewrites the `TenantTable` parameter's type to `TenantTable<policy>`.
-fn with_policy(f: &mut syn::ItemFn, table_index: usize, policy: &syn::Type) {
-    if let syn::FnArg::Typed(pt) = &mut f.sig.inputs[table_index] {
-        set_policy(&mut pt.ty, policy);
-    }
-}
-
-/// `TenantTable` (or `&TenantTable`) → `TenantTable<policy>`; other types are left alone.
-fn set_policy(ty: &mut syn::Type, policy: &syn::Type) {
+/// `TenantTable` (or `&TenantTable`) → `TenantTable<marker>`, and the same for
+/// `TenantBucket`; other types are left alone.
+fn set_marker(ty: &mut syn::Type, handle: &str, marker: &syn::Type) {
     match ty {
         syn::Type::Path(p) => {
-            if let Some(last) = p.path.segments.last_mut().filter(|s| s.ident == "TenantTable") {
-                last.arguments = syn::PathArguments::AngleBracketed(syn::parse_quote!(<#policy>));
+            if let Some(last) = p.path.segments.last_mut().filter(|s| s.ident == handle) {
+                last.arguments = syn::PathArguments::AngleBracketed(syn::parse_quote!(<#marker>));
             }
         }
-        syn::Type::Reference(r) => set_policy(&mut r.elem, policy),
+        syn::Type::Reference(r) => set_marker(&mut r.elem, handle, marker),
         _ => {}
     }
 }
 
-/// The whole attribute: on error, the original function (with a placeholder policy so
+/// The whole attribute: on error, the original function (with placeholder capabilities so
 /// the body still type-checks in IDEs) and every `compile_error!`.
 pub(crate) fn tenant_isolated(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
@@ -314,21 +208,23 @@ pub(crate) fn tenant_isolated(args: TokenStream, item: TokenStream) -> TokenStre
             return quote!(#ce #item);
         }
     };
-    let handler = check_handler(&f, parsed_args.axum.is_some(), &mut errors);
+    let bindings = Bindings::of(&parsed_args);
+    let handler = check_handler(&f, parsed_args.axum.is_some(), &bindings, &mut errors);
     if let Some(e) = arg_errors {
         errors.push_error(e);
     }
     let krate: syn::Path = parsed_args.krate.clone().unwrap_or_else(|| syn::parse_quote!(::tenant_isolation));
     let model = model(parsed_args, &mut errors);
     match (errors.0, model, handler) {
-        (None, Some(model), Some(handler)) => expand(f, model, handler),
+        (None, Some(model), Some(handler)) => expand(f, model, handler, bindings.tables.is_none()),
         (errors, _, _) => {
-            // Every `TenantTable` parameter gets the placeholder policy, even when the
+            // Every table and bucket parameter gets the placeholder capability, even when the
             // signature is wrong, so that the only errors are the ones above.
             let unchecked: syn::Type = syn::parse_quote!(#krate::__private::Unchecked);
             for arg in &mut f.sig.inputs {
                 if let syn::FnArg::Typed(pt) = arg {
-                    set_policy(&mut pt.ty, &unchecked);
+                    set_marker(&mut pt.ty, "TenantTable", &unchecked);
+                    set_marker(&mut pt.ty, "TenantBucket", &unchecked);
                 }
             }
             let ce = errors.map(|e| e.to_compile_error()).unwrap_or_default();
@@ -337,42 +233,71 @@ pub(crate) fn tenant_isolated(args: TokenStream, item: TokenStream) -> TokenStre
     }
 }
 
-fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
-    let Model { model, action_spans, template, pretty, worst_case, krate } = model;
-    let spec = &model.table;
+/// `PhysicalName::Fixed(..)` / `PhysicalName::FromEnv { .. }` as tokens.
+fn physical_name(name: &PhysicalName, krate: &syn::Path) -> TokenStream {
+    let cow = quote!(#krate::__private::Cow::Borrowed);
+    let declared = name.declared();
+    match name.env_var() {
+        Some(var) => quote!(#krate::__private::PhysicalName::FromEnv { var: #cow(#var), default: #cow(#declared) }),
+        None => quote!(#krate::__private::PhysicalName::Fixed(#cow(#declared))),
+    }
+}
+
+/// `one_table`: the one-table form (`table = ...`), whose table's capability type is the
+/// handler's own type.
+fn expand(mut f: syn::ItemFn, model: Model, handler: Handler, one_table: bool) -> TokenStream {
+    let Model { model, table_spans, bucket_spans, template, pretty, worst_case, krate } = model;
     let session_tag = model.session_tag();
     let name = f.sig.ident.clone();
     let vis = f.vis.clone();
-    let policy_ty: syn::Type = syn::parse_quote!(#name);
     let output = match &f.sig.output {
         syn::ReturnType::Default => quote_spanned!(f.sig.ident.span()=> ()),
         syn::ReturnType::Type(_, ty) => quote!(#ty),
     };
     let outer_attrs: Vec<_> = f.attrs.drain(..).collect();
+    let cow = quote!(#krate::__private::Cow::Borrowed);
+    // The one-table form keeps the handler's own type as its table's capability type
+    // (`TenantTable<get_order>`); otherwise each table and bucket has a type of its own,
+    // `<handler>_<parameter>`, with its own capabilities.
+    let param_names: Vec<(Resource, String)> = handler
+        .resources
+        .iter()
+        .map(|(i, r)| {
+            let n = match &f.sig.inputs[*i] {
+                syn::FnArg::Typed(pt) => param_name(pt).map(|n| n.to_string()).unwrap_or_default(),
+                syn::FnArg::Receiver(_) => String::new(),
+            };
+            (*r, n)
+        })
+        .collect();
+    let marker = |r: Resource| -> syn::Ident {
+        match r {
+            Resource::Table(0) if one_table => name.clone(),
+            _ => {
+                let param = &param_names.iter().find(|(x, _)| *x == r).expect("every resource is a parameter").1;
+                format_ident!("{}_{}", name, param)
+            }
+        }
+    };
 
-    // The original function, renamed and moved into the policy type's impl.
+    // The original function, renamed and moved into the handler type's impl.
     let inner_name = format_ident!("__tenant_handler", span = Span::mixed_site());
-    with_policy(&mut f, handler.table_index, &policy_ty);
+    for (i, r) in &handler.resources {
+        let m = marker(*r);
+        let ty: syn::Type = syn::parse_quote!(#m);
+        if let syn::FnArg::Typed(pt) = &mut f.sig.inputs[*i] {
+            match r {
+                Resource::Table(_) => set_marker(&mut pt.ty, "TenantTable", &ty),
+                Resource::Bucket(_) => set_marker(&mut pt.ty, "TenantBucket", &ty),
+            }
+        }
+    }
     f.sig.ident = inner_name.clone();
     f.vis = syn::Visibility::Inherited;
     let inner = &f;
 
-    let table = spec.table.declared();
-    let indexes: Vec<&str> = spec.indexes.iter().map(|i| &**i).collect();
-    let key_prefix = spec.keys.prefix();
-    let sorted = spec.sorted_actions();
-    let action_variants: Vec<_> = sorted.iter().map(|a| format_ident!("{}", a.name())).collect();
-    let cow = quote!(#krate::__private::Cow::Borrowed);
-    let table_name = match spec.table.env_var() {
-        Some(var) => quote!(#krate::__private::TableName::FromEnv { var: #cow(#var), default: #cow(#table) }),
-        None => quote!(#krate::__private::TableName::Fixed(#cow(#table))),
-    };
-    let confinement = match session_tag {
-        Some(tag) => quote!(#krate::__private::Confinement::SessionTag(#cow(#tag))),
-        None => quote!(#krate::__private::Confinement::SessionPolicy),
-    };
     let name_str = name.to_string();
-    // The inner handler's arguments, in the user's order, with the table where it was.
+    // The inner handler's arguments, in the user's order, with each handle where it was.
     let others = match &handler.kind {
         Kind::Lambda(_) => 1,
         Kind::Axum(types) => types.len(),
@@ -380,50 +305,164 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
     let arg_names: Vec<syn::Ident> =
         (0..others).map(|i| format_ident!("__tenant_arg{}", i, span = Span::mixed_site())).collect();
     let mut call_args: Vec<TokenStream> = arg_names.iter().map(|a| quote!(#a)).collect();
-    call_args.insert(handler.table_index, quote!(__tenant_table));
+    let mut resources = handler.resources.clone();
+    resources.sort_by_key(|(i, _)| *i);
+    for (i, r) in &resources {
+        let m = marker(*r);
+        let make = match r {
+            Resource::Table(_) => quote!(#krate::__private::table::<#m>()),
+            Resource::Bucket(_) => quote!(#krate::__private::bucket::<#m>()),
+        };
+        call_args.insert(*i, make);
+    }
     let call = quote!(#name::#inner_name(#(#call_args),*));
-    // One associated type per action, `Declared` for the declared ones (spanned at the
-    // action in the attribute, so that notes point at the `actions = [...]` list) and
-    // `Undeclared` for the rest. `Allows<A>` follows from these by the runtime's blanket impls;
-    // the macro writes no `Allows` impl, and neither can anyone else.
-    let grants = Action::ALL.iter().map(|action| {
-        let a = format_ident!("{}", action.name());
-        match action_spans.iter().find(|(x, _)| x == action) {
-            Some((_, span)) => quote_spanned!(*span=> type #a = #krate::grant::Declared;),
-            None => quote!(type #a = #krate::grant::Undeclared;),
+
+    // Capability types: one associated type per action, `Declared` for the declared ones
+    // (spanned at the action in the attribute, so that notes point at the `actions = [...]`
+    // list) and `Undeclared` for the rest. `Allows<A>` follows from these by the runtime's
+    // blanket impls; the macro writes no `Allows` impl, and neither can anyone else.
+    let mut capability_items = Vec::new();
+    for (t, table) in model.tables.iter().enumerate() {
+        let m = marker(Resource::Table(t));
+        let spans = &table_spans[t];
+        let grants = Action::ALL.iter().map(|action| {
+            let a = format_ident!("{}", action.name());
+            match spans.iter().find(|(x, _)| x == action) {
+                Some((_, span)) => quote_spanned!(*span=> type #a = #krate::grant::Declared;),
+                None => quote!(type #a = #krate::grant::Undeclared;),
+            }
+        });
+        if m != name {
+            let list = table.sorted_actions().iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+            let doc = format!(
+                "Capabilities of the `{}` table of [`{name}`]({name}()): {list}. Generated by `#[tenant_isolated]`.",
+                table.table.declared()
+            );
+            capability_items.push(quote! {
+                #[doc = #doc]
+                #[allow(non_camel_case_types)]
+                #vis struct #m { _private: () }
+                impl #krate::__private::Isolated for #m {
+                    const SPEC: &'static #krate::HandlerSpec = #name::SPEC;
+                }
+            });
         }
+        capability_items.push(quote! {
+            impl #krate::__private::Policy for #m {
+                const TABLE: usize = #t;
+                #(#grants)*
+            }
+        });
+    }
+    for (b, bucket) in model.buckets.iter().enumerate() {
+        let m = marker(Resource::Bucket(b));
+        let spans = &bucket_spans[b];
+        let grants = ObjectAction::ALL.iter().map(|action| {
+            let a = format_ident!("{}", action.name());
+            match spans.iter().find(|(x, _)| x == action) {
+                Some((_, span)) => quote_spanned!(*span=> type #a = #krate::grant::Declared;),
+                None => quote!(type #a = #krate::grant::Undeclared;),
+            }
+        });
+        let list = bucket.sorted_actions().iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+        let doc = format!(
+            "Capabilities of the `{}` bucket of [`{name}`]({name}()): {list} under `{}<tenant>/`. Generated by `#[tenant_isolated]`.",
+            bucket.bucket.declared(),
+            bucket.objects.prefix()
+        );
+        capability_items.push(quote! {
+            #[doc = #doc]
+            #[allow(non_camel_case_types)]
+            #vis struct #m { _private: () }
+            impl #krate::__private::Isolated for #m {
+                const SPEC: &'static #krate::HandlerSpec = #name::SPEC;
+            }
+            impl #krate::__private::BucketPolicy for #m {
+                const BUCKET: usize = #b;
+                #(#grants)*
+            }
+        });
+    }
+    let s3_check = (!model.buckets.is_empty()).then(|| quote!(const _: () = #krate::__private::require_s3();));
+
+    // The model, as the `SPEC` constant.
+    let tables = model.tables.iter().map(|t| {
+        let table_name = physical_name(&t.table, &krate);
+        let indexes: Vec<&str> = t.indexes.iter().map(|i| &**i).collect();
+        let key_prefix = t.keys.prefix();
+        let actions = t.sorted_actions().into_iter().map(|a| format_ident!("{}", a.name()));
+        quote!(#krate::__private::TableModel {
+            table: #table_name,
+            indexes: #cow(&[#(#cow(#indexes)),*]),
+            actions: #cow(&[#(#krate::__private::Action::#actions),*]),
+            keys: #krate::__private::KeyRule::new(#key_prefix),
+        })
     });
-    let action_list = sorted.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+    let buckets = model.buckets.iter().map(|b| {
+        let bucket_name = physical_name(&b.bucket, &krate);
+        let prefix = b.objects.prefix();
+        let actions = b.sorted_actions().into_iter().map(|a| format_ident!("{}", a.name()));
+        quote!(#krate::__private::BucketModel {
+            bucket: #bucket_name,
+            actions: #cow(&[#(#krate::__private::ObjectAction::#actions),*]),
+            objects: #krate::__private::ObjectRule::new(#prefix),
+        })
+    });
+    let confinement = match session_tag {
+        Some(tag) => quote!(#krate::__private::Confinement::SessionTag(#cow(#tag))),
+        None => quote!(#krate::__private::Confinement::SessionPolicy),
+    };
+
+    let summary = model
+        .tables
+        .iter()
+        .map(|t| {
+            let list = t.sorted_actions().iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+            format!("`{}` with {list}", t.table.declared())
+        })
+        .chain(model.buckets.iter().map(|b| {
+            let list = b.sorted_actions().iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+            format!("bucket `{}` with {list}", b.bucket.declared())
+        }))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let krate_doc = quote!(#krate).to_string().replace(' ', "");
     let call_with_sentence = match &handler.kind {
-        Kind::Lambda(_) => format!(
-            ", call the handler under an explicit [`Isolation`]({}::Isolation) with [`{name}::call_with`]",
-            quote!(#krate).to_string().replace(' ', "")
-        ),
+        Kind::Lambda(_) => {
+            format!(
+                ", call the handler under an explicit [`Isolation`]({krate_doc}::Isolation) with [`{name}::call_with`]"
+            )
+        }
         Kind::Axum(_) => String::new(),
     };
+    let capability_sentence = if one_table {
+        format!("Use it as the capability type of the handler's table (`TenantTable<{name}>`)")
+    } else {
+        "Its tables and buckets have capability types of their own, `<handler>_<parameter>`".to_owned()
+    };
     let struct_doc = format!(
-        "Isolation policy of the [`{name}`]({name}()) handler: `{table}` with {action_list}.\n\n\
-         Generated by `#[tenant_isolated]`. Use it as the capability type of the handler's \
-         table (`TenantTable<{name}>`){call_with_sentence}, and read the session policy in \
-         [`{name}::POLICY_TEMPLATE`].",
+        "Isolation policy of the [`{name}`]({name}()) handler: {summary}.\n\n\
+         Generated by `#[tenant_isolated]`. {capability_sentence}{call_with_sentence}, and read the \
+         session policy in [`{name}::POLICY_TEMPLATE`].",
     );
     let call_with_doc = format!(
         "Runs `{name}` under an explicit [`Isolation`]({krate_doc}::Isolation) instead of the \
          process-wide one (tests, several configurations in one process).",
-        krate_doc = quote!(#krate).to_string().replace(' ', ""),
     );
-    let table_ph = if spec.table.env_var().is_some() { ", `{{table}}`" } else { "" };
+    let bound = model.tables.iter().any(|t| t.table.env_var().is_some())
+        || model.buckets.iter().any(|b| b.bucket.env_var().is_some());
+    let names_ph = if bound { ", the `{{table…}}`/`{{bucket…}}` names bound at run time" } else { "" };
     let template_doc = match session_tag {
         None => format!(
             "The session policy template of `{name}` (compact form; the runtime fills \
-             `{{{{partition}}}}`, `{{{{region}}}}`, `{{{{account}}}}`{table_ph} and `{{{{tenant}}}}`).\n\n\
+             `{{{{partition}}}}`, `{{{{region}}}}`, `{{{{account}}}}`{names_ph} and `{{{{tenant}}}}`).\n\n\
              At most {worst_case} characters once rendered (STS limit: 2048).\n\n```json\n{pretty}\n```"
         ),
         Some(tag) => format!(
             "The role policy that `{name}` needs (session-tag mode: the tenant is the session tag \
              `{tag}`, read by IAM as `${{aws:PrincipalTag/{tag}}}`; no session policy is sent). \
              Deploy it on the session-tag role; `{{{{partition}}}}`, `{{{{region}}}}`, \
-             `{{{{account}}}}`{table_ph} are filled at deployment.\n\n```json\n{pretty}\n```"
+             `{{{{account}}}}`{names_ph} are filled at deployment.\n\n```json\n{pretty}\n```"
         ),
     };
     let arg0 = &arg_names[..1.min(arg_names.len())];
@@ -434,14 +473,14 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
             quote! {
                 #(#outer_attrs)*
                 #vis async fn #name(__tenant_event: #event_ty) -> #output {
-                    #krate::__private::run_global::<#name, _, _>(__tenant_event, |__tenant_table, #(#arg0),*| #call).await
+                    #krate::__private::run_global::<#name, _, _>(__tenant_event, |#(#arg0),*| #call).await
                 }
             },
             quote! {
                 #[doc = #call_with_doc]
                 #[allow(dead_code)]
                 pub async fn call_with(isolation: &#krate::Isolation, event: #event_ty) -> #output {
-                    #krate::__private::run_with::<#name, _, _>(isolation, event, |__tenant_table, #(#arg0),*| #call).await
+                    #krate::__private::run_with::<#name, _, _>(isolation, event, |#(#arg0),*| #call).await
                 }
             },
             quote! {
@@ -460,7 +499,7 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
                     __tenant_entered: #krate::__private::axum::Entered<#name>,
                     #(#arg_names: #types),*
                 ) -> #output {
-                    __tenant_entered.run(|__tenant_table| #call).await
+                    __tenant_entered.run(|| #call).await
                 }
             },
             quote!(),
@@ -481,18 +520,21 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
             #[doc = #template_doc]
             pub const POLICY_TEMPLATE: &'static str = #template;
 
+            // Constants of their own: a reference to an array of models (which have destructors)
+            // lives for `'static` only as a constant's whole value.
+            #[doc(hidden)]
+            const __TENANT_TABLES: &'static [#krate::__private::TableModel] = &[#(#tables),*];
+            #[doc(hidden)]
+            const __TENANT_BUCKETS: &'static [#krate::__private::BucketModel] = &[#(#buckets),*];
+
             /// Everything the runtime needs to isolate this handler: its model, and the template
             /// compiled from it (checked again by the runtime before first use).
             pub const SPEC: &'static #krate::HandlerSpec = &#krate::HandlerSpec::__from_macro(
                 #name_str,
                 ::core::module_path!(),
                 #krate::__private::HandlerModel {
-                    table: #krate::__private::TableModel {
-                        table: #table_name,
-                        indexes: #cow(&[#(#cow(#indexes)),*]),
-                        actions: #cow(&[#(#krate::__private::Action::#action_variants),*]),
-                        keys: #krate::__private::KeyRule::new(#key_prefix),
-                    },
+                    tables: #cow(#name::__TENANT_TABLES),
+                    buckets: #cow(#name::__TENANT_BUCKETS),
                     confinement: #confinement,
                 },
                 #name::POLICY_TEMPLATE,
@@ -504,10 +546,13 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler) -> TokenStream {
             #inner
         }
 
-        impl #krate::__private::Policy for #name {
+        impl #krate::__private::Isolated for #name {
             const SPEC: &'static #krate::HandlerSpec = #name::SPEC;
-            #(#grants)*
         }
+
+        #(#capability_items)*
+
+        #s3_check
 
         #handler_impl
 

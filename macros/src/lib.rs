@@ -1,11 +1,13 @@
 //! The `#[tenant_isolated]` attribute of [`tenant-isolation`](https://docs.rs/tenant-isolation).
 //!
 //! Depend on `tenant-isolation`, which re-exports this macro and documents it; this crate
-//! holds only the compile-time half: argument parsing (`args`), validation against the
-//! shared action table and the policy template (`expand`, using `tenant-isolation-core`).
+//! holds only the compile-time half: argument parsing (`args`), validation into the shared
+//! model and its policy template (`model`, using `tenant-isolation-core`), and the expansion
+//! (`expand`).
 
 mod args;
 mod expand;
+mod model;
 
 use proc_macro::TokenStream;
 

@@ -11,28 +11,33 @@
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use tenant_isolation_core::{Action, KeyRule, Partition, Placement, TableModel, TableName, TenantId, render};
+use tenant_isolation_core::{
+    Action, Confinement, HandlerModel, KeyRule, Partition, PhysicalName, Placement, TableModel, TenantId, render,
+};
 
 /// The orders example's `get_order` and `list_orders` policies.
 fn templates() -> [(&'static str, String); 2] {
     let get_order = TableModel {
-        table: TableName::FromEnv { var: "ORDERS_TABLE".into(), default: "Orders".into() },
+        table: PhysicalName::FromEnv { var: "ORDERS_TABLE".into(), default: "Orders".into() },
         indexes: vec![].into(),
         actions: vec![Action::GetItem].into(),
         keys: KeyRule::default(),
     };
     let list_orders = TableModel {
-        table: TableName::FromEnv { var: "ORDERS_TABLE".into(), default: "Orders".into() },
+        table: PhysicalName::FromEnv { var: "ORDERS_TABLE".into(), default: "Orders".into() },
         indexes: vec!["ByStatus".into()].into(),
         actions: vec![Action::Query].into(),
         keys: KeyRule::default(),
     };
-    let build = |s: &TableModel| s.build().expect("valid spec").compact().to_owned();
+    let build = |s: &TableModel| {
+        HandlerModel::one_table(s.clone(), Confinement::SessionPolicy).compile().expect("valid spec").template
+    };
     [("get_order", build(&get_order)), ("list_orders+index", build(&list_orders))]
 }
 
 fn rendering(c: &mut Criterion) {
-    let placement = Placement::new(Partition::Aws, "eu-west-1", "123456789012", "Orders-prod").expect("placement");
+    let placement =
+        Placement::new(Partition::Aws, "eu-west-1", "123456789012", &["Orders-prod"], &[]).expect("placement");
     let tenants = [("acme", "acme".to_owned()), ("64 chars", "t".repeat(64))];
     let mut group = c.benchmark_group("policy_render");
     for (name, template) in templates() {

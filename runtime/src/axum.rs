@@ -36,7 +36,7 @@ use crate::event::error_body;
 use crate::identity::Identity;
 use crate::isolation::Isolation;
 use crate::scope::Scope;
-use crate::table::{Policy, TenantTable};
+use crate::table::Isolated;
 use ::axum::extract::FromRequestParts;
 use ::axum::response::{IntoResponse, Response};
 use http::request::Parts;
@@ -166,7 +166,7 @@ impl<P> std::fmt::Debug for Entered<P> {
     }
 }
 
-impl<P: Policy, S: Send + Sync> FromRequestParts<S> for Entered<P> {
+impl<P: Isolated, S: Send + Sync> FromRequestParts<S> for Entered<P> {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
@@ -185,10 +185,10 @@ impl<P: Policy, S: Send + Sync> FromRequestParts<S> for Entered<P> {
     }
 }
 
-impl<P: Policy> Entered<P> {
-    /// Runs the handler's body inside the scope, with its table; the scope ends when it returns.
-    pub async fn run<F: Future>(self, handler: impl FnOnce(TenantTable<P>) -> F) -> F::Output {
-        self.scope.run_invocation(handler(TenantTable::new())).await
+impl<P: Isolated> Entered<P> {
+    /// Runs the handler's body inside the scope; the scope ends when it returns.
+    pub async fn run<F: Future>(self, handler: impl FnOnce() -> F) -> F::Output {
+        self.scope.run_invocation(handler()).await
     }
 
     /// The scope (tenant, session, handler).

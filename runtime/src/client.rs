@@ -11,7 +11,7 @@ use crate::signing::{FromRequest, NoAmbientCredentials};
 use crate::spec::{HandlerSpec, SetupError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use tenant_isolation_core::{Placement, RoleArn};
+use tenant_isolation_core::{Placement, PlacementError, RoleArn};
 
 /// Builds and keeps the policy clients.
 pub(crate) struct Clients {
@@ -37,10 +37,24 @@ impl Clients {
         Clients { sdk, role, region, keys, timeouts, by_spec: Default::default(), by_policy: Default::default() }
     }
 
-    /// The placement (partition, region, account, table) of a spec in this deployment.
+    /// The placement (partition, region, account, physical names) of a spec in this deployment.
     pub(crate) fn placement(&self, spec: &'static HandlerSpec) -> Result<Placement, ConfigError> {
-        Placement::new(self.role.partition(), &self.region, self.role.account(), &spec.table_name())
-            .map_err(|e| ConfigError::invalid(spec.table_env().unwrap_or("AWS_REGION"), e.to_string()))
+        let tables = spec.table_names();
+        let buckets = spec.bucket_names();
+        fn refs(names: &[String]) -> Vec<&str> {
+            names.iter().map(String::as_str).collect()
+        }
+        Placement::new(self.role.partition(), &self.region, self.role.account(), &refs(&tables), &refs(&buckets))
+            .map_err(|e| {
+                // Name the variable that bound the refused name, when one did.
+                let var = match &e {
+                    PlacementError::Table(n) | PlacementError::Bucket(n) | PlacementError::Shared(n) => {
+                        binding_of(spec, n)
+                    }
+                    _ => None,
+                };
+                ConfigError::invalid(var.unwrap_or("AWS_REGION"), e.to_string())
+            })
     }
 
     /// The client of `spec`'s policy: checked and built on the spec's first use.
@@ -50,29 +64,25 @@ impl Clients {
             return Ok(client.clone());
         }
         spec.verify()?;
+        #[cfg(not(feature = "s3"))]
+        if !spec.buckets().is_empty() {
+            return Err(ConfigError::invalid(
+                "buckets",
+                format!("handler `{}` declares buckets: enable the `s3` feature of tenant-isolation", spec.name()),
+            )
+            .into());
+        }
         let placement = self.placement(spec)?;
-        let key = PolicyKey::new(spec.template(), placement.table());
+        let key = PolicyKey::new(spec.template(), &placement);
         let mut by_policy = self.by_policy.lock().unwrap_or_else(PoisonError::into_inner);
         let client = match by_policy.get(&key) {
             Some(client) => client.clone(),
             None => {
                 // Two key rules on one physical table where one prefix starts the other:
                 // tenant `ORG` of `TENANT#` would own every key of `TENANT#ORG#`.
-                let rule = &spec.table().keys;
-                if let Some(other) = by_policy.values().find(|c| c.key.table() == key.table() && c.keys.overlaps(rule))
-                {
-                    return Err(ConfigError::invalid(
-                        "key_prefix",
-                        format!(
-                            "handler `{}` uses the key prefix `{}` on table `{}`, where another handler uses `{}`: \
-                             one starts the other, so a tenant of one could own the other's keys",
-                            spec.name(),
-                            rule.prefix(),
-                            key.table(),
-                            other.keys.prefix()
-                        ),
-                    )
-                    .into());
+                let others: Vec<&'static HandlerSpec> = by_policy.values().map(|c| c.spec).collect();
+                if let Err(overlap) = crate::registry::check_prefixes(&[&[spec][..], &others].concat()) {
+                    return Err(ConfigError::invalid("key_prefix", overlap.to_string()).into());
                 }
                 let client = Arc::new(self.build(spec, key.clone(), &placement));
                 by_policy.insert(key, client.clone());
@@ -85,7 +95,7 @@ impl Clients {
     }
 
     fn build(&self, spec: &'static HandlerSpec, key: PolicyKey, placement: &Placement) -> PolicyClient {
-        let guard = KeyGuard::new(spec, key.clone(), placement.table_arn(), self.keys.clone());
+        let guard = KeyGuard::new(spec, key.clone(), placement.clone(), self.keys.clone());
         // No client-wide identity: the execution role's credentials from the `SdkConfig` are
         // replaced by a provider that always fails, and the identity cache hands the signer
         // only the credentials that the key guard attached to the request (`signing.rs`).
@@ -97,9 +107,20 @@ impl Clients {
             .build();
         PolicyClient {
             key,
-            keys: spec.table().keys.clone(),
+            spec,
             placement: placement.clone(),
             client: aws_sdk_dynamodb::Client::from_conf(conf),
+            #[cfg(feature = "s3")]
+            s3: None,
         }
     }
+}
+
+/// The variable that binds the physical name `name` in `spec`, if one does.
+fn binding_of(spec: &'static HandlerSpec, name: &str) -> Option<&'static str> {
+    let tables = spec.tables().iter().map(|t| &t.table);
+    tables
+        .chain(spec.buckets().iter().map(|b| &b.bucket))
+        .filter(|n| n.env_var().and_then(crate::config::var).as_deref() == Some(name) || n.declared() == name)
+        .find_map(|n| n.env_var())
 }

@@ -544,17 +544,31 @@ mod tests {
         assert_eq!(refresh(300, 60, 0).renewal_point(0.9), Duration::from_secs(300));
     }
 
+    fn placement() -> tenant_isolation_core::Placement {
+        use tenant_isolation_core::{Partition, Placement};
+        Placement::new(Partition::Aws, "us-east-1", "123456789012", &["Orders"], &[]).unwrap()
+    }
+
     fn session(left: Duration) -> Arc<TenantSession> {
-        use tenant_isolation_core::{KeyRule, Partition, Placement};
+        use tenant_isolation_core::{Action, Confinement, HandlerModel, KeyRule, PhysicalName, TableModel};
         let dynamodb = aws_sdk_dynamodb::Config::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
             .build();
-        let policy = Arc::new(PolicyClient {
-            key: PolicyKey::new("{}", "Orders"),
+        let table = TableModel {
+            table: PhysicalName::Fixed("Orders".into()),
+            indexes: std::borrow::Cow::Borrowed(&[]),
+            actions: std::borrow::Cow::Borrowed(&[Action::GetItem]),
             keys: KeyRule::new("TENANT#"),
-            placement: Placement::new(Partition::Aws, "us-east-1", "123456789012", "Orders").unwrap(),
+        };
+        let spec = HandlerSpec::new("h", HandlerModel::one_table(table, Confinement::SessionPolicy)).unwrap().leak();
+        let policy = Arc::new(PolicyClient {
+            key: PolicyKey::new("{}", &placement()),
+            spec,
+            placement: placement(),
             client: aws_sdk_dynamodb::Client::from_conf(dynamodb),
+            #[cfg(feature = "s3")]
+            s3: None,
         });
         let expiry = SystemTime::now() + left;
         Arc::new(TenantSession {
@@ -572,7 +586,7 @@ mod tests {
     #[test]
     fn entries_expire_at_the_floor_and_a_replacement_brings_its_own_expiry() {
         let expiry = ExpireBeforeCredentials { floor: Duration::from_secs(60) };
-        let key = (TenantId::parse("acme").unwrap(), PolicyKey::new("{}", "Orders"));
+        let key = (TenantId::parse("acme").unwrap(), PolicyKey::new("{}", &placement()));
         let near = |d: Option<Duration>, want: u64| {
             let d = d.unwrap();
             assert!(d <= Duration::from_secs(want) && d > Duration::from_secs(want - 2), "{d:?}, want {want} s");

@@ -10,7 +10,7 @@ use crate::guard::KeySchema;
 use crate::identity::{Identity, IdentityError, Verifier};
 use crate::scope::Scope;
 use crate::spec::HandlerSpec;
-use crate::table::{Policy, TenantTable};
+use crate::table::Isolated;
 use aws_smithy_types::timeout::TimeoutConfig;
 use std::collections::HashMap;
 use std::future::Future;
@@ -513,12 +513,15 @@ impl Isolation {
     /// it. Failures before the handler become the output's rejection (an HTTP response
     /// with the right status for HTTP events, an `Err` otherwise). This is what
     /// `#[tenant_isolated]` expands to.
+    ///
+    /// `P` names the handler (its spec); the body takes its tables and buckets from the scope
+    /// (`scope.table::<P>()`, or the handles `#[tenant_isolated]` passes).
     pub async fn run<P, Ev, Out, F, Fut>(&self, event: Ev, handler: F) -> Out
     where
-        P: Policy,
+        P: Isolated,
         Ev: TenantEvent,
         Out: HandlerOutput<Ev::Caller>,
-        F: FnOnce(TenantTable<P>, Ev) -> Fut,
+        F: FnOnce(Ev) -> Fut,
         Fut: Future<Output = Out>,
     {
         let span = tracing::info_span!(
@@ -538,7 +541,7 @@ impl Isolation {
                 Ok(scope) => scope,
                 Err(e) => return reject::<Ev::Caller, Out>(e),
             };
-            let out = scope.clone().run_invocation(handler(TenantTable::new(), event)).await;
+            let out = scope.clone().run_invocation(handler(event)).await;
             // A handler that failed after the key guard refused one of its requests answers
             // with the refusal (403 for an HTTP caller), not with its own error: `?` on the
             // SDK's error would otherwise reach API Gateway as a Lambda error, a 502.

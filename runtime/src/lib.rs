@@ -50,6 +50,7 @@
 //   axum                    (feature) routers of isolated handlers, the tower layer
 #[cfg(feature = "axum")]
 pub mod axum;
+mod bucket;
 mod client;
 mod config;
 mod credentials;
@@ -66,6 +67,7 @@ mod signing;
 mod spec;
 mod table;
 
+pub use bucket::{AllowsObject, BucketPolicy, TenantBucket};
 pub use config::ConfigError;
 pub use credentials::{CredentialsError, SESSION_DURATION_RANGE, Stats, StsFailure};
 pub use error::{IsolationError, sdk_error_kind};
@@ -74,13 +76,14 @@ pub use guard::{GuardViolation, Violation};
 pub use identity::{Identity, Verifier};
 pub use isolation::{DEFAULT_OPERATION_TIMEOUT, DEFAULT_PARTITION_KEY, Isolation, IsolationBuilder, LambdaTenantMode};
 pub use kind::ErrorKind;
-pub use registry::{PrefixOverlap, check_prefixes, registered_handlers};
+pub use registry::{PrefixOverlap, Shared, check_prefixes, registered_handlers};
 pub use scope::{Scope, ScopeError, current, current_tenant, spawn};
 pub use spec::{HandlerSpec, SpecMismatch};
-pub use table::{Allows, Policy, TenantTable, TransactWrite, actions, grant};
+pub use table::{Allows, Isolated, Policy, TenantTable, TransactWrite, actions, grant};
 pub use tenant_isolation_core::{
-    Action, Compiled, Confinement, HandlerModel, InvalidTenantId, KeyRule, MAX_TENANT_ID_LEN, Operation, Partition,
-    RoleArn, SpecError, TableModel, TableName, TenantId, role_policy, tag_role_policy,
+    Action, BucketModel, Compiled, Confinement, HandlerModel, InvalidTenantId, KeyRule, MAX_TENANT_ID_LEN,
+    ObjectAction, ObjectOperation, ObjectRule, Operation, Partition, PhysicalName, RoleArn, SpecError, TableModel,
+    TenantId, role_policy, tag_role_policy,
 };
 /// Isolates an async Lambda handler to the calling tenant.
 ///
@@ -195,7 +198,8 @@ pub use tenant_isolation_macros::tenant_isolated;
 /// Used by the code `#[tenant_isolated]` generates. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::table::Policy;
+    pub use crate::bucket::BucketPolicy;
+    pub use crate::table::{Isolated, Policy};
     pub use inventory;
 
     /// What `#[tenant_isolated(axum, ...)]` expands to.
@@ -204,9 +208,31 @@ pub mod __private {
         pub use crate::axum::Entered;
     }
     pub use std::borrow::Cow;
-    pub use tenant_isolation_core::{Action, Confinement, HandlerModel, KeyRule, TableModel, TableName};
+    pub use tenant_isolation_core::{
+        Action, BucketModel, Confinement, HandlerModel, KeyRule, ObjectAction, ObjectRule, PhysicalName, TableModel,
+    };
 
-    use crate::{HandlerOutput, HandlerSpec, Isolation, IsolationError, TenantEvent, TenantTable};
+    use crate::{HandlerOutput, HandlerSpec, Isolation, IsolationError, TenantBucket, TenantEvent, TenantTable};
+
+    /// A table's handle, made for the handler the macro generates. Safe to expose: a handle
+    /// does nothing outside a scope of its own handler ([`TenantTable::scope`]).
+    pub fn table<P: Policy>() -> TenantTable<P> {
+        TenantTable::new()
+    }
+
+    /// A bucket's handle, made for the handler the macro generates (as [`table`]).
+    pub fn bucket<P: BucketPolicy>() -> TenantBucket<P> {
+        TenantBucket::new()
+    }
+
+    /// Evaluated in a constant by every handler that declares buckets: without the `s3`
+    /// feature, the build stops here with a message that says what to enable.
+    pub const fn require_s3() {
+        #[cfg(not(feature = "s3"))]
+        panic!(
+            "`#[tenant_isolated(buckets(...))]` needs the `s3` feature: `tenant-isolation = {{ features = [\"s3\"] }}`"
+        );
+    }
     use std::future::Future;
 
     /// A handler's spec, collected from every `#[tenant_isolated]` in the binary.
@@ -216,25 +242,33 @@ pub mod __private {
     /// The policy type given to a handler whose attribute failed to compile, so that the
     /// body still type-checks (IDEs) without piling up secondary errors. Never runs.
     pub enum Unchecked {}
+    impl Isolated for Unchecked {
+        const SPEC: &'static HandlerSpec = UNCHECKED;
+    }
     macro_rules! unchecked_policy {
         ($($(#[$doc:meta])* $a:ident,)*) => {
             impl Policy for Unchecked {
-                const SPEC: &'static HandlerSpec = UNCHECKED;
+                const TABLE: usize = 0;
                 $(type $a = crate::grant::Declared;)*
             }
         };
     }
     tenant_isolation_core::with_actions!(unchecked_policy);
+    macro_rules! unchecked_bucket {
+        ($($(#[$doc:meta])* $a:ident,)*) => {
+            impl BucketPolicy for Unchecked {
+                const BUCKET: usize = 0;
+                $(type $a = crate::grant::Declared;)*
+            }
+        };
+    }
+    tenant_isolation_core::with_object_actions!(unchecked_bucket);
     const UNCHECKED: &HandlerSpec = &HandlerSpec::__from_macro(
         "",
         "",
         HandlerModel {
-            table: TableModel {
-                table: TableName::Fixed(Cow::Borrowed("")),
-                indexes: Cow::Borrowed(&[]),
-                actions: Cow::Borrowed(&[]),
-                keys: KeyRule::new(""),
-            },
+            tables: Cow::Borrowed(&[]),
+            buckets: Cow::Borrowed(&[]),
             confinement: Confinement::SessionPolicy,
         },
         "",
@@ -244,7 +278,7 @@ pub mod __private {
     /// of the handler's signature (and their spans), so that an event that is not a
     /// [`TenantEvent`] or an output that is not a [`HandlerOutput`] is reported once, at the
     /// signature, instead of at every call below.
-    pub trait Handler: Policy {
+    pub trait Handler: Isolated {
         /// The event parameter's type.
         type Event: TenantEvent;
         /// The return type.
@@ -255,7 +289,7 @@ pub mod __private {
     pub async fn run_global<H, F, Fut>(event: H::Event, handler: F) -> H::Output
     where
         H: Handler,
-        F: FnOnce(TenantTable<H>, H::Event) -> Fut,
+        F: FnOnce(H::Event) -> Fut,
         Fut: Future<Output = H::Output>,
     {
         match Isolation::global().await {
@@ -271,7 +305,7 @@ pub mod __private {
     pub async fn run_with<H, F, Fut>(isolation: &Isolation, event: H::Event, handler: F) -> H::Output
     where
         H: Handler,
-        F: FnOnce(TenantTable<H>, H::Event) -> Fut,
+        F: FnOnce(H::Event) -> Fut,
         Fut: Future<Output = H::Output>,
     {
         isolation.run::<H, H::Event, H::Output, F, Fut>(event, handler).await

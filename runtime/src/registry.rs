@@ -18,44 +18,78 @@ pub fn registered_handlers() -> Vec<&'static HandlerSpec> {
     specs
 }
 
-/// Two handlers whose key prefixes overlap on one physical table: one prefix starts the other,
+/// Two key rules that overlap on one physical table or bucket: one prefix starts the other,
 /// so a tenant of the shorter prefix owns keys of the longer one (tenant `ORG` of `TENANT#`
-/// owns every `TENANT#ORG#…` key).
+/// owns every `TENANT#ORG#…` key; tenant `tenants` of prefix `""` owns every `tenants/…` object).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "handlers `{first}` (key prefix `{first_prefix}`) and `{second}` (key prefix `{second_prefix}`) share table \
-     `{table}`, and one prefix starts the other: a tenant of one could own the other's keys"
+    "handlers `{first}` (key prefix `{first_prefix}`) and `{second}` (key prefix `{second_prefix}`) share      {kind} `{table}`, and one prefix starts the other: a tenant of one could own the other's keys"
 )]
 pub struct PrefixOverlap {
-    /// The physical table.
-    pub table: String,
+    /// A table or a bucket.
+    pub kind: Shared,
+    /// The physical table or bucket.
+    pub table: Box<str>,
     /// One handler.
-    pub first: String,
+    pub first: Box<str>,
     /// Its prefix.
-    pub first_prefix: String,
-    /// The other handler.
-    pub second: String,
+    pub first_prefix: Box<str>,
+    /// The other handler (the same one when two of its declarations overlap).
+    pub second: Box<str>,
     /// Its prefix.
-    pub second_prefix: String,
+    pub second_prefix: Box<str>,
 }
 
-/// Refuses key prefixes that overlap on one physical table among `handlers` (their physical
-/// table names as the runtime resolves them). Deploy-time tools run it over every handler of
+/// What two overlapping key rules share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shared {
+    /// A DynamoDB table.
+    Table,
+    /// An S3 bucket.
+    Bucket,
+}
+
+impl std::fmt::Display for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Shared::Table => "table",
+            Shared::Bucket => "bucket",
+        })
+    }
+}
+
+/// Refuses key prefixes that overlap on one physical table or bucket among `handlers` (their
+/// physical names as the runtime resolves them). Deploy-time tools run it over every handler of
 /// every function on a table (the `policies` audit does); [`crate::Isolation::prepare`] runs it
 /// over the handlers linked into the binary.
 pub fn check_prefixes(handlers: &[&HandlerSpec]) -> Result<(), PrefixOverlap> {
-    for (i, a) in handlers.iter().enumerate() {
-        for b in &handlers[i + 1..] {
-            let table = a.table_name();
-            if table == b.table_name() && a.table().keys.overlaps(&b.table().keys) {
-                return Err(PrefixOverlap {
-                    table,
-                    first: a.name().to_owned(),
-                    first_prefix: a.key_prefix().to_owned(),
-                    second: b.name().to_owned(),
-                    second_prefix: b.key_prefix().to_owned(),
-                });
-            }
+    // Every (handler, physical name, prefix) of every table, then of every bucket.
+    let mut tables = Vec::new();
+    let mut buckets = Vec::new();
+    for h in handlers {
+        for (t, name) in h.tables().iter().zip(h.table_names()) {
+            tables.push((h, name, &t.keys));
+        }
+        for (b, name) in h.buckets().iter().zip(h.bucket_names()) {
+            buckets.push((h, name, &b.objects));
+        }
+    }
+    let overlap = |kind, a: (&&HandlerSpec, &String, &str), b: (&&HandlerSpec, &String, &str)| PrefixOverlap {
+        kind,
+        table: a.1.as_str().into(),
+        first: a.0.name().into(),
+        first_prefix: a.2.into(),
+        second: b.0.name().into(),
+        second_prefix: b.2.into(),
+    };
+    for (i, (h, name, rule)) in tables.iter().enumerate() {
+        if let Some((g, _, other)) = tables[i + 1..].iter().find(|(_, n, r)| n == name && rule.overlaps(r)) {
+            return Err(overlap(Shared::Table, (h, name, rule.prefix()), (g, name, other.prefix())));
+        }
+    }
+    for (i, (h, name, rule)) in buckets.iter().enumerate() {
+        if let Some((g, _, other)) = buckets[i + 1..].iter().find(|(_, n, r)| n == name && rule.overlaps(r)) {
+            return Err(overlap(Shared::Bucket, (h, name, rule.prefix()), (g, name, other.prefix())));
         }
     }
     Ok(())

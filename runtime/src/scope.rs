@@ -146,9 +146,24 @@ impl Scope {
     pub fn request_id(&self) -> Option<&str> {
         self.0.request_id.as_deref()
     }
-    /// The physical table name.
+    /// The physical name of the handler's first table (`""` for a handler with buckets only);
+    /// [`TenantTable::table_name`](crate::TenantTable::table_name) names each table's.
     pub fn table_name(&self) -> &str {
-        self.0.session.policy.key.table()
+        self.table_name_at(0).unwrap_or_default()
+    }
+    /// The physical name of the handler's `i`-th table, in declaration order.
+    pub(crate) fn table_name_at(&self, i: usize) -> Option<&str> {
+        self.0.session.policy.placement.tables().get(i).map(String::as_str)
+    }
+    /// The physical name of the handler's `i`-th bucket, in declaration order.
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
+    pub(crate) fn bucket_name_at(&self, i: usize) -> Option<&str> {
+        self.0.session.policy.placement.buckets().get(i).map(String::as_str)
+    }
+    /// The S3 client of this scope's handler policy, guarded (a handler with buckets).
+    #[cfg(feature = "s3")]
+    pub(crate) fn s3(&self) -> Option<&aws_sdk_s3::Client> {
+        self.0.session.policy.s3.as_ref()
     }
     /// When the tenant's credentials expire.
     pub fn expires_at(&self) -> SystemTime {
@@ -170,9 +185,12 @@ impl Scope {
     pub(crate) fn credentials(&self) -> &aws_credential_types::Credentials {
         &self.0.session.credentials
     }
-    /// `<prefix><tenant>`, e.g. `TENANT#acme`: the tenant's partition-key value.
+    /// `<prefix><tenant>`, e.g. `TENANT#acme`: the tenant's partition-key value in the handler's
+    /// first table (the default prefix for a handler with buckets only);
+    /// [`TenantTable::partition_key`](crate::TenantTable::partition_key) gives each table's.
     pub fn partition_key(&self) -> String {
-        self.0.spec.table().keys.partition_key(self.tenant())
+        let rule = self.0.spec.tables().first().map(|t| t.keys.clone()).unwrap_or_default();
+        rule.partition_key(self.tenant())
     }
     /// The DynamoDB client of this scope's handler policy, guarded.
     ///

@@ -1,18 +1,18 @@
 //! One tenant's session under one handler policy: what the credential cache holds, and the
 //! policy's shared client it is used with.
 //!
-//! A policy is identified by [`PolicyKey`]: its template and its physical table, compared in
-//! full (a 64-bit hash only speeds up lookups; two templates that collide are still two
+//! A policy is identified by [`PolicyKey`]: its template and its physical tables and buckets,
+//! compared in full (a 64-bit hash only speeds up lookups; two templates that collide are still two
 //! policies).
 
 use aws_credential_types::Credentials;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
-use tenant_isolation_core::{KeyRule, Placement, TenantId};
+use tenant_isolation_core::{Placement, TenantId};
 
 /// A handler policy as the runtime keys it: the template sent to STS (or the role policy in
-/// session-tag mode) and the physical table it is bound to. Cheap to clone.
+/// session-tag mode) and the physical tables and buckets it is bound to. Cheap to clone.
 #[derive(Clone, Debug)]
 pub(crate) struct PolicyKey(Arc<PolicyKeyInner>);
 
@@ -20,27 +20,31 @@ pub(crate) struct PolicyKey(Arc<PolicyKeyInner>);
 struct PolicyKeyInner {
     hash: u64,
     template: Box<str>,
-    table: Box<str>,
+    /// Physical tables, then buckets, in declaration order (`Placement`).
+    names: Box<[Box<str>]>,
 }
 
 impl PolicyKey {
-    pub(crate) fn new(template: &str, table: &str) -> PolicyKey {
+    pub(crate) fn new(template: &str, placement: &Placement) -> PolicyKey {
+        // Tables and buckets are told apart by a marker, so that no list of one kind can
+        // equal a list of the other.
+        let names: Box<[Box<str>]> = placement
+            .tables()
+            .iter()
+            .map(|t| format!("t:{t}").into_boxed_str())
+            .chain(placement.buckets().iter().map(|b| format!("b:{b}").into_boxed_str()))
+            .collect();
         let mut h = std::collections::hash_map::DefaultHasher::new();
         template.hash(&mut h);
-        table.hash(&mut h);
-        PolicyKey(Arc::new(PolicyKeyInner { hash: h.finish(), template: template.into(), table: table.into() }))
-    }
-
-    /// The physical table.
-    pub(crate) fn table(&self) -> &str {
-        &self.0.table
+        names.hash(&mut h);
+        PolicyKey(Arc::new(PolicyKeyInner { hash: h.finish(), template: template.into(), names }))
     }
 }
 
 impl PartialEq for PolicyKey {
     fn eq(&self, other: &PolicyKey) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
-            || (self.0.hash == other.0.hash && self.0.table == other.0.table && self.0.template == other.0.template)
+            || (self.0.hash == other.0.hash && self.0.names == other.0.names && self.0.template == other.0.template)
     }
 }
 impl Eq for PolicyKey {}
@@ -51,16 +55,19 @@ impl Hash for PolicyKey {
     }
 }
 
-/// The DynamoDB client of one handler policy on its physical table, shared by every tenant
-/// of that policy. It has no credentials of its own: its key guard attaches the sending
-/// scope's credentials to each request it lets through.
+/// The clients of one handler policy on its physical tables and buckets, shared by every
+/// tenant of that policy. They have no credentials of their own: their guards attach the
+/// sending scope's credentials to each request they let through.
 pub(crate) struct PolicyClient {
     pub(crate) key: PolicyKey,
-    /// The policy's key rule (checked against the other policies on the same table).
-    pub(crate) keys: KeyRule,
-    /// Where the policy is rendered (partition, region, account, physical table).
+    /// The handler whose spec built the client (its model's key rules are the policy's).
+    pub(crate) spec: &'static crate::spec::HandlerSpec,
+    /// Where the policy is rendered (partition, region, account, physical names).
     pub(crate) placement: Placement,
     pub(crate) client: aws_sdk_dynamodb::Client,
+    /// The S3 client, for a policy with buckets.
+    #[cfg(feature = "s3")]
+    pub(crate) s3: Option<aws_sdk_s3::Client>,
 }
 
 /// One tenant's credentials under one policy: what the cache holds per (tenant, policy).
@@ -156,13 +163,19 @@ mod tests {
 
     #[test]
     fn policies_are_compared_in_full() {
-        let a = PolicyKey::new("{\"a\":1}", "Orders");
-        assert_eq!(a, PolicyKey::new("{\"a\":1}", "Orders"));
-        assert_ne!(a, PolicyKey::new("{\"a\":1}", "Orders-prod"));
-        assert_ne!(a, PolicyKey::new("{\"a\":2}", "Orders"));
+        use tenant_isolation_core::Partition;
+        let place = |tables: &[&str], buckets: &[&str]| {
+            Placement::new(Partition::Aws, "us-east-1", "123456789012", tables, buckets).unwrap()
+        };
+        let a = PolicyKey::new("{\"a\":1}", &place(&["Orders"], &[]));
+        assert_eq!(a, PolicyKey::new("{\"a\":1}", &place(&["Orders"], &[])));
+        assert_ne!(a, PolicyKey::new("{\"a\":1}", &place(&["Orders-prod"], &[])));
+        assert_ne!(a, PolicyKey::new("{\"a\":2}", &place(&["Orders"], &[])));
+        assert_ne!(a, PolicyKey::new("{\"a\":1}", &place(&["Orders"], &["orders"])));
+        assert_ne!(PolicyKey::new("{}", &place(&["abc"], &[])), PolicyKey::new("{}", &place(&[], &["abc"])));
         // Even with the same hash, different templates are different policies.
         let forged =
-            PolicyKey(Arc::new(PolicyKeyInner { hash: a.0.hash, template: "{}".into(), table: "Orders".into() }));
+            PolicyKey(Arc::new(PolicyKeyInner { hash: a.0.hash, template: "{}".into(), names: a.0.names.clone() }));
         assert_ne!(a, forged);
     }
 

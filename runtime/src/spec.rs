@@ -9,7 +9,7 @@
 
 use crate::config;
 use std::borrow::Cow;
-use tenant_isolation_core::{Action, HandlerModel, SpecError, TableModel};
+use tenant_isolation_core::{BucketModel, HandlerModel, PhysicalName, SpecError, TableModel};
 
 /// Everything the runtime needs to isolate one handler; the macro emits it as
 /// `<handler>::SPEC`. Without the macro, build one with [`HandlerSpec::new`].
@@ -69,16 +69,14 @@ impl HandlerSpec {
     ///
     /// ```
     /// use std::borrow::Cow;
-    /// use tenant_isolation::{Action, Confinement, HandlerModel, HandlerSpec, KeyRule, TableModel, TableName};
-    /// let model = HandlerModel {
-    ///     table: TableModel {
-    ///         table: TableName::FromEnv { var: "ORDERS_TABLE".into(), default: "Orders".into() },
-    ///         indexes: Cow::Borrowed(&[]),
-    ///         actions: Cow::Borrowed(&[Action::GetItem]),
-    ///         keys: KeyRule::new("TENANT#"),
-    ///     },
-    ///     confinement: Confinement::SessionTag("tenant".into()),
+    /// use tenant_isolation::{Action, Confinement, HandlerModel, HandlerSpec, KeyRule, PhysicalName, TableModel};
+    /// let orders = TableModel {
+    ///     table: PhysicalName::FromEnv { var: "ORDERS_TABLE".into(), default: "Orders".into() },
+    ///     indexes: Cow::Borrowed(&[]),
+    ///     actions: Cow::Borrowed(&[Action::GetItem]),
+    ///     keys: KeyRule::new("TENANT#"),
     /// };
+    /// let model = HandlerModel::one_table(orders, Confinement::SessionTag("tenant".into()));
     /// let spec: &'static HandlerSpec = HandlerSpec::new("get_order", model).unwrap().leak();
     /// assert_eq!(spec.session_tag(), Some("tenant"));
     /// assert!(spec.verify().is_ok());
@@ -137,29 +135,13 @@ impl HandlerSpec {
     pub fn model(&self) -> &HandlerModel {
         &self.model
     }
-    /// The handler's table.
-    pub fn table(&self) -> &TableModel {
-        &self.model.table
+    /// The handler's tables, in declaration order.
+    pub fn tables(&self) -> &[TableModel] {
+        &self.model.tables
     }
-    /// The table name written in the attribute (the logical name).
-    pub fn declared_table(&self) -> &str {
-        self.model.table.table.declared()
-    }
-    /// The environment variable that binds the physical table name at run time.
-    pub fn table_env(&self) -> Option<&str> {
-        self.model.table.table.env_var()
-    }
-    /// Declared secondary indexes.
-    pub fn indexes(&self) -> &[Cow<'static, str>] {
-        &self.model.table.indexes
-    }
-    /// Declared actions.
-    pub fn actions(&self) -> &[Action] {
-        &self.model.table.actions
-    }
-    /// The partition-key prefix, `TENANT#` by default.
-    pub fn key_prefix(&self) -> &str {
-        self.model.table.keys.prefix()
+    /// The handler's buckets, in declaration order.
+    pub fn buckets(&self) -> &[BucketModel] {
+        &self.model.buckets
     }
     /// The compact policy template (session-policy mode) or role policy (session-tag mode).
     pub fn template(&self) -> &str {
@@ -169,38 +151,52 @@ impl HandlerSpec {
     pub fn session_tag(&self) -> Option<&str> {
         self.model.session_tag()
     }
-    /// Whether `action` was declared.
-    pub fn allows(&self, action: Action) -> bool {
-        self.model.table.allows(action)
+
+    /// The physical table names, in declaration order: each table's `table_env` variable when
+    /// set, else its declared name.
+    pub fn table_names(&self) -> Vec<String> {
+        self.model.tables.iter().map(|t| physical(&t.table)).collect()
     }
 
-    /// The physical table name: the `table_env` variable when set, else the declared name.
-    pub fn table_name(&self) -> String {
-        self.table_env().and_then(config::var).unwrap_or_else(|| self.declared_table().to_owned())
+    /// The physical bucket names, in declaration order (`bucket_env`, else the declared name).
+    pub fn bucket_names(&self) -> Vec<String> {
+        self.model.buckets.iter().map(|b| physical(&b.bucket)).collect()
     }
 
-    /// Whether two specs run under one policy: the same template on the same table binding.
+    /// The variables that bind physical names at run time, in declaration order (tables, then
+    /// buckets; `None` for a fixed name).
+    fn bindings(&self) -> impl Iterator<Item = Option<&str>> {
+        let tables = self.model.tables.iter().map(|t| t.table.env_var());
+        tables.chain(self.model.buckets.iter().map(|b| b.bucket.env_var()))
+    }
+
+    /// Whether two specs run under one policy: the same template on the same name bindings.
     /// Handlers with one policy share credentials and a client.
     pub fn same_policy(&self, other: &HandlerSpec) -> bool {
-        std::ptr::eq(self, other) || (self.template == other.template && self.table_env() == other.table_env())
+        std::ptr::eq(self, other) || (self.template == other.template && self.bindings().eq(other.bindings()))
     }
+}
+
+/// A physical name: its variable's value when set, else the declared name.
+fn physical(name: &PhysicalName) -> String {
+    name.env_var().and_then(config::var).unwrap_or_else(|| name.declared().to_owned())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tenant_isolation_core::{Confinement, KeyRule, TableName};
+    use tenant_isolation_core::{Action, Confinement, KeyRule};
 
     fn model(actions: &'static [Action]) -> HandlerModel {
-        HandlerModel {
-            table: TableModel {
-                table: TableName::Fixed("Orders".into()),
+        HandlerModel::one_table(
+            TableModel {
+                table: PhysicalName::Fixed("Orders".into()),
                 indexes: Cow::Borrowed(&[]),
                 actions: Cow::Borrowed(actions),
                 keys: KeyRule::new("TENANT#"),
             },
-            confinement: Confinement::SessionPolicy,
-        }
+            Confinement::SessionPolicy,
+        )
     }
 
     #[test]

@@ -13,7 +13,8 @@ use std::sync::LazyLock;
 use tenant_isolation::ErrorKind;
 use tenant_isolation::identity::{IdentityError, TokenUse, Verifier, VerifierBuilder};
 use tenant_isolation_core::{
-    Action, KeyRule, Partition, Placement, TableModel, TableName, TenantId, is_tenant_char, render,
+    Action, Confinement, HandlerModel, KeyRule, Partition, PhysicalName, Placement, TableModel, TenantId,
+    is_tenant_char, render,
 };
 use tenant_isolation_testkit::{JwksServer, Keys, Reply, keys, tokens};
 
@@ -332,14 +333,15 @@ fn every_error_has_one_status() {
 /// The session policy the property tests render.
 fn policy_for(tenant: &TenantId) -> Value {
     let spec = TableModel {
-        table: TableName::Fixed("Orders".into()),
+        table: PhysicalName::Fixed("Orders".into()),
         indexes: Vec::new().into(),
         actions: vec![Action::GetItem].into(),
         keys: KeyRule::default(),
     };
-    let template = spec.build().expect("valid spec");
-    let placement = Placement::new(Partition::Aws, "us-east-1", "123456789012", "Orders").expect("valid placement");
-    serde_json::from_str(&render(template.compact(), &placement, tenant)).expect("rendered policy is JSON")
+    let template = HandlerModel::one_table(spec, Confinement::SessionPolicy).compile().expect("valid spec").template;
+    let placement =
+        Placement::new(Partition::Aws, "us-east-1", "123456789012", &["Orders"], &[]).expect("valid placement");
+    serde_json::from_str(&render(&template, &placement, tenant)).expect("rendered policy is JSON")
 }
 
 /// Every `dynamodb:LeadingKeys` value in the policy, under any condition operator.

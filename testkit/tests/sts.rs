@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
 use tenant_isolation::{
-    Action, Confinement, HandlerModel, HandlerSpec, Isolation, KeyRule, TableModel, TableName, TenantId, Verifier,
+    Action, Confinement, HandlerModel, HandlerSpec, Isolation, KeyRule, PhysicalName, TableModel, TenantId, Verifier,
 };
 use tenant_isolation_testkit::{StsServer, sts, tokens};
 
@@ -102,15 +102,13 @@ async fn bad_requests_get_sts_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_isolation_takes_its_sessions_from_the_stand_in() {
     let server = StsServer::start().await;
-    let model = HandlerModel {
-        table: TableModel {
-            table: TableName::Fixed("Orders".into()),
-            indexes: Cow::Borrowed(&[]),
-            actions: Cow::Borrowed(&[Action::GetItem]),
-            keys: KeyRule::new("TENANT#"),
-        },
-        confinement: Confinement::SessionPolicy,
+    let table = TableModel {
+        table: PhysicalName::Fixed("Orders".into()),
+        indexes: Cow::Borrowed(&[]),
+        actions: Cow::Borrowed(&[Action::GetItem]),
+        keys: KeyRule::new("TENANT#"),
     };
+    let model = HandlerModel::one_table(table, Confinement::SessionPolicy);
     let spec = HandlerSpec::new("get_order", model).unwrap().leak();
     let verifier = Verifier::builder()
         .issuer(tokens::ISSUER)

@@ -134,17 +134,15 @@ async fn a_table_arn_must_match_partition_region_account_and_name() {
 /// rightly refuse the binary).
 fn org_scoped() -> &'static tenant_isolation::HandlerSpec {
     use std::borrow::Cow;
-    use tenant_isolation::{Action, Confinement, HandlerModel, HandlerSpec, KeyRule, TableModel, TableName};
+    use tenant_isolation::{Action, Confinement, HandlerModel, HandlerSpec, KeyRule, PhysicalName, TableModel};
     static SPEC: std::sync::LazyLock<&'static HandlerSpec> = std::sync::LazyLock::new(|| {
-        let model = HandlerModel {
-            table: TableModel {
-                table: TableName::Fixed("Orders".into()),
-                indexes: Cow::Borrowed(&[]),
-                actions: Cow::Borrowed(&[Action::GetItem]),
-                keys: KeyRule::new("TENANT#ORG#"),
-            },
-            confinement: Confinement::SessionPolicy,
+        let table = TableModel {
+            table: PhysicalName::Fixed("Orders".into()),
+            indexes: Cow::Borrowed(&[]),
+            actions: Cow::Borrowed(&[Action::GetItem]),
+            keys: KeyRule::new("TENANT#ORG#"),
         };
+        let model = HandlerModel::one_table(table, Confinement::SessionPolicy);
         HandlerSpec::new("org_scoped", model).unwrap().leak()
     });
     *SPEC
@@ -173,7 +171,7 @@ async fn overlapping_key_prefixes_on_one_table_are_refused() {
     // Across functions: each function's process sees only its own handler, so the pair is
     // refused where all of them are seen together.
     let pair = tenant_isolation::check_prefixes(&[items::SPEC, org_scoped()]).unwrap_err();
-    assert_eq!((pair.first_prefix.as_str(), pair.second_prefix.as_str()), ("TENANT#", "TENANT#ORG#"));
+    assert_eq!((&*pair.first_prefix, &*pair.second_prefix), ("TENANT#", "TENANT#ORG#"));
     assert!(iso.prepare(org_scoped()).is_err(), "prepare sees the handlers linked into the binary");
 }
 
@@ -552,16 +550,14 @@ async fn a_refusal_returned_by_the_handler_still_answers_403() {
 #[tokio::test]
 async fn a_spec_whose_template_is_not_its_model_is_refused() {
     use std::borrow::Cow;
-    use tenant_isolation::{Action, Confinement, HandlerModel, HandlerSpec, KeyRule, TableModel, TableName};
-    let model = HandlerModel {
-        table: TableModel {
-            table: TableName::Fixed("Orders".into()),
-            indexes: Cow::Borrowed(&[]),
-            actions: Cow::Borrowed(&[Action::GetItem, Action::PutItem]),
-            keys: KeyRule::new("TENANT#"),
-        },
-        confinement: Confinement::SessionPolicy,
+    use tenant_isolation::{Action, Confinement, HandlerModel, HandlerSpec, KeyRule, PhysicalName, TableModel};
+    let table = TableModel {
+        table: PhysicalName::Fixed("Orders".into()),
+        indexes: Cow::Borrowed(&[]),
+        actions: Cow::Borrowed(&[Action::GetItem, Action::PutItem]),
+        keys: KeyRule::new("TENANT#"),
     };
+    let model = HandlerModel::one_table(table, Confinement::SessionPolicy);
     let forged: &'static HandlerSpec =
         Box::leak(Box::new(HandlerSpec::__from_macro("forged", "", model, crate::common::read_only::POLICY_TEMPLATE)));
     let iso = isolation().await;

@@ -104,7 +104,7 @@ async fn tagged_handlers_never_assume_the_session_policy_role() {
 /// tables, with the mutants.)
 #[test]
 fn iam_simulate_proves_the_tag_role_policy() {
-    let role_policy = tenant_isolation::tag_role_policy(&[tagged::SPEC.table()], "tenant", false)
+    let role_policy = tenant_isolation::tag_role_policy(&[tagged::SPEC.model()], "tenant", false)
         .replace("{{partition}}", "aws")
         .replace("{{region}}", "us-east-1")
         .replace("{{account}}", "123456789012");
@@ -112,7 +112,7 @@ fn iam_simulate_proves_the_tag_role_policy() {
     let input = serde_json::json!({
         "policy": serde_json::from_str::<serde_json::Value>(&role_policy).unwrap(),
         "tag": "tenant",
-        "actions": tagged::SPEC.actions().iter().map(|a| a.name()).collect::<Vec<_>>(),
+        "actions": tagged::SPEC.tables()[0].actions.iter().map(|a| a.name()).collect::<Vec<_>>(),
         "table_arn": table_arn,
         "index_arns": [format!("{table_arn}/index/ByStatus")],
     });

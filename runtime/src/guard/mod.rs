@@ -1,6 +1,6 @@
 //! The key guard: an SDK interceptor on each policy's DynamoDB client that refuses, before
-//! anything is signed or sent, a request whose operation the handler did not declare or whose
-//! keys are outside the tenant's.
+//! anything is signed or sent, a request whose operation the handler did not declare on the
+//! table it names, or whose keys are outside the tenant's under that table's key rule.
 //!
 //! It is a second line behind the session policy (which IAM enforces in AWS, and which no
 //! local emulator enforces): it catches a cross-tenant key in the process, with a typed
@@ -26,10 +26,13 @@
 //! for the indexes configured with `IsolationBuilder::index_partition_key`; an index keyed on
 //! an attribute the runtime is not told about is not checked on writes.
 //!
-//! Which action each operation needs comes from the core's [`Operation`] table, and whether a
-//! key value is the tenant's from the handler's [`KeyRule`](tenant_isolation_core::KeyRule)
-//! (`<prefix><tenant>` or `<prefix><tenant>#…`): the same definitions the session policy is
-//! written from.
+//! Each request is checked against the table it names (by physical name or exact ARN): that
+//! table's declared actions, indexes and key rule, as the session policy has one statement per
+//! table. A table the handler did not declare is refused; actions declared on one table are
+//! never allowed on another. Which action each operation needs comes from the core's
+//! [`Operation`] table, and whether a key value is the tenant's from the table's
+//! [`KeyRule`](tenant_isolation_core::KeyRule) (`<prefix><tenant>` or `<prefix><tenant>#…`):
+//! the same definitions the session policy is written from.
 
 mod expr;
 mod partiql;
@@ -56,7 +59,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use std::collections::HashMap;
 use std::fmt;
-use tenant_isolation_core::{Action, Needs, Operation, TenantId, TransactItem, partiql_action};
+use tenant_isolation_core::{Action, Needs, Operation, Placement, TableModel, TenantId, TransactItem, partiql_action};
 
 /// A request the key guard refused. It never left the process.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -85,7 +88,7 @@ pub enum Violation {
         /// The partition-key attribute.
         attribute: String,
     },
-    /// Another table than the handler's.
+    /// A table the handler did not declare.
     Table(String),
     /// An index the handler did not declare.
     Index(String),
@@ -110,7 +113,7 @@ impl fmt::Display for Violation {
                 f,
                 "no equality on partition key `{attribute}` that the guard can check (write `{attribute} = :value`)"
             ),
-            Violation::Table(t) => write!(f, "table `{t}` is not the handler's table"),
+            Violation::Table(t) => write!(f, "table `{t}` is not one of the handler's tables"),
             Violation::Index(i) => write!(f, "index `{i}` is not declared in `indexes = [...]`"),
             Violation::Altered => f.write_str("the request was changed after it was checked"),
             Violation::Unreadable(what) => write!(
@@ -176,29 +179,36 @@ impl KeySchema {
 pub(crate) struct KeyGuard {
     spec: &'static HandlerSpec,
     policy: PolicyKey,
-    /// The table's full ARN: a table named by ARN must be exactly this one (partition,
-    /// region, account and name), not merely end with the same name.
-    table_arn: String,
+    /// Per declared table, in order: its physical name and full ARN. A table named by ARN must
+    /// be exactly one of these (partition, region, account and name), not merely end with the
+    /// same name.
+    tables: Vec<(String, String)>,
     keys: KeySchema,
 }
 
 impl KeyGuard {
-    pub(crate) fn new(spec: &'static HandlerSpec, policy: PolicyKey, table_arn: String, keys: KeySchema) -> KeyGuard {
-        KeyGuard { spec, policy, table_arn, keys }
+    pub(crate) fn new(
+        spec: &'static HandlerSpec,
+        policy: PolicyKey,
+        placement: Placement,
+        keys: KeySchema,
+    ) -> KeyGuard {
+        let tables = (0..placement.tables().len())
+            .filter_map(|i| Some((placement.tables()[i].clone(), placement.table_arn(i)?)))
+            .collect();
+        KeyGuard { spec, policy, tables, keys }
     }
 
     /// Checks one request for `tenant`.
     fn check(&self, tenant: &TenantId, input: &Input) -> Result<(), GuardViolation> {
-        Check { tenant, table: self.policy.table(), table_arn: &self.table_arn, spec: self.spec, keys: &self.keys }
-            .check(input)
+        Check { tenant, tables: &self.tables, spec: self.spec, keys: &self.keys }.check(input)
     }
 }
 
 /// One request's check against one tenant.
 struct Check<'a> {
     tenant: &'a TenantId,
-    table: &'a str,
-    table_arn: &'a str,
+    tables: &'a [(String, String)],
     spec: &'static HandlerSpec,
     keys: &'a KeySchema,
 }
@@ -208,40 +218,47 @@ impl Check<'_> {
         GuardViolation { tenant: self.tenant.clone(), operation, reason }
     }
 
-    /// `<prefix><tenant>` or `<prefix><tenant>#…`: the handler's key rule, from which the
-    /// session policy's patterns are written too.
-    fn is_own(&self, value: &str) -> bool {
-        self.spec.table().keys.is_own(self.tenant, value)
-    }
-
-    /// The action `op` needs (for a single-action operation), declared or refused.
-    fn need_op(&self, op: Operation) -> Result<(), GuardViolation> {
+    /// The action `op` needs (for a single-action operation), declared on `table` or refused.
+    fn need_op(&self, table: &TableModel, op: Operation) -> Result<(), GuardViolation> {
         match op.needs() {
-            Needs::Action(action) => self.need(op.name(), action),
+            Needs::Action(action) => self.need(table, op.name(), action),
             _ => Err(self.violation(op.name(), Violation::Operation)),
         }
     }
 
-    fn need(&self, op: &'static str, action: Action) -> Result<(), GuardViolation> {
-        if self.spec.allows(action) { Ok(()) } else { Err(self.violation(op, Violation::UndeclaredAction(action))) }
+    fn need(&self, table: &TableModel, op: &'static str, action: Action) -> Result<(), GuardViolation> {
+        if table.allows(action) { Ok(()) } else { Err(self.violation(op, Violation::UndeclaredAction(action))) }
     }
 
-    /// The table a request names: the physical name, or the table's exact ARN.
-    fn table(&self, op: &'static str, table: Option<&str>) -> Result<(), GuardViolation> {
-        match table {
-            Some(t) if t == self.table || t == self.table_arn => Ok(()),
-            other => Err(self.violation(op, Violation::Table(other.unwrap_or_default().to_owned()))),
+    /// The declared table a request names, by physical name or exact ARN.
+    fn table(&self, op: &'static str, table: Option<&str>) -> Result<&'static TableModel, GuardViolation> {
+        let declared = table.and_then(|t| self.tables.iter().position(|(name, arn)| t == name || t == arn));
+        match declared {
+            Some(i) => Ok(&self.spec.tables()[i]),
+            None => Err(self.violation(op, Violation::Table(table.unwrap_or_default().to_owned()))),
         }
+    }
+
+    /// The declared table and the action a single-table operation needs on it.
+    fn table_for(&self, op: Operation, table: Option<&str>) -> Result<&'static TableModel, GuardViolation> {
+        match op.needs() {
+            Needs::Action(_) => {}
+            _ => return Err(self.violation(op.name(), Violation::Operation)),
+        }
+        let t = self.table(op.name(), table)?;
+        self.need_op(t, op)?;
+        Ok(t)
     }
 
     fn key(
         &self,
+        table: &TableModel,
         op: &'static str,
         item: Option<&HashMap<String, AttributeValue>>,
         attribute: &str,
     ) -> Result<(), GuardViolation> {
         match item.and_then(|i| i.get(attribute)) {
-            Some(AttributeValue::S(v)) if self.is_own(v) => Ok(()),
+            Some(AttributeValue::S(v)) if table.keys.is_own(self.tenant, v) => Ok(()),
             Some(_) => Err(self.violation(op, Violation::ForeignKey { attribute: attribute.to_owned() })),
             None => Err(self.violation(op, Violation::MissingKey { attribute: attribute.to_owned() })),
         }
@@ -250,22 +267,20 @@ impl Check<'_> {
     fn check(&self, input: &Input) -> Result<(), GuardViolation> {
         let pk = self.keys.table.as_str();
         if let Some(i) = input.downcast_ref::<GetItemInput>() {
-            self.need_op(Operation::GetItem)?;
-            self.table("GetItem", i.table_name())?;
-            return self.key("GetItem", i.key(), pk);
+            let t = self.table_for(Operation::GetItem, i.table_name())?;
+            return self.key(t, "GetItem", i.key(), pk);
         }
         if let Some(i) = input.downcast_ref::<PutItemInput>() {
-            self.need_op(Operation::PutItem)?;
-            self.table("PutItem", i.table_name())?;
-            self.key("PutItem", i.item(), pk)?;
-            return self.index_keys_in_item("PutItem", i.item());
+            let t = self.table_for(Operation::PutItem, i.table_name())?;
+            self.key(t, "PutItem", i.item(), pk)?;
+            return self.index_keys_in_item(t, "PutItem", i.item());
         }
         if let Some(i) = input.downcast_ref::<UpdateItemInput>() {
-            self.need_op(Operation::UpdateItem)?;
-            self.table("UpdateItem", i.table_name())?;
-            self.key("UpdateItem", i.key(), pk)?;
-            self.index_keys_in_legacy_updates("UpdateItem", i.attribute_updates())?;
+            let t = self.table_for(Operation::UpdateItem, i.table_name())?;
+            self.key(t, "UpdateItem", i.key(), pk)?;
+            self.index_keys_in_legacy_updates(t, "UpdateItem", i.attribute_updates())?;
             return self.index_keys_in_update(
+                t,
                 "UpdateItem",
                 i.update_expression(),
                 i.expression_attribute_names(),
@@ -273,52 +288,48 @@ impl Check<'_> {
             );
         }
         if let Some(i) = input.downcast_ref::<DeleteItemInput>() {
-            self.need_op(Operation::DeleteItem)?;
-            self.table("DeleteItem", i.table_name())?;
-            return self.key("DeleteItem", i.key(), pk);
+            let t = self.table_for(Operation::DeleteItem, i.table_name())?;
+            return self.key(t, "DeleteItem", i.key(), pk);
         }
         if let Some(i) = input.downcast_ref::<QueryInput>() {
             return self.check_query(i);
         }
         if let Some(i) = input.downcast_ref::<BatchGetItemInput>() {
-            self.need_op(Operation::BatchGetItem)?;
+            const OP: &str = "BatchGetItem";
             for (table, keys) in i.request_items().into_iter().flatten() {
-                self.table("BatchGetItem", Some(table))?;
+                let t = self.table_for(Operation::BatchGetItem, Some(table))?;
                 for key in keys.keys() {
-                    self.key("BatchGetItem", Some(key), pk)?;
+                    self.key(t, OP, Some(key), pk)?;
                 }
             }
             return Ok(());
         }
         if let Some(i) = input.downcast_ref::<BatchWriteItemInput>() {
-            self.need_op(Operation::BatchWriteItem)?;
+            const OP: &str = "BatchWriteItem";
             for (table, writes) in i.request_items().into_iter().flatten() {
-                self.table("BatchWriteItem", Some(table))?;
+                let t = self.table_for(Operation::BatchWriteItem, Some(table))?;
                 for w in writes {
                     match (w.put_request(), w.delete_request()) {
                         (Some(put), None) => {
-                            self.key("BatchWriteItem", Some(put.item()), pk)?;
-                            self.index_keys_in_item("BatchWriteItem", Some(put.item()))?;
+                            self.key(t, OP, Some(put.item()), pk)?;
+                            self.index_keys_in_item(t, OP, Some(put.item()))?;
                         }
-                        (None, Some(delete)) => self.key("BatchWriteItem", Some(delete.key()), pk)?,
-                        _ => {
-                            return Err(
-                                self.violation("BatchWriteItem", Violation::MissingKey { attribute: pk.to_owned() })
-                            );
-                        }
+                        (None, Some(delete)) => self.key(t, OP, Some(delete.key()), pk)?,
+                        _ => return Err(self.violation(OP, Violation::MissingKey { attribute: pk.to_owned() })),
                     }
                 }
             }
             return Ok(());
         }
         if let Some(i) = input.downcast_ref::<TransactGetItemsInput>() {
-            self.need("TransactGetItems", TransactItem::Get.action())?;
+            const OP: &str = "TransactGetItems";
             for item in i.transact_items() {
                 let Some(get) = item.get() else {
-                    return Err(self.violation("TransactGetItems", Violation::MissingKey { attribute: pk.to_owned() }));
+                    return Err(self.violation(OP, Violation::MissingKey { attribute: pk.to_owned() }));
                 };
-                self.table("TransactGetItems", Some(get.table_name()))?;
-                self.key("TransactGetItems", Some(get.key()), pk)?;
+                let t = self.table(OP, Some(get.table_name()))?;
+                self.need(t, OP, TransactItem::Get.action())?;
+                self.key(t, OP, Some(get.key()), pk)?;
             }
             return Ok(());
         }
@@ -346,14 +357,15 @@ impl Check<'_> {
                 } else {
                     return Err(self.violation(OP, Violation::MissingKey { attribute: pk.to_owned() }));
                 };
-                self.need(OP, kind.action())?;
-                self.table(OP, Some(table))?;
-                self.key(OP, Some(key), pk)?;
+                let t = self.table(OP, Some(table))?;
+                self.need(t, OP, kind.action())?;
+                self.key(t, OP, Some(key), pk)?;
                 if let Some(p) = item.put() {
-                    self.index_keys_in_item(OP, Some(p.item()))?;
+                    self.index_keys_in_item(t, OP, Some(p.item()))?;
                 }
                 if let Some(u) = item.update() {
                     self.index_keys_in_update(
+                        t,
                         OP,
                         Some(u.update_expression()),
                         u.expression_attribute_names(),
@@ -383,11 +395,10 @@ impl Check<'_> {
 
     fn check_query(&self, i: &QueryInput) -> Result<(), GuardViolation> {
         const OP: &str = "Query";
-        self.need_op(Operation::Query)?;
-        self.table(OP, i.table_name())?;
+        let t = self.table_for(Operation::Query, i.table_name())?;
         let attribute = match i.index_name() {
             Some(index) => {
-                if !self.spec.table().declares_index(index) {
+                if !t.declares_index(index) {
                     return Err(self.violation(OP, Violation::Index(index.to_owned())));
                 }
                 self.keys.indexes.get(index).unwrap_or(&self.keys.table).as_str()
@@ -405,20 +416,20 @@ impl Check<'_> {
             _ => None,
         };
         match value {
-            Some(AttributeValue::S(v)) if self.is_own(v) => {}
+            Some(AttributeValue::S(v)) if t.keys.is_own(self.tenant, v) => {}
             Some(_) => return Err(self.violation(OP, Violation::ForeignKey { attribute: attribute.to_owned() })),
             None => return Err(self.violation(OP, Violation::MissingKey { attribute: attribute.to_owned() })),
         }
         if let Some(start) = i.exclusive_start_key() {
-            self.key(OP, Some(start), attribute)?;
+            self.key(t, OP, Some(start), attribute)?;
         }
         Ok(())
     }
 
     /// Whether `value` is one of the tenant's keys, for an index partition key written by a
     /// request: a string in the tenant's key space.
-    fn own_value(&self, value: Option<&AttributeValue>) -> bool {
-        matches!(value, Some(AttributeValue::S(v)) if self.is_own(v))
+    fn own_value(&self, table: &TableModel, value: Option<&AttributeValue>) -> bool {
+        matches!(value, Some(AttributeValue::S(v)) if table.keys.is_own(self.tenant, v))
     }
 
     /// Every index partition key an item carries must be the tenant's. IAM cannot see them:
@@ -429,13 +440,14 @@ impl Check<'_> {
     /// table").
     fn index_keys_in_item(
         &self,
+        table: &TableModel,
         op: &'static str,
         item: Option<&HashMap<String, AttributeValue>>,
     ) -> Result<(), GuardViolation> {
         let Some(item) = item else { return Ok(()) };
         for attribute in self.keys.index_attributes() {
             if let Some(value) = item.get(attribute)
-                && !self.own_value(Some(value))
+                && !self.own_value(table, Some(value))
             {
                 return Err(self.violation(op, Violation::ForeignKey { attribute: attribute.to_owned() }));
             }
@@ -449,6 +461,7 @@ impl Check<'_> {
     /// nothing (the item leaves the index).
     fn index_keys_in_update(
         &self,
+        table: &TableModel,
         op: &'static str,
         expression: Option<&str>,
         names: Option<&HashMap<String, String>>,
@@ -462,7 +475,8 @@ impl Check<'_> {
             };
             for write in writes {
                 match write {
-                    expr::Write::Set(placeholder) if self.own_value(values.and_then(|v| v.get(placeholder))) => {}
+                    expr::Write::Set(placeholder) if self.own_value(table, values.and_then(|v| v.get(placeholder))) => {
+                    }
                     expr::Write::Remove => {}
                     _ => return Err(foreign()),
                 }
@@ -475,6 +489,7 @@ impl Check<'_> {
     /// tenant's keys; `ADD` is refused; `DELETE` removes it.
     fn index_keys_in_legacy_updates(
         &self,
+        table: &TableModel,
         op: &'static str,
         updates: Option<&HashMap<String, AttributeValueUpdate>>,
     ) -> Result<(), GuardViolation> {
@@ -483,7 +498,7 @@ impl Check<'_> {
             let Some(update) = updates.get(attribute) else { continue };
             let ok = match update.action() {
                 Some(AttributeAction::Delete) => true,
-                None | Some(AttributeAction::Put) => self.own_value(update.value()),
+                None | Some(AttributeAction::Put) => self.own_value(table, update.value()),
                 _ => false,
             };
             if !ok {
@@ -493,8 +508,9 @@ impl Check<'_> {
         Ok(())
     }
 
-    /// A PartiQL statement: its verb's action must be declared; it must name the handler's
-    /// table (and, for a `SELECT` from an index, a declared index); its `WHERE` clause must
+    /// A PartiQL statement: it must name one of the handler's tables (and, for a `SELECT` from
+    /// an index, a declared index of it); its verb's action must be declared on that table; its
+    /// `WHERE` clause must
     /// pin the partition key (the index's, for an index) to exactly one of the tenant's keys
     /// (an `INSERT`: its tuple's partition key); and every index partition key it writes must
     /// be the tenant's. A statement the guard cannot read this far is refused.
@@ -510,12 +526,14 @@ impl Check<'_> {
                 None => self.violation(op, Violation::Operation),
             });
         };
-        self.need(op, parsed.action)?;
-        if parsed.table != self.table {
-            return Err(self.violation(op, Violation::Table(parsed.table.into_owned())));
-        }
+        // PartiQL names a table by its physical name only (no ARN).
+        let t = match self.tables.iter().position(|(name, _)| *name == parsed.table) {
+            Some(i) => &self.spec.tables()[i],
+            None => return Err(self.violation(op, Violation::Table(parsed.table.into_owned()))),
+        };
+        self.need(t, op, parsed.action)?;
         let pk = match &parsed.index {
-            Some(index) if !self.spec.table().declares_index(index) => {
+            Some(index) if !t.declares_index(index) => {
                 return Err(self.violation(op, Violation::Index(index.to_string())));
             }
             Some(index) => self.keys.indexes.get(&**index).unwrap_or(&self.keys.table).as_str(),
@@ -529,14 +547,14 @@ impl Check<'_> {
         let unreadable = || self.violation(op, Violation::Unreadable("the PartiQL statement"));
         let keys = if parsed.action == Action::PartiQLInsert { parsed.assigned(pk) } else { parsed.pinned(pk) };
         match keys.ok_or_else(unreadable)?.as_slice() {
-            [one] if self.own_value(resolve(one).as_ref()) => {}
+            [one] if self.own_value(t, resolve(one).as_ref()) => {}
             [] => return Err(self.violation(op, Violation::MissingKey { attribute: pk.to_owned() })),
             _ => return Err(self.violation(op, Violation::ForeignKey { attribute: pk.to_owned() })),
         }
         if matches!(parsed.action, Action::PartiQLInsert | Action::PartiQLUpdate) {
             for attribute in self.keys.index_attributes() {
                 for value in parsed.assigned(attribute).ok_or_else(unreadable)? {
-                    if !self.own_value(resolve(&value).as_ref()) {
+                    if !self.own_value(t, resolve(&value).as_ref()) {
                         return Err(self.violation(op, Violation::ForeignKey { attribute: attribute.to_owned() }));
                     }
                 }

@@ -1,0 +1,499 @@
+//! The one model of what a tenant owns: the tables and buckets a handler may touch, each with
+//! its physical-name binding, its key rule and its actions, and how the handler's sessions are
+//! confined. The policy template, the role policies, the guards and the typed handles are all
+//! derived from it; [`HandlerModel::compile`] is the one path to a template.
+
+use crate::action::Action;
+use crate::keys::{KeyPrefixError, KeyRule, MAX_KEY_PREFIX_LEN, SEPARATOR, Tenants};
+use crate::policy::{self, MAX_SESSION_POLICY_CHARS};
+use crate::s3::{MAX_OBJECT_PREFIX_LEN, OBJECT_SEPARATOR, ObjectAction, ObjectPrefixError, ObjectRule};
+use crate::tenant::MAX_TENANT_ID_LEN;
+use core::fmt;
+use std::borrow::Cow;
+
+/// Where a table's or bucket's physical name comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum PhysicalName {
+    /// Written into the template at compile time.
+    Fixed(Cow<'static, str>),
+    /// Read at run time from an environment variable (per-stage names); the template carries
+    /// a placeholder (`{{table}}`, `{{table2}}`, …, `{{bucket}}`, …) and the size check assumes
+    /// the longest legal name.
+    FromEnv {
+        /// The variable, e.g. `ORDERS_TABLE`.
+        var: Cow<'static, str>,
+        /// The declared (logical) name, used when the variable is unset.
+        default: Cow<'static, str>,
+    },
+}
+
+impl PhysicalName {
+    /// The name written in the attribute.
+    pub fn declared(&self) -> &str {
+        match self {
+            PhysicalName::Fixed(n) | PhysicalName::FromEnv { default: n, .. } => n,
+        }
+    }
+
+    /// The variable that binds the physical name at run time, if any.
+    pub fn env_var(&self) -> Option<&str> {
+        match self {
+            PhysicalName::Fixed(_) => None,
+            PhysicalName::FromEnv { var, .. } => Some(var),
+        }
+    }
+}
+
+/// One DynamoDB table a handler may touch, as the tenant owns it: the physical-name
+/// binding, the key rule, the declared actions and the indexes they may read.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use tenant_isolation_core::{Action, KeyRule, PhysicalName, TableModel};
+/// let orders = TableModel {
+///     table: PhysicalName::Fixed(Cow::Borrowed("Orders")),
+///     indexes: Cow::Borrowed(&[Cow::Borrowed("ByStatus")]),
+///     actions: Cow::Borrowed(&[Action::GetItem, Action::Query]),
+///     keys: KeyRule::new("TENANT#"),
+/// };
+/// assert!(orders.validate().is_empty());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TableModel {
+    /// The table and where its physical name comes from.
+    pub table: PhysicalName,
+    /// Secondary indexes that `Query`/`PartiQLSelect` may read.
+    pub indexes: Cow<'static, [Cow<'static, str>]>,
+    /// The declared actions (validated, no duplicates).
+    pub actions: Cow<'static, [Action]>,
+    /// Which partition keys belong to a tenant.
+    pub keys: KeyRule,
+}
+
+/// One S3 bucket a handler may touch: the tenant's objects are the keys under
+/// `<prefix><tenant>/` ([`ObjectRule`]).
+///
+/// ```
+/// use std::borrow::Cow;
+/// use tenant_isolation_core::{BucketModel, ObjectAction, ObjectRule, PhysicalName};
+/// let attachments = BucketModel {
+///     bucket: PhysicalName::FromEnv { var: "ATTACHMENTS_BUCKET".into(), default: "order-attachments".into() },
+///     actions: Cow::Borrowed(&[ObjectAction::GetObject, ObjectAction::PutObject]),
+///     objects: ObjectRule::new("tenants/"),
+/// };
+/// assert!(attachments.validate().is_empty());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BucketModel {
+    /// The bucket and where its physical name comes from.
+    pub bucket: PhysicalName,
+    /// The declared object actions (validated, no duplicates).
+    pub actions: Cow<'static, [ObjectAction]>,
+    /// Which object keys belong to a tenant.
+    pub objects: ObjectRule,
+}
+
+/// How a handler's sessions are confined to one tenant.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Confinement {
+    /// A session policy rendered per tenant and sent with every `AssumeRole` (the default).
+    SessionPolicy,
+    /// No session policy: the tenant travels as the session tag with this key, and the
+    /// session-tag role's policy reads it as `${aws:PrincipalTag/<key>}`.
+    SessionTag(Cow<'static, str>),
+}
+
+/// Everything one handler may touch, and how its sessions are confined.
+///
+/// [`HandlerModel::compile`] is the one path from a model to its policy template: the
+/// `#[tenant_isolated]` macro calls it at compile time, the runtime calls it again to check
+/// a spec, and code without the macro calls it through `HandlerSpec::new`.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use tenant_isolation_core::{Action, Confinement, HandlerModel, KeyRule, PhysicalName, TableModel};
+/// let table = |name: &'static str, actions: &'static [Action]| TableModel {
+///     table: PhysicalName::Fixed(Cow::Borrowed(name)),
+///     indexes: Cow::Borrowed(&[]),
+///     actions: Cow::Borrowed(actions),
+///     keys: KeyRule::new("TENANT#"),
+/// };
+/// let model = HandlerModel {
+///     tables: vec![table("Orders", &[Action::PutItem]), table("Customers", &[Action::GetItem])].into(),
+///     buckets: Cow::Borrowed(&[]),
+///     confinement: Confinement::SessionPolicy,
+/// };
+/// let compiled = model.compile().unwrap();
+/// assert!(compiled.template.contains("table/Customers"));
+/// assert!(compiled.worst_case <= 2048);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct HandlerModel {
+    /// The handler's tables, in declaration order.
+    pub tables: Cow<'static, [TableModel]>,
+    /// The handler's buckets, in declaration order.
+    pub buckets: Cow<'static, [BucketModel]>,
+    /// Session policy or session tag.
+    pub confinement: Confinement,
+}
+
+/// A compiled [`HandlerModel`]: its template in compact and readable form, and the
+/// longest the rendered policy can be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Compiled {
+    /// What the runtime renders per tenant (session-policy mode) or what the session-tag
+    /// role needs (session-tag mode).
+    pub template: String,
+    /// The same document indented for reading (doc comments, audit output).
+    pub pretty: String,
+    /// The longest rendered session policy (session-policy mode); the template's own length
+    /// in session-tag mode, where no session policy is sent.
+    pub worst_case: usize,
+}
+
+impl HandlerModel {
+    /// A model of one table: what `#[tenant_isolated(table = ..., actions = [...])]` declares.
+    pub fn one_table(table: TableModel, confinement: Confinement) -> HandlerModel {
+        HandlerModel { tables: vec![table].into(), buckets: Cow::Borrowed(&[]), confinement }
+    }
+
+    /// Every problem with the model, not just the first.
+    pub fn validate(&self) -> Vec<SpecError> {
+        let mut errors = Vec::new();
+        if self.tables.is_empty() && self.buckets.is_empty() {
+            errors.push(SpecError::NoResources);
+        }
+        for (i, t) in self.tables.iter().enumerate() {
+            errors.extend(t.validate());
+            if self.tables[..i].iter().any(|o| o.table.declared() == t.table.declared()) {
+                errors.push(SpecError::DuplicateTable(t.table.declared().to_owned()));
+            }
+        }
+        for (i, b) in self.buckets.iter().enumerate() {
+            errors.extend(b.validate());
+            if self.buckets[..i].iter().any(|o| o.bucket.declared() == b.bucket.declared()) {
+                errors.push(SpecError::DuplicateBucket(b.bucket.declared().to_owned()));
+            }
+        }
+        if let Confinement::SessionTag(tag) = &self.confinement
+            && !is_valid_tag_key(tag)
+        {
+            errors.push(SpecError::BadTagKey(tag.to_string()));
+        }
+        errors
+    }
+
+    /// Validates the model and writes its template. In session-policy mode the worst-case
+    /// rendered size of the whole policy (every table and bucket) is checked against STS's
+    /// limit; in session-tag mode no session policy is sent, and the template is the role
+    /// policy the handler needs.
+    pub fn compile(&self) -> Result<Compiled, Vec<SpecError>> {
+        let errors = self.validate();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        match &self.confinement {
+            Confinement::SessionPolicy => {
+                let template = policy::document(self, Tenants::Own, false);
+                let worst_case = policy::worst_case_len(&template);
+                if worst_case > MAX_SESSION_POLICY_CHARS {
+                    return Err(vec![SpecError::TooLarge { worst_case, parts: policy::worst_case_parts(self) }]);
+                }
+                Ok(Compiled { pretty: policy::document(self, Tenants::Own, true), worst_case, template })
+            }
+            Confinement::SessionTag(tag) => {
+                let template = policy::document(self, Tenants::Tagged(tag), false);
+                Ok(Compiled {
+                    pretty: policy::document(self, Tenants::Tagged(tag), true),
+                    worst_case: template.len(),
+                    template,
+                })
+            }
+        }
+    }
+
+    /// The session tag key, in session-tag mode.
+    pub fn session_tag(&self) -> Option<&str> {
+        match &self.confinement {
+            Confinement::SessionPolicy => None,
+            Confinement::SessionTag(tag) => Some(tag),
+        }
+    }
+
+    /// The table declared as `name` (its declared, logical name).
+    pub fn table(&self, name: &str) -> Option<&TableModel> {
+        self.tables.iter().find(|t| t.table.declared() == name)
+    }
+
+    /// The same model with every physical name fixed to `tables[i]` / `buckets[i]` (the names
+    /// a deployment binds), for role policies that unite several handlers' models: a
+    /// `{{table}}` placeholder would mean another table in each.
+    pub fn placed(&self, tables: &[&str], buckets: &[&str]) -> HandlerModel {
+        let fixed = |n: &str| PhysicalName::Fixed(Cow::Owned(n.to_owned()));
+        HandlerModel {
+            tables: self
+                .tables
+                .iter()
+                .zip(tables)
+                .map(|(t, n)| TableModel { table: fixed(n), ..t.clone() })
+                .collect::<Vec<_>>()
+                .into(),
+            buckets: self
+                .buckets
+                .iter()
+                .zip(buckets)
+                .map(|(b, n)| BucketModel { bucket: fixed(n), ..b.clone() })
+                .collect::<Vec<_>>()
+                .into(),
+            confinement: self.confinement.clone(),
+        }
+    }
+}
+
+impl TableModel {
+    /// Every problem with the table, not just the first.
+    pub fn validate(&self) -> Vec<SpecError> {
+        let mut errors = Vec::new();
+        if self.actions.is_empty() {
+            errors.push(SpecError::NoActions);
+        }
+        for (i, a) in self.actions.iter().enumerate() {
+            if self.actions[..i].contains(a) {
+                errors.push(SpecError::DuplicateAction(a.name()));
+            }
+        }
+        if !is_valid_dynamodb_name(self.table.declared()) {
+            errors.push(SpecError::BadTableName(self.table.declared().to_owned()));
+        }
+        if let Some(var) = self.table.env_var()
+            && !is_valid_env_var(var)
+        {
+            errors.push(SpecError::BadEnvVar(var.to_owned()));
+        }
+        for (i, index) in self.indexes.iter().enumerate() {
+            if !is_valid_dynamodb_name(index) {
+                errors.push(SpecError::BadIndexName(index.to_string()));
+            } else if self.indexes[..i].contains(index) {
+                errors.push(SpecError::DuplicateIndex(index.to_string()));
+            }
+        }
+        if !self.indexes.is_empty() && !self.actions.iter().any(|a| a.reads_indexes()) {
+            errors.push(SpecError::IndexesWithoutQuery);
+        }
+        match self.keys.validate() {
+            Ok(()) => {}
+            Err(KeyPrefixError::Charset) => errors.push(SpecError::BadKeyPrefix(self.keys.prefix().to_owned())),
+            Err(KeyPrefixError::NoSeparator) => {
+                errors.push(SpecError::KeyPrefixWithoutSeparator(self.keys.prefix().to_owned()))
+            }
+        }
+        errors
+    }
+
+    /// Whether `action` was declared.
+    pub fn allows(&self, action: Action) -> bool {
+        self.actions.contains(&action)
+    }
+
+    /// Whether `index` was declared.
+    pub fn declares_index(&self, index: &str) -> bool {
+        self.indexes.iter().any(|i| i == index)
+    }
+
+    /// The declared actions in the canonical order of [`Action::ALL`].
+    pub fn sorted_actions(&self) -> Vec<Action> {
+        let mut actions = self.actions.to_vec();
+        actions.sort();
+        actions.dedup();
+        actions
+    }
+}
+
+impl BucketModel {
+    /// Every problem with the bucket, not just the first.
+    pub fn validate(&self) -> Vec<SpecError> {
+        let mut errors = Vec::new();
+        if self.actions.is_empty() {
+            errors.push(SpecError::NoActions);
+        }
+        for (i, a) in self.actions.iter().enumerate() {
+            if self.actions[..i].contains(a) {
+                errors.push(SpecError::DuplicateAction(a.name()));
+            }
+        }
+        if !crate::s3::is_valid_bucket_name(self.bucket.declared()) {
+            errors.push(SpecError::BadBucketName(self.bucket.declared().to_owned()));
+        }
+        if let Some(var) = self.bucket.env_var()
+            && !is_valid_env_var(var)
+        {
+            errors.push(SpecError::BadEnvVar(var.to_owned()));
+        }
+        match self.objects.validate() {
+            Ok(()) => {}
+            Err(ObjectPrefixError::Charset) => {
+                errors.push(SpecError::BadObjectPrefix(self.objects.prefix().to_owned()))
+            }
+            Err(ObjectPrefixError::NoSeparator) => {
+                errors.push(SpecError::ObjectPrefixWithoutSeparator(self.objects.prefix().to_owned()))
+            }
+        }
+        errors
+    }
+
+    /// Whether `action` was declared.
+    pub fn allows(&self, action: ObjectAction) -> bool {
+        self.actions.contains(&action)
+    }
+
+    /// The declared actions in the canonical order of [`ObjectAction::ALL`].
+    pub fn sorted_actions(&self) -> Vec<ObjectAction> {
+        let mut actions = self.actions.to_vec();
+        actions.sort();
+        actions.dedup();
+        actions
+    }
+}
+
+/// A model that cannot produce a safe policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SpecError {
+    /// Neither a table nor a bucket.
+    NoResources,
+    /// No actions on a table or bucket.
+    NoActions,
+    /// The same action twice on one table or bucket.
+    DuplicateAction(&'static str),
+    /// The same table twice.
+    DuplicateTable(String),
+    /// The same bucket twice.
+    DuplicateBucket(String),
+    /// A table name DynamoDB would refuse.
+    BadTableName(String),
+    /// A bucket name S3 would refuse.
+    BadBucketName(String),
+    /// An index name DynamoDB would refuse.
+    BadIndexName(String),
+    /// The same index twice.
+    DuplicateIndex(String),
+    /// Indexes declared, but no action that reads an index.
+    IndexesWithoutQuery,
+    /// A key prefix that could widen the `StringLike` pattern.
+    BadKeyPrefix(String),
+    /// A key prefix that does not end with the separator `#`.
+    KeyPrefixWithoutSeparator(String),
+    /// An object-key prefix that could widen the resource pattern.
+    BadObjectPrefix(String),
+    /// An object-key prefix that is not empty and does not end with `/`.
+    ObjectPrefixWithoutSeparator(String),
+    /// An environment variable name that is not `[A-Z_][A-Z0-9_]*`.
+    BadEnvVar(String),
+    /// A session-tag key that cannot name a principal tag.
+    BadTagKey(String),
+    /// The worst-case rendered policy is over the STS limit.
+    TooLarge {
+        /// Worst-case rendered length of the whole policy.
+        worst_case: usize,
+        /// What each table and bucket adds to it, in declaration order.
+        parts: Vec<(String, usize)>,
+    },
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SpecError::NoResources => f.write_str("no table and no bucket: a handler needs at least one of them"),
+            SpecError::NoActions => f.write_str("no actions declared: a tenant policy needs at least one action"),
+            SpecError::DuplicateAction(a) => write!(f, "`{a}` is declared twice"),
+            SpecError::DuplicateTable(t) => write!(f, "table `{t}` is declared twice"),
+            SpecError::DuplicateBucket(b) => write!(f, "bucket `{b}` is declared twice"),
+            SpecError::BadTableName(n) => write!(
+                f,
+                "invalid table name `{n}`: DynamoDB table names are 3-255 characters of `A-Z`, `a-z`, `0-9`, `_`, `-` and `.`"
+            ),
+            SpecError::BadBucketName(n) => write!(
+                f,
+                "invalid bucket name `{n}`: S3 bucket names are 3-63 characters of `a-z`, `0-9`, `.` and `-`, \
+                 beginning and ending with a letter or digit"
+            ),
+            SpecError::BadIndexName(n) => write!(
+                f,
+                "invalid index name `{n}`: DynamoDB index names are 3-255 characters of `A-Z`, `a-z`, `0-9`, `_`, `-` and `.`"
+            ),
+            SpecError::DuplicateIndex(n) => write!(f, "index `{n}` is declared twice"),
+            SpecError::IndexesWithoutQuery => f.write_str(
+                "indexes are only read by `Query` or `PartiQLSelect`, and neither is declared: add `Query` to `actions` or remove `indexes`",
+            ),
+            SpecError::BadKeyPrefix(p) => write!(
+                f,
+                "invalid key prefix `{p}`: use 1-{MAX_KEY_PREFIX_LEN} characters of `A-Z`, `a-z`, `0-9`, `_`, `-`, `#`, `:`, `.`, `|`, `=`, `+` and `@` (no `*`, `?` or `$`: they are IAM wildcards and variables)"
+            ),
+            SpecError::KeyPrefixWithoutSeparator(p) => write!(
+                f,
+                "key prefix `{p}` must end with `{SEPARATOR}`: without it a tenant id runs into the prefix's own text \
+                 (prefix `T` with tenant `ENANT` covers every `TENANT#` key); write `{p}{SEPARATOR}`"
+            ),
+            SpecError::BadObjectPrefix(p) => write!(
+                f,
+                "invalid object prefix `{p}`: use at most {MAX_OBJECT_PREFIX_LEN} characters of `A-Z`, `a-z`, `0-9`, `_`, `.`, `=`, `-` and `/` (no `*`, `?` or `$`: they are IAM wildcards and variables)"
+            ),
+            SpecError::ObjectPrefixWithoutSeparator(p) => write!(
+                f,
+                "object prefix `{p}` must be empty or end with `{OBJECT_SEPARATOR}`: without it a tenant id runs into the \
+                 prefix's own text; write `{p}{OBJECT_SEPARATOR}`"
+            ),
+            SpecError::BadEnvVar(v) => {
+                write!(f, "invalid environment variable name `{v}`: expected `[A-Z_][A-Z0-9_]*`")
+            }
+            SpecError::BadTagKey(k) => write!(
+                f,
+                "invalid session tag key `{k}`: use 1-128 characters of `A-Z`, `a-z`, `0-9`, `_`, `.`, `:`, `/`, `=`, `+`, `@` and `-`, not starting with `aws:`"
+            ),
+            SpecError::TooLarge { worst_case, parts } => {
+                write!(
+                    f,
+                    "the session policy can reach {worst_case} characters for a {MAX_TENANT_ID_LEN}-character tenant id; \
+                     STS accepts at most {MAX_SESSION_POLICY_CHARS}"
+                )?;
+                if parts.len() > 1 {
+                    f.write_str(" (")?;
+                    for (i, (name, len)) in parts.iter().enumerate() {
+                        if i > 0 {
+                            f.write_str(", ")?;
+                        }
+                        write!(f, "`{name}`: {len}")?;
+                    }
+                    f.write_str(")")?;
+                }
+                f.write_str(
+                    ": declare fewer tables, buckets or indexes, or shorter names, or use session-tag mode \
+                     (`session_tag = \"tenant\"`), which sends no session policy",
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// DynamoDB naming rules for tables and indexes: 3-255 characters of `[A-Za-z0-9_.-]`
+/// (DynamoDB Developer Guide, "Supported data types and naming rules").
+pub fn is_valid_dynamodb_name(name: &str) -> bool {
+    (3..=255).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+fn is_valid_env_var(v: &str) -> bool {
+    let mut bytes = v.bytes();
+    matches!(bytes.next(), Some(b'A'..=b'Z' | b'_'))
+        && bytes.all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// A session-tag key usable in `${aws:PrincipalTag/<key>}`: 1–128 characters of
+/// `[A-Za-z0-9_.:/=+@-]` (an ASCII subset of STS's tag-key pattern; STS API Reference,
+/// `Tag`), not in the reserved `aws:` namespace.
+pub fn is_valid_tag_key(key: &str) -> bool {
+    (1..=128).contains(&key.len())
+        && !key.to_ascii_lowercase().starts_with("aws:")
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.:/=+@-".contains(&b))
+}

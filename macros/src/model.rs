@@ -1,0 +1,360 @@
+//! Validation of the arguments into the handler's [`HandlerModel`], every problem reported at
+//! its own span.
+
+use crate::args::{ActionName, Args, BucketArgs, Entry, TableArgs};
+use proc_macro2::Span;
+use tenant_isolation_core::{
+    Action, BucketModel, Confinement, DEFAULT_KEY_PREFIX, DEFAULT_OBJECT_PREFIX, HandlerModel, KeyRule, ObjectAction,
+    ObjectRefusal, ObjectRule, PhysicalName, Refusal, SpecError, TableModel, valid_names, valid_object_names,
+};
+
+/// Collects errors so that every problem is reported in one compilation.
+#[derive(Default)]
+pub(crate) struct Errors(pub(crate) Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, span: Span, message: impl std::fmt::Display) {
+        self.push_error(syn::Error::new(span, message));
+    }
+    /// An error spanning all of `tokens` (`&self`, `a: A, b: B`), not just their first token.
+    pub(crate) fn push_spanned(&mut self, tokens: impl quote::ToTokens, message: impl std::fmt::Display) {
+        self.push_error(syn::Error::new_spanned(tokens, message));
+    }
+    pub(crate) fn push_error(&mut self, e: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(e),
+            None => self.0 = Some(e),
+        }
+    }
+}
+
+/// How the handler's parameters name its tables and buckets.
+pub(crate) struct Bindings {
+    /// `None`: the one-table form, whose one `TenantTable` parameter is the table whatever its
+    /// name. `Some`: the names in `tables(...)`, in order.
+    pub(crate) tables: Option<Vec<syn::Ident>>,
+    /// The names in `buckets(...)`, in order.
+    pub(crate) buckets: Vec<syn::Ident>,
+}
+
+impl Bindings {
+    pub(crate) fn of(args: &Args) -> Bindings {
+        fn names<A>(entries: &[Entry<A>]) -> Vec<syn::Ident> {
+            entries.iter().map(|e| e.name.clone()).collect()
+        }
+        Bindings {
+            tables: match (&args.tables, args.has_single()) {
+                (Some((entries, _)), false) => Some(names(entries)),
+                (None, false) if args.buckets.is_some() => Some(Vec::new()),
+                _ => None,
+            },
+            buckets: args.buckets.as_ref().map(|(entries, _)| names(entries)).unwrap_or_default(),
+        }
+    }
+}
+
+/// Where each declared action was written: the capability types carry that span, so that
+/// notes point into the attribute.
+pub(crate) type Spans<A> = Vec<(A, Span)>;
+
+/// The validated attribute.
+pub(crate) struct Model {
+    /// The handler's model, compiled by the same `HandlerModel::compile` the runtime checks
+    /// the spec with.
+    pub(crate) model: HandlerModel,
+    pub(crate) table_spans: Vec<Spans<Action>>,
+    pub(crate) bucket_spans: Vec<Spans<ObjectAction>>,
+    pub(crate) template: String,
+    pub(crate) pretty: String,
+    pub(crate) worst_case: usize,
+    pub(crate) krate: syn::Path,
+}
+
+/// Validates the arguments into a policy model, reporting every problem.
+pub(crate) fn model(args: Args, errors: &mut Errors) -> Option<Model> {
+    let mut tables = Vec::new();
+    let mut table_spans = Vec::new();
+    let mut ok = true;
+    // The tables: the one-table form, `tables(...)`, or none beside `buckets(...)`.
+    match (&args.tables, args.has_single().then_some(())) {
+        (Some((_, span)), Some(())) => {
+            errors.push(
+                *span,
+                "`tables(...)` and a top-level `table = ...` cannot be combined: declare every table in `tables(...)`",
+            );
+            ok = false;
+        }
+        (None, Some(())) => match table_model(&args.single, &args.misspelt, None, errors) {
+            Some((table, spans)) => {
+                tables.push(table);
+                table_spans.push(spans);
+            }
+            None => ok = false,
+        },
+        (Some((entries, _)), None) => {
+            for (i, entry) in entries.iter().enumerate() {
+                duplicate_name(entries, i, "table", errors);
+                match table_model(&entry.args, &entry.misspelt, Some(&entry.name), errors) {
+                    Some((table, spans)) => {
+                        tables.push(table);
+                        table_spans.push(spans);
+                    }
+                    None => ok = false,
+                }
+            }
+        }
+        (None, None) if args.buckets.is_some() => {}
+        (None, None) => {
+            errors.push(
+                Span::call_site(),
+                "missing argument `table`: expected `table = \"TableName\"` (or `tables(...)` / `buckets(...)`)",
+            );
+            return None;
+        }
+    }
+    let mut buckets = Vec::new();
+    let mut bucket_spans = Vec::new();
+    for (i, entry) in args.buckets.iter().flat_map(|(entries, _)| entries).enumerate() {
+        duplicate_name(args.buckets.as_ref().map_or(&[][..], |(e, _)| e), i, "bucket", errors);
+        match bucket_model(&entry.args, &entry.misspelt, &entry.name, errors) {
+            Some((bucket, spans)) => {
+                buckets.push(bucket);
+                bucket_spans.push(spans);
+            }
+            None => ok = false,
+        }
+    }
+    let confinement = match &args.session_tag {
+        Some(tag) => Confinement::SessionTag(tag.value().into()),
+        None => Confinement::SessionPolicy,
+    };
+    if !ok || errors.0.is_some() {
+        return None;
+    }
+    let model = HandlerModel { tables: tables.into(), buckets: buckets.into(), confinement };
+    match model.compile() {
+        Ok(compiled) => Some(Model {
+            template: compiled.template,
+            worst_case: compiled.worst_case,
+            pretty: compiled.pretty,
+            model,
+            table_spans,
+            bucket_spans,
+            krate: args.krate.unwrap_or_else(|| syn::parse_quote!(::tenant_isolation)),
+        }),
+        Err(spec_errors) => {
+            // Each resource was validated at its own spans above; what is left is the whole
+            // handler's: its size, its tag key and a table or bucket declared twice.
+            for e in spec_errors {
+                let span = match &e {
+                    SpecError::TooLarge { .. } => match (&args.tables, &args.buckets, &args.single.indexes) {
+                        (_, _, Some((_, kw))) => *kw,
+                        (Some((_, kw)), _, _) | (None, Some((_, kw)), _) => *kw,
+                        _ => args.single.table.as_ref().map_or_else(Span::call_site, |t| t.span()),
+                    },
+                    SpecError::BadTagKey(_) => args.session_tag.as_ref().map_or_else(Span::call_site, |l| l.span()),
+                    SpecError::DuplicateTable(name) => later_literal(&args.tables, name, |a| a.table.as_ref()),
+                    SpecError::DuplicateBucket(name) => later_literal(&args.buckets, name, |a| a.bucket.as_ref()),
+                    _ => Span::call_site(),
+                };
+                errors.push(span, e);
+            }
+            None
+        }
+    }
+}
+
+/// The span of the last entry whose literal is `name` (the second declaration).
+fn later_literal<A>(
+    entries: &Option<(Vec<Entry<A>>, Span)>,
+    name: &str,
+    literal: impl Fn(&A) -> Option<&syn::LitStr>,
+) -> Span {
+    entries
+        .iter()
+        .flat_map(|(e, _)| e.iter().rev())
+        .find_map(|e| literal(&e.args).filter(|l| l.value() == name).map(|l| l.span()))
+        .unwrap_or_else(Span::call_site)
+}
+
+fn duplicate_name<A>(entries: &[Entry<A>], i: usize, what: &str, errors: &mut Errors) {
+    let name = &entries[i].name;
+    if entries[..i].iter().any(|e| e.name == *name) {
+        errors.push(name.span(), format!("{what} `{name}` is declared twice"));
+    }
+}
+
+/// The actions of one table or bucket, each refused name reported at its entry.
+fn actions<A: PartialEq + Copy + std::fmt::Display>(
+    list: &Option<(Vec<ActionName>, Span)>,
+    misspelt: &[&'static str],
+    whose: &str,
+    classify: impl Fn(&str) -> Result<A, String>,
+    valid: impl Fn() -> String,
+    errors: &mut Errors,
+) -> Option<(Vec<A>, Spans<A>, bool)> {
+    let mut actions = Vec::new();
+    let mut spans = Vec::new();
+    let mut refused = false;
+    match list {
+        None if misspelt.contains(&"actions") => return None,
+        None => {
+            errors.push(
+                Span::call_site(),
+                format!("missing argument `actions`{whose}: expected `actions = [...]` with some of: {}", valid()),
+            );
+            return None;
+        }
+        Some((names, span)) if names.is_empty() => {
+            errors.push(*span, format!("no actions declared: a tenant policy needs at least one of: {}", valid()));
+            return None;
+        }
+        Some((names, _)) => {
+            for entry in names {
+                match classify(&entry.name) {
+                    Ok(action) if actions.contains(&action) => {
+                        errors.push_error(entry.error(format!("`{action}` is declared twice")))
+                    }
+                    Ok(action) => {
+                        actions.push(action);
+                        spans.push((action, entry.span));
+                    }
+                    Err(message) => {
+                        refused = true;
+                        errors.push_error(entry.error(message));
+                    }
+                }
+            }
+        }
+    }
+    Some((actions, spans, refused))
+}
+
+/// One table's model, or `None` after reporting why not.
+fn table_model(
+    args: &TableArgs,
+    misspelt: &[&'static str],
+    binding: Option<&syn::Ident>,
+    errors: &mut Errors,
+) -> Option<(TableModel, Spans<Action>)> {
+    let whose = binding.map(|b| format!(" in `{b}(...)`")).unwrap_or_default();
+    let classify = |name: &str| {
+        Action::classify(name).map_err(|refusal| match refusal {
+            Refusal::Unknown { suggestion } => {
+                let hint = suggestion.map(|a| format!(": did you mean `{a}`?")).unwrap_or_default();
+                format!("unknown DynamoDB action `{name}`{hint}\nexpected one of: {}", valid_names())
+            }
+            Refusal::Wildcard => format!("`{name}`: {refusal}"),
+            _ => format!("`{name}` {refusal}"),
+        })
+    };
+    let declared = actions(&args.actions, misspelt, &whose, classify, valid_names, errors);
+    let table = match &args.table {
+        Some(t) => Some(t.value()),
+        None => {
+            // A misspelt `tabel = ...` was already reported with a suggestion.
+            if !misspelt.contains(&"table") {
+                let at = binding.map_or_else(Span::call_site, |b| b.span());
+                errors.push(at, format!("missing argument `table`{whose}: expected `table = \"TableName\"`"));
+            }
+            None
+        }
+    };
+    let (actions, spans, refused) = declared?;
+    // Without `table`, the other arguments are still checked (against a placeholder name)
+    // so that every argument error shows up in one compilation.
+    let table_missing = table.is_none();
+    let table = table.unwrap_or_else(|| "Table".to_owned());
+    let name = match &args.table_env {
+        Some(var) => PhysicalName::FromEnv { var: var.value().into(), default: table.into() },
+        None => PhysicalName::Fixed(table.into()),
+    };
+    let index_list = args.indexes.as_ref().map(|(list, _)| list.as_slice()).unwrap_or_default();
+    let key_prefix = args.key_prefix.as_ref().map(|l| l.value()).unwrap_or_else(|| DEFAULT_KEY_PREFIX.to_owned());
+    let model = TableModel {
+        table: name,
+        indexes: index_list.iter().map(|l| l.value().into()).collect::<Vec<_>>().into(),
+        actions: actions.into(),
+        keys: KeyRule::owned(key_prefix),
+    };
+    let table_span =
+        args.table.as_ref().map_or_else(|| binding.map_or_else(Span::call_site, |b| b.span()), |t| t.span());
+    let index_span = |name: &str| index_list.iter().rev().find(|l| l.value() == name).map_or(table_span, |l| l.span());
+    let mut valid = true;
+    for e in model.validate() {
+        let span = match &e {
+            // Reported at their own spans above; with every action refused, the list is empty
+            // only because of those errors.
+            SpecError::DuplicateAction(_) | SpecError::NoActions => continue,
+            // `actions = [Qurey], indexes = [...]`: the refused name may be the `Query` that reads them.
+            SpecError::IndexesWithoutQuery if refused => continue,
+            SpecError::IndexesWithoutQuery => index_list.first().map_or(table_span, |l| l.span()),
+            SpecError::BadIndexName(n) | SpecError::DuplicateIndex(n) => index_span(n),
+            SpecError::BadKeyPrefix(_) | SpecError::KeyPrefixWithoutSeparator(_) => {
+                args.key_prefix.as_ref().map_or(table_span, |l| l.span())
+            }
+            SpecError::BadEnvVar(_) => args.table_env.as_ref().map_or(table_span, |l| l.span()),
+            _ => table_span,
+        };
+        valid = false;
+        errors.push(span, e);
+    }
+    (valid && !table_missing && !model.actions.is_empty()).then_some((model, spans))
+}
+
+/// One bucket's model, or `None` after reporting why not.
+fn bucket_model(
+    args: &BucketArgs,
+    misspelt: &[&'static str],
+    binding: &syn::Ident,
+    errors: &mut Errors,
+) -> Option<(BucketModel, Spans<ObjectAction>)> {
+    let whose = format!(" in `{binding}(...)`");
+    let classify = |name: &str| {
+        ObjectAction::classify(name).map_err(|refusal| match refusal {
+            ObjectRefusal::Unknown { suggestion } => {
+                let hint = suggestion.map(|a| format!(": did you mean `{a}`?")).unwrap_or_default();
+                format!("unknown S3 object action `{name}`{hint}\nexpected one of: {}", valid_object_names())
+            }
+            ObjectRefusal::Wildcard => format!("`{name}`: {refusal}"),
+            _ => format!("`{name}` {refusal}"),
+        })
+    };
+    let declared = actions(&args.actions, misspelt, &whose, classify, valid_object_names, errors);
+    let bucket = match &args.bucket {
+        Some(b) => Some(b.value()),
+        None => {
+            if !misspelt.contains(&"bucket") {
+                errors.push(
+                    binding.span(),
+                    format!("missing argument `bucket`{whose}: expected `bucket = \"bucket-name\"`"),
+                );
+            }
+            None
+        }
+    };
+    let (actions, spans, _) = declared?;
+    let bucket_missing = bucket.is_none();
+    let bucket = bucket.unwrap_or_else(|| "bucket".to_owned());
+    let name = match &args.bucket_env {
+        Some(var) => PhysicalName::FromEnv { var: var.value().into(), default: bucket.into() },
+        None => PhysicalName::Fixed(bucket.into()),
+    };
+    let prefix = args.prefix.as_ref().map(|l| l.value()).unwrap_or_else(|| DEFAULT_OBJECT_PREFIX.to_owned());
+    let model = BucketModel { bucket: name, actions: actions.into(), objects: ObjectRule::owned(prefix) };
+    let bucket_span = args.bucket.as_ref().map_or_else(|| binding.span(), |b| b.span());
+    let mut valid = true;
+    for e in model.validate() {
+        let span = match &e {
+            SpecError::DuplicateAction(_) | SpecError::NoActions => continue,
+            SpecError::BadObjectPrefix(_) | SpecError::ObjectPrefixWithoutSeparator(_) => {
+                args.prefix.as_ref().map_or(bucket_span, |l| l.span())
+            }
+            SpecError::BadEnvVar(_) => args.bucket_env.as_ref().map_or(bucket_span, |l| l.span()),
+            _ => bucket_span,
+        };
+        valid = false;
+        errors.push(span, e);
+    }
+    (valid && !bucket_missing && !model.actions.is_empty()).then_some((model, spans))
+}
