@@ -12,5 +12,6 @@ mod reliability;
 mod router;
 mod scope;
 mod signing;
+mod tables;
 mod tags;
 mod tenancy;

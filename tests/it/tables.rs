@@ -1,0 +1,243 @@
+//! Handlers with several tables (`tables(...)`): one session policy with a statement per table,
+//! one capability type per table, and a guard that checks each request against the table it
+//! names, with that table's actions and key rule. Against moto.
+//!
+//! The attacks: a tenant that holds the handle (or the raw client) of a handler with two tables
+//! uses one table's actions on the other, one table's key prefix on the other, another tenant's
+//! keys in either, or a table the handler did not declare. Each is refused before anything is
+//! sent; each test was seen to fail with the guard's per-table lookup replaced by "the first
+//! table" (`Check::table` in `runtime/src/guard/mod.rs`).
+
+use crate::common::isolation;
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use aws_sdk_dynamodb::types::AttributeValue;
+use lambda_runtime::LambdaEvent;
+use tenant_isolation::{Action, GuardViolation, Scope, TenantId, TenantTable, Violation, tenant_isolated};
+use tenant_isolation_tests::{sdk_config, shared};
+use tokio::sync::OnceCell;
+
+/// Reads the tenant's customer (`Customers`, keys `ORG#<tenant>`) and writes an order
+/// (`Orders`, keys `TENANT#<tenant>`) for it: the issue's `create_order`, in miniature.
+#[tenant_isolated(tables(
+    orders(table = "Orders", actions = [PutItem, GetItem]),
+    customers(table = "Customers", actions = [GetItem], key_prefix = "ORG#"),
+))]
+pub async fn place_order(
+    orders: TenantTable,
+    customers: TenantTable,
+    event: LambdaEvent<ApiGatewayV2httpRequest>,
+) -> Result<ApiGatewayV2httpResponse, lambda_runtime::Error> {
+    let id = event.payload.query_string_parameters.first("id").unwrap_or("1").to_owned();
+    let customer =
+        customers.get_item()?.key("pk", s(&customers.partition_key()?)).key("sk", s("PROFILE")).send().await?;
+    let name = match customer.item().and_then(|i| i.get("name")) {
+        Some(AttributeValue::S(name)) => name.clone(),
+        _ => return Ok(status(404)),
+    };
+    orders
+        .put_item()?
+        .item("pk", s(&orders.partition_key()?))
+        .item("sk", s(&format!("ORDER#{id}")))
+        .item("customer", s(&name))
+        .send()
+        .await?;
+    Ok(status(201))
+}
+
+fn status(code: i64) -> ApiGatewayV2httpResponse {
+    let mut response = ApiGatewayV2httpResponse::default();
+    response.status_code = code;
+    response
+}
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+/// The `Customers` table on the shared moto (created once per test binary), with one customer
+/// per fixture tenant.
+async fn customers_table() {
+    static READY: OnceCell<()> = OnceCell::const_new();
+    READY
+        .get_or_init(|| async {
+            use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType};
+            let client = aws_sdk_dynamodb::Client::new(&sdk_config(&shared().1.endpoint).await);
+            let attribute = |n: &str| {
+                AttributeDefinition::builder()
+                    .attribute_name(n)
+                    .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                    .build()
+                    .unwrap()
+            };
+            let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
+            let created = client
+                .create_table()
+                .table_name("Customers")
+                .attribute_definitions(attribute("pk"))
+                .attribute_definitions(attribute("sk"))
+                .key_schema(key("pk", KeyType::Hash))
+                .key_schema(key("sk", KeyType::Range))
+                .billing_mode(BillingMode::PayPerRequest)
+                .send()
+                .await;
+            if let Err(e) = created {
+                // Another test binary run on the same moto made it already.
+                assert!(format!("{e:?}").contains("ResourceInUse"), "creating Customers: {e:?}");
+            }
+            for (tenant, name) in [("acme", "Acme Corp"), ("globex", "Globex Inc")] {
+                client
+                    .put_item()
+                    .table_name("Customers")
+                    .item("pk", s(&format!("ORG#{tenant}")))
+                    .item("sk", s("PROFILE"))
+                    .item("name", s(name))
+                    .send()
+                    .await
+                    .expect("seeding Customers");
+            }
+        })
+        .await;
+}
+
+async fn scope(tenant: &str) -> Scope {
+    customers_table().await;
+    isolation().await.enter(place_order::SPEC, &TenantId::parse(tenant).unwrap(), None).await.unwrap()
+}
+
+/// What the guard said about a request built on `scope`'s raw client (which the typed handles
+/// also use) inside `scope`: `None` when it was let through to moto.
+async fn verdict<F, Fut, T, E>(scope: &Scope, f: F) -> Option<Violation>
+where
+    F: FnOnce(aws_sdk_dynamodb::Client) -> Fut,
+    Fut: std::future::Future<Output = Result<T, aws_sdk_dynamodb::error::SdkError<E>>>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let fut = f(scope.client().clone());
+    scope.clone().run(fut).await.err().and_then(|e| GuardViolation::find(&e).map(|v| v.violation().clone()))
+}
+
+#[tokio::test]
+async fn actions_declared_on_one_table_are_refused_on_the_other() {
+    let acme = scope("acme").await;
+    // `PutItem` is declared on `Orders` only: the session policy grants it on `Orders` only, and
+    // the guard refuses it on `Customers` although the key is the tenant's own there.
+    let put = verdict(&acme, |c| {
+        c.put_item().table_name("Customers").item("pk", s("ORG#acme")).item("sk", s("PROFILE")).send()
+    })
+    .await;
+    assert_eq!(put, Some(Violation::UndeclaredAction(Action::PutItem)));
+    // The same request on `Orders`, with `Orders`' key rule, is let through.
+    let put = verdict(&acme, |c| {
+        c.put_item().table_name("Orders").item("pk", s("TENANT#acme")).item("sk", s("ORDER#t1")).send()
+    })
+    .await;
+    assert_eq!(put, None);
+}
+
+#[tokio::test]
+async fn each_table_has_its_own_key_rule() {
+    let acme = scope("acme").await;
+    let get = |table: &'static str, pk: &'static str| {
+        let acme = acme.clone();
+        async move {
+            verdict(&acme, |c| c.get_item().table_name(table).key("pk", s(pk)).key("sk", s("PROFILE")).send()).await
+        }
+    };
+    let foreign = Some(Violation::ForeignKey { attribute: "pk".into() });
+    assert_eq!(get("Customers", "ORG#acme").await, None);
+    assert_eq!(get("Orders", "TENANT#acme").await, None);
+    // One table's prefix on the other: `TENANT#acme` is no key of acme's in `Customers`.
+    assert_eq!(get("Customers", "TENANT#acme").await, foreign);
+    assert_eq!(get("Orders", "ORG#acme").await, foreign);
+    // Other tenants, and prefix collisions, in either table.
+    assert_eq!(get("Customers", "ORG#globex").await, foreign);
+    assert_eq!(get("Customers", "ORG#acme-2").await, foreign);
+    assert_eq!(get("Orders", "TENANT#globex").await, foreign);
+    // A table the handler did not declare, by name or by an ARN that only ends like a declared one.
+    assert_eq!(get("Invoices", "TENANT#acme").await, Some(Violation::Table("Invoices".into())));
+    let elsewhere = "arn:aws:dynamodb:us-east-1:999999999999:table/Customers";
+    assert_eq!(get(elsewhere, "ORG#acme").await, Some(Violation::Table(elsewhere.into())));
+    // The declared table by its exact ARN is the same table.
+    assert_eq!(get("arn:aws:dynamodb:us-east-1:123456789012:table/Customers", "ORG#acme").await, None);
+}
+
+#[tokio::test]
+async fn typed_handles_address_their_own_table_with_its_own_keys() {
+    let acme = scope("acme").await;
+    let (orders, customers) =
+        (acme.table::<place_order_orders>().unwrap(), acme.table::<place_order_customers>().unwrap());
+    let names = acme
+        .clone()
+        .run(async move {
+            let keys = (orders.partition_key().unwrap(), customers.key(&["PROFILE"]).unwrap());
+            let tables = (orders.table_name().unwrap(), customers.table_name().unwrap());
+            // A handle's builders name its own table: a `GetItem` of acme's customer through the
+            // customers handle reaches `Customers`.
+            let got = customers
+                .get_item()
+                .unwrap()
+                .key("pk", s(&customers.partition_key().unwrap()))
+                .key("sk", s("PROFILE"))
+                .send()
+                .await
+                .unwrap();
+            (keys, tables, got.item().and_then(|i| i.get("name")).cloned())
+        })
+        .await;
+    assert_eq!(names.0, ("TENANT#acme".to_owned(), "ORG#acme#PROFILE".to_owned()));
+    assert_eq!(names.1, ("Orders".to_owned(), "Customers".to_owned()));
+    assert_eq!(names.2, Some(s("Acme Corp")));
+}
+
+#[tokio::test]
+async fn the_session_policy_has_one_statement_per_table() {
+    let policy: serde_json::Value = serde_json::from_str(
+        &isolation().await.render_policy(place_order::SPEC, &TenantId::parse("acme").unwrap()).unwrap(),
+    )
+    .unwrap();
+    let statements = policy["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 2, "{policy}");
+    let on = |table: &str| {
+        statements
+            .iter()
+            .find(|st| st["Resource"][0].as_str().unwrap().ends_with(&format!(":table/{table}")))
+            .unwrap_or_else(|| panic!("no statement on {table}: {policy}"))
+    };
+    assert_eq!(on("Orders")["Action"], serde_json::json!(["dynamodb:GetItem", "dynamodb:PutItem"]));
+    assert_eq!(on("Customers")["Action"], serde_json::json!(["dynamodb:GetItem"]));
+    assert_eq!(
+        on("Customers")["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
+        serde_json::json!(["ORG#acme", "ORG#acme#*"])
+    );
+}
+
+/// End to end through the generated handler: each tenant reads its own customer and writes its
+/// own order, and cannot see the other's.
+#[tokio::test]
+async fn two_tenants_place_orders_from_their_own_customers() {
+    customers_table().await;
+    let iso = isolation().await;
+    let fx = &shared().1;
+    let id = crate::common::unique("multi");
+    for user in ["alice", "bob"] {
+        let mut request = ApiGatewayV2httpRequest::default();
+        let token = &fx.user(user).id_token;
+        request.headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+        request.query_string_parameters =
+            [("id".to_owned(), id.clone())].into_iter().collect::<std::collections::HashMap<_, _>>().into();
+        let resp = place_order::call_with(&iso, LambdaEvent::new(request, Default::default())).await.unwrap();
+        assert_eq!(resp.status_code, 201, "{user}");
+    }
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config(&fx.endpoint).await);
+    for (tenant, customer) in [("acme", "Acme Corp"), ("globex", "Globex Inc")] {
+        let item = client
+            .get_item()
+            .table_name("Orders")
+            .key("pk", s(&format!("TENANT#{tenant}")))
+            .key("sk", s(&format!("ORDER#{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(item.item().and_then(|i| i.get("customer")), Some(&s(customer)), "{tenant}'s order");
+    }
+}
