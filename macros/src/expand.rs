@@ -65,6 +65,9 @@ fn check_handler(f: &syn::ItemFn, axum: bool, bindings: &Bindings, errors: &mut 
         );
         return None;
     }
+    if bindings.conflict {
+        return None;
+    }
     let typed: Vec<(usize, &syn::PatType)> = sig
         .inputs
         .iter()

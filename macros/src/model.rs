@@ -35,6 +35,9 @@ pub(crate) struct Bindings {
     pub(crate) tables: Option<Vec<syn::Ident>>,
     /// The names in `buckets(...)`, in order.
     pub(crate) buckets: Vec<syn::Ident>,
+    /// Both table forms at once (reported by [`model`]): the parameters are not checked, as
+    /// either reading of them would report errors that are not the mistake.
+    pub(crate) conflict: bool,
 }
 
 impl Bindings {
@@ -49,6 +52,7 @@ impl Bindings {
                 _ => None,
             },
             buckets: args.buckets.as_ref().map(|(entries, _)| names(entries)).unwrap_or_default(),
+            conflict: args.tables.is_some() && args.has_single(),
         }
     }
 }

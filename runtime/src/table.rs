@@ -103,7 +103,7 @@ pub mod grant {
     /// rustc prints `{A}` with its full path (`tenant_isolation::actions::PutItem`); diagnostic
     /// attributes have no short form, hence "by its name" in the note.
     #[diagnostic::on_unimplemented(
-        message = "this handler did not declare `{A}`",
+        message = "this handler did not declare `{A}` on this table or bucket",
         label = "requires `{A}`",
         note = "add the action, by its name, to the `actions = [...]` of that table or bucket in the handler's `#[tenant_isolated(...)]`; a data-layer function states what it needs as `&TenantTable<impl Allows<{A}>>` or `&TenantBucket<impl AllowsObject<{A}>>`"
     )]
@@ -151,7 +151,7 @@ tenant_isolation_core::with_actions!(policy_trait);
 /// `impl Allows<GetItem>` can use every method of the table. It is implemented by one blanket
 /// impl per action, from the handler's [`Policy`]: never by hand.
 #[diagnostic::on_unimplemented(
-    message = "this handler did not declare `{A}`",
+    message = "this handler did not declare `{A}` on this table",
     label = "requires `{A}`",
     note = "add the action, by its name, to the handler's `#[tenant_isolated(actions = [...])]`; a data-layer function states what it needs as `&TenantTable<impl Allows<{A}>>`"
 )]

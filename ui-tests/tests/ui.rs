@@ -20,6 +20,7 @@ fn ui() {
     t.pass("tests/pass/transact_write.rs");
     t.pass("tests/pass/session_tags.rs");
     t.pass("tests/pass/axum_router.rs");
+    t.pass("tests/pass/several_tables.rs");
 
     // Actions that cannot be confined to one tenant.
     t.compile_fail("tests/fail/scan.rs");
@@ -43,6 +44,13 @@ fn ui() {
     t.compile_fail("tests/fail/oversized_policy.rs");
     t.compile_fail("tests/fail/bad_session_tag.rs");
 
+    // Several tables and buckets.
+    t.compile_fail("tests/fail/table_parameters.rs");
+    t.compile_fail("tests/fail/table_and_tables.rs");
+    t.compile_fail("tests/fail/oversized_several_tables.rs");
+    t.compile_fail("tests/fail/bucket_actions.rs");
+    t.compile_fail("tests/fail/buckets_need_the_s3_feature.rs");
+
     // The handler's shape.
     t.compile_fail("tests/fail/not_async.rs");
     t.compile_fail("tests/fail/self_receiver.rs");
@@ -57,4 +65,5 @@ fn ui() {
     t.compile_fail("tests/fail/undeclared_transact_write_item.rs");
     t.compile_fail("tests/fail/allows_by_hand.rs");
     t.compile_fail("tests/fail/undeclared_in_axum_handler.rs");
+    t.compile_fail("tests/fail/undeclared_on_other_table.rs");
 }

@@ -25,5 +25,5 @@ fn main() {
         .with_state(App { greeting: "hello" })
         .layer(TenantLayer::global());
     let _ = app;
-    assert_eq!(get_order::SPEC.actions(), [tenant_isolation::Action::GetItem]);
+    assert_eq!(&*get_order::SPEC.tables()[0].actions, [tenant_isolation::Action::GetItem]);
 }

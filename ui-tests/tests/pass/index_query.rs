@@ -19,6 +19,6 @@ const _: &str = orders_by_status::POLICY_TEMPLATE;
 
 fn main() {
     drop(lambda_http::run(lambda_http::service_fn(orders_by_status)));
-    assert_eq!(orders_by_status::SPEC.indexes(), ["ByStatus"]);
+    assert_eq!(&*orders_by_status::SPEC.tables()[0].indexes, ["ByStatus"]);
     assert!(orders_by_status::POLICY_TEMPLATE.contains(":table/Orders/index/ByStatus\""));
 }

@@ -13,6 +13,6 @@ const _: &str = touch_account::POLICY_TEMPLATE;
 
 fn main() {
     drop(lambda_http::run(lambda_http::service_fn(touch_account)));
-    assert_eq!(touch_account::SPEC.key_prefix(), "ORG#");
+    assert_eq!(touch_account::SPEC.tables()[0].keys.prefix(), "ORG#");
     assert!(touch_account::POLICY_TEMPLATE.contains(r#"["ORG#{{tenant}}","ORG#{{tenant}}#*"]"#));
 }

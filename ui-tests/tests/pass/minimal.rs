@@ -17,7 +17,7 @@ fn main() {
     // The generated `get_order(request)` is a Lambda service; building (not polling) the
     // runtime future type-checks that without reaching AWS.
     drop(lambda_http::run(lambda_http::service_fn(get_order)));
-    assert_eq!(get_order::SPEC.actions(), [tenant_isolation::Action::GetItem]);
+    assert_eq!(&*get_order::SPEC.tables()[0].actions, [tenant_isolation::Action::GetItem]);
     assert!(get_order::POLICY_TEMPLATE.contains(r#""Action":["dynamodb:GetItem"]"#));
     assert!(get_order::POLICY_TEMPLATE.contains(":table/Orders\""));
 }

@@ -14,8 +14,8 @@ const _: &str = put_order::POLICY_TEMPLATE;
 
 fn main() {
     drop(lambda_http::run(lambda_http::service_fn(put_order)));
-    assert_eq!(put_order::SPEC.declared_table(), "Orders");
-    assert_eq!(put_order::SPEC.table_env(), Some("ORDERS_TABLE"));
+    assert_eq!(put_order::SPEC.tables()[0].table.declared(), "Orders");
+    assert_eq!(put_order::SPEC.tables()[0].table.env_var(), Some("ORDERS_TABLE"));
     assert!(put_order::POLICY_TEMPLATE.contains(":table/{{table}}\""));
     assert!(!put_order::POLICY_TEMPLATE.contains("table/Orders"));
 }
