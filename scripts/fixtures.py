@@ -3,7 +3,8 @@
 Usage: .tools/venv/bin/python scripts/fixtures.py --endpoint http://127.0.0.1:PORT
 
 Creates (or reuses, when run again against the same moto process) an IAM role `TenantData`,
-the DynamoDB table `Orders` with GSIs `ByStatus` (on `pk`) and `ByCustomer` (on `gsi1pk`), and a
+the DynamoDB table `Orders` with GSIs `ByStatus` (on `pk`) and `ByCustomer` (on `gsi1pk`), the table
+`Customers` (customer `c-1` in the partitions of `acme` and of `globex`), and a
 Cognito user pool (its `custom:tenant_id` immutable, its app client's write attributes without it) with users alice (acme),
 bob (globex), carol (no tenant), mallory (`*`) and eve (`acme#x`), then prints ONE JSON object on
 stdout (see `main`). Diagnostics go to stderr.
@@ -51,6 +52,9 @@ REGION = "us-east-1"
 ROLE_NAME = "TenantData"
 TAG_ROLE_NAME = "TenantDataTagged"
 TABLE = "Orders"
+CUSTOMERS_TABLE = "Customers"
+# Customer `c-1` of each tenant (`TENANT#<tenant>`, `CUSTOMER#c-1`).
+CUSTOMERS = {"acme": "Acme Purchasing", "globex": "Globex Procurement"}
 INDEX = "ByStatus"
 # A GSI keyed on its own attribute: writes may not plant another tenant's value in it (the
 # guard's check; IAM sees only the table's partition key on writes).
@@ -191,6 +195,33 @@ def ensure_table(ddb):
             raise SystemExit(f"table {TABLE} exists without index {index}: {names}")
 
 
+def ensure_customers(ddb):
+    """The `Customers` table (`pk`/`sk`), with customer `c-1` in each tenant's partition: the same
+    id in two tenants, so that a tenant reading "its" `c-1` shows whose it got."""
+    try:
+        ddb.create_table(
+            TableName=CUSTOMERS_TABLE,
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+    ddb.get_waiter("table_exists").wait(TableName=CUSTOMERS_TABLE, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    for tenant, name in CUSTOMERS.items():
+        ddb.put_item(
+            TableName=CUSTOMERS_TABLE,
+            Item={"pk": {"S": f"TENANT#{tenant}"}, "sk": {"S": "CUSTOMER#c-1"}, "name": {"S": name}},
+        )
+
+
 def ensure_pool(idp):
     pool_id = None
     for page in idp.get_paginator("list_user_pools").paginate(MaxResults=60):
@@ -305,6 +336,7 @@ def main():
     # trust policy must allow sts:TagSession. moto does not evaluate either policy.
     tag_role_arn = ensure_role(client("iam"), account, TAG_ROLE_NAME, tag_session=True)
     ensure_table(client("dynamodb"))
+    ensure_customers(client("dynamodb"))
 
     idp = client("cognito-idp")
     pool_id, client_id = ensure_pool(idp)
@@ -330,6 +362,7 @@ def main():
         "role_arn": role_arn,
         "tag_role_arn": tag_role_arn,
         "table": TABLE,
+        "customers_table": CUSTOMERS_TABLE,
         "index": INDEX,
         "customer_index": CUSTOMER_INDEX,
         "customer_key": CUSTOMER_KEY,

@@ -93,6 +93,35 @@ async fn v1_and_v2_events_reach_the_tenants_own_orders() {
     }
 }
 
+/// `create_order` reads the caller's customer from `Customers` and writes the order to `Orders`:
+/// both tenants have a customer `c-1`, and each order names its own tenant's.
+#[tokio::test]
+async fn create_order_reads_the_tenants_own_customer() {
+    let iso = isolation().await;
+    for (user, customer) in [("alice", "Acme Purchasing"), ("bob", "Globex Procurement")] {
+        let body = r#"{"item":"desk","quantity":1,"customer":"c-1"}"#;
+        let created =
+            create_order::call_with(&iso, request(v2_event("POST", "/orders", Some(&token(user)), Some(body), None)))
+                .await
+                .unwrap();
+        assert_eq!(created.status(), 201, "{user}: {:?}", json_body(&created));
+        assert_eq!(json_body(&created)["customer"], customer, "{user}");
+        let id = json_body(&created)["id"].as_str().unwrap().to_owned();
+        let fetched =
+            get_order::call_with(&iso, request(v2_event("GET", "/orders/x", Some(&token(user)), None, Some(&id))))
+                .await
+                .unwrap();
+        assert_eq!(json_body(&fetched)["customer"], customer, "{user}");
+    }
+    // A customer id the tenant has none of: 404, and no order.
+    let body = r#"{"item":"desk","quantity":1,"customer":"c-9"}"#;
+    let refused =
+        create_order::call_with(&iso, request(v2_event("POST", "/orders", Some(&token("alice")), Some(body), None)))
+            .await
+            .unwrap();
+    assert_eq!(refused.status(), 404, "{:?}", json_body(&refused));
+}
+
 #[tokio::test]
 async fn another_tenants_order_id_is_not_found() {
     let iso = isolation().await;

@@ -54,40 +54,18 @@ fn s(v: &str) -> AttributeValue {
     AttributeValue::S(v.to_owned())
 }
 
-/// The `Customers` table on the shared moto (created once per test binary), with one customer
-/// per fixture tenant.
+/// Customers of this test's own key rule (`ORG#<tenant>`) in the fixture's `Customers` table,
+/// written once per test binary.
 async fn customers_table() {
     static READY: OnceCell<()> = OnceCell::const_new();
     READY
         .get_or_init(|| async {
-            use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType};
-            let client = aws_sdk_dynamodb::Client::new(&sdk_config(&shared().1.endpoint).await);
-            let attribute = |n: &str| {
-                AttributeDefinition::builder()
-                    .attribute_name(n)
-                    .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
-                    .build()
-                    .unwrap()
-            };
-            let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
-            let created = client
-                .create_table()
-                .table_name("Customers")
-                .attribute_definitions(attribute("pk"))
-                .attribute_definitions(attribute("sk"))
-                .key_schema(key("pk", KeyType::Hash))
-                .key_schema(key("sk", KeyType::Range))
-                .billing_mode(BillingMode::PayPerRequest)
-                .send()
-                .await;
-            if let Err(e) = created {
-                // Another test binary run on the same moto made it already.
-                assert!(format!("{e:?}").contains("ResourceInUse"), "creating Customers: {e:?}");
-            }
+            let fx = &shared().1;
+            let client = aws_sdk_dynamodb::Client::new(&sdk_config(&fx.endpoint).await);
             for (tenant, name) in [("acme", "Acme Corp"), ("globex", "Globex Inc")] {
                 client
                     .put_item()
-                    .table_name("Customers")
+                    .table_name(&fx.customers_table)
                     .item("pk", s(&format!("ORG#{tenant}")))
                     .item("sk", s("PROFILE"))
                     .item("name", s(name))

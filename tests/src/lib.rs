@@ -101,6 +101,9 @@ pub struct Fixture {
     pub tag_role_arn: String,
     /// Table name, `Orders` (`pk` S HASH, `sk` S RANGE, on-demand).
     pub table: String,
+    /// The customers table, `Customers` (`pk`, `sk`): customer `c-1` in the partitions of `acme`
+    /// (`Acme Purchasing`) and `globex` (`Globex Procurement`).
+    pub customers_table: String,
     /// Global secondary index name, `ByStatus` (`pk` HASH, `status` S RANGE, projection ALL).
     pub index: String,
     /// A GSI keyed on its own attribute, `ByCustomer` (`gsi1pk` HASH, projection ALL).

@@ -52,13 +52,20 @@ fn bad_request() -> Response {
     (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "error": "bad_request" }))).into_response()
 }
 
-/// `POST /orders` with `{"item": "...", "quantity": n}` → 201 and the order.
-#[tenant_isolated(axum, table = "Orders", table_env = "ORDERS_TABLE", actions = [PutItem])]
-pub async fn create_order(orders: TenantTable, Json(new): Json<NewOrder>) -> Result<Response, DataError> {
+/// `POST /orders` with `{"item": "...", "quantity": n, "customer": "c-1"}` → 201 and the order.
+#[tenant_isolated(axum, tables(
+    orders(table = "Orders", table_env = "ORDERS_TABLE", actions = [PutItem]),
+    customers(table = "Customers", table_env = "CUSTOMERS_TABLE", actions = [GetItem]),
+))]
+pub async fn create_order(
+    orders: TenantTable,
+    customers: TenantTable,
+    Json(new): Json<NewOrder>,
+) -> Result<Response, DataError> {
     if !new.is_valid() {
         return Ok(bad_request());
     }
-    let order = data::create(&orders, new).await?;
+    let order = data::create(&orders, &customers, new).await?;
     Ok((StatusCode::CREATED, Json(order)).into_response())
 }
 

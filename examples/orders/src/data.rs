@@ -1,4 +1,4 @@
-//! The data layer. It reaches the tenant's table through `TenantTable` capabilities and
+//! The data layer. It reaches the tenant's tables through `TenantTable` capabilities and
 //! never sees a credential, a tenant id parameter or a client: every key it builds starts
 //! from the current scope's `TENANT#<id>`.
 //!
@@ -26,6 +26,9 @@ pub struct Order {
     pub quantity: u32,
     /// `open` or `cancelled`.
     pub status: String,
+    /// The name of the tenant's customer the order was placed for, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<String>,
 }
 
 /// The longest item name accepted (DynamoDB items are limited to 400 KB; orders are small).
@@ -39,6 +42,9 @@ pub struct NewOrder {
     pub item: String,
     /// How many.
     pub quantity: u32,
+    /// The id of one of the tenant's customers (`c-1`), read from the `Customers` table.
+    #[serde(default)]
+    pub customer: Option<String>,
 }
 
 /// A data-layer failure, each with one HTTP status.
@@ -47,6 +53,9 @@ pub enum DataError {
     /// No such order in this tenant's partition.
     #[error("order not found")]
     NotFound,
+    /// No such customer in this tenant's partition of `Customers`.
+    #[error("customer not found")]
+    UnknownCustomer,
     /// The request was refused by the isolation layer (guard, scope).
     #[error(transparent)]
     Isolation(#[from] IsolationError),
@@ -89,7 +98,7 @@ impl DataError {
     /// 404, 403 (key guard), 503 (DynamoDB unreachable) or 500.
     pub fn status(&self) -> u16 {
         match self {
-            DataError::NotFound => 404,
+            DataError::NotFound | DataError::UnknownCustomer => 404,
             DataError::Isolation(e) => e.status(),
             DataError::Dynamo { kind, .. } => kind.status(),
             DataError::Corrupt(_) => 500,
@@ -120,6 +129,7 @@ fn order_from(item: &HashMap<String, AttributeValue>) -> Result<Order, DataError
             .and_then(|n| n.parse().ok())
             .ok_or(DataError::Corrupt("quantity"))?,
         status: text("status")?,
+        customer: item.get("customer").and_then(|v| v.as_s().ok()).cloned(),
     })
 }
 
@@ -135,22 +145,51 @@ impl NewOrder {
         (1..=MAX_ITEM_LEN).contains(&self.item.chars().count())
             && !self.item.chars().any(char::is_control)
             && (1..=1000).contains(&self.quantity)
+            && self.customer.as_deref().is_none_or(valid_customer_id)
     }
 }
 
-/// Stores a new order in the tenant's partition.
-pub async fn create(table: &TenantTable<impl Allows<PutItem>>, new: NewOrder) -> Result<Order, DataError> {
-    let order = Order { id: new_id(), item: new.item, quantity: new.quantity, status: "open".into() };
-    table
+/// Customer ids: 1–40 characters of `[a-z0-9-]`.
+fn valid_customer_id(id: &str) -> bool {
+    (1..=40).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The name of the tenant's customer `id`, from its `Customers` table (another table, with its
+/// own capability: `orders` here could not be passed).
+pub async fn customer_name(customers: &TenantTable<impl Allows<GetItem>>, id: &str) -> Result<String, DataError> {
+    let out = customers
+        .get_item()?
+        .key("pk", s(customers.partition_key()?))
+        .key("sk", s(format!("CUSTOMER#{id}")))
+        .send()
+        .await?;
+    out.item().and_then(|i| i.get("name")).and_then(|n| n.as_s().ok()).cloned().ok_or(DataError::UnknownCustomer)
+}
+
+/// Stores a new order in the tenant's partition, for one of its customers when `new` names one.
+pub async fn create(
+    orders: &TenantTable<impl Allows<PutItem>>,
+    customers: &TenantTable<impl Allows<GetItem>>,
+    new: NewOrder,
+) -> Result<Order, DataError> {
+    let customer = match &new.customer {
+        Some(id) => Some(customer_name(customers, id).await?),
+        None => None,
+    };
+    let order = Order { id: new_id(), item: new.item, quantity: new.quantity, status: "open".into(), customer };
+    let table = orders;
+    let mut put = table
         .put_item()?
         .item("pk", s(table.partition_key()?))
         .item("sk", s(format!("ORDER#{}", order.id)))
         .item("item", s(&order.item))
         .item("quantity", AttributeValue::N(order.quantity.to_string()))
         .item("status", s(&order.status))
-        .condition_expression("attribute_not_exists(pk)")
-        .send()
-        .await?;
+        .condition_expression("attribute_not_exists(pk)");
+    if let Some(name) = &order.customer {
+        put = put.item("customer", s(name));
+    }
+    put.send().await?;
     Ok(order)
 }
 

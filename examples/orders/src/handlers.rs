@@ -1,5 +1,5 @@
-//! The Lambda handlers. Each declares exactly the DynamoDB actions it uses; the macro turns
-//! that into its session policy and into the compile-time capability of its table.
+//! The Lambda handlers. Each declares exactly the DynamoDB actions it uses, table by table; the
+//! macro turns that into its session policy and into the compile-time capability of each table.
 
 use crate::data::{self, DataError, NewOrder};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
@@ -32,15 +32,24 @@ fn order_id(request: &Request) -> Option<String> {
     request.path_parameters_ref().and_then(|p| p.first("id")).map(str::to_owned)
 }
 
-/// `POST /orders` with `{"item": "...", "quantity": n}` → 201 and the order.
-#[tenant_isolated(table = "Orders", table_env = "ORDERS_TABLE", actions = [PutItem])]
-pub async fn create_order(orders: TenantTable, request: Request) -> Result<Response<Body>, Error> {
+/// `POST /orders` with `{"item": "...", "quantity": n, "customer": "c-1"}` → 201 and the order
+/// (`customer` optional; an id the tenant has no customer with → 404). Two tables, each with
+/// its own actions: `PutItem` on `Orders`, `GetItem` on `Customers`.
+#[tenant_isolated(tables(
+    orders(table = "Orders", table_env = "ORDERS_TABLE", actions = [PutItem]),
+    customers(table = "Customers", table_env = "CUSTOMERS_TABLE", actions = [GetItem]),
+))]
+pub async fn create_order(
+    orders: TenantTable,
+    customers: TenantTable,
+    request: Request,
+) -> Result<Response<Body>, Error> {
     // Invalid UTF-8, oversized or malformed bodies and out-of-range fields are all a 400.
     let new = match serde_json::from_slice::<NewOrder>(request.body()) {
         Ok(new) if new.is_valid() => new,
         _ => return json(400, &serde_json::json!({ "error": "bad_request" })),
     };
-    match data::create(&orders, new).await {
+    match data::create(&orders, &customers, new).await {
         Ok(order) => json(201, &order),
         Err(e) => failure(&e),
     }

@@ -121,13 +121,22 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
     println!("  (Cognito ID tokens, RS256, verified against the pool's JWKS)\n");
     let mut demo = Demo { failures: Vec::new(), requests: 0 };
 
-    println!("1. each tenant creates orders (PutItem under a PutItem-only session policy)");
+    println!("1. each tenant creates orders for its customer `c-1` (GetItem on Customers, PutItem on Orders:");
+    println!("   one session policy, one statement per table, each with its own action)");
     let mut ids: HashMap<&str, Vec<String>> = HashMap::new();
-    for (who, tok, item) in [("alice", &alice, "anvil"), ("alice", &alice, "rocket skates"), ("bob", &bob, "widget")] {
-        let resp =
-            call!(demo, create_order, request(Some(tok), "POST", &format!(r#"{{"item":"{item}","quantity":1}}"#)));
+    let orders = [
+        ("alice", &alice, "anvil", "Acme Purchasing"),
+        ("alice", &alice, "rocket skates", "Acme Purchasing"),
+        ("bob", &bob, "widget", "Globex Procurement"),
+    ];
+    for (who, tok, item, customer) in orders {
+        let body = format!(r#"{{"item":"{item}","quantity":1,"customer":"c-1"}}"#);
+        let resp = call!(demo, create_order, request(Some(tok), "POST", &body));
         let order = body_json(&resp);
-        demo.check(resp.status() == 201, &format!("{who} created `{item}` → {} {}", resp.status(), order["id"]));
+        demo.check(
+            resp.status() == 201 && order["customer"] == customer,
+            &format!("{who} created `{item}` for {} → {} {}", order["customer"], resp.status(), order["id"]),
+        );
         if let Some(id) = order["id"].as_str() {
             ids.entry(who).or_default().push(id.to_owned());
         }

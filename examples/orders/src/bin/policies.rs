@@ -22,18 +22,26 @@ mod tests {
         let found: Vec<_> = registered_handlers()
             .iter()
             .map(|h| {
-                let orders = &h.tables()[0];
-                (h.module_path(), h.name(), &*orders.actions, orders.indexes.iter().map(|i| &**i).collect::<Vec<_>>())
+                let tables: Vec<_> = h
+                    .tables()
+                    .iter()
+                    .map(|t| (t.table.declared(), &*t.actions, t.indexes.iter().map(|i| &**i).collect::<Vec<_>>()))
+                    .collect();
+                (h.module_path(), h.name(), tables)
             })
             .collect();
         // The same four operations, as Lambda handlers and as routes of the axum function.
         let mut want = Vec::new();
         for module in ["orders_example::api", "orders_example::handlers"] {
             want.extend([
-                (module, "cancel_order", &[Action::UpdateItem][..], vec![]),
-                (module, "create_order", &[Action::PutItem][..], vec![]),
-                (module, "get_order", &[Action::GetItem][..], vec![]),
-                (module, "list_orders", &[Action::Query][..], vec!["ByStatus"]),
+                (module, "cancel_order", vec![("Orders", &[Action::UpdateItem][..], vec![])]),
+                (
+                    module,
+                    "create_order",
+                    vec![("Orders", &[Action::PutItem][..], vec![]), ("Customers", &[Action::GetItem][..], vec![])],
+                ),
+                (module, "get_order", vec![("Orders", &[Action::GetItem][..], vec![])]),
+                (module, "list_orders", vec![("Orders", &[Action::Query][..], vec!["ByStatus"])]),
             ]);
         }
         assert_eq!(found, want);
