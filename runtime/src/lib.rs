@@ -98,8 +98,8 @@ pub use tenant_isolation_core::{
 /// }
 /// ```
 ///
-/// The handler is an `async fn` with two parameters, in either order: its table handle
-/// (`TenantTable`, by value) and its event (`lambda_http::Request`, `LambdaEvent<…>` of API
+/// The handler is an `async fn` whose parameters are its table handles (`TenantTable`, by value),
+/// its bucket handles (`TenantBucket`, feature `s3`) and its event, in any order: its event (`lambda_http::Request`, `LambdaEvent<…>` of API
 /// Gateway REST or HTTP API events, or any [`TenantEvent`]). It returns `Result<R, E>`, where
 /// `R` can answer a refusal ([`Rejection`]: HTTP responses answer 401/403/503/500) and
 /// `E: From<IsolationError>`. The generated function of the same name is what
@@ -183,14 +183,56 @@ pub use tenant_isolation_core::{
 /// }
 /// ```
 ///
+/// **`tables(name(...), ...)`**: several tables, one entry per `TenantTable` parameter, named as
+/// the parameter; each entry takes `table`, `actions`, `indexes`, `key_prefix` and `table_env`
+/// as above (instead of them at the top level). Each table has its own capability type,
+/// `<handler>_<parameter>`, so one table's actions do not compile on another's handle, and the
+/// session policy has one statement per table:
+///
+/// ```no_run
+/// # use lambda_http::{Body, Error, Request, Response};
+/// # use tenant_isolation::{TenantTable, tenant_isolated};
+/// #[tenant_isolated(tables(
+///     orders(table = "Orders", actions = [PutItem]),
+///     customers(table = "Customers", actions = [GetItem]),
+/// ))]
+/// async fn create_order(orders: TenantTable, customers: TenantTable, request: Request) -> Result<Response<Body>, Error> {
+/// #   let _ = (orders, customers, request);
+///     Ok(Response::new(Body::Empty))
+/// }
+/// ```
+///
+/// ```compile_fail
+/// # use lambda_http::{Body, Error, Request, Response};
+/// # use tenant_isolation::{TenantTable, tenant_isolated};
+/// #[tenant_isolated(tables(
+///     orders(table = "Orders", actions = [PutItem]),
+///     customers(table = "Customers", actions = [GetItem]),
+/// ))]
+/// async fn create_order(orders: TenantTable, customers: TenantTable, request: Request) -> Result<Response<Body>, Error> {
+///     customers.put_item()?; // error: this handler did not declare `PutItem` on this table
+/// #   let _ = (orders, request);
+///     Ok(Response::new(Body::Empty))
+/// }
+/// ```
+///
+/// **`buckets(name(bucket = "order-files", actions = [GetObject, PutObject], prefix = "tenants/",
+/// bucket_env = "FILES_BUCKET"), ...)`** (feature `s3`): S3 buckets, one entry per
+/// `TenantBucket` parameter. A tenant's objects are the keys under `<prefix><tenant>/` (default
+/// prefix `tenants/`); `actions` are object actions ([`ObjectAction`]: `GetObject`, `PutObject`,
+/// `DeleteObject`, `ListBucket`, `AbortMultipartUpload`, `ListMultipartUploadParts`), and
+/// bucket-level, account-level, ACL and versioned actions are refused with their reason. Beside
+/// `table = ...` or `tables(...)`, or alone.
+///
 /// **`crate = "my_platform::isolation"`**: the path of this crate when it is re-exported.
 ///
 /// # What it generates
 ///
 /// A function with the handler's name that authenticates, enters the tenant's scope and runs
-/// the body; a policy type of the same name with `POLICY_TEMPLATE` (the session policy, readable
-/// in `cargo expand` and rustdoc), `SPEC` (the [`HandlerSpec`]: model and template) and
-/// `call_with`; one `Allows<action>` impl per declared action; and a registration for the
+/// the body; a type of the same name with `POLICY_TEMPLATE` (the session policy, readable in
+/// `cargo expand` and rustdoc), `SPEC` (the [`HandlerSpec`]: model and template) and
+/// `call_with`; the capability type of each table ([`Policy`]) and bucket ([`BucketPolicy`]), with
+/// one associated type per action (`Declared` or `Undeclared`); and a registration for the
 /// `policies` audit. [`HandlerSpec::new`] is the same without the macro.
 #[doc(inline)]
 pub use tenant_isolation_macros::tenant_isolated;
