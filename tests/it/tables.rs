@@ -219,3 +219,23 @@ async fn two_tenants_place_orders_from_their_own_customers() {
         assert_eq!(item.item().and_then(|i| i.get("customer")), Some(&s(customer)), "{tenant}'s order");
     }
 }
+
+/// A transaction names a table per item: each item is checked against its own table's actions
+/// and key rule, so one foreign key among own keys refuses the whole request.
+#[tokio::test]
+async fn each_item_of_a_transaction_is_checked_against_its_own_table() {
+    use aws_sdk_dynamodb::types::{Get, TransactGetItem};
+    let acme = scope("acme").await;
+    let get = |table: &str, pk: &str, sk: &str| {
+        let get = Get::builder().table_name(table).key("pk", s(pk)).key("sk", s(sk)).build().unwrap();
+        TransactGetItem::builder().get(get).build()
+    };
+    let own = [get("Customers", "ORG#acme", "PROFILE"), get("Orders", "TENANT#acme", "ORDER#1")];
+    let both = verdict(&acme, |c| c.transact_get_items().set_transact_items(Some(own.to_vec())).send()).await;
+    assert_eq!(both, None);
+    for foreign in [get("Orders", "TENANT#globex", "ORDER#1"), get("Customers", "TENANT#acme", "PROFILE")] {
+        let items = vec![own[0].clone(), foreign];
+        let refused = verdict(&acme, |c| c.transact_get_items().set_transact_items(Some(items)).send()).await;
+        assert_eq!(refused, Some(Violation::ForeignKey { attribute: "pk".into() }));
+    }
+}
