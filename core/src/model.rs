@@ -1,11 +1,16 @@
 //! The one model of what a tenant owns: the tables and buckets a handler may touch, each with
 //! its physical-name binding, its key rule and its actions, and how the handler's sessions are
 //! confined. The policy template, the role policies, the guards and the typed handles are all
-//! derived from it; [`HandlerModel::compile`] is the one path to a template.
+//! derived from it; [`HandlerModel::compile`] (in `policy.rs`, which writes the policy text) is
+//! the one path to a template.
+
+/// The plaintext limit of an inline session policy passed to `AssumeRole`
+/// (STS API Reference, `AssumeRole`, parameter `Policy`: "The plaintext that you use for
+/// both inline and managed session policies can't exceed 2,048 characters").
+pub const MAX_SESSION_POLICY_CHARS: usize = 2048;
 
 use crate::action::Action;
-use crate::keys::{KeyPrefixError, KeyRule, MAX_KEY_PREFIX_LEN, SEPARATOR, Tenants};
-use crate::policy::{self, MAX_SESSION_POLICY_CHARS};
+use crate::keys::{KeyPrefixError, KeyRule, MAX_KEY_PREFIX_LEN, SEPARATOR};
 use crate::s3::{MAX_OBJECT_PREFIX_LEN, OBJECT_SEPARATOR, ObjectAction, ObjectPrefixError, ObjectRule};
 use crate::tenant::MAX_TENANT_ID_LEN;
 use core::fmt;
@@ -181,35 +186,6 @@ impl HandlerModel {
             errors.push(SpecError::BadTagKey(tag.to_string()));
         }
         errors
-    }
-
-    /// Validates the model and writes its template. In session-policy mode the worst-case
-    /// rendered size of the whole policy (every table and bucket) is checked against STS's
-    /// limit; in session-tag mode no session policy is sent, and the template is the role
-    /// policy the handler needs.
-    pub fn compile(&self) -> Result<Compiled, Vec<SpecError>> {
-        let errors = self.validate();
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        match &self.confinement {
-            Confinement::SessionPolicy => {
-                let template = policy::document(self, Tenants::Own, false);
-                let worst_case = policy::worst_case_len(&template);
-                if worst_case > MAX_SESSION_POLICY_CHARS {
-                    return Err(vec![SpecError::TooLarge { worst_case, parts: policy::worst_case_parts(self) }]);
-                }
-                Ok(Compiled { pretty: policy::document(self, Tenants::Own, true), worst_case, template })
-            }
-            Confinement::SessionTag(tag) => {
-                let template = policy::document(self, Tenants::Tagged(tag), false);
-                Ok(Compiled {
-                    pretty: policy::document(self, Tenants::Tagged(tag), true),
-                    worst_case: template.len(),
-                    template,
-                })
-            }
-        }
     }
 
     /// The session tag key, in session-tag mode.

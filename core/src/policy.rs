@@ -37,19 +37,48 @@
 //! Actions declared on one resource are never granted on another.
 
 use crate::keys::Tenants;
-use crate::model::{BucketModel, HandlerModel, PhysicalName, TableModel, is_valid_dynamodb_name};
+use crate::model::{
+    BucketModel, Compiled, Confinement, HandlerModel, MAX_SESSION_POLICY_CHARS, PhysicalName, SpecError, TableModel,
+    is_valid_dynamodb_name,
+};
 use crate::s3::is_valid_bucket_name;
 use crate::tenant::{MAX_TENANT_ID_LEN, TenantId};
 use core::fmt;
 
-/// The plaintext limit of an inline session policy passed to `AssumeRole`
-/// (STS API Reference, `AssumeRole`, parameter `Policy`: "The plaintext that you use for
-/// both inline and managed session policies can't exceed 2,048 characters").
-pub const MAX_SESSION_POLICY_CHARS: usize = 2048;
-
 /// The longest region name accepted at run time. AWS region names are far shorter
 /// (`ap-southeast-5`, `us-gov-west-1`); the bound keeps the worst-case size finite.
 pub const MAX_REGION_LEN: usize = 32;
+
+impl HandlerModel {
+    /// Validates the model and writes its template. In session-policy mode the worst-case
+    /// rendered size of the whole policy (every table and bucket) is checked against STS's
+    /// limit; in session-tag mode no session policy is sent, and the template is the role
+    /// policy the handler needs.
+    pub fn compile(&self) -> Result<Compiled, Vec<SpecError>> {
+        let errors = self.validate();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        match &self.confinement {
+            Confinement::SessionPolicy => {
+                let template = document(self, Tenants::Own, false);
+                let worst_case = worst_case_len(&template);
+                if worst_case > MAX_SESSION_POLICY_CHARS {
+                    return Err(vec![SpecError::TooLarge { worst_case, parts: worst_case_parts(self) }]);
+                }
+                Ok(Compiled { pretty: document(self, Tenants::Own, true), worst_case, template })
+            }
+            Confinement::SessionTag(tag) => {
+                let template = document(self, Tenants::Tagged(tag), false);
+                Ok(Compiled {
+                    pretty: document(self, Tenants::Tagged(tag), true),
+                    worst_case: template.len(),
+                    template,
+                })
+            }
+        }
+    }
+}
 
 /// The placeholder of the `i`-th table's physical name (0-based): `{{table}}`, `{{table2}}`, …
 fn placeholder(kind: &str, i: usize) -> String {
@@ -65,7 +94,7 @@ fn name_in_template(name: &PhysicalName, kind: &str, i: usize) -> String {
 }
 
 /// The policy document of `model` confined to `tenants`' keys, compact or indented.
-pub(crate) fn document(model: &HandlerModel, tenants: Tenants<'_>, pretty: bool) -> String {
+fn document(model: &HandlerModel, tenants: Tenants<'_>, pretty: bool) -> String {
     let mut statements = Vec::new();
     for (i, t) in model.tables.iter().enumerate() {
         statements.extend(t.statements(i, tenants));
@@ -79,7 +108,7 @@ pub(crate) fn document(model: &HandlerModel, tenants: Tenants<'_>, pretty: bool)
 
 /// The longest rendering of a template: the longest region, a 255-character table name and a
 /// 63-character bucket name in every placeholder, and a tenant id of the longest length.
-pub(crate) fn worst_case_len(template: &str) -> usize {
+fn worst_case_len(template: &str) -> usize {
     let region = "x".repeat(MAX_REGION_LEN);
     let table = "t".repeat(255);
     let bucket = "b".repeat(63);
@@ -100,7 +129,7 @@ pub(crate) fn worst_case_len(template: &str) -> usize {
 
 /// What each table and bucket adds to the worst case: the worst case of a policy of that
 /// resource alone, less the document around its statements.
-pub(crate) fn worst_case_parts(model: &HandlerModel) -> Vec<(String, usize)> {
+fn worst_case_parts(model: &HandlerModel) -> Vec<(String, usize)> {
     let envelope = write_document(&[], false).len();
     let alone = |tables: Vec<TableModel>, buckets: Vec<BucketModel>| {
         let m = HandlerModel { tables: tables.into(), buckets: buckets.into(), confinement: model.confinement.clone() };
@@ -625,7 +654,6 @@ mod tests {
     use super::*;
     use crate::action::Action;
     use crate::keys::KeyRule;
-    use crate::model::{Compiled, Confinement, SpecError};
     use crate::s3::{ObjectAction, ObjectRule};
     use serde_json::Value;
     use std::borrow::Cow;
