@@ -2,9 +2,10 @@
 //! its own objects, and the object guard refuses every other key, copy source, list prefix,
 //! bucket and action before the request is signed. moto enforces no policy, so "refused" is
 //! shown by the guard's typed violation and by what moto holds afterwards (a refused write or
-//! delete changed nothing; `refused_requests_never_reach_the_server` reads moto's request log).
+//! delete changed nothing), and `refused_requests_never_reach_the_server` reads moto's request
+//! log.
 
-use crate::common::{isolation_with, items, unique};
+use crate::common::{cognito_verifier, isolation_with, items, unique};
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use aws_sdk_s3::primitives::ByteStream;
@@ -19,7 +20,7 @@ use serde_json::{Value, json};
 use tenant_isolation::{
     GuardViolation, Isolation, ObjectAction, Scope, ScopeError, TenantBucket, TenantId, Violation, tenant_isolated,
 };
-use tenant_isolation_tests::{buckets, s3_admin, shared};
+use tenant_isolation_tests::{buckets, provision, s3_admin, sdk_config, shared, start_moto};
 
 const FILES: &str = "tenant-files";
 const ARCHIVE: &str = "tenant-archive";
@@ -494,4 +495,70 @@ async fn a_handler_with_buckets_runs_end_to_end() {
         assert!(keys.contains(&json!(format!("tenants/{who}/note.txt"))));
         assert!(exists(&admin, ARCHIVE, &format!("tenants/{who}/note.txt")).await);
     }
+}
+
+/// Every refusal above happens before signing; here moto's request recorder shows that none
+/// of them left the process, reads included (a refused read changes nothing to look at).
+#[tokio::test]
+async fn refused_requests_never_reach_the_server() {
+    // Its own moto: the recorder is server-wide.
+    let moto = start_moto();
+    let fx = provision(&moto);
+    buckets(&fx.endpoint).await;
+    let iso = Isolation::builder()
+        .sdk_config(sdk_config(&fx.endpoint).await)
+        .role_arn(fx.role_arn.clone())
+        .verifier(cognito_verifier(&fx))
+        .s3_force_path_style(true)
+        .build()
+        .await
+        .unwrap();
+    let acme = iso.enter(filer::SPEC, &tenant("acme"), None).await.unwrap();
+    let http = reqwest::Client::new();
+    let api = format!("{}/moto-api/recorder", moto.endpoint());
+    http.post(format!("{api}/reset-recording")).send().await.unwrap().error_for_status().unwrap();
+    http.post(format!("{api}/start-recording")).send().await.unwrap().error_for_status().unwrap();
+
+    let (refused, control) = (unique("refused"), unique("control"));
+    let foreign = format!("tenants/globex/{refused}");
+    let own = format!("tenants/acme/{refused}");
+    let verdicts = [
+        verdict!(acme, |c| c.get_object().bucket(FILES).key(&foreign)),
+        verdict!(acme, |c| c.head_object().bucket(FILES).key(format!("tenants/acme-2/{refused}"))),
+        verdict!(acme, |c| c.list_objects_v2().bucket(FILES).prefix(&foreign)),
+        verdict!(acme, |c| c.get_object().bucket(ARCHIVE).key(&own)),
+        verdict!(acme, |c| c.get_object().bucket(OTHER).key(&own)),
+        verdict!(acme, |c| c.copy_object().bucket(FILES).key(&own).copy_source(format!("{FILES}/{foreign}"))),
+        verdict!(acme, |c| c
+            .delete_objects()
+            .bucket(FILES)
+            .delete(Delete::builder().objects(ObjectIdentifier::builder().key(&foreign).build().unwrap()).build().unwrap())),
+        verdict!(acme, |c| c.get_object().bucket(FILES).key(&own).customize().mutate_request(|r| {
+            let uri = r.uri().replace("tenants/acme/", "tenants/globex/");
+            r.set_uri(uri).unwrap();
+        })),
+    ];
+    // The control: the tenant's own key (absent, so moto answers 404), which is sent.
+    let allowed = verdict!(acme, |c| c.get_object().bucket(FILES).key(format!("tenants/acme/{control}")));
+    http.post(format!("{api}/stop-recording")).send().await.unwrap().error_for_status().unwrap();
+    let recording = http.get(format!("{api}/download-recording")).send().await.unwrap().text().await.unwrap();
+
+    assert!(verdicts.iter().all(Option::is_some), "{verdicts:?}");
+    assert_eq!(allowed, None);
+    let seen: Vec<String> = recording
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .map(|entry| {
+            use base64::Engine as _;
+            let body = entry["body"].as_str().unwrap_or_default();
+            let body = if entry["body_encoded"] == true {
+                base64::engine::general_purpose::STANDARD.decode(body).unwrap_or_default()
+            } else {
+                body.as_bytes().to_vec()
+            };
+            format!("{} {} {}", entry["url"], entry["headers"], String::from_utf8_lossy(&body))
+        })
+        .collect();
+    assert!(seen.iter().any(|r| r.contains(&control)), "the recorder saw the allowed request: {seen:?}");
+    assert!(!seen.iter().any(|r| r.contains(&refused)), "a refused request reached moto: {seen:?}");
 }
