@@ -10,6 +10,8 @@
 //! signed.
 
 use crate::scope::{Scope, ScopeError};
+#[cfg(feature = "s3")]
+use crate::table::actions;
 use crate::table::{Isolated, actions::ObjectActionMarker, grant, scope_of};
 use std::marker::PhantomData;
 use tenant_isolation_core::BucketModel;
@@ -53,6 +55,26 @@ pub trait AllowsObject<A: ObjectActionMarker>: BucketPolicy {}
 
 /// One of the tenant's S3 buckets, as a typed capability: the tenant's objects are the keys
 /// under `<prefix><tenant>/` ([`ObjectRule`](tenant_isolation_core::ObjectRule)).
+///
+/// With feature `s3`, its methods return the SDK's fluent builders with the bucket and the
+/// tenant's key already set. They take an object **name**, relative to the tenant's folder:
+/// `files.get_object("invoices/1.pdf")` reads `<prefix><tenant>/invoices/1.pdf`, so a handler
+/// never writes a tenant id or a prefix. Each method exists only where the bucket declared the
+/// action it needs; the object guard still checks what is sent (a key changed on the builder
+/// is refused before signing).
+///
+/// ```no_run
+/// # #[cfg(feature = "s3")]
+/// # mod m {
+/// use tenant_isolation::{AllowsObject, TenantBucket, actions::PutObject};
+///
+/// // A data-layer function: it can only be called with a bucket that declared `PutObject`.
+/// async fn save(files: &TenantBucket<impl AllowsObject<PutObject>>, pdf: Vec<u8>) -> Result<(), lambda_http::Error> {
+///     files.put_object("invoices/1.pdf")?.body(pdf.into()).send().await?;
+///     Ok(())
+/// }
+/// # }
+/// ```
 pub struct TenantBucket<P> {
     _policy: PhantomData<fn() -> P>,
 }
@@ -100,5 +122,208 @@ impl<P: BucketPolicy> TenantBucket<P> {
     /// `<prefix><tenant>/invoices/1.pdf`.
     pub fn key(&self, name: &str) -> Result<String, ScopeError> {
         Ok(self.model().objects.key(self.scope()?.tenant(), name))
+    }
+}
+
+impl Scope {
+    /// The typed bucket capability of this scope's handler: `P` must be one of the capability
+    /// types of the handler the scope was entered with (what `#[tenant_isolated]` passes).
+    pub fn bucket<P: BucketPolicy>(&self) -> Result<TenantBucket<P>, ScopeError> {
+        if !self.handler().same_policy(P::SPEC) {
+            return Err(ScopeError::PolicyMismatch { expected: P::SPEC.name(), actual: self.handler().name() });
+        }
+        Ok(TenantBucket::new())
+    }
+}
+
+#[cfg(feature = "s3")]
+mod operations {
+    use super::*;
+    use aws_sdk_s3::operation::{
+        abort_multipart_upload::builders::AbortMultipartUploadFluentBuilder,
+        complete_multipart_upload::builders::CompleteMultipartUploadFluentBuilder,
+        copy_object::builders::CopyObjectFluentBuilder,
+        create_multipart_upload::builders::CreateMultipartUploadFluentBuilder,
+        delete_object::builders::DeleteObjectFluentBuilder, delete_objects::builders::DeleteObjectsFluentBuilder,
+        get_object::builders::GetObjectFluentBuilder, head_object::builders::HeadObjectFluentBuilder,
+        list_objects_v2::builders::ListObjectsV2FluentBuilder, list_parts::builders::ListPartsFluentBuilder,
+        put_object::builders::PutObjectFluentBuilder, upload_part::builders::UploadPartFluentBuilder,
+    };
+    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+    use tenant_isolation_core::{ObjectAction, ObjectOperation};
+
+    // As for `TenantTable`, each method states its action in its own `where` clause (an E0277
+    // that shows `AllowsObject`'s message), written out, and checked here against the core's
+    // `ObjectOperation` table at compile time, so the handle and the object guard cannot drift.
+    const _: () = {
+        const fn needs(op: ObjectOperation, action: ObjectAction) -> bool {
+            op.action() as u8 == action as u8
+        }
+        const fn reads(op: ObjectOperation, action: ObjectAction) -> bool {
+            matches!(op.source_action(), Some(a) if a as u8 == action as u8)
+        }
+        use actions::{AbortMultipartUpload, DeleteObject, GetObject, ListBucket, ListMultipartUploadParts, PutObject};
+        assert!(needs(ObjectOperation::GetObject, <GetObject as ObjectActionMarker>::ACTION));
+        assert!(needs(ObjectOperation::HeadObject, <GetObject as ObjectActionMarker>::ACTION));
+        assert!(needs(ObjectOperation::PutObject, <PutObject as ObjectActionMarker>::ACTION));
+        assert!(needs(ObjectOperation::DeleteObject, <DeleteObject as ObjectActionMarker>::ACTION));
+        assert!(needs(ObjectOperation::DeleteObjects, <DeleteObject as ObjectActionMarker>::ACTION));
+        assert!(needs(ObjectOperation::ListObjectsV2, <ListBucket as ObjectActionMarker>::ACTION));
+        assert!(needs(ObjectOperation::CopyObject, <PutObject as ObjectActionMarker>::ACTION));
+        assert!(reads(ObjectOperation::CopyObject, <GetObject as ObjectActionMarker>::ACTION));
+        assert!(needs(ObjectOperation::CreateMultipartUpload, <PutObject as ObjectActionMarker>::ACTION));
+        assert!(needs(ObjectOperation::UploadPart, <PutObject as ObjectActionMarker>::ACTION));
+        assert!(needs(ObjectOperation::CompleteMultipartUpload, <PutObject as ObjectActionMarker>::ACTION));
+        assert!(needs(ObjectOperation::AbortMultipartUpload, <AbortMultipartUpload as ObjectActionMarker>::ACTION));
+        assert!(needs(ObjectOperation::ListParts, <ListMultipartUploadParts as ObjectActionMarker>::ACTION));
+    };
+
+    /// What a copy source leaves unencoded: RFC 3986's unreserved characters and the `/`
+    /// between key segments (`x-amz-copy-source` "must be URL-encoded", Amazon S3 API
+    /// Reference, CopyObject).
+    const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
+
+    impl<P: BucketPolicy> TenantBucket<P> {
+        /// The tenant's guarded S3 client, for options or operations this type has no method
+        /// for. The compile-time check does not apply to it; the object guard still does.
+        pub fn client(&self) -> Result<aws_sdk_s3::Client, ScopeError> {
+            Ok(self.scope()?.s3()?.clone())
+        }
+
+        /// The client, the physical bucket name and the tenant's key for `name`.
+        fn target(&self, name: &str) -> Result<(aws_sdk_s3::Client, String, String), ScopeError> {
+            let scope = self.scope()?;
+            let bucket = scope.bucket_name_at(P::BUCKET).unwrap_or_default().to_owned();
+            let key = self.model().objects.key(scope.tenant(), name);
+            Ok((scope.s3()?.clone(), bucket, key))
+        }
+
+        /// `GetObject` of the tenant's object `name`.
+        pub fn get_object(&self, name: &str) -> Result<GetObjectFluentBuilder, ScopeError>
+        where
+            P: AllowsObject<actions::GetObject>,
+        {
+            let (client, bucket, key) = self.target(name)?;
+            Ok(client.get_object().bucket(bucket).key(key))
+        }
+
+        /// `HeadObject` of the tenant's object `name` (IAM authorises it as `GetObject`).
+        pub fn head_object(&self, name: &str) -> Result<HeadObjectFluentBuilder, ScopeError>
+        where
+            P: AllowsObject<actions::GetObject>,
+        {
+            let (client, bucket, key) = self.target(name)?;
+            Ok(client.head_object().bucket(bucket).key(key))
+        }
+
+        /// `PutObject` of the tenant's object `name`; set the body.
+        pub fn put_object(&self, name: &str) -> Result<PutObjectFluentBuilder, ScopeError>
+        where
+            P: AllowsObject<actions::PutObject>,
+        {
+            let (client, bucket, key) = self.target(name)?;
+            Ok(client.put_object().bucket(bucket).key(key))
+        }
+
+        /// `DeleteObject` of the tenant's object `name`.
+        pub fn delete_object(&self, name: &str) -> Result<DeleteObjectFluentBuilder, ScopeError>
+        where
+            P: AllowsObject<actions::DeleteObject>,
+        {
+            let (client, bucket, key) = self.target(name)?;
+            Ok(client.delete_object().bucket(bucket).key(key))
+        }
+
+        /// `DeleteObjects` of the tenant's objects `names` (S3 takes at most 1,000 per request).
+        pub fn delete_objects<I>(&self, names: I) -> Result<DeleteObjectsFluentBuilder, ScopeError>
+        where
+            P: AllowsObject<actions::DeleteObject>,
+            I: IntoIterator,
+            I::Item: AsRef<str>,
+        {
+            let scope = self.scope()?;
+            let bucket = scope.bucket_name_at(P::BUCKET).unwrap_or_default().to_owned();
+            let rule = &self.model().objects;
+            // `build` fails only without a key (or without objects); keys are always set, and
+            // an empty list is left for S3 to refuse. Never a panic.
+            let objects = names
+                .into_iter()
+                .filter_map(|n| ObjectIdentifier::builder().key(rule.key(scope.tenant(), n.as_ref())).build().ok())
+                .collect();
+            let builder = scope.s3()?.delete_objects().bucket(bucket);
+            Ok(match Delete::builder().set_objects(Some(objects)).build() {
+                Ok(delete) => builder.delete(delete),
+                Err(_) => builder,
+            })
+        }
+
+        /// `ListObjectsV2` of the tenant's folder: the prefix is the folder. Narrow it with
+        /// `.prefix(bucket.key("invoices/")?)`; a prefix outside the folder is refused.
+        pub fn list_objects_v2(&self) -> Result<ListObjectsV2FluentBuilder, ScopeError>
+        where
+            P: AllowsObject<actions::ListBucket>,
+        {
+            let (client, bucket, folder) = self.target("")?;
+            Ok(client.list_objects_v2().bucket(bucket).prefix(folder))
+        }
+
+        /// `CopyObject` of the tenant's object `from` to the tenant's object `to`, in this
+        /// bucket (IAM authorises the source as `GetObject`, the target as `PutObject`). The
+        /// copy source is URL-encoded here.
+        pub fn copy_object(&self, from: &str, to: &str) -> Result<CopyObjectFluentBuilder, ScopeError>
+        where
+            P: AllowsObject<actions::GetObject> + AllowsObject<actions::PutObject>,
+        {
+            let (client, bucket, target) = self.target(to)?;
+            let source = self.model().objects.key(self.scope()?.tenant(), from);
+            let source = format!("{bucket}/{}", percent_encoding::utf8_percent_encode(&source, COPY_SOURCE));
+            Ok(client.copy_object().bucket(bucket).key(target).copy_source(source))
+        }
+
+        /// `CreateMultipartUpload` of the tenant's object `name` (authorised as `PutObject`).
+        pub fn create_multipart_upload(&self, name: &str) -> Result<CreateMultipartUploadFluentBuilder, ScopeError>
+        where
+            P: AllowsObject<actions::PutObject>,
+        {
+            let (client, bucket, key) = self.target(name)?;
+            Ok(client.create_multipart_upload().bucket(bucket).key(key))
+        }
+
+        /// `UploadPart` of the tenant's object `name`; set the upload id, part number and body.
+        pub fn upload_part(&self, name: &str) -> Result<UploadPartFluentBuilder, ScopeError>
+        where
+            P: AllowsObject<actions::PutObject>,
+        {
+            let (client, bucket, key) = self.target(name)?;
+            Ok(client.upload_part().bucket(bucket).key(key))
+        }
+
+        /// `CompleteMultipartUpload` of the tenant's object `name`.
+        pub fn complete_multipart_upload(&self, name: &str) -> Result<CompleteMultipartUploadFluentBuilder, ScopeError>
+        where
+            P: AllowsObject<actions::PutObject>,
+        {
+            let (client, bucket, key) = self.target(name)?;
+            Ok(client.complete_multipart_upload().bucket(bucket).key(key))
+        }
+
+        /// `AbortMultipartUpload` of the tenant's object `name`.
+        pub fn abort_multipart_upload(&self, name: &str) -> Result<AbortMultipartUploadFluentBuilder, ScopeError>
+        where
+            P: AllowsObject<actions::AbortMultipartUpload>,
+        {
+            let (client, bucket, key) = self.target(name)?;
+            Ok(client.abort_multipart_upload().bucket(bucket).key(key))
+        }
+
+        /// `ListParts` of an upload of the tenant's object `name`.
+        pub fn list_parts(&self, name: &str) -> Result<ListPartsFluentBuilder, ScopeError>
+        where
+            P: AllowsObject<actions::ListMultipartUploadParts>,
+        {
+            let (client, bucket, key) = self.target(name)?;
+            Ok(client.list_parts().bucket(bucket).key(key))
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! The DynamoDB client of each handler policy: built once per policy, shared by its tenants,
-//! with the key guard as its interceptor and no credentials of its own (see `signing.rs`).
+//! The DynamoDB client of each handler policy (and its S3 client, for a policy with buckets,
+//! feature `s3`): built once per policy, shared by its tenants, with the key guard (the object
+//! guard) as its interceptor and no credentials of its own (see `signing.rs`).
 //!
 //! This is also where a spec is checked before its first use: its template must be what its
 //! model compiles to ([`HandlerSpec::verify`]), and its physical table must be placeable.
@@ -20,6 +21,9 @@ pub(crate) struct Clients {
     region: String,
     keys: KeySchema,
     timeouts: aws_smithy_types::timeout::TimeoutConfig,
+    /// S3 path-style addressing (`https://<endpoint>/<bucket>/<key>`), for emulators.
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
+    s3_path_style: bool,
     /// Per spec (by address), after its check: the fast path of every invocation.
     by_spec: RwLock<HashMap<usize, Arc<PolicyClient>>>,
     /// Per policy: handlers with the same policy share one client.
@@ -33,8 +37,18 @@ impl Clients {
         region: String,
         keys: KeySchema,
         timeouts: aws_smithy_types::timeout::TimeoutConfig,
+        s3_path_style: bool,
     ) -> Clients {
-        Clients { sdk, role, region, keys, timeouts, by_spec: Default::default(), by_policy: Default::default() }
+        Clients {
+            sdk,
+            role,
+            region,
+            keys,
+            timeouts,
+            s3_path_style,
+            by_spec: Default::default(),
+            by_policy: Default::default(),
+        }
     }
 
     /// The placement (partition, region, account, physical names) of a spec in this deployment.
@@ -105,14 +119,40 @@ impl Clients {
             .timeout_config(self.timeouts.clone())
             .interceptor(guard)
             .build();
+        #[cfg(feature = "s3")]
+        let s3 = self.s3(spec, &key, placement);
         PolicyClient {
             key,
             spec,
             placement: placement.clone(),
             client: aws_sdk_dynamodb::Client::from_conf(conf),
             #[cfg(feature = "s3")]
-            s3: None,
+            s3,
         }
+    }
+
+    /// The S3 client of a policy with buckets, built as the DynamoDB client is: no identity of
+    /// its own, the request's own credentials (attached by the object guard) or none.
+    #[cfg(feature = "s3")]
+    fn s3(&self, spec: &'static HandlerSpec, key: &PolicyKey, placement: &Placement) -> Option<aws_sdk_s3::Client> {
+        if spec.buckets().is_empty() {
+            return None;
+        }
+        let guard = crate::guard::objects::ObjectGuard::new(spec, key.clone(), placement);
+        // `Builder::from(&SdkConfig)` takes the region, the HTTP client and the endpoint
+        // (`AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`) from the SDK config, as for DynamoDB.
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
+            .credentials_provider(NoAmbientCredentials)
+            .identity_cache(FromRequest)
+            .timeout_config(self.timeouts.clone())
+            .force_path_style(self.s3_path_style)
+            // S3 Express (directory buckets) signs with session credentials from its own
+            // `CreateSession` call, which the object guard never checks; directory buckets
+            // are not supported.
+            .disable_s3_express_session_auth(true)
+            .interceptor(guard)
+            .build();
+        Some(aws_sdk_s3::Client::from_conf(conf))
     }
 }
 

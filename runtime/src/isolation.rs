@@ -89,6 +89,7 @@ impl std::fmt::Debug for Isolation {
 /// | session-name prefix | `TENANT_SESSION_PREFIX` | `tenant` |
 /// | session-tag (ABAC) role | `TENANT_TAG_ROLE_ARN` | none: `session_tag` handlers fail with a configuration error |
 /// | tenant tag transitive | `TENANT_TRANSITIVE_TAGS` (`1`/`true`) | off |
+/// | S3 path-style addressing (feature `s3`; for emulators such as moto) | `TENANT_S3_FORCE_PATH_STYLE` (`1`/`true`) | off: virtual-hosted |
 /// | STS/DynamoDB operation timeout | `TENANT_TIMEOUT_MS` | the SDK config's, else 5000 (1 s connect, 2 s per attempt) |
 /// | SDK config (region, endpoints, credentials) | the SDK's own: `AWS_REGION`, `AWS_ENDPOINT_URL`, … | — |
 /// | verifier | see [`Verifier::from_env`] | required |
@@ -109,6 +110,7 @@ pub struct IsolationBuilder {
     tag_role_arn: Option<String>,
     transitive_tags: Option<bool>,
     lambda_tenant: Option<LambdaTenantMode>,
+    s3_path_style: Option<bool>,
 }
 
 /// Default bounds on STS and DynamoDB calls: 1 s to connect, 2 s per attempt, 5 s per
@@ -204,6 +206,14 @@ impl IsolationBuilder {
     /// (`TENANT_LAMBDA_TENANT_ID`: `checked`, the default, or `required`).
     pub fn lambda_tenant_mode(mut self, mode: LambdaTenantMode) -> Self {
         self.lambda_tenant = Some(mode);
+        self
+    }
+
+    /// Address S3 path-style (`<endpoint>/<bucket>/<key>`) instead of virtual-hosted
+    /// (`<bucket>.<endpoint>/<key>`): for local emulators such as moto on a loopback endpoint
+    /// (`TENANT_S3_FORCE_PATH_STYLE`, default off). Feature `s3`; without it, unused.
+    pub fn s3_force_path_style(mut self, path_style: bool) -> Self {
+        self.s3_path_style = Some(path_style);
         self
     }
 
@@ -311,7 +321,11 @@ impl IsolationBuilder {
                 .transpose()?
                 .unwrap_or_default(),
         };
-        let clients = Clients::new(sdk.clone(), role.clone(), region.clone(), keys, timeouts.clone());
+        let s3_path_style = match self.s3_path_style {
+            Some(p) => p,
+            None => env.bool("TENANT_S3_FORCE_PATH_STYLE")?.unwrap_or(false),
+        };
+        let clients = Clients::new(sdk.clone(), role.clone(), region.clone(), keys, timeouts.clone(), s3_path_style);
         let vendor = Vendor::new(
             VendorConfig {
                 sdk,

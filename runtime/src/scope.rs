@@ -48,12 +48,19 @@ pub enum ScopeError {
     },
     /// The client of one handler's policy sent a request inside the scope of a handler with
     /// another policy.
-    #[error("the DynamoDB client of handler `{client}` was used inside the scope of handler `{actual}`")]
+    #[error("the DynamoDB or S3 client of handler `{client}` was used inside the scope of handler `{actual}`")]
     ClientMismatch {
         /// The handler whose policy the client belongs to.
         client: &'static str,
         /// The scope's handler.
         actual: &'static str,
+    },
+    /// A bucket handle or S3 client was asked of a handler that declares no bucket (its policy
+    /// has no S3 client).
+    #[error("handler `{handler}` declares no bucket: its policy has no S3 client")]
+    NoBuckets {
+        /// The scope's handler.
+        handler: &'static str,
     },
 }
 
@@ -160,10 +167,13 @@ impl Scope {
     pub(crate) fn bucket_name_at(&self, i: usize) -> Option<&str> {
         self.0.session.policy.placement.buckets().get(i).map(String::as_str)
     }
-    /// The S3 client of this scope's handler policy, guarded (a handler with buckets).
+    /// The S3 client of this scope's handler policy, guarded by the object guard: shared by
+    /// every tenant of the policy, it signs each request with the sending scope's credentials
+    /// only after checking it against that scope's tenant, as [`Scope::client`] does for
+    /// DynamoDB. [`ScopeError::NoBuckets`] for a handler without buckets.
     #[cfg(feature = "s3")]
-    pub(crate) fn s3(&self) -> Option<&aws_sdk_s3::Client> {
-        self.0.session.policy.s3.as_ref()
+    pub fn s3(&self) -> Result<&aws_sdk_s3::Client, ScopeError> {
+        self.0.session.policy.s3.as_ref().ok_or(ScopeError::NoBuckets { handler: self.0.spec.name() })
     }
     /// When the tenant's credentials expire.
     pub fn expires_at(&self) -> SystemTime {

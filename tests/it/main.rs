@@ -1,6 +1,7 @@
 //! Integration tests against a real moto server (STS, DynamoDB, Cognito) on 127.0.0.1,
 //! started by the harness in `tests/src/lib.rs`. One binary, one module per concern.
 
+mod buckets;
 mod common;
 mod credentials;
 mod guard;

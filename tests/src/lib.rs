@@ -6,6 +6,8 @@
 //!   `TenantData` role, the `Orders` table with its `ByStatus` index, and a Cognito user pool with
 //!   signed ID/access tokens for the users `alice` (acme), `bob` (globex), `carol` (no tenant),
 //!   `mallory` (`*`) and `eve` (`acme#x`).
+//! * [`buckets`] creates the S3 buckets of `it/buckets.rs` in a moto, and [`s3_admin`] is an
+//!   S3 client with the testing credentials (no tenant, no guard) that looks at what landed.
 //! * [`shared`] gives one moto + fixture per test process; tests that stop or restart moto start
 //!   their own with [`Moto::start`].
 //! * [`sdk_config`] builds an AWS SDK config aimed at a moto endpoint without reading or writing
@@ -230,5 +232,31 @@ struct StsEndpoint(String);
 impl LoadServiceConfig for StsEndpoint {
     fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
         (key.service_id() == "STS" && key.env() == "AWS_ENDPOINT_URL").then(|| self.0.clone())
+    }
+}
+
+/// The S3 buckets [`buckets`] creates: two that test handlers declare, one that none does.
+pub const BUCKETS: [&str; 3] = ["tenant-files", "tenant-archive", "other-files"];
+
+/// An S3 client on `endpoint` with the testing credentials and path-style addressing (moto
+/// serves S3 on its one loopback port): no tenant scope and no guard, to set up objects and
+/// to see what reached the server.
+pub async fn s3_admin(endpoint: &str) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(&sdk_config(endpoint).await).force_path_style(true).build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+/// Creates [`BUCKETS`] in the moto at `endpoint` (idempotent: a bucket this account already
+/// owns is kept).
+///
+/// # Panics
+/// If moto refuses to create a bucket for another reason.
+pub async fn buckets(endpoint: &str) {
+    let s3 = s3_admin(endpoint).await;
+    for bucket in BUCKETS {
+        if let Err(e) = s3.create_bucket().bucket(bucket).send().await {
+            let owned = e.as_service_error().is_some_and(|e| e.is_bucket_already_owned_by_you());
+            assert!(owned, "creating bucket {bucket}: {e:?}");
+        }
     }
 }

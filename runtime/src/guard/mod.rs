@@ -33,8 +33,13 @@
 //! [`Operation`] table, and whether a key value is the tenant's from the table's
 //! [`KeyRule`](tenant_isolation_core::KeyRule) (`<prefix><tenant>` or `<prefix><tenant>#…`):
 //! the same definitions the session policy is written from.
+//!
+//! S3 requests (feature `s3`) have their own interceptor, the object guard in `objects.rs`,
+//! built the same way and refusing with the same [`GuardViolation`].
 
 mod expr;
+#[cfg(feature = "s3")]
+pub(crate) mod objects;
 mod partiql;
 
 use crate::kind::{self, ErrorKind};
@@ -59,7 +64,9 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use std::collections::HashMap;
 use std::fmt;
-use tenant_isolation_core::{Action, Needs, Operation, Placement, TableModel, TenantId, TransactItem, partiql_action};
+use tenant_isolation_core::{
+    Action, Needs, ObjectAction, Operation, Placement, TableModel, TenantId, TransactItem, partiql_action,
+};
 
 /// A request the key guard refused. It never left the process.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -97,6 +104,21 @@ pub enum Violation {
     /// The request was changed after the guard checked it (by an interceptor, `customize()`
     /// or `mutate_request`): it is not the request that was checked.
     Altered,
+    /// An S3 operation the object guard does not let through (ListBuckets, bucket
+    /// administration, ACLs, …).
+    ObjectOperation,
+    /// A bucket the handler did not declare (or an ARN or access point, which the guard does
+    /// not match to a bucket).
+    Bucket(String),
+    /// The S3 operation needs an object action not declared on the bucket it names.
+    UndeclaredObjectAction(ObjectAction),
+    /// An object key (or a copy source's key) outside the tenant's folder `<prefix><tenant>/`.
+    ForeignObject,
+    /// A listing without a `prefix`, or with one that does not start with the tenant's folder.
+    ListPrefix,
+    /// A request part that no tenant session is granted (versioned access, object ACLs, tags,
+    /// object lock settings) or that the guard refuses to read (`.`/`..` key segments).
+    Unsupported(&'static str),
 }
 
 impl fmt::Display for Violation {
@@ -116,6 +138,28 @@ impl fmt::Display for Violation {
             Violation::Table(t) => write!(f, "table `{t}` is not one of the handler's tables"),
             Violation::Index(i) => write!(f, "index `{i}` is not declared in `indexes = [...]`"),
             Violation::Altered => f.write_str("the request was changed after it was checked"),
+            Violation::ObjectOperation => {
+                f.write_str("not an operation on the tenant's objects (expected one of: ")?;
+                for (i, op) in tenant_isolation_core::ObjectOperation::ALL.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "`{}`", op.name())?;
+                }
+                f.write_str(")")
+            }
+            Violation::Bucket(b) => write!(
+                f,
+                "bucket `{b}` is not one of the handler's buckets (name buckets by their physical name; ARNs and access points are not supported)"
+            ),
+            Violation::UndeclaredObjectAction(a) => {
+                write!(f, "`{a}` is not in that bucket's `actions = [...]` in `#[tenant_isolated(buckets(...))]`")
+            }
+            Violation::ForeignObject => f.write_str("object key outside the tenant's folder `<prefix><tenant>/`"),
+            Violation::ListPrefix => {
+                f.write_str("a listing needs a `prefix` that starts with the tenant's folder `<prefix><tenant>/`")
+            }
+            Violation::Unsupported(what) => write!(f, "{what} is not supported"),
             Violation::Unreadable(what) => write!(
                 f,
                 "{what} cannot be checked (write the partition key as `= ?` or `= :value`, without `OR`, and index keys as plain values)"

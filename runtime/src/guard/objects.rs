@@ -1,0 +1,515 @@
+//! The object guard: an SDK interceptor on each bucket policy's S3 client that refuses, before
+//! anything is signed or sent, a request for a bucket the handler did not declare, an action
+//! not declared on that bucket, or an object key, copy source or list prefix outside the
+//! tenant's folder `<prefix><tenant>/` under that bucket's [`ObjectRule`].
+//!
+//! It mirrors the session policy's bucket statements (AWS IAM User Guide, "Amazon S3: Allows
+//! IAM users access to their S3 home directory"): object actions on
+//! `arn:…:s3:::<bucket>/<prefix><tenant>/*`, `s3:ListBucket` only with `s3:prefix` like
+//! `<prefix><tenant>/*`. Which action each operation needs comes from the core's
+//! [`ObjectOperation`] table, and whether a key is the tenant's from [`ObjectRule::is_own`].
+//!
+//! | operation | needs declared on the bucket | checked |
+//! |---|---|---|
+//! | GetObject, HeadObject | `GetObject` | `Key`; no `VersionId` |
+//! | PutObject | `PutObject` | `Key` |
+//! | CopyObject, UploadPartCopy | `PutObject` (target), `GetObject` (source bucket) | `Key`; `CopySource` parsed: one of the handler's buckets by name, its key the tenant's, no `?versionId=` |
+//! | DeleteObject | `DeleteObject` | `Key`; no `VersionId` |
+//! | DeleteObjects | `DeleteObject` | every key; no `VersionId` |
+//! | ListObjectsV2, ListObjects | `ListBucket` | `Prefix` present and starting with the tenant's folder |
+//! | CreateMultipartUpload, UploadPart, CompleteMultipartUpload | `PutObject` | `Key` |
+//! | AbortMultipartUpload | `AbortMultipartUpload` | `Key` |
+//! | ListParts | `ListMultipartUploadParts` | `Key` |
+//! | anything else (ListBuckets, PutBucketPolicy, GetObjectAcl, …) | — | refused |
+//!
+//! Beyond the table:
+//!
+//! * **Buckets by physical name only.** `Bucket` (and the bucket of a copy source) must be
+//!   exactly one of the handler's physical bucket names. ARNs (access points, Object Lambda,
+//!   Outposts) are refused: an access point ARN names a bucket only through its configuration.
+//! * **What the SDK sends is what was checked.** The S3 SDK resolves the endpoint (the bucket
+//!   in the host, or in the path with path-style addressing) from endpoint parameters taken
+//!   from the input *before* `modify_before_serialization` runs, and applies it after
+//!   serialization. So at `read_before_signing` the guard requires the request's URI to be the
+//!   resolved endpoint joined with the serialized path and query it recorded, and that endpoint
+//!   to name the checked bucket (`https://<bucket>.…` or `…/<bucket>`); the method, the
+//!   copy-source and permission headers, and the body of `DeleteObjects` (its keys) must be
+//!   unchanged. The bodies of uploads are never read or copied.
+//! * **Keys are literal.** The SDK writes the key into the path with Smithy's greedy label
+//!   encoding: every byte but the unreserved characters and `/` is percent-encoded, `.` is not,
+//!   and nothing normalizes `..` (the SDK, `http::Uri`, SigV4 for S3, which signs the path as
+//!   sent); S3 stores `tenants/acme/../globex/x` under that literal key, which IAM matches
+//!   against `tenants/acme/*`. Keys with a `.` or `..` segment are still refused: a proxy or
+//!   tool that resolves them would turn the tenant's key into another's (Amazon S3 User Guide,
+//!   "Naming Amazon S3 objects", lists them as needing special handling). A Rust `String` is
+//!   always UTF-8; a copy source must percent-decode to UTF-8.
+//! * **Headers that need another IAM action** are refused: an object ACL (`x-amz-acl`,
+//!   `x-amz-grant-*`: `s3:PutObjectAcl`), tags (`x-amz-tagging`: `s3:PutObjectTagging`) and
+//!   object lock settings (`x-amz-object-lock-*`, `x-amz-bypass-governance-retention`), none of
+//!   which a tenant session is granted (Amazon S3 User Guide, "Policy actions for Amazon S3").
+//!   Versioned access (`versionId`) is not supported: `s3:GetObjectVersion` and
+//!   `s3:DeleteObjectVersion` are never granted.
+
+use super::{GuardViolation, Violation};
+use crate::scope::ScopeError;
+use crate::session::PolicyKey;
+use crate::signing::ScopeCredentials;
+use crate::spec::HandlerSpec;
+use aws_sdk_s3::operation::{
+    abort_multipart_upload::AbortMultipartUploadInput, complete_multipart_upload::CompleteMultipartUploadInput,
+    copy_object::CopyObjectInput, create_multipart_upload::CreateMultipartUploadInput,
+    delete_object::DeleteObjectInput, delete_objects::DeleteObjectsInput, get_object::GetObjectInput,
+    head_object::HeadObjectInput, list_objects::ListObjectsInput, list_objects_v2::ListObjectsV2Input,
+    list_parts::ListPartsInput, put_object::PutObjectInput, upload_part::UploadPartInput,
+    upload_part_copy::UploadPartCopyInput,
+};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef, Input,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use std::sync::Arc;
+use tenant_isolation_core::{BucketModel, ObjectAction, ObjectOperation, Placement, TenantId};
+
+/// The interceptor on a bucket policy's S3 client (one client per policy, shared by every
+/// tenant). As the key guard does for DynamoDB, it reads the sending task's scope once, checks
+/// the request against that scope's tenant, and only then attaches that scope's credentials
+/// to the request for signing ([`crate::signing`]).
+#[derive(Debug)]
+pub(crate) struct ObjectGuard {
+    spec: &'static HandlerSpec,
+    policy: PolicyKey,
+    /// The physical bucket names, in declaration order (the spec's buckets' order).
+    buckets: Vec<String>,
+}
+
+impl ObjectGuard {
+    pub(crate) fn new(spec: &'static HandlerSpec, policy: PolicyKey, placement: &Placement) -> ObjectGuard {
+        ObjectGuard { spec, policy, buckets: placement.buckets().to_vec() }
+    }
+
+    /// Checks one request for `tenant`; returns the operation and the bucket it addresses.
+    fn check(&self, tenant: &TenantId, input: &Input) -> Result<(ObjectOperation, String), GuardViolation> {
+        Check { tenant, buckets: &self.buckets, spec: self.spec }.check(input)
+    }
+}
+
+/// One request's check against one tenant.
+struct Check<'a> {
+    tenant: &'a TenantId,
+    buckets: &'a [String],
+    spec: &'static HandlerSpec,
+}
+
+/// What `S3` stands for in a refusal of an operation outside [`ObjectOperation`].
+const UNLISTED: &str = "S3";
+
+impl Check<'_> {
+    fn violation(&self, op: ObjectOperation, reason: Violation) -> GuardViolation {
+        GuardViolation { tenant: self.tenant.clone(), operation: op.name(), reason }
+    }
+
+    /// The declared bucket `name` is, by exact physical name (never an ARN or access point).
+    fn bucket(&self, op: ObjectOperation, name: Option<&str>) -> Result<&'static BucketModel, GuardViolation> {
+        match name.and_then(|n| self.buckets.iter().position(|b| b == n)) {
+            Some(i) => self
+                .spec
+                .buckets()
+                .get(i)
+                .ok_or_else(|| self.violation(op, Violation::Bucket(name.unwrap_or_default().to_owned()))),
+            None => Err(self.violation(op, Violation::Bucket(name.unwrap_or_default().to_owned()))),
+        }
+    }
+
+    fn need(&self, op: ObjectOperation, bucket: &BucketModel, action: ObjectAction) -> Result<(), GuardViolation> {
+        if bucket.allows(action) { Ok(()) } else { Err(self.violation(op, Violation::UndeclaredObjectAction(action))) }
+    }
+
+    /// `key` is under the tenant's folder of `bucket`, and has no `.`/`..` segment.
+    fn own(&self, op: ObjectOperation, bucket: &BucketModel, key: Option<&str>) -> Result<(), GuardViolation> {
+        let key = key.unwrap_or_default();
+        if !bucket.objects.is_own(self.tenant, key) {
+            return Err(self.violation(op, Violation::ForeignObject));
+        }
+        if key.split('/').any(|s| s == "." || s == "..") {
+            return Err(self.violation(op, Violation::Unsupported("a `.` or `..` segment in an object key")));
+        }
+        Ok(())
+    }
+
+    fn no_version(&self, op: ObjectOperation, version: Option<&str>) -> Result<(), GuardViolation> {
+        match version {
+            None => Ok(()),
+            Some(_) => Err(self.violation(op, Violation::Unsupported("versioned access (`versionId`)"))),
+        }
+    }
+
+    /// A single-object operation: the bucket is the handler's, the action `op` needs is
+    /// declared on it, the key is the tenant's there.
+    fn object(&self, op: ObjectOperation, bucket: Option<&str>, key: Option<&str>) -> Result<String, GuardViolation> {
+        let b = self.bucket(op, bucket)?;
+        self.need(op, b, op.action())?;
+        self.own(op, b, key)?;
+        Ok(bucket.unwrap_or_default().to_owned())
+    }
+
+    /// A copy's source: `<bucket>/<url-encoded key>` (a leading `/` allowed), the bucket one of
+    /// the handler's with the source action declared, the key the tenant's. A query
+    /// (`?versionId=`) is refused: versioned reads are not granted.
+    ///
+    /// The bucket part must be the bucket name as written, without percent-encoding (bucket
+    /// names need none), so that splitting before or after decoding finds the same bucket.
+    fn copy_source(&self, op: ObjectOperation, source: Option<&str>) -> Result<(), GuardViolation> {
+        let source = source.unwrap_or_default();
+        let source = source.strip_prefix('/').unwrap_or(source);
+        if source.contains('?') {
+            return Err(self.violation(op, Violation::Unsupported("a versioned copy source (`?versionId=`)")));
+        }
+        let (bucket, key) = source.split_once('/').unwrap_or((source, ""));
+        let key = decode(key).ok_or_else(|| self.violation(op, Violation::Unreadable("the copy source")))?;
+        let b = self.bucket(op, Some(bucket))?;
+        if let Some(action) = op.source_action() {
+            self.need(op, b, action)?;
+        }
+        self.own(op, b, Some(&key))
+    }
+
+    fn list(&self, op: ObjectOperation, bucket: Option<&str>, prefix: Option<&str>) -> Result<String, GuardViolation> {
+        let b = self.bucket(op, bucket)?;
+        self.need(op, b, op.action())?;
+        // The policy's `s3:prefix` `StringLike <prefix><tenant>/*`: absent or outside, denied.
+        match prefix {
+            Some(p) if b.objects.is_own(self.tenant, p) => Ok(bucket.unwrap_or_default().to_owned()),
+            _ => Err(self.violation(op, Violation::ListPrefix)),
+        }
+    }
+
+    fn check(&self, input: &Input) -> Result<(ObjectOperation, String), GuardViolation> {
+        use ObjectOperation as Op;
+        if let Some(i) = input.downcast_ref::<GetObjectInput>() {
+            self.no_version(Op::GetObject, i.version_id())?;
+            return Ok((Op::GetObject, self.object(Op::GetObject, i.bucket(), i.key())?));
+        }
+        if let Some(i) = input.downcast_ref::<HeadObjectInput>() {
+            self.no_version(Op::HeadObject, i.version_id())?;
+            return Ok((Op::HeadObject, self.object(Op::HeadObject, i.bucket(), i.key())?));
+        }
+        if let Some(i) = input.downcast_ref::<PutObjectInput>() {
+            return Ok((Op::PutObject, self.object(Op::PutObject, i.bucket(), i.key())?));
+        }
+        if let Some(i) = input.downcast_ref::<CopyObjectInput>() {
+            let bucket = self.object(Op::CopyObject, i.bucket(), i.key())?;
+            self.copy_source(Op::CopyObject, i.copy_source())?;
+            return Ok((Op::CopyObject, bucket));
+        }
+        if let Some(i) = input.downcast_ref::<DeleteObjectInput>() {
+            self.no_version(Op::DeleteObject, i.version_id())?;
+            return Ok((Op::DeleteObject, self.object(Op::DeleteObject, i.bucket(), i.key())?));
+        }
+        if let Some(i) = input.downcast_ref::<DeleteObjectsInput>() {
+            const OP: ObjectOperation = Op::DeleteObjects;
+            let b = self.bucket(OP, i.bucket())?;
+            self.need(OP, b, OP.action())?;
+            // Every key: one foreign key refuses the whole request.
+            for object in i.delete().map(|d| d.objects()).unwrap_or_default() {
+                self.no_version(OP, object.version_id())?;
+                self.own(OP, b, Some(object.key()))?;
+            }
+            return Ok((OP, i.bucket().unwrap_or_default().to_owned()));
+        }
+        if let Some(i) = input.downcast_ref::<ListObjectsV2Input>() {
+            return Ok((Op::ListObjectsV2, self.list(Op::ListObjectsV2, i.bucket(), i.prefix())?));
+        }
+        if let Some(i) = input.downcast_ref::<ListObjectsInput>() {
+            return Ok((Op::ListObjects, self.list(Op::ListObjects, i.bucket(), i.prefix())?));
+        }
+        if let Some(i) = input.downcast_ref::<CreateMultipartUploadInput>() {
+            let op = Op::CreateMultipartUpload;
+            return Ok((op, self.object(op, i.bucket(), i.key())?));
+        }
+        if let Some(i) = input.downcast_ref::<UploadPartInput>() {
+            return Ok((Op::UploadPart, self.object(Op::UploadPart, i.bucket(), i.key())?));
+        }
+        if let Some(i) = input.downcast_ref::<UploadPartCopyInput>() {
+            let bucket = self.object(Op::UploadPartCopy, i.bucket(), i.key())?;
+            self.copy_source(Op::UploadPartCopy, i.copy_source())?;
+            return Ok((Op::UploadPartCopy, bucket));
+        }
+        if let Some(i) = input.downcast_ref::<CompleteMultipartUploadInput>() {
+            let op = Op::CompleteMultipartUpload;
+            return Ok((op, self.object(op, i.bucket(), i.key())?));
+        }
+        if let Some(i) = input.downcast_ref::<AbortMultipartUploadInput>() {
+            let op = Op::AbortMultipartUpload;
+            return Ok((op, self.object(op, i.bucket(), i.key())?));
+        }
+        if let Some(i) = input.downcast_ref::<ListPartsInput>() {
+            return Ok((Op::ListParts, self.object(Op::ListParts, i.bucket(), i.key())?));
+        }
+        Err(GuardViolation { tenant: self.tenant.clone(), operation: UNLISTED, reason: Violation::ObjectOperation })
+    }
+}
+
+/// Strict percent-decoding of a copy source's key: every `%` starts two hex digits, and the
+/// bytes are UTF-8. `None` otherwise (S3 would read such a value in a way the guard cannot
+/// predict).
+fn decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let strict = b
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c == b'%')
+        .all(|(i, _)| b.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)));
+    if !strict {
+        return None;
+    }
+    percent_encoding::percent_decode_str(s).decode_utf8().ok().map(|c| c.into_owned())
+}
+
+/// Headers whose action a tenant session is never granted, and what they are.
+fn refused_header(name: &str) -> Option<&'static str> {
+    if name == "x-amz-acl" || name.starts_with("x-amz-grant-") {
+        Some("an object ACL (`x-amz-acl`, `x-amz-grant-*`: `s3:PutObjectAcl`)")
+    } else if name == "x-amz-tagging" {
+        Some("object tags (`x-amz-tagging`: `s3:PutObjectTagging`)")
+    } else if name.starts_with("x-amz-object-lock-") || name == "x-amz-bypass-governance-retention" {
+        Some("object lock settings (`x-amz-object-lock-*`)")
+    } else {
+        None
+    }
+}
+
+/// Headers that say what a request does, beside its method, path and query: kept in the
+/// snapshot, so that a change after the check is refused.
+fn meaningful_header(name: &str) -> bool {
+    name.starts_with("x-amz-copy-source") || refused_header(name).is_some()
+}
+
+/// What the guard checked, kept in the request's config bag from the check to signing.
+#[derive(Debug, Clone)]
+struct ObjectChecked {
+    tenant: TenantId,
+    operation: ObjectOperation,
+    /// The bucket the request was checked against.
+    bucket: String,
+    /// The request as serialized from the checked input (`None` until serialization).
+    request: Option<Snapshot>,
+}
+
+impl Storable for ObjectChecked {
+    type Storer = StoreReplace<Self>;
+}
+
+/// The parts of a serialized S3 request that say what it does: method, path and query
+/// (before the endpoint is applied: relative), the copy-source and permission headers, and
+/// the body of `DeleteObjects` (its keys). Never the body of an upload: it may be large or
+/// streaming, and the key in the path says where it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Snapshot {
+    method: String,
+    uri: String,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+}
+
+impl Snapshot {
+    fn of(request: &aws_smithy_runtime_api::http::Request, operation: ObjectOperation) -> Snapshot {
+        let mut headers: Vec<(String, String)> = request
+            .headers()
+            .iter()
+            .filter(|(n, _)| meaningful_header(&n.to_ascii_lowercase()))
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.to_owned()))
+            .collect();
+        headers.sort();
+        let body = match operation {
+            // Its keys are in the body. `Some(empty)` for a body that is not in memory, which
+            // the SDK never builds for this operation.
+            ObjectOperation::DeleteObjects => Some(request.body().bytes().map(<[u8]>::to_vec).unwrap_or_default()),
+            _ => None,
+        };
+        Snapshot { method: request.method().to_owned(), uri: request.uri().to_owned(), headers, body }
+    }
+
+    /// Whether `request`, after the endpoint was applied, is this snapshot sent to `endpoint`.
+    fn sent_to(
+        &self,
+        endpoint: &str,
+        request: &aws_smithy_runtime_api::http::Request,
+        operation: ObjectOperation,
+    ) -> bool {
+        // The recorded path and query joined with the endpoint by the SDK's own rule.
+        let mut expected = aws_smithy_runtime_api::http::Request::empty();
+        let joined = expected.set_uri(self.uri.as_str()).is_ok() && expected.uri_mut().set_endpoint(endpoint).is_ok();
+        let now = Snapshot::of(request, operation);
+        joined
+            && expected.uri() == request.uri()
+            && now.method == self.method
+            && now.headers == self.headers
+            && now.body == self.body
+    }
+}
+
+/// Whether the endpoint URL addresses `bucket`: virtual-hosted (`https://<bucket>.s3.…`) or
+/// path-style (`https://s3.…/<bucket>`). The endpoint is resolved from parameters the SDK took
+/// from the input before `modify_before_serialization`, so it can name another bucket than the
+/// input that was checked.
+fn addresses(endpoint: &str, bucket: &str) -> bool {
+    let Ok(uri) = endpoint.parse::<http::Uri>() else {
+        return false;
+    };
+    let host = uri.host().unwrap_or_default();
+    let path = uri.path().trim_end_matches('/');
+    let virtual_hosted = host.strip_prefix(bucket).is_some_and(|rest| rest.starts_with('.'));
+    let path_style = path.strip_prefix('/') == Some(bucket);
+    // Exactly one form. The host of a path-style URL is not checked: it is the deployment's
+    // endpoint (the SDK config, or a `config_override` in handler code), never derived from the
+    // input; an endpoint URL that is itself another bucket's virtual host is a configuration
+    // the guard cannot tell from a service endpoint.
+    virtual_hosted != path_style && (path_style || path.is_empty())
+}
+
+impl ObjectGuard {
+    fn refuse(scope: Option<&crate::Scope>, v: GuardViolation) -> BoxError {
+        tracing::warn!(tenant = %v.tenant, operation = v.operation, reason = %v.reason, "object guard refused a request");
+        if let Some(scope) = scope {
+            scope.record_refusal(Arc::new(v.clone()));
+        }
+        Box::new(v)
+    }
+}
+
+/// The guard's hooks, in the order the SDK runs them for one request (see the key guard's):
+///
+/// 1. `read_before_serialization`: the typed input, after every `modify_before_serialization`,
+///    is checked against the sending scope's tenant; only then that scope's credentials are
+///    attached to this request;
+/// 2. `read_after_serialization`: headers needing an action no tenant session has are refused,
+///    and the serialized request is recorded;
+/// 3. `read_before_signing`, after the endpoint was applied and every `modify_before_retry_loop`
+///    and `modify_before_signing` ran: the request must be the recorded one sent to an endpoint
+///    of the checked bucket.
+impl Intercept for ObjectGuard {
+    fn name(&self) -> &'static str {
+        "TenantObjectGuard"
+    }
+
+    fn read_before_serialization(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // The task's scope, or nothing is sent (as for DynamoDB).
+        let scope = crate::scope::current()?;
+        if scope.policy() != &self.policy {
+            return Err(Box::new(ScopeError::ClientMismatch {
+                client: self.spec.name(),
+                actual: scope.handler().name(),
+            }));
+        }
+        let (operation, bucket) =
+            self.check(scope.tenant(), context.input()).map_err(|v| Self::refuse(Some(&scope), v))?;
+        // Checked: this request is signed with this scope's credentials and no others.
+        cfg.interceptor_state().store_put(ScopeCredentials::new(scope.credentials().clone()));
+        cfg.interceptor_state().store_put(ObjectChecked {
+            tenant: scope.tenant().clone(),
+            operation,
+            bucket,
+            request: None,
+        });
+        Ok(())
+    }
+
+    fn read_after_serialization(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(checked) = cfg.load::<ObjectChecked>().cloned() else {
+            return Err(Box::new(ScopeError::Outside));
+        };
+        let request = context.request();
+        if let Some(what) = request.headers().iter().find_map(|(n, _)| refused_header(&n.to_ascii_lowercase())) {
+            let v = GuardViolation {
+                tenant: checked.tenant.clone(),
+                operation: checked.operation.name(),
+                reason: Violation::Unsupported(what),
+            };
+            return Err(Self::refuse(crate::scope::current().ok().as_ref(), v));
+        }
+        let snapshot = Snapshot::of(request, checked.operation);
+        cfg.interceptor_state().store_put(ObjectChecked { request: Some(snapshot), ..checked });
+        Ok(())
+    }
+
+    fn read_before_signing(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(checked) = cfg.load::<ObjectChecked>() else {
+            return Err(Box::new(ScopeError::Outside));
+        };
+        // The endpoint the orchestrator applied to this request (it stores it before signing).
+        let endpoint = cfg.load::<aws_smithy_types::endpoint::Endpoint>().map(|e| e.url());
+        let intact = match (&checked.request, endpoint) {
+            (Some(snapshot), Some(url)) => {
+                addresses(url, &checked.bucket) && snapshot.sent_to(url, context.request(), checked.operation)
+            }
+            _ => false,
+        };
+        if !intact {
+            let v = GuardViolation {
+                tenant: checked.tenant.clone(),
+                operation: checked.operation.name(),
+                reason: Violation::Altered,
+            };
+            return Err(Self::refuse(crate::scope::current().ok().as_ref(), v));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_source_keys_decode_strictly() {
+        assert_eq!(decode("tenants/acme/a%20b.pdf").as_deref(), Some("tenants/acme/a b.pdf"));
+        assert_eq!(decode("tenants/acme/%E2%82%AC").as_deref(), Some("tenants/acme/€"));
+        for bad in ["tenants/acme/%zz", "tenants/acme/%4", "tenants/acme/%", "tenants/acme/%FF"] {
+            assert_eq!(decode(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn endpoints_address_one_bucket() {
+        assert!(addresses("http://127.0.0.1:5000/files", "files"));
+        assert!(addresses("http://127.0.0.1:5000/files/", "files"));
+        assert!(addresses("https://files.s3.us-east-1.amazonaws.com", "files"));
+        assert!(!addresses("http://127.0.0.1:5000/other", "files"));
+        assert!(!addresses("https://other.s3.us-east-1.amazonaws.com", "files"));
+        assert!(!addresses("https://files-2.s3.us-east-1.amazonaws.com", "files"));
+        assert!(addresses("https://s3.us-east-1.amazonaws.com/files", "files"));
+        assert!(!addresses("https://files.s3.amazonaws.com/files", "files"), "both forms at once");
+        assert!(!addresses("https://files.s3.amazonaws.com/x", "files"), "a base path under the bucket's host");
+        assert!(!addresses("http://127.0.0.1:5000/files/x", "files"));
+    }
+
+    #[test]
+    fn permission_headers_are_refused_and_copy_sources_recorded() {
+        for h in ["x-amz-acl", "x-amz-grant-read", "x-amz-tagging", "x-amz-object-lock-mode"] {
+            assert!(refused_header(h).is_some(), "{h}");
+        }
+        for h in ["x-amz-tagging-directive", "x-amz-metadata-directive", "content-type"] {
+            assert!(refused_header(h).is_none(), "{h}");
+        }
+        assert!(meaningful_header("x-amz-copy-source"));
+        assert!(meaningful_header("x-amz-copy-source-range"));
+    }
+}
