@@ -2,8 +2,8 @@
 // role) share: the tools, IAM's view of DynamoDB, the keys a tenant must and must not reach,
 // the scenarios derived from a declaration, one simulation, and the mutants.
 //
-// Expectations come from a handler's declaration (`policies list`: table, key prefix, actions,
-// indexes) and from the simulator's own IAM data (which actions carry dynamodb:LeadingKeys,
+// Expectations come from a handler's declaration (`policies list`: per table its name, key
+// prefix, actions and indexes) and from the simulator's own IAM data (which actions carry dynamodb:LeadingKeys,
 // which resource types each action takes), never from the policy under test.
 
 import { spawnSync } from 'node:child_process';
@@ -63,11 +63,14 @@ export function policies(bin, cmdArgs, env = process.env) {
   return JSON.parse(r.stdout);
 }
 
-// The environment without the handlers' `table_env` variables: the declared table names,
-// not whatever a developer's environment binds.
+// The environment without the handlers' `table_env` and `bucket_env` variables: the declared
+// table and bucket names, not whatever a developer's environment binds.
 export function declaredNames(handlers) {
   const env = { ...process.env };
-  for (const h of handlers) if (h.table_env) delete env[h.table_env];
+  for (const h of handlers) {
+    for (const t of h.tables) if (t.table_env) delete env[t.table_env];
+    for (const b of h.buckets) if (b.bucket_env) delete env[b.bucket_env];
+  }
   return env;
 }
 
@@ -94,10 +97,12 @@ export function checkPreconditions(handlers, extra = []) {
       dynamodb.some((d) => d.name === a),
       `IAM data has no dynamodb:${a}`,
     ]),
-    ...handlers.flatMap((h) => [
-      [typeof h.key_prefix === 'string' && h.key_prefix.endsWith('#'), `${h.handler}: no key prefix ending with \`#\` in \`policies list\``],
-      ...h.actions.map((a) => [leadingKeyActions.has(a), `${h.handler} declares ${a}, which carries no dynamodb:LeadingKeys`]),
-    ]),
+    ...handlers.flatMap((h) =>
+      h.tables.flatMap((t) => [
+        [typeof t.key_prefix === 'string' && t.key_prefix.endsWith('#'), `${h.handler}: table ${t.table} has no key prefix ending with \`#\` in \`policies list\``],
+        ...t.actions.map((a) => [leadingKeyActions.has(a), `${h.handler} declares ${a} on ${t.table}, which carries no dynamodb:LeadingKeys`]),
+      ]),
+    ),
     ...extra,
   ];
   for (const [ok, message] of preconditions) if (!ok) fail(message);
@@ -108,16 +113,17 @@ export const tableArn = (table, account = ACCOUNT, region = REGION) => `arn:aws:
 // ---------------------------------------------------------------------------------------
 // Declarations. A spec is what one policy must allow on one table:
 //   { table, key_prefix, actions: [...], indexes: {index: [actions]} }
-// A handler's spec is its declaration; a role's spec is, per table, the union of its
-// handlers' declarations, kept per index (PartiQLSelect declared with index A and Query with
-// index B grant PartiQLSelect on A only).
+// A handler's specs are its tables' declarations (`policies list`, `tables`); a role's spec
+// is, per table, the union of its handlers' declarations, kept per index (PartiQLSelect
+// declared with index A and Query with index B grant PartiQLSelect on A only).
 
-export function specOf(h) {
+// `t`: one entry of a handler's `tables`.
+export function specOf(t) {
   return {
-    table: h.table,
-    key_prefix: h.key_prefix,
-    actions: [...h.actions],
-    indexes: Object.fromEntries(h.indexes.map((i) => [i, h.actions.filter((a) => indexActions.has(a))])),
+    table: t.table,
+    key_prefix: t.key_prefix,
+    actions: [...t.actions],
+    indexes: Object.fromEntries(t.indexes.map((i) => [i, t.actions.filter((a) => indexActions.has(a))])),
   };
 }
 
@@ -126,13 +132,13 @@ export function specOf(h) {
 // have to know which statement admits which keys).
 export function unionByTable(handlers) {
   const out = new Map();
-  for (const h of handlers) {
-    const s = out.get(h.table) ?? { table: h.table, key_prefix: h.key_prefix, actions: [], indexes: {} };
-    if (s.key_prefix !== h.key_prefix) fail(`table ${h.table} has handlers with key prefixes ${s.key_prefix} and ${h.key_prefix}: the proof assumes one per table`);
-    const own = specOf(h);
+  for (const t of handlers.flatMap((h) => h.tables)) {
+    const s = out.get(t.table) ?? { table: t.table, key_prefix: t.key_prefix, actions: [], indexes: {} };
+    if (s.key_prefix !== t.key_prefix) fail(`table ${t.table} has handlers with key prefixes ${s.key_prefix} and ${t.key_prefix}: the proof assumes one per table`);
+    const own = specOf(t);
     s.actions = [...new Set([...s.actions, ...own.actions])].sort();
     for (const [i, actions] of Object.entries(own.indexes)) s.indexes[i] = [...new Set([...(s.indexes[i] ?? []), ...actions])].sort();
-    out.set(h.table, s);
+    out.set(t.table, s);
   }
   return [...out.values()];
 }

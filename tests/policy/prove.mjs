@@ -122,17 +122,20 @@ checkPreconditions(all, [
 ]);
 
 // Everything the binary declares, on every table: tables, indexes and key prefixes.
-const tables = [...new Set(all.map((h) => h.table))].sort();
-const indexNames = [...new Set(all.flatMap((h) => h.indexes))].sort();
-const prefixes = [...new Set(all.map((h) => h.key_prefix))].sort();
-const sessionElsewhere = (table) => [...tables.filter((t) => t !== table), ...lookalikes(table)];
+const declaredTables = all.flatMap((h) => h.tables);
+const tables = [...new Set(declaredTables.map((t) => t.table))].sort();
+const indexNames = [...new Set(declaredTables.flatMap((t) => t.indexes))].sort();
+const prefixes = [...new Set(declaredTables.map((t) => t.key_prefix))].sort();
+// A handler's session reaches none of the binary's other tables.
+const sessionElsewhere = (h) => (table) => [...tables.filter((t) => !h.tables.some((own) => own.table === t)), ...lookalikes(table)];
 // A role's own tables are covered by its own statements: only look-alikes are elsewhere.
 const roleElsewhere = (table) => lookalikes(table);
 const context = { indexNames };
 
 const principal = (tenant) => `arn:aws:sts::${ACCOUNT}:assumed-role/TenantData/tenant-${tenant}`;
 const sessionScenarios = (h, tenant) =>
-  scenarios(specOf(h), tenantKeys(h.key_prefix, tenant, prefixes), { ...context, elsewhere: sessionElsewhere });
+  h.tables.flatMap((t) => scenarios(specOf(t), tenantKeys(t.key_prefix, tenant, prefixes), { ...context, elsewhere: sessionElsewhere(h) }));
+const describeHandler = (h) => h.tables.map((t) => describeSpec(specOf(t))).join('; ');
 const roleSpecs = unionByTable(handlers);
 const roleScenarios = (spec) => scenarios(spec, anyTenantKeys(spec.key_prefix, prefixes), { ...context, elsewhere: roleElsewhere });
 
@@ -168,7 +171,7 @@ if (!flag('--mutants')) {
   for (const h of handlers) {
     tally(
       await report(
-        `${h.handler} (${describeSpec(specOf(h))})`,
+        `${h.handler} (${describeHandler(h)})`,
         TENANTS.map((tenant) => ({
           label: `${h.handler} / ${tenant}`,
           scenarios: sessionScenarios(h, tenant),

@@ -91,7 +91,7 @@ if (option('--policies')) {
     if (!arn.startsWith(`${input.table_arn}/index/`)) fail(`index ARN ${arn} is not an index of ${input.table_arn}`);
     return arn.split('/index/')[1];
   });
-  const handler = { handler: 'input', table, key_prefix: input.key_prefix ?? 'TENANT#', actions: input.actions, indexes };
+  const handler = { handler: 'input', tables: [{ table, key_prefix: input.key_prefix ?? 'TENANT#', actions: input.actions, indexes }], buckets: [] };
   checkPreconditions([handler]);
   specs = unionByTable([handler]);
   source = 'stdin';
