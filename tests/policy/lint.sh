@@ -92,10 +92,13 @@ fi
 # duo-labs/parliament#148 warns of problems with the config override, pointing to #147.)
 lint "execution role policy" "$work/execution_role_policy.json" CREDENTIALS_EXPOSURE '["sts:assumerole"]'
 
-# Canary: the linter must see a condition key on an action that does not carry it.
+# Canary: the linter must see a condition key on an action that does not carry it (added to
+# the first statement with a LeadingKeys condition: a bucket's statements have none).
 "$python" - "$work" <<'PY'
 import glob, json, sys
-policy = json.load(open(sorted(glob.glob(f"{sys.argv[1]}/session *.json"))[0]))
+statements = [s for f in sorted(glob.glob(f"{sys.argv[1]}/session *.json")) for s in [json.load(open(f))]
+              for s in s["Statement"] if "dynamodb:LeadingKeys" in json.dumps(s.get("Condition", {}))]
+policy = {"Version": "2012-10-17", "Statement": [statements[0]]}
 policy["Statement"][0]["Action"].append("dynamodb:Scan")
 json.dump(policy, open(f"{sys.argv[1]}/canary", "w"))
 PY
