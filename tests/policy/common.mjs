@@ -267,7 +267,9 @@ const parents = (prefix) => ['', ...[...prefix.matchAll(/\//g)].map((m) => prefi
 // whose tenant folders are `<prefix><tenant>/` (AWS IAM User Guide, "Amazon S3: Allows IAM
 // users access to their S3 home directory"). `otherPrefixes`: the object prefixes of the
 // binary's other buckets. `listForeign` are the `s3:prefix` values present in the request;
-// an absent `s3:prefix` (a listing without a prefix) is a case of its own.
+// an absent `s3:prefix` (a listing without a prefix) is a case of its own. No key holds a
+// literal `*`: iam-simulate reads a `*` in a request's resource as a wildcard query (result
+// type `wildcard`), not as one object.
 export function tenantObjects(prefix, tenant, otherPrefixes) {
   const other = TENANTS.find((t) => t !== tenant);
   const folder = `${prefix}${tenant}/`;
@@ -579,10 +581,13 @@ export async function report(title, runs, verbose = false) {
 //   optional     may leave some policies unchanged (e.g. policies without an index)
 //   (neither)    the proof must see some scenario fail (a decision or its layer)
 //   applies      the policies it is meant for (default: all); skipped on the others
-//   service      `dynamodb` or `s3`: the mutant changes only that service's statements, so
-//                that service's scenarios are evaluated first (`equivalent`: only those; a
-//                statement whose actions are all of one service decides no request of the
-//                other)
+//
+// A mutant's scenarios are evaluated in the order that catches it soonest (`focus`): first
+// those whose action a changed statement names (before or after the change), the rest after.
+// An equivalent mutant is evaluated on the first part only: a statement whose Action does not
+// match a request takes no part in its decision (IAM User Guide, "Policy evaluation logic":
+// a statement applies to a request only when its action, resource and condition match), so
+// changing it changes no other decision.
 //
 // Statements are told apart by their Sid (core/src/policy.rs: `TenantItems`, `TenantIndexes`,
 // `TenantObjects`, `TenantListing`, numbered from 2 when a policy has several).
@@ -646,7 +651,6 @@ export const MUTANTS = [
     // The empty key set: iam-simulate reads `[]` as present, so `Null` does not stop it.
     name: 'no-for-any-value',
     exploitable: true,
-    service: 'dynamodb',
     applies: hasTables,
     apply: dropConditions('ForAnyValue:StringLike'),
   },
@@ -656,16 +660,14 @@ export const MUTANTS = [
     // this mutant is ever caught, that comment is wrong.
     name: 'no-null-guard',
     equivalent: true,
-    service: 'dynamodb',
     applies: hasTables,
     apply: dropConditions('Null'),
   },
-  { name: 'no-key-guards', exploitable: true, service: 'dynamodb', applies: hasTables, apply: dropConditions('ForAnyValue:StringLike', 'Null') },
+  { name: 'no-key-guards', exploitable: true, applies: hasTables, apply: dropConditions('ForAnyValue:StringLike', 'Null') },
   {
     // ForAnyValue without ForAllValues: one own key admits a batch of foreign ones.
     name: 'no-for-all-values',
     exploitable: true,
-    service: 'dynamodb',
     applies: hasTables,
     apply: dropConditions('ForAllValues:StringLike'),
   },
@@ -674,14 +676,12 @@ export const MUTANTS = [
     // this mutant is caught by the layer check (Scan must be refused by the grant), not by
     // a flipped decision.
     name: 'add-scan',
-    service: 'dynamodb',
     applies: hasTables,
     apply: addAction(isTable, 'dynamodb:Scan'),
   },
   {
     name: 'add-scan-no-key-guards',
     exploitable: true,
-    service: 'dynamodb',
     applies: hasTables,
     apply: (p) => {
       addAction(isTable, 'dynamodb:Scan')(p);
@@ -692,7 +692,6 @@ export const MUTANTS = [
     name: 'tenant-wildcard',
     exploitable: true,
     needsToken: true,
-    service: 'dynamodb',
     applies: hasTables,
     apply: (p, token) => rewritePatterns(p, (v) => v.map((x) => x.replace(token, '*'))),
   },
@@ -701,17 +700,15 @@ export const MUTANTS = [
     name: 'no-separator',
     exploitable: true,
     needsToken: true,
-    service: 'dynamodb',
     applies: hasTables,
     apply: (p) => rewritePatterns(p, (v) => [`${v[0]}*`]),
   },
-  { name: 'any-key', exploitable: true, service: 'dynamodb', applies: hasTables, apply: (p) => rewritePatterns(p, () => ['*']) },
-  { name: 'dynamodb-star', exploitable: true, service: 'dynamodb', applies: hasTables, apply: (p) => each(p, isTable, (s) => (s.Action = 'dynamodb:*')) },
+  { name: 'any-key', exploitable: true, applies: hasTables, apply: (p) => rewritePatterns(p, () => ['*']) },
+  { name: 'dynamodb-star', exploitable: true, applies: hasTables, apply: (p) => each(p, isTable, (s) => (s.Action = 'dynamodb:*')) },
   { name: 'resource-star', exploitable: true, apply: (p) => statementsOf(p).forEach((s) => (s.Resource = '*')) },
   {
     name: 'table-wildcard',
     exploitable: true,
-    service: 'dynamodb',
     applies: hasTables,
     apply: (p) => rewriteResources(p, isTable, (arn) => arn.replace(/:table\/[^/]+/, ':table/*')),
   },
@@ -719,7 +716,6 @@ export const MUTANTS = [
     name: 'index-wildcard',
     exploitable: true,
     optional: true,
-    service: 'dynamodb',
     applies: hasTables,
     apply: (p) => rewriteResources(p, isTable, (arn) => arn.replace(/\/index\/[^/]+$/, '/index/*')),
   },
@@ -729,7 +725,6 @@ export const MUTANTS = [
     name: 'actions-across-tables',
     exploitable: true,
     optional: true,
-    service: 'dynamodb',
     applies: has(isItems, 2),
     apply: (p) => {
       const items = statementsOf(p).filter(isItems);
@@ -742,7 +737,6 @@ export const MUTANTS = [
     // on the other table.
     name: 'table-resources-swapped',
     exploitable: true,
-    service: 'dynamodb',
     applies: has(isItems, 2),
     apply: swapFirstTwo(isItems, 'Resource'),
   },
@@ -751,7 +745,6 @@ export const MUTANTS = [
     name: 'action-moved-across-tables',
     exploitable: true,
     optional: true,
-    service: 'dynamodb',
     applies: has(isItems, 2),
     apply: moveAction(isItems),
   },
@@ -760,7 +753,6 @@ export const MUTANTS = [
     name: 'key-prefixes-swapped',
     exploitable: true,
     optional: true,
-    service: 'dynamodb',
     applies: has(isItems, 2),
     apply: swapFirstTwo(isItems, 'Condition'),
   },
@@ -771,7 +763,6 @@ export const MUTANTS = [
     name: 'objects-bucket-wide',
     exploitable: true,
     optional: true,
-    service: 's3',
     applies: hasObjects,
     apply: (p) => rewriteResources(p, isObjects, (arn) => arn.replace(/^(arn:[^:]+:s3:::[^/]+\/).*$/, '$1*')),
   },
@@ -779,7 +770,6 @@ export const MUTANTS = [
     name: 'objects-tenant-wildcard',
     exploitable: true,
     needsToken: true,
-    service: 's3',
     applies: hasObjects,
     apply: (p, token) => rewriteResources(p, isObjects, (arn) => arn.replace(token, '*')),
   },
@@ -788,7 +778,6 @@ export const MUTANTS = [
     name: 'objects-no-separator',
     exploitable: true,
     needsToken: true,
-    service: 's3',
     applies: hasObjects,
     apply: (p, token) => rewriteResources(p, isObjects, (arn) => arn.replace(`${token}/*`, `${token}*`)),
   },
@@ -799,42 +788,51 @@ export const MUTANTS = [
     exploitable: true,
     optional: true,
     needsToken: true,
-    service: 's3',
     applies: hasObjects,
     apply: (p, token) => rewriteResources(p, isObjects, (arn) => arn.replace(new RegExp(`^(arn:[^:]+:s3:::[^/]+/).*(${escape(token)}/\\*)$`), '$1$2')),
   },
   {
     name: 'objects-bucket-star',
     exploitable: true,
-    service: 's3',
     applies: hasObjects,
     apply: (p) => rewriteResources(p, isObjects, (arn) => arn.replace(/:s3:::[^/]+\//, ':s3:::*/')),
   },
-  { name: 'add-put-object-acl', exploitable: true, service: 's3', applies: hasObjects, apply: addAction(isObjects, 's3:PutObjectAcl') },
-  { name: 'add-get-object-version', exploitable: true, service: 's3', applies: hasObjects, apply: addAction(isObjects, 's3:GetObjectVersion') },
+  { name: 'add-put-object-acl', exploitable: true, applies: hasObjects, apply: addAction(isObjects, 's3:PutObjectAcl') },
+  { name: 'add-get-object-version', exploitable: true, applies: hasObjects, apply: addAction(isObjects, 's3:GetObjectVersion') },
   {
     // Equivalent, in IAM as in iam-simulate: PutBucketPolicy is authorised on the bucket
     // ARN (resource type `bucket`), which `<bucket>/<prefix><tenant>/*` never matches.
     name: 'add-put-bucket-policy-to-objects',
     equivalent: true,
-    service: 's3',
     applies: hasObjects,
     apply: addAction(isObjects, 's3:PutBucketPolicy'),
   },
-  { name: 's3-star', exploitable: true, service: 's3', applies: has(isBucket), apply: (p) => each(p, isBucket, (s) => (s.Action = 's3:*')) },
+  { name: 's3-star', exploitable: true, applies: has(isBucket), apply: (p) => each(p, isBucket, (s) => (s.Action = 's3:*')) },
   {
     // Two buckets' object statements with each other's resource.
     name: 'bucket-resources-swapped',
     exploitable: true,
-    service: 's3',
     applies: has(isObjects, 2),
     apply: swapFirstTwo(isObjects, 'Resource'),
+  },
+  {
+    // Each bucket's objects under the other bucket's prefix (as key-prefixes-swapped for
+    // tables): `tenant-reports/tenants/acme/*` and `order-files/reports/v1/acme/*`.
+    name: 'object-prefixes-swapped',
+    exploitable: true,
+    optional: true,
+    applies: has(isObjects, 2),
+    apply: (p) => {
+      const [a, b] = statementsOf(p).filter(isObjects);
+      const split = (s) => [s.Resource].flat()[0].match(/^(arn:[^:]+:s3:::[^/]+\/)(.*)$/).slice(1);
+      const [[bucketA, keyA], [bucketB, keyB]] = [split(a), split(b)];
+      [a.Resource, b.Resource] = [[`${bucketA}${keyB}`], [`${bucketB}${keyA}`]];
+    },
   },
   {
     // As actions-across-tables: every object statement gets every object statement's actions.
     name: 'actions-across-buckets',
     exploitable: true,
-    service: 's3',
     applies: has(isObjects, 2),
     apply: (p) => {
       const objects = statementsOf(p).filter(isObjects);
@@ -848,7 +846,6 @@ export const MUTANTS = [
     name: 'action-moved-across-buckets',
     exploitable: true,
     optional: true,
-    service: 's3',
     applies: has(isObjects, 2),
     apply: moveAction(isObjects),
   },
@@ -870,7 +867,6 @@ export const MUTANTS = [
     // A listing without a prefix lists every tenant's keys.
     name: 'listing-no-condition',
     exploitable: true,
-    service: 's3',
     applies: hasListing,
     apply: (p) => each(p, isListing, (s) => delete s.Condition),
   },
@@ -879,7 +875,6 @@ export const MUTANTS = [
     // operators"): a listing without a prefix passes.
     name: 'listing-if-exists',
     exploitable: true,
-    service: 's3',
     applies: hasListing,
     apply: renameListOperator('StringLikeIfExists'),
   },
@@ -888,7 +883,6 @@ export const MUTANTS = [
     // User Guide, "Single-valued vs. multivalued context keys"), as for LeadingKeys.
     name: 'listing-for-all-values',
     exploitable: true,
-    service: 's3',
     applies: hasListing,
     apply: renameListOperator('ForAllValues:StringLike'),
   },
@@ -898,14 +892,12 @@ export const MUTANTS = [
     // Guide advises against set operators on single-valued keys; the policy uses none.)
     name: 'listing-for-any-value',
     equivalent: true,
-    service: 's3',
     applies: hasListing,
     apply: renameListOperator('ForAnyValue:StringLike'),
   },
   {
     // `StringEquals` reads `*` literally: the tenant can no longer list its own folder.
     name: 'listing-string-equals',
-    service: 's3',
     applies: hasListing,
     apply: renameListOperator('StringEquals'),
   },
@@ -913,7 +905,6 @@ export const MUTANTS = [
     name: 'listing-tenant-wildcard',
     exploitable: true,
     needsToken: true,
-    service: 's3',
     applies: hasListing,
     apply: (p, token) => rewriteListPrefixes(p, (x) => x.replace(token, '*')),
   },
@@ -922,7 +913,6 @@ export const MUTANTS = [
     name: 'listing-no-separator',
     exploitable: true,
     needsToken: true,
-    service: 's3',
     applies: hasListing,
     apply: (p, token) => rewriteListPrefixes(p, (x) => x.replace(`${token}/*`, `${token}*`)),
   },
@@ -931,7 +921,6 @@ export const MUTANTS = [
     name: 'listing-prefix-only',
     exploitable: true,
     needsToken: true,
-    service: 's3',
     applies: hasListing,
     apply: (p, token) => rewriteListPrefixes(p, (x) => x.replace(`${token}/*`, '*')),
   },
@@ -941,14 +930,12 @@ export const MUTANTS = [
     name: 'listing-any-prefix',
     exploitable: true,
     optional: true,
-    service: 's3',
     applies: hasListing,
     apply: (p) => rewriteListPrefixes(p, () => '*'),
   },
   {
     name: 'listing-bucket-star',
     exploitable: true,
-    service: 's3',
     applies: hasListing,
     apply: (p) => rewriteResources(p, isListing, () => 'arn:aws:s3:::*'),
   },
@@ -957,7 +944,6 @@ export const MUTANTS = [
     // grant does (versions are refused at compile time, core/src/s3.rs).
     name: 'add-list-bucket-versions',
     exploitable: true,
-    service: 's3',
     applies: hasListing,
     apply: addAction(isListing, 's3:ListBucketVersions'),
   },
@@ -965,7 +951,6 @@ export const MUTANTS = [
     // Not exploitable: PutBucketPolicy carries no s3:prefix, so the listing condition refuses
     // it; caught by the layer check (it must be refused by the grant), as add-scan is.
     name: 'add-put-bucket-policy-to-listing',
-    service: 's3',
     applies: hasListing,
     apply: addAction(isListing, 's3:PutBucketPolicy'),
   },
@@ -1001,9 +986,10 @@ export async function runMutants(targets) {
         console.log(`  SURVIVED ${m.name} on ${t.label}: the mutation does not apply (the policy is unchanged)`);
         continue;
       }
-      // Stop at the first problem that kills the mutant; an equivalent one runs everything.
+      // Stop at the first problem that kills the mutant; an equivalent one runs every scenario
+      // its change can reach.
       const found = await t.check(policy, m.equivalent ? () => false : (p) => !m.exploitable || p.kind === 'unsafe', {
-        service: m.service,
+        actions: touchedActions(t.policy, policy),
         only: m.equivalent,
       });
       for (const { p } of found) kinds[p.kind] = (kinds[p.kind] ?? 0) + 1;
@@ -1056,15 +1042,35 @@ export function mutantSummary(m, policies) {
   );
 }
 
-// `list` in the order a mutant is most quickly caught: the scenarios of `service` first
-// (`only`: those alone), and in each part the `grant` group (undeclared actions, most of the
-// cases) last. The order changes no verdict: a mutant that survives has been evaluated on
-// every scenario.
-export function focus(list, { service, only } = {}) {
-  const ofService = (s) => !service || s.action.startsWith(`${service}:`);
+// The action patterns of the statements that differ between `before` and `after` (matched by
+// position; a statement added or removed counts as changed).
+function touchedActions(before, after) {
+  const [a, b] = [statementsOf(before), statementsOf(after)];
+  const out = new Set();
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (JSON.stringify(a[i]) === JSON.stringify(b[i])) continue;
+    for (const s of [a[i], b[i]]) if (s) [s.Action].flat().forEach((x) => out.add(x));
+  }
+  return [...out];
+}
+
+// A test of whether an action (`s3:GetObject`) is named by one of `patterns` (IAM action
+// names: case-insensitive, `*` and `?` wildcards).
+const namedBy = (patterns) => {
+  const res = patterns.map((p) => new RegExp(`^${p.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : escape(c))).join('')}$`, 'i'));
+  return (action) => res.some((r) => r.test(action));
+};
+
+// `list` in the order a mutant is most quickly caught: the scenarios whose action one of
+// `actions` names first (`only`: those alone), and in each part the `grant` group
+// (undeclared actions, most of the cases) last. The order changes no verdict: a mutant that
+// survives has been evaluated on every scenario.
+export function focus(list, { actions, only } = {}) {
+  const named = actions && namedBy(actions);
+  const reached = (s) => !named || named(s.action);
   const grantLast = (part) => [...part.filter((s) => s.group !== 'grant'), ...part.filter((s) => s.group === 'grant')];
-  const mine = grantLast(list.filter(ofService));
-  return only ? mine : [...mine, ...grantLast(list.filter((s) => !ofService(s)))];
+  const mine = grantLast(list.filter(reached));
+  return only ? mine : [...mine, ...grantLast(list.filter((s) => !reached(s)))];
 }
 
 // Evaluates `scenarios` with `request(policy)` until `stop(problem)` says a problem is enough.

@@ -68,10 +68,16 @@
 //
 // --mutants proves that the proof can fail: each rendered policy and the role policy are broken
 // in ways that matter (common.mjs `MUTANTS`: ForAnyValue or both key guards removed, Scan
-// granted, tenant replaced by `*`, tables or indexes widened to `*`, ...) and every broken
-// policy must fail at least one scenario; the exploitable ones must flip a Denied into
-// Allowed. One mutant is equivalent by design: dropping `Null` beside `ForAnyValue` must
-// change no decision (core/src/policy.rs says why `Null` is kept).
+// granted, tenant replaced by `*`, tables or indexes widened to `*`, two tables' resources,
+// key prefixes or actions swapped; objects widened to `bucket/*`, the `/` after the tenant
+// dropped, buckets widened to `*`, PutObjectAcl or GetObjectVersion granted, the ListBucket
+// condition dropped or turned into `StringLikeIfExists` or `ForAllValues`, two buckets'
+// resources, prefixes or actions swapped, ...) and every broken policy must fail at least one
+// scenario; the exploitable ones must flip a Denied into Allowed. Three mutants are
+// equivalent by design and must change no decision: dropping `Null` beside `ForAnyValue`
+// (core/src/policy.rs says why `Null` is kept), PutBucketPolicy added to the object statement
+// (a bucket action never matches an object ARN), and `ForAnyValue:StringLike` for `StringLike`
+// on the single-valued `s3:prefix`.
 // Exit status: 0 when everything holds, 1 otherwise. The last lines count the cases.
 
 import { join, resolve } from 'node:path';
@@ -149,8 +155,20 @@ const rendered = Object.fromEntries(
 );
 const role = policies(bin, ['role', '--role-arn', ROLE_ARN, '--region', REGION, '--lambda-role-arn', LAMBDA_ROLE_ARN], env);
 const rolePolicy = role.data_access_role_policy;
+// STS refuses a session policy over 2,048 characters (STS API Reference, AssumeRole, `Policy`);
+// the macro refuses a handler whose worst case exceeds it. The rendered policies must be
+// within that worst case (a longer one would mean the size check measures something else).
+const STS_POLICY_LIMIT = 2048;
+const compactLength = (policy) => JSON.stringify(policy).length;
 checkPreconditions(all, [
   ...handlers.flatMap((h) => TENANTS.map((t) => [rendered[t][h.handler], `no rendered policy for ${h.handler}`])),
+  ...handlers.map((h) => [Number.isInteger(h.worst_case_chars) && h.worst_case_chars <= STS_POLICY_LIMIT, `${h.handler}: worst case ${h.worst_case_chars} chars, over STS's ${STS_POLICY_LIMIT}`]),
+  ...handlers.flatMap((h) =>
+    TENANTS.map((t) => [
+      !rendered[t][h.handler] || compactLength(rendered[t][h.handler]) <= h.worst_case_chars,
+      `${h.handler}: the policy rendered for ${t} has ${rendered[t] && rendered[t][h.handler] && compactLength(rendered[t][h.handler])} chars, more than its worst case ${h.worst_case_chars}`,
+    ]),
+  ),
   ...all.filter((h) => h.session_tag).flatMap((h) => TENANTS.map((t) => [!rendered[t][h.handler], `a session policy for session-tag handler ${h.handler}`])),
 ]);
 
@@ -291,6 +309,9 @@ if (!flag('--mutants')) {
   }
   tally([trust.length - trustFailed, trustFailed]);
   console.log(`${trustFailed ? 'FAIL' : 'ok  '} trust policy [sts:AssumeRole by ${LAMBDA_ROLE_ARN}]: ${trust.length - trustFailed}/${trust.length}`);
+  // The worst-case size of every session policy (the note quotes them), largest first.
+  const sizes = [...handlers].sort((a, b) => b.worst_case_chars - a.worst_case_chars).map((h) => `${h.handler} ${h.worst_case_chars}`);
+  console.log(`sizes: worst-case session policy chars (STS limit ${STS_POLICY_LIMIT}): ${sizes.join(', ')}`);
   console.log(`cases: ${cases} iam-simulate cases (${counts.simulations} simulations, session policies also as deployed)`);
 } else {
   // The baseline must hold before a mutant's failures mean anything.
