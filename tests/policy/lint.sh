@@ -22,8 +22,12 @@ role=arn:aws:iam::123456789012:role/TenantData
 lambda_role=arn:aws:iam::123456789012:role/orders-fn
 region=us-east-1
 
-# Declared table names, whatever the caller's environment binds.
-unset_vars=$("$bin" list | "$python" -c 'import json,sys; print(" ".join(sorted({h["table_env"] for h in json.load(sys.stdin) if h["table_env"]})))')
+# Declared table and bucket names, whatever the caller's environment binds.
+unset_vars=$("$bin" list | "$python" -c '
+import json, sys
+handlers = json.load(sys.stdin)
+names = {t["table_env"] for h in handlers for t in h["tables"]} | {b["bucket_env"] for h in handlers for b in h["buckets"]}
+print(" ".join(sorted(n for n in names if n)))')
 policies() { env ${unset_vars:+$(printf -- '-u %s ' $unset_vars)} "$bin" "$@"; }
 
 # One file per policy: <name>.json.
@@ -88,10 +92,13 @@ fi
 # duo-labs/parliament#148 warns of problems with the config override, pointing to #147.)
 lint "execution role policy" "$work/execution_role_policy.json" CREDENTIALS_EXPOSURE '["sts:assumerole"]'
 
-# Canary: the linter must see a condition key on an action that does not carry it.
+# Canary: the linter must see a condition key on an action that does not carry it (added to
+# the first statement with a LeadingKeys condition: a bucket's statements have none).
 "$python" - "$work" <<'PY'
 import glob, json, sys
-policy = json.load(open(sorted(glob.glob(f"{sys.argv[1]}/session *.json"))[0]))
+statements = [s for f in sorted(glob.glob(f"{sys.argv[1]}/session *.json")) for s in [json.load(open(f))]
+              for s in s["Statement"] if "dynamodb:LeadingKeys" in json.dumps(s.get("Condition", {}))]
+policy = {"Version": "2012-10-17", "Statement": [statements[0]]}
 policy["Statement"][0]["Action"].append("dynamodb:Scan")
 json.dump(policy, open(f"{sys.argv[1]}/canary", "w"))
 PY

@@ -9,8 +9,8 @@
 // ${TI_TOOLS_DIR:-.tools}/node/node_modules (scripts/setup-tools.sh installs it there).
 // tests/policy/run.sh runs it over the orders example's `policies` and over
 // `fixture-policies` (tests/policy/fixture: every LeadingKeys action, a custom key prefix,
-// two tables, indexes). Session-tag handlers send no session policy: prove_tags.mjs proves
-// their role.
+// two tables, indexes, several tables and buckets per handler, object prefixes). Session-tag
+// handlers send no session policy: prove_tags.mjs proves their role.
 //
 // What is checked, for every session-policy handler and two tenants (acme, globex), with the
 // rendered session policy as the principal's identity policy (scenario groups, see
@@ -31,10 +31,35 @@
 //   table      declared actions on the binary's other tables and their indexes, and on
 //              look-alike tables (archive, a prefix of the name, another account or region)
 //                                                                 -> Denied by the grant
+//   cross      an action declared on one of the handler's tables, on its other table that
+//              did not declare it (own keys)                      -> Denied by the grant
+//   cross-key  an action both tables declared, with one table's keys on the other (key
+//              prefixes differ)                                   -> Denied by the condition
+// and for every bucket the handler declares (common.mjs `bucketScenarios`), the tenant's
+// objects being the keys under `<prefix><tenant>/`:
+//   own        each declared object action on `<prefix>t/x.pdf`, the folder `<prefix>t/` itself
+//              and `<prefix>t/sub/report.pdf`                      -> Allowed
+//   foreign    the other tenant's folder, `<prefix>t-2/`, `<prefix>tx/`, `<prefix>t` without
+//              its `/`, case, the tenant's folder outside the prefix or under another bucket's
+//              prefix                                             -> Denied by the grant
+//   list       ListBucket with s3:prefix `<prefix>t/`, `<prefix>t/sub/`, `<prefix>t/x` -> Allowed
+//   list-foreign  ListBucket with s3:prefix `""`, `<prefix>`, `<prefix>t` (no `/`), the other
+//              tenant's folder, `<prefix>t-2/`, ...                -> Denied by the condition
+//   no-prefix  ListBucket without s3:prefix                       -> Denied by the condition
+//   grant      every other S3 action IAM knows, on the bucket, the object, an access point and
+//              the account: PutObjectAcl, GetObjectVersion, DeleteBucket, PutBucketPolicy,
+//              ListBucketVersions, ...                            -> Denied by the grant
+//   bucket     declared actions on the binary's other buckets and look-alikes -> Denied by the grant
+//   cross, cross-key  as for tables, between the handler's buckets
+// (A DynamoDB action on an S3 ARN, or the reverse, is no request IAM evaluates: iam-simulate
+// refuses it with `no.resource.types`. The mutant table-bucket-resources-swapped covers a
+// policy that mixes them up.)
 // The same scenarios check the data-access role policy alone (per table, the union of its
 // handlers' declarations kept per index, on any `<prefix>` key and nothing else: an action
 // declared on one table is refused on the other), and its trust policy: sts:AssumeRole by the
-// Lambda execution role's sessions only, and no sts:TagSession. "Denied by the grant" means no
+// Lambda execution role's sessions only, and no sts:TagSession. Per bucket, the role allows the
+// union of its handlers' actions on any tenant's folder under the bucket's prefix, and nothing
+// outside it. "Denied by the grant" means no
 // statement matches both action and resource; "by the condition" means one does and its
 // condition fails. Expectations come from the handler's declaration (`policies list`) and the
 // simulator's own IAM data, never from the policy under test. Each session-policy scenario is
@@ -43,10 +68,16 @@
 //
 // --mutants proves that the proof can fail: each rendered policy and the role policy are broken
 // in ways that matter (common.mjs `MUTANTS`: ForAnyValue or both key guards removed, Scan
-// granted, tenant replaced by `*`, tables or indexes widened to `*`, ...) and every broken
-// policy must fail at least one scenario; the exploitable ones must flip a Denied into
-// Allowed. One mutant is equivalent by design: dropping `Null` beside `ForAnyValue` must
-// change no decision (core/src/policy.rs says why `Null` is kept).
+// granted, tenant replaced by `*`, tables or indexes widened to `*`, two tables' resources,
+// key prefixes or actions swapped; objects widened to `bucket/*`, the `/` after the tenant
+// dropped, buckets widened to `*`, PutObjectAcl or GetObjectVersion granted, the ListBucket
+// condition dropped or turned into `StringLikeIfExists` or `ForAllValues`, two buckets'
+// resources, prefixes or actions swapped, ...) and every broken policy must fail at least one
+// scenario; the exploitable ones must flip a Denied into Allowed. Three mutants are
+// equivalent by design and must change no decision: dropping `Null` beside `ForAnyValue`
+// (core/src/policy.rs says why `Null` is kept), PutBucketPolicy added to the object statement
+// (a bucket action never matches an object ARN), and `ForAnyValue:StringLike` for `StringLike`
+// on the single-valued `s3:prefix`.
 // Exit status: 0 when everything holds, 1 otherwise. The last lines count the cases.
 
 import { join, resolve } from 'node:path';
@@ -57,6 +88,12 @@ import {
   ROLE_ARN,
   TENANTS,
   anyTenantKeys,
+  anyTenantObjects,
+  bucketLookalikes,
+  bucketScenarios,
+  bucketSpecOf,
+  describeBucket,
+  focus,
   checkAlone,
   checkPreconditions,
   counts,
@@ -77,7 +114,9 @@ import {
   simulate,
   specOf,
   tenantKeys,
+  tenantObjects,
   tools,
+  unionByBucket,
   unionByTable,
 } from './common.mjs';
 
@@ -116,25 +155,63 @@ const rendered = Object.fromEntries(
 );
 const role = policies(bin, ['role', '--role-arn', ROLE_ARN, '--region', REGION, '--lambda-role-arn', LAMBDA_ROLE_ARN], env);
 const rolePolicy = role.data_access_role_policy;
+// STS refuses a session policy over 2,048 characters (STS API Reference, AssumeRole, `Policy`);
+// the macro refuses a handler whose worst case exceeds it. The rendered policies must be
+// within that worst case (a longer one would mean the size check measures something else).
+const STS_POLICY_LIMIT = 2048;
+const compactLength = (policy) => JSON.stringify(policy).length;
 checkPreconditions(all, [
   ...handlers.flatMap((h) => TENANTS.map((t) => [rendered[t][h.handler], `no rendered policy for ${h.handler}`])),
+  ...handlers.map((h) => [Number.isInteger(h.worst_case_chars) && h.worst_case_chars <= STS_POLICY_LIMIT, `${h.handler}: worst case ${h.worst_case_chars} chars, over STS's ${STS_POLICY_LIMIT}`]),
+  ...handlers.flatMap((h) =>
+    TENANTS.map((t) => [
+      !rendered[t][h.handler] || compactLength(rendered[t][h.handler]) <= h.worst_case_chars,
+      `${h.handler}: the policy rendered for ${t} has ${rendered[t] && rendered[t][h.handler] && compactLength(rendered[t][h.handler])} chars, more than its worst case ${h.worst_case_chars}`,
+    ]),
+  ),
   ...all.filter((h) => h.session_tag).flatMap((h) => TENANTS.map((t) => [!rendered[t][h.handler], `a session policy for session-tag handler ${h.handler}`])),
 ]);
 
 // Everything the binary declares, on every table: tables, indexes and key prefixes.
-const tables = [...new Set(all.map((h) => h.table))].sort();
-const indexNames = [...new Set(all.flatMap((h) => h.indexes))].sort();
-const prefixes = [...new Set(all.map((h) => h.key_prefix))].sort();
-const sessionElsewhere = (table) => [...tables.filter((t) => t !== table), ...lookalikes(table)];
+// Everything the binary declares: tables, indexes and key prefixes; buckets and object prefixes.
+const declaredTables = all.flatMap((h) => h.tables);
+const tables = [...new Set(declaredTables.map((t) => t.table))].sort();
+const indexNames = [...new Set(declaredTables.flatMap((t) => t.indexes))].sort();
+const prefixes = [...new Set(declaredTables.map((t) => t.key_prefix))].sort();
+const declaredBuckets = all.flatMap((h) => h.buckets);
+const buckets = [...new Set(declaredBuckets.map((b) => b.bucket))].sort();
+const objectPrefixes = [...new Set(declaredBuckets.map((b) => b.prefix))].sort();
+// A handler's session reaches none of the binary's other tables and buckets; its own other
+// tables and buckets are its siblings (`cross`, `cross-key`).
+const sessionElsewhere = (h) => (table) => [...tables.filter((t) => !h.tables.some((own) => own.table === t)), ...lookalikes(table)];
+const sessionBucketsElsewhere = (h) => (bucket) => [...buckets.filter((b) => !h.buckets.some((own) => own.bucket === b)), ...bucketLookalikes(bucket)];
 // A role's own tables are covered by its own statements: only look-alikes are elsewhere.
 const roleElsewhere = (table) => lookalikes(table);
 const context = { indexNames };
 
 const principal = (tenant) => `arn:aws:sts::${ACCOUNT}:assumed-role/TenantData/tenant-${tenant}`;
-const sessionScenarios = (h, tenant) =>
-  scenarios(specOf(h), tenantKeys(h.key_prefix, tenant, prefixes), { ...context, elsewhere: sessionElsewhere });
+const objectsOf = (tenant) => (spec) => ({ spec, keys: tenantObjects(spec.prefix, tenant, objectPrefixes) });
+const sessionScenarios = (h, tenant) => {
+  const tableSpecs = h.tables.map(specOf);
+  const bucketSpecs = h.buckets.map(bucketSpecOf).map(objectsOf(tenant));
+  return [
+    ...tableSpecs.flatMap((spec) =>
+      scenarios(spec, tenantKeys(spec.key_prefix, tenant, prefixes), {
+        ...context,
+        elsewhere: sessionElsewhere(h),
+        siblings: tableSpecs.filter((s) => s !== spec),
+      }),
+    ),
+    ...bucketSpecs.flatMap(({ spec, keys }) =>
+      bucketScenarios(spec, keys, { elsewhere: sessionBucketsElsewhere(h), siblings: bucketSpecs.filter((s) => s.spec !== spec) }),
+    ),
+  ];
+};
+const describeHandler = (h) => [...h.tables.map((t) => describeSpec(specOf(t))), ...h.buckets.map((b) => describeBucket(bucketSpecOf(b)))].join('; ');
 const roleSpecs = unionByTable(handlers);
+const roleBuckets = unionByBucket(handlers);
 const roleScenarios = (spec) => scenarios(spec, anyTenantKeys(spec.key_prefix, prefixes), { ...context, elsewhere: roleElsewhere });
+const roleBucketScenarios = (spec) => bucketScenarios(spec, anyTenantObjects(spec.prefix, objectPrefixes), { elsewhere: bucketLookalikes });
 
 // A session policy's checks: alone (as identity policy), then the same decision as deployed,
 // under the data-access role policy.
@@ -150,7 +227,7 @@ async function checkSession(scenario, tenant, sessionPolicy) {
 // ---------------------------------------------------------------------------------------
 
 console.log(
-  `policy proof: ${handlers.length} session-policy handler(s) on ${roleSpecs.length} table(s) from ${bin}` +
+  `policy proof: ${handlers.length} session-policy handler(s) on ${roleSpecs.length} table(s) and ${roleBuckets.length} bucket(s) from ${bin}` +
     `${all.length > handlers.length ? ` (${all.length - handlers.length} session-tag handler(s): prove_tags.mjs)` : ''}; ` +
     `tenants ${TENANTS.join(', ')}; ${tools()}`,
 );
@@ -168,7 +245,7 @@ if (!flag('--mutants')) {
   for (const h of handlers) {
     tally(
       await report(
-        `${h.handler} (${describeSpec(specOf(h))})`,
+        `${h.handler} (${describeHandler(h)})`,
         TENANTS.map((tenant) => ({
           label: `${h.handler} / ${tenant}`,
           scenarios: sessionScenarios(h, tenant),
@@ -185,6 +262,15 @@ if (!flag('--mutants')) {
       await report(
         `data-access role policy on ${describeSpec(spec)}`,
         [{ label: `role policy on ${spec.table}`, scenarios: roleScenarios(spec), check: (s) => checkAlone(s, { principal: principal('any'), identity: rolePolicy }) }],
+        verbose,
+      ),
+    );
+  }
+  for (const spec of roleBuckets) {
+    tally(
+      await report(
+        `data-access role policy on ${describeBucket(spec)}`,
+        [{ label: `role policy on ${spec.bucket}`, scenarios: roleBucketScenarios(spec), check: (s) => checkAlone(s, { principal: principal('any'), identity: rolePolicy }) }],
         verbose,
       ),
     );
@@ -223,6 +309,9 @@ if (!flag('--mutants')) {
   }
   tally([trust.length - trustFailed, trustFailed]);
   console.log(`${trustFailed ? 'FAIL' : 'ok  '} trust policy [sts:AssumeRole by ${LAMBDA_ROLE_ARN}]: ${trust.length - trustFailed}/${trust.length}`);
+  // The worst-case size of every session policy (the note quotes them), largest first.
+  const sizes = [...handlers].sort((a, b) => b.worst_case_chars - a.worst_case_chars).map((h) => `${h.handler} ${h.worst_case_chars}`);
+  console.log(`sizes: worst-case session policy chars (STS limit ${STS_POLICY_LIMIT}): ${sizes.join(', ')}`);
   console.log(`cases: ${cases} iam-simulate cases (${counts.simulations} simulations, session policies also as deployed)`);
 } else {
   // The baseline must hold before a mutant's failures mean anything.
@@ -235,16 +324,16 @@ if (!flag('--mutants')) {
         label: `${h.handler} / ${tenant}`,
         policy: rendered[tenant][h.handler],
         token: tenant,
-        check: (policy, stop) => findProblems(list, request(policy), stop),
+        check: (policy, stop, order) => findProblems(focus(list, order), request(policy), stop),
       });
     }
   }
-  const roleList = roleSpecs.flatMap(roleScenarios);
+  const roleList = [...roleSpecs.flatMap(roleScenarios), ...roleBuckets.flatMap(roleBucketScenarios)];
   targets.push({
     label: 'data-access role policy',
     policy: rolePolicy,
     token: null,
-    check: (policy, stop) => findProblems(roleList, { principal: principal('any'), identity: policy }, stop),
+    check: (policy, stop, order) => findProblems(focus(roleList, order), { principal: principal('any'), identity: policy }, stop),
   });
   for (const t of targets) {
     const problems = await t.check(t.policy, () => true);

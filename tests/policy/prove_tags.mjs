@@ -5,9 +5,10 @@
 //   node tests/policy/prove_tags.mjs --policies BIN [--mutants] [--verbose]
 //   node tests/policy/prove_tags.mjs [--mutants] < input.json
 //
-// With --policies, the role is the `session_tag_role` of `BIN role` and the tables are the
-// declarations of BIN's session-tag handlers (`BIN list`); tests/policy/run.sh runs it over
-// `fixture-policies`. Without it, the input on stdin (written by tests/it/tags.rs) is one table:
+// With --policies, the role is the `session_tag_role` of `BIN role` and the tables and buckets
+// are the declarations of BIN's session-tag handlers (`BIN list`); tests/policy/run.sh runs it
+// over `fixture-policies`. Without it, the input on stdin (written by tests/it/tags.rs) is one
+// table:
 //   {"policy": <role policy JSON>, "tag": "tenant", "actions": ["GetItem", ...],
 //    "table_arn": "arn:aws:dynamodb:us-east-1:123456789012:table/Orders", "index_arns": [...],
 //    "key_prefix": "TENANT#" (optional)}
@@ -18,7 +19,12 @@
 // (`foreign`); no LeadingKeys (`no-key`) and an empty LeadingKeys set (`empty-key`) → Denied;
 // own keys without the tag (`no-tag`) → Denied; every action IAM knows that the tables'
 // handlers did not declare, undeclared indexes (`grant`) and look-alike tables (`table`) →
-// Denied. With --policies also the trust policy: the Lambda execution role may assume the role
+// Denied; actions declared on one table used on the other (`cross`, `cross-key`) → Denied.
+// On every bucket, with `${aws:PrincipalTag/<tag>}` in the object ARN and in `s3:prefix`
+// (common.mjs `bucketScenarios`): own objects and own list prefixes → Allowed; other tenants'
+// folders, `acme-2/`, `acme` without `/`, a listing without or with `""` or the bare prefix
+// as `s3:prefix`, undeclared S3 actions, other buckets → Denied; own objects and own prefix
+// without the tag (`no-tag`) → Denied. With --policies also the trust policy: the Lambda execution role may assume the role
 // with tags, nobody else may. --mutants breaks the policy (common.mjs `MUTANTS`, with the tag
 // as the tenant) and every mutant must be caught. Prints failures and ends with the counts and
 // `N passed, M failed`; exits non-zero on any failure.
@@ -27,6 +33,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   ACCOUNT,
+  bucketLookalikes,
+  bucketScenarios,
+  describeBucket,
+  focus,
+  tenantObjects,
+  unionByBucket,
   LAMBDA_ROLE_ARN,
   REGION,
   ROLE_ARN,
@@ -71,7 +83,7 @@ const TAG_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/TenantDataTagged`;
 // ---------------------------------------------------------------------------------------
 // The role policy and the tables it must confine.
 
-let policy, tag, specs, trustPolicy, source;
+let policy, tag, specs, bucketSpecs, trustPolicy, source;
 if (option('--policies')) {
   const bin = resolve(option('--policies'));
   const tagged = policies(bin, ['list']).filter((h) => h.session_tag);
@@ -81,6 +93,7 @@ if (option('--policies')) {
   if (!role.session_tag_role) fail(`\`${bin} role\` prints no session_tag_role`);
   ({ tag, role_policy: policy, trust_policy: trustPolicy } = role.session_tag_role);
   specs = unionByTable(tagged);
+  bucketSpecs = unionByBucket(tagged);
   source = `${tagged.length} session-tag handler(s) from ${bin}`;
 } else {
   const input = JSON.parse(readFileSync(0, 'utf8'));
@@ -91,22 +104,39 @@ if (option('--policies')) {
     if (!arn.startsWith(`${input.table_arn}/index/`)) fail(`index ARN ${arn} is not an index of ${input.table_arn}`);
     return arn.split('/index/')[1];
   });
-  const handler = { handler: 'input', table, key_prefix: input.key_prefix ?? 'TENANT#', actions: input.actions, indexes };
+  const handler = { handler: 'input', tables: [{ table, key_prefix: input.key_prefix ?? 'TENANT#', actions: input.actions, indexes }], buckets: [] };
   checkPreconditions([handler]);
   specs = unionByTable([handler]);
+  bucketSpecs = [];
   source = 'stdin';
 }
 const token = `\${aws:PrincipalTag/${tag}}`;
 const prefixes = [...new Set(specs.map((s) => s.key_prefix))];
 const indexNames = [...new Set(specs.flatMap((s) => Object.keys(s.indexes)))].sort();
+const objectPrefixes = [...new Set(bucketSpecs.map((s) => s.prefix))];
 
-// The scenarios of one tenant on one table, and the same own keys without the tag.
+// The scenarios of one tenant on one table, and the same own keys without the tag. The
+// role's other tables are siblings: one policy, each table with its own actions and prefix.
 function tenantScenarios(spec, tenant) {
   const keys = tenantKeys(spec.key_prefix, tenant, prefixes);
-  const list = scenarios(spec, keys, { indexNames, elsewhere: lookalikes });
+  const list = scenarios(spec, keys, { indexNames, elsewhere: lookalikes, siblings: specs.filter((s) => s !== spec) });
   const untagged = list
     .filter((s) => s.group === 'own' && s.keys === keys.own[0])
     .map((s) => ({ ...s, group: 'no-tag', expect: 'Denied', by: 'condition', untagged: true }));
+  return [...list, ...untagged];
+}
+// The same on one bucket. Without the tag, `${aws:PrincipalTag/<tag>}` has no value ("If AWS
+// cannot resolve a variable this might cause the entire statement to be invalid", IAM User
+// Guide, "IAM policy elements: Variables and tags"): own objects and own list prefixes must be
+// refused. Which layer refuses an object is left open (iam-simulate: the resource does not
+// match); a listing is refused by its condition.
+function tenantBucketScenarios(spec, tenant) {
+  const withKeys = (s) => ({ spec: s, keys: tenantObjects(s.prefix, tenant, objectPrefixes) });
+  const own = withKeys(spec);
+  const list = bucketScenarios(spec, own.keys, { elsewhere: bucketLookalikes, siblings: bucketSpecs.filter((s) => s !== spec).map(withKeys) });
+  const untagged = list
+    .filter((s) => (s.group === 'own' && s.resource.endsWith(`/${own.keys.own[0]}`)) || (s.group === 'list' && s.prefix === own.keys.listOwn[0]))
+    .map((s) => ({ ...s, group: 'no-tag', expect: 'Denied', by: s.group === 'list' ? 'condition' : undefined, untagged: true }));
   return [...list, ...untagged];
 }
 const request = (tenant, identity) => (s) => ({
@@ -127,6 +157,19 @@ if (!mutants) {
       TENANTS.map((tenant) => {
         const req = request(tenant, policy);
         return { label: `tag ${tenant}`, scenarios: tenantScenarios(spec, tenant), check: (s) => checkAlone(s, req(s)) };
+      }),
+      verbose,
+    );
+    passed += p;
+    failed += f;
+    cases += p + f;
+  }
+  for (const spec of bucketSpecs) {
+    const [p, f] = await report(
+      `session-tag role policy on ${describeBucket(spec)}`,
+      TENANTS.map((tenant) => {
+        const req = request(tenant, policy);
+        return { label: `tag ${tenant}`, scenarios: tenantBucketScenarios(spec, tenant), check: (s) => checkAlone(s, req(s)) };
       }),
       verbose,
     );
@@ -173,10 +216,14 @@ if (!mutants) {
   }
   console.log(`cases: ${cases} iam-simulate cases (${counts.simulations} simulations)`);
 } else {
-  const all = specs.flatMap((spec) => TENANTS.flatMap((tenant) => tenantScenarios(spec, tenant).map((s) => ({ s, tenant }))));
-  const check = async (p, stop) => {
+  const all = [
+    ...specs.flatMap((spec) => TENANTS.flatMap((tenant) => tenantScenarios(spec, tenant).map((s) => ({ ...s, tenant })))),
+    ...bucketSpecs.flatMap((spec) => TENANTS.flatMap((tenant) => tenantBucketScenarios(spec, tenant).map((s) => ({ ...s, tenant })))),
+  ];
+  const check = async (p, stop, order) => {
     const found = [];
-    for (const { s, tenant } of all) {
+    for (const s of focus(all, order)) {
+      const { tenant } = s;
       const more = await findProblems([s], request(tenant, p)(s), stop);
       found.push(...more);
       if (more.some(({ p: problem }) => stop(problem))) break;

