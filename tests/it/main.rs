@@ -3,6 +3,7 @@
 
 mod common;
 mod credentials;
+mod fleet;
 mod guard;
 mod harness_smoke;
 mod identity;
