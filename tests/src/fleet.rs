@@ -484,7 +484,8 @@ impl Prediction {
     }
 }
 
-/// Simulates the fleet of `p` for `p.warmup + p.seconds` and scales to it.
+/// Simulates the fleet of `p` (a warm-up of `p.warmup` plus a random part of a session, then
+/// `p.seconds` counted) and scales to it.
 pub fn simulate(p: &Params) -> Prediction {
     match p.routing {
         Routing::Random => simulate_random(p),
@@ -502,13 +503,18 @@ fn simulate_random(p: &Params) -> Prediction {
         let mut env = Environment::new(p, seed);
         env.counting = false;
         let mut rng = fastrand::Rng::with_seed(seed.wrapping_mul(31));
-        let (mut at, end) = (0.0, p.warmup + p.seconds);
+        // Sessions vended together at an environment's start are renewed together (the jitter
+        // spreads them slowly), so a counted period that starts a fixed time after the start
+        // would always catch the same phase of their cycle: each environment's warm-up is
+        // longer by a random part of a session.
+        let warmup = p.warmup + rng.f64() * p.session;
+        let (mut at, end) = (0.0, warmup + p.seconds);
         loop {
             at += exponential(&mut rng, rate);
             if at >= end {
                 break;
             }
-            if !env.counting && at >= p.warmup {
+            if !env.counting && at >= warmup {
                 env.start_counting();
             }
             let key = (zipf.sample(&mut rng) as u32, p.policy_key(rng.u16(..p.policies as u16)));
@@ -537,7 +543,6 @@ fn strata(n: usize, count: usize) -> Vec<(usize, usize)> {
 fn simulate_per_tenant(p: &Params) -> Prediction {
     let zipf = Zipf::new(p.tenants, p.zipf_s);
     let capacity_per_env = p.env_rate();
-    let end = p.warmup + p.seconds;
     let mut total = Counts::default();
     let mut alive = 0.0;
     for (stratum, (start, stop)) in strata(p.tenants, p.strata).into_iter().enumerate() {
@@ -550,11 +555,14 @@ fn simulate_per_tenant(p: &Params) -> Prediction {
         // cache) at the first request after an idle reclaim.
         let seed = p.seed.wrapping_add(1000 + stratum as u64);
         let mut rng = fastrand::Rng::with_seed(seed);
+        // A random phase, as under random routing (`simulate_random`).
+        let warmup = p.warmup + rng.f64() * p.session;
+        let end = warmup + p.seconds;
         let mut env = Environment::new(p, seed);
         env.counting = false;
         let mut counts = Counts::default();
         // Alive from its start to `idle` after its last request, counted inside the period.
-        let counted = |from: f64, to: f64| (to.min(end) - from.max(p.warmup)).max(0.0);
+        let counted = |from: f64, to: f64| (to.min(end) - from.max(warmup)).max(0.0);
         let (mut at, mut last, mut started_at, mut env_seconds) = (0.0f64, f64::NEG_INFINITY, 0.0f64, 0.0);
         loop {
             at += exponential(&mut rng, env_rate);
@@ -568,13 +576,13 @@ fn simulate_per_tenant(p: &Params) -> Prediction {
                 }
                 let old = std::mem::replace(&mut env, Environment::new(p, rng.u64(..)));
                 counts.add_scaled(&old.finish(), 1.0);
-                env.counting = at >= p.warmup;
+                env.counting = at >= warmup;
                 if env.counting {
                     counts.env_starts += 1;
                 }
                 started_at = at;
             }
-            if !env.counting && at >= p.warmup {
+            if !env.counting && at >= warmup {
                 env.start_counting();
             }
             let key = (rank as u32, p.policy_key(rng.u16(..p.policies as u16)));
