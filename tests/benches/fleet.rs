@@ -199,14 +199,14 @@ fn main() -> ExitCode {
                 let sessions = if r == Routing::PerTenant { p.policies as f64 } else { p.capacity as f64 };
                 println!(
                     "  {:<10} capacity {:>7}, sessions {:>4.0} s: {:.1} AssumeRole/s, {:.3} % of requests wait, \
-                     {:.0} environments, cache ≤ {:.1} MiB per environment: WITHIN",
+                     {:.0} environments, cache ≤ {:.0} KiB per environment: WITHIN",
                     routing(r),
                     p.capacity,
                     p.session,
                     pred.sts_per_second(),
                     100.0 * pred.waited_share(),
                     pred.environments,
-                    sessions * 2048.0 / 1048576.0
+                    sessions * 2.0
                 );
             }
             None => {
