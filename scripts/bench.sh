@@ -13,6 +13,12 @@
 #                                                  too: the attribution run)
 #   4. tenant-isolation-tests --bench memory       bytes per cached session, capacity bound
 #   5. scripts/compile-cost.sh                     50 handlers with and without the attribute
+#   6. tenant-isolation-tests --bench coldstart    the release bootstrap binaries `get-order` and
+#                                                  `bare-get-order` under a local Runtime API stand-in:
+#                                                  init, first and second invocation, stripped sizes
+#   7. tenant-isolation-tests --bench fleet        the fleet simulator (tests/src/fleet.rs) at 1M req/s,
+#                                                  100k tenants, 2,000 environments; and its validation
+#                                                  against 8 real Isolations (tests/it/fleet.rs)
 #
 # Each benchmark compares against its own floor measured in the same run (the machine is noisy:
 # compare ratios, not absolute numbers across runs). Exits non-zero if a step failed or missed its
@@ -27,8 +33,10 @@ export TI_TOOLS_DIR="${TI_TOOLS_DIR:-$ROOT/.tools}"
 export CARGO_TERM_COLOR=never
 CRITERION_ARGS="${CRITERION_ARGS:---warm-up-time 1 --measurement-time 2 --sample-size 30 --noplot}"
 MAX_RATIO="${MAX_RATIO:-1.05}"
-LOG_DIR="$ROOT/target/bench-logs"
-rm -rf "$LOG_DIR" "$ROOT/target/criterion"
+# The build's target directory (CARGO_TARGET_DIR when set, as cargo itself does).
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+LOG_DIR="$TARGET_DIR/bench-logs"
+rm -rf "$LOG_DIR" "$TARGET_DIR/criterion"
 mkdir -p "$LOG_DIR"
 
 RESULTS=()
@@ -58,7 +66,11 @@ echo "==> machine"
 step "setup tools" setup.log bash scripts/setup-tools.sh
 build_benches() {
     cargo bench --no-run -p tenant-isolation --bench policy &&
-        cargo bench --no-run -p tenant-isolation-tests --bench warm_path --bench cache --bench load --bench memory
+        cargo bench --no-run -p tenant-isolation-tests --bench warm_path --bench cache --bench load --bench memory \
+            --bench coldstart --bench fleet &&
+        # What `coldstart` runs, built as a user's release build of the example (its own features).
+        cargo build --release -p orders-example --bin get-order --bin bare-get-order &&
+        cargo test --no-run -p tenant-isolation-tests --test it
 }
 step "build benches (release)" build.log build_benches
 # shellcheck disable=SC2086  # CRITERION_ARGS is a list of flags
@@ -75,12 +87,16 @@ step "load, 1 in flight, attribution" load1a.log cargo bench -q -p tenant-isolat
     --baseline-sts-credentials
 step "memory" memory.log cargo bench -q -p tenant-isolation-tests --bench memory
 step "compile cost" compile-cost.log bash scripts/compile-cost.sh
+step "cold start" coldstart.log cargo bench -q -p tenant-isolation-tests --bench coldstart
+step "fleet simulation" fleet.log cargo bench -q -p tenant-isolation-tests --bench fleet
+step "fleet validation (8 real Isolations on moto)" fleet-validation.log \
+    cargo test -q -p tenant-isolation-tests --test it fleet:: -- --nocapture
 
 printf '\n==================== figures ====================\n'
 cat "$LOG_DIR/machine.txt"
 echo
 echo "criterion medians (ratio = median / the floor of its group, same run):"
-python3 - "$ROOT/target/criterion" <<'EOF'
+python3 - "$TARGET_DIR/criterion" <<'EOF'
 import json, pathlib, sys
 root = pathlib.Path(sys.argv[1])
 groups = {}
@@ -120,6 +136,12 @@ echo
 grep -E '^(memory|synthetic|stand-in|bound|sts|clients)' "$LOG_DIR/memory.log" || true
 echo
 grep -E '^compile-cost:   ' "$LOG_DIR/compile-cost.log" || true
+echo
+grep -vE '^(Finished|Running|error:|Caused by|  process didn)' "$LOG_DIR/coldstart.log" || true
+echo
+grep -vE '^(Finished|Running)' "$LOG_DIR/fleet.log" || true
+echo
+grep -E '^fleet validation' "$LOG_DIR/fleet-validation.log" || true
 
 printf '\n==================== summary (%d s) ====================\n' "$((SECONDS - START))"
 printf '%s\n' "${RESULTS[@]}"

@@ -17,9 +17,9 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 REPS="${1:-3}"
-DIR="$ROOT/target/compile-cost"
-# The workspace's target directory: its dependencies are already built.
-export CARGO_TARGET_DIR="$ROOT/target"
+# The workspace's target directory (CARGO_TARGET_DIR when set): its dependencies are already built.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+DIR="$CARGO_TARGET_DIR/compile-cost"
 export CARGO_TERM_COLOR=never
 
 rm -rf "$DIR"

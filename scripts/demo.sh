@@ -17,4 +17,5 @@ for _ in $(seq 1 100); do
 done
 "$tools/venv/bin/python" scripts/fixtures.py --endpoint "http://127.0.0.1:$port" >"$work/fixture.json"
 cargo build --quiet -p orders-example --bin orders-demo
-RUST_LOG="${RUST_LOG:-off}" target/debug/orders-demo "$work/fixture.json"
+# Where cargo put it: CARGO_TARGET_DIR when set, as cargo itself does.
+RUST_LOG="${RUST_LOG:-off}" "${CARGO_TARGET_DIR:-target}/debug/orders-demo" "$work/fixture.json"

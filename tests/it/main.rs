@@ -4,6 +4,7 @@
 mod buckets;
 mod common;
 mod credentials;
+mod fleet;
 mod guard;
 mod harness_smoke;
 mod identity;

@@ -13,10 +13,14 @@
 //! * [`sdk_config`] builds an AWS SDK config aimed at a moto endpoint without reading or writing
 //!   process environment variables (tests run in parallel threads of one process);
 //!   [`sdk_config_with_sts`] sends STS to another endpoint, so that STS can go down alone.
+//! * [`fleet`] simulates a fleet of execution environments and their credential caches
+//!   (`docs/SCALE.md`).
 //!
 //! Remember that moto does **not** enforce IAM: session policies and `dynamodb:LeadingKeys` are
 //! accepted and ignored, so isolation must be proven by checks that do not rely on moto denying.
 #![forbid(unsafe_code)]
+
+pub mod fleet;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
