@@ -4,7 +4,8 @@ Usage: .tools/venv/bin/python scripts/fixtures.py --endpoint http://127.0.0.1:PO
 
 Creates (or reuses, when run again against the same moto process) an IAM role `TenantData`,
 the DynamoDB table `Orders` with GSIs `ByStatus` (on `pk`) and `ByCustomer` (on `gsi1pk`), the table
-`Customers` (customer `c-1` in the partitions of `acme` and of `globex`), and a
+`Customers` (customer `c-1` in the partitions of `acme` and of `globex`), the S3 bucket
+`order-attachments`, and a
 Cognito user pool (its `custom:tenant_id` immutable, its app client's write attributes without it) with users alice (acme),
 bob (globex), carol (no tenant), mallory (`*`) and eve (`acme#x`), then prints ONE JSON object on
 stdout (see `main`). Diagnostics go to stderr.
@@ -53,6 +54,7 @@ ROLE_NAME = "TenantData"
 TAG_ROLE_NAME = "TenantDataTagged"
 TABLE = "Orders"
 CUSTOMERS_TABLE = "Customers"
+ATTACHMENTS_BUCKET = "order-attachments"
 # Customer `c-1` of each tenant (`TENANT#<tenant>`, `CUSTOMER#c-1`).
 CUSTOMERS = {"acme": "Acme Purchasing", "globex": "Globex Procurement"}
 INDEX = "ByStatus"
@@ -222,6 +224,15 @@ def ensure_customers(ddb):
         )
 
 
+def ensure_bucket(s3):
+    """The orders' attachments bucket (tenants' objects under `tenants/<tenant>/`)."""
+    try:
+        s3.create_bucket(Bucket=ATTACHMENTS_BUCKET)
+    except ClientError as e:
+        if e.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+
+
 def ensure_pool(idp):
     pool_id = None
     for page in idp.get_paginator("list_user_pools").paginate(MaxResults=60):
@@ -337,6 +348,7 @@ def main():
     tag_role_arn = ensure_role(client("iam"), account, TAG_ROLE_NAME, tag_session=True)
     ensure_table(client("dynamodb"))
     ensure_customers(client("dynamodb"))
+    ensure_bucket(client("s3"))
 
     idp = client("cognito-idp")
     pool_id, client_id = ensure_pool(idp)
@@ -363,6 +375,7 @@ def main():
         "tag_role_arn": tag_role_arn,
         "table": TABLE,
         "customers_table": CUSTOMERS_TABLE,
+        "attachments_bucket": ATTACHMENTS_BUCKET,
         "index": INDEX,
         "customer_index": CUSTOMER_INDEX,
         "customer_key": CUSTOMER_KEY,

@@ -161,6 +161,7 @@ fn order_from(item: &HashMap<String, AttributeValue>) -> Option<Order> {
         quantity: item.get("quantity").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())?,
         status: text("status")?,
         customer: text("customer"),
+        attachment: text("attachment"),
     })
 }
 

@@ -20,7 +20,9 @@ pub(crate) fn cognito_verifier(fx: &Fixture) -> Verifier {
 /// A fresh runtime (its own cache and counters) on the shared moto, customised by `f`.
 pub(crate) async fn isolation_with(f: impl FnOnce(IsolationBuilder) -> IsolationBuilder) -> Isolation {
     let (_, fx) = shared();
+    // moto serves S3 on its one port: path-style addressing (`bucket` in the path, not the host).
     let builder = Isolation::builder()
+        .s3_force_path_style(true)
         .sdk_config(sdk_config(&fx.endpoint).await)
         .role_arn(fx.role_arn.clone())
         .verifier(cognito_verifier(fx));

@@ -6,7 +6,7 @@ use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Request, Response};
 use lambda_runtime::LambdaEvent;
-use orders_example::handlers::{create_order, get_order, list_orders};
+use orders_example::handlers::{create_order, get_attachment, get_order, list_orders};
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use tenant_isolation::{Isolation, TenantTable, tenant_isolated};
@@ -120,6 +120,38 @@ async fn create_order_reads_the_tenants_own_customer() {
             .await
             .unwrap();
     assert_eq!(refused.status(), 404, "{:?}", json_body(&refused));
+}
+
+/// An order's note is stored under the tenant's folder of the attachments bucket and read back by
+/// the bucket-only `get_attachment`; another tenant asking for it by the order's id looks in its
+/// own folder and finds nothing.
+#[tokio::test]
+async fn attachments_live_in_the_tenants_own_folder() {
+    let iso = isolation().await;
+    let body = r#"{"item":"crate","quantity":1,"note":"fragile: acme only"}"#;
+    let created =
+        create_order::call_with(&iso, request(v2_event("POST", "/orders", Some(&token("alice")), Some(body), None)))
+            .await
+            .unwrap();
+    assert_eq!(created.status(), 201, "{:?}", json_body(&created));
+    let id = json_body(&created)["id"].as_str().unwrap().to_owned();
+    assert_eq!(json_body(&created)["attachment"], format!("orders/{id}/note.txt"));
+    let read = |user: &'static str| {
+        let (iso, id) = (&iso, id.clone());
+        async move {
+            let event = v2_event("GET", "/orders/x/attachment", Some(&token(user)), None, Some(&id));
+            get_attachment::call_with(iso, request(event)).await.unwrap()
+        }
+    };
+    let own = read("alice").await;
+    assert_eq!((own.status().as_u16(), json_body(&own)["note"].clone()), (200, json!("fragile: acme only")));
+    let other = read("bob").await;
+    assert_eq!(other.status(), 404, "{:?}", json_body(&other));
+    // Where it landed: acme's folder, as the moto admin sees the bucket.
+    let fx = &shared().1;
+    let s3 = tenant_isolation_tests::s3_admin(&fx.endpoint).await;
+    let key = format!("tenants/acme/orders/{id}/note.txt");
+    assert!(s3.head_object().bucket(&fx.attachments_bucket).key(&key).send().await.is_ok(), "{key}");
 }
 
 #[tokio::test]

@@ -110,6 +110,8 @@ pub struct Fixture {
     /// The customers table, `Customers` (`pk`, `sk`): customer `c-1` in the partitions of `acme`
     /// (`Acme Purchasing`) and `globex` (`Globex Procurement`).
     pub customers_table: String,
+    /// The orders' attachments bucket, `order-attachments`.
+    pub attachments_bucket: String,
     /// Global secondary index name, `ByStatus` (`pk` HASH, `status` S RANGE, projection ALL).
     pub index: String,
     /// A GSI keyed on its own attribute, `ByCustomer` (`gsi1pk` HASH, projection ALL).

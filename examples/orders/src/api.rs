@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use tenant_isolation::axum::TenantLayer;
-use tenant_isolation::{Isolation, TenantTable, tenant_isolated};
+use tenant_isolation::{Isolation, TenantBucket, TenantTable, tenant_isolated};
 
 /// The router, authenticating with `isolation` (tests, the demo); [`router_global`] uses the
 /// process-wide runtime (the Lambda bootstrap).
@@ -30,6 +30,18 @@ fn routes() -> Router {
         .route("/orders", post(create_order).get(list_orders))
         .route("/orders/{id}", get(get_order))
         .route("/orders/{id}/cancel", post(cancel_order))
+        .route("/orders/{id}/attachment", get(get_attachment))
+}
+
+/// `GET /orders/{id}/attachment` → the order's note, or 404.
+#[tenant_isolated(axum, buckets(attachments(
+    bucket = "order-attachments",
+    bucket_env = "ATTACHMENTS_BUCKET",
+    actions = [GetObject],
+)))]
+pub async fn get_attachment(attachments: TenantBucket, Path(id): Path<String>) -> Result<Response, DataError> {
+    let note = data::attachment(&attachments, &id).await?;
+    Ok(Json(serde_json::json!({ "note": note })).into_response())
 }
 
 impl IntoResponse for DataError {
@@ -52,20 +64,26 @@ fn bad_request() -> Response {
     (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "error": "bad_request" }))).into_response()
 }
 
-/// `POST /orders` with `{"item": "...", "quantity": n, "customer": "c-1"}` → 201 and the order.
-#[tenant_isolated(axum, tables(
-    orders(table = "Orders", table_env = "ORDERS_TABLE", actions = [PutItem]),
-    customers(table = "Customers", table_env = "CUSTOMERS_TABLE", actions = [GetItem]),
-))]
+/// `POST /orders` with `{"item": "...", "quantity": n, "customer": "c-1", "note": "..."}` → 201
+/// and the order.
+#[tenant_isolated(
+    axum,
+    tables(
+        orders(table = "Orders", table_env = "ORDERS_TABLE", actions = [PutItem]),
+        customers(table = "Customers", table_env = "CUSTOMERS_TABLE", actions = [GetItem]),
+    ),
+    buckets(attachments(bucket = "order-attachments", bucket_env = "ATTACHMENTS_BUCKET", actions = [PutObject])),
+)]
 pub async fn create_order(
     orders: TenantTable,
     customers: TenantTable,
+    attachments: TenantBucket,
     Json(new): Json<NewOrder>,
 ) -> Result<Response, DataError> {
     if !new.is_valid() {
         return Ok(bad_request());
     }
-    let order = data::create(&orders, &customers, new).await?;
+    let order = data::create(&orders, &customers, &attachments, new).await?;
     Ok((StatusCode::CREATED, Json(order)).into_response())
 }
 

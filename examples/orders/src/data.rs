@@ -9,8 +9,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tenant_isolation::actions::{GetItem, PutItem, Query, UpdateItem};
-use tenant_isolation::{Allows, ErrorKind, IsolationError, ScopeError, TenantTable};
+use tenant_isolation::actions::{GetItem, GetObject, PutItem, PutObject, Query, UpdateItem};
+use tenant_isolation::{Allows, AllowsObject, ErrorKind, IsolationError, ScopeError, TenantBucket, TenantTable};
 
 /// The GSI that lists a tenant's orders by status (partition key `pk`, sort key `status`).
 pub const BY_STATUS: &str = "ByStatus";
@@ -29,7 +29,14 @@ pub struct Order {
     /// The name of the tenant's customer the order was placed for, when one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<String>,
+    /// The order's attachment, when it has one: an object name in the tenant's folder of the
+    /// attachments bucket (`orders/<id>/note.txt`, under `tenants/<tenant>/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<String>,
 }
+
+/// The longest attachment note accepted.
+pub const MAX_NOTE_LEN: usize = 4096;
 
 /// The longest item name accepted (DynamoDB items are limited to 400 KB; orders are small).
 pub const MAX_ITEM_LEN: usize = 200;
@@ -45,6 +52,9 @@ pub struct NewOrder {
     /// The id of one of the tenant's customers (`c-1`), read from the `Customers` table.
     #[serde(default)]
     pub customer: Option<String>,
+    /// A text stored as the order's attachment in the tenant's folder of the attachments bucket.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// A data-layer failure, each with one HTTP status.
@@ -59,9 +69,9 @@ pub enum DataError {
     /// The request was refused by the isolation layer (guard, scope).
     #[error(transparent)]
     Isolation(#[from] IsolationError),
-    /// A DynamoDB call failed.
-    #[error("dynamodb: {source}")]
-    Dynamo {
+    /// A DynamoDB or S3 call failed.
+    #[error("aws: {source}")]
+    Service {
         /// The SDK error.
         source: Box<dyn std::error::Error + Send + Sync>,
         /// What it means for the caller ([`tenant_isolation::sdk_error_kind`]): an IAM denial is
@@ -90,7 +100,7 @@ where
             return DataError::Isolation(refusal);
         }
         let kind = tenant_isolation::sdk_error_kind(&e);
-        DataError::Dynamo { source: Box::new(e), kind }
+        DataError::Service { source: Box::new(e), kind }
     }
 }
 
@@ -100,7 +110,7 @@ impl DataError {
         match self {
             DataError::NotFound | DataError::UnknownCustomer => 404,
             DataError::Isolation(e) => e.status(),
-            DataError::Dynamo { kind, .. } => kind.status(),
+            DataError::Service { kind, .. } => kind.status(),
             DataError::Corrupt(_) => 500,
         }
     }
@@ -130,6 +140,7 @@ fn order_from(item: &HashMap<String, AttributeValue>) -> Result<Order, DataError
             .ok_or(DataError::Corrupt("quantity"))?,
         status: text("status")?,
         customer: item.get("customer").and_then(|v| v.as_s().ok()).cloned(),
+        attachment: item.get("attachment").and_then(|v| v.as_s().ok()).cloned(),
     })
 }
 
@@ -146,6 +157,7 @@ impl NewOrder {
             && !self.item.chars().any(char::is_control)
             && (1..=1000).contains(&self.quantity)
             && self.customer.as_deref().is_none_or(valid_customer_id)
+            && self.note.as_deref().is_none_or(|n| n.len() <= MAX_NOTE_LEN)
     }
 }
 
@@ -166,17 +178,39 @@ pub async fn customer_name(customers: &TenantTable<impl Allows<GetItem>>, id: &s
     out.item().and_then(|i| i.get("name")).and_then(|n| n.as_s().ok()).cloned().ok_or(DataError::UnknownCustomer)
 }
 
-/// Stores a new order in the tenant's partition, for one of its customers when `new` names one.
+/// The object name of order `id`'s attachment, in the tenant's folder.
+fn attachment_name(id: &str) -> String {
+    format!("orders/{id}/note.txt")
+}
+
+/// Stores a new order in the tenant's partition, for one of its customers when `new` names one,
+/// and its note as an attachment in the tenant's folder of the attachments bucket.
 pub async fn create(
     orders: &TenantTable<impl Allows<PutItem>>,
     customers: &TenantTable<impl Allows<GetItem>>,
+    attachments: &TenantBucket<impl AllowsObject<PutObject>>,
     new: NewOrder,
 ) -> Result<Order, DataError> {
     let customer = match &new.customer {
         Some(id) => Some(customer_name(customers, id).await?),
         None => None,
     };
-    let order = Order { id: new_id(), item: new.item, quantity: new.quantity, status: "open".into(), customer };
+    let id = new_id();
+    let attachment = match new.note {
+        Some(note) => {
+            let name = attachment_name(&id);
+            // The handle writes under `tenants/<tenant>/`: the name cannot leave the folder.
+            attachments
+                .put_object(&name)?
+                .content_type("text/plain; charset=utf-8")
+                .body(aws_sdk_s3::primitives::ByteStream::from(note.into_bytes()))
+                .send()
+                .await?;
+            Some(name)
+        }
+        None => None,
+    };
+    let order = Order { id, item: new.item, quantity: new.quantity, status: "open".into(), customer, attachment };
     let table = orders;
     let mut put = table
         .put_item()?
@@ -188,6 +222,9 @@ pub async fn create(
         .condition_expression("attribute_not_exists(pk)");
     if let Some(name) = &order.customer {
         put = put.item("customer", s(name));
+    }
+    if let Some(name) = &order.attachment {
+        put = put.item("attachment", s(name));
     }
     put.send().await?;
     Ok(order)
@@ -242,4 +279,22 @@ pub async fn cancel(table: &TenantTable<impl Allows<UpdateItem>>, id: &str) -> R
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The text of order `id`'s attachment, from the tenant's folder; `NotFound` when it has none.
+pub async fn attachment(bucket: &TenantBucket<impl AllowsObject<GetObject>>, id: &str) -> Result<String, DataError> {
+    if !valid_id(id) {
+        return Err(DataError::NotFound);
+    }
+    let out = match bucket.get_object(&attachment_name(id))?.send().await {
+        Ok(out) => out,
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Err(DataError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let bytes = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| DataError::Service { source: Box::new(e), kind: ErrorKind::Unavailable })?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| DataError::Corrupt("attachment"))
 }

@@ -3,7 +3,7 @@
 
 use crate::data::{self, DataError, NewOrder};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use tenant_isolation::{TenantTable, tenant_isolated};
+use tenant_isolation::{TenantBucket, TenantTable, tenant_isolated};
 
 fn json(status: u16, value: &impl serde::Serialize) -> Result<Response<Body>, Error> {
     Ok(Response::builder()
@@ -32,16 +32,21 @@ fn order_id(request: &Request) -> Option<String> {
     request.path_parameters_ref().and_then(|p| p.first("id")).map(str::to_owned)
 }
 
-/// `POST /orders` with `{"item": "...", "quantity": n, "customer": "c-1"}` → 201 and the order
-/// (`customer` optional; an id the tenant has no customer with → 404). Two tables, each with
-/// its own actions: `PutItem` on `Orders`, `GetItem` on `Customers`.
-#[tenant_isolated(tables(
-    orders(table = "Orders", table_env = "ORDERS_TABLE", actions = [PutItem]),
-    customers(table = "Customers", table_env = "CUSTOMERS_TABLE", actions = [GetItem]),
-))]
+/// `POST /orders` with `{"item": "...", "quantity": n, "customer": "c-1", "note": "..."}` → 201
+/// and the order (`customer` and `note` optional; an id the tenant has no customer with → 404).
+/// Two tables and a bucket, each with its own actions: `PutItem` on `Orders`, `GetItem` on
+/// `Customers`, `PutObject` under the tenant's folder of the attachments bucket.
+#[tenant_isolated(
+    tables(
+        orders(table = "Orders", table_env = "ORDERS_TABLE", actions = [PutItem]),
+        customers(table = "Customers", table_env = "CUSTOMERS_TABLE", actions = [GetItem]),
+    ),
+    buckets(attachments(bucket = "order-attachments", bucket_env = "ATTACHMENTS_BUCKET", actions = [PutObject])),
+)]
 pub async fn create_order(
     orders: TenantTable,
     customers: TenantTable,
+    attachments: TenantBucket,
     request: Request,
 ) -> Result<Response<Body>, Error> {
     // Invalid UTF-8, oversized or malformed bodies and out-of-range fields are all a 400.
@@ -49,7 +54,7 @@ pub async fn create_order(
         Ok(new) if new.is_valid() => new,
         _ => return json(400, &serde_json::json!({ "error": "bad_request" })),
     };
-    match data::create(&orders, &customers, new).await {
+    match data::create(&orders, &customers, &attachments, new).await {
         Ok(order) => json(201, &order),
         Err(e) => failure(&e),
     }
@@ -86,6 +91,23 @@ pub async fn cancel_order(orders: TenantTable, request: Request) -> Result<Respo
     };
     match data::cancel(&orders, &id).await {
         Ok(order) => json(200, &order),
+        Err(e) => failure(&e),
+    }
+}
+
+/// `GET /orders/{id}/attachment` → the order's note, or 404. Only the bucket: `GetObject` under
+/// the tenant's folder, no table at all.
+#[tenant_isolated(buckets(attachments(
+    bucket = "order-attachments",
+    bucket_env = "ATTACHMENTS_BUCKET",
+    actions = [GetObject],
+)))]
+pub async fn get_attachment(attachments: TenantBucket, request: Request) -> Result<Response<Body>, Error> {
+    let Some(id) = order_id(&request) else {
+        return json(400, &serde_json::json!({ "error": "bad_request" }));
+    };
+    match data::attachment(&attachments, &id).await {
+        Ok(note) => json(200, &serde_json::json!({ "note": note })),
         Err(e) => failure(&e),
     }
 }

@@ -6,7 +6,7 @@
 //! `orders-demo <fixture.json>` (the JSON that `scripts/fixtures.py` prints).
 
 use lambda_http::{Body, Request, RequestExt, Response, Service, service_fn};
-use orders_example::handlers::{cancel_order, create_order, get_order, list_orders};
+use orders_example::handlers::{cancel_order, create_order, get_attachment, get_order, list_orders};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -110,7 +110,13 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
         .audience([text("client_id")?])
         .tenant_claim("custom:tenant_id")
         .build()?;
-    let isolation = Isolation::builder().sdk_config(sdk).role_arn(text("role_arn")?).verifier(verifier).build().await?;
+    let isolation = Isolation::builder()
+        .sdk_config(sdk)
+        .s3_force_path_style(true) // moto serves S3 on its one port
+        .role_arn(text("role_arn")?)
+        .verifier(verifier)
+        .build()
+        .await?;
     isolation.clone().install().map_err(|_| "an isolation runtime was already installed")?;
 
     println!("tenant-isolation demo — moto at {endpoint}");
@@ -121,8 +127,9 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
     println!("  (Cognito ID tokens, RS256, verified against the pool's JWKS)\n");
     let mut demo = Demo { failures: Vec::new(), requests: 0 };
 
-    println!("1. each tenant creates orders for its customer `c-1` (GetItem on Customers, PutItem on Orders:");
-    println!("   one session policy, one statement per table, each with its own action)");
+    println!("1. each tenant creates orders for its customer `c-1`, with a note stored as an attachment");
+    println!("   (GetItem on Customers, PutItem on Orders, PutObject under tenants/<tenant>/ of the");
+    println!("   attachments bucket: one session policy, one statement per resource, each with its own action)");
     let mut ids: HashMap<&str, Vec<String>> = HashMap::new();
     let orders = [
         ("alice", &alice, "anvil", "Acme Purchasing"),
@@ -130,7 +137,7 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
         ("bob", &bob, "widget", "Globex Procurement"),
     ];
     for (who, tok, item, customer) in orders {
-        let body = format!(r#"{{"item":"{item}","quantity":1,"customer":"c-1"}}"#);
+        let body = format!(r#"{{"item":"{item}","quantity":1,"customer":"c-1","note":"{who}'s {item}"}}"#);
         let resp = call!(demo, create_order, request(Some(tok), "POST", &body));
         let order = body_json(&resp);
         demo.check(
@@ -190,7 +197,21 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
         demo.check(false, "orders were created for both tenants");
     }
 
-    println!("\n4. the key guard refuses a cross-tenant key before it leaves the process");
+    println!("\n4. attachments: each tenant reads its own; the other's order id finds nothing in its folder");
+    if let (Some(a), Some(b)) = (alice_ids.first(), bob_ids.first()) {
+        let resp = call!(demo, get_attachment, with_id(request(Some(&alice), "GET", ""), a));
+        let note = body_json(&resp)["note"].clone();
+        demo.check(
+            resp.status() == 200 && note == "alice's anvil",
+            &format!("alice reads her note → {} {note}", resp.status()),
+        );
+        let resp = call!(demo, get_attachment, with_id(request(Some(&bob), "GET", ""), a));
+        demo.check(resp.status() == 404, &format!("bob asks for alice's note by her order id → {}", resp.status()));
+        let resp = call!(demo, get_attachment, with_id(request(Some(&alice), "GET", ""), b));
+        demo.check(resp.status() == 404, &format!("alice asks for bob's note by his order id → {}", resp.status()));
+    }
+
+    println!("\n5. the guards refuse a cross-tenant key or object before it leaves the process");
     let acme = TenantId::parse("acme")?;
     let scope = isolation.enter(get_order::SPEC, &acme, None).await?;
     let client = scope.client().clone();
@@ -214,8 +235,25 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
         refused.is_some(),
         &format!("acme's client asked for pk TENANT#globex → {}", refused.unwrap_or_else(|| "SENT".into())),
     );
+    // The object guard: acme's S3 client of `get_attachment`, asked for an object in globex's folder.
+    let scope = isolation.enter(get_attachment::SPEC, &acme, None).await?;
+    let s3 = scope.s3()?.clone();
+    let bucket = text("attachments_bucket")?;
+    let key = match bob_ids.first() {
+        Some(b) => format!("tenants/globex/orders/{b}/note.txt"),
+        None => "tenants/globex/orders/x/note.txt".to_owned(),
+    };
+    let result = scope.run(async move { s3.get_object().bucket(bucket).key(&key).send().await.map(|_| key) }).await;
+    let refused = match &result {
+        Err(e) => tenant_isolation::GuardViolation::find(e).map(|v| v.to_string()),
+        Ok(_) => None,
+    };
+    demo.check(
+        refused.is_some(),
+        &format!("acme's S3 client asked for globex's note → {}", refused.unwrap_or_else(|| "SENT".into())),
+    );
 
-    println!("\n5. bad callers never reach STS");
+    println!("\n6. bad callers never reach STS");
     let before = isolation.stats().sts_calls;
     for (what, tok, want) in [
         ("no token", None, 401),
@@ -231,7 +269,7 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
     let after = isolation.stats().sts_calls;
     demo.check(after == before, &format!("STS calls during those 6 requests: {}", after - before));
 
-    println!("\n6. the same service as one axum function (one Router, one policy per route, one auth layer)");
+    println!("\n7. the same service as one axum function (one Router, one policy per route, one auth layer)");
     let app = orders_example::api::router(isolation.clone());
     let sts_before = isolation.stats().sts_calls;
     let (status, created) =
@@ -260,7 +298,7 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
         "\nSTS AssumeRole calls: {} for {} requests (one per tenant and handler policy; cache hits {}, misses {})",
         stats.sts_calls, demo.requests, stats.hits, stats.misses
     );
-    demo.check(stats.sts_calls <= 8, "at most one STS call per (tenant, handler policy): 2 tenants × 4 handlers");
+    demo.check(stats.sts_calls <= 10, "at most one STS call per (tenant, handler policy): 2 tenants × 5 handlers");
     Ok(demo)
 }
 

@@ -13,7 +13,7 @@ fn main() -> std::process::ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use tenant_isolation::{Action, registered_handlers};
+    use tenant_isolation::{Action, ObjectAction, registered_handlers};
 
     /// The `use orders_example as _` above is what makes the handlers visible here: without
     /// it the library is not linked and `policies list` would print `[]`.
@@ -27,21 +27,25 @@ mod tests {
                     .iter()
                     .map(|t| (t.table.declared(), &*t.actions, t.indexes.iter().map(|i| &**i).collect::<Vec<_>>()))
                     .collect();
-                (h.module_path(), h.name(), tables)
+                let buckets: Vec<_> = h.buckets().iter().map(|b| (b.bucket.declared(), &*b.actions)).collect();
+                (h.module_path(), h.name(), tables, buckets)
             })
             .collect();
         // The same four operations, as Lambda handlers and as routes of the axum function.
         let mut want = Vec::new();
         for module in ["orders_example::api", "orders_example::handlers"] {
+            let attachments = |action: &'static [ObjectAction]| vec![("order-attachments", action)];
             want.extend([
-                (module, "cancel_order", vec![("Orders", &[Action::UpdateItem][..], vec![])]),
+                (module, "cancel_order", vec![("Orders", &[Action::UpdateItem][..], vec![])], vec![]),
                 (
                     module,
                     "create_order",
                     vec![("Orders", &[Action::PutItem][..], vec![]), ("Customers", &[Action::GetItem][..], vec![])],
+                    attachments(&[ObjectAction::PutObject]),
                 ),
-                (module, "get_order", vec![("Orders", &[Action::GetItem][..], vec![])]),
-                (module, "list_orders", vec![("Orders", &[Action::Query][..], vec!["ByStatus"])]),
+                (module, "get_attachment", vec![], attachments(&[ObjectAction::GetObject])),
+                (module, "get_order", vec![("Orders", &[Action::GetItem][..], vec![])], vec![]),
+                (module, "list_orders", vec![("Orders", &[Action::Query][..], vec!["ByStatus"])], vec![]),
             ]);
         }
         assert_eq!(found, want);
