@@ -411,7 +411,7 @@ impl fmt::Display for SpecError {
             ),
             SpecError::BadObjectPrefix(p) => write!(
                 f,
-                "invalid object prefix `{p}`: use at most {MAX_OBJECT_PREFIX_LEN} characters of `A-Z`, `a-z`, `0-9`, `_`, `.`, `=`, `-` and `/` (no `*`, `?` or `$`: they are IAM wildcards and variables)"
+                "invalid object prefix `{p}`: use at most {MAX_OBJECT_PREFIX_LEN} characters of `A-Z`, `a-z`, `0-9`, `_`, `.`, `=`, `-` and `/`, without `.` or `..` segments (no `*`, `?` or `$`: they are IAM wildcards and variables)"
             ),
             SpecError::ObjectPrefixWithoutSeparator(p) => write!(
                 f,

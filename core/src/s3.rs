@@ -330,7 +330,8 @@ pub struct ObjectRule {
 /// What is wrong with an object-key prefix.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ObjectPrefixError {
-    /// Outside `[A-Za-z0-9_.=-/]`, or longer than [`MAX_OBJECT_PREFIX_LEN`].
+    /// Outside `[A-Za-z0-9_.=-/]`, longer than [`MAX_OBJECT_PREFIX_LEN`], or with a `.` or `..`
+    /// segment (which the object guard refuses in every key: `a/../` would fail closed).
     Charset,
     /// Not empty and not ending with `/`.
     NoSeparator,
@@ -357,7 +358,10 @@ impl ObjectRule {
     /// prefix `t` would own every key of `tENANT/`… of another prefix.
     pub fn validate(&self) -> Result<(), ObjectPrefixError> {
         let p = self.prefix.as_bytes();
-        if p.len() > MAX_OBJECT_PREFIX_LEN || !p.iter().all(|b| b.is_ascii_alphanumeric() || b"_.=-/".contains(b)) {
+        if p.len() > MAX_OBJECT_PREFIX_LEN
+            || !p.iter().all(|b| b.is_ascii_alphanumeric() || b"_.=-/".contains(b))
+            || self.prefix.split(OBJECT_SEPARATOR).any(|segment| segment == "." || segment == "..")
+        {
             return Err(ObjectPrefixError::Charset);
         }
         if !p.is_empty() && !self.prefix.ends_with(OBJECT_SEPARATOR) {
@@ -454,7 +458,7 @@ mod tests {
         assert_eq!(ObjectRule::new("").validate(), Ok(()));
         assert_eq!(ObjectRule::new("tenants/").validate(), Ok(()));
         assert_eq!(ObjectRule::new("tenants").validate(), Err(ObjectPrefixError::NoSeparator));
-        for bad in ["t*/", "t?/", "${x}/", "t\"/", "t /", &"x/".repeat(33)] {
+        for bad in ["t*/", "t?/", "${x}/", "t\"/", "t /", &"x/".repeat(33), "a/../", "./", "a/./b/"] {
             assert_eq!(ObjectRule::owned(bad).validate(), Err(ObjectPrefixError::Charset), "{bad}");
         }
         assert!(ObjectRule::new("").overlaps(&ObjectRule::new("tenants/")));

@@ -1,5 +1,5 @@
 //! [`Local`]: everything a test of your own handlers needs to run them for tenant A and tenant
-//! B on this machine, in a few lines: moto (STS and DynamoDB) in a process that ends with the
+//! B on this machine, in a few lines: moto (STS, DynamoDB and S3) in a process that ends with the
 //! test, a key set the runtime trusts, tokens minted for any tenant, an
 //! [`Isolation`] per test, requests and Lambda contexts.
 //!
@@ -116,6 +116,17 @@ impl Local {
         request.send().await.unwrap_or_else(|e| panic!("creating table {name}: {e:?}"));
     }
 
+    /// An S3 bucket (for handlers with `buckets(...)`; the [`Isolation`]s of this kit address S3
+    /// path-style, as moto needs).
+    ///
+    /// # Panics
+    /// If moto refuses it.
+    pub async fn create_bucket(&self, name: &str) {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk_config().await).force_path_style(true).build();
+        let s3 = aws_sdk_s3::Client::from_conf(conf);
+        s3.create_bucket().bucket(name).send().await.unwrap_or_else(|e| panic!("creating bucket {name}: {e:?}"));
+    }
+
     /// A verifier that trusts the local key set (the tokens of [`Local::token`]).
     pub fn verifier(&self) -> Verifier {
         tokens::verifier_builder(&self.jwks.jwks_url()).build().expect("the local verifier's settings are valid")
@@ -130,8 +141,12 @@ impl Local {
     /// [`Local::isolation`], customised by `configure` (a session-tag role, a Lambda tenant
     /// mode, index partition keys …).
     pub async fn isolation_with(&self, configure: impl FnOnce(IsolationBuilder) -> IsolationBuilder) -> Isolation {
-        let builder =
-            Isolation::builder().sdk_config(self.sdk_config().await).role_arn(ROLE_ARN).verifier(self.verifier());
+        // moto serves S3 on its one port: buckets go in the path, not the host name.
+        let builder = Isolation::builder()
+            .sdk_config(self.sdk_config().await)
+            .s3_force_path_style(true)
+            .role_arn(ROLE_ARN)
+            .verifier(self.verifier());
         configure(builder).build().await.expect("the local isolation's settings are valid")
     }
 

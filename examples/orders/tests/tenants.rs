@@ -21,15 +21,21 @@ async fn send(app: &axum::Router, request: http::Request<Body>) -> (StatusCode, 
 async fn acme_and_globex_never_see_each_other() {
     let local = Local::start().await;
     local.create_table("Orders", &[("ByStatus", "pk", Some("status"))]).await;
+    local.create_bucket("order-attachments").await;
     let app = api::router(local.isolation().await);
 
-    // acme creates an order; globex can neither read nor cancel it, nor list it.
-    let (status, order) =
-        send(&app, local.request("acme", "POST", "/orders", Some(json!({"item": "anvil", "quantity": 1})))).await;
+    // acme creates an order with an attachment; globex can neither read it, nor its attachment,
+    // nor cancel it, nor list it.
+    let new = json!({"item": "anvil", "quantity": 1, "note": "handle with care"});
+    let (status, order) = send(&app, local.request("acme", "POST", "/orders", Some(new))).await;
     assert_eq!(status, StatusCode::CREATED);
     let path = format!("/orders/{}", order["id"].as_str().unwrap());
     assert_eq!(send(&app, local.request("acme", "GET", &path, None)).await.0, StatusCode::OK);
     assert_eq!(send(&app, local.request("globex", "GET", &path, None)).await.0, StatusCode::NOT_FOUND);
+    let attachment = format!("{path}/attachment");
+    let (status, note) = send(&app, local.request("acme", "GET", &attachment, None)).await;
+    assert_eq!((status, note), (StatusCode::OK, json!({"note": "handle with care"})));
+    assert_eq!(send(&app, local.request("globex", "GET", &attachment, None)).await.0, StatusCode::NOT_FOUND);
     let cancel = format!("{path}/cancel");
     assert_eq!(send(&app, local.request("globex", "POST", &cancel, None)).await.0, StatusCode::NOT_FOUND);
     let (_, listed) = send(&app, local.request("globex", "GET", "/orders", None)).await;
