@@ -59,6 +59,7 @@ step "cargo test" run_cargo_test
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
 # The runtime as users get it: only its shipped features, none of the workspace's test ones.
 step "cargo clippy (runtime as shipped)" cargo clippy -p tenant-isolation --lib -- -D warnings
+step "cargo clippy (runtime, feature s3)" cargo clippy -p tenant-isolation --lib --features s3 -- -D warnings
 step "cargo doc -D warnings" env RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
 # ==============================================================================================

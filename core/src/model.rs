@@ -47,6 +47,25 @@ impl PhysicalName {
             PhysicalName::FromEnv { var, .. } => Some(var),
         }
     }
+
+    /// A variable name that is not `[A-Z_][A-Z0-9_]*`.
+    fn env_error(&self) -> Option<SpecError> {
+        self.env_var().filter(|v| !is_valid_env_var(v)).map(|v| SpecError::BadEnvVar(v.to_owned()))
+    }
+}
+
+/// A table's or bucket's declared actions: at least one, none twice.
+fn action_errors<A: PartialEq + Copy>(actions: &[A], name: fn(A) -> &'static str) -> Vec<SpecError> {
+    let mut errors = Vec::new();
+    if actions.is_empty() {
+        errors.push(SpecError::NoActions);
+    }
+    for (i, a) in actions.iter().enumerate() {
+        if actions[..i].contains(a) {
+            errors.push(SpecError::DuplicateAction(name(*a)));
+        }
+    }
+    errors
 }
 
 /// One DynamoDB table a handler may touch, as the tenant owns it: the physical-name
@@ -229,23 +248,11 @@ impl HandlerModel {
 impl TableModel {
     /// Every problem with the table, not just the first.
     pub fn validate(&self) -> Vec<SpecError> {
-        let mut errors = Vec::new();
-        if self.actions.is_empty() {
-            errors.push(SpecError::NoActions);
-        }
-        for (i, a) in self.actions.iter().enumerate() {
-            if self.actions[..i].contains(a) {
-                errors.push(SpecError::DuplicateAction(a.name()));
-            }
-        }
+        let mut errors = action_errors(&self.actions, |a| a.name());
         if !is_valid_dynamodb_name(self.table.declared()) {
             errors.push(SpecError::BadTableName(self.table.declared().to_owned()));
         }
-        if let Some(var) = self.table.env_var()
-            && !is_valid_env_var(var)
-        {
-            errors.push(SpecError::BadEnvVar(var.to_owned()));
-        }
+        errors.extend(self.table.env_error());
         for (i, index) in self.indexes.iter().enumerate() {
             if !is_valid_dynamodb_name(index) {
                 errors.push(SpecError::BadIndexName(index.to_string()));
@@ -288,23 +295,11 @@ impl TableModel {
 impl BucketModel {
     /// Every problem with the bucket, not just the first.
     pub fn validate(&self) -> Vec<SpecError> {
-        let mut errors = Vec::new();
-        if self.actions.is_empty() {
-            errors.push(SpecError::NoActions);
-        }
-        for (i, a) in self.actions.iter().enumerate() {
-            if self.actions[..i].contains(a) {
-                errors.push(SpecError::DuplicateAction(a.name()));
-            }
-        }
+        let mut errors = action_errors(&self.actions, |a| a.name());
         if !crate::s3::is_valid_bucket_name(self.bucket.declared()) {
             errors.push(SpecError::BadBucketName(self.bucket.declared().to_owned()));
         }
-        if let Some(var) = self.bucket.env_var()
-            && !is_valid_env_var(var)
-        {
-            errors.push(SpecError::BadEnvVar(var.to_owned()));
-        }
+        errors.extend(self.bucket.env_error());
         match self.objects.validate() {
             Ok(()) => {}
             Err(ObjectPrefixError::Charset) => {

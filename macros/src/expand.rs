@@ -152,10 +152,7 @@ fn check_handler(f: &syn::ItemFn, axum: bool, bindings: &Bindings, errors: &mut 
                 sig.ident
             )
         };
-        match sig.inputs.is_empty() {
-            true => errors.push(sig.ident.span(), message),
-            false => errors.push_spanned(&sig.inputs, message),
-        }
+        shape_error(sig, message, errors);
         return None;
     }
     if !axum && others.len() != 1 {
@@ -163,10 +160,7 @@ fn check_handler(f: &syn::ItemFn, axum: bool, bindings: &Bindings, errors: &mut 
             "expected the tenant's tables and buckets, then the event: `async fn {}(table: TenantTable, event: E)`",
             sig.ident
         );
-        match sig.inputs.is_empty() {
-            true => errors.push(sig.ident.span(), message),
-            false => errors.push_spanned(&sig.inputs, message),
-        }
+        shape_error(sig, message, errors);
         return None;
     }
     for pt in &others {
@@ -182,6 +176,14 @@ fn check_handler(f: &syn::ItemFn, axum: bool, bindings: &Bindings, errors: &mut 
         Kind::Lambda((*others[0].ty).clone())
     };
     ok.then_some(Handler { resources, kind })
+}
+
+/// An error about the parameters as a whole: at the parameter list, or the name without one.
+fn shape_error(sig: &syn::Signature, message: String, errors: &mut Errors) {
+    match sig.inputs.is_empty() {
+        true => errors.push(sig.ident.span(), message),
+        false => errors.push_spanned(&sig.inputs, message),
+    }
 }
 
 /// `TenantTable` (or `&TenantTable`) → `TenantTable<marker>`, and the same for

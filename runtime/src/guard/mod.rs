@@ -608,6 +608,27 @@ impl Check<'_> {
     }
 }
 
+/// The sending task's live scope, which must be of `policy`: a client that escaped into a task
+/// without a scope (plain `tokio::spawn`) has no tenant and no credentials, and a client of one
+/// handler's policy sends nothing in another's scope. The first step of both guards.
+pub(crate) fn sending_scope(policy: &PolicyKey, client: &'static HandlerSpec) -> Result<crate::Scope, BoxError> {
+    let scope = crate::scope::current()?;
+    if scope.policy() != policy {
+        return Err(Box::new(ScopeError::ClientMismatch { client: client.name(), actual: scope.handler().name() }));
+    }
+    Ok(scope)
+}
+
+/// A refusal by either guard: logged, recorded in the sending scope (so that a handler that
+/// returns the SDK's opaque error still answers with the refusal's status) and boxed for the SDK.
+pub(crate) fn refuse(v: GuardViolation) -> BoxError {
+    tracing::warn!(tenant = %v.tenant, operation = v.operation, reason = %v.reason, "guard refused a request");
+    if let Ok(scope) = crate::scope::current() {
+        scope.record_refusal(std::sync::Arc::new(v.clone()));
+    }
+    Box::new(v)
+}
+
 /// What the guard checked, kept in the request's config bag from the check to signing.
 #[derive(Debug, Clone)]
 struct Checked {
@@ -662,20 +683,8 @@ impl Intercept for KeyGuard {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        // The task's scope, or nothing is sent: a client that escaped into a task without a
-        // scope (plain `tokio::spawn`) has no tenant and no credentials.
-        let scope = crate::scope::current()?;
-        if scope.policy() != &self.policy {
-            return Err(Box::new(ScopeError::ClientMismatch {
-                client: self.spec.name(),
-                actual: scope.handler().name(),
-            }));
-        }
-        self.check(scope.tenant(), context.input()).map_err(|v| {
-            tracing::warn!(tenant = %v.tenant, operation = v.operation, reason = %v.reason, "key guard refused a request");
-            scope.record_refusal(std::sync::Arc::new(v.clone()));
-            Box::new(v) as BoxError
-        })?;
+        let scope = sending_scope(&self.policy, self.spec)?;
+        self.check(scope.tenant(), context.input()).map_err(refuse)?;
         // Checked: this request is signed with this scope's credentials and no others.
         cfg.interceptor_state().store_put(ScopeCredentials::new(scope.credentials().clone()));
         // The operation's name, for a refusal at signing (the SDK keeps it in the bag).
@@ -715,8 +724,7 @@ impl Intercept for KeyGuard {
                 operation: checked.operation,
                 reason: Violation::Altered,
             };
-            tracing::warn!(tenant = %v.tenant, reason = %v.reason, "key guard refused a request");
-            return Err(Box::new(v));
+            return Err(refuse(v));
         }
         Ok(())
     }

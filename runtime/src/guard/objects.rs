@@ -50,7 +50,7 @@
 //!   Versioned access (`versionId`) is not supported: `s3:GetObjectVersion` and
 //!   `s3:DeleteObjectVersion` are never granted.
 
-use super::{GuardViolation, Violation};
+use super::{GuardViolation, Violation, refuse, sending_scope};
 use crate::scope::ScopeError;
 use crate::session::PolicyKey;
 use crate::signing::ScopeCredentials;
@@ -70,7 +70,6 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 };
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
-use std::sync::Arc;
 use tenant_isolation_core::{BucketModel, ObjectAction, ObjectOperation, Placement, TenantId};
 
 /// The interceptor on a bucket policy's S3 client (one client per policy, shared by every
@@ -370,15 +369,7 @@ fn addresses(endpoint: &str, bucket: &str) -> bool {
     virtual_hosted != path_style && (path_style || path.is_empty())
 }
 
-impl ObjectGuard {
-    fn refuse(scope: Option<&crate::Scope>, v: GuardViolation) -> BoxError {
-        tracing::warn!(tenant = %v.tenant, operation = v.operation, reason = %v.reason, "object guard refused a request");
-        if let Some(scope) = scope {
-            scope.record_refusal(Arc::new(v.clone()));
-        }
-        Box::new(v)
-    }
-}
+impl ObjectGuard {}
 
 /// The guard's hooks, in the order the SDK runs them for one request (see the key guard's):
 ///
@@ -401,16 +392,8 @@ impl Intercept for ObjectGuard {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        // The task's scope, or nothing is sent (as for DynamoDB).
-        let scope = crate::scope::current()?;
-        if scope.policy() != &self.policy {
-            return Err(Box::new(ScopeError::ClientMismatch {
-                client: self.spec.name(),
-                actual: scope.handler().name(),
-            }));
-        }
-        let (operation, bucket) =
-            self.check(scope.tenant(), context.input()).map_err(|v| Self::refuse(Some(&scope), v))?;
+        let scope = sending_scope(&self.policy, self.spec)?;
+        let (operation, bucket) = self.check(scope.tenant(), context.input()).map_err(refuse)?;
         // Checked: this request is signed with this scope's credentials and no others.
         cfg.interceptor_state().store_put(ScopeCredentials::new(scope.credentials().clone()));
         cfg.interceptor_state().store_put(ObjectChecked {
@@ -438,7 +421,7 @@ impl Intercept for ObjectGuard {
                 operation: checked.operation.name(),
                 reason: Violation::Unsupported(what),
             };
-            return Err(Self::refuse(crate::scope::current().ok().as_ref(), v));
+            return Err(refuse(v));
         }
         let snapshot = Snapshot::of(request, checked.operation);
         cfg.interceptor_state().store_put(ObjectChecked { request: Some(snapshot), ..checked });
@@ -468,7 +451,7 @@ impl Intercept for ObjectGuard {
                 operation: checked.operation.name(),
                 reason: Violation::Altered,
             };
-            return Err(Self::refuse(crate::scope::current().ok().as_ref(), v));
+            return Err(refuse(v));
         }
         Ok(())
     }
