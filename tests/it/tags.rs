@@ -173,3 +173,47 @@ fn the_audit_emits_a_separate_tag_role() {
     assert!(rendered.as_array().unwrap().iter().all(|h| h["handler"] != "tagged"), "no session policy for tag mode");
     assert!(rendered.as_array().unwrap().iter().any(|h| h["handler"] == "items"));
 }
+
+/// Session-tag mode covers buckets: the role policy names the principal tag in the object ARN and
+/// the `s3:prefix` pattern, and a tagged session's S3 client is guarded like any other.
+#[tenant_isolated(buckets(files(bucket = "tenant-files", actions = [GetObject, PutObject, ListBucket])), session_tag = "tenant")]
+async fn tagged_files(
+    files: tenant_isolation::TenantBucket,
+    event: lambda_runtime::LambdaEvent<aws_lambda_events::apigw::ApiGatewayV2httpRequest>,
+) -> Result<aws_lambda_events::apigw::ApiGatewayV2httpResponse, lambda_runtime::Error> {
+    let _ = (files, event);
+    Ok(Default::default())
+}
+
+#[tokio::test]
+async fn tagged_sessions_reach_their_own_objects_only() {
+    assert!(
+        tagged_files::POLICY_TEMPLATE
+            .contains(r#"arn:{{partition}}:s3:::tenant-files/tenants/${aws:PrincipalTag/tenant}/*"#)
+    );
+    assert!(
+        tagged_files::POLICY_TEMPLATE
+            .contains(r#"{"StringLike":{"s3:prefix":["tenants/${aws:PrincipalTag/tenant}/*"]}}"#)
+    );
+    let (_, fx) = shared();
+    tenant_isolation_tests::buckets(&fx.endpoint).await;
+    let iso = isolation_with(|b| b.session_tag_role_arn(fx.tag_role_arn.clone())).await;
+    let name = unique("tagged");
+    let scope = iso.enter(tagged_files::SPEC, &tenant("acme"), None).await.unwrap();
+    assert!(scope.assumed_role_arn().contains(":assumed-role/TenantDataTagged/"), "{}", scope.assumed_role_arn());
+    let files = scope.bucket::<tagged_files_files>().unwrap();
+    let s3 = scope.s3().unwrap().clone();
+    let (own, foreign) = scope
+        .clone()
+        .run(async move {
+            files.put_object(&name).unwrap().body(b"acme".to_vec().into()).send().await.unwrap();
+            let got = files.get_object(&name).unwrap().send().await.unwrap();
+            let own = got.body.collect().await.unwrap().to_vec();
+            let foreign =
+                s3.get_object().bucket("tenant-files").key(format!("tenants/globex/{name}")).send().await.unwrap_err();
+            (own, foreign)
+        })
+        .await;
+    assert_eq!(own, b"acme");
+    assert_eq!(GuardViolation::find(&foreign).map(|v| v.violation().clone()), Some(Violation::ForeignObject));
+}
