@@ -340,18 +340,27 @@ impl Vendor {
         Ok(())
     }
 
-    /// A session for `tenant` under `spec`'s policy with more than the refresh floor left:
-    /// cached, or from one STS call shared by every concurrent caller. A cached session inside
-    /// its refresh margin is returned at once, and renewed in the background (module docs).
-    /// Never returns a session within `floor` of expiry.
+    /// A session for `tenant` under `spec`'s policy with more than the refresh floor left, and
+    /// the policy's clients: cached, or from one STS call shared by every concurrent caller. A
+    /// cached session inside its refresh margin is returned at once, and renewed in the
+    /// background (module docs). Never returns a session within `floor` of expiry.
+    ///
+    /// Session-policy sessions are cached per (tenant, policy). Session-tag sessions are cached
+    /// per (tenant, tag): they carry no session policy, so their credentials are the same for
+    /// every handler of the tag role, and one STS call serves all of a tenant's handlers
+    /// (docs/SCALE.md: a function with 4 tag handlers made 4 sessions per tenant).
     pub(crate) async fn session(
         &self,
         spec: &'static HandlerSpec,
         tenant: &TenantId,
-    ) -> Result<Arc<TenantSession>, VendError> {
+    ) -> Result<(Arc<TenantSession>, Arc<PolicyClient>), VendError> {
         self.check_mode(spec).map_err(SetupError::from)?;
         let policy = self.clients.get(spec)?;
-        let key = (tenant.clone(), policy.key.clone());
+        let cached_as = match spec.session_tag() {
+            Some(tag) => PolicyKey::session_tag(tag),
+            None => policy.key.clone(),
+        };
+        let key = (tenant.clone(), cached_as);
         let sts = &self.sts;
         let floor = sts.config.refresh.floor;
         if let Some(s) = sts.cache.get(&key).await {
@@ -359,9 +368,9 @@ impl Vendor {
             if left > floor {
                 sts.counters.hits.fetch_add(1, Ordering::Relaxed);
                 if left <= s.renewal.at {
-                    Sts::renew_ahead(sts, spec, key, &s);
+                    Sts::renew_ahead(sts, spec, key, &s, &policy);
                 }
-                return Ok(s);
+                return Ok((s, policy));
             }
             sts.cache.invalidate(&key).await;
         }
@@ -375,7 +384,7 @@ impl Vendor {
                 .await
                 .map_err(|e: Arc<CredentialsError>| (*e).clone())?;
             if session.fresh(floor) {
-                return Ok(session);
+                return Ok((session, policy));
             }
             sts.cache.invalidate(&key).await;
         }
@@ -411,7 +420,13 @@ impl Sts {
     /// every tenant scope (and in no request's tracing span), whatever scope the request that
     /// started it is in. It takes the same `assume` path as a miss, and its result replaces
     /// the entry only on success; on failure the entry stays and is served until its floor.
-    fn renew_ahead(this: &Arc<Sts>, spec: &'static HandlerSpec, key: Key, session: &Arc<TenantSession>) {
+    fn renew_ahead(
+        this: &Arc<Sts>,
+        spec: &'static HandlerSpec,
+        key: Key,
+        session: &Arc<TenantSession>,
+        policy: &Arc<PolicyClient>,
+    ) {
         // Outside a tokio runtime nothing can run in the background: the session is served
         // until its floor, and then renewed by a request that waits.
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
@@ -420,12 +435,12 @@ impl Sts {
         }
         this.counters.refreshes.fetch_add(1, Ordering::Relaxed);
         let sts = this.clone();
-        let (current, claim) = (session.clone(), Claim(Some(session.clone())));
+        let (current, claim, policy) = (session.clone(), Claim(Some(session.clone())), policy.clone());
         let span = tracing::info_span!(parent: None, "tenant_refresh", tenant = %key.0);
         runtime.spawn(
             async move {
                 let tenant = key.0.clone();
-                match sts.assume(spec, &tenant, &current.policy).await {
+                match sts.assume(spec, &tenant, &policy).await {
                     Ok(next) => {
                         sts.cache.insert(key, next).await;
                         claim.finish(true);
@@ -504,7 +519,6 @@ impl Sts {
             credentials,
             session_name: name.into(),
             assumed_role_arn: assumed_role_arn.into(),
-            policy: policy.clone(),
             renewal: Renewal::new(self.config.refresh.renewal_point(fastrand::f64())),
         }))
     }
@@ -550,33 +564,12 @@ mod tests {
     }
 
     fn session(left: Duration) -> Arc<TenantSession> {
-        use tenant_isolation_core::{Action, Confinement, HandlerModel, KeyRule, PhysicalName, TableModel};
-        let dynamodb = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .build();
-        let table = TableModel {
-            table: PhysicalName::Fixed("Orders".into()),
-            indexes: std::borrow::Cow::Borrowed(&[]),
-            actions: std::borrow::Cow::Borrowed(&[Action::GetItem]),
-            keys: KeyRule::new("TENANT#"),
-        };
-        let spec = HandlerSpec::new("h", HandlerModel::one_table(table, Confinement::SessionPolicy)).unwrap().leak();
-        let policy = Arc::new(PolicyClient {
-            key: PolicyKey::new("{}", &placement()),
-            spec,
-            placement: placement(),
-            client: aws_sdk_dynamodb::Client::from_conf(dynamodb),
-            #[cfg(feature = "s3")]
-            s3: None,
-        });
         let expiry = SystemTime::now() + left;
         Arc::new(TenantSession {
             tenant: TenantId::parse("acme").unwrap(),
             credentials: Credentials::new("AKID", "secret", Some("token".into()), Some(expiry), "test"),
             session_name: "tenant-acme".into(),
             assumed_role_arn: "arn:aws:sts::123456789012:assumed-role/TenantData/tenant-acme".into(),
-            policy,
             renewal: Renewal::new(Duration::from_secs(300)),
         })
     }

@@ -519,8 +519,8 @@ impl Isolation {
         tenant: &TenantId,
         request_id: Option<String>,
     ) -> Result<Scope, IsolationError> {
-        let session = self.inner.vendor.session(spec, tenant).await?;
-        Ok(Scope::new(spec, session, request_id))
+        let (session, policy) = self.inner.vendor.session(spec, tenant).await?;
+        Ok(Scope::new(spec, session, policy, request_id))
     }
 
     /// The whole invocation: authenticate, enter the tenant's scope, run `handler` inside

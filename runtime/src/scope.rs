@@ -8,7 +8,7 @@
 //! [`Scope::run`].
 
 use crate::kind::ErrorKind;
-use crate::session::{PolicyKey, TenantSession};
+use crate::session::{PolicyClient, PolicyKey, TenantSession};
 use crate::spec::HandlerSpec;
 use std::future::Future;
 use std::sync::Arc;
@@ -79,6 +79,9 @@ pub struct Scope(Arc<ScopeInner>);
 struct ScopeInner {
     spec: &'static HandlerSpec,
     session: Arc<TenantSession>,
+    /// The clients of the handler's policy. Its own, even where the session's credentials are
+    /// shared with other policies (session-tag mode: one session per tenant and tag).
+    policy: Arc<PolicyClient>,
     request_id: Option<String>,
     /// Cleared when the invocation that entered the scope ends ([`Scope::end`]).
     live: AtomicBool,
@@ -100,10 +103,16 @@ impl std::fmt::Debug for Scope {
 }
 
 impl Scope {
-    pub(crate) fn new(spec: &'static HandlerSpec, session: Arc<TenantSession>, request_id: Option<String>) -> Scope {
+    pub(crate) fn new(
+        spec: &'static HandlerSpec,
+        session: Arc<TenantSession>,
+        policy: Arc<PolicyClient>,
+        request_id: Option<String>,
+    ) -> Scope {
         Scope(Arc::new(ScopeInner {
             spec,
             session,
+            policy,
             request_id,
             live: AtomicBool::new(true),
             refusal: std::sync::Mutex::new(None),
@@ -136,9 +145,9 @@ impl Scope {
         if self.is_live() { Ok(()) } else { Err(ScopeError::Ended { handler: self.0.spec.name() }) }
     }
 
-    /// The policy the scope's session was vended under.
+    /// The policy of the scope's handler (what its clients were built for).
     pub(crate) fn policy(&self) -> &PolicyKey {
-        &self.0.session.policy.key
+        &self.0.policy.key
     }
 
     /// The tenant.
@@ -160,12 +169,12 @@ impl Scope {
     }
     /// The physical name of the handler's `i`-th table, in declaration order.
     pub(crate) fn table_name_at(&self, i: usize) -> Option<&str> {
-        self.0.session.policy.placement.tables().get(i).map(String::as_str)
+        self.0.policy.placement.tables().get(i).map(String::as_str)
     }
     /// The physical name of the handler's `i`-th bucket, in declaration order.
     #[cfg_attr(not(feature = "s3"), allow(dead_code))]
     pub(crate) fn bucket_name_at(&self, i: usize) -> Option<&str> {
-        self.0.session.policy.placement.buckets().get(i).map(String::as_str)
+        self.0.policy.placement.buckets().get(i).map(String::as_str)
     }
     /// The S3 client of this scope's handler policy, guarded by the object guard: shared by
     /// every tenant of the policy, it signs each request with the sending scope's credentials
@@ -173,7 +182,7 @@ impl Scope {
     /// DynamoDB. [`ScopeError::NoBuckets`] for a handler without buckets.
     #[cfg(feature = "s3")]
     pub fn s3(&self) -> Result<&aws_sdk_s3::Client, ScopeError> {
-        self.0.session.policy.s3.as_ref().ok_or(ScopeError::NoBuckets { handler: self.0.spec.name() })
+        self.0.policy.s3.as_ref().ok_or(ScopeError::NoBuckets { handler: self.0.spec.name() })
     }
     /// When the tenant's credentials expire.
     pub fn expires_at(&self) -> SystemTime {
@@ -211,7 +220,7 @@ impl Scope {
     /// scope a request fails with [`ScopeError::Outside`] before it is signed, and inside
     /// the scope of a handler with another policy with [`ScopeError::ClientMismatch`].
     pub fn client(&self) -> &aws_sdk_dynamodb::Client {
-        &self.0.session.policy.client
+        &self.0.policy.client
     }
 
     /// Runs an invocation's handler inside this scope, and ends the scope when the handler

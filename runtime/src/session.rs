@@ -25,6 +25,17 @@ struct PolicyKeyInner {
 }
 
 impl PolicyKey {
+    /// The key of every session-tag session of tag `tag`. Such a session's credentials depend on
+    /// the tag role and the tenant only (no session policy is sent), so every handler policy of
+    /// the tag shares them, and each uses its own guarded clients with them. A template is JSON
+    /// (`{…`), so no session-policy key equals this one.
+    pub(crate) fn session_tag(tag: &str) -> PolicyKey {
+        let template = format!("session-tag:{tag}");
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        template.hash(&mut h);
+        PolicyKey(Arc::new(PolicyKeyInner { hash: h.finish(), template: template.into(), names: Box::new([]) }))
+    }
+
     pub(crate) fn new(template: &str, placement: &Placement) -> PolicyKey {
         // Tables and buckets are told apart by a marker, so that no list of one kind can
         // equal a list of the other.
@@ -70,7 +81,9 @@ pub(crate) struct PolicyClient {
     pub(crate) s3: Option<aws_sdk_s3::Client>,
 }
 
-/// One tenant's credentials under one policy: what the cache holds per (tenant, policy).
+/// One tenant's credentials under one policy (session-policy mode) or one session tag
+/// (session-tag mode, where every handler of the tag role gets the same credentials): what the
+/// cache holds per (tenant, [`PolicyKey`]).
 /// 1,959 B per entry measured with a 1 KB session token, moka's bookkeeping included
 /// (docs/BENCHMARKS.md; [`Renewal`] has since added a few dozen bytes); the client is the
 /// policy's, shared.
@@ -80,7 +93,6 @@ pub(crate) struct TenantSession {
     pub(crate) credentials: Credentials,
     pub(crate) session_name: Box<str>,
     pub(crate) assumed_role_arn: Box<str>,
-    pub(crate) policy: Arc<PolicyClient>,
     /// When this session's successor is fetched ahead of its expiry (`credentials.rs`).
     pub(crate) renewal: Renewal,
 }

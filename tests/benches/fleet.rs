@@ -65,7 +65,6 @@ fn mode(m: Mode) -> &'static str {
     match m {
         Mode::SessionPolicy => "policy",
         Mode::SessionTag => "tag",
-        Mode::SessionTagShared => "tag, 1/tenant",
     }
 }
 
@@ -151,14 +150,11 @@ fn main() -> ExitCode {
         keep(Params { routing: Routing::PerTenant, ..with_session(b, session) });
     }
     // A function with 4 handler policies (the orders router): session policies need a session
-    // per (tenant, policy); session tags could share one per tenant, but the runtime keys them
-    // like policies.
-    for m in [Mode::SessionPolicy, Mode::SessionTag, Mode::SessionTagShared] {
+    // per (tenant, policy); session tags share one per tenant.
+    for m in [Mode::SessionPolicy, Mode::SessionTag] {
         keep(Params { mode: m, policies: 4, ..with_session(b, 3600.0) });
     }
-    for m in [Mode::SessionTag, Mode::SessionTagShared] {
-        keep(Params { mode: m, policies: 4, routing: Routing::PerTenant, ..with_session(b, 3600.0) });
-    }
+    keep(Params { mode: Mode::SessionTag, policies: 4, routing: Routing::PerTenant, ..with_session(b, 3600.0) });
 
     // The cheapest settings under the budget: per routing, the smallest capacity (memory per
     // environment: ~2 KiB per session, docs/BENCHMARKS.md) and then the longest session.

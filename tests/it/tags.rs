@@ -217,3 +217,43 @@ async fn tagged_sessions_reach_their_own_objects_only() {
     assert_eq!(own, b"acme");
     assert_eq!(GuardViolation::find(&foreign).map(|v| v.violation().clone()), Some(Violation::ForeignObject));
 }
+
+/// A session-tag session carries no session policy, so its credentials are the same for every
+/// handler of the tag: one STS call per tenant serves them all (docs/SCALE.md), and each handler
+/// still sends only through its own guarded clients.
+#[tokio::test]
+async fn tag_handlers_of_one_tenant_share_one_session_and_keep_their_own_guards() {
+    let (_, fx) = shared();
+    let iso = isolation_with(|b| b.session_tag_role_arn(fx.tag_role_arn.clone())).await;
+    let acme = tenant("acme");
+    let items = iso.enter(tagged::SPEC, &acme, None).await.unwrap();
+    let files = iso.enter(tagged_files::SPEC, &acme, None).await.unwrap();
+    assert_eq!(iso.stats().sts_calls, 1, "one session for both of acme's tag handlers: {:?}", iso.stats());
+    assert_eq!(items.access_key_id(), files.access_key_id());
+    // Another tenant is another session.
+    iso.enter(tagged_files::SPEC, &tenant("globex"), None).await.unwrap();
+    assert_eq!(iso.stats().sts_calls, 2);
+    // The items handler's DynamoDB client sends nothing in the files handler's scope, and the
+    // files handler's own DynamoDB client has no table to send to.
+    let items_client = items.client().clone();
+    let files_client = files.client().clone();
+    let table = items.table_name().to_owned();
+    let (mismatch, no_table) = files
+        .run(async move {
+            let get = |c: aws_sdk_dynamodb::Client| {
+                c.get_item()
+                    .table_name(&table)
+                    .key("pk", AttributeValue::S("TENANT#acme".into()))
+                    .key("sk", AttributeValue::S("x".into()))
+                    .send()
+            };
+            (get(items_client).await.unwrap_err(), get(files_client).await.unwrap_err())
+        })
+        .await;
+    assert!(format!("{:?}", IsolationError::refusal(&mismatch)).contains("ClientMismatch"), "{mismatch:?}");
+    assert_eq!(GuardViolation::find(&no_table).map(|v| v.violation().clone()), Some(Violation::Table(table_name())));
+}
+
+fn table_name() -> String {
+    shared().1.table.clone()
+}

@@ -6,9 +6,9 @@
 //! What each simulated environment does per request is what `runtime/src/credentials.rs` does
 //! per `Vendor::session`:
 //!
-//! * the cache key is (tenant, handler policy) — also in session-tag mode, where the policy key
-//!   is still the handler's template although the credentials do not depend on it
-//!   ([`Mode::SessionTag`]); [`Mode::SessionTagShared`] models one session per tenant instead;
+//! * the cache key is (tenant, handler policy) with session policies, and (tenant, tag) in
+//!   session-tag mode, whose credentials do not depend on the handler ([`Mode::SessionTag`]: one
+//!   session per tenant, whatever the number of handler policies);
 //! * an entry is served until its floor (`duration − floor` after it was vended); from its
 //!   renewal point (drawn per session in `[margin − jitter, margin]` before expiry) the first
 //!   request starts ONE background renewal and is served at once; a request that finds no entry
@@ -49,12 +49,9 @@ pub enum Routing {
 pub enum Mode {
     /// Session policies: one session per (tenant, handler policy), as the runtime keys them.
     SessionPolicy,
-    /// Session tags, as the runtime keys them today: still one session per (tenant, handler
-    /// policy), although every handler of the tenant gets the same credentials.
+    /// Session tags: one session per (tenant, tag), shared by every handler policy of the tag,
+    /// as the runtime keys them (every handler of the tenant gets the same credentials).
     SessionTag,
-    /// Session tags with one session per tenant (what the credentials would allow; not what
-    /// the runtime does).
-    SessionTagShared,
 }
 
 /// The simulated fleet. Times in seconds.
@@ -144,7 +141,7 @@ impl Params {
     /// Cache policy key of a request's handler policy: the policy, or 0 when the tenant's
     /// sessions are shared by every handler.
     fn policy_key(&self, policy: u16) -> u16 {
-        if self.mode == Mode::SessionTagShared { 0 } else { policy }
+        if self.mode == Mode::SessionTag { 0 } else { policy }
     }
 }
 
