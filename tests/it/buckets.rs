@@ -439,6 +439,40 @@ async fn a_request_changed_after_the_check_is_refused() {
     assert!(!exists(&admin, OTHER, &own).await && !exists(&admin, FILES, &own).await);
 }
 
+/// A `Host` header set after the check: S3 takes the bucket of a virtual-hosted request from
+/// `Host`, the signer signs the `Host` it finds (it derives one from the URI only when there is
+/// none) and the HTTP client sends it as set. Before the fix, a `PutObject` checked against
+/// `tenant-files` landed in `tenant-archive` (moto routes by `Host` as S3 does), under
+/// `tenant-files/tenants/acme/…`, outside every tenant's folder; and a `GetObject` checked against
+/// `tenant-files` (which declares `GetObject`) went to `tenant-archive` (which declares only
+/// `PutObject`): the guard let through what that bucket's statement does not grant.
+#[tokio::test]
+async fn a_host_header_set_after_the_check_is_refused() {
+    let iso = isolation().await;
+    let admin = admin().await;
+    let acme = scope(&iso, "acme").await;
+    let own = format!("tenants/acme/{}/x", unique("host"));
+    let archive_host = format!("{ARCHIVE}.{}", shared().1.endpoint.trim_start_matches("http://"));
+    let host = archive_host.clone();
+    let redirected = verdict!(acme, |c| c.get_object().bucket(FILES).key(&own).customize().mutate_request(move |r| {
+        r.headers_mut().insert("host", host.clone());
+    }));
+    assert_eq!(redirected, Some(Violation::Altered));
+    // The same on a write, with the header's name in another case.
+    let redirected = verdict!(acme, |c| c
+        .put_object()
+        .bucket(FILES)
+        .key(&own)
+        .body(ByteStream::from_static(b"x"))
+        .customize()
+        .mutate_request(move |r| {
+            r.headers_mut().insert("Host", archive_host.clone());
+        }));
+    assert_eq!(redirected, Some(Violation::Altered));
+    assert!(!exists(&admin, ARCHIVE, &format!("{FILES}/{own}")).await);
+    assert!(!exists(&admin, FILES, &own).await);
+}
+
 #[tokio::test]
 async fn the_client_signs_nothing_outside_its_scope() {
     let iso = isolation().await;

@@ -33,8 +33,9 @@
 //!   serialization. So at `read_before_signing` the guard requires the request's URI to be the
 //!   resolved endpoint joined with the serialized path and query it recorded, and that endpoint
 //!   to name the checked bucket (`https://<bucket>.…` or `…/<bucket>`); the method, the
-//!   copy-source and permission headers, and the body of `DeleteObjects` (its keys) must be
-//!   unchanged. The bodies of uploads are never read or copied.
+//!   `Host` header (none: S3 reads a virtual-hosted request's bucket from it), the copy-source
+//!   and permission headers, and the body of `DeleteObjects` (its keys) must be unchanged. The
+//!   bodies of uploads are never read or copied.
 //! * **Keys are literal.** The SDK writes the key into the path with Smithy's greedy label
 //!   encoding: every byte but the unreserved characters and `/` is percent-encoded, `.` is not,
 //!   and nothing normalizes `..` (the SDK, `http::Uri`, SigV4 for S3, which signs the path as
@@ -283,8 +284,13 @@ fn refused_header(name: &str) -> Option<&'static str> {
 
 /// Headers that say what a request does, beside its method, path and query: kept in the
 /// snapshot, so that a change after the check is refused.
+///
+/// `host` among them: S3 takes a virtual-hosted request's bucket from `Host`, the signer signs
+/// the `Host` it finds (it derives one from the URI only when there is none) and the HTTP client
+/// sends it as set, so a `Host` added after the check would send the checked path to another
+/// bucket. The SDK sets none before signing: any `Host` at signing was added after the check.
 fn meaningful_header(name: &str) -> bool {
-    name.starts_with("x-amz-copy-source") || refused_header(name).is_some()
+    name == "host" || name.starts_with("x-amz-copy-source") || refused_header(name).is_some()
 }
 
 /// What the guard checked, kept in the request's config bag from the check to signing.
@@ -303,8 +309,8 @@ impl Storable for ObjectChecked {
 }
 
 /// The parts of a serialized S3 request that say what it does: method, path and query
-/// (before the endpoint is applied: relative), the copy-source and permission headers, and
-/// the body of `DeleteObjects` (its keys). Never the body of an upload: it may be large or
+/// (before the endpoint is applied: relative), `Host`, the copy-source and permission headers,
+/// and the body of `DeleteObjects` (its keys). Never the body of an upload: it may be large or
 /// streaming, and the key in the path says where it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Snapshot {
@@ -510,6 +516,7 @@ mod tests {
             assert!(refused_header(h).is_none(), "{h}");
         }
         assert!(meaningful_header("x-amz-copy-source"));
+        assert!(meaningful_header("host"));
         assert!(meaningful_header("x-amz-copy-source-range"));
     }
 }
