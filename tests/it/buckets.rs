@@ -473,6 +473,43 @@ async fn a_host_header_set_after_the_check_is_refused() {
     assert!(!exists(&admin, FILES, &own).await);
 }
 
+/// The input's bucket swapped after the endpoint was resolved from it, with virtual-hosted
+/// addressing on an `http` endpoint, where the SDK puts a dotted bucket in the host too: the
+/// endpoint of `tenant-files.evil` is `http://tenant-files.evil.localhost:…`, whose host starts
+/// with `tenant-files.` like the checked bucket's own. Before the fix the guard read the bucket
+/// from the host and let the request go to `tenant-files.evil`.
+#[tokio::test]
+async fn a_dotted_bucket_swapped_after_the_endpoint_was_resolved_is_refused() {
+    let fx = &shared().1;
+    buckets(&fx.endpoint).await;
+    // `localhost`, not an IP address: the SDK addresses an IP endpoint path-style.
+    let local = fx.endpoint.replace("127.0.0.1", "localhost");
+    let iso = Isolation::builder()
+        .sdk_config(tenant_isolation_tests::sdk_config_with_sts(&local, &fx.endpoint).await)
+        .role_arn(fx.role_arn.clone())
+        .verifier(cognito_verifier(fx))
+        .s3_force_path_style(false)
+        .build()
+        .await
+        .unwrap();
+    let acme = scope(&iso, "acme").await;
+    let own = format!("tenants/acme/{}/x", unique("dotted"));
+    for evil in [format!("{FILES}.evil"), format!("{FILES}.s3"), OTHER.to_owned()] {
+        let swapped = verdict!(acme, |c| c
+            .put_object()
+            .bucket(&evil)
+            .key(&own)
+            .body(ByteStream::from_static(b"x"))
+            .customize()
+            .interceptor(SwapBucket(FILES)));
+        assert_eq!(swapped, Some(Violation::Altered), "{evil}");
+    }
+    // The control: the checked bucket's own virtual-hosted endpoint passes the guard (nothing
+    // answers at `tenant-files.localhost`: the request fails after the guard, unrefused).
+    let control = verdict!(acme, |c| c.put_object().bucket(FILES).key(&own).body(ByteStream::from_static(b"x")));
+    assert_eq!(control, None);
+}
+
 #[tokio::test]
 async fn the_client_signs_nothing_outside_its_scope() {
     let iso = isolation().await;
