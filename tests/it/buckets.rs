@@ -439,6 +439,77 @@ async fn a_request_changed_after_the_check_is_refused() {
     assert!(!exists(&admin, OTHER, &own).await && !exists(&admin, FILES, &own).await);
 }
 
+/// A `Host` header set after the check: S3 takes the bucket of a virtual-hosted request from
+/// `Host`, the signer signs the `Host` it finds (it derives one from the URI only when there is
+/// none) and the HTTP client sends it as set. Before the fix, a `PutObject` checked against
+/// `tenant-files` landed in `tenant-archive` (moto routes by `Host` as S3 does), under
+/// `tenant-files/tenants/acme/…`, outside every tenant's folder; and a `GetObject` checked against
+/// `tenant-files` (which declares `GetObject`) went to `tenant-archive` (which declares only
+/// `PutObject`): the guard let through what that bucket's statement does not grant.
+#[tokio::test]
+async fn a_host_header_set_after_the_check_is_refused() {
+    let iso = isolation().await;
+    let admin = admin().await;
+    let acme = scope(&iso, "acme").await;
+    let own = format!("tenants/acme/{}/x", unique("host"));
+    let archive_host = format!("{ARCHIVE}.{}", shared().1.endpoint.trim_start_matches("http://"));
+    let host = archive_host.clone();
+    let redirected = verdict!(acme, |c| c.get_object().bucket(FILES).key(&own).customize().mutate_request(move |r| {
+        r.headers_mut().insert("host", host.clone());
+    }));
+    assert_eq!(redirected, Some(Violation::Altered));
+    // The same on a write, with the header's name in another case.
+    let redirected = verdict!(acme, |c| c
+        .put_object()
+        .bucket(FILES)
+        .key(&own)
+        .body(ByteStream::from_static(b"x"))
+        .customize()
+        .mutate_request(move |r| {
+            r.headers_mut().insert("Host", archive_host.clone());
+        }));
+    assert_eq!(redirected, Some(Violation::Altered));
+    assert!(!exists(&admin, ARCHIVE, &format!("{FILES}/{own}")).await);
+    assert!(!exists(&admin, FILES, &own).await);
+}
+
+/// The input's bucket swapped after the endpoint was resolved from it, with virtual-hosted
+/// addressing on an `http` endpoint, where the SDK puts a dotted bucket in the host too: the
+/// endpoint of `tenant-files.evil` is `http://tenant-files.evil.localhost:…`, whose host starts
+/// with `tenant-files.` like the checked bucket's own. Before the fix the guard read the bucket
+/// from the host and let the request go to `tenant-files.evil`.
+#[tokio::test]
+async fn a_dotted_bucket_swapped_after_the_endpoint_was_resolved_is_refused() {
+    let fx = &shared().1;
+    buckets(&fx.endpoint).await;
+    // `localhost`, not an IP address: the SDK addresses an IP endpoint path-style.
+    let local = fx.endpoint.replace("127.0.0.1", "localhost");
+    let iso = Isolation::builder()
+        .sdk_config(tenant_isolation_tests::sdk_config_with_sts(&local, &fx.endpoint).await)
+        .role_arn(fx.role_arn.clone())
+        .verifier(cognito_verifier(fx))
+        .s3_force_path_style(false)
+        .build()
+        .await
+        .unwrap();
+    let acme = scope(&iso, "acme").await;
+    let own = format!("tenants/acme/{}/x", unique("dotted"));
+    for evil in [format!("{FILES}.evil"), format!("{FILES}.s3"), OTHER.to_owned()] {
+        let swapped = verdict!(acme, |c| c
+            .put_object()
+            .bucket(&evil)
+            .key(&own)
+            .body(ByteStream::from_static(b"x"))
+            .customize()
+            .interceptor(SwapBucket(FILES)));
+        assert_eq!(swapped, Some(Violation::Altered), "{evil}");
+    }
+    // The control: the checked bucket's own virtual-hosted endpoint passes the guard (nothing
+    // answers at `tenant-files.localhost`: the request fails after the guard, unrefused).
+    let control = verdict!(acme, |c| c.put_object().bucket(FILES).key(&own).body(ByteStream::from_static(b"x")));
+    assert_eq!(control, None);
+}
+
 #[tokio::test]
 async fn the_client_signs_nothing_outside_its_scope() {
     let iso = isolation().await;

@@ -32,9 +32,11 @@
 //!   from the input *before* `modify_before_serialization` runs, and applies it after
 //!   serialization. So at `read_before_signing` the guard requires the request's URI to be the
 //!   resolved endpoint joined with the serialized path and query it recorded, and that endpoint
-//!   to name the checked bucket (`https://<bucket>.…` or `…/<bucket>`); the method, the
-//!   copy-source and permission headers, and the body of `DeleteObjects` (its keys) must be
-//!   unchanged. The bodies of uploads are never read or copied.
+//!   to be the one the client's resolver gives for the checked bucket (with the request's other
+//!   endpoint parameters) and to name it (`https://<bucket>.…` or `…/<bucket>`); the method, the
+//!   `Host` header (none: S3 reads a virtual-hosted request's bucket from it), the copy-source
+//!   and permission headers, and the body of `DeleteObjects` (its keys) must be unchanged. The
+//!   bodies of uploads are never read or copied.
 //! * **Keys are literal.** The SDK writes the key into the path with Smithy's greedy label
 //!   encoding: every byte but the unreserved characters and `/` is percent-encoded, `.` is not,
 //!   and nothing normalizes `..` (the SDK, `http::Uri`, SigV4 for S3, which signs the path as
@@ -282,8 +284,13 @@ fn refused_header(name: &str) -> Option<&'static str> {
 
 /// Headers that say what a request does, beside its method, path and query: kept in the
 /// snapshot, so that a change after the check is refused.
+///
+/// `host` among them: S3 takes a virtual-hosted request's bucket from `Host`, the signer signs
+/// the `Host` it finds (it derives one from the URI only when there is none) and the HTTP client
+/// sends it as set, so a `Host` added after the check would send the checked path to another
+/// bucket. The SDK sets none before signing: any `Host` at signing was added after the check.
 fn meaningful_header(name: &str) -> bool {
-    name.starts_with("x-amz-copy-source") || refused_header(name).is_some()
+    name == "host" || name.starts_with("x-amz-copy-source") || refused_header(name).is_some()
 }
 
 /// What the guard checked, kept in the request's config bag from the check to signing.
@@ -302,8 +309,8 @@ impl Storable for ObjectChecked {
 }
 
 /// The parts of a serialized S3 request that say what it does: method, path and query
-/// (before the endpoint is applied: relative), the copy-source and permission headers, and
-/// the body of `DeleteObjects` (its keys). Never the body of an upload: it may be large or
+/// (before the endpoint is applied: relative), `Host`, the copy-source and permission headers,
+/// and the body of `DeleteObjects` (its keys). Never the body of an upload: it may be large or
 /// streaming, and the key in the path says where it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Snapshot {
@@ -369,7 +376,46 @@ fn addresses(endpoint: &str, bucket: &str) -> bool {
     virtual_hosted != path_style && (path_style || path.is_empty())
 }
 
-impl ObjectGuard {}
+/// The endpoint the client's own resolver gives for `bucket`, with the request's other endpoint
+/// parameters (region, endpoint URL, path style, …) as they are now. The endpoint was resolved
+/// from parameters taken from the input before the check, and they can be changed between the
+/// check and the resolution: only the bucket's own endpoint, resolved the same way, is known to
+/// address the checked bucket. [`addresses`] reads the bucket from the URL, which cannot tell
+/// `files` from `files.archive` in `http://files.archive.localhost` (dotted buckets are
+/// virtual-hosted over `http`). `None` when the parameters are missing or the resolver does not
+/// answer at once (the SDK's resolver always does).
+fn endpoint_for(bucket: &str, cfg: &ConfigBag, components: &RuntimeComponents) -> Option<String> {
+    use aws_sdk_s3::config::endpoint::Params;
+    use aws_smithy_runtime_api::client::endpoint::{EndpointResolverParams, ResolveEndpoint};
+    let now = cfg.load::<EndpointResolverParams>()?.get::<Params>()?;
+    let own = |s: Option<&str>| s.map(str::to_owned);
+    let params = Params::builder()
+        .set_bucket(Some(bucket.to_owned()))
+        .set_region(own(now.region()))
+        .set_use_fips(now.use_fips())
+        .set_use_dual_stack(now.use_dual_stack())
+        .set_endpoint(own(now.endpoint()))
+        .set_force_path_style(now.force_path_style())
+        .set_accelerate(now.accelerate())
+        .set_use_global_endpoint(now.use_global_endpoint())
+        .set_use_object_lambda_endpoint(now.use_object_lambda_endpoint())
+        .set_key(own(now.key()))
+        .set_prefix(own(now.prefix()))
+        .set_copy_source(own(now.copy_source()))
+        .set_disable_access_points(now.disable_access_points())
+        .set_disable_multi_region_access_points(now.disable_multi_region_access_points())
+        .set_use_arn_region(now.use_arn_region())
+        .set_use_s3_express_control_endpoint(now.use_s3_express_control_endpoint())
+        .set_disable_s3_express_session_auth(now.disable_s3_express_session_auth())
+        .build()
+        .ok()?;
+    let (resolver, params) = (components.endpoint_resolver(), EndpointResolverParams::new(params));
+    let mut resolved = std::pin::pin!(resolver.resolve_endpoint(&params));
+    match std::future::Future::poll(resolved.as_mut(), &mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(Ok(endpoint)) => Some(endpoint.url().to_owned()),
+        _ => None,
+    }
+}
 
 /// The guard's hooks, in the order the SDK runs them for one request (see the key guard's):
 ///
@@ -431,7 +477,7 @@ impl Intercept for ObjectGuard {
     fn read_before_signing(
         &self,
         context: &BeforeTransmitInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
+        components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let Some(checked) = cfg.load::<ObjectChecked>() else {
@@ -441,7 +487,9 @@ impl Intercept for ObjectGuard {
         let endpoint = cfg.load::<aws_smithy_types::endpoint::Endpoint>().map(|e| e.url());
         let intact = match (&checked.request, endpoint) {
             (Some(snapshot), Some(url)) => {
-                addresses(url, &checked.bucket) && snapshot.sent_to(url, context.request(), checked.operation)
+                addresses(url, &checked.bucket)
+                    && endpoint_for(&checked.bucket, cfg, components).as_deref() == Some(url)
+                    && snapshot.sent_to(url, context.request(), checked.operation)
             }
             _ => false,
         };
@@ -493,6 +541,7 @@ mod tests {
             assert!(refused_header(h).is_none(), "{h}");
         }
         assert!(meaningful_header("x-amz-copy-source"));
+        assert!(meaningful_header("host"));
         assert!(meaningful_header("x-amz-copy-source-range"));
     }
 }
