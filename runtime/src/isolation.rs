@@ -11,6 +11,7 @@ use crate::identity::{Identity, IdentityError, Verifier};
 use crate::scope::Scope;
 use crate::spec::HandlerSpec;
 use crate::table::Isolated;
+use aws_smithy_runtime_api::client::http::HttpConnectorSettings;
 use aws_smithy_types::timeout::TimeoutConfig;
 use std::collections::HashMap;
 use std::future::Future;
@@ -265,6 +266,7 @@ impl IsolationBuilder {
                 sdk.into_builder().http_client(http).build()
             }
         };
+        let http_client = sdk.http_client();
         let region = sdk
             .region()
             .map(|r| r.to_string())
@@ -285,6 +287,13 @@ impl IsolationBuilder {
                 Some(t) if t.operation_timeout().is_some() => t.clone(),
                 _ => bounded(DEFAULT_OPERATION_TIMEOUT),
             },
+        };
+        // The connector settings the SDK's orchestrator derives from `timeouts` for every STS
+        // and DynamoDB request (the client keeps one connector per distinct settings).
+        let connector_settings = {
+            let mut settings = HttpConnectorSettings::builder();
+            settings.set_connect_timeout(timeouts.connect_timeout()).set_read_timeout(timeouts.read_timeout());
+            settings.build()
         };
         let tag_role = match self.tag_role_arn.or_else(|| env.string("TENANT_TAG_ROLE_ARN")) {
             Some(arn) => Some(
@@ -341,6 +350,13 @@ impl IsolationBuilder {
             },
             clients,
         );
+        // Once nothing can fail: the verifier fetches key sets with the same client and
+        // connector settings as STS and DynamoDB, so that it gets their connector (pool, root
+        // store) instead of reading the platform's root certificates again (issue 18). A
+        // verifier given its own client keeps it; its transport rule checks every URL either way.
+        if let Some(http) = http_client {
+            verifier.share_http_client(http, connector_settings);
+        }
         Ok(Isolation { inner: Arc::new(Inner { verifier, vendor, lambda_tenant }) })
     }
 }
