@@ -425,10 +425,10 @@ fn refresh<F: Fn(&str) -> Option<String>>(
 /// instead of upon first request" (aws-smithy-http-client's `validate_base_client_config`),
 /// which parses the platform's root certificates into a new root store each time. The
 /// certificates themselves are read once per process, so after the first validation the
-/// others only cost init time: ~0.08 ms for each client built at init (STS, then one
-/// DynamoDB client per policy, and one S3 client per policy with buckets), measured against
-/// the ~4.5 ms of the first (issue 18). Requests are untouched: `http_connector` is the
-/// client's own.
+/// others only cost init time: 0.07–0.1 ms for each further client built at init (one
+/// DynamoDB client per policy, one S3 client per policy with buckets), against 3–7 ms for the
+/// first, on the benchmark machine (issue 18). Requests are untouched: `http_connector` is
+/// the client's own.
 #[derive(Debug)]
 struct ValidatedOnce {
     inner: SharedHttpClient,
