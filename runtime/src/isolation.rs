@@ -270,7 +270,6 @@ impl IsolationBuilder {
                 sdk.into_builder().http_client(ValidatedOnce::new(http)).build()
             }
         };
-        let http_client = sdk.http_client();
         let region = sdk
             .region()
             .map(|r| r.to_string())
@@ -338,6 +337,11 @@ impl IsolationBuilder {
             Some(p) => p,
             None => env.bool("TENANT_S3_FORCE_PATH_STYLE")?.unwrap_or(false),
         };
+        // Once nothing can fail: the verifier fetches key sets with the same client and
+        // connector settings as STS and DynamoDB, so that it gets their connector (pool, root
+        // store) instead of reading the platform's root certificates again (issue 18). A
+        // verifier given its own client keeps it; its transport rule checks every URL either way.
+        verifier.share_http_client(&sdk, connector_settings);
         let clients = Clients::new(sdk.clone(), role.clone(), region.clone(), keys, timeouts.clone(), s3_path_style);
         let vendor = Vendor::new(
             VendorConfig {
@@ -354,13 +358,6 @@ impl IsolationBuilder {
             },
             clients,
         );
-        // Once nothing can fail: the verifier fetches key sets with the same client and
-        // connector settings as STS and DynamoDB, so that it gets their connector (pool, root
-        // store) instead of reading the platform's root certificates again (issue 18). A
-        // verifier given its own client keeps it; its transport rule checks every URL either way.
-        if let Some(http) = http_client {
-            verifier.share_http_client(http, connector_settings);
-        }
         Ok(Isolation { inner: Arc::new(Inner { verifier, vendor, lambda_tenant }) })
     }
 }

@@ -390,15 +390,18 @@ impl Verifier {
         }
     }
 
-    /// Offers the HTTP client of an [`Isolation`](crate::Isolation) (its STS and DynamoDB
-    /// client) for key-set requests, with the connector settings of those SDK clients, so
-    /// that they all use one connector: one connection pool and one root store. Taken only
-    /// if the builder was given no client and no key set has been fetched yet (a fetch
-    /// never changes clients halfway); returns whether it was taken.
-    pub(crate) fn share_http_client(&self, client: SharedHttpClient, settings: HttpConnectorSettings) -> bool {
+    /// Offers the HTTP client of an [`Isolation`](crate::Isolation)'s SDK config (its STS
+    /// and DynamoDB client) for key-set requests, with the connector settings, sleep and
+    /// clock of those SDK clients, so that they all use one connector: one connection pool
+    /// and one root store. Taken only if the builder was given no client and no key set has
+    /// been fetched yet (a fetch never changes clients halfway); returns whether it was taken.
+    pub(crate) fn share_http_client(&self, sdk: &aws_config::SdkConfig, settings: HttpConnectorSettings) -> bool {
+        let Some(client) = sdk.http_client() else { return false };
         match &self.inner.keys {
             Keys::Secret(_) => false,
-            Keys::Set(jwks) => jwks.share_http(|| transport::Http::shared(client, settings)),
+            Keys::Set(jwks) => {
+                jwks.share_http(|| transport::Http::shared_with(client, settings, sdk.sleep_impl(), sdk.time_source()))
+            }
         }
     }
 }

@@ -38,6 +38,8 @@
 //! decided by [`Transport::follows`], and every URL, the first one too, is checked against the
 //! rule right before it is sent (a second lock on the door the configuration check closed).
 
+use aws_smithy_async::rt::sleep::SharedAsyncSleep;
+use aws_smithy_async::time::SharedTimeSource;
 use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnector, HttpConnectorSettings, SharedHttpClient};
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
@@ -152,7 +154,20 @@ impl Http {
     /// it, so that key-set requests use their connector (pool, root store) instead of a second
     /// one.
     pub(super) fn shared(client: SharedHttpClient, settings: HttpConnectorSettings) -> Http {
-        Http { client, settings, components: components() }
+        Http { client, settings, components: components(None, None) }
+    }
+
+    /// [`shared`](Http::shared), with the sleep and time source of the SDK config the other
+    /// users of `client` take theirs from: the client builds one connector per settings and
+    /// keeps it for whoever asks next, so the key-set request, when it comes first, builds
+    /// the connector STS and DynamoDB would have built.
+    pub(super) fn shared_with(
+        client: SharedHttpClient,
+        settings: HttpConnectorSettings,
+        sleep: Option<SharedAsyncSleep>,
+        time: Option<SharedTimeSource>,
+    ) -> Http {
+        Http { client, settings, components: components(sleep, time) }
     }
 
     /// A client of the verifier's own, built as the `Isolation` builds the SDK's (rustls with
@@ -191,8 +206,9 @@ impl Http {
     }
 }
 
-/// Runtime components for asking an HTTP client for a connector outside an SDK operation.
-fn components() -> RuntimeComponents {
+/// Runtime components for asking an HTTP client for a connector outside an SDK operation;
+/// tokio's sleep and the system clock unless given others.
+fn components(sleep: Option<SharedAsyncSleep>, time: Option<SharedTimeSource>) -> RuntimeComponents {
     use aws_smithy_async::rt::sleep::TokioSleep;
     use aws_smithy_async::time::SystemTimeSource;
     use aws_smithy_runtime::client::auth::no_auth::{NO_AUTH_SCHEME_ID, NoAuthScheme};
@@ -202,8 +218,8 @@ fn components() -> RuntimeComponents {
     use aws_smithy_runtime::client::retries::strategy::NeverRetryStrategy;
     use aws_smithy_runtime_api::client::auth::static_resolver::StaticAuthSchemeOptionResolver;
     RuntimeComponents::builder("tenant_isolation::identity")
-        .with_sleep_impl(Some(TokioSleep::new()))
-        .with_time_source(Some(SystemTimeSource::new()))
+        .with_sleep_impl(Some(sleep.unwrap_or_else(|| SharedAsyncSleep::new(TokioSleep::new()))))
+        .with_time_source(Some(time.unwrap_or_else(|| SharedTimeSource::new(SystemTimeSource::new()))))
         .with_auth_scheme_option_resolver(Some(StaticAuthSchemeOptionResolver::new(vec![NO_AUTH_SCHEME_ID])))
         .with_auth_scheme(NoAuthScheme::new())
         .with_identity_resolver(NO_AUTH_SCHEME_ID, NoAuthIdentityResolver::new())
