@@ -20,11 +20,13 @@
 //! or embedded `jwk` headers.
 
 use super::IdentityError;
-use super::transport::Transport;
+use super::transport::{Http, Transport};
+use aws_smithy_types::byte_stream::ByteStream;
+use aws_smithy_types::error::display::DisplayErrorContext;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 /// Largest key set or discovery document read; Cognito's is about 1 KiB.
@@ -160,9 +162,16 @@ struct Flight {
 
 pub(super) struct Jwks {
     source: Source,
-    /// Checks a discovered `jwks_uri`; `client` applies it to every request and redirect.
+    /// The rule every URL fetched obeys: the configured one, a discovered `jwks_uri`, every
+    /// redirect.
     transport: Transport,
-    client: reqwest::Client,
+    /// The HTTP client: the one given to the builder, else the one of the `Isolation` this
+    /// verifier is given to (its STS and DynamoDB client), else one of its own built on the
+    /// first fetch. Set once: a fetch never changes clients halfway.
+    http: OnceLock<Http>,
+    /// Bounds each GET, redirects and body included; also the connect timeout of a client of
+    /// the verifier's own.
+    timeout: Duration,
     ttl: Duration,
     min_refetch: Duration,
     current: RwLock<Option<Arc<KeySet>>>,
@@ -178,14 +187,20 @@ impl Jwks {
     pub(super) fn new(
         source: Source,
         transport: Transport,
-        client: reqwest::Client,
+        http: Option<Http>,
+        timeout: Duration,
         ttl: Duration,
         min_refetch: Duration,
     ) -> Jwks {
+        let cell = OnceLock::new();
+        if let Some(http) = http {
+            let _ = cell.set(http);
+        }
         Jwks {
             source,
             transport,
-            client,
+            http: cell,
+            timeout,
             ttl,
             min_refetch,
             current: RwLock::new(None),
@@ -193,6 +208,17 @@ impl Jwks {
             fetches: AtomicU64::new(0),
             flight: tokio::sync::Mutex::new(Flight::default()),
         }
+    }
+
+    /// Fetch with `http` unless a client was given or built already; whether it was taken.
+    pub(super) fn share_http(&self, http: impl FnOnce() -> Http) -> bool {
+        let mut offered = Some(http);
+        self.http.get_or_init(|| (offered.take().expect("called once"))());
+        offered.is_none()
+    }
+
+    fn http(&self) -> &Http {
+        self.http.get_or_init(|| Http::own(self.timeout))
     }
 
     pub(super) fn fetches(&self) -> u64 {
@@ -323,42 +349,38 @@ impl Jwks {
         Ok(doc.jwks_uri)
     }
 
-    /// GET with the client's timeout, a 2xx check and a size cap.
+    /// GET under the transport rule (redirects included) with a 2xx check and a size cap, all
+    /// of it, body included, within the timeout.
     async fn get(&self, url: &str) -> Result<Vec<u8>, IdentityError> {
-        let fail = |e: reqwest::Error| {
-            // A refused redirect says why in its source (`Transport::follows`); reqwest's own
-            // message is only "error following redirect".
-            if e.is_redirect()
-                && let Some(reason) = std::error::Error::source(&e)
-            {
-                return unavailable(format!("GET {url}: {reason}"));
+        let too_large = || format!("response is larger than {MAX_DOCUMENT_BYTES} bytes");
+        let fetch = async {
+            let response = self.transport.get(self.http(), url).await?;
+            let status = response.status().as_u16();
+            if !(200..300).contains(&status) {
+                return Err(format!("HTTP {status}"));
             }
-            let what = if e.is_timeout() {
-                "timed out"
-            } else if e.is_connect() {
-                "could not connect"
-            } else {
-                "request failed"
-            };
-            unavailable(format!("GET {url}: {what}: {}", e.without_url()))
+            let declared = response.headers().get("content-length").and_then(|n| n.trim().parse::<u64>().ok());
+            if declared.is_some_and(|n| n > MAX_DOCUMENT_BYTES as u64) {
+                return Err(too_large());
+            }
+            // Read chunk by chunk: a body without `Content-Length` (chunked) is held to the
+            // same cap before it is in memory.
+            let mut stream = ByteStream::new(response.into_body());
+            let mut body = Vec::new();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| format!("reading the response failed: {}", DisplayErrorContext(&e)))?;
+                if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(body)
         };
-        let mut response =
-            self.client.get(url).header(reqwest::header::ACCEPT, "application/json").send().await.map_err(fail)?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(unavailable(format!("GET {url}: HTTP {}", status.as_u16())));
+        match tokio::time::timeout(self.timeout, fetch).await {
+            Ok(Ok(body)) => Ok(body),
+            Ok(Err(reason)) => Err(unavailable(format!("GET {url}: {reason}"))),
+            Err(_) => Err(unavailable(format!("GET {url}: timed out after {} ms", self.timeout.as_millis()))),
         }
-        if response.content_length().is_some_and(|n| n > MAX_DOCUMENT_BYTES as u64) {
-            return Err(unavailable(format!("GET {url}: response is larger than {MAX_DOCUMENT_BYTES} bytes")));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(fail)? {
-            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-                return Err(unavailable(format!("GET {url}: response is larger than {MAX_DOCUMENT_BYTES} bytes")));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
     }
 }
 

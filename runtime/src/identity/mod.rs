@@ -26,6 +26,12 @@
 //!   (`TENANT_JWT_ALLOW_HTTP_LOOPBACK=1`), e.g. for moto. A configured URL that breaks the
 //!   rule fails [`build`](VerifierBuilder::build); a discovered `jwks_uri` or a redirect that
 //!   breaks it is a 503 (the keys are unavailable).
+//!
+//!   Key sets are fetched with the AWS SDK's HTTP client: the one the
+//!   [`Isolation`](crate::Isolation) builds for STS and DynamoDB when the verifier is given to
+//!   one (one connection pool, the platform's root certificates read once per process), the
+//!   one given to [`http_client`](VerifierBuilder::http_client), or else one of the verifier's
+//!   own, built on its first fetch.
 //! * **Shared secret (development).** With
 //!   [`development_hs256`](VerifierBuilder::development_hs256) only HS256 tokens signed with
 //!   that secret are accepted and nothing is fetched. Anyone who knows the secret can sign for
@@ -146,6 +152,8 @@ mod transport;
 pub use error::IdentityError;
 
 use crate::config::{self, ConfigError, parse_bool};
+use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnectorSettings, SharedHttpClient};
+use aws_smithy_runtime_api::shared::IntoShared;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use claims::{Claims, ClaimsError};
@@ -240,7 +248,8 @@ struct Inner {
 
 enum Keys {
     Secret(DecodingKey),
-    Set(jwks::Jwks),
+    /// Boxed: with its HTTP client it is more than ten times the size of a secret.
+    Set(Box<jwks::Jwks>),
 }
 
 impl fmt::Debug for Verifier {
@@ -378,6 +387,21 @@ impl Verifier {
         match &self.inner.keys {
             Keys::Secret(_) => 0,
             Keys::Set(jwks) => jwks.fetches(),
+        }
+    }
+
+    /// Offers the HTTP client of an [`Isolation`](crate::Isolation)'s SDK config (its STS
+    /// and DynamoDB client) for key-set requests, with the connector settings, sleep and
+    /// clock of those SDK clients, so that they all use one connector: one connection pool
+    /// and one root store. Taken only if the builder was given no client and no key set has
+    /// been fetched yet (a fetch never changes clients halfway); returns whether it was taken.
+    pub(crate) fn share_http_client(&self, sdk: &aws_config::SdkConfig, settings: HttpConnectorSettings) -> bool {
+        let Some(client) = sdk.http_client() else { return false };
+        match &self.inner.keys {
+            Keys::Secret(_) => false,
+            Keys::Set(jwks) => {
+                jwks.share_http(|| transport::Http::shared_with(client, settings, sdk.sleep_impl(), sdk.time_source()))
+            }
         }
     }
 }
@@ -580,6 +604,7 @@ pub struct VerifierBuilder {
     trust_claims: bool,
     http_timeout: Duration,
     allow_insecure_loopback: bool,
+    http_client: Option<SharedHttpClient>,
 }
 
 impl Default for VerifierBuilder {
@@ -599,6 +624,7 @@ impl Default for VerifierBuilder {
             trust_claims: false,
             http_timeout: Duration::from_secs(3),
             allow_insecure_loopback: false,
+            http_client: None,
         }
     }
 }
@@ -620,6 +646,7 @@ impl fmt::Debug for VerifierBuilder {
             .field("trust_authorizer_claims", &self.trust_claims)
             .field("http_timeout", &self.http_timeout)
             .field("allow_insecure_loopback", &self.allow_insecure_loopback)
+            .field("http_client", &self.http_client.as_ref().map(|_| "(given)"))
             .finish()
     }
 }
@@ -759,7 +786,8 @@ impl VerifierBuilder {
         self
     }
 
-    /// Timeout of each key-set or discovery request; default 3 s.
+    /// Timeout of each key-set or discovery request, its redirects and its body included;
+    /// default 3 s.
     pub fn http_timeout(mut self, timeout: Duration) -> Self {
         self.http_timeout = timeout;
         self
@@ -773,6 +801,23 @@ impl VerifierBuilder {
     /// logs a warning.
     pub fn allow_insecure_loopback(mut self, allow: bool) -> Self {
         self.allow_insecure_loopback = allow;
+        self
+    }
+
+    /// The HTTP client key sets and discovery documents are fetched with, e.g. your SDK
+    /// config's (`sdk_config.http_client()`), so that one client (connection pool, TLS
+    /// roots) serves the AWS SDK and the key set. The transport rule above applies whatever
+    /// the client: each URL is checked before it is sent and redirects are followed by the
+    /// verifier, never by the client.
+    ///
+    /// Default: a verifier given to an [`Isolation`](crate::Isolation) uses the client the
+    /// `Isolation` builds for STS and DynamoDB (so the platform's root certificates are read
+    /// once per process); one used on its own builds a client of the AWS SDK's HTTP stack
+    /// (rustls, the platform's root certificates) on its first fetch. Like the SDK's own
+    /// default, that client reads no proxy settings (`HTTPS_PROXY`) from the environment: where
+    /// the issuer is reachable only through a proxy, give a client configured with one here.
+    pub fn http_client(mut self, client: impl HttpClient + 'static) -> Self {
+        self.http_client = Some(client.into_shared());
         self
     }
 
@@ -884,10 +929,20 @@ impl VerifierBuilder {
                          (`TENANT_JWT_ALLOW_HTTP_LOOPBACK`); never set it in a deployment"
                     );
                 }
-                let client = transport
-                    .client(self.http_timeout)
-                    .map_err(|e| invalid("TENANT_JWKS_URL", format!("cannot build an HTTP client: {e}")))?;
-                Keys::Set(jwks::Jwks::new(source, transport, client, self.jwks_ttl, self.min_refetch_interval))
+                // A given client is asked for a connector that connects within the timeout;
+                // without one, the client comes later (`share_http_client`, or the first fetch).
+                let http = self.http_client.map(|client| {
+                    let settings = HttpConnectorSettings::builder().connect_timeout(self.http_timeout).build();
+                    transport::Http::shared(client, settings)
+                });
+                Keys::Set(Box::new(jwks::Jwks::new(
+                    source,
+                    transport,
+                    http,
+                    self.http_timeout,
+                    self.jwks_ttl,
+                    self.min_refetch_interval,
+                )))
             }
         };
 

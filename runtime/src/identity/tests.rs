@@ -8,6 +8,7 @@
 use super::*;
 use jsonwebtoken::Header;
 
+mod client;
 mod development;
 mod transport;
 use serde_json::json;

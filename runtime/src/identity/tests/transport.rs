@@ -250,7 +250,7 @@ async fn a_discovered_jwks_uri_obeys_the_same_rule() {
 #[tokio::test]
 async fn redirects_never_leave_the_rule() {
     let keys = JwksServer::start(Reply::Json(KEYS.key_set())).await;
-    // (reqwest does not even ask the policy about a `file:` location: the 302 is the answer.)
+    // Each refusal names the redirect's status and says why (`Transport::get`).
     let refused = [
         ("to a host that is not loopback", unspecified_host(&keys), "redirect refused"),
         ("to another scheme", format!("ftp://127.0.0.1/{JWKS_PATH}"), "redirect refused"),
@@ -281,4 +281,28 @@ async fn redirects_never_leave_the_rule() {
     let v = verifier_builder(&stub.url("/jwks.json")).build().unwrap();
     assert_eq!(v.verify(&testing::rs256(&KEYS, &testing::claims("acme"))).await.unwrap().tenant.as_str(), "acme");
     assert_eq!(keys.jwks_hits(), 1);
+}
+
+/// Redirects are followed by the verifier itself (the SDK's HTTP client follows none): a
+/// relative `Location` is resolved against the URL that answered, and a chain stops at the
+/// fourth redirect, which is never requested.
+#[tokio::test]
+async fn redirect_chains_are_resolved_and_bounded() {
+    let stub = Stub::start(|_| {
+        vec![("/jwks.json", Answer::Redirect("/keys".to_owned())), ("/keys", Answer::Json(KEYS.key_set()))]
+    })
+    .await;
+    let v = verifier_builder(&stub.url("/jwks.json")).build().unwrap();
+    assert_eq!(v.verify(&testing::rs256(&KEYS, &testing::claims("acme"))).await.unwrap().tenant.as_str(), "acme");
+    assert_eq!(stub.hits(), 2);
+
+    let stub = Stub::start(|base| {
+        let hops = ["/1", "/2", "/3", "/4", "/5"];
+        hops.windows(2).map(|w| (w[0], Answer::Redirect(format!("{base}{}", w[1])))).collect()
+    })
+    .await;
+    let v = verifier_builder(&stub.url("/1")).build().unwrap();
+    let token = testing::rs256(&KEYS, &testing::claims("acme"));
+    assert_keys_unavailable(&v, &token, "a chain of 4 redirects", "more than 3 redirects").await;
+    assert_eq!(stub.hits(), 4, "/1 and 3 redirects followed; /5 never requested");
 }
