@@ -18,7 +18,7 @@
 //! | BatchGetItem, BatchWriteItem | the same action | every key and item (with its index keys), every table |
 //! | TransactGetItems | `GetItem` | every `Get` |
 //! | TransactWriteItems | `PutItem` / `UpdateItem` / `DeleteItem` / `ConditionCheckItem` per item | every item, and the index keys its puts and updates write |
-//! | ExecuteStatement, BatchExecuteStatement, ExecuteTransaction | the `PartiQL*` action of each statement's verb | the statement must name the handler's table (or a declared index of it); its `WHERE` must pin the partition key with one `=` to the tenant's key (`INSERT`: its tuple's key); index keys it writes must be the tenant's. `OR`, `IN`, comments and values other than `?` or a string literal are refused as unreadable |
+//! | ExecuteStatement, BatchExecuteStatement, ExecuteTransaction | the `PartiQL*` action of each statement's verb | the statement must name one of the handler's tables (or a declared index of it), whose actions and key rule then apply; its `WHERE` must pin the partition key with one `=` to the tenant's key (`INSERT`: its tuple's key); index keys it writes must be the tenant's. `OR`, `IN`, comments and values other than `?` or a string literal are refused as unreadable |
 //! | anything else (Scan, DescribeTable, …) | — | refused |
 //!
 //! What remains unchecked: conditions and filters (they read only the tenant's partition once
