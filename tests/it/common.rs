@@ -48,6 +48,15 @@ pub(crate) async fn development_isolation() -> (Isolation, impl Fn(&str) -> Stri
     (isolation_with(|b| b.verifier(verifier)).await, mint)
 }
 
+/// A `lambda_http` request carrying the fixture user's ID token.
+pub(crate) fn request_of(user: &str) -> lambda_http::Request {
+    let token = &shared().1.user(user).id_token;
+    http::Request::builder()
+        .header("authorization", format!("Bearer {token}"))
+        .body(lambda_http::Body::Empty)
+        .expect("a valid request")
+}
+
 /// A fresh runtime with the defaults.
 pub(crate) async fn isolation() -> Isolation {
     isolation_with(|b| b).await

@@ -532,11 +532,7 @@ pub async fn careless(
 #[tokio::test]
 async fn a_refusal_returned_by_the_handler_still_answers_403() {
     let iso = isolation().await;
-    let token = shared().1.user("alice").id_token.clone();
-    let request = http::Request::builder()
-        .header("authorization", format!("Bearer {token}"))
-        .body(lambda_http::Body::Empty)
-        .unwrap();
+    let request = crate::common::request_of("alice");
     let response = careless::call_with(&iso, request).await.expect("an HTTP response, not a Lambda error");
     assert_eq!(response.status(), 403);
 }
