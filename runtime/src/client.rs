@@ -119,40 +119,50 @@ impl Clients {
             .timeout_config(self.timeouts.clone())
             .interceptor(guard)
             .build();
-        #[cfg(feature = "s3")]
-        let s3 = self.s3(spec, &key, placement);
         PolicyClient {
             key,
             spec,
             placement: placement.clone(),
             client: aws_sdk_dynamodb::Client::from_conf(conf),
             #[cfg(feature = "s3")]
-            s3,
+            s3: (!spec.buckets().is_empty()).then(|| crate::session::LazyObjects {
+                sdk: self.sdk.clone(),
+                timeouts: self.timeouts.clone(),
+                path_style: self.s3_path_style,
+                client: Default::default(),
+            }),
         }
     }
+}
 
-    /// The S3 client of a policy with buckets, built as the DynamoDB client is: no identity of
-    /// its own, the request's own credentials (attached by the object guard) or none.
-    #[cfg(feature = "s3")]
-    fn s3(&self, spec: &'static HandlerSpec, key: &PolicyKey, placement: &Placement) -> Option<aws_sdk_s3::Client> {
-        if spec.buckets().is_empty() {
-            return None;
-        }
-        let guard = crate::guard::objects::ObjectGuard::new(spec, key.clone(), placement);
-        // `Builder::from(&SdkConfig)` takes the region, the HTTP client and the endpoint
-        // (`AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`) from the SDK config, as for DynamoDB.
-        let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
-            .credentials_provider(NoAmbientCredentials)
-            .identity_cache(FromRequest)
-            .timeout_config(self.timeouts.clone())
-            .force_path_style(self.s3_path_style)
-            // S3 Express (directory buckets) signs with session credentials from its own
-            // `CreateSession` call, which the object guard never checks; directory buckets
-            // are not supported.
-            .disable_s3_express_session_auth(true)
-            .interceptor(guard)
-            .build();
-        Some(aws_sdk_s3::Client::from_conf(conf))
+/// The S3 client of a policy with buckets, built on its first use (below): built as the
+/// DynamoDB client is, with no identity of its own, the request's own credentials (attached by
+/// the object guard) or none.
+///
+/// Built lazily so that only code reached from a bucket handler (`Scope::s3`, `TenantBucket`)
+/// refers to `aws-sdk-s3`: a DynamoDB-only binary of a crate that enables `s3` for its other
+/// binaries links none of it (docs/BENCHMARKS.md, binary size).
+#[cfg(feature = "s3")]
+impl PolicyClient {
+    pub(crate) fn s3(&self) -> Option<&aws_sdk_s3::Client> {
+        let lazy = self.s3.as_ref()?;
+        Some(lazy.client.get_or_init(|| {
+            let guard = crate::guard::objects::ObjectGuard::new(self.spec, self.key.clone(), &self.placement);
+            // `Builder::from(&SdkConfig)` takes the region, the HTTP client and the endpoint
+            // (`AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`) from the SDK config, as for DynamoDB.
+            let conf = aws_sdk_s3::config::Builder::from(&lazy.sdk)
+                .credentials_provider(NoAmbientCredentials)
+                .identity_cache(FromRequest)
+                .timeout_config(lazy.timeouts.clone())
+                .force_path_style(lazy.path_style)
+                // S3 Express (directory buckets) signs with session credentials from its own
+                // `CreateSession` call, which the object guard never checks; directory buckets
+                // are not supported.
+                .disable_s3_express_session_auth(true)
+                .interceptor(guard)
+                .build();
+            aws_sdk_s3::Client::from_conf(conf)
+        }))
     }
 }
 

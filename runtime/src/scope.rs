@@ -182,7 +182,7 @@ impl Scope {
     /// DynamoDB. [`ScopeError::NoBuckets`] for a handler without buckets.
     #[cfg(feature = "s3")]
     pub fn s3(&self) -> Result<&aws_sdk_s3::Client, ScopeError> {
-        self.0.policy.s3.as_ref().ok_or(ScopeError::NoBuckets { handler: self.0.spec.name() })
+        self.0.policy.s3().ok_or(ScopeError::NoBuckets { handler: self.0.spec.name() })
     }
     /// When the tenant's credentials expire.
     pub fn expires_at(&self) -> SystemTime {

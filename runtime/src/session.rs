@@ -76,9 +76,19 @@ pub(crate) struct PolicyClient {
     /// Where the policy is rendered (partition, region, account, physical names).
     pub(crate) placement: Placement,
     pub(crate) client: aws_sdk_dynamodb::Client,
-    /// The S3 client, for a policy with buckets.
+    /// The S3 client, for a policy with buckets: built on first use ([`PolicyClient::s3`]).
     #[cfg(feature = "s3")]
-    pub(crate) s3: Option<aws_sdk_s3::Client>,
+    pub(crate) s3: Option<LazyObjects>,
+}
+
+/// What a policy's S3 client is built from, and the client once built.
+#[cfg(feature = "s3")]
+pub(crate) struct LazyObjects {
+    pub(crate) sdk: aws_config::SdkConfig,
+    pub(crate) timeouts: aws_smithy_types::timeout::TimeoutConfig,
+    /// S3 path-style addressing (`https://<endpoint>/<bucket>/<key>`), for emulators.
+    pub(crate) path_style: bool,
+    pub(crate) client: std::sync::OnceLock<aws_sdk_s3::Client>,
 }
 
 /// One tenant's credentials under one policy (session-policy mode) or one session tag
