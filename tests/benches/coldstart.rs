@@ -33,7 +33,9 @@
 //! with the session policy the binary sends, and one key-set fetch on a fresh HTTP client.
 //!
 //! Sizes: each binary is copied and the copy stripped with `strip` (binutils; the release
-//! profile keeps symbols), before and after are shown.
+//! profile keeps symbols), before and after are shown. `get-order`'s handler declares no bucket
+//! while its crate enables the runtime's `s3` feature, so the bench also counts the `aws-sdk-s3`
+//! symbols left in it (`nm`, binutils): what a DynamoDB-only binary of an `s3` crate still links.
 //!
 //! Targets (issue 18): init ≤ 1.1 × bare (no key-set prefetch at init: the verifier fetches on
 //! first use); first invocation ≤ bare + one `AssumeRole` + 2 ms; stripped binary ≤ 1.2 × bare.
@@ -344,6 +346,25 @@ fn sizes(path: &FsPath, dir: &FsPath) -> Result<(u64, u64), String> {
     Ok((len(path)?, len(&copy)?))
 }
 
+/// How many defined symbols of `path` (unstripped) name `needle` when demangled, and their bytes.
+fn symbols_of(path: &FsPath, needle: &str) -> Result<(usize, u64), String> {
+    let out = Command::new("nm")
+        .args(["--defined-only", "--print-size", "--demangle"])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("nm: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("nm {}: {}", path.display(), out.status));
+    }
+    let (mut count, mut bytes) = (0, 0);
+    // `<address> <size> <type> <name>`; symbols without a size have three fields.
+    for line in String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.contains(needle)) {
+        count += 1;
+        bytes += line.split_whitespace().nth(1).and_then(|s| u64::from_str_radix(s, 16).ok()).unwrap_or(0);
+    }
+    Ok((count, bytes))
+}
+
 // ---- Report. -------------------------------------------------------------------------------------
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -569,6 +590,13 @@ async fn run(reps: usize) -> Result<bool, String> {
             small,
             small as f64 / 1048576.0
         );
+    }
+    match symbols_of(&paths[0], "aws_sdk_s3::") {
+        Ok((count, bytes)) => println!(
+            "binary {:<15} links {count} aws-sdk-s3 symbols, {bytes} B (its handler declares no bucket)",
+            Bin::Isolated.name()
+        ),
+        Err(e) => println!("binary {:<15} aws-sdk-s3 symbols not counted: {e}", Bin::Isolated.name()),
     }
     let size_ratio = stripped[0] as f64 / stripped[1] as f64;
     size_ok &= size_ratio <= SIZE_MAX_RATIO;
