@@ -15,6 +15,8 @@
 //!   credentials and counts the calls, so that an [`Isolation`](tenant_isolation::Isolation)
 //!   fills its credential cache through the SDK without an AWS account;
 //! * [`Moto`]: a real `moto_server` (STS, DynamoDB, Cognito) in a process that ends with the test;
+//! * [`events`]: API Gateway HTTP API and REST API proxy events as Lambda delivers them, for
+//!   handlers served by `lambda_http` or `lambda_runtime`;
 //! * [`Local`]: all of it together for your own handlers — moto, a trusted key set, tokens for
 //!   any tenant, an `Isolation` per test, requests and Lambda contexts — so that a test of
 //!   "tenant A cannot see tenant B's data" is a few lines (`examples/orders/tests/tenants.rs`).
@@ -55,6 +57,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod events;
 pub mod jwks;
 pub mod keys;
 pub mod local;

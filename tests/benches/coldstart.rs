@@ -48,13 +48,14 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::routing::{get, post};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::VecDeque;
 use std::path::{Path as FsPath, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tenant_isolation::{Isolation, TenantId};
+use tenant_isolation_testkit::events::ApiEvent;
 use tenant_isolation_testkit::tokens::{self, AUDIENCE, ISSUER};
 use tenant_isolation_testkit::{JwksServer, Keys, Reply};
 use tokio::sync::mpsc;
@@ -164,20 +165,14 @@ async fn start_api(
 /// `GET /orders/{id}` as an API Gateway HTTP API (v2) event: a bearer token for the isolated
 /// binary, the tenant header for the bare one (each ignores the other's).
 fn event(token: &str) -> String {
-    json!({
-        "version": "2.0", "routeKey": "GET /orders/{id}", "rawPath": format!("/orders/{ORDER_ID}"), "rawQueryString": "",
-        "headers": { "authorization": format!("Bearer {token}"), "x-tenant-id": TENANT, "host": "api.example.test" },
-        "pathParameters": { "id": ORDER_ID },
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "api", "domainName": "api.example.test", "domainPrefix": "api",
-            "requestId": "cold", "routeKey": "GET /orders/{id}", "stage": "$default",
-            "time": "23/Nov/2026:06:00:00 +0000", "timeEpoch": 1_795_500_000_000_u64,
-            "http": { "method": "GET", "path": format!("/orders/{ORDER_ID}"), "protocol": "HTTP/1.1",
-                      "sourceIp": "127.0.0.1", "userAgent": "coldstart" }
-        },
-        "isBase64Encoded": false
-    })
-    .to_string()
+    ApiEvent::new("GET", &format!("/orders/{ORDER_ID}"))
+        .route("/orders/{id}")
+        .path_parameter("id", ORDER_ID)
+        .bearer(token)
+        .header("x-tenant-id", TENANT)
+        .request_id("cold")
+        .http_api()
+        .to_string()
 }
 
 // ---- One run of one binary. ------------------------------------------------------------------

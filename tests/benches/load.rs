@@ -44,6 +44,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tenant_isolation::{Isolation, Verifier};
+use tenant_isolation_testkit::events::ApiEvent;
 use tenant_isolation_tests::{provision, sdk_config};
 
 const SECRET: &[u8] = b"load-bench-hs256-secret-of-32-bytes!";
@@ -123,19 +124,13 @@ fn mint(tenant: &str) -> String {
 
 /// `GET /orders/{id}` as an API Gateway HTTP API (v2) event, decoded as `lambda_http::run` does.
 fn request(token: &str, tenant: &str, id: &str) -> Request {
-    let event = json!({
-        "version": "2.0", "routeKey": "GET /orders/{id}", "rawPath": format!("/orders/{id}"), "rawQueryString": "",
-        "headers": { "authorization": format!("Bearer {token}"), "x-tenant-id": tenant, "host": "api.example.test" },
-        "pathParameters": { "id": id },
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "api", "domainName": "api.example.test", "domainPrefix": "api",
-            "requestId": "load", "routeKey": "GET /orders/{id}", "stage": "$default",
-            "time": "23/Nov/2026:06:00:00 +0000", "timeEpoch": 1_795_500_000_000_u64,
-            "http": { "method": "GET", "path": format!("/orders/{id}"), "protocol": "HTTP/1.1",
-                      "sourceIp": "127.0.0.1", "userAgent": "load" }
-        },
-        "isBase64Encoded": false
-    });
+    let event = ApiEvent::new("GET", &format!("/orders/{id}"))
+        .route("/orders/{id}")
+        .path_parameter("id", id)
+        .bearer(token)
+        .header("x-tenant-id", tenant)
+        .request_id("load")
+        .http_api();
     let decoded: LambdaRequest = serde_json::from_value(event).expect("a valid API Gateway event");
     Request::from(decoded)
 }

@@ -10,50 +10,32 @@ use orders_example::handlers::{create_order, get_attachment, get_order, list_ord
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 use tenant_isolation::{Isolation, TenantTable, tenant_isolated};
+use tenant_isolation_testkit::events::ApiEvent;
 use tenant_isolation_tests::{provision, sdk_config, shared};
+
+/// `method path` as the example's clients send it: JSON, with a token, a body and an `id`.
+fn api_event(method: &str, path: &str, token: Option<&str>, body: Option<&str>, id: Option<&str>) -> ApiEvent {
+    let mut event = ApiEvent::new(method, path).header("content-type", "application/json");
+    if let Some(token) = token {
+        event = event.bearer(token);
+    }
+    if let Some(body) = body {
+        event = event.body(body);
+    }
+    if let Some(id) = id {
+        event = event.path_parameter("id", id);
+    }
+    event
+}
 
 /// An HTTP API (v2) event as API Gateway sends it.
 fn v2_event(method: &str, path: &str, token: Option<&str>, body: Option<&str>, id: Option<&str>) -> Value {
-    let mut headers = json!({ "content-type": "application/json", "host": "api.example.test" });
-    if let Some(token) = token {
-        headers["authorization"] = json!(format!("Bearer {token}"));
-    }
-    json!({
-        "version": "2.0",
-        "routeKey": format!("{method} {path}"),
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": headers,
-        "pathParameters": id.map(|id| json!({ "id": id })),
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "api", "domainName": "api.example.test",
-            "domainPrefix": "api", "requestId": "v2-request", "routeKey": format!("{method} {path}"),
-            "stage": "$default", "time": "23/Nov/2026:06:00:00 +0000", "timeEpoch": 1_795_500_000_000_u64,
-            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "test" }
-        },
-        "body": body,
-        "isBase64Encoded": false
-    })
+    api_event(method, path, token, body, id).http_api()
 }
 
 /// A REST API (v1) proxy event as API Gateway sends it.
 fn v1_event(method: &str, path: &str, token: Option<&str>, body: Option<&str>, id: Option<&str>) -> Value {
-    let mut headers = json!({ "Content-Type": "application/json", "Host": "api.example.test" });
-    if let Some(token) = token {
-        headers["Authorization"] = json!(format!("Bearer {token}"));
-    }
-    json!({
-        "resource": path, "path": path, "httpMethod": method,
-        "headers": headers, "multiValueHeaders": {},
-        "queryStringParameters": null, "multiValueQueryStringParameters": null,
-        "pathParameters": id.map(|id| json!({ "id": id })), "stageVariables": null,
-        "requestContext": {
-            "accountId": "123456789012", "resourceId": "r", "stage": "prod", "requestId": "v1-request",
-            "identity": { "sourceIp": "127.0.0.1" }, "resourcePath": path, "httpMethod": method,
-            "apiId": "api", "path": path, "authorizer": {}
-        },
-        "body": body, "isBase64Encoded": false
-    })
+    api_event(method, path, token, body, id).rest_api()
 }
 
 /// Decodes an event the way `lambda_http::run` does.
