@@ -71,6 +71,25 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             .transpose()
     }
 
+    /// `name=value` pairs separated by commas (`Customers=tenant_pk,Orders=pk`): each side
+    /// non-empty, each name once.
+    pub(crate) fn pairs(&self, name: &'static str) -> Result<Vec<(String, String)>, ConfigError> {
+        let Some(list) = self.string(name) else { return Ok(Vec::new()) };
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for entry in list.split(',') {
+            let (key, value) = entry
+                .split_once('=')
+                .map(|(k, v)| (k.trim(), v.trim()))
+                .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+                .ok_or_else(|| ConfigError::invalid(name, format!("{entry:?} is not `<name>=<value>`")))?;
+            if pairs.iter().any(|(k, _)| k == key) {
+                return Err(ConfigError::invalid(name, format!("`{key}` is given twice")));
+            }
+            pairs.push((key.to_owned(), value.to_owned()));
+        }
+        Ok(pairs)
+    }
+
     /// A boolean ([`parse_bool`]).
     pub(crate) fn bool(&self, name: &'static str) -> Result<Option<bool>, ConfigError> {
         self.string(name).map(|v| parse_bool(name, &v)).transpose()

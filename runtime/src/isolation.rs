@@ -91,6 +91,7 @@ impl std::fmt::Debug for Isolation {
 /// | refresh jitter: renewal points spread over this much before the margin | `TENANT_REFRESH_JITTER_SECONDS` | a fifth of the margin, at most margin − floor |
 /// | cache capacity (sessions) | `TENANT_CACHE_CAPACITY` | 10000 |
 /// | partition-key attribute | `TENANT_PARTITION_KEY` | `pk` |
+/// | partition-key attribute of a table whose own differs | `TENANT_TABLE_PARTITION_KEYS` (`Customers=tenant_pk,…`, physical names) | the one above |
 /// | session-name prefix | `TENANT_SESSION_PREFIX` | `tenant` |
 /// | session-tag (ABAC) role | `TENANT_TAG_ROLE_ARN` | none: `session_tag` handlers fail with a configuration error |
 /// | tenant tag transitive | `TENANT_TRANSITIVE_TAGS` (`1`/`true`) | off |
@@ -109,6 +110,7 @@ pub struct IsolationBuilder {
     jitter: Option<Duration>,
     capacity: Option<u64>,
     partition_key: Option<String>,
+    table_partition_keys: HashMap<String, String>,
     index_partition_keys: HashMap<String, String>,
     session_prefix: Option<String>,
     timeouts: Option<TimeoutConfig>,
@@ -175,7 +177,25 @@ impl IsolationBuilder {
         self.partition_key = Some(attribute.into());
         self
     }
-    /// The partition-key attribute of one index, when it differs from the table's.
+    /// The partition-key attribute of one physical table, when it differs from
+    /// [`partition_key`](Self::partition_key): a handler's tables are each checked on their
+    /// own attribute.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), tenant_isolation::ConfigError> {
+    /// let iso = tenant_isolation::Isolation::builder()
+    ///     .partition_key("pk")                                // Orders, and every other table
+    ///     .table_partition_key("Customers", "tenant_pk")      // Customers (its physical name)
+    ///     .build()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn table_partition_key(mut self, table: impl Into<String>, attribute: impl Into<String>) -> Self {
+        self.table_partition_keys.insert(table.into(), attribute.into());
+        self
+    }
+    /// The partition-key attribute of one index, when it differs from its table's. Keyed by
+    /// index name: two tables with an index of the same name share the setting.
     pub fn index_partition_key(mut self, index: impl Into<String>, attribute: impl Into<String>) -> Self {
         self.index_partition_keys.insert(index.into(), attribute.into());
         self
@@ -274,13 +294,7 @@ impl IsolationBuilder {
             .region()
             .map(|r| r.to_string())
             .ok_or(ConfigError::Missing { var: "AWS_REGION", builder: "IsolationBuilder::sdk_config" })?;
-        let keys = KeySchema {
-            table: self
-                .partition_key
-                .or_else(|| env.string("TENANT_PARTITION_KEY"))
-                .unwrap_or_else(|| DEFAULT_PARTITION_KEY.into()),
-            indexes: self.index_partition_keys,
-        };
+        let keys = key_schema(&env, self.partition_key, self.table_partition_keys, self.index_partition_keys)?;
         let session_prefix =
             self.session_prefix.or_else(|| env.string("TENANT_SESSION_PREFIX")).unwrap_or_else(|| "tenant".into());
         let timeouts = match (self.timeouts, env.parse::<u64>("TENANT_TIMEOUT_MS")?) {
@@ -647,6 +661,24 @@ fn reject<C: crate::event::Caller, Out: HandlerOutput<C>>(e: IsolationError) -> 
     Out::reject(e)
 }
 
+/// The partition-key attributes: the builder's settings over the environment's, per table.
+fn key_schema(
+    env: &Env<impl Fn(&str) -> Option<String>>,
+    partition_key: Option<String>,
+    table_partition_keys: HashMap<String, String>,
+    index_partition_keys: HashMap<String, String>,
+) -> Result<KeySchema, ConfigError> {
+    let mut tables: HashMap<String, String> = env.pairs("TENANT_TABLE_PARTITION_KEYS")?.into_iter().collect();
+    tables.extend(table_partition_keys);
+    Ok(KeySchema {
+        table: partition_key
+            .or_else(|| env.string("TENANT_PARTITION_KEY"))
+            .unwrap_or_else(|| DEFAULT_PARTITION_KEY.into()),
+        tables,
+        indexes: index_partition_keys,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -710,6 +742,29 @@ mod tests {
             ) -> Result<(), BoxError> {
                 self.0.validate_base_client_config(b, cfg)
             }
+        }
+    }
+
+    #[test]
+    fn table_partition_keys_come_from_the_environment_and_the_builder_wins() {
+        let vars = env(&[
+            ("TENANT_PARTITION_KEY", "id"),
+            ("TENANT_TABLE_PARTITION_KEYS", " Customers = tenant_pk ,Audit=org"),
+        ]);
+        let builder = HashMap::from([("Audit".to_owned(), "tenant".to_owned())]);
+        let keys = key_schema(&vars, None, builder, HashMap::new()).unwrap();
+        assert_eq!(keys.partition_key("Orders"), "id");
+        assert_eq!(keys.partition_key("Customers"), "tenant_pk");
+        assert_eq!(keys.partition_key("Audit"), "tenant");
+        assert_eq!(key_schema(&env(&[]), None, HashMap::new(), HashMap::new()).unwrap().partition_key("Orders"), "pk");
+        // Malformed lists are configuration errors naming the variable, never half read.
+        for bad in ["Customers", "Customers=", "=pk", "Customers=a,,Orders=b", "Customers=a,Customers=b"] {
+            let vars = Env::from_fn(move |k: &str| (k == "TENANT_TABLE_PARTITION_KEYS").then(|| bad.to_owned()));
+            let err = key_schema(&vars, None, HashMap::new(), HashMap::new()).err();
+            assert!(
+                matches!(&err, Some(ConfigError::Invalid { var: "TENANT_TABLE_PARTITION_KEYS", .. })),
+                "{bad}: {err:?}"
+            );
         }
     }
 

@@ -8,7 +8,7 @@
 //! sent; each test was seen to fail with the guard's per-table lookup replaced by "the first
 //! table" (`Check::table` in `runtime/src/guard/mod.rs`).
 
-use crate::common::isolation;
+use crate::common::{isolation, isolation_with};
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_runtime::LambdaEvent;
@@ -238,4 +238,115 @@ async fn each_item_of_a_transaction_is_checked_against_its_own_table() {
         let refused = verdict(&acme, |c| c.transact_get_items().set_transact_items(Some(items)).send()).await;
         assert_eq!(refused, Some(Violation::ForeignKey { attribute: "pk".into() }));
     }
+}
+
+/// Orders (partition key `pk`) beside a table whose partition key is `tenant_pk`: the second
+/// table is configured by its physical name (`IsolationBuilder::table_partition_key`,
+/// `TENANT_TABLE_PARTITION_KEYS`).
+#[tenant_isolated(tables(
+    orders(table = "Orders", actions = [GetItem]),
+    accounts(table = "TenantAccounts", actions = [GetItem, PutItem, Query]),
+))]
+pub async fn accounts(
+    orders: TenantTable,
+    accounts: TenantTable,
+    event: LambdaEvent<ApiGatewayV2httpRequest>,
+) -> Result<ApiGatewayV2httpResponse, lambda_runtime::Error> {
+    let _ = (orders, accounts, event);
+    Ok(status(200))
+}
+
+/// `TenantAccounts` in moto: partition key `tenant_pk`, sort key `sk`; made once per test binary.
+async fn accounts_table() {
+    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+    static READY: OnceCell<()> = OnceCell::const_new();
+    READY
+        .get_or_init(|| async {
+            let client = aws_sdk_dynamodb::Client::new(&sdk_config(&shared().1.endpoint).await);
+            let key =
+                |name: &str, kind| KeySchemaElement::builder().attribute_name(name).key_type(kind).build().unwrap();
+            let attribute = |name: &str| {
+                AttributeDefinition::builder()
+                    .attribute_name(name)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap()
+            };
+            client
+                .create_table()
+                .table_name("TenantAccounts")
+                .billing_mode(BillingMode::PayPerRequest)
+                .key_schema(key("tenant_pk", KeyType::Hash))
+                .key_schema(key("sk", KeyType::Range))
+                .attribute_definitions(attribute("tenant_pk"))
+                .attribute_definitions(attribute("sk"))
+                .send()
+                .await
+                .expect("creating TenantAccounts");
+        })
+        .await;
+}
+
+/// The attack: in a table whose partition key is `tenant_pk`, a write that carries another
+/// tenant's `tenant_pk` and the caller's own value in a plain `pk` attribute. A guard that
+/// checked `pk` (the function's default attribute) on every table would let it write into the
+/// other tenant's partition. Seen to fail with `KeySchema::partition_key` returning the default
+/// attribute for every table (acme's own write is refused, `MissingKey { pk }`).
+#[tokio::test]
+async fn each_table_is_checked_on_its_own_partition_key_attribute() {
+    accounts_table().await;
+    let iso = isolation_with(|b| b.table_partition_key("TenantAccounts", "tenant_pk")).await;
+    let acme = iso.enter(accounts::SPEC, &TenantId::parse("acme").unwrap(), None).await.unwrap();
+    let own = verdict(&acme, |c| {
+        c.put_item().table_name("TenantAccounts").item("tenant_pk", s("TENANT#acme")).item("sk", s("A")).send()
+    })
+    .await;
+    assert_eq!(own, None, "acme's own account is written");
+    let read = verdict(&acme, |c| {
+        c.get_item().table_name("TenantAccounts").key("tenant_pk", s("TENANT#acme")).key("sk", s("A")).send()
+    })
+    .await;
+    assert_eq!(read, None);
+    let foreign = Some(Violation::ForeignKey { attribute: "tenant_pk".into() });
+    let planted = verdict(&acme, |c| {
+        c.put_item()
+            .table_name("TenantAccounts")
+            .item("tenant_pk", s("TENANT#globex"))
+            .item("sk", s("A"))
+            .item("pk", s("TENANT#acme"))
+            .send()
+    })
+    .await;
+    assert_eq!(planted, foreign, "a write into globex's partition");
+    let query = verdict(&acme, |c| {
+        c.query()
+            .table_name("TenantAccounts")
+            .key_condition_expression("tenant_pk = :t")
+            .expression_attribute_values(":t", s("TENANT#globex"))
+            .send()
+    })
+    .await;
+    assert_eq!(query, foreign, "a query of globex's partition");
+    // A key in `pk` alone is no key of this table's.
+    let by_pk = verdict(&acme, |c| {
+        c.get_item().table_name("TenantAccounts").key("pk", s("TENANT#acme")).key("sk", s("A")).send()
+    })
+    .await;
+    assert_eq!(by_pk, Some(Violation::MissingKey { attribute: "tenant_pk".into() }));
+    // `Orders` keeps the default attribute.
+    let orders =
+        verdict(&acme, |c| c.get_item().table_name("Orders").key("pk", s("TENANT#acme")).key("sk", s("X")).send())
+            .await;
+    assert_eq!(orders, None);
+    // Nothing of globex's was written.
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config(&shared().1.endpoint).await);
+    let globex = client
+        .get_item()
+        .table_name("TenantAccounts")
+        .key("tenant_pk", s("TENANT#globex"))
+        .key("sk", s("A"))
+        .send()
+        .await
+        .unwrap();
+    assert!(globex.item().is_none(), "{:?}", globex.item());
 }

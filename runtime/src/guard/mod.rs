@@ -196,21 +196,47 @@ impl GuardViolation {
 /// Partition-key attribute names: one for the table, overrides per index.
 #[derive(Debug, Clone)]
 pub(crate) struct KeySchema {
+    /// The partition-key attribute of every table not in `tables`.
     pub(crate) table: String,
+    /// Per physical table, its partition-key attribute where it is not `table`.
+    pub(crate) tables: HashMap<String, String>,
+    /// Per index name, its partition-key attribute where it is not its table's.
     pub(crate) indexes: HashMap<String, String>,
 }
 
 impl KeySchema {
-    /// The index partition-key attributes other than the table's own (writes are checked on
-    /// them: IAM sees only the table's).
-    fn index_attributes(&self) -> impl Iterator<Item = &str> {
+    /// The partition-key attribute of the physical table `table`.
+    pub(crate) fn partition_key(&self, table: &str) -> &str {
+        self.tables.get(table).unwrap_or(&self.table)
+    }
+
+    /// The partition-key attribute of `index` of a table whose own is `table_key`.
+    fn index_key<'a>(&'a self, index: &str, table_key: &'a str) -> &'a str {
+        self.indexes.get(index).map_or(table_key, String::as_str)
+    }
+
+    /// The index partition-key attributes other than the table's own, `table_key` (writes are
+    /// checked on them: IAM sees only the table's).
+    fn index_attributes<'a>(&'a self, table_key: &'a str) -> impl Iterator<Item = &'a str> {
         let mut seen: Vec<&str> = Vec::new();
         self.indexes.values().map(String::as_str).filter(move |a| {
-            let new = *a != self.table && !seen.contains(a);
+            let new = *a != table_key && !seen.contains(a);
             seen.push(a);
             new
         })
     }
+}
+
+/// One declared table as the key guard sees it in this deployment.
+#[derive(Debug)]
+struct GuardTable {
+    /// Its physical name.
+    name: String,
+    /// Its full ARN: a table named by ARN must be exactly this (partition, region, account and
+    /// name), not merely end with the same name.
+    arn: String,
+    /// Its partition-key attribute.
+    partition_key: String,
 }
 
 /// The interceptor on a handler policy's DynamoDB client (one client per policy, shared by
@@ -223,10 +249,8 @@ impl KeySchema {
 pub(crate) struct KeyGuard {
     spec: &'static HandlerSpec,
     policy: PolicyKey,
-    /// Per declared table, in order: its physical name and full ARN. A table named by ARN must
-    /// be exactly one of these (partition, region, account and name), not merely end with the
-    /// same name.
-    tables: Vec<(String, String)>,
+    /// Per declared table, in order.
+    tables: Vec<GuardTable>,
     keys: KeySchema,
 }
 
@@ -238,7 +262,11 @@ impl KeyGuard {
         keys: KeySchema,
     ) -> KeyGuard {
         let tables = (0..placement.tables().len())
-            .filter_map(|i| Some((placement.tables()[i].clone(), placement.table_arn(i)?)))
+            .filter_map(|i| {
+                let name = placement.tables()[i].clone();
+                let partition_key = keys.partition_key(&name).to_owned();
+                Some(GuardTable { arn: placement.table_arn(i)?, name, partition_key })
+            })
             .collect();
         KeyGuard { spec, policy, tables, keys }
     }
@@ -252,7 +280,7 @@ impl KeyGuard {
 /// One request's check against one tenant.
 struct Check<'a> {
     tenant: &'a TenantId,
-    tables: &'a [(String, String)],
+    tables: &'a [GuardTable],
     spec: &'static HandlerSpec,
     keys: &'a KeySchema,
 }
@@ -274,24 +302,26 @@ impl Check<'_> {
         if table.allows(action) { Ok(()) } else { Err(self.violation(op, Violation::UndeclaredAction(action))) }
     }
 
-    /// The declared table a request names, by physical name or exact ARN.
-    fn table(&self, op: &'static str, table: Option<&str>) -> Result<&'static TableModel, GuardViolation> {
-        let declared = table.and_then(|t| self.tables.iter().position(|(name, arn)| t == name || t == arn));
+    /// The declared table a request names, by physical name or exact ARN, and its
+    /// partition-key attribute.
+    fn table(&self, op: &'static str, table: Option<&str>) -> Result<(&'static TableModel, &str), GuardViolation> {
+        let declared = table.and_then(|t| self.tables.iter().position(|d| t == d.name || t == d.arn));
         match declared {
-            Some(i) => Ok(&self.spec.tables()[i]),
+            Some(i) => Ok((&self.spec.tables()[i], &self.tables[i].partition_key)),
             None => Err(self.violation(op, Violation::Table(table.unwrap_or_default().to_owned()))),
         }
     }
 
-    /// The declared table and the action a single-table operation needs on it.
-    fn table_for(&self, op: Operation, table: Option<&str>) -> Result<&'static TableModel, GuardViolation> {
+    /// The declared table and its partition-key attribute, and the action a single-table
+    /// operation needs on it.
+    fn table_for(&self, op: Operation, table: Option<&str>) -> Result<(&'static TableModel, &str), GuardViolation> {
         match op.needs() {
             Needs::Action(_) => {}
             _ => return Err(self.violation(op.name(), Violation::Operation)),
         }
-        let t = self.table(op.name(), table)?;
+        let (t, pk) = self.table(op.name(), table)?;
         self.need_op(t, op)?;
-        Ok(t)
+        Ok((t, pk))
     }
 
     fn key(
@@ -309,22 +339,24 @@ impl Check<'_> {
     }
 
     fn check(&self, input: &Input) -> Result<(), GuardViolation> {
-        let pk = self.keys.table.as_str();
+        // Where a request names no table, its refusal names the default attribute.
+        let default_pk = self.keys.table.as_str();
         if let Some(i) = input.downcast_ref::<GetItemInput>() {
-            let t = self.table_for(Operation::GetItem, i.table_name())?;
+            let (t, pk) = self.table_for(Operation::GetItem, i.table_name())?;
             return self.key(t, "GetItem", i.key(), pk);
         }
         if let Some(i) = input.downcast_ref::<PutItemInput>() {
-            let t = self.table_for(Operation::PutItem, i.table_name())?;
+            let (t, pk) = self.table_for(Operation::PutItem, i.table_name())?;
             self.key(t, "PutItem", i.item(), pk)?;
-            return self.index_keys_in_item(t, "PutItem", i.item());
+            return self.index_keys_in_item(t, pk, "PutItem", i.item());
         }
         if let Some(i) = input.downcast_ref::<UpdateItemInput>() {
-            let t = self.table_for(Operation::UpdateItem, i.table_name())?;
+            let (t, pk) = self.table_for(Operation::UpdateItem, i.table_name())?;
             self.key(t, "UpdateItem", i.key(), pk)?;
-            self.index_keys_in_legacy_updates(t, "UpdateItem", i.attribute_updates())?;
+            self.index_keys_in_legacy_updates(t, pk, "UpdateItem", i.attribute_updates())?;
             return self.index_keys_in_update(
                 t,
+                pk,
                 "UpdateItem",
                 i.update_expression(),
                 i.expression_attribute_names(),
@@ -332,7 +364,7 @@ impl Check<'_> {
             );
         }
         if let Some(i) = input.downcast_ref::<DeleteItemInput>() {
-            let t = self.table_for(Operation::DeleteItem, i.table_name())?;
+            let (t, pk) = self.table_for(Operation::DeleteItem, i.table_name())?;
             return self.key(t, "DeleteItem", i.key(), pk);
         }
         if let Some(i) = input.downcast_ref::<QueryInput>() {
@@ -341,7 +373,7 @@ impl Check<'_> {
         if let Some(i) = input.downcast_ref::<BatchGetItemInput>() {
             const OP: &str = "BatchGetItem";
             for (table, keys) in i.request_items().into_iter().flatten() {
-                let t = self.table_for(Operation::BatchGetItem, Some(table))?;
+                let (t, pk) = self.table_for(Operation::BatchGetItem, Some(table))?;
                 for key in keys.keys() {
                     self.key(t, OP, Some(key), pk)?;
                 }
@@ -351,12 +383,12 @@ impl Check<'_> {
         if let Some(i) = input.downcast_ref::<BatchWriteItemInput>() {
             const OP: &str = "BatchWriteItem";
             for (table, writes) in i.request_items().into_iter().flatten() {
-                let t = self.table_for(Operation::BatchWriteItem, Some(table))?;
+                let (t, pk) = self.table_for(Operation::BatchWriteItem, Some(table))?;
                 for w in writes {
                     match (w.put_request(), w.delete_request()) {
                         (Some(put), None) => {
                             self.key(t, OP, Some(put.item()), pk)?;
-                            self.index_keys_in_item(t, OP, Some(put.item()))?;
+                            self.index_keys_in_item(t, pk, OP, Some(put.item()))?;
                         }
                         (None, Some(delete)) => self.key(t, OP, Some(delete.key()), pk)?,
                         _ => return Err(self.violation(OP, Violation::MissingKey { attribute: pk.to_owned() })),
@@ -369,9 +401,9 @@ impl Check<'_> {
             const OP: &str = "TransactGetItems";
             for item in i.transact_items() {
                 let Some(get) = item.get() else {
-                    return Err(self.violation(OP, Violation::MissingKey { attribute: pk.to_owned() }));
+                    return Err(self.violation(OP, Violation::MissingKey { attribute: default_pk.to_owned() }));
                 };
-                let t = self.table(OP, Some(get.table_name()))?;
+                let (t, pk) = self.table(OP, Some(get.table_name()))?;
                 self.need(t, OP, TransactItem::Get.action())?;
                 self.key(t, OP, Some(get.key()), pk)?;
             }
@@ -399,17 +431,18 @@ impl Check<'_> {
                 } else if let Some(c) = item.condition_check() {
                     (TransactItem::ConditionCheck, c.table_name(), c.key())
                 } else {
-                    return Err(self.violation(OP, Violation::MissingKey { attribute: pk.to_owned() }));
+                    return Err(self.violation(OP, Violation::MissingKey { attribute: default_pk.to_owned() }));
                 };
-                let t = self.table(OP, Some(table))?;
+                let (t, pk) = self.table(OP, Some(table))?;
                 self.need(t, OP, kind.action())?;
                 self.key(t, OP, Some(key), pk)?;
                 if let Some(p) = item.put() {
-                    self.index_keys_in_item(t, OP, Some(p.item()))?;
+                    self.index_keys_in_item(t, pk, OP, Some(p.item()))?;
                 }
                 if let Some(u) = item.update() {
                     self.index_keys_in_update(
                         t,
+                        pk,
                         OP,
                         Some(u.update_expression()),
                         u.expression_attribute_names(),
@@ -439,15 +472,15 @@ impl Check<'_> {
 
     fn check_query(&self, i: &QueryInput) -> Result<(), GuardViolation> {
         const OP: &str = "Query";
-        let t = self.table_for(Operation::Query, i.table_name())?;
+        let (t, pk) = self.table_for(Operation::Query, i.table_name())?;
         let attribute = match i.index_name() {
             Some(index) => {
                 if !t.declares_index(index) {
                     return Err(self.violation(OP, Violation::Index(index.to_owned())));
                 }
-                self.keys.indexes.get(index).unwrap_or(&self.keys.table).as_str()
+                self.keys.index_key(index, pk)
             }
-            None => self.keys.table.as_str(),
+            None => pk,
         };
         let values = i.expression_attribute_values();
         let names = i.expression_attribute_names();
@@ -485,11 +518,12 @@ impl Check<'_> {
     fn index_keys_in_item(
         &self,
         table: &TableModel,
+        table_key: &str,
         op: &'static str,
         item: Option<&HashMap<String, AttributeValue>>,
     ) -> Result<(), GuardViolation> {
         let Some(item) = item else { return Ok(()) };
-        for attribute in self.keys.index_attributes() {
+        for attribute in self.keys.index_attributes(table_key) {
             if let Some(value) = item.get(attribute)
                 && !self.own_value(table, Some(value))
             {
@@ -506,13 +540,14 @@ impl Check<'_> {
     fn index_keys_in_update(
         &self,
         table: &TableModel,
+        table_key: &str,
         op: &'static str,
         expression: Option<&str>,
         names: Option<&HashMap<String, String>>,
         values: Option<&HashMap<String, AttributeValue>>,
     ) -> Result<(), GuardViolation> {
         let Some(expression) = expression else { return Ok(()) };
-        for attribute in self.keys.index_attributes() {
+        for attribute in self.keys.index_attributes(table_key) {
             let foreign = || self.violation(op, Violation::ForeignKey { attribute: attribute.to_owned() });
             let Some(writes) = expr::writes_to(expression, attribute, names) else {
                 return Err(self.violation(op, Violation::Unreadable("the update expression")));
@@ -534,11 +569,12 @@ impl Check<'_> {
     fn index_keys_in_legacy_updates(
         &self,
         table: &TableModel,
+        table_key: &str,
         op: &'static str,
         updates: Option<&HashMap<String, AttributeValueUpdate>>,
     ) -> Result<(), GuardViolation> {
         let Some(updates) = updates else { return Ok(()) };
-        for attribute in self.keys.index_attributes() {
+        for attribute in self.keys.index_attributes(table_key) {
             let Some(update) = updates.get(attribute) else { continue };
             let ok = match update.action() {
                 Some(AttributeAction::Delete) => true,
@@ -571,8 +607,8 @@ impl Check<'_> {
             });
         };
         // PartiQL names a table by its physical name only (no ARN).
-        let t = match self.tables.iter().position(|(name, _)| *name == parsed.table) {
-            Some(i) => &self.spec.tables()[i],
+        let (t, table_key) = match self.tables.iter().position(|d| d.name == parsed.table) {
+            Some(i) => (&self.spec.tables()[i], self.tables[i].partition_key.as_str()),
             None => return Err(self.violation(op, Violation::Table(parsed.table.into_owned()))),
         };
         self.need(t, op, parsed.action)?;
@@ -580,8 +616,8 @@ impl Check<'_> {
             Some(index) if !t.declares_index(index) => {
                 return Err(self.violation(op, Violation::Index(index.to_string())));
             }
-            Some(index) => self.keys.indexes.get(&**index).unwrap_or(&self.keys.table).as_str(),
-            None => self.keys.table.as_str(),
+            Some(index) => self.keys.index_key(index, table_key),
+            None => table_key,
         };
         let resolve = |v: &partiql::Value<'_>| match v {
             partiql::Value::Param(n) => parameters.get(*n).cloned(),
@@ -596,7 +632,7 @@ impl Check<'_> {
             _ => return Err(self.violation(op, Violation::ForeignKey { attribute: pk.to_owned() })),
         }
         if matches!(parsed.action, Action::PartiQLInsert | Action::PartiQLUpdate) {
-            for attribute in self.keys.index_attributes() {
+            for attribute in self.keys.index_attributes(table_key) {
                 for value in parsed.assigned(attribute).ok_or_else(unreadable)? {
                     if !self.own_value(t, resolve(&value).as_ref()) {
                         return Err(self.violation(op, Violation::ForeignKey { attribute: attribute.to_owned() }));
