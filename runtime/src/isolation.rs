@@ -640,10 +640,11 @@ impl Isolation {
                 Err(e) => return reject::<Ev::Caller, Out>(e),
             };
             let out = scope.clone().run_invocation(handler(event)).await;
-            // A handler that failed after the key guard refused one of its requests answers
-            // with the refusal (403 for an HTTP caller), not with its own error: `?` on the
-            // SDK's error would otherwise reach API Gateway as a Lambda error, a 502.
-            match scope.take_refusal() {
+            // A handler that failed holding a guard's refusal (its `?` carried the SDK's error
+            // into its own) answers with the refusal (403 for an HTTP caller), not with its own
+            // error, which would reach API Gateway as a Lambda error, a 502. A refusal the
+            // handler dropped and went on from is no cause of a later failure.
+            match scope.take_held_refusal() {
                 Some(refusal) if out.failed() => match refusal.downcast_ref::<GuardViolation>() {
                     Some(v) => reject::<Ev::Caller, Out>(IsolationError::Guard(v.clone())),
                     None => out,

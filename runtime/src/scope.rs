@@ -85,10 +85,11 @@ struct ScopeInner {
     request_id: Option<String>,
     /// Cleared when the invocation that entered the scope ends ([`Scope::end`]).
     live: AtomicBool,
-    /// The last request a check of a higher layer refused in this scope (the key guard's
-    /// violation), kept so that a handler that returns the SDK's opaque error still answers
-    /// with the refusal's status.
-    refusal: std::sync::Mutex<Option<Arc<dyn std::error::Error + Send + Sync>>>,
+    /// The guards' refusals in this scope whose error the handler may still hold: each with a
+    /// weak handle that is alive while the error handed to the SDK (or a clone) is
+    /// (`guard::refuse`), so that a handler that fails with a refusal in its error answers with
+    /// the refusal's status.
+    refusals: std::sync::Mutex<Vec<(Arc<dyn std::error::Error + Send + Sync>, std::sync::Weak<()>)>>,
 }
 
 impl std::fmt::Debug for Scope {
@@ -115,7 +116,7 @@ impl Scope {
             policy,
             request_id,
             live: AtomicBool::new(true),
-            refusal: std::sync::Mutex::new(None),
+            refusals: std::sync::Mutex::new(Vec::new()),
         }))
     }
 
@@ -125,14 +126,20 @@ impl Scope {
         self.0.live.store(false, Ordering::Release);
     }
 
-    /// Records a refusal of a request sent in this scope (by the key guard).
-    pub(crate) fn record_refusal(&self, refusal: Arc<dyn std::error::Error + Send + Sync>) {
-        *self.0.refusal.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(refusal);
+    /// Records a refusal of a request sent in this scope (by a guard), while `held` is alive.
+    /// Refusals no longer held are forgotten here, so that a handler refused in a loop keeps
+    /// only the refusals it still holds.
+    pub(crate) fn record_refusal(&self, refusal: Arc<dyn std::error::Error + Send + Sync>, held: std::sync::Weak<()>) {
+        let mut refusals = self.0.refusals.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        refusals.retain(|(_, held)| held.strong_count() > 0);
+        refusals.push((refusal, held));
     }
 
-    /// The last refusal recorded in this scope, taken.
-    pub(crate) fn take_refusal(&self) -> Option<Arc<dyn std::error::Error + Send + Sync>> {
-        self.0.refusal.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+    /// The last refusal recorded in this scope whose error is still held (by the handler's
+    /// output, when it is asked as the handler returns), taken with every other.
+    pub(crate) fn take_held_refusal(&self) -> Option<Arc<dyn std::error::Error + Send + Sync>> {
+        let refusals = std::mem::take(&mut *self.0.refusals.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        refusals.into_iter().rev().find(|(_, held)| held.strong_count() > 0).map(|(refusal, _)| refusal)
     }
 
     /// Whether the scope's invocation is still running.

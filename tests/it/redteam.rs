@@ -537,6 +537,60 @@ async fn a_refusal_returned_by_the_handler_still_answers_403() {
     assert_eq!(response.status(), 403);
 }
 
+/// Probes a key the caller named (another tenant's), treats the refusal as "not found" as a data
+/// layer may, and then fails for a reason of its own.
+#[tenant_isolated(table = "Orders", actions = [GetItem])]
+pub async fn probes_then_fails(
+    table: TenantTable,
+    request: lambda_http::Request,
+) -> Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error> {
+    let probed = table.get_item()?.key("pk", s("TENANT#globex")).key("sk", s("x")).send().await;
+    let refused = probed.as_ref().err().and_then(|e| GuardViolation::find(e)).is_some();
+    drop(probed);
+    // The same failure whether or not the probe was refused: the caller cannot tell them apart.
+    let wrapped = request.headers().contains_key("x-wrap-refusal");
+    if wrapped {
+        // Keeps a clone of the refusal in its error, however wrapped: that is a refusal it returns.
+        let again = table.get_item()?.key("pk", s("TENANT#globex")).key("sk", s("y")).send().await;
+        let violation = again.as_ref().err().and_then(|e| GuardViolation::find(e)).cloned();
+        return Err(Box::new(Wrapped(violation.expect("refused"))));
+    }
+    Err(format!("the billing service is down (probe refused: {refused})").into())
+}
+
+/// A handler's own error type around a refusal.
+#[derive(Debug)]
+struct Wrapped(GuardViolation);
+
+impl std::fmt::Display for Wrapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "wrapped: {}", self.0)
+    }
+}
+
+impl std::error::Error for Wrapped {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// A refusal the handler dealt with and dropped does not turn its later, unrelated failure into
+/// a 403: a 5xx the caller may retry (and alarms see) stays the handler's own error (red-team
+/// review, 2026-11-30). A refusal the handler keeps in its error, wrapped in a type of its own,
+/// still answers 403. Seen to fail with `take_held_refusal` returning the last refusal held or
+/// not (the first call answers 403).
+#[tokio::test]
+async fn a_refusal_the_handler_dropped_does_not_answer_for_a_later_failure() {
+    let iso = isolation().await;
+    let out = probes_then_fails::call_with(&iso, crate::common::request_of("alice")).await;
+    let error = out.expect_err("the handler's own error, not a 403 response");
+    assert!(error.to_string().contains("probe refused: true"), "{error}");
+    let mut request = crate::common::request_of("alice");
+    request.headers_mut().insert("x-wrap-refusal", "1".parse().unwrap());
+    let response = probes_then_fails::call_with(&iso, request).await.expect("a 403 response");
+    assert_eq!(response.status(), 403);
+}
+
 // ---- A spec whose model claims more than its template grants ------------------------------
 
 /// A spec written by hand (or edited in an expansion) whose model declares `PutItem` behind

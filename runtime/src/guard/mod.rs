@@ -75,6 +75,10 @@ pub struct GuardViolation {
     tenant: TenantId,
     operation: &'static str,
     reason: Violation,
+    /// Shared by this refusal's clones: alive while the error handed to the SDK, or a clone of
+    /// it, is held (in the handler's output, for one), which is how [`refuse`] tells a refusal
+    /// the handler returned from one it dealt with and dropped.
+    held: std::sync::Arc<()>,
 }
 
 /// What was wrong with the request.
@@ -169,6 +173,10 @@ impl fmt::Display for Violation {
 }
 
 impl GuardViolation {
+    pub(crate) fn new(tenant: TenantId, operation: &'static str, reason: Violation) -> GuardViolation {
+        GuardViolation { tenant, operation, reason, held: Default::default() }
+    }
+
     /// The tenant whose request was refused.
     pub fn tenant(&self) -> &TenantId {
         &self.tenant
@@ -287,7 +295,7 @@ struct Check<'a> {
 
 impl Check<'_> {
     fn violation(&self, operation: &'static str, reason: Violation) -> GuardViolation {
-        GuardViolation { tenant: self.tenant.clone(), operation, reason }
+        GuardViolation::new(self.tenant.clone(), operation, reason)
     }
 
     /// The action `op` needs (for a single-action operation), declared on `table` or refused.
@@ -655,12 +663,17 @@ pub(crate) fn sending_scope(policy: &PolicyKey, client: &'static HandlerSpec) ->
     Ok(scope)
 }
 
-/// A refusal by either guard: logged, recorded in the sending scope (so that a handler that
-/// returns the SDK's opaque error still answers with the refusal's status) and boxed for the SDK.
+/// A refusal by either guard: logged, recorded in the sending scope and boxed for the SDK.
+///
+/// The scope keeps a copy of its own and a weak handle on the boxed one's `held` marker: a
+/// handler that fails while still holding the refusal (its `?` carried the `SdkError` into its
+/// error, however wrapped) answers with the refusal's status, and a refusal the handler dropped
+/// (it treated it as "not found" and went on) decides nothing about a later, unrelated failure.
 pub(crate) fn refuse(v: GuardViolation) -> BoxError {
     tracing::warn!(tenant = %v.tenant, operation = v.operation, reason = %v.reason, "guard refused a request");
     if let Ok(scope) = crate::scope::current() {
-        scope.record_refusal(std::sync::Arc::new(v.clone()));
+        let copy = GuardViolation { held: Default::default(), ..v.clone() };
+        scope.record_refusal(std::sync::Arc::new(copy), std::sync::Arc::downgrade(&v.held));
     }
     Box::new(v)
 }
@@ -755,11 +768,7 @@ impl Intercept for KeyGuard {
             return Err(Box::new(ScopeError::Outside));
         };
         if checked.request.as_ref() != Some(&Snapshot::of(context.request())) {
-            let v = GuardViolation {
-                tenant: checked.tenant.clone(),
-                operation: checked.operation,
-                reason: Violation::Altered,
-            };
+            let v = GuardViolation::new(checked.tenant.clone(), checked.operation, Violation::Altered);
             return Err(refuse(v));
         }
         Ok(())

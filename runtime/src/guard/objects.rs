@@ -109,7 +109,7 @@ const UNLISTED: &str = "S3";
 
 impl Check<'_> {
     fn violation(&self, op: ObjectOperation, reason: Violation) -> GuardViolation {
-        GuardViolation { tenant: self.tenant.clone(), operation: op.name(), reason }
+        GuardViolation::new(self.tenant.clone(), op.name(), reason)
     }
 
     /// The declared bucket `name` is, by exact physical name (never an ARN or access point).
@@ -249,7 +249,7 @@ impl Check<'_> {
         if let Some(i) = input.downcast_ref::<ListPartsInput>() {
             return Ok((Op::ListParts, self.object(Op::ListParts, i.bucket(), i.key())?));
         }
-        Err(GuardViolation { tenant: self.tenant.clone(), operation: UNLISTED, reason: Violation::ObjectOperation })
+        Err(GuardViolation::new(self.tenant.clone(), UNLISTED, Violation::ObjectOperation))
     }
 }
 
@@ -462,11 +462,7 @@ impl Intercept for ObjectGuard {
         };
         let request = context.request();
         if let Some(what) = request.headers().iter().find_map(|(n, _)| refused_header(&n.to_ascii_lowercase())) {
-            let v = GuardViolation {
-                tenant: checked.tenant.clone(),
-                operation: checked.operation.name(),
-                reason: Violation::Unsupported(what),
-            };
+            let v = GuardViolation::new(checked.tenant.clone(), checked.operation.name(), Violation::Unsupported(what));
             return Err(refuse(v));
         }
         let snapshot = Snapshot::of(request, checked.operation);
@@ -494,11 +490,7 @@ impl Intercept for ObjectGuard {
             _ => false,
         };
         if !intact {
-            let v = GuardViolation {
-                tenant: checked.tenant.clone(),
-                operation: checked.operation.name(),
-                reason: Violation::Altered,
-            };
+            let v = GuardViolation::new(checked.tenant.clone(), checked.operation.name(), Violation::Altered);
             return Err(refuse(v));
         }
         Ok(())
