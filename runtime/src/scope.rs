@@ -76,6 +76,9 @@ impl ScopeError {
 #[derive(Clone)]
 pub struct Scope(Arc<ScopeInner>);
 
+/// A guard's refusal, as the scope keeps it.
+type Refusal = Arc<dyn std::error::Error + Send + Sync>;
+
 struct ScopeInner {
     spec: &'static HandlerSpec,
     session: Arc<TenantSession>,
@@ -89,7 +92,7 @@ struct ScopeInner {
     /// weak handle that is alive while the error handed to the SDK (or a clone) is
     /// (`guard::refuse`), so that a handler that fails with a refusal in its error answers with
     /// the refusal's status.
-    refusals: std::sync::Mutex<Vec<(Arc<dyn std::error::Error + Send + Sync>, std::sync::Weak<()>)>>,
+    refusals: std::sync::Mutex<Vec<(Refusal, std::sync::Weak<()>)>>,
 }
 
 impl std::fmt::Debug for Scope {
@@ -129,7 +132,7 @@ impl Scope {
     /// Records a refusal of a request sent in this scope (by a guard), while `held` is alive.
     /// Refusals no longer held are forgotten here, so that a handler refused in a loop keeps
     /// only the refusals it still holds.
-    pub(crate) fn record_refusal(&self, refusal: Arc<dyn std::error::Error + Send + Sync>, held: std::sync::Weak<()>) {
+    pub(crate) fn record_refusal(&self, refusal: Refusal, held: std::sync::Weak<()>) {
         let mut refusals = self.0.refusals.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         refusals.retain(|(_, held)| held.strong_count() > 0);
         refusals.push((refusal, held));
@@ -137,7 +140,7 @@ impl Scope {
 
     /// The last refusal recorded in this scope whose error is still held (by the handler's
     /// output, when it is asked as the handler returns), taken with every other.
-    pub(crate) fn take_held_refusal(&self) -> Option<Arc<dyn std::error::Error + Send + Sync>> {
+    pub(crate) fn take_held_refusal(&self) -> Option<Refusal> {
         let refusals = std::mem::take(&mut *self.0.refusals.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         refusals.into_iter().rev().find(|(_, held)| held.strong_count() > 0).map(|(refusal, _)| refusal)
     }
