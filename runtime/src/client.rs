@@ -14,6 +14,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use tenant_isolation_core::{Placement, PlacementError, RoleArn};
 
+/// How the S3 clients are built (feature `s3`).
+#[derive(Clone, Debug)]
+#[cfg_attr(not(feature = "s3"), allow(dead_code))]
+pub(crate) struct ObjectSettings {
+    /// S3 path-style addressing (`https://<endpoint>/<bucket>/<key>`), for emulators.
+    pub(crate) path_style: bool,
+    /// Their own: a transfer is part of its operation (`isolation::object_timeouts`).
+    pub(crate) timeouts: aws_smithy_types::timeout::TimeoutConfig,
+}
+
 /// Builds and keeps the policy clients.
 pub(crate) struct Clients {
     sdk: aws_config::SdkConfig,
@@ -21,9 +31,8 @@ pub(crate) struct Clients {
     region: String,
     keys: KeySchema,
     timeouts: aws_smithy_types::timeout::TimeoutConfig,
-    /// S3 path-style addressing (`https://<endpoint>/<bucket>/<key>`), for emulators.
     #[cfg_attr(not(feature = "s3"), allow(dead_code))]
-    s3_path_style: bool,
+    objects: ObjectSettings,
     /// Per spec (by address), after its check: the fast path of every invocation.
     by_spec: RwLock<HashMap<usize, Arc<PolicyClient>>>,
     /// Per policy: handlers with the same policy share one client.
@@ -37,7 +46,7 @@ impl Clients {
         region: String,
         keys: KeySchema,
         timeouts: aws_smithy_types::timeout::TimeoutConfig,
-        s3_path_style: bool,
+        objects: ObjectSettings,
     ) -> Clients {
         Clients {
             sdk,
@@ -45,7 +54,7 @@ impl Clients {
             region,
             keys,
             timeouts,
-            s3_path_style,
+            objects,
             by_spec: Default::default(),
             by_policy: Default::default(),
         }
@@ -127,8 +136,7 @@ impl Clients {
             #[cfg(feature = "s3")]
             s3: (!spec.buckets().is_empty()).then(|| crate::session::LazyObjects {
                 sdk: self.sdk.clone(),
-                timeouts: self.timeouts.clone(),
-                path_style: self.s3_path_style,
+                settings: self.objects.clone(),
                 client: Default::default(),
             }),
         }
@@ -153,8 +161,8 @@ impl PolicyClient {
             let conf = aws_sdk_s3::config::Builder::from(&lazy.sdk)
                 .credentials_provider(NoAmbientCredentials)
                 .identity_cache(FromRequest)
-                .timeout_config(lazy.timeouts.clone())
-                .force_path_style(lazy.path_style)
+                .timeout_config(lazy.settings.timeouts.clone())
+                .force_path_style(lazy.settings.path_style)
                 // S3 Express (directory buckets) signs with session credentials from its own
                 // `CreateSession` call, which the object guard never checks; directory buckets
                 // are not supported.

@@ -97,6 +97,7 @@ impl std::fmt::Debug for Isolation {
 /// | tenant tag transitive | `TENANT_TRANSITIVE_TAGS` (`1`/`true`) | off |
 /// | S3 path-style addressing (feature `s3`; for emulators such as moto) | `TENANT_S3_FORCE_PATH_STYLE` (`1`/`true`) | off: virtual-hosted |
 /// | STS/DynamoDB operation timeout | `TENANT_TIMEOUT_MS` | the SDK config's, else 5000 (1 s connect, 2 s per attempt) |
+/// | S3 operation timeout (feature `s3`) | `TENANT_S3_TIMEOUT_MS` | none: objects take as long as they take to move; connect timeout as above |
 /// | SDK config (region, endpoints, credentials) | the SDK's own: `AWS_REGION`, `AWS_ENDPOINT_URL`, … | — |
 /// | verifier | see [`Verifier::from_env`] | required |
 #[derive(Default)]
@@ -118,6 +119,7 @@ pub struct IsolationBuilder {
     transitive_tags: Option<bool>,
     lambda_tenant: Option<LambdaTenantMode>,
     s3_path_style: Option<bool>,
+    s3_timeouts: Option<TimeoutConfig>,
 }
 
 /// Default bounds on STS and DynamoDB calls: 1 s to connect, 2 s per attempt, 5 s per
@@ -242,6 +244,15 @@ impl IsolationBuilder {
         self
     }
 
+    /// The timeouts of S3 operations (feature `s3`). An object's transfer is part of its
+    /// operation, so the bounds made for STS and DynamoDB calls ([`timeouts`](Self::timeouts))
+    /// would fail large uploads and downloads: by default S3 operations keep their connect
+    /// timeout and have no other bound; `TENANT_S3_TIMEOUT_MS` bounds each operation.
+    pub fn s3_timeouts(mut self, timeouts: TimeoutConfig) -> Self {
+        self.s3_timeouts = Some(timeouts);
+        self
+    }
+
     /// Validates the settings and builds the runtime.
     pub async fn build(self) -> Result<Isolation, ConfigError> {
         let env = Env::process();
@@ -347,16 +358,19 @@ impl IsolationBuilder {
                 .transpose()?
                 .unwrap_or_default(),
         };
-        let s3_path_style = match self.s3_path_style {
-            Some(p) => p,
-            None => env.bool("TENANT_S3_FORCE_PATH_STYLE")?.unwrap_or(false),
+        let objects = crate::client::ObjectSettings {
+            path_style: match self.s3_path_style {
+                Some(p) => p,
+                None => env.bool("TENANT_S3_FORCE_PATH_STYLE")?.unwrap_or(false),
+            },
+            timeouts: object_timeouts(&env, self.s3_timeouts, &timeouts)?,
         };
         // Once nothing can fail: the verifier fetches key sets with the same client and
         // connector settings as STS and DynamoDB, so that it gets their connector (pool, root
         // store) instead of reading the platform's root certificates again (issue 18). A
         // verifier given its own client keeps it; its transport rule checks every URL either way.
         verifier.share_http_client(&sdk, connector_settings);
-        let clients = Clients::new(sdk.clone(), role.clone(), region.clone(), keys, timeouts.clone(), s3_path_style);
+        let clients = Clients::new(sdk.clone(), role.clone(), region.clone(), keys, timeouts.clone(), objects);
         let vendor = Vendor::new(
             VendorConfig {
                 sdk,
@@ -436,8 +450,9 @@ fn refresh<F: Fn(&str) -> Option<String>>(
 /// instead of upon first request" (aws-smithy-http-client's `validate_base_client_config`),
 /// which parses the platform's root certificates into a new root store each time. The
 /// certificates themselves are read once per process, so after the first validation the
-/// others only cost init time: 0.07–0.1 ms for each further client built at init (one
-/// DynamoDB client per policy, one S3 client per policy with buckets), against 3–7 ms for the
+/// others only cost init time: 0.07–0.1 ms for each further client built (one DynamoDB
+/// client per policy at init, one S3 client per policy with buckets on its first S3 request),
+/// against 3–7 ms for the
 /// first, on the benchmark machine (issue 18). Requests are untouched: `http_connector` is
 /// the client's own.
 #[derive(Debug)]
@@ -482,6 +497,27 @@ impl HttpClient for ValidatedOnce {
 }
 
 /// `operation` in all, at most 2 s per attempt and 1 s to connect (each capped by `operation`).
+/// The S3 clients' timeouts: the builder's, else `TENANT_S3_TIMEOUT_MS` per operation, else
+/// none but the connect timeout of the other clients (`timeouts`).
+fn object_timeouts(
+    env: &Env<impl Fn(&str) -> Option<String>>,
+    given: Option<TimeoutConfig>,
+    timeouts: &TimeoutConfig,
+) -> Result<TimeoutConfig, ConfigError> {
+    if let Some(given) = given {
+        return Ok(given);
+    }
+    let mut builder =
+        TimeoutConfig::builder().disable_read_timeout().disable_operation_attempt_timeout().disable_operation_timeout();
+    if let Some(connect) = timeouts.connect_timeout() {
+        builder = builder.connect_timeout(connect);
+    }
+    if let Some(ms) = env.parse::<u64>("TENANT_S3_TIMEOUT_MS")? {
+        builder = builder.operation_timeout(Duration::from_millis(ms));
+    }
+    Ok(builder.build())
+}
+
 fn bounded(operation: Duration) -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(operation.min(Duration::from_secs(1)))
@@ -535,8 +571,9 @@ impl Isolation {
     /// caller: its template is what its model compiles to, its physical table (from its
     /// `table_env` variable) is placeable, and a session-tag handler has its role. Call it at
     /// Lambda init so that a misconfiguration fails the init with its message, instead of
-    /// answering 500 to every request. Builds the handler's client, so the first request
-    /// does not.
+    /// answering 500 to every request. Builds the handler's DynamoDB client, so the first
+    /// request does not (its S3 client, for a handler with buckets, is built on its first S3
+    /// request, so that binaries without buckets link no S3 code).
     ///
     /// ```no_run
     /// # use tenant_isolation::{HandlerSpec, Isolation};
@@ -767,6 +804,23 @@ mod tests {
                 "{bad}: {err:?}"
             );
         }
+    }
+
+    #[test]
+    fn s3_operations_are_bounded_only_when_asked() {
+        let others = bounded(Duration::from_millis(5000));
+        let t = object_timeouts(&env(&[]), None, &others).unwrap();
+        assert_eq!(
+            (t.connect_timeout(), t.operation_timeout(), t.operation_attempt_timeout()),
+            (Some(secs(1)), None, None)
+        );
+        assert_eq!(t.read_timeout(), None);
+        let t = object_timeouts(&env(&[("TENANT_S3_TIMEOUT_MS", "250")]), None, &others).unwrap();
+        assert_eq!(t.operation_timeout(), Some(Duration::from_millis(250)));
+        let given = TimeoutConfig::builder().operation_timeout(secs(9)).build();
+        let t = object_timeouts(&env(&[("TENANT_S3_TIMEOUT_MS", "250")]), Some(given), &others).unwrap();
+        assert_eq!(t.operation_timeout(), Some(secs(9)), "the builder wins");
+        assert!(object_timeouts(&env(&[("TENANT_S3_TIMEOUT_MS", "soon")]), None, &others).is_err());
     }
 
     #[test]

@@ -85,9 +85,7 @@ pub(crate) struct PolicyClient {
 #[cfg(feature = "s3")]
 pub(crate) struct LazyObjects {
     pub(crate) sdk: aws_config::SdkConfig,
-    pub(crate) timeouts: aws_smithy_types::timeout::TimeoutConfig,
-    /// S3 path-style addressing (`https://<endpoint>/<bucket>/<key>`), for emulators.
-    pub(crate) path_style: bool,
+    pub(crate) settings: crate::client::ObjectSettings,
     pub(crate) client: std::sync::OnceLock<aws_sdk_s3::Client>,
 }
 

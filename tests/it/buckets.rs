@@ -652,3 +652,44 @@ async fn a_refused_object_request_returned_by_the_handler_answers_403() {
     let response = careless_reader::call_with(&iso, request).await.expect("an HTTP response, not a Lambda error");
     assert_eq!(response.status(), 403);
 }
+
+/// An upload's transfer is part of its operation: the bounds made for STS and DynamoDB calls
+/// (here 100 ms per attempt, 300 ms per operation) do not apply to S3, so an object that takes
+/// longer than them to send is still written (red-team review, 2026-11-30: with them, 256 MiB
+/// could never be). `s3_timeouts` bounds S3 operations when asked. Seen to fail with the S3
+/// client built on the DynamoDB timeouts (`ObjectSettings::timeouts` = `timeouts`).
+#[tokio::test]
+async fn uploads_are_not_bound_by_the_dynamodb_timeouts() {
+    use aws_smithy_types::timeout::TimeoutConfig;
+    use std::time::{Duration, Instant};
+    buckets(&shared().1.endpoint).await;
+    let tight = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_millis(100))
+        .operation_timeout(Duration::from_millis(300))
+        .build();
+    let body = vec![b'x'; 48 << 20];
+    let upload = |iso: Isolation, body: Vec<u8>| async move {
+        let acme = scope(&iso, "acme").await;
+        let client = acme.s3().unwrap().clone();
+        let started = Instant::now();
+        let sent = acme
+            .run(client.put_object().bucket(FILES).key("tenants/acme/large.bin").body(ByteStream::from(body)).send())
+            .await;
+        (
+            sent.map(|_| ()).map_err(|e| aws_smithy_types::error::display::DisplayErrorContext(e).to_string()),
+            started.elapsed(),
+        )
+    };
+    let iso = isolation_with(|b| b.s3_force_path_style(true).timeouts(tight.clone())).await;
+    let (sent, took) = upload(iso, body.clone()).await;
+    sent.unwrap();
+    assert!(took > Duration::from_millis(300), "the upload took {took:?}: too short to show anything");
+    let stored = admin().await.head_object().bucket(FILES).key("tenants/acme/large.bin").send().await.unwrap();
+    assert_eq!(stored.content_length(), Some(48 << 20));
+    // Asked for, a bound applies to S3 too.
+    let bounded = TimeoutConfig::builder().operation_timeout(Duration::from_millis(50)).build();
+    let iso = isolation_with(|b| b.s3_force_path_style(true).timeouts(tight).s3_timeouts(bounded)).await;
+    let (sent, _) = upload(iso, body).await;
+    assert!(sent.as_ref().is_err_and(|e| e.contains("timeout")), "{sent:?}");
+}
