@@ -275,10 +275,7 @@ impl IsolationBuilder {
             });
         }
         let refresh = refresh(&env, duration, self.margin, self.floor, self.jitter)?;
-        let capacity = match self.capacity {
-            Some(c) => c,
-            None => env.parse::<u64>("TENANT_CACHE_CAPACITY")?.unwrap_or(10_000),
-        };
+        let capacity = capacity(&env, self.capacity)?;
         let verifier = match self.verifier {
             Some(v) => v,
             None => Verifier::from_env()?,
@@ -497,6 +494,19 @@ impl HttpClient for ValidatedOnce {
 }
 
 /// `operation` in all, at most 2 s per attempt and 1 s to connect (each capped by `operation`).
+/// The credential cache's capacity: the builder's, else `TENANT_CACHE_CAPACITY`, else 10,000.
+/// Zero is refused: a cache that holds nothing makes every request an `AssumeRole`.
+fn capacity(env: &Env<impl Fn(&str) -> Option<String>>, given: Option<u64>) -> Result<u64, ConfigError> {
+    match given.map_or_else(|| env.parse::<u64>("TENANT_CACHE_CAPACITY"), |c| Ok(Some(c)))? {
+        Some(0) => Err(ConfigError::invalid(
+            "TENANT_CACHE_CAPACITY",
+            "0 caches no session: every request would call STS (at least 1; 10000 by default)",
+        )),
+        Some(c) => Ok(c),
+        None => Ok(10_000),
+    }
+}
+
 /// The S3 clients' timeouts: the builder's, else `TENANT_S3_TIMEOUT_MS` per operation, else
 /// none but the connect timeout of the other clients (`timeouts`).
 fn object_timeouts(
@@ -803,6 +813,17 @@ mod tests {
                 matches!(&err, Some(ConfigError::Invalid { var: "TENANT_TABLE_PARTITION_KEYS", .. })),
                 "{bad}: {err:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_cache_that_holds_nothing_is_refused() {
+        assert_eq!(capacity(&env(&[]), None).unwrap(), 10_000);
+        assert_eq!(capacity(&env(&[("TENANT_CACHE_CAPACITY", "64")]), None).unwrap(), 64);
+        assert_eq!(capacity(&env(&[("TENANT_CACHE_CAPACITY", "0")]), Some(5)).unwrap(), 5, "the builder wins");
+        for (vars, given) in [(env(&[("TENANT_CACHE_CAPACITY", "0")]), None), (env(&[]), Some(0))] {
+            let err = capacity(&vars, given).unwrap_err();
+            assert!(matches!(err, ConfigError::Invalid { var: "TENANT_CACHE_CAPACITY", .. }), "{err:?}");
         }
     }
 
