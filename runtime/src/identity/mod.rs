@@ -350,7 +350,10 @@ impl Verifier {
     ///
     /// The signature is not checked (there is none), but as a guard against a mis-wired
     /// authorizer, `iss`, `aud`/`client_id` and `exp` are compared with the configuration
-    /// when present, and a configured `token_use` is required.
+    /// when present, and a configured `token_use` is required. `exp` is read as a number, a
+    /// number in a string, or the date API Gateway REST's Cognito authorizer writes
+    /// (`"Thu Dec 06 17:08:23 UTC 2018"`); an `exp` in any other form is refused
+    /// ([`IdentityError::BadClaim`]), never skipped.
     pub fn identity_from_trusted_claims(&self, claims: &Map<String, Value>) -> Result<Identity, IdentityError> {
         let inner = &*self.inner;
         if !inner.trust_claims {
@@ -366,7 +369,8 @@ impl Verifier {
         if claims.aud.is_some() || claims.client_id.is_some() {
             inner.check_audience(&claims, true)?;
         }
-        if let Some(exp) = claims.exp.as_ref().and_then(numeric) {
+        if let Some(exp) = claims.exp.as_ref() {
+            let exp = trusted_date(exp).ok_or_else(|| IdentityError::BadClaim { claim: "exp".to_owned() })?;
             let now = jsonwebtoken::get_current_timestamp();
             if exp.saturating_add(inner.leeway.as_secs()) < now {
                 return Err(IdentityError::Expired);
@@ -490,12 +494,59 @@ impl Inner {
 }
 
 /// A JSON number, or a string holding one (API Gateway REST stringifies claims).
-fn numeric(v: &Value) -> Option<u64> {
+/// A date of trusted claims, in seconds since the epoch: a JSON number, a number in a string
+/// (API Gateway HTTP APIs pass claims as strings), or `EEE MMM dd HH:mm:ss UTC yyyy`, the form
+/// API Gateway REST's Cognito authorizer gives `exp` and `iat` in
+/// (`"exp": "Thu Dec 06 17:08:23 UTC 2018"`, in its `requestContext.authorizer.claims`).
+fn trusted_date(v: &Value) -> Option<u64> {
+    let seconds = |f: f64| (f.is_finite() && f >= 0.0 && f < 1e15).then_some(f as u64);
     match v {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| f.is_finite() && *f >= 0.0).map(|f| f as u64)),
-        Value::String(s) => s.trim().parse().ok(),
+        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().and_then(seconds)),
+        Value::String(s) => {
+            let s = s.trim();
+            s.parse().ok().or_else(|| s.parse::<f64>().ok().and_then(seconds)).or_else(|| authorizer_date(s))
+        }
         _ => None,
     }
+}
+
+/// `Thu Dec 06 17:08:23 UTC 2018` (Java's `Date.toString()` in UTC) as seconds since the epoch.
+fn authorizer_date(s: &str) -> Option<u64> {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let [weekday, month, day, time, zone, year] =
+        <[&str; 6]>::try_from(s.split_whitespace().collect::<Vec<_>>()).ok()?;
+    if !DAYS.contains(&weekday) || !matches!(zone, "UTC" | "GMT") {
+        return None;
+    }
+    let number = |s: &str, digits: std::ops::RangeInclusive<usize>| {
+        (digits.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<u64>().ok()).flatten()
+    };
+    let month = MONTHS.iter().position(|m| *m == month)? as u64 + 1;
+    let (day, year) = (number(day, 1..=2)?, number(year, 4..=4)?);
+    let [h, m, sec] = <[&str; 3]>::try_from(time.split(':').collect::<Vec<_>>()).ok()?;
+    let (h, m, sec) = (number(h, 2..=2)?, number(m, 2..=2)?, number(sec, 2..=2)?);
+    if year < 1970 || day == 0 || day > days_in_month(year, month) || h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    Some(days_since_epoch(year, month, day) * 86_400 + h * 3600 + m * 60 + sec)
+}
+
+fn days_in_month(year: u64, month: u64) -> u64 {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to `year-month-day` (proleptic Gregorian, year ≥ 1970).
+fn days_since_epoch(year: u64, month: u64, day: u64) -> u64 {
+    let before: u64 = (1970..year).map(|y| if days_in_month(y, 2) == 29 { 366 } else { 365 }).sum();
+    let months: u64 = (1..month).map(|m| days_in_month(year, m)).sum();
+    before + months + day - 1
 }
 
 fn not_allowed(alg: &str, allowed: &'static str) -> IdentityError {
