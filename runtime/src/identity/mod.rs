@@ -499,7 +499,7 @@ impl Inner {
 /// API Gateway REST's Cognito authorizer gives `exp` and `iat` in
 /// (`"exp": "Thu Dec 06 17:08:23 UTC 2018"`, in its `requestContext.authorizer.claims`).
 fn trusted_date(v: &Value) -> Option<u64> {
-    let seconds = |f: f64| (f.is_finite() && f >= 0.0 && f < 1e15).then_some(f as u64);
+    let seconds = |f: f64| (0.0..1e15).contains(&f).then_some(f as u64);
     match v {
         Value::Number(n) => n.as_u64().or_else(|| n.as_f64().and_then(seconds)),
         Value::String(s) => {
