@@ -59,6 +59,33 @@ async fn one_router_keeps_two_tenants_apart() {
     assert_eq!((status, cancelled["status"].as_str()), (StatusCode::OK, Some("cancelled")));
 }
 
+/// A listing by a status no order has is the caller's mistake, a 400 with the example's error
+/// body, not a query DynamoDB refuses (an empty sort-key value is a `ValidationException`, a
+/// 500: red-team review, 2026-11-30), in the router and in the Lambda handler alike.
+#[tokio::test]
+async fn a_listing_by_an_unknown_status_is_a_bad_request() {
+    let app = orders_example::api::router(isolation().await);
+    let alice = token("alice");
+    let long = "x".repeat(2000);
+    for status in ["", "shipped", long.as_str()] {
+        let (code, body) = call(&app, request("GET", &format!("/orders?status={status}"), Some(&alice), None)).await;
+        assert_eq!((code, body), (StatusCode::BAD_REQUEST, json!({ "error": "bad_request" })), "{status:.8}");
+    }
+    for status in orders_example::data::STATUSES {
+        let (code, _) = call(&app, request("GET", &format!("/orders?status={status}"), Some(&alice), None)).await;
+        assert_eq!(code, StatusCode::OK, "{status}");
+    }
+    let iso = isolation().await;
+    let mut lambda = crate::common::request_of("alice");
+    *lambda.uri_mut() = "/orders".parse().unwrap();
+    let lambda = lambda_http::RequestExt::with_query_string_parameters(
+        lambda,
+        std::collections::HashMap::from([("status".to_owned(), String::new())]),
+    );
+    let response = orders_example::handlers::list_orders::call_with(&iso, lambda).await.unwrap();
+    assert_eq!(response.status(), 400);
+}
+
 /// Refusals are answered by the layer, before any route's handler and without an STS call.
 #[tokio::test]
 async fn refusals_come_from_the_layer_without_sts() {

@@ -50,13 +50,7 @@ impl IntoResponse for DataError {
         if status.is_server_error() {
             tracing::error!(error = %self, "data layer failed");
         }
-        let code = match status.as_u16() {
-            403 => "forbidden",
-            404 => "not_found",
-            503 => "unavailable",
-            _ => "internal",
-        };
-        (status, Json(serde_json::json!({ "error": code }))).into_response()
+        (status, Json(serde_json::json!({ "error": self.code() }))).into_response()
     }
 }
 

@@ -15,6 +15,9 @@ use tenant_isolation::{Allows, AllowsObject, ErrorKind, IsolationError, ScopeErr
 /// The GSI that lists a tenant's orders by status (partition key `pk`, sort key `status`).
 pub const BY_STATUS: &str = "ByStatus";
 
+/// Every status an order can have: a listing by any other is a bad request, not a query.
+pub const STATUSES: [&str; 2] = ["open", "cancelled"];
+
 /// An order as stored (`pk = TENANT#<tenant>`, `sk = ORDER#<id>`) and returned.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Order {
@@ -81,6 +84,9 @@ pub enum DataError {
     /// A stored item is not an order.
     #[error("corrupt item: {0}")]
     Corrupt(&'static str),
+    /// The caller asked for something no order can be (`?status=` of no status).
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
 }
 
 impl From<ScopeError> for DataError {
@@ -105,13 +111,25 @@ where
 }
 
 impl DataError {
-    /// 404, 403 (key guard), 503 (DynamoDB unreachable) or 500.
+    /// 400, 404, 403 (key guard), 503 (DynamoDB unreachable) or 500.
     pub fn status(&self) -> u16 {
         match self {
+            DataError::BadRequest(_) => 400,
             DataError::NotFound | DataError::UnknownCustomer => 404,
             DataError::Isolation(e) => e.status(),
             DataError::Service { kind, .. } => kind.status(),
             DataError::Corrupt(_) => 500,
+        }
+    }
+
+    /// The `error` code of the JSON body answered with [`status`](Self::status).
+    pub fn code(&self) -> &'static str {
+        match self.status() {
+            400 => "bad_request",
+            403 => "forbidden",
+            404 => "not_found",
+            503 => "unavailable",
+            _ => "internal",
         }
     }
 }
@@ -241,6 +259,9 @@ pub async fn get(table: &TenantTable<impl Allows<GetItem>>, id: &str) -> Result<
 
 /// The tenant's orders, all or by status (through the `ByStatus` index).
 pub async fn list(table: &TenantTable<impl Allows<Query>>, status: Option<&str>) -> Result<Vec<Order>, DataError> {
+    if status.is_some_and(|s| !STATUSES.contains(&s)) {
+        return Err(DataError::BadRequest("unknown status"));
+    }
     let query = table.query()?.expression_attribute_values(":pk", s(table.partition_key()?));
     let query = match status {
         Some(status) => query

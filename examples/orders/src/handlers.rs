@@ -19,13 +19,7 @@ fn failure(e: &DataError) -> Result<Response<Body>, Error> {
     } else {
         tracing::info!(error = %e, status, "request refused");
     }
-    let code = match status {
-        403 => "forbidden",
-        404 => "not_found",
-        503 => "unavailable",
-        _ => "internal",
-    };
-    json(status, &serde_json::json!({ "error": code }))
+    json(status, &serde_json::json!({ "error": e.code() }))
 }
 
 fn order_id(request: &Request) -> Option<String> {
