@@ -459,7 +459,9 @@ impl<P: Policy> TransactWrite<P> {
         self.push(check.map(|c| TransactWriteItem::builder().condition_check(c).build()))
     }
 
-    /// The SDK builder, to set request options; then `.send().await`.
+    /// The SDK builder, to set request options; then `.send().await`. Items added to it
+    /// directly are not checked by this type: the key guard refuses, at run time, an item whose
+    /// action the handler did not declare.
     pub fn into_builder(self) -> Result<TransactWriteItemsFluentBuilder, aws_sdk_dynamodb::error::BuildError> {
         match self.error {
             Some(e) => Err(e),
