@@ -131,10 +131,9 @@ fn named(spec: &HandlerSpec, name: &impl Fn(&PhysicalName) -> String) -> Handler
     spec.model().placed(&tables, &buckets)
 }
 
-/// The physical name as the runtime resolves it: the variable's value when set, else the
-/// declared name.
+/// The physical name as the runtime resolves it.
 fn physical(name: &PhysicalName) -> String {
-    name.env_var().and_then(|v| std::env::var(v).ok()).unwrap_or_else(|| name.declared().to_owned())
+    tenant_isolation::physical(name)
 }
 
 /// `[{handler, policy}]`: the session policy each handler's invocations for `tenant` send

@@ -78,7 +78,7 @@ pub use isolation::{DEFAULT_OPERATION_TIMEOUT, DEFAULT_PARTITION_KEY, Isolation,
 pub use kind::ErrorKind;
 pub use registry::{PrefixOverlap, Shared, check_prefixes, registered_handlers};
 pub use scope::{Scope, ScopeError, current, current_tenant, spawn};
-pub use spec::{HandlerSpec, SpecMismatch};
+pub use spec::{HandlerSpec, SpecMismatch, physical};
 pub use table::{Allows, Isolated, Policy, TenantTable, TransactWrite, actions, grant};
 pub use tenant_isolation_core::{
     Action, BucketModel, Compiled, Confinement, HandlerModel, InvalidTenantId, KeyRule, MAX_TENANT_ID_LEN,

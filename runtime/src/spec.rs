@@ -177,8 +177,10 @@ impl HandlerSpec {
     }
 }
 
-/// A physical name: its variable's value when set, else the declared name.
-fn physical(name: &PhysicalName) -> String {
+/// A physical name as the runtime resolves it: its variable's value when set (trimmed; an
+/// empty value counts as unset), else the declared name. The `policies` audit names tables and
+/// buckets with it too, so that the role it prints grants what the runtime will ask for.
+pub fn physical(name: &PhysicalName) -> String {
     name.env_var().and_then(config::var).unwrap_or_else(|| name.declared().to_owned())
 }
 
