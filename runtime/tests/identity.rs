@@ -242,10 +242,11 @@ fn trusted_claims_need_opt_in() {
 fn trusted_claims_as_api_gateway_delivers_them() {
     let v = trusted();
     assert!(v.trusts_authorizer_claims());
-    // REST API Cognito authorizer: everything a string, `exp` a date.
+    // REST API Cognito authorizer: everything a string, `exp` a date (compared, not skipped:
+    // the same claims with a past date are refused below).
     let rest = json!({
         "iss": tokens::ISSUER, "aud": tokens::AUDIENCE, "token_use": "id", "sub": "u-1",
-        "exp": "Sat Nov 23 06:13:00 UTC 2024", "custom:tenant_id": "acme",
+        "exp": "Fri Dec 31 23:59:59 UTC 2100", "custom:tenant_id": "acme",
     });
     let id = v.identity_from_trusted_claims(&map(rest.clone())).unwrap();
     assert_eq!((id.tenant.as_str(), id.subject.as_deref()), ("acme", Some("u-1")));
@@ -266,6 +267,8 @@ fn trusted_claims_as_api_gateway_delivers_them() {
         (json!({"client_id": "other", "custom:tenant_id": "acme"}), 401),
         (json!({"exp": "1000", "custom:tenant_id": "acme"}), 401),
         (json!({"exp": 1000, "custom:tenant_id": "acme"}), 401),
+        (json!({"exp": "Sat Nov 23 06:13:00 UTC 2024", "custom:tenant_id": "acme"}), 401),
+        (json!({"exp": "next week", "custom:tenant_id": "acme"}), 401),
         (json!({}), 403),
         (json!({"tenant_id": "acme"}), 403),
         (json!({"custom:tenant_id": "*"}), 403),
