@@ -508,24 +508,29 @@ fn capacity(env: &Env<impl Fn(&str) -> Option<String>>, given: Option<u64>) -> R
 }
 
 /// The S3 clients' timeouts: the builder's, else `TENANT_S3_TIMEOUT_MS` per operation, else
-/// none but the connect timeout of the other clients (`timeouts`).
+/// none but the connect timeout of the other clients (`timeouts`). Every field is set or
+/// disabled: the S3 config builder fills a field left unset from the `SdkConfig`'s timeouts,
+/// which may be the STS/DynamoDB bounds (`set_timeout_config` → `take_defaults_from`).
 fn object_timeouts(
     env: &Env<impl Fn(&str) -> Option<String>>,
     given: Option<TimeoutConfig>,
     timeouts: &TimeoutConfig,
 ) -> Result<TimeoutConfig, ConfigError> {
-    if let Some(given) = given {
-        return Ok(given);
-    }
     let mut builder =
         TimeoutConfig::builder().disable_read_timeout().disable_operation_attempt_timeout().disable_operation_timeout();
     if let Some(connect) = timeouts.connect_timeout() {
         builder = builder.connect_timeout(connect);
     }
-    if let Some(ms) = env.parse::<u64>("TENANT_S3_TIMEOUT_MS")? {
-        builder = builder.operation_timeout(Duration::from_millis(ms));
+    if let Some(mut given) = given {
+        // A field the caller left unset is this default (disabled), not the SDK config's.
+        given.take_defaults_from(&builder.build());
+        return Ok(given);
     }
-    Ok(builder.build())
+    match env.parse::<u64>("TENANT_S3_TIMEOUT_MS")? {
+        Some(0) => Err(ConfigError::invalid("TENANT_S3_TIMEOUT_MS", "0 would time out every S3 operation at once")),
+        Some(ms) => Ok(builder.operation_timeout(Duration::from_millis(ms)).build()),
+        None => Ok(builder.build()),
+    }
 }
 
 fn bounded(operation: Duration) -> TimeoutConfig {
@@ -717,7 +722,16 @@ fn key_schema(
     index_partition_keys: HashMap<String, String>,
 ) -> Result<KeySchema, ConfigError> {
     let mut tables: HashMap<String, String> = env.pairs("TENANT_TABLE_PARTITION_KEYS")?.into_iter().collect();
-    tables.extend(table_partition_keys);
+    for (table, attribute) in table_partition_keys {
+        let (table, attribute) = (table.trim(), attribute.trim());
+        if table.is_empty() || attribute.is_empty() {
+            return Err(ConfigError::invalid(
+                "TENANT_TABLE_PARTITION_KEYS",
+                format!("`table_partition_key({table:?}, {attribute:?})` needs a table and an attribute"),
+            ));
+        }
+        tables.insert(table.to_owned(), attribute.to_owned());
+    }
     Ok(KeySchema {
         table: partition_key
             .or_else(|| env.string("TENANT_PARTITION_KEY"))
@@ -799,12 +813,14 @@ mod tests {
             ("TENANT_PARTITION_KEY", "id"),
             ("TENANT_TABLE_PARTITION_KEYS", " Customers = tenant_pk ,Audit=org"),
         ]);
-        let builder = HashMap::from([("Audit".to_owned(), "tenant".to_owned())]);
+        let builder = HashMap::from([(" Audit".to_owned(), "tenant ".to_owned())]);
         let keys = key_schema(&vars, None, builder, HashMap::new()).unwrap();
         assert_eq!(keys.partition_key("Orders"), "id");
         assert_eq!(keys.partition_key("Customers"), "tenant_pk");
         assert_eq!(keys.partition_key("Audit"), "tenant");
         assert_eq!(key_schema(&env(&[]), None, HashMap::new(), HashMap::new()).unwrap().partition_key("Orders"), "pk");
+        let empty = HashMap::from([("Audit".to_owned(), " ".to_owned())]);
+        assert!(key_schema(&env(&[]), None, empty, HashMap::new()).is_err(), "an empty attribute from the builder");
         // Malformed lists are configuration errors naming the variable, never half read.
         for bad in ["Customers", "Customers=", "=pk", "Customers=a,,Orders=b", "Customers=a,Customers=b"] {
             let vars = Env::from_fn(move |k: &str| (k == "TENANT_TABLE_PARTITION_KEYS").then(|| bad.to_owned()));
@@ -842,6 +858,17 @@ mod tests {
         let t = object_timeouts(&env(&[("TENANT_S3_TIMEOUT_MS", "250")]), Some(given), &others).unwrap();
         assert_eq!(t.operation_timeout(), Some(secs(9)), "the builder wins");
         assert!(object_timeouts(&env(&[("TENANT_S3_TIMEOUT_MS", "soon")]), None, &others).is_err());
+        assert!(object_timeouts(&env(&[("TENANT_S3_TIMEOUT_MS", "0")]), None, &others).is_err());
+        // A partial configuration keeps the S3 defaults in the fields it leaves unset.
+        let partial = TimeoutConfig::builder().operation_timeout(secs(9)).build();
+        let mut t = object_timeouts(&env(&[]), Some(partial), &others).unwrap();
+        // As the S3 config builder merges it with an SDK config that carries the other bounds.
+        t.take_defaults_from(&others);
+        assert_eq!(
+            (t.operation_timeout(), t.operation_attempt_timeout(), t.read_timeout()),
+            (Some(secs(9)), None, None)
+        );
+        assert_eq!(t.connect_timeout(), Some(secs(1)));
     }
 
     #[test]

@@ -693,3 +693,33 @@ async fn uploads_are_not_bound_by_the_dynamodb_timeouts() {
     let (sent, _) = upload(iso, body).await;
     assert!(sent.as_ref().is_err_and(|e| e.contains("timeout")), "{sent:?}");
 }
+
+/// `s3_timeouts` given a partial `TimeoutConfig` does not inherit the STS/DynamoDB bounds a
+/// caller put in the `SdkConfig` (the S3 config builder fills unset fields from it): the fields
+/// it leaves unset are the S3 defaults (red-team review of this change, 2026-11-30). Seen to fail
+/// with `object_timeouts` returning the given config as it is (attempt and read bounds 100 ms).
+#[tokio::test]
+async fn s3_timeouts_do_not_inherit_the_sdk_configs_bounds() {
+    use aws_smithy_types::timeout::TimeoutConfig;
+    use std::time::Duration;
+    buckets(&shared().1.endpoint).await;
+    let tight = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .read_timeout(Duration::from_millis(100))
+        .operation_attempt_timeout(Duration::from_millis(100))
+        .operation_timeout(Duration::from_millis(300))
+        .build();
+    let sdk = sdk_config(&shared().1.endpoint).await.into_builder().timeout_config(tight).build();
+    let bounds = |t: TimeoutConfig| (t.operation_timeout(), t.operation_attempt_timeout(), t.read_timeout());
+    let iso = isolation_with(|b| b.sdk_config(sdk.clone()).s3_force_path_style(true)).await;
+    let acme = scope(&iso, "acme").await;
+    assert_eq!(bounds(acme.s3().unwrap().config().timeout_config().cloned().unwrap()), (None, None, None));
+    let sixty = TimeoutConfig::builder().operation_timeout(Duration::from_secs(60)).build();
+    let iso = isolation_with(|b| b.sdk_config(sdk.clone()).s3_force_path_style(true).s3_timeouts(sixty)).await;
+    let acme = scope(&iso, "acme").await;
+    let s3 = acme.s3().unwrap().clone();
+    assert_eq!(bounds(s3.config().timeout_config().cloned().unwrap()), (Some(Duration::from_secs(60)), None, None));
+    let body = ByteStream::from(vec![b'x'; 48 << 20]);
+    let sent = acme.run(s3.put_object().bucket(FILES).key("tenants/acme/large-60s.bin").body(body).send()).await;
+    assert!(sent.is_ok(), "{:?}", sent.err().map(aws_smithy_types::error::display::DisplayErrorContext));
+}
