@@ -60,6 +60,11 @@ impl Clients {
         }
     }
 
+    /// The partition-key attributes the key guards check.
+    pub(crate) fn keys(&self) -> &KeySchema {
+        &self.keys
+    }
+
     /// The placement (partition, region, account, physical names) of a spec in this deployment.
     pub(crate) fn placement(&self, spec: &'static HandlerSpec) -> Result<Placement, ConfigError> {
         let tables = spec.table_names();

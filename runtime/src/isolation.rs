@@ -604,6 +604,14 @@ impl Isolation {
         let mut linked = crate::registry::registered_handlers();
         linked.push(spec);
         crate::registry::check_prefixes(&linked).map_err(|e| ConfigError::invalid("key_prefix", e.to_string()))?;
+        let tables: Vec<String> = linked.iter().flat_map(|s| s.table_names()).collect();
+        for table in self.inner.vendor.clients().keys().unknown_tables(&tables) {
+            tracing::warn!(
+                table,
+                "TENANT_TABLE_PARTITION_KEYS names a table that no handler of this binary uses (a declared name \
+                 where the physical one was meant?)"
+            );
+        }
         self.inner.vendor.check_mode(spec)?;
         self.inner.vendor.clients().get(spec)?;
         Ok(())
@@ -819,6 +827,7 @@ mod tests {
         assert_eq!(keys.partition_key("Customers"), "tenant_pk");
         assert_eq!(keys.partition_key("Audit"), "tenant");
         assert_eq!(key_schema(&env(&[]), None, HashMap::new(), HashMap::new()).unwrap().partition_key("Orders"), "pk");
+        assert_eq!(keys.unknown_tables(&["Orders".to_owned(), "Customers".to_owned()]), ["Audit"]);
         let empty = HashMap::from([("Audit".to_owned(), " ".to_owned())]);
         assert!(key_schema(&env(&[]), None, empty, HashMap::new()).is_err(), "an empty attribute from the builder");
         // Malformed lists are configuration errors naming the variable, never half read.

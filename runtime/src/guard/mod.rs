@@ -218,6 +218,16 @@ impl KeySchema {
         self.tables.get(table).unwrap_or(&self.table)
     }
 
+    /// The tables given an attribute of their own that none of `tables` (physical names) is:
+    /// most likely a declared name given where the physical one was meant, or a typo. Such a
+    /// table is checked on the default attribute, and its tenants' own requests are refused.
+    pub(crate) fn unknown_tables<'a>(&'a self, tables: &[String]) -> Vec<&'a str> {
+        let mut unknown: Vec<&str> =
+            self.tables.keys().map(String::as_str).filter(|t| !tables.iter().any(|n| n == t)).collect();
+        unknown.sort_unstable();
+        unknown
+    }
+
     /// The partition-key attribute of `index` of a table whose own is `table_key`.
     fn index_key<'a>(&'a self, index: &str, table_key: &'a str) -> &'a str {
         self.indexes.get(index).map_or(table_key, String::as_str)
