@@ -7,22 +7,12 @@
 
 use crate::config::ConfigError;
 use crate::guard::{KeyGuard, KeySchema};
-use crate::session::{PolicyClient, PolicyKey};
+use crate::session::{ObjectSettings, PolicyClient, PolicyKey};
 use crate::signing::{FromRequest, NoAmbientCredentials};
 use crate::spec::{HandlerSpec, SetupError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use tenant_isolation_core::{Placement, PlacementError, RoleArn};
-
-/// How the S3 clients are built (feature `s3`).
-#[derive(Clone, Debug)]
-#[cfg_attr(not(feature = "s3"), allow(dead_code))]
-pub(crate) struct ObjectSettings {
-    /// S3 path-style addressing (`https://<endpoint>/<bucket>/<key>`), for emulators.
-    pub(crate) path_style: bool,
-    /// Their own: a transfer is part of its operation (`isolation::object_timeouts`).
-    pub(crate) timeouts: aws_smithy_types::timeout::TimeoutConfig,
-}
 
 /// Builds and keeps the policy clients.
 pub(crate) struct Clients {

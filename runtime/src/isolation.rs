@@ -355,7 +355,7 @@ impl IsolationBuilder {
                 .transpose()?
                 .unwrap_or_default(),
         };
-        let objects = crate::client::ObjectSettings {
+        let objects = crate::session::ObjectSettings {
             path_style: match self.s3_path_style {
                 Some(p) => p,
                 None => env.bool("TENANT_S3_FORCE_PATH_STYLE")?.unwrap_or(false),

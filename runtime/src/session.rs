@@ -81,11 +81,21 @@ pub(crate) struct PolicyClient {
     pub(crate) s3: Option<LazyObjects>,
 }
 
+/// How the S3 clients are built (feature `s3`).
+#[derive(Clone, Debug)]
+#[cfg_attr(not(feature = "s3"), allow(dead_code))]
+pub(crate) struct ObjectSettings {
+    /// S3 path-style addressing (`https://<endpoint>/<bucket>/<key>`), for emulators.
+    pub(crate) path_style: bool,
+    /// Their own: a transfer is part of its operation (`isolation::object_timeouts`).
+    pub(crate) timeouts: aws_smithy_types::timeout::TimeoutConfig,
+}
+
 /// What a policy's S3 client is built from, and the client once built.
 #[cfg(feature = "s3")]
 pub(crate) struct LazyObjects {
     pub(crate) sdk: aws_config::SdkConfig,
-    pub(crate) settings: crate::client::ObjectSettings,
+    pub(crate) settings: ObjectSettings,
     pub(crate) client: std::sync::OnceLock<aws_sdk_s3::Client>,
 }
 
