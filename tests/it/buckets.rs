@@ -653,6 +653,18 @@ async fn a_refused_object_request_returned_by_the_handler_answers_403() {
     assert_eq!(response.status(), 403);
 }
 
+/// Bounds fit for STS and DynamoDB calls and far too tight for moving objects: 100 ms per read
+/// and per attempt, 300 ms per operation.
+fn dynamodb_bounds() -> aws_smithy_types::timeout::TimeoutConfig {
+    use std::time::Duration;
+    aws_smithy_types::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .read_timeout(Duration::from_millis(100))
+        .operation_attempt_timeout(Duration::from_millis(100))
+        .operation_timeout(Duration::from_millis(300))
+        .build()
+}
+
 /// An upload's transfer is part of its operation: the bounds made for STS and DynamoDB calls
 /// (here 100 ms per attempt, 300 ms per operation) do not apply to S3, so an object that takes
 /// longer than them to send is still written (red-team review, 2026-11-30: with them, 256 MiB
@@ -663,11 +675,7 @@ async fn uploads_are_not_bound_by_the_dynamodb_timeouts() {
     use aws_smithy_types::timeout::TimeoutConfig;
     use std::time::{Duration, Instant};
     buckets(&shared().1.endpoint).await;
-    let tight = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(1))
-        .operation_attempt_timeout(Duration::from_millis(100))
-        .operation_timeout(Duration::from_millis(300))
-        .build();
+    let tight = dynamodb_bounds();
     let body = vec![b'x'; 48 << 20];
     let upload = |iso: Isolation, body: Vec<u8>| async move {
         let acme = scope(&iso, "acme").await;
@@ -703,12 +711,7 @@ async fn s3_timeouts_do_not_inherit_the_sdk_configs_bounds() {
     use aws_smithy_types::timeout::TimeoutConfig;
     use std::time::Duration;
     buckets(&shared().1.endpoint).await;
-    let tight = TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(1))
-        .read_timeout(Duration::from_millis(100))
-        .operation_attempt_timeout(Duration::from_millis(100))
-        .operation_timeout(Duration::from_millis(300))
-        .build();
+    let tight = dynamodb_bounds();
     let sdk = sdk_config(&shared().1.endpoint).await.into_builder().timeout_config(tight).build();
     let bounds = |t: TimeoutConfig| (t.operation_timeout(), t.operation_attempt_timeout(), t.read_timeout());
     let iso = isolation_with(|b| b.sdk_config(sdk.clone()).s3_force_path_style(true)).await;
