@@ -521,7 +521,7 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler, one_table: bool) -
                 #vis async fn #name(
                     __tenant_entered: #krate::__private::axum::Entered<#name>,
                     #(#arg_names: #types),*
-                ) -> #output {
+                ) -> #krate::__private::axum::Response {
                     __tenant_entered.run(|| #call).await
                 }
             },

@@ -26,16 +26,20 @@
 //!   in trusted-claims mode) and checks the Lambda tenant id; a refusal is answered there, with
 //!   401, 403 or 503, before any handler runs and without an STS call.
 //! * The attribute turns the handler into an ordinary axum handler whose first extractor is
-//!   [`Entered`]: it enters the tenant's scope under the handler's policy (cached STS
-//!   credentials), and the body runs inside that scope, which ends when it returns. Without the
-//!   layer, `Entered` authenticates the request itself.
+//!   [`Entered`] and whose answer is an `axum::response::Response`: the body runs inside the
+//!   tenant's scope under the handler's policy (cached STS credentials), which ends when it
+//!   returns. Without the layer, `Entered` authenticates the request itself.
+//! * Both are adapters over the one invocation pipeline that the Lambda handlers run: the same
+//!   checks (Lambda's tenant id included), the same answer to a refusal that a failed handler
+//!   (a 5xx response) still holds (403), the same `tenant_isolated` span.
 //! * [`IsolationError`] is an axum response with its status and a small JSON body.
 
 use crate::error::IsolationError;
+use crate::event::TenantEvent;
 use crate::event::error_body;
 use crate::identity::Identity;
 use crate::isolation::Isolation;
-use crate::scope::Scope;
+use crate::pipeline::{Answer, Invocation};
 use crate::table::Isolated;
 use ::axum::extract::FromRequestParts;
 use ::axum::response::{IntoResponse, Response};
@@ -66,20 +70,29 @@ impl Runtime {
     async fn get(&self) -> Result<Isolation, IsolationError> {
         match self {
             Runtime::Given(isolation) => Ok(isolation.clone()),
-            Runtime::Global => Ok(Isolation::global().await?.clone()),
+            Runtime::Global => match Isolation::global().await {
+                Ok(isolation) => Ok(isolation.clone()),
+                Err(e) => {
+                    tracing::error!(error = %e, "tenant isolation is not configured");
+                    Err(e.into())
+                }
+            },
         }
     }
 }
 
-/// What [`TenantLayer`] established for a request, in its extensions.
+/// What [`TenantLayer`] established for a request, in its extensions: the invocation (its span)
+/// and the caller.
 #[derive(Clone, Debug)]
 struct Authenticated {
-    isolation: Isolation,
+    invocation: Invocation,
     identity: Identity,
 }
 
 /// A tower layer that authenticates every request once, before routing: a refused request is
-/// answered here (401, 403 or 503, no STS call) and never reaches a handler.
+/// answered here (401, 403 or 503, no STS call) and never reaches a handler. It runs the first
+/// stage of the one invocation pipeline, the one every Lambda handler runs; the route's
+/// [`Entered`] runs the rest.
 #[derive(Clone, Debug, Default)]
 pub struct TenantLayer {
     runtime: Runtime,
@@ -133,36 +146,35 @@ where
         Box::pin(async move {
             let isolation = match runtime.get().await {
                 Ok(isolation) => isolation,
-                Err(e) => return Ok(refuse(e)),
+                Err(e) => return Ok(e.into_response()),
             };
             // The head alone: the body is not read (nor required to be `Sync`) to authenticate.
             let (mut parts, body) = request.into_parts();
-            match isolation.authenticate(&parts).await {
+            let invocation = Invocation::start(&isolation, None, TenantEvent::request_id(&parts));
+            match invocation.identify(&parts).await {
                 Ok(identity) => {
-                    parts.extensions.insert(Authenticated { isolation, identity });
+                    parts.extensions.insert(Authenticated { invocation, identity });
                     inner.call(http::Request::from_parts(parts, body)).await
                 }
-                Err(e) => Ok(refuse(e)),
+                Err(e) => Ok(e.into_response()),
             }
         })
     }
 }
 
-fn refuse(e: IsolationError) -> Response {
-    tracing::warn!(status = e.status(), error = %e, "request refused");
-    e.into_response()
-}
-
-/// The tenant's scope under `P`'s policy, entered for one request: the first extractor of every
-/// `#[tenant_isolated(axum, ...)]` handler. Its rejection is the refusal's response.
+/// The caller of one request, identified for the handler `P`: the first extractor of every
+/// `#[tenant_isolated(axum, ...)]` handler. Without [`TenantLayer`] it identifies the caller
+/// itself (401, 403 or 503 as its rejection, no STS call). The handler's body runs through
+/// [`Entered::run`], the rest of the one invocation pipeline.
 pub struct Entered<P> {
-    scope: Scope,
+    invocation: Invocation,
+    identity: Identity,
     _policy: PhantomData<fn() -> P>,
 }
 
 impl<P> std::fmt::Debug for Entered<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Entered").field("scope", &self.scope).finish()
+        f.debug_struct("Entered").field("tenant", &self.identity.tenant).finish_non_exhaustive()
     }
 }
 
@@ -170,30 +182,43 @@ impl<P: Isolated, S: Send + Sync> FromRequestParts<S> for Entered<P> {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Response> {
-        let (isolation, identity) = match parts.extensions.get::<Authenticated>() {
-            Some(a) => (a.isolation.clone(), a.identity.clone()),
-            // No layer: this handler authenticates the request itself.
+        let Authenticated { invocation, identity } = match parts.extensions.get::<Authenticated>() {
+            Some(authenticated) => authenticated.clone(),
+            // No layer: this handler identifies the caller itself.
             None => {
-                let isolation = Runtime::Global.get().await.map_err(refuse)?;
-                let identity = isolation.authenticate(&*parts).await.map_err(refuse)?;
-                (isolation, identity)
+                let isolation = Runtime::Global.get().await.map_err(IntoResponse::into_response)?;
+                let invocation = Invocation::start(&isolation, Some(P::SPEC), TenantEvent::request_id(&*parts));
+                let identity = invocation.identify(&*parts).await.map_err(IntoResponse::into_response)?;
+                Authenticated { invocation, identity }
             }
         };
-        let request_id = crate::event::TenantEvent::request_id(&*parts).map(str::to_owned);
-        let scope = isolation.enter(P::SPEC, &identity.tenant, request_id).await.map_err(refuse)?;
-        Ok(Entered { scope, _policy: PhantomData })
+        Ok(Entered { invocation, identity, _policy: PhantomData })
     }
 }
 
 impl<P: Isolated> Entered<P> {
-    /// Runs the handler's body inside the scope; the scope ends when it returns.
-    pub async fn run<F: Future>(self, handler: impl FnOnce() -> F) -> F::Output {
-        self.scope.run_invocation(handler()).await
+    /// Runs the handler's body inside the tenant's scope under `P`'s policy (cached STS
+    /// credentials); the scope ends when it returns. The answer is decided as for every front
+    /// end: a refusal before the body ran, or one that a failed body (a 5xx response) still
+    /// holds, answers with the refusal's status.
+    pub async fn run<F>(self, handler: impl FnOnce() -> F) -> Response
+    where
+        F: Future,
+        F::Output: IntoResponse,
+    {
+        let judge = |output: F::Output| {
+            let response = output.into_response();
+            (Answer::http(response.status().as_u16()), response)
+        };
+        match self.invocation.run(P::SPEC, &self.identity, handler, judge).await {
+            Ok(response) => response,
+            Err(refusal) => refusal.into_response(),
+        }
     }
 
-    /// The scope (tenant, session, handler).
-    pub fn scope(&self) -> &Scope {
-        &self.scope
+    /// The tenant this request is served for.
+    pub fn tenant(&self) -> &tenant_isolation_core::TenantId {
+        &self.identity.tenant
     }
 }
 

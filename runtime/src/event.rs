@@ -66,6 +66,10 @@ pub trait TenantEvent: Send {
     /// The tenant id Lambda's tenant isolation mode (TenancyConfig `PER_TENANT`) gave the
     /// invocation (`lambda_runtime::Context::tenant_id`), if any. When present it must be the
     /// verified tenant ([`Isolation::authenticate`](crate::Isolation::authenticate)).
+    ///
+    /// Only Lambda's context gives it: `LambdaEvent<T>` and `lambda_http::Request` implement it,
+    /// and a handler of a custom event takes `LambdaEvent<MyEvent>` so that it is checked. Never
+    /// read it from a payload's own fields: whoever writes the payload would choose it.
     fn lambda_tenant_id(&self) -> Option<&str> {
         None
     }
@@ -86,6 +90,12 @@ pub trait TenantEvent: Send {
 pub trait Rejection<C: Caller>: Sized {
     /// The response for `error`, or `None` to fail the invocation with `Err(error)`.
     fn rejection(error: &IsolationError) -> Option<Self>;
+
+    /// This response's HTTP status, when it has one. A server error (5xx) is a failure of the
+    /// handler's, as an `Err` is ([`HandlerOutput::failed`]).
+    fn status(&self) -> Option<u16> {
+        None
+    }
 }
 
 impl<R> Rejection<Invocation> for R {
@@ -104,13 +114,27 @@ pub trait HandlerOutput<C: Caller> {
     /// The output for a refusal before the handler ran.
     fn reject(error: IsolationError) -> Self;
 
-    /// Whether the handler failed (its output is an `Err`).
+    /// Whether the handler failed: its output is an `Err`, or an HTTP response with a server
+    /// error's status (5xx). A failed handler that still holds a guard's refusal answers with the
+    /// refusal (403) instead, on every front end.
     fn failed(&self) -> bool;
+
+    /// The HTTP status of the output, when it has one (for the invocation's log).
+    fn status(&self) -> Option<u16> {
+        None
+    }
 }
 
 impl<C: Caller, R: Rejection<C>, E: From<IsolationError>> HandlerOutput<C> for Result<R, E> {
     fn failed(&self) -> bool {
-        self.is_err()
+        match self {
+            Ok(response) => response.status().is_some_and(|status| status >= 500),
+            Err(_) => true,
+        }
+    }
+
+    fn status(&self) -> Option<u16> {
+        self.as_ref().ok().and_then(R::status)
     }
 
     fn reject(error: IsolationError) -> Self {
@@ -197,29 +221,41 @@ fn context_claims(extensions: &http::Extensions) -> Option<Claims> {
     }
 }
 
-impl TenantEvent for LambdaEvent<ApiGatewayProxyRequest> {
+/// An API Gateway REST API (v1) proxy event's payload: the `Authorization` header, and the
+/// authorizer's claims of its request context. Served through `LambdaEvent<ApiGatewayProxyRequest>`.
+impl TenantEvent for ApiGatewayProxyRequest {
     type Caller = Http;
     fn bearer_token(&self) -> Option<&str> {
-        bearer(self.payload.headers.get(http::header::AUTHORIZATION))
+        bearer(self.headers.get(http::header::AUTHORIZATION))
     }
     fn authorizer_claims(&self) -> Option<Claims> {
-        authorizer_claims(&self.payload.request_context.authorizer)
-    }
-    fn request_id(&self) -> Option<&str> {
-        Some(&self.context.request_id)
-    }
-    fn lambda_tenant_id(&self) -> Option<&str> {
-        self.context.tenant_id.as_deref()
+        authorizer_claims(&self.request_context.authorizer)
     }
 }
 
-impl TenantEvent for LambdaEvent<ApiGatewayV2httpRequest> {
+/// An API Gateway HTTP API (v2) proxy event's payload (as the REST one above).
+impl TenantEvent for ApiGatewayV2httpRequest {
     type Caller = Http;
     fn bearer_token(&self) -> Option<&str> {
-        bearer(self.payload.headers.get(http::header::AUTHORIZATION))
+        bearer(self.headers.get(http::header::AUTHORIZATION))
     }
     fn authorizer_claims(&self) -> Option<Claims> {
-        authorizer_claims(self.payload.request_context.authorizer.as_ref()?)
+        authorizer_claims(self.request_context.authorizer.as_ref()?)
+    }
+}
+
+/// Any event as Lambda delivers it: the payload says who the caller is; the Lambda context, and
+/// only it, gives the request id and the tenant id of Lambda's tenant isolation mode. So a
+/// custom event (`LambdaEvent<MyJob>` with `MyJob: TenantEvent`) is checked against the Lambda
+/// tenant id like an HTTP one, and `required` mode works for it; a payload cannot claim a Lambda
+/// tenant id of its own (whatever it says is not read).
+impl<T: TenantEvent> TenantEvent for LambdaEvent<T> {
+    type Caller = T::Caller;
+    fn bearer_token(&self) -> Option<&str> {
+        self.payload.bearer_token()
+    }
+    fn authorizer_claims(&self) -> Option<Claims> {
+        self.payload.authorizer_claims()
     }
     fn request_id(&self) -> Option<&str> {
         Some(&self.context.request_id)
@@ -237,6 +273,9 @@ impl Rejection<Http> for lambda_http::Response<lambda_http::Body> {
             .body(lambda_http::Body::Text(error_body(error)))
             .ok()
     }
+    fn status(&self) -> Option<u16> {
+        Some(lambda_http::Response::status(self).as_u16())
+    }
 }
 
 fn json_headers() -> http::HeaderMap {
@@ -253,6 +292,9 @@ impl Rejection<Http> for ApiGatewayProxyResponse {
         r.body = Some(EventBody::Text(error_body(error)));
         Some(r)
     }
+    fn status(&self) -> Option<u16> {
+        u16::try_from(self.status_code).ok()
+    }
 }
 
 impl Rejection<Http> for ApiGatewayV2httpResponse {
@@ -262,5 +304,8 @@ impl Rejection<Http> for ApiGatewayV2httpResponse {
         r.headers = json_headers();
         r.body = Some(EventBody::Text(error_body(error)));
         Some(r)
+    }
+    fn status(&self) -> Option<u16> {
+        u16::try_from(self.status_code).ok()
     }
 }

@@ -5,9 +5,9 @@ use crate::config::{ConfigError, Env};
 use crate::credentials::{Refresh, SESSION_DURATION_RANGE, Stats, Vendor, VendorConfig};
 use crate::error::IsolationError;
 use crate::event::{HandlerOutput, TenantEvent};
-use crate::guard::GuardViolation;
 use crate::guard::KeySchema;
-use crate::identity::{Identity, IdentityError, Verifier};
+use crate::identity::{Identity, Verifier};
+use crate::pipeline::{Answer, Invocation};
 use crate::scope::Scope;
 use crate::spec::HandlerSpec;
 use crate::table::Isolated;
@@ -25,7 +25,6 @@ use tenant_isolation_core::{RoleArn, TenantId, render};
 
 /// The default partition-key attribute.
 pub const DEFAULT_PARTITION_KEY: &str = "pk";
-use tracing::Instrument;
 
 /// The isolation runtime: a verifier, an STS credential cache and the settings shared by
 /// every handler of a process. Cheap to clone.
@@ -626,34 +625,12 @@ impl Isolation {
     }
 
     /// Step 1: who is calling. Verifies the event's bearer token (or, in trusted-claims
-    /// mode, reads the authorizer's claims) and validates the tenant id. No STS call.
-    ///
-    /// Then, in Lambda's tenant isolation mode, the invocation's tenant id must be the verified
-    /// tenant ([`LambdaTenantMode`]): Lambda keeps environments apart per tenant id, and an
-    /// environment of tenant A must never act for tenant B.
+    /// mode, reads the authorizer's claims) and validates the tenant id; then, when the
+    /// invocation carries a Lambda tenant id (tenant isolation mode), it must be the verified
+    /// tenant ([`LambdaTenantMode`]). No STS call. The first stage of the one invocation
+    /// pipeline (`pipeline.rs`), which every front end runs.
     pub async fn authenticate<E: TenantEvent + ?Sized>(&self, event: &E) -> Result<Identity, IsolationError> {
-        let verifier = &self.inner.verifier;
-        let identity = if verifier.trusts_authorizer_claims() {
-            match event.authorizer_claims() {
-                Some(claims) => verifier.identity_from_trusted_claims(&claims)?,
-                None => return Err(IdentityError::MissingToken.into()),
-            }
-        } else {
-            match event.bearer_token() {
-                Some(token) => verifier.verify(token).await?,
-                None => return Err(IdentityError::MissingToken.into()),
-            }
-        };
-        match (event.lambda_tenant_id(), self.inner.lambda_tenant) {
-            // Exact, case-sensitive: Lambda routes by the id as given, and tenant ids are
-            // compared as bytes everywhere else (policy patterns, keys).
-            (Some(id), _) if id != identity.tenant.as_str() => {
-                tracing::warn!(tenant = %identity.tenant, "the Lambda tenant id is not the verified tenant");
-                Err(IdentityError::LambdaTenantMismatch.into())
-            }
-            (None, LambdaTenantMode::Required) => Err(IdentityError::LambdaTenantMissing.into()),
-            _ => Ok(identity),
-        }
+        Invocation::start(self, None, event.request_id()).identify(event).await
     }
 
     /// Step 2: a scope for `tenant` under `spec`'s policy, with cached or fresh credentials.
@@ -668,9 +645,10 @@ impl Isolation {
     }
 
     /// The whole invocation: authenticate, enter the tenant's scope, run `handler` inside
-    /// it. Failures before the handler become the output's rejection (an HTTP response
-    /// with the right status for HTTP events, an `Err` otherwise). This is what
-    /// `#[tenant_isolated]` expands to.
+    /// it, answer. A refusal (before the handler, or one the failed handler still holds)
+    /// becomes the output's rejection: an HTTP response with the refusal's status for HTTP
+    /// events, an `Err` otherwise. This is what `#[tenant_isolated]` expands to; the axum
+    /// front end runs the same pipeline.
     ///
     /// `P` names the handler (its spec); the body takes its tables and buckets from the scope
     /// (`scope.table::<P>()`, or the handles `#[tenant_isolated]` passes).
@@ -682,44 +660,13 @@ impl Isolation {
         F: FnOnce(Ev) -> Fut,
         Fut: Future<Output = Out>,
     {
-        let span = tracing::info_span!(
-            "tenant_isolated",
-            handler = P::SPEC.name(),
-            request_id = event.request_id().unwrap_or_default(),
-            tenant = tracing::field::Empty,
-        );
-        async move {
-            let identity = match self.authenticate(&event).await {
-                Ok(identity) => identity,
-                Err(e) => return reject::<Ev::Caller, Out>(e),
-            };
-            tracing::Span::current().record("tenant", identity.tenant.as_str());
-            let request_id = event.request_id().map(str::to_owned);
-            let scope = match self.enter(P::SPEC, &identity.tenant, request_id).await {
-                Ok(scope) => scope,
-                Err(e) => return reject::<Ev::Caller, Out>(e),
-            };
-            let out = scope.clone().run_invocation(handler(event)).await;
-            // A handler that failed holding a guard's refusal (its `?` carried the SDK's error
-            // into its own) answers with the refusal (403 for an HTTP caller), not with its own
-            // error, which would reach API Gateway as a Lambda error, a 502. A refusal the
-            // handler dropped and went on from is no cause of a later failure.
-            match scope.take_held_refusal() {
-                Some(refusal) if out.failed() => match refusal.downcast_ref::<GuardViolation>() {
-                    Some(v) => reject::<Ev::Caller, Out>(IsolationError::Guard(v.clone())),
-                    None => out,
-                },
-                _ => out,
-            }
-        }
-        .instrument(span)
-        .await
+        self.invoke(P::SPEC, event, handler, Answer::of::<Ev::Caller, Out>).await.unwrap_or_else(Out::reject)
     }
-}
 
-fn reject<C: crate::event::Caller, Out: HandlerOutput<C>>(e: IsolationError) -> Out {
-    tracing::warn!(status = e.status(), error = %e, "invocation refused");
-    Out::reject(e)
+    /// Lambda's tenant isolation mode as configured.
+    pub fn lambda_tenant_mode(&self) -> LambdaTenantMode {
+        self.inner.lambda_tenant
+    }
 }
 
 /// The partition-key attributes: the builder's settings over the environment's, per table.

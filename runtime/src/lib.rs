@@ -60,6 +60,7 @@ mod guard;
 pub mod identity;
 mod isolation;
 mod kind;
+mod pipeline;
 mod registry;
 pub mod scope;
 mod session;
@@ -248,6 +249,7 @@ pub mod __private {
     #[cfg(feature = "axum")]
     pub mod axum {
         pub use crate::axum::Entered;
+        pub use ::axum::response::Response;
     }
     pub use std::borrow::Cow;
     pub use tenant_isolation_core::{

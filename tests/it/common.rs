@@ -29,23 +29,37 @@ pub(crate) async fn isolation_with(f: impl FnOnce(IsolationBuilder) -> Isolation
     f(builder).build().await.expect("isolation config is valid")
 }
 
-/// A fresh runtime in development mode (HS256), and a minter of its tokens: for tests that need
-/// many tenants without a Cognito user each.
-pub(crate) async fn development_isolation() -> (Isolation, impl Fn(&str) -> String + Clone) {
-    const SECRET: &[u8] = b"a-development-secret-of-32-bytes-or-more";
-    let verifier = Verifier::builder()
-        .development_hs256(SECRET)
+const DEVELOPMENT_SECRET: &[u8] = b"a-development-secret-of-32-bytes-or-more";
+
+/// The development-mode (HS256) verifier of [`development_token`]'s tokens.
+pub(crate) fn development_verifier() -> Verifier {
+    Verifier::builder()
+        .development_hs256(DEVELOPMENT_SECRET)
         .issuer("https://issuer.test")
         .audience(["orders"])
         .build()
-        .expect("development verifier config is valid");
-    let mint = |tenant: &str| {
-        let claims = serde_json::json!({ "iss": "https://issuer.test", "aud": "orders", "sub": tenant,
-            "tenant_id": tenant, "exp": jsonwebtoken::get_current_timestamp() + 600 });
-        jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &jsonwebtoken::EncodingKey::from_secret(SECRET))
-            .expect("HS256 signing")
-    };
-    (isolation_with(|b| b.verifier(verifier)).await, mint)
+        .expect("development verifier config is valid")
+}
+
+/// A token of [`development_verifier`]'s issuer and audience with `claims` besides (a tenant
+/// claim, or none).
+pub(crate) fn development_token(claims: serde_json::Value) -> String {
+    let mut all = serde_json::json!({ "iss": "https://issuer.test", "aud": "orders",
+        "exp": jsonwebtoken::get_current_timestamp() + 600 });
+    all.as_object_mut().unwrap().extend(claims.as_object().expect("claims are an object").clone());
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &all,
+        &jsonwebtoken::EncodingKey::from_secret(DEVELOPMENT_SECRET),
+    )
+    .expect("HS256 signing")
+}
+
+/// A fresh runtime in development mode (HS256), and a minter of its tokens: for tests that need
+/// many tenants without a Cognito user each.
+pub(crate) async fn development_isolation() -> (Isolation, impl Fn(&str) -> String + Clone) {
+    let mint = |tenant: &str| development_token(serde_json::json!({ "sub": tenant, "tenant_id": tenant }));
+    (isolation_with(|b| b.verifier(development_verifier())).await, mint)
 }
 
 /// A `lambda_http` request carrying the fixture user's ID token.

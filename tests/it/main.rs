@@ -9,6 +9,7 @@ mod guard;
 mod harness_smoke;
 mod identity;
 mod lambda;
+mod pipeline;
 mod redteam;
 mod reliability;
 mod router;

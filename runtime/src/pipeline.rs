@@ -1,0 +1,237 @@
+//! The one invocation pipeline. Every front end (the Lambda `service_fn` handlers and
+//! `call_with`, [`Isolation::run`], the axum layer and extractor) is an adapter over it: it
+//! turns its input into the pipeline's and the pipeline's result into its own answer, and owns
+//! nothing else, so that no front end can behave differently from another.
+//!
+//! ```text
+//!  where the tenant comes from     the Lambda tenant id     enter            run           the answer
+//!  ─────────────────────────── ─▶ ───────────────────── ─▶ ──────────── ─▶ ─────────── ─▶ ──────────────────
+//!  a verified bearer token,        when the invocation      cached (or one   the handler   a refusal the failed
+//!  or an authorizer's claims       carries one, it must     coalesced STS)   inside the    handler still holds
+//!  (trusted-claims mode)           be the tenant; under     credentials      task-local    answers for it
+//!  → TenantId (charset checked)    `required`, it must be   for the spec's   scope, which  (403), whatever the
+//!                                  there. No STS call yet.  policy           ends with it  front end
+//! ```
+//!
+//! All of it runs in one tracing span, `tenant_isolated`, with the handler, the request id, the
+//! tenant once known, the outcome (`served`, `failed`, `refused`) and the status where there is
+//! one; a refusal is logged there once, with its reason.
+
+use crate::error::IsolationError;
+use crate::event::{Caller, HandlerOutput, TenantEvent};
+use crate::guard::GuardViolation;
+use crate::identity::{Identity, IdentityError};
+use crate::isolation::{Isolation, LambdaTenantMode};
+use crate::spec::HandlerSpec;
+use std::future::Future;
+use tracing::Instrument;
+
+/// What the pipeline needs to know of a handler's answer: whether it failed (an `Err`, or an
+/// HTTP answer with a 5xx status), and its HTTP status when it has one (for the logs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Answer {
+    pub(crate) failed: bool,
+    pub(crate) status: Option<u16>,
+}
+
+impl Answer {
+    /// A handler's output as its own answer, judged by what it says of itself
+    /// ([`HandlerOutput::failed`], its status).
+    pub(crate) fn of<C: Caller, O: HandlerOutput<C>>(out: O) -> (Answer, O) {
+        (Answer { failed: out.failed(), status: out.status() }, out)
+    }
+
+    /// An HTTP answer with `status`: failed when it is a server error.
+    pub(crate) fn http(status: u16) -> Answer {
+        Answer { failed: status >= 500, status: Some(status) }
+    }
+}
+
+/// One invocation on its way through the pipeline: the runtime, and the span everything of the
+/// invocation is logged in. Cheap to clone (the axum layer hands it to the route's extractor).
+#[derive(Clone, Debug)]
+pub(crate) struct Invocation {
+    isolation: Isolation,
+    span: tracing::Span,
+    request_id: Option<String>,
+}
+
+impl Invocation {
+    /// Starts an invocation: its span, with the handler when already known (an axum layer
+    /// authenticates before routing, and names the handler when the route's extractor runs).
+    pub(crate) fn start(
+        isolation: &Isolation,
+        handler: Option<&'static HandlerSpec>,
+        request_id: Option<&str>,
+    ) -> Self {
+        let span = tracing::info_span!(
+            "tenant_isolated",
+            handler = handler.map(HandlerSpec::name),
+            request_id = request_id.unwrap_or_default(),
+            tenant = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        Invocation { isolation: isolation.clone(), span, request_id: request_id.map(str::to_owned) }
+    }
+
+    /// Stage 1, who is calling: the tenant from the event's verified token (or, in
+    /// trusted-claims mode, the authorizer's claims), then Lambda's tenant id checked against
+    /// it. No STS call. A refusal is logged in the invocation's span.
+    pub(crate) async fn identify<E: TenantEvent + ?Sized>(&self, event: &E) -> Result<Identity, IsolationError> {
+        let identity = identify(&self.isolation, event).instrument(self.span.clone()).await;
+        match &identity {
+            Ok(identity) => {
+                self.span.record("tenant", identity.tenant.as_str());
+            }
+            Err(e) => self.refused(e),
+        }
+        identity
+    }
+
+    /// Stages 2 to the end, for a caller already identified: enter the tenant's scope under
+    /// `spec`'s policy, run the handler inside it, end the scope, and decide the answer. `judge`
+    /// turns the handler's output into the front end's answer and says whether it failed. `Err`
+    /// is a refusal: before the handler ran (credentials), or one that the failed handler's
+    /// output still holds.
+    pub(crate) async fn run<O, R, Fut>(
+        self,
+        spec: &'static HandlerSpec,
+        identity: &Identity,
+        handler: impl FnOnce() -> Fut,
+        judge: impl FnOnce(O) -> (Answer, R),
+    ) -> Result<R, IsolationError>
+    where
+        Fut: Future<Output = O>,
+    {
+        self.span.record("handler", spec.name());
+        self.span.record("tenant", identity.tenant.as_str());
+        let span = self.span.clone();
+        async move {
+            let scope = match self.isolation.enter(spec, &identity.tenant, self.request_id.clone()).await {
+                Ok(scope) => scope,
+                Err(e) => {
+                    self.refused(&e);
+                    return Err(e);
+                }
+            };
+            let out = scope.clone().run_invocation(handler()).await;
+            // Asked while the output is still whole: a refusal is held if the output keeps its
+            // error (the front end's answer may be made from it, and drop it).
+            let held = scope.take_held_refusal();
+            let (answer, out) = judge(out);
+            // A handler that failed holding a guard's refusal (its `?` carried the SDK's error
+            // into its own) answers with the refusal (403), not with its own failure, which an
+            // HTTP caller would see as a 500 or, for a Lambda error, a 502. A refusal the handler
+            // dropped and went on from is no cause of a later failure.
+            if answer.failed
+                && let Some(v) = held.as_deref().and_then(|r| r.downcast_ref::<GuardViolation>())
+            {
+                let e = IsolationError::Guard(v.clone());
+                self.refused(&e);
+                return Err(e);
+            }
+            self.span.record("outcome", if answer.failed { "failed" } else { "served" });
+            if let Some(status) = answer.status {
+                self.span.record("status", status);
+            }
+            Ok(out)
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Logs a refusal once, in the invocation's span, with its status and reason.
+    fn refused(&self, e: &IsolationError) {
+        self.span.record("outcome", "refused");
+        self.span.record("status", e.status());
+        self.span.in_scope(|| tracing::warn!(status = e.status(), error = %e, "invocation refused"));
+    }
+}
+
+/// Stage 1 itself (see [`Invocation::identify`]).
+async fn identify<E: TenantEvent + ?Sized>(isolation: &Isolation, event: &E) -> Result<Identity, IsolationError> {
+    let verifier = isolation.verifier();
+    let identity = if verifier.trusts_authorizer_claims() {
+        match event.authorizer_claims() {
+            Some(claims) => verifier.identity_from_trusted_claims(&claims)?,
+            None => return Err(IdentityError::MissingToken.into()),
+        }
+    } else {
+        match event.bearer_token() {
+            Some(token) => verifier.verify(token).await?,
+            None => return Err(IdentityError::MissingToken.into()),
+        }
+    };
+    check_lambda_tenant(event.lambda_tenant_id(), isolation.lambda_tenant_mode(), &identity)?;
+    Ok(identity)
+}
+
+/// Lambda's tenant isolation mode: an invocation that carries a Lambda tenant id must carry the
+/// verified tenant's, whatever its event type; under [`LambdaTenantMode::Required`] it must carry
+/// one. Lambda keeps execution environments apart per tenant id, and an environment of tenant A
+/// must never act for tenant B.
+fn check_lambda_tenant(lambda: Option<&str>, mode: LambdaTenantMode, identity: &Identity) -> Result<(), IdentityError> {
+    match (lambda, mode) {
+        // Exact, case-sensitive: Lambda routes by the id as given, and tenant ids are compared
+        // as bytes everywhere else (policy patterns, keys).
+        (Some(id), _) if id != identity.tenant.as_str() => Err(IdentityError::LambdaTenantMismatch),
+        (None, LambdaTenantMode::Required) => Err(IdentityError::LambdaTenantMissing),
+        _ => Ok(()),
+    }
+}
+
+impl Isolation {
+    /// The whole pipeline for one event: identify the caller, enter the tenant's scope, run
+    /// `handler` inside it, decide the answer. `Err` is the refusal the front end answers with.
+    pub(crate) async fn invoke<E, O, R, F, Fut>(
+        &self,
+        spec: &'static HandlerSpec,
+        event: E,
+        handler: F,
+        judge: impl FnOnce(O) -> (Answer, R),
+    ) -> Result<R, IsolationError>
+    where
+        E: TenantEvent,
+        F: FnOnce(E) -> Fut,
+        Fut: Future<Output = O>,
+    {
+        let invocation = Invocation::start(self, Some(spec), event.request_id());
+        let identity = invocation.identify(&event).await?;
+        invocation.run(spec, &identity, || handler(event), judge).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tenant_isolation_core::TenantId;
+
+    fn acme() -> Identity {
+        Identity { tenant: TenantId::parse("acme").unwrap(), subject: Some("alice".into()) }
+    }
+
+    /// The Lambda tenant id is compared exactly, for every mode; only `required` refuses its
+    /// absence.
+    #[test]
+    fn the_lambda_tenant_id_must_be_the_tenant() {
+        use LambdaTenantMode::{Checked, Required};
+        for mode in [Checked, Required] {
+            assert!(check_lambda_tenant(Some("acme"), mode, &acme()).is_ok());
+            for other in ["globex", "ACME", "acme ", "", "acme#x"] {
+                assert!(
+                    matches!(check_lambda_tenant(Some(other), mode, &acme()), Err(IdentityError::LambdaTenantMismatch)),
+                    "{other:?} under {mode:?}"
+                );
+            }
+        }
+        assert!(check_lambda_tenant(None, Checked, &acme()).is_ok());
+        assert!(matches!(check_lambda_tenant(None, Required, &acme()), Err(IdentityError::LambdaTenantMissing)));
+    }
+
+    #[test]
+    fn a_server_error_is_a_failed_answer() {
+        assert!(Answer::http(500).failed && Answer::http(503).failed);
+        assert!(!Answer::http(404).failed && !Answer::http(200).failed && !Answer::http(403).failed);
+    }
+}
