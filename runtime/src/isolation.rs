@@ -7,6 +7,7 @@ use crate::error::IsolationError;
 use crate::event::{HandlerOutput, TenantEvent};
 use crate::guard::KeySchema;
 use crate::identity::{Identity, Verifier};
+use crate::metrics::Metrics;
 use crate::pipeline::{Answer, Invocation};
 use crate::scope::Scope;
 use crate::spec::HandlerSpec;
@@ -41,6 +42,7 @@ struct Inner {
     verifier: Verifier,
     vendor: Vendor,
     lambda_tenant: LambdaTenantMode,
+    metrics: Metrics,
 }
 
 /// What Lambda's tenant isolation mode (TenancyConfig `PER_TENANT`) must have given each
@@ -98,6 +100,7 @@ impl std::fmt::Debug for Isolation {
 /// | STS/DynamoDB operation timeout | `TENANT_TIMEOUT_MS` | the SDK config's, else 5000 (1 s connect, 2 s per attempt) |
 /// | S3 operation timeout (feature `s3`) | `TENANT_S3_TIMEOUT_MS` | none: objects take as long as they take to move; connect timeout as above |
 /// | SDK config (region, endpoints, credentials) | the SDK's own: `AWS_REGION`, `AWS_ENDPOINT_URL`, … | — |
+/// | metrics: CloudWatch EMF lines per invocation ([`Metrics`]) | `TENANT_METRICS` (`emf` or `off`), `TENANT_METRICS_NAMESPACE` | off; namespace `TenantIsolation` |
 /// | verifier | see [`Verifier::from_env`] | required |
 #[derive(Default)]
 pub struct IsolationBuilder {
@@ -117,6 +120,7 @@ pub struct IsolationBuilder {
     tag_role_arn: Option<String>,
     transitive_tags: Option<bool>,
     lambda_tenant: Option<LambdaTenantMode>,
+    metrics: Option<Metrics>,
     s3_path_style: Option<bool>,
     s3_timeouts: Option<TimeoutConfig>,
 }
@@ -232,6 +236,14 @@ impl IsolationBuilder {
     /// (`TENANT_LAMBDA_TENANT_ID`: `checked`, the default, or `required`).
     pub fn lambda_tenant_mode(mut self, mode: LambdaTenantMode) -> Self {
         self.lambda_tenant = Some(mode);
+        self
+    }
+
+    /// Where each invocation's metrics go: [`Metrics::emf`] for CloudWatch Embedded Metric
+    /// Format lines on standard output (`TENANT_METRICS=emf`, namespace
+    /// `TENANT_METRICS_NAMESPACE`, default `TenantIsolation`); off by default.
+    pub fn metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
         self
     }
 
@@ -354,6 +366,18 @@ impl IsolationBuilder {
                 .transpose()?
                 .unwrap_or_default(),
         };
+        let metrics = match self.metrics {
+            Some(metrics) => metrics,
+            None => match env.string("TENANT_METRICS").as_deref() {
+                None | Some("off") => Metrics::off(),
+                Some("emf") => {
+                    Metrics::emf(env.string("TENANT_METRICS_NAMESPACE").unwrap_or_else(|| "TenantIsolation".into()))
+                }
+                Some(other) => {
+                    return Err(ConfigError::invalid("TENANT_METRICS", format!("{other:?}: expected `emf` or `off`")));
+                }
+            },
+        };
         let objects = crate::session::ObjectSettings {
             path_style: match self.s3_path_style {
                 Some(p) => p,
@@ -382,7 +406,7 @@ impl IsolationBuilder {
             },
             clients,
         );
-        Ok(Isolation { inner: Arc::new(Inner { verifier, vendor, lambda_tenant }) })
+        Ok(Isolation { inner: Arc::new(Inner { verifier, vendor, lambda_tenant, metrics }) })
     }
 }
 
@@ -661,6 +685,11 @@ impl Isolation {
         Fut: Future<Output = Out>,
     {
         self.invoke(P::SPEC, event, handler, Answer::of::<Ev::Caller, Out>).await.unwrap_or_else(Out::reject)
+    }
+
+    /// Where invocations' metrics go.
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
     }
 
     /// Lambda's tenant isolation mode as configured.

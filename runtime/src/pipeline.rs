@@ -15,13 +15,15 @@
 //!
 //! All of it runs in one tracing span, `tenant_isolated`, with the handler, the request id, the
 //! tenant once known, the outcome (`served`, `failed`, `refused`) and the status where there is
-//! one; a refusal is logged there once, with its reason.
+//! one; a refusal is logged there once, with its reason. With metrics on ([`crate::Metrics`]),
+//! each invocation is one CloudWatch EMF line, written here too.
 
 use crate::error::IsolationError;
 use crate::event::{Caller, HandlerOutput, TenantEvent};
 use crate::guard::GuardViolation;
 use crate::identity::{Identity, IdentityError};
 use crate::isolation::{Isolation, LambdaTenantMode};
+use crate::metrics::Ended;
 use crate::spec::HandlerSpec;
 use std::future::Future;
 use tracing::Instrument;
@@ -52,6 +54,7 @@ impl Answer {
 #[derive(Clone, Debug)]
 pub(crate) struct Invocation {
     isolation: Isolation,
+    handler: Option<&'static str>,
     span: tracing::Span,
     request_id: Option<String>,
 }
@@ -72,7 +75,12 @@ impl Invocation {
             outcome = tracing::field::Empty,
             status = tracing::field::Empty,
         );
-        Invocation { isolation: isolation.clone(), span, request_id: request_id.map(str::to_owned) }
+        Invocation {
+            isolation: isolation.clone(),
+            handler: handler.map(HandlerSpec::name),
+            span,
+            request_id: request_id.map(str::to_owned),
+        }
     }
 
     /// Stage 1, who is calling: the tenant from the event's verified token (or, in
@@ -95,7 +103,7 @@ impl Invocation {
     /// is a refusal: before the handler ran (credentials), or one that the failed handler's
     /// output still holds.
     pub(crate) async fn run<O, R, Fut>(
-        self,
+        mut self,
         spec: &'static HandlerSpec,
         identity: &Identity,
         handler: impl FnOnce() -> Fut,
@@ -104,6 +112,7 @@ impl Invocation {
     where
         Fut: Future<Output = O>,
     {
+        self.handler = Some(spec.name());
         self.span.record("handler", spec.name());
         self.span.record("tenant", identity.tenant.as_str());
         let span = self.span.clone();
@@ -135,6 +144,7 @@ impl Invocation {
             if let Some(status) = answer.status {
                 self.span.record("status", status);
             }
+            self.ended(Ended::Ran { failed: answer.failed });
             Ok(out)
         }
         .instrument(span)
@@ -146,6 +156,13 @@ impl Invocation {
         self.span.record("outcome", "refused");
         self.span.record("status", e.status());
         self.span.in_scope(|| tracing::warn!(status = e.status(), error = %e, "invocation refused"));
+        self.ended(Ended::Refused(e));
+    }
+
+    /// Counts the invocation in the metrics (when they are on).
+    fn ended(&self, ended: Ended<'_>) {
+        let isolation = &self.isolation;
+        isolation.metrics().record(self.handler.unwrap_or_default(), ended, || isolation.stats());
     }
 }
 

@@ -262,3 +262,59 @@ async fn a_custom_event_is_checked_against_the_lambda_tenant_id() {
     let event = LambdaEvent::new(job, context(None));
     assert_eq!(event.lambda_tenant_id(), None);
 }
+
+/// A writer the metrics test reads back.
+#[derive(Clone, Default)]
+struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// With metrics on, each invocation through the pipeline is one CloudWatch EMF line with its
+/// handler, its outcome and the STS calls it caused; the tenant id is on no line (unbounded
+/// cardinality). Refusals before routing (the axum layer) count under `(before routing)`.
+#[tokio::test]
+async fn each_invocation_is_one_emf_line_without_the_tenant() {
+    let lines = Lines::default();
+    let metrics = tenant_isolation::Metrics::emf_to("TenantIsolationTest", lines.clone());
+    let iso = isolation_with(|b| b.verifier(development_verifier()).metrics(metrics)).await;
+    let by_case: std::collections::HashMap<_, _> = cases().into_iter().map(|c| (c.name, c)).collect();
+    for (front_end, case) in [
+        ("custom event", "served"),
+        ("custom event", "served"),
+        ("lambda_http", "no token"),
+        ("axum", "no token"),
+        ("axum", "refusal returned"),
+    ] {
+        answer(front_end, &iso, &by_case[case]).await;
+    }
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    assert_eq!(lines.len(), 5, "{text}");
+    assert!(!text.contains("acme"), "the tenant id is never on a metrics line: {text}");
+    let counts = |i: usize, names: &[&str]| names.iter().map(|n| lines[i][*n].as_u64().unwrap()).collect::<Vec<_>>();
+    let handler = |i: usize| lines[i]["Handler"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (handler(0), counts(0, &["Served", "StsCalls", "CacheMisses"])),
+        ("via_custom_event".into(), vec![1, 1, 1])
+    );
+    assert_eq!(counts(1, &["Served", "StsCalls", "CacheHits"]), [1, 0, 1], "the second is a cache hit");
+    assert_eq!(
+        (handler(2), counts(2, &["Refused", "RefusedIdentity", "Status401"])),
+        ("via_lambda_http".into(), vec![1, 1, 1])
+    );
+    assert_eq!((handler(3), counts(3, &["Refused", "Status401"])), ("(before routing)".into(), vec![1, 1]));
+    assert_eq!((handler(4), counts(4, &["Refused", "RefusedGuard", "Status403"])), ("via_axum".into(), vec![1, 1, 1]));
+    for line in &lines {
+        let directives = line["_aws"]["CloudWatchMetrics"].as_array().unwrap();
+        assert_eq!(directives[0]["Dimensions"], json!([["Handler"]]));
+        assert_eq!(directives[0]["Namespace"], "TenantIsolationTest");
+    }
+}
