@@ -4,14 +4,11 @@ use crate::client::Clients;
 use crate::config::{ConfigError, Env};
 use crate::credentials::{Refresh, SESSION_DURATION_RANGE, Stats, Vendor, VendorConfig};
 use crate::error::IsolationError;
-use crate::event::{HandlerOutput, TenantEvent};
 use crate::guard::KeySchema;
-use crate::identity::{Identity, Verifier};
+use crate::identity::Verifier;
 use crate::metrics::Metrics;
-use crate::pipeline::{Answer, Invocation};
 use crate::scope::Scope;
 use crate::spec::HandlerSpec;
-use crate::table::Isolated;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector};
@@ -19,7 +16,6 @@ use aws_smithy_runtime_api::client::runtime_components::{RuntimeComponents, Runt
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::timeout::TimeoutConfig;
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tenant_isolation_core::{RoleArn, TenantId, render};
@@ -624,8 +620,27 @@ impl Isolation {
     /// into the binary ([`crate::check_prefixes`]); handlers of other functions on the same
     /// table are the `policies` audit's to check.
     pub fn prepare(&self, spec: &'static HandlerSpec) -> Result<(), IsolationError> {
+        self.prepare_specs(&[spec])
+    }
+
+    /// [`prepare`](Self::prepare) for every `#[tenant_isolated]` handler linked into the binary,
+    /// in one call: what a Lambda function's `main` calls at init, however many routes or
+    /// handlers it serves. Returns how many handlers it prepared.
+    ///
+    /// ```no_run
+    /// # async fn init() -> Result<(), Box<dyn std::error::Error>> {
+    /// let prepared = tenant_isolation::Isolation::global().await?.prepare_linked()?;
+    /// # let _ = prepared; Ok(()) }
+    /// ```
+    pub fn prepare_linked(&self) -> Result<usize, IsolationError> {
+        let linked = crate::registry::registered_handlers();
+        self.prepare_specs(&linked)?;
+        Ok(linked.len())
+    }
+
+    fn prepare_specs(&self, specs: &[&'static HandlerSpec]) -> Result<(), IsolationError> {
         let mut linked = crate::registry::registered_handlers();
-        linked.push(spec);
+        linked.extend_from_slice(specs);
         crate::registry::check_prefixes(&linked).map_err(|e| ConfigError::invalid("key_prefix", e.to_string()))?;
         let tables: Vec<String> = linked.iter().flat_map(|s| s.table_names()).collect();
         for table in self.inner.vendor.clients().keys().unknown_tables(&tables) {
@@ -635,8 +650,10 @@ impl Isolation {
                  where the physical one was meant?)"
             );
         }
-        self.inner.vendor.check_mode(spec)?;
-        self.inner.vendor.clients().get(spec)?;
+        for spec in specs {
+            self.inner.vendor.check_mode(spec)?;
+            self.inner.vendor.clients().get(spec)?;
+        }
         Ok(())
     }
 
@@ -648,15 +665,6 @@ impl Isolation {
         Ok(render(spec.template(), &client.placement, tenant))
     }
 
-    /// Step 1: who is calling. Verifies the event's bearer token (or, in trusted-claims
-    /// mode, reads the authorizer's claims) and validates the tenant id; then, when the
-    /// invocation carries a Lambda tenant id (tenant isolation mode), it must be the verified
-    /// tenant ([`LambdaTenantMode`]). No STS call. The first stage of the one invocation
-    /// pipeline (`pipeline.rs`), which every front end runs.
-    pub async fn authenticate<E: TenantEvent + ?Sized>(&self, event: &E) -> Result<Identity, IsolationError> {
-        Invocation::start(self, None, event.request_id()).identify(event).await
-    }
-
     /// Step 2: a scope for `tenant` under `spec`'s policy, with cached or fresh credentials.
     pub async fn enter(
         &self,
@@ -666,25 +674,6 @@ impl Isolation {
     ) -> Result<Scope, IsolationError> {
         let (session, policy) = self.inner.vendor.session(spec, tenant).await?;
         Ok(Scope::new(spec, session, policy, request_id))
-    }
-
-    /// The whole invocation: authenticate, enter the tenant's scope, run `handler` inside
-    /// it, answer. A refusal (before the handler, or one the failed handler still holds)
-    /// becomes the output's rejection: an HTTP response with the refusal's status for HTTP
-    /// events, an `Err` otherwise. This is what `#[tenant_isolated]` expands to; the axum
-    /// front end runs the same pipeline.
-    ///
-    /// `P` names the handler (its spec); the body takes its tables and buckets from the scope
-    /// (`scope.table::<P>()`, or the handles `#[tenant_isolated]` passes).
-    pub async fn run<P, Ev, Out, F, Fut>(&self, event: Ev, handler: F) -> Out
-    where
-        P: Isolated,
-        Ev: TenantEvent,
-        Out: HandlerOutput<Ev::Caller>,
-        F: FnOnce(Ev) -> Fut,
-        Fut: Future<Output = Out>,
-    {
-        self.invoke(P::SPEC, event, handler, Answer::of::<Ev::Caller, Out>).await.unwrap_or_else(Out::reject)
     }
 
     /// Where invocations' metrics go.

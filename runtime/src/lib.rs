@@ -258,7 +258,7 @@ pub mod __private {
         Action, BucketModel, Confinement, HandlerModel, KeyRule, ObjectAction, ObjectRule, PhysicalName, TableModel,
     };
 
-    use crate::{HandlerOutput, HandlerSpec, Isolation, IsolationError, TenantBucket, TenantEvent, TenantTable};
+    use crate::{HandlerSpec, TenantBucket, TenantTable};
 
     /// A table's handle, made for the handler the macro generates. Safe to expose: a handle
     /// does nothing outside a scope of its own handler ([`TenantTable::scope`]).
@@ -279,11 +279,9 @@ pub mod __private {
             "`#[tenant_isolated(buckets(...))]` needs the `s3` feature: `tenant-isolation = {{ features = [\"s3\"] }}`"
         );
     }
-    use std::future::Future;
 
-    /// A handler's spec, collected from every `#[tenant_isolated]` in the binary.
-    pub struct Registration(pub &'static HandlerSpec);
-    inventory::collect!(Registration);
+    pub use crate::pipeline::{Handler, run_global, run_with};
+    pub use crate::registry::Registration;
 
     /// The policy type given to a handler whose attribute failed to compile, so that the
     /// body still type-checks (IDEs) without piling up secondary errors. Never runs.
@@ -319,41 +317,4 @@ pub mod __private {
         },
         "",
     );
-
-    /// A generated handler's event and output types. The macro implements it with the types
-    /// of the handler's signature (and their spans), so that an event that is not a
-    /// [`TenantEvent`] or an output that is not a [`HandlerOutput`] is reported once, at the
-    /// signature, instead of at every call below.
-    pub trait Handler: Isolated {
-        /// The event parameter's type.
-        type Event: TenantEvent;
-        /// The return type.
-        type Output: HandlerOutput<<Self::Event as TenantEvent>::Caller>;
-    }
-
-    /// The body of every generated handler function: the process-wide [`Isolation`].
-    pub async fn run_global<H, F, Fut>(event: H::Event, handler: F) -> H::Output
-    where
-        H: Handler,
-        F: FnOnce(H::Event) -> Fut,
-        Fut: Future<Output = H::Output>,
-    {
-        match Isolation::global().await {
-            Ok(isolation) => run_with::<H, F, Fut>(isolation, event, handler).await,
-            Err(e) => {
-                tracing::error!(error = %e, "tenant isolation is not configured");
-                <H::Output as HandlerOutput<_>>::reject(IsolationError::Config(e))
-            }
-        }
-    }
-
-    /// The body of every generated `call_with`: an explicit [`Isolation`].
-    pub async fn run_with<H, F, Fut>(isolation: &Isolation, event: H::Event, handler: F) -> H::Output
-    where
-        H: Handler,
-        F: FnOnce(H::Event) -> Fut,
-        Fut: Future<Output = H::Output>,
-    {
-        isolation.run::<H, H::Event, H::Output, F, Fut>(event, handler).await
-    }
 }

@@ -25,6 +25,7 @@ use crate::identity::{Identity, IdentityError};
 use crate::isolation::{Isolation, LambdaTenantMode};
 use crate::metrics::Ended;
 use crate::spec::HandlerSpec;
+use crate::table::Isolated;
 use std::future::Future;
 use tracing::Instrument;
 
@@ -87,7 +88,11 @@ impl Invocation {
     /// trusted-claims mode, the authorizer's claims), then Lambda's tenant id checked against
     /// it. No STS call. A refusal is logged in the invocation's span.
     pub(crate) async fn identify<E: TenantEvent + ?Sized>(&self, event: &E) -> Result<Identity, IsolationError> {
-        let identity = identify(&self.isolation, event).instrument(self.span.clone()).await;
+        // Boxed, as the scope's entry in `run`: each reaches deep into
+        // the SDK's futures (key sets, STS), and nested inline, a binary that drives several
+        // handlers in one `async fn` reached rustc's query depth limit computing its layout (the
+        // orders demo did). One allocation each per invocation.
+        let identity = Box::pin(identify(&self.isolation, event)).instrument(self.span.clone()).await;
         match &identity {
             Ok(identity) => {
                 self.span.record("tenant", identity.tenant.as_str());
@@ -117,14 +122,15 @@ impl Invocation {
         self.span.record("tenant", identity.tenant.as_str());
         let span = self.span.clone();
         async move {
-            let scope = match self.isolation.enter(spec, &identity.tenant, self.request_id.clone()).await {
+            let scope = match Box::pin(self.isolation.enter(spec, &identity.tenant, self.request_id.clone())).await {
                 Ok(scope) => scope,
                 Err(e) => {
                     self.refused(&e);
                     return Err(e);
                 }
             };
-            let out = scope.clone().run_invocation(handler()).await;
+            // Boxed (see `identify`): the handler's future is the user's, of any depth.
+            let out = scope.clone().run_invocation(Box::pin(handler())).await;
             // Asked while the output is still whole: a refusal is held if the output keeps its
             // error (the front end's answer may be made from it, and drop it).
             let held = scope.take_held_refusal();
@@ -198,10 +204,40 @@ fn check_lambda_tenant(lambda: Option<&str>, mode: LambdaTenantMode, identity: &
     }
 }
 
+/// The pipeline as `Isolation`'s methods: the Lambda front end ([`Isolation::run`], what
+/// `#[tenant_isolated]` handlers and their `call_with` expand to) and its first stage alone.
 impl Isolation {
+    /// Step 1: who is calling. Verifies the event's bearer token (or, in trusted-claims
+    /// mode, reads the authorizer's claims) and validates the tenant id; then, when the
+    /// invocation carries a Lambda tenant id (tenant isolation mode), it must be the verified
+    /// tenant ([`LambdaTenantMode`]). No STS call. The first stage of the one invocation
+    /// pipeline (`pipeline.rs`), which every front end runs.
+    pub async fn authenticate<E: TenantEvent + ?Sized>(&self, event: &E) -> Result<Identity, IsolationError> {
+        Invocation::start(self, None, event.request_id()).identify(event).await
+    }
+
+    /// The whole invocation: authenticate, enter the tenant's scope, run `handler` inside
+    /// it, answer. A refusal (before the handler, or one the failed handler still holds)
+    /// becomes the output's rejection: an HTTP response with the refusal's status for HTTP
+    /// events, an `Err` otherwise. This is what `#[tenant_isolated]` expands to; the axum
+    /// front end runs the same pipeline.
+    ///
+    /// `P` names the handler (its spec); the body takes its tables and buckets from the scope
+    /// (`scope.table::<P>()`, or the handles `#[tenant_isolated]` passes).
+    pub async fn run<P, Ev, Out, F, Fut>(&self, event: Ev, handler: F) -> Out
+    where
+        P: Isolated,
+        Ev: TenantEvent,
+        Out: HandlerOutput<Ev::Caller>,
+        F: FnOnce(Ev) -> Fut,
+        Fut: Future<Output = Out>,
+    {
+        self.invoke(P::SPEC, event, handler, Answer::of::<Ev::Caller, Out>).await.unwrap_or_else(Out::reject)
+    }
+
     /// The whole pipeline for one event: identify the caller, enter the tenant's scope, run
     /// `handler` inside it, decide the answer. `Err` is the refusal the front end answers with.
-    pub(crate) async fn invoke<E, O, R, F, Fut>(
+    async fn invoke<E, O, R, F, Fut>(
         &self,
         spec: &'static HandlerSpec,
         event: E,
@@ -217,6 +253,45 @@ impl Isolation {
         let identity = invocation.identify(&event).await?;
         invocation.run(spec, &identity, || handler(event), judge).await
     }
+}
+
+// ---- What `#[tenant_isolated]` Lambda handlers expand to (through `__private`) ----------------
+
+/// A generated handler's event and output types. The macro implements it with the types
+/// of the handler's signature (and their spans), so that an event that is not a
+/// [`TenantEvent`] or an output that is not a [`HandlerOutput`] is reported once, at the
+/// signature, instead of at every call below.
+pub trait Handler: Isolated {
+    /// The event parameter's type.
+    type Event: TenantEvent;
+    /// The return type.
+    type Output: HandlerOutput<<Self::Event as TenantEvent>::Caller>;
+}
+
+/// The body of every generated handler function: the process-wide [`Isolation`].
+pub async fn run_global<H, F, Fut>(event: H::Event, handler: F) -> H::Output
+where
+    H: Handler,
+    F: FnOnce(H::Event) -> Fut,
+    Fut: Future<Output = H::Output>,
+{
+    match Isolation::global().await {
+        Ok(isolation) => run_with::<H, F, Fut>(isolation, event, handler).await,
+        Err(e) => {
+            tracing::error!(error = %e, "tenant isolation is not configured");
+            <H::Output as HandlerOutput<_>>::reject(IsolationError::Config(e))
+        }
+    }
+}
+
+/// The body of every generated `call_with`: an explicit [`Isolation`].
+pub async fn run_with<H, F, Fut>(isolation: &Isolation, event: H::Event, handler: F) -> H::Output
+where
+    H: Handler,
+    F: FnOnce(H::Event) -> Fut,
+    Fut: Future<Output = H::Output>,
+{
+    isolation.run::<H, H::Event, H::Output, F, Fut>(event, handler).await
 }
 
 #[cfg(test)]

@@ -1,7 +1,12 @@
 //! The handlers linked into this binary, as `#[tenant_isolated]` registers them.
 
-use crate::__private::Registration;
 use crate::spec::HandlerSpec;
+
+/// A handler's spec, collected from every `#[tenant_isolated]` in the binary (the macro submits
+/// one per handler).
+#[doc(hidden)]
+pub struct Registration(pub &'static HandlerSpec);
+inventory::collect!(Registration);
 
 /// Every handler registered in this binary, sorted by module path and name, each once.
 ///

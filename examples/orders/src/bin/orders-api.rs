@@ -5,14 +5,7 @@
 async fn main() -> Result<(), lambda_http::Error> {
     orders_example::init_tracing();
     // Built and checked at init: a misconfiguration fails the init, not every request.
-    let isolation = tenant_isolation::Isolation::global().await?;
-    for spec in [
-        orders_example::api::create_order::SPEC,
-        orders_example::api::get_order::SPEC,
-        orders_example::api::list_orders::SPEC,
-        orders_example::api::cancel_order::SPEC,
-    ] {
-        isolation.prepare(spec)?;
-    }
+    // One call prepares every handler linked into the binary (the router's four).
+    tenant_isolation::Isolation::global().await?.prepare_linked()?;
     lambda_http::run(orders_example::api::router_global()).await
 }
