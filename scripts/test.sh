@@ -3,10 +3,12 @@
 #
 #   1. bash scripts/setup-tools.sh     (moto, parliament, policy_sentry, iam-simulate into .tools/)
 #   2. cargo fmt --all --check
-#   3. cargo test --workspace -- --show-output   (unit, integration against moto, doc and UI tests)
-#   4. cargo clippy --workspace --all-targets -- -D warnings, and the runtime's lib alone
-#   5. RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
-#   6. policy proofs (hook section below)
+#   3. module layers: python3 scripts/layers.py runtime/src (a runtime module imports only modules
+#      above it or on its line in runtime/src/lib.rs's layer list, no cycle), and its unit tests
+#   4. cargo test --workspace -- --show-output   (unit, integration against moto, doc and UI tests)
+#   5. cargo clippy --workspace --all-targets -- -D warnings, and the runtime's lib alone
+#   6. RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+#   7. policy proofs (hook section below)
 #
 # Setup failing stops the run at once; every later step runs even when an earlier one failed, so
 # one run shows every problem. Exits non-zero when any step failed.
@@ -55,6 +57,10 @@ bash scripts/setup-tools.sh
 RESULTS+=("ok    setup tools ($((SECONDS - t0)) s)")
 
 step "cargo fmt --check" cargo fmt --all --check
+# The runtime's module layers (well under a second, no build): the list in runtime/src/lib.rs
+# is the one copy, and the check fails when a module is missing from it.
+step "module layers" python3 scripts/layers.py runtime/src
+step "module layers (unit tests)" env PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s scripts -p 'test_layers.py'
 step "cargo test" run_cargo_test
 step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
 # The runtime as users get it: only its shipped features, none of the workspace's test ones.

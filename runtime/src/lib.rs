@@ -31,22 +31,25 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// The modules in layers, each importing only those above it in this list (no cycle;
-// `docs/ARCHITECTURE.md` says which module owns which rule):
+// The modules in layers, each importing only those above it in this list or on its own line,
+// without a cycle; this crate root's own items are the bottom layer. `scripts/layers.py`
+// (scripts/test.sh) checks the imports against this list, the one copy of it, and fails when a
+// module is missing from it. `docs/ARCHITECTURE.md` says which module owns which rule.
 //
 //   kind, config            leaf: the error taxonomy, the one environment reader
 //   spec                    a handler's compiled model
+//   registry                the handlers linked into the binary (for the audit)
 //   session                 a tenant's credentials under one policy, the policy key
 //   scope                   the task-local tenant scope
 //   signing                 the request's credentials, and nothing else, sign it
 //   guard                   the key guard: checks a request against its scope's tenant
-//   table                   the typed handle
+//   table, bucket           the typed handles (DynamoDB, S3)
 //   client                  the guarded client of each policy
 //   credentials             STS, the cache
 //   identity                tokens → tenant (leaf apart from kind, config)
 //   error, event            the error that gathers them all; events and responses
-//   isolation               the engine
-//   registry                the handlers linked into the binary (for the audit)
+//   metrics                 opt-in CloudWatch EMF lines, one per invocation
+//   isolation, pipeline     the engine; the one invocation pipeline every front end adapts
 //   axum                    (feature) routers of isolated handlers, the tower layer
 #[cfg(feature = "axum")]
 pub mod axum;
