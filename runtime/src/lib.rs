@@ -49,7 +49,8 @@
 //   identity                tokens → tenant (leaf apart from kind, config)
 //   error, event            the error that gathers them all; events and responses
 //   metrics                 opt-in CloudWatch EMF lines, one per invocation
-//   isolation, pipeline     the engine; the one invocation pipeline every front end adapts
+//   isolation               the engine: settings, the credential vendor, prepare, enter
+//   pipeline                the one invocation pipeline (and the Lambda front end over it)
 //   axum                    (feature) routers of isolated handlers, the tower layer
 #[cfg(feature = "axum")]
 pub mod axum;
