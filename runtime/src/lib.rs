@@ -34,7 +34,8 @@
 // The modules in layers, each importing only those above it in this list (no cycle;
 // `docs/ARCHITECTURE.md` says which module owns which rule):
 //
-//   kind, config            leaf: the error taxonomy, the one environment reader
+//   kind, config, aws_error leaf: the error taxonomy, the one settings layer, the one AWS
+//                           error classifier
 //   spec                    a handler's compiled model
 //   session                 a tenant's credentials under one policy, the policy key
 //   scope                   the task-local tenant scope
@@ -46,8 +47,10 @@
 //   identity                tokens → tenant (leaf apart from kind, config)
 //   error, event            the error that gathers them all; events and responses
 //   isolation               the engine
+//   settings, http_client   the builder: settings resolved once, the shared HTTP client
 //   registry                the handlers linked into the binary (for the audit)
 //   axum                    (feature) routers of isolated handlers, the tower layer
+mod aws_error;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod bucket;
@@ -57,12 +60,14 @@ mod credentials;
 mod error;
 mod event;
 mod guard;
+mod http_client;
 pub mod identity;
 mod isolation;
 mod kind;
 mod registry;
 pub mod scope;
 mod session;
+mod settings;
 mod signing;
 mod spec;
 mod table;
@@ -70,14 +75,15 @@ mod table;
 pub use bucket::{AllowsObject, BucketPolicy, TenantBucket};
 pub use config::ConfigError;
 pub use credentials::{CredentialsError, SESSION_DURATION_RANGE, Stats, StsFailure};
-pub use error::{IsolationError, sdk_error_kind};
+pub use error::{AwsError, IsolationError, sdk_error_kind};
 pub use event::{Caller, Claims, HandlerOutput, Http, Invocation, Rejection, TenantEvent, error_body};
 pub use guard::{GuardViolation, Violation};
 pub use identity::{Identity, Verifier};
-pub use isolation::{DEFAULT_OPERATION_TIMEOUT, DEFAULT_PARTITION_KEY, Isolation, IsolationBuilder, LambdaTenantMode};
+pub use isolation::{Isolation, LambdaTenantMode};
 pub use kind::ErrorKind;
 pub use registry::{PrefixOverlap, Shared, check_prefixes, registered_handlers};
 pub use scope::{Scope, ScopeError, current, current_tenant, spawn};
+pub use settings::{DEFAULT_OPERATION_TIMEOUT, DEFAULT_PARTITION_KEY, IsolationBuilder};
 pub use spec::{HandlerSpec, SpecMismatch, physical};
 pub use table::{Allows, Isolated, Policy, TenantTable, TransactWrite, actions, grant};
 pub use tenant_isolation_core::{

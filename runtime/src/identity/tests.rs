@@ -6,6 +6,7 @@
 //! not the crate these tests are compiled into).
 
 use super::*;
+use crate::config::Env;
 use jsonwebtoken::Header;
 
 mod client;
@@ -145,7 +146,7 @@ async fn claim_checks_agree_with_jsonwebtoken_decode() {
 
 fn from(vars: &[(&str, &str)]) -> Result<Verifier, ConfigError> {
     let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    VerifierBuilder::from_lookup(|k| vars.get(k).cloned())?.build()
+    VerifierBuilder::from_settings(&Env::from_fn(move |k| vars.get(k).cloned()))?.build()
 }
 
 const ISS: (&str, &str) = ("TENANT_JWT_ISSUER", ISSUER);
