@@ -573,4 +573,143 @@ mod tests {
         let message = refresh(&env(&[]), HOUR, None, Some(secs(300)), None).unwrap_err().to_string();
         assert!(message.contains("must be shorter than the refresh margin"), "{message}");
     }
+
+    /// An SDK config that needs no network to build clients on.
+    fn sdk() -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("eu-west-1"))
+            .build()
+    }
+
+    fn dev_verifier() -> Verifier {
+        Verifier::builder()
+            .issuer("https://auth.example.invalid")
+            .audience(["a"])
+            .development_hs256(b"a development secret of 32 bytes")
+            .build()
+            .unwrap()
+    }
+
+    const ROLE: (&str, &str) = ("TENANT_ROLE_ARN", "arn:aws:iam::123456789012:role/TenantData");
+
+    async fn build(
+        vars: &'static [(&'static str, &'static str)],
+        builder: IsolationBuilder,
+    ) -> Result<Isolation, ConfigError> {
+        builder.sdk_config(sdk()).build_in(&env(vars)).await
+    }
+
+    /// Each setting of `build` is read from the environment when the builder leaves it, and
+    /// not read at all when the builder gives it: a malformed variable then fails nothing.
+    #[tokio::test]
+    async fn the_builder_wins_over_every_variable() {
+        let given = || {
+            Isolation::builder()
+                .verifier(dev_verifier())
+                .role_arn("arn:aws:iam::123456789012:role/Given")
+                .session_duration(secs(900))
+                .refresh_margin(secs(100))
+                .cache_capacity(5)
+                .timeouts(bounded(secs(3)))
+                .session_tag_role_arn("arn:aws:iam::123456789012:role/Tags")
+                .transitive_session_tags(true)
+                .lambda_tenant_mode(LambdaTenantMode::Required)
+                .s3_force_path_style(true)
+                .s3_timeouts(TimeoutConfig::builder().operation_timeout(secs(9)).build())
+        };
+        // Every variable malformed: none of them is read.
+        let malformed: &'static [(&str, &str)] = &[
+            ("TENANT_ROLE_ARN", "not an arn"),
+            ("TENANT_SESSION_SECONDS", "an hour"),
+            ("TENANT_REFRESH_MARGIN_SECONDS", "soon"),
+            ("TENANT_CACHE_CAPACITY", "many"),
+            ("TENANT_TIMEOUT_MS", "fast"),
+            ("TENANT_TAG_ROLE_ARN", "not an arn"),
+            ("TENANT_TRANSITIVE_TAGS", "maybe"),
+            ("TENANT_LAMBDA_TENANT_ID", "sometimes"),
+            ("TENANT_S3_FORCE_PATH_STYLE", "maybe"),
+            ("TENANT_S3_TIMEOUT_MS", "slow"),
+            ("TENANT_JWT_ISSUER", " "),
+        ];
+        let iso = build(malformed, given()).await.unwrap();
+        assert!(format!("{iso:?}").contains("role/Given"), "{iso:?}");
+        // Each malformed variable alone, without the builder's value, fails naming itself.
+        for (var, value) in &malformed[..malformed.len() - 1] {
+            // The malformed value first: `env` answers with the first match.
+            let vars: &'static [(&str, &str)] = Box::leak(Box::new([(*var, *value), ROLE]));
+            let err = build(vars, Isolation::builder().verifier(dev_verifier())).await.unwrap_err();
+            assert!(matches!(&err, ConfigError::Invalid { var: v, .. } if v == var), "{var}: {err:?}");
+            assert!(err.to_string().starts_with(&format!("`{var}` (or `IsolationBuilder::")), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn settings_come_from_the_environment_and_the_verifier_too() {
+        let vars: &'static [(&str, &str)] = &[
+            ROLE,
+            ("TENANT_LAMBDA_TENANT_ID", "required"),
+            ("TENANT_JWT_ISSUER", "https://auth.example.invalid"),
+            ("TENANT_JWT_AUDIENCE", "a"),
+        ];
+        let iso = build(vars, Isolation::builder()).await.unwrap();
+        assert!(format!("{iso:?}").contains("role/TenantData"), "{iso:?}");
+        assert!(format!("{:?}", iso.verifier()).contains("auth.example.invalid"));
+        // Nothing set: the first required setting, as a sentence.
+        let err = build(&[], Isolation::builder()).await.unwrap_err();
+        assert_eq!(err, ConfigError::Missing { var: "TENANT_ROLE_ARN", builder: "IsolationBuilder::role_arn" });
+        assert_eq!(err.to_string(), "`TENANT_ROLE_ARN` is not set: set it, or call `IsolationBuilder::role_arn`");
+        let err = build(&[ROLE], Isolation::builder()).await.unwrap_err();
+        assert_eq!(err.to_string(), "`TENANT_JWT_ISSUER` is not set: set it, or call `VerifierBuilder::issuer`");
+        let no_region = Isolation::builder().verifier(dev_verifier()).sdk_config(
+            aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build(),
+        );
+        let err = no_region.build_in(&env(&[ROLE])).await.unwrap_err();
+        assert_eq!(err, ConfigError::Missing { var: "AWS_REGION", builder: "IsolationBuilder::sdk_config" });
+    }
+
+    #[test]
+    fn the_lambda_tenant_mode_is_one_of_two_words() {
+        assert_eq!("required".parse::<LambdaTenantMode>().unwrap(), LambdaTenantMode::Required);
+        assert_eq!(" checked ".parse::<LambdaTenantMode>().unwrap(), LambdaTenantMode::Checked);
+        let err = "Required".parse::<LambdaTenantMode>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`TENANT_LAMBDA_TENANT_ID` (or `IsolationBuilder::lambda_tenant_mode`) is invalid: \"Required\" is not one \
+             of: `checked`, `required`"
+        );
+    }
+
+    /// A handler's `table_env` name is bound from the environment the `Isolation` captured,
+    /// never from the process environment at request time (here the process has no
+    /// `TI_SETTINGS_TEST_TABLE` at all).
+    #[tokio::test]
+    async fn physical_names_come_from_the_captured_environment() {
+        use std::borrow::Cow;
+        use tenant_isolation_core::{Action, Confinement, HandlerModel, KeyRule, PhysicalName, TableModel, TenantId};
+        const VAR: &str = "TI_SETTINGS_TEST_TABLE";
+        assert!(std::env::var_os(VAR).is_none());
+        let orders = TableModel {
+            table: PhysicalName::FromEnv { var: VAR.into(), default: "Orders".into() },
+            indexes: Cow::Borrowed(&[]),
+            actions: Cow::Borrowed(&[Action::GetItem]),
+            keys: KeyRule::new("TENANT#"),
+        };
+        let spec =
+            crate::HandlerSpec::new("get", HandlerModel::one_table(orders, Confinement::SessionPolicy)).unwrap().leak();
+        let acme = TenantId::parse("acme").unwrap();
+        let bound =
+            build(&[ROLE, (VAR, " Orders-prod ")], Isolation::builder().verifier(dev_verifier())).await.unwrap();
+        bound.prepare(spec).unwrap();
+        let policy = bound.render_policy(spec, &acme).unwrap();
+        assert!(policy.contains(":table/Orders-prod"), "{policy}");
+        let unbound = build(&[ROLE], Isolation::builder().verifier(dev_verifier())).await.unwrap();
+        let policy = unbound.render_policy(spec, &acme).unwrap();
+        assert!(policy.contains(":table/Orders\""), "{policy}");
+        // A bad name from the capture is refused naming its variable.
+        let bad =
+            build(&[ROLE, (VAR, "no spaces allowed")], Isolation::builder().verifier(dev_verifier())).await.unwrap();
+        let err = bad.prepare(spec).unwrap_err().to_string();
+        assert!(err.contains(VAR), "{err}");
+    }
 }
