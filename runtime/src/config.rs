@@ -134,8 +134,11 @@ pub(crate) fn parse_choice<T: Choice>(setting: Setting, value: &str) -> Result<T
 /// the live environment (deploy-time tools), or a map in tests. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Env {
-    get: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    get: Arc<Lookup>,
 }
+
+/// A variable's value by name.
+type Lookup = dyn Fn(&str) -> Option<String> + Send + Sync;
 
 impl std::fmt::Debug for Env {
     /// Values are never printed: the environment holds secrets.

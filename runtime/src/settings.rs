@@ -437,6 +437,20 @@ impl Isolation {
 
     /// The process-wide instance used by generated handlers: the installed one, or one
     /// built from the environment on first use.
+    ///
+    /// Build it at Lambda init and print a failure with `{}`, a sentence that names the
+    /// variable and the builder method (`?` out of `main` would print its `Debug` form):
+    ///
+    /// ```no_run
+    /// # async fn init(get_order: &'static tenant_isolation::HandlerSpec) {
+    /// let init = async { tenant_isolation::Isolation::global().await?.prepare(get_order) };
+    /// if let Err(e) = init.await {
+    ///     // error: `TENANT_ROLE_ARN` is not set: set it, or call `IsolationBuilder::role_arn`
+    ///     eprintln!("error: {e}");
+    ///     std::process::exit(1);
+    /// }
+    /// # }
+    /// ```
     pub async fn global() -> Result<&'static Isolation, ConfigError> {
         GLOBAL.get_or_try_init(Isolation::from_env).await
     }
