@@ -5,7 +5,7 @@
 //! This is also where a spec is checked before its first use: its template must be what its
 //! model compiles to ([`HandlerSpec::verify`]), and its physical table must be placeable.
 
-use crate::config::ConfigError;
+use crate::config::{ConfigError, Env};
 use crate::guard::{KeyGuard, KeySchema};
 use crate::session::{ObjectSettings, PolicyClient, PolicyKey};
 use crate::signing::{FromRequest, NoAmbientCredentials};
@@ -23,6 +23,10 @@ pub(crate) struct Clients {
     timeouts: aws_smithy_types::timeout::TimeoutConfig,
     #[cfg_attr(not(feature = "s3"), allow(dead_code))]
     objects: ObjectSettings,
+    /// The environment as captured when the `Isolation` was built: where the physical names
+    /// that `table_env`/`bucket_env` variables bind are read, so that a client built on a
+    /// request reads no variable.
+    names: Env,
     /// Per spec (by address), after its check: the fast path of every invocation.
     by_spec: RwLock<HashMap<usize, Arc<PolicyClient>>>,
     /// Per policy: handlers with the same policy share one client.
@@ -37,6 +41,7 @@ impl Clients {
         keys: KeySchema,
         timeouts: aws_smithy_types::timeout::TimeoutConfig,
         objects: ObjectSettings,
+        names: Env,
     ) -> Clients {
         Clients {
             sdk,
@@ -45,6 +50,7 @@ impl Clients {
             keys,
             timeouts,
             objects,
+            names,
             by_spec: Default::default(),
             by_policy: Default::default(),
         }
@@ -55,10 +61,15 @@ impl Clients {
         &self.keys
     }
 
+    /// Where physical names are read from: the environment captured at build.
+    pub(crate) fn names(&self) -> &Env {
+        &self.names
+    }
+
     /// The placement (partition, region, account, physical names) of a spec in this deployment.
     pub(crate) fn placement(&self, spec: &'static HandlerSpec) -> Result<Placement, ConfigError> {
-        let tables = spec.table_names();
-        let buckets = spec.bucket_names();
+        let tables = spec.table_names_in(&self.names);
+        let buckets = spec.bucket_names_in(&self.names);
         fn refs(names: &[String]) -> Vec<&str> {
             names.iter().map(String::as_str).collect()
         }
@@ -67,7 +78,7 @@ impl Clients {
                 // Name the variable that bound the refused name, when one did.
                 let var = match &e {
                     PlacementError::Table(n) | PlacementError::Bucket(n) | PlacementError::Shared(n) => {
-                        binding_of(spec, n)
+                        binding_of(spec, n, &self.names)
                     }
                     _ => None,
                 };
@@ -99,7 +110,8 @@ impl Clients {
                 // Two key rules on one physical table where one prefix starts the other:
                 // tenant `ORG` of `TENANT#` would own every key of `TENANT#ORG#`.
                 let others: Vec<&'static HandlerSpec> = by_policy.values().map(|c| c.spec).collect();
-                if let Err(overlap) = crate::registry::check_prefixes(&[&[spec][..], &others].concat()) {
+                if let Err(overlap) = crate::registry::check_prefixes_in(&[&[spec][..], &others].concat(), &self.names)
+                {
                     return Err(ConfigError::invalid("key_prefix", overlap.to_string()).into());
                 }
                 let client = Arc::new(self.build(spec, key.clone(), &placement));
@@ -170,10 +182,10 @@ impl PolicyClient {
 }
 
 /// The variable that binds the physical name `name` in `spec`, if one does.
-fn binding_of(spec: &'static HandlerSpec, name: &str) -> Option<&'static str> {
+fn binding_of(spec: &'static HandlerSpec, name: &str, names: &Env) -> Option<&'static str> {
     let tables = spec.tables().iter().map(|t| &t.table);
     tables
         .chain(spec.buckets().iter().map(|b| &b.bucket))
-        .filter(|n| n.env_var().and_then(crate::config::var).as_deref() == Some(name) || n.declared() == name)
+        .filter(|n| n.env_var().and_then(|var| names.var(var)).as_deref() == Some(name) || n.declared() == name)
         .find_map(|n| n.env_var())
 }

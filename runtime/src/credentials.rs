@@ -20,13 +20,14 @@
 //! `margin − jitter − floor` (three minutes by default) costs it nothing; only a session past
 //! the floor makes a request wait (and answer 503 while STS is down).
 
+use crate::aws_error::{self, AwsFailure};
 use crate::client::Clients;
 use crate::config::ConfigError;
 use crate::kind::ErrorKind;
 use crate::session::{PolicyClient, PolicyKey, Renewal, TenantSession};
 use crate::spec::{HandlerSpec, SetupError};
 use aws_credential_types::Credentials;
-use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::error::SdkError;
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 use aws_smithy_types::retry::RetryConfig;
 use moka::Expiry;
@@ -95,34 +96,19 @@ impl CredentialsError {
     }
 
     fn from_sdk(tenant: &TenantId, e: &SdkError<AssumeRoleError>) -> CredentialsError {
-        let kind = match e {
-            SdkError::ServiceError(se) => match se.err() {
-                AssumeRoleError::PackedPolicyTooLargeException(_) => StsFailure::PolicyTooLarge,
-                AssumeRoleError::MalformedPolicyDocumentException(_) => StsFailure::PolicyRejected,
-                other => match other.code() {
-                    Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded") => StsFailure::Throttled,
-                    Some("AccessDenied" | "AccessDeniedException") => StsFailure::AccessDenied,
-                    // Emulators answer a denial as a bare 403 page without an error code.
-                    None if se.raw().status().as_u16() == 403 => StsFailure::AccessDenied,
-                    _ if se.raw().status().is_server_error() => StsFailure::Unavailable,
-                    _ => StsFailure::Malformed,
-                },
+        let failure = match e.as_service_error() {
+            Some(AssumeRoleError::PackedPolicyTooLargeException(_)) => StsFailure::PolicyTooLarge,
+            Some(AssumeRoleError::MalformedPolicyDocumentException(_)) => StsFailure::PolicyRejected,
+            // The one classifier (`aws_error.rs`); what each class means for STS: the execution
+            // role may not assume the data role (a misconfiguration), or STS is not answering.
+            _ => match AwsFailure::of(e) {
+                AwsFailure::Denied => StsFailure::AccessDenied,
+                AwsFailure::Throttled => StsFailure::Throttled,
+                AwsFailure::Unavailable | AwsFailure::NotBuilt => StsFailure::Unavailable,
+                AwsFailure::Unreadable | AwsFailure::Refused => StsFailure::Malformed,
             },
-            SdkError::ResponseError(_) => StsFailure::Malformed,
-            _ => StsFailure::Unavailable,
         };
-        // The SDK's Display is terse ("service error"); the code/message says more and never
-        // contains credentials.
-        let detail = match e {
-            SdkError::ServiceError(se) => format!(
-                "{} (HTTP {}){}",
-                se.err().code().unwrap_or("no error code"),
-                se.raw().status().as_u16(),
-                se.err().message().map(|m| format!(": {m}")).unwrap_or_default()
-            ),
-            other => format!("{other}"),
-        };
-        CredentialsError { tenant: tenant.clone(), failure: kind, detail }
+        CredentialsError { tenant: tenant.clone(), failure, detail: aws_error::describe(e) }
     }
 
     fn malformed(tenant: &TenantId, detail: &str) -> CredentialsError {
@@ -556,6 +542,64 @@ mod tests {
         assert!((4_000..6_000).contains(&below_middle), "{below_middle} of 10000 below the middle");
         // No jitter: every session is renewed at the margin.
         assert_eq!(refresh(300, 60, 0).renewal_point(0.9), Duration::from_secs(300));
+    }
+
+    /// What each class of the one classifier means for STS; STS's own policy errors first.
+    #[test]
+    fn sts_failures_come_from_the_one_classifier() {
+        use aws_sdk_sts::types::error::{MalformedPolicyDocumentException, PackedPolicyTooLargeException};
+        use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+        use aws_smithy_runtime_api::client::result::ConnectorError;
+        use aws_smithy_types::body::SdkBody;
+        use aws_smithy_types::error::ErrorMetadata;
+        let raw = |status: u16| HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        let service = |code: Option<&str>, status: u16| {
+            let mut meta = ErrorMetadata::builder();
+            if let Some(code) = code {
+                meta = meta.code(code);
+            }
+            SdkError::service_error(AssumeRoleError::generic(meta.build()), raw(status))
+        };
+        let acme = TenantId::parse("acme").unwrap();
+        let failure = |e: &SdkError<AssumeRoleError>| CredentialsError::from_sdk(&acme, e).failure();
+        let cases = [
+            (service(Some("AccessDenied"), 403), StsFailure::AccessDenied, ErrorKind::Internal),
+            (service(None, 403), StsFailure::AccessDenied, ErrorKind::Internal),
+            (service(Some("Throttling"), 400), StsFailure::Throttled, ErrorKind::Unavailable),
+            (service(Some("InternalFailure"), 500), StsFailure::Unavailable, ErrorKind::Unavailable),
+            (service(Some("InvalidParameterValue"), 400), StsFailure::Malformed, ErrorKind::Unavailable),
+            (
+                SdkError::dispatch_failure(ConnectorError::io("refused".into())),
+                StsFailure::Unavailable,
+                ErrorKind::Unavailable,
+            ),
+            (SdkError::timeout_error("slow"), StsFailure::Unavailable, ErrorKind::Unavailable),
+            (SdkError::response_error("truncated", raw(200)), StsFailure::Malformed, ErrorKind::Unavailable),
+            (
+                SdkError::service_error(
+                    AssumeRoleError::PackedPolicyTooLargeException(PackedPolicyTooLargeException::builder().build()),
+                    raw(400),
+                ),
+                StsFailure::PolicyTooLarge,
+                ErrorKind::Internal,
+            ),
+            (
+                SdkError::service_error(
+                    AssumeRoleError::MalformedPolicyDocumentException(
+                        MalformedPolicyDocumentException::builder().build(),
+                    ),
+                    raw(400),
+                ),
+                StsFailure::PolicyRejected,
+                ErrorKind::Internal,
+            ),
+        ];
+        for (e, want, kind) in cases {
+            assert_eq!(failure(&e), want, "{e:?}");
+            assert_eq!(CredentialsError::from_sdk(&acme, &e).kind(), kind, "{e:?}");
+        }
+        let text = CredentialsError::from_sdk(&acme, &service(Some("AccessDenied"), 403)).to_string();
+        assert_eq!(text, "credentials for tenant `acme`: access denied by STS: AccessDenied (HTTP 403)");
     }
 
     fn placement() -> tenant_isolation_core::Placement {

@@ -1,6 +1,7 @@
 //! The one error type a handler's isolation can fail with. It gathers the errors of every
 //! layer (each of which has `kind()`); the layers do not know it.
 
+use crate::aws_error::{self, AwsFailure};
 use crate::config::ConfigError;
 use crate::credentials::{CredentialsError, VendError};
 use crate::guard::GuardViolation;
@@ -8,8 +9,9 @@ use crate::identity::IdentityError;
 use crate::kind::{self, ErrorKind};
 use crate::scope::ScopeError;
 use crate::spec::{SetupError, SpecMismatch};
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use tenant_isolation_core::TenantId;
 
 /// Why an isolated invocation could not run, or a scoped call was refused.
@@ -39,6 +41,66 @@ pub enum IsolationError {
     /// A handler spec's template is not what its model compiles to (500).
     #[error(transparent)]
     Spec(#[from] SpecMismatch),
+    /// A DynamoDB or S3 call failed for a reason of its own, not an isolation refusal: an IAM
+    /// denial (403), no answer or throttling (503), anything else (500). What `?` makes of an
+    /// `SdkError` in a data layer whose error is `IsolationError` (see its `From`).
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+}
+
+/// A failed DynamoDB or S3 call that was not an isolation refusal, with what it means for the
+/// caller ([`AwsError::kind`]) and the SDK's error as its source (downcast it to
+/// `SdkError<GetItemError>`, … for the service's own error).
+#[derive(Debug, thiserror::Error)]
+#[error("the AWS call failed: {detail}")]
+pub struct AwsError {
+    kind: ErrorKind,
+    code: Option<String>,
+    detail: String,
+    #[source]
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl AwsError {
+    /// 403 for an IAM denial, 503 for no answer, a server error or throttling, 500 otherwise
+    /// (the one classifier, as [`sdk_error_kind`]).
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The service's error code, when it answered with one (`ResourceNotFoundException`).
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+}
+
+/// Carries a data layer's failed SDK call to its status without glue: a refusal of the key or
+/// object guard (or of a scope that has ended) becomes that refusal
+/// ([`IsolationError::Guard`], 403; [`IsolationError::Scope`], 500), anything else an
+/// [`AwsError`] of the kind [`sdk_error_kind`] gives (403 for an IAM denial, 503 for no answer
+/// or throttling, 500 otherwise).
+///
+/// ```no_run
+/// # use tenant_isolation::{actions::GetItem, Allows, IsolationError, TenantTable};
+/// async fn exists(orders: &TenantTable<impl Allows<GetItem>>, key: &str) -> Result<bool, IsolationError> {
+///     let pk = aws_sdk_dynamodb::types::AttributeValue::S(orders.partition_key()?);
+///     let out = orders.get_item()?.key("pk", pk).send().await?; // no glue: `?` keeps the status
+///     Ok(out.item().is_some())
+/// }
+/// ```
+impl<E> From<SdkError<E, HttpResponse>> for IsolationError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    fn from(error: SdkError<E, HttpResponse>) -> IsolationError {
+        if let Some(refusal) = IsolationError::refusal(&error) {
+            return refusal;
+        }
+        let kind = data_kind(&error);
+        let code = error.as_service_error().and_then(|e| e.code()).map(str::to_owned);
+        let detail = aws_error::describe(&error);
+        IsolationError::Aws(AwsError { kind, code, detail, source: Box::new(error) })
+    }
 }
 
 impl From<SetupError> for IsolationError {
@@ -69,6 +131,7 @@ impl IsolationError {
             IsolationError::Scope(e) => e.kind(),
             IsolationError::Config(e) => e.kind(),
             IsolationError::Spec(e) => e.kind(),
+            IsolationError::Aws(e) => e.kind(),
         }
     }
 
@@ -102,13 +165,10 @@ impl IsolationError {
     /// }
     /// ```
     pub fn refusal(error: &(dyn std::error::Error + 'static)) -> Option<IsolationError> {
-        kind::chain(error).find_map(|e| {
-            if let Some(g) = e.downcast_ref::<GuardViolation>() {
-                Some(IsolationError::Guard(g.clone()))
-            } else {
-                e.downcast_ref::<ScopeError>().map(|s| IsolationError::Scope(s.clone()))
-            }
-        })
+        if let Some(violation) = GuardViolation::find(error) {
+            return Some(IsolationError::Guard(violation.clone()));
+        }
+        kind::chain(error).find_map(|e| e.downcast_ref::<ScopeError>()).map(|s| IsolationError::Scope(s.clone()))
     }
 
     /// Finds an [`IsolationError`], a [`GuardViolation`] or a [`ScopeError`] in an error's
@@ -149,56 +209,42 @@ pub fn sdk_error_kind<E>(error: &SdkError<E, HttpResponse>) -> ErrorKind
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    if let Some(kind) = IsolationError::find_kind(error) {
-        return kind;
-    }
-    match error {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => ErrorKind::Unavailable,
-        SdkError::ServiceError(e) => {
-            let status = e.raw().status().as_u16();
-            match e.err().code() {
-                Some("AccessDeniedException" | "AccessDenied") => denied(e.err().code(), status),
-                // Emulators answer a denial as a bare 403 page without an error code.
-                None if status == 403 => denied(None, status),
-                Some("ThrottlingException" | "ProvisionedThroughputExceededException" | "RequestLimitExceeded") => {
-                    ErrorKind::Unavailable
-                }
-                _ if e.raw().status().is_server_error() => ErrorKind::Unavailable,
-                _ => ErrorKind::Internal,
-            }
-        }
-        _ => ErrorKind::Internal,
+    match IsolationError::find_kind(error) {
+        Some(kind) => kind,
+        None => data_kind(error),
     }
 }
 
-fn denied(code: Option<&str>, status: u16) -> ErrorKind {
-    // The session policy denied what the guard let through: they disagree, which is a bug
-    // (of this library, or of a handler that reached around the guard).
-    tracing::error!(
-        code = code.unwrap_or("none"),
-        status,
-        "IAM denied a DynamoDB request that the key guard let through: the guard and the session policy disagree"
-    );
-    ErrorKind::Forbidden
+/// The kind of a data call's failure that is not a refusal: the one classifier's class, read
+/// for a data call. An IAM denial is logged as an error: the guard should have refused the
+/// request before it was sent, so a denial that reaches IAM means the guard and the session
+/// policy disagree (a bug of this library, or of a handler that reached around the guard).
+fn data_kind<E>(error: &SdkError<E, HttpResponse>) -> ErrorKind
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let failure = AwsFailure::of(error);
+    if failure == AwsFailure::Denied {
+        let (code, status) = match error {
+            SdkError::ServiceError(e) => (e.err().code(), e.raw().status().as_u16()),
+            _ => (None, 0),
+        };
+        tracing::error!(
+            code = code.unwrap_or("none"),
+            status,
+            "IAM denied a request that the guard let through: the guard and the session policy disagree"
+        );
+    }
+    failure.data_kind()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws_error::tests::service_error;
+    use crate::guard::Violation;
     use aws_sdk_dynamodb::operation::get_item::GetItemError;
-    use aws_smithy_runtime_api::http::StatusCode;
-    use aws_smithy_types::body::SdkBody;
-    use aws_smithy_types::error::ErrorMetadata;
-
-    fn service_error(code: Option<&str>, status: u16) -> SdkError<GetItemError, HttpResponse> {
-        let mut meta = ErrorMetadata::builder();
-        if let Some(code) = code {
-            meta = meta.code(code);
-        }
-        let err = GetItemError::generic(meta.build());
-        let raw = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
-        SdkError::service_error(err, raw)
-    }
+    use aws_smithy_runtime_api::client::result::ConnectorError;
 
     #[test]
     fn iam_denials_are_forbidden_not_internal() {
@@ -207,5 +253,58 @@ mod tests {
         assert_eq!(sdk_error_kind(&service_error(Some("ThrottlingException"), 400)), ErrorKind::Unavailable);
         assert_eq!(sdk_error_kind(&service_error(Some("InternalServerError"), 500)), ErrorKind::Unavailable);
         assert_eq!(sdk_error_kind(&service_error(Some("ResourceNotFoundException"), 400)), ErrorKind::Internal);
+    }
+
+    /// A guard refusal as the SDK returns it: the interceptor's error, inside a construction
+    /// failure.
+    fn refused() -> SdkError<GetItemError, HttpResponse> {
+        let acme = tenant_isolation_core::TenantId::parse("acme").unwrap();
+        let violation = GuardViolation::new(acme, "GetItem", Violation::ForeignKey { attribute: "pk".into() });
+        SdkError::construction_failure(violation)
+    }
+
+    /// `?` on a data call's `SdkError` into `IsolationError`: a refusal stays the refusal, and
+    /// every other failure gets the status of the one classifier, without a user's glue.
+    #[test]
+    fn an_sdk_error_carries_its_status_through_question_mark() {
+        fn data_call(result: Result<(), SdkError<GetItemError, HttpResponse>>) -> Result<(), IsolationError> {
+            result?;
+            Ok(())
+        }
+        let guard = data_call(Err(refused())).unwrap_err();
+        assert!(matches!(&guard, IsolationError::Guard(v) if v.operation() == "GetItem"), "{guard:?}");
+        assert_eq!(guard.status(), 403);
+        assert_eq!(guard.tenant().map(|t| t.as_str()), Some("acme"));
+        assert_eq!(
+            guard.to_string(),
+            "key guard refused `GetItem` for tenant `acme`: partition key `pk` is outside the tenant's keys"
+        );
+
+        let ended = SdkError::<GetItemError, HttpResponse>::construction_failure(ScopeError::Ended { handler: "h" });
+        assert!(matches!(data_call(Err(ended)), Err(IsolationError::Scope(ScopeError::Ended { .. }))));
+
+        for (error, status) in [
+            (service_error(Some("AccessDeniedException"), 400), 403),
+            (service_error(None, 403), 403),
+            (service_error(Some("ProvisionedThroughputExceededException"), 400), 503),
+            (service_error(Some("InternalServerError"), 500), 503),
+            (SdkError::dispatch_failure(ConnectorError::io("connection refused".into())), 503),
+            (service_error(Some("ResourceNotFoundException"), 400), 500),
+        ] {
+            let e = data_call(Err(error)).unwrap_err();
+            assert!(matches!(e, IsolationError::Aws(_)), "{e:?}");
+            assert_eq!(e.status(), status, "{e}");
+            assert_eq!(e.tenant(), None);
+        }
+        let missing = data_call(Err(service_error(Some("ResourceNotFoundException"), 400))).unwrap_err();
+        let IsolationError::Aws(aws) = &missing else { unreachable!() };
+        assert_eq!(aws.code(), Some("ResourceNotFoundException"));
+        assert_eq!(
+            missing.to_string(),
+            "the AWS call failed: ResourceNotFoundException (HTTP 400): the service said no"
+        );
+        // The SDK's error stays reachable, for a handler that looks at the service's own error.
+        let source = std::error::Error::source(&missing).unwrap();
+        assert!(source.downcast_ref::<SdkError<GetItemError, HttpResponse>>().is_some());
     }
 }

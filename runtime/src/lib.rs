@@ -36,7 +36,8 @@
 // (scripts/test.sh) checks the imports against this list, the one copy of it, and fails when a
 // module is missing from it. `docs/ARCHITECTURE.md` says which module owns which rule.
 //
-//   kind, config            leaf: the error taxonomy, the one environment reader
+//   kind, config, aws_error    leaf: the error taxonomy, the one settings layer, the one
+//                              AWS error classifier
 //   spec                    a handler's compiled model
 //   registry                the handlers linked into the binary (for the audit)
 //   session                 a tenant's credentials under one policy, the policy key
@@ -49,9 +50,11 @@
 //   identity                tokens → tenant (leaf apart from kind, config)
 //   error, event            the error that gathers them all; events and responses
 //   metrics                 opt-in CloudWatch EMF lines, one per invocation
-//   isolation               the engine: settings, the credential vendor, prepare, enter
+//   isolation               the engine: the credential vendor, prepare, enter
+//   settings, http_client   the builder: settings resolved once, the shared HTTP client
 //   pipeline                the one invocation pipeline (and the Lambda front end over it)
 //   axum                    (feature) routers of isolated handlers, the tower layer
+mod aws_error;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod bucket;
@@ -61,6 +64,7 @@ mod credentials;
 mod error;
 mod event;
 mod guard;
+mod http_client;
 pub mod identity;
 mod isolation;
 mod kind;
@@ -69,6 +73,7 @@ mod pipeline;
 mod registry;
 pub mod scope;
 mod session;
+mod settings;
 mod signing;
 mod spec;
 mod table;
@@ -76,15 +81,16 @@ mod table;
 pub use bucket::{AllowsObject, BucketPolicy, TenantBucket};
 pub use config::ConfigError;
 pub use credentials::{CredentialsError, SESSION_DURATION_RANGE, Stats, StsFailure};
-pub use error::{IsolationError, sdk_error_kind};
+pub use error::{AwsError, IsolationError, sdk_error_kind};
 pub use event::{Caller, Claims, HandlerOutput, Http, Invocation, Rejection, TenantEvent, error_body};
 pub use guard::{GuardViolation, Violation};
 pub use identity::{Identity, Verifier};
-pub use isolation::{DEFAULT_OPERATION_TIMEOUT, DEFAULT_PARTITION_KEY, Isolation, IsolationBuilder, LambdaTenantMode};
+pub use isolation::{Isolation, LambdaTenantMode};
 pub use kind::ErrorKind;
 pub use metrics::Metrics;
 pub use registry::{PrefixOverlap, Shared, check_prefixes, registered_handlers};
 pub use scope::{Scope, ScopeError, current, current_tenant, spawn};
+pub use settings::{DEFAULT_OPERATION_TIMEOUT, DEFAULT_PARTITION_KEY, IsolationBuilder};
 pub use spec::{HandlerSpec, SpecMismatch, physical};
 pub use table::{Allows, Isolated, Policy, TenantTable, TransactWrite, actions, grant};
 pub use tenant_isolation_core::{

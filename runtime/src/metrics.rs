@@ -6,7 +6,7 @@
 //!
 //! * per handler (dimension `Handler`): `Invocations`, `Served`, `Failed`, `Refused`, the
 //!   refusals by kind (`RefusedIdentity`, `RefusedCredentials`, `RefusedGuard`, `RefusedScope`,
-//!   `RefusedConfig`) and by status (`Status401`, `Status403`, `Status503`, `Status500`);
+//!   `RefusedConfig`, `RefusedAws`) and by status (`Status401`, `Status403`, `Status503`, `Status500`);
 //! * per function (no dimension): what the credential cache did since the previous line:
 //!   `StsCalls`, `StsFailures`, `CacheHits`, `CacheMisses`, `Renewals`, `RenewalFailures`,
 //!   `Evictions`.
@@ -44,6 +44,18 @@ impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Metrics").field("namespace", &self.sink.as_ref().map(|s| s.namespace.as_str())).finish()
     }
+}
+
+/// `TENANT_METRICS`: `off` (the default) or `emf`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MetricsFormat {
+    Off,
+    Emf,
+}
+
+impl crate::config::Choice for MetricsFormat {
+    const CHOICES: &'static [(&'static str, MetricsFormat)] =
+        &[("off", MetricsFormat::Off), ("emf", MetricsFormat::Emf)];
 }
 
 /// How one invocation ended, as the metrics count it.
@@ -121,7 +133,7 @@ fn since(last: &Stats, now: &Stats) -> Stats {
 /// layer authenticates before routing).
 const BEFORE_ROUTING: &str = "(before routing)";
 
-const HANDLER_METRICS: [&str; 13] = [
+const HANDLER_METRICS: [&str; 14] = [
     "Invocations",
     "Served",
     "Failed",
@@ -131,6 +143,7 @@ const HANDLER_METRICS: [&str; 13] = [
     "RefusedGuard",
     "RefusedScope",
     "RefusedConfig",
+    "RefusedAws",
     "Status401",
     "Status403",
     "Status503",
@@ -154,6 +167,7 @@ impl Sink {
             IsolationError::Guard(_) => "RefusedGuard",
             IsolationError::Scope(_) => "RefusedScope",
             IsolationError::Config(_) | IsolationError::Spec(_) => "RefusedConfig",
+            IsolationError::Aws(_) => "RefusedAws",
         });
         let status = refusal.map(|e| format!("Status{}", e.status()));
         let count = |name: &str| -> u64 {

@@ -1,5 +1,6 @@
 //! The handlers linked into this binary, as `#[tenant_isolated]` registers them.
 
+use crate::config::Env;
 use crate::spec::HandlerSpec;
 
 /// A handler's spec, collected from every `#[tenant_isolated]` in the binary (the macro submits
@@ -67,15 +68,23 @@ impl std::fmt::Display for Shared {
 /// physical names as the runtime resolves them). Deploy-time tools run it over every handler of
 /// every function on a table (the `policies` audit does); [`crate::Isolation::prepare`] runs it
 /// over the handlers linked into the binary.
+///
+/// Physical names are read from the process environment now; the runtime checks with the
+/// environment it captured when it was built.
 pub fn check_prefixes(handlers: &[&HandlerSpec]) -> Result<(), PrefixOverlap> {
+    check_prefixes_in(handlers, &Env::live())
+}
+
+/// [`check_prefixes`] with the physical names that `env` binds.
+pub(crate) fn check_prefixes_in(handlers: &[&HandlerSpec], env: &Env) -> Result<(), PrefixOverlap> {
     // Every (handler, physical name, prefix) of every table, then of every bucket.
     let mut tables = Vec::new();
     let mut buckets = Vec::new();
     for h in handlers {
-        for (t, name) in h.tables().iter().zip(h.table_names()) {
+        for (t, name) in h.tables().iter().zip(h.table_names_in(env)) {
             tables.push((h, name, &t.keys));
         }
-        for (b, name) in h.buckets().iter().zip(h.bucket_names()) {
+        for (b, name) in h.buckets().iter().zip(h.bucket_names_in(env)) {
             buckets.push((h, name, &b.objects));
         }
     }

@@ -7,7 +7,7 @@
 //! template is what the model compiles to ([`HandlerSpec::verify`]): a template edited by
 //! hand, or a model that claims more than its template grants, is refused before any STS call.
 
-use crate::config;
+use crate::config::{self, Env};
 use std::borrow::Cow;
 use tenant_isolation_core::{BucketModel, HandlerModel, PhysicalName, SpecError, TableModel};
 
@@ -153,14 +153,27 @@ impl HandlerSpec {
     }
 
     /// The physical table names, in declaration order: each table's `table_env` variable when
-    /// set, else its declared name.
+    /// set, else its declared name. Reads the process environment now: for deploy-time tools;
+    /// an [`Isolation`](crate::Isolation) binds names from the environment it captured when it
+    /// was built.
     pub fn table_names(&self) -> Vec<String> {
-        self.model.tables.iter().map(|t| physical(&t.table)).collect()
+        self.table_names_in(&Env::live())
     }
 
     /// The physical bucket names, in declaration order (`bucket_env`, else the declared name).
+    /// Reads the process environment now, as [`table_names`](Self::table_names) does.
     pub fn bucket_names(&self) -> Vec<String> {
-        self.model.buckets.iter().map(|b| physical(&b.bucket)).collect()
+        self.bucket_names_in(&Env::live())
+    }
+
+    /// [`table_names`](Self::table_names) with the variables of `env`.
+    pub(crate) fn table_names_in(&self, env: &Env) -> Vec<String> {
+        self.model.tables.iter().map(|t| physical_in(&t.table, env)).collect()
+    }
+
+    /// [`bucket_names`](Self::bucket_names) with the variables of `env`.
+    pub(crate) fn bucket_names_in(&self, env: &Env) -> Vec<String> {
+        self.model.buckets.iter().map(|b| physical_in(&b.bucket, env)).collect()
     }
 
     /// The variables that bind physical names at run time, in declaration order (tables, then
@@ -179,9 +192,15 @@ impl HandlerSpec {
 
 /// A physical name as the runtime resolves it: its variable's value when set (trimmed; an
 /// empty value counts as unset), else the declared name. The `policies` audit names tables and
-/// buckets with it too, so that the role it prints grants what the runtime will ask for.
+/// buckets with it too, so that the role it prints grants what the runtime will ask for. Reads
+/// the process environment now (the runtime reads the environment it captured at build).
 pub fn physical(name: &PhysicalName) -> String {
-    name.env_var().and_then(config::var).unwrap_or_else(|| name.declared().to_owned())
+    physical_in(name, &Env::live())
+}
+
+/// [`physical`] with the variables of `env`.
+pub(crate) fn physical_in(name: &PhysicalName, env: &Env) -> String {
+    name.env_var().and_then(|var| env.var(var)).unwrap_or_else(|| name.declared().to_owned())
 }
 
 #[cfg(test)]

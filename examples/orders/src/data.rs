@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tenant_isolation::actions::{GetItem, GetObject, PutItem, PutObject, Query, UpdateItem};
-use tenant_isolation::{Allows, AllowsObject, ErrorKind, IsolationError, ScopeError, TenantBucket, TenantTable};
+use tenant_isolation::{Allows, AllowsObject, IsolationError, ScopeError, TenantBucket, TenantTable};
 
 /// The GSI that lists a tenant's orders by status (partition key `pk`, sort key `status`).
 pub const BY_STATUS: &str = "ByStatus";
@@ -69,18 +69,13 @@ pub enum DataError {
     /// No such customer in this tenant's partition of `Customers`.
     #[error("customer not found")]
     UnknownCustomer,
-    /// The request was refused by the isolation layer (guard, scope).
+    /// The isolation layer refused the request (key or object guard, scope), or a DynamoDB or
+    /// S3 call failed: [`IsolationError`] carries its status (403, 503 or 500).
     #[error(transparent)]
     Isolation(#[from] IsolationError),
-    /// A DynamoDB or S3 call failed.
-    #[error("aws: {source}")]
-    Service {
-        /// The SDK error.
-        source: Box<dyn std::error::Error + Send + Sync>,
-        /// What it means for the caller ([`tenant_isolation::sdk_error_kind`]): an IAM denial is
-        /// 403, no answer or throttling 503.
-        kind: ErrorKind,
-    },
+    /// An attachment's body broke off while it was read (503).
+    #[error("attachment transfer: {0}")]
+    Transfer(#[source] aws_sdk_s3::primitives::ByteStreamError),
     /// A stored item is not an order.
     #[error("corrupt item: {0}")]
     Corrupt(&'static str),
@@ -95,29 +90,25 @@ impl From<ScopeError> for DataError {
     }
 }
 
+/// `?` on a DynamoDB or S3 call: `IsolationError` says what its failure means (a guard's
+/// refusal 403 with its reason, an IAM denial 403, no answer or throttling 503, else 500).
 impl<E> From<aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>> for DataError
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     fn from(e: aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>) -> Self {
-        // A refusal by the key guard reads as its reason, not as the SDK's "failed to
-        // construct request".
-        if let Some(refusal) = IsolationError::refusal(&e) {
-            return DataError::Isolation(refusal);
-        }
-        let kind = tenant_isolation::sdk_error_kind(&e);
-        DataError::Service { source: Box::new(e), kind }
+        DataError::Isolation(e.into())
     }
 }
 
 impl DataError {
-    /// 400, 404, 403 (key guard), 503 (DynamoDB unreachable) or 500.
+    /// 400, 404, 403 (key guard, IAM), 503 (DynamoDB or S3 unreachable) or 500.
     pub fn status(&self) -> u16 {
         match self {
             DataError::BadRequest(_) => 400,
             DataError::NotFound | DataError::UnknownCustomer => 404,
             DataError::Isolation(e) => e.status(),
-            DataError::Service { kind, .. } => kind.status(),
+            DataError::Transfer(_) => 503,
             DataError::Corrupt(_) => 500,
         }
     }
@@ -312,10 +303,6 @@ pub async fn attachment(bucket: &TenantBucket<impl AllowsObject<GetObject>>, id:
         Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Err(DataError::NotFound),
         Err(e) => return Err(e.into()),
     };
-    let bytes = out
-        .body
-        .collect()
-        .await
-        .map_err(|e| DataError::Service { source: Box::new(e), kind: ErrorKind::Unavailable })?;
+    let bytes = out.body.collect().await.map_err(DataError::Transfer)?;
     String::from_utf8(bytes.to_vec()).map_err(|_| DataError::Corrupt("attachment"))
 }

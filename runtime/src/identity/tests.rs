@@ -6,6 +6,7 @@
 //! not the crate these tests are compiled into).
 
 use super::*;
+use crate::config::Env;
 use jsonwebtoken::Header;
 
 mod client;
@@ -145,7 +146,7 @@ async fn claim_checks_agree_with_jsonwebtoken_decode() {
 
 fn from(vars: &[(&str, &str)]) -> Result<Verifier, ConfigError> {
     let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    VerifierBuilder::from_lookup(|k| vars.get(k).cloned())?.build()
+    VerifierBuilder::from_settings(&Env::from_fn(move |k| vars.get(k).cloned()))?.build()
 }
 
 const ISS: (&str, &str) = ("TENANT_JWT_ISSUER", ISSUER);
@@ -183,6 +184,58 @@ fn configuration_from_the_environment() {
     let secret =
         from(&[ISS, AUD, ("TENANT_JWT_HS256_SECRET", "0123456789abcdef0123456789abcdef"), DEVELOPMENT]).unwrap();
     assert!(!format!("{secret:?}").contains("0123456789abcdef"));
+}
+
+/// A value set on a builder preset from the environment wins over the variable's.
+#[test]
+fn a_builder_method_wins_over_the_variable() {
+    let vars: HashMap<String, String> = [
+        ISS,
+        AUD,
+        ("TENANT_CLAIM", "custom:tenant_id"),
+        ("TENANT_JWT_LEEWAY_SECS", "5"),
+        ("TENANT_JWT_TOKEN_USE", "access"),
+        ("TENANT_TRUSTED_CLAIMS", "1"),
+        ("TENANT_JWT_HS256_SECRET", "0123456789abcdef0123456789abcdef"),
+        DEVELOPMENT,
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let v = VerifierBuilder::from_settings(&Env::from_fn(move |k| vars.get(k).cloned()))
+        .unwrap()
+        .audience(["code-audience"])
+        .tenant_claim("org")
+        .leeway(Duration::from_secs(10))
+        .token_use(TokenUse::Id)
+        .trust_authorizer_claims(false)
+        .build()
+        .unwrap();
+    let i = &v.inner;
+    assert_eq!(i.audience, ["code-audience"]);
+    assert_eq!(i.tenant_claim, "org");
+    assert_eq!(i.leeway, Duration::from_secs(10));
+    assert_eq!(i.token_use, Some(TokenUse::Id));
+    assert!(!v.trusts_authorizer_claims());
+}
+
+/// Configuration errors read as sentences that name the variable and the method.
+#[test]
+fn configuration_errors_read_as_sentences() {
+    assert_eq!(
+        from(&[AUD]).unwrap_err().to_string(),
+        "`TENANT_JWT_ISSUER` is not set: set it, or call `VerifierBuilder::issuer`"
+    );
+    assert_eq!(
+        from(&[ISS, AUD, ("TENANT_JWT_LEEWAY_SECS", "soon")]).unwrap_err().to_string(),
+        "`TENANT_JWT_LEEWAY_SECS` (or `VerifierBuilder::leeway`) is invalid: \"soon\" is not a whole number of seconds"
+    );
+    assert_eq!(
+        "refresh".parse::<TokenUse>().unwrap_err().to_string(),
+        "`TENANT_JWT_TOKEN_USE` (or `VerifierBuilder::token_use`) is invalid: \"refresh\" is not one of: `id`, `access`"
+    );
+    let zero_ttl = dev().jwks_ttl(Duration::ZERO).build().unwrap_err();
+    assert_eq!(zero_ttl.to_string(), "`VerifierBuilder::jwks_ttl` is invalid: must be more than zero");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use super::*;
 use crate::Isolation;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_smithy_runtime_api::client::http::{HttpConnectorFuture, SharedHttpConnector};
+use aws_smithy_runtime_api::client::http::{HttpClient, HttpConnectorFuture, SharedHttpClient, SharedHttpConnector};
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use std::sync::Mutex;

@@ -14,7 +14,7 @@ const KEY_SET: (&str, &str) = ("TENANT_JWKS_URL", "https://keys.example.com/jwks
 
 fn refused(vars: &[(&str, &str)]) -> (&'static str, String) {
     match from(vars) {
-        Err(ConfigError::Invalid { var, reason }) => {
+        Err(ConfigError::Invalid { var, reason, .. }) => {
             assert!(!reason.contains("0123456789abcdef"), "the secret is never echoed: {reason}");
             (var, reason)
         }
@@ -52,7 +52,7 @@ fn a_secret_beside_a_key_set_is_refused() {
     let secret = SECRET.1.as_bytes();
     let env_secret = |vars: &[(&str, &str)]| {
         let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        VerifierBuilder::from_lookup(|k| vars.get(k).cloned()).unwrap()
+        VerifierBuilder::from_settings(&Env::from_fn(move |k| vars.get(k).cloned())).unwrap()
     };
     let builders = [
         (
@@ -71,7 +71,7 @@ fn a_secret_beside_a_key_set_is_refused() {
     ];
     for (why, builder) in builders {
         match builder.build() {
-            Err(ConfigError::Invalid { var: "TENANT_JWT_HS256_SECRET", reason }) => {
+            Err(ConfigError::Invalid { var: "TENANT_JWT_HS256_SECRET", reason, .. }) => {
                 assert!(reason.contains("TENANT_JWKS_URL"), "{why}: {reason}")
             }
             other => panic!("{why}: {other:?}"),

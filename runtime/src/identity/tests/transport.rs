@@ -115,7 +115,7 @@ fn token_for(issuer: &str) -> String {
 
 fn invalid_var(result: Result<Verifier, ConfigError>) -> (&'static str, String) {
     match result {
-        Err(ConfigError::Invalid { var, reason }) => (var, reason),
+        Err(ConfigError::Invalid { var, reason, .. }) => (var, reason),
         other => panic!("expected ConfigError::Invalid, got {other:?}"),
     }
 }
