@@ -558,3 +558,6 @@ impl Snapshot {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,7 +16,8 @@
 //! | `s3.rs` | which S3 requests a tenant may send, and where (feature `s3`): the object guard's rules (`ObjectRules`) |
 //!
 //! Each rule set is a pure function of the typed input and the handler's model (tables or
-//! buckets as placed, key schema) to a decision: it needs no scope, client or server.
+//! buckets as placed, key schema) to a decision: its unit tests (`dynamodb/tests.rs`,
+//! `s3/tests.rs`) need no scope, client or server.
 
 mod dynamodb;
 mod expr;
