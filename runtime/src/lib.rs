@@ -39,7 +39,8 @@
 //   session                 a tenant's credentials under one policy, the policy key
 //   scope                   the task-local tenant scope
 //   signing                 the request's credentials, and nothing else, sign it
-//   guard                   the key guard: checks a request against its scope's tenant
+//   guard                   one interceptor, a rule set per service (DynamoDB, S3): checks a
+//                           request against its scope's tenant
 //   table                   the typed handle
 //   client                  the guarded client of each policy
 //   credentials             STS, the cache
