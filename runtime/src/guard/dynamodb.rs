@@ -2,11 +2,6 @@
 //! anything is signed or sent, a request whose operation the handler did not declare on the
 //! table it names, or whose keys are outside the tenant's under that table's key rule.
 //!
-//! It is a second line behind the session policy (which IAM enforces in AWS, and which no
-//! local emulator enforces): it catches a cross-tenant key in the process, with a typed
-//! error, in tests and in local development too; and it checks what IAM cannot see (index
-//! partition keys set by writes).
-//!
 //! What it checks, per operation (the partition-key attribute is `pk` unless configured):
 //!
 //! | operation | needs declared | keys checked |

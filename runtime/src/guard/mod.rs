@@ -32,3 +32,7 @@ pub(crate) use intercept::Guard;
 #[cfg(feature = "s3")]
 pub(crate) use s3::ObjectRules;
 pub use violation::{GuardViolation, Violation};
+
+// The harness of the rule sets' table-driven unit tests.
+#[cfg(test)]
+mod cases;

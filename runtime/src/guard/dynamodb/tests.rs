@@ -4,6 +4,7 @@
 //! client, no moto.
 
 use super::*;
+use crate::guard::cases::{self, Case, case};
 use aws_sdk_dynamodb::operation::describe_table::DescribeTableInput;
 use aws_sdk_dynamodb::operation::scan::ScanInput;
 use aws_sdk_dynamodb::types::{
@@ -11,7 +12,6 @@ use aws_sdk_dynamodb::types::{
     ParameterizedStatement, Put, PutRequest, TransactGetItem, TransactWriteItem, Update, WriteRequest,
 };
 use std::borrow::Cow;
-use std::fmt;
 use std::sync::LazyLock;
 use tenant_isolation_core::{Confinement, HandlerModel, KeyRule, Partition, PhysicalName};
 
@@ -65,44 +65,9 @@ fn rules() -> TableRules {
     TableRules::new(&SPEC, &placement, keys)
 }
 
-/// One request and what the rules must decide for its tenant.
-struct Case {
-    name: &'static str,
-    tenant: &'static str,
-    input: Input,
-    expect: Result<Operation, Violation>,
-}
-
-fn case<T: fmt::Debug + Send + Sync + 'static>(
-    name: &'static str,
-    input: T,
-    expect: Result<Operation, Violation>,
-) -> Case {
-    Case { name, tenant: "acme", input: Input::erase(input), expect }
-}
-
-impl Case {
-    /// The same request sent by another tenant.
-    fn by(self, tenant: &'static str) -> Case {
-        Case { tenant, ..self }
-    }
-}
-
-/// Decides every case and reports every wrong decision at once, by name.
-fn run(cases: Vec<Case>) {
-    let rules = rules();
-    let mut wrong = Vec::new();
-    for c in &cases {
-        let tenant = TenantId::parse(c.tenant).unwrap();
-        let got = rules.check(&tenant, &c.input).map_err(|v| {
-            assert_eq!(v.tenant(), &tenant, "{}: the refusal names the sending tenant", c.name);
-            v.violation().clone()
-        });
-        if got != c.expect {
-            wrong.push(format!("{}: expected {:?}, got {:?}", c.name, c.expect, got));
-        }
-    }
-    assert!(wrong.is_empty(), "{} of {} cases decided wrongly:\n{}", wrong.len(), cases.len(), wrong.join("\n"));
+/// Decides every case with the fixture's rules.
+fn run(table: Vec<Case<Operation>>) {
+    cases::run(&rules(), table)
 }
 
 fn s(v: &str) -> AttributeValue {

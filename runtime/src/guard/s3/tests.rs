@@ -5,12 +5,12 @@
 //! proven end to end in `tests/it/buckets.rs`; its pieces (`addresses`, `decode`) here.
 
 use super::*;
+use crate::guard::cases::{self, Case, case};
 use aws_sdk_s3::operation::get_object_acl::GetObjectAclInput;
 use aws_sdk_s3::operation::list_buckets::ListBucketsInput;
 use aws_sdk_s3::operation::put_bucket_policy::PutBucketPolicyInput;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use std::borrow::Cow;
-use std::fmt;
 use std::sync::LazyLock;
 use tenant_isolation_core::{Confinement, HandlerModel, ObjectRule, Partition, PhysicalName};
 
@@ -40,44 +40,9 @@ fn rules() -> ObjectRules {
     ObjectRules::new(&SPEC, &placement)
 }
 
-/// One request and what the rules must decide for its tenant.
-struct Case {
-    name: &'static str,
-    tenant: &'static str,
-    input: Input,
-    expect: Result<Decision, Violation>,
-}
-
-fn case<T: fmt::Debug + Send + Sync + 'static>(
-    name: &'static str,
-    input: T,
-    expect: Result<Decision, Violation>,
-) -> Case {
-    Case { name, tenant: "acme", input: Input::erase(input), expect }
-}
-
-impl Case {
-    /// The same request sent by another tenant.
-    fn by(self, tenant: &'static str) -> Case {
-        Case { tenant, ..self }
-    }
-}
-
-/// Decides every case and reports every wrong decision at once, by name.
-fn run(cases: Vec<Case>) {
-    let rules = rules();
-    let mut wrong = Vec::new();
-    for c in &cases {
-        let tenant = TenantId::parse(c.tenant).unwrap();
-        let got = rules.check(&tenant, &c.input).map_err(|v| {
-            assert_eq!(v.tenant(), &tenant, "{}: the refusal names the sending tenant", c.name);
-            v.violation().clone()
-        });
-        if got != c.expect {
-            wrong.push(format!("{}: expected {:?}, got {:?}", c.name, c.expect, got));
-        }
-    }
-    assert!(wrong.is_empty(), "{} of {} cases decided wrongly:\n{}", wrong.len(), cases.len(), wrong.join("\n"));
+/// Decides every case with the fixture's rules.
+fn run(table: Vec<Case<Decision>>) {
+    cases::run(&rules(), table)
 }
 
 /// Allowed, on `files`.
