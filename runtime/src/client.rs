@@ -6,7 +6,7 @@
 //! model compiles to ([`HandlerSpec::verify`]), and its physical table must be placeable.
 
 use crate::config::{ConfigError, Env};
-use crate::guard::{KeyGuard, KeySchema};
+use crate::guard::{Guard, KeySchema, TableRules};
 use crate::session::{ObjectSettings, PolicyClient, PolicyKey};
 use crate::signing::{FromRequest, NoAmbientCredentials};
 use crate::spec::{HandlerSpec, SetupError};
@@ -125,7 +125,7 @@ impl Clients {
     }
 
     fn build(&self, spec: &'static HandlerSpec, key: PolicyKey, placement: &Placement) -> PolicyClient {
-        let guard = KeyGuard::new(spec, key.clone(), placement.clone(), self.keys.clone());
+        let guard = Guard::new(spec, key.clone(), TableRules::new(spec, placement, self.keys.clone()));
         // No client-wide identity: the execution role's credentials from the `SdkConfig` are
         // replaced by a provider that always fails, and the identity cache hands the signer
         // only the credentials that the key guard attached to the request (`signing.rs`).
@@ -162,7 +162,8 @@ impl PolicyClient {
     pub(crate) fn s3(&self) -> Option<&aws_sdk_s3::Client> {
         let lazy = self.s3.as_ref()?;
         Some(lazy.client.get_or_init(|| {
-            let guard = crate::guard::objects::ObjectGuard::new(self.spec, self.key.clone(), &self.placement);
+            let rules = crate::guard::ObjectRules::new(self.spec, &self.placement);
+            let guard = Guard::new(self.spec, self.key.clone(), rules);
             // `Builder::from(&SdkConfig)` takes the region, the HTTP client and the endpoint
             // (`AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`) from the SDK config, as for DynamoDB.
             let conf = aws_sdk_s3::config::Builder::from(&lazy.sdk)

@@ -43,7 +43,8 @@
 //   session                 a tenant's credentials under one policy, the policy key
 //   scope                   the task-local tenant scope
 //   signing                 the request's credentials, and nothing else, sign it
-//   guard                   the key guard: checks a request against its scope's tenant
+//   guard                   one interceptor, a rule set per service (DynamoDB, S3): checks a
+//                           request against its scope's tenant
 //   table, bucket           the typed handles (DynamoDB, S3)
 //   client                  the guarded client of each policy
 //   credentials             STS, the cache

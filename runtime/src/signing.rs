@@ -10,7 +10,7 @@
 //! called when the SDK decides, and an identity cache in front of it would keep serving the
 //! first tenant's credentials to the next. Instead:
 //!
-//! 1. the key guard (`KeyGuard` in `guard/`, one layer up), in its interceptor hook
+//! 1. the guard (`Guard` in `guard/intercept.rs`, one layer up), in its interceptor hook
 //!    `read_before_serialization` (after every other interceptor could change the input),
 //!    takes the task's scope, checks every key of the request against that scope's tenant
 //!    and, only if they pass, stores that scope's credentials in **this request's** config bag

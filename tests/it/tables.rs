@@ -6,7 +6,7 @@
 //! uses one table's actions on the other, one table's key prefix on the other, another tenant's
 //! keys in either, or a table the handler did not declare. Each is refused before anything is
 //! sent; each test was seen to fail with the guard's per-table lookup replaced by "the first
-//! table" (`Check::table` in `runtime/src/guard/mod.rs`).
+//! table" (`Check::table` in `runtime/src/guard/dynamodb.rs`).
 
 use crate::common::{isolation, isolation_with};
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};

@@ -1,5 +1,5 @@
-//! The object guard: an SDK interceptor on each bucket policy's S3 client that refuses, before
-//! anything is signed or sent, a request for a bucket the handler did not declare, an action
+//! The object guard: the rules by which the guard on each bucket policy's S3 client refuses,
+//! before anything is signed or sent, a request for a bucket the handler did not declare, an action
 //! not declared on that bucket, or an object key, copy source or list prefix outside the
 //! tenant's folder `<prefix><tenant>/` under that bucket's [`ObjectRule`].
 //!
@@ -51,11 +51,12 @@
 //!   which a tenant session is granted (Amazon S3 User Guide, "Policy actions for Amazon S3").
 //!   Versioned access (`versionId`) is not supported: `s3:GetObjectVersion` and
 //!   `s3:DeleteObjectVersion` are never granted.
+//!
+//! This file is the S3 rule set ([`ObjectRules`]) of the one guard interceptor
+//! (`intercept.rs`), feature `s3`; its DynamoDB counterpart is `dynamodb.rs`.
 
-use super::{GuardViolation, Violation, refuse, sending_scope};
-use crate::scope::ScopeError;
-use crate::session::PolicyKey;
-use crate::signing::ScopeCredentials;
+use super::intercept::RuleSet;
+use super::violation::{GuardViolation, Violation};
 use crate::spec::HandlerSpec;
 use aws_sdk_s3::operation::{
     abort_multipart_upload::AbortMultipartUploadInput, complete_multipart_upload::CompleteMultipartUploadInput,
@@ -65,35 +66,72 @@ use aws_sdk_s3::operation::{
     list_parts::ListPartsInput, put_object::PutObjectInput, upload_part::UploadPartInput,
     upload_part_copy::UploadPartCopyInput,
 };
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef, Input,
-};
+use aws_smithy_runtime_api::client::interceptors::context::Input;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use aws_smithy_runtime_api::http::Request;
+use aws_smithy_types::config_bag::ConfigBag;
 use tenant_isolation_core::{BucketModel, ObjectAction, ObjectOperation, Placement, TenantId};
 
-/// The interceptor on a bucket policy's S3 client (one client per policy, shared by every
-/// tenant). As the key guard does for DynamoDB, it reads the sending task's scope once, checks
-/// the request against that scope's tenant, and only then attaches that scope's credentials
-/// to the request for signing ([`crate::signing`]).
+/// The S3 rule set: a handler's declared buckets as placed in this deployment.
 #[derive(Debug)]
-pub(crate) struct ObjectGuard {
+pub(crate) struct ObjectRules {
     spec: &'static HandlerSpec,
-    policy: PolicyKey,
     /// The physical bucket names, in declaration order (the spec's buckets' order).
     buckets: Vec<String>,
 }
 
-impl ObjectGuard {
-    pub(crate) fn new(spec: &'static HandlerSpec, policy: PolicyKey, placement: &Placement) -> ObjectGuard {
-        ObjectGuard { spec, policy, buckets: placement.buckets().to_vec() }
+impl ObjectRules {
+    /// The rules of `spec`'s buckets, placed by `placement`.
+    pub(crate) fn new(spec: &'static HandlerSpec, placement: &Placement) -> ObjectRules {
+        ObjectRules { spec, buckets: placement.buckets().to_vec() }
+    }
+}
+
+/// What a check let through: the operation, and the bucket it was checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Decision {
+    operation: ObjectOperation,
+    bucket: String,
+}
+
+impl RuleSet for ObjectRules {
+    const NAME: &'static str = "TenantObjectGuard";
+    type Decision = Decision;
+    type Snapshot = Snapshot;
+
+    fn check(&self, tenant: &TenantId, input: &Input) -> Result<Decision, GuardViolation> {
+        let (operation, bucket) = Check { tenant, buckets: &self.buckets, spec: self.spec }.check(input)?;
+        Ok(Decision { operation, bucket })
     }
 
-    /// Checks one request for `tenant`; returns the operation and the bucket it addresses.
-    fn check(&self, tenant: &TenantId, input: &Input) -> Result<(ObjectOperation, String), GuardViolation> {
-        Check { tenant, buckets: &self.buckets, spec: self.spec }.check(input)
+    fn operation(decision: &Decision) -> &'static str {
+        decision.operation.name()
+    }
+
+    /// Headers needing an action no tenant session has are refused here; the rest is recorded.
+    fn snapshot(&self, decision: &Decision, request: &Request) -> Result<Snapshot, Violation> {
+        if let Some(what) = request.headers().iter().find_map(|(n, _)| refused_header(&n.to_ascii_lowercase())) {
+            return Err(Violation::Unsupported(what));
+        }
+        Ok(Snapshot::of(request, decision.operation))
+    }
+
+    /// The request must be the recorded one, sent to the endpoint the client's resolver gives
+    /// for the checked bucket (which the orchestrator stored in `cfg` before signing).
+    fn unchanged(
+        &self,
+        decision: &Decision,
+        snapshot: &Snapshot,
+        request: &Request,
+        cfg: &ConfigBag,
+        components: &RuntimeComponents,
+    ) -> bool {
+        let Some(url) = cfg.load::<aws_smithy_types::endpoint::Endpoint>().map(|e| e.url()) else {
+            return false;
+        };
+        addresses(url, &decision.bucket)
+            && endpoint_for(&decision.bucket, cfg, components).as_deref() == Some(url)
+            && snapshot.sent_to(url, request, decision.operation)
     }
 }
 
@@ -293,27 +331,12 @@ fn meaningful_header(name: &str) -> bool {
     name == "host" || name.starts_with("x-amz-copy-source") || refused_header(name).is_some()
 }
 
-/// What the guard checked, kept in the request's config bag from the check to signing.
-#[derive(Debug, Clone)]
-struct ObjectChecked {
-    tenant: TenantId,
-    operation: ObjectOperation,
-    /// The bucket the request was checked against.
-    bucket: String,
-    /// The request as serialized from the checked input (`None` until serialization).
-    request: Option<Snapshot>,
-}
-
-impl Storable for ObjectChecked {
-    type Storer = StoreReplace<Self>;
-}
-
 /// The parts of a serialized S3 request that say what it does: method, path and query
 /// (before the endpoint is applied: relative), `Host`, the copy-source and permission headers,
 /// and the body of `DeleteObjects` (its keys). Never the body of an upload: it may be large or
 /// streaming, and the key in the path says where it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Snapshot {
+pub(crate) struct Snapshot {
     method: String,
     uri: String,
     headers: Vec<(String, String)>,
@@ -321,7 +344,7 @@ struct Snapshot {
 }
 
 impl Snapshot {
-    fn of(request: &aws_smithy_runtime_api::http::Request, operation: ObjectOperation) -> Snapshot {
+    fn of(request: &Request, operation: ObjectOperation) -> Snapshot {
         let mut headers: Vec<(String, String)> = request
             .headers()
             .iter()
@@ -339,12 +362,7 @@ impl Snapshot {
     }
 
     /// Whether `request`, after the endpoint was applied, is this snapshot sent to `endpoint`.
-    fn sent_to(
-        &self,
-        endpoint: &str,
-        request: &aws_smithy_runtime_api::http::Request,
-        operation: ObjectOperation,
-    ) -> bool {
+    fn sent_to(&self, endpoint: &str, request: &Request, operation: ObjectOperation) -> bool {
         // The recorded path and query joined with the endpoint by the SDK's own rule.
         let mut expected = aws_smithy_runtime_api::http::Request::empty();
         let joined = expected.set_uri(self.uri.as_str()).is_ok() && expected.uri_mut().set_endpoint(endpoint).is_ok();
@@ -417,123 +435,5 @@ fn endpoint_for(bucket: &str, cfg: &ConfigBag, components: &RuntimeComponents) -
     }
 }
 
-/// The guard's hooks, in the order the SDK runs them for one request (see the key guard's):
-///
-/// 1. `read_before_serialization`: the typed input, after every `modify_before_serialization`,
-///    is checked against the sending scope's tenant; only then that scope's credentials are
-///    attached to this request;
-/// 2. `read_after_serialization`: headers needing an action no tenant session has are refused,
-///    and the serialized request is recorded;
-/// 3. `read_before_signing`, after the endpoint was applied and every `modify_before_retry_loop`
-///    and `modify_before_signing` ran: the request must be the recorded one sent to an endpoint
-///    of the checked bucket.
-impl Intercept for ObjectGuard {
-    fn name(&self) -> &'static str {
-        "TenantObjectGuard"
-    }
-
-    fn read_before_serialization(
-        &self,
-        context: &BeforeSerializationInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let scope = sending_scope(&self.policy, self.spec)?;
-        let (operation, bucket) = self.check(scope.tenant(), context.input()).map_err(refuse)?;
-        // Checked: this request is signed with this scope's credentials and no others.
-        cfg.interceptor_state().store_put(ScopeCredentials::new(scope.credentials().clone()));
-        cfg.interceptor_state().store_put(ObjectChecked {
-            tenant: scope.tenant().clone(),
-            operation,
-            bucket,
-            request: None,
-        });
-        Ok(())
-    }
-
-    fn read_after_serialization(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let Some(checked) = cfg.load::<ObjectChecked>().cloned() else {
-            return Err(Box::new(ScopeError::Outside));
-        };
-        let request = context.request();
-        if let Some(what) = request.headers().iter().find_map(|(n, _)| refused_header(&n.to_ascii_lowercase())) {
-            let v = GuardViolation::new(checked.tenant.clone(), checked.operation.name(), Violation::Unsupported(what));
-            return Err(refuse(v));
-        }
-        let snapshot = Snapshot::of(request, checked.operation);
-        cfg.interceptor_state().store_put(ObjectChecked { request: Some(snapshot), ..checked });
-        Ok(())
-    }
-
-    fn read_before_signing(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let Some(checked) = cfg.load::<ObjectChecked>() else {
-            return Err(Box::new(ScopeError::Outside));
-        };
-        // The endpoint the orchestrator applied to this request (it stores it before signing).
-        let endpoint = cfg.load::<aws_smithy_types::endpoint::Endpoint>().map(|e| e.url());
-        let intact = match (&checked.request, endpoint) {
-            (Some(snapshot), Some(url)) => {
-                addresses(url, &checked.bucket)
-                    && endpoint_for(&checked.bucket, cfg, components).as_deref() == Some(url)
-                    && snapshot.sent_to(url, context.request(), checked.operation)
-            }
-            _ => false,
-        };
-        if !intact {
-            let v = GuardViolation::new(checked.tenant.clone(), checked.operation.name(), Violation::Altered);
-            return Err(refuse(v));
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn copy_source_keys_decode_strictly() {
-        assert_eq!(decode("tenants/acme/a%20b.pdf").as_deref(), Some("tenants/acme/a b.pdf"));
-        assert_eq!(decode("tenants/acme/%E2%82%AC").as_deref(), Some("tenants/acme/€"));
-        for bad in ["tenants/acme/%zz", "tenants/acme/%4", "tenants/acme/%", "tenants/acme/%FF"] {
-            assert_eq!(decode(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn endpoints_address_one_bucket() {
-        assert!(addresses("http://127.0.0.1:5000/files", "files"));
-        assert!(addresses("http://127.0.0.1:5000/files/", "files"));
-        assert!(addresses("https://files.s3.us-east-1.amazonaws.com", "files"));
-        assert!(!addresses("http://127.0.0.1:5000/other", "files"));
-        assert!(!addresses("https://other.s3.us-east-1.amazonaws.com", "files"));
-        assert!(!addresses("https://files-2.s3.us-east-1.amazonaws.com", "files"));
-        assert!(addresses("https://s3.us-east-1.amazonaws.com/files", "files"));
-        assert!(!addresses("https://files.s3.amazonaws.com/files", "files"), "both forms at once");
-        assert!(!addresses("https://files.s3.amazonaws.com/x", "files"), "a base path under the bucket's host");
-        assert!(!addresses("http://127.0.0.1:5000/files/x", "files"));
-    }
-
-    #[test]
-    fn permission_headers_are_refused_and_copy_sources_recorded() {
-        for h in ["x-amz-acl", "x-amz-grant-read", "x-amz-tagging", "x-amz-object-lock-mode"] {
-            assert!(refused_header(h).is_some(), "{h}");
-        }
-        for h in ["x-amz-tagging-directive", "x-amz-metadata-directive", "content-type"] {
-            assert!(refused_header(h).is_none(), "{h}");
-        }
-        assert!(meaningful_header("x-amz-copy-source"));
-        assert!(meaningful_header("host"));
-        assert!(meaningful_header("x-amz-copy-source-range"));
-    }
-}
+mod tests;
