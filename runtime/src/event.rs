@@ -128,7 +128,7 @@ pub trait HandlerOutput<C: Caller> {
 impl<C: Caller, R: Rejection<C>, E: From<IsolationError>> HandlerOutput<C> for Result<R, E> {
     fn failed(&self) -> bool {
         match self {
-            Ok(response) => response.status().is_some_and(|status| status >= 500),
+            Ok(response) => response.status().is_some_and(failed_status),
             Err(_) => true,
         }
     }
@@ -143,6 +143,12 @@ impl<C: Caller, R: Rejection<C>, E: From<IsolationError>> HandlerOutput<C> for R
             None => Err(E::from(error)),
         }
     }
+}
+
+/// Whether an HTTP answer with `status` is a failure of the handler's: a server error (5xx), as
+/// an `Err` is. The one rule, for the Lambda responses and axum's alike.
+pub(crate) fn failed_status(status: u16) -> bool {
+    status >= 500
 }
 
 /// `{"error": "<code>", "message": "<public message>"}` — no internal detail.

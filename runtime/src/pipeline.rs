@@ -44,9 +44,10 @@ impl Answer {
         (Answer { failed: out.failed(), status: out.status() }, out)
     }
 
-    /// An HTTP answer with `status`: failed when it is a server error.
+    /// An HTTP answer with `status` (axum's): failed when it is a server error.
+    #[cfg(feature = "axum")]
     pub(crate) fn http(status: u16) -> Answer {
-        Answer { failed: status >= 500, status: Some(status) }
+        Answer { failed: crate::event::failed_status(status), status: Some(status) }
     }
 }
 
@@ -323,7 +324,8 @@ mod tests {
 
     #[test]
     fn a_server_error_is_a_failed_answer() {
-        assert!(Answer::http(500).failed && Answer::http(503).failed);
-        assert!(!Answer::http(404).failed && !Answer::http(200).failed && !Answer::http(403).failed);
+        use crate::event::failed_status;
+        assert!(failed_status(500) && failed_status(503) && failed_status(599));
+        assert!(!failed_status(404) && !failed_status(200) && !failed_status(403) && !failed_status(499));
     }
 }
