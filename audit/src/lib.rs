@@ -25,7 +25,7 @@
 //!
 //! Output is JSON on stdout; exit status 0 on success, 1 for an invalid value (such as a
 //! tenant id `*`), 2 for a usage error. The handlers are the ones
-//! [`tenant_isolation::registered_handlers`] lists. The output is what the repository's
+//! [`tenant_isolation::audit::registered_handlers`] lists. The output is what the repository's
 //! policy proof (`tests/policy/run.sh`) evaluates with an independent IAM simulator and
 //! lints with parliament; `docs/DEPLOYING.md` shows it.
 

@@ -1,7 +1,7 @@
 //! The audit's JSON: each handler's declaration and template, its session policy for one
 //! tenant, the roles to deploy, and how `actions = [...]` judges an action name.
 //!
-//! Handlers are read through [`tenant_isolation::registered_handlers`] and the
+//! Handlers are read through [`tenant_isolation::audit::registered_handlers`] and the
 //! [`HandlerSpec`] accessors only.
 
 use crate::cloudformation;
@@ -49,7 +49,7 @@ pub enum AuditError {
     },
     /// Two handlers' key prefixes overlap on one table.
     #[error(transparent)]
-    Overlap(#[from] tenant_isolation::PrefixOverlap),
+    Overlap(#[from] tenant_isolation::audit::PrefixOverlap),
     /// Only one of role ARN and region was given: partition and account come from the
     /// ARN, the region does not, and a half-rendered policy is neither template nor policy.
     #[error("the role ARN and the region go together: give both, or neither to keep the `{{{{...}}}}` placeholders")]
@@ -66,13 +66,13 @@ pub enum AuditError {
 }
 
 fn handlers() -> Vec<&'static HandlerSpec> {
-    tenant_isolation::registered_handlers()
+    tenant_isolation::audit::registered_handlers()
 }
 
 /// Every handler, once its key prefixes are known not to overlap on any table.
 fn checked_handlers() -> Result<Vec<&'static HandlerSpec>, AuditError> {
     let handlers = handlers();
-    tenant_isolation::check_prefixes(&handlers)?;
+    tenant_isolation::audit::check_prefixes(&handlers)?;
     Ok(handlers)
 }
 
@@ -133,7 +133,7 @@ fn named(spec: &HandlerSpec, name: &impl Fn(&PhysicalName) -> String) -> Handler
 
 /// The physical name as the runtime resolves it.
 fn physical(name: &PhysicalName) -> String {
-    tenant_isolation::physical(name)
+    tenant_isolation::audit::physical_name(name)
 }
 
 /// `[{handler, policy}]`: the session policy each handler's invocations for `tenant` send

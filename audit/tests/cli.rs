@@ -52,7 +52,8 @@ fn the_macro_templates_are_what_the_core_builds() {
 
 #[test]
 fn handlers_are_sorted_and_deduplicated() {
-    let names: Vec<_> = tenant_isolation::registered_handlers().iter().map(|h| (h.module_path(), h.name())).collect();
+    let names: Vec<_> =
+        tenant_isolation::audit::registered_handlers().iter().map(|h| (h.module_path(), h.name())).collect();
     assert_eq!(names, [("cli::a", "get_thing"), ("cli::b", "list_things")]);
 }
 

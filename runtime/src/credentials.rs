@@ -41,7 +41,7 @@ use tracing::Instrument;
 /// Role chaining (a Lambda role assuming another role) caps sessions at one hour, and STS
 /// refuses less than 15 minutes (IAM User Guide, "Role chaining"; STS API Reference,
 /// `AssumeRole`, `DurationSeconds`).
-pub const SESSION_DURATION_RANGE: std::ops::RangeInclusive<Duration> =
+pub(crate) const SESSION_DURATION_RANGE: std::ops::RangeInclusive<Duration> =
     Duration::from_secs(900)..=Duration::from_secs(3600);
 
 /// Why credentials for a tenant could not be had.
@@ -131,7 +131,7 @@ pub(crate) struct Counters {
 /// A snapshot of the credential cache's counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
-pub struct Stats {
+pub struct CacheStats {
     /// Lookups served from the cache (including those inside the refresh margin).
     pub hits: u64,
     /// Lookups that found no entry before its refresh floor, and waited for STS (concurrent
@@ -289,9 +289,9 @@ impl Vendor {
         &self.sts.config.region
     }
 
-    pub(crate) fn stats(&self) -> Stats {
+    pub(crate) fn stats(&self) -> CacheStats {
         let c = &self.sts.counters;
-        Stats {
+        CacheStats {
             hits: c.hits.load(Ordering::Relaxed),
             misses: c.misses.load(Ordering::Relaxed),
             sts_calls: c.sts_calls.load(Ordering::Relaxed),

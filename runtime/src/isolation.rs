@@ -1,7 +1,7 @@
 //! The engine: verify → tenant → cached credentials → scope → handler.
 
 use crate::config::{Choice, ConfigError, parse_choice, setting};
-use crate::credentials::{Stats, Vendor};
+use crate::credentials::{CacheStats, Vendor};
 use crate::error::IsolationError;
 use crate::identity::Verifier;
 use crate::metrics::Metrics;
@@ -86,7 +86,7 @@ impl Isolation {
     }
 
     /// Credential-cache counters.
-    pub fn stats(&self) -> Stats {
+    pub fn stats(&self) -> CacheStats {
         self.inner.vendor.stats()
     }
 
@@ -111,7 +111,7 @@ impl Isolation {
     /// ```
     ///
     /// It also refuses key prefixes that overlap on one physical table among the handlers linked
-    /// into the binary ([`crate::check_prefixes`]); handlers of other functions on the same
+    /// into the binary ([`crate::audit::check_prefixes`]); handlers of other functions on the same
     /// table are the `policies` audit's to check.
     pub fn prepare(&self, spec: &'static HandlerSpec) -> Result<(), IsolationError> {
         self.prepare_specs(&[spec])

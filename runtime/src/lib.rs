@@ -63,7 +63,7 @@ mod client;
 mod config;
 mod credentials;
 mod error;
-mod event;
+pub mod event;
 mod guard;
 mod http_client;
 pub mod identity;
@@ -79,26 +79,44 @@ mod signing;
 mod spec;
 mod table;
 
-pub use bucket::{AllowsObject, BucketPolicy, TenantBucket};
+// The root: what a handler, a data layer and a `main` use. Models for code without the macro,
+// event plumbing and audit tools have modules of their own; what the macro's expansion needs is
+// in `__private`.
+pub use bucket::BucketPolicy;
+#[cfg(feature = "s3")]
+pub use bucket::{AllowsObject, TenantBucket};
 pub use config::ConfigError;
-pub use credentials::{CredentialsError, SESSION_DURATION_RANGE, Stats, StsFailure};
+pub use credentials::{CacheStats, CredentialsError, StsFailure};
 pub use error::{AwsError, IsolationError, sdk_error_kind};
-pub use event::{Caller, Claims, HandlerOutput, Http, Invocation, Rejection, TenantEvent, error_body};
+pub use event::{Rejection, TenantEvent};
 pub use guard::{GuardViolation, Violation};
 pub use identity::{Identity, Verifier};
 pub use isolation::{Isolation, LambdaTenantMode};
 pub use kind::ErrorKind;
 pub use metrics::Metrics;
-pub use registry::{PrefixOverlap, Shared, check_prefixes, registered_handlers};
 pub use scope::{Scope, ScopeError, current, current_tenant, spawn};
-pub use settings::{DEFAULT_OPERATION_TIMEOUT, DEFAULT_PARTITION_KEY, IsolationBuilder};
-pub use spec::{HandlerSpec, SpecMismatch, physical};
+pub use settings::IsolationBuilder;
+pub use spec::{HandlerSpec, SpecMismatch};
 pub use table::{Allows, Isolated, Policy, TenantTable, TransactWrite, actions, grant};
-pub use tenant_isolation_core::{
-    Action, BucketModel, Compiled, Confinement, HandlerModel, InvalidTenantId, KeyRule, MAX_TENANT_ID_LEN,
-    ObjectAction, ObjectOperation, ObjectRule, Operation, Partition, PhysicalName, RoleArn, SpecError, TableModel,
-    TenantId, role_policy, tag_role_policy,
-};
+pub use tenant_isolation_core::{Action, InvalidTenantId, ObjectAction, TenantId};
+
+/// The model of what a handler may touch, for code that builds a [`HandlerSpec`] without the
+/// macro ([`HandlerSpec::new`]): the README's "The same isolation without the macro".
+pub mod model {
+    pub use tenant_isolation_core::{
+        Action, BucketModel, Compiled, Confinement, HandlerModel, KeyRule, MAX_TENANT_ID_LEN, ObjectAction,
+        ObjectOperation, ObjectRule, Operation, Partition, PhysicalName, RoleArn, SpecError, TableModel,
+    };
+}
+
+/// For deploy-time tools (the `tenant-isolation-audit` crate's `policies` command): the handlers
+/// linked into a binary, their physical names as the runtime resolves them, the overlap check
+/// across handlers, and the role policies.
+pub mod audit {
+    pub use crate::registry::{PrefixOverlap, ResourceKind, check_prefixes, registered_handlers};
+    pub use crate::spec::physical_name;
+    pub use tenant_isolation_core::{role_policy, tag_role_policy};
+}
 /// Isolates an async Lambda handler to the calling tenant.
 ///
 /// ```no_run
@@ -254,6 +272,10 @@ pub use tenant_isolation_macros::tenant_isolated;
 /// Used by the code `#[tenant_isolated]` generates. Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    // The S3 handle's capability trait without feature `s3` too: the bucket handle's type
+    // exists either way (a handler that declares buckets without the feature stops at
+    // `require_s3`, below, with a message that says what to enable).
+    pub use crate::bucket::AllowsObject;
     pub use crate::bucket::BucketPolicy;
     pub use crate::table::{Isolated, Policy};
     pub use inventory;
@@ -269,7 +291,8 @@ pub mod __private {
         Action, BucketModel, Confinement, HandlerModel, KeyRule, ObjectAction, ObjectRule, PhysicalName, TableModel,
     };
 
-    use crate::{HandlerSpec, TenantBucket, TenantTable};
+    use crate::bucket::TenantBucket;
+    use crate::{HandlerSpec, TenantTable};
 
     /// A table's handle, made for the handler the macro generates. Safe to expose: a handle
     /// does nothing outside a scope of its own handler ([`TenantTable::scope`]).

@@ -15,7 +15,7 @@
 //! metric per tenant, each billed). It belongs to the invocation's log (`tenant` in the
 //! `tenant_isolated` span), where Logs Insights can count per tenant.
 
-use crate::credentials::Stats;
+use crate::credentials::CacheStats;
 use crate::error::IsolationError;
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -37,7 +37,7 @@ struct Sink {
     out: Mutex<Box<dyn Write + Send>>,
     /// The cache's counters as of the previous line, so that each line carries what happened
     /// since (CloudWatch sums the lines).
-    last: Mutex<Stats>,
+    last: Mutex<CacheStats>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -85,7 +85,7 @@ impl Metrics {
             sink: Some(Arc::new(Sink {
                 namespace: namespace.into(),
                 out: Mutex::new(Box::new(out)),
-                last: Mutex::new(Stats::default()),
+                last: Mutex::new(CacheStats::default()),
             })),
         }
     }
@@ -97,7 +97,7 @@ impl Metrics {
 
     /// Writes the line of one invocation: `handler` (empty when it was refused before routing),
     /// how it ended, and the cache's counters now.
-    pub(crate) fn record(&self, handler: &str, ended: Ended<'_>, stats: impl FnOnce() -> Stats) {
+    pub(crate) fn record(&self, handler: &str, ended: Ended<'_>, stats: impl FnOnce() -> CacheStats) {
         let Some(sink) = &self.sink else { return };
         let now = stats();
         let delta = {
@@ -116,8 +116,8 @@ impl Metrics {
 }
 
 /// The counters that grew from `last` to `now` (`entries` is a level, not a count).
-fn since(last: &Stats, now: &Stats) -> Stats {
-    Stats {
+fn since(last: &CacheStats, now: &CacheStats) -> CacheStats {
+    CacheStats {
         hits: now.hits.saturating_sub(last.hits),
         misses: now.misses.saturating_sub(last.misses),
         sts_calls: now.sts_calls.saturating_sub(last.sts_calls),
@@ -154,7 +154,7 @@ const CACHE_METRICS: [&str; 7] =
     ["StsCalls", "StsFailures", "CacheHits", "CacheMisses", "Renewals", "RenewalFailures", "Evictions"];
 
 impl Sink {
-    fn line(&self, handler: &str, ended: Ended<'_>, cache: &Stats) -> String {
+    fn line(&self, handler: &str, ended: Ended<'_>, cache: &CacheStats) -> String {
         use serde_json::{Map, Value, json};
         let handler = if handler.is_empty() { BEFORE_ROUTING } else { handler };
         let refusal = match ended {
@@ -264,7 +264,7 @@ mod tests {
     fn each_invocation_is_one_emf_line_with_its_counts() {
         let buffer = Buffer::default();
         let metrics = Metrics::emf_to("Orders", buffer.clone());
-        let stats = |calls| Stats { sts_calls: calls, misses: calls, hits: 3, ..Stats::default() };
+        let stats = |calls| CacheStats { sts_calls: calls, misses: calls, hits: 3, ..CacheStats::default() };
         metrics.record("get_order", Ended::Ran { failed: false }, || stats(1));
         let refusal = IsolationError::Identity(IdentityError::MissingToken);
         metrics.record("", Ended::Refused(&refusal), || stats(1));

@@ -33,7 +33,7 @@ pub fn registered_handlers() -> Vec<&'static HandlerSpec> {
 )]
 pub struct PrefixOverlap {
     /// A table or a bucket.
-    pub kind: Shared,
+    pub kind: ResourceKind,
     /// The physical table or bucket.
     pub table: Box<str>,
     /// One handler.
@@ -48,18 +48,18 @@ pub struct PrefixOverlap {
 
 /// What two overlapping key rules share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shared {
+pub enum ResourceKind {
     /// A DynamoDB table.
     Table,
     /// An S3 bucket.
     Bucket,
 }
 
-impl std::fmt::Display for Shared {
+impl std::fmt::Display for ResourceKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Shared::Table => "table",
-            Shared::Bucket => "bucket",
+            ResourceKind::Table => "table",
+            ResourceKind::Bucket => "bucket",
         })
     }
 }
@@ -98,12 +98,12 @@ pub(crate) fn check_prefixes_in(handlers: &[&HandlerSpec], env: &Env) -> Result<
     };
     for (i, (h, name, rule)) in tables.iter().enumerate() {
         if let Some((g, _, other)) = tables[i + 1..].iter().find(|(_, n, r)| n == name && rule.overlaps(r)) {
-            return Err(overlap(Shared::Table, (h, name, rule.prefix()), (g, name, other.prefix())));
+            return Err(overlap(ResourceKind::Table, (h, name, rule.prefix()), (g, name, other.prefix())));
         }
     }
     for (i, (h, name, rule)) in buckets.iter().enumerate() {
         if let Some((g, _, other)) = buckets[i + 1..].iter().find(|(_, n, r)| n == name && rule.overlaps(r)) {
-            return Err(overlap(Shared::Bucket, (h, name, rule.prefix()), (g, name, other.prefix())));
+            return Err(overlap(ResourceKind::Bucket, (h, name, rule.prefix()), (g, name, other.prefix())));
         }
     }
     Ok(())

@@ -15,9 +15,6 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// The default partition-key attribute.
-pub const DEFAULT_PARTITION_KEY: &str = "pk";
-
 /// Builds an [`Isolation`]. Every setting not given here is read from the environment, once,
 /// by [`build`](IsolationBuilder::build); a value given here wins, and its variable is then not
 /// read. A variable that is set but malformed fails `build` with a [`ConfigError`] naming it
@@ -65,11 +62,14 @@ pub struct IsolationBuilder {
     s3_timeouts: Option<TimeoutConfig>,
 }
 
-/// Default bounds on STS and DynamoDB calls: 1 s to connect, 2 s per attempt, 5 s per
-/// operation (retries included).
-pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
-
 impl IsolationBuilder {
+    /// The default partition-key attribute.
+    pub const DEFAULT_PARTITION_KEY: &'static str = "pk";
+    /// Default bounds on STS and DynamoDB calls: 1 s to connect, 2 s per attempt, 5 s per
+    /// operation (retries included).
+    pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+    /// The `DurationSeconds` STS accepts here: 900–3600 s (role chaining caps sessions at one hour).
+    pub const SESSION_DURATION_RANGE: std::ops::RangeInclusive<Duration> = crate::credentials::SESSION_DURATION_RANGE;
     /// The SDK configuration for STS and DynamoDB (default: `aws_config::load_defaults`).
     pub fn sdk_config(mut self, sdk: aws_config::SdkConfig) -> Self {
         self.sdk = Some(sdk);
@@ -261,7 +261,7 @@ impl IsolationBuilder {
             Some(t) => t,
             None => match sdk.timeout_config() {
                 Some(t) if t.operation_timeout().is_some() => t.clone(),
-                _ => bounded(DEFAULT_OPERATION_TIMEOUT),
+                _ => bounded(IsolationBuilder::DEFAULT_OPERATION_TIMEOUT),
             },
         };
         // The connector settings the SDK's orchestrator derives from `timeouts` for every STS
@@ -436,7 +436,7 @@ fn key_schema(
     Ok(KeySchema {
         table: partition_key
             .or_else(|| env.string(setting::PARTITION_KEY))
-            .unwrap_or_else(|| DEFAULT_PARTITION_KEY.into()),
+            .unwrap_or_else(|| IsolationBuilder::DEFAULT_PARTITION_KEY.into()),
         tables,
         indexes: index_partition_keys,
     })

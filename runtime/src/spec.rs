@@ -69,7 +69,8 @@ impl HandlerSpec {
     ///
     /// ```
     /// use std::borrow::Cow;
-    /// use tenant_isolation::{Action, Confinement, HandlerModel, HandlerSpec, KeyRule, PhysicalName, TableModel};
+    /// use tenant_isolation::HandlerSpec;
+    /// use tenant_isolation::model::{Action, Confinement, HandlerModel, KeyRule, PhysicalName, TableModel};
     /// let orders = TableModel {
     ///     table: PhysicalName::FromEnv { var: "ORDERS_TABLE".into(), default: "Orders".into() },
     ///     indexes: Cow::Borrowed(&[]),
@@ -194,7 +195,7 @@ impl HandlerSpec {
 /// empty value counts as unset), else the declared name. The `policies` audit names tables and
 /// buckets with it too, so that the role it prints grants what the runtime will ask for. Reads
 /// the process environment now (the runtime reads the environment it captured at build).
-pub fn physical(name: &PhysicalName) -> String {
+pub fn physical_name(name: &PhysicalName) -> String {
     physical_in(name, &Env::live())
 }
 

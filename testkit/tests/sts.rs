@@ -8,9 +8,8 @@ use aws_sdk_sts::error::ProvideErrorMetadata;
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::time::{Duration, SystemTime};
-use tenant_isolation::{
-    Action, Confinement, HandlerModel, HandlerSpec, Isolation, KeyRule, PhysicalName, TableModel, TenantId, Verifier,
-};
+use tenant_isolation::model::{Action, Confinement, HandlerModel, KeyRule, PhysicalName, TableModel};
+use tenant_isolation::{HandlerSpec, Isolation, TenantId, Verifier};
 use tenant_isolation_testkit::{StsServer, sts, tokens};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/TenantData";

@@ -73,7 +73,7 @@ struct Job {
 }
 
 impl TenantEvent for Job {
-    type Caller = tenant_isolation::Invocation;
+    type Caller = tenant_isolation::event::Invocation;
     fn bearer_token(&self) -> Option<&str> {
         self.token.as_deref()
     }

@@ -134,7 +134,8 @@ async fn a_table_arn_must_match_partition_region_account_and_name() {
 /// rightly refuse the binary).
 fn org_scoped() -> &'static tenant_isolation::HandlerSpec {
     use std::borrow::Cow;
-    use tenant_isolation::{Action, Confinement, HandlerModel, HandlerSpec, KeyRule, PhysicalName, TableModel};
+    use tenant_isolation::HandlerSpec;
+    use tenant_isolation::model::{Action, Confinement, HandlerModel, KeyRule, PhysicalName, TableModel};
     static SPEC: std::sync::LazyLock<&'static HandlerSpec> = std::sync::LazyLock::new(|| {
         let table = TableModel {
             table: PhysicalName::Fixed("Orders".into()),
@@ -170,7 +171,7 @@ async fn overlapping_key_prefixes_on_one_table_are_refused() {
 
     // Across functions: each function's process sees only its own handler, so the pair is
     // refused where all of them are seen together.
-    let pair = tenant_isolation::check_prefixes(&[items::SPEC, org_scoped()]).unwrap_err();
+    let pair = tenant_isolation::audit::check_prefixes(&[items::SPEC, org_scoped()]).unwrap_err();
     assert_eq!((&*pair.first_prefix, &*pair.second_prefix), ("TENANT#", "TENANT#ORG#"));
     assert!(iso.prepare(org_scoped()).is_err(), "prepare sees the handlers linked into the binary");
 }
@@ -600,7 +601,8 @@ async fn a_refusal_the_handler_dropped_does_not_answer_for_a_later_failure() {
 #[tokio::test]
 async fn a_spec_whose_template_is_not_its_model_is_refused() {
     use std::borrow::Cow;
-    use tenant_isolation::{Action, Confinement, HandlerModel, HandlerSpec, KeyRule, PhysicalName, TableModel};
+    use tenant_isolation::HandlerSpec;
+    use tenant_isolation::model::{Action, Confinement, HandlerModel, KeyRule, PhysicalName, TableModel};
     let table = TableModel {
         table: PhysicalName::Fixed("Orders".into()),
         indexes: Cow::Borrowed(&[]),

@@ -36,7 +36,7 @@ struct Job {
 }
 
 impl TenantEvent for Job {
-    type Caller = tenant_isolation::Invocation;
+    type Caller = tenant_isolation::event::Invocation;
     fn bearer_token(&self) -> Option<&str> {
         Some(&self.token)
     }

@@ -104,7 +104,7 @@ async fn tagged_handlers_never_assume_the_session_policy_role() {
 /// tables, with the mutants.)
 #[test]
 fn iam_simulate_proves_the_tag_role_policy() {
-    let role_policy = tenant_isolation::tag_role_policy(&[tagged::SPEC.model()], "tenant", false)
+    let role_policy = tenant_isolation::audit::tag_role_policy(&[tagged::SPEC.model()], "tenant", false)
         .replace("{{partition}}", "aws")
         .replace("{{region}}", "us-east-1")
         .replace("{{account}}", "123456789012");

@@ -15,7 +15,7 @@ use tenant_isolation_testkit::{JwksServer, Keys, Reply};
 pub(crate) struct Bearer(pub(crate) &'static str);
 
 impl TenantEvent for Bearer {
-    type Caller = tenant_isolation::Invocation;
+    type Caller = tenant_isolation::event::Invocation;
     fn bearer_token(&self) -> Option<&str> {
         Some(self.0)
     }

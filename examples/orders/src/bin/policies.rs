@@ -13,7 +13,8 @@ fn main() -> std::process::ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use tenant_isolation::{Action, ObjectAction, registered_handlers};
+    use tenant_isolation::audit::registered_handlers;
+    use tenant_isolation::{Action, ObjectAction};
 
     /// The `use orders_example as _` above is what makes the handlers visible here: without
     /// it the library is not linked and `policies list` would print `[]`.
