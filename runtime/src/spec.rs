@@ -131,8 +131,9 @@ impl HandlerSpec {
     pub fn module_path(&self) -> &str {
         &self.module_path
     }
-    /// The model the spec was compiled from.
-    pub fn model(&self) -> &HandlerModel {
+    /// The model the spec was compiled from. A `const fn`: the typed handles read it at
+    /// compile time (`HandlerModel::table_declares`).
+    pub const fn model(&self) -> &HandlerModel {
         &self.model
     }
     /// The handler's tables, in declaration order.
