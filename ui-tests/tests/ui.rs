@@ -58,6 +58,8 @@ fn ui() {
     t.compile_fail("tests/fail/event_not_tenant_event.rs");
     t.compile_fail("tests/fail/return_not_result.rs");
     t.compile_fail("tests/fail/http_output_without_status.rs");
+    t.compile_fail("tests/fail/axum_extractor_without_axum.rs");
+    t.compile_fail("tests/fail/axum_extractors_without_axum.rs");
 
     // Operations the handler did not declare.
     t.compile_fail("tests/fail/undeclared_operation.rs");
