@@ -21,6 +21,7 @@ fn ui() {
     t.pass("tests/pass/session_tags.rs");
     t.pass("tests/pass/axum_router.rs");
     t.pass("tests/pass/several_tables.rs");
+    t.pass("tests/pass/capabilities_agree_with_spec.rs");
 
     // Actions that cannot be confined to one tenant.
     t.compile_fail("tests/fail/scan.rs");
@@ -68,4 +69,5 @@ fn ui() {
     t.compile_fail("tests/fail/allows_by_hand.rs");
     t.compile_fail("tests/fail/undeclared_in_axum_handler.rs");
     t.compile_fail("tests/fail/undeclared_on_other_table.rs");
+    t.compile_fail("tests/fail/forged_capability.rs");
 }
