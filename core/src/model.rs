@@ -54,6 +54,15 @@ impl PhysicalName {
     }
 }
 
+/// The slice a `Cow` holds, in a `const fn` (where `Deref` cannot be called).
+#[allow(clippy::ptr_arg, reason = "a `&[T]` parameter would need the `Deref` this function replaces")]
+const fn slice<'a, T: Clone>(cow: &'a Cow<'static, [T]>) -> &'a [T] {
+    match cow {
+        Cow::Borrowed(s) => s,
+        Cow::Owned(v) => v.as_slice(),
+    }
+}
+
 /// A table's or bucket's declared actions: at least one, none twice.
 fn action_errors<A: PartialEq + Copy>(actions: &[A], name: fn(A) -> &'static str) -> Vec<SpecError> {
     let mut errors = Vec::new();
@@ -213,6 +222,67 @@ impl HandlerModel {
             Confinement::SessionPolicy => None,
             Confinement::SessionTag(tag) => Some(tag),
         }
+    }
+
+    /// Whether the handler's table at `table` (declaration order) declares `action`; `false`
+    /// past the last table.
+    ///
+    /// A `const fn`: the typed handles evaluate it over their capability type's spec at compile
+    /// time, so that a capability type written by hand cannot claim an action its spec does not
+    /// declare.
+    ///
+    /// ```
+    /// # use std::borrow::Cow;
+    /// # use tenant_isolation_core::{Action, Confinement, HandlerModel, KeyRule, PhysicalName, TableModel};
+    /// // A reference, as in a `HandlerSpec` constant: a model (which has a destructor) is read
+    /// // at compile time through one.
+    /// const MODEL: &HandlerModel = &HandlerModel {
+    ///     tables: Cow::Borrowed(&[TableModel {
+    ///         table: PhysicalName::Fixed(Cow::Borrowed("Orders")),
+    ///         indexes: Cow::Borrowed(&[]),
+    ///         actions: Cow::Borrowed(&[Action::GetItem]),
+    ///         keys: KeyRule::new("TENANT#"),
+    ///     }]),
+    ///     buckets: Cow::Borrowed(&[]),
+    ///     confinement: Confinement::SessionPolicy,
+    /// };
+    /// const _: () = assert!(MODEL.table_declares(0, Action::GetItem));
+    /// const _: () = assert!(!MODEL.table_declares(0, Action::PutItem));
+    /// const _: () = assert!(!MODEL.table_declares(1, Action::GetItem));
+    /// ```
+    pub const fn table_declares(&self, table: usize, action: Action) -> bool {
+        let tables = slice(&self.tables);
+        if table >= tables.len() {
+            return false;
+        }
+        let actions = slice(&tables[table].actions);
+        let mut i = 0;
+        while i < actions.len() {
+            // `==` is a trait method, not callable in a `const fn`; the discriminants are.
+            if actions[i] as u8 == action as u8 {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
+    /// Whether the handler's bucket at `bucket` (declaration order) declares `action`; `false`
+    /// past the last bucket. A `const fn`, as [`HandlerModel::table_declares`].
+    pub const fn bucket_declares(&self, bucket: usize, action: ObjectAction) -> bool {
+        let buckets = slice(&self.buckets);
+        if bucket >= buckets.len() {
+            return false;
+        }
+        let actions = slice(&buckets[bucket].actions);
+        let mut i = 0;
+        while i < actions.len() {
+            if actions[i] as u8 == action as u8 {
+                return true;
+            }
+            i += 1;
+        }
+        false
     }
 
     /// The table declared as `name` (its declared, logical name).
@@ -467,4 +537,45 @@ pub fn is_valid_tag_key(key: &str) -> bool {
     (1..=128).contains(&key.len())
         && !key.to_ascii_lowercase().starts_with("aws:")
         && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.:/=+@-".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(actions: Vec<Action>) -> TableModel {
+        TableModel {
+            table: PhysicalName::Fixed("Orders".into()),
+            indexes: Cow::Borrowed(&[]),
+            actions: actions.into(),
+            keys: KeyRule::new("TENANT#"),
+        }
+    }
+
+    fn bucket(actions: &'static [ObjectAction]) -> BucketModel {
+        BucketModel {
+            bucket: PhysicalName::Fixed("files".into()),
+            actions: Cow::Borrowed(actions),
+            objects: ObjectRule::new("tenants/"),
+        }
+    }
+
+    #[test]
+    fn declares_reads_each_table_and_bucket_by_position() {
+        // Owned slices too (a model built at run time), not only the macro's borrowed ones.
+        let model = HandlerModel {
+            tables: vec![table(vec![Action::GetItem]), table(vec![Action::PutItem, Action::Query])].into(),
+            buckets: vec![bucket(&[ObjectAction::GetObject])].into(),
+            confinement: Confinement::SessionPolicy,
+        };
+        for action in Action::ALL.iter().copied() {
+            assert_eq!(model.table_declares(0, action), action == Action::GetItem, "{action:?}");
+            assert_eq!(model.table_declares(1, action), matches!(action, Action::PutItem | Action::Query));
+            assert!(!model.table_declares(2, action));
+        }
+        for action in ObjectAction::ALL.iter().copied() {
+            assert_eq!(model.bucket_declares(0, action), action == ObjectAction::GetObject, "{action:?}");
+            assert!(!model.bucket_declares(1, action));
+        }
+    }
 }

@@ -2,11 +2,12 @@
 //!
 //! Depend on `tenant-isolation`, which re-exports this macro and documents it; this crate
 //! holds only the compile-time half: argument parsing (`args`), validation into the shared
-//! model and its policy template (`model`, using `tenant-isolation-core`), and the expansion
-//! (`expand`).
+//! model and its policy template (`model`, using `tenant-isolation-core`), the handler's
+//! signature (`handler`), and the expansion (`expand`, one module per generated part).
 
 mod args;
 mod expand;
+mod handler;
 mod model;
 
 use proc_macro::TokenStream;

@@ -43,7 +43,7 @@ mod sealed {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not say where the caller's token is",
     label = "not a `TenantEvent`",
-    note = "use `lambda_http::Request` or `LambdaEvent<ApiGatewayProxyRequest | ApiGatewayV2httpRequest>`, or implement `tenant_isolation::TenantEvent` for `{Self}`"
+    note = "take `lambda_http::Request`, or `LambdaEvent<P>` where the payload `P` is `ApiGatewayProxyRequest`, `ApiGatewayV2httpRequest` or a type of yours that implements `tenant_isolation::TenantEvent` (say where its token is)"
 )]
 pub trait TenantEvent: Send {
     /// Who receives a refusal: [`Http`] for HTTP events (the handler's response type must

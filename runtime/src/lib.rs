@@ -38,8 +38,10 @@
 //
 //   kind, config, aws_error    leaf: the error taxonomy, the one settings layer, the one
 //                              AWS error classifier
+//   model                   the model's types, for code without the macro
 //   spec                    a handler's compiled model
 //   registry                the handlers linked into the binary (for the audit)
+//   audit                   what deploy-time tools read (the audit crate)
 //   session                 a tenant's credentials under one policy, the policy key
 //   scope                   the task-local tenant scope
 //   signing                 the request's credentials, and nothing else, sign it
@@ -55,6 +57,7 @@
 //   settings, http_client   the builder: settings resolved once, the shared HTTP client
 //   pipeline                the one invocation pipeline (and the Lambda front end over it)
 //   axum                    (feature) routers of isolated handlers, the tower layer
+pub mod audit;
 mod aws_error;
 #[cfg(feature = "axum")]
 pub mod axum;
@@ -70,6 +73,7 @@ pub mod identity;
 mod isolation;
 mod kind;
 mod metrics;
+pub mod model;
 mod pipeline;
 mod registry;
 pub mod scope;
@@ -82,7 +86,6 @@ mod table;
 // The root: what a handler, a data layer and a `main` use. Models for code without the macro,
 // event plumbing and audit tools have modules of their own; what the macro's expansion needs is
 // in `__private`.
-pub use bucket::BucketPolicy;
 #[cfg(feature = "s3")]
 pub use bucket::{AllowsObject, TenantBucket};
 pub use config::ConfigError;
@@ -97,26 +100,9 @@ pub use metrics::Metrics;
 pub use scope::{Scope, ScopeError, current, current_tenant, spawn};
 pub use settings::IsolationBuilder;
 pub use spec::{HandlerSpec, SpecMismatch};
-pub use table::{Allows, Isolated, Policy, TenantTable, TransactWrite, actions, grant};
+pub use table::{Allows, TenantTable, TransactWrite, actions};
 pub use tenant_isolation_core::{Action, InvalidTenantId, ObjectAction, TenantId};
 
-/// The model of what a handler may touch, for code that builds a [`HandlerSpec`] without the
-/// macro ([`HandlerSpec::new`]): the README's "The same isolation without the macro".
-pub mod model {
-    pub use tenant_isolation_core::{
-        Action, BucketModel, Compiled, Confinement, HandlerModel, KeyRule, MAX_TENANT_ID_LEN, ObjectAction,
-        ObjectOperation, ObjectRule, Operation, Partition, PhysicalName, RoleArn, SpecError, TableModel,
-    };
-}
-
-/// For deploy-time tools (the `tenant-isolation-audit` crate's `policies` command): the handlers
-/// linked into a binary, their physical names as the runtime resolves them, the overlap check
-/// across handlers, and the role policies.
-pub mod audit {
-    pub use crate::registry::{PrefixOverlap, ResourceKind, check_prefixes, registered_handlers};
-    pub use crate::spec::physical_name;
-    pub use tenant_isolation_core::{role_policy, tag_role_policy};
-}
 /// Isolates an async Lambda handler to the calling tenant.
 ///
 /// ```no_run
@@ -131,8 +117,10 @@ pub mod audit {
 /// ```
 ///
 /// The handler is an `async fn` whose parameters are its table handles (`TenantTable`, by value),
-/// its bucket handles (`TenantBucket`, feature `s3`) and its event, in any order: its event (`lambda_http::Request`, `LambdaEvent<…>` of API
-/// Gateway REST or HTTP API events, or any [`TenantEvent`]). It returns `Result<R, E>`, where
+/// its bucket handles (`TenantBucket`, feature `s3`) and its event, in any order: its event
+/// (`lambda_http::Request`, or `LambdaEvent<P>` whose payload `P` is an API Gateway REST or HTTP
+/// API event or any [`TenantEvent`] of yours; Lambda's tenant id is checked for every one of
+/// them). It returns `Result<R, E>`, where
 /// `R` can answer a refusal ([`Rejection`]: HTTP responses answer 401/403/503/500) and
 /// `E: From<IsolationError>`. The generated function of the same name is what
 /// `lambda_http::service_fn` serves; `<handler>::call_with(&isolation, event)` runs it under an
@@ -263,9 +251,11 @@ pub mod audit {
 /// A function with the handler's name that authenticates, enters the tenant's scope and runs
 /// the body; a type of the same name with `POLICY_TEMPLATE` (the session policy, readable in
 /// `cargo expand` and rustdoc), `SPEC` (the [`HandlerSpec`]: model and template) and
-/// `call_with`; the capability type of each table ([`Policy`]) and bucket ([`BucketPolicy`]), with
-/// one associated type per action (`Declared` or `Undeclared`); and a registration for the
-/// `policies` audit. [`HandlerSpec::new`] is the same without the macro.
+/// `call_with`; the capability type of each table and bucket, with one associated type per
+/// action (`Declared` or `Undeclared`), from which [`Allows`] follows (and which each operation
+/// checks against `SPEC` at compile time, so a capability type written by hand cannot claim
+/// more); and a registration for the `policies` audit. [`HandlerSpec::new`] is the same without
+/// the macro.
 #[doc(inline)]
 pub use tenant_isolation_macros::tenant_isolated;
 
@@ -277,7 +267,17 @@ pub mod __private {
     // `require_s3`, below, with a message that says what to enable).
     pub use crate::bucket::AllowsObject;
     pub use crate::bucket::BucketPolicy;
-    pub use crate::table::{Isolated, Policy};
+    pub use crate::table::{Isolated, Policy, grant};
+
+    /// A handler's spec as the macro writes it: the model, and the template it compiled.
+    pub const fn handler_spec(
+        name: &'static str,
+        module_path: &'static str,
+        model: HandlerModel,
+        template: &'static str,
+    ) -> HandlerSpec {
+        HandlerSpec::from_macro(name, module_path, model, template)
+    }
     pub use inventory;
 
     /// What `#[tenant_isolated(axum, ...)]` expands to.
@@ -327,7 +327,7 @@ pub mod __private {
         ($($(#[$doc:meta])* $a:ident,)*) => {
             impl Policy for Unchecked {
                 const TABLE: usize = 0;
-                $(type $a = crate::grant::Declared;)*
+                $(type $a = grant::Declared;)*
             }
         };
     }
@@ -336,12 +336,12 @@ pub mod __private {
         ($($(#[$doc:meta])* $a:ident,)*) => {
             impl BucketPolicy for Unchecked {
                 const BUCKET: usize = 0;
-                $(type $a = crate::grant::Declared;)*
+                $(type $a = grant::Declared;)*
             }
         };
     }
     tenant_isolation_core::with_object_actions!(unchecked_bucket);
-    const UNCHECKED: &HandlerSpec = &HandlerSpec::__from_macro(
+    const UNCHECKED: &HandlerSpec = &HandlerSpec::from_macro(
         "",
         "",
         HandlerModel {

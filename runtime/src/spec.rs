@@ -92,10 +92,9 @@ impl HandlerSpec {
         })
     }
 
-    /// What the macro emits: the model and the template it compiled at build time. Checked
-    /// by [`HandlerSpec::verify`] before its first use.
-    #[doc(hidden)]
-    pub const fn __from_macro(
+    /// What the macro emits (through `__private::handler_spec`): the model and the template
+    /// it compiled at build time. Checked by [`HandlerSpec::verify`] before its first use.
+    pub(crate) const fn from_macro(
         name: &'static str,
         module_path: &'static str,
         model: HandlerModel,
@@ -132,8 +131,9 @@ impl HandlerSpec {
     pub fn module_path(&self) -> &str {
         &self.module_path
     }
-    /// The model the spec was compiled from.
-    pub fn model(&self) -> &HandlerModel {
+    /// The model the spec was compiled from. A `const fn`: the typed handles read it at
+    /// compile time (`HandlerModel::table_declares`).
+    pub const fn model(&self) -> &HandlerModel {
         &self.model
     }
     /// The handler's tables, in declaration order.
@@ -227,14 +227,14 @@ mod tests {
         assert_eq!(narrow.verify(), Ok(()));
         // A model that claims `PutItem` behind a template that grants only `GetItem`: the
         // guard would let the put through while IAM refuses it, or the other way round.
-        let forged = HandlerSpec::__from_macro("h", "", model(&[Action::GetItem, Action::PutItem]), "{}");
+        let forged = HandlerSpec::from_macro("h", "", model(&[Action::GetItem, Action::PutItem]), "{}");
         assert_eq!(forged.verify(), Err(SpecMismatch::Template { handler: "h".into() }));
         let forged = HandlerSpec {
             template: narrow.template.clone(),
             ..HandlerSpec::new("h", model(&[Action::PutItem])).unwrap()
         };
         assert!(forged.verify().is_err());
-        let bad = HandlerSpec::__from_macro("h", "", model(&[]), "");
+        let bad = HandlerSpec::from_macro("h", "", model(&[]), "");
         assert!(matches!(bad.verify(), Err(SpecMismatch::Invalid { .. })));
     }
 }

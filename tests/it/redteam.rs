@@ -610,8 +610,12 @@ async fn a_spec_whose_template_is_not_its_model_is_refused() {
         keys: KeyRule::new("TENANT#"),
     };
     let model = HandlerModel::one_table(table, Confinement::SessionPolicy);
-    let forged: &'static HandlerSpec =
-        Box::leak(Box::new(HandlerSpec::__from_macro("forged", "", model, crate::common::read_only::POLICY_TEMPLATE)));
+    let forged: &'static HandlerSpec = Box::leak(Box::new(tenant_isolation::__private::handler_spec(
+        "forged",
+        "",
+        model,
+        crate::common::read_only::POLICY_TEMPLATE,
+    )));
     let iso = isolation().await;
     let refused = iso.enter(forged, &TenantId::parse("acme").unwrap(), None).await.unwrap_err();
     assert_eq!(refused.status(), 500);

@@ -12,7 +12,7 @@ use crate::common::{isolation, isolation_with};
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_runtime::LambdaEvent;
-use tenant_isolation::{Action, GuardViolation, Scope, TenantId, TenantTable, Violation, tenant_isolated};
+use tenant_isolation::{Action, GuardViolation, Scope, ScopeError, TenantId, TenantTable, Violation, tenant_isolated};
 use tenant_isolation_tests::{sdk_config, shared};
 use tokio::sync::OnceCell;
 
@@ -349,4 +349,33 @@ async fn each_table_is_checked_on_its_own_partition_key_attribute() {
         .await
         .unwrap();
     assert!(globex.item().is_none(), "{:?}", globex.item());
+}
+
+/// A handler of another policy (one table, `GetItem` only), for the handles' scope check.
+#[tenant_isolated(table = "Orders", actions = [GetItem])]
+pub async fn read_orders(
+    orders: TenantTable,
+    _event: LambdaEvent<ApiGatewayV2httpRequest>,
+) -> Result<ApiGatewayV2httpResponse, lambda_runtime::Error> {
+    let _ = orders;
+    Ok(status(200))
+}
+
+/// The typed handles' one scope check (`check_handler` in `runtime/src/table.rs`): a handle
+/// works only in a scope of its own handler. Another handler's capability type is refused by
+/// `Scope::table`, and a handle made in another handler's scope is refused when used in this
+/// one. Seen to fail with the check always passing.
+#[tokio::test]
+async fn a_handle_of_another_handler_is_refused() {
+    let acme = scope("acme").await;
+    let reader = isolation().await.enter(read_orders::SPEC, &TenantId::parse("acme").unwrap(), None).await.unwrap();
+    let mismatch = ScopeError::PolicyMismatch { expected: "read_orders", actual: "place_order" };
+    assert_eq!(acme.table::<read_orders>().unwrap_err(), mismatch);
+    let foreign = reader.table::<read_orders>().unwrap();
+    let used = acme.clone().run(async move { (foreign.scope().map(drop), foreign.partition_key()) }).await;
+    assert_eq!(used.0, Err(mismatch.clone()));
+    assert_eq!(used.1, Err(mismatch));
+    // In its own handler's scope, the same handle works.
+    let own = reader.clone().run(async move { foreign.partition_key() }).await;
+    assert_eq!(own, Ok("TENANT#acme".to_owned()));
 }

@@ -21,6 +21,7 @@ fn ui() {
     t.pass("tests/pass/session_tags.rs");
     t.pass("tests/pass/axum_router.rs");
     t.pass("tests/pass/several_tables.rs");
+    t.pass("tests/pass/capabilities_agree_with_spec.rs");
 
     // Actions that cannot be confined to one tenant.
     t.compile_fail("tests/fail/scan.rs");
@@ -58,6 +59,8 @@ fn ui() {
     t.compile_fail("tests/fail/event_not_tenant_event.rs");
     t.compile_fail("tests/fail/return_not_result.rs");
     t.compile_fail("tests/fail/http_output_without_status.rs");
+    t.compile_fail("tests/fail/axum_extractor_without_axum.rs");
+    t.compile_fail("tests/fail/axum_extractors_without_axum.rs");
 
     // Operations the handler did not declare.
     t.compile_fail("tests/fail/undeclared_operation.rs");
@@ -66,4 +69,5 @@ fn ui() {
     t.compile_fail("tests/fail/allows_by_hand.rs");
     t.compile_fail("tests/fail/undeclared_in_axum_handler.rs");
     t.compile_fail("tests/fail/undeclared_on_other_table.rs");
+    t.compile_fail("tests/fail/forged_capability.rs");
 }

@@ -50,7 +50,7 @@ static SPEC: LazyLock<HandlerSpec> = LazyLock::new(|| {
     };
     // The rules read the model, never the template: no template, as every action on two tables
     // is more than one session policy holds (`HandlerSpec::new` would refuse it).
-    HandlerSpec::__from_macro("orders", "", model, "")
+    HandlerSpec::from_macro("orders", "", model, "")
 });
 
 const ORDERS_ARN: &str = "arn:aws:dynamodb:us-east-1:123456789012:table/Orders";
