@@ -184,6 +184,22 @@ pub struct Compiled {
     pub worst_case: usize,
 }
 
+/// Whether the slice of fieldless enum values `$actions` holds `$action`, in a `const fn`:
+/// `==` is a trait method, not callable there, and a `const fn` cannot be generic over the
+/// enums' discriminants, so the one loop is a macro for both action enums.
+macro_rules! contains {
+    ($actions:expr, $action:expr) => {{
+        let (actions, action) = ($actions, $action);
+        let mut i = 0;
+        let mut found = false;
+        while i < actions.len() && !found {
+            found = actions[i] as u8 == action as u8;
+            i += 1;
+        }
+        found
+    }};
+}
+
 impl HandlerModel {
     /// A model of one table: what `#[tenant_isolated(table = ..., actions = [...])]` declares.
     pub fn one_table(table: TableModel, confinement: Confinement) -> HandlerModel {
@@ -255,16 +271,7 @@ impl HandlerModel {
         if table >= tables.len() {
             return false;
         }
-        let actions = slice(&tables[table].actions);
-        let mut i = 0;
-        while i < actions.len() {
-            // `==` is a trait method, not callable in a `const fn`; the discriminants are.
-            if actions[i] as u8 == action as u8 {
-                return true;
-            }
-            i += 1;
-        }
-        false
+        contains!(slice(&tables[table].actions), action)
     }
 
     /// Whether the handler's bucket at `bucket` (declaration order) declares `action`; `false`
@@ -274,15 +281,7 @@ impl HandlerModel {
         if bucket >= buckets.len() {
             return false;
         }
-        let actions = slice(&buckets[bucket].actions);
-        let mut i = 0;
-        while i < actions.len() {
-            if actions[i] as u8 == action as u8 {
-                return true;
-            }
-            i += 1;
-        }
-        false
+        contains!(slice(&buckets[bucket].actions), action)
     }
 
     /// The table declared as `name` (its declared, logical name).

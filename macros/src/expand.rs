@@ -210,9 +210,9 @@ mod tests {
         assert!(!out.contains("compile_error"), "{out}");
         assert!(out.contains("pub const POLICY_TEMPLATE : & 'static str ="));
         assert!(out.contains(r#"\"dynamodb:GetItem\",\"dynamodb:Query\""#), "{out}");
-        assert!(out.contains("type GetItem = :: tenant_isolation :: grant :: Declared"));
-        assert!(out.contains("type Query = :: tenant_isolation :: grant :: Declared"));
-        assert!(out.contains("type PutItem = :: tenant_isolation :: grant :: Undeclared"));
+        assert!(out.contains("type GetItem = :: tenant_isolation :: __private :: grant :: Declared"));
+        assert!(out.contains("type Query = :: tenant_isolation :: __private :: grant :: Declared"));
+        assert!(out.contains("type PutItem = :: tenant_isolation :: __private :: grant :: Undeclared"));
         assert!(out.contains("orders : TenantTable < get_order >"));
     }
 
