@@ -415,11 +415,11 @@ impl<P: Policy> TenantTable<P> {
         let (scope, table) = self.target()?;
         let mut builder = scope.client().transact_get_items();
         for key in keys {
-            let get = Get::builder().table_name(&table).set_key(Some(key)).build();
-            // `build` fails only without table or key; both are set. Surface, never panic.
-            if let Ok(get) = get {
-                builder = builder.transact_items(TransactGetItem::builder().get(get).build());
-            }
+            // `build` fails only without table or key; both are set. Should it fail, the item
+            // goes without its `Get`, never silently left out of a shorter transaction: the key
+            // guard refuses the whole transaction (an item without a key), and no panic.
+            let get = Get::builder().table_name(&table).set_key(Some(key)).build().ok();
+            builder = builder.transact_items(TransactGetItem::builder().set_get(get).build());
         }
         Ok(builder)
     }
