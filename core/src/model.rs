@@ -1,7 +1,7 @@
 //! The one model of what a tenant owns: the tables and buckets a handler may touch, each with
 //! its physical-name binding, its key rule and its actions, and how the handler's sessions are
 //! confined. The policy template, the role policies, the guards and the typed handles are all
-//! derived from it; [`HandlerModel::compile`] (in `policy.rs`, which writes the policy text) is
+//! derived from it; [`HandlerModel::compile`] (in `policy/`, which writes the policy text) is
 //! the one path to a template.
 
 /// The plaintext limit of an inline session policy passed to `AssumeRole`

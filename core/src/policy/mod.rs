@@ -1,0 +1,138 @@
+//! Session-policy templates: built once (at compile time by the macro), rendered per tenant.
+//!
+//! A template is ordinary IAM policy JSON with placeholders that the runtime fills:
+//! `{{partition}}`, `{{region}}`, `{{account}}`, `{{tenant}}` and, for each table or bucket
+//! whose name is bound at run time, `{{table}}`, `{{table2}}`, … and `{{bucket}}`, `{{bucket2}}`,
+//! … (numbered by declaration order). The braces cannot collide with IAM policy variables
+//! (`${...}`), and every value that replaces them is validated to a charset that needs no
+//! JSON escaping and holds no IAM wildcard.
+//!
+//! For `table = "Orders", actions = [GetItem, Query], indexes = ["ByStatus"]` the template is
+//! (pretty-printed here; the compact form is what is sent to STS):
+//!
+//! ```json
+//! {
+//!   "Version": "2012-10-17",
+//!   "Statement": [
+//!     {
+//!       "Sid": "TenantItems",
+//!       "Effect": "Allow",
+//!       "Action": ["dynamodb:GetItem", "dynamodb:Query"],
+//!       "Resource": ["arn:{{partition}}:dynamodb:{{region}}:{{account}}:table/Orders"],
+//!       "Condition": {
+//!         "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TENANT#{{tenant}}", "TENANT#{{tenant}}#*"]},
+//!         "ForAnyValue:StringLike": {"dynamodb:LeadingKeys": ["TENANT#{{tenant}}", "TENANT#{{tenant}}#*"]},
+//!         "Null": {"dynamodb:LeadingKeys": "false"}
+//!       }
+//!     },
+//!     { "Sid": "TenantIndexes", "Action": ["dynamodb:Query"], "Resource": [".../table/Orders/index/ByStatus"], ... }
+//!   ]
+//! }
+//! ```
+//!
+//! Each further table adds its own `TenantItems2`/`TenantIndexes2` statements with its own
+//! actions and key patterns; a bucket adds `TenantObjects` (its object actions on
+//! `arn:{{partition}}:s3:::<bucket>/<prefix>{{tenant}}/*`) and, with `ListBucket`,
+//! `TenantListing` (on the bucket, with `s3:prefix` confined to `<prefix>{{tenant}}/*`).
+//! Actions declared on one resource are never granted on another.
+
+// This file compiles a model into its template and bounds the template's size. The parts:
+// `statement` (what each table, index and bucket grants), `json` (how statements are written),
+// `role` (the roles' union policies), `placement` (the validated values a template is rendered
+// with) and `render` (filling the placeholders). None of them reads this file.
+mod json;
+mod placement;
+mod render;
+mod role;
+mod statement;
+#[cfg(test)]
+mod tests;
+
+pub use placement::{MAX_REGION_LEN, Partition, Placement, PlacementError};
+pub use render::render;
+pub use role::{role_policy, tag_role_policy};
+
+use crate::keys::Tenants;
+use crate::model::{BucketModel, Compiled, Confinement, HandlerModel, MAX_SESSION_POLICY_CHARS, SpecError, TableModel};
+use crate::tenant::MAX_TENANT_ID_LEN;
+use json::write_document;
+use render::render_with;
+use statement::number_sids;
+
+impl HandlerModel {
+    /// Validates the model and writes its template. In session-policy mode the worst-case
+    /// rendered size of the whole policy (every table and bucket) is checked against STS's
+    /// limit; in session-tag mode no session policy is sent, and the template is the role
+    /// policy the handler needs.
+    pub fn compile(&self) -> Result<Compiled, Vec<SpecError>> {
+        let errors = self.validate();
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        match &self.confinement {
+            Confinement::SessionPolicy => {
+                let template = document(self, Tenants::Own, false);
+                let worst_case = worst_case_len(&template);
+                if worst_case > MAX_SESSION_POLICY_CHARS {
+                    return Err(vec![SpecError::TooLarge { worst_case, parts: worst_case_parts(self) }]);
+                }
+                Ok(Compiled { pretty: document(self, Tenants::Own, true), worst_case, template })
+            }
+            Confinement::SessionTag(tag) => {
+                let template = document(self, Tenants::Tagged(tag), false);
+                Ok(Compiled {
+                    pretty: document(self, Tenants::Tagged(tag), true),
+                    worst_case: template.len(),
+                    template,
+                })
+            }
+        }
+    }
+}
+
+/// The policy document of `model` confined to `tenants`' keys, compact or indented.
+fn document(model: &HandlerModel, tenants: Tenants<'_>, pretty: bool) -> String {
+    let mut statements = Vec::new();
+    for (i, t) in model.tables.iter().enumerate() {
+        statements.extend(t.statements(i, tenants));
+    }
+    for (i, b) in model.buckets.iter().enumerate() {
+        statements.extend(b.statements(i, tenants));
+    }
+    number_sids(&mut statements);
+    write_document(&statements, pretty)
+}
+
+/// The longest rendering of a template: the longest region, a 255-character table name and a
+/// 63-character bucket name in every placeholder, and a tenant id of the longest length.
+fn worst_case_len(template: &str) -> usize {
+    let region = "x".repeat(MAX_REGION_LEN);
+    let table = "t".repeat(255);
+    let bucket = "b".repeat(63);
+    let tenant = "x".repeat(MAX_TENANT_ID_LEN);
+    render_with(template, |name| {
+        Some(match name {
+            "partition" => "aws-us-gov",
+            "region" => &region,
+            "account" => "000000000000",
+            "tenant" => &tenant,
+            n if n.starts_with("table") => &table,
+            n if n.starts_with("bucket") => &bucket,
+            _ => return None,
+        })
+    })
+    .len()
+}
+
+/// What each table and bucket adds to the worst case: the worst case of a policy of that
+/// resource alone, less the document around its statements.
+fn worst_case_parts(model: &HandlerModel) -> Vec<(String, usize)> {
+    let envelope = write_document(&[], false).len();
+    let alone = |tables: Vec<TableModel>, buckets: Vec<BucketModel>| {
+        let m = HandlerModel { tables: tables.into(), buckets: buckets.into(), confinement: model.confinement.clone() };
+        worst_case_len(&document(&m, Tenants::Own, false)) - envelope
+    };
+    let tables = model.tables.iter().map(|t| (t.table.declared().to_owned(), alone(vec![t.clone()], vec![])));
+    let buckets = model.buckets.iter().map(|b| (b.bucket.declared().to_owned(), alone(vec![], vec![b.clone()])));
+    tables.chain(buckets).collect()
+}

@@ -1,0 +1,119 @@
+//! What each table, index and bucket grants: the statements of a policy, before they are
+//! written as JSON.
+
+use crate::keys::Tenants;
+use crate::model::{BucketModel, PhysicalName, TableModel};
+
+pub(super) struct Statement {
+    /// `TenantItems`, `TenantIndexes`, `TenantObjects` or `TenantListing`, numbered from 2
+    /// when a policy has several.
+    pub(super) sid: String,
+    /// IAM action names, sorted.
+    pub(super) actions: Vec<&'static str>,
+    pub(super) resources: Vec<String>,
+    pub(super) condition: Condition,
+}
+
+/// What confines a statement to a tenant, beside its resources.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Condition {
+    /// Object actions: the resource (`…/<prefix><tenant>/*`) is the confinement.
+    None,
+    /// DynamoDB: the request's `dynamodb:LeadingKeys` are these patterns (written as three
+    /// conditions; `Statement::write`, in json.rs, says why).
+    LeadingKeys(Vec<String>),
+    /// `s3:ListBucket`: the request's `s3:prefix` matches this pattern.
+    ListPrefix(String),
+}
+
+/// The placeholder of the `i`-th table's physical name (0-based): `{{table}}`, `{{table2}}`, …
+fn placeholder(kind: &str, i: usize) -> String {
+    if i == 0 { format!("{{{{{kind}}}}}") } else { format!("{{{{{kind}{}}}}}", i + 1) }
+}
+
+/// The name in a template: written in, or the placeholder of a name bound at run time.
+fn name_in_template(name: &PhysicalName, kind: &str, i: usize) -> String {
+    match name {
+        PhysicalName::Fixed(n) => n.to_string(),
+        PhysicalName::FromEnv { .. } => placeholder(kind, i),
+    }
+}
+
+impl TableModel {
+    fn table_arn(&self, i: usize) -> String {
+        let table = name_in_template(&self.table, "table", i);
+        format!("arn:{{{{partition}}}}:dynamodb:{{{{region}}}}:{{{{account}}}}:table/{table}")
+    }
+
+    /// The statements of this table (the `i`-th of its handler): its actions on the table,
+    /// and `Query` (or `PartiQLSelect`) on each declared index, confined to `tenants`' keys.
+    pub(super) fn statements(&self, i: usize, tenants: Tenants<'_>) -> Vec<Statement> {
+        let table_arn = self.table_arn(i);
+        let actions = self.sorted_actions();
+        let condition = Condition::LeadingKeys(self.keys.patterns(tenants));
+        let mut statements = vec![Statement {
+            sid: "TenantItems".into(),
+            actions: actions.iter().map(|a| a.iam_name()).collect(),
+            resources: vec![table_arn.clone()],
+            condition: condition.clone(),
+        }];
+        if !self.indexes.is_empty() {
+            statements.push(Statement {
+                sid: "TenantIndexes".into(),
+                actions: actions.iter().filter(|a| a.reads_indexes()).map(|a| a.iam_name()).collect(),
+                resources: self.indexes.iter().map(|ix| format!("{table_arn}/index/{ix}")).collect(),
+                condition,
+            });
+        }
+        statements
+    }
+}
+
+impl BucketModel {
+    /// The statements of this bucket (the `i`-th of its handler): its object actions on the
+    /// objects under the tenant's folder, and `ListBucket` on the bucket with `s3:prefix`
+    /// confined to that folder.
+    ///
+    /// `s3:prefix` is single-valued: a `ListObjectsV2` without a prefix has no `s3:prefix`,
+    /// and `StringLike` on an absent key does not match, so it is denied (IAM User Guide,
+    /// "Amazon S3: Allows IAM users access to their S3 home directory"; proved in
+    /// tests/policy/prove.mjs, group `s3-list`). The `/*` pattern also matches the folder
+    /// itself (`tenants/acme/`): IAM's `*` matches the empty string.
+    pub(super) fn statements(&self, i: usize, tenants: Tenants<'_>) -> Vec<Statement> {
+        let bucket = name_in_template(&self.bucket, "bucket", i);
+        let pattern = self.objects.pattern(tenants);
+        let actions = self.sorted_actions();
+        let mut statements = Vec::new();
+        let objects: Vec<&'static str> = actions.iter().filter(|a| !a.on_bucket()).map(|a| a.iam_name()).collect();
+        if !objects.is_empty() {
+            statements.push(Statement {
+                sid: "TenantObjects".into(),
+                actions: objects,
+                resources: vec![format!("arn:{{{{partition}}}}:s3:::{bucket}/{pattern}")],
+                condition: Condition::None,
+            });
+        }
+        let listing: Vec<&'static str> = actions.iter().filter(|a| a.on_bucket()).map(|a| a.iam_name()).collect();
+        if !listing.is_empty() {
+            statements.push(Statement {
+                sid: "TenantListing".into(),
+                actions: listing,
+                resources: vec![format!("arn:{{{{partition}}}}:s3:::{bucket}")],
+                condition: Condition::ListPrefix(pattern),
+            });
+        }
+        statements
+    }
+}
+
+/// Sids are unique within a policy: the second `TenantItems` is `TenantItems2`, …
+pub(super) fn number_sids(statements: &mut [Statement]) {
+    let mut seen: Vec<String> = Vec::new();
+    for s in statements {
+        let n = seen.iter().filter(|k| **k == s.sid).count();
+        seen.push(s.sid.clone());
+        if n > 0 {
+            s.sid = format!("{}{}", s.sid, n + 1);
+        }
+    }
+}
