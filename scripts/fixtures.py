@@ -143,7 +143,7 @@ def ensure_role(iam, account, name=ROLE_NAME, tag_session=False):
     # put_role_policy overwrites: idempotent.
     if tag_session:
         # The tag role confines keys by the session tag itself (its sessions carry no session policy),
-        # with the conditions core/src/policy.rs writes (moto enforces none of them).
+        # with the conditions core/src/policy/ writes (moto enforces none of them).
         patterns = ["TENANT#${aws:PrincipalTag/tenant}", "TENANT#${aws:PrincipalTag/tenant}#*"]
         for statement in policy["Statement"]:
             statement["Condition"] = {
