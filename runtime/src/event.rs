@@ -1,8 +1,18 @@
 //! Where the caller's token is in an event, and how a refusal is answered.
 //!
-//! Implemented here for `lambda_http::Request` and for `LambdaEvent` of API Gateway REST
-//! (v1) and HTTP API (v2) proxy events; implement [`TenantEvent`] for a custom event and
-//! [`Rejection`] for a custom response type.
+//! Two traits, so that Lambda's tenant id cannot be left out:
+//!
+//! * [`TenantPayload`], implemented here for API Gateway REST (v1) and HTTP API (v2) proxy
+//!   events and by you for a custom event: where the caller's token (or an authorizer's claims)
+//!   is in the payload.
+//! * [`TenantEvent`], sealed: an invocation as a front end receives it, which also carries
+//!   Lambda's context (the request id, and the tenant id of Lambda's tenant isolation mode):
+//!   `LambdaEvent<P>` for any payload `P`, `lambda_http::Request`, and the head of an HTTP request
+//!   (the axum front end). A handler takes one of these, never a bare payload, so every
+//!   invocation is checked against Lambda's tenant id (a handler that took a bare payload was
+//!   served from it without one: red-team review of issue 26).
+//!
+//! Implement [`Rejection`] for a custom response type.
 
 use crate::error::IsolationError;
 use aws_lambda_events::apigw::{
@@ -37,15 +47,38 @@ mod sealed {
     pub trait Sealed {}
     impl Sealed for super::Http {}
     impl Sealed for super::Invocation {}
+
+    /// The invocations a front end receives (see [`super::TenantEvent`]).
+    pub trait Event {}
+    impl<T> Event for lambda_runtime::LambdaEvent<T> {}
+    impl<B> Event for http::Request<B> {}
+    impl Event for http::request::Parts {}
 }
 
-/// An event that carries the caller's identity.
+/// A payload that says who its caller is: implement it for a custom event and take
+/// `LambdaEvent<MyEvent>` in the handler.
+///
+/// ```
+/// use tenant_isolation::event::{Invocation, TenantPayload};
+///
+/// /// A job a tenant's own isolated handler enqueued, with the caller's token.
+/// struct Job {
+///     token: String,
+/// }
+///
+/// impl TenantPayload for Job {
+///     type Caller = Invocation;
+///     fn bearer_token(&self) -> Option<&str> {
+///         Some(&self.token)
+///     }
+/// }
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not say where the caller's token is",
-    label = "not a `TenantEvent`",
-    note = "take `lambda_http::Request`, or `LambdaEvent<P>` where the payload `P` is `ApiGatewayProxyRequest`, `ApiGatewayV2httpRequest` or a type of yours that implements `tenant_isolation::TenantEvent` (say where its token is)"
+    label = "not a `TenantPayload`",
+    note = "take `lambda_http::Request`, or `LambdaEvent<P>` where the payload `P` is `ApiGatewayProxyRequest`, `ApiGatewayV2httpRequest` or a type of yours that implements `tenant_isolation::event::TenantPayload` (say where its token is)"
 )]
-pub trait TenantEvent: Send {
+pub trait TenantPayload: Send {
     /// Who receives a refusal: [`Http`] for HTTP events (the handler's response type must
     /// carry a status), [`Invocation`] for others.
     type Caller: Caller;
@@ -57,22 +90,35 @@ pub trait TenantEvent: Send {
     fn authorizer_claims(&self) -> Option<Claims> {
         None
     }
+}
+
+/// An invocation as a front end receives it: the caller's identity (from its payload) and
+/// Lambda's context. Sealed: implemented for `LambdaEvent<P>` (any [`TenantPayload`] `P`),
+/// `lambda_http::Request` (any `http::Request<B>`) and `http::request::Parts`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an invocation whose caller and Lambda tenant id can be checked",
+    label = "not a `TenantEvent`",
+    note = "take `lambda_http::Request`, or `LambdaEvent<P>` where the payload `P` is `ApiGatewayProxyRequest`, `ApiGatewayV2httpRequest` or a type of yours that implements `tenant_isolation::event::TenantPayload`: a bare payload has no Lambda context, so Lambda's tenant id could not be checked"
+)]
+pub trait TenantEvent: Send + sealed::Event {
+    /// Who receives a refusal (the payload's [`TenantPayload::Caller`]).
+    type Caller: Caller;
+
+    /// The bearer token, without the `Bearer ` scheme. `None` when absent or not ASCII.
+    fn bearer_token(&self) -> Option<&str>;
+
+    /// Claims an API Gateway authorizer already verified (used only in trusted-claims mode).
+    fn authorizer_claims(&self) -> Option<Claims>;
 
     /// The Lambda request id, for logs.
-    fn request_id(&self) -> Option<&str> {
-        None
-    }
+    fn request_id(&self) -> Option<&str>;
 
     /// The tenant id Lambda's tenant isolation mode (TenancyConfig `PER_TENANT`) gave the
     /// invocation (`lambda_runtime::Context::tenant_id`), if any. When present it must be the
-    /// verified tenant ([`Isolation::authenticate`](crate::Isolation::authenticate)).
-    ///
-    /// Only Lambda's context gives it: `LambdaEvent<T>` and `lambda_http::Request` implement it,
-    /// and a handler of a custom event takes `LambdaEvent<MyEvent>` so that it is checked. Never
-    /// read it from a payload's own fields: whoever writes the payload would choose it.
-    fn lambda_tenant_id(&self) -> Option<&str> {
-        None
-    }
+    /// verified tenant ([`Isolation::authenticate`](crate::Isolation::authenticate)). Only
+    /// Lambda's context gives it, never a payload's own fields (whoever writes the payload would
+    /// choose it).
+    fn lambda_tenant_id(&self) -> Option<&str>;
 }
 
 /// How a response type answers a refused invocation to caller `C`.
@@ -229,7 +275,7 @@ fn context_claims(extensions: &http::Extensions) -> Option<Claims> {
 
 /// An API Gateway REST API (v1) proxy event's payload: the `Authorization` header, and the
 /// authorizer's claims of its request context. Served through `LambdaEvent<ApiGatewayProxyRequest>`.
-impl TenantEvent for ApiGatewayProxyRequest {
+impl TenantPayload for ApiGatewayProxyRequest {
     type Caller = Http;
     fn bearer_token(&self) -> Option<&str> {
         bearer(self.headers.get(http::header::AUTHORIZATION))
@@ -240,7 +286,7 @@ impl TenantEvent for ApiGatewayProxyRequest {
 }
 
 /// An API Gateway HTTP API (v2) proxy event's payload (as the REST one above).
-impl TenantEvent for ApiGatewayV2httpRequest {
+impl TenantPayload for ApiGatewayV2httpRequest {
     type Caller = Http;
     fn bearer_token(&self) -> Option<&str> {
         bearer(self.headers.get(http::header::AUTHORIZATION))
@@ -252,10 +298,10 @@ impl TenantEvent for ApiGatewayV2httpRequest {
 
 /// Any event as Lambda delivers it: the payload says who the caller is; the Lambda context, and
 /// only it, gives the request id and the tenant id of Lambda's tenant isolation mode. So a
-/// custom event (`LambdaEvent<MyJob>` with `MyJob: TenantEvent`) is checked against the Lambda
+/// custom event (`LambdaEvent<MyJob>` with `MyJob: TenantPayload`) is checked against the Lambda
 /// tenant id like an HTTP one, and `required` mode works for it; a payload cannot claim a Lambda
 /// tenant id of its own (whatever it says is not read).
-impl<T: TenantEvent> TenantEvent for LambdaEvent<T> {
+impl<T: TenantPayload> TenantEvent for LambdaEvent<T> {
     type Caller = T::Caller;
     fn bearer_token(&self) -> Option<&str> {
         self.payload.bearer_token()

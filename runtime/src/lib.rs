@@ -91,7 +91,7 @@ pub use bucket::{AllowsObject, TenantBucket};
 pub use config::ConfigError;
 pub use credentials::{CacheStats, CredentialsError, StsFailure};
 pub use error::{AwsError, IsolationError, sdk_error_kind};
-pub use event::{Rejection, TenantEvent};
+pub use event::{Rejection, TenantEvent, TenantPayload};
 pub use guard::{GuardViolation, Violation};
 pub use identity::{Identity, Verifier};
 pub use isolation::{Isolation, LambdaTenantMode};
@@ -119,7 +119,7 @@ pub use tenant_isolation_core::{Action, InvalidTenantId, ObjectAction, TenantId}
 /// The handler is an `async fn` whose parameters are its table handles (`TenantTable`, by value),
 /// its bucket handles (`TenantBucket`, feature `s3`) and its event, in any order: its event
 /// (`lambda_http::Request`, or `LambdaEvent<P>` whose payload `P` is an API Gateway REST or HTTP
-/// API event or any [`TenantEvent`] of yours; Lambda's tenant id is checked for every one of
+/// API event or any [`TenantPayload`] of yours; Lambda's tenant id is checked for every one of
 /// them). It returns `Result<R, E>`, where
 /// `R` can answer a refusal ([`Rejection`]: HTTP responses answer 401/403/503/500) and
 /// `E: From<IsolationError>`. The generated function of the same name is what

@@ -277,10 +277,18 @@ impl<P: Policy> TenantTable<P> {
 /// and buckets alike, whether the handle is made from a scope ([`Scope::table`],
 /// [`Scope::bucket`]) or finds its scope when used ([`scope_of`]). `H::SPEC` is the handler's
 /// spec whichever of its tables or buckets `H` is.
+///
+/// The same policy *and* the same model: each operation's compile-time check reads `H::SPEC`'s
+/// model, and only the scope's spec was verified to compile to its template. A spec written by
+/// hand that copies a handler's template but claims a model of its own (`PutItem` behind a
+/// `GetItem` template) shares the policy, and made `put_item()` build and run up to the guard
+/// (red-team review of issue 26); with the models compared, the handle is refused here.
 pub(crate) fn check_handler<H: Isolated>(scope: &Scope) -> Result<(), ScopeError> {
-    match scope.handler().same_policy(H::SPEC) {
+    let spec = scope.handler();
+    let same = spec.same_policy(H::SPEC) && (std::ptr::eq(spec, H::SPEC) || spec.model() == H::SPEC.model());
+    match same {
         true => Ok(()),
-        false => Err(ScopeError::PolicyMismatch { expected: H::SPEC.name(), actual: scope.handler().name() }),
+        false => Err(ScopeError::PolicyMismatch { expected: H::SPEC.name(), actual: spec.name() }),
     }
 }
 

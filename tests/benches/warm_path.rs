@@ -21,7 +21,7 @@
 
 mod common;
 
-use common::{Bearer, Jwt, isolation, warm};
+use common::{Jwt, bearer, isolation, warm};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -39,7 +39,7 @@ fn warm_path(c: &mut Criterion) {
         for jwt in &jwts {
             let iso = isolation(jwt.verifier.clone()).await;
             // Warm: the key set (RS256) and one STS call for (acme, warm's policy).
-            let out = warm::call_with(&iso, Bearer(jwt.token)).await;
+            let out = warm::call_with(&iso, bearer(jwt.token)).await;
             assert!(out.is_ok(), "warm-up invocation failed: {:?}", out.err());
             assert_eq!(iso.stats().sts_calls, 1);
             isolations.push(iso);
@@ -59,7 +59,7 @@ fn warm_path(c: &mut Criterion) {
         });
         group.bench_function("warm path (call_with)", |b| {
             b.to_async(&rt).iter(|| async {
-                let out = warm::call_with(iso, Bearer(black_box(token))).await;
+                let out = warm::call_with(iso, bearer(black_box(token))).await;
                 debug_assert!(out.is_ok());
                 out
             })
@@ -83,7 +83,7 @@ fn warm_path(c: &mut Criterion) {
             rt.block_on(async {
                 let t = Instant::now();
                 for _ in 0..BLOCK {
-                    let out = warm::call_with(iso, Bearer(black_box(jwt.token))).await;
+                    let out = warm::call_with(iso, bearer(black_box(jwt.token))).await;
                     assert!(out.is_ok());
                 }
                 t.elapsed()

@@ -11,7 +11,7 @@ use lambda_runtime::{Context, LambdaEvent};
 use serde_json::json;
 use tenant_isolation::actions::GetItem;
 use tenant_isolation::{
-    Allows, Isolation, IsolationError, LambdaTenantMode, TenantEvent, TenantTable, tenant_isolated,
+    Allows, Isolation, IsolationError, LambdaTenantMode, TenantEvent, TenantPayload, TenantTable, tenant_isolated,
 };
 use tower::ServiceExt;
 
@@ -72,7 +72,7 @@ struct Job {
     scenario: String,
 }
 
-impl TenantEvent for Job {
+impl TenantPayload for Job {
     type Caller = tenant_isolation::event::Invocation;
     fn bearer_token(&self) -> Option<&str> {
         self.token.as_deref()

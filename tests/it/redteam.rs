@@ -622,3 +622,97 @@ async fn a_spec_whose_template_is_not_its_model_is_refused() {
     assert!(refused.to_string().contains("not what its model compiles to"), "{refused}");
     assert_eq!(iso.stats().sts_calls, 0);
 }
+
+// ---- A capability type whose spec copies a handler's template (review of issue 26) --------
+
+mod forged_spec {
+    use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use lambda_runtime::LambdaEvent;
+    use std::borrow::Cow;
+    use tenant_isolation::__private::grant::Declared;
+    use tenant_isolation::__private::{Isolated, Policy, handler_spec};
+    use tenant_isolation::model::{Action, Confinement, HandlerModel, KeyRule, PhysicalName, TableModel};
+    use tenant_isolation::{HandlerSpec, ScopeError, TenantTable, tenant_isolated};
+
+    /// A handler that declares `GetItem` only.
+    #[tenant_isolated(table = "Orders", actions = [GetItem])]
+    async fn get_only(
+        _orders: TenantTable,
+        event: LambdaEvent<ApiGatewayV2httpRequest>,
+    ) -> Result<ApiGatewayV2httpResponse, lambda_runtime::Error> {
+        let _ = event;
+        let scope = tenant_isolation::current()?;
+        // `put_item()` compiles for the forged type (its own spec claims `PutItem`); the scope
+        // check must refuse the handle.
+        let orders: TenantTable<Forged> = scope.table::<Forged>()?;
+        let pk = AttributeValue::S(orders.partition_key()?);
+        orders.put_item()?.item("pk", pk).item("sk", AttributeValue::S("ORDER#forged".into())).send().await?;
+        let mut response = ApiGatewayV2httpResponse::default();
+        response.status_code = 200;
+        Ok(response)
+    }
+
+    /// get_only's template, copied (what the macro compiled from `actions = [GetItem]`).
+    const TEMPLATE: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"TenantItems","Effect":"Allow","Action":["dynamodb:GetItem"],"Resource":["arn:{{partition}}:dynamodb:{{region}}:{{account}}:table/Orders"],"Condition":{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["TENANT#{{tenant}}","TENANT#{{tenant}}#*"]},"ForAnyValue:StringLike":{"dynamodb:LeadingKeys":["TENANT#{{tenant}}","TENANT#{{tenant}}#*"]},"Null":{"dynamodb:LeadingKeys":"false"}}}]}"#;
+
+    /// A spec written by hand: get_only's template and bindings (so `same_policy` holds), but a
+    /// model that claims `PutItem` too. Nothing compares a spec's model with its template unless
+    /// the spec is entered (`HandlerSpec::verify`), and this one never is.
+    const FORGED_TABLES: &[TableModel] = &[TableModel {
+        table: PhysicalName::Fixed(Cow::Borrowed("Orders")),
+        indexes: Cow::Borrowed(&[]),
+        actions: Cow::Borrowed(&[Action::GetItem, Action::PutItem]),
+        keys: KeyRule::new("TENANT#"),
+    }];
+
+    const FORGED_SPEC: &HandlerSpec = &handler_spec(
+        "get_only",
+        "",
+        HandlerModel {
+            tables: Cow::Borrowed(FORGED_TABLES),
+            buckets: Cow::Borrowed(&[]),
+            confinement: Confinement::SessionPolicy,
+        },
+        TEMPLATE,
+    );
+
+    struct Forged;
+    impl Isolated for Forged {
+        const SPEC: &'static HandlerSpec = FORGED_SPEC;
+    }
+    impl Policy for Forged {
+        const TABLE: usize = 0;
+        type BatchGetItem = Declared;
+        type BatchWriteItem = Declared;
+        type ConditionCheckItem = Declared;
+        type DeleteItem = Declared;
+        type GetItem = Declared;
+        type PartiQLDelete = Declared;
+        type PartiQLInsert = Declared;
+        type PartiQLSelect = Declared;
+        type PartiQLUpdate = Declared;
+        type PutItem = Declared;
+        type Query = Declared;
+        type UpdateItem = Declared;
+    }
+
+    /// A capability type whose hand-written spec copies a `GetItem`-only handler's template (so
+    /// the two share a policy) but claims `PutItem` in its model: the compile-time check reads that
+    /// model, so `put_item()` builds. The scope check compares the models too and refuses the
+    /// handle before anything is sent (red-team review of issue 26: it answered 403 from the guard,
+    /// the only line left). Fails with `check_handler` comparing policies alone.
+    #[tokio::test]
+    async fn a_forged_spec_sharing_a_handlers_template_gets_no_handle() {
+        assert!(FORGED_SPEC.same_policy(get_only::SPEC), "the forged spec shares the handler's policy");
+        assert!(FORGED_SPEC.verify().is_err(), "its model does not compile to its template");
+        let iso = crate::common::isolation_with(|b| b.verifier(crate::common::development_verifier())).await;
+        let acme = crate::common::development_token(serde_json::json!({ "sub": "alice", "tenant_id": "acme" }));
+        let mut request = ApiGatewayV2httpRequest::default();
+        request.headers.insert("authorization", format!("Bearer {acme}").parse().unwrap());
+        let err = get_only::call_with(&iso, LambdaEvent::new(request, lambda_runtime::Context::default()))
+            .await
+            .expect_err("the handle is refused");
+        assert!(matches!(err.downcast_ref::<ScopeError>(), Some(ScopeError::PolicyMismatch { .. })), "{err}");
+    }
+}

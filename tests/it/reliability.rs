@@ -4,12 +4,13 @@
 
 use crate::common::unique;
 use aws_sdk_dynamodb::types::AttributeValue;
+use lambda_runtime::LambdaEvent;
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tenant_isolation::{
-    ErrorKind, Isolation, IsolationError, StsFailure, TenantEvent, TenantId, TenantTable, Verifier, current_tenant,
+    ErrorKind, Isolation, IsolationError, StsFailure, TenantId, TenantPayload, TenantTable, Verifier, current_tenant,
     spawn, tenant_isolated,
 };
 use tenant_isolation_tests::{provision, sdk_config, sdk_config_with_sts};
@@ -35,7 +36,7 @@ struct Job {
     id: u64,
 }
 
-impl TenantEvent for Job {
+impl TenantPayload for Job {
     type Caller = tenant_isolation::event::Invocation;
     fn bearer_token(&self) -> Option<&str> {
         Some(&self.token)
@@ -64,7 +65,8 @@ async fn random_yields(state: &mut u64) {
 }
 
 #[tenant_isolated(table = "Orders", actions = [GetItem, PutItem])]
-async fn stress(table: TenantTable, job: Job) -> Result<Report, lambda_runtime::Error> {
+async fn stress(table: TenantTable, event: LambdaEvent<Job>) -> Result<Report, lambda_runtime::Error> {
+    let job = event.payload;
     let mut rng = job.id.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
     let mut report = Report::default();
     let mut check = |ok: bool| report.mismatches += u32::from(!ok);
@@ -129,7 +131,7 @@ async fn ten_thousand_interleaved_invocations_never_cross_tenants() {
         let (tenant, token) = tenants[(id % TENANTS) as usize].clone();
         let (iso, permit) = (iso.clone(), limit.clone().acquire_owned().await.unwrap());
         tasks.push(tokio::spawn(async move {
-            let report = stress::call_with(&iso, Job { token, expect: tenant, id }).await;
+            let report = stress::call_with(&iso, lambda_event(Job { token, expect: tenant, id })).await;
             drop(permit);
             report
         }));
@@ -158,8 +160,13 @@ async fn ten_thousand_interleaved_invocations_never_cross_tenants() {
     assert_eq!(round_trips, 2 * INVOCATIONS as u32 / 10);
 }
 
-fn job(tenant: &str, id: u64) -> Job {
-    Job { token: mint(tenant), expect: tenant.to_owned(), id }
+/// A job as Lambda delivers it (its context carries no Lambda tenant id here).
+fn lambda_event(job: Job) -> LambdaEvent<Job> {
+    LambdaEvent::new(job, lambda_runtime::Context::default())
+}
+
+fn job(tenant: &str, id: u64) -> LambdaEvent<Job> {
+    lambda_event(Job { token: mint(tenant), expect: tenant.to_owned(), id })
 }
 
 async fn isolation_on(endpoint: &str, timeouts: Option<aws_smithy_types::timeout::TimeoutConfig>) -> Isolation {

@@ -57,6 +57,7 @@ fn ui() {
     t.compile_fail("tests/fail/self_receiver.rs");
     t.compile_fail("tests/fail/wrong_arity.rs");
     t.compile_fail("tests/fail/event_not_tenant_event.rs");
+    t.compile_fail("tests/fail/bare_payload_event.rs");
     t.compile_fail("tests/fail/return_not_result.rs");
     t.compile_fail("tests/fail/http_output_without_status.rs");
     t.compile_fail("tests/fail/axum_extractor_without_axum.rs");

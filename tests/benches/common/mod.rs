@@ -4,8 +4,9 @@
 #![allow(dead_code)] // each bench uses a part
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Validation};
+use lambda_runtime::LambdaEvent;
 use serde_json::{Map, Value};
-use tenant_isolation::{Isolation, IsolationError, TenantEvent, TenantId, TenantTable, Verifier, tenant_isolated};
+use tenant_isolation::{Isolation, IsolationError, TenantId, TenantPayload, TenantTable, Verifier, tenant_isolated};
 use tenant_isolation_testkit::keys::KID_RSA1;
 use tenant_isolation_testkit::tokens::{self, AUDIENCE, HS256_SECRET, ISSUER};
 use tenant_isolation_testkit::{JwksServer, Keys, Reply};
@@ -14,11 +15,16 @@ use tenant_isolation_testkit::{JwksServer, Keys, Reply};
 /// is the isolation path itself.
 pub(crate) struct Bearer(pub(crate) &'static str);
 
-impl TenantEvent for Bearer {
+impl TenantPayload for Bearer {
     type Caller = tenant_isolation::event::Invocation;
     fn bearer_token(&self) -> Option<&str> {
         Some(self.0)
     }
+}
+
+/// `token` as Lambda delivers a custom event (an empty context: no Lambda tenant id).
+pub(crate) fn bearer(token: &'static str) -> LambdaEvent<Bearer> {
+    LambdaEvent::new(Bearer(token), lambda_runtime::Context::default())
 }
 
 /// The handler's answer.
@@ -27,7 +33,7 @@ pub(crate) struct Done;
 /// A handler on the warm path: its body takes the scoped, guarded client handle (a `GetItem`
 /// builder with the table name set, as the data layer does) and sends nothing.
 #[tenant_isolated(table = "Orders", actions = [GetItem])]
-pub(crate) async fn warm(orders: TenantTable, event: Bearer) -> Result<Done, IsolationError> {
+pub(crate) async fn warm(orders: TenantTable, event: LambdaEvent<Bearer>) -> Result<Done, IsolationError> {
     let _ = event;
     std::hint::black_box(orders.get_item()?);
     Ok(Done)
