@@ -144,10 +144,12 @@
 
 mod builder;
 mod claims;
+mod date;
 mod error;
 mod jwks;
 #[cfg(test)]
 mod tests;
+mod token;
 mod transport;
 
 pub use builder::VerifierBuilder;
@@ -158,12 +160,14 @@ use aws_smithy_runtime_api::client::http::HttpConnectorSettings;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use claims::{Claims, ClaimsError};
+use date::trusted_date;
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 use tenant_isolation_core::TenantId;
+use token::RawToken;
 
 /// The longest bearer token accepted, in bytes. Longer tokens are refused (401) before
 /// anything is decoded. Cognito tokens are 1–2 KiB; a few hundred group names still fit.
@@ -492,62 +496,6 @@ impl Inner {
     }
 }
 
-/// A JSON number, or a string holding one (API Gateway REST stringifies claims).
-/// A date of trusted claims, in seconds since the epoch: a JSON number, a number in a string
-/// (API Gateway HTTP APIs pass claims as strings), or `EEE MMM dd HH:mm:ss UTC yyyy`, the form
-/// API Gateway REST's Cognito authorizer gives `exp` and `iat` in
-/// (`"exp": "Thu Dec 06 17:08:23 UTC 2018"`, in its `requestContext.authorizer.claims`).
-fn trusted_date(v: &Value) -> Option<u64> {
-    let seconds = |f: f64| (0.0..1e15).contains(&f).then_some(f as u64);
-    match v {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().and_then(seconds)),
-        Value::String(s) => {
-            let s = s.trim();
-            s.parse().ok().or_else(|| s.parse::<f64>().ok().and_then(seconds)).or_else(|| authorizer_date(s))
-        }
-        _ => None,
-    }
-}
-
-/// `Thu Dec 06 17:08:23 UTC 2018` (Java's `Date.toString()` in UTC) as seconds since the epoch.
-fn authorizer_date(s: &str) -> Option<u64> {
-    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let [weekday, month, day, time, zone, year] =
-        <[&str; 6]>::try_from(s.split_whitespace().collect::<Vec<_>>()).ok()?;
-    if !DAYS.contains(&weekday) || !matches!(zone, "UTC" | "GMT") {
-        return None;
-    }
-    let number = |s: &str, digits: std::ops::RangeInclusive<usize>| {
-        (digits.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<u64>().ok()).flatten()
-    };
-    let month = MONTHS.iter().position(|m| *m == month)? as u64 + 1;
-    let (day, year) = (number(day, 1..=2)?, number(year, 4..=4)?);
-    let [h, m, sec] = <[&str; 3]>::try_from(time.split(':').collect::<Vec<_>>()).ok()?;
-    let (h, m, sec) = (number(h, 2..=2)?, number(m, 2..=2)?, number(sec, 2..=2)?);
-    if year < 1970 || day == 0 || day > days_in_month(year, month) || h > 23 || m > 59 || sec > 60 {
-        return None;
-    }
-    Some(days_since_epoch(year, month, day) * 86_400 + h * 3600 + m * 60 + sec)
-}
-
-fn days_in_month(year: u64, month: u64) -> u64 {
-    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
-    match month {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 to `year-month-day` (proleptic Gregorian, year ≥ 1970).
-fn days_since_epoch(year: u64, month: u64, day: u64) -> u64 {
-    let before: u64 = (1970..year).map(|y| if days_in_month(y, 2) == 29 { 366 } else { 365 }).sum();
-    let months: u64 = (1..month).map(|m| days_in_month(year, m)).sum();
-    before + months + day - 1
-}
-
 fn not_allowed(alg: &str, allowed: &'static str) -> IdentityError {
     // `alg` is attacker-controlled: echo it only if it looks like an algorithm name.
     let alg = if !alg.is_empty() && alg.len() <= 16 && alg.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -556,80 +504,4 @@ fn not_allowed(alg: &str, allowed: &'static str) -> IdentityError {
         "(unrecognised)".to_owned()
     };
     IdentityError::AlgorithmNotAllowed { alg, allowed }
-}
-
-/// The JOSE header members read before any key is chosen, as sent.
-#[derive(serde::Deserialize)]
-struct HeaderFields {
-    alg: Option<Value>,
-    kid: Option<Value>,
-    /// Present at all, whatever its value (`"crit": null` included): RFC 7515, section
-    /// 4.1.11 — we understand no extension, so any `crit` is refused.
-    #[serde(default, deserialize_with = "present")]
-    crit: bool,
-}
-
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    <serde::de::IgnoredAny as serde::Deserialize>::deserialize(d).map(|_| true)
-}
-
-/// A compact JWS split into its parts, with the JOSE header members read before any key is
-/// chosen. Nothing of the payload is read here.
-struct RawToken<'t> {
-    alg: String,
-    kid: Option<String>,
-    /// `header.payload`, as sent: what the signature covers.
-    message: &'t str,
-    /// The payload segment, still base64url.
-    payload: &'t str,
-    /// The signature segment, still base64url.
-    signature: &'t str,
-}
-
-impl<'t> RawToken<'t> {
-    /// Size and shape checks, then the header. Never panics, whatever the input.
-    fn parse(token: &'t str) -> Result<RawToken<'t>, IdentityError> {
-        if token.is_empty() {
-            return Err(IdentityError::MissingToken);
-        }
-        if token.len() > MAX_TOKEN_LEN {
-            return Err(IdentityError::TokenTooLarge { len: token.len() });
-        }
-        let mut segments = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
-            (segments.next(), segments.next(), segments.next(), segments.next())
-        else {
-            return Err(IdentityError::Malformed { reason: "expected three `.`-separated segments" });
-        };
-        if [header, payload, signature].iter().any(|s| s.is_empty()) {
-            return Err(IdentityError::Malformed { reason: "a segment is empty" });
-        }
-        if !token.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
-            return Err(IdentityError::Malformed { reason: "a segment is not base64url" });
-        }
-        let message = &token[..header.len() + 1 + payload.len()];
-        let bytes = URL_SAFE_NO_PAD
-            .decode(header)
-            .map_err(|_| IdentityError::Malformed { reason: "a segment is not base64url" })?;
-        // serde's derived struct would also accept a JSON array (by position): refused first.
-        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(IdentityError::Malformed { reason: "header is not a JSON object" });
-        }
-        // Only `alg`, `kid` and `crit` are read; other members are skipped without being
-        // stored. A repeated member is refused (serde's "duplicate field").
-        let fields: HeaderFields = serde_json::from_slice(&bytes)
-            .map_err(|_| IdentityError::Malformed { reason: "header is not a JSON object" })?;
-        if fields.crit {
-            return Err(IdentityError::CriticalHeader);
-        }
-        let Some(Value::String(alg)) = fields.alg else {
-            return Err(IdentityError::Malformed { reason: "header has no string `alg`" });
-        };
-        let kid = match fields.kid {
-            None => None,
-            Some(Value::String(kid)) => Some(kid),
-            Some(_) => return Err(IdentityError::Malformed { reason: "header `kid` is not a string" }),
-        };
-        Ok(RawToken { alg, kid, message, payload, signature })
-    }
 }
