@@ -336,28 +336,23 @@ fn json_headers() -> http::HeaderMap {
     headers
 }
 
-impl Rejection<Http> for ApiGatewayProxyResponse {
-    fn rejection(error: &IsolationError) -> Option<Self> {
-        let mut r = ApiGatewayProxyResponse::default();
-        r.status_code = i64::from(error.status());
-        r.headers = json_headers();
-        r.body = Some(EventBody::Text(error_body(error)));
-        Some(r)
-    }
-    fn status(&self) -> Option<u16> {
-        u16::try_from(self.status_code).ok()
-    }
+/// API Gateway's proxy responses, REST (v1) and HTTP API (v2): the same three fields, written
+/// once for both.
+macro_rules! proxy_response_rejection {
+    ($($response:ident),*) => {$(
+        impl Rejection<Http> for $response {
+            fn rejection(error: &IsolationError) -> Option<Self> {
+                let mut r = $response::default();
+                r.status_code = i64::from(error.status());
+                r.headers = json_headers();
+                r.body = Some(EventBody::Text(error_body(error)));
+                Some(r)
+            }
+            fn status(&self) -> Option<u16> {
+                u16::try_from(self.status_code).ok()
+            }
+        }
+    )*};
 }
 
-impl Rejection<Http> for ApiGatewayV2httpResponse {
-    fn rejection(error: &IsolationError) -> Option<Self> {
-        let mut r = ApiGatewayV2httpResponse::default();
-        r.status_code = i64::from(error.status());
-        r.headers = json_headers();
-        r.body = Some(EventBody::Text(error_body(error)));
-        Some(r)
-    }
-    fn status(&self) -> Option<u16> {
-        u16::try_from(self.status_code).ok()
-    }
-}
+proxy_response_rejection!(ApiGatewayProxyResponse, ApiGatewayV2httpResponse);
