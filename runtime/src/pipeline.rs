@@ -89,8 +89,8 @@ impl Invocation {
     /// trusted-claims mode, the authorizer's claims), then Lambda's tenant id checked against
     /// it. No STS call. A refusal is logged in the invocation's span.
     pub(crate) async fn identify<E: TenantEvent + ?Sized>(&self, event: &E) -> Result<Identity, IsolationError> {
-        // Boxed, as the scope's entry in `run`: each reaches deep into
-        // the SDK's futures (key sets, STS), and nested inline, a binary that drives several
+        // Boxed, as the scope's entry and the handler in `run`: each reaches deep into the SDK's
+        // futures (key sets, STS) or the user's, and nested inline, a binary that drives several
         // handlers in one `async fn` reached rustc's query depth limit computing its layout (the
         // orders demo did). One allocation each per invocation.
         let identity = Box::pin(identify(&self.isolation, event)).instrument(self.span.clone()).await;
@@ -118,9 +118,9 @@ impl Invocation {
     where
         Fut: Future<Output = O>,
     {
+        // The tenant is on the span already: `identify` recorded it on this invocation's span.
         self.handler = Some(spec.name());
         self.span.record("handler", spec.name());
-        self.span.record("tenant", identity.tenant.as_str());
         let span = self.span.clone();
         async move {
             let scope = match Box::pin(self.isolation.enter(spec, &identity.tenant, self.request_id.clone())).await {
