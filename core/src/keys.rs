@@ -130,6 +130,25 @@ impl KeyRule {
             .is_some_and(|rest| rest.is_empty() || rest.starts_with(SEPARATOR))
     }
 
+    /// The tenant whose key `value` is: `acme` for `TENANT#acme` and `TENANT#acme#ORDER#1`;
+    /// `None` for a key outside the prefix, an empty or invalid id (`TENANT#`, `TENANT#a*`,
+    /// 65 characters). The inverse of [`KeyRule::is_own`] (`is_own(t, v)` exactly when
+    /// `tenant_of(v) == Some(t)`: `#` is refused in tenant ids, so the id ends at the first
+    /// separator), which is how a DynamoDB Streams record is given its tenant from its own key
+    /// instead of from an attribute anyone writing the item could set.
+    ///
+    /// ```
+    /// use tenant_isolation_core::KeyRule;
+    /// let rule = KeyRule::new("TENANT#");
+    /// assert_eq!(rule.tenant_of("TENANT#acme#ORDER#1").unwrap().as_str(), "acme");
+    /// assert!(rule.tenant_of("ORG#acme").is_none());
+    /// ```
+    pub fn tenant_of(&self, value: &str) -> Option<TenantId> {
+        let rest = value.strip_prefix(&*self.prefix)?;
+        let id = rest.split(SEPARATOR).next().unwrap_or(rest);
+        TenantId::parse(id).ok()
+    }
+
     /// The `dynamodb:LeadingKeys` (or `s3:prefix`) patterns that admit `whose` keys.
     ///
     /// Used under `ForAllValues` (every leading key of the request must match one pattern)
@@ -180,6 +199,33 @@ mod tests {
             ["TENANT#acme-2", "TENANT#acm", "TENANT#ACME", "TENANT#", "acme", "TENANT#globex#acme", "XTENANT#acme"]
         {
             assert!(!rule.is_own(&t("acme"), foreign), "{foreign}");
+        }
+    }
+
+    #[test]
+    fn a_keys_tenant_is_read_back_by_the_same_rule() {
+        let rule = KeyRule::default();
+        for (key, tenant) in [("TENANT#acme", "acme"), ("TENANT#acme#ORDER#1", "acme"), ("TENANT#acme-2#x", "acme-2")] {
+            assert_eq!(rule.tenant_of(key).as_ref().map(TenantId::as_str), Some(tenant), "{key}");
+        }
+        let long = format!("TENANT#{}", "a".repeat(65));
+        for foreign in ["TENANT#", "TENANT##x", "ORG#acme", "acme", "TENANT#a*", "TENANT#a b#x", "XTENANT#acme", &long]
+        {
+            assert_eq!(rule.tenant_of(foreign), None, "{foreign}");
+        }
+    }
+
+    proptest::proptest! {
+        /// `tenant_of` is `is_own`'s inverse, for any key: no key reads as one tenant's and is
+        /// owned by another.
+        #[test]
+        fn tenant_of_is_the_inverse_of_is_own(key in "(TENANT#|ORG#|)[a-zA-Z0-9_#*-]{0,12}", id in "[a-z0-9-]{1,4}") {
+            let rule = KeyRule::default();
+            let tenant = t(&id);
+            proptest::prop_assert_eq!(rule.is_own(&tenant, &key), rule.tenant_of(&key).as_ref() == Some(&tenant));
+            if let Some(owner) = rule.tenant_of(&key) {
+                proptest::prop_assert!(rule.is_own(&owner, &key));
+            }
         }
     }
 

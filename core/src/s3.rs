@@ -395,6 +395,23 @@ impl ObjectRule {
             .is_some_and(|rest| rest.starts_with(OBJECT_SEPARATOR))
     }
 
+    /// The tenant whose folder `key` is in: `acme` for `tenants/acme/a.pdf`; `None` for a key
+    /// outside the prefix, not in a folder (`tenants/acme`), or whose folder is no valid id.
+    /// The inverse of [`ObjectRule::is_own`] (tenant ids have no `/`), which is how an S3
+    /// event notification's record is given its tenant from the object's key.
+    ///
+    /// ```
+    /// use tenant_isolation_core::ObjectRule;
+    /// let rule = ObjectRule::new("tenants/");
+    /// assert_eq!(rule.tenant_of("tenants/acme/a.pdf").unwrap().as_str(), "acme");
+    /// assert!(rule.tenant_of("tenants/acme").is_none());
+    /// ```
+    pub fn tenant_of(&self, key: &str) -> Option<TenantId> {
+        let rest = key.strip_prefix(&*self.prefix)?;
+        let (id, _) = rest.split_once(OBJECT_SEPARATOR)?;
+        TenantId::parse(id).ok()
+    }
+
     /// The tenant's key pattern as IAM reads it: `<prefix>{{tenant}}/*`, the principal tag in
     /// its place, or `<prefix>*` for any tenant (role policies).
     pub fn pattern(&self, whose: Tenants<'_>) -> String {
@@ -451,6 +468,31 @@ mod tests {
         let root = ObjectRule::new("");
         assert!(root.is_own(&t("acme"), "acme/a"));
         assert!(!root.is_own(&t("acme"), "acme-2/a"));
+    }
+
+    #[test]
+    fn an_objects_tenant_is_read_back_by_the_same_rule() {
+        let rule = ObjectRule::default();
+        for (key, tenant) in
+            [("tenants/acme/", "acme"), ("tenants/acme/a/b.pdf", "acme"), ("tenants/acme-2/x", "acme-2")]
+        {
+            assert_eq!(rule.tenant_of(key).as_ref().map(TenantId::as_str), Some(tenant), "{key}");
+        }
+        for foreign in ["tenants/acme", "tenants//x", "acme/x", "tenants/a*/x", "tenants/a b/x", "x/tenants/acme/a", ""]
+        {
+            assert_eq!(rule.tenant_of(foreign), None, "{foreign}");
+        }
+        assert_eq!(ObjectRule::new("").tenant_of("acme/a").as_ref().map(TenantId::as_str), Some("acme"));
+    }
+
+    proptest::proptest! {
+        /// `tenant_of` is `is_own`'s inverse, for any key.
+        #[test]
+        fn tenant_of_is_the_inverse_of_is_own(key in "(tenants/|files/|)[a-zA-Z0-9_/*-]{0,12}", id in "[a-z0-9-]{1,4}") {
+            let rule = ObjectRule::default();
+            let tenant = t(&id);
+            proptest::prop_assert_eq!(rule.is_own(&tenant, &key), rule.tenant_of(&key).as_ref() == Some(&tenant));
+        }
     }
 
     #[test]
