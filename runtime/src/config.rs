@@ -282,6 +282,8 @@ pub(crate) mod setting {
         Setting::new("TENANT_REFRESH_JITTER_SECONDS", "IsolationBuilder::refresh_jitter");
     pub(crate) const CACHE_CAPACITY: Setting =
         Setting::new("TENANT_CACHE_CAPACITY", "IsolationBuilder::cache_capacity");
+    pub(crate) const RECORD_CONCURRENCY: Setting =
+        Setting::new("TENANT_RECORD_CONCURRENCY", "IsolationBuilder::record_concurrency");
     pub(crate) const PARTITION_KEY: Setting = Setting::new("TENANT_PARTITION_KEY", "IsolationBuilder::partition_key");
     pub(crate) const TABLE_PARTITION_KEYS: Setting =
         Setting::new("TENANT_TABLE_PARTITION_KEYS", "IsolationBuilder::table_partition_key");

@@ -41,6 +41,9 @@ pub enum IsolationError {
     /// A handler spec's template is not what its model compiles to (500).
     #[error(transparent)]
     Spec(#[from] SpecMismatch),
+    /// A record of an event source has no usable tenant (403; [`crate::records`]). No STS call.
+    #[error(transparent)]
+    Record(#[from] crate::records::RecordError),
     /// A DynamoDB or S3 call failed for a reason of its own, not an isolation refusal: an IAM
     /// denial (403), no answer or throttling (503), anything else (500). What `?` makes of an
     /// `SdkError` in a data layer whose error is `IsolationError` (see its `From`).
@@ -132,6 +135,7 @@ impl IsolationError {
             IsolationError::Config(e) => e.kind(),
             IsolationError::Spec(e) => e.kind(),
             IsolationError::Aws(e) => e.kind(),
+            IsolationError::Record(e) => e.kind(),
         }
     }
 

@@ -22,21 +22,25 @@ pub struct Isolation {
 }
 
 struct Inner {
-    verifier: Verifier,
+    /// `Err`: no verifier was configured (none of its variables set), which only a token
+    /// handler needs; it answers with this error (500).
+    verifier: Result<Verifier, ConfigError>,
     vendor: Vendor,
     lambda_tenant: LambdaTenantMode,
     metrics: Metrics,
+    record_concurrency: usize,
 }
 
 impl Isolation {
     /// The engine of settings resolved by [`IsolationBuilder`](crate::IsolationBuilder).
     pub(crate) fn new(
-        verifier: Verifier,
+        verifier: Result<Verifier, ConfigError>,
         vendor: Vendor,
         lambda_tenant: LambdaTenantMode,
         metrics: Metrics,
+        record_concurrency: usize,
     ) -> Isolation {
-        Isolation { inner: Arc::new(Inner { verifier, vendor, lambda_tenant, metrics }) }
+        Isolation { inner: Arc::new(Inner { verifier, vendor, lambda_tenant, metrics, record_concurrency }) }
     }
 }
 
@@ -81,8 +85,13 @@ impl std::fmt::Debug for Isolation {
 
 impl Isolation {
     /// The token verifier.
-    pub fn verifier(&self) -> &Verifier {
-        &self.inner.verifier
+    pub fn verifier(&self) -> Result<&Verifier, ConfigError> {
+        self.inner.verifier.as_ref().map_err(Clone::clone)
+    }
+
+    /// How many records of a batch run at once.
+    pub(crate) fn record_concurrency(&self) -> usize {
+        self.inner.record_concurrency
     }
 
     /// Credential-cache counters.

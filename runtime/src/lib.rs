@@ -56,6 +56,8 @@
 //   isolation               the engine: the credential vendor, prepare, enter
 //   settings, http_client   the builder: settings resolved once, the shared HTTP client
 //   pipeline                the one invocation pipeline (and the Lambda front end over it)
+//   records                 record handlers: a tenant per record of SQS, EventBridge, DynamoDB
+//                           Streams and S3 events, batches through the pipeline
 //   axum                    (feature) routers of isolated handlers, the tower layer
 pub mod audit;
 mod aws_error;
@@ -75,6 +77,7 @@ mod kind;
 mod metrics;
 pub mod model;
 mod pipeline;
+pub mod records;
 mod registry;
 pub mod scope;
 mod session;

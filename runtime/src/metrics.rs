@@ -162,7 +162,8 @@ impl Sink {
             Ended::Ran { .. } => None,
         };
         let kind = refusal.map(|e| match e {
-            IsolationError::Identity(_) => "RefusedIdentity",
+            // A record without a usable tenant is refused at the same stage as a bad token.
+            IsolationError::Identity(_) | IsolationError::Record(_) => "RefusedIdentity",
             IsolationError::Credentials(_) => "RefusedCredentials",
             IsolationError::Guard(_) => "RefusedGuard",
             IsolationError::Scope(_) => "RefusedScope",

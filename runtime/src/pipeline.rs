@@ -27,6 +27,7 @@ use crate::metrics::Ended;
 use crate::spec::HandlerSpec;
 use crate::table::Isolated;
 use std::future::Future;
+use tenant_isolation_core::TenantId;
 use tracing::Instrument;
 
 /// What the pipeline needs to know of a handler's answer: whether it failed (an `Err`, or an
@@ -103,6 +104,21 @@ impl Invocation {
         identity
     }
 
+    /// Stage 1 for a record ([`crate::records`]): the tenant its source read from it, or why
+    /// it has none (logged as the refusal, no STS call).
+    pub(crate) fn identified(&self, tenant: Result<TenantId, IsolationError>) -> Result<Identity, IsolationError> {
+        match tenant {
+            Ok(tenant) => {
+                self.span.record("tenant", tenant.as_str());
+                Ok(Identity { tenant, subject: None })
+            }
+            Err(e) => {
+                self.refused(&e);
+                Err(e)
+            }
+        }
+    }
+
     /// Stages 2 to the end, for a caller already identified: enter the tenant's scope under
     /// `spec`'s policy, run the handler inside it, end the scope, and decide the answer. `judge`
     /// turns the handler's output into the front end's answer and says whether it failed. `Err`
@@ -175,7 +191,7 @@ impl Invocation {
 
 /// Stage 1 itself (see [`Invocation::identify`]).
 async fn identify<E: TenantEvent + ?Sized>(isolation: &Isolation, event: &E) -> Result<Identity, IsolationError> {
-    let verifier = isolation.verifier();
+    let verifier = isolation.verifier()?;
     let identity = if verifier.trusts_authorizer_claims() {
         match event.authorizer_claims() {
             Some(claims) => verifier.identity_from_trusted_claims(&claims)?,
@@ -202,6 +218,24 @@ fn check_lambda_tenant(lambda: Option<&str>, mode: LambdaTenantMode, identity: &
         (Some(id), _) if id != identity.tenant.as_str() => Err(IdentityError::LambdaTenantMismatch),
         (None, LambdaTenantMode::Required) => Err(IdentityError::LambdaTenantMissing),
         _ => Ok(()),
+    }
+}
+
+/// [`check_lambda_tenant`] for a batch of records, before any of them runs: when the invocation
+/// carries a Lambda tenant id, every record must be that tenant's (a record without a tenant
+/// is no tenant's); under `required` it must carry one.
+pub(crate) fn check_lambda_tenant_of_batch(
+    lambda: Option<&str>,
+    mode: LambdaTenantMode,
+    tenants: &[Option<&TenantId>],
+) -> Result<(), IdentityError> {
+    match (lambda, mode) {
+        (None, LambdaTenantMode::Required) => Err(IdentityError::LambdaTenantMissing),
+        (None, LambdaTenantMode::Checked) => Ok(()),
+        (Some(_), _) => tenants.iter().try_for_each(|tenant| match tenant {
+            Some(tenant) => check_lambda_tenant(lambda, mode, &Identity { tenant: (*tenant).clone(), subject: None }),
+            None => Err(IdentityError::LambdaTenantMismatch),
+        }),
     }
 }
 
@@ -298,7 +332,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tenant_isolation_core::TenantId;
 
     fn acme() -> Identity {
         Identity { tenant: TenantId::parse("acme").unwrap(), subject: Some("alice".into()) }

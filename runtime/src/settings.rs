@@ -28,6 +28,7 @@ use std::time::Duration;
 /// | refresh floor: never serve credentials with less left | `TENANT_REFRESH_FLOOR_SECONDS` | 60, or half the margin when that is less |
 /// | refresh jitter: renewal points spread over this much before the margin | `TENANT_REFRESH_JITTER_SECONDS` | a fifth of the margin, at most margin − floor |
 /// | cache capacity (sessions) | `TENANT_CACHE_CAPACITY` | 10000 |
+/// | records of a batch run at once ([`crate::records`]) | `TENANT_RECORD_CONCURRENCY` | 8 |
 /// | partition-key attribute | `TENANT_PARTITION_KEY` | `pk` |
 /// | partition-key attribute of a table whose own differs | `TENANT_TABLE_PARTITION_KEYS` (`Customers=tenant_pk,…`, physical names) | the one above |
 /// | session-name prefix | `TENANT_SESSION_PREFIX` | `tenant` |
@@ -38,7 +39,7 @@ use std::time::Duration;
 /// | S3 operation timeout (feature `s3`) | `TENANT_S3_TIMEOUT_MS` | none: objects take as long as they take to move; connect timeout as above |
 /// | SDK config (region, endpoints, credentials) | the SDK's own: `AWS_REGION`, `AWS_ENDPOINT_URL`, … | — |
 /// | metrics: CloudWatch EMF lines per invocation ([`Metrics`]) | `TENANT_METRICS` (`emf` or `off`), `TENANT_METRICS_NAMESPACE` | off; namespace `TenantIsolation` |
-/// | verifier | see [`Verifier::from_env`] | required |
+/// | verifier | see [`Verifier::from_env`] | required when any is set; with none of its variables set and none given, a binary of record handlers only runs, and a token handler answers 500 naming `TENANT_JWT_ISSUER` |
 #[derive(Default)]
 pub struct IsolationBuilder {
     sdk: Option<aws_config::SdkConfig>,
@@ -49,6 +50,7 @@ pub struct IsolationBuilder {
     floor: Option<Duration>,
     jitter: Option<Duration>,
     capacity: Option<u64>,
+    record_concurrency: Option<u64>,
     partition_key: Option<String>,
     table_partition_keys: HashMap<String, String>,
     index_partition_keys: HashMap<String, String>,
@@ -115,6 +117,14 @@ impl IsolationBuilder {
     /// The most (tenant, policy) sessions kept.
     pub fn cache_capacity(mut self, n: u64) -> Self {
         self.capacity = Some(n);
+        self
+    }
+    /// How many records of one batch run at once (default 8): records of different order keys
+    /// (SQS FIFO message groups; every standard-queue message) run side by side up to this.
+    /// Each running record holds its tenant's session, so this bounds the STS calls a cold
+    /// batch makes at once too.
+    pub fn record_concurrency(mut self, n: u64) -> Self {
+        self.record_concurrency = Some(n);
         self
     }
     /// The partition-key attribute of the table (default `pk`).
@@ -228,10 +238,17 @@ impl IsolationBuilder {
         }
         let refresh = refresh(env, duration, self.margin, self.floor, self.jitter)?;
         let capacity = capacity(env, self.capacity)?;
-        // The verifier's variables come from the same capture as every other setting.
+        let record_concurrency = record_concurrency(env, self.record_concurrency)?;
+        // The verifier's variables come from the same capture as every other setting. With none
+        // of them set, a function of record handlers only (which verify no token) needs none:
+        // the verifier's own error is kept for a token handler to answer with (issue 23).
         let verifier = match self.verifier {
-            Some(v) => v,
-            None => VerifierBuilder::from_settings(env)?.build()?,
+            Some(v) => Ok(v),
+            None if VerifierBuilder::unconfigured(env) => Err(VerifierBuilder::from_settings(env)
+                .and_then(VerifierBuilder::build)
+                .err()
+                .unwrap_or_else(|| setting::JWT_ISSUER.missing())),
+            None => Ok(VerifierBuilder::from_settings(env)?.build()?),
         };
         let sdk = match self.sdk {
             Some(sdk) => sdk,
@@ -301,7 +318,9 @@ impl IsolationBuilder {
         // connector settings as STS and DynamoDB, so that it gets their connector (pool, root
         // store) instead of reading the platform's root certificates again (issue 18). A
         // verifier given its own client keeps it; its transport rule checks every URL either way.
-        verifier.share_http_client(&sdk, connector_settings);
+        if let Ok(verifier) = &verifier {
+            verifier.share_http_client(&sdk, connector_settings);
+        }
         // The capture goes with the clients: the physical names bound by `table_env` and
         // `bucket_env` are read from it when a handler's client is built.
         let clients =
@@ -321,7 +340,7 @@ impl IsolationBuilder {
             },
             clients,
         );
-        Ok(Isolation::new(verifier, vendor, lambda_tenant, metrics))
+        Ok(Isolation::new(verifier, vendor, lambda_tenant, metrics, record_concurrency))
     }
 }
 
@@ -381,6 +400,19 @@ fn capacity(env: &Env, given: Option<u64>) -> Result<u64, ConfigError> {
         None => Ok(DEFAULT_CACHE_CAPACITY),
     }
 }
+
+/// Records run at once: the builder's, else `TENANT_RECORD_CONCURRENCY`, else 8. Zero would run
+/// none.
+fn record_concurrency(env: &Env, given: Option<u64>) -> Result<usize, ConfigError> {
+    match given_or(given, || env.integer(setting::RECORD_CONCURRENCY))? {
+        Some(0) => Err(setting::RECORD_CONCURRENCY.invalid("0 would run no record (at least 1; 8 by default)")),
+        Some(n) => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+        None => Ok(DEFAULT_RECORD_CONCURRENCY),
+    }
+}
+
+/// The default number of a batch's records run at once.
+const DEFAULT_RECORD_CONCURRENCY: usize = 8;
 
 /// The S3 clients' timeouts: the builder's, else `TENANT_S3_TIMEOUT_MS` per operation, else
 /// none but the connect timeout of the other clients (`timeouts`). Every field is set or
@@ -688,18 +720,37 @@ mod tests {
         ];
         let iso = build(vars, Isolation::builder()).await.unwrap();
         assert!(format!("{iso:?}").contains("role/TenantData"), "{iso:?}");
-        assert!(format!("{:?}", iso.verifier()).contains("auth.example.invalid"));
+        assert!(format!("{:?}", iso.verifier().unwrap()).contains("auth.example.invalid"));
         // Nothing set: the first required setting, as a sentence.
         let err = build(&[], Isolation::builder()).await.unwrap_err();
         assert_eq!(err, ConfigError::Missing { var: "TENANT_ROLE_ARN", builder: "IsolationBuilder::role_arn" });
         assert_eq!(err.to_string(), "`TENANT_ROLE_ARN` is not set: set it, or call `IsolationBuilder::role_arn`");
-        let err = build(&[ROLE], Isolation::builder()).await.unwrap_err();
+        // A verifier setting without the issuer: the issuer, at build.
+        let err = build(&[ROLE, ("TENANT_JWT_AUDIENCE", "a")], Isolation::builder()).await.unwrap_err();
         assert_eq!(err.to_string(), "`TENANT_JWT_ISSUER` is not set: set it, or call `VerifierBuilder::issuer`");
+        // None of them (a function of record handlers only): it builds, and the missing issuer
+        // is what a token handler would answer with.
+        let records_only = build(&[ROLE], Isolation::builder()).await.unwrap();
+        assert_eq!(
+            records_only.verifier().unwrap_err().to_string(),
+            "`TENANT_JWT_ISSUER` is not set: set it, or call `VerifierBuilder::issuer`"
+        );
         let no_region = Isolation::builder().verifier(dev_verifier()).sdk_config(
             aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build(),
         );
         let err = no_region.build_in(&env(&[ROLE])).await.unwrap_err();
         assert_eq!(err, ConfigError::Missing { var: "AWS_REGION", builder: "IsolationBuilder::sdk_config" });
+    }
+
+    #[test]
+    fn record_concurrency_is_at_least_one() {
+        assert_eq!(record_concurrency(&env(&[]), None).unwrap(), DEFAULT_RECORD_CONCURRENCY);
+        assert_eq!(record_concurrency(&env(&[("TENANT_RECORD_CONCURRENCY", "3")]), None).unwrap(), 3);
+        assert_eq!(record_concurrency(&env(&[("TENANT_RECORD_CONCURRENCY", "3")]), Some(2)).unwrap(), 2);
+        for (vars, given) in [(env(&[("TENANT_RECORD_CONCURRENCY", "0")]), None), (env(&[]), Some(0))] {
+            let err = record_concurrency(&vars, given).unwrap_err();
+            assert!(err.to_string().contains("`TENANT_RECORD_CONCURRENCY`"), "{err}");
+        }
     }
 
     #[test]

@@ -110,6 +110,28 @@ impl VerifierBuilder {
         })
     }
 
+    /// Whether `env` sets none of the verifier's variables (the ones [`from_settings`] reads):
+    /// a function of record handlers only, which verifies no token.
+    ///
+    /// [`from_settings`]: VerifierBuilder::from_settings
+    pub(crate) fn unconfigured(env: &Env) -> bool {
+        [
+            setting::JWT_ISSUER,
+            setting::JWT_AUDIENCE,
+            setting::JWKS_URL,
+            setting::JWT_DISCOVERY,
+            setting::JWT_HS256_SECRET,
+            setting::JWT_DEVELOPMENT,
+            setting::CLAIM,
+            setting::JWT_TOKEN_USE,
+            setting::JWT_LEEWAY_SECS,
+            setting::TRUSTED_CLAIMS,
+            setting::JWT_ALLOW_HTTP_LOOPBACK,
+        ]
+        .into_iter()
+        .all(|s| env.string(s).is_none())
+    }
+
     /// The exact `iss` of accepted tokens (`TENANT_JWT_ISSUER`). Required. Without a
     /// [`jwks_url`](VerifierBuilder::jwks_url) the key set is found from it, so it must then
     /// be an `https` URL.

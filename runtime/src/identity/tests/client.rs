@@ -113,7 +113,7 @@ async fn the_key_set_is_fetched_with_the_clients_of_sts_and_dynamodb() {
     let http = Recording::new();
     let iso = isolation(&sts, &http, verifier(&keys.jwks_url()).build().unwrap()).await;
 
-    let identity = iso.verifier().verify(&testing::rs256(&KEYS, &testing::claims("acme"))).await.unwrap();
+    let identity = iso.verifier().unwrap().verify(&testing::rs256(&KEYS, &testing::claims("acme"))).await.unwrap();
     iso.enter(spec(), &identity.tenant, None).await.unwrap();
     assert_eq!((keys.jwks_hits(), sts.assume_role_calls()), (1, 1));
 
@@ -134,7 +134,7 @@ async fn a_client_given_to_the_verifier_is_kept_and_the_rule_still_applies() {
     let (sdk_http, own) = (Recording::new(), Recording::new());
     let given = verifier(&keys.jwks_url()).http_client(own.clone()).build().unwrap();
     let iso = isolation(&sts, &sdk_http, given).await;
-    iso.verifier().verify(&testing::rs256(&KEYS, &testing::claims("acme"))).await.unwrap();
+    iso.verifier().unwrap().verify(&testing::rs256(&KEYS, &testing::claims("acme"))).await.unwrap();
     assert_eq!(own.seen().len(), 1, "the verifier's own client fetched the key set");
     assert!(sdk_http.seen().is_empty(), "{:?}", sdk_http.seen());
     // Its connector connects within the verifier's timeout.

@@ -1,0 +1,214 @@
+//! The batch driver: a batch's records through the one invocation pipeline, each in its own
+//! scope, groups in order, bounded concurrency, failures answered as the source expects.
+
+use super::{RecordError, RecordSource};
+use crate::error::IsolationError;
+use crate::isolation::Isolation;
+use crate::pipeline::{Answer, Invocation, check_lambda_tenant_of_batch};
+use crate::spec::HandlerSpec;
+use crate::table::Isolated;
+use futures_util::StreamExt;
+use lambda_runtime::LambdaEvent;
+use std::fmt::Display;
+use std::future::Future;
+use tenant_isolation_core::TenantId;
+use tracing::Instrument;
+
+/// Why a batch's invocation failed as a whole.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BatchError {
+    /// The batch was refused before any record ran (Lambda's tenant id is not every record's
+    /// tenant, or is missing under `required`; or the runtime is not configured). No STS call.
+    #[error("the batch was refused: {0}")]
+    Refused(#[from] IsolationError),
+    /// Records failed, and the source takes no partial response (EventBridge, S3): the source
+    /// retries the whole invocation.
+    #[error("{} of {of} records failed: {}", failed.len(), failed.join(", "))]
+    Failed {
+        /// The failed records' ids.
+        failed: Vec<String>,
+        /// How many records the batch had.
+        of: usize,
+    },
+    /// A record failed that its source cannot be told about (an SQS message or stream record
+    /// without its id): the whole batch fails, so that it is retried rather than lost.
+    #[error("a record without an id failed, so the whole batch fails")]
+    Unreportable,
+}
+
+/// One record on its way: its place in the batch, its id, its tenant (or why it has none).
+struct Pending<R> {
+    index: usize,
+    id: Option<String>,
+    tenant: Result<TenantId, RecordError>,
+    record: R,
+}
+
+impl Isolation {
+    /// Runs a batch of `source`'s records through the pipeline, each record in the scope of
+    /// the tenant `source` reads from it, under `P`'s policy; answers as the source expects
+    /// (see [`crate::records`]). What `#[tenant_isolated(records = ...)]` expands to.
+    ///
+    /// `handler` returns `Err` for a record that failed; a guard refusal it returns is that
+    /// record's failure, logged as a refusal. Records of one order key run in order, a failure
+    /// stopping the rest of them; others run side by side, at most
+    /// [`IsolationBuilder::record_concurrency`](crate::IsolationBuilder::record_concurrency) at
+    /// once.
+    pub async fn run_records<P, S, F, Fut, E>(
+        &self,
+        source: &S,
+        event: LambdaEvent<S::Batch>,
+        handler: F,
+    ) -> Result<S::Response, BatchError>
+    where
+        P: Isolated,
+        S: RecordSource,
+        F: Fn(S::Record) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: Display,
+    {
+        run_batch(self, P::SPEC, source, event, &handler).await
+    }
+}
+
+async fn run_batch<S, F, Fut, E>(
+    isolation: &Isolation,
+    spec: &'static HandlerSpec,
+    source: &S,
+    event: LambdaEvent<S::Batch>,
+    handler: &F,
+) -> Result<S::Response, BatchError>
+where
+    S: RecordSource,
+    F: Fn(S::Record) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Display,
+{
+    let LambdaEvent { payload, context } = event;
+    let span = tracing::info_span!(
+        "tenant_isolated_batch",
+        handler = spec.name(),
+        request_id = context.request_id.as_str(),
+        records = tracing::field::Empty,
+        failed = tracing::field::Empty,
+    );
+    async {
+        let pending: Vec<Pending<S::Record>> = S::records(payload)
+            .into_iter()
+            .enumerate()
+            .map(|(index, record)| Pending { index, id: S::id(&record), tenant: source.tenant(&record), record })
+            .collect();
+        span.record("records", pending.len());
+        // Before any record runs (so before any STS call): an invocation that Lambda's tenant
+        // isolation mode gave a tenant id is that tenant's, every record of it.
+        let tenants: Vec<Option<&TenantId>> = pending.iter().map(|p| p.tenant.as_ref().ok()).collect();
+        let mode = isolation.lambda_tenant_mode();
+        if let Err(e) = check_lambda_tenant_of_batch(context.tenant_id.as_deref(), mode, &tenants) {
+            let e = IsolationError::Identity(e);
+            tracing::warn!(status = e.status(), error = %e, "batch refused");
+            return Err(e.into());
+        }
+        let ids: Vec<Option<String>> = pending.iter().map(|p| p.id.clone()).collect();
+        let mut failed = vec![false; pending.len()];
+        let mut runs = futures_util::stream::iter(groups::<S>(pending))
+            .map(|group| run_group(isolation, spec, group, handler))
+            .buffer_unordered(isolation.record_concurrency());
+        while let Some(ended) = runs.next().await {
+            for (index, ok) in ended {
+                failed[index] = !ok;
+            }
+        }
+        span.record("failed", failed.iter().filter(|f| **f).count());
+        let ended: Vec<(Option<String>, bool)> = ids.into_iter().zip(failed).collect();
+        S::respond(&ended)
+    }
+    .instrument(span.clone())
+    .await
+}
+
+/// The batch in groups, each group's records in batch order: one group per order key, and a
+/// group of its own for each record without one.
+fn groups<S: RecordSource>(pending: Vec<Pending<S::Record>>) -> Vec<Vec<Pending<S::Record>>> {
+    let mut groups: Vec<Vec<Pending<S::Record>>> = Vec::new();
+    let mut keyed: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for p in pending {
+        match S::order_key(&p.record) {
+            Some(key) => match keyed.get(&key) {
+                Some(&g) => groups[g].push(p),
+                None => {
+                    keyed.insert(key, groups.len());
+                    groups.push(vec![p]);
+                }
+            },
+            None => groups.push(vec![p]),
+        }
+    }
+    groups
+}
+
+/// One group, in order: after a failure, the group's later records are not run (they fail).
+/// Returns `(index, succeeded)` per record.
+async fn run_group<R, F, Fut, E>(
+    isolation: &Isolation,
+    spec: &'static HandlerSpec,
+    group: Vec<Pending<R>>,
+    handler: &F,
+) -> Vec<(usize, bool)>
+where
+    F: Fn(R) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Display,
+{
+    let mut ended = Vec::with_capacity(group.len());
+    let mut stopped = false;
+    for Pending { index, id, tenant, record } in group {
+        if stopped {
+            tracing::warn!(
+                record = id.as_deref().unwrap_or_default(),
+                "record not run: an earlier record of its order group failed"
+            );
+            ended.push((index, false));
+            continue;
+        }
+        let ok = run_record(isolation, spec, id, tenant, record, handler).await;
+        stopped = !ok;
+        ended.push((index, ok));
+    }
+    ended
+}
+
+/// One record through the pipeline: its tenant (no STS call when it has none), its scope, the
+/// handler. Whether it succeeded.
+async fn run_record<R, F, Fut, E>(
+    isolation: &Isolation,
+    spec: &'static HandlerSpec,
+    id: Option<String>,
+    tenant: Result<TenantId, RecordError>,
+    record: R,
+    handler: &F,
+) -> bool
+where
+    F: Fn(R) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Display,
+{
+    let invocation = Invocation::start(isolation, Some(spec), id.as_deref());
+    let Ok(identity) = invocation.identified(tenant.map_err(IsolationError::Record)) else {
+        return false;
+    };
+    let judged = invocation
+        .run(
+            spec,
+            &identity,
+            || handler(record),
+            |out: Result<(), E>| {
+                if let Err(e) = &out {
+                    tracing::warn!(error = %e, "record failed");
+                }
+                (Answer { failed: out.is_err(), status: None }, out.is_ok())
+            },
+        )
+        .await;
+    matches!(judged, Ok(true))
+}

@@ -1,0 +1,398 @@
+//! Record handlers: SQS, EventBridge, DynamoDB Streams and S3 event notifications, one tenant
+//! per record.
+//!
+//! An event source delivers a batch of records that may belong to many tenants. A record
+//! handler (`#[tenant_isolated(records = sqs(tenant_attribute = "tenant_id"), ...)]`) takes one
+//! record; the runtime reads each record's tenant from where its source says, and runs the
+//! handler for it through the one invocation pipeline (`pipeline.rs`): the record's own scope,
+//! with that tenant's confined credentials (cached and coalesced, so a batch over three cold
+//! tenants costs three STS calls), the guard, the metrics and the span. Only the first stage
+//! differs: the tenant comes from the record instead of a token.
+//!
+//! # Where a record's tenant comes from, and why it can be trusted
+//!
+//! | source | [`RecordSource`] | the tenant is |
+//! |---|---|---|
+//! | SQS | [`Sqs`] | a message attribute ([`Sqs::tenant_attribute`]) |
+//! | EventBridge | [`EventBridge`] | a field of `detail` ([`EventBridge::tenant_field`]) |
+//! | DynamoDB Streams | [`DynamoDbStream`] | read from the item's partition key by its [`KeyRule`] |
+//! | S3 event notifications | [`S3Events`] | read from the object key by its [`ObjectRule`] |
+//!
+//! A record handler has no caller to verify: it trusts whoever could put the record on its
+//! source. For DynamoDB Streams and S3 the tenant is the record's own key, read back through the
+//! model's rule ([`KeyRule::tenant_of`], [`ObjectRule::tenant_of`]): an item keyed
+//! `TENANT#acme#…` can only have been written with acme's confined credentials (or by code
+//! that holds every tenant's), so nothing written by a tenant can name another. An SQS message
+//! attribute or an EventBridge `detail` field is whatever its producer wrote: the queue's or
+//! bus's resource policy must let only your own isolated producers send, and those producers
+//! must stamp the tenant of their own scope, never one from their input (SECURITY.md, "Record
+//! handlers").
+//!
+//! A record without a tenant, with an invalid one (`*`, `acme#x`, 65 characters) or keyed
+//! outside every tenant is that record's failure, logged with its reason, and never causes an
+//! STS call.
+//!
+//! # Failures, the way each source expects them
+//!
+//! * SQS: a partial batch response (`batchItemFailures` with the failed messages' ids; turn on
+//!   `ReportBatchItemFailures` on the event source mapping). In a FIFO queue, the messages of a
+//!   failed message's group that follow it are not run and are reported failed too, so that the
+//!   group's order holds when they are redelivered.
+//! * DynamoDB Streams: the records run in order; at the first failure the rest are not run, and
+//!   the response names the failed record's sequence number (the checkpoint Lambda retries from).
+//! * EventBridge and S3: an invocation error when any record failed (both retry the whole
+//!   invocation; make the handler idempotent).
+//!
+//! One tenant's failed or refused record never fails another's.
+//!
+//! # Lambda's tenant isolation mode
+//!
+//! Event source mappings do not pass a tenant id: a function with tenant isolation mode is
+//! invoked per tenant by a routing function of yours (AWS's recommended pattern, DEPLOYING.md).
+//! When the invocation does carry a Lambda tenant id, every record must be that tenant's, or the
+//! whole batch is refused before any STS call; under [`LambdaTenantMode::Required`] a batch
+//! without one is refused.
+//!
+//! [`LambdaTenantMode::Required`]: crate::LambdaTenantMode::Required
+
+mod batch;
+
+pub use batch::BatchError;
+
+use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord as StreamRecord};
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_lambda_events::s3::{S3Event, S3EventRecord};
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use serde_json::Value;
+use std::borrow::Cow;
+use tenant_isolation_core::{InvalidTenantId, KeyRule, ObjectRule, TenantId};
+
+/// Why a record was given no tenant. The record fails (its source redelivers it, or sends it to
+/// its dead-letter queue), no STS call is made, and other records go on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// The record does not carry what its source names its tenant by.
+    #[error("the record has no {0}")]
+    NoTenant(String),
+    /// It does, but that is not a valid tenant id (`*`, `acme#x`, too long...).
+    #[error("the record's {what} is not a valid tenant id: {reason}")]
+    InvalidTenant {
+        /// Where the value was read.
+        what: String,
+        /// Why it is refused.
+        reason: InvalidTenantId,
+    },
+    /// The record's key is outside every tenant's keys (another prefix, no tenant folder).
+    #[error("the record's key is outside every tenant's keys (prefix `{prefix}`)")]
+    OutsideTenants {
+        /// The rule's prefix the key does not fit.
+        prefix: String,
+    },
+}
+
+impl RecordError {
+    /// Always [`ErrorKind::Forbidden`](crate::ErrorKind::Forbidden): the record may not be
+    /// processed for any tenant.
+    pub fn kind(&self) -> crate::ErrorKind {
+        crate::ErrorKind::Forbidden
+    }
+}
+
+/// An event source whose records a record handler takes: how a batch is split into records,
+/// where each record's tenant is, how records are ordered, and how failures are reported. One
+/// value per handler, declared once (the attribute's `records = ...` emits it as a constant).
+/// Implemented for [`Sqs`], [`EventBridge`], [`DynamoDbStream`] and [`S3Events`]; sealed.
+pub trait RecordSource: Sync + sealed::Sealed {
+    /// What Lambda invokes the function with (`SqsEvent`, ...).
+    type Batch: serde::de::DeserializeOwned + Send;
+    /// One record, as the handler takes it.
+    type Record: Send;
+    /// What the function answers when no record failed, or some did and the source takes a
+    /// partial response.
+    type Response: serde::Serialize + Send;
+
+    /// The batch's records, in the order the source delivered them.
+    fn records(batch: Self::Batch) -> Vec<Self::Record>;
+
+    /// The record's tenant, read where this source says.
+    fn tenant(&self, record: &Self::Record) -> Result<TenantId, RecordError>;
+
+    /// How the record is named in logs and failure reports (message id, sequence number...).
+    fn id(record: &Self::Record) -> Option<String>;
+
+    /// Records with the same order key run one after the other, in order, and a failure stops
+    /// the rest of them (they are reported failed); `None`: the record may run beside any other.
+    fn order_key(record: &Self::Record) -> Option<String>;
+
+    /// The response for a batch whose records ended as `ended` (in batch order, with their ids).
+    fn respond(ended: &[(Option<String>, bool)]) -> Result<Self::Response, BatchError>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Sqs {}
+    impl Sealed for super::EventBridge {}
+    impl Sealed for super::DynamoDbStream {}
+    impl Sealed for super::S3Events {}
+}
+
+/// A tenant read from a string some producer wrote (an attribute, a field).
+fn tenant_named(value: Option<&str>, what: impl Fn() -> String) -> Result<TenantId, RecordError> {
+    let value = value.ok_or_else(|| RecordError::NoTenant(what()))?;
+    TenantId::parse(value).map_err(|reason| RecordError::InvalidTenant { what: what(), reason })
+}
+
+/// SQS messages (standard or FIFO), each of the tenant its message attribute names.
+///
+/// ```
+/// use tenant_isolation::records::Sqs;
+/// const JOBS: Sqs = Sqs::tenant_attribute("tenant_id");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Sqs {
+    attribute: Cow<'static, str>,
+}
+
+impl Sqs {
+    /// Messages whose String message attribute `name` is the tenant id. Only a producer that
+    /// stamps its own scope's tenant (SECURITY.md) may send to the queue.
+    pub const fn tenant_attribute(name: &'static str) -> Sqs {
+        Sqs { attribute: Cow::Borrowed(name) }
+    }
+
+    /// The attribute's name.
+    pub fn attribute(&self) -> &str {
+        &self.attribute
+    }
+}
+
+impl RecordSource for Sqs {
+    type Batch = SqsEvent;
+    type Record = SqsMessage;
+    type Response = SqsBatchResponse;
+
+    fn records(batch: SqsEvent) -> Vec<SqsMessage> {
+        batch.records
+    }
+
+    fn tenant(&self, message: &SqsMessage) -> Result<TenantId, RecordError> {
+        // A String attribute only: a Binary or Number one is not a tenant id someone meant.
+        let value = message
+            .message_attributes
+            .get(&*self.attribute)
+            .filter(|a| a.data_type.as_deref() == Some("String"))
+            .and_then(|a| a.string_value.as_deref());
+        tenant_named(value, || format!("String message attribute `{}`", self.attribute))
+    }
+
+    fn id(message: &SqsMessage) -> Option<String> {
+        message.message_id.clone()
+    }
+
+    /// A FIFO queue's message group: its order is the queue's promise. Standard queues promise
+    /// none, so their messages run side by side.
+    fn order_key(message: &SqsMessage) -> Option<String> {
+        message.attributes.get("MessageGroupId").cloned()
+    }
+
+    /// The failed messages' ids, for `ReportBatchItemFailures` ("Handling errors for an SQS
+    /// event source in Lambda", AWS Lambda Developer Guide: an id Lambda cannot match fails the
+    /// whole batch, so a failed message without one fails the invocation instead).
+    fn respond(ended: &[(Option<String>, bool)]) -> Result<SqsBatchResponse, BatchError> {
+        let mut response = SqsBatchResponse::default();
+        for (id, failed) in ended {
+            if *failed {
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id.clone().ok_or(BatchError::Unreportable)?;
+                response.batch_item_failures.push(failure);
+            }
+        }
+        Ok(response)
+    }
+}
+
+/// EventBridge events (one per invocation), each of the tenant a field of its `detail` names.
+///
+/// ```
+/// use tenant_isolation::records::EventBridge;
+/// const ORDERS: EventBridge = EventBridge::tenant_field("tenant_id");
+/// ```
+#[derive(Debug, Clone)]
+pub struct EventBridge {
+    field: Cow<'static, str>,
+}
+
+impl EventBridge {
+    /// Events whose `detail.<name>` is the tenant id (a string). Only a producer that stamps
+    /// its own scope's tenant may put events the rule matches.
+    pub const fn tenant_field(name: &'static str) -> EventBridge {
+        EventBridge { field: Cow::Borrowed(name) }
+    }
+
+    /// The field's name.
+    pub fn field(&self) -> &str {
+        &self.field
+    }
+}
+
+impl RecordSource for EventBridge {
+    type Batch = EventBridgeEvent<Value>;
+    type Record = EventBridgeEvent<Value>;
+    type Response = ();
+
+    fn records(event: EventBridgeEvent<Value>) -> Vec<EventBridgeEvent<Value>> {
+        vec![event]
+    }
+
+    fn tenant(&self, event: &EventBridgeEvent<Value>) -> Result<TenantId, RecordError> {
+        tenant_named(event.detail.get(&*self.field).and_then(Value::as_str), || {
+            format!("string field `detail.{}`", self.field)
+        })
+    }
+
+    fn id(event: &EventBridgeEvent<Value>) -> Option<String> {
+        event.id.clone()
+    }
+
+    fn order_key(_: &EventBridgeEvent<Value>) -> Option<String> {
+        None
+    }
+
+    fn respond(ended: &[(Option<String>, bool)]) -> Result<(), BatchError> {
+        whole_invocation(ended)
+    }
+}
+
+/// DynamoDB Streams records, each of the tenant its item's partition key names.
+///
+/// ```
+/// use tenant_isolation::records::DynamoDbStream;
+/// use tenant_isolation::model::KeyRule;
+/// const ORDERS: DynamoDbStream = DynamoDbStream::keyed("pk", KeyRule::new("TENANT#"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct DynamoDbStream {
+    partition_key: Cow<'static, str>,
+    keys: KeyRule,
+}
+
+impl DynamoDbStream {
+    /// Records of a table whose partition key attribute is `partition_key` and whose tenants'
+    /// keys follow `keys` (the table's rule, as its handlers declare it).
+    pub const fn keyed(partition_key: &'static str, keys: KeyRule) -> DynamoDbStream {
+        DynamoDbStream { partition_key: Cow::Borrowed(partition_key), keys }
+    }
+}
+
+impl RecordSource for DynamoDbStream {
+    type Batch = StreamEvent;
+    type Record = StreamRecord;
+    type Response = DynamoDbEventResponse;
+
+    fn records(batch: StreamEvent) -> Vec<StreamRecord> {
+        batch.records
+    }
+
+    /// `Keys` is in every stream record whatever the stream's view type; the item's own
+    /// attributes are not read (they are whatever its writer put there).
+    fn tenant(&self, record: &StreamRecord) -> Result<TenantId, RecordError> {
+        let value = match record.change.keys.get(&*self.partition_key) {
+            Some(serde_dynamo::AttributeValue::S(value)) => value,
+            _ => return Err(RecordError::NoTenant(format!("string partition key `{}`", self.partition_key))),
+        };
+        self.keys.tenant_of(value).ok_or_else(|| RecordError::OutsideTenants { prefix: self.keys.prefix().to_owned() })
+    }
+
+    fn id(record: &StreamRecord) -> Option<String> {
+        record.change.sequence_number.clone()
+    }
+
+    /// One shard per batch, in order: every record shares the one order key.
+    fn order_key(_: &StreamRecord) -> Option<String> {
+        Some(String::new())
+    }
+
+    /// The first failed record's sequence number: Lambda checkpoints before it and retries
+    /// from it ("Configuring partial batch response with DynamoDB and Lambda", AWS Lambda
+    /// Developer Guide). The records after it were not run.
+    fn respond(ended: &[(Option<String>, bool)]) -> Result<DynamoDbEventResponse, BatchError> {
+        let mut response = DynamoDbEventResponse::default();
+        if let Some((id, _)) = ended.iter().find(|(_, failed)| *failed) {
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = Some(id.clone().ok_or(BatchError::Unreportable)?);
+            response.batch_item_failures.push(failure);
+        }
+        Ok(response)
+    }
+}
+
+/// S3 event notifications, each of the tenant whose folder the object is in.
+///
+/// ```
+/// use tenant_isolation::records::S3Events;
+/// use tenant_isolation::model::ObjectRule;
+/// const UPLOADS: S3Events = S3Events::keyed(ObjectRule::new("tenants/"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct S3Events {
+    objects: ObjectRule,
+}
+
+impl S3Events {
+    /// Notifications of a bucket whose tenants' objects follow `objects`.
+    pub const fn keyed(objects: ObjectRule) -> S3Events {
+        S3Events { objects }
+    }
+}
+
+/// An object key as S3 notifications write it: URL-encoded, a space as `+` ("Event message
+/// structure", Amazon S3 User Guide: "The s3 key provides information about the bucket and
+/// object involved in the event. The object key name value is URL encoded"). A key that does
+/// not decode to UTF-8 is no tenant's.
+pub fn decode_s3_event_key(key: &str) -> Option<String> {
+    let plus_decoded = key.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus_decoded).decode_utf8().ok().map(Cow::into_owned)
+}
+
+impl RecordSource for S3Events {
+    type Batch = S3Event;
+    type Record = S3EventRecord;
+    type Response = ();
+
+    fn records(batch: S3Event) -> Vec<S3EventRecord> {
+        batch.records
+    }
+
+    /// Read from the key S3 wrote, decoded; never from `urlDecodedKey`, which S3 does not send.
+    fn tenant(&self, record: &S3EventRecord) -> Result<TenantId, RecordError> {
+        let key = record.s3.object.key.as_deref().ok_or_else(|| RecordError::NoTenant("object key".into()))?;
+        decode_s3_event_key(key)
+            .and_then(|key| self.objects.tenant_of(&key))
+            .ok_or_else(|| RecordError::OutsideTenants { prefix: self.objects.prefix().to_owned() })
+    }
+
+    fn id(record: &S3EventRecord) -> Option<String> {
+        record.s3.object.key.clone()
+    }
+
+    fn order_key(_: &S3EventRecord) -> Option<String> {
+        None
+    }
+
+    fn respond(ended: &[(Option<String>, bool)]) -> Result<(), BatchError> {
+        whole_invocation(ended)
+    }
+}
+
+/// Sources without partial responses: any failed record fails the invocation (and the source
+/// retries all of it).
+fn whole_invocation(ended: &[(Option<String>, bool)]) -> Result<(), BatchError> {
+    let failed: Vec<String> =
+        ended.iter().filter(|(_, failed)| *failed).map(|(id, _)| id.clone().unwrap_or_else(|| "?".into())).collect();
+    if failed.is_empty() { Ok(()) } else { Err(BatchError::Failed { failed, of: ended.len() }) }
+}
+
+#[cfg(test)]
+mod tests;
