@@ -77,6 +77,27 @@ fn action_errors<A: PartialEq + Copy>(actions: &[A], name: fn(A) -> &'static str
     errors
 }
 
+/// What is wrong with a key rule's prefix, as a model error: for a table's keys, and for a
+/// record source that reads tenants from keys (the macro's `records = dynamodb_stream(...)`).
+pub fn key_prefix_error(keys: &KeyRule) -> Option<SpecError> {
+    match keys.validate() {
+        Ok(()) => None,
+        Err(KeyPrefixError::Charset) => Some(SpecError::BadKeyPrefix(keys.prefix().to_owned())),
+        Err(KeyPrefixError::NoSeparator) => Some(SpecError::KeyPrefixWithoutSeparator(keys.prefix().to_owned())),
+    }
+}
+
+/// What is wrong with an object rule's prefix, as a model error (see [`key_prefix_error`]).
+pub fn object_prefix_error(objects: &ObjectRule) -> Option<SpecError> {
+    match objects.validate() {
+        Ok(()) => None,
+        Err(ObjectPrefixError::Charset) => Some(SpecError::BadObjectPrefix(objects.prefix().to_owned())),
+        Err(ObjectPrefixError::NoSeparator) => {
+            Some(SpecError::ObjectPrefixWithoutSeparator(objects.prefix().to_owned()))
+        }
+    }
+}
+
 /// One DynamoDB table a handler may touch, as the tenant owns it: the physical-name
 /// binding, the key rule, the declared actions and the indexes they may read.
 ///
@@ -332,13 +353,7 @@ impl TableModel {
         if !self.indexes.is_empty() && !self.actions.iter().any(|a| a.reads_indexes()) {
             errors.push(SpecError::IndexesWithoutQuery);
         }
-        match self.keys.validate() {
-            Ok(()) => {}
-            Err(KeyPrefixError::Charset) => errors.push(SpecError::BadKeyPrefix(self.keys.prefix().to_owned())),
-            Err(KeyPrefixError::NoSeparator) => {
-                errors.push(SpecError::KeyPrefixWithoutSeparator(self.keys.prefix().to_owned()))
-            }
-        }
+        errors.extend(key_prefix_error(&self.keys));
         errors
     }
 
@@ -369,15 +384,7 @@ impl BucketModel {
             errors.push(SpecError::BadBucketName(self.bucket.declared().to_owned()));
         }
         errors.extend(self.bucket.env_error());
-        match self.objects.validate() {
-            Ok(()) => {}
-            Err(ObjectPrefixError::Charset) => {
-                errors.push(SpecError::BadObjectPrefix(self.objects.prefix().to_owned()))
-            }
-            Err(ObjectPrefixError::NoSeparator) => {
-                errors.push(SpecError::ObjectPrefixWithoutSeparator(self.objects.prefix().to_owned()))
-            }
-        }
+        errors.extend(object_prefix_error(&self.objects));
         errors
     }
 

@@ -35,12 +35,23 @@ mod kw {
     syn::custom_keyword!(prefix);
     syn::custom_keyword!(session_tag);
     syn::custom_keyword!(axum);
+    syn::custom_keyword!(records);
 }
 
-const NAMES: [&str; 10] =
-    ["table", "actions", "indexes", "key_prefix", "table_env", "tables", "buckets", "session_tag", "crate", "axum"];
-const ARGUMENTS: &str =
-    "`table`, `actions`, `indexes`, `key_prefix`, `table_env`, `tables`, `buckets`, `session_tag`, `crate`, `axum`";
+const NAMES: [&str; 11] = [
+    "table",
+    "actions",
+    "indexes",
+    "key_prefix",
+    "table_env",
+    "tables",
+    "buckets",
+    "session_tag",
+    "crate",
+    "axum",
+    "records",
+];
+const ARGUMENTS: &str = "`table`, `actions`, `indexes`, `key_prefix`, `table_env`, `tables`, `buckets`, `session_tag`, `crate`, `axum`, `records`";
 const TABLE_NAMES: [&str; 5] = ["table", "actions", "indexes", "key_prefix", "table_env"];
 const TABLE_ARGUMENTS: &str = "`table`, `actions`, `indexes`, `key_prefix`, `table_env`";
 const BUCKET_NAMES: [&str; 4] = ["bucket", "actions", "prefix", "bucket_env"];
@@ -115,6 +126,14 @@ pub(crate) struct BucketArgs {
     pub(crate) bucket_env: Option<LitStr>,
 }
 
+/// `records = source(name = "value", ...)`: the handler takes one record of an event source,
+/// whose tenant is where the arguments say. Validated in `model`.
+pub(crate) struct RecordsArg {
+    /// `sqs`, `eventbridge`, `dynamodb_stream` or `s3_events`.
+    pub(crate) source: syn::Ident,
+    pub(crate) args: Vec<(syn::Ident, LitStr)>,
+}
+
 /// `name(args...)`: a table or bucket bound to the handler parameter `name`.
 pub(crate) struct Entry<A> {
     pub(crate) name: syn::Ident,
@@ -136,6 +155,8 @@ pub(crate) struct Args {
     pub(crate) krate: Option<syn::Path>,
     /// `axum`: the handler is an axum handler (extractors beside its tables), not a Lambda one.
     pub(crate) axum: Option<Span>,
+    /// `records = ...`: a record handler.
+    pub(crate) records: Option<RecordsArg>,
     /// Arguments that an unknown argument was reported as a near miss of (`tabel` →
     /// `table`): not reported again as missing.
     pub(crate) misspelt: Vec<&'static str>,
@@ -183,6 +204,15 @@ impl Args {
         } else if lookahead.peek(kw::axum) {
             let k: kw::axum = input.parse()?;
             set_once(&mut self.axum, k.span, k.span, "axum")
+        } else if lookahead.peek(kw::records) {
+            let k: kw::records = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let source: syn::Ident = input.parse()?;
+            let content;
+            parenthesized!(content in input);
+            let list = Punctuated::<RecordArg, Token![,]>::parse_terminated(&content)?;
+            let args = list.into_iter().map(|a| (a.name, a.value)).collect();
+            set_once(&mut self.records, RecordsArg { source, args }, k.span, "records")
         } else if lookahead.peek(Token![crate]) {
             let k: Token![crate] = input.parse()?;
             input.parse::<Token![=]>()?;
@@ -268,6 +298,20 @@ impl BucketArgs {
             return None;
         };
         Some(result)
+    }
+}
+
+/// `name = "value"` inside `records = source(...)`.
+struct RecordArg {
+    name: syn::Ident,
+    value: LitStr,
+}
+
+impl Parse for RecordArg {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let name = input.parse()?;
+        input.parse::<Token![=]>()?;
+        Ok(RecordArg { name, value: input.parse()? })
     }
 }
 

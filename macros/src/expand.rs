@@ -72,7 +72,7 @@ fn unexpanded(mut f: syn::ItemFn, errors: Errors, krate: &syn::Path) -> TokenStr
 /// `one_table`: the one-table form (`table = ...`), whose table's capability type is the
 /// handler's own type.
 fn expand(mut f: syn::ItemFn, model: Model, handler: Handler, one_table: bool) -> TokenStream {
-    let Model { model, table_spans, bucket_spans, template, pretty, worst_case, krate } = model;
+    let Model { model, table_spans, bucket_spans, template, pretty, worst_case, krate, records } = model;
     let name = f.sig.ident.clone();
     let vis = f.vis.clone();
     let output = match &f.sig.output {
@@ -92,9 +92,10 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler, one_table: bool) -
 
     let generated =
         Generated { attrs: &attrs, vis: &vis, name: &name, output: &output, args: &args, call: &call, krate: &krate };
-    let (function, call_with, handler_impl) = match &handler.kind {
-        Kind::Lambda(event) => front_end::lambda(&generated, event, &docs.call_with),
-        Kind::Axum(types) => (front_end::axum(&generated, types), quote!(), quote!()),
+    let (function, call_with, handler_impl) = match (&handler.kind, &records) {
+        (Kind::Lambda(record), Some(records)) => front_end::records(&generated, record, records, &docs.call_with),
+        (Kind::Lambda(event), None) => front_end::lambda(&generated, event, &docs.call_with),
+        (Kind::Axum(types), _) => (front_end::axum(&generated, types), quote!(), quote!()),
     };
 
     quote! {

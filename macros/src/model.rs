@@ -1,7 +1,7 @@
 //! Validation of the arguments into the handler's [`HandlerModel`], every problem reported at
 //! its own span.
 
-use crate::args::{ActionName, Args, BucketArgs, Entry, TableArgs};
+use crate::args::{ActionName, Args, BucketArgs, Entry, RecordsArg, TableArgs};
 use proc_macro2::Span;
 use tenant_isolation_core::{
     Action, BucketModel, Confinement, DEFAULT_KEY_PREFIX, DEFAULT_OBJECT_PREFIX, HandlerModel, KeyRule, ObjectAction,
@@ -72,6 +72,120 @@ pub(crate) struct Model {
     pub(crate) pretty: String,
     pub(crate) worst_case: usize,
     pub(crate) krate: syn::Path,
+    /// `records = ...`: the event source whose records the handler takes.
+    pub(crate) records: Option<Records>,
+}
+
+/// A record handler's event source, and where its records' tenants are (validated).
+pub(crate) enum Records {
+    Sqs { tenant_attribute: String },
+    EventBridge { tenant_field: String },
+    DynamoDbStream { partition_key: String, key_prefix: String },
+    S3Events { prefix: String },
+}
+
+impl Records {
+    /// The source's type and the constant expression of its value, in the runtime's terms.
+    pub(crate) fn tokens(&self, krate: &syn::Path) -> (proc_macro2::TokenStream, proc_macro2::TokenStream) {
+        use quote::quote;
+        let r = quote!(#krate::records);
+        match self {
+            Records::Sqs { tenant_attribute } => {
+                (quote!(#r::Sqs), quote!(#r::Sqs::tenant_attribute(#tenant_attribute)))
+            }
+            Records::EventBridge { tenant_field } => {
+                (quote!(#r::EventBridge), quote!(#r::EventBridge::tenant_field(#tenant_field)))
+            }
+            Records::DynamoDbStream { partition_key, key_prefix } => (
+                quote!(#r::DynamoDbStream),
+                quote!(#r::DynamoDbStream::keyed(#partition_key, #krate::__private::KeyRule::new(#key_prefix))),
+            ),
+            Records::S3Events { prefix } => {
+                (quote!(#r::S3Events), quote!(#r::S3Events::keyed(#krate::__private::ObjectRule::new(#prefix))))
+            }
+        }
+    }
+}
+
+/// The sources `records = ...` takes, each with its arguments (name, default).
+const SOURCES: &str = "`sqs(tenant_attribute = \"...\")`, `eventbridge(tenant_field = \"...\")`, \
+     `dynamodb_stream(partition_key = \"pk\", key_prefix = \"TENANT#\")` or `s3_events(prefix = \"tenants/\")`";
+
+/// Validates `records = source(...)`: a known source, its own arguments once each, the ones
+/// without a default given (an attribute some producer writes is trusted on purpose, so it is
+/// never implied), and prefixes by the same rules as the tables' and buckets'.
+fn records(arg: &RecordsArg, errors: &mut Errors) -> Option<Records> {
+    let source = arg.source.to_string();
+    let allowed: &[(&str, Option<&str>)] = match source.as_str() {
+        "sqs" => &[("tenant_attribute", None)],
+        "eventbridge" => &[("tenant_field", None)],
+        "dynamodb_stream" => {
+            &[("partition_key", Some("pk")), ("key_prefix", Some(tenant_isolation_core::DEFAULT_KEY_PREFIX))]
+        }
+        "s3_events" => &[("prefix", Some(tenant_isolation_core::DEFAULT_OBJECT_PREFIX))],
+        _ => {
+            errors.push(arg.source.span(), format!("unknown record source `{source}`: expected {SOURCES}"));
+            return None;
+        }
+    };
+    let mut ok = true;
+    let mut values: Vec<Option<(String, Span)>> = vec![None; allowed.len()];
+    for (name, value) in &arg.args {
+        match allowed.iter().position(|(n, _)| name == n) {
+            Some(i) if values[i].is_some() => {
+                errors.push(name.span(), format!("`{name}` is given twice"));
+                ok = false;
+            }
+            Some(i) => values[i] = Some((value.value(), value.span())),
+            None => {
+                let expected: Vec<String> = allowed.iter().map(|(n, _)| format!("`{n}`")).collect();
+                errors.push(name.span(), format!("`{source}` takes {}, not `{name}`", expected.join(" and ")));
+                ok = false;
+            }
+        }
+    }
+    let mut get = |i: usize| -> Option<(String, Span)> {
+        let (name, default) = allowed[i];
+        match (&values[i], default) {
+            (Some((v, span)), _) if v.trim().is_empty() || v.trim() != v => {
+                errors.push(*span, format!("`{name}` must be a name without surrounding spaces"));
+                None
+            }
+            (Some(v), _) => Some(v.clone()),
+            (None, Some(d)) => Some((d.to_owned(), arg.source.span())),
+            (None, None) => {
+                errors.push(
+                    arg.source.span(),
+                    format!(
+                        "`{source}` needs `{name} = \"...\"`: where each record names its tenant, declared on purpose"
+                    ),
+                );
+                None
+            }
+        }
+    };
+    let records = match source.as_str() {
+        "sqs" => Records::Sqs { tenant_attribute: get(0)?.0 },
+        "eventbridge" => Records::EventBridge { tenant_field: get(0)?.0 },
+        "dynamodb_stream" => {
+            let (partition_key, key_prefix) = (get(0), get(1));
+            let ((partition_key, _), (key_prefix, span)) = (partition_key?, key_prefix?);
+            if let Some(e) = tenant_isolation_core::key_prefix_error(&KeyRule::owned(key_prefix.clone())) {
+                errors.push(span, e);
+                return None;
+            }
+            Records::DynamoDbStream { partition_key, key_prefix }
+        }
+        _ => {
+            let (prefix, span) = get(0)?;
+            if let Some(e) = tenant_isolation_core::object_prefix_error(&ObjectRule::owned(prefix.clone())) {
+                errors.push(span, e);
+                return None;
+            }
+            Records::S3Events { prefix }
+        }
+    };
+    ok.then_some(records)
 }
 
 /// Validates the arguments into a policy model, reporting every problem.
@@ -128,6 +242,23 @@ pub(crate) fn model(args: Args, errors: &mut Errors) -> Option<Model> {
             None => ok = false,
         }
     }
+    let records = match &args.records {
+        Some(arg) => match records(arg, errors) {
+            Some(r) => Some(r),
+            None => {
+                ok = false;
+                None
+            }
+        },
+        None => None,
+    };
+    if let (Some(axum), Some(arg)) = (args.axum, &args.records) {
+        errors.push(
+            axum,
+            format!("a handler takes a request (`axum`) or a record (`records = {}(...)`), not both", arg.source),
+        );
+        ok = false;
+    }
     let confinement = match &args.session_tag {
         Some(tag) => Confinement::SessionTag(tag.value().into()),
         None => Confinement::SessionPolicy,
@@ -145,6 +276,7 @@ pub(crate) fn model(args: Args, errors: &mut Errors) -> Option<Model> {
             table_spans,
             bucket_spans,
             krate: args.krate.unwrap_or_else(|| syn::parse_quote!(::tenant_isolation)),
+            records,
         }),
         Err(spec_errors) => {
             // Each resource was validated at its own spans above; what is left is the whole

@@ -283,6 +283,9 @@ pub mod __private {
     }
     pub use inventory;
 
+    pub use crate::pipeline::{RecordHandler, run_records_global, run_records_with};
+    pub use lambda_runtime::{Error as LambdaError, LambdaEvent};
+
     /// What `#[tenant_isolated(axum, ...)]` expands to.
     #[cfg(feature = "axum")]
     pub mod axum {

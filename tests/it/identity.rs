@@ -67,6 +67,6 @@ async fn cognito_id_tokens_name_the_tenant_and_the_key_set_is_fetched_once() {
             assert_eq!(resp.body, Some(aws_lambda_events::encodings::Body::Text(tenant.into())));
         }
     }
-    assert_eq!(iso.verifier().jwks_fetches(), 1, "one key-set fetch for ten verifications");
+    assert_eq!(iso.verifier().unwrap().jwks_fetches(), 1, "one key-set fetch for ten verifications");
     assert_eq!(iso.stats().sts_calls, 2);
 }

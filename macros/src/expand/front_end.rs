@@ -2,6 +2,7 @@
 //! call the user's function (moved into the handler type as `__tenant_handler`) inside the
 //! tenant's scope; they differ in where the tenant comes from.
 
+use crate::model::Records;
 use proc_macro2::TokenStream;
 use quote::quote;
 
@@ -68,4 +69,45 @@ pub(super) fn axum(g: &Generated<'_>, types: &[syn::Type]) -> TokenStream {
             __tenant_entered.run(|| #call).await
         }
     }
+}
+
+/// A record handler (`records = ...`): the function Lambda invokes with the whole batch
+/// (`service_fn(name)`), which runs the user's function once per record, each in its record's
+/// tenant's scope; `call_with`; and the `RecordHandler` impl, which holds the source (where
+/// each record's tenant is) as a constant. The user's function takes one record of the
+/// source's type and returns `Result<(), E>`.
+pub(super) fn records(
+    g: &Generated<'_>,
+    record: &syn::Type,
+    records: &Records,
+    call_with_doc: &str,
+) -> (TokenStream, TokenStream, TokenStream) {
+    let Generated { attrs, vis, name, output, args, call, krate } = g;
+    let (source, value) = records.tokens(krate);
+    let batch = quote!(#krate::__private::LambdaEvent<<#source as #krate::records::RecordSource>::Batch>);
+    let answer = quote!(
+        ::std::result::Result<<#source as #krate::records::RecordSource>::Response, #krate::__private::LambdaError>
+    );
+    let function = quote! {
+        #(#attrs)*
+        #vis async fn #name(__tenant_event: #batch) -> #answer {
+            #krate::__private::run_records_global::<#name, _, _>(__tenant_event, |#(#args),*| #call).await
+        }
+    };
+    let call_with = quote! {
+        #[doc = #call_with_doc]
+        #[allow(dead_code)]
+        pub async fn call_with(isolation: &#krate::Isolation, event: #batch) -> #answer {
+            #krate::__private::run_records_with::<#name, _, _>(isolation, event, |#(#args),*| #call).await
+        }
+    };
+    let handler_impl = quote! {
+        impl #krate::__private::RecordHandler for #name {
+            type Source = #source;
+            type Record = #record;
+            type Output = #output;
+            const SOURCE: #source = #value;
+        }
+    };
+    (function, call_with, handler_impl)
 }

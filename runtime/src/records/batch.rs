@@ -1,7 +1,7 @@
 //! The batch driver: a batch's records through the one invocation pipeline, each in its own
 //! scope, groups in order, bounded concurrency, failures answered as the source expects.
 
-use super::{RecordError, RecordSource};
+use super::{RecordError, RecordOutput, RecordSource};
 use crate::error::IsolationError;
 use crate::isolation::Isolation;
 use crate::pipeline::{Answer, Invocation, check_lambda_tenant_of_batch};
@@ -9,7 +9,6 @@ use crate::spec::HandlerSpec;
 use crate::table::Isolated;
 use futures_util::StreamExt;
 use lambda_runtime::LambdaEvent;
-use std::fmt::Display;
 use std::future::Future;
 use tenant_isolation_core::TenantId;
 use tracing::Instrument;
@@ -55,7 +54,7 @@ impl Isolation {
     /// stopping the rest of them; others run side by side, at most
     /// [`IsolationBuilder::record_concurrency`](crate::IsolationBuilder::record_concurrency) at
     /// once.
-    pub async fn run_records<P, S, F, Fut, E>(
+    pub async fn run_records<P, S, F, Fut>(
         &self,
         source: &S,
         event: LambdaEvent<S::Batch>,
@@ -65,14 +64,14 @@ impl Isolation {
         P: Isolated,
         S: RecordSource,
         F: Fn(S::Record) -> Fut,
-        Fut: Future<Output = Result<(), E>>,
-        E: Display,
+        Fut: Future,
+        Fut::Output: RecordOutput,
     {
         run_batch(self, P::SPEC, source, event, &handler).await
     }
 }
 
-async fn run_batch<S, F, Fut, E>(
+async fn run_batch<S, F, Fut>(
     isolation: &Isolation,
     spec: &'static HandlerSpec,
     source: &S,
@@ -82,8 +81,8 @@ async fn run_batch<S, F, Fut, E>(
 where
     S: RecordSource,
     F: Fn(S::Record) -> Fut,
-    Fut: Future<Output = Result<(), E>>,
-    E: Display,
+    Fut: Future,
+    Fut::Output: RecordOutput,
 {
     let LambdaEvent { payload, context } = event;
     let span = tracing::info_span!(
@@ -149,7 +148,7 @@ fn groups<S: RecordSource>(pending: Vec<Pending<S::Record>>) -> Vec<Vec<Pending<
 
 /// One group, in order: after a failure, the group's later records are not run (they fail).
 /// Returns `(index, succeeded)` per record.
-async fn run_group<R, F, Fut, E>(
+async fn run_group<R, F, Fut>(
     isolation: &Isolation,
     spec: &'static HandlerSpec,
     group: Vec<Pending<R>>,
@@ -157,8 +156,8 @@ async fn run_group<R, F, Fut, E>(
 ) -> Vec<(usize, bool)>
 where
     F: Fn(R) -> Fut,
-    Fut: Future<Output = Result<(), E>>,
-    E: Display,
+    Fut: Future,
+    Fut::Output: RecordOutput,
 {
     let mut ended = Vec::with_capacity(group.len());
     let mut stopped = false;
@@ -180,7 +179,7 @@ where
 
 /// One record through the pipeline: its tenant (no STS call when it has none), its scope, the
 /// handler. Whether it succeeded.
-async fn run_record<R, F, Fut, E>(
+async fn run_record<R, F, Fut>(
     isolation: &Isolation,
     spec: &'static HandlerSpec,
     id: Option<String>,
@@ -190,8 +189,8 @@ async fn run_record<R, F, Fut, E>(
 ) -> bool
 where
     F: Fn(R) -> Fut,
-    Fut: Future<Output = Result<(), E>>,
-    E: Display,
+    Fut: Future,
+    Fut::Output: RecordOutput,
 {
     let invocation = Invocation::start(isolation, Some(spec), id.as_deref());
     let Ok(identity) = invocation.identified(tenant.map_err(IsolationError::Record)) else {
@@ -202,11 +201,12 @@ where
             spec,
             &identity,
             || handler(record),
-            |out: Result<(), E>| {
-                if let Err(e) = &out {
+            |out: Fut::Output| {
+                let failure = out.failure();
+                if let Some(e) = &failure {
                     tracing::warn!(error = %e, "record failed");
                 }
-                (Answer { failed: out.is_err(), status: None }, out.is_ok())
+                (Answer { failed: failure.is_some(), status: None }, failure.is_none())
             },
         )
         .await;

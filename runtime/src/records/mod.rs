@@ -59,6 +59,25 @@ mod batch;
 
 pub use batch::BatchError;
 
+/// What a record handler returns: `Result<(), E>` with `E: Display`. An `Err` is the record's
+/// failure, logged with its text; a guard refusal the error still holds is logged as the
+/// refusal it is.
+#[diagnostic::on_unimplemented(
+    message = "a record handler must return `Result<(), E>` where `E: Display`, not `{Self}`",
+    label = "not a record handler's output",
+    note = "for example `Result<(), lambda_runtime::Error>` or `Result<(), tenant_isolation::IsolationError>`"
+)]
+pub trait RecordOutput {
+    /// The failure, when the record failed.
+    fn failure(&self) -> Option<String>;
+}
+
+impl<E: std::fmt::Display> RecordOutput for Result<(), E> {
+    fn failure(&self) -> Option<String> {
+        self.as_ref().err().map(ToString::to_string)
+    }
+}
+
 use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord as StreamRecord};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::s3::{S3Event, S3EventRecord};

@@ -1,0 +1,286 @@
+//! Record handlers against moto: one tenant per record, each record signed with its own
+//! tenant's credentials, failures reported per record the way each source expects, and no STS
+//! call for a record without a usable tenant.
+
+use crate::common::unique;
+use aws_lambda_events::dynamodb::Event as StreamEvent;
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use aws_sdk_dynamodb::types::AttributeValue;
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use tenant_isolation::{Isolation, IsolationError, TenantTable, tenant_isolated};
+use tenant_isolation_tests::{Moto, provision, sdk_config};
+
+/// Fulfils one order: writes `sk` in the partition the message asks for (its own, unless a
+/// hostile body names another tenant's key: the guard's to refuse).
+#[tenant_isolated(table = "Orders", actions = [PutItem], records = sqs(tenant_attribute = "tenant_id"))]
+async fn fulfil(orders: TenantTable, message: SqsMessage) -> Result<(), IsolationError> {
+    let body: Value = serde_json::from_str(message.body.as_deref().unwrap_or("{}")).unwrap_or_default();
+    let pk = match body["pk"].as_str() {
+        Some(other) => other.to_owned(),
+        None => orders.partition_key()?,
+    };
+    if body["fail"] == true {
+        return Err(IsolationError::Config(tenant_isolation::ConfigError::Missing { var: "X", builder: "y" }));
+    }
+    orders
+        .put_item()?
+        .item("pk", AttributeValue::S(pk))
+        .item("sk", AttributeValue::S(body["sk"].as_str().unwrap_or("none").to_owned()))
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// Counts a tenant's orders from the stream of `Orders`: the tenant is read from each record's key.
+#[tenant_isolated(
+    table = "Orders",
+    actions = [UpdateItem],
+    records = dynamodb_stream(partition_key = "pk", key_prefix = "TENANT#")
+)]
+async fn count(orders: TenantTable, record: aws_lambda_events::dynamodb::EventRecord) -> Result<(), IsolationError> {
+    let sk = match record.change.keys.get("sk") {
+        Some(serde_dynamo::AttributeValue::S(sk)) => sk.clone(),
+        _ => String::new(),
+    };
+    if sk.ends_with("#fail") {
+        return Err(IsolationError::Config(tenant_isolation::ConfigError::Missing { var: "X", builder: "y" }));
+    }
+    orders
+        .update_item()?
+        .key("pk", AttributeValue::S(orders.partition_key()?))
+        .key("sk", AttributeValue::S(format!("COUNT#{}", sk.split('#').next().unwrap_or_default())))
+        .update_expression("ADD n :one")
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .send()
+        .await?;
+    Ok(())
+}
+
+fn context(tenant: Option<&str>) -> Context {
+    let mut context = Context::default();
+    context.request_id = unique("req");
+    context.tenant_id = tenant.map(str::to_owned);
+    context
+}
+
+/// An SQS message with `id`, a `tenant_id` String attribute when `tenant` is given, and `body`.
+fn message(id: &str, tenant: Option<&str>, body: Value, group: Option<&str>) -> Value {
+    let mut attributes = json!({});
+    if let Some(tenant) = tenant {
+        attributes["tenant_id"] = json!({ "stringValue": tenant, "dataType": "String" });
+    }
+    let mut system = json!({ "ApproximateReceiveCount": "1" });
+    if let Some(group) = group {
+        system["MessageGroupId"] = json!(group);
+    }
+    json!({ "messageId": id, "receiptHandle": "r", "body": body.to_string(), "attributes": system,
+            "messageAttributes": attributes, "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:jobs", "awsRegion": "us-east-1" })
+}
+
+fn sqs_batch(messages: Vec<Value>, tenant: Option<&str>) -> LambdaEvent<SqsEvent> {
+    LambdaEvent::new(serde_json::from_value(json!({ "Records": messages })).unwrap(), context(tenant))
+}
+
+async fn isolation(moto: &Moto, role_arn: &str) -> Isolation {
+    Isolation::builder().sdk_config(sdk_config(&moto.endpoint()).await).role_arn(role_arn).build().await.unwrap()
+}
+
+/// Every PutItem moto recorded: (access key id it was signed with, its item's pk and sk).
+async fn recorded_puts(moto: &Moto) -> Vec<(String, String, String)> {
+    let http = reqwest::Client::new();
+    let api = format!("{}/moto-api/recorder", moto.endpoint());
+    http.post(format!("{api}/stop-recording")).send().await.unwrap().error_for_status().unwrap();
+    let recording = http.get(format!("{api}/download-recording")).send().await.unwrap().text().await.unwrap();
+    let mut puts = Vec::new();
+    for entry in recording.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()) {
+        let headers: HashMap<String, String> = entry["headers"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.as_str().unwrap_or_default().to_owned()))
+            .collect();
+        if headers.get("x-amz-target").map(String::as_str) != Some("DynamoDB_20120810.PutItem") {
+            continue;
+        }
+        let auth = headers.get("authorization").cloned().unwrap_or_default();
+        let key = auth.split("Credential=").nth(1).and_then(|c| c.split('/').next()).unwrap_or_default().to_owned();
+        let body = entry["body"].as_str().unwrap_or_default();
+        let body: Value = if entry["body_encoded"] == true {
+            use base64::Engine as _;
+            serde_json::from_slice(&base64::engine::general_purpose::STANDARD.decode(body).unwrap()).unwrap()
+        } else {
+            serde_json::from_str(body).unwrap_or(Value::Null)
+        };
+        let field = |f: &str| body["Item"][f]["S"].as_str().unwrap_or_default().to_owned();
+        puts.push((key, field("pk"), field("sk")));
+    }
+    puts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mixed_tenant_sqs_batch_runs_each_record_as_its_own_tenant() {
+    // Its own moto: the recorder is server-wide.
+    let moto = tenant_isolation_tests::start_moto();
+    let fx = provision(&moto);
+    let iso = isolation(&moto, &fx.role_arn).await;
+    let http = reqwest::Client::new();
+    let api = format!("{}/moto-api/recorder", moto.endpoint());
+    http.post(format!("{api}/reset-recording")).send().await.unwrap().error_for_status().unwrap();
+    http.post(format!("{api}/start-recording")).send().await.unwrap().error_for_status().unwrap();
+
+    let run = unique("JOB");
+    let tenants = ["acme", "globex", "initech"];
+    let mut messages: Vec<Value> = (0..10)
+        .map(|i| message(&format!("m-{i}"), Some(tenants[i % 3]), json!({ "sk": format!("{run}#{i}") }), None))
+        .collect();
+    // The attacks: acme's message naming globex's partition; no tenant; hostile tenants.
+    messages.push(message(
+        "attack",
+        Some("acme"),
+        json!({ "sk": format!("{run}#attack"), "pk": "TENANT#globex" }),
+        None,
+    ));
+    messages.push(message("no-tenant", None, json!({ "sk": format!("{run}#none") }), None));
+    for (i, hostile) in ["*", "acme#x", &"a".repeat(65)].into_iter().enumerate() {
+        messages.push(message(&format!("hostile-{i}"), Some(hostile), json!({ "sk": format!("{run}#h{i}") }), None));
+    }
+    let response = fulfil::call_with(&iso, sqs_batch(messages.clone(), None)).await.unwrap();
+    let mut failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    failed.sort_unstable();
+    assert_eq!(failed, ["attack", "hostile-0", "hostile-1", "hostile-2", "no-tenant"]);
+    assert_eq!(iso.stats().sts_calls, 3, "one STS call per distinct cold tenant, none for a record without one");
+
+    // Warm: the same tenants again cost nothing.
+    let again: Vec<Value> = (0..10)
+        .map(|i| message(&format!("w-{i}"), Some(tenants[i % 3]), json!({ "sk": format!("{run}#w{i}") }), None))
+        .collect();
+    let response = fulfil::call_with(&iso, sqs_batch(again, None)).await.unwrap();
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!(iso.stats().sts_calls, 3, "warm: no STS call");
+
+    // What reached moto: every put of the run signed by the key of the tenant whose partition it wrote.
+    let puts: Vec<_> = recorded_puts(&moto).await.into_iter().filter(|(_, _, sk)| sk.starts_with(&run)).collect();
+    assert_eq!(puts.len(), 20, "ten records twice: {puts:?}");
+    let mut signer_of: HashMap<String, String> = HashMap::new();
+    for (key, pk, _) in &puts {
+        let owner = signer_of.entry(key.clone()).or_insert_with(|| pk.clone());
+        assert_eq!(owner, pk, "access key {key} signed puts in two partitions");
+    }
+    assert_eq!(signer_of.len(), 3, "three tenants, three access keys: {signer_of:?}");
+    assert!(!puts.iter().any(|(_, _, sk)| sk.ends_with("#attack")), "the refused put never reached moto");
+}
+
+#[tokio::test]
+async fn the_lambda_tenant_id_must_be_every_records_tenant() {
+    let moto = tenant_isolation_tests::start_moto();
+    let fx = provision(&moto);
+    let iso = isolation(&moto, &fx.role_arn).await;
+    let run = unique("LT");
+    let mixed = vec![
+        message("a", Some("acme"), json!({ "sk": format!("{run}#a") }), None),
+        message("g", Some("globex"), json!({ "sk": format!("{run}#g") }), None),
+    ];
+    let refused = fulfil::call_with(&iso, sqs_batch(mixed, Some("acme"))).await.unwrap_err();
+    assert!(refused.to_string().contains("refused"), "{refused}");
+    let without = vec![message("n", None, json!({ "sk": format!("{run}#n") }), None)];
+    assert!(fulfil::call_with(&iso, sqs_batch(without, Some("acme"))).await.is_err(), "a record of no tenant");
+    assert_eq!(iso.stats().sts_calls, 0, "refused before any STS call");
+    let own = vec![message("a", Some("acme"), json!({ "sk": format!("{run}#a") }), None)];
+    let served = fulfil::call_with(&iso, sqs_batch(own, Some("acme"))).await.unwrap();
+    assert!(served.batch_item_failures.is_empty());
+    // Under `required`, a batch without a Lambda tenant id is refused.
+    let required = Isolation::builder()
+        .sdk_config(sdk_config(&moto.endpoint()).await)
+        .role_arn(fx.role_arn.clone())
+        .lambda_tenant_mode(tenant_isolation::LambdaTenantMode::Required)
+        .build()
+        .await
+        .unwrap();
+    let own = vec![message("a", Some("acme"), json!({ "sk": format!("{run}#r") }), None)];
+    assert!(fulfil::call_with(&required, sqs_batch(own, None)).await.is_err());
+    assert_eq!(required.stats().sts_calls, 0);
+}
+
+#[tokio::test]
+async fn a_fifo_groups_failure_stops_only_that_group() {
+    let moto = tenant_isolation_tests::start_moto();
+    let fx = provision(&moto);
+    let iso = isolation(&moto, &fx.role_arn).await;
+    let run = unique("FIFO");
+    let batch = vec![
+        message("g1-1", Some("acme"), json!({ "sk": format!("{run}#1") }), Some("g1")),
+        message("g1-2", Some("acme"), json!({ "sk": format!("{run}#2"), "fail": true }), Some("g1")),
+        message("g1-3", Some("acme"), json!({ "sk": format!("{run}#3") }), Some("g1")),
+        message("g2-1", Some("globex"), json!({ "sk": format!("{run}#4") }), Some("g2")),
+    ];
+    let response = fulfil::call_with(&iso, sqs_batch(batch, None)).await.unwrap();
+    let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    assert_eq!(failed, ["g1-2", "g1-3"], "the failed message and the rest of its group, not g2");
+    // g1-3 never ran: its item is not there.
+    let scope = iso.enter(fulfil::SPEC, &tenant_isolation::TenantId::parse("acme").unwrap(), None).await.unwrap();
+    let db = aws_sdk_dynamodb::Client::new(&sdk_config(&moto.endpoint()).await);
+    let get = |sk: String| {
+        db.get_item()
+            .table_name(scope.table_name())
+            .key("pk", AttributeValue::S("TENANT#acme".into()))
+            .key("sk", AttributeValue::S(sk))
+            .send()
+    };
+    assert!(get(format!("{run}#1")).await.unwrap().item().is_some());
+    assert!(get(format!("{run}#3")).await.unwrap().item().is_none(), "a later message of a failed group ran");
+}
+
+fn stream_record(seq: u64, pk: &str, sk: &str) -> Value {
+    json!({ "awsRegion": "us-east-1", "eventID": format!("e-{seq}"), "eventName": "INSERT",
+            "eventSource": "aws:dynamodb",
+            "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/Orders/stream/2026-01-01T00:00:00.000",
+            "dynamodb": { "Keys": { "pk": { "S": pk }, "sk": { "S": sk } }, "SequenceNumber": seq.to_string(),
+                          "SizeBytes": 10, "StreamViewType": "KEYS_ONLY", "ApproximateCreationDateTime": 1.7e9 } })
+}
+
+#[tokio::test]
+async fn a_streams_batch_reads_each_tenant_from_its_key_and_checkpoints_at_the_first_failure() {
+    let moto = tenant_isolation_tests::start_moto();
+    let fx = provision(&moto);
+    let iso = isolation(&moto, &fx.role_arn).await;
+    let run = unique("S");
+    let records = |items: &[(u64, &str, String)]| -> LambdaEvent<StreamEvent> {
+        let records: Vec<Value> = items.iter().map(|(seq, pk, sk)| stream_record(*seq, pk, sk)).collect();
+        LambdaEvent::new(serde_json::from_value(json!({ "Records": records })).unwrap(), context(None))
+    };
+    let ok = records(&[
+        (1, "TENANT#acme#ORDER#1", format!("{run}#1")),
+        (2, "TENANT#globex", format!("{run}#2")),
+        (3, "TENANT#acme", format!("{run}#3")),
+    ]);
+    let response = count::call_with(&iso, ok).await.unwrap();
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    assert_eq!(iso.stats().sts_calls, 2, "two tenants read from the keys");
+    // A key outside every tenant's: that record fails (no STS call); the records after it are
+    // not run, and the checkpoint is its sequence number.
+    let outside = records(&[
+        (4, "TENANT#initech", format!("{run}#4")),
+        (5, "ORG#acme", format!("{run}#5")),
+        (6, "TENANT#umbrella", format!("{run}#6")),
+    ]);
+    let response = count::call_with(&iso, outside).await.unwrap();
+    let checkpoint: Vec<Option<&str>> =
+        response.batch_item_failures.iter().map(|f| f.item_identifier.as_deref()).collect();
+    assert_eq!(checkpoint, [Some("5")]);
+    assert_eq!(iso.stats().sts_calls, 3, "initech ran; the outside key and umbrella after it did not");
+    // The counts landed in each tenant's own partition.
+    let db = aws_sdk_dynamodb::Client::new(&sdk_config(&moto.endpoint()).await);
+    let scope = iso.enter(count::SPEC, &tenant_isolation::TenantId::parse("acme").unwrap(), None).await.unwrap();
+    let acme = db
+        .get_item()
+        .table_name(scope.table_name())
+        .key("pk", AttributeValue::S("TENANT#acme".into()))
+        .key("sk", AttributeValue::S(format!("COUNT#{}", run.split('#').next().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(acme.item().and_then(|i| i.get("n")), Some(&AttributeValue::N("2".into())), "{acme:?}");
+}
