@@ -293,6 +293,45 @@ pub async fn cancel(table: &TenantTable<impl Allows<UpdateItem>>, id: &str) -> R
     }
 }
 
+/// Marks an order fulfilled; `NotFound` if the tenant has no such order (the SQS worker).
+pub async fn fulfil(table: &TenantTable<impl Allows<UpdateItem>>, id: &str) -> Result<(), DataError> {
+    if !valid_id(id) {
+        return Err(DataError::NotFound);
+    }
+    let out = table
+        .update_item()?
+        .key("pk", s(table.partition_key()?))
+        .key("sk", s(format!("ORDER#{id}")))
+        .update_expression("SET fulfilled = :yes")
+        .condition_expression("attribute_exists(pk)")
+        .expression_attribute_values(":yes", AttributeValue::Bool(true))
+        .send()
+        .await;
+    match out {
+        Ok(_) => Ok(()),
+        Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
+            Err(DataError::NotFound)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The sort key of a tenant's count of orders placed.
+pub const ORDER_COUNT: &str = "COUNT#orders";
+
+/// Adds one to the tenant's count of orders placed (the Streams consumer).
+pub async fn count_placed(table: &TenantTable<impl Allows<UpdateItem>>) -> Result<(), DataError> {
+    table
+        .update_item()?
+        .key("pk", s(table.partition_key()?))
+        .key("sk", s(ORDER_COUNT))
+        .update_expression("ADD placed :one")
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .send()
+        .await?;
+    Ok(())
+}
+
 /// The text of order `id`'s attachment, from the tenant's folder; `NotFound` when it has none.
 pub async fn attachment(bucket: &TenantBucket<impl AllowsObject<GetObject>>, id: &str) -> Result<String, DataError> {
     if !valid_id(id) {

@@ -1,11 +1,12 @@
 #![forbid(unsafe_code)]
 //! An orders service on one pooled DynamoDB table, isolated per tenant with
-//! `tenant-isolation`: four Lambda handlers (create, get, list, cancel) and a data layer
-//! that never handles a credential.
+//! `tenant-isolation`: four Lambda handlers (create, get, list, cancel), an SQS worker and a
+//! DynamoDB Streams consumer (`workers`), and a data layer that never handles a credential.
 
 pub mod api;
 pub mod data;
 pub mod handlers;
+pub mod workers;
 
 use tenant_isolation::{HandlerSpec, Isolation};
 

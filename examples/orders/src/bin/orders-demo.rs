@@ -293,13 +293,96 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
         &format!("STS calls for the router: {new_calls} (the routes share the Lambda handlers' cached sessions)"),
     );
 
+    println!("\n8. event-driven: an SQS batch and a DynamoDB Streams batch, one tenant per record");
+    records(&mut demo, &isolation, &alice_ids, &bob_ids).await;
+
     let stats = isolation.stats();
     println!(
         "\nSTS AssumeRole calls: {} for {} requests (one per tenant and handler policy; cache hits {}, misses {})",
         stats.sts_calls, demo.requests, stats.hits, stats.misses
     );
-    demo.check(stats.sts_calls <= 10, "at most one STS call per (tenant, handler policy): 2 tenants × 5 handlers");
+    // The workers' policy (`UpdateItem` on `Orders`) is `cancel_order`'s: their sessions are shared.
+    demo.check(stats.sts_calls <= 10, "at most one STS call per (tenant, handler policy): 2 tenants × 5 policies");
     Ok(demo)
+}
+
+/// A batch as Lambda delivers it.
+fn event<T: serde::de::DeserializeOwned>(payload: Value) -> Result<lambda_runtime::LambdaEvent<T>, serde_json::Error> {
+    Ok(lambda_runtime::LambdaEvent::new(serde_json::from_value(payload)?, lambda_runtime::Context::default()))
+}
+
+/// Section 8: the SQS worker and the Streams consumer, each record in its own tenant's scope,
+/// driven as Lambda would (the batch and its response as JSON).
+async fn records(demo: &mut Demo, isolation: &Isolation, alice_ids: &[String], bob_ids: &[String]) {
+    use orders_example::workers::{count_orders, fulfil_order};
+    use serde_json::json;
+    let sts_before = isolation.stats().sts_calls;
+    let first = |ids: &[String]| ids.first().cloned().unwrap_or_default();
+    let message = |id: &str, tenant: Option<&str>, order: &str| {
+        let attributes = match tenant {
+            Some(t) => json!({ "tenant_id": { "stringValue": t, "dataType": "String" } }),
+            None => json!({}),
+        };
+        json!({ "messageId": id, "body": json!({ "order": order }).to_string(), "messageAttributes": attributes })
+    };
+    let batch = [
+        ("m-1", Some("acme"), first(alice_ids), "acme fulfils her order"),
+        ("m-2", Some("globex"), first(bob_ids), "globex fulfils his order"),
+        ("m-3", Some("acme"), first(bob_ids), "acme names globex's order: not in acme's partition"),
+        ("m-4", None, first(alice_ids), "no tenant attribute: refused, no STS call"),
+        ("m-5", Some("acme#x"), first(alice_ids), "hostile tenant `acme#x`: refused, no STS call"),
+    ];
+    let sqs: Vec<Value> = batch.iter().map(|(id, tenant, order, _)| message(id, *tenant, order)).collect();
+    demo.requests += 1;
+    let failed: Vec<String> = match event(json!({ "Records": sqs })) {
+        Ok(e) => match fulfil_order(e).await {
+            Ok(r) => r.batch_item_failures.into_iter().map(|f| f.item_identifier).collect(),
+            Err(e) => return demo.check(false, &format!("the SQS batch failed as a whole: {e}")),
+        },
+        Err(e) => return demo.check(false, &format!("not an SQS event: {e}")),
+    };
+    println!("   SQS worker `fulfil_order` (tenant from the `tenant_id` message attribute):");
+    for (id, tenant, _, what) in &batch {
+        let done = !failed.contains(&(*id).to_owned());
+        let want = ["m-1", "m-2"].contains(id);
+        demo.check(
+            done == want,
+            &format!("{id} tenant {:<8} {} — {what}", tenant.unwrap_or("-"), if done { "done  " } else { "failed" }),
+        );
+    }
+    // The Streams consumer: the tenant of each record is read from its key.
+    let stream_record = |seq: u64, pk: String, sk: String| {
+        json!({ "eventID": format!("e-{seq}"), "eventName": "INSERT", "awsRegion": "us-east-1",
+                "dynamodb": { "Keys": { "pk": { "S": pk }, "sk": { "S": sk } }, "SequenceNumber": seq.to_string(),
+                              "SizeBytes": 1, "ApproximateCreationDateTime": 0 } })
+    };
+    let mut stream = Vec::new();
+    for (i, id) in alice_ids.iter().enumerate() {
+        stream.push(stream_record(i as u64 + 1, "TENANT#acme".into(), format!("ORDER#{id}")));
+    }
+    for (i, id) in bob_ids.iter().enumerate() {
+        stream.push(stream_record(i as u64 + 10, "TENANT#globex".into(), format!("ORDER#{id}")));
+    }
+    let good = stream.len();
+    stream.push(stream_record(99, "ORG#acme".into(), "ORDER#x".into()));
+    demo.requests += 1;
+    let checkpoint = match event(json!({ "Records": stream })) {
+        Ok(e) => match count_orders(e).await {
+            Ok(r) => r.batch_item_failures.into_iter().filter_map(|f| f.item_identifier).collect::<Vec<_>>(),
+            Err(e) => return demo.check(false, &format!("the Streams batch failed as a whole: {e}")),
+        },
+        Err(e) => return demo.check(false, &format!("not a Streams event: {e}")),
+    };
+    println!("   Streams consumer `count_orders` (tenant read from each record's key):");
+    demo.check(
+        checkpoint == ["99"],
+        &format!("{good} INSERTs of acme's and globex's orders counted; `ORG#acme` is no tenant's key → checkpoint {checkpoint:?}"),
+    );
+    let calls = isolation.stats().sts_calls - sts_before;
+    demo.check(
+        calls <= 2,
+        &format!("STS calls for both batches: {calls} (at most one per cold tenant; none for a refused record)"),
+    );
 }
 
 /// One request through the axum router, as `lambda_http::run(router)` would pass it on.
