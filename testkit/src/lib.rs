@@ -17,6 +17,9 @@
 //! * [`Moto`]: a real `moto_server` (STS, DynamoDB, Cognito) in a process that ends with the test;
 //! * [`events`]: API Gateway HTTP API and REST API proxy events as Lambda delivers them, for
 //!   handlers served by `lambda_http` or `lambda_runtime`;
+//! * [`records`]: SQS batches, EventBridge events, DynamoDB Streams batches and S3 event
+//!   notifications with mixed tenants, for record handlers, as `aws_lambda_events` types in a
+//!   `LambdaEvent` (with Lambda's tenant id if the test sets one) or as JSON;
 //! * [`Local`]: all of it together for your own handlers — moto, a trusted key set, tokens for
 //!   any tenant, an `Isolation` per test, requests and Lambda contexts — so that a test of
 //!   "tenant A cannot see tenant B's data" is a few lines (`examples/orders/tests/tenants.rs`).
@@ -62,6 +65,7 @@ pub mod jwks;
 pub mod keys;
 pub mod local;
 pub mod moto;
+pub mod records;
 pub mod sts;
 pub mod tokens;
 
