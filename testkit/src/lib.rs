@@ -14,7 +14,8 @@
 //! * [`StsServer`]: a stand-in for STS `AssumeRole` on 127.0.0.1 that hands out synthetic
 //!   credentials and counts the calls, so that an [`Isolation`](tenant_isolation::Isolation)
 //!   fills its credential cache through the SDK without an AWS account;
-//! * [`Moto`]: a real `moto_server` (STS, DynamoDB, Cognito) in a process that ends with the test;
+//! * [`Moto`]: a real `moto_server` (STS, DynamoDB, Cognito) in a process that ends with the test,
+//!   and its request recorder ([`RecordedRequest`]: which access key signed each request);
 //! * [`events`]: API Gateway HTTP API and REST API proxy events as Lambda delivers them, for
 //!   handlers served by `lambda_http` or `lambda_runtime`;
 //! * [`records`]: SQS batches, EventBridge events, DynamoDB Streams batches and S3 event
@@ -72,5 +73,5 @@ pub mod tokens;
 pub use jwks::{JwksServer, Reply};
 pub use keys::Keys;
 pub use local::Local;
-pub use moto::Moto;
+pub use moto::{Moto, RecordedRequest};
 pub use sts::StsServer;

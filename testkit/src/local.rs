@@ -19,7 +19,7 @@
 
 use crate::jwks::{JwksServer, Reply};
 use crate::keys::Keys;
-use crate::moto::Moto;
+use crate::moto::{Moto, RecordedRequest};
 use crate::tokens;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
@@ -198,5 +198,37 @@ impl Local {
     /// Claims as [`tokens::claims`] makes them (for building other events).
     pub fn claims(tenant: &str) -> Value {
         json!(tokens::claims(tenant))
+    }
+
+    /// Erases moto's request recording and starts recording ([`Moto::start_recording`]): then
+    /// [`Local::recorded`] tells which access key signed each request. Each `Local` has a moto
+    /// of its own, so the recording holds this test's requests only.
+    ///
+    /// ```no_run
+    /// use tenant_isolation_testkit::Local;
+    ///
+    /// # async fn test() {
+    /// let local = Local::start().await;
+    /// local.start_recording().await;
+    /// // … a batch handled for several tenants …
+    /// let signed_by: Vec<(String, String)> = local
+    ///     .recorded()
+    ///     .await
+    ///     .iter()
+    ///     .filter_map(|r| Some((r.dynamodb_operation()?.to_owned(), r.access_key_id()?.to_owned())))
+    ///     .collect();
+    /// # let _ = signed_by;
+    /// # }
+    /// ```
+    pub async fn start_recording(&self) {
+        let moto = self.moto.recorder();
+        tokio::task::spawn_blocking(move || moto.start_recording()).await.expect("starting moto's recorder");
+    }
+
+    /// Stops moto's recorder and returns what it recorded since [`Local::start_recording`], in
+    /// order ([`Moto::stop_recording`]).
+    pub async fn recorded(&self) -> Vec<RecordedRequest> {
+        let moto = self.moto.recorder();
+        tokio::task::spawn_blocking(move || moto.stop_recording()).await.expect("reading moto's recording")
     }
 }
