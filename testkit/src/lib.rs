@@ -22,8 +22,9 @@
 //!   notifications with mixed tenants, for record handlers, as `aws_lambda_events` types in a
 //!   `LambdaEvent` (with Lambda's tenant id if the test sets one) or as JSON;
 //! * [`Local`]: all of it together for your own handlers — moto, a trusted key set, tokens for
-//!   any tenant, an `Isolation` per test, requests and Lambda contexts — so that a test of
-//!   "tenant A cannot see tenant B's data" is a few lines (`examples/orders/tests/tenants.rs`).
+//!   any tenant (in the deployment's tenant claim, [`LocalBuilder::tenant_claim`]), an
+//!   `Isolation` per test, requests and Lambda contexts — so that a test of "tenant A cannot see
+//!   tenant B's data" is a few lines (`examples/orders/tests/tenants.rs`).
 //!
 //! ```toml
 //! [dev-dependencies]
@@ -72,6 +73,6 @@ pub mod tokens;
 
 pub use jwks::{JwksServer, Reply};
 pub use keys::Keys;
-pub use local::Local;
+pub use local::{Local, LocalBuilder};
 pub use moto::{Moto, RecordedRequest};
 pub use sts::StsServer;

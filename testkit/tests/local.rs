@@ -1,11 +1,13 @@
-//! `Local` against moto: moto's request recorder telling which tenant's session signed each
-//! request.
+//! `Local` against moto: the deployment's tenant claim, and moto's request recorder telling which
+//! tenant's session signed each request.
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine as _;
 use lambda_http::{Body, Error, Request, Response};
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use tenant_isolation::{TenantId, TenantTable, tenant_isolated};
-use tenant_isolation_testkit::Local;
+use tenant_isolation_testkit::{Local, tokens};
 
 /// Reads the calling tenant's note (`pk = TENANT#<tenant>`, `sk = NOTE`).
 #[tenant_isolated(table = "Notes", actions = [GetItem])]
@@ -37,6 +39,12 @@ async fn notes(local: &Local, tenants: &[&str]) {
     }
 }
 
+/// The claims a token carries (its payload, unverified).
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
 fn bearer(token: &str) -> Request {
     http::Request::builder().uri("/note").header("authorization", format!("Bearer {token}")).body(Body::Empty).unwrap()
 }
@@ -46,6 +54,50 @@ fn text(response: &Response<Body>) -> String {
         Body::Text(t) => t.clone(),
         other => panic!("a text body: {other:?}"),
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deployment_claim_is_minted_and_read_and_the_default_claim_alone_is_refused() {
+    let local = Local::builder().tenant_claim("custom:tenant_id").start().await;
+    notes(&local, &["acme"]).await;
+    let isolation = local.isolation().await;
+
+    // Tokens name the tenant in the deployment's claim, and only there.
+    let token = local.token("acme");
+    let claims = claims_of(&token);
+    assert_eq!(claims["custom:tenant_id"], "acme");
+    assert!(claims.get("tenant_id").is_none(), "{claims}");
+    assert_eq!(local.tenant_claim(), "custom:tenant_id");
+
+    let response = read_note::call_with(&isolation, bearer(&token)).await.unwrap();
+    assert_eq!((response.status().as_u16(), text(&response)), (200, "note of acme".to_owned()));
+    assert_eq!(isolation.stats().sts_calls, 1);
+
+    // Under that setting a token with only `tenant_id` names no tenant: 403, no STS call.
+    let default_claim_only = local.sign(&tokens::claims("acme"));
+    assert_eq!(claims_of(&default_claim_only)["tenant_id"], "acme");
+    let response = read_note::call_with(&isolation, bearer(&default_claim_only)).await.unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+    assert_eq!(isolation.stats().sts_calls, 1, "a refused token costs no STS call");
+
+    // `token_with` changes the deployment's claim too.
+    let forged = local.token_with("acme", json!({"custom:tenant_id": "*"}));
+    let response = read_note::call_with(&isolation, bearer(&forged)).await.unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_default_the_tenant_is_in_tenant_id() {
+    let local = Local::start().await;
+    notes(&local, &["acme"]).await;
+    let isolation = local.isolation().await;
+    assert_eq!(claims_of(&local.token("acme"))["tenant_id"], "acme");
+    let response = read_note::call_with(&isolation, bearer(&local.token("acme"))).await.unwrap();
+    assert_eq!((response.status().as_u16(), text(&response)), (200, "note of acme".to_owned()));
+    let claims = tokens::with(tokens::claims("acme"), "tenant_id", Value::Null);
+    let cognito_only = local.sign(&tokens::with(claims, "custom:tenant_id", json!("acme")));
+    let response = read_note::call_with(&isolation, bearer(&cognito_only)).await.unwrap();
+    assert_eq!(response.status().as_u16(), 403);
 }
 
 /// The recorder names the access key of every DynamoDB request; each tenant's requests carry
