@@ -14,12 +14,17 @@
 //! * [`StsServer`]: a stand-in for STS `AssumeRole` on 127.0.0.1 that hands out synthetic
 //!   credentials and counts the calls, so that an [`Isolation`](tenant_isolation::Isolation)
 //!   fills its credential cache through the SDK without an AWS account;
-//! * [`Moto`]: a real `moto_server` (STS, DynamoDB, Cognito) in a process that ends with the test;
+//! * [`Moto`]: a real `moto_server` (STS, DynamoDB, Cognito) in a process that ends with the test,
+//!   and its request recorder ([`RecordedRequest`]: which access key signed each request);
 //! * [`events`]: API Gateway HTTP API and REST API proxy events as Lambda delivers them, for
 //!   handlers served by `lambda_http` or `lambda_runtime`;
+//! * [`records`]: SQS batches, EventBridge events, DynamoDB Streams batches and S3 event
+//!   notifications with mixed tenants, for record handlers, as `aws_lambda_events` types in a
+//!   `LambdaEvent` (with Lambda's tenant id if the test sets one) or as JSON;
 //! * [`Local`]: all of it together for your own handlers — moto, a trusted key set, tokens for
-//!   any tenant, an `Isolation` per test, requests and Lambda contexts — so that a test of
-//!   "tenant A cannot see tenant B's data" is a few lines (`examples/orders/tests/tenants.rs`).
+//!   any tenant (in the deployment's tenant claim, [`LocalBuilder::tenant_claim`]), an
+//!   `Isolation` per test, requests and Lambda contexts — so that a test of "tenant A cannot see
+//!   tenant B's data" is a few lines (`examples/orders/tests/tenants.rs`).
 //!
 //! ```toml
 //! [dev-dependencies]
@@ -62,11 +67,12 @@ pub mod jwks;
 pub mod keys;
 pub mod local;
 pub mod moto;
+pub mod records;
 pub mod sts;
 pub mod tokens;
 
 pub use jwks::{JwksServer, Reply};
 pub use keys::Keys;
-pub use local::Local;
-pub use moto::Moto;
+pub use local::{Local, LocalBuilder};
+pub use moto::{Moto, RecordedRequest};
 pub use sts::StsServer;

@@ -3,6 +3,9 @@
 //! test, a key set the runtime trusts, tokens minted for any tenant, an
 //! [`Isolation`] per test, requests and Lambda contexts.
 //!
+//! A deployment whose tokens carry the tenant in another claim (Cognito's `custom:tenant_id`)
+//! starts it with [`Local::builder`]: tokens are minted with that claim and the verifier reads it.
+//!
 //! ```no_run
 //! use tenant_isolation_testkit::Local;
 //!
@@ -19,13 +22,15 @@
 
 use crate::jwks::{JwksServer, Reply};
 use crate::keys::Keys;
-use crate::moto::Moto;
+use crate::moto::{Moto, RecordedRequest};
+use crate::records;
 use crate::tokens;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
     ScalarAttributeType,
 };
 use serde_json::{Value, json};
+use tenant_isolation::identity::DEFAULT_TENANT_CLAIM;
 use tenant_isolation::{Isolation, IsolationBuilder, Verifier};
 
 /// The region of the local stand-ins.
@@ -40,22 +45,69 @@ pub struct Local {
     moto: Moto,
     jwks: JwksServer,
     keys: Keys,
+    tenant_claim: String,
 }
 
 impl std::fmt::Debug for Local {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Local").field("moto", &self.moto.endpoint()).field("jwks", &self.jwks.jwks_url()).finish()
+        f.debug_struct("Local")
+            .field("moto", &self.moto.endpoint())
+            .field("jwks", &self.jwks.jwks_url())
+            .field("tenant_claim", &self.tenant_claim)
+            .finish()
+    }
+}
+
+/// How a [`Local`] is set up, before it starts: [`Local::builder`].
+///
+/// ```no_run
+/// use tenant_isolation_testkit::Local;
+///
+/// # async fn test() {
+/// let local = Local::builder().tenant_claim("custom:tenant_id").start().await;
+/// assert_eq!(local.tenant_claim(), "custom:tenant_id");
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct LocalBuilder {
+    tenant_claim: String,
+}
+
+impl LocalBuilder {
+    /// The claim the deployment's tokens carry the tenant in (the verifier's
+    /// [`tenant_claim`](tenant_isolation::identity::VerifierBuilder::tenant_claim), `TENANT_CLAIM`
+    /// in a deployment): [`Local::token`] mints tokens with it and [`Local::verifier`] reads it.
+    /// Default: the runtime's, [`DEFAULT_TENANT_CLAIM`] (`tenant_id`).
+    pub fn tenant_claim(mut self, claim: &str) -> LocalBuilder {
+        self.tenant_claim = claim.to_owned();
+        self
+    }
+
+    /// Starts moto and a key-set server on 127.0.0.1 (see [`crate::moto::moto_server`] for
+    /// where moto is looked for).
+    pub async fn start(self) -> Local {
+        let moto = tokio::task::spawn_blocking(Moto::start).await.expect("starting moto");
+        let keys = Keys::bundled();
+        let jwks = JwksServer::start(Reply::Json(keys.key_set())).await;
+        Local { moto, jwks, keys, tenant_claim: self.tenant_claim }
     }
 }
 
 impl Local {
     /// Starts moto and a key-set server on 127.0.0.1 (see [`crate::moto::moto_server`] for
-    /// where moto is looked for).
+    /// where moto is looked for), tokens naming the tenant in `tenant_id`.
     pub async fn start() -> Local {
-        let moto = tokio::task::spawn_blocking(Moto::start).await.expect("starting moto");
-        let keys = Keys::bundled();
-        let jwks = JwksServer::start(Reply::Json(keys.key_set())).await;
-        Local { moto, jwks, keys }
+        Local::builder().start().await
+    }
+
+    /// A [`Local`] set up otherwise (the tenant claim), then [`LocalBuilder::start`]ed.
+    pub fn builder() -> LocalBuilder {
+        LocalBuilder { tenant_claim: DEFAULT_TENANT_CLAIM.to_owned() }
+    }
+
+    /// The claim tokens carry the tenant in ([`LocalBuilder::tenant_claim`]).
+    pub fn tenant_claim(&self) -> &str {
+        &self.tenant_claim
     }
 
     /// moto's endpoint, `http://127.0.0.1:<port>`.
@@ -127,9 +179,13 @@ impl Local {
         s3.create_bucket().bucket(name).send().await.unwrap_or_else(|e| panic!("creating bucket {name}: {e:?}"));
     }
 
-    /// A verifier that trusts the local key set (the tokens of [`Local::token`]).
+    /// A verifier that trusts the local key set (the tokens of [`Local::token`]) and reads the
+    /// tenant from [`Local::tenant_claim`].
     pub fn verifier(&self) -> Verifier {
-        tokens::verifier_builder(&self.jwks.jwks_url()).build().expect("the local verifier's settings are valid")
+        tokens::verifier_builder(&self.jwks.jwks_url())
+            .tenant_claim(self.tenant_claim.as_str())
+            .build()
+            .expect("the local verifier's settings are valid")
     }
 
     /// An [`Isolation`] on moto, trusting the local key set: one per test, with its own cache
@@ -150,18 +206,34 @@ impl Local {
         configure(builder).build().await.expect("the local isolation's settings are valid")
     }
 
-    /// A valid ID token (RS256, from the local key set) naming `tenant` in `tenant_id`.
+    /// A valid ID token (RS256, from the local key set) naming `tenant` in
+    /// [`Local::tenant_claim`] (`tenant_id` by default).
     pub fn token(&self, tenant: &str) -> String {
-        tokens::rs256(&self.keys, &tokens::claims(tenant))
+        self.sign(&self.token_claims(tenant))
     }
 
     /// A token with `claims` changed from a valid one's (`{"exp": 1}`, `{"tenant_id": "*"}` …).
     pub fn token_with(&self, tenant: &str, claims: Value) -> String {
-        let mut base = tokens::claims(tenant);
+        let mut base = self.token_claims(tenant);
         if let (Some(base), Value::Object(changes)) = (base.as_object_mut(), claims) {
             base.extend(changes);
         }
-        tokens::rs256(&self.keys, &base)
+        self.sign(&base)
+    }
+
+    /// The claims of [`Local::token`]: [`tokens::claims`] with the tenant in
+    /// [`Local::tenant_claim`] (and in no other claim).
+    pub fn token_claims(&self, tenant: &str) -> Value {
+        let mut claims = tokens::with(tokens::claims(tenant), tokens::CLAIM, Value::Null);
+        claims[self.tenant_claim.as_str()] = json!(tenant);
+        claims
+    }
+
+    /// `claims` as a token signed with the local key set (RS256), whatever they are: for tokens
+    /// [`Local::token_with`] cannot write (a claim removed, e.g. `tenant_id` without
+    /// `custom:tenant_id`: `local.sign(&tokens::claims("acme"))`).
+    pub fn sign(&self, claims: &Value) -> String {
+        tokens::rs256(&self.keys, claims)
     }
 
     /// An HTTP request as `tenant` (`Authorization: Bearer <token>`), with a JSON body if given:
@@ -186,17 +258,49 @@ impl Local {
         .expect("the request's parts are valid")
     }
 
-    /// The Lambda context of an invocation, with the tenant id Lambda's tenant isolation mode
-    /// would pass (or none).
+    /// The Lambda context of an invocation ([`records::context`]: a fresh request id, a deadline
+    /// ahead), with the tenant id Lambda's tenant isolation mode would pass (or none).
     pub fn lambda_context(tenant_id: Option<&str>) -> lambda_runtime::Context {
-        let mut context = lambda_runtime::Context::default();
-        context.request_id = format!("testkit-{}", tokens::now());
+        let mut context = records::context();
         context.tenant_id = tenant_id.map(str::to_owned);
         context
     }
 
-    /// Claims as [`tokens::claims`] makes them (for building other events).
+    /// Claims as [`tokens::claims`] makes them, the tenant in `tenant_id` whatever the claim of
+    /// a `Local` (for building other events; [`Local::token_claims`] uses a `Local`'s claim).
     pub fn claims(tenant: &str) -> Value {
         json!(tokens::claims(tenant))
+    }
+
+    /// Erases moto's request recording and starts recording ([`Moto::start_recording`]): then
+    /// [`Local::recorded`] tells which access key signed each request. Each `Local` has a moto
+    /// of its own, so the recording holds this test's requests only.
+    ///
+    /// ```no_run
+    /// use tenant_isolation_testkit::Local;
+    ///
+    /// # async fn test() {
+    /// let local = Local::start().await;
+    /// local.start_recording().await;
+    /// // … a batch handled for several tenants …
+    /// let signed_by: Vec<(String, String)> = local
+    ///     .recorded()
+    ///     .await
+    ///     .iter()
+    ///     .filter_map(|r| Some((r.dynamodb_operation()?.to_owned(), r.access_key_id()?.to_owned())))
+    ///     .collect();
+    /// # let _ = signed_by;
+    /// # }
+    /// ```
+    pub async fn start_recording(&self) {
+        let moto = self.moto.recorder();
+        tokio::task::spawn_blocking(move || moto.start_recording()).await.expect("starting moto's recorder");
+    }
+
+    /// Stops moto's recorder and returns what it recorded since [`Local::start_recording`], in
+    /// order ([`Moto::stop_recording`]).
+    pub async fn recorded(&self) -> Vec<RecordedRequest> {
+        let moto = self.moto.recorder();
+        tokio::task::spawn_blocking(move || moto.stop_recording()).await.expect("reading moto's recording")
     }
 }

@@ -5,8 +5,13 @@
 //! moto is a Python package (`pip install 'moto[server]'`); [`moto_server`] says where the
 //! executable is looked for. moto **does not enforce** IAM: session policies and
 //! `dynamodb:LeadingKeys` are accepted and ignored, so a test of isolation must rely on checks
-//! that do not need moto to deny (the key guard's refusals, what each tenant can read).
+//! that do not need moto to deny (the key guard's refusals, what each tenant can read), and on
+//! what moto received: its request recorder ([`Moto::start_recording`], [`RecordedRequest`])
+//! keeps every request's headers and body, so a test can tell which access key, and so which
+//! tenant's session, signed each DynamoDB request.
 
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -134,6 +139,53 @@ impl Moto {
         &self.log
     }
 
+    /// Path of the request recorder's file (`MOTO_RECORDER_FILEPATH`, next to the log unless the
+    /// environment given to [`Moto::start_with_env`] names another).
+    pub fn recording_path(&self) -> PathBuf {
+        let named = self.env.iter().rev().find(|(k, _)| k == RECORDER_FILE_ENV).map(|(_, v)| PathBuf::from(v));
+        named.unwrap_or_else(|| self.log.with_extension("recording"))
+    }
+
+    /// Erases moto's request recording and starts recording: from now on moto keeps every request
+    /// it receives (headers and body; the recorder's own requests excepted) until
+    /// [`Moto::stop_recording`].
+    ///
+    /// The recorder is **server-wide**: it keeps every client's requests, so a test that reads
+    /// it needs a moto of its own (or must filter, e.g. by a marker in the keys it writes).
+    ///
+    /// ```no_run
+    /// use tenant_isolation_testkit::Moto;
+    ///
+    /// let moto = Moto::start();
+    /// moto.start_recording();
+    /// // … requests to moto, signed with each tenant's session …
+    /// for request in moto.stop_recording() {
+    ///     if let (Some(operation), Some(key)) = (request.dynamodb_operation(), request.access_key_id()) {
+    ///         println!("{operation} signed by {key}");
+    ///     }
+    /// }
+    /// ```
+    ///
+    /// # Panics
+    /// If moto does not answer the recorder's endpoints (`/moto-api/recorder/…`) with 200.
+    pub fn start_recording(&self) {
+        self.recorder().start_recording();
+    }
+
+    /// Stops recording and returns the requests recorded since [`Moto::start_recording`], in the
+    /// order moto received them.
+    ///
+    /// # Panics
+    /// If moto does not answer the recorder's endpoint with 200, or its file cannot be read.
+    pub fn stop_recording(&self) -> Vec<RecordedRequest> {
+        self.recorder().stop_recording()
+    }
+
+    /// The recorder of this moto, apart from it (for `spawn_blocking`).
+    pub(crate) fn recorder(&self) -> Recorder {
+        Recorder { port: self.port, path: self.recording_path() }
+    }
+
     /// Kills moto and waits for it to exit, so the port refuses connections on return. The port
     /// number stays in the struct for [`Moto::restart`]. Does nothing when already stopped.
     pub fn stop(&mut self) {
@@ -187,7 +239,7 @@ impl Moto {
             .env_remove("INITIAL_NO_AUTH_ACTION_COUNT")
             // The request recorder (used to prove that refused requests are never sent)
             // writes here rather than into the working directory.
-            .env("MOTO_RECORDER_FILEPATH", self.log.with_extension("recording"))
+            .env(RECORDER_FILE_ENV, self.log.with_extension("recording"))
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
@@ -247,6 +299,115 @@ impl Drop for Moto {
     }
 }
 
+/// The variable naming moto's request recorder file.
+const RECORDER_FILE_ENV: &str = "MOTO_RECORDER_FILEPATH";
+
+/// One request moto's recorder kept: what the server received, before moto handled it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// `GET`, `POST` …
+    pub method: String,
+    /// The URL as received, path and query undecoded.
+    pub url: String,
+    /// The headers, by lower-case name.
+    pub headers: BTreeMap<String, String>,
+    /// The body as sent.
+    pub body: Vec<u8>,
+}
+
+impl RecordedRequest {
+    /// A header's value, by name in any case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+
+    /// The SigV4 credential scope of the `Authorization` header,
+    /// `AWS4-HMAC-SHA256 Credential=<access key id>/<date>/<region>/<service>/aws4_request, …`,
+    /// split at `/`.
+    fn credential(&self) -> Option<Vec<&str>> {
+        let auth = self.header("authorization")?;
+        let credential = auth.split("Credential=").nth(1)?.split([',', ' ']).next()?;
+        Some(credential.split('/').collect())
+    }
+
+    /// The access key id the request was signed with (SigV4), `None` for an unsigned request:
+    /// with [`Scope::access_key_id`](tenant_isolation::Scope::access_key_id), which tenant's
+    /// session sent it.
+    pub fn access_key_id(&self) -> Option<&str> {
+        self.credential()?.first().copied().filter(|k| !k.is_empty())
+    }
+
+    /// The service the request was signed for (`dynamodb`, `sts`, `s3`).
+    pub fn signing_service(&self) -> Option<&str> {
+        self.credential()?.get(3).copied()
+    }
+
+    /// The DynamoDB operation, `GetItem` of `X-Amz-Target: DynamoDB_20120810.GetItem`; `None`
+    /// for a request to another service.
+    pub fn dynamodb_operation(&self) -> Option<&str> {
+        self.header("x-amz-target")?.strip_prefix("DynamoDB_")?.split_once('.').map(|(_, operation)| operation)
+    }
+
+    /// The body as JSON (DynamoDB's requests are), `None` when it is not.
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// What reaches a moto's recorder: its port and its file.
+#[derive(Debug, Clone)]
+pub(crate) struct Recorder {
+    port: u16,
+    path: PathBuf,
+}
+
+impl Recorder {
+    pub(crate) fn start_recording(&self) {
+        self.post("reset-recording");
+        self.post("start-recording");
+    }
+
+    pub(crate) fn stop_recording(&self) -> Vec<RecordedRequest> {
+        self.post("stop-recording");
+        read_recording(&self.path)
+    }
+
+    /// `POST /moto-api/recorder/<action>`.
+    fn post(&self, action: &str) {
+        let status = status_of(self.port, "POST", &format!("/moto-api/recorder/{action}"));
+        assert_eq!(status, Some(200), "moto on port {} did not take `{action}` (status {status:?})", self.port);
+    }
+}
+
+/// The requests in moto's recorder file: one JSON object per line, `body` base64 when
+/// `body_encoded`.
+fn read_recording(path: &Path) -> Vec<RecordedRequest> {
+    use base64::Engine as _;
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("reading moto's recording {}: {e}", path.display()));
+    let mut requests = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let entry: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("a line of moto's recording {} is not JSON: {e}", path.display()));
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        let headers = entry["headers"].as_object().into_iter().flatten();
+        let body = text(&entry["body"]);
+        let body = if entry["body_encoded"] == true {
+            base64::engine::general_purpose::STANDARD
+                .decode(&body)
+                .unwrap_or_else(|e| panic!("a body in moto's recording is not base64: {e}"))
+        } else {
+            body.into_bytes()
+        };
+        requests.push(RecordedRequest {
+            method: text(&entry["method"]),
+            url: text(&entry["url"]),
+            headers: headers.map(|(k, v)| (k.to_ascii_lowercase(), text(v))).collect(),
+            body,
+        });
+    }
+    requests
+}
+
 /// Kills a child (`SIGKILL`) and reaps it; a child that already exited is just reaped.
 fn kill_and_reap(mut child: Child) {
     // kill() fails only if the child was already reaped, which take() rules out; an exited but
@@ -268,18 +429,20 @@ fn log_path(port: u16) -> PathBuf {
 
 /// Whether an HTTP server on the port answers `GET /moto-api/` with status 200.
 fn answers_http(port: u16) -> bool {
+    status_of(port, "GET", "/moto-api/") == Some(200)
+}
+
+/// The status an HTTP server on the loopback port answers `method path` with (no body, HTTP/1.0
+/// so that the server closes the connection), `None` if it does not answer in time.
+fn status_of(port: u16, method: &str, path: &str) -> Option<u16> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
-        return false;
-    };
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
     let timeout = Some(Duration::from_secs(2));
-    if stream.set_read_timeout(timeout).is_err() || stream.set_write_timeout(timeout).is_err() {
-        return false;
-    }
-    let request = format!("GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
+    stream.set_read_timeout(timeout).ok()?;
+    stream.set_write_timeout(timeout).ok()?;
+    let request = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\n\r\n");
+    stream.write_all(request.as_bytes()).ok()?;
+    // `HTTP/1.x NNN`: the status is the second word of the first line.
     let mut head = [0u8; 16];
     let mut got = 0;
     while got < head.len() {
@@ -289,5 +452,6 @@ fn answers_http(port: u16) -> bool {
         }
     }
     let head = String::from_utf8_lossy(&head[..got]);
-    head.starts_with("HTTP/1.") && head.contains(" 200")
+    let status = head.strip_prefix("HTTP/1.")?.split(' ').nth(1)?;
+    status.parse().ok()
 }
