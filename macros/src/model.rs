@@ -144,6 +144,10 @@ fn records(arg: &RecordsArg, errors: &mut Errors) -> Option<Records> {
             }
         }
     }
+    if !ok {
+        // A misplaced argument is the mistake: not also reported as the missing one.
+        return None;
+    }
     let mut get = |i: usize| -> Option<(String, Span)> {
         let (name, default) = allowed[i];
         match (&values[i], default) {
@@ -185,7 +189,7 @@ fn records(arg: &RecordsArg, errors: &mut Errors) -> Option<Records> {
             Records::S3Events { prefix }
         }
     };
-    ok.then_some(records)
+    Some(records)
 }
 
 /// Validates the arguments into a policy model, reporting every problem.

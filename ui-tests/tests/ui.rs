@@ -22,6 +22,7 @@ fn ui() {
     t.pass("tests/pass/axum_router.rs");
     t.pass("tests/pass/several_tables.rs");
     t.pass("tests/pass/capabilities_agree_with_spec.rs");
+    t.pass("tests/pass/record_handlers.rs");
 
     // Actions that cannot be confined to one tenant.
     t.compile_fail("tests/fail/scan.rs");
@@ -62,6 +63,8 @@ fn ui() {
     t.compile_fail("tests/fail/http_output_without_status.rs");
     t.compile_fail("tests/fail/axum_extractor_without_axum.rs");
     t.compile_fail("tests/fail/axum_extractors_without_axum.rs");
+    t.compile_fail("tests/fail/record_source_arguments.rs");
+    t.compile_fail("tests/fail/record_of_another_source.rs");
 
     // Operations the handler did not declare.
     t.compile_fail("tests/fail/undeclared_operation.rs");
@@ -71,4 +74,5 @@ fn ui() {
     t.compile_fail("tests/fail/undeclared_in_axum_handler.rs");
     t.compile_fail("tests/fail/undeclared_on_other_table.rs");
     t.compile_fail("tests/fail/forged_capability.rs");
+    t.compile_fail("tests/fail/undeclared_in_record_handler.rs");
 }
