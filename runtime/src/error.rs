@@ -43,7 +43,7 @@ pub enum IsolationError {
     Spec(#[from] SpecMismatch),
     /// A record of an event source has no usable tenant (403; [`crate::records`]). No STS call.
     #[error(transparent)]
-    Record(#[from] crate::records::RecordError),
+    Record(#[from] crate::sources::RecordError),
     /// A DynamoDB or S3 call failed for a reason of its own, not an isolation refusal: an IAM
     /// denial (403), no answer or throttling (503), anything else (500). What `?` makes of an
     /// `SdkError` in a data layer whose error is `IsolationError` (see its `From`).

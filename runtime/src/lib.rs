@@ -39,6 +39,7 @@
 //   kind, config, aws_error    leaf: the error taxonomy, the one settings layer, the one
 //                              AWS error classifier
 //   model                   the model's types, for code without the macro
+//   sources                 record handlers' event sources: where each record's tenant is
 //   spec                    a handler's compiled model
 //   registry                the handlers linked into the binary (for the audit)
 //   audit                   what deploy-time tools read (the audit crate)
@@ -56,13 +57,14 @@
 //   isolation               the engine: the credential vendor, prepare, enter
 //   settings, http_client   the builder: settings resolved once, the shared HTTP client
 //   pipeline                the one invocation pipeline (and the Lambda front end over it)
-//   records                 record handlers: a tenant per record of SQS, EventBridge, DynamoDB
-//                           Streams and S3 events, batches through the pipeline
+//   batch                   record handlers: a batch through the pipeline, record by record
+//   records                 record handlers' public face (the sources and the batch's error)
 //   axum                    (feature) routers of isolated handlers, the tower layer
 pub mod audit;
 mod aws_error;
 #[cfg(feature = "axum")]
 pub mod axum;
+mod batch;
 mod bucket;
 mod client;
 mod config;
@@ -83,6 +85,7 @@ pub mod scope;
 mod session;
 mod settings;
 mod signing;
+mod sources;
 mod spec;
 mod table;
 
@@ -283,7 +286,7 @@ pub mod __private {
     }
     pub use inventory;
 
-    pub use crate::pipeline::{RecordHandler, run_records_global, run_records_with};
+    pub use crate::batch::{RecordHandler, run_records_global, run_records_with};
     pub use lambda_runtime::{Error as LambdaError, LambdaEvent};
 
     /// What `#[tenant_isolated(axum, ...)]` expands to.

@@ -24,10 +24,8 @@ use crate::guard::GuardViolation;
 use crate::identity::{Identity, IdentityError};
 use crate::isolation::{Isolation, LambdaTenantMode};
 use crate::metrics::Ended;
-use crate::records::{BatchError, RecordOutput, RecordSource};
 use crate::spec::HandlerSpec;
 use crate::table::Isolated;
-use lambda_runtime::LambdaEvent;
 use std::future::Future;
 use tenant_isolation_core::TenantId;
 use tracing::Instrument;
@@ -329,57 +327,6 @@ where
     Fut: Future<Output = H::Output>,
 {
     isolation.run::<H, H::Event, H::Output, F, Fut>(event, handler).await
-}
-
-// ---- What `#[tenant_isolated(records = ...)]` handlers expand to (through `__private`) --------
-
-/// A generated record handler's source, record and output types, and its source as a constant
-/// (where each record's tenant is). The macro implements it with the types of the handler's
-/// signature, so that a record of another source's type, or an output that is not a
-/// [`RecordOutput`], is reported at the signature.
-pub trait RecordHandler: Isolated {
-    /// The event source.
-    type Source: RecordSource<Record = Self::Record>;
-    /// The record parameter's type.
-    type Record;
-    /// The return type.
-    type Output: RecordOutput;
-    /// The source, as the attribute's `records = ...` declared it.
-    const SOURCE: Self::Source;
-}
-
-/// The body of every generated record handler function: the process-wide [`Isolation`].
-pub async fn run_records_global<H, F, Fut>(
-    event: LambdaEvent<<H::Source as RecordSource>::Batch>,
-    handler: F,
-) -> Result<<H::Source as RecordSource>::Response, lambda_runtime::Error>
-where
-    H: RecordHandler,
-    F: Fn(H::Record) -> Fut,
-    Fut: Future<Output = H::Output>,
-{
-    match Isolation::global().await {
-        Ok(isolation) => run_records_with::<H, F, Fut>(isolation, event, handler).await,
-        Err(e) => {
-            tracing::error!(error = %e, "tenant isolation is not configured");
-            Err(BatchError::Refused(IsolationError::Config(e)).into())
-        }
-    }
-}
-
-/// The body of every generated record handler's `call_with`: an explicit [`Isolation`].
-pub async fn run_records_with<H, F, Fut>(
-    isolation: &Isolation,
-    event: LambdaEvent<<H::Source as RecordSource>::Batch>,
-    handler: F,
-) -> Result<<H::Source as RecordSource>::Response, lambda_runtime::Error>
-where
-    H: RecordHandler,
-    F: Fn(H::Record) -> Fut,
-    Fut: Future<Output = H::Output>,
-{
-    let source = H::SOURCE;
-    Ok(isolation.run_records::<H, H::Source, F, Fut>(&source, event, handler).await?)
 }
 
 #[cfg(test)]

@@ -284,3 +284,73 @@ async fn a_streams_batch_reads_each_tenant_from_its_key_and_checkpoints_at_the_f
         .unwrap();
     assert_eq!(acme.item().and_then(|i| i.get("n")), Some(&AttributeValue::N("2".into())), "{acme:?}");
 }
+
+/// Counts uploads per tenant: the tenant is read from the object key S3 notified.
+#[tenant_isolated(table = "Orders", actions = [UpdateItem], records = s3_events(prefix = "tenants/"))]
+async fn uploaded(orders: TenantTable, record: aws_lambda_events::s3::S3EventRecord) -> Result<(), IsolationError> {
+    let key = record.s3.object.key.unwrap_or_default();
+    orders
+        .update_item()?
+        .key("pk", AttributeValue::S(orders.partition_key()?))
+        .key("sk", AttributeValue::S(format!("UPLOADS#{}", key.rsplit('/').next().unwrap_or_default())))
+        .update_expression("ADD n :one")
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// Records an event per tenant: the tenant is `detail.tenant`.
+#[tenant_isolated(table = "Orders", actions = [PutItem], records = eventbridge(tenant_field = "tenant"))]
+async fn placed(
+    orders: TenantTable,
+    event: aws_lambda_events::eventbridge::EventBridgeEvent<Value>,
+) -> Result<(), IsolationError> {
+    orders
+        .put_item()?
+        .item("pk", AttributeValue::S(orders.partition_key()?))
+        .item("sk", AttributeValue::S(event.detail["sk"].as_str().unwrap_or_default().to_owned()))
+        .send()
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn s3_notifications_and_eventbridge_events_run_as_the_tenant_their_key_or_detail_names() {
+    use tenant_isolation_testkit::records::{BridgeEvent, ContextExt, S3Notification};
+    let moto = tenant_isolation_tests::start_moto();
+    let fx = provision(&moto);
+    let iso = isolation(&moto, &fx.role_arn).await;
+    let run = unique("UP");
+    // acme's and globex's uploads (one with a space, as S3 encodes it); one key outside every
+    // tenant's folder, one whose folder is no valid tenant id.
+    let notified = S3Notification::new("order-attachments")
+        .put(&format!("tenants/acme/{run} a.pdf"), 10)
+        .put(&format!("tenants/globex/{run}.pdf"), 10)
+        .put(&format!("uploads/acme/{run}.pdf"), 10)
+        .put(&format!("tenants/a*b/{run}.pdf"), 10);
+    let failed = uploaded::call_with(&iso, notified.into_lambda_event()).await.unwrap_err();
+    let failed = failed.to_string();
+    assert!(failed.starts_with("2 of 4 records failed"), "{failed}");
+    assert!(failed.contains("uploads/acme") && failed.contains("a*b"), "{failed}");
+    assert_eq!(iso.stats().sts_calls, 2, "the two tenants ran; the two keys of no tenant made no STS call");
+
+    // EventBridge: one event per invocation; a hostile tenant fails it without an STS call.
+    let event = |tenant: Value| {
+        BridgeEvent::new("orders.app", "OrderPlaced")
+            .detail(json!({ "sk": format!("{run}#ev") }))
+            .tenant_field("tenant")
+            .tenant(tenant)
+    };
+    placed::call_with(&iso, event(json!("acme")).into_lambda_event()).await.unwrap();
+    let before = iso.stats().sts_calls;
+    for hostile in [json!("*"), json!("acme#x"), json!(7), Value::Null] {
+        assert!(placed::call_with(&iso, event(hostile.clone()).into_lambda_event()).await.is_err(), "{hostile}");
+    }
+    assert_eq!(iso.stats().sts_calls, before, "no STS call for a hostile tenant");
+    // A Lambda tenant id of another tenant refuses the event whole.
+    let mut routed = event(json!("acme")).into_lambda_event();
+    routed.context = routed.context.lambda_tenant("globex");
+    assert!(placed::call_with(&iso, routed).await.is_err());
+    assert_eq!(iso.stats().sts_calls, before);
+}

@@ -65,3 +65,36 @@ async fn a_single_lambda_handler_and_the_lambda_tenant_id() {
     let response = handlers::list_orders::call_with(&isolation, request).await.unwrap();
     assert_eq!(response.status(), 403);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_workers_run_each_record_as_its_own_tenant() {
+    use orders_example::workers::{count_orders, fulfil_order};
+    use tenant_isolation_testkit::records::{SqsBatch, StreamBatch};
+    let local = Local::start().await;
+    local.create_table("Orders", &[("ByStatus", "pk", Some("status"))]).await;
+    let isolation = local.isolation().await;
+    let app = api::router(isolation.clone());
+    let new = json!({"item": "anvil", "quantity": 1});
+    let (_, order) = send(&app, local.request("acme", "POST", "/orders", Some(new))).await;
+    let id = order["id"].as_str().unwrap();
+
+    // An SQS batch as Lambda delivers it: acme's message fulfils acme's order; globex's message
+    // naming the same order finds nothing in globex's partition; a message without a tenant fails.
+    let batch = SqsBatch::new()
+        .message("acme", json!({ "order": id }))
+        .message("globex", json!({ "order": id }))
+        .message_without_tenant(json!({ "order": id }));
+    let ids = batch.message_ids();
+    let answer = fulfil_order::call_with(&isolation, batch.into_lambda_event()).await.unwrap();
+    let failed: Vec<&str> = answer.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    assert_eq!(failed, [ids[1].as_str(), ids[2].as_str()]);
+
+    // A Streams batch: each record's tenant is its key's; a key of no tenant is the checkpoint.
+    let stream = StreamBatch::new()
+        .insert(json!({ "pk": "TENANT#acme", "sk": format!("ORDER#{id}") }))
+        .insert(json!({ "pk": "ORG#acme", "sk": "ORDER#x" }));
+    let sequence = stream.sequence_numbers();
+    let answer = count_orders::call_with(&isolation, stream.into_lambda_event()).await.unwrap();
+    let checkpoint: Vec<_> = answer.batch_item_failures.iter().filter_map(|f| f.item_identifier.as_deref()).collect();
+    assert_eq!(checkpoint, [sequence[1].as_str()]);
+}

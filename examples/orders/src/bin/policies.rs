@@ -49,6 +49,10 @@ mod tests {
                 (module, "list_orders", vec![("Orders", &[Action::Query][..], vec!["ByStatus"])], vec![]),
             ]);
         }
+        // The record handlers: an SQS worker and a Streams consumer, each `UpdateItem` on `Orders`.
+        for name in ["count_orders", "fulfil_order"] {
+            want.push(("orders_example::workers", name, vec![("Orders", &[Action::UpdateItem][..], vec![])], vec![]));
+        }
         assert_eq!(found, want);
     }
 }

@@ -1,10 +1,11 @@
-//! The batch driver: a batch's records through the one invocation pipeline, each in its own
-//! scope, groups in order, bounded concurrency, failures answered as the source expects.
+//! The batch driver of record handlers ([`crate::records`]): a batch's records through the one
+//! invocation pipeline, each in its own scope, groups in order, bounded concurrency, failures
+//! answered as the source expects; and what `#[tenant_isolated(records = ...)]` expands to.
 
-use super::{RecordError, RecordOutput, RecordSource};
 use crate::error::IsolationError;
 use crate::isolation::Isolation;
 use crate::pipeline::{Answer, Invocation, check_lambda_tenant_of_batch};
+use crate::sources::{BatchFailure, RecordError, RecordOutput, RecordSource};
 use crate::spec::HandlerSpec;
 use crate::table::Isolated;
 use futures_util::StreamExt;
@@ -21,19 +22,10 @@ pub enum BatchError {
     /// tenant, or is missing under `required`; or the runtime is not configured). No STS call.
     #[error("the batch was refused: {0}")]
     Refused(#[from] IsolationError),
-    /// Records failed, and the source takes no partial response (EventBridge, S3): the source
-    /// retries the whole invocation.
-    #[error("{} of {of} records failed: {}", failed.len(), failed.join(", "))]
-    Failed {
-        /// The failed records' ids.
-        failed: Vec<String>,
-        /// How many records the batch had.
-        of: usize,
-    },
-    /// A record failed that its source cannot be told about (an SQS message or stream record
-    /// without its id): the whole batch fails, so that it is retried rather than lost.
-    #[error("a record without an id failed, so the whole batch fails")]
-    Unreportable,
+    /// Records failed and the source takes no partial response, or a failed record cannot be
+    /// named ([`BatchFailure`]).
+    #[error(transparent)]
+    Records(#[from] BatchFailure),
 }
 
 /// One record on its way: its place in the batch, its id, its tenant (or why it has none).
@@ -120,7 +112,7 @@ where
         }
         span.record("failed", failed.iter().filter(|f| **f).count());
         let ended: Vec<(Option<String>, bool)> = ids.into_iter().zip(failed).collect();
-        S::respond(&ended)
+        Ok(S::respond(&ended)?)
     }
     .instrument(span.clone())
     .await
@@ -211,4 +203,55 @@ where
         )
         .await;
     matches!(judged, Ok(true))
+}
+
+// ---- What `#[tenant_isolated(records = ...)]` handlers expand to (through `__private`) --------
+
+/// A generated record handler's source, record and output types, and its source as a constant
+/// (where each record's tenant is). The macro implements it with the types of the handler's
+/// signature, so that a record of another source's type, or an output that is not a
+/// [`RecordOutput`], is reported at the signature.
+pub trait RecordHandler: Isolated {
+    /// The event source.
+    type Source: RecordSource<Record = Self::Record>;
+    /// The record parameter's type.
+    type Record;
+    /// The return type.
+    type Output: RecordOutput;
+    /// The source, as the attribute's `records = ...` declared it.
+    const SOURCE: Self::Source;
+}
+
+/// The body of every generated record handler function: the process-wide [`Isolation`].
+pub async fn run_records_global<H, F, Fut>(
+    event: LambdaEvent<<H::Source as RecordSource>::Batch>,
+    handler: F,
+) -> Result<<H::Source as RecordSource>::Response, lambda_runtime::Error>
+where
+    H: RecordHandler,
+    F: Fn(H::Record) -> Fut,
+    Fut: Future<Output = H::Output>,
+{
+    match Isolation::global().await {
+        Ok(isolation) => run_records_with::<H, F, Fut>(isolation, event, handler).await,
+        Err(e) => {
+            tracing::error!(error = %e, "tenant isolation is not configured");
+            Err(BatchError::Refused(IsolationError::Config(e)).into())
+        }
+    }
+}
+
+/// The body of every generated record handler's `call_with`: an explicit [`Isolation`].
+pub async fn run_records_with<H, F, Fut>(
+    isolation: &Isolation,
+    event: LambdaEvent<<H::Source as RecordSource>::Batch>,
+    handler: F,
+) -> Result<<H::Source as RecordSource>::Response, lambda_runtime::Error>
+where
+    H: RecordHandler,
+    F: Fn(H::Record) -> Fut,
+    Fut: Future<Output = H::Output>,
+{
+    let source = H::SOURCE;
+    Ok(isolation.run_records::<H, H::Source, F, Fut>(&source, event, handler).await?)
 }

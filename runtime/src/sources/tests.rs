@@ -127,11 +127,11 @@ fn failures_are_answered_the_way_each_source_expects() {
     assert!(DynamoDbStream::respond(&ended[..1]).unwrap().batch_item_failures.is_empty());
     // No partial response: the invocation fails, naming the records.
     assert!(
-        matches!(EventBridge::respond(&ended), Err(BatchError::Failed { ref failed, of: 3 }) if failed == &["m-2", "m-3"])
+        matches!(EventBridge::respond(&ended), Err(BatchFailure::Failed { ref failed, of: 3 }) if failed == &["m-2", "m-3"])
     );
     assert!(S3Events::respond(&ended[..1]).is_ok());
     // A failed record that cannot be named fails the whole batch rather than being lost.
-    assert!(matches!(Sqs::respond(&[(None, true)]), Err(BatchError::Unreportable)));
+    assert!(matches!(Sqs::respond(&[(None, true)]), Err(BatchFailure::Unreportable)));
     assert!(Sqs::respond(&[(None, false)]).unwrap().batch_item_failures.is_empty());
 }
 

@@ -1,63 +1,6 @@
-//! Record handlers: SQS, EventBridge, DynamoDB Streams and S3 event notifications, one tenant
-//! per record.
-//!
-//! An event source delivers a batch of records that may belong to many tenants. A record
-//! handler (`#[tenant_isolated(records = sqs(tenant_attribute = "tenant_id"), ...)]`) takes one
-//! record; the runtime reads each record's tenant from where its source says, and runs the
-//! handler for it through the one invocation pipeline (`pipeline.rs`): the record's own scope,
-//! with that tenant's confined credentials (cached and coalesced, so a batch over three cold
-//! tenants costs three STS calls), the guard, the metrics and the span. Only the first stage
-//! differs: the tenant comes from the record instead of a token.
-//!
-//! # Where a record's tenant comes from, and why it can be trusted
-//!
-//! | source | [`RecordSource`] | the tenant is |
-//! |---|---|---|
-//! | SQS | [`Sqs`] | a message attribute ([`Sqs::tenant_attribute`]) |
-//! | EventBridge | [`EventBridge`] | a field of `detail` ([`EventBridge::tenant_field`]) |
-//! | DynamoDB Streams | [`DynamoDbStream`] | read from the item's partition key by its [`KeyRule`] |
-//! | S3 event notifications | [`S3Events`] | read from the object key by its [`ObjectRule`] |
-//!
-//! A record handler has no caller to verify: it trusts whoever could put the record on its
-//! source. For DynamoDB Streams and S3 the tenant is the record's own key, read back through the
-//! model's rule ([`KeyRule::tenant_of`], [`ObjectRule::tenant_of`]): an item keyed
-//! `TENANT#acme#…` can only have been written with acme's confined credentials (or by code
-//! that holds every tenant's), so nothing written by a tenant can name another. An SQS message
-//! attribute or an EventBridge `detail` field is whatever its producer wrote: the queue's or
-//! bus's resource policy must let only your own isolated producers send, and those producers
-//! must stamp the tenant of their own scope, never one from their input (SECURITY.md, "Record
-//! handlers").
-//!
-//! A record without a tenant, with an invalid one (`*`, `acme#x`, 65 characters) or keyed
-//! outside every tenant is that record's failure, logged with its reason, and never causes an
-//! STS call.
-//!
-//! # Failures, the way each source expects them
-//!
-//! * SQS: a partial batch response (`batchItemFailures` with the failed messages' ids; turn on
-//!   `ReportBatchItemFailures` on the event source mapping). In a FIFO queue, the messages of a
-//!   failed message's group that follow it are not run and are reported failed too, so that the
-//!   group's order holds when they are redelivered.
-//! * DynamoDB Streams: the records run in order; at the first failure the rest are not run, and
-//!   the response names the failed record's sequence number (the checkpoint Lambda retries from).
-//! * EventBridge and S3: an invocation error when any record failed (both retry the whole
-//!   invocation; make the handler idempotent).
-//!
-//! One tenant's failed or refused record never fails another's.
-//!
-//! # Lambda's tenant isolation mode
-//!
-//! Event source mappings do not pass a tenant id: a function with tenant isolation mode is
-//! invoked per tenant by a routing function of yours (AWS's recommended pattern, DEPLOYING.md).
-//! When the invocation does carry a Lambda tenant id, every record must be that tenant's, or the
-//! whole batch is refused before any STS call; under [`LambdaTenantMode::Required`] a batch
-//! without one is refused.
-//!
-//! [`LambdaTenantMode::Required`]: crate::LambdaTenantMode::Required
-
-mod batch;
-
-pub use batch::BatchError;
+//! The event sources of record handlers ([`crate::records`]): how a batch splits into records,
+//! where each record's tenant is, how records are ordered and how failures are answered. Pure:
+//! no STS, no SDK; the batch driver (`batch.rs`) runs the records through the pipeline.
 
 /// What a record handler returns: `Result<(), E>` with `E: Display`. An `Err` is the record's
 /// failure, logged with its text; a guard refusal the error still holds is logged as the
@@ -86,6 +29,26 @@ use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse
 use serde_json::Value;
 use std::borrow::Cow;
 use tenant_isolation_core::{InvalidTenantId, KeyRule, ObjectRule, TenantId};
+
+/// Why a batch's records could not be answered with a response: records failed and the source
+/// takes no partial response, or a failed record cannot be named.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BatchFailure {
+    /// Records failed, and the source takes no partial response (EventBridge, S3): the source
+    /// retries the whole invocation.
+    #[error("{} of {of} records failed: {}", failed.len(), failed.join(", "))]
+    Failed {
+        /// The failed records' ids.
+        failed: Vec<String>,
+        /// How many records the batch had.
+        of: usize,
+    },
+    /// A record failed that its source cannot be told about (an SQS message or stream record
+    /// without its id): the whole batch fails, so that it is retried rather than lost.
+    #[error("a record without an id failed, so the whole batch fails")]
+    Unreportable,
+}
 
 /// Why a record was given no tenant. The record fails (its source redelivers it, or sends it to
 /// its dead-letter queue), no STS call is made, and other records go on.
@@ -146,7 +109,7 @@ pub trait RecordSource: Sync + sealed::Sealed {
     fn order_key(record: &Self::Record) -> Option<String>;
 
     /// The response for a batch whose records ended as `ended` (in batch order, with their ids).
-    fn respond(ended: &[(Option<String>, bool)]) -> Result<Self::Response, BatchError>;
+    fn respond(ended: &[(Option<String>, bool)]) -> Result<Self::Response, BatchFailure>;
 }
 
 mod sealed {
@@ -219,12 +182,12 @@ impl RecordSource for Sqs {
     /// The failed messages' ids, for `ReportBatchItemFailures` ("Handling errors for an SQS
     /// event source in Lambda", AWS Lambda Developer Guide: an id Lambda cannot match fails the
     /// whole batch, so a failed message without one fails the invocation instead).
-    fn respond(ended: &[(Option<String>, bool)]) -> Result<SqsBatchResponse, BatchError> {
+    fn respond(ended: &[(Option<String>, bool)]) -> Result<SqsBatchResponse, BatchFailure> {
         let mut response = SqsBatchResponse::default();
         for (id, failed) in ended {
             if *failed {
                 let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id.clone().ok_or(BatchError::Unreportable)?;
+                failure.item_identifier = id.clone().ok_or(BatchFailure::Unreportable)?;
                 response.batch_item_failures.push(failure);
             }
         }
@@ -279,7 +242,7 @@ impl RecordSource for EventBridge {
         None
     }
 
-    fn respond(ended: &[(Option<String>, bool)]) -> Result<(), BatchError> {
+    fn respond(ended: &[(Option<String>, bool)]) -> Result<(), BatchFailure> {
         whole_invocation(ended)
     }
 }
@@ -336,11 +299,11 @@ impl RecordSource for DynamoDbStream {
     /// The first failed record's sequence number: Lambda checkpoints before it and retries
     /// from it ("Configuring partial batch response with DynamoDB and Lambda", AWS Lambda
     /// Developer Guide). The records after it were not run.
-    fn respond(ended: &[(Option<String>, bool)]) -> Result<DynamoDbEventResponse, BatchError> {
+    fn respond(ended: &[(Option<String>, bool)]) -> Result<DynamoDbEventResponse, BatchFailure> {
         let mut response = DynamoDbEventResponse::default();
         if let Some((id, _)) = ended.iter().find(|(_, failed)| *failed) {
             let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = Some(id.clone().ok_or(BatchError::Unreportable)?);
+            failure.item_identifier = Some(id.clone().ok_or(BatchFailure::Unreportable)?);
             response.batch_item_failures.push(failure);
         }
         Ok(response)
@@ -400,17 +363,17 @@ impl RecordSource for S3Events {
         None
     }
 
-    fn respond(ended: &[(Option<String>, bool)]) -> Result<(), BatchError> {
+    fn respond(ended: &[(Option<String>, bool)]) -> Result<(), BatchFailure> {
         whole_invocation(ended)
     }
 }
 
 /// Sources without partial responses: any failed record fails the invocation (and the source
 /// retries all of it).
-fn whole_invocation(ended: &[(Option<String>, bool)]) -> Result<(), BatchError> {
+fn whole_invocation(ended: &[(Option<String>, bool)]) -> Result<(), BatchFailure> {
     let failed: Vec<String> =
         ended.iter().filter(|(_, failed)| *failed).map(|(id, _)| id.clone().unwrap_or_else(|| "?".into())).collect();
-    if failed.is_empty() { Ok(()) } else { Err(BatchError::Failed { failed, of: ended.len() }) }
+    if failed.is_empty() { Ok(()) } else { Err(BatchFailure::Failed { failed, of: ended.len() }) }
 }
 
 #[cfg(test)]
