@@ -1,0 +1,56 @@
+//! The orders service where AWS answers otherwise than moto (docs/DEPLOYING.md, "Where moto and
+//! AWS differ"): what a deployed function sees, driven locally.
+
+use axum::body::Body;
+use http::StatusCode;
+use lambda_http::RequestExt;
+use orders_example::{api, handlers};
+use serde_json::{Value, json};
+use tenant_isolation_testkit::{Local, aws};
+use tower::ServiceExt;
+
+/// Sends `request` through the router; the status and the JSON body.
+async fn send(app: &axum::Router, request: http::Request<Body>) -> (StatusCode, Value) {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+/// A missing attachment is 404, on AWS as on moto. On AWS a `GetObject` of a missing key is
+/// 403 `AccessDenied` to a session without `s3:ListBucket` on the bucket (Amazon S3 API
+/// Reference, GetObject, "Permissions"; `aws::missing_objects_denied` answers so); moto answers
+/// 404. Failed (403 through AWS's answer) while `get_attachment` declared `GetObject` alone and
+/// read only `NoSuchKey` as missing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_attachment_is_404_on_aws_as_on_moto() {
+    let local = Local::start().await;
+    local.create_table("Orders", &[("ByStatus", "pk", Some("status"))]).await;
+    local.create_bucket("order-attachments").await;
+    let as_on_aws = aws::missing_objects_denied(local.sdk_config().await);
+    for (answers, isolation) in
+        [("moto", local.isolation().await), ("AWS", local.isolation_with(|b| b.sdk_config(as_on_aws)).await)]
+    {
+        let app = api::router(isolation.clone());
+        let new = |note: Option<&str>| Some(json!({"item": "anvil", "quantity": 1, "note": note}));
+        let (status, with_note) = send(&app, local.request("acme", "POST", "/orders", new(Some("fragile")))).await;
+        assert_eq!(status, StatusCode::CREATED, "{answers}");
+        let (_, without) = send(&app, local.request("acme", "POST", "/orders", new(None))).await;
+        let attachment = |order: &Value| format!("/orders/{}/attachment", order["id"].as_str().unwrap());
+
+        let found = send(&app, local.request("acme", "GET", &attachment(&with_note), None)).await;
+        assert_eq!(found, (StatusCode::OK, json!({"note": "fragile"})), "{answers}");
+        let missing = send(&app, local.request("acme", "GET", &attachment(&without), None)).await;
+        assert_eq!(missing, (StatusCode::NOT_FOUND, json!({"error": "not_found"})), "{answers}");
+        // Another tenant's attachment is missing from its own folder, not denied.
+        let foreign = send(&app, local.request("globex", "GET", &attachment(&with_note), None)).await;
+        assert_eq!(foreign, (StatusCode::NOT_FOUND, json!({"error": "not_found"})), "{answers}");
+
+        // The Lambda handler of the same route answers the same.
+        let id = without["id"].as_str().unwrap().to_owned();
+        let request: lambda_http::Request = local.request("acme", "GET", &attachment(&without), None);
+        let request = request.with_path_parameters(std::collections::HashMap::from([("id".to_owned(), id)]));
+        let response = handlers::get_attachment::call_with(&isolation, request).await.unwrap();
+        assert_eq!(response.status(), 404, "{answers}");
+    }
+}
