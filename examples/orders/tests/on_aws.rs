@@ -6,6 +6,7 @@ use http::StatusCode;
 use lambda_http::RequestExt;
 use orders_example::{api, handlers};
 use serde_json::{Value, json};
+use tenant_isolation_testkit::events::ApiEvent;
 use tenant_isolation_testkit::{Local, aws};
 use tower::ServiceExt;
 
@@ -52,5 +53,58 @@ async fn a_missing_attachment_is_404_on_aws_as_on_moto() {
         let request = request.with_path_parameters(std::collections::HashMap::from([("id".to_owned(), id)]));
         let response = handlers::get_attachment::call_with(&isolation, request).await.unwrap();
         assert_eq!(response.status(), 404, "{answers}");
+    }
+}
+
+/// `lambda_http`'s switch: set (to any value), the REST API stage stays out of the request path.
+const IGNORE_STAGE: &str = "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH";
+/// Set in the child processes of [`behind_a_rest_stage_the_router_needs_the_stage_setting`].
+const STAGE_CHILD: &str = "ORDERS_TEST_STAGE_CHILD";
+
+/// Behind an API Gateway REST API (the only HTTP path that carries Lambda tenant ids), the proxy
+/// event's path is `/orders` and its stage `prod`; `lambda_http` puts the stage in the request
+/// path (`/prod/orders`) unless `AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH` is set, and every route of
+/// the router then answers 404 with an empty body. With the setting the route is served.
+///
+/// `lambda_http` reads the variable from the process environment on every request, so the
+/// event runs in two child processes of this test binary, one with the setting and one
+/// without (setting it here would race the other tests of the binary, and is `unsafe`).
+#[tokio::test(flavor = "multi_thread")]
+async fn behind_a_rest_stage_the_router_needs_the_stage_setting() {
+    let name = "behind_a_rest_stage_the_router_needs_the_stage_setting";
+    if std::env::var_os(STAGE_CHILD).is_none() {
+        for with_setting in [true, false] {
+            let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+            child.args(["--exact", name, "--nocapture"]).env(STAGE_CHILD, "1");
+            if with_setting {
+                child.env(IGNORE_STAGE, "true");
+            } else {
+                child.env_remove(IGNORE_STAGE);
+            }
+            let out = child.output().expect("the test binary runs");
+            let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert!(out.status.success(), "with_setting = {with_setting}:\n{stdout}\n{stderr}");
+            assert!(stdout.contains("1 passed"), "the child ran the test: {stdout}");
+        }
+        return;
+    }
+    let with_setting = std::env::var_os(IGNORE_STAGE).is_some();
+    let local = Local::start().await;
+    local.create_table("Orders", &[("ByStatus", "pk", Some("status"))]).await;
+    let app = api::router(local.isolation().await);
+    let event = ApiEvent::new("GET", "/orders").bearer(&local.token("acme")).rest_api();
+    assert_eq!((&event["path"], &event["requestContext"]["stage"]), (&json!("/orders"), &json!("prod")));
+    // As `lambda_http::run(router)` serves it: the event decoded, the router called, the answer
+    // encoded for API Gateway.
+    let invocation =
+        lambda_runtime::LambdaEvent::new(serde_json::from_value(event).unwrap(), Local::lambda_context(None));
+    let response = lambda_http::Adapter::from(app).oneshot(invocation).await.unwrap();
+    let response = serde_json::to_value(response).unwrap();
+    let answer = (&response["statusCode"], &response["body"]);
+    if with_setting {
+        assert_eq!(answer, (&json!(200), &json!("[]")), "{response}");
+    } else {
+        assert_eq!(answer.0, &json!(404), "{response}");
+        assert!(answer.1.as_str().is_none_or(str::is_empty), "an empty 404: {response}");
     }
 }
