@@ -18,6 +18,12 @@ const DENIED: [&str; 2] = ["AccessDenied", "AccessDeniedException"];
 const THROTTLED: [&str; 4] =
     ["Throttling", "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"];
 
+/// S3's answers for what the request named not being there: a missing object (`NoSuchKey`;
+/// `NotFound` is the SDK's code for a `HEAD`'s bodiless 404) or multipart upload
+/// (`NoSuchUpload`), all HTTP 404. Not `NoSuchBucket`, nor DynamoDB's
+/// `ResourceNotFoundException`: a missing bucket or table is the deployment's fault.
+const MISSING: [&str; 3] = ["NoSuchKey", "NotFound", "NoSuchUpload"];
+
 /// What went wrong with an AWS call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum AwsFailure {
@@ -26,6 +32,10 @@ pub(crate) enum AwsFailure {
     Denied,
     /// Throttled, after the SDK's retries.
     Throttled,
+    /// What the request named is not there (an S3 object or upload): the caller's answer, not
+    /// a failure. On AWS, a read of a missing object is this only for a caller that may list
+    /// the bucket, and [`Denied`](AwsFailure::Denied) otherwise (see `TenantBucket::is_missing`).
+    Missing,
     /// No answer (no connection, a timeout) or a server error (5xx).
     Unavailable,
     /// An answer that could not be read.
@@ -49,6 +59,7 @@ impl AwsFailure {
                     Some(code) if DENIED.contains(&code) => AwsFailure::Denied,
                     None if status.as_u16() == 403 => AwsFailure::Denied,
                     Some(code) if THROTTLED.contains(&code) => AwsFailure::Throttled,
+                    Some(code) if MISSING.contains(&code) && status.as_u16() == 404 => AwsFailure::Missing,
                     _ if status.is_server_error() => AwsFailure::Unavailable,
                     _ => AwsFailure::Refused,
                 }
@@ -58,10 +69,11 @@ impl AwsFailure {
     }
 
     /// What the class means for the caller of a data call (DynamoDB, S3): an IAM denial is 403,
-    /// no answer or throttling 503, anything else 500.
+    /// a missing object 404, no answer or throttling 503, anything else 500.
     pub(crate) fn data_kind(self) -> ErrorKind {
         match self {
             AwsFailure::Denied => ErrorKind::Forbidden,
+            AwsFailure::Missing => ErrorKind::NotFound,
             AwsFailure::Throttled | AwsFailure::Unavailable => ErrorKind::Unavailable,
             AwsFailure::Unreadable | AwsFailure::NotBuilt | AwsFailure::Refused => ErrorKind::Internal,
         }
@@ -128,6 +140,11 @@ pub(crate) mod tests {
             (Some("ExpiredTokenException"), 403, Refused, 500),
             (None, 400, Refused, 500),
             (None, 404, Refused, 500),
+            (Some("NoSuchKey"), 404, Missing, 404),
+            (Some("NotFound"), 404, Missing, 404),
+            (Some("NoSuchUpload"), 404, Missing, 404),
+            (Some("NoSuchBucket"), 404, Refused, 500),
+            (Some("NoSuchKey"), 400, Refused, 500),
         ];
         for (code, status, class, kind) in table {
             let e = service_error(*code, *status);

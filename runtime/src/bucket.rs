@@ -155,6 +155,7 @@ impl Scope {
 #[cfg(feature = "s3")]
 mod operations {
     use super::*;
+    use crate::aws_error::AwsFailure;
     use aws_sdk_s3::operation::{
         abort_multipart_upload::builders::AbortMultipartUploadFluentBuilder,
         complete_multipart_upload::builders::CompleteMultipartUploadFluentBuilder,
@@ -288,6 +289,61 @@ mod operations {
             let () = SpecDeclaresObject::<P, actions::ListBucket>::CHECK;
             let (client, bucket, folder) = self.target("")?;
             Ok(client.list_objects_v2().bucket(bucket).prefix(folder))
+        }
+
+        /// Whether `error`, the failure of a `GetObject` or `HeadObject` of the tenant's object
+        /// `name`, means that the tenant has no object `name`: on AWS as on emulators.
+        ///
+        /// ```no_run
+        /// # use tenant_isolation::{AllowsObject, IsolationError, TenantBucket, actions::{GetObject, ListBucket}};
+        /// async fn read(files: &TenantBucket<impl AllowsObject<GetObject> + AllowsObject<ListBucket>>, name: &str)
+        ///     -> Result<Option<Vec<u8>>, IsolationError> {
+        ///     let out = match files.get_object(name)?.send().await {
+        ///         Ok(out) => out,
+        ///         Err(e) if files.is_missing(name, &e).await? => return Ok(None),
+        ///         Err(e) => return Err(e.into()),
+        ///     };
+        ///     # let _ = out; Ok(Some(vec![]))
+        /// }
+        /// ```
+        ///
+        /// S3 answers a read of a missing key with 404 (`NoSuchKey`, or `NotFound` for a `HEAD`)
+        /// only to a caller that also has `s3:ListBucket` on the bucket, and with 403
+        /// `AccessDenied` to any other (Amazon S3 API Reference, GetObject and HeadObject,
+        /// "Permissions": <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html>).
+        /// Emulators (moto) answer 404 whatever the policy. A tenant's session never has
+        /// `ListBucket` on the whole bucket (it would list every tenant's object names), only,
+        /// when the bucket declares it, under an `s3:prefix` inside the tenant's folder; a
+        /// `GetObject` request carries no `s3:prefix`, and the documentation does not say whether
+        /// S3 counts such a grant for its answer. So a denial is taken for neither answer: this
+        /// asks the question the confined grant does answer, a `ListObjectsV2` whose prefix is
+        /// the key itself (the key sorts first among the keys it starts). Nothing listed under
+        /// it: missing. The key listed, or the listing failed too: the denial stands, and
+        /// converted into an [`IsolationError`](crate::IsolationError) it is a 403 logged as the
+        /// guard and the policy disagreeing.
+        ///
+        /// Hence a handler that reads objects and must tell "missing" from "denied" declares
+        /// `ListBucket` beside `GetObject`. Any other failure (a guard's refusal, no answer) is
+        /// not a missing object.
+        pub async fn is_missing<E>(
+            &self,
+            name: &str,
+            error: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+        ) -> Result<bool, ScopeError>
+        where
+            P: AllowsObject<actions::ListBucket>,
+            E: aws_sdk_s3::error::ProvideErrorMetadata,
+        {
+            let () = SpecDeclaresObject::<P, actions::ListBucket>::CHECK;
+            match AwsFailure::of(error) {
+                AwsFailure::Missing => Ok(true),
+                AwsFailure::Denied => {
+                    let key = self.key(name)?;
+                    let listed = self.list_objects_v2()?.prefix(&key).max_keys(1).send().await;
+                    Ok(listed.is_ok_and(|out| out.contents().first().and_then(|o| o.key()) != Some(key.as_str())))
+                }
+                _ => Ok(false),
+            }
         }
 
         /// `CopyObject` of the tenant's object `from` to the tenant's object `to`, in this

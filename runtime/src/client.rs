@@ -3,10 +3,12 @@
 //! guard) as its interceptor and no credentials of its own (see `signing.rs`).
 //!
 //! This is also where a spec is checked before its first use: its template must be what its
-//! model compiles to ([`HandlerSpec::verify`]), and its physical table must be placeable.
+//! model compiles to ([`HandlerSpec::verify`]), its physical table must be placeable, and its key
+//! rules must not overlap one served in the process (`registry::claim`).
 
 use crate::config::{ConfigError, Env};
 use crate::guard::{Guard, KeySchema, TableRules};
+use crate::registry::Claims;
 use crate::session::{ObjectSettings, PolicyClient, PolicyKey};
 use crate::signing::{FromRequest, NoAmbientCredentials};
 use crate::spec::{HandlerSpec, SetupError};
@@ -108,13 +110,11 @@ impl Clients {
             Some(client) => client.clone(),
             None => {
                 // Two key rules on one physical table where one prefix starts the other:
-                // tenant `ORG` of `TENANT#` would own every key of `TENANT#ORG#`.
-                let others: Vec<&'static HandlerSpec> = by_policy.values().map(|c| c.spec).collect();
-                if let Err(overlap) = crate::registry::check_prefixes_in(&[&[spec][..], &others].concat(), &self.names)
-                {
-                    return Err(ConfigError::invalid("key_prefix", overlap.to_string()).into());
-                }
-                let client = Arc::new(self.build(spec, key.clone(), &placement));
+                // tenant `ORG` of `TENANT#` would own every key of `TENANT#ORG#`. Checked against
+                // every rule served in the process, by this runtime or another.
+                let claims = crate::registry::claim(spec, &placement)
+                    .map_err(|overlap| ConfigError::invalid("key_prefix", overlap.to_string()))?;
+                let client = Arc::new(self.build(spec, key.clone(), &placement, claims));
                 by_policy.insert(key, client.clone());
                 client
             }
@@ -124,7 +124,7 @@ impl Clients {
         Ok(client)
     }
 
-    fn build(&self, spec: &'static HandlerSpec, key: PolicyKey, placement: &Placement) -> PolicyClient {
+    fn build(&self, spec: &'static HandlerSpec, key: PolicyKey, placement: &Placement, claims: Claims) -> PolicyClient {
         let guard = Guard::new(spec, key.clone(), TableRules::new(spec, placement, self.keys.clone()));
         // No client-wide identity: the execution role's credentials from the `SdkConfig` are
         // replaced by a provider that always fails, and the identity cache hands the signer
@@ -139,6 +139,7 @@ impl Clients {
             key,
             spec,
             placement: placement.clone(),
+            _claims: claims,
             client: aws_sdk_dynamodb::Client::from_conf(conf),
             #[cfg(feature = "s3")]
             s3: (!spec.buckets().is_empty()).then(|| crate::session::LazyObjects {

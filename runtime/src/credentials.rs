@@ -105,7 +105,8 @@ impl CredentialsError {
                 AwsFailure::Denied => StsFailure::AccessDenied,
                 AwsFailure::Throttled => StsFailure::Throttled,
                 AwsFailure::Unavailable | AwsFailure::NotBuilt => StsFailure::Unavailable,
-                AwsFailure::Unreadable | AwsFailure::Refused => StsFailure::Malformed,
+                // STS names nothing that could be missing: an answer it never gives.
+                AwsFailure::Unreadable | AwsFailure::Refused | AwsFailure::Missing => StsFailure::Malformed,
             },
         };
         CredentialsError { tenant: tenant.clone(), failure, detail: aws_error::describe(e) }

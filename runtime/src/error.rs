@@ -45,7 +45,7 @@ pub enum IsolationError {
     #[error(transparent)]
     Record(#[from] crate::sources::RecordError),
     /// A DynamoDB or S3 call failed for a reason of its own, not an isolation refusal: an IAM
-    /// denial (403), no answer or throttling (503), anything else (500). What `?` makes of an
+    /// denial (403), a missing S3 object (404), no answer or throttling (503), anything else (500). What `?` makes of an
     /// `SdkError` in a data layer whose error is `IsolationError` (see its `From`).
     #[error(transparent)]
     Aws(#[from] AwsError),
@@ -65,8 +65,8 @@ pub struct AwsError {
 }
 
 impl AwsError {
-    /// 403 for an IAM denial, 503 for no answer, a server error or throttling, 500 otherwise
-    /// (the one classifier, as [`sdk_error_kind`]).
+    /// 403 for an IAM denial, 404 for a missing S3 object or upload, 503 for no answer, a server
+    /// error or throttling, 500 otherwise (the one classifier, as [`sdk_error_kind`]).
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
@@ -80,8 +80,8 @@ impl AwsError {
 /// Carries a data layer's failed SDK call to its status without glue: a refusal of the key or
 /// object guard (or of a scope that has ended) becomes that refusal
 /// ([`IsolationError::Guard`], 403; [`IsolationError::Scope`], 500), anything else an
-/// [`AwsError`] of the kind [`sdk_error_kind`] gives (403 for an IAM denial, 503 for no answer
-/// or throttling, 500 otherwise).
+/// [`AwsError`] of the kind [`sdk_error_kind`] gives (403 for an IAM denial, 404 for a missing
+/// S3 object, 503 for no answer or throttling, 500 otherwise).
 ///
 /// ```no_run
 /// # use tenant_isolation::{actions::GetItem, Allows, IsolationError, TenantTable};
@@ -191,14 +191,17 @@ impl IsolationError {
     }
 }
 
-/// What a failed guarded DynamoDB call means for the caller:
+/// What a failed guarded DynamoDB or S3 call means for the caller:
 ///
 /// * a refusal by the key guard or the scope: its own kind (403, or 500 for a scope misuse);
 /// * an IAM denial (`AccessDeniedException`, or a bare HTTP 403): 403 (`Forbidden`), and logged
 ///   as an error, because the guard should have refused the request before it was sent: a
 ///   denial that reaches IAM means the guard and the policy disagree;
+/// * a missing S3 object or multipart upload (`NoSuchKey`, a `HEAD`'s `NotFound`,
+///   `NoSuchUpload`): 404 (`NotFound`). On AWS a read of a missing object is a 403 denial to a
+///   session that may not list the bucket; `TenantBucket::is_missing` tells the two apart;
 /// * no answer (no connection, a timeout), throttling or a server error: 503 (`Unavailable`);
-/// * anything else (a missing table, a validation error): 500 (`Internal`).
+/// * anything else (a missing table or bucket, a validation error): 500 (`Internal`).
 ///
 /// ```no_run
 /// # use tenant_isolation::{ErrorKind, sdk_error_kind};
@@ -257,6 +260,32 @@ mod tests {
         assert_eq!(sdk_error_kind(&service_error(Some("ThrottlingException"), 400)), ErrorKind::Unavailable);
         assert_eq!(sdk_error_kind(&service_error(Some("InternalServerError"), 500)), ErrorKind::Unavailable);
         assert_eq!(sdk_error_kind(&service_error(Some("ResourceNotFoundException"), 400)), ErrorKind::Internal);
+    }
+
+    /// A missing S3 object (or multipart upload) is what the caller asked for not being there:
+    /// 404 through `?`, as `sdk_error_kind` says, not a failure of the service (500). A missing
+    /// bucket or table is the deployment's fault and stays 500.
+    #[cfg(feature = "s3")]
+    #[test]
+    fn a_missing_object_is_not_found() {
+        use aws_sdk_s3::operation::get_object::GetObjectError;
+        use aws_smithy_types::error::ErrorMetadata;
+        fn s3_error(code: &str, status: u16) -> SdkError<GetObjectError, HttpResponse> {
+            let meta = ErrorMetadata::builder().code(code).message("the service said so").build();
+            let status = aws_smithy_runtime_api::http::StatusCode::try_from(status).unwrap();
+            SdkError::service_error(
+                GetObjectError::generic(meta),
+                HttpResponse::new(status, aws_smithy_types::body::SdkBody::empty()),
+            )
+        }
+        for (code, status, expected) in
+            [("NoSuchKey", 404, 404), ("NotFound", 404, 404), ("NoSuchUpload", 404, 404), ("NoSuchBucket", 404, 500)]
+        {
+            assert_eq!(sdk_error_kind(&s3_error(code, status)).status(), expected, "{code}");
+            let e = IsolationError::from(s3_error(code, status));
+            assert_eq!(e.status(), expected, "{code}: {e}");
+        }
+        assert_eq!(sdk_error_kind(&service_error(Some("ResourceNotFoundException"), 400)).status(), 500);
     }
 
     /// A guard refusal as the SDK returns it: the interceptor's error, inside a construction

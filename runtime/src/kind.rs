@@ -11,6 +11,9 @@ pub enum ErrorKind {
     Unauthenticated,
     /// 403: a valid caller that may not do this (no usable tenant, a key-guard refusal).
     Forbidden,
+    /// 404: what the caller asked for is not there (an S3 object of the tenant's that does not
+    /// exist).
+    NotFound,
     /// 503: a dependency (key set, STS) is unavailable; retrying later may help.
     Unavailable,
     /// 500: misconfiguration or a programming error.
@@ -23,6 +26,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Unauthenticated => 401,
             ErrorKind::Forbidden => 403,
+            ErrorKind::NotFound => 404,
             ErrorKind::Unavailable => 503,
             ErrorKind::Internal => 500,
         }
@@ -33,6 +37,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Unauthenticated => "unauthenticated",
             ErrorKind::Forbidden => "forbidden",
+            ErrorKind::NotFound => "not_found",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal",
         }
@@ -43,6 +48,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Unauthenticated => "a valid bearer token is required",
             ErrorKind::Forbidden => "this caller may not perform this request",
+            ErrorKind::NotFound => "no such resource",
             ErrorKind::Unavailable => "a dependency is unavailable; retry later",
             ErrorKind::Internal => "internal error",
         }

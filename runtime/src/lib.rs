@@ -41,7 +41,8 @@
 //   model                   the model's types, for code without the macro
 //   sources                 record handlers' event sources: where each record's tenant is
 //   spec                    a handler's compiled model
-//   registry                the handlers linked into the binary (for the audit)
+//   registry                the handlers linked into the binary (for the audit), the
+//                           process's claims on tables and buckets (overlapping prefixes)
 //   audit                   what deploy-time tools read (the audit crate)
 //   session                 a tenant's credentials under one policy, the policy key
 //   scope                   the task-local tenant scope

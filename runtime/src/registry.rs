@@ -1,7 +1,12 @@
-//! The handlers linked into this binary, as `#[tenant_isolated]` registers them.
+//! The handlers linked into this binary, as `#[tenant_isolated]` registers them, and the
+//! process's claims on physical tables and buckets: no two key rules that overlap are served in
+//! one process, however many runtimes it builds.
 
 use crate::config::Env;
 use crate::spec::HandlerSpec;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use tenant_isolation_core::{KeyRule, ObjectRule, Placement};
 
 /// A handler's spec, collected from every `#[tenant_isolated]` in the binary (the macro submits
 /// one per handler).
@@ -107,4 +112,192 @@ pub(crate) fn check_prefixes_in(handlers: &[&HandlerSpec], env: &Env) -> Result<
         }
     }
     Ok(())
+}
+
+/// Every key rule served in this process, on which physical table or bucket: one registry per
+/// process, not per [`Isolation`](crate::Isolation). Two runtimes in one process (a router's
+/// `TenantLayer::new(iso)` beside `Isolation::global()`, or two `IsolationBuilder::build()`s)
+/// reach one table through one execution role: with `TENANT#` served by one and `TENANT#ORG#`
+/// by the other, tenant `ORG` of the first reads `TENANT#ORG#acme`, acme's item under the
+/// second (issue 24). A check per runtime never sees the pair.
+static CLAIMS: Mutex<Vec<Claim>> = Mutex::new(Vec::new());
+
+/// One key rule served on one physical resource, by the policy client `owner`.
+struct Claim {
+    owner: u64,
+    kind: ResourceKind,
+    /// What names the resource on AWS: `arn:<partition>:dynamodb:<region>:<account>:table/<name>`,
+    /// `arn:<partition>:s3:::<bucket>`.
+    ///
+    /// Not the endpoint, on purpose: the endpoint is how a request reaches a table, not which
+    /// table it is. VPC interface endpoints, FIPS and dual-stack endpoints (or an
+    /// `AWS_ENDPOINT_URL` that names any of them) reach the same table for the same ARN, so two
+    /// runtimes differing only in their endpoint must still be refused. The price is paid by
+    /// emulators only: two mock servers in one process with the same table name, account and
+    /// region count as one table, so tests that serve overlapping prefixes side by side give the
+    /// table a name of their own.
+    resource: String,
+    /// The physical name, for the error.
+    name: String,
+    handler: &'static HandlerSpec,
+    rule: Rule,
+}
+
+/// A table's key rule or a bucket's object rule: compared with the rule's own `overlaps`.
+#[derive(Clone, Copy)]
+enum Rule {
+    Keys(&'static KeyRule),
+    Objects(&'static ObjectRule),
+}
+
+impl Rule {
+    fn overlaps(self, other: Rule) -> bool {
+        match (self, other) {
+            (Rule::Keys(a), Rule::Keys(b)) => a.overlaps(b),
+            (Rule::Objects(a), Rule::Objects(b)) => a.overlaps(b),
+            _ => false,
+        }
+    }
+
+    fn prefix(self) -> &'static str {
+        match self {
+            Rule::Keys(k) => k.prefix(),
+            Rule::Objects(o) => o.prefix(),
+        }
+    }
+}
+
+/// The claims of one policy client on its tables and buckets, held while the client lives (its
+/// runtime, or a scope, keeps it) and given up when it is dropped: a runtime that is gone serves
+/// nothing, and tests build and drop many.
+pub(crate) struct Claims {
+    owner: u64,
+}
+
+impl Drop for Claims {
+    fn drop(&mut self) {
+        CLAIMS.lock().unwrap_or_else(PoisonError::into_inner).retain(|c| c.owner != self.owner);
+    }
+}
+
+/// Claims every table and bucket of `spec` as `placement` binds them, or refuses the first key
+/// rule that overlaps one already served in this process (by any runtime, or by `spec` itself)
+/// on the same physical resource. The same rule on the same resource is no overlap: runtimes
+/// built side by side with the same handlers share it.
+pub(crate) fn claim(spec: &'static HandlerSpec, placement: &Placement) -> Result<Claims, PrefixOverlap> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let owner = NEXT.fetch_add(1, Ordering::Relaxed);
+    let partition = placement.partition().as_str();
+    // The placement names each of the spec's tables and buckets, in declaration order.
+    let tables = spec.tables().iter().zip(placement.tables()).enumerate().map(|(i, (t, name))| Claim {
+        owner,
+        kind: ResourceKind::Table,
+        resource: placement.table_arn(i).unwrap_or_default(),
+        name: name.clone(),
+        handler: spec,
+        rule: Rule::Keys(&t.keys),
+    });
+    let buckets = spec.buckets().iter().zip(placement.buckets()).map(|(b, name)| Claim {
+        owner,
+        kind: ResourceKind::Bucket,
+        resource: format!("arn:{partition}:s3:::{name}"),
+        name: name.clone(),
+        handler: spec,
+        rule: Rule::Objects(&b.objects),
+    });
+    let mut claims = CLAIMS.lock().unwrap_or_else(PoisonError::into_inner);
+    let held = claims.len();
+    for new in tables.chain(buckets) {
+        if let Some(old) = claims.iter().find(|c| c.resource == new.resource && c.rule.overlaps(new.rule)) {
+            let overlap = PrefixOverlap {
+                kind: new.kind,
+                table: new.name.as_str().into(),
+                first: old.handler.name().into(),
+                first_prefix: old.rule.prefix().into(),
+                second: spec.name().into(),
+                second_prefix: new.rule.prefix().into(),
+            };
+            claims.truncate(held);
+            return Err(overlap);
+        }
+        claims.push(new);
+    }
+    Ok(Claims { owner })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+    use tenant_isolation_core::{
+        Action, BucketModel, Confinement, HandlerModel, ObjectAction, Partition, PhysicalName, TableModel,
+    };
+
+    /// A handler on `table` (keys under `key`) and, with `objects`, on `bucket` (objects under it).
+    /// Every test here uses names of its own: the claims are the process's, and other unit tests
+    /// run beside these.
+    fn spec(table: &str, key: &'static str, bucket: Option<(&str, &'static str)>) -> &'static HandlerSpec {
+        let tables = vec![TableModel {
+            table: PhysicalName::Fixed(table.to_owned().into()),
+            indexes: Cow::Borrowed(&[]),
+            actions: Cow::Borrowed(&[Action::GetItem]),
+            keys: KeyRule::new(key),
+        }];
+        let buckets: Vec<BucketModel> = bucket
+            .map(|(name, prefix)| BucketModel {
+                bucket: PhysicalName::Fixed(name.to_owned().into()),
+                actions: Cow::Borrowed(&[ObjectAction::GetObject]),
+                objects: ObjectRule::new(prefix),
+            })
+            .into_iter()
+            .collect();
+        let model =
+            HandlerModel { tables: tables.into(), buckets: buckets.into(), confinement: Confinement::SessionPolicy };
+        HandlerSpec::new(format!("{key}{table}"), model).unwrap().leak()
+    }
+
+    fn placed(spec: &HandlerSpec, account: &str) -> Placement {
+        let tables: Vec<&str> = spec.tables().iter().map(|t| t.table.declared()).collect();
+        let buckets: Vec<&str> = spec.buckets().iter().map(|b| b.bucket.declared()).collect();
+        Placement::new(Partition::Aws, "eu-west-1", account, &tables, &buckets).unwrap()
+    }
+
+    const ACCOUNT: &str = "123456789012";
+
+    #[test]
+    fn overlapping_key_rules_on_one_table_are_refused_while_the_first_is_held() {
+        let wide = spec("ClaimsKeys", "TENANT#", None);
+        let narrow = spec("ClaimsKeys", "TENANT#ORG#", None);
+        let held = claim(wide, &placed(wide, ACCOUNT)).unwrap();
+        let refused = claim(narrow, &placed(narrow, ACCOUNT)).err().expect("overlap");
+        assert_eq!(
+            (refused.kind, &*refused.table, &*refused.first_prefix, &*refused.second_prefix),
+            (ResourceKind::Table, "ClaimsKeys", "TENANT#", "TENANT#ORG#")
+        );
+        // The same rule again (another runtime with the same handlers) is no overlap.
+        let twin = claim(wide, &placed(wide, ACCOUNT)).unwrap();
+        // Another account's table of the same name is another table.
+        drop(claim(narrow, &placed(narrow, "210987654321")).unwrap());
+        drop(held);
+        assert!(claim(narrow, &placed(narrow, ACCOUNT)).is_err(), "the twin still holds `TENANT#`");
+        drop(twin);
+        let _narrow = claim(narrow, &placed(narrow, ACCOUNT)).expect("given up when the clients are dropped");
+        assert!(claim(wide, &placed(wide, ACCOUNT)).is_err(), "either order");
+    }
+
+    #[test]
+    fn overlapping_object_rules_on_one_bucket_are_refused_and_a_refusal_claims_nothing() {
+        // Tenant `tenants` of the prefix `""` owns every `tenants/…` object.
+        let root = spec("ClaimsRootTable", "TENANT#", Some(("claims-bucket", "")));
+        let folder = spec("ClaimsFolderTable", "TENANT#", Some(("claims-bucket", "tenants/")));
+        let _held = claim(root, &placed(root, ACCOUNT)).unwrap();
+        let refused = claim(folder, &placed(folder, ACCOUNT)).err().expect("overlap");
+        assert_eq!(
+            (refused.kind, &*refused.table, &*refused.first_prefix, &*refused.second_prefix),
+            (ResourceKind::Bucket, "claims-bucket", "", "tenants/")
+        );
+        // The refused handler's table claim (made before its bucket's was refused) was not kept.
+        let other = spec("ClaimsFolderTable", "TENANT#ORG#", None);
+        drop(claim(other, &placed(other, ACCOUNT)).expect("no claim left behind by the refusal"));
+    }
 }

@@ -71,10 +71,15 @@ impl Hash for PolicyKey {
 /// sending scope's credentials to each request they let through.
 pub(crate) struct PolicyClient {
     pub(crate) key: PolicyKey,
-    /// The handler whose spec built the client (its model's key rules are the policy's).
+    /// The handler whose spec built the client (its model's key rules are the policy's): what
+    /// the object guard is built from.
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
     pub(crate) spec: &'static crate::spec::HandlerSpec,
     /// Where the policy is rendered (partition, region, account, physical names).
     pub(crate) placement: Placement,
+    /// Its key and object rules on its physical tables and buckets, claimed in the process
+    /// while the client lives (`registry::claim`).
+    pub(crate) _claims: crate::registry::Claims,
     pub(crate) client: aws_sdk_dynamodb::Client,
     /// The S3 client, for a policy with buckets: built on first use ([`PolicyClient::s3`]).
     #[cfg(feature = "s3")]

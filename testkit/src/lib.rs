@@ -21,6 +21,8 @@
 //! * [`records`]: SQS batches, EventBridge events, DynamoDB Streams batches and S3 event
 //!   notifications with mixed tenants, for record handlers, as `aws_lambda_events` types in a
 //!   `LambdaEvent` (with Lambda's tenant id if the test sets one) or as JSON;
+//! * [`aws`]: SDK configurations that answer as AWS where moto answers otherwise (a missing
+//!   object is 403 to a caller without `s3:ListBucket`), for tests of what a deployed handler sees;
 //! * [`Local`]: all of it together for your own handlers — moto, a trusted key set, tokens for
 //!   any tenant (in the deployment's tenant claim, [`LocalBuilder::tenant_claim`]), an
 //!   `Isolation` per test, requests and Lambda contexts — so that a test of "tenant A cannot see
@@ -62,6 +64,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod aws;
 pub mod events;
 pub mod jwks;
 pub mod keys;

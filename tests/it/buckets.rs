@@ -18,8 +18,10 @@ use aws_smithy_types::config_bag::ConfigBag;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 use tenant_isolation::{
-    GuardViolation, Isolation, ObjectAction, Scope, ScopeError, TenantBucket, TenantId, Violation, tenant_isolated,
+    GuardViolation, Isolation, IsolationError, ObjectAction, Scope, ScopeError, TenantBucket, TenantId, Violation,
+    tenant_isolated,
 };
+use tenant_isolation_testkit::aws;
 use tenant_isolation_tests::{buckets, provision, s3_admin, sdk_config, shared, start_moto};
 
 const FILES: &str = "tenant-files";
@@ -212,6 +214,43 @@ async fn other_tenants_keys_are_refused_before_sending() {
     let typed = acme.clone().run(async move { files.get_object("../globex/x")?.send().await.map_err(BoxError::from) });
     let typed = typed.await.unwrap_err();
     assert!(matches!(GuardViolation::find(&*typed).map(|v| v.violation().clone()), Some(Violation::Unsupported(_))));
+}
+
+/// A read of a missing object is told from a denial, on AWS's answer as on moto's: moto answers
+/// 404, AWS 403 `AccessDenied` to a session without `s3:ListBucket` on the whole bucket
+/// (`aws::missing_objects_denied` answers so). `is_missing` says missing for both (on AWS's,
+/// from a listing of the key in the tenant's folder); the same 403 said of an object that exists
+/// stays a denial, and so does a guard's refusal. Through `?`, moto's `NoSuchKey` is 404 (it
+/// was 500).
+#[tokio::test]
+async fn a_missing_object_is_told_from_a_denial_on_aws_as_on_moto() {
+    let (_, fx) = shared();
+    let as_on_aws = aws::missing_objects_denied(sdk_config(&fx.endpoint).await);
+    let run = unique("missing");
+    for (answers, iso) in [
+        ("moto", isolation().await),
+        ("AWS", isolation_with(|b| b.s3_force_path_style(true).sdk_config(as_on_aws)).await),
+    ] {
+        let acme = scope(&iso, "acme").await;
+        let files: TenantBucket<filer_files> = acme.bucket().unwrap();
+        let (present, absent) = (format!("{run}/{answers}/present.txt"), format!("{run}/{answers}/absent.txt"));
+        let verdicts = acme.clone().run(async move {
+            files.put_object(&present)?.body(ByteStream::from_static(b"here")).send().await?;
+            let get = files.get_object(&absent)?.send().await.expect_err("no such object");
+            let head = files.head_object(&absent)?.send().await.expect_err("no such object");
+            let missing = (files.is_missing(&absent, &get).await?, files.is_missing(&absent, &head).await?);
+            let said_of_present = files.is_missing(&present, &get).await?;
+            let refused = files.get_object("../globex/x")?.send().await.expect_err("refused by the guard");
+            let guard = files.is_missing("../globex/x", &refused).await?;
+            Ok::<_, BoxError>((missing, said_of_present, guard, IsolationError::from(get).status()))
+        });
+        let (missing, said_of_present, guard, status) = verdicts.await.unwrap();
+        assert_eq!(missing, (true, true), "{answers}: GetObject, HeadObject");
+        // moto's 404 is missing whatever the name; AWS's 403 is missing only where nothing is.
+        assert_eq!(said_of_present, answers == "moto", "{answers}");
+        assert!(!guard, "{answers}: a guard's refusal is not a missing object");
+        assert_eq!(status, if answers == "moto" { 404 } else { 403 }, "{answers}");
+    }
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_runtime::LambdaEvent;
 use std::sync::Mutex;
+use tenant_isolation::model::Action;
 use tenant_isolation::{GuardViolation, Scope, ScopeError, TenantId, TenantTable, Violation, tenant_isolated};
 use tenant_isolation_tests::shared;
 
@@ -133,20 +134,72 @@ async fn a_table_arn_must_match_partition_region_account_and_name() {
 /// the macro, so that it is not registered in this binary (the audit run by `tags.rs` would
 /// rightly refuse the binary).
 fn org_scoped() -> &'static tenant_isolation::HandlerSpec {
+    static SPEC: std::sync::LazyLock<&'static tenant_isolation::HandlerSpec> =
+        std::sync::LazyLock::new(|| prefixed("org_scoped", "Orders", "TENANT#ORG#", &[Action::GetItem]));
+    *SPEC
+}
+
+/// A handler named `name` with `actions` on the physical table `table`, keys under `prefix`;
+/// built without the macro, so not registered in this binary (see [`org_scoped`]).
+fn prefixed(
+    name: &str,
+    table: &str,
+    prefix: &'static str,
+    actions: &'static [Action],
+) -> &'static tenant_isolation::HandlerSpec {
     use std::borrow::Cow;
     use tenant_isolation::HandlerSpec;
-    use tenant_isolation::model::{Action, Confinement, HandlerModel, KeyRule, PhysicalName, TableModel};
-    static SPEC: std::sync::LazyLock<&'static HandlerSpec> = std::sync::LazyLock::new(|| {
-        let table = TableModel {
-            table: PhysicalName::Fixed("Orders".into()),
-            indexes: Cow::Borrowed(&[]),
-            actions: Cow::Borrowed(&[Action::GetItem]),
-            keys: KeyRule::new("TENANT#ORG#"),
-        };
-        let model = HandlerModel::one_table(table, Confinement::SessionPolicy);
-        HandlerSpec::new("org_scoped", model).unwrap().leak()
-    });
-    *SPEC
+    use tenant_isolation::model::{Confinement, HandlerModel, KeyRule, PhysicalName, TableModel};
+    let table = TableModel {
+        table: PhysicalName::Fixed(table.to_owned().into()),
+        indexes: Cow::Borrowed(&[]),
+        actions: Cow::Borrowed(actions),
+        keys: KeyRule::new(prefix),
+    };
+    HandlerSpec::new(name, HandlerModel::one_table(table, Confinement::SessionPolicy)).unwrap().leak()
+}
+
+/// Two runtimes in one process (a router's `TenantLayer::new(iso)` beside
+/// `Isolation::global()`, or two `IsolationBuilder::build()`s) are one process's access to one
+/// physical table: the overlap refusal must span them. Without it, acme writes its item through
+/// the `TENANT#ORG#` handler of one runtime, and tenant `ORG` reads `TENANT#ORG#acme` through
+/// the `TENANT#` handler of the other (the key guard lets it through: under `TENANT#` the key is
+/// ORG's). Fails with the overlap check per `Isolation` (`client.rs` before the process-wide
+/// claims of `registry.rs`): the second runtime enters and the read returns acme's item.
+#[tokio::test]
+async fn overlapping_key_prefixes_are_refused_across_runtimes_in_one_process() {
+    let (acme, org) = (TenantId::parse("acme").unwrap(), TenantId::parse("ORG").unwrap());
+    let router = isolation().await;
+    let org_scope = router.enter(items::SPEC, &org, None).await.unwrap();
+    let global = isolation().await;
+    let writer = prefixed("org_writer", "Orders", "TENANT#ORG#", &[Action::GetItem, Action::PutItem]);
+    let acme_scope = match global.enter(writer, &acme, None).await {
+        Err(refused) => {
+            assert_eq!(refused.status(), 500);
+            let text = refused.to_string();
+            assert!(
+                text.contains("`TENANT#ORG#`") && text.contains("`TENANT#`") && text.contains("`Orders`"),
+                "{text}"
+            );
+            assert_eq!(global.stats().sts_calls, 0, "refused before any STS call");
+            // The first runtime's handler is still served.
+            let own = |c: aws_sdk_dynamodb::Client, t| {
+                c.get_item().table_name(t).key("pk", s("TENANT#ORG")).key("sk", s("x")).send()
+            };
+            assert_eq!(verdict(&org_scope, own).await, Ok(()));
+            return;
+        }
+        Ok(scope) => scope,
+    };
+    // The attack, as it went without the process-wide check.
+    let sk = crate::common::unique("secret");
+    let (table, key) = (acme_scope.table_name().to_owned(), sk.clone());
+    let put = acme_scope.client().put_item().table_name(table).item("pk", s("TENANT#ORG#acme")).item("sk", s(&key));
+    acme_scope.clone().run(put.send()).await.expect("acme writes its own item");
+    let table = org_scope.table_name().to_owned();
+    let get = org_scope.client().get_item().table_name(table).key("pk", s("TENANT#ORG#acme")).key("sk", s(&sk));
+    let read = org_scope.clone().run(get.send()).await;
+    panic!("two runtimes served `TENANT#` and `TENANT#ORG#` on one table; tenant ORG read acme's item: {read:?}");
 }
 
 /// Tenant `ORG` of `TENANT#` owns `TENANT#ORG#…`, every key of the other prefix: the second
@@ -163,10 +216,16 @@ async fn overlapping_key_prefixes_on_one_table_are_refused() {
     assert_eq!(refused.status(), 500);
     assert!(refused.to_string().contains("`TENANT#ORG#`") && refused.to_string().contains("`TENANT#`"), "{refused}");
 
+    // The other order, on a table of this test's own: on `Orders`, the process-wide claims
+    // would meet `items`, served above and by tests running beside this one.
+    let (wide, narrow) = (
+        prefixed("wide", "OverlapInEitherOrder", "TENANT#", &[Action::GetItem]),
+        prefixed("narrow", "OverlapInEitherOrder", "TENANT#ORG#", &[Action::GetItem]),
+    );
     let iso = isolation().await;
-    iso.enter(org_scoped(), &TenantId::parse("acme").unwrap(), None).await.unwrap();
+    iso.enter(narrow, &TenantId::parse("acme").unwrap(), None).await.unwrap();
     let calls = iso.stats().sts_calls;
-    assert!(iso.enter(items::SPEC, &org, None).await.is_err(), "the other order is refused too");
+    assert!(iso.enter(wide, &org, None).await.is_err(), "the other order is refused too");
     assert_eq!(iso.stats().sts_calls, calls, "refused before any STS call");
 
     // Across functions: each function's process sees only its own handler, so the pair is

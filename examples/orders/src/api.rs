@@ -33,11 +33,12 @@ fn routes() -> Router {
         .route("/orders/{id}/attachment", get(get_attachment))
 }
 
-/// `GET /orders/{id}/attachment` → the order's note, or 404.
+/// `GET /orders/{id}/attachment` → the order's note, or 404 (`ListBucket` of the tenant's folder
+/// tells a missing attachment from a denial on AWS: see [`data::attachment`]).
 #[tenant_isolated(axum, buckets(attachments(
     bucket = "order-attachments",
     bucket_env = "ATTACHMENTS_BUCKET",
-    actions = [GetObject],
+    actions = [GetObject, ListBucket],
 )))]
 pub async fn get_attachment(attachments: TenantBucket, Path(id): Path<String>) -> Result<Response, DataError> {
     let note = data::attachment(&attachments, &id).await?;

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tenant_isolation::actions::{GetItem, GetObject, PutItem, PutObject, Query, UpdateItem};
+use tenant_isolation::actions::{GetItem, GetObject, ListBucket, PutItem, PutObject, Query, UpdateItem};
 use tenant_isolation::{Allows, AllowsObject, IsolationError, ScopeError, TenantBucket, TenantTable};
 
 /// The GSI that lists a tenant's orders by status (partition key `pk`, sort key `status`).
@@ -70,7 +70,8 @@ pub enum DataError {
     #[error("customer not found")]
     UnknownCustomer,
     /// The isolation layer refused the request (key or object guard, scope), or a DynamoDB or
-    /// S3 call failed: [`IsolationError`] carries its status (403, 503 or 500).
+    /// S3 call failed: [`IsolationError`] carries its status (403, 404 for a missing S3 object,
+    /// 503 or 500).
     #[error(transparent)]
     Isolation(#[from] IsolationError),
     /// An attachment's body broke off while it was read (503).
@@ -333,13 +334,22 @@ pub async fn count_placed(table: &TenantTable<impl Allows<UpdateItem>>) -> Resul
 }
 
 /// The text of order `id`'s attachment, from the tenant's folder; `NotFound` when it has none.
-pub async fn attachment(bucket: &TenantBucket<impl AllowsObject<GetObject>>, id: &str) -> Result<String, DataError> {
+///
+/// `ListBucket` beside `GetObject`: on AWS, a `GetObject` of a missing object is 403
+/// `AccessDenied`, not 404, to a session that may not list the bucket (Amazon S3 API Reference,
+/// GetObject, "Permissions"); `is_missing` tells a missing attachment from a denial with a
+/// listing confined to the tenant's folder (moto answers 404 either way).
+pub async fn attachment(
+    bucket: &TenantBucket<impl AllowsObject<GetObject> + AllowsObject<ListBucket>>,
+    id: &str,
+) -> Result<String, DataError> {
     if !valid_id(id) {
         return Err(DataError::NotFound);
     }
-    let out = match bucket.get_object(&attachment_name(id))?.send().await {
+    let name = attachment_name(id);
+    let out = match bucket.get_object(&name)?.send().await {
         Ok(out) => out,
-        Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Err(DataError::NotFound),
+        Err(e) if bucket.is_missing(&name, &e).await? => return Err(DataError::NotFound),
         Err(e) => return Err(e.into()),
     };
     let bytes = out.body.collect().await.map_err(DataError::Transfer)?;

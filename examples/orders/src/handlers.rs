@@ -90,11 +90,12 @@ pub async fn cancel_order(orders: TenantTable, request: Request) -> Result<Respo
 }
 
 /// `GET /orders/{id}/attachment` → the order's note, or 404. Only the bucket: `GetObject` under
-/// the tenant's folder, no table at all.
+/// the tenant's folder, no table at all, and `ListBucket` of that folder, without which AWS
+/// answers a missing attachment 403 (see [`data::attachment`]).
 #[tenant_isolated(buckets(attachments(
     bucket = "order-attachments",
     bucket_env = "ATTACHMENTS_BUCKET",
-    actions = [GetObject],
+    actions = [GetObject, ListBucket],
 )))]
 pub async fn get_attachment(attachments: TenantBucket, request: Request) -> Result<Response<Body>, Error> {
     let Some(id) = order_id(&request) else {

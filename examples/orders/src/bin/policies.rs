@@ -44,7 +44,7 @@ mod tests {
                     vec![("Orders", &[Action::PutItem][..], vec![]), ("Customers", &[Action::GetItem][..], vec![])],
                     attachments(&[ObjectAction::PutObject]),
                 ),
-                (module, "get_attachment", vec![], attachments(&[ObjectAction::GetObject])),
+                (module, "get_attachment", vec![], attachments(&[ObjectAction::GetObject, ObjectAction::ListBucket])),
                 (module, "get_order", vec![("Orders", &[Action::GetItem][..], vec![])], vec![]),
                 (module, "list_orders", vec![("Orders", &[Action::Query][..], vec!["ByStatus"])], vec![]),
             ]);
