@@ -8,11 +8,15 @@
 //! YAML's `!Sub`, `!Ref` and `!GetAtt` short forms.
 
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
 /// The parameter naming the Lambda execution role that assumes the data-access role.
 pub(crate) const LAMBDA_ROLE_PARAMETER: &str = "LambdaExecutionRoleArn";
 
-/// `ORDERS_TABLE` → `OrdersTable`: CloudFormation parameter names are alphanumeric.
+/// `ORDERS_TABLE` → `OrdersTable`: CloudFormation parameter names are alphanumeric. The
+/// mapping is not one-to-one (`RT3_AUDIT_TABLE` and `RT3_AUDIT__TABLE` both give
+/// `Rt3AuditTable`), so every name goes through [`Parameters::declare`], which refuses a
+/// second use.
 pub(crate) fn parameter_name(var: &str) -> String {
     let name: String = var
         .split('_')
@@ -25,17 +29,77 @@ pub(crate) fn parameter_name(var: &str) -> String {
     if name.is_empty() { "TableName".to_owned() } else { name }
 }
 
+/// One parameter asked to serve two things: `first` (what it was declared for) and `second`,
+/// each described for a message ("the variable `ORDERS_TABLE`").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Collision {
+    pub(crate) parameter: String,
+    pub(crate) first: String,
+    pub(crate) second: String,
+}
+
+/// A template's parameters, each serving one thing. A policy statement names a table or bucket
+/// by its parameter (`${OrdersTable}`), so a parameter that served two variables would grant
+/// each table's actions on the other: a second use of a name is an error, never a merge.
+#[derive(Debug, Default)]
+pub(crate) struct Parameters {
+    /// Name → declaration.
+    entries: Map<String, Value>,
+    /// Name → what it serves.
+    serves: BTreeMap<String, String>,
+}
+
+impl Parameters {
+    /// Declares `name` for `serves` (a description: "the variable `ORDERS_TABLE`"). Declaring
+    /// it again for the same thing keeps the first declaration; for anything else it is a
+    /// [`Collision`].
+    pub(crate) fn declare(&mut self, name: &str, serves: String, declaration: Value) -> Result<(), Collision> {
+        match self.serves.get(name) {
+            Some(first) if *first == serves => Ok(()),
+            Some(first) => Err(Collision { parameter: name.to_owned(), first: first.clone(), second: serves }),
+            None => {
+                self.serves.insert(name.to_owned(), serves);
+                self.entries.insert(name.to_owned(), declaration);
+                Ok(())
+            }
+        }
+    }
+
+    /// The `Parameters` section.
+    pub(crate) fn into_json(self) -> Value {
+        Value::Object(self.entries)
+    }
+}
+
+/// The parameter of `var`'s physical name (a table's or a bucket's), declared in
+/// `parameters` with `default` (the declared name): its name, for `${...}`.
+pub(crate) fn physical_name_parameter(
+    parameters: &mut Parameters,
+    var: &str,
+    default: &str,
+) -> Result<String, Collision> {
+    let name = parameter_name(var);
+    parameters.declare(
+        &name,
+        format!("the variable `{var}`"),
+        json!({
+            "Type": "String",
+            "Default": default,
+            "Description": format!("Physical table name; set the handlers' `{var}` to the same value"),
+        }),
+    )?;
+    Ok(name)
+}
+
 /// The template: a parameter for the execution role (defaulting to `lambda_role_arn` when
-/// given) and one per table variable in `tables` (`(variable, declared name)`, the default),
-/// the role with `trust` as its trust policy and `policy` as its inline policy, and the
-/// output to set as `TENANT_ROLE_ARN`.
+/// given) beside `parameters` (one per table variable), the role with `trust` as its trust
+/// policy and `policy` as its inline policy, and the output to set as `TENANT_ROLE_ARN`.
 pub(crate) fn data_access_role(
     lambda_role_arn: Option<&str>,
-    tables: &[(&str, &str)],
+    mut parameters: Parameters,
     trust: Value,
     policy: Value,
-) -> Value {
-    let mut parameters = Map::new();
+) -> Result<Value, Collision> {
     let mut lambda_role = json!({
         "Type": "String",
         "Description": "ARN of the Lambda execution role that assumes the data-access role",
@@ -43,22 +107,12 @@ pub(crate) fn data_access_role(
     if let Some(arn) = lambda_role_arn {
         lambda_role["Default"] = arn.into();
     }
-    parameters.insert(LAMBDA_ROLE_PARAMETER.to_owned(), lambda_role);
-    for (var, default) in tables {
-        parameters.insert(
-            parameter_name(var),
-            json!({
-                "Type": "String",
-                "Default": default,
-                "Description": format!("Physical table name; set the handlers' `{var}` to the same value"),
-            }),
-        );
-    }
-    json!({
+    parameters.declare(LAMBDA_ROLE_PARAMETER, "the execution role's ARN".to_owned(), lambda_role)?;
+    Ok(json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "The data-access role that tenant sessions assume (generated by `policies role`). \
             Every partition key of the tables and indexes below must start with `TENANT#<tenant id>`.",
-        "Parameters": parameters,
+        "Parameters": parameters.into_json(),
         "Resources": {
             "TenantDataRole": {
                 "Type": "AWS::IAM::Role",
@@ -78,7 +132,7 @@ pub(crate) fn data_access_role(
                 "Value": { "Fn::GetAtt": ["TenantDataRole", "Arn"] },
             },
         },
-    })
+    }))
 }
 
 /// Every string value naming a `${...}` CloudFormation variable becomes `{"Fn::Sub": "..."}`,
@@ -117,6 +171,26 @@ mod tests {
         assert_eq!(parameter_name("ORDERS_TABLE"), "OrdersTable");
         assert_eq!(parameter_name("_X__Y2"), "XY2");
         assert_eq!(parameter_name("__"), "TableName");
+    }
+
+    #[test]
+    fn a_parameter_serves_one_thing() {
+        let mut p = Parameters::default();
+        assert_eq!(physical_name_parameter(&mut p, "ORDERS_TABLE", "Orders").unwrap(), "OrdersTable");
+        // The same variable again (another handler's binding) is the same parameter.
+        assert_eq!(physical_name_parameter(&mut p, "ORDERS_TABLE", "Orders").unwrap(), "OrdersTable");
+        assert_eq!(
+            physical_name_parameter(&mut p, "ORDERS__TABLE", "Archive").unwrap_err(),
+            Collision {
+                parameter: "OrdersTable".into(),
+                first: "the variable `ORDERS_TABLE`".into(),
+                second: "the variable `ORDERS__TABLE`".into(),
+            }
+        );
+        // A variable named like one of the template's own parameters.
+        physical_name_parameter(&mut p, "LAMBDA_EXECUTION_ROLE_ARN", "x").unwrap();
+        let e = data_access_role(None, p, json!({}), json!({})).unwrap_err();
+        assert_eq!((&*e.parameter, &*e.second), (LAMBDA_ROLE_PARAMETER, "the execution role's ARN"));
     }
 
     #[test]

@@ -54,6 +54,18 @@ pub enum AuditError {
     /// ARN, the region does not, and a half-rendered policy is neither template nor policy.
     #[error("the role ARN and the region go together: give both, or neither to keep the `{{{{...}}}}` placeholders")]
     Incomplete,
+    /// Two variables (or a variable and one of the template's own parameters) that would become
+    /// one CloudFormation parameter: a statement naming the parameter would grant each table's
+    /// actions on the other's.
+    #[error("{} both become the CloudFormation parameter `{parameter}`: rename one of them", both(.first, .second))]
+    ParameterCollision {
+        /// The parameter.
+        parameter: String,
+        /// What it was declared for ("the variable `RT3_AUDIT_TABLE`").
+        first: String,
+        /// What else asked for it.
+        second: String,
+    },
     /// A handler's rendered template is not JSON: a hand-written [`HandlerSpec`] with a
     /// malformed template (the macro's templates always are JSON).
     #[error("the rendered policy of handler `{handler}` is not JSON: {source}")]
@@ -63,6 +75,21 @@ pub enum AuditError {
         /// The parser's error.
         source: serde_json::Error,
     },
+}
+
+/// "the variable `A` and the variable `B`" said as "the variables `A` and `B`".
+fn both(first: &str, second: &str) -> String {
+    const VARIABLE: &str = "the variable ";
+    match (first.strip_prefix(VARIABLE), second.strip_prefix(VARIABLE)) {
+        (Some(a), Some(b)) => format!("the variables {a} and {b}"),
+        _ => format!("{first} and {second}"),
+    }
+}
+
+impl From<cloudformation::Collision> for AuditError {
+    fn from(c: cloudformation::Collision) -> AuditError {
+        AuditError::ParameterCollision { parameter: c.parameter, first: c.first, second: c.second }
+    }
 }
 
 fn handlers() -> Vec<&'static HandlerSpec> {
@@ -290,14 +317,15 @@ pub fn role_json(
                 "Resource": role.as_ref().map_or("{{role_arn}}", |(role, _)| role.as_str()),
             }]
         },
-        "cloudformation": cloudformation_template(lambda_role_arn),
+        "cloudformation": cloudformation_template(lambda_role_arn)?,
     }))
 }
 
 /// The CloudFormation template of the data-access role: its policy names the stack's
 /// partition, region and account, and a table or bucket bound by a variable is the parameter
-/// of that variable (`ORDERS_TABLE` → `${OrdersTable}`), defaulting to the declared name.
-fn cloudformation_template(lambda_role_arn: Option<&str>) -> Value {
+/// of that variable (`ORDERS_TABLE` → `${OrdersTable}`), defaulting to the declared name. Two
+/// variables that would become one parameter are refused.
+fn cloudformation_template(lambda_role_arn: Option<&str>) -> Result<Value, AuditError> {
     let handlers = handlers();
     let names = handlers.iter().flat_map(|h| {
         h.tables().iter().map(|t| &t.table).chain(h.buckets().iter().map(|b| &b.bucket)).collect::<Vec<_>>()
@@ -305,18 +333,22 @@ fn cloudformation_template(lambda_role_arn: Option<&str>) -> Value {
     let mut tables: Vec<(&str, &str)> = names.filter_map(|n| n.env_var().map(|v| (v, n.declared()))).collect();
     tables.sort_unstable();
     tables.dedup_by_key(|(var, _)| *var);
+    let mut parameters = cloudformation::Parameters::default();
+    for (var, default) in tables {
+        cloudformation::physical_name_parameter(&mut parameters, var, default)?;
+    }
     let template = data_access_policy(|n| match n.env_var() {
         Some(var) => format!("${{{}}}", cloudformation::parameter_name(var)),
         None => n.declared().to_owned(),
     });
     let policy = fill_account(&template, "${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}");
     let policy: Value = serde_json::from_str(&policy).expect("the role policy writer emits JSON");
-    cloudformation::data_access_role(
+    Ok(cloudformation::data_access_role(
         lambda_role_arn,
-        &tables,
+        parameters,
         trust_policy(&format!("${{{}}}", cloudformation::LAMBDA_ROLE_PARAMETER)),
         policy,
-    )
+    )?)
 }
 
 /// `["dynamodb:BatchGetItem", ...]`: the DynamoDB actions a handler may declare, in the
