@@ -1,7 +1,8 @@
 //! The `policies` command line, parsed by clap: `list`, `render`, `role`, `actions`,
 //! `classify` and `help`.
 
-use crate::report::{AuditError, actions_json, classify_json, list_json, render_json, role_json};
+use crate::error::AuditError;
+use crate::report::{actions_json, classify_json, list_json, render_json, role_json};
 use clap::builder::NonEmptyStringValueParser;
 use clap::{Parser, Subcommand};
 use serde_json::Value;

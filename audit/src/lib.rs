@@ -33,7 +33,9 @@
 
 mod cli;
 mod cloudformation;
+mod error;
 mod report;
 
 pub use cli::{CliError, Output, main, run_from, tenant_isolation_mode_properties};
-pub use report::{AuditError, actions_json, classify_json, list_json, render_json, role_json};
+pub use error::AuditError;
+pub use report::{actions_json, classify_json, list_json, render_json, role_json};

@@ -1,0 +1,85 @@
+//! Why audit output could not be produced: one error type for every command, each variant a
+//! rustc-style sentence that names the handlers, variables or values involved.
+
+use crate::cloudformation;
+use tenant_isolation_core::{InvalidRoleArn, InvalidTenantId, PlacementError};
+
+/// Why audit output could not be produced.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// The tenant id would not pass validation at run time either.
+    #[error("invalid tenant id {tenant:?}: {source}")]
+    Tenant {
+        /// The id as given.
+        tenant: String,
+        /// Why it is refused.
+        source: InvalidTenantId,
+    },
+    /// The data-access role ARN is not an IAM role ARN.
+    #[error("invalid data-access role: {0}")]
+    RoleArn(#[source] InvalidRoleArn),
+    /// The Lambda execution role ARN is not an IAM role ARN.
+    #[error("invalid Lambda execution role: {0}")]
+    LambdaRoleArn(#[source] InvalidRoleArn),
+    /// The region, or a handler's physical table name (from its `table_env` variable), is
+    /// not usable in an ARN.
+    #[error("cannot place handler `{handler}`: {source}")]
+    Placement {
+        /// The handler.
+        handler: &'static str,
+        /// The refused value.
+        source: PlacementError,
+    },
+    /// Session-tag handlers of one binary name different tag keys.
+    #[error("session-tag handlers use the tag keys `{first}` and `{other}`: one session-tag role reads one tag")]
+    MixedTags {
+        /// One key.
+        first: &'static str,
+        /// Another.
+        other: &'static str,
+    },
+    /// Two handlers' key prefixes overlap on one table.
+    #[error(transparent)]
+    Overlap(#[from] tenant_isolation::audit::PrefixOverlap),
+    /// Only one of role ARN and region was given: partition and account come from the
+    /// ARN, the region does not, and a half-rendered policy is neither template nor policy.
+    #[error("the role ARN and the region go together: give both, or neither to keep the `{{{{...}}}}` placeholders")]
+    Incomplete,
+    /// Two variables (or a variable and one of the template's own parameters) that would become
+    /// one CloudFormation parameter: a statement naming the parameter would grant each table's
+    /// actions on the other's.
+    #[error("{} both become the CloudFormation parameter `{parameter}`: rename one of them", both(.first, .second))]
+    ParameterCollision {
+        /// The parameter.
+        parameter: String,
+        /// What it was declared for ("the variable `RT3_AUDIT_TABLE`").
+        first: String,
+        /// What else asked for it.
+        second: String,
+    },
+    /// A handler's rendered template is not JSON: a hand-written [`HandlerSpec`](tenant_isolation::HandlerSpec) with a
+    /// malformed template (the macro's templates always are JSON).
+    #[error("the rendered policy of handler `{handler}` is not JSON: {source}")]
+    Rendered {
+        /// The handler.
+        handler: &'static str,
+        /// The parser's error.
+        source: serde_json::Error,
+    },
+}
+
+/// "the variable `A` and the variable `B`" said as "the variables `A` and `B`".
+fn both(first: &str, second: &str) -> String {
+    const VARIABLE: &str = "the variable ";
+    match (first.strip_prefix(VARIABLE), second.strip_prefix(VARIABLE)) {
+        (Some(a), Some(b)) => format!("the variables {a} and {b}"),
+        _ => format!("{first} and {second}"),
+    }
+}
+
+impl From<cloudformation::Collision> for AuditError {
+    fn from(c: cloudformation::Collision) -> AuditError {
+        AuditError::ParameterCollision { parameter: c.parameter, first: c.first, second: c.second }
+    }
+}
