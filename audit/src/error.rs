@@ -2,6 +2,7 @@
 //! rustc-style sentence that names the handlers, variables or values involved.
 
 use crate::cloudformation;
+use tenant_isolation::audit::ResourceKind;
 use tenant_isolation_core::{InvalidRoleArn, InvalidTenantId, PlacementError};
 
 /// Why audit output could not be produced.
@@ -42,6 +43,45 @@ pub enum AuditError {
     /// Two handlers' key prefixes overlap on one table.
     #[error(transparent)]
     Overlap(#[from] tenant_isolation::audit::PrefixOverlap),
+    /// Two handlers bind one table (or bucket) through one variable with prefixes where one
+    /// starts the other: whatever their declared names, the variable names one resource once
+    /// deployed, and a tenant of the shorter prefix would own keys of the longer one.
+    #[error(
+        "handlers `{first}` (key prefix `{first_prefix}`) and `{second}` (key prefix `{second_prefix}`) bind one \
+         {kind} through `{var}`, and one prefix starts the other: a tenant of one could own the other's keys"
+    )]
+    BindingOverlap {
+        /// A table or a bucket.
+        kind: ResourceKind,
+        /// The variable.
+        var: Box<str>,
+        /// One handler.
+        first: Box<str>,
+        /// Its prefix.
+        first_prefix: Box<str>,
+        /// The other handler (the same one when two of its declarations overlap).
+        second: Box<str>,
+        /// Its prefix.
+        second_prefix: Box<str>,
+    },
+    /// One variable binds a table in one handler and a bucket in another, or two declared
+    /// names: it names one resource once deployed, so the declarations must agree.
+    #[error(
+        "`{var}` names {first_binds} in handler `{first}` and {second_binds} in handler `{second}`: a variable \
+         names one table or bucket, with one declared name, wherever it is used"
+    )]
+    BindingConflict {
+        /// The variable.
+        var: Box<str>,
+        /// One handler.
+        first: Box<str>,
+        /// What it binds there ("table `Ledger`").
+        first_binds: Box<str>,
+        /// Another handler.
+        second: Box<str>,
+        /// What it binds there.
+        second_binds: Box<str>,
+    },
     /// Only one of role ARN and region was given: partition and account come from the
     /// ARN, the region does not, and a half-rendered policy is neither template nor policy.
     #[error("the role ARN and the region go together: give both, or neither to keep the `{{{{...}}}}` placeholders")]

@@ -31,6 +31,7 @@
 
 #![forbid(unsafe_code)]
 
+mod bindings;
 mod cli;
 mod cloudformation;
 mod error;

@@ -4,6 +4,7 @@
 //! Handlers are read through [`tenant_isolation::audit::registered_handlers`] and the
 //! [`HandlerSpec`] accessors only.
 
+use crate::bindings;
 use crate::cloudformation;
 use crate::error::AuditError;
 use serde_json::{Value, json};
@@ -17,10 +18,13 @@ fn handlers() -> Vec<&'static HandlerSpec> {
     tenant_isolation::audit::registered_handlers()
 }
 
-/// Every handler, once its key prefixes are known not to overlap on any table.
-fn checked_handlers() -> Result<Vec<&'static HandlerSpec>, AuditError> {
+/// Every handler, once its key prefixes are known not to overlap on any table: neither on a
+/// physical name as resolved here, nor through a variable (which names one table once deployed,
+/// whatever the declared names say; `bindings.rs`).
+pub(crate) fn checked_handlers() -> Result<Vec<&'static HandlerSpec>, AuditError> {
     let handlers = handlers();
     tenant_isolation::audit::check_prefixes(&handlers)?;
+    bindings::check(&handlers)?;
     Ok(handlers)
 }
 
