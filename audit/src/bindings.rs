@@ -115,6 +115,49 @@ pub(crate) fn check(handlers: &[&'static HandlerSpec]) -> Result<(), AuditError>
     Ok(())
 }
 
+/// A variable of handlers that [`check`] accepted: what it binds, and who binds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Variable {
+    /// `ORDERS_TABLE`.
+    pub(crate) var: &'static str,
+    /// A table or a bucket.
+    pub(crate) kind: ResourceKind,
+    /// Its declared name: the name while it is unset, and its parameter's default.
+    pub(crate) declared: &'static str,
+    /// The handlers that bind it, by name, sorted, each once.
+    pub(crate) handlers: Vec<&'static str>,
+}
+
+impl Variable {
+    /// "Physical name of the DynamoDB table that `ORDERS_TABLE` binds".
+    pub(crate) fn binds(&self) -> String {
+        let what = match self.kind {
+            ResourceKind::Table => "DynamoDB table",
+            ResourceKind::Bucket => "S3 bucket",
+        };
+        format!("Physical name of the {what} that `{}` binds", self.var)
+    }
+
+    /// "create_order, get_order".
+    pub(crate) fn handler_list(&self) -> String {
+        self.handlers.join(", ")
+    }
+}
+
+/// Every variable of `handlers`, sorted by name; `handlers` must have passed [`check`], so that
+/// each variable has one kind and one declared name.
+pub(crate) fn variables(handlers: &[&'static HandlerSpec]) -> Vec<Variable> {
+    uses(handlers)
+        .into_iter()
+        .map(|(var, uses)| {
+            let mut names: Vec<&'static str> = uses.iter().map(|u| u.handler.name()).collect();
+            names.sort_unstable();
+            names.dedup();
+            Variable { var, kind: uses[0].rule.kind(), declared: uses[0].declared, handlers: names }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

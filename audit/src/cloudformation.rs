@@ -72,21 +72,19 @@ impl Parameters {
 }
 
 /// The parameter of `var`'s physical name (a table's or a bucket's), declared in
-/// `parameters` with `default` (the declared name): its name, for `${...}`.
+/// `parameters` with `default` (the declared name) and `description` (what it binds): its
+/// name, for `${...}`.
 pub(crate) fn physical_name_parameter(
     parameters: &mut Parameters,
     var: &str,
     default: &str,
+    description: String,
 ) -> Result<String, Collision> {
     let name = parameter_name(var);
     parameters.declare(
         &name,
         format!("the variable `{var}`"),
-        json!({
-            "Type": "String",
-            "Default": default,
-            "Description": format!("Physical table name; set the handlers' `{var}` to the same value"),
-        }),
+        json!({ "Type": "String", "Default": default, "Description": description }),
     )?;
     Ok(name)
 }
@@ -176,11 +174,12 @@ mod tests {
     #[test]
     fn a_parameter_serves_one_thing() {
         let mut p = Parameters::default();
-        assert_eq!(physical_name_parameter(&mut p, "ORDERS_TABLE", "Orders").unwrap(), "OrdersTable");
+        let declare = |p: &mut Parameters, var: &str| physical_name_parameter(p, var, "x", String::new());
+        assert_eq!(declare(&mut p, "ORDERS_TABLE").unwrap(), "OrdersTable");
         // The same variable again (another handler's binding) is the same parameter.
-        assert_eq!(physical_name_parameter(&mut p, "ORDERS_TABLE", "Orders").unwrap(), "OrdersTable");
+        assert_eq!(declare(&mut p, "ORDERS_TABLE").unwrap(), "OrdersTable");
         assert_eq!(
-            physical_name_parameter(&mut p, "ORDERS__TABLE", "Archive").unwrap_err(),
+            declare(&mut p, "ORDERS__TABLE").unwrap_err(),
             Collision {
                 parameter: "OrdersTable".into(),
                 first: "the variable `ORDERS_TABLE`".into(),
@@ -188,7 +187,7 @@ mod tests {
             }
         );
         // A variable named like one of the template's own parameters.
-        physical_name_parameter(&mut p, "LAMBDA_EXECUTION_ROLE_ARN", "x").unwrap();
+        declare(&mut p, "LAMBDA_EXECUTION_ROLE_ARN").unwrap();
         let e = data_access_role(None, p, json!({}), json!({})).unwrap_err();
         assert_eq!((&*e.parameter, &*e.second), (LAMBDA_ROLE_PARAMETER, "the execution role's ARN"));
     }

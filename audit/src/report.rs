@@ -251,16 +251,15 @@ pub fn role_json(
 /// of that variable (`ORDERS_TABLE` → `${OrdersTable}`), defaulting to the declared name. Two
 /// variables that would become one parameter are refused.
 fn cloudformation_template(lambda_role_arn: Option<&str>) -> Result<Value, AuditError> {
-    let handlers = handlers();
-    let names = handlers.iter().flat_map(|h| {
-        h.tables().iter().map(|t| &t.table).chain(h.buckets().iter().map(|b| &b.bucket)).collect::<Vec<_>>()
-    });
-    let mut tables: Vec<(&str, &str)> = names.filter_map(|n| n.env_var().map(|v| (v, n.declared()))).collect();
-    tables.sort_unstable();
-    tables.dedup_by_key(|(var, _)| *var);
     let mut parameters = cloudformation::Parameters::default();
-    for (var, default) in tables {
-        cloudformation::physical_name_parameter(&mut parameters, var, default)?;
+    for v in bindings::variables(&handlers()) {
+        let description = format!(
+            "{}; set `{}` to the same value on the functions of its handlers ({})",
+            v.binds(),
+            v.var,
+            v.handler_list()
+        );
+        cloudformation::physical_name_parameter(&mut parameters, v.var, v.declared, description)?;
     }
     let template = data_access_policy(|n| match n.env_var() {
         Some(var) => format!("${{{}}}", cloudformation::parameter_name(var)),
