@@ -47,9 +47,10 @@ enum Command {
         /// The region of the tables (goes with `--role-arn`)
         #[arg(long, value_name = "REGION", requires = "role_arn", value_parser = NonEmptyStringValueParser::new())]
         region: Option<String>,
-        /// The Lambda execution role that assumes the data-access role
+        /// A Lambda execution role that assumes the data-access role; give it once per role
+        /// (the trust policy trusts exactly these)
         #[arg(long, value_name = "ARN", value_parser = NonEmptyStringValueParser::new())]
-        lambda_role_arn: Option<String>,
+        lambda_role_arn: Vec<String>,
         /// Print only the CloudFormation template (JSON) that creates the data-access role
         #[arg(long)]
         cloudformation: bool,
@@ -139,7 +140,8 @@ where
         Command::List => list_json(),
         Command::Render { tenant, role_arn, region } => render_json(&tenant, &role_arn, &region)?,
         Command::Role { role_arn, region, lambda_role_arn, cloudformation, lambda_tenant_isolation } => {
-            let mut role = role_json(role_arn.as_deref(), region.as_deref(), lambda_role_arn.as_deref())?;
+            let lambda_roles: Vec<&str> = lambda_role_arn.iter().map(String::as_str).collect();
+            let mut role = role_json(role_arn.as_deref(), region.as_deref(), &lambda_roles)?;
             if lambda_tenant_isolation {
                 role["lambda_function_properties"] = tenant_isolation_mode_properties();
             }

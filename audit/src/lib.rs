@@ -17,7 +17,7 @@
 //! policies list                                         every handler, its declaration and template
 //! policies render --tenant acme --role-arn ARN --region us-east-1
 //!                                                       the session policy each handler gets for `acme`
-//! policies role [--role-arn ARN --region R] [--lambda-role-arn ARN] [--cloudformation]
+//! policies role [--role-arn ARN --region R] [--lambda-role-arn ARN]... [--cloudformation]
 //!                                                       the data-access role: policy, trust policy, CloudFormation
 //! policies actions                                      the DynamoDB actions a handler may declare
 //! policies classify NAME...                             how `actions = [...]` treats each name

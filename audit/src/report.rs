@@ -140,26 +140,28 @@ fn fill_account(template: &str, partition: &str, region: &str, account: &str) ->
     template.replace("{{partition}}", partition).replace("{{region}}", region).replace("{{account}}", account)
 }
 
-/// The trust policy of the data-access role: the Lambda execution role may assume it.
+/// The trust policy of the data-access role: the Lambda execution roles may assume it.
 ///
 /// Only `sts:AssumeRole`: this role never receives session tags. The session-tag role's
 /// trust policy (in `session_tag_role`) adds `sts:TagSession`.
-fn trust_policy(lambda_role: &str) -> Value {
-    trust_policy_with(lambda_role, &["sts:AssumeRole"])
+fn trust_policy(lambda_roles: &[String]) -> Value {
+    trust_policy_with(lambda_roles, &["sts:AssumeRole"])
 }
 
-fn trust_policy_with(lambda_role: &str, actions: &[&str]) -> Value {
-    let action = match actions {
-        [one] => json!(one),
-        many => json!(many),
+/// One statement allowing `actions` to `lambda_roles` (a string for one role, as IAM writes
+/// it, a list for several).
+fn trust_policy_with(lambda_roles: &[String], actions: &[&str]) -> Value {
+    let one_or_list = |items: Vec<Value>| match <[Value; 1]>::try_from(items) {
+        Ok([one]) => one,
+        Err(many) => Value::Array(many),
     };
     json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Sid": "LambdaExecutionRoleAssumes",
             "Effect": "Allow",
-            "Principal": { "AWS": lambda_role },
-            "Action": action,
+            "Principal": { "AWS": one_or_list(lambda_roles.iter().map(|r| json!(r)).collect()) },
+            "Action": one_or_list(actions.iter().map(|a| json!(a)).collect()),
         }]
     })
 }
@@ -170,17 +172,22 @@ fn trust_policy_with(lambda_role: &str, actions: &[&str]) -> Value {
 /// CloudFormation template (JSON) creating the data-access role.
 ///
 /// With `role_arn` and `region`, the policies name that partition, account and region;
-/// without them they keep `{{partition}}`, `{{region}}`, `{{account}}` (and
-/// `{{lambda_role_arn}}`, `{{role_arn}}`). Table names are the physical names (each
+/// without them they keep `{{partition}}`, `{{region}}`, `{{account}}` (and `{{role_arn}}`).
+/// The trust policies trust exactly `lambda_role_arns` (each once; `{{lambda_role_arn}}`
+/// without any). Table names are the physical names (each
 /// handler's `table_env` variable when set, else the declared name). The CloudFormation
 /// template always uses `Fn::Sub` with the stack's pseudo-parameters and a parameter per
 /// `table_env` variable.
-pub fn role_json(
-    role_arn: Option<&str>,
-    region: Option<&str>,
-    lambda_role_arn: Option<&str>,
-) -> Result<Value, AuditError> {
-    let lambda_role = lambda_role_arn.map(RoleArn::parse).transpose().map_err(AuditError::LambdaRoleArn)?;
+pub fn role_json(role_arn: Option<&str>, region: Option<&str>, lambda_role_arns: &[&str]) -> Result<Value, AuditError> {
+    // Each role once, in the order given; none: the placeholder.
+    let mut lambda_roles: Vec<String> = Vec::new();
+    for arn in lambda_role_arns {
+        let arn = RoleArn::parse(arn).map_err(AuditError::LambdaRoleArn)?.as_str().to_owned();
+        if !lambda_roles.contains(&arn) {
+            lambda_roles.push(arn);
+        }
+    }
+    let trusted = if lambda_roles.is_empty() { vec!["{{lambda_role_arn}}".to_owned()] } else { lambda_roles.clone() };
     let role = match (role_arn, region) {
         (Some(arn), Some(region)) => Some((RoleArn::parse(arn).map_err(AuditError::RoleArn)?, region)),
         (None, None) => None,
@@ -223,16 +230,13 @@ pub fn role_json(
             "role_policy": policy,
             // Session tags need `sts:TagSession` in the trust policy (IAM User Guide,
             // "Passing session tags in AWS STS").
-            "trust_policy": trust_policy_with(
-                lambda_role.as_ref().map_or("{{lambda_role_arn}}", RoleArn::as_str),
-                &["sts:AssumeRole", "sts:TagSession"],
-            ),
+            "trust_policy": trust_policy_with(&trusted, &["sts:AssumeRole", "sts:TagSession"]),
         })
     });
     Ok(json!({
         "session_tag_role": tagged,
         "data_access_role_policy": policy,
-        "trust_policy": trust_policy(lambda_role.as_ref().map_or("{{lambda_role_arn}}", RoleArn::as_str)),
+        "trust_policy": trust_policy(&trusted),
         "execution_role_policy": {
             "Version": "2012-10-17",
             "Statement": [{
@@ -242,7 +246,7 @@ pub fn role_json(
                 "Resource": role.as_ref().map_or("{{role_arn}}", |(role, _)| role.as_str()),
             }]
         },
-        "cloudformation": cloudformation_template(lambda_role_arn)?,
+        "cloudformation": cloudformation_template(&lambda_roles)?,
     }))
 }
 
@@ -250,7 +254,7 @@ pub fn role_json(
 /// partition, region and account, and a table or bucket bound by a variable is the parameter
 /// of that variable (`ORDERS_TABLE` → `${OrdersTable}`), defaulting to the declared name. Two
 /// variables that would become one parameter are refused.
-fn cloudformation_template(lambda_role_arn: Option<&str>) -> Result<Value, AuditError> {
+fn cloudformation_template(lambda_roles: &[String]) -> Result<Value, AuditError> {
     let mut parameters = cloudformation::Parameters::default();
     for v in bindings::variables(&handlers()) {
         let description = format!(
@@ -267,12 +271,20 @@ fn cloudformation_template(lambda_role_arn: Option<&str>) -> Result<Value, Audit
     });
     let policy = fill_account(&template, "${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}");
     let policy: Value = serde_json::from_str(&policy).expect("the role policy writer emits JSON");
-    Ok(cloudformation::data_access_role(
-        lambda_role_arn,
-        parameters,
-        trust_policy(&format!("${{{}}}", cloudformation::LAMBDA_ROLE_PARAMETER)),
-        policy,
-    )?)
+    // A parameter per execution role (`LambdaExecutionRoleArn`, `LambdaExecutionRoleArn2`, …),
+    // each defaulting to its ARN; without any, one parameter without a default.
+    let count = lambda_roles.len().max(1);
+    let role_parameters: Vec<String> = (1..=count)
+        .map(|i| match i {
+            1 => cloudformation::LAMBDA_ROLE_PARAMETER.to_owned(),
+            i => format!("{}{i}", cloudformation::LAMBDA_ROLE_PARAMETER),
+        })
+        .collect();
+    for (i, name) in role_parameters.iter().enumerate() {
+        cloudformation::lambda_role_parameter(&mut parameters, name, lambda_roles.get(i).map(String::as_str))?;
+    }
+    let trusted: Vec<String> = role_parameters.iter().map(|p| format!("${{{p}}}")).collect();
+    Ok(cloudformation::data_access_role(parameters, trust_policy(&trusted), policy))
 }
 
 /// `["dynamodb:BatchGetItem", ...]`: the DynamoDB actions a handler may declare, in the

@@ -22,7 +22,7 @@ async fn org_ledger(table: TenantTable, request: Request) -> Result<Response<Bod
 
 #[test]
 fn overlapping_prefixes_through_one_variable_are_refused() {
-    match role_json(None, None, None) {
+    match role_json(None, None, &[]) {
         Err(e @ AuditError::BindingOverlap { .. }) => assert_eq!(
             e.to_string(),
             "handlers `org_ledger` (key prefix `TENANT#ORG#`) and `tenant_ledger` (key prefix `TENANT#`) bind one \

@@ -22,7 +22,7 @@ async fn purge_archive(table: TenantTable, request: Request) -> Result<Response<
 
 #[test]
 fn variables_that_become_one_parameter_are_refused() {
-    match role_json(None, None, None) {
+    match role_json(None, None, &[]) {
         Err(e @ AuditError::ParameterCollision { .. }) => {
             assert_eq!(
                 e.to_string(),

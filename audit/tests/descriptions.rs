@@ -16,7 +16,7 @@ async fn attach(orders: TenantTable, files: TenantBucket, request: Request) -> R
 
 #[test]
 fn each_parameter_names_what_it_binds() {
-    let cf = role_json(None, None, None).unwrap()["cloudformation"].take();
+    let cf = role_json(None, None, &[]).unwrap()["cloudformation"].take();
     let description = |name: &str| cf["Parameters"][name]["Description"].as_str().unwrap().to_owned();
     assert_eq!(
         description("DescOrdersTable"),
