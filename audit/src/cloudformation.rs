@@ -18,15 +18,21 @@ pub(crate) const LAMBDA_ROLE_PARAMETER: &str = "LambdaExecutionRoleArn";
 /// `Rt3AuditTable`), so every name goes through [`Parameters::declare`], which refuses a
 /// second use.
 pub(crate) fn parameter_name(var: &str) -> String {
-    let name: String = var
-        .split('_')
+    let name = logical_name(var);
+    if name.is_empty() { "TableName".to_owned() } else { name }
+}
+
+/// `create-order` → `CreateOrder`, `ORDERS_TABLE` → `OrdersTable`, `orders.v2` → `OrdersV2`:
+/// the alphanumeric runs of `s`, each capitalised, as CloudFormation's logical ids and
+/// parameter names must be.
+pub(crate) fn logical_name(s: &str) -> String {
+    s.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|part| !part.is_empty())
         .map(|part| {
             let lower = part.to_ascii_lowercase();
             lower[..1].to_ascii_uppercase() + &lower[1..]
         })
-        .collect();
-    if name.is_empty() { "TableName".to_owned() } else { name }
+        .collect()
 }
 
 /// One parameter asked to serve two things: `first` (what it was declared for) and `second`,
@@ -147,19 +153,61 @@ pub(crate) fn data_access_role(parameters: Parameters, trust: Value, policy: Val
 /// "TENANT#*"                  → "TENANT#*"
 /// ```
 ///
-/// `Fn::Sub` would also read an IAM policy variable (`${aws:PrincipalTag/tenant}`, which it
-/// needs written `${!aws:PrincipalTag/tenant}`); the documents given here have none: the
-/// session-tag role, whose policy has one, is not part of the template.
-fn intrinsics(value: Value) -> Value {
+/// An IAM policy variable (`${aws:PrincipalTag/tenant}`, the session-tag role's) is no
+/// CloudFormation variable: beside one, inside `Fn::Sub`, it is written `${!aws:PrincipalTag/tenant}`
+/// (CloudFormation then writes it as `${aws:PrincipalTag/tenant}`); alone it stays a plain string.
+///
+/// ```text
+/// "arn:${AWS::Partition}:s3:::${FilesBucket}/tenants/${aws:PrincipalTag/tenant}/*"
+///     → {"Fn::Sub": "arn:${AWS::Partition}:s3:::${FilesBucket}/tenants/${!aws:PrincipalTag/tenant}/*"}
+/// "TENANT#${aws:PrincipalTag/tenant}" → "TENANT#${aws:PrincipalTag/tenant}"
+/// ```
+pub(crate) fn intrinsics(value: Value) -> Value {
     match value {
         Value::String(s) => match s.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
             Some(name) if name.bytes().all(|b| b.is_ascii_alphanumeric()) => json!({ "Ref": name }),
-            _ if s.contains("${") => json!({ "Fn::Sub": s }),
-            _ => Value::String(s),
+            _ => match substitution(&s) {
+                Some(sub) => json!({ "Fn::Sub": sub }),
+                None => Value::String(s),
+            },
         },
         Value::Array(items) => items.into_iter().map(intrinsics).collect(),
         Value::Object(map) => map.into_iter().map(|(k, v)| (k, intrinsics(v))).collect(),
         other => other,
+    }
+}
+
+/// `s` as the text of an `Fn::Sub` (other `${...}` escaped as `${!...}`), when it names at least
+/// one CloudFormation variable.
+fn substitution(s: &str) -> Option<String> {
+    let (mut out, mut rest, mut any) = (String::new(), s, false);
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start..].find('}') else { break };
+        let name = &rest[start + 2..start + len];
+        out.push_str(&rest[..start]);
+        if is_cloudformation_variable(name) {
+            any = true;
+            out.push_str(&rest[start..=start + len]);
+        } else {
+            out.push_str("${!");
+            out.push_str(&rest[start + 2..=start + len]);
+        }
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    any.then_some(out)
+}
+
+/// What `Fn::Sub` substitutes: a pseudo-parameter (`AWS::Region`), a parameter or resource
+/// (`OrdersTable`), or a resource's attribute (`OrdersApiFunction.Arn`).
+fn is_cloudformation_variable(name: &str) -> bool {
+    let alphanumeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    match name.strip_prefix("AWS::") {
+        Some(pseudo) => alphanumeric(pseudo),
+        None => match name.split_once('.') {
+            Some((resource, attribute)) => alphanumeric(resource) && alphanumeric(attribute),
+            None => alphanumeric(name),
+        },
     }
 }
 
@@ -172,6 +220,8 @@ mod tests {
         assert_eq!(parameter_name("ORDERS_TABLE"), "OrdersTable");
         assert_eq!(parameter_name("_X__Y2"), "XY2");
         assert_eq!(parameter_name("__"), "TableName");
+        assert_eq!(logical_name("create-order"), "CreateOrder");
+        assert_eq!(logical_name("orders.v2"), "OrdersV2");
     }
 
     #[test]
@@ -222,5 +272,14 @@ mod tests {
         // `${AWS::Region}` alone is a pseudo-parameter: `Fn::Sub`, not `Ref` (`:` is not
         // alphanumeric), which CloudFormation resolves the same.
         assert_eq!(intrinsics(json!("${AWS::Region}")), json!({ "Fn::Sub": "${AWS::Region}" }));
+        // IAM policy variables are escaped beside CloudFormation's, and left alone without them.
+        assert_eq!(
+            intrinsics(json!("arn:${AWS::Partition}:s3:::${FilesBucket}/tenants/${aws:PrincipalTag/tenant}/*")),
+            json!({ "Fn::Sub": "arn:${AWS::Partition}:s3:::${FilesBucket}/tenants/${!aws:PrincipalTag/tenant}/*" })
+        );
+        for plain in ["TENANT#${aws:PrincipalTag/tenant}", "TENANT#${aws:PrincipalTag/tenant}#*", "${unclosed", "$x"] {
+            assert_eq!(intrinsics(json!(plain)), json!(plain));
+        }
+        assert_eq!(intrinsics(json!("x/${Fn.Arn}/y")), json!({ "Fn::Sub": "x/${Fn.Arn}/y" }), "a resource attribute");
     }
 }

@@ -98,6 +98,9 @@ pub enum AuditError {
         /// What else asked for it.
         second: String,
     },
+    /// `policies template` cannot build the application from the functions given.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
     /// A handler's rendered template is not JSON: a hand-written [`HandlerSpec`](tenant_isolation::HandlerSpec) with a
     /// malformed template (the macro's templates always are JSON).
     #[error("the rendered policy of handler `{handler}` is not JSON: {source}")]
@@ -122,4 +125,74 @@ impl From<cloudformation::Collision> for AuditError {
     fn from(c: cloudformation::Collision) -> AuditError {
         AuditError::ParameterCollision { parameter: c.parameter, first: c.first, second: c.second }
     }
+}
+
+/// Why `policies template` cannot build the application from the functions given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TemplateError {
+    /// A handler pattern matches no handler linked into the binary.
+    #[error("function `{function}`: no linked handler matches `{pattern}`; linked: {linked}")]
+    UnknownHandler {
+        /// The function.
+        function: String,
+        /// The pattern.
+        pattern: String,
+        /// Every linked handler's path.
+        linked: String,
+    },
+    /// A handler pattern (not a `::*` one) matches several handlers.
+    #[error("function `{function}`: `{pattern}` names several handlers: {matches}; write more of the path")]
+    AmbiguousHandler {
+        /// The function.
+        function: String,
+        /// The pattern.
+        pattern: String,
+        /// The paths it matches.
+        matches: String,
+    },
+    /// Two `--function` values name one function.
+    #[error("the function `{0}` is given twice")]
+    DuplicateFunction(String),
+    /// Two functions would become one CloudFormation resource (`create-order` and
+    /// `create_order` both read `CreateOrder`).
+    #[error("the functions `{first}` and `{second}` both become the resource `{resource}`: rename one of them")]
+    ResourceCollision {
+        /// The logical id.
+        resource: String,
+        /// One function.
+        first: String,
+        /// The other.
+        second: String,
+    },
+    /// Two functions take the same route of one API, or both take every path of it.
+    #[error("the functions `{first}` and `{second}` both take {route} of the {api}")]
+    RouteTaken {
+        /// `HTTP API` or `REST API`.
+        api: &'static str,
+        /// `GET /orders`, or `every path`.
+        route: String,
+        /// One function.
+        first: String,
+        /// The other.
+        second: String,
+    },
+    /// A stream source names a table that no linked handler declares.
+    #[error(
+        "function `{function}`: no linked handler binds a table through `{table}` or declares a table of that name; tables: {tables}"
+    )]
+    UnknownStreamTable {
+        /// The function.
+        function: String,
+        /// The table as given.
+        table: String,
+        /// The tables' variables and fixed names.
+        tables: String,
+    },
+    /// The tenant claim cannot be written into the REST API's mapping of Lambda's tenant id.
+    #[error(
+        "tenant claim `{0}` cannot be mapped to Lambda's tenant id (`context.authorizer.claims.{0}`): only `A-Z`, `a-z`, \
+         `0-9`, `.`, `_`, `$`, `-` and `:` can be"
+    )]
+    TenantClaim(String),
 }

@@ -19,6 +19,9 @@
 //!                                                       the session policy each handler gets for `acme`
 //! policies role [--role-arn ARN --region R] [--lambda-role-arn ARN]... [--cloudformation]
 //!                                                       the data-access role: policy, trust policy, CloudFormation
+//! policies template --function NAME=SOURCE:HANDLERS...   one CloudFormation/SAM template for the whole
+//!                                                       application: per function its execution role,
+//!                                                       environment and event source; the data roles
 //! policies actions                                      the DynamoDB actions a handler may declare
 //! policies classify NAME...                             how `actions = [...]` treats each name
 //! ```
@@ -35,8 +38,12 @@ mod bindings;
 mod cli;
 mod cloudformation;
 mod error;
+mod function;
 mod report;
+mod template;
 
 pub use cli::{CliError, Output, main, run_from, tenant_isolation_mode_properties};
-pub use error::AuditError;
+pub use error::{AuditError, TemplateError};
+pub use function::Function;
 pub use report::{actions_json, classify_json, list_json, render_json, role_json};
+pub use template::{TemplateOptions, template_json};

@@ -109,27 +109,46 @@ pub fn render_json(tenant: &str, role_arn: &str, region: &str) -> Result<Value, 
     Ok(Value::Array(out))
 }
 
-/// The data-access role's identity policy: [`role_policy`] over every session-policy
-/// handler, each table and bucket named as `name` says. Naming them here leaves no
+/// The data-access role's identity policy: [`role_policy`] over the session-policy handlers
+/// of `handlers`, each table and bucket named as `name` says. Naming them here leaves no
 /// `{{table}}` placeholder in the union (which two `table_env` variables would make
 /// ambiguous).
-fn data_access_policy(name: impl Fn(&PhysicalName) -> String) -> String {
+pub(crate) fn data_access_policy(handlers: &[&HandlerSpec], name: impl Fn(&PhysicalName) -> String) -> String {
     let models: Vec<HandlerModel> =
-        handlers().into_iter().filter(|h| h.session_tag().is_none()).map(|h| named(h, &name)).collect();
+        handlers.iter().filter(|h| h.session_tag().is_none()).map(|h| named(h, &name)).collect();
     role_policy(&models.iter().collect::<Vec<_>>(), false)
 }
 
 /// The session-tag role's policy: [`tag_role_policy`] over the session-tag handlers, and
 /// their tag key. `None` without such handlers; an error when they use different keys
 /// (one role reads one tag).
-fn tag_policy(name: impl Fn(&PhysicalName) -> String) -> Result<Option<(String, &'static str)>, AuditError> {
-    let tagged: Vec<&HandlerSpec> = handlers().into_iter().filter(|h| h.session_tag().is_some()).collect();
+pub(crate) fn tag_policy(
+    handlers: &[&'static HandlerSpec],
+    name: impl Fn(&PhysicalName) -> String,
+) -> Result<Option<(String, &'static str)>, AuditError> {
+    let tagged: Vec<&'static HandlerSpec> = handlers.iter().copied().filter(|h| h.session_tag().is_some()).collect();
     let Some(tag) = tagged.first().and_then(|h| h.session_tag()) else { return Ok(None) };
     if let Some(other) = tagged.iter().find(|h| h.session_tag() != Some(tag)) {
         return Err(AuditError::MixedTags { first: tag, other: other.session_tag().unwrap_or_default() });
     }
     let models: Vec<HandlerModel> = tagged.iter().map(|h| named(h, &name)).collect();
     Ok(Some((tag_role_policy(&models.iter().collect::<Vec<_>>(), tag, false), tag)))
+}
+
+/// A table or bucket as a CloudFormation template names it: the parameter of its variable
+/// (`ORDERS_TABLE` → `${OrdersTable}`), or its fixed name.
+pub(crate) fn stack_name(n: &PhysicalName) -> String {
+    match n.env_var() {
+        Some(var) => format!("${{{}}}", cloudformation::parameter_name(var)),
+        None => n.declared().to_owned(),
+    }
+}
+
+/// A role policy written with [`stack_name`]s, in the stack's partition, region and account
+/// (`${AWS::Partition}`, …), as JSON for [`cloudformation::intrinsics`].
+pub(crate) fn stack_policy(template: &str) -> Value {
+    let policy = fill_account(template, "${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}");
+    serde_json::from_str(&policy).expect("the role policy writer emits JSON")
 }
 
 /// Replaces the account-level placeholders of the role policy (`{{partition}}`,
@@ -213,13 +232,14 @@ pub fn role_json(role_arn: Option<&str>, region: Option<&str>, lambda_role_arns:
             }
         }
     }
-    let template = data_access_policy(physical);
+    let handlers = handlers();
+    let template = data_access_policy(&handlers, physical);
     let policy = match &role {
         Some((role, region)) => fill_account(&template, role.partition().as_str(), region, role.account()),
         None => template,
     };
     let policy: Value = serde_json::from_str(&policy).expect("the role policy writer emits JSON");
-    let tagged = tag_policy(physical)?.map(|(template, tag)| {
+    let tagged = tag_policy(&handlers, physical)?.map(|(template, tag)| {
         let filled = match &role {
             Some((role, region)) => fill_account(&template, role.partition().as_str(), region, role.account()),
             None => template,
@@ -265,12 +285,7 @@ fn cloudformation_template(lambda_roles: &[String]) -> Result<Value, AuditError>
         );
         cloudformation::physical_name_parameter(&mut parameters, v.var, v.declared, description)?;
     }
-    let template = data_access_policy(|n| match n.env_var() {
-        Some(var) => format!("${{{}}}", cloudformation::parameter_name(var)),
-        None => n.declared().to_owned(),
-    });
-    let policy = fill_account(&template, "${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}");
-    let policy: Value = serde_json::from_str(&policy).expect("the role policy writer emits JSON");
+    let policy = stack_policy(&data_access_policy(&handlers(), stack_name));
     // A parameter per execution role (`LambdaExecutionRoleArn`, `LambdaExecutionRoleArn2`, …),
     // each defaulting to its ARN; without any, one parameter without a default.
     let count = lambda_roles.len().max(1);

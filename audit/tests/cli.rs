@@ -273,7 +273,7 @@ fn cli_help_is_output_not_an_error() {
         }
     }
     let Ok(Output::Text(help)) = cli(&["--help"]) else { unreachable!() };
-    for command in ["list", "render", "role", "actions", "classify"] {
+    for command in ["list", "render", "role", "template", "actions", "classify"] {
         assert!(help.contains(&format!("  {command} ")), "{command}: {help}");
     }
     assert!(help.contains("0 success, 1 invalid value, 2 usage error"), "{help}");
