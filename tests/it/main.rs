@@ -17,4 +17,5 @@ mod scope;
 mod signing;
 mod tables;
 mod tags;
+mod template;
 mod tenancy;
