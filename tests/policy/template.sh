@@ -12,6 +12,8 @@
 #     with session-policy and session-tag handlers, so both data roles are linted;
 #   - each template's data-access role policy is the one `policies role --cloudformation` writes
 #     (which lint.sh holds to the policy proven with iam-simulate and linted with parliament);
+#   - each data role's trust, with iam-simulate (prove_template.mjs): exactly the execution roles
+#     of the functions that need it, nobody else, and its mutant without the condition caught;
 #   - a canary: the orders template with the data role trusting an execution role by reference
 #     (the role-to-role cycle the template avoids) must draw cfn-lint's E3004, so that a broken
 #     cfn-lint invocation cannot pass silently.
@@ -86,6 +88,15 @@ PY
     ok "the $template template's data-access role policy is the one policies role writes"
   else
     fail "the $template template's data-access role policy" "$out"
+  fi
+done
+
+for template in orders fixture; do
+  if out=$(node "$repo/tests/policy/prove_template.mjs" "$work/$template.json" --mutants 2>&1); then
+    sed 's/^/     /' <<<"$out"
+    ok "the $template template's data roles trust exactly its functions' execution roles (iam-simulate)"
+  else
+    fail "the $template template's trust (iam-simulate)" "$out"
   fi
 done
 
