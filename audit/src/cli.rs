@@ -1,7 +1,10 @@
-//! The `policies` command line, parsed by clap: `list`, `render`, `role`, `actions`,
-//! `classify` and `help`.
+//! The `policies` command line, parsed by clap: `list`, `render`, `role`, `template`,
+//! `actions`, `classify` and `help`.
 
-use crate::report::{AuditError, actions_json, classify_json, list_json, render_json, role_json};
+use crate::error::AuditError;
+use crate::function::Function;
+use crate::report::{actions_json, classify_json, list_json, render_json, role_json};
+use crate::template::{TemplateOptions, template_json};
 use clap::builder::NonEmptyStringValueParser;
 use clap::{Parser, Subcommand};
 use serde_json::Value;
@@ -46,9 +49,10 @@ enum Command {
         /// The region of the tables (goes with `--role-arn`)
         #[arg(long, value_name = "REGION", requires = "role_arn", value_parser = NonEmptyStringValueParser::new())]
         region: Option<String>,
-        /// The Lambda execution role that assumes the data-access role
+        /// A Lambda execution role that assumes the data-access role; give it once per role
+        /// (the trust policy trusts exactly these)
         #[arg(long, value_name = "ARN", value_parser = NonEmptyStringValueParser::new())]
-        lambda_role_arn: Option<String>,
+        lambda_role_arn: Vec<String>,
         /// Print only the CloudFormation template (JSON) that creates the data-access role
         #[arg(long)]
         cloudformation: bool,
@@ -56,6 +60,23 @@ enum Command {
         /// (`TenancyConfig`, and `TENANT_LAMBDA_TENANT_ID=required`)
         #[arg(long)]
         lambda_tenant_isolation: bool,
+    },
+    /// One CloudFormation/SAM template (JSON) for the whole application: per function its
+    /// execution role, environment and event source, and the data role(s) that trust exactly
+    /// those execution roles
+    #[command(after_help = TEMPLATE_HELP)]
+    Template {
+        /// A function of the application, `NAME=SOURCE:HANDLER[,HANDLER...]`; once per function
+        /// (see below)
+        #[arg(long = "function", value_name = "NAME=SOURCE:HANDLERS", required = true)]
+        functions: Vec<Function>,
+        /// The claim of the callers' tokens that names the tenant (the functions' `TENANT_CLAIM`;
+        /// behind a REST API, also Lambda's tenant id)
+        #[arg(long, value_name = "CLAIM", default_value = "custom:tenant_id", value_parser = NonEmptyStringValueParser::new())]
+        tenant_claim: String,
+        /// Where `cargo lambda build` writes each binary's directory, relative to the template
+        #[arg(long, value_name = "DIR", default_value = "target/lambda", value_parser = NonEmptyStringValueParser::new())]
+        code_dir: String,
     },
     /// The DynamoDB actions a handler may declare
     Actions,
@@ -66,6 +87,33 @@ enum Command {
         names: Vec<String>,
     },
 }
+
+/// The grammar of `--function`, after `policies template --help`'s options.
+const TEMPLATE_HELP: &str = "\
+A function: NAME=SOURCE:HANDLER[,HANDLER...]
+  NAME     the binary (`cargo lambda build --release --arm64 --bin NAME`, code in
+           <code-dir>/NAME/), and the function's name after the stack's NamePrefix:
+           1-24 characters of a-z, 0-9, - and _, starting with a letter
+  SOURCE   what invokes it:
+           http-api[@ROUTE...]    an API Gateway HTTP API with a JWT authorizer
+           rest-api[@ROUTE...]    an API Gateway REST API with a Cognito user pool authorizer; the
+                                  function runs in Lambda's tenant isolation mode (PER_TENANT), its
+                                  tenant id mapped from the verified claim, the stage kept out of
+                                  the path (AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH)
+           sqs                    a queue the template creates (ReportBatchItemFailures)
+           dynamodb-stream@TABLE  the stream of TABLE, a handler's table variable or fixed name
+                                  (ReportBatchItemFailures, from TRIM_HORIZON)
+  ROUTE    METHOD/PATH, as GET/orders/{id}; without one, every path of the API
+  HANDLER  a linked handler's name or the end of its path (get_order, handlers::get_order),
+           MODULE::* for every handler of a module (api::*), * for every linked handler
+
+Example (the orders example's axum function behind a REST API, one handler behind an HTTP API):
+  policies template --function 'orders-api=rest-api:api::*' \\
+                    --function 'get-order=http-api@GET/orders/{id}:handlers::get_order'
+
+Each function gets an execution role of its own (its logs, sts:AssumeRole on the data role(s) it
+needs, and its event source's polling); the data roles trust exactly those roles. docs/DEPLOYING.md
+walks through deploying it with `cargo lambda build` and `sam deploy`.";
 
 /// What a `policies` command produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,11 +186,15 @@ where
         Command::List => list_json(),
         Command::Render { tenant, role_arn, region } => render_json(&tenant, &role_arn, &region)?,
         Command::Role { role_arn, region, lambda_role_arn, cloudformation, lambda_tenant_isolation } => {
-            let mut role = role_json(role_arn.as_deref(), region.as_deref(), lambda_role_arn.as_deref())?;
+            let lambda_roles: Vec<&str> = lambda_role_arn.iter().map(String::as_str).collect();
+            let mut role = role_json(role_arn.as_deref(), region.as_deref(), &lambda_roles)?;
             if lambda_tenant_isolation {
                 role["lambda_function_properties"] = tenant_isolation_mode_properties();
             }
             if cloudformation { role["cloudformation"].take() } else { role }
+        }
+        Command::Template { functions, tenant_claim, code_dir } => {
+            template_json(&functions, &TemplateOptions::default().tenant_claim(tenant_claim).code_dir(code_dir))?
         }
         Command::Actions => actions_json(),
         Command::Classify { names } => names.iter().map(|n| classify_json(n)).collect(),
@@ -171,8 +223,9 @@ pub fn main() -> ExitCode {
 /// the function to change it) and the runtime setting that requires every invocation to carry a
 /// tenant id (AWS CloudFormation Template Reference, `AWS::Lambda::Function TenancyConfig`).
 pub fn tenant_isolation_mode_properties() -> serde_json::Value {
+    use tenant_isolation::audit::vars;
     serde_json::json!({
         "TenancyConfig": { "TenantIsolationMode": "PER_TENANT" },
-        "Environment": { "Variables": { "TENANT_LAMBDA_TENANT_ID": "required" } },
+        "Environment": { "Variables": { vars::LAMBDA_TENANT_ID: vars::LAMBDA_TENANT_ID_REQUIRED } },
     })
 }

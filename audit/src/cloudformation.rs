@@ -8,57 +8,118 @@
 //! YAML's `!Sub`, `!Ref` and `!GetAtt` short forms.
 
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
 /// The parameter naming the Lambda execution role that assumes the data-access role.
 pub(crate) const LAMBDA_ROLE_PARAMETER: &str = "LambdaExecutionRoleArn";
 
-/// `ORDERS_TABLE` → `OrdersTable`: CloudFormation parameter names are alphanumeric.
+/// `ORDERS_TABLE` → `OrdersTable`: CloudFormation parameter names are alphanumeric. The
+/// mapping is not one-to-one (`RT3_AUDIT_TABLE` and `RT3_AUDIT__TABLE` both give
+/// `Rt3AuditTable`), so every name goes through [`Parameters::declare`], which refuses a
+/// second use.
 pub(crate) fn parameter_name(var: &str) -> String {
-    let name: String = var
-        .split('_')
+    let name = logical_name(var);
+    if name.is_empty() { "TableName".to_owned() } else { name }
+}
+
+/// `create-order` → `CreateOrder`, `ORDERS_TABLE` → `OrdersTable`, `orders.v2` → `OrdersV2`:
+/// the alphanumeric runs of `s`, each capitalised, as CloudFormation's logical ids and
+/// parameter names must be.
+pub(crate) fn logical_name(s: &str) -> String {
+    s.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|part| !part.is_empty())
         .map(|part| {
             let lower = part.to_ascii_lowercase();
             lower[..1].to_ascii_uppercase() + &lower[1..]
         })
-        .collect();
-    if name.is_empty() { "TableName".to_owned() } else { name }
+        .collect()
 }
 
-/// The template: a parameter for the execution role (defaulting to `lambda_role_arn` when
-/// given) and one per table variable in `tables` (`(variable, declared name)`, the default),
-/// the role with `trust` as its trust policy and `policy` as its inline policy, and the
-/// output to set as `TENANT_ROLE_ARN`.
-pub(crate) fn data_access_role(
-    lambda_role_arn: Option<&str>,
-    tables: &[(&str, &str)],
-    trust: Value,
-    policy: Value,
-) -> Value {
-    let mut parameters = Map::new();
-    let mut lambda_role = json!({
+/// One parameter asked to serve two things: `first` (what it was declared for) and `second`,
+/// each described for a message ("the variable `ORDERS_TABLE`").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Collision {
+    pub(crate) parameter: String,
+    pub(crate) first: String,
+    pub(crate) second: String,
+}
+
+/// A template's parameters, each serving one thing. A policy statement names a table or bucket
+/// by its parameter (`${OrdersTable}`), so a parameter that served two variables would grant
+/// each table's actions on the other: a second use of a name is an error, never a merge.
+#[derive(Debug, Default)]
+pub(crate) struct Parameters {
+    /// Name → declaration.
+    entries: Map<String, Value>,
+    /// Name → what it serves.
+    serves: BTreeMap<String, String>,
+}
+
+impl Parameters {
+    /// Declares `name` for `serves` (a description: "the variable `ORDERS_TABLE`"). Declaring
+    /// it again for the same thing keeps the first declaration; for anything else it is a
+    /// [`Collision`].
+    pub(crate) fn declare(&mut self, name: &str, serves: String, declaration: Value) -> Result<(), Collision> {
+        match self.serves.get(name) {
+            Some(first) if *first == serves => Ok(()),
+            Some(first) => Err(Collision { parameter: name.to_owned(), first: first.clone(), second: serves }),
+            None => {
+                self.serves.insert(name.to_owned(), serves);
+                self.entries.insert(name.to_owned(), declaration);
+                Ok(())
+            }
+        }
+    }
+
+    /// The `Parameters` section.
+    pub(crate) fn into_json(self) -> Value {
+        Value::Object(self.entries)
+    }
+}
+
+/// The parameter of `var`'s physical name (a table's or a bucket's), declared in
+/// `parameters` with `default` (the declared name) and `description` (what it binds): its
+/// name, for `${...}`.
+pub(crate) fn physical_name_parameter(
+    parameters: &mut Parameters,
+    var: &str,
+    default: &str,
+    description: String,
+) -> Result<String, Collision> {
+    let name = parameter_name(var);
+    parameters.declare(
+        &name,
+        format!("the variable `{var}`"),
+        json!({ "Type": "String", "Default": default, "Description": description }),
+    )?;
+    Ok(name)
+}
+
+/// Declares `name`, the parameter of one Lambda execution role's ARN (its default `arn` when
+/// given).
+pub(crate) fn lambda_role_parameter(
+    parameters: &mut Parameters,
+    name: &str,
+    arn: Option<&str>,
+) -> Result<(), Collision> {
+    let mut declaration = json!({
         "Type": "String",
-        "Description": "ARN of the Lambda execution role that assumes the data-access role",
+        "Description": "ARN of a Lambda execution role that assumes the data-access role",
     });
-    if let Some(arn) = lambda_role_arn {
-        lambda_role["Default"] = arn.into();
+    if let Some(arn) = arn {
+        declaration["Default"] = arn.into();
     }
-    parameters.insert(LAMBDA_ROLE_PARAMETER.to_owned(), lambda_role);
-    for (var, default) in tables {
-        parameters.insert(
-            parameter_name(var),
-            json!({
-                "Type": "String",
-                "Default": default,
-                "Description": format!("Physical table name; set the handlers' `{var}` to the same value"),
-            }),
-        );
-    }
+    parameters.declare(name, format!("the execution role parameter `{name}`"), declaration)
+}
+
+/// The template: `parameters`, the role with `trust` as its trust policy and `policy` as its
+/// inline policy, and the output to set as `TENANT_ROLE_ARN`.
+pub(crate) fn data_access_role(parameters: Parameters, trust: Value, policy: Value) -> Value {
     json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "The data-access role that tenant sessions assume (generated by `policies role`). \
             Every partition key of the tables and indexes below must start with `TENANT#<tenant id>`.",
-        "Parameters": parameters,
+        "Parameters": parameters.into_json(),
         "Resources": {
             "TenantDataRole": {
                 "Type": "AWS::IAM::Role",
@@ -92,19 +153,61 @@ pub(crate) fn data_access_role(
 /// "TENANT#*"                  → "TENANT#*"
 /// ```
 ///
-/// `Fn::Sub` would also read an IAM policy variable (`${aws:PrincipalTag/tenant}`, which it
-/// needs written `${!aws:PrincipalTag/tenant}`); the documents given here have none: the
-/// session-tag role, whose policy has one, is not part of the template.
-fn intrinsics(value: Value) -> Value {
+/// An IAM policy variable (`${aws:PrincipalTag/tenant}`, the session-tag role's) is no
+/// CloudFormation variable: beside one, inside `Fn::Sub`, it is written `${!aws:PrincipalTag/tenant}`
+/// (CloudFormation then writes it as `${aws:PrincipalTag/tenant}`); alone it stays a plain string.
+///
+/// ```text
+/// "arn:${AWS::Partition}:s3:::${FilesBucket}/tenants/${aws:PrincipalTag/tenant}/*"
+///     → {"Fn::Sub": "arn:${AWS::Partition}:s3:::${FilesBucket}/tenants/${!aws:PrincipalTag/tenant}/*"}
+/// "TENANT#${aws:PrincipalTag/tenant}" → "TENANT#${aws:PrincipalTag/tenant}"
+/// ```
+pub(crate) fn intrinsics(value: Value) -> Value {
     match value {
         Value::String(s) => match s.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
             Some(name) if name.bytes().all(|b| b.is_ascii_alphanumeric()) => json!({ "Ref": name }),
-            _ if s.contains("${") => json!({ "Fn::Sub": s }),
-            _ => Value::String(s),
+            _ => match substitution(&s) {
+                Some(sub) => json!({ "Fn::Sub": sub }),
+                None => Value::String(s),
+            },
         },
         Value::Array(items) => items.into_iter().map(intrinsics).collect(),
         Value::Object(map) => map.into_iter().map(|(k, v)| (k, intrinsics(v))).collect(),
         other => other,
+    }
+}
+
+/// `s` as the text of an `Fn::Sub` (other `${...}` escaped as `${!...}`), when it names at least
+/// one CloudFormation variable.
+fn substitution(s: &str) -> Option<String> {
+    let (mut out, mut rest, mut any) = (String::new(), s, false);
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start..].find('}') else { break };
+        let name = &rest[start + 2..start + len];
+        out.push_str(&rest[..start]);
+        if is_cloudformation_variable(name) {
+            any = true;
+            out.push_str(&rest[start..=start + len]);
+        } else {
+            out.push_str("${!");
+            out.push_str(&rest[start + 2..=start + len]);
+        }
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    any.then_some(out)
+}
+
+/// What `Fn::Sub` substitutes: a pseudo-parameter (`AWS::Region`), a parameter or resource
+/// (`OrdersTable`), or a resource's attribute (`OrdersApiFunction.Arn`).
+fn is_cloudformation_variable(name: &str) -> bool {
+    let alphanumeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    match name.strip_prefix("AWS::") {
+        Some(pseudo) => alphanumeric(pseudo),
+        None => match name.split_once('.') {
+            Some((resource, attribute)) => alphanumeric(resource) && alphanumeric(attribute),
+            None => alphanumeric(name),
+        },
     }
 }
 
@@ -117,6 +220,32 @@ mod tests {
         assert_eq!(parameter_name("ORDERS_TABLE"), "OrdersTable");
         assert_eq!(parameter_name("_X__Y2"), "XY2");
         assert_eq!(parameter_name("__"), "TableName");
+        assert_eq!(logical_name("create-order"), "CreateOrder");
+        assert_eq!(logical_name("orders.v2"), "OrdersV2");
+    }
+
+    #[test]
+    fn a_parameter_serves_one_thing() {
+        let mut p = Parameters::default();
+        let declare = |p: &mut Parameters, var: &str| physical_name_parameter(p, var, "x", String::new());
+        assert_eq!(declare(&mut p, "ORDERS_TABLE").unwrap(), "OrdersTable");
+        // The same variable again (another handler's binding) is the same parameter.
+        assert_eq!(declare(&mut p, "ORDERS_TABLE").unwrap(), "OrdersTable");
+        assert_eq!(
+            declare(&mut p, "ORDERS__TABLE").unwrap_err(),
+            Collision {
+                parameter: "OrdersTable".into(),
+                first: "the variable `ORDERS_TABLE`".into(),
+                second: "the variable `ORDERS__TABLE`".into(),
+            }
+        );
+        // A variable named like one of the template's own parameters.
+        declare(&mut p, "LAMBDA_EXECUTION_ROLE_ARN").unwrap();
+        let e = lambda_role_parameter(&mut p, LAMBDA_ROLE_PARAMETER, None).unwrap_err();
+        assert_eq!(
+            (&*e.parameter, &*e.second),
+            (LAMBDA_ROLE_PARAMETER, "the execution role parameter `LambdaExecutionRoleArn`")
+        );
     }
 
     #[test]
@@ -143,5 +272,14 @@ mod tests {
         // `${AWS::Region}` alone is a pseudo-parameter: `Fn::Sub`, not `Ref` (`:` is not
         // alphanumeric), which CloudFormation resolves the same.
         assert_eq!(intrinsics(json!("${AWS::Region}")), json!({ "Fn::Sub": "${AWS::Region}" }));
+        // IAM policy variables are escaped beside CloudFormation's, and left alone without them.
+        assert_eq!(
+            intrinsics(json!("arn:${AWS::Partition}:s3:::${FilesBucket}/tenants/${aws:PrincipalTag/tenant}/*")),
+            json!({ "Fn::Sub": "arn:${AWS::Partition}:s3:::${FilesBucket}/tenants/${!aws:PrincipalTag/tenant}/*" })
+        );
+        for plain in ["TENANT#${aws:PrincipalTag/tenant}", "TENANT#${aws:PrincipalTag/tenant}#*", "${unclosed", "$x"] {
+            assert_eq!(intrinsics(json!(plain)), json!(plain));
+        }
+        assert_eq!(intrinsics(json!("x/${Fn.Arn}/y")), json!({ "Fn::Sub": "x/${Fn.Arn}/y" }), "a resource attribute");
     }
 }

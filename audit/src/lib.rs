@@ -17,8 +17,11 @@
 //! policies list                                         every handler, its declaration and template
 //! policies render --tenant acme --role-arn ARN --region us-east-1
 //!                                                       the session policy each handler gets for `acme`
-//! policies role [--role-arn ARN --region R] [--lambda-role-arn ARN] [--cloudformation]
+//! policies role [--role-arn ARN --region R] [--lambda-role-arn ARN]... [--cloudformation]
 //!                                                       the data-access role: policy, trust policy, CloudFormation
+//! policies template --function NAME=SOURCE:HANDLERS...   one CloudFormation/SAM template for the whole
+//!                                                       application: per function its execution role,
+//!                                                       environment and event source; the data roles
 //! policies actions                                      the DynamoDB actions a handler may declare
 //! policies classify NAME...                             how `actions = [...]` treats each name
 //! ```
@@ -31,9 +34,16 @@
 
 #![forbid(unsafe_code)]
 
+mod bindings;
 mod cli;
 mod cloudformation;
+mod error;
+mod function;
 mod report;
+mod template;
 
 pub use cli::{CliError, Output, main, run_from, tenant_isolation_mode_properties};
-pub use report::{AuditError, actions_json, classify_json, list_json, render_json, role_json};
+pub use error::{AuditError, TemplateError};
+pub use function::Function;
+pub use report::{actions_json, classify_json, list_json, render_json, role_json};
+pub use template::{TemplateOptions, template_json};

@@ -4,75 +4,27 @@
 //! Handlers are read through [`tenant_isolation::audit::registered_handlers`] and the
 //! [`HandlerSpec`] accessors only.
 
+use crate::bindings;
 use crate::cloudformation;
+use crate::error::AuditError;
 use serde_json::{Value, json};
 use tenant_isolation::HandlerSpec;
 use tenant_isolation_core::{
-    Action, HandlerModel, InvalidRoleArn, InvalidTenantId, PhysicalName, Placement, PlacementError, Refusal, RoleArn,
-    TenantId, is_valid_bucket_name, is_valid_dynamodb_name, render, role_policy, tag_role_policy,
+    Action, HandlerModel, PhysicalName, Placement, PlacementError, Refusal, RoleArn, TenantId, is_valid_bucket_name,
+    is_valid_dynamodb_name, render, role_policy, tag_role_policy,
 };
-
-/// Why audit output could not be produced.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum AuditError {
-    /// The tenant id would not pass validation at run time either.
-    #[error("invalid tenant id {tenant:?}: {source}")]
-    Tenant {
-        /// The id as given.
-        tenant: String,
-        /// Why it is refused.
-        source: InvalidTenantId,
-    },
-    /// The data-access role ARN is not an IAM role ARN.
-    #[error("invalid data-access role: {0}")]
-    RoleArn(#[source] InvalidRoleArn),
-    /// The Lambda execution role ARN is not an IAM role ARN.
-    #[error("invalid Lambda execution role: {0}")]
-    LambdaRoleArn(#[source] InvalidRoleArn),
-    /// The region, or a handler's physical table name (from its `table_env` variable), is
-    /// not usable in an ARN.
-    #[error("cannot place handler `{handler}`: {source}")]
-    Placement {
-        /// The handler.
-        handler: &'static str,
-        /// The refused value.
-        source: PlacementError,
-    },
-    /// Session-tag handlers of one binary name different tag keys.
-    #[error("session-tag handlers use the tag keys `{first}` and `{other}`: one session-tag role reads one tag")]
-    MixedTags {
-        /// One key.
-        first: &'static str,
-        /// Another.
-        other: &'static str,
-    },
-    /// Two handlers' key prefixes overlap on one table.
-    #[error(transparent)]
-    Overlap(#[from] tenant_isolation::audit::PrefixOverlap),
-    /// Only one of role ARN and region was given: partition and account come from the
-    /// ARN, the region does not, and a half-rendered policy is neither template nor policy.
-    #[error("the role ARN and the region go together: give both, or neither to keep the `{{{{...}}}}` placeholders")]
-    Incomplete,
-    /// A handler's rendered template is not JSON: a hand-written [`HandlerSpec`] with a
-    /// malformed template (the macro's templates always are JSON).
-    #[error("the rendered policy of handler `{handler}` is not JSON: {source}")]
-    Rendered {
-        /// The handler.
-        handler: &'static str,
-        /// The parser's error.
-        source: serde_json::Error,
-    },
-}
 
 fn handlers() -> Vec<&'static HandlerSpec> {
     tenant_isolation::audit::registered_handlers()
 }
 
-/// Every handler, once its key prefixes are known not to overlap on any table.
-fn checked_handlers() -> Result<Vec<&'static HandlerSpec>, AuditError> {
+/// Every handler, once its key prefixes are known not to overlap on any table: neither on a
+/// physical name as resolved here, nor through a variable (which names one table once deployed,
+/// whatever the declared names say; `bindings.rs`).
+pub(crate) fn checked_handlers() -> Result<Vec<&'static HandlerSpec>, AuditError> {
     let handlers = handlers();
     tenant_isolation::audit::check_prefixes(&handlers)?;
+    bindings::check(&handlers)?;
     Ok(handlers)
 }
 
@@ -157,27 +109,46 @@ pub fn render_json(tenant: &str, role_arn: &str, region: &str) -> Result<Value, 
     Ok(Value::Array(out))
 }
 
-/// The data-access role's identity policy: [`role_policy`] over every session-policy
-/// handler, each table and bucket named as `name` says. Naming them here leaves no
+/// The data-access role's identity policy: [`role_policy`] over the session-policy handlers
+/// of `handlers`, each table and bucket named as `name` says. Naming them here leaves no
 /// `{{table}}` placeholder in the union (which two `table_env` variables would make
 /// ambiguous).
-fn data_access_policy(name: impl Fn(&PhysicalName) -> String) -> String {
+pub(crate) fn data_access_policy(handlers: &[&HandlerSpec], name: impl Fn(&PhysicalName) -> String) -> String {
     let models: Vec<HandlerModel> =
-        handlers().into_iter().filter(|h| h.session_tag().is_none()).map(|h| named(h, &name)).collect();
+        handlers.iter().filter(|h| h.session_tag().is_none()).map(|h| named(h, &name)).collect();
     role_policy(&models.iter().collect::<Vec<_>>(), false)
 }
 
 /// The session-tag role's policy: [`tag_role_policy`] over the session-tag handlers, and
 /// their tag key. `None` without such handlers; an error when they use different keys
 /// (one role reads one tag).
-fn tag_policy(name: impl Fn(&PhysicalName) -> String) -> Result<Option<(String, &'static str)>, AuditError> {
-    let tagged: Vec<&HandlerSpec> = handlers().into_iter().filter(|h| h.session_tag().is_some()).collect();
+pub(crate) fn tag_policy(
+    handlers: &[&'static HandlerSpec],
+    name: impl Fn(&PhysicalName) -> String,
+) -> Result<Option<(String, &'static str)>, AuditError> {
+    let tagged: Vec<&'static HandlerSpec> = handlers.iter().copied().filter(|h| h.session_tag().is_some()).collect();
     let Some(tag) = tagged.first().and_then(|h| h.session_tag()) else { return Ok(None) };
     if let Some(other) = tagged.iter().find(|h| h.session_tag() != Some(tag)) {
         return Err(AuditError::MixedTags { first: tag, other: other.session_tag().unwrap_or_default() });
     }
     let models: Vec<HandlerModel> = tagged.iter().map(|h| named(h, &name)).collect();
     Ok(Some((tag_role_policy(&models.iter().collect::<Vec<_>>(), tag, false), tag)))
+}
+
+/// A table or bucket as a CloudFormation template names it: the parameter of its variable
+/// (`ORDERS_TABLE` → `${OrdersTable}`), or its fixed name.
+pub(crate) fn stack_name(n: &PhysicalName) -> String {
+    match n.env_var() {
+        Some(var) => format!("${{{}}}", cloudformation::parameter_name(var)),
+        None => n.declared().to_owned(),
+    }
+}
+
+/// A role policy written with [`stack_name`]s, in the stack's partition, region and account
+/// (`${AWS::Partition}`, …), as JSON for [`cloudformation::intrinsics`].
+pub(crate) fn stack_policy(template: &str) -> Value {
+    let policy = fill_account(template, "${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}");
+    serde_json::from_str(&policy).expect("the role policy writer emits JSON")
 }
 
 /// Replaces the account-level placeholders of the role policy (`{{partition}}`,
@@ -188,26 +159,28 @@ fn fill_account(template: &str, partition: &str, region: &str, account: &str) ->
     template.replace("{{partition}}", partition).replace("{{region}}", region).replace("{{account}}", account)
 }
 
-/// The trust policy of the data-access role: the Lambda execution role may assume it.
+/// The trust policy of the data-access role: the Lambda execution roles may assume it.
 ///
 /// Only `sts:AssumeRole`: this role never receives session tags. The session-tag role's
 /// trust policy (in `session_tag_role`) adds `sts:TagSession`.
-fn trust_policy(lambda_role: &str) -> Value {
-    trust_policy_with(lambda_role, &["sts:AssumeRole"])
+fn trust_policy(lambda_roles: &[String]) -> Value {
+    trust_policy_with(lambda_roles, &["sts:AssumeRole"])
 }
 
-fn trust_policy_with(lambda_role: &str, actions: &[&str]) -> Value {
-    let action = match actions {
-        [one] => json!(one),
-        many => json!(many),
+/// One statement allowing `actions` to `lambda_roles` (a string for one role, as IAM writes
+/// it, a list for several).
+fn trust_policy_with(lambda_roles: &[String], actions: &[&str]) -> Value {
+    let one_or_list = |items: Vec<Value>| match <[Value; 1]>::try_from(items) {
+        Ok([one]) => one,
+        Err(many) => Value::Array(many),
     };
     json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Sid": "LambdaExecutionRoleAssumes",
             "Effect": "Allow",
-            "Principal": { "AWS": lambda_role },
-            "Action": action,
+            "Principal": { "AWS": one_or_list(lambda_roles.iter().map(|r| json!(r)).collect()) },
+            "Action": one_or_list(actions.iter().map(|a| json!(a)).collect()),
         }]
     })
 }
@@ -218,17 +191,22 @@ fn trust_policy_with(lambda_role: &str, actions: &[&str]) -> Value {
 /// CloudFormation template (JSON) creating the data-access role.
 ///
 /// With `role_arn` and `region`, the policies name that partition, account and region;
-/// without them they keep `{{partition}}`, `{{region}}`, `{{account}}` (and
-/// `{{lambda_role_arn}}`, `{{role_arn}}`). Table names are the physical names (each
+/// without them they keep `{{partition}}`, `{{region}}`, `{{account}}` (and `{{role_arn}}`).
+/// The trust policies trust exactly `lambda_role_arns` (each once; `{{lambda_role_arn}}`
+/// without any). Table names are the physical names (each
 /// handler's `table_env` variable when set, else the declared name). The CloudFormation
 /// template always uses `Fn::Sub` with the stack's pseudo-parameters and a parameter per
 /// `table_env` variable.
-pub fn role_json(
-    role_arn: Option<&str>,
-    region: Option<&str>,
-    lambda_role_arn: Option<&str>,
-) -> Result<Value, AuditError> {
-    let lambda_role = lambda_role_arn.map(RoleArn::parse).transpose().map_err(AuditError::LambdaRoleArn)?;
+pub fn role_json(role_arn: Option<&str>, region: Option<&str>, lambda_role_arns: &[&str]) -> Result<Value, AuditError> {
+    // Each role once, in the order given; none: the placeholder.
+    let mut lambda_roles: Vec<String> = Vec::new();
+    for arn in lambda_role_arns {
+        let arn = RoleArn::parse(arn).map_err(AuditError::LambdaRoleArn)?.as_str().to_owned();
+        if !lambda_roles.contains(&arn) {
+            lambda_roles.push(arn);
+        }
+    }
+    let trusted = if lambda_roles.is_empty() { vec!["{{lambda_role_arn}}".to_owned()] } else { lambda_roles.clone() };
     let role = match (role_arn, region) {
         (Some(arn), Some(region)) => Some((RoleArn::parse(arn).map_err(AuditError::RoleArn)?, region)),
         (None, None) => None,
@@ -254,13 +232,14 @@ pub fn role_json(
             }
         }
     }
-    let template = data_access_policy(physical);
+    let handlers = handlers();
+    let template = data_access_policy(&handlers, physical);
     let policy = match &role {
         Some((role, region)) => fill_account(&template, role.partition().as_str(), region, role.account()),
         None => template,
     };
     let policy: Value = serde_json::from_str(&policy).expect("the role policy writer emits JSON");
-    let tagged = tag_policy(physical)?.map(|(template, tag)| {
+    let tagged = tag_policy(&handlers, physical)?.map(|(template, tag)| {
         let filled = match &role {
             Some((role, region)) => fill_account(&template, role.partition().as_str(), region, role.account()),
             None => template,
@@ -271,16 +250,13 @@ pub fn role_json(
             "role_policy": policy,
             // Session tags need `sts:TagSession` in the trust policy (IAM User Guide,
             // "Passing session tags in AWS STS").
-            "trust_policy": trust_policy_with(
-                lambda_role.as_ref().map_or("{{lambda_role_arn}}", RoleArn::as_str),
-                &["sts:AssumeRole", "sts:TagSession"],
-            ),
+            "trust_policy": trust_policy_with(&trusted, &["sts:AssumeRole", "sts:TagSession"]),
         })
     });
     Ok(json!({
         "session_tag_role": tagged,
         "data_access_role_policy": policy,
-        "trust_policy": trust_policy(lambda_role.as_ref().map_or("{{lambda_role_arn}}", RoleArn::as_str)),
+        "trust_policy": trust_policy(&trusted),
         "execution_role_policy": {
             "Version": "2012-10-17",
             "Statement": [{
@@ -290,33 +266,40 @@ pub fn role_json(
                 "Resource": role.as_ref().map_or("{{role_arn}}", |(role, _)| role.as_str()),
             }]
         },
-        "cloudformation": cloudformation_template(lambda_role_arn),
+        "cloudformation": cloudformation_template(&lambda_roles)?,
     }))
 }
 
 /// The CloudFormation template of the data-access role: its policy names the stack's
 /// partition, region and account, and a table or bucket bound by a variable is the parameter
-/// of that variable (`ORDERS_TABLE` → `${OrdersTable}`), defaulting to the declared name.
-fn cloudformation_template(lambda_role_arn: Option<&str>) -> Value {
-    let handlers = handlers();
-    let names = handlers.iter().flat_map(|h| {
-        h.tables().iter().map(|t| &t.table).chain(h.buckets().iter().map(|b| &b.bucket)).collect::<Vec<_>>()
-    });
-    let mut tables: Vec<(&str, &str)> = names.filter_map(|n| n.env_var().map(|v| (v, n.declared()))).collect();
-    tables.sort_unstable();
-    tables.dedup_by_key(|(var, _)| *var);
-    let template = data_access_policy(|n| match n.env_var() {
-        Some(var) => format!("${{{}}}", cloudformation::parameter_name(var)),
-        None => n.declared().to_owned(),
-    });
-    let policy = fill_account(&template, "${AWS::Partition}", "${AWS::Region}", "${AWS::AccountId}");
-    let policy: Value = serde_json::from_str(&policy).expect("the role policy writer emits JSON");
-    cloudformation::data_access_role(
-        lambda_role_arn,
-        &tables,
-        trust_policy(&format!("${{{}}}", cloudformation::LAMBDA_ROLE_PARAMETER)),
-        policy,
-    )
+/// of that variable (`ORDERS_TABLE` → `${OrdersTable}`), defaulting to the declared name. Two
+/// variables that would become one parameter are refused.
+fn cloudformation_template(lambda_roles: &[String]) -> Result<Value, AuditError> {
+    let mut parameters = cloudformation::Parameters::default();
+    for v in bindings::variables(&handlers()) {
+        let description = format!(
+            "{}; set `{}` to the same value on the functions of its handlers ({})",
+            v.binds(),
+            v.var,
+            v.handler_list()
+        );
+        cloudformation::physical_name_parameter(&mut parameters, v.var, v.declared, description)?;
+    }
+    let policy = stack_policy(&data_access_policy(&handlers(), stack_name));
+    // A parameter per execution role (`LambdaExecutionRoleArn`, `LambdaExecutionRoleArn2`, …),
+    // each defaulting to its ARN; without any, one parameter without a default.
+    let count = lambda_roles.len().max(1);
+    let role_parameters: Vec<String> = (1..=count)
+        .map(|i| match i {
+            1 => cloudformation::LAMBDA_ROLE_PARAMETER.to_owned(),
+            i => format!("{}{i}", cloudformation::LAMBDA_ROLE_PARAMETER),
+        })
+        .collect();
+    for (i, name) in role_parameters.iter().enumerate() {
+        cloudformation::lambda_role_parameter(&mut parameters, name, lambda_roles.get(i).map(String::as_str))?;
+    }
+    let trusted: Vec<String> = role_parameters.iter().map(|p| format!("${{{p}}}")).collect();
+    Ok(cloudformation::data_access_role(parameters, trust_policy(&trusted), policy))
 }
 
 /// `["dynamodb:BatchGetItem", ...]`: the DynamoDB actions a handler may declare, in the

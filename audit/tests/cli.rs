@@ -126,7 +126,7 @@ fn render_refuses_what_the_runtime_refuses() {
 
 #[test]
 fn role_policy_is_the_union_with_tables_named() {
-    let v = role_json(None, None, None).unwrap();
+    let v = role_json(None, None, &[]).unwrap();
     let policy = &v["data_access_role_policy"];
     // Each table gets its own handlers' actions only.
     let actions_on = |resource: &str| -> Vec<Value> {
@@ -155,7 +155,7 @@ fn role_policy_is_the_union_with_tables_named() {
     // No session-tag handler, no session-tag role.
     assert_eq!(v["session_tag_role"], Value::Null);
 
-    let v = role_json(Some(ROLE), Some("cn-north-1"), Some("arn:aws-cn:iam::123456789012:role/fn")).unwrap();
+    let v = role_json(Some(ROLE), Some("cn-north-1"), &["arn:aws-cn:iam::123456789012:role/fn"]).unwrap();
     let text = v["data_access_role_policy"].to_string();
     assert!(text.contains("arn:aws-cn:dynamodb:cn-north-1:123456789012:table/Things/index/ByStatus"), "{text}");
     assert!(!text.contains("{{"), "{text}");
@@ -168,15 +168,15 @@ fn role_policy_is_the_union_with_tables_named() {
 
 #[test]
 fn role_refuses_bad_or_partial_input() {
-    assert!(matches!(role_json(Some(ROLE), None, None), Err(AuditError::Incomplete)));
-    assert!(matches!(role_json(None, Some("us-east-1"), None), Err(AuditError::Incomplete)));
-    assert!(matches!(role_json(Some("arn:aws:iam::1:role/x"), Some("us-east-1"), None), Err(AuditError::RoleArn(_))));
-    assert!(matches!(role_json(None, None, Some("fn")), Err(AuditError::LambdaRoleArn(_))));
+    assert!(matches!(role_json(Some(ROLE), None, &[]), Err(AuditError::Incomplete)));
+    assert!(matches!(role_json(None, Some("us-east-1"), &[]), Err(AuditError::Incomplete)));
+    assert!(matches!(role_json(Some("arn:aws:iam::1:role/x"), Some("us-east-1"), &[]), Err(AuditError::RoleArn(_))));
+    assert!(matches!(role_json(None, None, &["fn"]), Err(AuditError::LambdaRoleArn(_))));
 }
 
 #[test]
 fn cloudformation_uses_sub_and_parameters() {
-    let cf = role_json(None, None, Some("arn:aws:iam::123456789012:role/fn")).unwrap()["cloudformation"].take();
+    let cf = role_json(None, None, &["arn:aws:iam::123456789012:role/fn"]).unwrap()["cloudformation"].take();
     let text = cf.to_string();
     assert_eq!(cf["AWSTemplateFormatVersion"], "2010-09-09");
     // A parameter for the execution role and one per `table_env` variable, defaulting to the
@@ -216,7 +216,7 @@ fn cloudformation_uses_sub_and_parameters() {
     assert!(!text.contains("sts:TagSession"), "{text}");
 
     // Without `--lambda-role-arn` the parameter has no default.
-    let cf = role_json(None, None, None).unwrap()["cloudformation"].take();
+    let cf = role_json(None, None, &[]).unwrap()["cloudformation"].take();
     assert_eq!(cf["Parameters"]["LambdaExecutionRoleArn"].get("Default"), None);
 }
 
@@ -246,7 +246,7 @@ fn cli_commands_print_json() {
         json(&["render", "--tenant", "acme", "--role-arn", ROLE, "--region=us-east-1"]),
         render_json("acme", ROLE, "us-east-1").unwrap()
     );
-    let role = role_json(Some(ROLE), Some("us-east-1"), None).unwrap();
+    let role = role_json(Some(ROLE), Some("us-east-1"), &[]).unwrap();
     assert_eq!(json(&["role", "--role-arn", ROLE, "--region", "us-east-1"]), role);
     // `--cloudformation`: the template alone, a JSON CloudFormation template.
     let cf = json(&["role", "--cloudformation"]);
@@ -273,7 +273,7 @@ fn cli_help_is_output_not_an_error() {
         }
     }
     let Ok(Output::Text(help)) = cli(&["--help"]) else { unreachable!() };
-    for command in ["list", "render", "role", "actions", "classify"] {
+    for command in ["list", "render", "role", "template", "actions", "classify"] {
         assert!(help.contains(&format!("  {command} ")), "{command}: {help}");
     }
     assert!(help.contains("0 success, 1 invalid value, 2 usage error"), "{help}");
@@ -332,4 +332,32 @@ fn cli_usage_errors_exit_2_and_say_why() {
             other => panic!("{args:?} is not a usage error: {other:?}"),
         }
     }
+}
+
+#[test]
+fn role_trusts_exactly_the_execution_roles_given() {
+    const A: &str = "arn:aws:iam::123456789012:role/create-order";
+    const B: &str = "arn:aws:iam::123456789012:role/get-order";
+    // Two functions with roles of their own: one trust policy for both, nobody else.
+    let role = json(&["role", "--lambda-role-arn", A, "--lambda-role-arn", B, "--lambda-role-arn", A]);
+    let trust = &role["trust_policy"]["Statement"];
+    assert_eq!(trust.as_array().unwrap().len(), 1);
+    assert_eq!(trust[0]["Principal"]["AWS"], json!([A, B]), "each role once, in the order given");
+    assert_eq!(trust[0]["Action"], "sts:AssumeRole");
+    // The template: a parameter per role, each defaulting to its ARN, all of them trusted.
+    let cf = json(&["role", "--lambda-role-arn", A, "--lambda-role-arn", B, "--cloudformation"]);
+    assert_eq!(cf["Parameters"]["LambdaExecutionRoleArn"]["Default"], A);
+    assert_eq!(cf["Parameters"]["LambdaExecutionRoleArn2"]["Default"], B);
+    assert_eq!(
+        cf["Resources"]["TenantDataRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"],
+        json!([{ "Ref": "LambdaExecutionRoleArn" }, { "Ref": "LambdaExecutionRoleArn2" }])
+    );
+    // One role: as before, a string and one parameter.
+    let one = json(&["role", "--lambda-role-arn", A, "--cloudformation"]);
+    assert!(one["Parameters"].get("LambdaExecutionRoleArn2").is_none());
+    // Every ARN is checked.
+    assert!(matches!(
+        cli(&["role", "--lambda-role-arn", A, "--lambda-role-arn", "fn"]),
+        Err(CliError::Invalid(AuditError::LambdaRoleArn(_)))
+    ));
 }

@@ -21,7 +21,7 @@ async fn organisations(table: TenantTable, request: Request) -> Result<Response<
 
 #[test]
 fn overlapping_prefixes_on_one_table_are_refused() {
-    match role_json(None, None, None) {
+    match role_json(None, None, &[]) {
         Err(AuditError::Overlap(e)) => {
             assert_eq!(&*e.table, "Orders");
             assert!(e.to_string().contains("`TENANT#`") && e.to_string().contains("`TENANT#ORG#`"), "{e}");

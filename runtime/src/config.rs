@@ -295,6 +295,8 @@ pub(crate) mod setting {
         Setting::new("TENANT_TRANSITIVE_TAGS", "IsolationBuilder::transitive_session_tags");
     pub(crate) const LAMBDA_TENANT_ID: Setting =
         Setting::new("TENANT_LAMBDA_TENANT_ID", "IsolationBuilder::lambda_tenant_mode");
+    /// The word of `LAMBDA_TENANT_ID` that requires a Lambda tenant id (deploy templates write it).
+    pub(crate) const LAMBDA_TENANT_ID_REQUIRED: &str = "required";
     pub(crate) const METRICS: Setting = Setting::new("TENANT_METRICS", "IsolationBuilder::metrics");
     pub(crate) const METRICS_NAMESPACE: Setting = Setting::new("TENANT_METRICS_NAMESPACE", "IsolationBuilder::metrics");
     pub(crate) const S3_FORCE_PATH_STYLE: Setting =

@@ -62,7 +62,7 @@ pub enum LambdaTenantMode {
 
 impl Choice for LambdaTenantMode {
     const CHOICES: &'static [(&'static str, LambdaTenantMode)] =
-        &[("checked", LambdaTenantMode::Checked), ("required", LambdaTenantMode::Required)];
+        &[("checked", LambdaTenantMode::Checked), (setting::LAMBDA_TENANT_ID_REQUIRED, LambdaTenantMode::Required)];
 }
 
 /// `checked` or `required`, as `TENANT_LAMBDA_TENANT_ID` takes it; anything else is a

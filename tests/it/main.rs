@@ -18,4 +18,5 @@ mod scope;
 mod signing;
 mod tables;
 mod tags;
+mod template;
 mod tenancy;

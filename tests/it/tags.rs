@@ -157,7 +157,7 @@ fn prove(input: &serde_json::Value) -> (bool, String) {
 #[test]
 fn the_audit_emits_a_separate_tag_role() {
     let out =
-        tenant_isolation_audit::role_json(Some("arn:aws:iam::123456789012:role/TenantData"), Some("us-east-1"), None)
+        tenant_isolation_audit::role_json(Some("arn:aws:iam::123456789012:role/TenantData"), Some("us-east-1"), &[])
             .unwrap();
     let tag_role = &out["session_tag_role"];
     assert_eq!(tag_role["tag"], "tenant");

@@ -1,0 +1,244 @@
+//! `policies template` over handlers of every kind: session-policy and session-tag handlers,
+//! a table and a bucket bound by variables, two handlers of one name in two modules, and the
+//! four event sources (the orders example, read in `tests/it/template.rs`, has HTTP and REST
+//! functions only).
+
+use serde_json::{Value, json};
+use tenant_isolation_audit::{
+    AuditError, CliError, Function, Output, TemplateError, TemplateOptions, run_from, template_json,
+};
+
+/// Two handlers named `get_order`.
+pub mod orders {
+    use lambda_http::{Body, Error, Request, Response};
+    use tenant_isolation::{TenantBucket, TenantTable, tenant_isolated};
+
+    /// Reads an order.
+    #[tenant_isolated(table = "Orders", table_env = "T_ORDERS_TABLE", actions = [GetItem])]
+    pub async fn get_order(orders: TenantTable, request: Request) -> Result<Response<Body>, Error> {
+        let _ = (orders, request);
+        Ok(Response::new(Body::Empty))
+    }
+
+    /// Writes an order's file.
+    #[tenant_isolated(buckets(files(bucket = "order-files", bucket_env = "T_FILES_BUCKET", actions = [PutObject])))]
+    pub async fn put_file(files: TenantBucket, request: Request) -> Result<Response<Body>, Error> {
+        let _ = (files, request);
+        Ok(Response::new(Body::Empty))
+    }
+}
+
+/// The other `get_order`, and a session-tag handler.
+pub mod admin {
+    use lambda_http::{Body, Error, Request, Response};
+    use tenant_isolation::{TenantBucket, TenantTable, tenant_isolated};
+
+    /// Reads an order, too.
+    #[tenant_isolated(table = "Orders", table_env = "T_ORDERS_TABLE", actions = [GetItem, Query])]
+    pub async fn get_order(orders: TenantTable, request: Request) -> Result<Response<Body>, Error> {
+        let _ = (orders, request);
+        Ok(Response::new(Body::Empty))
+    }
+
+    /// Reads the tenant's reports by its session tag.
+    #[tenant_isolated(buckets(reports(bucket = "tenant-reports", actions = [GetObject])), session_tag = "tenant")]
+    pub async fn reports(reports: TenantBucket, request: Request) -> Result<Response<Body>, Error> {
+        let _ = (reports, request);
+        Ok(Response::new(Body::Empty))
+    }
+}
+
+fn functions(values: &[&str]) -> Vec<Function> {
+    values.iter().map(|v| v.parse().unwrap_or_else(|e| panic!("{v}: {e}"))).collect()
+}
+
+fn template(values: &[&str]) -> Result<Value, AuditError> {
+    template_json(&functions(values), &TemplateOptions::default())
+}
+
+fn refused(values: &[&str]) -> String {
+    match template(values) {
+        Err(AuditError::Template(e)) => e.to_string(),
+        other => panic!("{values:?}: {other:?}"),
+    }
+}
+
+#[test]
+fn handler_patterns_match_exactly_what_they_say() {
+    assert_eq!(
+        refused(&["f=sqs:get_order"]),
+        "function `f`: `get_order` names several handlers: `template::admin::get_order`, `template::orders::get_order`; \
+         write more of the path"
+    );
+    assert!(
+        refused(&["f=sqs:getorder"]).starts_with(
+            "function `f`: no linked handler matches `getorder`; linked: `template::admin::get_order`, \
+             `template::admin::reports`"
+        ),
+        "{}",
+        refused(&["f=sqs:getorder"])
+    );
+    assert!(refused(&["f=sqs:missing::*"]).contains("no linked handler matches `missing::*`"));
+    let t = template(&["f=sqs:orders::get_order,orders::*"]).unwrap();
+    assert_eq!(
+        t["Resources"]["FFunction"]["Metadata"]["TenantIsolation"]["Handlers"],
+        json!(["template::orders::get_order", "template::orders::put_file"]),
+        "each handler once, in the order named"
+    );
+}
+
+#[test]
+fn names_resources_and_routes_do_not_collide() {
+    assert_eq!(refused(&["f=sqs:reports", "f=sqs:reports"]), "the function `f` is given twice");
+    assert_eq!(
+        refused(&["create-order=sqs:reports", "create_order=sqs:reports"]),
+        "the functions `create-order` and `create_order` both become the resource `CreateOrderDeadLetterQueue`: \
+         rename one of them"
+    );
+    assert_eq!(
+        refused(&["a=http-api:reports", "b=http-api:reports"]),
+        "the functions `a` and `b` both take every path of the HTTP API"
+    );
+    assert_eq!(
+        refused(&["a=rest-api@GET/x:reports", "b=rest-api@get/x:reports"]),
+        "the functions `a` and `b` both take `GET /x` of the REST API"
+    );
+    // The same route on the other API is another route.
+    assert!(template(&["a=rest-api@GET/x:reports", "b=http-api@GET/x:reports"]).is_ok());
+    assert_eq!(
+        refused(&["s=dynamodb-stream@NOPE:reports"]),
+        "function `s`: no linked handler binds a table through `NOPE` or declares a table of that name; tables: \
+         `T_ORDERS_TABLE`"
+    );
+}
+
+#[test]
+fn the_rest_api_maps_only_a_claim_it_can_name() {
+    let options = TemplateOptions::default().tenant_claim("tenant id");
+    match template_json(&functions(&["api=rest-api:*"]), &options) {
+        Err(AuditError::Template(e @ TemplateError::TenantClaim(_))) => {
+            assert!(e.to_string().starts_with("tenant claim `tenant id` cannot be mapped"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Without a REST API nothing maps it.
+    assert!(template_json(&functions(&["api=http-api:*"]), &options).is_ok());
+}
+
+#[test]
+fn queues_and_streams_report_batch_item_failures() {
+    let t =
+        template(&["worker=sqs:orders::get_order", "counter=dynamodb-stream@T_ORDERS_TABLE:admin::get_order"]).unwrap();
+    let r = &t["Resources"];
+    let worker = &r["WorkerFunction"]["Properties"];
+    assert_eq!(
+        worker["Events"]["Queue"]["Properties"],
+        json!({
+            "Queue": { "Fn::GetAtt": ["WorkerQueue", "Arn"] },
+            "BatchSize": 10,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        })
+    );
+    assert_eq!(
+        r["WorkerQueue"]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"],
+        json!({ "Fn::GetAtt": ["WorkerDeadLetterQueue", "Arn"] })
+    );
+    assert!(worker.get("TenancyConfig").is_none(), "an event source mapping carries no tenant id");
+    // No token: no JWT settings, no JWT parameters.
+    let env = worker["Environment"]["Variables"].as_object().unwrap();
+    assert!(!env.contains_key("TENANT_JWT_ISSUER") && t["Parameters"].get("TenantJwtIssuer").is_none(), "{env:?}");
+    assert_eq!(env["T_ORDERS_TABLE"], json!({ "Ref": "TOrdersTable" }));
+
+    let counter = &r["CounterFunction"]["Properties"];
+    assert_eq!(
+        counter["Events"]["Stream"]["Properties"],
+        json!({
+            "Stream": { "Ref": "TOrdersTableStreamArn" },
+            "StartingPosition": "TRIM_HORIZON",
+            "BatchSize": 100,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        })
+    );
+    assert_eq!(t["Parameters"]["TOrdersTableStreamArn"]["Type"], "String");
+    // The execution roles poll their source; the stream's role reads the stream, not the table.
+    let statements = |id: &str| r[id]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].clone();
+    let poll_queue =
+        statements("WorkerExecutionRole").as_array().unwrap().iter().find(|s| s["Sid"] == "PollQueue").cloned();
+    assert_eq!(
+        poll_queue.unwrap()["Action"],
+        json!(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"])
+    );
+    let stream = statements("CounterExecutionRole");
+    let stream: Vec<&Value> =
+        stream.as_array().unwrap().iter().filter(|s| s["Sid"].as_str().unwrap().contains("Stream")).collect();
+    assert_eq!(stream[0]["Resource"], json!({ "Ref": "TOrdersTableStreamArn" }));
+    assert_eq!(
+        stream[1]["Resource"],
+        json!({ "Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${TOrdersTable}/stream/*" })
+    );
+
+    // A stream of a table that none of the template's handlers binds: its name's parameter is
+    // declared all the same (the statement names it).
+    let t = template(&["counter=dynamodb-stream@T_ORDERS_TABLE:reports"]).unwrap();
+    assert_eq!(t["Parameters"]["TOrdersTable"]["Default"], "Orders");
+    assert!(
+        t["Resources"]["CounterFunction"]["Properties"]["Environment"]["Variables"].get("T_ORDERS_TABLE").is_none()
+    );
+}
+
+#[test]
+fn session_tag_handlers_get_the_tag_role_and_only_their_functions_are_trusted() {
+    let t = template(&["tagged=http-api:reports", "plain=http-api@GET/orders:orders::get_order"]).unwrap();
+    let r = &t["Resources"];
+    let trusted = |role: &str| r[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0].clone();
+    let tag = trusted("TenantTagRole");
+    assert_eq!(tag["Action"], json!(["sts:AssumeRole", "sts:TagSession"]));
+    assert_eq!(
+        tag["Condition"]["ArnEquals"]["aws:PrincipalArn"],
+        json!([{ "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${NamePrefix}-tagged-exec" }])
+    );
+    assert_eq!(
+        trusted("TenantDataRole")["Condition"]["ArnEquals"]["aws:PrincipalArn"],
+        json!([{ "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${NamePrefix}-plain-exec" }])
+    );
+    // The tag role's policy keeps IAM's variable: escaped inside `Fn::Sub`.
+    let policy = r["TenantTagRole"]["Properties"]["Policies"][0]["PolicyDocument"].to_string();
+    assert!(
+        policy.contains("arn:${AWS::Partition}:s3:::tenant-reports/tenants/${!aws:PrincipalTag/tenant}/*"),
+        "{policy}"
+    );
+    let env = &r["TaggedFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(env["TENANT_TAG_ROLE_ARN"], json!({ "Fn::GetAtt": ["TenantTagRole", "Arn"] }));
+    assert!(env.get("TENANT_ROLE_ARN").is_none(), "{env}");
+    // The bucket's variable belongs to no function here: no parameter for it.
+    assert!(t["Parameters"].get("TFilesBucket").is_none());
+}
+
+fn cli(args: &[&str]) -> Result<Output, CliError> {
+    run_from(["policies", "template"].iter().chain(args))
+}
+
+#[test]
+fn the_command_line_explains_a_function() {
+    match cli(&["--function", "get-order=http-api@GET/orders:orders::get_order", "--code-dir", "build/lambda/"]) {
+        Ok(Output::Json(t)) => {
+            assert_eq!(t["Resources"]["GetOrderFunction"]["Properties"]["CodeUri"], "build/lambda/get-order/")
+        }
+        other => panic!("{other:?}"),
+    }
+    for (args, says) in [
+        (&[][..], "--function <NAME=SOURCE:HANDLERS>"),
+        (&["--function", "get-order"], "has no `=`"),
+        (&["--function", "f=http-api:x", "--tenant-claim="], "a value is required for '--tenant-claim <CLAIM>'"),
+    ] {
+        match cli(args) {
+            Err(e @ CliError::Usage(_)) => assert!(e.to_string().contains(says), "{args:?}: {e}"),
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+    assert!(matches!(cli(&["--function", "f=sqs:nothing"]), Err(e @ CliError::Invalid(_)) if e.exit_code() == 1));
+    let Ok(Output::Text(help)) = cli(&["--help"]) else { panic!("no help") };
+    for line in ["NAME=SOURCE:HANDLER[,HANDLER...]", "rest-api[@ROUTE...]", "dynamodb-stream@TABLE", "MODULE::*"] {
+        assert!(help.contains(line), "{line}: {help}");
+    }
+}

@@ -1,0 +1,226 @@
+//! The orders example as one application: the template `policies template` writes for the
+//! functions in `examples/orders/template.args` (the same template `scripts/test.sh` lints with
+//! cfn-lint and `docs/DEPLOYING.md` deploys), read as CloudFormation would read it. Every
+//! function has an execution role of its own, every handler's binding is in its function's
+//! environment, no parameter serves two variables, and the data role trusts exactly the
+//! functions' execution roles.
+
+use orders_example as _;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use tenant_isolation::HandlerSpec;
+use tenant_isolation::audit::{registered_handlers, vars};
+use tenant_isolation_audit::{Output, run_from};
+use tenant_isolation_tests::workspace_root;
+
+/// The arguments of `examples/orders/template.args` (one a line; `#` comments and empty lines
+/// skipped, as `scripts/test.sh` reads them).
+fn args() -> Vec<String> {
+    let path = workspace_root().join("examples/orders/template.args");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned).collect()
+}
+
+fn template() -> Value {
+    let args = args();
+    match run_from(["policies", "template"].into_iter().map(str::to_owned).chain(args.clone())) {
+        Ok(Output::Json(t)) => t,
+        other => panic!("policies template {args:?}: {other:?}"),
+    }
+}
+
+fn of_type<'t>(t: &'t Value, kind: &str) -> BTreeMap<&'t str, &'t Value> {
+    t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .map(|(k, r)| (k.as_str(), r))
+        .collect()
+}
+
+/// `{"Fn::GetAtt": [id, "Arn"]}` → `id`.
+fn arn_of(v: &Value) -> &str {
+    match v["Fn::GetAtt"].as_array().map(Vec::as_slice) {
+        Some([id, attribute]) if attribute == "Arn" => id.as_str().unwrap(),
+        _ => panic!("not an Fn::GetAtt of an ARN: {v}"),
+    }
+}
+
+/// The handler a function's metadata names.
+fn handler(path: &str) -> &'static HandlerSpec {
+    registered_handlers()
+        .into_iter()
+        .find(|h| format!("{}::{}", h.module_path(), h.name()) == path)
+        .unwrap_or_else(|| panic!("no linked handler `{path}`"))
+}
+
+fn handlers_of(function: &Value) -> Vec<&'static HandlerSpec> {
+    let listed = function["Metadata"]["TenantIsolation"]["Handlers"].as_array().unwrap();
+    assert!(!listed.is_empty(), "{function}");
+    listed.iter().map(|p| handler(p.as_str().unwrap())).collect()
+}
+
+/// Every statement's actions, as a list.
+fn actions(statement: &Value) -> Vec<&str> {
+    match &statement["Action"] {
+        Value::String(one) => vec![one.as_str()],
+        many => many.as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect(),
+    }
+}
+
+#[test]
+fn every_function_has_an_execution_role_of_its_own() {
+    let t = template();
+    let functions = of_type(&t, "AWS::Serverless::Function");
+    let roles = of_type(&t, "AWS::IAM::Role");
+    // One function per `--function`.
+    assert_eq!(functions.len(), args().len());
+    let mut seen = BTreeSet::new();
+    for (id, f) in &functions {
+        let role = arn_of(&f["Properties"]["Role"]);
+        assert!(seen.insert(role), "{id} shares the execution role {role}");
+        let role = roles.get(role).unwrap_or_else(|| panic!("{id}: {role} is no role of the template"));
+        let trust = &role["Properties"]["AssumeRolePolicyDocument"]["Statement"];
+        assert_eq!(
+            trust,
+            &json!([{ "Effect": "Allow", "Principal": { "Service": "lambda.amazonaws.com" }, "Action": "sts:AssumeRole" }])
+        );
+        // Its logs and the data roles; never a table or a bucket of its own.
+        let policies = role["Properties"]["Policies"].as_array().unwrap();
+        assert_eq!(policies.len(), 1);
+        for statement in policies[0]["PolicyDocument"]["Statement"].as_array().unwrap() {
+            match actions(statement)[..] {
+                ["logs:CreateLogStream", "logs:PutLogEvents"] => {
+                    let log_group = statement["Resource"]["Fn::Sub"].as_str().unwrap();
+                    let name = f["Properties"]["FunctionName"]["Fn::Sub"].as_str().unwrap();
+                    assert!(log_group.ends_with(&format!(":log-group:/aws/lambda/{name}:*")), "{id}: {log_group}");
+                }
+                ["sts:AssumeRole"] => assert_eq!(arn_of(&statement["Resource"]), "TenantDataRole", "{id}"),
+                ["sts:AssumeRole", "sts:TagSession"] => assert_eq!(arn_of(&statement["Resource"]), "TenantTagRole"),
+                ref other => panic!("{id}: unexpected actions {other:?} in its execution role"),
+            }
+        }
+    }
+}
+
+#[test]
+fn every_handler_binding_is_in_its_function_environment() {
+    let t = template();
+    for (id, f) in of_type(&t, "AWS::Serverless::Function") {
+        let env = f["Properties"]["Environment"]["Variables"].as_object().unwrap();
+        let handlers = handlers_of(f);
+        let bound = handlers.iter().flat_map(|h| {
+            h.tables().iter().map(|t| &t.table).chain(h.buckets().iter().map(|b| &b.bucket)).collect::<Vec<_>>()
+        });
+        for name in bound {
+            let Some(var) = name.env_var() else { continue };
+            let parameter = env.get(var).unwrap_or_else(|| panic!("{id}: `{var}` is not in its environment"));
+            let parameter = parameter["Ref"].as_str().unwrap_or_else(|| panic!("{id}: `{var}` = {parameter}"));
+            assert_eq!(t["Parameters"][parameter]["Default"], name.declared(), "{id}: {var}");
+        }
+        // The runtime's own settings: the data-access role, the partition key, the token.
+        assert_eq!(arn_of(&env[vars::ROLE_ARN]), "TenantDataRole", "{id}");
+        let tables = handlers.iter().any(|h| !h.tables().is_empty());
+        assert_eq!(
+            env.get(vars::PARTITION_KEY),
+            tables.then(|| json!({ "Ref": "TenantPartitionKey" })).as_ref(),
+            "{id}"
+        );
+        assert_eq!(env[vars::JWT_ISSUER], json!({ "Ref": "TenantJwtIssuer" }), "{id}");
+        assert_eq!(env[vars::JWT_AUDIENCE], json!({ "Fn::Join": [",", { "Ref": "TenantJwtAudience" }] }), "{id}");
+        assert_eq!(env[vars::CLAIM], "custom:tenant_id", "{id}");
+    }
+}
+
+#[test]
+fn no_parameter_serves_two_variables() {
+    let t = template();
+    let mut served: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let variables: BTreeSet<&str> = registered_handlers()
+        .iter()
+        .flat_map(|h| {
+            h.tables().iter().map(|t| &t.table).chain(h.buckets().iter().map(|b| &b.bucket)).collect::<Vec<_>>()
+        })
+        .filter_map(|n| n.env_var())
+        .collect();
+    for (_, f) in of_type(&t, "AWS::Serverless::Function") {
+        for (var, value) in f["Properties"]["Environment"]["Variables"].as_object().unwrap() {
+            if let (true, Some(parameter)) = (variables.contains(var.as_str()), value["Ref"].as_str()) {
+                served.entry(parameter.to_owned()).or_default().insert(var.clone());
+            }
+        }
+    }
+    assert_eq!(served.len(), 3, "ORDERS_TABLE, CUSTOMERS_TABLE, ATTACHMENTS_BUCKET: {served:?}");
+    for (parameter, vars) in served {
+        assert_eq!(vars.len(), 1, "`{parameter}` serves {vars:?}");
+        let var = vars.first().unwrap();
+        let description = t["Parameters"][&parameter]["Description"].as_str().unwrap();
+        assert!(description.contains(&format!("that `{var}` binds")), "{parameter}: {description}");
+    }
+}
+
+#[test]
+fn the_data_role_trusts_exactly_the_functions_execution_roles() {
+    let t = template();
+    let data = &t["Resources"]["TenantDataRole"]["Properties"];
+    let statements = data["AssumeRolePolicyDocument"]["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1);
+    let trust = &statements[0];
+    assert_eq!((&trust["Effect"], actions(trust)), (&json!("Allow"), vec!["sts:AssumeRole"]), "no sts:TagSession");
+    // The account, which always exists (no dependency on the execution roles), narrowed to the
+    // execution roles' ARNs.
+    assert_eq!(
+        trust["Principal"],
+        json!({ "AWS": { "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root" } })
+    );
+    let condition = trust["Condition"].as_object().unwrap();
+    assert_eq!(condition.keys().collect::<Vec<_>>(), ["ArnEquals"]);
+    let trusted: BTreeSet<&str> = condition["ArnEquals"]["aws:PrincipalArn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|arn| {
+            let arn = arn["Fn::Sub"].as_str().unwrap();
+            arn.strip_prefix("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/").unwrap_or_else(|| panic!("{arn}"))
+        })
+        .collect();
+    let roles = of_type(&t, "AWS::IAM::Role");
+    let execution: BTreeSet<&str> = of_type(&t, "AWS::Serverless::Function")
+        .values()
+        .map(|f| roles[arn_of(&f["Properties"]["Role"])]["Properties"]["RoleName"]["Fn::Sub"].as_str().unwrap())
+        .collect();
+    assert_eq!(trusted, execution);
+    assert_eq!(execution.len(), args().len());
+    // The data role itself names no execution role (CloudFormation would see a cycle).
+    assert!(!data.to_string().contains("ExecutionRole\""), "{data}");
+}
+
+#[test]
+fn the_rest_api_function_gets_the_lambda_tenant_id_from_the_verified_claim() {
+    let t = template();
+    let api = &t["Resources"]["OrdersApiFunction"]["Properties"];
+    assert_eq!(api["TenancyConfig"], json!({ "TenantIsolationMode": "PER_TENANT" }));
+    let env = &api["Environment"]["Variables"];
+    assert_eq!(env[vars::LAMBDA_TENANT_ID], "required");
+    // Without it, lambda_http puts the stage in front of every path and the router 404s.
+    assert_eq!(env["AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH"], "true");
+    let body = &t["Resources"]["TenantRestApi"]["Properties"]["DefinitionBody"];
+    for path in ["/", "/{proxy+}"] {
+        let operation = &body["paths"][path]["x-amazon-apigateway-any-method"];
+        assert_eq!(operation["security"], json!([{ "TenantCognito": [] }]), "{path}");
+        let integration = &operation["x-amazon-apigateway-integration"];
+        assert_eq!(
+            integration["requestParameters"],
+            json!({ "integration.request.header.X-Amz-Tenant-Id": "context.authorizer.claims.custom:tenant_id" })
+        );
+        assert!(integration["uri"]["Fn::Sub"].as_str().unwrap().contains("${OrdersApiFunction.Arn}"), "{path}");
+    }
+    // The HTTP API's functions: no tenant isolation mode (an HTTP API cannot pass a tenant id).
+    let get = &t["Resources"]["GetOrderFunction"]["Properties"];
+    assert!(get.get("TenancyConfig").is_none());
+    assert_eq!(
+        get["Events"]["Api1"]["Properties"],
+        json!({ "ApiId": { "Ref": "TenantHttpApi" }, "Method": "GET", "Path": "/orders/{id}" })
+    );
+}
