@@ -98,6 +98,21 @@ fn every_function_has_an_execution_role_of_its_own() {
                 }
                 ["sts:AssumeRole"] => assert_eq!(arn_of(&statement["Resource"]), "TenantDataRole", "{id}"),
                 ["sts:AssumeRole", "sts:TagSession"] => assert_eq!(arn_of(&statement["Resource"]), "TenantTagRole"),
+                // A record handler's event source mapping polls with the execution role: its own
+                // queue, or its table's stream (the records, never the table's items).
+                ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"] => {
+                    let queue = &f["Properties"]["Events"]["Queue"]["Properties"]["Queue"];
+                    assert_eq!(&statement["Resource"], queue, "{id}: polls a queue not its own");
+                }
+                ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"] => {
+                    let stream = statement["Resource"]["Ref"].as_str().unwrap_or_default();
+                    assert!(stream.ends_with("StreamArn"), "{id}: {stream}");
+                    assert_eq!(f["Properties"]["Events"]["Stream"]["Properties"]["Stream"]["Ref"], stream, "{id}");
+                }
+                ["dynamodb:ListStreams"] => {
+                    let resource = statement["Resource"]["Fn::Sub"].as_str().unwrap_or_default();
+                    assert!(resource.ends_with("/stream/*"), "{id}: {resource}");
+                }
                 ref other => panic!("{id}: unexpected actions {other:?} in its execution role"),
             }
         }
@@ -127,6 +142,18 @@ fn every_handler_binding_is_in_its_function_environment() {
             tables.then(|| json!({ "Ref": "TenantPartitionKey" })).as_ref(),
             "{id}"
         );
+        // Token settings only where a handler verifies tokens: a record handler's function has none.
+        let events: Vec<&str> = f["Properties"]["Events"]
+            .as_object()
+            .map(|e| e.values().filter_map(|e| e["Type"].as_str()).collect())
+            .unwrap_or_default();
+        let records = !events.is_empty() && events.iter().all(|t| ["SQS", "DynamoDB"].contains(t));
+        if records {
+            for var in [vars::JWT_ISSUER, vars::JWT_AUDIENCE, vars::CLAIM] {
+                assert!(env.get(var).is_none(), "{id}: a record handler's function has `{var}`");
+            }
+            continue;
+        }
         assert_eq!(env[vars::JWT_ISSUER], json!({ "Ref": "TenantJwtIssuer" }), "{id}");
         assert_eq!(env[vars::JWT_AUDIENCE], json!({ "Fn::Join": [",", { "Ref": "TenantJwtAudience" }] }), "{id}");
         assert_eq!(env[vars::CLAIM], "custom:tenant_id", "{id}");
