@@ -54,6 +54,10 @@
 //! without one is refused.
 //!
 //! [`LambdaTenantMode::Required`]: crate::LambdaTenantMode::Required
+//! [`KeyRule`]: crate::model::KeyRule
+//! [`ObjectRule`]: crate::model::ObjectRule
+//! [`KeyRule::tenant_of`]: crate::model::KeyRule::tenant_of
+//! [`ObjectRule::tenant_of`]: crate::model::ObjectRule::tenant_of
 
 pub use crate::batch::BatchError;
 pub use crate::sources::{
