@@ -218,6 +218,49 @@ mod tests {
     }
 
     #[test]
+    fn a_record_sources_prefix_is_the_one_its_resource_is_confined_by() {
+        let s3 = quote!(
+            async fn f(files: TenantBucket, r: S3EventRecord) -> Result<(), E> {
+                todo!()
+            }
+        );
+        // Not given: the bucket's own (`""`), not the source's default `tenants/`.
+        let out = tenant_isolated(
+            quote!(buckets(files(bucket = "uploads", prefix = "", actions = [GetObject])), records = s3_events()),
+            s3.clone(),
+        )
+        .to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(
+            out.contains("S3Events :: keyed (:: tenant_isolation :: __private :: ObjectRule :: new (\"\"))"),
+            "{out}"
+        );
+        // Given, and no declared bucket's: refused.
+        let m = messages(
+            quote!(
+                buckets(files(bucket = "uploads", prefix = "", actions = [GetObject])),
+                records = s3_events(prefix = "tenants/")
+            ),
+            s3,
+        );
+        assert!(m.iter().any(|m| m.contains("is no declared bucket's prefix")), "{m:?}");
+        let m = messages(
+            quote!(
+                table = "Orders",
+                key_prefix = "T#",
+                actions = [UpdateItem],
+                records = dynamodb_stream(key_prefix = "T#ORG#")
+            ),
+            quote!(
+                async fn f(orders: TenantTable, r: EventRecord) -> Result<(), E> {
+                    todo!()
+                }
+            ),
+        );
+        assert!(m.iter().any(|m| m.contains("is no declared table's prefix")), "{m:?}");
+    }
+
+    #[test]
     fn every_problem_is_reported_at_once() {
         let m = messages(
             quote!(table = "x", actions = [Scan, GetItems, GetItem, GetItem, "*", TransactWriteItems]),

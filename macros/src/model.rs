@@ -114,7 +114,7 @@ const SOURCES: &str = "`sqs(tenant_attribute = \"...\")`, `eventbridge(tenant_fi
 /// Validates `records = source(...)`: a known source, its own arguments once each, the ones
 /// without a default given (an attribute some producer writes is trusted on purpose, so it is
 /// never implied), and prefixes by the same rules as the tables' and buckets'.
-fn records(arg: &RecordsArg, errors: &mut Errors) -> Option<Records> {
+fn records(arg: &RecordsArg, errors: &mut Errors) -> Option<(Records, Option<Span>)> {
     let source = arg.source.to_string();
     let allowed: &[(&str, Option<&str>)] = match source.as_str() {
         "sqs" => &[("tenant_attribute", None)],
@@ -148,6 +148,12 @@ fn records(arg: &RecordsArg, errors: &mut Errors) -> Option<Records> {
         // A misplaced argument is the mistake: not also reported as the missing one.
         return None;
     }
+    // The span of the prefix argument when it was given (`None`: the default was taken).
+    let prefix_given = match source.as_str() {
+        "dynamodb_stream" => values[1].as_ref().map(|(_, span)| *span),
+        "s3_events" => values[0].as_ref().map(|(_, span)| *span),
+        _ => None,
+    };
     let mut get = |i: usize| -> Option<(String, Span)> {
         let (name, default) = allowed[i];
         match (&values[i], default) {
@@ -189,7 +195,56 @@ fn records(arg: &RecordsArg, errors: &mut Errors) -> Option<Records> {
             Records::S3Events { prefix }
         }
     };
-    Some(records)
+    Some((records, prefix_given))
+}
+
+/// A Streams or S3 source reads a record's tenant by the rule that confines writes to its table
+/// or bucket: the one the handler declares. Two rules for one resource would let a tenant whose
+/// id is the rest of the longer prefix (tenant `tenants` under `prefix = ""`, writing
+/// `tenants/globex/...`) name another tenant. Without a prefix argument, the source takes the
+/// declared resources' (when they agree); with one, it must be a declared resource's.
+fn reconcile(
+    records: Records,
+    given: Option<Span>,
+    tables: &[TableModel],
+    buckets: &[BucketModel],
+    errors: &mut Errors,
+) -> Option<Records> {
+    let (declared, what, argument): (Vec<&str>, &str, &str) = match &records {
+        Records::DynamoDbStream { .. } => (tables.iter().map(|t| t.keys.prefix()).collect(), "table", "key_prefix"),
+        Records::S3Events { .. } => (buckets.iter().map(|b| b.objects.prefix()).collect(), "bucket", "prefix"),
+        _ => return Some(records),
+    };
+    let Some(first) = declared.first() else { return Some(records) };
+    let prefix = match (&records, given) {
+        (_, None) if declared.iter().all(|d| d == first) => (*first).to_owned(),
+        (_, None) => {
+            errors.push(
+                Span::call_site(),
+                format!("the declared {what}s have different prefixes: name the source's with `{argument} = \"...\"`"),
+            );
+            return None;
+        }
+        (Records::DynamoDbStream { key_prefix: p, .. } | Records::S3Events { prefix: p }, Some(span)) => {
+            if !declared.contains(&p.as_str()) {
+                let declared: Vec<String> = declared.iter().map(|d| format!("`{d}`")).collect();
+                errors.push(
+                    span,
+                    format!(
+                        "`{argument} = \"{p}\"` is no declared {what}'s prefix ({}): a record's tenant is read by the rule its {what} confines writes by",
+                        declared.join(", ")
+                    ),
+                );
+                return None;
+            }
+            p.clone()
+        }
+        _ => return Some(records),
+    };
+    Some(match records {
+        Records::DynamoDbStream { partition_key, .. } => Records::DynamoDbStream { partition_key, key_prefix: prefix },
+        _ => Records::S3Events { prefix },
+    })
 }
 
 /// Validates the arguments into a policy model, reporting every problem.
@@ -247,7 +302,7 @@ pub(crate) fn model(args: Args, errors: &mut Errors) -> Option<Model> {
         }
     }
     let records = match &args.records {
-        Some(arg) => match records(arg, errors) {
+        Some(arg) => match records(arg, errors).and_then(|(r, given)| reconcile(r, given, &tables, &buckets, errors)) {
             Some(r) => Some(r),
             None => {
                 ok = false;

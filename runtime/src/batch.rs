@@ -8,9 +8,10 @@ use crate::pipeline::{Answer, Invocation, check_lambda_tenant_of_batch};
 use crate::sources::{BatchFailure, RecordError, RecordOutput, RecordSource};
 use crate::spec::HandlerSpec;
 use crate::table::Isolated;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use lambda_runtime::LambdaEvent;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use tenant_isolation_core::TenantId;
 use tracing::Instrument;
 
@@ -102,8 +103,9 @@ where
         }
         let ids: Vec<Option<String>> = pending.iter().map(|p| p.id.clone()).collect();
         let mut failed = vec![false; pending.len()];
+        let request_id = context.request_id.as_str();
         let mut runs = futures_util::stream::iter(groups::<S>(pending))
-            .map(|group| run_group(isolation, spec, group, handler))
+            .map(|group| run_group(isolation, spec, request_id, group, handler))
             .buffer_unordered(isolation.record_concurrency());
         while let Some(ended) = runs.next().await {
             for (index, ok) in ended {
@@ -143,6 +145,7 @@ fn groups<S: RecordSource>(pending: Vec<Pending<S::Record>>) -> Vec<Vec<Pending<
 async fn run_group<R, F, Fut>(
     isolation: &Isolation,
     spec: &'static HandlerSpec,
+    request_id: &str,
     group: Vec<Pending<R>>,
     handler: &F,
 ) -> Vec<(usize, bool)>
@@ -162,7 +165,8 @@ where
             ended.push((index, false));
             continue;
         }
-        let ok = run_record(isolation, spec, id, tenant, record, handler).await;
+        let span = tracing::info_span!("record", id = id.as_deref().unwrap_or_default());
+        let ok = run_record(isolation, spec, request_id, tenant, record, handler).instrument(span).await;
         stopped = !ok;
         ended.push((index, ok));
     }
@@ -170,11 +174,12 @@ where
 }
 
 /// One record through the pipeline: its tenant (no STS call when it has none), its scope, the
-/// handler. Whether it succeeded.
+/// handler. Whether it succeeded. The scope's request id is the invocation's (Lambda's), as for
+/// every handler; the record's own id is on the `record` span around it.
 async fn run_record<R, F, Fut>(
     isolation: &Isolation,
     spec: &'static HandlerSpec,
-    id: Option<String>,
+    request_id: &str,
     tenant: Result<TenantId, RecordError>,
     record: R,
     handler: &F,
@@ -184,7 +189,7 @@ where
     Fut: Future,
     Fut::Output: RecordOutput,
 {
-    let invocation = Invocation::start(isolation, Some(spec), id.as_deref());
+    let invocation = Invocation::start(isolation, Some(spec), Some(request_id));
     let Ok(identity) = invocation.identified(tenant.map_err(IsolationError::Record)) else {
         return false;
     };
@@ -192,9 +197,15 @@ where
         .run(
             spec,
             &identity,
-            || handler(record),
-            |out: Fut::Output| {
-                let failure = out.failure();
+            // A panic is this record's failure: unwound into the batch, it would fail every other
+            // tenant's records with it (retried, then dead-lettered together). Caught inside the
+            // scope, so that the scope ends and the record is judged like any failure.
+            || AssertUnwindSafe(async move { handler(record).await }).catch_unwind(),
+            |out: Result<Fut::Output, Box<dyn std::any::Any + Send>>| {
+                let failure = match out {
+                    Ok(out) => out.failure(),
+                    Err(panic) => Some(format!("the handler panicked: {}", panic_text(&*panic))),
+                };
                 if let Some(e) = &failure {
                     tracing::warn!(error = %e, "record failed");
                 }
@@ -203,6 +214,15 @@ where
         )
         .await;
     matches!(judged, Ok(true))
+}
+
+/// What a panic says, when it says it with a string.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }
 
 // ---- What `#[tenant_isolated(records = ...)]` handlers expand to (through `__private`) --------

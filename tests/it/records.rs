@@ -315,6 +315,30 @@ async fn placed(
     Ok(())
 }
 
+// ---- Red team (issue 23 review): attacks that must fail only the attacker's record ----------
+
+/// Which tenant each record ran as, and the request id its scope named: (record id, tenant,
+/// scope's request id). Tests filter by their own unique ids.
+static RAN_AS: std::sync::Mutex<Vec<(String, String, Option<String>)>> = std::sync::Mutex::new(Vec::new());
+
+fn ran_as(id: &str) -> Vec<(String, Option<String>)> {
+    RAN_AS.lock().unwrap().iter().filter(|(i, _, _)| i == id).map(|(_, t, r)| (t.clone(), r.clone())).collect()
+}
+
+fn note_scope(id: String) {
+    let scope = tenant_isolation::current().expect("a record runs in its tenant's scope");
+    RAN_AS.lock().unwrap().push((id, scope.tenant().as_str().to_owned(), scope.request_id().map(str::to_owned)));
+}
+
+/// A worker with a bug that one tenant's message reaches: it panics on `{"panic": true}`.
+#[tenant_isolated(table = "Orders", actions = [PutItem], records = sqs(tenant_attribute = "tenant_id"))]
+async fn fragile(_orders: TenantTable, message: SqsMessage) -> Result<(), IsolationError> {
+    let body: Value = serde_json::from_str(message.body.as_deref().unwrap_or("{}")).unwrap_or_default();
+    assert!(body["panic"] != true, "a bug one tenant's message reaches");
+    note_scope(message.message_id.clone().unwrap_or_default());
+    Ok(())
+}
+
 #[tokio::test]
 async fn s3_notifications_and_eventbridge_events_run_as_the_tenant_their_key_or_detail_names() {
     use tenant_isolation_testkit::records::{BridgeEvent, ContextExt, S3Notification};
@@ -353,4 +377,139 @@ async fn s3_notifications_and_eventbridge_events_run_as_the_tenant_their_key_or_
     routed.context = routed.context.lambda_tenant("globex");
     assert!(placed::call_with(&iso, routed).await.is_err());
     assert_eq!(iso.stats().sts_calls, before);
+}
+
+#[tokio::test]
+async fn one_tenants_panicking_record_fails_only_that_record() {
+    let (moto, fx) = tenant_isolation_tests::shared();
+    let iso = isolation(moto, &fx.role_arn).await;
+    let run = unique("PANIC");
+    let ids = [format!("{run}-acme"), format!("{run}-poison"), format!("{run}-initech"), format!("{run}-g2")];
+    let batch = vec![
+        message(&ids[0], Some("acme"), json!({}), None),
+        message(&ids[1], Some("globex"), json!({ "panic": true }), None),
+        message(&ids[2], Some("initech"), json!({}), None),
+    ];
+    let spawned = {
+        let iso = iso.clone();
+        tokio::spawn(async move { fragile::call_with(&iso, sqs_batch(batch, None)).await })
+    };
+    let response = spawned
+        .await
+        .expect("globex's panicking record took the whole batch down: acme's and initech's messages are retried with it (and dead-lettered with it)")
+        .unwrap();
+    let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    assert_eq!(failed, [ids[1].as_str()], "only globex's record failed");
+    let tenant_of = |id: &str| -> Vec<String> { ran_as(id).into_iter().map(|(t, _)| t).collect() };
+    assert_eq!(tenant_of(&ids[0]), ["acme"]);
+    assert_eq!(tenant_of(&ids[2]), ["initech"]);
+    // FIFO: a panic stops its own group only.
+    let batch = vec![
+        message(&format!("{run}-f1"), Some("globex"), json!({ "panic": true }), Some("g1")),
+        message(&format!("{run}-f2"), Some("globex"), json!({}), Some("g1")),
+        message(&ids[3], Some("acme"), json!({}), Some("g2")),
+    ];
+    let spawned = {
+        let iso = iso.clone();
+        tokio::spawn(async move { fragile::call_with(&iso, sqs_batch(batch, None)).await })
+    };
+    let response = spawned.await.expect("a panic in group g1 failed group g2 too").unwrap();
+    let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    assert_eq!(failed, [format!("{run}-f1"), format!("{run}-f2")]);
+    assert_eq!(ran_as(&ids[3]).len(), 1, "g2 ran");
+    assert!(ran_as(&format!("{run}-f2")).is_empty(), "g1's later message did not run");
+}
+
+#[tokio::test]
+async fn a_record_handlers_scope_names_the_lambda_request_id() {
+    // `Scope::request_id` is documented as "the Lambda request id": a handler that correlates
+    // or deduplicates by it must not get the record's own id (for S3, the object key: the same
+    // for every upload to that key, and a file name in every log line).
+    let (moto, fx) = tenant_isolation_tests::shared();
+    let iso = isolation(moto, &fx.role_arn).await;
+    let id = unique("RID");
+    let event = sqs_batch(vec![message(&id, Some("acme"), json!({}), None)], None);
+    let lambda_request_id = event.context.request_id.clone();
+    let response = fragile::call_with(&iso, event).await.unwrap();
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(ran_as(&id), [("acme".to_owned(), Some(lambda_request_id))]);
+}
+
+/// A Streams consumer with the macro's default `partition_key` (`pk`).
+#[tenant_isolated(table = "Orders", actions = [UpdateItem], records = dynamodb_stream())]
+async fn stream_noter(
+    _orders: TenantTable,
+    record: aws_lambda_events::dynamodb::EventRecord,
+) -> Result<(), IsolationError> {
+    note_scope(record.change.sequence_number.clone().unwrap_or_default());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_stream_records_tenant_is_read_from_the_partition_key_the_deployment_configures() {
+    // The deployment's partition key of `Orders` is `tenant_pk` (what the guard and IAM confine
+    // writes by: TENANT_PARTITION_KEY / TENANT_TABLE_PARTITION_KEYS, deployment configuration
+    // per SECURITY.md); the item's sort key happens to be called `pk`. acme's confined session
+    // writes `tenant_pk = TENANT#acme#1` and a sort key of its choice, `pk = TENANT#globex`.
+    let (moto, fx) = tenant_isolation_tests::shared();
+    let iso = Isolation::builder()
+        .sdk_config(sdk_config(&moto.endpoint()).await)
+        .role_arn(fx.role_arn.clone())
+        .partition_key("tenant_pk")
+        .build()
+        .await
+        .unwrap();
+    let seq = unique("SEQ");
+    let mut record = stream_record(1, "TENANT#globex", "ORDER#1");
+    record["dynamodb"]["SequenceNumber"] = json!(seq);
+    record["dynamodb"]["Keys"] = json!({ "tenant_pk": { "S": "TENANT#acme#1" }, "pk": { "S": "TENANT#globex" } });
+    let event = LambdaEvent::new(serde_json::from_value(json!({ "Records": [record] })).unwrap(), context(None));
+    let _ = stream_noter::call_with(&iso, event).await;
+    let tenants: Vec<String> = ran_as(&seq).into_iter().map(|(t, _)| t).collect();
+    assert!(
+        tenants.iter().all(|t| t == "acme"),
+        "acme's item ran with {tenants:?}'s credentials: the tenant was read from a sort key its writer chose"
+    );
+}
+
+/// An S3 notification consumer of a bucket whose tenants' folders are at its root (`prefix = ""`,
+/// which SECURITY.md allows), with the source's default prefix (`tenants/`): two rules for
+/// one bucket, and nothing says they differ.
+#[tenant_isolated(
+    buckets(uploads(bucket = "tenant-uploads", prefix = "", actions = [GetObject])),
+    records = s3_events()
+)]
+async fn upload_noter(
+    uploads: tenant_isolation::TenantBucket,
+    record: aws_lambda_events::s3::S3EventRecord,
+) -> Result<(), IsolationError> {
+    let _ = uploads;
+    note_scope(record.s3.object.sequencer.clone().unwrap_or_default());
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_s3_records_tenant_is_read_by_the_rule_its_bucket_is_confined_by() {
+    // Under the bucket's own rule (prefix ""), `tenants/globex/evil.csv` is in the folder of
+    // tenant `tenants`, who wrote it with its own confined session. The source's rule reads it as
+    // globex's: tenant `tenants` gets a record of its choosing run with globex's credentials.
+    let (moto, fx) = tenant_isolation_tests::shared();
+    let iso = isolation(moto, &fx.role_arn).await;
+    let sequencer = unique("SEQ");
+    let record = json!({
+        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+        "eventTime": "2026-12-06T00:00:00.000Z", "eventName": "ObjectCreated:Put",
+        "userIdentity": { "principalId": "x" }, "requestParameters": { "sourceIPAddress": "127.0.0.1" },
+        "responseElements": {},
+        "s3": { "s3SchemaVersion": "1.0", "configurationId": "c",
+                "bucket": { "name": "tenant-uploads", "arn": "arn:aws:s3:::tenant-uploads" },
+                "object": { "key": "tenants/globex/evil.csv", "size": 1, "sequencer": sequencer } }
+    });
+    let event = LambdaEvent::new(serde_json::from_value(json!({ "Records": [record] })).unwrap(), context(None));
+    let _ = upload_noter::call_with(&iso, event).await;
+    let tenants: Vec<String> = ran_as(&sequencer).into_iter().map(|(t, _)| t).collect();
+    assert!(
+        !tenants.iter().any(|t| t == "globex"),
+        "tenant `tenants`'s object ran with globex's credentials: the source's prefix is not its bucket's"
+    );
 }
