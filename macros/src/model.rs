@@ -80,7 +80,7 @@ pub(crate) struct Model {
 pub(crate) enum Records {
     Sqs { tenant_attribute: String },
     EventBridge { tenant_field: String },
-    DynamoDbStream { partition_key: String, key_prefix: String },
+    DynamoDbStream { key_prefix: String },
     S3Events { prefix: String },
 }
 
@@ -96,9 +96,9 @@ impl Records {
             Records::EventBridge { tenant_field } => {
                 (quote!(#r::EventBridge), quote!(#r::EventBridge::tenant_field(#tenant_field)))
             }
-            Records::DynamoDbStream { partition_key, key_prefix } => (
+            Records::DynamoDbStream { key_prefix } => (
                 quote!(#r::DynamoDbStream),
-                quote!(#r::DynamoDbStream::keyed(#partition_key, #krate::__private::KeyRule::new(#key_prefix))),
+                quote!(#r::DynamoDbStream::keyed(#krate::__private::KeyRule::new(#key_prefix))),
             ),
             Records::S3Events { prefix } => {
                 (quote!(#r::S3Events), quote!(#r::S3Events::keyed(#krate::__private::ObjectRule::new(#prefix))))
@@ -109,7 +109,7 @@ impl Records {
 
 /// The sources `records = ...` takes, each with its arguments (name, default).
 const SOURCES: &str = "`sqs(tenant_attribute = \"...\")`, `eventbridge(tenant_field = \"...\")`, \
-     `dynamodb_stream(partition_key = \"pk\", key_prefix = \"TENANT#\")` or `s3_events(prefix = \"tenants/\")`";
+     `dynamodb_stream(key_prefix = \"TENANT#\")` or `s3_events(prefix = \"tenants/\")`";
 
 /// Validates `records = source(...)`: a known source, its own arguments once each, the ones
 /// without a default given (an attribute some producer writes is trusted on purpose, so it is
@@ -119,9 +119,7 @@ fn records(arg: &RecordsArg, errors: &mut Errors) -> Option<(Records, Option<Spa
     let allowed: &[(&str, Option<&str>)] = match source.as_str() {
         "sqs" => &[("tenant_attribute", None)],
         "eventbridge" => &[("tenant_field", None)],
-        "dynamodb_stream" => {
-            &[("partition_key", Some("pk")), ("key_prefix", Some(tenant_isolation_core::DEFAULT_KEY_PREFIX))]
-        }
+        "dynamodb_stream" => &[("key_prefix", Some(tenant_isolation_core::DEFAULT_KEY_PREFIX))],
         "s3_events" => &[("prefix", Some(tenant_isolation_core::DEFAULT_OBJECT_PREFIX))],
         _ => {
             errors.push(arg.source.span(), format!("unknown record source `{source}`: expected {SOURCES}"));
@@ -150,7 +148,7 @@ fn records(arg: &RecordsArg, errors: &mut Errors) -> Option<(Records, Option<Spa
     }
     // The span of the prefix argument when it was given (`None`: the default was taken).
     let prefix_given = match source.as_str() {
-        "dynamodb_stream" => values[1].as_ref().map(|(_, span)| *span),
+        "dynamodb_stream" => values[0].as_ref().map(|(_, span)| *span),
         "s3_events" => values[0].as_ref().map(|(_, span)| *span),
         _ => None,
     };
@@ -178,13 +176,12 @@ fn records(arg: &RecordsArg, errors: &mut Errors) -> Option<(Records, Option<Spa
         "sqs" => Records::Sqs { tenant_attribute: get(0)?.0 },
         "eventbridge" => Records::EventBridge { tenant_field: get(0)?.0 },
         "dynamodb_stream" => {
-            let (partition_key, key_prefix) = (get(0), get(1));
-            let ((partition_key, _), (key_prefix, span)) = (partition_key?, key_prefix?);
+            let (key_prefix, span) = get(0)?;
             if let Some(e) = tenant_isolation_core::key_prefix_error(&KeyRule::owned(key_prefix.clone())) {
                 errors.push(span, e);
                 return None;
             }
-            Records::DynamoDbStream { partition_key, key_prefix }
+            Records::DynamoDbStream { key_prefix }
         }
         _ => {
             let (prefix, span) = get(0)?;
@@ -242,7 +239,7 @@ fn reconcile(
         _ => return Some(records),
     };
     Some(match records {
-        Records::DynamoDbStream { partition_key, .. } => Records::DynamoDbStream { partition_key, key_prefix: prefix },
+        Records::DynamoDbStream { .. } => Records::DynamoDbStream { key_prefix: prefix },
         _ => Records::S3Events { prefix },
     })
 }

@@ -4,8 +4,9 @@
 
 use crate::error::IsolationError;
 use crate::isolation::Isolation;
+use crate::metrics::Ended;
 use crate::pipeline::{Answer, Invocation, check_lambda_tenant_of_batch};
-use crate::sources::{BatchFailure, RecordError, RecordOutput, RecordSource};
+use crate::sources::{BatchFailure, Deployment, RecordError, RecordOutput, RecordSource};
 use crate::spec::HandlerSpec;
 use crate::table::Isolated;
 use futures_util::{FutureExt, StreamExt};
@@ -86,10 +87,20 @@ where
         failed = tracing::field::Empty,
     );
     async {
+        // The partition-key attributes the guard confines writes by: a stream record's tenant is
+        // read from the same one.
+        let keys = isolation.key_schema();
+        let partition_key = |table: &str| keys.partition_key(table);
+        let deployment = Deployment::new(&partition_key);
         let pending: Vec<Pending<S::Record>> = S::records(payload)
             .into_iter()
             .enumerate()
-            .map(|(index, record)| Pending { index, id: S::id(&record), tenant: source.tenant(&record), record })
+            .map(|(index, record)| Pending {
+                index,
+                id: S::id(&record),
+                tenant: source.tenant(&record, &deployment),
+                record,
+            })
             .collect();
         span.record("records", pending.len());
         // Before any record runs (so before any STS call): an invocation that Lambda's tenant
@@ -99,6 +110,9 @@ where
         if let Err(e) = check_lambda_tenant_of_batch(context.tenant_id.as_deref(), mode, &tenants) {
             let e = IsolationError::Identity(e);
             tracing::warn!(status = e.status(), error = %e, "batch refused");
+            // Counted as a refusal of the handler's, as a refused request is (an alarm on
+            // `RefusedIdentity` sees forged or mis-routed batches too).
+            isolation.metrics().record(spec.name(), Ended::Refused(&e), || isolation.stats());
             return Err(e.into());
         }
         let ids: Vec<Option<String>> = pending.iter().map(|p| p.id.clone()).collect();

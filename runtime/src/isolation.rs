@@ -89,6 +89,11 @@ impl Isolation {
         self.inner.verifier.as_ref().map_err(Clone::clone)
     }
 
+    /// The partition-key attributes of the deployment's tables (the guard's).
+    pub(crate) fn key_schema(&self) -> &crate::guard::KeySchema {
+        self.inner.vendor.clients().keys()
+    }
+
     /// How many records of a batch run at once.
     pub(crate) fn record_concurrency(&self) -> usize {
         self.inner.record_concurrency

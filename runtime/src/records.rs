@@ -43,7 +43,11 @@
 //! * EventBridge and S3: an invocation error when any record failed (both retry the whole
 //!   invocation; make the handler idempotent).
 //!
-//! One tenant's failed or refused record never fails another's.
+//! One tenant's failed, refused or panicking record never fails another's record of the same
+//! invocation. A stream is ordered per shard, not per tenant: records after a failed one on its
+//! shard wait for it, whatever their tenant (bound it with the mapping's
+//! `MaximumRetryAttempts`, `BisectBatchOnFunctionError` and an on-failure destination;
+//! SECURITY.md).
 //!
 //! # Lambda's tenant isolation mode
 //!
@@ -61,6 +65,6 @@
 
 pub use crate::batch::BatchError;
 pub use crate::sources::{
-    BatchFailure, DynamoDbStream, EventBridge, RecordError, RecordOutput, RecordSource, S3Events, Sqs,
+    BatchFailure, Deployment, DynamoDbStream, EventBridge, RecordError, RecordOutput, RecordSource, S3Events, Sqs,
     decode_s3_event_key,
 };

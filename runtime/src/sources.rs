@@ -82,6 +82,30 @@ impl RecordError {
     }
 }
 
+/// What a source reads of the deployment's configuration: the partition-key attribute of each
+/// physical table, as the runtime was built with it (the guard's own).
+pub struct Deployment<'a> {
+    partition_key: &'a (dyn Fn(&str) -> &'a str + Sync),
+}
+
+impl<'a> Deployment<'a> {
+    /// A deployment whose tables' partition-key attributes `partition_key` gives.
+    pub fn new(partition_key: &'a (dyn Fn(&str) -> &'a str + Sync)) -> Deployment<'a> {
+        Deployment { partition_key }
+    }
+
+    /// The partition-key attribute of the physical table `table`.
+    pub fn partition_key(&self, table: &str) -> &'a str {
+        (self.partition_key)(table)
+    }
+}
+
+impl std::fmt::Debug for Deployment<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deployment").finish_non_exhaustive()
+    }
+}
+
 /// An event source whose records a record handler takes: how a batch is split into records,
 /// where each record's tenant is, how records are ordered, and how failures are reported. One
 /// value per handler, declared once (the attribute's `records = ...` emits it as a constant).
@@ -98,8 +122,9 @@ pub trait RecordSource: Sync + sealed::Sealed {
     /// The batch's records, in the order the source delivered them.
     fn records(batch: Self::Batch) -> Vec<Self::Record>;
 
-    /// The record's tenant, read where this source says.
-    fn tenant(&self, record: &Self::Record) -> Result<TenantId, RecordError>;
+    /// The record's tenant, read where this source says (with what the deployment configures:
+    /// the partition-key attribute of a stream's table).
+    fn tenant(&self, record: &Self::Record, deployment: &Deployment<'_>) -> Result<TenantId, RecordError>;
 
     /// How the record is named in logs and failure reports (message id, sequence number...).
     fn id(record: &Self::Record) -> Option<String>;
@@ -159,7 +184,7 @@ impl RecordSource for Sqs {
         batch.records
     }
 
-    fn tenant(&self, message: &SqsMessage) -> Result<TenantId, RecordError> {
+    fn tenant(&self, message: &SqsMessage, _: &Deployment<'_>) -> Result<TenantId, RecordError> {
         // A String attribute only: a Binary or Number one is not a tenant id someone meant.
         let value = message
             .message_attributes
@@ -228,7 +253,7 @@ impl RecordSource for EventBridge {
         vec![event]
     }
 
-    fn tenant(&self, event: &EventBridgeEvent<Value>) -> Result<TenantId, RecordError> {
+    fn tenant(&self, event: &EventBridgeEvent<Value>, _: &Deployment<'_>) -> Result<TenantId, RecordError> {
         tenant_named(event.detail.get(&*self.field).and_then(Value::as_str), || {
             format!("string field `detail.{}`", self.field)
         })
@@ -249,23 +274,36 @@ impl RecordSource for EventBridge {
 
 /// DynamoDB Streams records, each of the tenant its item's partition key names.
 ///
+/// The partition-key attribute is the one the deployment configures for the record's table
+/// (named by its `eventSourceARN`): `TENANT_TABLE_PARTITION_KEYS`, else `TENANT_PARTITION_KEY`,
+/// the attribute the guard confines writes by. Never a name of the source's own: a stream
+/// record's `Keys` hold the sort key too, whose value the item's writer chooses (red-team review
+/// of issue 23: with the sort key called `pk`, acme's item named globex).
+///
 /// ```
 /// use tenant_isolation::records::DynamoDbStream;
 /// use tenant_isolation::model::KeyRule;
-/// const ORDERS: DynamoDbStream = DynamoDbStream::keyed("pk", KeyRule::new("TENANT#"));
+/// const ORDERS: DynamoDbStream = DynamoDbStream::keyed(KeyRule::new("TENANT#"));
 /// ```
 #[derive(Debug, Clone)]
 pub struct DynamoDbStream {
-    partition_key: Cow<'static, str>,
     keys: KeyRule,
 }
 
 impl DynamoDbStream {
-    /// Records of a table whose partition key attribute is `partition_key` and whose tenants'
-    /// keys follow `keys` (the table's rule, as its handlers declare it).
-    pub const fn keyed(partition_key: &'static str, keys: KeyRule) -> DynamoDbStream {
-        DynamoDbStream { partition_key: Cow::Borrowed(partition_key), keys }
+    /// Records of a table whose tenants' keys follow `keys` (the table's rule, as its handlers
+    /// declare it).
+    pub const fn keyed(keys: KeyRule) -> DynamoDbStream {
+        DynamoDbStream { keys }
     }
+}
+
+/// The physical table of a stream's ARN: `Orders` of
+/// `arn:aws:dynamodb:us-east-1:123456789012:table/Orders/stream/2026-01-01T00:00:00.000`.
+fn stream_table(arn: &str) -> Option<&str> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    let (table, stream) = resource.strip_prefix("table/")?.split_once('/')?;
+    (stream.starts_with("stream/") && !table.is_empty()).then_some(table)
 }
 
 impl RecordSource for DynamoDbStream {
@@ -278,11 +316,18 @@ impl RecordSource for DynamoDbStream {
     }
 
     /// `Keys` is in every stream record whatever the stream's view type; the item's own
-    /// attributes are not read (they are whatever its writer put there).
-    fn tenant(&self, record: &StreamRecord) -> Result<TenantId, RecordError> {
-        let value = match record.change.keys.get(&*self.partition_key) {
+    /// attributes are not read (they are whatever its writer put there), nor is any key but the
+    /// table's partition key.
+    fn tenant(&self, record: &StreamRecord, deployment: &Deployment<'_>) -> Result<TenantId, RecordError> {
+        let table = record
+            .event_source_arn
+            .as_deref()
+            .and_then(stream_table)
+            .ok_or_else(|| RecordError::NoTenant("`eventSourceARN` naming its table's stream".into()))?;
+        let attribute = deployment.partition_key(table);
+        let value = match record.change.keys.get(attribute) {
             Some(serde_dynamo::AttributeValue::S(value)) => value,
-            _ => return Err(RecordError::NoTenant(format!("string partition key `{}`", self.partition_key))),
+            _ => return Err(RecordError::NoTenant(format!("string partition key `{attribute}` (table `{table}`)"))),
         };
         self.keys.tenant_of(value).ok_or_else(|| RecordError::OutsideTenants { prefix: self.keys.prefix().to_owned() })
     }
@@ -348,7 +393,7 @@ impl RecordSource for S3Events {
     }
 
     /// Read from the key S3 wrote, decoded; never from `urlDecodedKey`, which S3 does not send.
-    fn tenant(&self, record: &S3EventRecord) -> Result<TenantId, RecordError> {
+    fn tenant(&self, record: &S3EventRecord, _: &Deployment<'_>) -> Result<TenantId, RecordError> {
         let key = record.s3.object.key.as_deref().ok_or_else(|| RecordError::NoTenant("object key".into()))?;
         decode_s3_event_key(key)
             .and_then(|key| self.objects.tenant_of(&key))

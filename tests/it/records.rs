@@ -37,7 +37,7 @@ async fn fulfil(orders: TenantTable, message: SqsMessage) -> Result<(), Isolatio
 #[tenant_isolated(
     table = "Orders",
     actions = [UpdateItem],
-    records = dynamodb_stream(partition_key = "pk", key_prefix = "TENANT#")
+    records = dynamodb_stream(key_prefix = "TENANT#")
 )]
 async fn count(orders: TenantTable, record: aws_lambda_events::dynamodb::EventRecord) -> Result<(), IsolationError> {
     let sk = match record.change.keys.get("sk") {

@@ -43,7 +43,7 @@ pub async fn fulfil_order(orders: TenantTable, message: SqsMessage) -> Result<()
     table = "Orders",
     table_env = "ORDERS_TABLE",
     actions = [UpdateItem],
-    records = dynamodb_stream(partition_key = "pk", key_prefix = "TENANT#")
+    records = dynamodb_stream(key_prefix = "TENANT#")
 )]
 pub async fn count_orders(orders: TenantTable, record: EventRecord) -> Result<(), DataError> {
     let placed = record.event_name == "INSERT"

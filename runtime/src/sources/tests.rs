@@ -39,6 +39,12 @@ fn s3_record(key: &str) -> S3EventRecord {
     .unwrap()
 }
 
+/// A deployment whose tables' partition key is `pk`, but `Customers`'s, which is `tenant_pk`.
+fn deployment() -> Deployment<'static> {
+    static KEYS: fn(&str) -> &'static str = |table| if table == "Customers" { "tenant_pk" } else { "pk" };
+    Deployment::new(&KEYS)
+}
+
 fn tenant(r: Result<TenantId, RecordError>) -> Result<String, RecordError> {
     r.map(|t| t.as_str().to_owned())
 }
@@ -49,7 +55,8 @@ const HOSTILE: [&str; 6] =
 #[test]
 fn an_sqs_messages_tenant_is_its_string_attribute() {
     let sqs = Sqs::tenant_attribute("tenant_id");
-    assert_eq!(tenant(sqs.tenant(&sqs_message(json!({ "tenant_id": string_attribute("acme") })))), Ok("acme".into()));
+    let acme = sqs_message(json!({ "tenant_id": string_attribute("acme") }));
+    assert_eq!(tenant(sqs.tenant(&acme, &deployment())), Ok("acme".into()));
     // Absent, under another name, or not a String attribute: no tenant.
     for attributes in [
         json!({}),
@@ -57,10 +64,13 @@ fn an_sqs_messages_tenant_is_its_string_attribute() {
         json!({ "tenant_id": { "stringValue": "acme", "dataType": "Number" } }),
         json!({ "tenant_id": { "binaryValue": "YWNtZQ==", "dataType": "Binary" } }),
     ] {
-        assert!(matches!(sqs.tenant(&sqs_message(attributes.clone())), Err(RecordError::NoTenant(_))), "{attributes}");
+        assert!(
+            matches!(sqs.tenant(&sqs_message(attributes.clone()), &deployment()), Err(RecordError::NoTenant(_))),
+            "{attributes}"
+        );
     }
     for hostile in HOSTILE {
-        let got = sqs.tenant(&sqs_message(json!({ "tenant_id": string_attribute(hostile) })));
+        let got = sqs.tenant(&sqs_message(json!({ "tenant_id": string_attribute(hostile) })), &deployment());
         assert!(matches!(got, Err(RecordError::InvalidTenant { .. })), "{hostile:?}: {got:?}");
     }
 }
@@ -74,20 +84,23 @@ fn an_eventbridge_events_tenant_is_its_detail_field() {
         )
         .unwrap()
     };
-    assert_eq!(tenant(bus.tenant(&event(json!({ "tenant_id": "acme" })))), Ok("acme".into()));
+    assert_eq!(tenant(bus.tenant(&event(json!({ "tenant_id": "acme" })), &deployment())), Ok("acme".into()));
     for detail in [json!({}), json!({ "tenant_id": 7 }), json!({ "tenant_id": ["acme"] }), json!({ "tenant": "acme" })]
     {
-        assert!(matches!(bus.tenant(&event(detail.clone())), Err(RecordError::NoTenant(_))), "{detail}");
+        assert!(matches!(bus.tenant(&event(detail.clone()), &deployment()), Err(RecordError::NoTenant(_))), "{detail}");
     }
     for hostile in HOSTILE {
-        assert!(matches!(bus.tenant(&event(json!({ "tenant_id": hostile }))), Err(RecordError::InvalidTenant { .. })));
+        assert!(matches!(
+            bus.tenant(&event(json!({ "tenant_id": hostile })), &deployment()),
+            Err(RecordError::InvalidTenant { .. })
+        ));
     }
 }
 
 #[test]
 fn a_stream_records_tenant_is_read_from_its_key_by_the_key_rule() {
-    let stream = DynamoDbStream::keyed("pk", KeyRule::new("TENANT#"));
-    let keyed = |pk: Value| stream.tenant(&stream_record(json!({ "pk": pk, "sk": { "S": "ORDER#1" } })));
+    let stream = DynamoDbStream::keyed(KeyRule::new("TENANT#"));
+    let keyed = |pk: Value| stream.tenant(&stream_record(json!({ "pk": pk, "sk": { "S": "ORDER#1" } })), &deployment());
     assert_eq!(tenant(keyed(json!({ "S": "TENANT#acme#ORDER#1" }))), Ok("acme".into()));
     assert_eq!(tenant(keyed(json!({ "S": "TENANT#acme" }))), Ok("acme".into()));
     // Another prefix, a hostile id, no id: outside every tenant's keys.
@@ -97,7 +110,48 @@ fn a_stream_records_tenant_is_read_from_its_key_by_the_key_rule() {
     // Not a string key, or no partition key: no tenant. The item's other attributes are never read.
     assert!(matches!(keyed(json!({ "N": "1" })), Err(RecordError::NoTenant(_))));
     let no_pk = stream_record(json!({ "tenant_pk": { "S": "TENANT#acme" } }));
-    assert!(matches!(stream.tenant(&no_pk), Err(RecordError::NoTenant(_))));
+    assert!(matches!(stream.tenant(&no_pk, &deployment()), Err(RecordError::NoTenant(_))));
+}
+
+/// A stream record of `table` with `keys`, or without an `eventSourceARN`.
+fn stream_record_of(table: Option<&str>, keys: Value) -> StreamRecord {
+    let mut record = serde_json::to_value(stream_record(keys)).unwrap();
+    match table {
+        Some(t) => {
+            record["eventSourceARN"] =
+                json!(format!("arn:aws:dynamodb:us-east-1:123456789012:table/{t}/stream/2026-01-01T00:00:00.000"))
+        }
+        None => {
+            record.as_object_mut().unwrap().remove("eventSourceARN");
+        }
+    }
+    serde_json::from_value(record).unwrap()
+}
+
+#[test]
+fn a_stream_records_partition_key_is_the_one_the_deployment_configures_for_its_table() {
+    let stream = DynamoDbStream::keyed(KeyRule::new("TENANT#"));
+    // `Customers`'s partition key is `tenant_pk`; its sort key is called `pk` and holds whatever
+    // the writer chose: never read (red-team review of issue 23).
+    let keys = json!({ "tenant_pk": { "S": "TENANT#acme#1" }, "pk": { "S": "TENANT#globex" } });
+    assert_eq!(
+        tenant(stream.tenant(&stream_record_of(Some("Customers"), keys.clone()), &deployment())),
+        Ok("acme".into())
+    );
+    // The same keys from `Orders` (partition key `pk`) are globex's: the table decides.
+    assert_eq!(
+        tenant(stream.tenant(&stream_record_of(Some("Orders"), keys.clone()), &deployment())),
+        Ok("globex".into())
+    );
+    // No table to look the attribute up for: no tenant.
+    let arn_less = stream_record_of(None, keys);
+    assert!(matches!(stream.tenant(&arn_less, &deployment()), Err(RecordError::NoTenant(_))));
+    assert_eq!(stream_table("arn:aws:dynamodb:us-east-1:1:table/Orders/stream/x"), Some("Orders"));
+    for bad in
+        ["arn:aws:dynamodb:us-east-1:1:table/Orders", "arn:aws:dynamodb:us-east-1:1:table//stream/x", "Orders", ""]
+    {
+        assert_eq!(stream_table(bad), None, "{bad}");
+    }
 }
 
 #[test]
@@ -105,11 +159,14 @@ fn an_s3_records_tenant_is_read_from_its_decoded_key_by_the_object_rule() {
     let uploads = S3Events::keyed(ObjectRule::new("tenants/"));
     for (key, owner) in [("tenants/acme/a.pdf", "acme"), ("tenants/acme/a+b.pdf", "acme"), ("tenants/ac%6De/x", "acme")]
     {
-        assert_eq!(tenant(uploads.tenant(&s3_record(key))), Ok(owner.into()), "{key}");
+        assert_eq!(tenant(uploads.tenant(&s3_record(key), &deployment())), Ok(owner.into()), "{key}");
     }
     // Encoded separators and ids that decode to nobody's folder; undecodable bytes.
     for key in ["tenants/acme", "tenants/a%2Ab/x", "tenants/ac+me/x", "uploads/acme/x", "tenants/%FF/x"] {
-        assert!(matches!(uploads.tenant(&s3_record(key)), Err(RecordError::OutsideTenants { .. })), "{key}");
+        assert!(
+            matches!(uploads.tenant(&s3_record(key), &deployment()), Err(RecordError::OutsideTenants { .. })),
+            "{key}"
+        );
     }
     assert_eq!(decode_s3_event_key("tenants/acme/a+b%2Bc.pdf").as_deref(), Some("tenants/acme/a b+c.pdf"));
 }
