@@ -1,10 +1,10 @@
 //! The orders service's event-driven side: record handlers, one tenant per record.
 //!
-//! * [`fulfil_order`], an SQS worker: each message names an order of the tenant its
+//! * [`fulfil_order()`], an SQS worker: each message names an order of the tenant its
 //!   `tenant_id` message attribute names, and marks it fulfilled. Only the service's own
 //!   isolated handlers may send to the queue (its resource policy), stamping the tenant of their
 //!   own scope: the attribute is trusted on purpose (SECURITY.md, "Record handlers").
-//! * [`count_orders`], a DynamoDB Streams consumer of `Orders`: keeps a per-tenant count of
+//! * [`count_orders()`], a DynamoDB Streams consumer of `Orders`: keeps a per-tenant count of
 //!   orders placed. Its tenant is read from each record's own key (`TENANT#acme` is acme's), so
 //!   it trusts nothing a writer could choose.
 //!

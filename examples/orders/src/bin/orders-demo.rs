@@ -352,7 +352,9 @@ async fn records(demo: &mut Demo, isolation: &Isolation, alice_ids: &[String], b
     }
     // The Streams consumer: the tenant of each record is read from its key.
     let stream_record = |seq: u64, pk: String, sk: String| {
+        // The stream of `Orders` (its partition key is the deployment's `pk`).
         json!({ "eventID": format!("e-{seq}"), "eventName": "INSERT", "awsRegion": "us-east-1",
+                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/Orders/stream/2026-01-01T00:00:00.000",
                 "dynamodb": { "Keys": { "pk": { "S": pk }, "sk": { "S": sk } }, "SequenceNumber": seq.to_string(),
                               "SizeBytes": 1, "ApproximateCreationDateTime": 0 } })
     };
