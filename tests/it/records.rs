@@ -88,36 +88,18 @@ async fn isolation(moto: &Moto, role_arn: &str) -> Isolation {
     Isolation::builder().sdk_config(sdk_config(&moto.endpoint()).await).role_arn(role_arn).build().await.unwrap()
 }
 
-/// Every PutItem moto recorded: (access key id it was signed with, its item's pk and sk).
-async fn recorded_puts(moto: &Moto) -> Vec<(String, String, String)> {
-    let http = reqwest::Client::new();
-    let api = format!("{}/moto-api/recorder", moto.endpoint());
-    http.post(format!("{api}/stop-recording")).send().await.unwrap().error_for_status().unwrap();
-    let recording = http.get(format!("{api}/download-recording")).send().await.unwrap().text().await.unwrap();
-    let mut puts = Vec::new();
-    for entry in recording.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()) {
-        let headers: HashMap<String, String> = entry["headers"]
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v.as_str().unwrap_or_default().to_owned()))
-            .collect();
-        if headers.get("x-amz-target").map(String::as_str) != Some("DynamoDB_20120810.PutItem") {
-            continue;
-        }
-        let auth = headers.get("authorization").cloned().unwrap_or_default();
-        let key = auth.split("Credential=").nth(1).and_then(|c| c.split('/').next()).unwrap_or_default().to_owned();
-        let body = entry["body"].as_str().unwrap_or_default();
-        let body: Value = if entry["body_encoded"] == true {
-            use base64::Engine as _;
-            serde_json::from_slice(&base64::engine::general_purpose::STANDARD.decode(body).unwrap()).unwrap()
-        } else {
-            serde_json::from_str(body).unwrap_or(Value::Null)
-        };
-        let field = |f: &str| body["Item"][f]["S"].as_str().unwrap_or_default().to_owned();
-        puts.push((key, field("pk"), field("sk")));
-    }
-    puts
+/// Every PutItem moto recorded since recording started: (access key id it was signed with, its
+/// item's pk and sk), through the testkit's reader of moto's request recorder.
+fn recorded_puts(moto: &Moto) -> Vec<(String, String, String)> {
+    moto.stop_recording()
+        .iter()
+        .filter(|r| r.dynamodb_operation() == Some("PutItem"))
+        .map(|r| {
+            let body = r.json().unwrap_or(Value::Null);
+            let field = |f: &str| body["Item"][f]["S"].as_str().unwrap_or_default().to_owned();
+            (r.access_key_id().unwrap_or_default().to_owned(), field("pk"), field("sk"))
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,10 +108,7 @@ async fn a_mixed_tenant_sqs_batch_runs_each_record_as_its_own_tenant() {
     let moto = tenant_isolation_tests::start_moto();
     let fx = provision(&moto);
     let iso = isolation(&moto, &fx.role_arn).await;
-    let http = reqwest::Client::new();
-    let api = format!("{}/moto-api/recorder", moto.endpoint());
-    http.post(format!("{api}/reset-recording")).send().await.unwrap().error_for_status().unwrap();
-    http.post(format!("{api}/start-recording")).send().await.unwrap().error_for_status().unwrap();
+    moto.start_recording();
 
     let run = unique("JOB");
     let tenants = ["acme", "globex", "initech"];
@@ -162,7 +141,7 @@ async fn a_mixed_tenant_sqs_batch_runs_each_record_as_its_own_tenant() {
     assert_eq!(iso.stats().sts_calls, 3, "warm: no STS call");
 
     // What reached moto: every put of the run signed by the key of the tenant whose partition it wrote.
-    let puts: Vec<_> = recorded_puts(&moto).await.into_iter().filter(|(_, _, sk)| sk.starts_with(&run)).collect();
+    let puts: Vec<_> = recorded_puts(&moto).into_iter().filter(|(_, _, sk)| sk.starts_with(&run)).collect();
     assert_eq!(puts.len(), 20, "ten records twice: {puts:?}");
     let mut signer_of: HashMap<String, String> = HashMap::new();
     for (key, pk, _) in &puts {

@@ -285,8 +285,16 @@ pub async fn cancel(table: &TenantTable<impl Allows<UpdateItem>>, id: &str) -> R
         .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
         .send()
         .await;
+    existing(out)?.attributes().map(order_from).transpose()?.ok_or(DataError::NotFound)
+}
+
+/// An update conditioned on `attribute_exists(pk)`: its failed condition is `NotFound` (no such
+/// item in the tenant's partition).
+fn existing<T>(
+    out: Result<T, aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::update_item::UpdateItemError>>,
+) -> Result<T, DataError> {
     match out {
-        Ok(out) => out.attributes().map(order_from).transpose()?.ok_or(DataError::NotFound),
+        Ok(out) => Ok(out),
         Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
             Err(DataError::NotFound)
         }
@@ -308,13 +316,7 @@ pub async fn fulfil(table: &TenantTable<impl Allows<UpdateItem>>, id: &str) -> R
         .expression_attribute_values(":yes", AttributeValue::Bool(true))
         .send()
         .await;
-    match out {
-        Ok(_) => Ok(()),
-        Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
-            Err(DataError::NotFound)
-        }
-        Err(e) => Err(e.into()),
-    }
+    existing(out).map(drop)
 }
 
 /// The sort key of a tenant's count of orders placed.
