@@ -19,6 +19,8 @@
 #   7. tenant-isolation-tests --bench fleet        the fleet simulator (tests/src/fleet.rs) at 1M req/s,
 #                                                  100k tenants, 2,000 environments; and its validation
 #                                                  against 8 real Isolations (tests/it/fleet.rs)
+#   8. tenant-isolation-tests --bench records      a warm 10-record SQS batch over 5 tenants through a
+#                                                  record handler vs the same puts on one client
 #
 # Each benchmark compares against its own floor measured in the same run (the machine is noisy:
 # compare ratios, not absolute numbers across runs). Exits non-zero if a step failed or missed its
@@ -67,7 +69,7 @@ step "setup tools" setup.log bash scripts/setup-tools.sh
 build_benches() {
     cargo bench --no-run -p tenant-isolation --bench policy &&
         cargo bench --no-run -p tenant-isolation-tests --bench warm_path --bench cache --bench load --bench memory \
-            --bench coldstart --bench fleet &&
+            --bench coldstart --bench fleet --bench records &&
         # What `coldstart` runs, built as a user's release build of the example (its own features).
         cargo build --release -p orders-example --bin get-order --bin bare-get-order &&
         cargo test --no-run -p tenant-isolation-tests --test it
@@ -91,6 +93,7 @@ step "cold start" coldstart.log cargo bench -q -p tenant-isolation-tests --bench
 step "fleet simulation" fleet.log cargo bench -q -p tenant-isolation-tests --bench fleet
 step "fleet validation (8 real Isolations on moto)" fleet-validation.log \
     cargo test -q -p tenant-isolation-tests --test it fleet:: -- --nocapture
+step "records (batch vs one client)" records.log cargo bench -q -p tenant-isolation-tests --bench records
 
 printf '\n==================== figures ====================\n'
 cat "$LOG_DIR/machine.txt"
@@ -142,6 +145,8 @@ echo
 grep -vE '^(Finished|Running)' "$LOG_DIR/fleet.log" || true
 echo
 grep -E '^fleet validation' "$LOG_DIR/fleet-validation.log" || true
+echo
+grep -E '^records:' "$LOG_DIR/records.log" || true
 
 printf '\n==================== summary (%d s) ====================\n' "$((SECONDS - START))"
 printf '%s\n' "${RESULTS[@]}"
