@@ -492,3 +492,46 @@ async fn an_s3_records_tenant_is_read_by_the_rule_its_bucket_is_confined_by() {
         "tenant `tenants`'s object ran with globex's credentials: the source's prefix is not its bucket's"
     );
 }
+
+/// With metrics on, each record is one EMF line of its handler, and a batch refused by the
+/// Lambda tenant check is one refusal (an alarm on `RefusedIdentity` sees mis-routed batches);
+/// no line names a tenant.
+#[tokio::test]
+async fn records_and_refused_batches_are_counted_in_the_metrics() {
+    #[derive(Clone, Default)]
+    struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let lines = Lines::default();
+    let (moto, fx) = tenant_isolation_tests::shared();
+    let iso = Isolation::builder()
+        .sdk_config(sdk_config(&moto.endpoint()).await)
+        .role_arn(fx.role_arn.clone())
+        .metrics(tenant_isolation::Metrics::emf_to("RecordsTest", lines.clone()))
+        .build()
+        .await
+        .unwrap();
+    let run = unique("EMF");
+    let batch = vec![
+        message("a", Some("acme"), json!({ "sk": format!("{run}#a") }), None),
+        message("n", None, json!({ "sk": format!("{run}#n") }), None),
+    ];
+    fulfil::call_with(&iso, sqs_batch(batch.clone(), None)).await.unwrap();
+    assert!(fulfil::call_with(&iso, sqs_batch(batch, Some("globex"))).await.is_err());
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    assert!(!text.contains("acme") && !text.contains("globex"), "no tenant on a metrics line: {text}");
+    let count = |i: usize, name: &str| lines[i][name].as_u64().unwrap();
+    assert_eq!(lines.len(), 3, "two records, one refused batch: {text}");
+    assert!(lines.iter().all(|l| l["Handler"] == "fulfil"), "{text}");
+    let served: u64 = (0..3).map(|i| count(i, "Served")).sum();
+    let refused: u64 = (0..3).map(|i| count(i, "RefusedIdentity")).sum();
+    assert_eq!((served, refused), (1, 2), "acme's record served; the record without a tenant and the batch refused");
+}
