@@ -93,11 +93,16 @@ fn render_fills_partition_account_region_table_and_tenant() {
         assert_eq!(st["Condition"][operator]["dynamodb:LeadingKeys"], json!(["TENANT#acme", "TENANT#acme#*"]));
     }
     assert_eq!(st["Condition"]["Null"]["dynamodb:LeadingKeys"], "false");
-    // `AUDIT_TEST_THINGS_TABLE` is unset: the declared name.
+    // `AUDIT_TEST_THINGS_TABLE` is unset: the declared name. `Query` on the table and on its
+    // index, under the same keys, is one statement.
     assert_eq!(v[1]["handler"], "list_things");
+    assert_eq!(v[1]["policy"]["Statement"].as_array().unwrap().len(), 1);
     assert_eq!(
-        v[1]["policy"]["Statement"][1]["Resource"],
-        json!(["arn:aws-cn:dynamodb:cn-north-1:123456789012:table/Things/index/ByStatus"])
+        v[1]["policy"]["Statement"][0]["Resource"],
+        json!([
+            "arn:aws-cn:dynamodb:cn-north-1:123456789012:table/Things",
+            "arn:aws-cn:dynamodb:cn-north-1:123456789012:table/Things/index/ByStatus"
+        ])
     );
     assert!(!v.to_string().contains("{{"));
 }

@@ -589,15 +589,23 @@ export async function report(title, runs, verbose = false) {
 // a statement applies to a request only when its action, resource and condition match), so
 // changing it changes no other decision.
 //
-// Statements are told apart by their Sid (core/src/policy.rs: `TenantItems`, `TenantIndexes`,
-// `TenantObjects`, `TenantListing`, numbered from 2 when a policy has several).
+// Statements are told apart by what they grant, not by their Sid: session policies carry no
+// Sid (core/src/policy/json.rs), and one statement may name several resources that share its
+// actions and condition (a table and its indexes, two tables under one key prefix, two
+// buckets' folders; core/src/policy/statement.rs `merge_alike`). A table statement grants
+// DynamoDB actions; an items statement is one that names a table itself (not only indexes);
+// an object statement grants S3 actions on object ARNs (`<bucket>/...`), a listing statement
+// S3 actions on bucket ARNs. The role policies' Sids (`TenantItems`, `TenantIndexes`,
+// `TenantObjects`, `TenantListing`) agree with this reading.
 
 const statementsOf = (p) => p.Statement;
-const sid = (name) => (s) => new RegExp(`^${name}\\d*$`).test(s.Sid);
-const isItems = sid('TenantItems');
-const isTable = (s) => isItems(s) || sid('TenantIndexes')(s);
-const isObjects = sid('TenantObjects');
-const isListing = sid('TenantListing');
+const statementActions = (s) => [s.Action].flat();
+const statementResources = (s) => [s.Resource].flat();
+const grants = (service) => (s) => statementActions(s).some((a) => a.startsWith(`${service}:`));
+const isTable = grants('dynamodb');
+const isItems = (s) => isTable(s) && statementResources(s).some((r) => /:table\/[^/]+$/.test(r));
+const isObjects = (s) => grants('s3')(s) && statementResources(s).some((r) => /^arn:[^:]+:s3:::[^/]+\//.test(r));
+const isListing = (s) => grants('s3')(s) && statementResources(s).some((r) => /^arn:[^:]+:s3:::[^/]+$/.test(r));
 const isBucket = (s) => isObjects(s) || isListing(s);
 const has =
   (pred, n = 1) =>
@@ -656,7 +664,7 @@ export const MUTANTS = [
   },
   {
     // Equivalent under iam-simulate: `ForAnyValue` already refuses an absent and an empty key
-    // set. core/src/policy.rs keeps `Null` as a second guard and says it is redundant here; if
+    // set. core/src/policy/json.rs keeps `Null` as a second guard and says it is redundant here; if
     // this mutant is ever caught, that comment is wrong.
     name: 'no-null-guard',
     equivalent: true,

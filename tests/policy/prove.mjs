@@ -75,7 +75,7 @@
 // resources, prefixes or actions swapped, ...) and every broken policy must fail at least one
 // scenario; the exploitable ones must flip a Denied into Allowed. Three mutants are
 // equivalent by design and must change no decision: dropping `Null` beside `ForAnyValue`
-// (core/src/policy.rs says why `Null` is kept), PutBucketPolicy added to the object statement
+// (core/src/policy/json.rs says why `Null` is kept), PutBucketPolicy added to the object statement
 // (a bucket action never matches an object ARN), and `ForAnyValue:StringLike` for `StringLike`
 // on the single-valued `s3:prefix`.
 // Exit status: 0 when everything holds, 1 otherwise. The last lines count the cases.

@@ -2,8 +2,21 @@
 
 use super::statement::{Condition, Statement};
 
+/// How a document names its statements.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Sids {
+    /// `"Sid": "TenantItems"`, …: the role policies, read by people in the IAM console and
+    /// under no size limit that matters.
+    Written,
+    /// No `Sid`: the session policies, where every character counts against STS's limit. A
+    /// `Sid` is optional and plays no part in evaluation (IAM User Guide, "IAM JSON policy
+    /// elements: Sid": "The Sid element is optional"; it is "a description for the policy
+    /// statement").
+    Omitted,
+}
+
 /// `{"Version": "2012-10-17", "Statement": [...]}`.
-pub(super) fn write_document(statements: &[Statement], pretty: bool) -> String {
+pub(super) fn write_document(statements: &[Statement], pretty: bool, sids: Sids) -> String {
     let mut w = JsonWriter { out: String::new(), pretty, depth: 0 };
     w.open('{');
     w.key("Version");
@@ -15,7 +28,7 @@ pub(super) fn write_document(statements: &[Statement], pretty: bool) -> String {
         if i > 0 {
             w.comma();
         }
-        s.write(&mut w);
+        s.write(&mut w, sids);
     }
     w.close(']');
     w.close('}');
@@ -23,11 +36,13 @@ pub(super) fn write_document(statements: &[Statement], pretty: bool) -> String {
 }
 
 impl Statement {
-    fn write(&self, w: &mut JsonWriter) {
+    fn write(&self, w: &mut JsonWriter, sids: Sids) {
         w.open('{');
-        w.key("Sid");
-        w.string(&self.sid);
-        w.comma();
+        if sids == Sids::Written {
+            w.key("Sid");
+            w.string(&self.sid);
+            w.comma();
+        }
         w.key("Effect");
         w.string("Allow");
         w.comma();

@@ -8,14 +8,13 @@
 //! JSON escaping and holds no IAM wildcard.
 //!
 //! For `table = "Orders", actions = [GetItem, Query], indexes = ["ByStatus"]` the template is
-//! (pretty-printed here; the compact form is what is sent to STS):
+//! (pretty-printed here; the compact form, without any whitespace, is what is sent to STS):
 //!
 //! ```json
 //! {
 //!   "Version": "2012-10-17",
 //!   "Statement": [
 //!     {
-//!       "Sid": "TenantItems",
 //!       "Effect": "Allow",
 //!       "Action": ["dynamodb:GetItem", "dynamodb:Query"],
 //!       "Resource": ["arn:{{partition}}:dynamodb:{{region}}:{{account}}:table/Orders"],
@@ -25,15 +24,18 @@
 //!         "Null": {"dynamodb:LeadingKeys": "false"}
 //!       }
 //!     },
-//!     { "Sid": "TenantIndexes", "Action": ["dynamodb:Query"], "Resource": [".../table/Orders/index/ByStatus"], ... }
+//!     { "Action": ["dynamodb:Query"], "Resource": [".../table/Orders/index/ByStatus"], ... }
 //!   ]
 //! }
 //! ```
 //!
-//! Each further table adds its own `TenantItems2`/`TenantIndexes2` statements with its own
-//! actions and key patterns; a bucket adds `TenantObjects` (its object actions on
-//! `arn:{{partition}}:s3:::<bucket>/<prefix>{{tenant}}/*`) and, with `ListBucket`,
-//! `TenantListing` (on the bucket, with `s3:prefix` confined to `<prefix>{{tenant}}/*`).
+//! A session policy has no `Sid`s, and resources that share exactly the same actions and the
+//! same condition share one statement: with `actions = [Query]` alone, the table and its index
+//! are one statement naming both ARNs. Each further table adds its own statements with its own
+//! actions and key patterns; a bucket adds one for its object actions on
+//! `arn:{{partition}}:s3:::<bucket>/<prefix>{{tenant}}/*` and, with `ListBucket`, one on the
+//! bucket with `s3:prefix` confined to `<prefix>{{tenant}}/*`. The role policies keep a `Sid`
+//! per statement (`TenantItems`, `TenantIndexes`, `TenantObjects`, `TenantListing`).
 //! Actions declared on one resource are never granted on another.
 
 // This file compiles a model into its template and bounds the template's size. The parts:
@@ -55,9 +57,9 @@ pub use role::{role_policy, tag_role_policy};
 use crate::keys::Tenants;
 use crate::model::{BucketModel, Compiled, Confinement, HandlerModel, MAX_SESSION_POLICY_CHARS, SpecError, TableModel};
 use crate::tenant::MAX_TENANT_ID_LEN;
-use json::write_document;
+use json::{Sids, write_document};
 use render::render_with;
-use statement::number_sids;
+use statement::{merge_alike, number_sids};
 
 impl HandlerModel {
     /// Validates the model and writes its template. In session-policy mode the worst-case
@@ -91,6 +93,12 @@ impl HandlerModel {
 }
 
 /// The policy document of `model` confined to `tenants`' keys, compact or indented.
+///
+/// A session policy (`Tenants::Own`) is what STS receives and counts against its limit, so it
+/// is written as small as it can be without widening: no `Sid`s, and one statement for the
+/// resources that share the same actions and condition (`merge_alike`). A session-tag
+/// handler's template is a role policy (`tag_role_policy` unites it with others by `Sid`), so
+/// it keeps one statement per resource kind and its `Sid`s.
 fn document(model: &HandlerModel, tenants: Tenants<'_>, pretty: bool) -> String {
     let mut statements = Vec::new();
     for (i, t) in model.tables.iter().enumerate() {
@@ -99,8 +107,11 @@ fn document(model: &HandlerModel, tenants: Tenants<'_>, pretty: bool) -> String 
     for (i, b) in model.buckets.iter().enumerate() {
         statements.extend(b.statements(i, tenants));
     }
+    if matches!(tenants, Tenants::Own) {
+        return write_document(&merge_alike(statements), pretty, Sids::Omitted);
+    }
     number_sids(&mut statements);
-    write_document(&statements, pretty)
+    write_document(&statements, pretty, Sids::Written)
 }
 
 /// The longest rendering of a template: the longest region, a 255-character table name and a
@@ -127,7 +138,7 @@ fn worst_case_len(template: &str) -> usize {
 /// What each table and bucket adds to the worst case: the worst case of a policy of that
 /// resource alone, less the document around its statements.
 fn worst_case_parts(model: &HandlerModel) -> Vec<(String, usize)> {
-    let envelope = write_document(&[], false).len();
+    let envelope = write_document(&[], false, Sids::Omitted).len();
     let alone = |tables: Vec<TableModel>, buckets: Vec<BucketModel>| {
         let m = HandlerModel { tables: tables.into(), buckets: buckets.into(), confinement: model.confinement.clone() };
         worst_case_len(&document(&m, Tenants::Own, false)) - envelope

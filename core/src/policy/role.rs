@@ -1,6 +1,6 @@
 //! The roles' own identity policies: the union of many handlers' statements.
 
-use super::json::write_document;
+use super::json::{Sids, write_document};
 use super::statement::{Statement, number_sids};
 use crate::keys::Tenants;
 use crate::model::HandlerModel;
@@ -50,7 +50,7 @@ fn union_policy(models: &[&HandlerModel], tenants: Tenants<'_>, pretty: bool) ->
         s.actions.dedup();
     }
     number_sids(&mut statements);
-    write_document(&statements, pretty)
+    write_document(&statements, pretty, Sids::Written)
 }
 
 #[cfg(test)]

@@ -106,6 +106,33 @@ impl BucketModel {
     }
 }
 
+/// One statement for resources that share exactly the same actions and the same condition:
+/// the statements' resources united into the first one's, in order. For example, `Query` on
+/// `table/Orders` and `Query` on `table/Orders/index/ByStatus`, both under `TENANT#acme`'s
+/// keys, become one statement naming both ARNs. Nothing widens: a statement applies to a
+/// request when the request's action matches its `Action`, its resource matches one of its
+/// `Resource` ARNs and its `Condition` holds (IAM User Guide, "Policy evaluation logic" and
+/// "IAM JSON policy elements: Resource", "You can specify multiple resources"), so one
+/// statement listing R1 and R2 allows exactly what two statements, one per ARN, allowed.
+/// Statements whose actions or conditions differ are never merged (that would grant one
+/// resource's actions on the other, or one table's key prefix on the other).
+pub(super) fn merge_alike(statements: Vec<Statement>) -> Vec<Statement> {
+    let mut merged: Vec<Statement> = Vec::with_capacity(statements.len());
+    for s in statements {
+        match merged.iter_mut().find(|m| m.actions == s.actions && m.condition == s.condition) {
+            Some(m) => {
+                for r in s.resources {
+                    if !m.resources.contains(&r) {
+                        m.resources.push(r);
+                    }
+                }
+            }
+            None => merged.push(s),
+        }
+    }
+    merged
+}
+
 /// Sids are unique within a policy: the second `TenantItems` is `TenantItems2`, …
 pub(super) fn number_sids(statements: &mut [Statement]) {
     let mut seen: Vec<String> = Vec::new();

@@ -140,17 +140,22 @@ fn oversized_policies_are_refused() {
 #[test]
 fn worst_case_room_with_a_table_name_from_the_environment() {
     // As docs/DEPLOYING.md states: with `table_env` the worst case counts a 255-character
-    // table name in every ARN and a 64-character tenant in four patterns per statement, so
-    // one index fits and two do not; all twelve actions fit without an index, not with one.
+    // table name in every ARN and a 64-character tenant in four patterns per statement. A
+    // handler that only queries has one statement for its table and its indexes, so three
+    // indexes fit and four do not; with `GetItem` beside `Query` the indexes have a statement
+    // of their own, and one index fits, two do not; all twelve actions fit with one index,
+    // not with two.
     let from_env = |actions: &[Action], indexes: &[&str]| TableModel {
         table: PhysicalName::FromEnv { var: "ORDERS_TABLE".into(), default: "Orders".into() },
         ..spec(actions, indexes)
     };
     let too_large = |m: TableModel| matches!(compile(m).unwrap_err()[..], [SpecError::TooLarge { .. }]);
-    assert!(compile(from_env(&[Action::Query], &["ByStatus"])).is_ok());
-    assert!(too_large(from_env(&[Action::Query], &["ByStatus", "ByCustomer"])));
-    assert!(compile(from_env(Action::ALL, &[])).is_ok());
-    assert!(too_large(from_env(Action::ALL, &["ByStatus"])));
+    assert!(compile(from_env(&[Action::Query], &["ByStatus", "ByCustomer", "ByDate"])).is_ok());
+    assert!(too_large(from_env(&[Action::Query], &["ByStatus", "ByCustomer", "ByDate", "ByRegion"])));
+    assert!(compile(from_env(&[Action::GetItem, Action::Query], &["ByStatus"])).is_ok());
+    assert!(too_large(from_env(&[Action::GetItem, Action::Query], &["ByStatus", "ByCustomer"])));
+    assert!(compile(from_env(Action::ALL, &["ByStatus"])).is_ok());
+    assert!(too_large(from_env(Action::ALL, &["ByStatus", "ByCustomer"])));
     // A fixed name leaves room for several indexes.
     assert!(compile(spec(Action::ALL, &["ByStatus", "ByCustomer", "ByDate"])).is_ok());
 }
@@ -204,8 +209,9 @@ fn each_table_and_bucket_gets_its_own_statements() {
         .unwrap();
     let v: Value = serde_json::from_str(&render(&t.template, &p, &TenantId::parse("acme").unwrap())).unwrap();
     let st = v["Statement"].as_array().unwrap();
-    let sids: Vec<&str> = st.iter().map(|s| s["Sid"].as_str().unwrap()).collect();
-    assert_eq!(sids, ["TenantItems", "TenantItems2", "TenantObjects", "TenantListing"]);
+    // Four statements (the actions differ between each pair), none with a `Sid`.
+    assert_eq!(st.len(), 4, "{v}");
+    assert!(st.iter().all(|s| s.get("Sid").is_none()), "{v}");
     assert_eq!(st[0]["Action"], serde_json::json!(["dynamodb:PutItem", "dynamodb:Query"]));
     assert_confined(&st[0], serde_json::json!(["TENANT#acme", "TENANT#acme#*"]));
     assert_eq!(st[1]["Action"], serde_json::json!(["dynamodb:GetItem"]));
@@ -228,9 +234,11 @@ fn a_policy_too_large_names_what_each_resource_costs() {
     };
     let model = HandlerModel {
         tables: vec![
-            from_env("A_TABLE"),
+            TableModel { indexes: owned(&["ByStatus"]), ..from_env("A_TABLE") },
+            // Another key prefix: its statement is not merged with the first table's.
             TableModel {
                 table: PhysicalName::FromEnv { var: "B_TABLE".into(), default: "Other".into() },
+                keys: KeyRule::new("ORG#"),
                 ..from_env("B_TABLE")
             },
         ]
@@ -270,4 +278,117 @@ fn duplicate_resources_are_refused() {
         confinement: Confinement::SessionPolicy,
     };
     assert_eq!(empty.compile().unwrap_err(), [SpecError::NoResources]);
+}
+
+#[test]
+fn resources_with_the_same_actions_and_condition_share_a_statement() {
+    // `Query` on the table and on its index, under the same keys: one statement, both ARNs.
+    let t = compile(spec(&[Action::Query], &["ByStatus"])).unwrap();
+    let v: Value = serde_json::from_str(&render(&t.template, &placement(), &TenantId::parse("acme").unwrap())).unwrap();
+    let st = v["Statement"].as_array().unwrap();
+    assert_eq!(st.len(), 1, "{v}");
+    assert_eq!(st[0]["Action"], serde_json::json!(["dynamodb:Query"]));
+    assert_eq!(
+        st[0]["Resource"],
+        serde_json::json!([
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/Orders",
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/Orders/index/ByStatus"
+        ])
+    );
+    assert_confined(&st[0], serde_json::json!(["TENANT#acme", "TENANT#acme#*"]));
+
+    // Two tables and two buckets: merged only where actions and condition are both the same.
+    let table = |name: &'static str, prefix: &'static str, actions: &[Action]| TableModel {
+        table: PhysicalName::Fixed(name.into()),
+        keys: KeyRule::new(prefix),
+        ..spec(actions, &[])
+    };
+    let in_bucket = |name: &'static str, actions: &[ObjectAction]| BucketModel {
+        bucket: PhysicalName::Fixed(name.into()),
+        ..bucket(actions)
+    };
+    let summary = |model: &HandlerModel| -> Vec<(Value, Value, Value)> {
+        let t = model.compile().unwrap();
+        let p = Placement::new(Partition::Aws, "eu-west-1", "123456789012", &[], &[]).unwrap();
+        let v: Value = serde_json::from_str(&render(&t.template, &p, &TenantId::parse("acme").unwrap())).unwrap();
+        let st = v["Statement"].as_array().unwrap();
+        assert!(st.iter().all(|s| s.get("Sid").is_none()), "{v}");
+        st.iter()
+            .map(|s| (s["Action"].clone(), s["Resource"].clone(), s.get("Condition").cloned().unwrap_or(Value::Null)))
+            .collect()
+    };
+    let tables = HandlerModel {
+        tables: vec![
+            table("Orders", "TENANT#", &[Action::GetItem]),
+            table("Invoices", "ORG#", &[Action::GetItem]),
+            table("Customers", "TENANT#", &[Action::GetItem]),
+            table("Archive", "TENANT#", &[Action::GetItem, Action::Query]),
+        ]
+        .into(),
+        buckets: Cow::Borrowed(&[]),
+        confinement: Confinement::SessionPolicy,
+    };
+    let arn = |r: &str| format!("arn:aws:dynamodb:eu-west-1:123456789012:table/{r}");
+    let keys = |prefix: &str| {
+        let patterns = serde_json::json!([format!("{prefix}acme"), format!("{prefix}acme#*")]);
+        serde_json::json!({
+            "ForAllValues:StringLike": { "dynamodb:LeadingKeys": patterns.clone() },
+            "ForAnyValue:StringLike": { "dynamodb:LeadingKeys": patterns },
+            "Null": { "dynamodb:LeadingKeys": "false" },
+        })
+    };
+    assert_eq!(
+        summary(&tables),
+        [
+            // Orders and Customers: same action, same key prefix.
+            (
+                serde_json::json!(["dynamodb:GetItem"]),
+                serde_json::json!([arn("Orders"), arn("Customers")]),
+                keys("TENANT#")
+            ),
+            // Invoices: same action, another key prefix.
+            (serde_json::json!(["dynamodb:GetItem"]), serde_json::json!([arn("Invoices")]), keys("ORG#")),
+            // Archive: same key prefix, other actions.
+            (
+                serde_json::json!(["dynamodb:GetItem", "dynamodb:Query"]),
+                serde_json::json!([arn("Archive")]),
+                keys("TENANT#")
+            ),
+        ]
+    );
+    let buckets = HandlerModel {
+        tables: Cow::Borrowed(&[]),
+        buckets: vec![
+            in_bucket("files-a", &[ObjectAction::GetObject, ObjectAction::ListBucket]),
+            in_bucket("files-b", &[ObjectAction::GetObject, ObjectAction::ListBucket]),
+            in_bucket("files-c", &[ObjectAction::PutObject]),
+        ]
+        .into(),
+        confinement: Confinement::SessionPolicy,
+    };
+    let listing = serde_json::json!({"StringLike": {"s3:prefix": ["tenants/acme/*"]}});
+    assert_eq!(
+        summary(&buckets),
+        [
+            (
+                serde_json::json!(["s3:GetObject"]),
+                serde_json::json!(["arn:aws:s3:::files-a/tenants/acme/*", "arn:aws:s3:::files-b/tenants/acme/*"]),
+                Value::Null
+            ),
+            (
+                serde_json::json!(["s3:ListBucket"]),
+                serde_json::json!(["arn:aws:s3:::files-a", "arn:aws:s3:::files-b"]),
+                listing
+            ),
+            (
+                serde_json::json!(["s3:PutObject"]),
+                serde_json::json!(["arn:aws:s3:::files-c/tenants/acme/*"]),
+                Value::Null
+            ),
+        ]
+    );
+    // The role policies keep one statement per resource kind, each with its `Sid`.
+    let role: Value = serde_json::from_str(&super::role_policy(&[&tables, &buckets], false)).unwrap();
+    let sids: Vec<&str> = role["Statement"].as_array().unwrap().iter().map(|s| s["Sid"].as_str().unwrap()).collect();
+    assert_eq!(sids.len(), 4 + 5, "{role}");
 }
