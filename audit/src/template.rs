@@ -165,6 +165,7 @@ pub fn template_json(functions: &[Function], options: &TemplateOptions) -> Resul
 
     let mut t = Template::default();
     t.parameters(&planned, &all)?;
+    t.rules(&all);
     t.data_roles(&planned, &all)?;
     for p in &planned {
         t.function(p, options)?;
@@ -176,14 +177,18 @@ pub fn template_json(functions: &[Function], options: &TemplateOptions) -> Resul
          table or bucket with its own role.",
         planned.len()
     );
-    Ok(intrinsics(json!({
+    let mut template = json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": "AWS::Serverless-2016-10-31",
         "Description": description,
         "Parameters": t.parameters.into_json(),
         "Resources": t.resources,
         "Outputs": t.outputs,
-    })))
+    });
+    if !t.rules.is_empty() {
+        template["Rules"] = Value::Object(t.rules);
+    }
+    Ok(intrinsics(template))
 }
 
 /// Resolves every function's handlers, and refuses names, resources and routes that collide.
@@ -269,6 +274,7 @@ struct Template {
     resources: Map<String, Value>,
     owners: BTreeMap<String, String>,
     outputs: Map<String, Value>,
+    rules: Map<String, Value>,
 }
 
 impl Template {
@@ -407,6 +413,66 @@ impl Template {
             }
         }
         Ok(())
+    }
+
+    /// A rule that keeps apart, per pair of bindings whose prefixes overlap (one starts the other)
+    /// on one kind of resource, the physical names the deployer gives them. The audit refuses
+    /// such a pair when it can see they are one table or bucket (the same resolved name, the
+    /// same variable); two variables, or a variable and a fixed name, become one only through
+    /// the parameters' values. Their handlers may run in two functions, where no process sees
+    /// both (the runtime's claims are per process), and the data role grants every tenant's
+    /// keys on both: with `TENANT#` and `TENANT#ORG#` on one table, tenant `ORG` of the first
+    /// reads every `TENANT#ORG#…` item of the second. CloudFormation checks `Rules` before it
+    /// creates anything. Prefixes that do not overlap may share a table (single-table design).
+    fn rules(&mut self, all: &[&'static HandlerSpec]) {
+        type Binding = (&'static HandlerSpec, &'static tenant_isolation::model::PhysicalName, &'static str, bool);
+        let mut bindings: Vec<(Binding, Rule)> = Vec::new();
+        for &h in all {
+            for t in h.tables() {
+                bindings.push(((h, &t.table, t.keys.prefix(), true), Rule::Keys(&t.keys)));
+            }
+            for b in h.buckets() {
+                bindings.push(((h, &b.bucket, b.objects.prefix(), false), Rule::Objects(&b.objects)));
+            }
+        }
+        let mut assertions: Vec<Value> = Vec::new();
+        let mut seen: Vec<(String, String)> = Vec::new();
+        for (i, ((h, name, prefix, table), rule)) in bindings.iter().enumerate() {
+            for ((g, other, other_prefix, _), other_rule) in &bindings[i + 1..] {
+                if !rule.overlaps(*other_rule) {
+                    continue;
+                }
+                // Two fixed names, or one variable: the audit already compared them.
+                if name.env_var().is_none() && other.env_var().is_none() || name.env_var() == other.env_var() {
+                    continue;
+                }
+                let (a, b) = (stack_name(name), stack_name(other));
+                let pair = if a < b { (a.clone(), b.clone()) } else { (b.clone(), a.clone()) };
+                if seen.contains(&pair) {
+                    continue;
+                }
+                seen.push(pair);
+                let spell = |n: &tenant_isolation::model::PhysicalName| match n.env_var() {
+                    Some(var) => format!("`{var}`"),
+                    None => format!("the fixed name `{}`", n.declared()),
+                };
+                let kind = if *table { "table" } else { "bucket" };
+                assertions.push(json!({
+                    "Assert": { "Fn::Not": [{ "Fn::Equals": [a, b] }] },
+                    "AssertDescription": format!(
+                        "{} (handler `{}`, prefix `{prefix}`) and {} (handler `{}`, prefix `{other_prefix}`) must name \
+                         two {kind}s: one prefix starts the other, so a tenant of one would own the other's keys",
+                        spell(name),
+                        h.name(),
+                        spell(other),
+                        g.name(),
+                    ),
+                }));
+            }
+        }
+        if !assertions.is_empty() {
+            self.rules.insert("OverlappingPrefixesApart".to_owned(), json!({ "Assertions": assertions }));
+        }
     }
 
     /// The data-access role (session-policy handlers) and the session-tag role (session-tag
@@ -773,6 +839,23 @@ impl Template {
             json!(format!("https://${{{REST_API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/${{{STAGE}}}/")),
         );
         Ok(())
+    }
+}
+
+/// A binding's key rule (table) or object rule (bucket), compared with the rule's own `overlaps`.
+#[derive(Clone, Copy)]
+enum Rule {
+    Keys(&'static tenant_isolation_core::KeyRule),
+    Objects(&'static tenant_isolation_core::ObjectRule),
+}
+
+impl Rule {
+    fn overlaps(self, other: Rule) -> bool {
+        match (self, other) {
+            (Rule::Keys(a), Rule::Keys(b)) => a.overlaps(b),
+            (Rule::Objects(a), Rule::Objects(b)) => a.overlaps(b),
+            _ => false,
+        }
     }
 }
 
