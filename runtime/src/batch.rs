@@ -91,7 +91,8 @@ where
         // read from the same one.
         let keys = isolation.key_schema();
         let partition_key = |table: &str| keys.partition_key(table);
-        let deployment = Deployment::new(&partition_key);
+        let tables = spec.table_names_in(isolation.physical_names());
+        let deployment = Deployment::new(&partition_key, &tables);
         let pending: Vec<Pending<S::Record>> = S::records(payload)
             .into_iter()
             .enumerate()

@@ -94,6 +94,11 @@ impl Isolation {
         self.inner.vendor.clients().keys()
     }
 
+    /// The environment physical names are bound from (captured at build).
+    pub(crate) fn physical_names(&self) -> &crate::config::Env {
+        self.inner.vendor.clients().names()
+    }
+
     /// How many records of a batch run at once.
     pub(crate) fn record_concurrency(&self) -> usize {
         self.inner.record_concurrency

@@ -66,6 +66,10 @@ pub enum RecordError {
         /// Why it is refused.
         reason: InvalidTenantId,
     },
+    /// The record comes from a table (a stream's) that the handler does not declare, whose
+    /// keys the handler's rule does not describe.
+    #[error("the record comes from table `{0}`, which the handler does not declare")]
+    UndeclaredTable(String),
     /// The record's key is outside every tenant's keys (another prefix, no tenant folder).
     #[error("the record's key is outside every tenant's keys (prefix `{prefix}`)")]
     OutsideTenants {
@@ -86,12 +90,19 @@ impl RecordError {
 /// physical table, as the runtime was built with it (the guard's own).
 pub struct Deployment<'a> {
     partition_key: &'a (dyn Fn(&str) -> &'a str + Sync),
+    tables: &'a [String],
 }
 
 impl<'a> Deployment<'a> {
-    /// A deployment whose tables' partition-key attributes `partition_key` gives.
-    pub fn new(partition_key: &'a (dyn Fn(&str) -> &'a str + Sync)) -> Deployment<'a> {
-        Deployment { partition_key }
+    /// A deployment whose tables' partition-key attributes `partition_key` gives, and where the
+    /// handler's declared tables have the physical names `tables`.
+    pub fn new(partition_key: &'a (dyn Fn(&str) -> &'a str + Sync), tables: &'a [String]) -> Deployment<'a> {
+        Deployment { partition_key, tables }
+    }
+
+    /// Whether `table` is the physical name of one of the handler's declared tables.
+    pub fn declares(&self, table: &str) -> bool {
+        self.tables.iter().any(|t| t == table)
     }
 
     /// The partition-key attribute of the physical table `table`.
@@ -274,6 +285,9 @@ impl RecordSource for EventBridge {
 
 /// DynamoDB Streams records, each of the tenant its item's partition key names.
 ///
+/// The record's table must be one the handler declares (by its physical name, as bound in this
+/// deployment): its key rule is the one the tenant is read by.
+///
 /// The partition-key attribute is the one the deployment configures for the record's table
 /// (named by its `eventSourceARN`): `TENANT_TABLE_PARTITION_KEYS`, else `TENANT_PARTITION_KEY`,
 /// the attribute the guard confines writes by. Never a name of the source's own: a stream
@@ -324,6 +338,13 @@ impl RecordSource for DynamoDbStream {
             .as_deref()
             .and_then(stream_table)
             .ok_or_else(|| RecordError::NoTenant("`eventSourceARN` naming its table's stream".into()))?;
+        // Only a declared table's stream: its key rule is the one the source reads by, and a
+        // stream of another table (a deployer's wrong stream ARN, a hand-made payload) keyed by
+        // another rule would read, say, `TENANT#ORG#acme` as tenant `ORG`'s (red-team review of
+        // issue 24).
+        if !deployment.declares(table) {
+            return Err(RecordError::UndeclaredTable(table.to_owned()));
+        }
         let attribute = deployment.partition_key(table);
         let value = match record.change.keys.get(attribute) {
             Some(serde_dynamo::AttributeValue::S(value)) => value,

@@ -42,7 +42,9 @@ fn s3_record(key: &str) -> S3EventRecord {
 /// A deployment whose tables' partition key is `pk`, but `Customers`'s, which is `tenant_pk`.
 fn deployment() -> Deployment<'static> {
     static KEYS: fn(&str) -> &'static str = |table| if table == "Customers" { "tenant_pk" } else { "pk" };
-    Deployment::new(&KEYS)
+    static TABLES: std::sync::LazyLock<Vec<String>> =
+        std::sync::LazyLock::new(|| vec!["Orders".to_owned(), "Customers".to_owned()]);
+    Deployment::new(&KEYS, &TABLES)
 }
 
 fn tenant(r: Result<TenantId, RecordError>) -> Result<String, RecordError> {
@@ -143,6 +145,9 @@ fn a_stream_records_partition_key_is_the_one_the_deployment_configures_for_its_t
         tenant(stream.tenant(&stream_record_of(Some("Orders"), keys.clone()), &deployment())),
         Ok("globex".into())
     );
+    // A stream of a table the handler does not declare: its keys follow no rule of the handler's.
+    let other = stream_record_of(Some("OrgLedger"), json!({ "pk": { "S": "TENANT#ORG#acme" } }));
+    assert_eq!(stream.tenant(&other, &deployment()), Err(RecordError::UndeclaredTable("OrgLedger".into())));
     // No table to look the attribute up for: no tenant.
     let arn_less = stream_record_of(None, keys);
     assert!(matches!(stream.tenant(&arn_less, &deployment()), Err(RecordError::NoTenant(_))));
