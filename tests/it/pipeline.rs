@@ -3,7 +3,7 @@
 //! Gateway HTTP API `LambdaEvent` handler, a custom-event `LambdaEvent` handler and an axum router
 //! behind `TenantLayer`, each a `#[tenant_isolated]` handler over one shared data-layer body.
 
-use crate::common::{development_token, development_verifier, isolation_with};
+use crate::common::{Lines, development_token, development_verifier, isolation_with};
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::RequestExt;
@@ -261,20 +261,6 @@ async fn a_custom_event_is_checked_against_the_lambda_tenant_id() {
     // The payload has no say: whatever it claims, only Lambda's context gives the tenant id.
     let event = LambdaEvent::new(job, context(None));
     assert_eq!(event.lambda_tenant_id(), None);
-}
-
-/// A writer the metrics test reads back.
-#[derive(Clone, Default)]
-struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// With metrics on, each invocation through the pipeline is one CloudWatch EMF line with its

@@ -498,18 +498,7 @@ async fn an_s3_records_tenant_is_read_by_the_rule_its_bucket_is_confined_by() {
 /// no line names a tenant.
 #[tokio::test]
 async fn records_and_refused_batches_are_counted_in_the_metrics() {
-    #[derive(Clone, Default)]
-    struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-    impl std::io::Write for Lines {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let lines = Lines::default();
+    let lines = crate::common::Lines::default();
     let (moto, fx) = tenant_isolation_tests::shared();
     let iso = Isolation::builder()
         .sdk_config(sdk_config(&moto.endpoint()).await)

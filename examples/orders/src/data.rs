@@ -271,21 +271,30 @@ pub async fn list(table: &TenantTable<impl Allows<Query>>, status: Option<&str>)
 
 /// Marks an order cancelled; `NotFound` if the tenant has no such order.
 pub async fn cancel(table: &TenantTable<impl Allows<UpdateItem>>, id: &str) -> Result<Order, DataError> {
-    if !valid_id(id) {
-        return Err(DataError::NotFound);
-    }
-    let out = table
-        .update_item()?
-        .key("pk", s(table.partition_key()?))
-        .key("sk", s(format!("ORDER#{id}")))
+    let out = update_order(table, id)?
         .update_expression("SET #status = :cancelled")
-        .condition_expression("attribute_exists(pk)")
         .expression_attribute_names("#status", "status")
         .expression_attribute_values(":cancelled", s("cancelled"))
         .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
         .send()
         .await;
     existing(out)?.attributes().map(order_from).transpose()?.ok_or(DataError::NotFound)
+}
+
+/// An update of the tenant's order `id`, only if it exists ([`existing`] reads its failed
+/// condition as `NotFound`).
+fn update_order(
+    table: &TenantTable<impl Allows<UpdateItem>>,
+    id: &str,
+) -> Result<aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder, DataError> {
+    if !valid_id(id) {
+        return Err(DataError::NotFound);
+    }
+    Ok(table
+        .update_item()?
+        .key("pk", s(table.partition_key()?))
+        .key("sk", s(format!("ORDER#{id}")))
+        .condition_expression("attribute_exists(pk)"))
 }
 
 /// An update conditioned on `attribute_exists(pk)`: its failed condition is `NotFound` (no such
@@ -304,15 +313,8 @@ fn existing<T>(
 
 /// Marks an order fulfilled; `NotFound` if the tenant has no such order (the SQS worker).
 pub async fn fulfil(table: &TenantTable<impl Allows<UpdateItem>>, id: &str) -> Result<(), DataError> {
-    if !valid_id(id) {
-        return Err(DataError::NotFound);
-    }
-    let out = table
-        .update_item()?
-        .key("pk", s(table.partition_key()?))
-        .key("sk", s(format!("ORDER#{id}")))
+    let out = update_order(table, id)?
         .update_expression("SET fulfilled = :yes")
-        .condition_expression("attribute_exists(pk)")
         .expression_attribute_values(":yes", AttributeValue::Bool(true))
         .send()
         .await;

@@ -1,7 +1,9 @@
 //! The orders service where AWS answers otherwise than moto (docs/DEPLOYING.md, "Where moto and
 //! AWS differ"): what a deployed function sees, driven locally.
 
-use axum::body::Body;
+mod common;
+
+use common::send;
 use http::StatusCode;
 use lambda_http::RequestExt;
 use orders_example::{api, handlers};
@@ -9,14 +11,6 @@ use serde_json::{Value, json};
 use tenant_isolation_testkit::events::ApiEvent;
 use tenant_isolation_testkit::{Local, aws};
 use tower::ServiceExt;
-
-/// Sends `request` through the router; the status and the JSON body.
-async fn send(app: &axum::Router, request: http::Request<Body>) -> (StatusCode, Value) {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-}
 
 /// A missing attachment is 404, on AWS as on moto. On AWS a `GetObject` of a missing key is
 /// 403 `AccessDenied` to a session without `s3:ListBucket` on the bucket (Amazon S3 API

@@ -2,20 +2,14 @@
 //! would test theirs, with the test kit (`tenant-isolation-testkit`). Copy it and change the
 //! routes and handlers.
 
+mod common;
+
 use axum::body::Body;
+use common::send;
 use http::StatusCode;
 use orders_example::{api, handlers};
-use serde_json::{Value, json};
+use serde_json::json;
 use tenant_isolation_testkit::Local;
-use tower::ServiceExt;
-
-/// Sends `request` through the router; the status and the JSON body.
-async fn send(app: &axum::Router, request: http::Request<Body>) -> (StatusCode, Value) {
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn acme_and_globex_never_see_each_other() {
