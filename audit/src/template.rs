@@ -33,6 +33,7 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use tenant_isolation::HandlerSpec;
 use tenant_isolation::audit::vars;
+use tenant_isolation_core::TenantRule;
 
 /// What `policies template` takes besides the functions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -426,13 +427,13 @@ impl Template {
     /// creates anything. Prefixes that do not overlap may share a table (single-table design).
     fn rules(&mut self, all: &[&'static HandlerSpec]) {
         type Binding = (&'static HandlerSpec, &'static tenant_isolation::model::PhysicalName, &'static str, bool);
-        let mut bindings: Vec<(Binding, Rule)> = Vec::new();
+        let mut bindings: Vec<(Binding, TenantRule<'static>)> = Vec::new();
         for &h in all {
             for t in h.tables() {
-                bindings.push(((h, &t.table, t.keys.prefix(), true), Rule::Keys(&t.keys)));
+                bindings.push(((h, &t.table, t.keys.prefix(), true), TenantRule::Keys(&t.keys)));
             }
             for b in h.buckets() {
-                bindings.push(((h, &b.bucket, b.objects.prefix(), false), Rule::Objects(&b.objects)));
+                bindings.push(((h, &b.bucket, b.objects.prefix(), false), TenantRule::Objects(&b.objects)));
             }
         }
         let mut assertions: Vec<Value> = Vec::new();
@@ -839,23 +840,6 @@ impl Template {
             json!(format!("https://${{{REST_API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/${{{STAGE}}}/")),
         );
         Ok(())
-    }
-}
-
-/// A binding's key rule (table) or object rule (bucket), compared with the rule's own `overlaps`.
-#[derive(Clone, Copy)]
-enum Rule {
-    Keys(&'static tenant_isolation_core::KeyRule),
-    Objects(&'static tenant_isolation_core::ObjectRule),
-}
-
-impl Rule {
-    fn overlaps(self, other: Rule) -> bool {
-        match (self, other) {
-            (Rule::Keys(a), Rule::Keys(b)) => a.overlaps(b),
-            (Rule::Objects(a), Rule::Objects(b)) => a.overlaps(b),
-            _ => false,
-        }
     }
 }
 

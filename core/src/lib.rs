@@ -29,7 +29,7 @@ pub use arn::{InvalidRoleArn, MAX_SESSION_NAME_LEN, RoleArn, session_name};
 pub use keys::{DEFAULT_KEY_PREFIX, KeyPrefixError, KeyRule, MAX_KEY_PREFIX_LEN, SEPARATOR, Tenants};
 pub use model::{
     BucketModel, Compiled, Confinement, HandlerModel, MAX_SESSION_POLICY_CHARS, PhysicalName, SpecError, TableModel,
-    is_valid_dynamodb_name, is_valid_tag_key, key_prefix_error, object_prefix_error,
+    TenantRule, is_valid_dynamodb_name, is_valid_tag_key, key_prefix_error, object_prefix_error,
 };
 pub use operation::{Needs, Operation, TransactItem, partiql_action};
 pub use policy::{MAX_REGION_LEN, Partition, Placement, PlacementError, render, role_policy, tag_role_policy};

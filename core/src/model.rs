@@ -77,6 +77,37 @@ fn action_errors<A: PartialEq + Copy>(actions: &[A], name: fn(A) -> &'static str
     errors
 }
 
+/// A table's key rule or a bucket's object rule: what a tenant owns of one resource, compared
+/// for overlap by the rule's own `overlaps` (a table's rule never overlaps a bucket's). One type
+/// for the checks that two bindings of one physical resource cannot own each other's keys: the
+/// runtime's per-process claims and the application template's rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TenantRule<'a> {
+    /// A DynamoDB table's partition keys.
+    Keys(&'a KeyRule),
+    /// An S3 bucket's object keys.
+    Objects(&'a ObjectRule),
+}
+
+impl<'a> TenantRule<'a> {
+    /// Whether a tenant of one rule could own keys of the other (both tables' or both buckets').
+    pub fn overlaps(self, other: TenantRule<'_>) -> bool {
+        match (self, other) {
+            (TenantRule::Keys(a), TenantRule::Keys(b)) => a.overlaps(b),
+            (TenantRule::Objects(a), TenantRule::Objects(b)) => a.overlaps(b),
+            _ => false,
+        }
+    }
+
+    /// The rule's prefix.
+    pub fn prefix(self) -> &'a str {
+        match self {
+            TenantRule::Keys(k) => k.prefix(),
+            TenantRule::Objects(o) => o.prefix(),
+        }
+    }
+}
+
 /// What is wrong with a key rule's prefix, as a model error: for a table's keys, and for a
 /// record source that reads tenants from keys (the macro's `records = dynamodb_stream(...)`).
 pub fn key_prefix_error(keys: &KeyRule) -> Option<SpecError> {

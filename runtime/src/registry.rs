@@ -6,7 +6,7 @@ use crate::config::Env;
 use crate::spec::HandlerSpec;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
-use tenant_isolation_core::{KeyRule, ObjectRule, Placement};
+use tenant_isolation_core::{Placement, TenantRule};
 
 /// A handler's spec, collected from every `#[tenant_isolated]` in the binary (the macro submits
 /// one per handler).
@@ -143,29 +143,7 @@ struct Claim {
     rule: Rule,
 }
 
-/// A table's key rule or a bucket's object rule: compared with the rule's own `overlaps`.
-#[derive(Clone, Copy)]
-enum Rule {
-    Keys(&'static KeyRule),
-    Objects(&'static ObjectRule),
-}
-
-impl Rule {
-    fn overlaps(self, other: Rule) -> bool {
-        match (self, other) {
-            (Rule::Keys(a), Rule::Keys(b)) => a.overlaps(b),
-            (Rule::Objects(a), Rule::Objects(b)) => a.overlaps(b),
-            _ => false,
-        }
-    }
-
-    fn prefix(self) -> &'static str {
-        match self {
-            Rule::Keys(k) => k.prefix(),
-            Rule::Objects(o) => o.prefix(),
-        }
-    }
-}
+type Rule = TenantRule<'static>;
 
 /// The claims of one policy client on its tables and buckets, held while the client lives (its
 /// runtime, or a scope, keeps it) and given up when it is dropped: a runtime that is gone serves
@@ -195,7 +173,7 @@ pub(crate) fn claim(spec: &'static HandlerSpec, placement: &Placement) -> Result
         resource: placement.table_arn(i).unwrap_or_default(),
         name: name.clone(),
         handler: spec,
-        rule: Rule::Keys(&t.keys),
+        rule: TenantRule::Keys(&t.keys),
     });
     let buckets = spec.buckets().iter().zip(placement.buckets()).map(|(b, name)| Claim {
         owner,
@@ -203,7 +181,7 @@ pub(crate) fn claim(spec: &'static HandlerSpec, placement: &Placement) -> Result
         resource: format!("arn:{partition}:s3:::{name}"),
         name: name.clone(),
         handler: spec,
-        rule: Rule::Objects(&b.objects),
+        rule: TenantRule::Objects(&b.objects),
     });
     let mut claims = CLAIMS.lock().unwrap_or_else(PoisonError::into_inner);
     let held = claims.len();
@@ -230,7 +208,8 @@ mod tests {
     use super::*;
     use std::borrow::Cow;
     use tenant_isolation_core::{
-        Action, BucketModel, Confinement, HandlerModel, ObjectAction, Partition, PhysicalName, TableModel,
+        Action, BucketModel, Confinement, HandlerModel, KeyRule, ObjectAction, ObjectRule, Partition, PhysicalName,
+        TableModel,
     };
 
     /// A handler on `table` (keys under `key`) and, with `objects`, on `bucket` (objects under it).
