@@ -190,6 +190,7 @@ mod tests {
                 actions: Cow::Borrowed(&[ObjectAction::GetObject]),
                 objects: ObjectRule::new(prefix),
             }]),
+            named: Cow::Borrowed(&[]),
             confinement: Confinement::SessionPolicy,
         };
         HandlerSpec::new(name, model).unwrap().leak()

@@ -7,6 +7,8 @@
 //! * [`KeyRule`]: which keys belong to a tenant (policy patterns, guard check, key helpers);
 //!   [`ObjectRule`]: which S3 object keys do.
 //! * [`ObjectAction`] and [`ObjectOperation`]: the same for S3 objects.
+//! * [`NamedModel`], [`NameRule`] and [`NamedAction`]: a tenant's Secrets Manager secrets,
+//!   Parameter Store parameters and SQS queues, which IAM tells apart by name.
 //! * [`Action`] and [`Operation`]: the IAM actions that can be confined to a tenant, and
 //!   which of them each DynamoDB API operation needs.
 //! * [`TenantId`]: the validated tenant id, the only value that reaches a policy.
@@ -18,6 +20,7 @@ mod action;
 mod arn;
 mod keys;
 mod model;
+mod named;
 mod operation;
 mod policy;
 mod refusal;
@@ -29,7 +32,11 @@ pub use arn::{InvalidRoleArn, MAX_SESSION_NAME_LEN, RoleArn, session_name};
 pub use keys::{DEFAULT_KEY_PREFIX, KeyPrefixError, KeyRule, MAX_KEY_PREFIX_LEN, SEPARATOR, Tenants};
 pub use model::{
     BucketModel, Compiled, Confinement, HandlerModel, MAX_SESSION_POLICY_CHARS, PhysicalName, SpecError, TableModel,
-    TenantRule, is_valid_dynamodb_name, is_valid_tag_key, key_prefix_error, object_prefix_error,
+    TenantRule, is_valid_dynamodb_name, is_valid_tag_key, key_prefix_error, name_prefix_error, object_prefix_error,
+};
+pub use named::{
+    MAX_NAME_PREFIX_LEN, MAX_QUEUE_NAME_LEN, NamePrefixError, NameRule, NamedAction, NamedModel, NamedRefusal, Service,
+    valid_named_names,
 };
 pub use operation::{Needs, Operation, TransactItem, partiql_action};
 pub use policy::{MAX_REGION_LEN, Partition, Placement, PlacementError, render, role_policy, tag_role_policy};

@@ -11,6 +11,8 @@ pub const MAX_SESSION_POLICY_CHARS: usize = 2048;
 
 use crate::action::Action;
 use crate::keys::{KeyPrefixError, KeyRule, MAX_KEY_PREFIX_LEN, SEPARATOR};
+use crate::named::MAX_QUEUE_NAME_LEN;
+use crate::named::{NamePrefixError, NameRule, NamedAction, NamedModel, Service};
 use crate::s3::{MAX_OBJECT_PREFIX_LEN, OBJECT_SEPARATOR, ObjectAction, ObjectPrefixError, ObjectRule};
 use crate::tenant::MAX_TENANT_ID_LEN;
 use core::fmt;
@@ -87,6 +89,9 @@ pub enum TenantRule<'a> {
     Keys(&'a KeyRule),
     /// An S3 bucket's object keys.
     Objects(&'a ObjectRule),
+    /// A service's per-tenant names (secrets, parameters, queues): one namespace per account
+    /// and region.
+    Names(&'a NameRule),
 }
 
 impl<'a> TenantRule<'a> {
@@ -95,6 +100,7 @@ impl<'a> TenantRule<'a> {
         match (self, other) {
             (TenantRule::Keys(a), TenantRule::Keys(b)) => a.overlaps(b),
             (TenantRule::Objects(a), TenantRule::Objects(b)) => a.overlaps(b),
+            (TenantRule::Names(a), TenantRule::Names(b)) => a != b && a.overlaps(b),
             _ => false,
         }
     }
@@ -104,6 +110,7 @@ impl<'a> TenantRule<'a> {
         match self {
             TenantRule::Keys(k) => k.prefix(),
             TenantRule::Objects(o) => o.prefix(),
+            TenantRule::Names(n) => n.prefix(),
         }
     }
 }
@@ -206,6 +213,7 @@ pub enum Confinement {
 /// let model = HandlerModel {
 ///     tables: vec![table("Orders", &[Action::PutItem]), table("Customers", &[Action::GetItem])].into(),
 ///     buckets: Cow::Borrowed(&[]),
+///     named: Cow::Borrowed(&[]),
 ///     confinement: Confinement::SessionPolicy,
 /// };
 /// let compiled = model.compile().unwrap();
@@ -218,6 +226,9 @@ pub struct HandlerModel {
     pub tables: Cow<'static, [TableModel]>,
     /// The handler's buckets, in declaration order.
     pub buckets: Cow<'static, [BucketModel]>,
+    /// The handler's secrets, parameters and queues (one [`NamedModel`] per declaration), in
+    /// declaration order.
+    pub named: Cow<'static, [NamedModel]>,
     /// Session policy or session tag.
     pub confinement: Confinement,
 }
@@ -255,13 +266,13 @@ macro_rules! contains {
 impl HandlerModel {
     /// A model of one table: what `#[tenant_isolated(table = ..., actions = [...])]` declares.
     pub fn one_table(table: TableModel, confinement: Confinement) -> HandlerModel {
-        HandlerModel { tables: vec![table].into(), buckets: Cow::Borrowed(&[]), confinement }
+        HandlerModel { tables: vec![table].into(), buckets: Cow::Borrowed(&[]), named: Cow::Borrowed(&[]), confinement }
     }
 
     /// Every problem with the model, not just the first.
     pub fn validate(&self) -> Vec<SpecError> {
         let mut errors = Vec::new();
-        if self.tables.is_empty() && self.buckets.is_empty() {
+        if self.tables.is_empty() && self.buckets.is_empty() && self.named.is_empty() {
             errors.push(SpecError::NoResources);
         }
         for (i, t) in self.tables.iter().enumerate() {
@@ -274,6 +285,20 @@ impl HandlerModel {
             errors.extend(b.validate());
             if self.buckets[..i].iter().any(|o| o.bucket.declared() == b.bucket.declared()) {
                 errors.push(SpecError::DuplicateBucket(b.bucket.declared().to_owned()));
+            }
+        }
+        for (i, n) in self.named.iter().enumerate() {
+            errors.extend(n.validate());
+            for o in &self.named[..i] {
+                if o.name == n.name {
+                    errors.push(SpecError::DuplicateNamed(n.name.to_string()));
+                } else if o.names.overlaps(&n.names) {
+                    errors.push(SpecError::OverlappingNames {
+                        service: n.service(),
+                        first: o.names.prefix().to_owned(),
+                        second: n.names.prefix().to_owned(),
+                    });
+                }
             }
         }
         if let Confinement::SessionTag(tag) = &self.confinement
@@ -312,6 +337,7 @@ impl HandlerModel {
     ///         keys: KeyRule::new("TENANT#"),
     ///     }]),
     ///     buckets: Cow::Borrowed(&[]),
+    ///     named: Cow::Borrowed(&[]),
     ///     confinement: Confinement::SessionPolicy,
     /// };
     /// const _: () = assert!(MODEL.table_declares(0, Action::GetItem));
@@ -334,6 +360,17 @@ impl HandlerModel {
             return false;
         }
         contains!(slice(&buckets[bucket].actions), action)
+    }
+
+    /// Whether the handler's secrets, parameters or queues at `index` (declaration order among
+    /// all three) declare `action`; `false` past the last. A `const fn`, as
+    /// [`HandlerModel::table_declares`].
+    pub const fn named_declares(&self, index: usize, action: NamedAction) -> bool {
+        let named = slice(&self.named);
+        if index >= named.len() {
+            return false;
+        }
+        contains!(slice(&named[index].actions), action)
     }
 
     /// The table declared as `name` (its declared, logical name).
@@ -361,9 +398,35 @@ impl HandlerModel {
                 .map(|(b, n)| BucketModel { bucket: fixed(n), ..b.clone() })
                 .collect::<Vec<_>>()
                 .into(),
+            // Names need no placing: a tenant's secrets, parameters and queues are named by
+            // their rule alone, in the deployment's account and region.
+            named: self.named.clone(),
             confinement: self.confinement.clone(),
         }
     }
+}
+
+impl NamedModel {
+    /// Every problem with the declaration, not just the first.
+    pub fn validate(&self) -> Vec<SpecError> {
+        let mut errors = action_errors(&self.actions, |a| a.name());
+        if self.name.is_empty() {
+            errors.push(SpecError::NoName(self.service()));
+        }
+        for a in self.actions.iter() {
+            if a.service() != self.service() {
+                errors.push(SpecError::ForeignAction { action: a.name(), service: self.service() });
+            }
+        }
+        errors.extend(name_prefix_error(&self.names));
+        errors
+    }
+}
+
+/// What is wrong with a name rule's prefix, as a model error (see [`key_prefix_error`]).
+pub fn name_prefix_error(names: &NameRule) -> Option<SpecError> {
+    let error = names.validate().err()?;
+    Some(SpecError::BadNamePrefix { service: names.service(), prefix: names.prefix().to_owned(), error })
 }
 
 impl TableModel {
@@ -468,6 +531,36 @@ pub enum SpecError {
     BadEnvVar(String),
     /// A session-tag key that cannot name a principal tag.
     BadTagKey(String),
+    /// A declaration of secrets, parameters or queues without a name.
+    NoName(Service),
+    /// The same secrets, parameters or queues declaration name twice.
+    DuplicateNamed(String),
+    /// An action of another service in a declaration (`GetParameter` in `secrets(...)`).
+    ForeignAction {
+        /// The action.
+        action: &'static str,
+        /// The declaration's service.
+        service: Service,
+    },
+    /// A prefix of secret, parameter or queue names that could widen the resource pattern, or
+    /// let a tenant id run into it.
+    BadNamePrefix {
+        /// The service.
+        service: Service,
+        /// The prefix.
+        prefix: String,
+        /// What is wrong with it.
+        error: NamePrefixError,
+    },
+    /// Two declarations of one service whose prefixes overlap (one starts the other).
+    OverlappingNames {
+        /// The service.
+        service: Service,
+        /// The first declaration's prefix.
+        first: String,
+        /// The second's.
+        second: String,
+    },
     /// The worst-case rendered policy is over the STS limit.
     TooLarge {
         /// Worst-case rendered length of the whole policy.
@@ -480,7 +573,26 @@ pub enum SpecError {
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SpecError::NoResources => f.write_str("no table and no bucket: a handler needs at least one of them"),
+            SpecError::NoResources => f.write_str(
+                "no table, bucket, secret, parameter or queue: a handler needs at least one of them",
+            ),
+            SpecError::NoName(s) => write!(f, "a declaration in `{}(...)` has no name", s.argument()),
+            SpecError::DuplicateNamed(n) => write!(f, "`{n}` is declared twice"),
+            SpecError::ForeignAction { action, service } => write!(
+                f,
+                "`{action}` is not a {service} action: declare it with its own service's resources"
+            ),
+            SpecError::BadNamePrefix { service, prefix, error } => {
+                write!(f, "invalid {} prefix `{prefix}`: ", service.noun())?;
+                name_prefix_help(f, *service, error)
+            }
+            SpecError::OverlappingNames { service, first, second } => write!(
+                f,
+                "{} prefixes `{first}` and `{second}` overlap: a tenant of one would own names of the other's \
+                 tenants (tenant `x` of `{first}` names what `{second}` gives another tenant); give each \
+                 declaration a prefix that does not start the other",
+                service.noun()
+            ),
             SpecError::NoActions => f.write_str("no actions declared: a tenant policy needs at least one action"),
             SpecError::DuplicateAction(a) => write!(f, "`{a}` is declared twice"),
             SpecError::DuplicateTable(t) => write!(f, "table `{t}` is declared twice"),
@@ -554,6 +666,34 @@ impl fmt::Display for SpecError {
 
 impl std::error::Error for SpecError {}
 
+/// How to write a valid prefix of `service`'s names, after what was wrong (`error`).
+fn name_prefix_help(f: &mut fmt::Formatter<'_>, service: Service, error: &NamePrefixError) -> fmt::Result {
+    let rule = NameRule::new(service, "");
+    let max = rule.max_prefix_len();
+    match (service, error) {
+        (_, NamePrefixError::FifoOutsideSqs) => f.write_str("only queues are FIFO"),
+        (_, NamePrefixError::Reserved) => {
+            f.write_str("Parameter Store reserves names beginning with `aws` or `ssm`: choose another first segment")
+        }
+        (Service::SecretsManager, _) => write!(
+            f,
+            "use at most {max} characters of `A-Z`, `a-z`, `0-9`, `/`, `_`, `+`, `=`, `.`, `@` and `-`, empty or ending \
+             with `/` (`tenants/`): the `/` after the tenant id is what keeps `acme` from `acme-2`"
+        ),
+        (Service::Ssm, _) => write!(
+            f,
+            "use at most {max} characters of `A-Z`, `a-z`, `0-9`, `/`, `_`, `.` and `-`, beginning and ending with \
+             `/` (`/tenants/`) and without `//`: the `/` after the tenant id is what keeps `acme` from `acme-2`"
+        ),
+        (Service::Sqs, _) => write!(
+            f,
+            "use 1-{max} characters of `A-Z`, `a-z`, `0-9`, `_` and `-` (a queue name is at most \
+             {MAX_QUEUE_NAME_LEN} characters, and the tenant id takes up to {MAX_TENANT_ID_LEN}{})",
+            if matches!(error, NamePrefixError::Charset) { "; FIFO queues also end with `.fifo`" } else { "" }
+        ),
+    }
+}
+
 /// DynamoDB naming rules for tables and indexes: 3-255 characters of `[A-Za-z0-9_.-]`
 /// (DynamoDB Developer Guide, "Supported data types and naming rules").
 pub fn is_valid_dynamodb_name(name: &str) -> bool {
@@ -603,6 +743,7 @@ mod tests {
         let model = HandlerModel {
             tables: vec![table(vec![Action::GetItem]), table(vec![Action::PutItem, Action::Query])].into(),
             buckets: vec![bucket(&[ObjectAction::GetObject])].into(),
+            named: Cow::Borrowed(&[]),
             confinement: Confinement::SessionPolicy,
         };
         for action in Action::ALL.iter().copied() {

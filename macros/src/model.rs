@@ -322,7 +322,7 @@ pub(crate) fn model(args: Args, errors: &mut Errors) -> Option<Model> {
     if !ok || errors.0.is_some() {
         return None;
     }
-    let model = HandlerModel { tables: tables.into(), buckets: buckets.into(), confinement };
+    let model = HandlerModel { tables: tables.into(), buckets: buckets.into(), named: Default::default(), confinement };
     match model.compile() {
         Ok(compiled) => Some(Model {
             template: compiled.template,

@@ -437,6 +437,7 @@ mod tests {
             HandlerModel {
                 tables: Cow::Borrowed(&[]),
                 buckets: Cow::Borrowed(BUCKETS),
+                named: Cow::Borrowed(&[]),
                 confinement: Confinement::SessionPolicy,
             },
             "",

@@ -357,6 +357,7 @@ pub mod __private {
         HandlerModel {
             tables: Cow::Borrowed(&[]),
             buckets: Cow::Borrowed(&[]),
+            named: Cow::Borrowed(&[]),
             confinement: Confinement::SessionPolicy,
         },
         "",

@@ -230,8 +230,12 @@ mod tests {
             })
             .into_iter()
             .collect();
-        let model =
-            HandlerModel { tables: tables.into(), buckets: buckets.into(), confinement: Confinement::SessionPolicy };
+        let model = HandlerModel {
+            tables: tables.into(),
+            buckets: buckets.into(),
+            named: Default::default(),
+            confinement: Confinement::SessionPolicy,
+        };
         HandlerSpec::new(format!("{key}{table}"), model).unwrap().leak()
     }
 

@@ -731,6 +731,7 @@ mod forged_spec {
         HandlerModel {
             tables: Cow::Borrowed(FORGED_TABLES),
             buckets: Cow::Borrowed(&[]),
+            named: Cow::Borrowed(&[]),
             confinement: Confinement::SessionPolicy,
         },
         TEMPLATE,

@@ -47,7 +47,7 @@ impl Statement {
         w.string("Allow");
         w.comma();
         w.key("Action");
-        w.string_array(self.actions.iter().copied());
+        w.string_array(self.actions.iter().map(|a| a.as_ref()));
         w.comma();
         w.key("Resource");
         w.string_array(self.resources.iter().map(String::as_str));

@@ -56,6 +56,7 @@ pub use role::{role_policy, tag_role_policy};
 
 use crate::keys::Tenants;
 use crate::model::{BucketModel, Compiled, Confinement, HandlerModel, MAX_SESSION_POLICY_CHARS, SpecError, TableModel};
+use crate::named::NamedModel;
 use crate::tenant::MAX_TENANT_ID_LEN;
 use json::{Sids, write_document};
 use render::render_with;
@@ -107,6 +108,9 @@ fn document(model: &HandlerModel, tenants: Tenants<'_>, pretty: bool) -> String 
     for (i, b) in model.buckets.iter().enumerate() {
         statements.extend(b.statements(i, tenants));
     }
+    for n in model.named.iter() {
+        statements.extend(n.statements(tenants));
+    }
     if matches!(tenants, Tenants::Own) {
         return write_document(&merge_alike(statements), pretty, Sids::Omitted);
     }
@@ -139,11 +143,18 @@ fn worst_case_len(template: &str) -> usize {
 /// resource alone, less the document around its statements.
 fn worst_case_parts(model: &HandlerModel) -> Vec<(String, usize)> {
     let envelope = write_document(&[], false, Sids::Omitted).len();
-    let alone = |tables: Vec<TableModel>, buckets: Vec<BucketModel>| {
-        let m = HandlerModel { tables: tables.into(), buckets: buckets.into(), confinement: model.confinement.clone() };
+    let alone = |tables: Vec<TableModel>, buckets: Vec<BucketModel>, named: Vec<NamedModel>| {
+        let m = HandlerModel {
+            tables: tables.into(),
+            buckets: buckets.into(),
+            named: named.into(),
+            confinement: model.confinement.clone(),
+        };
         worst_case_len(&document(&m, Tenants::Own, false)) - envelope
     };
-    let tables = model.tables.iter().map(|t| (t.table.declared().to_owned(), alone(vec![t.clone()], vec![])));
-    let buckets = model.buckets.iter().map(|b| (b.bucket.declared().to_owned(), alone(vec![], vec![b.clone()])));
-    tables.chain(buckets).collect()
+    let tables = model.tables.iter().map(|t| (t.table.declared().to_owned(), alone(vec![t.clone()], vec![], vec![])));
+    let buckets =
+        model.buckets.iter().map(|b| (b.bucket.declared().to_owned(), alone(vec![], vec![b.clone()], vec![])));
+    let named = model.named.iter().map(|n| (n.name.to_string(), alone(vec![], vec![], vec![n.clone()])));
+    tables.chain(buckets).chain(named).collect()
 }

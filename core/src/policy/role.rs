@@ -34,6 +34,7 @@ fn union_policy(models: &[&HandlerModel], tenants: Tenants<'_>, pretty: bool) ->
     for model in models {
         let own = model.tables.iter().enumerate().flat_map(|(i, t)| t.statements(i, tenants));
         let own = own.chain(model.buckets.iter().enumerate().flat_map(|(i, b)| b.statements(i, tenants)));
+        let own = own.chain(model.named.iter().flat_map(|n| n.statements(tenants)));
         for mut new in own {
             new.resources.sort();
             match statements
@@ -115,12 +116,14 @@ mod tests {
         let a = HandlerModel {
             tables: vec![spec(&[Action::GetItem], &[])].into(),
             buckets: vec![bucket(&[ObjectAction::GetObject, ObjectAction::ListBucket])].into(),
+            named: Cow::Borrowed(&[]),
             confinement: Confinement::SessionPolicy,
         }
         .placed(&["Orders"], &["files-prod"]);
         let b = HandlerModel {
             tables: Cow::Borrowed(&[]),
             buckets: vec![bucket(&[ObjectAction::PutObject])].into(),
+            named: Cow::Borrowed(&[]),
             confinement: Confinement::SessionPolicy,
         }
         .placed(&[], &["files-prod"]);

@@ -3,13 +3,15 @@
 
 use crate::keys::Tenants;
 use crate::model::{BucketModel, PhysicalName, TableModel};
+use crate::named::NamedModel;
+use std::borrow::Cow;
 
 pub(super) struct Statement {
     /// `TenantItems`, `TenantIndexes`, `TenantObjects` or `TenantListing`, numbered from 2
     /// when a policy has several.
     pub(super) sid: String,
     /// IAM action names, sorted.
-    pub(super) actions: Vec<&'static str>,
+    pub(super) actions: Vec<Cow<'static, str>>,
     pub(super) resources: Vec<String>,
     pub(super) condition: Condition,
 }
@@ -53,14 +55,14 @@ impl TableModel {
         let condition = Condition::LeadingKeys(self.keys.patterns(tenants));
         let mut statements = vec![Statement {
             sid: "TenantItems".into(),
-            actions: actions.iter().map(|a| a.iam_name()).collect(),
+            actions: actions.iter().map(|a| a.iam_name().into()).collect(),
             resources: vec![table_arn.clone()],
             condition: condition.clone(),
         }];
         if !self.indexes.is_empty() {
             statements.push(Statement {
                 sid: "TenantIndexes".into(),
-                actions: actions.iter().filter(|a| a.reads_indexes()).map(|a| a.iam_name()).collect(),
+                actions: actions.iter().filter(|a| a.reads_indexes()).map(|a| a.iam_name().into()).collect(),
                 resources: self.indexes.iter().map(|ix| format!("{table_arn}/index/{ix}")).collect(),
                 condition,
             });
@@ -84,7 +86,8 @@ impl BucketModel {
         let pattern = self.objects.pattern(tenants);
         let actions = self.sorted_actions();
         let mut statements = Vec::new();
-        let objects: Vec<&'static str> = actions.iter().filter(|a| !a.on_bucket()).map(|a| a.iam_name()).collect();
+        let objects: Vec<Cow<'static, str>> =
+            actions.iter().filter(|a| !a.on_bucket()).map(|a| a.iam_name().into()).collect();
         if !objects.is_empty() {
             statements.push(Statement {
                 sid: "TenantObjects".into(),
@@ -93,7 +96,8 @@ impl BucketModel {
                 condition: Condition::None,
             });
         }
-        let listing: Vec<&'static str> = actions.iter().filter(|a| a.on_bucket()).map(|a| a.iam_name()).collect();
+        let listing: Vec<Cow<'static, str>> =
+            actions.iter().filter(|a| a.on_bucket()).map(|a| a.iam_name().into()).collect();
         if !listing.is_empty() {
             statements.push(Statement {
                 sid: "TenantListing".into(),
@@ -101,6 +105,35 @@ impl BucketModel {
                 resources: vec![format!("arn:{{{{partition}}}}:s3:::{bucket}")],
                 condition: Condition::ListPrefix(pattern),
             });
+        }
+        statements
+    }
+}
+
+impl NamedModel {
+    /// The statements of this declaration: its actions on the tenant's names
+    /// ([`crate::NameRule::resources`]), and a by-path read (`GetParametersByPath`) on the
+    /// tenant's path as well. The resource is the whole confinement: none of these services
+    /// has a condition key that names the tenant better than the ARN does.
+    pub(super) fn statements(&self, tenants: Tenants<'_>) -> Vec<Statement> {
+        let sid = match self.service() {
+            crate::named::Service::SecretsManager => "TenantSecrets",
+            crate::named::Service::Ssm => "TenantParameters",
+            crate::named::Service::Sqs => "TenantQueue",
+        };
+        let actions = self.sorted_actions();
+        let mut statements = Vec::new();
+        for by_path in [false, true] {
+            let these: Vec<Cow<'static, str>> =
+                actions.iter().filter(|a| a.by_path() == by_path).map(|a| a.iam_name().into()).collect();
+            if !these.is_empty() {
+                statements.push(Statement {
+                    sid: if by_path { "TenantParameterPaths".into() } else { sid.into() },
+                    actions: these,
+                    resources: self.names.resources(tenants, by_path),
+                    condition: Condition::None,
+                });
+            }
         }
         statements
     }

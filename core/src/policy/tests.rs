@@ -200,6 +200,7 @@ fn each_table_and_bucket_gets_its_own_statements() {
             ..bucket(&[ObjectAction::PutObject, ObjectAction::GetObject, ObjectAction::ListBucket])
         }]
         .into(),
+        named: Cow::Borrowed(&[]),
         confinement: Confinement::SessionPolicy,
     };
     let t = model.compile().unwrap();
@@ -244,6 +245,7 @@ fn a_policy_too_large_names_what_each_resource_costs() {
         ]
         .into(),
         buckets: vec![bucket(&[ObjectAction::GetObject])].into(),
+        named: Cow::Borrowed(&[]),
         confinement: Confinement::SessionPolicy,
     };
     let errors = model.compile().unwrap_err();
@@ -266,6 +268,7 @@ fn duplicate_resources_are_refused() {
     let model = HandlerModel {
         tables: vec![spec(&[Action::GetItem], &[]), spec(&[Action::PutItem], &[])].into(),
         buckets: vec![bucket(&[ObjectAction::GetObject]), bucket(&[ObjectAction::PutObject])].into(),
+        named: Cow::Borrowed(&[]),
         confinement: Confinement::SessionPolicy,
     };
     assert_eq!(
@@ -275,6 +278,7 @@ fn duplicate_resources_are_refused() {
     let empty = HandlerModel {
         tables: Cow::Borrowed(&[]),
         buckets: Cow::Borrowed(&[]),
+        named: Cow::Borrowed(&[]),
         confinement: Confinement::SessionPolicy,
     };
     assert_eq!(empty.compile().unwrap_err(), [SpecError::NoResources]);
@@ -326,6 +330,7 @@ fn resources_with_the_same_actions_and_condition_share_a_statement() {
         ]
         .into(),
         buckets: Cow::Borrowed(&[]),
+        named: Cow::Borrowed(&[]),
         confinement: Confinement::SessionPolicy,
     };
     let arn = |r: &str| format!("arn:aws:dynamodb:eu-west-1:123456789012:table/{r}");
@@ -364,6 +369,7 @@ fn resources_with_the_same_actions_and_condition_share_a_statement() {
             in_bucket("files-c", &[ObjectAction::PutObject]),
         ]
         .into(),
+        named: Cow::Borrowed(&[]),
         confinement: Confinement::SessionPolicy,
     };
     let listing = serde_json::json!({"StringLike": {"s3:prefix": ["tenants/acme/*"]}});

@@ -52,6 +52,7 @@ pub(super) fn items(name: &syn::Ident, model: &HandlerModel, krate: &syn::Path) 
             #krate::__private::HandlerModel {
                 tables: #cow(#name::__TENANT_TABLES),
                 buckets: #cow(#name::__TENANT_BUCKETS),
+                named: #krate::__private::Cow::Borrowed(&[]),
                 confinement: #confinement,
             },
             #name::POLICY_TEMPLATE,

@@ -46,6 +46,7 @@ static SPEC: LazyLock<HandlerSpec> = LazyLock::new(|| {
     let model = HandlerModel {
         tables: vec![orders, customers].into(),
         buckets: Cow::Borrowed(&[]),
+        named: Cow::Borrowed(&[]),
         confinement: Confinement::SessionPolicy,
     };
     // The rules read the model, never the template: no template, as every action on two tables

@@ -30,6 +30,7 @@ static SPEC: LazyLock<HandlerSpec> = LazyLock::new(|| {
     let model = HandlerModel {
         tables: Cow::Borrowed(&[]),
         buckets: vec![files, archive].into(),
+        named: Cow::Borrowed(&[]),
         confinement: Confinement::SessionPolicy,
     };
     HandlerSpec::new("files", model).unwrap()

@@ -1,0 +1,641 @@
+//! Per-tenant resources that IAM tells apart by name alone: Secrets Manager secrets, Systems
+//! Manager Parameter Store parameters and SQS queues. One rule, [`NameRule`], says which names
+//! are a tenant's for all three; [`Service`] holds what differs between them (the ARN, the
+//! separator, the name's charset), and [`NamedAction`] the actions each can confine.
+//!
+//! | service | a tenant `acme`'s names (prefix `tenants/`, `/tenants/`, `jobs-`) | the policy's resource |
+//! |---|---|---|
+//! | Secrets Manager | `tenants/acme/<name>` | `…:secret:tenants/{{tenant}}/*` |
+//! | Parameter Store | `/tenants/acme/<name>`, and the path `/tenants/acme` for `GetParametersByPath` | `…:parameter/tenants/{{tenant}}/*` (and `…/tenants/{{tenant}}`) |
+//! | SQS | the queue `jobs-acme` (`jobs-acme.fifo` with `fifo`) | `…:jobs-{{tenant}}` |
+//!
+//! Why these patterns hold:
+//!
+//! * **Secrets.** A secret's ARN is its name, `-`, and 6 random characters
+//!   (`secret:tenants/acme/stripe-AbC123`; Secrets Manager User Guide, "Secret ARNs"), so the
+//!   folder pattern `secret:tenants/acme/*` matches every version of the name and the `/` after
+//!   the id keeps `tenants/acme-2/…` out (tenant ids have no `/`).
+//! * **Parameters.** A parameter's ARN drops the name's leading `/`
+//!   (`/tenants/acme/flags` → `parameter/tenants/acme/flags`); `GetParameter(s)` is authorized
+//!   against each named parameter and `GetParametersByPath` against the path in the request,
+//!   `Recursive` then returning every level below it (Systems Manager User Guide, "Restricting
+//!   access to Parameter Store parameters using IAM policies"). So a by-path read of the tenant's
+//!   own path `/tenants/acme` needs that path's ARN as well as the folder's.
+//! * **Queues.** SQS has no folders and no condition on a message: a queue ARN names one queue
+//!   (`arn:aws:sqs:<region>:<account>:<name>`; Amazon SQS Developer Guide, "Amazon SQS resource
+//!   ARN format"). A tenant's queue is exactly `<prefix><tenant>`, with no wildcard: queue names
+//!   and tenant ids share their charset (`-`, `_`), so no separator could end a tenant id and
+//!   `jobs-acme*` would match tenant `acme-2`'s `jobs-acme-2`.
+
+use crate::action::closest;
+use crate::keys::Tenants;
+use crate::tenant::{MAX_TENANT_ID_LEN, TenantId};
+use core::fmt;
+use std::borrow::Cow;
+
+/// The longest prefix of a secret's or parameter's names accepted (the policy's worst-case
+/// size counts it in full).
+pub const MAX_NAME_PREFIX_LEN: usize = 64;
+
+/// The longest SQS queue name (Amazon SQS Developer Guide, "Amazon SQS quotas": "A queue name
+/// can have up to 80 characters"): a queue prefix leaves room for the longest tenant id.
+pub const MAX_QUEUE_NAME_LEN: usize = 80;
+
+/// An AWS service whose per-tenant resources are told apart by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Service {
+    /// AWS Secrets Manager: `secrets(...)`.
+    SecretsManager,
+    /// AWS Systems Manager Parameter Store: `parameters(...)`.
+    Ssm,
+    /// Amazon SQS: `queues(...)`.
+    Sqs,
+}
+
+impl Service {
+    /// Every service, in canonical order.
+    pub const ALL: &'static [Service] = &[Service::SecretsManager, Service::Ssm, Service::Sqs];
+
+    /// The service's prefix in IAM actions and ARNs: `secretsmanager`, `ssm`, `sqs`.
+    pub const fn iam_prefix(self) -> &'static str {
+        match self {
+            Service::SecretsManager => "secretsmanager",
+            Service::Ssm => "ssm",
+            Service::Sqs => "sqs",
+        }
+    }
+
+    /// The argument that declares the service's resources: `secrets`, `parameters`, `queues`.
+    pub const fn argument(self) -> &'static str {
+        match self {
+            Service::SecretsManager => "secrets",
+            Service::Ssm => "parameters",
+            Service::Sqs => "queues",
+        }
+    }
+
+    /// What the service's resources are called: `secret`, `parameter`, `queue`.
+    pub const fn noun(self) -> &'static str {
+        match self {
+            Service::SecretsManager => "secret",
+            Service::Ssm => "parameter",
+            Service::Sqs => "queue",
+        }
+    }
+
+    /// The service's name in messages.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Service::SecretsManager => "Secrets Manager",
+            Service::Ssm => "Parameter Store",
+            Service::Sqs => "SQS",
+        }
+    }
+
+    /// The service's argument name → the service.
+    pub fn from_argument(argument: &str) -> Option<Service> {
+        Service::ALL.iter().copied().find(|s| s.argument() == argument)
+    }
+
+    /// `arn:{{partition}}:<service>:{{region}}:{{account}}:` plus the resource type's own
+    /// start (`secret:`, `parameter`, nothing for a queue): what every resource of the service
+    /// begins with in a policy template.
+    fn arn_start(self) -> String {
+        let kind = match self {
+            Service::SecretsManager => "secret:",
+            // The name's own leading `/` follows: `parameter/tenants/acme/flags`.
+            Service::Ssm => "parameter",
+            Service::Sqs => "",
+        };
+        format!("arn:{{{{partition}}}}:{}:{{{{region}}}}:{{{{account}}}}:{kind}", self.iam_prefix())
+    }
+
+    /// Whether `b` may be in a name prefix of this service: the service's own name charset
+    /// less anything IAM reads as a wildcard or variable (`*`, `?`, `$`) or JSON escapes.
+    const fn prefix_byte(self, b: u8) -> bool {
+        b.is_ascii_alphanumeric()
+            || match self {
+                // Secret names: `A-Za-z0-9/_+=.@-` (Secrets Manager API Reference, `CreateSecret`, `Name`).
+                Service::SecretsManager => matches!(b, b'/' | b'_' | b'+' | b'=' | b'.' | b'@' | b'-'),
+                // Parameter names: `a-zA-Z0-9_.-` and `/` (Systems Manager User Guide, "Parameter name requirements").
+                Service::Ssm => matches!(b, b'/' | b'_' | b'.' | b'-'),
+                // Queue names: `A-Za-z0-9-_` (Amazon SQS API Reference, `CreateQueue`, `QueueName`).
+                Service::Sqs => matches!(b, b'_' | b'-'),
+            }
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.title())
+    }
+}
+
+macro_rules! named_actions {
+    ($($(#[$doc:meta])* $service:ident $name:ident,)*) => {
+        /// An action on a secret, a parameter or a queue that can be confined to one tenant's
+        /// names.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum NamedAction {
+            $($(#[$doc])* $name,)*
+        }
+
+        impl NamedAction {
+            /// Every action, in canonical (policy) order.
+            pub const ALL: &'static [NamedAction] = &[$(NamedAction::$name,)*];
+
+            /// The action's name, e.g. `GetSecretValue`.
+            pub const fn name(self) -> &'static str {
+                match self { $(NamedAction::$name => stringify!($name),)* }
+            }
+
+            /// The service the action belongs to.
+            pub const fn service(self) -> Service {
+                match self { $(NamedAction::$name => Service::$service,)* }
+            }
+        }
+    };
+}
+
+/// Calls `$callback! { SecretsManager CreateSecret, … }` with every named action and its
+/// service: the one list from which the enum and the runtime's marker types are generated.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! with_named_actions {
+    ($callback:ident) => {
+        $callback! {
+            /// Create a secret named under the tenant's folder (`CreateSecret`).
+            SecretsManager CreateSecret,
+            /// Delete one of the tenant's secrets (`DeleteSecret`; recoverable within its window).
+            SecretsManager DeleteSecret,
+            /// Read a secret's metadata (`DescribeSecret`).
+            SecretsManager DescribeSecret,
+            /// Read a secret's value (`GetSecretValue`).
+            SecretsManager GetSecretValue,
+            /// Store a new value of a secret (`PutSecretValue`).
+            SecretsManager PutSecretValue,
+            /// Change a secret's value or description (`UpdateSecret`).
+            SecretsManager UpdateSecret,
+            /// Delete a parameter (`DeleteParameter`).
+            Ssm DeleteParameter,
+            /// Delete several parameters (`DeleteParameters`; each is authorized on its own).
+            Ssm DeleteParameters,
+            /// Read a parameter (`GetParameter`).
+            Ssm GetParameter,
+            /// Read a parameter's history (`GetParameterHistory`).
+            Ssm GetParameterHistory,
+            /// Read several parameters (`GetParameters`; each is authorized on its own).
+            Ssm GetParameters,
+            /// Read the parameters under a path of the tenant's (`GetParametersByPath`, with or
+            /// without `Recursive`); authorized against the path.
+            Ssm GetParametersByPath,
+            /// Create or overwrite a parameter (`PutParameter`).
+            Ssm PutParameter,
+            /// Change a message's visibility timeout (`ChangeMessageVisibility`, and each entry
+            /// of `ChangeMessageVisibilityBatch`).
+            Sqs ChangeMessageVisibility,
+            /// Delete a received message (`DeleteMessage`, `DeleteMessageBatch`).
+            Sqs DeleteMessage,
+            /// Read the queue's attributes (`GetQueueAttributes`).
+            Sqs GetQueueAttributes,
+            /// Look up the queue's URL by name (`GetQueueUrl`).
+            Sqs GetQueueUrl,
+            /// Receive messages (`ReceiveMessage`).
+            Sqs ReceiveMessage,
+            /// Send a message (`SendMessage`, `SendMessageBatch`).
+            Sqs SendMessage,
+        }
+    };
+}
+
+with_named_actions!(named_actions);
+
+impl NamedAction {
+    /// The IAM action, e.g. `secretsmanager:GetSecretValue`.
+    pub fn iam_name(self) -> String {
+        format!("{}:{}", self.service().iam_prefix(), self.name())
+    }
+
+    /// `GetSecretValue` or `secretsmanager:GetSecretValue` → the action (of any service).
+    pub fn from_name(name: &str) -> Option<NamedAction> {
+        let bare = name.split_once(':').map_or(name, |(_, n)| n);
+        NamedAction::ALL
+            .iter()
+            .copied()
+            .find(|a| a.name() == bare && name.split_once(':').is_none_or(|(s, _)| s == a.service().iam_prefix()))
+    }
+
+    /// The actions of `service`, in canonical order.
+    pub fn of(service: Service) -> impl Iterator<Item = NamedAction> {
+        NamedAction::ALL.iter().copied().filter(move |a| a.service() == service)
+    }
+
+    /// Whether the action is authorized against a path (`GetParametersByPath`) rather than
+    /// against each name: its statement also names the tenant's path itself.
+    pub const fn by_path(self) -> bool {
+        matches!(self, NamedAction::GetParametersByPath)
+    }
+
+    /// The action an API operation of `service` needs (`SendMessageBatch` → `SendMessage`):
+    /// the one table read by the guards and the typed handles. `None` for an operation no
+    /// tenant session may send.
+    pub fn for_operation(service: Service, operation: &str) -> Option<NamedAction> {
+        if let Some((_, action)) = OPERATIONS.iter().find(|(op, a)| *op == operation && a.service() == service) {
+            return Some(*action);
+        }
+        NamedAction::of(service).find(|a| a.name() == operation)
+    }
+
+    /// Validates a name written in `secrets(... actions = [...])` (and `parameters`, `queues`).
+    pub fn classify(service: Service, name: &str) -> Result<NamedAction, NamedRefusal> {
+        let (declared_service, bare) = match name.split_once(':') {
+            Some((s, bare)) => (Some(s), bare),
+            None => (None, name),
+        };
+        if bare.contains('*') || bare.contains('?') {
+            return Err(NamedRefusal::Wildcard);
+        }
+        if let Some(action) = NamedAction::from_name(name) {
+            if action.service() != service {
+                return Err(NamedRefusal::OtherService(action.service()));
+            }
+            return Ok(action);
+        }
+        if declared_service.is_some_and(|s| s != service.iam_prefix()) {
+            return Err(NamedRefusal::Unknown { suggestion: None });
+        }
+        if let Some((_, _, refusal)) = REFUSED.iter().find(|(s, n, _)| *s == service && *n == bare) {
+            return Err(refusal.clone());
+        }
+        if let Some((_, declare)) = OPERATIONS.iter().find(|(op, a)| *op == bare && a.service() == service) {
+            return Err(NamedRefusal::Operation { declare: *declare });
+        }
+        let suggestion = closest(bare, NamedAction::of(service).map(NamedAction::name))
+            .and_then(|n| NamedAction::of(service).find(|a| a.name() == n));
+        Err(NamedRefusal::Unknown { suggestion })
+    }
+}
+
+impl fmt::Display for NamedAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `` `CreateSecret`, `DeleteSecret`, … `` for error messages: the actions of `service`.
+pub fn valid_named_names(service: Service) -> String {
+    NamedAction::of(service).map(|a| format!("`{}`", a.name())).collect::<Vec<_>>().join(", ")
+}
+
+/// API operations whose IAM action has another name: a batch is authorized as its single
+/// action, per entry (Amazon SQS Developer Guide, "Amazon SQS API permissions: Actions and
+/// resource reference": `SendMessageBatch` needs `sqs:SendMessage`, …).
+const OPERATIONS: &[(&str, NamedAction)] = &[
+    ("SendMessageBatch", NamedAction::SendMessage),
+    ("DeleteMessageBatch", NamedAction::DeleteMessage),
+    ("ChangeMessageVisibilityBatch", NamedAction::ChangeMessageVisibility),
+];
+
+/// Why a name in a `secrets`, `parameters` or `queues` declaration's `actions = [...]` cannot
+/// be granted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NamedRefusal {
+    /// `*`, `secretsmanager:*`, `Get*`.
+    Wildcard,
+    /// Takes no resource, so IAM cannot confine it to one tenant's names (`ListSecrets`,
+    /// `GetRandomPassword`, `DescribeParameters`, `ListQueues`, `BatchGetSecretValue`).
+    NoResource,
+    /// Changes who may reach the resource: resource policies, queue permissions.
+    Sharing,
+    /// Tags, which can decide access (attribute-based access control).
+    Tagging,
+    /// Copies a secret to other regions, outside what the deployment placed.
+    Replication,
+    /// Creates, deletes, purges, rotates or reconfigures the resource: the deployment's work.
+    Deployment,
+    /// An action of another of the three services.
+    OtherService(Service),
+    /// An API operation whose IAM action has another name.
+    Operation {
+        /// The action to declare instead.
+        declare: NamedAction,
+    },
+    /// Not an action of the service this crate knows.
+    Unknown {
+        /// The nearest known action of the service.
+        suggestion: Option<NamedAction>,
+    },
+}
+
+impl fmt::Display for NamedRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NamedRefusal::Wildcard => f.write_str(
+                "wildcards are never granted: they include actions that take no resource or change \
+                 who may read every tenant's resources",
+            ),
+            NamedRefusal::NoResource => f.write_str(
+                "takes no resource, so IAM cannot confine it to one tenant's names: it would list or read \
+                 every tenant's",
+            ),
+            NamedRefusal::Sharing => f.write_str(
+                "changes who may reach the resource: a tenant could share its resource with another account; \
+                 set access in the deployment instead",
+            ),
+            NamedRefusal::Tagging => f.write_str(
+                "changes tags, which can decide access (attribute-based access control): set tags in the \
+                 deployment",
+            ),
+            NamedRefusal::Replication => {
+                f.write_str("copies the secret to other regions, outside the deployment: replicate in the deployment")
+            }
+            NamedRefusal::Deployment => f.write_str(
+                "creates, deletes, rotates or reconfigures the resource itself: that is the deployment's work, \
+                 not a tenant session's",
+            ),
+            NamedRefusal::OtherService(s) => {
+                write!(f, "is a {s} action: declare it in `{}(...)`", s.argument())
+            }
+            NamedRefusal::Operation { declare } => {
+                write!(f, "is an API operation, not an IAM action: declare `{declare}`")
+            }
+            NamedRefusal::Unknown { .. } => f.write_str("unknown action"),
+        }
+    }
+}
+
+/// Names refused with a reason of their own (Service Authorization Reference, "Actions defined
+/// by AWS Secrets Manager", "… by AWS Systems Manager", "… by Amazon SQS": the actions whose
+/// resource types column is empty take no resource).
+const REFUSED: &[(Service, &str, NamedRefusal)] = &[
+    (Service::SecretsManager, "ListSecrets", NamedRefusal::NoResource),
+    (Service::SecretsManager, "GetRandomPassword", NamedRefusal::NoResource),
+    (Service::SecretsManager, "BatchGetSecretValue", NamedRefusal::NoResource),
+    (Service::SecretsManager, "PutResourcePolicy", NamedRefusal::Sharing),
+    (Service::SecretsManager, "DeleteResourcePolicy", NamedRefusal::Sharing),
+    (Service::SecretsManager, "GetResourcePolicy", NamedRefusal::Sharing),
+    (Service::SecretsManager, "ValidateResourcePolicy", NamedRefusal::Sharing),
+    (Service::SecretsManager, "TagResource", NamedRefusal::Tagging),
+    (Service::SecretsManager, "UntagResource", NamedRefusal::Tagging),
+    (Service::SecretsManager, "ReplicateSecretToRegions", NamedRefusal::Replication),
+    (Service::SecretsManager, "RemoveRegionsFromReplication", NamedRefusal::Replication),
+    (Service::SecretsManager, "StopReplicationToReplica", NamedRefusal::Replication),
+    (Service::SecretsManager, "RotateSecret", NamedRefusal::Deployment),
+    (Service::SecretsManager, "CancelRotateSecret", NamedRefusal::Deployment),
+    (Service::SecretsManager, "RestoreSecret", NamedRefusal::Deployment),
+    (Service::SecretsManager, "UpdateSecretVersionStage", NamedRefusal::Deployment),
+    (Service::Ssm, "DescribeParameters", NamedRefusal::NoResource),
+    (Service::Ssm, "AddTagsToResource", NamedRefusal::Tagging),
+    (Service::Ssm, "RemoveTagsFromResource", NamedRefusal::Tagging),
+    (Service::Ssm, "LabelParameterVersion", NamedRefusal::Deployment),
+    (Service::Ssm, "UnlabelParameterVersion", NamedRefusal::Deployment),
+    (Service::Sqs, "ListQueues", NamedRefusal::NoResource),
+    (Service::Sqs, "AddPermission", NamedRefusal::Sharing),
+    (Service::Sqs, "RemovePermission", NamedRefusal::Sharing),
+    (Service::Sqs, "SetQueueAttributes", NamedRefusal::Sharing),
+    (Service::Sqs, "TagQueue", NamedRefusal::Tagging),
+    (Service::Sqs, "UntagQueue", NamedRefusal::Tagging),
+    (Service::Sqs, "CreateQueue", NamedRefusal::Deployment),
+    (Service::Sqs, "DeleteQueue", NamedRefusal::Deployment),
+    (Service::Sqs, "PurgeQueue", NamedRefusal::Deployment),
+];
+
+/// Which names of one service belong to a tenant: `<prefix><tenant>/…` for secrets and
+/// parameters, the queue `<prefix><tenant>` (or `<prefix><tenant>.fifo`) for SQS. The session
+/// policy, the guard and the typed handle all read the rule from here.
+///
+/// ```
+/// use tenant_isolation_core::{NameRule, Service, TenantId};
+/// let secrets = NameRule::new(Service::SecretsManager, "tenants/");
+/// let acme = TenantId::parse("acme").unwrap();
+/// assert_eq!(secrets.name(&acme, "stripe"), "tenants/acme/stripe");
+/// assert!(secrets.is_own(&acme, "tenants/acme/stripe"));
+/// assert!(!secrets.is_own(&acme, "tenants/acme-2/stripe"));
+///
+/// let queues = NameRule::new(Service::Sqs, "jobs-");
+/// assert_eq!(queues.queue(&acme), "jobs-acme");
+/// assert!(!queues.is_own(&acme, "jobs-acme-2"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NameRule {
+    service: Service,
+    prefix: Cow<'static, str>,
+    fifo: bool,
+}
+
+/// What is wrong with a name prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NamePrefixError {
+    /// Outside the service's name charset, with an IAM wildcard or variable, or too long (a
+    /// queue's prefix must leave room for the longest tenant id in 80 characters).
+    Charset,
+    /// A secret's prefix that is not empty and does not end with `/`, a parameter's that does
+    /// not begin and end with `/`, or an empty queue prefix.
+    Shape,
+    /// A parameter prefix under `/aws` or `/ssm`, which Parameter Store reserves.
+    Reserved,
+    /// `fifo` on a secret or parameter rule.
+    FifoOutsideSqs,
+}
+
+impl NameRule {
+    /// A rule of `service` with `prefix`; see [`NameRule::validate`].
+    pub const fn new(service: Service, prefix: &'static str) -> NameRule {
+        NameRule { service, prefix: Cow::Borrowed(prefix), fifo: false }
+    }
+
+    /// A rule with an owned prefix.
+    pub fn owned(service: Service, prefix: impl Into<String>) -> NameRule {
+        NameRule { service, prefix: Cow::Owned(prefix.into()), fifo: false }
+    }
+
+    /// A rule of FIFO queues: the tenant's queue is `<prefix><tenant>.fifo`.
+    pub const fn fifo_queues(prefix: &'static str) -> NameRule {
+        NameRule { service: Service::Sqs, prefix: Cow::Borrowed(prefix), fifo: true }
+    }
+
+    /// The same rule for FIFO queues (see [`NameRule::fifo_queues`]).
+    pub fn fifo(self) -> NameRule {
+        NameRule { fifo: true, ..self }
+    }
+
+    /// The service whose names the rule covers.
+    pub const fn service(&self) -> Service {
+        self.service
+    }
+
+    /// The prefix before the tenant id.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Whether the tenants' queues are FIFO queues.
+    pub const fn is_fifo(&self) -> bool {
+        self.fifo
+    }
+
+    /// A prefix keeps to the service's name charset (no `*`, `?` or `$`) and is shaped so that
+    /// a tenant id cannot run into it: a secret's is empty or ends with `/`, a parameter's
+    /// begins and ends with `/` (`/tenants/`; `/` alone for tenants at the root) and is not
+    /// under `/aws` or `/ssm`, a queue's is not empty and leaves room for a 64-character tenant
+    /// id in a queue name.
+    pub fn validate(&self) -> Result<(), NamePrefixError> {
+        let p = self.prefix.as_bytes();
+        if self.fifo && self.service != Service::Sqs {
+            return Err(NamePrefixError::FifoOutsideSqs);
+        }
+        if p.len() > self.max_prefix_len() || !p.iter().all(|b| self.service.prefix_byte(*b)) {
+            return Err(NamePrefixError::Charset);
+        }
+        match self.service {
+            Service::SecretsManager if !p.is_empty() && !self.prefix.ends_with('/') => Err(NamePrefixError::Shape),
+            Service::Ssm if !self.prefix.starts_with('/') || !self.prefix.ends_with('/') => Err(NamePrefixError::Shape),
+            Service::Ssm if self.prefix.contains("//") => Err(NamePrefixError::Shape),
+            // "Parameter names can't be prefixed with `aws` or `ssm` (case-insensitive)"
+            // (Systems Manager User Guide, "Parameter name requirements").
+            Service::Ssm
+                if ["aws", "ssm"]
+                    .iter()
+                    .any(|r| self.prefix[1..].get(..3).is_some_and(|s| s.eq_ignore_ascii_case(r))) =>
+            {
+                Err(NamePrefixError::Reserved)
+            }
+            Service::Sqs if p.is_empty() => Err(NamePrefixError::Shape),
+            _ => Ok(()),
+        }
+    }
+
+    /// The longest prefix the service's names leave room for.
+    pub const fn max_prefix_len(&self) -> usize {
+        match self.service {
+            Service::Sqs => MAX_QUEUE_NAME_LEN - MAX_TENANT_ID_LEN - if self.fifo { ".fifo".len() } else { 0 },
+            _ => MAX_NAME_PREFIX_LEN,
+        }
+    }
+
+    /// `<prefix><tenant>`: a parameter path of the tenant's (`GetParametersByPath`), and the
+    /// start of every name of the tenant's.
+    pub fn root(&self, tenant: &TenantId) -> String {
+        format!("{}{}", self.prefix, tenant.as_str())
+    }
+
+    /// `<prefix><tenant>/<name>`: a secret or parameter name of the tenant's.
+    pub fn name(&self, tenant: &TenantId, name: &str) -> String {
+        format!("{}{}/{name}", self.prefix, tenant.as_str())
+    }
+
+    /// `<prefix><tenant>` (`.fifo`): the tenant's queue.
+    pub fn queue(&self, tenant: &TenantId) -> String {
+        format!("{}{}{}", self.prefix, tenant.as_str(), if self.fifo { ".fifo" } else { "" })
+    }
+
+    /// Whether `name` is the tenant's: a secret or parameter name under `<prefix><tenant>/`
+    /// (with something after the `/`), or the tenant's queue. The same rule as the policy's
+    /// resource patterns (IAM's `*` matches any rest).
+    pub fn is_own(&self, tenant: &TenantId, name: &str) -> bool {
+        match self.service {
+            Service::Sqs => name == self.queue(tenant),
+            _ => self.rest(tenant, name).is_some_and(|rest| rest.strip_prefix('/').is_some_and(|r| !r.is_empty())),
+        }
+    }
+
+    /// Whether `path` is a parameter path of the tenant's: `<prefix><tenant>` or under it.
+    pub fn is_own_path(&self, tenant: &TenantId, path: &str) -> bool {
+        self.service == Service::Ssm
+            && self.rest(tenant, path).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    }
+
+    fn rest<'n>(&self, tenant: &TenantId, name: &'n str) -> Option<&'n str> {
+        name.strip_prefix(&*self.prefix)?.strip_prefix(tenant.as_str())
+    }
+
+    /// The tenant whose name `name` is; `None` for a name that is no tenant's under this rule.
+    /// The inverse of [`NameRule::is_own`] (tenant ids have no `/`).
+    pub fn tenant_of(&self, name: &str) -> Option<TenantId> {
+        let rest = name.strip_prefix(&*self.prefix)?;
+        let id = match self.service {
+            Service::Sqs if self.fifo => rest.strip_suffix(".fifo")?,
+            Service::Sqs => rest,
+            _ => match rest.split_once('/') {
+                Some((id, after)) if !after.is_empty() => id,
+                _ => return None,
+            },
+        };
+        TenantId::parse(id).ok()
+    }
+
+    /// The ARNs a statement of `actions` names, as IAM reads them: the tenant's folder
+    /// (`…:secret:<prefix>{{tenant}}/*`), the path itself beside it for a by-path read, the
+    /// tenant's queue; the principal tag in the tenant's place; or every tenant's names
+    /// (`<prefix>*`, role policies).
+    pub fn resources(&self, whose: Tenants<'_>, by_path: bool) -> Vec<String> {
+        let start = self.service.arn_start();
+        let tenant = match whose {
+            Tenants::Own => "{{tenant}}".to_owned(),
+            Tenants::Tagged(tag) => format!("${{aws:PrincipalTag/{tag}}}"),
+            Tenants::Any => return vec![format!("{start}{}*", self.prefix)],
+        };
+        let root = format!("{start}{}{tenant}", self.prefix);
+        match self.service {
+            Service::Sqs if self.fifo => vec![format!("{root}.fifo")],
+            Service::Sqs => vec![root],
+            Service::Ssm if by_path => vec![root.clone(), format!("{root}/*")],
+            _ => vec![format!("{root}/*")],
+        }
+    }
+
+    /// Whether two rules could give one tenant another's names: same service, and one prefix
+    /// starts the other (`tenants/` and `tenants/ORG/`: tenant `ORG` of the first owns the
+    /// second's; `jobs-` and `jobs-high-`: tenant `high-acme` of the first owns `acme`'s queue
+    /// of the second).
+    pub fn overlaps(&self, other: &NameRule) -> bool {
+        self.service == other.service
+            && (self.prefix.starts_with(&*other.prefix) || other.prefix.starts_with(&*self.prefix))
+    }
+}
+
+/// One family of per-tenant secrets, parameters or queues a handler may touch: what
+/// `secrets(stripe(prefix = "tenants/", actions = [GetSecretValue]))` declares.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use tenant_isolation_core::{NameRule, NamedAction, NamedModel, Service};
+/// let webhooks = NamedModel {
+///     name: Cow::Borrowed("webhooks"),
+///     actions: Cow::Borrowed(&[NamedAction::GetSecretValue]),
+///     names: NameRule::new(Service::SecretsManager, "tenants/"),
+/// };
+/// assert!(webhooks.validate().is_empty());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NamedModel {
+    /// The declaration's name (`webhooks`): the handle's parameter, and what messages call it.
+    pub name: Cow<'static, str>,
+    /// The declared actions (validated: the rule's service's, no duplicates).
+    pub actions: Cow<'static, [NamedAction]>,
+    /// Which names belong to a tenant.
+    pub names: NameRule,
+}
+
+impl NamedModel {
+    /// The service of the declared resources.
+    pub const fn service(&self) -> Service {
+        self.names.service
+    }
+
+    /// Whether `action` was declared.
+    pub fn allows(&self, action: NamedAction) -> bool {
+        self.actions.contains(&action)
+    }
+
+    /// The declared actions in the canonical order of [`NamedAction::ALL`].
+    pub fn sorted_actions(&self) -> Vec<NamedAction> {
+        let mut actions = self.actions.to_vec();
+        actions.sort();
+        actions.dedup();
+        actions
+    }
+}
+
+#[cfg(test)]
+mod tests;
