@@ -373,6 +373,14 @@ impl HandlerModel {
         contains!(slice(&named[index].actions), action)
     }
 
+    /// Whether the handler's declaration at `index` (as [`HandlerModel::named_declares`]) is of
+    /// `service`; `false` past the last. A `const fn`: a typed handle checks at compile time that
+    /// its capability type is of its own service's declaration.
+    pub const fn named_is(&self, index: usize, service: Service) -> bool {
+        let named = slice(&self.named);
+        index < named.len() && named[index].names.service() as u8 == service as u8
+    }
+
     /// The table declared as `name` (its declared, logical name).
     pub fn table(&self, name: &str) -> Option<&TableModel> {
         self.tables.iter().find(|t| t.table.declared() == name)

@@ -49,7 +49,7 @@
 //   signing                 the request's credentials, and nothing else, sign it
 //   guard                   one interceptor, a rule set per service (DynamoDB, S3): checks a
 //                           request against its scope's tenant
-//   table, bucket           the typed handles (DynamoDB, S3)
+//   table, bucket, named    the typed handles (DynamoDB, S3; secrets, parameters, queues)
 //   client                  the guarded client of each policy
 //   credentials             STS, the cache
 //   identity                tokens → tenant (leaf apart from kind, config)
@@ -79,6 +79,7 @@ mod isolation;
 mod kind;
 mod metrics;
 pub mod model;
+mod named;
 mod pipeline;
 pub mod records;
 mod registry;
@@ -104,11 +105,12 @@ pub use identity::{Identity, Verifier};
 pub use isolation::{Isolation, LambdaTenantMode};
 pub use kind::ErrorKind;
 pub use metrics::Metrics;
+pub use named::{AllowsNamed, TenantParameters, TenantQueue, TenantSecrets};
 pub use scope::{Scope, ScopeError, current, current_tenant, spawn};
 pub use settings::IsolationBuilder;
 pub use spec::{HandlerSpec, SpecMismatch};
 pub use table::{Allows, TenantTable, TransactWrite, actions};
-pub use tenant_isolation_core::{Action, InvalidTenantId, ObjectAction, TenantId};
+pub use tenant_isolation_core::{Action, InvalidTenantId, NamedAction, ObjectAction, TenantId};
 
 /// Isolates an async Lambda handler to the calling tenant.
 ///
@@ -274,6 +276,7 @@ pub mod __private {
     // `require_s3`, below, with a message that says what to enable).
     pub use crate::bucket::AllowsObject;
     pub use crate::bucket::BucketPolicy;
+    pub use crate::named::{AllowsNamed, NamedPolicy};
     pub use crate::table::{Isolated, Policy, grant};
 
     /// A handler's spec as the macro writes it: the model, and the template it compiled.
@@ -298,7 +301,8 @@ pub mod __private {
     }
     pub use std::borrow::Cow;
     pub use tenant_isolation_core::{
-        Action, BucketModel, Confinement, HandlerModel, KeyRule, ObjectAction, ObjectRule, PhysicalName, TableModel,
+        Action, BucketModel, Confinement, HandlerModel, KeyRule, NameRule, NamedAction, NamedModel, ObjectAction,
+        ObjectRule, PhysicalName, Service, TableModel,
     };
 
     use crate::bucket::TenantBucket;
@@ -313,6 +317,46 @@ pub mod __private {
     /// A bucket's handle, made for the handler the macro generates (as [`table`]).
     pub fn bucket<P: BucketPolicy>() -> TenantBucket<P> {
         TenantBucket::new()
+    }
+
+    /// A secrets declaration's handle, made for the handler the macro generates (as [`table`]).
+    pub fn secrets<P: NamedPolicy>() -> crate::TenantSecrets<P> {
+        crate::TenantSecrets::new()
+    }
+
+    /// A parameters declaration's handle (as [`secrets`]).
+    pub fn parameters<P: NamedPolicy>() -> crate::TenantParameters<P> {
+        crate::TenantParameters::new()
+    }
+
+    /// A queue declaration's handle (as [`secrets`]).
+    pub fn queue<P: NamedPolicy>() -> crate::TenantQueue<P> {
+        crate::TenantQueue::new()
+    }
+
+    /// Evaluated in a constant by every handler that declares secrets: without the
+    /// `secretsmanager` feature, the build stops here with a message that says what to enable.
+    pub const fn require_secretsmanager() {
+        #[cfg(not(feature = "secretsmanager"))]
+        panic!(
+            "`#[tenant_isolated(secrets(...))]` needs the `secretsmanager` feature: `tenant-isolation = {{ features = [\"secretsmanager\"] }}`"
+        );
+    }
+
+    /// As [`require_secretsmanager`], for `parameters(...)` and feature `ssm`.
+    pub const fn require_ssm() {
+        #[cfg(not(feature = "ssm"))]
+        panic!(
+            "`#[tenant_isolated(parameters(...))]` needs the `ssm` feature: `tenant-isolation = {{ features = [\"ssm\"] }}`"
+        );
+    }
+
+    /// As [`require_secretsmanager`], for `queues(...)` and feature `sqs`.
+    pub const fn require_sqs() {
+        #[cfg(not(feature = "sqs"))]
+        panic!(
+            "`#[tenant_isolated(queues(...))]` needs the `sqs` feature: `tenant-isolation = {{ features = [\"sqs\"] }}`"
+        );
     }
 
     /// Evaluated in a constant by every handler that declares buckets: without the `s3`
@@ -351,6 +395,15 @@ pub mod __private {
         };
     }
     tenant_isolation_core::with_object_actions!(unchecked_bucket);
+    macro_rules! unchecked_named {
+        ($($(#[$doc:meta])* $service:ident $a:ident,)*) => {
+            impl NamedPolicy for Unchecked {
+                const NAMED: usize = 0;
+                $(type $a = grant::Declared;)*
+            }
+        };
+    }
+    tenant_isolation_core::with_named_actions!(unchecked_named);
     const UNCHECKED: &HandlerSpec = &HandlerSpec::from_macro(
         "",
         "",

@@ -5,6 +5,7 @@
 //! [`HandlerSpec::new`]: crate::HandlerSpec::new
 
 pub use tenant_isolation_core::{
-    Action, BucketModel, Compiled, Confinement, HandlerModel, KeyRule, MAX_TENANT_ID_LEN, ObjectAction,
-    ObjectOperation, ObjectRule, Operation, Partition, PhysicalName, RoleArn, SpecError, TableModel,
+    Action, BucketModel, Compiled, Confinement, HandlerModel, KeyRule, MAX_TENANT_ID_LEN, NamePrefixError, NameRule,
+    NamedAction, NamedModel, NamedRefusal, ObjectAction, ObjectOperation, ObjectRule, Operation, Partition,
+    PhysicalName, RoleArn, Service, SpecError, TableModel,
 };

@@ -27,7 +27,7 @@ use tenant_isolation_core::TableModel;
 
 /// Marker types, one per isolatable action (`actions::GetItem`, …), for `Allows<A>` bounds.
 pub mod actions {
-    use tenant_isolation_core::{Action, ObjectAction};
+    use tenant_isolation_core::{Action, NamedAction, ObjectAction};
 
     /// A marker type for one [`Action`].
     pub trait ActionMarker {
@@ -80,11 +80,37 @@ pub mod actions {
 
     tenant_isolation_core::with_object_actions!(object_markers);
 
+    /// A marker type for one [`NamedAction`] (a secret's, a parameter's or a queue's).
+    pub trait NamedActionMarker {
+        /// The action.
+        const ACTION: NamedAction;
+    }
+
+    macro_rules! named_markers {
+        ($($(#[$doc:meta])* $service:ident $name:ident,)*) => {
+            $(
+                #[doc = concat!("The `", stringify!($name), "` action of ", stringify!($service), ", as a type.")]
+                ///
+                $(#[$doc])*
+                #[derive(Debug, Clone, Copy)]
+                pub enum $name {}
+                impl NamedActionMarker for $name {
+                    const ACTION: NamedAction = NamedAction::$name;
+                }
+            )*
+            /// The named actions with a marker, in [`NamedAction::ALL`] order.
+            pub const NAMED_MARKED: &[NamedAction] = &[$(NamedAction::$name),*];
+        };
+    }
+
+    tenant_isolation_core::with_named_actions!(named_markers);
+
     #[cfg(test)]
     #[test]
     fn every_action_has_a_marker() {
         assert_eq!(MARKED, Action::ALL);
         assert_eq!(OBJECT_MARKED, ObjectAction::ALL);
+        assert_eq!(NAMED_MARKED, NamedAction::ALL);
     }
 }
 
