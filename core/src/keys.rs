@@ -151,8 +151,9 @@ impl KeyRule {
 
     /// The `dynamodb:LeadingKeys` (or `s3:prefix`) patterns that admit `whose` keys.
     ///
-    /// Used under `ForAllValues` (every leading key of the request must match one pattern)
-    /// and `ForAnyValue` (at least one must, so an absent or empty set fails). The
+    /// Used under `ForAllValues` (every leading key of the request must match one pattern;
+    /// `ForAnyValue` on `*` beside it requires at least one key, so an absent or empty set
+    /// fails). The
     /// tenant's own partition is `<prefix><tenant>` and, for composite keys,
     /// `<prefix><tenant>#*`; `#` is refused in tenant ids, so `TENANT#a#*` cannot match
     /// tenant `ab` (IAM User Guide, "Multivalued context keys").

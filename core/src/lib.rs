@@ -31,15 +31,18 @@ pub use action::{Action, closest, valid_names};
 pub use arn::{InvalidRoleArn, MAX_SESSION_NAME_LEN, RoleArn, session_name};
 pub use keys::{DEFAULT_KEY_PREFIX, KeyPrefixError, KeyRule, MAX_KEY_PREFIX_LEN, SEPARATOR, Tenants};
 pub use model::{
-    BucketModel, Compiled, Confinement, HandlerModel, MAX_SESSION_POLICY_CHARS, PhysicalName, SpecError, TableModel,
-    TenantRule, is_valid_dynamodb_name, is_valid_tag_key, key_prefix_error, name_prefix_error, object_prefix_error,
+    BucketModel, Compiled, Confinement, HandlerModel, MAX_BOUND_TABLE_NAME_LEN, MAX_SESSION_POLICY_CHARS, PhysicalName,
+    SpecError, TableModel, TenantRule, is_valid_dynamodb_name, is_valid_tag_key, key_prefix_error, name_prefix_error,
+    object_prefix_error,
 };
 pub use named::{
     MAX_NAME_PREFIX_LEN, MAX_QUEUE_NAME_LEN, NamePrefixError, NameRule, NamedAction, NamedModel, NamedRefusal, Service,
     valid_named_names,
 };
 pub use operation::{Needs, Operation, TransactItem, partiql_action};
-pub use policy::{MAX_REGION_LEN, Partition, Placement, PlacementError, render, role_policy, tag_role_policy};
+pub use policy::{
+    MAX_REGION_LEN, Partition, Placement, PlacementError, render, role_policy, tag_role_policy, worst_case_for,
+};
 pub use refusal::Refusal;
 pub use s3::{
     DEFAULT_OBJECT_PREFIX, MAX_OBJECT_PREFIX_LEN, OBJECT_SEPARATOR, ObjectAction, ObjectOperation, ObjectPrefixError,

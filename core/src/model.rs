@@ -9,6 +9,15 @@
 /// both inline and managed session policies can't exceed 2,048 characters").
 pub const MAX_SESSION_POLICY_CHARS: usize = 2048;
 
+/// How long a table name bound at run time (`table_env`) is counted when a policy's size is
+/// checked at compile time. DynamoDB allows 255 characters, but counting every bound name at
+/// 255 would refuse most handlers of two tables for names no deployment uses; so the compiled
+/// bound counts them at this length, and the runtime checks the policy again with the names it
+/// is given, before the handler's first session (`render::worst_case_for`): a longer name is
+/// served when it fits, and refused at start-up, naming its variable, when it does not. No
+/// tenant's request is ever the first to find out.
+pub const MAX_BOUND_TABLE_NAME_LEN: usize = 128;
+
 use crate::action::Action;
 use crate::keys::{KeyPrefixError, KeyRule, MAX_KEY_PREFIX_LEN, SEPARATOR};
 use crate::named::MAX_QUEUE_NAME_LEN;
@@ -650,8 +659,9 @@ impl fmt::Display for SpecError {
             SpecError::TooLarge { worst_case, parts } => {
                 write!(
                     f,
-                    "the session policy can reach {worst_case} characters for a {MAX_TENANT_ID_LEN}-character tenant id; \
-                     STS accepts at most {MAX_SESSION_POLICY_CHARS}"
+                    "the session policy can reach {worst_case} characters for a {MAX_TENANT_ID_LEN}-character tenant id \
+                     (and {MAX_BOUND_TABLE_NAME_LEN}-character table names bound at run time); STS accepts at most \
+                     {MAX_SESSION_POLICY_CHARS}"
                 )?;
                 if parts.len() > 1 {
                     f.write_str(" (")?;

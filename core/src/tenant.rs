@@ -8,7 +8,7 @@ pub const MAX_TENANT_ID_LEN: usize = 64;
 /// A tenant id that has passed validation: 1–64 characters of `[A-Za-z0-9_-]`.
 ///
 /// The charset is the security boundary of the whole policy. A tenant id lands inside a
-/// `StringLike` pattern on `dynamodb:LeadingKeys` (under `ForAllValues` and `ForAnyValue`), so:
+/// `StringLike` pattern on `dynamodb:LeadingKeys` (under `ForAllValues`), so:
 ///
 /// * `*` and `?` are `StringLike` wildcards: tenant `*` would match every tenant
 ///   (IAM User Guide, "String condition operators");

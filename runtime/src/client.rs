@@ -14,7 +14,10 @@ use crate::signing::{FromRequest, NoAmbientCredentials};
 use crate::spec::{HandlerSpec, SetupError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use tenant_isolation_core::{Placement, PlacementError, RoleArn};
+use tenant_isolation_core::{
+    MAX_BOUND_TABLE_NAME_LEN, MAX_SESSION_POLICY_CHARS, MAX_TENANT_ID_LEN, Placement, PlacementError, RoleArn,
+    worst_case_for,
+};
 
 /// Builds and keeps the policy clients.
 pub(crate) struct Clients {
@@ -104,6 +107,7 @@ impl Clients {
             .into());
         }
         let placement = self.placement(spec)?;
+        fits(spec, &placement)?;
         let key = PolicyKey::new(spec.template(), &placement);
         let mut by_policy = self.by_policy.lock().unwrap_or_else(PoisonError::into_inner);
         let client = match by_policy.get(&key) {
@@ -183,6 +187,33 @@ impl PolicyClient {
     }
 }
 
+/// Whether `spec`'s session policy, rendered with this deployment's names, fits STS's limit for
+/// every tenant. The compiled bound counts a table name bound at run time at
+/// [`MAX_BOUND_TABLE_NAME_LEN`] characters; a longer name is served when the policy still fits
+/// and refused here, before any tenant's session, naming the variables, when it does not.
+fn fits(spec: &'static HandlerSpec, placement: &Placement) -> Result<(), ConfigError> {
+    if spec.model().session_tag().is_some() {
+        // No session policy is sent in session-tag mode.
+        return Ok(());
+    }
+    let worst = worst_case_for(spec.template(), placement);
+    if worst <= MAX_SESSION_POLICY_CHARS {
+        return Ok(());
+    }
+    let vars: Vec<&str> = spec.tables().iter().filter_map(|t| t.table.env_var()).collect();
+    Err(ConfigError::invalid(
+        vars.first().copied().unwrap_or("AWS_REGION"),
+        format!(
+            "handler `{}`: with the table names bound here ({}), its session policy can reach {worst} characters \
+             for a {MAX_TENANT_ID_LEN}-character tenant id, and STS accepts at most {MAX_SESSION_POLICY_CHARS} \
+             (the compiled bound counts bound table names at {MAX_BOUND_TABLE_NAME_LEN} characters): shorten the \
+             names or use session-tag mode",
+            spec.name(),
+            vars.join(", "),
+        ),
+    ))
+}
+
 /// The variable that binds the physical name `name` in `spec`, if one does.
 fn binding_of(spec: &'static HandlerSpec, name: &str, names: &Env) -> Option<&'static str> {
     let tables = spec.tables().iter().map(|t| &t.table);
@@ -190,4 +221,45 @@ fn binding_of(spec: &'static HandlerSpec, name: &str, names: &Env) -> Option<&'s
         .chain(spec.buckets().iter().map(|b| &b.bucket))
         .filter(|n| n.env_var().and_then(|var| names.var(var)).as_deref() == Some(name) || n.declared() == name)
         .find_map(|n| n.env_var())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fits;
+    use crate::spec::HandlerSpec;
+    use std::borrow::Cow;
+    use tenant_isolation_core::{
+        Action, Confinement, HandlerModel, KeyRule, MAX_SESSION_POLICY_CHARS, Partition, PhysicalName, Placement,
+        TableModel,
+    };
+
+    /// A table bound at run time, with four indexes, whose compiled bound (a 128-character name)
+    /// fits: a real name of 128 characters fits, one of 255 (legal in DynamoDB) does not and is
+    /// refused naming the variable; the same model in session-tag mode sends no policy and is
+    /// never refused.
+    #[test]
+    fn a_policy_too_large_for_the_bound_names_is_refused_before_any_session() {
+        let table = |var: &'static str| TableModel {
+            table: PhysicalName::FromEnv { var: var.into(), default: var.into() },
+            indexes: Cow::Owned(vec!["ByStatus".into(), "ByCustomer".into(), "ByDate".into(), "ByRegion".into()]),
+            actions: Cow::Borrowed(&[Action::GetItem, Action::Query]),
+            keys: KeyRule::new("TENANT#"),
+        };
+        let model = |confinement| HandlerModel {
+            tables: vec![table("A_TABLE")].into(),
+            buckets: Cow::Borrowed(&[]),
+            named: Cow::Borrowed(&[]),
+            confinement,
+        };
+        let spec = HandlerSpec::new("two_tables", model(Confinement::SessionPolicy)).unwrap().leak();
+        assert!(spec.model().compile().unwrap().worst_case <= MAX_SESSION_POLICY_CHARS);
+        let placed = |len: usize| {
+            Placement::new(Partition::AwsUsGov, "us-gov-west-1", "123456789012", &[&"a".repeat(len)], &[]).unwrap()
+        };
+        assert!(fits(spec, &placed(128)).is_ok());
+        let refused = fits(spec, &placed(255)).unwrap_err().to_string();
+        assert!(refused.contains("(A_TABLE)") && refused.contains("STS accepts at most 2048"), "{refused}");
+        let tagged = HandlerSpec::new("tagged", model(Confinement::SessionTag("tenant".into()))).unwrap().leak();
+        assert!(fits(tagged, &placed(255)).is_ok());
+    }
 }

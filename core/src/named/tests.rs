@@ -280,3 +280,37 @@ fn named_declares_reads_each_declaration_by_position() {
         assert!(!m.named_declares(2, action));
     }
 }
+
+/// The budget: the example's `create_order` (two tables bound at run time, a bucket)
+/// with a webhook secret and a settings parameter stays a session-policy handler.
+#[test]
+fn two_tables_a_bucket_a_secret_and_a_parameter_fit_one_session_policy() {
+    use crate::action::Action;
+    use crate::keys::KeyRule;
+    use crate::model::{BucketModel, PhysicalName, TableModel};
+    use crate::s3::{ObjectAction, ObjectRule};
+    let env = |var: &'static str, name: &'static str| PhysicalName::FromEnv { var: var.into(), default: name.into() };
+    let table = |var, name, actions| TableModel {
+        table: env(var, name),
+        indexes: Cow::Borrowed(&[]),
+        actions: Cow::Borrowed(actions),
+        keys: KeyRule::new("TENANT#"),
+    };
+    let mut m = handler(vec![
+        model("webhooks", &[NamedAction::GetSecretValue], NameRule::new(Service::SecretsManager, "tenants/")),
+        model("settings", &[NamedAction::GetParameter], NameRule::new(Service::Ssm, "/tenants/")),
+    ]);
+    m.tables = vec![
+        table("ORDERS_TABLE", "Orders", &[Action::PutItem]),
+        table("CUSTOMERS_TABLE", "Customers", &[Action::GetItem]),
+    ]
+    .into();
+    m.buckets = vec![BucketModel {
+        bucket: env("ATTACHMENTS_BUCKET", "order-attachments"),
+        actions: Cow::Borrowed(&[ObjectAction::PutObject]),
+        objects: ObjectRule::new("tenants/"),
+    }]
+    .into();
+    let compiled = m.compile().unwrap();
+    assert!(compiled.worst_case <= crate::MAX_SESSION_POLICY_CHARS, "{}", compiled.worst_case);
+}

@@ -72,11 +72,19 @@ impl Statement {
                 // - `ForAllValues:StringLike`: every key of the request is the tenant's. Alone it is
                 //   also true when the request has no key ("It also returns true if there are no
                 //   context keys in the request"): a Scan would pass.
-                // - `ForAnyValue:StringLike`, same patterns: at least one key is the tenant's, so the
-                //   set is neither absent nor empty. Evaluators differ on whether an empty set is
-                //   "null": iam-simulate 0.1.173 treats `"dynamodb:LeadingKeys": []` as present, and
+                // - `ForAnyValue:StringLike` on `*`: at least one key is present, so the set is
+                //   neither absent nor empty. Evaluators differ on whether an empty set is "null":
+                //   iam-simulate 0.1.173 treats `"dynamodb:LeadingKeys": []` as present, and
                 //   `ForAllValues` + `Null: false` alone ALLOWED it (tests/policy/prove.mjs, group
-                //   `empty-key`). `ForAnyValue` is false for an absent and for an empty set alike.
+                //   `empty-key`). `ForAnyValue` is false for an absent and for an empty set alike
+                //   ("If the key is not present in the request ... ForAnyValue returns false").
+                //   Its pattern is `*`, not the tenant's patterns again: beside `ForAllValues`
+                //   ("every key is the tenant's") the two say the same ("some key is present" and
+                //   every key is the tenant's ⇔ some key is the tenant's and every key is), and
+                //   `*` costs 5 characters where the patterns cost up to 150 for a 64-character
+                //   tenant id (issue 25: a secret and a parameter must fit beside two tables and a
+                //   bucket). The proof runs every case against this form, and its mutant
+                //   `for-any-value-on-patterns` (the old form) must change no decision.
                 // - `Null: false`: the key is present; the remedy the IAM User Guide gives for
                 //   missing keys ("Multivalued context key examples"; "Condition operator to check
                 //   existence of condition keys"). Under iam-simulate it is redundant next to
@@ -86,14 +94,18 @@ impl Statement {
                 //   one evaluator's quirk is not enough. It costs 40 characters.
                 w.key("Condition");
                 w.open('{');
-                for operator in ["ForAllValues:StringLike", "ForAnyValue:StringLike"] {
-                    w.key(operator);
-                    w.open('{');
-                    w.key("dynamodb:LeadingKeys");
-                    w.string_array(patterns.iter().map(String::as_str));
-                    w.close('}');
-                    w.comma();
-                }
+                w.key("ForAllValues:StringLike");
+                w.open('{');
+                w.key("dynamodb:LeadingKeys");
+                w.string_array(patterns.iter().map(String::as_str));
+                w.close('}');
+                w.comma();
+                w.key("ForAnyValue:StringLike");
+                w.open('{');
+                w.key("dynamodb:LeadingKeys");
+                w.string_array(["*"].into_iter());
+                w.close('}');
+                w.comma();
                 w.key("Null");
                 w.open('{');
                 w.key("dynamodb:LeadingKeys");

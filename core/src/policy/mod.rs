@@ -20,7 +20,7 @@
 //!       "Resource": ["arn:{{partition}}:dynamodb:{{region}}:{{account}}:table/Orders"],
 //!       "Condition": {
 //!         "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["TENANT#{{tenant}}", "TENANT#{{tenant}}#*"]},
-//!         "ForAnyValue:StringLike": {"dynamodb:LeadingKeys": ["TENANT#{{tenant}}", "TENANT#{{tenant}}#*"]},
+//!         "ForAnyValue:StringLike": {"dynamodb:LeadingKeys": ["*"]},
 //!         "Null": {"dynamodb:LeadingKeys": "false"}
 //!       }
 //!     },
@@ -51,11 +51,14 @@ mod statement;
 mod tests;
 
 pub use placement::{MAX_REGION_LEN, Partition, Placement, PlacementError};
-pub use render::render;
+pub use render::{render, worst_case_for};
 pub use role::{role_policy, tag_role_policy};
 
 use crate::keys::Tenants;
-use crate::model::{BucketModel, Compiled, Confinement, HandlerModel, MAX_SESSION_POLICY_CHARS, SpecError, TableModel};
+use crate::model::{
+    BucketModel, Compiled, Confinement, HandlerModel, MAX_BOUND_TABLE_NAME_LEN, MAX_SESSION_POLICY_CHARS, SpecError,
+    TableModel,
+};
 use crate::named::NamedModel;
 use crate::tenant::MAX_TENANT_ID_LEN;
 use json::{Sids, write_document};
@@ -118,11 +121,12 @@ fn document(model: &HandlerModel, tenants: Tenants<'_>, pretty: bool) -> String 
     write_document(&statements, pretty, Sids::Written)
 }
 
-/// The longest rendering of a template: the longest region, a 255-character table name and a
-/// 63-character bucket name in every placeholder, and a tenant id of the longest length.
+/// The longest rendering of a template: the longest region, a
+/// [`MAX_BOUND_TABLE_NAME_LEN`]-character table name and a 63-character bucket name in every
+/// placeholder, and a tenant id of the longest length.
 fn worst_case_len(template: &str) -> usize {
     let region = "x".repeat(MAX_REGION_LEN);
-    let table = "t".repeat(255);
+    let table = "t".repeat(MAX_BOUND_TABLE_NAME_LEN);
     let bucket = "b".repeat(63);
     let tenant = "x".repeat(MAX_TENANT_ID_LEN);
     render_with(template, |name| {

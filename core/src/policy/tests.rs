@@ -36,16 +36,16 @@ fn compile(table: TableModel) -> Result<Compiled, Vec<SpecError>> {
     one(table).compile()
 }
 
-/// A tenant statement's condition: every key is one of `patterns` (`ForAllValues`), at
-/// least one is (`ForAnyValue`: an absent or empty key set fails), and the key is present
-/// (`Null: false`). Nothing else.
+/// A tenant statement's condition: every key is one of `patterns` (`ForAllValues`), there is
+/// at least one key (`ForAnyValue` on `*`: an absent or empty key set fails), and the key is
+/// present (`Null: false`). Nothing else.
 #[track_caller]
 pub(super) fn assert_confined(statement: &Value, patterns: Value) {
     assert_eq!(
         statement["Condition"],
         serde_json::json!({
-            "ForAllValues:StringLike": { "dynamodb:LeadingKeys": patterns.clone() },
-            "ForAnyValue:StringLike": { "dynamodb:LeadingKeys": patterns },
+            "ForAllValues:StringLike": { "dynamodb:LeadingKeys": patterns },
+            "ForAnyValue:StringLike": { "dynamodb:LeadingKeys": ["*"] },
             "Null": { "dynamodb:LeadingKeys": "false" },
         }),
         "{statement}"
@@ -139,23 +139,24 @@ fn oversized_policies_are_refused() {
 
 #[test]
 fn worst_case_room_with_a_table_name_from_the_environment() {
-    // As docs/DEPLOYING.md states: with `table_env` the worst case counts a 255-character
-    // table name in every ARN and a 64-character tenant in four patterns per statement. A
-    // handler that only queries has one statement for its table and its indexes, so three
-    // indexes fit and four do not; with `GetItem` beside `Query` the indexes have a statement
-    // of their own, and one index fits, two do not; all twelve actions fit with one index,
-    // not with two.
+    // As docs/DEPLOYING.md states: with `table_env` the worst case counts a 128-character
+    // table name in every ARN (`MAX_BOUND_TABLE_NAME_LEN`; the runtime checks the real names)
+    // and a 64-character tenant in two patterns per statement. A handler that only queries has
+    // one statement for its table and its indexes, so six indexes fit and seven do not; with
+    // `GetItem` beside `Query` the indexes have a statement of their own, and four fit, five do
+    // not; all twelve actions fit with three indexes, not with four.
     let from_env = |actions: &[Action], indexes: &[&str]| TableModel {
         table: PhysicalName::FromEnv { var: "ORDERS_TABLE".into(), default: "Orders".into() },
         ..spec(actions, indexes)
     };
     let too_large = |m: TableModel| matches!(compile(m).unwrap_err()[..], [SpecError::TooLarge { .. }]);
-    assert!(compile(from_env(&[Action::Query], &["ByStatus", "ByCustomer", "ByDate"])).is_ok());
-    assert!(too_large(from_env(&[Action::Query], &["ByStatus", "ByCustomer", "ByDate", "ByRegion"])));
-    assert!(compile(from_env(&[Action::GetItem, Action::Query], &["ByStatus"])).is_ok());
-    assert!(too_large(from_env(&[Action::GetItem, Action::Query], &["ByStatus", "ByCustomer"])));
-    assert!(compile(from_env(Action::ALL, &["ByStatus"])).is_ok());
-    assert!(too_large(from_env(Action::ALL, &["ByStatus", "ByCustomer"])));
+    let indexes = ["ByStatus", "ByCustomer", "ByDate", "ByRegion", "ByOwner", "ByTotal", "ByItem"];
+    assert!(compile(from_env(&[Action::Query], &indexes[..6])).is_ok());
+    assert!(too_large(from_env(&[Action::Query], &indexes[..7])));
+    assert!(compile(from_env(&[Action::GetItem, Action::Query], &indexes[..4])).is_ok());
+    assert!(too_large(from_env(&[Action::GetItem, Action::Query], &indexes[..5])));
+    assert!(compile(from_env(Action::ALL, &indexes[..3])).is_ok());
+    assert!(too_large(from_env(Action::ALL, &indexes[..4])));
     // A fixed name leaves room for several indexes.
     assert!(compile(spec(Action::ALL, &["ByStatus", "ByCustomer", "ByDate"])).is_ok());
 }
@@ -235,7 +236,7 @@ fn a_policy_too_large_names_what_each_resource_costs() {
     };
     let model = HandlerModel {
         tables: vec![
-            TableModel { indexes: owned(&["ByStatus"]), ..from_env("A_TABLE") },
+            TableModel { indexes: owned(&["ByStatus", "ByCustomer"]), ..from_env("A_TABLE") },
             // Another key prefix: its statement is not merged with the first table's.
             TableModel {
                 table: PhysicalName::FromEnv { var: "B_TABLE".into(), default: "Other".into() },
@@ -337,8 +338,8 @@ fn resources_with_the_same_actions_and_condition_share_a_statement() {
     let keys = |prefix: &str| {
         let patterns = serde_json::json!([format!("{prefix}acme"), format!("{prefix}acme#*")]);
         serde_json::json!({
-            "ForAllValues:StringLike": { "dynamodb:LeadingKeys": patterns.clone() },
-            "ForAnyValue:StringLike": { "dynamodb:LeadingKeys": patterns },
+            "ForAllValues:StringLike": { "dynamodb:LeadingKeys": patterns },
+            "ForAnyValue:StringLike": { "dynamodb:LeadingKeys": ["*"] },
             "Null": { "dynamodb:LeadingKeys": "false" },
         })
     };
