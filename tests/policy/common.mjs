@@ -21,7 +21,11 @@ export const TENANTS = ['acme', 'globex'];
 export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/TenantData`;
 export const LAMBDA_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/orders-fn`;
 export const UNDECLARED_INDEX = 'UndeclaredIndex';
-export const KEY_SETS = ['ForAllValues:StringLike', 'ForAnyValue:StringLike'];
+// The operator whose dynamodb:LeadingKeys patterns name the tenant ("every key is the
+// tenant's"). `ForAnyValue:StringLike` beside it is on `*` alone ("some key is present";
+// core/src/policy/json.rs): it names no tenant, so the mutants that rewrite the tenant's
+// patterns rewrite these.
+export const KEY_PATTERNS = 'ForAllValues:StringLike';
 
 // ---------------------------------------------------------------------------------------
 // Tools.
@@ -616,10 +620,11 @@ const dropConditions =
   (...operators) =>
   (p) =>
     each(p, isTable, (s) => operators.forEach((op) => delete s.Condition[op]));
-// Rewrites the LeadingKeys patterns under both set operators.
+// Rewrites the tenant's LeadingKeys patterns (under `ForAllValues`; `ForAnyValue` is on `*`).
 const rewritePatterns = (p, f) =>
   each(p, isTable, (s) => {
-    for (const op of KEY_SETS) if (s.Condition[op]) s.Condition[op]['dynamodb:LeadingKeys'] = f(s.Condition[op]['dynamodb:LeadingKeys']);
+    const keys = s.Condition[KEY_PATTERNS];
+    if (keys) keys['dynamodb:LeadingKeys'] = f(keys['dynamodb:LeadingKeys']);
   });
 const rewriteResources = (p, pred, f) => each(p, pred, (s) => (s.Resource = [s.Resource].flat().map(f)));
 // Rewrites the `s3:prefix` patterns of the listing statements (`StringLike`, whatever the
@@ -672,6 +677,20 @@ export const MUTANTS = [
     apply: dropConditions('Null'),
   },
   { name: 'no-key-guards', exploitable: true, applies: hasTables, apply: dropConditions('ForAnyValue:StringLike', 'Null') },
+  {
+    // The form before the compaction: `ForAnyValue` on the tenant's patterns again instead of
+    // on `*`. Equivalent by design: beside `ForAllValues` ("every key is the tenant's"),
+    // "some key is present" and "some key is the tenant's" are one condition
+    // (core/src/policy/json.rs, which writes `*` to save up to 150 characters per statement).
+    // If this mutant is ever caught, the compaction changed a decision and is wrong.
+    name: 'for-any-value-on-patterns',
+    equivalent: true,
+    applies: hasTables,
+    apply: (p) =>
+      each(p, isTable, (s) => {
+        s.Condition['ForAnyValue:StringLike'] = { 'dynamodb:LeadingKeys': [...s.Condition[KEY_PATTERNS]['dynamodb:LeadingKeys']] };
+      }),
+  },
   {
     // ForAnyValue without ForAllValues: one own key admits a batch of foreign ones.
     name: 'no-for-all-values',

@@ -23,7 +23,8 @@
 //                                                                 -> Denied by the condition
 //   no-key     a declared action without dynamodb:LeadingKeys      -> Denied by the condition
 //   empty-key  the same with an empty LeadingKeys set (`[]`), which iam-simulate reads as
-//              present: `Null: false` does not stop it, `ForAnyValue` does -> Denied by the condition
+//              present: `Null: false` does not stop it, `ForAnyValue` (on `*`: some key is
+//              present) does                                      -> Denied by the condition
 //   grant      every other (action, resource) pair IAM knows for DynamoDB: the other LeadingKeys
 //              actions, Scan, DescribeTable, DeleteTable, ListTables and all table
 //              administration, on the table, on declared, other handlers' and undeclared
@@ -73,11 +74,12 @@
 // dropped, buckets widened to `*`, PutObjectAcl or GetObjectVersion granted, the ListBucket
 // condition dropped or turned into `StringLikeIfExists` or `ForAllValues`, two buckets'
 // resources, prefixes or actions swapped, ...) and every broken policy must fail at least one
-// scenario; the exploitable ones must flip a Denied into Allowed. Three mutants are
+// scenario; the exploitable ones must flip a Denied into Allowed. Four mutants are
 // equivalent by design and must change no decision: dropping `Null` beside `ForAnyValue`
-// (core/src/policy/json.rs says why `Null` is kept), PutBucketPolicy added to the object statement
-// (a bucket action never matches an object ARN), and `ForAnyValue:StringLike` for `StringLike`
-// on the single-valued `s3:prefix`.
+// (core/src/policy/json.rs says why `Null` is kept), `ForAnyValue` on the tenant's patterns
+// instead of `*` (the form before the compaction; core/src/policy/json.rs says why the two are
+// one condition), PutBucketPolicy added to the object statement (a bucket action never matches
+// an object ARN), and `ForAnyValue:StringLike` for `StringLike` on the single-valued `s3:prefix`.
 // Exit status: 0 when everything holds, 1 otherwise. The last lines count the cases.
 
 import { join, resolve } from 'node:path';
