@@ -713,7 +713,7 @@ mod forged_spec {
     }
 
     /// get_only's template, copied (what the macro compiled from `actions = [GetItem]`).
-    const TEMPLATE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["dynamodb:GetItem"],"Resource":["arn:{{partition}}:dynamodb:{{region}}:{{account}}:table/Orders"],"Condition":{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["TENANT#{{tenant}}","TENANT#{{tenant}}#*"]},"ForAnyValue:StringLike":{"dynamodb:LeadingKeys":["TENANT#{{tenant}}","TENANT#{{tenant}}#*"]},"Null":{"dynamodb:LeadingKeys":"false"}}}]}"#;
+    const TEMPLATE: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["dynamodb:GetItem"],"Resource":["arn:{{partition}}:dynamodb:{{region}}:{{account}}:table/Orders"],"Condition":{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["TENANT#{{tenant}}","TENANT#{{tenant}}#*"]},"ForAnyValue:StringLike":{"dynamodb:LeadingKeys":["*"]},"Null":{"dynamodb:LeadingKeys":"false"}}}]}"#;
 
     /// A spec written by hand: get_only's template and bindings (so `same_policy` holds), but a
     /// model that claims `PutItem` too. Nothing compares a spec's model with its template unless
