@@ -186,7 +186,8 @@ pub use tenant_isolation_core::{Action, InvalidTenantId, NamedAction, ObjectActi
 ///
 /// **`table_env = "ORDERS_TABLE"`**: read the physical table name from this variable at run time
 /// (one build for every stage); `table` is the default when it is unset. The template keeps a
-/// `{{table}}` placeholder and its size check assumes a 255-character name.
+/// `{{table}}` placeholder; its size check counts the name at 128 characters, and the runtime
+/// checks the policy with the real name before the handler's first session.
 ///
 /// ```no_run
 /// # use lambda_http::{Body, Error, Request, Response};
