@@ -7,6 +7,7 @@
 use crate::bindings;
 use crate::cloudformation;
 use crate::error::AuditError;
+use crate::names;
 use serde_json::{Value, json};
 use tenant_isolation::HandlerSpec;
 use tenant_isolation_core::{
@@ -20,20 +21,25 @@ fn handlers() -> Vec<&'static HandlerSpec> {
 
 /// Every handler, once its key prefixes are known not to overlap on any table: neither on a
 /// physical name as resolved here, nor through a variable (which names one table once deployed,
-/// whatever the declared names say; `bindings.rs`).
+/// whatever the declared names say; `bindings.rs`); and its name prefixes not to overlap with
+/// any other handler's of the same service (one namespace per account and region; `names.rs`).
 pub(crate) fn checked_handlers() -> Result<Vec<&'static HandlerSpec>, AuditError> {
     let handlers = handlers();
     tenant_isolation::audit::check_prefixes(&handlers)?;
     bindings::check(&handlers)?;
+    names::check(&handlers)?;
     Ok(handlers)
 }
 
 /// `[{handler, module, tables: [{table, table_env, key_prefix, indexes, actions}],
-/// buckets: [{bucket, bucket_env, prefix, actions}], session_tag, template, worst_case_chars}]`:
-/// each handler's declaration (`key_prefix`: its tenants' keys are `<key_prefix><tenant>` and
-/// `<key_prefix><tenant>#…`; `prefix`: its tenants' objects are under `<prefix><tenant>/`), its
-/// session-policy template (placeholders `{{...}}` open) and the longest its rendered policy can
-/// be (STS accepts 2048 characters).
+/// buckets: [{bucket, bucket_env, prefix, actions}], named: [{name, service, prefix, fifo,
+/// actions}], session_tag, template, worst_case_chars}]`: each handler's declaration
+/// (`key_prefix`: its tenants' keys are `<key_prefix><tenant>` and `<key_prefix><tenant>#…`;
+/// `prefix`: its tenants' objects are under `<prefix><tenant>/`; `named`: its `secrets(...)`,
+/// `parameters(...)` and `queues(...)` in declaration order, `service` the IAM prefix
+/// (`secretsmanager`, `ssm`, `sqs`), a tenant's names under `<prefix><tenant>/` or its queue
+/// `<prefix><tenant>` (`.fifo` when `fifo`)), its session-policy template (placeholders `{{...}}`
+/// open) and the longest its rendered policy can be (STS accepts 2048 characters).
 pub fn list_json() -> Value {
     handlers()
         .into_iter()
@@ -54,6 +60,13 @@ pub fn list_json() -> Value {
                     "bucket_env": b.bucket.env_var(),
                     "prefix": b.objects.prefix(),
                     "actions": b.sorted_actions().iter().map(|a| a.name()).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+                "named": spec.model().named.iter().map(|n| json!({
+                    "name": n.name,
+                    "service": n.service().iam_prefix(),
+                    "prefix": n.names.prefix(),
+                    "fifo": n.names.is_fifo(),
+                    "actions": n.sorted_actions().iter().map(|a| a.name()).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
                 "session_tag": spec.session_tag(),
                 "template": template,
