@@ -513,7 +513,15 @@ export async function evaluate(scenario, { principal, identity, session, context
   return { decision, by: decision === 'Denied' ? (granted ? 'condition' : 'grant') : undefined, response };
 }
 
-export const counts = { simulations: 0 };
+// Simulations run, and the cases `report` checked per service (the request's action's prefix).
+export const counts = { simulations: 0, cases: {} };
+
+// The line run.sh sums per service: `cases of S: N` for each service with cases.
+export const caseSummary = () =>
+  Object.entries(counts.cases)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([service, n]) => `cases of ${service}: ${n}`)
+    .join('\n');
 
 // The problems of one scenario with `policy` as the only policy (decision and layer).
 export async function checkAlone(scenario, request) {
@@ -531,15 +539,20 @@ export const describe = (s) =>
 export function explain(r) {
   const res = r.response;
   if (res.resultType === 'error') return `      simulator error: ${JSON.stringify(res.errors)}`;
-  const a = res.result.analysis;
-  const lines = [];
-  for (const [name, part] of [['identity', a.identityAnalysis], ['session', a.sessionAnalysis], ['resource', a.resourceAnalysis]]) {
-    if (!part) continue;
-    for (const s of [...part.allowStatements, ...part.denyStatements, ...part.unmatchedStatements]) {
-      lines.push(`      ${name} ${JSON.stringify(s.explain)}`);
+  // A wildcard query (a `*` in the request's resource) has one result per policy pattern it
+  // met, none when it met none.
+  const results = res.resultType === 'wildcard' ? res.results : [res.result];
+  const lines = res.resultType === 'wildcard' ? [`      wildcard query: ${results.length} matching pattern(s)`] : [];
+  for (const result of results) {
+    const a = result.analysis;
+    for (const [name, part] of [['identity', a.identityAnalysis], ['session', a.sessionAnalysis], ['resource', a.resourceAnalysis]]) {
+      if (!part) continue;
+      for (const s of [...part.allowStatements, ...part.denyStatements, ...part.unmatchedStatements]) {
+        lines.push(`      ${name} ${JSON.stringify(s.explain)}`);
+      }
     }
+    if (result.ignoredContextKeys?.length) lines.push(`      ignored context keys: ${result.ignoredContextKeys.join(', ')}`);
   }
-  if (res.result.ignoredContextKeys?.length) lines.push(`      ignored context keys: ${res.result.ignoredContextKeys.join(', ')}`);
   return lines.join('\n');
 }
 
@@ -553,6 +566,8 @@ export async function report(title, runs, verbose = false) {
     for (const s of list) {
       const g = (groups[s.group] ??= { pass: 0, fail: 0 });
       const problems = await check(s);
+      const service = s.action.split(':')[0];
+      counts.cases[service] = (counts.cases[service] ?? 0) + 1;
       if (problems.length === 0) {
         g.pass++;
         passed++;
@@ -602,20 +617,20 @@ export async function report(title, runs, verbose = false) {
 // S3 actions on bucket ARNs. The role policies' Sids (`TenantItems`, `TenantIndexes`,
 // `TenantObjects`, `TenantListing`) agree with this reading.
 
-const statementsOf = (p) => p.Statement;
+export const statementsOf = (p) => p.Statement;
 const statementActions = (s) => [s.Action].flat();
-const statementResources = (s) => [s.Resource].flat();
-const grants = (service) => (s) => statementActions(s).some((a) => a.startsWith(`${service}:`));
+export const statementResources = (s) => [s.Resource].flat();
+export const grants = (service) => (s) => statementActions(s).some((a) => a.startsWith(`${service}:`));
 const isTable = grants('dynamodb');
 const isItems = (s) => isTable(s) && statementResources(s).some((r) => /:table\/[^/]+$/.test(r));
 const isObjects = (s) => grants('s3')(s) && statementResources(s).some((r) => /^arn:[^:]+:s3:::[^/]+\//.test(r));
 const isListing = (s) => grants('s3')(s) && statementResources(s).some((r) => /^arn:[^:]+:s3:::[^/]+$/.test(r));
 const isBucket = (s) => isObjects(s) || isListing(s);
-const has =
+export const has =
   (pred, n = 1) =>
   (p) =>
     statementsOf(p).filter(pred).length >= n;
-const each = (p, pred, f) => statementsOf(p).filter(pred).forEach(f);
+export const each = (p, pred, f) => statementsOf(p).filter(pred).forEach(f);
 const dropConditions =
   (...operators) =>
   (p) =>
@@ -626,7 +641,7 @@ const rewritePatterns = (p, f) =>
     const keys = s.Condition[KEY_PATTERNS];
     if (keys) keys['dynamodb:LeadingKeys'] = f(keys['dynamodb:LeadingKeys']);
   });
-const rewriteResources = (p, pred, f) => each(p, pred, (s) => (s.Resource = [s.Resource].flat().map(f)));
+export const rewriteResources = (p, pred, f) => each(p, pred, (s) => (s.Resource = [s.Resource].flat().map(f)));
 // Rewrites the `s3:prefix` patterns of the listing statements (`StringLike`, whatever the
 // operator has become).
 const rewriteListPrefixes = (p, f) =>
@@ -637,7 +652,7 @@ const renameListOperator = (to) => (p) =>
   each(p, isListing, (s) => {
     s.Condition = { [to]: s.Condition.StringLike };
   });
-const escape = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+export const escape = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 // Swaps `key` between the first two statements that `pred` selects.
 const swapFirstTwo = (pred, key) => (p) => {
   const [a, b] = statementsOf(p).filter(pred);
@@ -652,13 +667,15 @@ const moveAction = (pred) => (p) => {
   a.Action = [a.Action].flat().filter((x) => x !== moved);
   b.Action = [...[b.Action].flat(), moved].sort();
 };
-const addAction = (pred, action) => (p) => each(p, pred, (s) => (s.Action = [...[s.Action].flat(), action].sort()));
+export const addAction = (pred, action) => (p) => each(p, pred, (s) => (s.Action = [...[s.Action].flat(), action].sort()));
 
 const hasTables = has(isItems);
 const hasObjects = has(isObjects);
 const hasListing = has(isListing);
 
-export const MUTANTS = [
+// `service`: what the mutant breaks, for the counts per service (`dynamodb`, `s3`; `all` for a
+// change to every statement, `dynamodb+s3` for one between a table's and a bucket's).
+const TABLE_MUTANTS = [
   // --- DynamoDB statements (TenantItems, TenantIndexes).
   {
     // The empty key set: iam-simulate reads `[]` as present, so `Null` does not stop it.
@@ -732,7 +749,7 @@ export const MUTANTS = [
   },
   { name: 'any-key', exploitable: true, applies: hasTables, apply: (p) => rewritePatterns(p, () => ['*']) },
   { name: 'dynamodb-star', exploitable: true, applies: hasTables, apply: (p) => each(p, isTable, (s) => (s.Action = 'dynamodb:*')) },
-  { name: 'resource-star', exploitable: true, apply: (p) => statementsOf(p).forEach((s) => (s.Resource = '*')) },
+  { name: 'resource-star', service: 'all', exploitable: true, apply: (p) => statementsOf(p).forEach((s) => (s.Resource = '*')) },
   {
     name: 'table-wildcard',
     exploitable: true,
@@ -783,6 +800,9 @@ export const MUTANTS = [
     applies: has(isItems, 2),
     apply: swapFirstTwo(isItems, 'Condition'),
   },
+];
+
+const BUCKET_MUTANTS = [
   // --- S3 object statements (TenantObjects: object actions on `<bucket>/<prefix><tenant>/*`).
   {
     // `bucket/*`: every tenant's objects (optional: a role over the empty prefix already
@@ -881,6 +901,7 @@ export const MUTANTS = [
     // S3 ARN and S3 actions on a table match no request, so nothing opens, but the tenant
     // loses its own items and objects (caught as Denied where Allowed is expected).
     name: 'table-bucket-resources-swapped',
+    service: 'dynamodb+s3',
     applies: (p) => hasTables(p) && hasObjects(p),
     apply: (p) => {
       const [a] = statementsOf(p).filter(isItems);
@@ -983,17 +1004,24 @@ export const MUTANTS = [
   },
 ];
 
-// Runs every mutant over `targets` ([{label, policy, token, check(policy, stop, focus) ->
-// [{s, p}]}]), where `check` evaluates the mutated policy against the target's scenarios
-// (ordered by `focus`) until `stop`. Prints one line per mutant; returns {passed, failed,
-// mutants, instances}.
-export async function runMutants(targets) {
+export const MUTANTS = [
+  ...TABLE_MUTANTS.map((m) => ({ service: 'dynamodb', ...m })),
+  ...BUCKET_MUTANTS.map((m) => ({ service: 's3', ...m })),
+];
+
+// Runs every mutant of `list` (default: MUTANTS) over `targets` ([{label, policy, token,
+// check(policy, stop, focus) -> [{s, p}]}]), where `check` evaluates the mutated policy against
+// the target's scenarios (ordered by `focus`) until `stop`. Prints one line per mutant; returns
+// {passed, failed, mutants, instances, equivalent, byService: {service: {mutants, instances,
+// caught, equivalent}}}.
+export async function runMutants(targets, list = MUTANTS) {
   let passed = 0;
   let failed = 0;
   let instances = 0;
   let mutants = 0;
   let equivalent = 0;
-  for (const m of MUTANTS) {
+  const byService = {};
+  for (const m of list) {
     let killed = 0;
     let survived = 0;
     let unchanged = 0;
@@ -1044,6 +1072,10 @@ export async function runMutants(targets) {
     mutants++;
     if (m.equivalent) equivalent += killed;
     instances += applied;
+    const mine = (byService[m.service] ??= { mutants: 0, instances: 0, caught: 0, equivalent: 0 });
+    mine.mutants++;
+    mine.instances += applied;
+    mine[m.equivalent ? 'equivalent' : 'caught'] += killed;
     passed += killed;
     failed += survived;
     const skipped = unchanged ? `; ${unchanged} unchanged` : '';
@@ -1057,15 +1089,22 @@ export async function runMutants(targets) {
       console.log(`${survived ? 'FAIL' : 'ok  '} mutant ${m.name}: caught in ${killed}/${applied} policies${skipped} (${how || 'nothing'})${eg}`);
     }
   }
-  return { passed, failed, mutants, instances, equivalent };
+  return { passed, failed, mutants, instances, equivalent, byService };
 }
 
 // The summary line run.sh sums up: `mutants: K mutants over P policies: N mutated policies,
 // C caught, E equivalent as expected (S simulations)`.
+//
+// Then one line per service the mutants break (`mutants of S: K mutants: N mutated policies, C
+// caught, E equivalent as expected`), which run.sh sums per service.
 export function mutantSummary(m, policies) {
+  const perService = Object.entries(m.byService)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([service, x]) => `\nmutants of ${service}: ${x.mutants} mutants: ${x.instances} mutated policies, ${x.caught} caught, ${x.equivalent} equivalent as expected`)
+    .join('');
   return (
     `mutants: ${m.mutants} mutants over ${policies} ${policies === 1 ? 'policy' : 'policies'}: ${m.instances} mutated policies, ` +
-    `${m.passed - m.equivalent} caught, ${m.equivalent} equivalent as expected (${counts.simulations} simulations)`
+    `${m.passed - m.equivalent} caught, ${m.equivalent} equivalent as expected (${counts.simulations} simulations)${perService}`
   );
 }
 

@@ -52,6 +52,24 @@
 //              ListBucketVersions, ...                            -> Denied by the grant
 //   bucket     declared actions on the binary's other buckets and look-alikes -> Denied by the grant
 //   cross, cross-key  as for tables, between the handler's buckets
+// and for every secrets, parameters or queue declaration (named.mjs `namedScenarios`; the ARN
+// is the whole confinement, so every refusal is by the grant), the tenant's names being
+// `<prefix><tenant>/…` or the queue `<prefix><tenant>` (`.fifo`):
+//   own        each declared action on own names (a secret's ARN with its 6-character suffix:
+//              `tenants/acme/stripe-AbC123`); GetParametersByPath also on the tenant's path
+//              itself (`/tenants/acme`) and below it                -> Allowed
+//   foreign    the other tenant's names, `acme-2`, `acmex`, the folder without its `/`
+//              (`tenants/acme-x`, the secret `tenants/acme` itself), case, the tenant's folder
+//              outside the prefix or under another's, another prefix's; the tenant's bare path
+//              for every action but GetParametersByPath, parent paths (`/tenants`) and
+//              `/tenants/acme-2` for it; another tenant's queue, `jobs-acme-2`, the other kind
+//              of queue (`jobs-acme` for a FIFO rule)             -> Denied by the grant
+//   wildcard   iam-simulate's queries over every name a pattern matches: the tenant's folder
+//              -> Allowed; `tenants/acme-*`, `tenants/globex/*`, ... -> Denied
+//   grant      every other action of the service that takes its names, on an own name, and its
+//              wildcard-only actions (ListSecrets, DescribeParameters, ListQueues) -> Denied
+//   elsewhere  own names in another account and region             -> Denied by the grant
+//   cross      an action declared on one rule on a sibling rule of the service -> Denied
 // (A DynamoDB action on an S3 ARN, or the reverse, is no request IAM evaluates: iam-simulate
 // refuses it with `no.resource.types`. The mutant table-bucket-resources-swapped covers a
 // policy that mixes them up.)
@@ -73,14 +91,21 @@
 // key prefixes or actions swapped; objects widened to `bucket/*`, the `/` after the tenant
 // dropped, buckets widened to `*`, PutObjectAcl or GetObjectVersion granted, the ListBucket
 // condition dropped or turned into `StringLikeIfExists` or `ForAllValues`, two buckets'
-// resources, prefixes or actions swapped, ...) and every broken policy must fail at least one
-// scenario; the exploitable ones must flip a Denied into Allowed. Four mutants are
+// resources, prefixes or actions swapped; per named service the resource `*`, the service's
+// `*` action, the tenant replaced by `*`, the `/` after the tenant dropped, the prefix dropped,
+// any account and region, a refused action that takes the names added, GetParametersByPath's
+// bare path given to every parameter action, a FIFO queue's `.fifo` swapped, ...; named.mjs
+// `NAMED_MUTANTS`) and every broken policy must fail at least one
+// scenario; the exploitable ones must flip a Denied into Allowed. Some mutants are
 // equivalent by design and must change no decision: dropping `Null` beside `ForAnyValue`
 // (core/src/policy/json.rs says why `Null` is kept), `ForAnyValue` on the tenant's patterns
 // instead of `*` (the form before the compaction; core/src/policy/json.rs says why the two are
 // one condition), PutBucketPolicy added to the object statement (a bucket action never matches
-// an object ARN), and `ForAnyValue:StringLike` for `StringLike` on the single-valued `s3:prefix`.
-// Exit status: 0 when everything holds, 1 otherwise. The last lines count the cases.
+// an object ARN), `ForAnyValue:StringLike` for `StringLike` on the single-valued `s3:prefix`,
+// and per named service its wildcard-only refused action added (ListSecrets,
+// DescribeParameters, ListQueues: authorized against `*`, which the tenant's ARNs never match).
+// Exit status: 0 when everything holds, 1 otherwise. The last lines count the cases, in total
+// and per service (`cases of <service>: N`; the mutants' `mutants of <service>: …`).
 
 import { join, resolve } from 'node:path';
 import {
@@ -96,6 +121,7 @@ import {
   bucketSpecOf,
   describeBucket,
   focus,
+  caseSummary,
   checkAlone,
   checkPreconditions,
   counts,
@@ -106,6 +132,7 @@ import {
   explain,
   fail,
   findProblems,
+  MUTANTS,
   mutantSummary,
   lookalikes,
   policies,
@@ -121,6 +148,7 @@ import {
   unionByBucket,
   unionByTable,
 } from './common.mjs';
+import { NAMED_MUTANTS, anyTenantNames, describeNamed, namedPreconditions, namedScenarios, namedSpecOf, tenantNames, unionByName } from './named.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -172,6 +200,8 @@ checkPreconditions(all, [
     ]),
   ),
   ...all.filter((h) => h.session_tag).flatMap((h) => TENANTS.map((t) => [!rendered[t][h.handler], `a session policy for session-tag handler ${h.handler}`])),
+  ...all.map((h) => [Array.isArray(h.named), `${h.handler}: no \`named\` in \`policies list\``]),
+  ...namedPreconditions(all),
 ]);
 
 // Everything the binary declares, on every table: tables, indexes and key prefixes.
@@ -183,6 +213,9 @@ const prefixes = [...new Set(declaredTables.map((t) => t.key_prefix))].sort();
 const declaredBuckets = all.flatMap((h) => h.buckets);
 const buckets = [...new Set(declaredBuckets.map((b) => b.bucket))].sort();
 const objectPrefixes = [...new Set(declaredBuckets.map((b) => b.prefix))].sort();
+// Per service, the name prefixes the binary declares (secrets, parameters, queues).
+const declaredNamed = all.flatMap((h) => h.named);
+const namePrefixes = (service) => [...new Set(declaredNamed.filter((n) => n.service === service).map((n) => n.prefix))].sort();
 // A handler's session reaches none of the binary's other tables and buckets; its own other
 // tables and buckets are its siblings (`cross`, `cross-key`).
 const sessionElsewhere = (h) => (table) => [...tables.filter((t) => !h.tables.some((own) => own.table === t)), ...lookalikes(table)];
@@ -207,13 +240,20 @@ const sessionScenarios = (h, tenant) => {
     ...bucketSpecs.flatMap(({ spec, keys }) =>
       bucketScenarios(spec, keys, { elsewhere: sessionBucketsElsewhere(h), siblings: bucketSpecs.filter((s) => s.spec !== spec) }),
     ),
+    ...namedOf(h, tenant).map(({ spec, names }, _, specs) => namedScenarios(spec, names, { siblings: specs.filter((s) => s.spec !== spec) })).flat(),
   ];
 };
-const describeHandler = (h) => [...h.tables.map((t) => describeSpec(specOf(t))), ...h.buckets.map((b) => describeBucket(bucketSpecOf(b)))].join('; ');
+// A handler's named declarations, each with the names `tenant` must and must not reach.
+const namedOf = (h, tenant) =>
+  h.named.map(namedSpecOf).map((spec) => ({ spec, names: tenantNames(spec, tenant, namePrefixes(spec.service)) }));
+const describeHandler = (h) =>
+  [...h.tables.map((t) => describeSpec(specOf(t))), ...h.buckets.map((b) => describeBucket(bucketSpecOf(b))), ...h.named.map((n) => describeNamed(namedSpecOf(n)))].join('; ');
 const roleSpecs = unionByTable(handlers);
 const roleBuckets = unionByBucket(handlers);
 const roleScenarios = (spec) => scenarios(spec, anyTenantKeys(spec.key_prefix, prefixes), { ...context, elsewhere: roleElsewhere });
 const roleBucketScenarios = (spec) => bucketScenarios(spec, anyTenantObjects(spec.prefix, objectPrefixes), { elsewhere: bucketLookalikes });
+const roleNamed = unionByName(handlers);
+const roleNamedScenarios = (spec) => namedScenarios(spec, anyTenantNames(spec, namePrefixes(spec.service)));
 
 // A session policy's checks: alone (as identity policy), then the same decision as deployed,
 // under the data-access role policy.
@@ -229,7 +269,7 @@ async function checkSession(scenario, tenant, sessionPolicy) {
 // ---------------------------------------------------------------------------------------
 
 console.log(
-  `policy proof: ${handlers.length} session-policy handler(s) on ${roleSpecs.length} table(s) and ${roleBuckets.length} bucket(s) from ${bin}` +
+  `policy proof: ${handlers.length} session-policy handler(s) on ${roleSpecs.length} table(s), ${roleBuckets.length} bucket(s) and ${roleNamed.length} name rule(s) from ${bin}` +
     `${all.length > handlers.length ? ` (${all.length - handlers.length} session-tag handler(s): prove_tags.mjs)` : ''}; ` +
     `tenants ${TENANTS.join(', ')}; ${tools()}`,
 );
@@ -277,6 +317,15 @@ if (!flag('--mutants')) {
       ),
     );
   }
+  for (const spec of roleNamed) {
+    tally(
+      await report(
+        `data-access role policy on ${describeNamed(spec)}`,
+        [{ label: `role policy on ${spec.service} ${spec.prefix}`, scenarios: roleNamedScenarios(spec), check: (s) => checkAlone(s, { principal: principal('any'), identity: rolePolicy }) }],
+        verbose,
+      ),
+    );
+  }
   // The trust policy: only the Lambda execution role's sessions may assume the data-access
   // role, and without session tags (the runtime sends none).
   const lambdaSession = `arn:aws:sts::${ACCOUNT}:assumed-role/orders-fn/orders-fn-session`;
@@ -310,11 +359,13 @@ if (!flag('--mutants')) {
     }
   }
   tally([trust.length - trustFailed, trustFailed]);
+  counts.cases.sts = (counts.cases.sts ?? 0) + trust.length;
   console.log(`${trustFailed ? 'FAIL' : 'ok  '} trust policy [sts:AssumeRole by ${LAMBDA_ROLE_ARN}]: ${trust.length - trustFailed}/${trust.length}`);
   // The worst-case size of every session policy (the note quotes them), largest first.
   const sizes = [...handlers].sort((a, b) => b.worst_case_chars - a.worst_case_chars).map((h) => `${h.handler} ${h.worst_case_chars}`);
   console.log(`sizes: worst-case session policy chars (STS limit ${STS_POLICY_LIMIT}): ${sizes.join(', ')}`);
   console.log(`cases: ${cases} iam-simulate cases (${counts.simulations} simulations, session policies also as deployed)`);
+  console.log(caseSummary());
 } else {
   // The baseline must hold before a mutant's failures mean anything.
   const targets = [];
@@ -330,7 +381,7 @@ if (!flag('--mutants')) {
       });
     }
   }
-  const roleList = [...roleSpecs.flatMap(roleScenarios), ...roleBuckets.flatMap(roleBucketScenarios)];
+  const roleList = [...roleSpecs.flatMap(roleScenarios), ...roleBuckets.flatMap(roleBucketScenarios), ...roleNamed.flatMap(roleNamedScenarios)];
   targets.push({
     label: 'data-access role policy',
     policy: rolePolicy,
@@ -346,7 +397,7 @@ if (!flag('--mutants')) {
   }
   if (failed) console.log('mutants skipped: the unmutated policies already fail the proof');
   else {
-    const m = await runMutants(targets);
+    const m = await runMutants(targets, [...MUTANTS, ...NAMED_MUTANTS]);
     passed += m.passed;
     failed += m.failed;
     console.log(mutantSummary(m, targets.length));

@@ -24,9 +24,13 @@
 // (common.mjs `bucketScenarios`): own objects and own list prefixes → Allowed; other tenants'
 // folders, `acme-2/`, `acme` without `/`, a listing without or with `""` or the bare prefix
 // as `s3:prefix`, undeclared S3 actions, other buckets → Denied; own objects and own prefix
-// without the tag (`no-tag`) → Denied. With --policies also the trust policy: the Lambda execution role may assume the role
+// without the tag (`no-tag`) → Denied. On every secrets, parameters or queue rule, with the tag
+// in the ARN (named.mjs `namedScenarios`): own names (and own paths by path) → Allowed; other
+// tenants', `acme-2`, the folder without its `/`, names outside the prefix, wildcard queries
+// over other tenants' names, undeclared actions of the service, other accounts and regions →
+// Denied; own names without the tag (`no-tag`) → Denied. With --policies also the trust policy: the Lambda execution role may assume the role
 // with tags, nobody else may. --mutants breaks the policy (common.mjs `MUTANTS`, with the tag
-// as the tenant) and every mutant must be caught. Prints failures and ends with the counts and
+// and named.mjs `NAMED_MUTANTS`, with the tag as the tenant) and every mutant must be caught. Prints failures and ends with the counts and
 // `N passed, M failed`; exits non-zero on any failure.
 
 import { readFileSync } from 'node:fs';
@@ -43,6 +47,7 @@ import {
   REGION,
   ROLE_ARN,
   TENANTS,
+  caseSummary,
   checkAlone,
   checkPreconditions,
   counts,
@@ -52,6 +57,7 @@ import {
   explain,
   fail,
   findProblems,
+  MUTANTS,
   mutantSummary,
   lookalikes,
   policies,
@@ -64,6 +70,7 @@ import {
   tools,
   unionByTable,
 } from './common.mjs';
+import { NAMED_MUTANTS, describeNamed, namedPreconditions, namedScenarios, tenantNames, unionByName } from './named.mjs';
 
 const args = process.argv.slice(2);
 const option = (name) => {
@@ -83,17 +90,25 @@ const TAG_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/TenantDataTagged`;
 // ---------------------------------------------------------------------------------------
 // The role policy and the tables it must confine.
 
-let policy, tag, specs, bucketSpecs, trustPolicy, source;
+let policy, tag, specs, bucketSpecs, namedSpecs, trustPolicy, source;
 if (option('--policies')) {
   const bin = resolve(option('--policies'));
   const tagged = policies(bin, ['list']).filter((h) => h.session_tag);
   if (tagged.length === 0) fail(`\`${bin} list\` has no session-tag handlers`);
-  checkPreconditions(tagged);
+  checkPreconditions(tagged, [
+    ...namedPreconditions(tagged),
+    // iam-simulate 0.1.173 splits a policy's queue ARN at the `:` inside the variable
+    // (`…:jobs-${aws:PrincipalTag/tenant}`: "Product does not match") and so never matches it:
+    // it cannot prove a tag role's queue statements, and a proof that cannot allow the tenant's
+    // own queue proves nothing about another's.
+    ...tagged.flatMap((h) => h.named.filter((n) => n.service === 'sqs').map((n) => [false, `${h.handler}: \`${n.name}\` is a queue in session-tag mode, which iam-simulate cannot evaluate (a principal tag in a queue ARN)`])),
+  ]);
   const role = policies(bin, ['role', '--role-arn', ROLE_ARN, '--region', REGION, '--lambda-role-arn', LAMBDA_ROLE_ARN], declaredNames(tagged));
   if (!role.session_tag_role) fail(`\`${bin} role\` prints no session_tag_role`);
   ({ tag, role_policy: policy, trust_policy: trustPolicy } = role.session_tag_role);
   specs = unionByTable(tagged);
   bucketSpecs = unionByBucket(tagged);
+  namedSpecs = unionByName(tagged);
   source = `${tagged.length} session-tag handler(s) from ${bin}`;
 } else {
   const input = JSON.parse(readFileSync(0, 'utf8'));
@@ -108,6 +123,7 @@ if (option('--policies')) {
   checkPreconditions([handler]);
   specs = unionByTable([handler]);
   bucketSpecs = [];
+  namedSpecs = [];
   source = 'stdin';
 }
 const token = `\${aws:PrincipalTag/${tag}}`;
@@ -139,6 +155,23 @@ function tenantBucketScenarios(spec, tenant) {
     .map((s) => ({ ...s, group: 'no-tag', expect: 'Denied', by: s.group === 'list' ? 'condition' : undefined, untagged: true }));
   return [...list, ...untagged];
 }
+// The same for one name rule: the tag in the ARN; without the tag, the tenant's own names are
+// refused (the variable has no value, so the resource matches nothing). No wildcard queries:
+// iam-simulate compares a query with the policy's patterns as written, without resolving
+// `${aws:PrincipalTag/…}` (the query for the tenant's own folder is Denied under this role while
+// every name in it is Allowed), so a query says nothing about this policy.
+function tenantNamedScenarios(spec, tenant) {
+  const withNames = (s) => ({ spec: s, names: tenantNames(s, tenant, namePrefixes(s.service)) });
+  const own = withNames(spec);
+  own.names.ownQueries = [];
+  own.names.foreignQueries = [];
+  const list = namedScenarios(spec, own.names, { siblings: namedSpecs.filter((s) => s !== spec).map(withNames) });
+  const untagged = list
+    .filter((s) => s.group === 'own')
+    .map((s) => ({ ...s, group: 'no-tag', expect: 'Denied', by: 'grant', untagged: true }));
+  return [...list, ...untagged];
+}
+const namePrefixes = (service) => [...new Set(namedSpecs.filter((s) => s.service === service).map((s) => s.prefix))];
 const request = (tenant, identity) => (s) => ({
   principal: `arn:aws:sts::${ACCOUNT}:assumed-role/TenantDataTagged/tenant-${s.untagged ? 'untagged' : tenant}`,
   identity,
@@ -170,6 +203,19 @@ if (!mutants) {
       TENANTS.map((tenant) => {
         const req = request(tenant, policy);
         return { label: `tag ${tenant}`, scenarios: tenantBucketScenarios(spec, tenant), check: (s) => checkAlone(s, req(s)) };
+      }),
+      verbose,
+    );
+    passed += p;
+    failed += f;
+    cases += p + f;
+  }
+  for (const spec of namedSpecs) {
+    const [p, f] = await report(
+      `session-tag role policy on ${describeNamed(spec)}`,
+      TENANTS.map((tenant) => {
+        const req = request(tenant, policy);
+        return { label: `tag ${tenant}`, scenarios: tenantNamedScenarios(spec, tenant), check: (s) => checkAlone(s, req(s)) };
       }),
       verbose,
     );
@@ -213,12 +259,15 @@ if (!mutants) {
     passed += trust.length - bad;
     failed += bad;
     cases += trust.length;
+    counts.cases.sts = (counts.cases.sts ?? 0) + trust.length;
   }
   console.log(`cases: ${cases} iam-simulate cases (${counts.simulations} simulations)`);
+  console.log(caseSummary());
 } else {
   const all = [
     ...specs.flatMap((spec) => TENANTS.flatMap((tenant) => tenantScenarios(spec, tenant).map((s) => ({ ...s, tenant })))),
     ...bucketSpecs.flatMap((spec) => TENANTS.flatMap((tenant) => tenantBucketScenarios(spec, tenant).map((s) => ({ ...s, tenant })))),
+    ...namedSpecs.flatMap((spec) => TENANTS.flatMap((tenant) => tenantNamedScenarios(spec, tenant).map((s) => ({ ...s, tenant })))),
   ];
   const check = async (p, stop, order) => {
     const found = [];
@@ -235,7 +284,7 @@ if (!mutants) {
     console.log(`FAIL baseline: ${describe(baseline[0].s)} is not ${baseline[0].s.expect}; run without --mutants for details`);
     failed++;
   } else {
-    const m = await runMutants([{ label: 'session-tag role policy', policy, token, check }]);
+    const m = await runMutants([{ label: 'session-tag role policy', policy, token, check }], [...MUTANTS, ...NAMED_MUTANTS]);
     passed += m.passed;
     failed += m.failed;
     console.log(mutantSummary(m, 1));

