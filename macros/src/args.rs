@@ -6,7 +6,8 @@
 //! crate = "::tenant_isolation"
 //! ```
 //!
-//! or, for several tables and buckets, one entry per handler parameter (by its name):
+//! or, for several tables and buckets, and for secrets, parameters and queues, one entry per
+//! handler parameter (by its name):
 //!
 //! ```text
 //! tables(
@@ -14,19 +15,29 @@
 //!     customers(table = "Customers", actions = [GetItem]),
 //! ),
 //! buckets(attachments(bucket = "order-attachments", actions = [PutObject], prefix = "tenants/")),
+//! secrets(webhooks(prefix = "tenants/", actions = [GetSecretValue])),
+//! parameters(settings(prefix = "/tenants/", actions = [GetParameter, GetParametersByPath])),
+//! queues(jobs(prefix = "jobs-", fifo, actions = [SendMessage, ReceiveMessage])),
 //! ```
+//!
+//! `fifo` is a flag, written bare like `axum`: the tenants' queues are FIFO queues.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{LitStr, Token, bracketed, parenthesized};
+use tenant_isolation_core::Service;
 
 mod kw {
     syn::custom_keyword!(table);
     syn::custom_keyword!(tables);
     syn::custom_keyword!(bucket);
     syn::custom_keyword!(buckets);
+    syn::custom_keyword!(secrets);
+    syn::custom_keyword!(parameters);
+    syn::custom_keyword!(queues);
+    syn::custom_keyword!(fifo);
     syn::custom_keyword!(actions);
     syn::custom_keyword!(indexes);
     syn::custom_keyword!(key_prefix);
@@ -38,7 +49,7 @@ mod kw {
     syn::custom_keyword!(records);
 }
 
-const NAMES: [&str; 11] = [
+const NAMES: [&str; 14] = [
     "table",
     "actions",
     "indexes",
@@ -46,16 +57,23 @@ const NAMES: [&str; 11] = [
     "table_env",
     "tables",
     "buckets",
+    "secrets",
+    "parameters",
+    "queues",
     "session_tag",
     "crate",
     "axum",
     "records",
 ];
-const ARGUMENTS: &str = "`table`, `actions`, `indexes`, `key_prefix`, `table_env`, `tables`, `buckets`, `session_tag`, `crate`, `axum`, `records`";
+const ARGUMENTS: &str = "`table`, `actions`, `indexes`, `key_prefix`, `table_env`, `tables`, `buckets`, `secrets`, `parameters`, `queues`, `session_tag`, `crate`, `axum`, `records`";
 const TABLE_NAMES: [&str; 5] = ["table", "actions", "indexes", "key_prefix", "table_env"];
 const TABLE_ARGUMENTS: &str = "`table`, `actions`, `indexes`, `key_prefix`, `table_env`";
 const BUCKET_NAMES: [&str; 4] = ["bucket", "actions", "prefix", "bucket_env"];
 const BUCKET_ARGUMENTS: &str = "`bucket`, `actions`, `prefix`, `bucket_env`";
+const NAMED_NAMES: [&str; 2] = ["prefix", "actions"];
+const NAMED_ARGUMENTS: &str = "`prefix`, `actions`";
+const QUEUE_NAMES: [&str; 3] = ["prefix", "actions", "fifo"];
+const QUEUE_ARGUMENTS: &str = "`prefix`, `actions`, `fifo`";
 
 /// One entry of `actions = [...]`: the tokens up to the next comma, joined (`Get*` is
 /// `Get` and `*`), kept so that an error covers the whole entry.
@@ -126,6 +144,24 @@ pub(crate) struct BucketArgs {
     pub(crate) bucket_env: Option<LitStr>,
 }
 
+/// The arguments of one declaration in `secrets(name(...))`, `parameters(name(...))` or
+/// `queues(name(...))`.
+#[derive(Default)]
+pub(crate) struct NamedArgs {
+    pub(crate) prefix: Option<LitStr>,
+    pub(crate) actions: Option<(Vec<ActionName>, Span)>,
+    /// `fifo` (queues only): the tenants' queues are `<prefix><tenant>.fifo`.
+    pub(crate) fifo: Option<Span>,
+}
+
+/// `secrets(...)`, `parameters(...)` or `queues(...)`: one service's declarations.
+pub(crate) struct NamedList {
+    pub(crate) service: Service,
+    pub(crate) entries: Vec<Entry<NamedArgs>>,
+    /// The keyword's span.
+    pub(crate) span: Span,
+}
+
 /// `records = source(name = "value", ...)`: the handler takes one record of an event source,
 /// whose tenant is where the arguments say. Validated in `model`.
 pub(crate) struct RecordsArg {
@@ -134,7 +170,8 @@ pub(crate) struct RecordsArg {
     pub(crate) args: Vec<(syn::Ident, LitStr)>,
 }
 
-/// `name(args...)`: a table or bucket bound to the handler parameter `name`.
+/// `name(args...)`: a table, bucket, or declaration of secrets, parameters or a queue, bound to
+/// the handler parameter `name`.
 pub(crate) struct Entry<A> {
     pub(crate) name: syn::Ident,
     pub(crate) args: A,
@@ -151,6 +188,9 @@ pub(crate) struct Args {
     pub(crate) tables: Option<(Vec<Entry<TableArgs>>, Span)>,
     /// `buckets(...)`, with the span of the keyword.
     pub(crate) buckets: Option<(Vec<Entry<BucketArgs>>, Span)>,
+    /// `secrets(...)`, `parameters(...)` and `queues(...)`, each at most once, in the
+    /// attribute's order: the order of the model's `named`.
+    pub(crate) named: Vec<NamedList>,
     pub(crate) session_tag: Option<LitStr>,
     pub(crate) krate: Option<syn::Path>,
     /// `axum`: the handler is an axum handler (extractors beside its tables), not a Lambda one.
@@ -170,6 +210,12 @@ impl Args {
         let parsed = syn::parse::Parser::parse2(Args::parse_all, tokens);
         // `parse_all` recovers from every error; this arm is for safety only.
         parsed.unwrap_or_else(|e| (Args::default(), Some(e)))
+    }
+
+    /// Every declaration of secrets, parameters and queues with its service, in the model's
+    /// order.
+    pub(crate) fn named_entries(&self) -> impl Iterator<Item = (Service, &Entry<NamedArgs>)> {
+        self.named.iter().flat_map(|list| list.entries.iter().map(move |e| (list.service, e)))
     }
 
     /// Whether the one-table form is used (any of its arguments at the top level).
@@ -197,6 +243,18 @@ impl Args {
             let k: kw::buckets = input.parse()?;
             let entries = entries(input, errors, BucketArgs::parse_one, &BUCKET_NAMES, BUCKET_ARGUMENTS)?;
             set_once(&mut self.buckets, (entries, k.span), k.span, "buckets")
+        } else if lookahead.peek(kw::secrets) || lookahead.peek(kw::parameters) || lookahead.peek(kw::queues) {
+            let k: syn::Ident = input.parse()?;
+            let service = Service::from_argument(&k.to_string()).expect("one of the services' arguments");
+            let entries = match service {
+                Service::Sqs => entries(input, errors, NamedArgs::parse_queue, &QUEUE_NAMES, QUEUE_ARGUMENTS)?,
+                _ => entries(input, errors, NamedArgs::parse_named, &NAMED_NAMES, NAMED_ARGUMENTS)?,
+            };
+            if self.named.iter().any(|l| l.service == service) {
+                return Err(syn::Error::new(k.span(), format!("duplicate argument `{k}`")));
+            }
+            self.named.push(NamedList { service, entries, span: k.span() });
+            Ok(())
         } else if lookahead.peek(kw::session_tag) {
             let k: kw::session_tag = input.parse()?;
             input.parse::<Token![=]>()?;
@@ -301,6 +359,63 @@ impl BucketArgs {
     }
 }
 
+impl NamedArgs {
+    /// An argument of a secrets or parameters declaration.
+    fn parse_named(
+        &mut self,
+        input: ParseStream<'_>,
+        lookahead: &syn::parse::Lookahead1<'_>,
+    ) -> Option<syn::Result<()>> {
+        if input.peek(kw::fifo) {
+            let k: kw::fifo = match input.parse() {
+                Ok(k) => k,
+                Err(e) => return Some(Err(e)),
+            };
+            return Some(Err(syn::Error::new(k.span, "only queues are FIFO: `fifo` belongs in `queues(...)`")));
+        }
+        self.parse_one(input, lookahead)
+    }
+
+    /// An argument of a queues declaration: those of the others, and `fifo`.
+    fn parse_queue(
+        &mut self,
+        input: ParseStream<'_>,
+        lookahead: &syn::parse::Lookahead1<'_>,
+    ) -> Option<syn::Result<()>> {
+        if lookahead.peek(kw::fifo) {
+            return Some((|| {
+                let k: kw::fifo = input.parse()?;
+                if input.peek(Token![=]) {
+                    return Err(syn::Error::new(
+                        k.span,
+                        "`fifo` is a flag and takes no value: write `fifo` for FIFO queues, and nothing for standard ones",
+                    ));
+                }
+                set_once(&mut self.fifo, k.span, k.span, "fifo")
+            })());
+        }
+        self.parse_one(input, lookahead)
+    }
+
+    fn parse_one(&mut self, input: ParseStream<'_>, lookahead: &syn::parse::Lookahead1<'_>) -> Option<syn::Result<()>> {
+        let result = if lookahead.peek(kw::prefix) {
+            (|| {
+                let k: kw::prefix = input.parse()?;
+                input.parse::<Token![=]>()?;
+                set_once(&mut self.prefix, input.parse()?, k.span, "prefix")
+            })()
+        } else if lookahead.peek(kw::actions) {
+            (|| {
+                let k: kw::actions = input.parse()?;
+                set_once(&mut self.actions, action_list(input)?, k.span, "actions")
+            })()
+        } else {
+            return None;
+        };
+        Some(result)
+    }
+}
+
 /// `name = "value"` inside `records = source(...)`.
 struct RecordArg {
     name: syn::Ident,
@@ -324,7 +439,7 @@ fn action_list(input: ParseStream<'_>) -> syn::Result<(Vec<ActionName>, Span)> {
     Ok((list.into_iter().collect(), bracket.span.join()))
 }
 
-/// `(name(args...), ...)` after `tables` or `buckets`.
+/// `(name(args...), ...)` after `tables`, `buckets`, `secrets`, `parameters` or `queues`.
 fn entries<A: Default>(
     input: ParseStream<'_>,
     errors: &mut Errors,
@@ -461,6 +576,59 @@ mod tests {
         assert_eq!(buckets[0].args.bucket.as_ref().unwrap().value(), "order-files");
         assert_eq!(buckets[0].args.prefix.as_ref().unwrap().value(), "t/");
         assert_eq!(buckets[0].args.bucket_env.as_ref().unwrap().value(), "FILES");
+    }
+
+    #[test]
+    fn parses_secrets_parameters_and_queues_in_their_order() {
+        let (args, errors) = Args::parse(quote! {
+            queues(jobs(prefix = "jobs-", fifo, actions = [SendMessage])),
+            secrets(webhooks(actions = [GetSecretValue]), keys(prefix = "keys/", actions = [PutSecretValue])),
+            parameters(settings(prefix = "/t/", actions = [GetParameter, GetParametersByPath])),
+        });
+        assert!(errors.is_none(), "{}", errors.unwrap());
+        assert!(!args.has_single());
+        let named: Vec<_> = args.named_entries().map(|(s, e)| (s, e.name.to_string())).collect();
+        assert_eq!(
+            named,
+            [
+                (Service::Sqs, "jobs".to_owned()),
+                (Service::SecretsManager, "webhooks".to_owned()),
+                (Service::SecretsManager, "keys".to_owned()),
+                (Service::Ssm, "settings".to_owned()),
+            ]
+        );
+        let entries: Vec<_> = args.named_entries().map(|(_, e)| e).collect();
+        assert!(entries[0].args.fifo.is_some());
+        assert_eq!(entries[0].args.prefix.as_ref().unwrap().value(), "jobs-");
+        assert!(entries[1].args.prefix.is_none() && entries[1].args.fifo.is_none());
+        let actions: Vec<_> = entries[3].args.actions.as_ref().unwrap().0.iter().map(|a| a.name.clone()).collect();
+        assert_eq!(actions, ["GetParameter", "GetParametersByPath"]);
+    }
+
+    #[test]
+    fn fifo_is_a_bare_flag_of_queues_only() {
+        let (args, err) = Args::parse(quote!(
+            queues(a(prefix = "a-", fifo = true, actions = [SendMessage]), b(prefix = "b-", fifo, fifo)),
+            secrets(c(fifo, prefx = "x/")),
+            secrets(d(actions = [GetSecretValue])),
+        ));
+        let messages: Vec<String> = err.unwrap().into_iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`fifo` is a flag and takes no value: write `fifo` for FIFO queues, and nothing for standard ones"
+                    .to_owned(),
+                "duplicate argument `fifo`".to_owned(),
+                "only queues are FIFO: `fifo` belongs in `queues(...)`".to_owned(),
+                format!("unknown argument `prefx`: did you mean `prefix`?\nexpected one of: {NAMED_ARGUMENTS}"),
+                "duplicate argument `secrets`".to_owned(),
+            ]
+        );
+        // The arguments after a refused `fifo = true` are still read.
+        let entries: Vec<_> = args.named_entries().map(|(_, e)| e).collect();
+        assert_eq!(entries[0].args.actions.as_ref().unwrap().0[0].name, "SendMessage");
+        assert!(entries[0].args.fifo.is_none());
+        assert_eq!(entries[2].misspelt, ["prefix"]);
     }
 
     #[test]

@@ -10,12 +10,13 @@ mod front_end;
 mod spec;
 
 use crate::args::Args;
-use crate::handler::{self, Handler, Kind, Resource};
+use crate::handler::{self, Handler, Kind, Resource, named_handle};
 use crate::model::{Bindings, Errors, Model, model};
 use capabilities::{Markers, set_marker};
 use front_end::Generated;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use tenant_isolation_core::Service;
 
 /// The whole attribute: on error, the original function (with placeholder capabilities so
 /// the body still type-checks in IDEs) and every `compile_error!`.
@@ -55,7 +56,7 @@ pub(crate) fn tenant_isolated(args: TokenStream, item: TokenStream) -> TokenStre
     }
 }
 
-/// The original function and the errors. Every table and bucket parameter gets the placeholder
+/// The original function and the errors. Every handle parameter gets the placeholder
 /// capability, even when the signature is wrong, so that the only errors are the ones reported.
 fn unexpanded(mut f: syn::ItemFn, errors: Errors, krate: &syn::Path) -> TokenStream {
     let unchecked: syn::Type = syn::parse_quote!(#krate::__private::Unchecked);
@@ -63,6 +64,9 @@ fn unexpanded(mut f: syn::ItemFn, errors: Errors, krate: &syn::Path) -> TokenStr
         if let syn::FnArg::Typed(pt) = arg {
             set_marker(&mut pt.ty, "TenantTable", &unchecked);
             set_marker(&mut pt.ty, "TenantBucket", &unchecked);
+            for service in Service::ALL {
+                set_marker(&mut pt.ty, named_handle(*service), &unchecked);
+            }
         }
     }
     let ce = errors.0.map(|e| e.to_compile_error()).unwrap_or_default();
@@ -72,7 +76,7 @@ fn unexpanded(mut f: syn::ItemFn, errors: Errors, krate: &syn::Path) -> TokenStr
 /// `one_table`: the one-table form (`table = ...`), whose table's capability type is the
 /// handler's own type.
 fn expand(mut f: syn::ItemFn, model: Model, handler: Handler, one_table: bool) -> TokenStream {
-    let Model { model, table_spans, bucket_spans, template, pretty, worst_case, krate, records } = model;
+    let Model { model, table_spans, bucket_spans, named_spans, template, pretty, worst_case, krate, records } = model;
     let name = f.sig.ident.clone();
     let vis = f.vis.clone();
     let output = match &f.sig.output {
@@ -84,8 +88,14 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler, one_table: bool) -
     let inner = inner_function(f, &handler, &markers);
     let (args, call) = call(&name, &handler, &markers, &krate);
 
-    let capability_items = capabilities::items(&model, &table_spans, &bucket_spans, &markers, &vis, &krate);
+    let capability_items =
+        capabilities::items(&model, &table_spans, &bucket_spans, &named_spans, &markers, &vis, &krate);
     let s3_check = (!model.buckets.is_empty()).then(|| quote!(const _: () = #krate::__private::require_s3();));
+    // Each declared service's feature, checked as `require_s3` checks `s3`.
+    let feature_checks = Service::ALL.iter().filter(|s| model.named.iter().any(|n| n.service() == **s)).map(|s| {
+        let require = format_ident!("require_{}", s.iam_prefix());
+        quote!(const _: () = #krate::__private::#require();)
+    });
     let spec_items = spec::items(&name, &model, &krate);
     let docs = docs::docs(&name, &model, &handler.kind, one_table, &pretty, worst_case, &krate);
     let (handler_doc, template_doc) = (&docs.handler, &docs.template);
@@ -126,6 +136,7 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler, one_table: bool) -
         #(#capability_items)*
 
         #s3_check
+        #(#feature_checks)*
 
         #handler_impl
 
@@ -136,7 +147,7 @@ fn expand(mut f: syn::ItemFn, model: Model, handler: Handler, one_table: bool) -
 }
 
 /// The user's function, renamed `__tenant_handler` and private (it moves into the handler
-/// type's impl), with each table and bucket parameter given its capability type.
+/// type's impl), with each handle parameter given its capability type.
 fn inner_function(mut f: syn::ItemFn, handler: &Handler, markers: &Markers) -> syn::ItemFn {
     for (i, r) in &handler.resources {
         let m = markers.of_resource(*r);
@@ -145,6 +156,7 @@ fn inner_function(mut f: syn::ItemFn, handler: &Handler, markers: &Markers) -> s
             match r {
                 Resource::Table(_) => set_marker(&mut pt.ty, "TenantTable", &ty),
                 Resource::Bucket(_) => set_marker(&mut pt.ty, "TenantBucket", &ty),
+                Resource::Named(service, _) => set_marker(&mut pt.ty, named_handle(*service), &ty),
             }
         }
     }
@@ -174,6 +186,9 @@ fn call(name: &syn::Ident, handler: &Handler, markers: &Markers, krate: &syn::Pa
         let make = match r {
             Resource::Table(_) => quote!(#krate::__private::table::<#m>()),
             Resource::Bucket(_) => quote!(#krate::__private::bucket::<#m>()),
+            Resource::Named(Service::SecretsManager, _) => quote!(#krate::__private::secrets::<#m>()),
+            Resource::Named(Service::Ssm, _) => quote!(#krate::__private::parameters::<#m>()),
+            Resource::Named(Service::Sqs, _) => quote!(#krate::__private::queue::<#m>()),
         };
         call_args.insert(*i, make);
     }
@@ -215,6 +230,188 @@ mod tests {
         assert!(out.contains("type Query = :: tenant_isolation :: __private :: grant :: Declared"));
         assert!(out.contains("type PutItem = :: tenant_isolation :: __private :: grant :: Undeclared"));
         assert!(out.contains("orders : TenantTable < get_order >"));
+    }
+
+    #[test]
+    fn secrets_parameters_and_queues_expand_to_their_models_and_capabilities() {
+        let out = tenant_isolated(
+            quote!(
+                secrets(webhooks(actions = [GetSecretValue])),
+                parameters(settings(actions = [GetParameter, GetParametersByPath])),
+                queues(jobs(prefix = "jobs-", fifo, actions = [ReceiveMessage, SendMessage])),
+                records = sqs(tenant_attribute = "tenant")
+            ),
+            quote!(
+                async fn work(
+                    jobs: TenantQueue,
+                    webhooks: TenantSecrets,
+                    m: SqsMessage,
+                    settings: TenantParameters,
+                ) -> Result<(), E> {
+                    todo!()
+                }
+            ),
+        )
+        .to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        let p = ":: tenant_isolation :: __private ::";
+        // The models, in declaration order, with the default prefixes of secrets and parameters.
+        for expected in [
+            format!(
+                "const __TENANT_NAMED : & 'static [{p} NamedModel] = & [{p} NamedModel {{ name : {p} Cow :: Borrowed (\"webhooks\")"
+            ),
+            format!("names : {p} NameRule :: new ({p} Service :: SecretsManager , \"tenants/\")"),
+            format!("names : {p} NameRule :: new ({p} Service :: Ssm , \"/tenants/\")"),
+            format!(
+                "actions : {p} Cow :: Borrowed (& [{p} NamedAction :: ReceiveMessage , {p} NamedAction :: SendMessage]) , names : {p} NameRule :: fifo_queues (\"jobs-\")"
+            ),
+            format!("named : {p} Cow :: Borrowed (work :: __TENANT_NAMED)"),
+        ] {
+            assert!(out.contains(&expected), "{expected}\n{out}");
+        }
+        let webhooks = out.find("impl :: tenant_isolation :: __private :: NamedPolicy for work_webhooks").unwrap();
+        let jobs = out.find("impl :: tenant_isolation :: __private :: NamedPolicy for work_jobs").unwrap();
+        let settings = out.find("impl :: tenant_isolation :: __private :: NamedPolicy for work_settings").unwrap();
+        // Each declaration's index, and its own actions only (another service's are undeclared).
+        assert!(
+            out[webhooks..]
+                .starts_with(&format!("impl {p} NamedPolicy for work_webhooks {{ const NAMED : usize = 0usize ;"))
+        );
+        assert!(
+            out[settings..]
+                .starts_with(&format!("impl {p} NamedPolicy for work_settings {{ const NAMED : usize = 1usize ;"))
+        );
+        assert!(
+            out[jobs..].starts_with(&format!("impl {p} NamedPolicy for work_jobs {{ const NAMED : usize = 2usize ;"))
+        );
+        let body = |at: usize| &out[at..at + out[at..].find('}').unwrap()];
+        assert!(body(webhooks).contains(&format!("type GetSecretValue = {p} grant :: Declared")));
+        assert!(body(webhooks).contains(&format!("type GetParameter = {p} grant :: Undeclared")));
+        assert!(body(webhooks).contains(&format!("type PutSecretValue = {p} grant :: Undeclared")));
+        assert!(body(settings).contains(&format!("type GetParametersByPath = {p} grant :: Declared")));
+        assert!(body(jobs).contains(&format!("type SendMessage = {p} grant :: Declared")));
+        assert!(body(jobs).contains(&format!("type DeleteMessage = {p} grant :: Undeclared")));
+        // The handles, in the user's order, each of its service, and each service's feature.
+        assert!(
+            out.contains(&format!(
+                "work :: __tenant_handler ({p} queue :: < work_jobs > () , {p} secrets :: < work_webhooks > () , __tenant_arg0 , {p} parameters :: < work_settings > ())"
+            )),
+            "{out}"
+        );
+        assert!(out.contains("jobs : TenantQueue < work_jobs >"), "{out}");
+        for require in ["require_secretsmanager", "require_ssm", "require_sqs"] {
+            assert!(out.contains(&format!("const _ : () = {p} {require} () ;")), "{require}");
+        }
+        assert!(!out.contains("require_s3"));
+        // Only the declared services' features are required.
+        let out = tenant_isolated(
+            quote!(table = "Orders", actions = [GetItem], secrets(webhooks(actions = [GetSecretValue]))),
+            quote!(
+                async fn h(t: TenantTable, webhooks: TenantSecrets, e: E) {}
+            ),
+        )
+        .to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        assert!(out.contains("require_secretsmanager") && !out.contains("require_ssm") && !out.contains("require_sqs"));
+    }
+
+    #[test]
+    fn secrets_parameters_and_queues_errors_are_each_at_their_declaration() {
+        let item = quote!(
+            async fn h(a: TenantSecrets, b: TenantParameters, c: TenantQueue, e: E) {}
+        );
+        let m = messages(
+            quote!(
+                secrets(a(actions = [ListSecrets, GetParameter, "secretsmanager:*", GetSecretValu])),
+                parameters(b(prefix = "tenants", actions = [GetParameter])),
+                queues(c(actions = [SendMessageBatch, SendMessage]))
+            ),
+            item.clone(),
+        );
+        assert_eq!(m.len(), 7, "{m:#?}");
+        assert!(m[0].starts_with("`ListSecrets` takes no resource, so IAM cannot confine it"), "{m:#?}");
+        assert_eq!(m[1], "`GetParameter` is a Parameter Store action: declare it in `parameters(...)`");
+        assert!(m[2].starts_with("`secretsmanager:*`: wildcards are never granted"), "{m:#?}");
+        assert!(
+            m[3].starts_with("unknown Secrets Manager action `GetSecretValu`: did you mean `GetSecretValue`?"),
+            "{m:#?}"
+        );
+        assert!(m[3].ends_with("expected one of: `CreateSecret`, `DeleteSecret`, `DescribeSecret`, `GetSecretValue`, `PutSecretValue`, `UpdateSecret`"), "{m:#?}");
+        assert!(m[4].starts_with("invalid parameter prefix `tenants`: use at most 64 characters"), "{m:#?}");
+        assert_eq!(m[5], "`SendMessageBatch` is an API operation, not an IAM action: declare `SendMessage`");
+        assert!(
+            m[6].starts_with("missing argument `prefix` in `c(...)`: a tenant's queue is named `<prefix><tenant>`"),
+            "{m:#?}"
+        );
+        // Across declarations: a name twice, and prefixes one of which starts the other.
+        let m = messages(
+            quote!(
+                secrets(a(actions = [GetSecretValue]), b(prefix = "tenants/ORG/", actions = [GetSecretValue])),
+                parameters(b(actions = [GetParameter])),
+                queues(c(prefix = "c-", actions = [SendMessage]))
+            ),
+            item.clone(),
+        );
+        assert_eq!(m, ["`b` is declared twice"]);
+        let m = messages(
+            quote!(
+                secrets(a(actions = [GetSecretValue])),
+                parameters(b(actions = [GetParameter])),
+                queues(c(prefix = "c-", actions = [SendMessage]), d(prefix = "c-high-", actions = [SendMessage]))
+            ),
+            quote!(
+                async fn h(a: TenantSecrets, b: TenantParameters, c: TenantQueue, d: TenantQueue, e: E) {}
+            ),
+        );
+        assert_eq!(m.len(), 1, "{m:#?}");
+        assert!(m[0].starts_with("queue prefixes `c-` and `c-high-` overlap"), "{m:#?}");
+    }
+
+    #[test]
+    fn a_handle_is_its_declarations_by_name_and_service() {
+        let args = quote!(
+            secrets(webhooks(actions = [GetSecretValue])),
+            queues(jobs(prefix = "jobs-", actions = [SendMessage]))
+        );
+        // A handle of another service's type; a handle without a declaration; a declaration
+        // without a handle.
+        let m = messages(
+            args.clone(),
+            quote!(
+                async fn h(webhooks: TenantQueue, settings: TenantParameters, e: E) {}
+            ),
+        );
+        assert_eq!(
+            m,
+            [
+                "`webhooks` is declared in `secrets(...)`, not in `queues(...)`: take it as `webhooks: TenantSecrets`",
+                "no `parameters(...)` declaration named `settings`: add `parameters(settings(...))` to the attribute",
+                "`queues(jobs(...))` is declared, but the handler takes no `jobs: TenantQueue` parameter",
+            ]
+        );
+        let m = messages(
+            args.clone(),
+            quote!(
+                async fn h(webhooks: &TenantSecrets, job: TenantQueue, e: E) {}
+            ),
+        );
+        assert_eq!(
+            m,
+            [
+                "take the `TenantSecrets` by value (it is a zero-sized capability)",
+                "no `queues(...)` declaration named `job`: `TenantQueue` parameters are named as declared: `jobs`",
+                "`queues(jobs(...))` is declared, but the handler takes no `jobs: TenantQueue` parameter",
+            ]
+        );
+        // On error, the handles get the placeholder capability, so the body still type-checks.
+        let out = tenant_isolated(
+            args,
+            quote!(
+                async fn h(webhooks: TenantSecrets, e: E) {}
+            ),
+        )
+        .to_string();
+        assert!(out.contains("webhooks : TenantSecrets < :: tenant_isolation :: __private :: Unchecked >"), "{out}");
     }
 
     #[test]
@@ -372,7 +569,7 @@ mod tests {
                 async fn h(t: TenantTable, a: A, b: B) {}
             ),
         );
-        assert_eq!(m, [format!("a Lambda handler takes one event after its tables and buckets; {add}")]);
+        assert_eq!(m, [format!("a Lambda handler takes one event after its handles; {add}")]);
         // A Lambda event, even one named like an extractor without its type argument, is not one.
         for ty in [quote!(Request), quote!(LambdaEvent<ApiGatewayV2httpRequest>), quote!(Query)] {
             assert!(messages(args.clone(), quote!(async fn h(t: TenantTable, e: #ty) {})).is_empty());

@@ -1,14 +1,27 @@
-//! The handler's shape: which parameters are its tables and buckets, and what else it takes
-//! (a Lambda handler's one event, an axum handler's extractors). Errors here are about the
-//! signature; the attribute's arguments are checked in `model`.
+//! The handler's shape: which parameters are its tables, buckets, secrets, parameters and
+//! queues, and what else it takes (a Lambda handler's one event, an axum handler's extractors).
+//! Errors here are about the signature; the attribute's arguments are checked in `model`.
 
 use crate::model::{Bindings, Errors};
+use tenant_isolation_core::Service;
 
-/// A parameter that is one of the handler's tables or buckets.
+/// A parameter that is one of the handler's tables, buckets or declarations of secrets,
+/// parameters and queues.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Resource {
     Table(usize),
     Bucket(usize),
+    /// The declaration at this index of `HandlerModel::named`, of this service.
+    Named(Service, usize),
+}
+
+/// The runtime's handle type of a service's declarations.
+pub(crate) const fn named_handle(service: Service) -> &'static str {
+    match service {
+        Service::SecretsManager => "TenantSecrets",
+        Service::Ssm => "TenantParameters",
+        Service::Sqs => "TenantQueue",
+    }
 }
 
 /// The handler's shape: which parameters are its tables and buckets, and what else it takes.
@@ -113,7 +126,59 @@ pub(crate) fn check(f: &syn::ItemFn, axum: bool, bindings: &Bindings, errors: &m
         .collect();
     let mut resources = Vec::new();
     let mut others = Vec::new();
+    // Declarations taken by a handle of another service's type: that is the one error.
+    let mut mistyped = Vec::new();
     for &(i, pt) in &typed {
+        if let Some(service) = Service::ALL.iter().copied().find(|s| is_handle(&pt.ty, named_handle(*s))) {
+            let handle = named_handle(service);
+            if let syn::Type::Reference(r) = &*pt.ty {
+                errors.push_spanned(r, format!("take the `{handle}` by value (it is a zero-sized capability)"));
+                ok = false;
+            }
+            // The declaration of this name and service; else one of this name, of another service.
+            let declared = param_name(pt).and_then(|n| {
+                let named = bindings.named.iter();
+                named
+                    .clone()
+                    .position(|(s, d)| *s == service && d == n)
+                    .or_else(|| named.clone().position(|(_, d)| d == n))
+            });
+            match declared.map(|n| (n, bindings.named[n].0)) {
+                Some((n, s)) if s == service => resources.push((i, Resource::Named(service, n))),
+                Some((n, s)) => {
+                    let name = &bindings.named[n].1;
+                    errors.push_spanned(
+                        &pt.ty,
+                        format!(
+                            "`{name}` is declared in `{}(...)`, not in `{}(...)`: take it as `{name}: {}`",
+                            s.argument(),
+                            service.argument(),
+                            named_handle(s)
+                        ),
+                    );
+                    mistyped.push(n);
+                    ok = false;
+                }
+                None => {
+                    let list = service.argument();
+                    let declared: Vec<String> =
+                        bindings.named.iter().filter(|(s, _)| *s == service).map(|(_, n)| format!("`{n}`")).collect();
+                    let message = match (param_name(pt), declared.is_empty()) {
+                        (Some(n), false) => format!(
+                            "no `{list}(...)` declaration named `{n}`: `{handle}` parameters are named as declared: {}",
+                            declared.join(", ")
+                        ),
+                        (Some(n), true) => {
+                            format!("no `{list}(...)` declaration named `{n}`: add `{list}({n}(...))` to the attribute")
+                        }
+                        (None, _) => format!("name the `{handle}` parameter as it is declared in `{list}(...)`"),
+                    };
+                    errors.push_spanned(&pt.pat, message);
+                    ok = false;
+                }
+            }
+            continue;
+        }
         let (kind, names) = if is_handle(&pt.ty, "TenantTable") {
             ("table", bindings.tables.as_deref())
         } else if is_handle(&pt.ty, "TenantBucket") {
@@ -174,6 +239,30 @@ pub(crate) fn check(f: &syn::ItemFn, axum: bool, bindings: &Bindings, errors: &m
         check_bound(names, Resource::Table, "table");
     }
     check_bound(&bindings.buckets, Resource::Bucket, "bucket");
+    // And every declaration of secrets, parameters and queues, but for those already reported:
+    // a name declared twice (`model`), or taken by a handle of another service's type.
+    for (n, (service, name)) in bindings.named.iter().enumerate() {
+        let twice = bindings.named.iter().enumerate().any(|(k, (_, d))| k != n && d == name);
+        if twice || mistyped.contains(&n) {
+            continue;
+        }
+        let list = service.argument();
+        match resources.iter().filter(|(_, r)| *r == Resource::Named(*service, n)).count() {
+            1 => {}
+            0 => {
+                let handle = named_handle(*service);
+                errors.push(
+                    name.span(),
+                    format!("`{list}({name}(...))` is declared, but the handler takes no `{name}: {handle}` parameter"),
+                );
+                ok = false;
+            }
+            _ => {
+                errors.push(name.span(), format!("`{list}({name}(...))` is taken by two parameters"));
+                ok = false;
+            }
+        }
+    }
     if bindings.tables.is_none() && resources.iter().filter(|(_, r)| *r == Resource::Table(0)).count() != 1 {
         let message = if axum {
             format!(
@@ -192,7 +281,7 @@ pub(crate) fn check(f: &syn::ItemFn, axum: bool, bindings: &Bindings, errors: &m
     let missing_axum = if axum { None } else { missing_axum(&others) };
     if !axum && missing_axum.is_none() && others.len() != 1 {
         let message = format!(
-            "expected the tenant's tables and buckets, then the event: `async fn {}(table: TenantTable, event: E)`",
+            "expected the tenant's handles (tables, buckets, secrets, parameters, queues), then the event: `async fn {}(table: TenantTable, event: E)`",
             sig.ident
         );
         shape_error(sig, message, errors);
@@ -226,7 +315,7 @@ fn missing_axum(others: &[&syn::PatType]) -> Option<syn::Error> {
         let extra = others[1..].iter().map(|pt| quote::quote!(#pt));
         syn::Error::new_spanned(
             quote::quote!(#(#extra),*),
-            format!("a Lambda handler takes one event after its tables and buckets; {ADD}"),
+            format!("a Lambda handler takes one event after its handles; {ADD}"),
         )
     })
 }

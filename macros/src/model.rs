@@ -1,12 +1,20 @@
 //! Validation of the arguments into the handler's [`HandlerModel`], every problem reported at
 //! its own span.
 
-use crate::args::{ActionName, Args, BucketArgs, Entry, RecordsArg, TableArgs};
+use crate::args::{ActionName, Args, BucketArgs, Entry, NamedArgs, RecordsArg, TableArgs};
 use proc_macro2::Span;
 use tenant_isolation_core::{
-    Action, BucketModel, Confinement, DEFAULT_KEY_PREFIX, DEFAULT_OBJECT_PREFIX, HandlerModel, KeyRule, ObjectAction,
-    ObjectRefusal, ObjectRule, PhysicalName, Refusal, SpecError, TableModel, valid_names, valid_object_names,
+    Action, BucketModel, Confinement, DEFAULT_KEY_PREFIX, DEFAULT_OBJECT_PREFIX, HandlerModel, KeyRule, NameRule,
+    NamedAction, NamedModel, NamedRefusal, ObjectAction, ObjectRefusal, ObjectRule, PhysicalName, Refusal, Service,
+    SpecError, TableModel, valid_named_names, valid_names, valid_object_names,
 };
+
+/// The prefix of a `secrets(...)` declaration without one: secrets named
+/// `tenants/<tenant>/<name>`, the buckets' default folder.
+pub(crate) const DEFAULT_SECRET_PREFIX: &str = "tenants/";
+/// The prefix of a `parameters(...)` declaration without one: parameters under
+/// `/tenants/<tenant>/`.
+pub(crate) const DEFAULT_PARAMETER_PREFIX: &str = "/tenants/";
 
 /// Collects errors so that every problem is reported in one compilation.
 #[derive(Default)]
@@ -28,13 +36,16 @@ impl Errors {
     }
 }
 
-/// How the handler's parameters name its tables and buckets.
+/// How the handler's parameters name its tables, buckets, secrets, parameters and queues.
 pub(crate) struct Bindings {
     /// `None`: the one-table form, whose one `TenantTable` parameter is the table whatever its
     /// name. `Some`: the names in `tables(...)`, in order.
     pub(crate) tables: Option<Vec<syn::Ident>>,
     /// The names in `buckets(...)`, in order.
     pub(crate) buckets: Vec<syn::Ident>,
+    /// The names in `secrets(...)`, `parameters(...)` and `queues(...)` with their service, in
+    /// the model's order (the index is the declaration's in `HandlerModel::named`).
+    pub(crate) named: Vec<(Service, syn::Ident)>,
     /// Both table forms at once (reported by [`model`]): the parameters are not checked, as
     /// either reading of them would report errors that are not the mistake.
     pub(crate) conflict: bool,
@@ -48,10 +59,11 @@ impl Bindings {
         Bindings {
             tables: match (&args.tables, args.has_single()) {
                 (Some((entries, _)), false) => Some(names(entries)),
-                (None, false) if args.buckets.is_some() => Some(Vec::new()),
+                (None, false) if args.buckets.is_some() || !args.named.is_empty() => Some(Vec::new()),
                 _ => None,
             },
             buckets: args.buckets.as_ref().map(|(entries, _)| names(entries)).unwrap_or_default(),
+            named: args.named_entries().map(|(service, e)| (service, e.name.clone())).collect(),
             conflict: args.tables.is_some() && args.has_single(),
         }
     }
@@ -68,6 +80,7 @@ pub(crate) struct Model {
     pub(crate) model: HandlerModel,
     pub(crate) table_spans: Vec<Spans<Action>>,
     pub(crate) bucket_spans: Vec<Spans<ObjectAction>>,
+    pub(crate) named_spans: Vec<Spans<NamedAction>>,
     pub(crate) template: String,
     pub(crate) pretty: String,
     pub(crate) worst_case: usize,
@@ -277,11 +290,12 @@ pub(crate) fn model(args: Args, errors: &mut Errors) -> Option<Model> {
                 }
             }
         }
-        (None, None) if args.buckets.is_some() => {}
+        (None, None) if args.buckets.is_some() || !args.named.is_empty() => {}
         (None, None) => {
             errors.push(
                 Span::call_site(),
-                "missing argument `table`: expected `table = \"TableName\"` (or `tables(...)` / `buckets(...)`)",
+                "missing argument `table`: expected `table = \"TableName\"` (or `tables(...)`, `buckets(...)`, \
+                 `secrets(...)`, `parameters(...)` or `queues(...)`)",
             );
             return None;
         }
@@ -294,6 +308,24 @@ pub(crate) fn model(args: Args, errors: &mut Errors) -> Option<Model> {
             Some((bucket, spans)) => {
                 buckets.push(bucket);
                 bucket_spans.push(spans);
+            }
+            None => ok = false,
+        }
+    }
+    let mut named = Vec::new();
+    let mut named_spans = Vec::new();
+    let all: Vec<_> = args.named_entries().collect();
+    for (i, (service, entry)) in all.iter().enumerate() {
+        // The name is the parameter's, whichever service declares it: one name, one handle.
+        // Checked here rather than left to the model's own check (`DuplicateNamed`), which runs
+        // only once every other argument is valid: every error in one compilation.
+        if all[..i].iter().any(|(_, e)| e.name == entry.name) {
+            errors.push(entry.name.span(), SpecError::DuplicateNamed(entry.name.to_string()));
+        }
+        match named_model(*service, entry, errors) {
+            Some((model, spans)) => {
+                named.push(model);
+                named_spans.push(spans);
             }
             None => ok = false,
         }
@@ -322,7 +354,7 @@ pub(crate) fn model(args: Args, errors: &mut Errors) -> Option<Model> {
     if !ok || errors.0.is_some() {
         return None;
     }
-    let model = HandlerModel { tables: tables.into(), buckets: buckets.into(), named: Default::default(), confinement };
+    let model = HandlerModel { tables: tables.into(), buckets: buckets.into(), named: named.into(), confinement };
     match model.compile() {
         Ok(compiled) => Some(Model {
             template: compiled.template,
@@ -331,22 +363,36 @@ pub(crate) fn model(args: Args, errors: &mut Errors) -> Option<Model> {
             model,
             table_spans,
             bucket_spans,
+            named_spans,
             krate: args.krate.unwrap_or_else(|| syn::parse_quote!(::tenant_isolation)),
             records,
         }),
         Err(spec_errors) => {
             // Each resource was validated at its own spans above; what is left is the whole
-            // handler's: its size, its tag key and a table or bucket declared twice.
+            // handler's: its size, its tag key, a table or bucket declared twice and two
+            // declarations whose names overlap (a declaration's name twice is reported above).
             for e in spec_errors {
                 let span = match &e {
                     SpecError::TooLarge { .. } => match (&args.tables, &args.buckets, &args.single.indexes) {
                         (_, _, Some((_, kw))) => *kw,
                         (Some((_, kw)), _, _) | (None, Some((_, kw)), _) => *kw,
-                        _ => args.single.table.as_ref().map_or_else(Span::call_site, |t| t.span()),
+                        _ => args
+                            .single
+                            .table
+                            .as_ref()
+                            .map(|t| t.span())
+                            .or(args.named.first().map(|l| l.span))
+                            .unwrap_or_else(Span::call_site),
                     },
                     SpecError::BadTagKey(_) => args.session_tag.as_ref().map_or_else(Span::call_site, |l| l.span()),
                     SpecError::DuplicateTable(name) => later_literal(&args.tables, name, |a| a.table.as_ref()),
                     SpecError::DuplicateBucket(name) => later_literal(&args.buckets, name, |a| a.bucket.as_ref()),
+                    // At the later declaration's prefix: `second` is the later one's.
+                    SpecError::OverlappingNames { service, second, .. } => all
+                        .iter()
+                        .rev()
+                        .find(|(s, e)| s == service && prefix_of(*s, &e.args).as_deref() == Some(second.as_str()))
+                        .map_or_else(Span::call_site, |(_, e)| prefix_span(e)),
                     _ => Span::call_site(),
                 };
                 errors.push(span, e);
@@ -549,4 +595,72 @@ fn bucket_model(
         errors.push(span, e);
     }
     (valid && !bucket_missing && !model.actions.is_empty()).then_some((model, spans))
+}
+
+/// A declaration's prefix: the one given, or its service's default (`None`: a queue's, which
+/// has none).
+fn prefix_of(service: Service, args: &NamedArgs) -> Option<String> {
+    match (&args.prefix, service) {
+        (Some(p), _) => Some(p.value()),
+        (None, Service::SecretsManager) => Some(DEFAULT_SECRET_PREFIX.to_owned()),
+        (None, Service::Ssm) => Some(DEFAULT_PARAMETER_PREFIX.to_owned()),
+        (None, Service::Sqs) => None,
+    }
+}
+
+/// Where a declaration's prefix is written: its literal, or its name when it takes the default.
+fn prefix_span(entry: &Entry<NamedArgs>) -> Span {
+    entry.args.prefix.as_ref().map_or_else(|| entry.name.span(), |l| l.span())
+}
+
+/// One declaration of secrets, parameters or a queue, or `None` after reporting why not.
+fn named_model(
+    service: Service,
+    entry: &Entry<NamedArgs>,
+    errors: &mut Errors,
+) -> Option<(NamedModel, Spans<NamedAction>)> {
+    let (args, binding) = (&entry.args, &entry.name);
+    let whose = format!(" in `{binding}(...)`");
+    let classify = |name: &str| {
+        NamedAction::classify(service, name).map_err(|refusal| match refusal {
+            NamedRefusal::Unknown { suggestion } => {
+                let hint = suggestion.map(|a| format!(": did you mean `{a}`?")).unwrap_or_default();
+                format!("unknown {service} action `{name}`{hint}\nexpected one of: {}", valid_named_names(service))
+            }
+            NamedRefusal::Wildcard => format!("`{name}`: {refusal}"),
+            _ => format!("`{name}` {refusal}"),
+        })
+    };
+    let declared = actions(&args.actions, &entry.misspelt, &whose, classify, || valid_named_names(service), errors);
+    let prefix = prefix_of(service, args);
+    if prefix.is_none() && !entry.misspelt.contains(&"prefix") {
+        // A queue is named `<prefix><tenant>` and nothing else: no default could be the
+        // deployment's queues' (and `""` would make every queue named like a tenant id one).
+        errors.push(
+            binding.span(),
+            format!(
+                "missing argument `prefix`{whose}: a tenant's queue is named `<prefix><tenant>` and nothing else, so \
+                 queues have no default prefix; expected `prefix = \"...\"`, for example `prefix = \"{binding}-\"` for \
+                 queues named `{binding}-<tenant>`"
+            ),
+        );
+    }
+    let (actions, spans, _) = declared?;
+    let mut names = NameRule::owned(service, prefix?);
+    if args.fifo.is_some() {
+        names = names.fifo();
+    }
+    let model = NamedModel { name: binding.to_string().into(), actions: actions.into(), names };
+    let mut valid = true;
+    for e in model.validate() {
+        let span = match &e {
+            // Reported at their own spans above.
+            SpecError::DuplicateAction(_) | SpecError::NoActions => continue,
+            SpecError::BadNamePrefix { .. } => prefix_span(entry),
+            _ => binding.span(),
+        };
+        valid = false;
+        errors.push(span, e);
+    }
+    (valid && !model.actions.is_empty()).then_some((model, spans))
 }

@@ -126,7 +126,9 @@ pub use tenant_isolation_core::{Action, InvalidTenantId, NamedAction, ObjectActi
 /// ```
 ///
 /// The handler is an `async fn` whose parameters are its table handles (`TenantTable`, by value),
-/// its bucket handles (`TenantBucket`, feature `s3`) and its event, in any order: its event
+/// its bucket handles (`TenantBucket`, feature `s3`), its secrets, parameters and queue handles
+/// (`TenantSecrets`, `TenantParameters`, `TenantQueue`, features `secretsmanager`, `ssm`, `sqs`)
+/// and its event, in any order: its event
 /// (`lambda_http::Request`, or `LambdaEvent<P>` whose payload `P` is an API Gateway REST or HTTP
 /// API event or any [`TenantPayload`] of yours; Lambda's tenant id is checked for every one of
 /// them). It returns `Result<R, E>`, where
@@ -254,6 +256,37 @@ pub use tenant_isolation_core::{Action, InvalidTenantId, NamedAction, ObjectActi
 /// bucket-level, account-level, ACL and versioned actions are refused with their reason. Beside
 /// `table = ...` or `tables(...)`, or alone.
 ///
+/// **`secrets(name(prefix = "tenants/", actions = [GetSecretValue]), ...)`** (feature
+/// `secretsmanager`): Secrets Manager secrets, one entry per `TenantSecrets` parameter, named as
+/// the parameter. A tenant's secrets are named `<prefix><tenant>/…` (default prefix `tenants/`;
+/// a prefix is empty or ends with `/`); `actions` are Secrets Manager's actions of
+/// [`NamedAction`] (`GetSecretValue`, `DescribeSecret`, `PutSecretValue`, `UpdateSecret`,
+/// `CreateSecret`, `DeleteSecret`), and actions that take no resource (`ListSecrets`,
+/// `GetRandomPassword`, `BatchGetSecretValue`), resource policies, tags, replication and rotation
+/// are refused with their reason.
+///
+/// **`parameters(name(prefix = "/tenants/", actions = [GetParameter, GetParametersByPath]),
+/// ...)`** (feature `ssm`): Parameter Store parameters, one entry per `TenantParameters`
+/// parameter. A tenant's parameters are named `<prefix><tenant>/…`, and `GetParametersByPath`
+/// reads its path `<prefix><tenant>` (default prefix `/tenants/`; a prefix begins and ends with
+/// `/` and is not under `/aws` or `/ssm`); `DescribeParameters` (no resource), tags and labels are
+/// refused.
+///
+/// **`queues(name(prefix = "jobs-", actions = [SendMessage, ReceiveMessage]), ...)`** (feature
+/// `sqs`): a queue per tenant, one entry per `TenantQueue` parameter. The tenant's queue is
+/// exactly `<prefix><tenant>`, or `<prefix><tenant>.fifo` with the flag `fifo`
+/// (`queues(jobs(prefix = "jobs-", fifo, actions = [SendMessage]))`). `prefix` is required: it
+/// names your queues, and no default could. The batch operations are authorized as their single
+/// action (declare `SendMessage` for `SendMessageBatch`, `DeleteMessage`,
+/// `ChangeMessageVisibility`); `ListQueues`, permissions, `SetQueueAttributes`, tags and creating,
+/// deleting or purging queues are refused.
+///
+/// Each of these declarations has its own capability type, `<handler>_<parameter>`; a handle of
+/// another service than its declaration's (`jobs: TenantSecrets` for `queues(jobs(...))`) does
+/// not compile, nor do two declarations of one service whose prefixes overlap (tenant `ORG` of
+/// `tenants/` would own the names `tenants/ORG/` gives its tenants). Beside tables and buckets, or
+/// alone, in Lambda, axum and record handlers alike.
+///
 /// **`crate = "my_platform::isolation"`**: the path of this crate when it is re-exported.
 ///
 /// # What it generates
@@ -261,11 +294,11 @@ pub use tenant_isolation_core::{Action, InvalidTenantId, NamedAction, ObjectActi
 /// A function with the handler's name that authenticates, enters the tenant's scope and runs
 /// the body; a type of the same name with `POLICY_TEMPLATE` (the session policy, readable in
 /// `cargo expand` and rustdoc), `SPEC` (the [`HandlerSpec`]: model and template) and
-/// `call_with`; the capability type of each table and bucket, with one associated type per
-/// action (`Declared` or `Undeclared`), from which [`Allows`] follows (and which each operation
-/// checks against `SPEC` at compile time, so a capability type written by hand cannot claim
-/// more); and a registration for the `policies` audit. [`HandlerSpec::new`] is the same without
-/// the macro.
+/// `call_with`; the capability type of each table, bucket and declaration of secrets, parameters
+/// or queues, with one associated type per action (`Declared` or `Undeclared`), from which
+/// [`Allows`] (and [`AllowsNamed`]) follows (and which each operation checks against `SPEC` at
+/// compile time, so a capability type written by hand cannot claim more); and a registration for
+/// the `policies` audit. [`HandlerSpec::new`] is the same without the macro.
 #[doc(inline)]
 pub use tenant_isolation_macros::tenant_isolated;
 

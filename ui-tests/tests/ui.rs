@@ -23,6 +23,7 @@ fn ui() {
     t.pass("tests/pass/several_tables.rs");
     t.pass("tests/pass/capabilities_agree_with_spec.rs");
     t.pass("tests/pass/record_handlers.rs");
+    t.pass("tests/pass/named_resources.rs");
 
     // Actions that cannot be confined to one tenant.
     t.compile_fail("tests/fail/scan.rs");
@@ -52,6 +53,11 @@ fn ui() {
     t.compile_fail("tests/fail/oversized_several_tables.rs");
     t.compile_fail("tests/fail/bucket_actions.rs");
     t.compile_fail("tests/fail/buckets_need_the_s3_feature.rs");
+
+    // Secrets, parameters and queues.
+    t.compile_fail("tests/fail/named_actions.rs");
+    t.compile_fail("tests/fail/named_parameters.rs");
+    t.compile_fail("tests/fail/named_overlap.rs");
 
     // The handler's shape.
     t.compile_fail("tests/fail/not_async.rs");

@@ -1,16 +1,17 @@
-//! The capability types: which type stands for each table and bucket of the handler, and the
-//! `Policy`/`BucketPolicy` impls that say, per action, whether it was declared.
+//! The capability types: which type stands for each table, bucket and declaration of secrets,
+//! parameters or queues of the handler, and the `Policy`/`BucketPolicy`/`NamedPolicy` impls that
+//! say, per action, whether it was declared.
 
 use super::docs;
 use crate::handler::{Handler, Resource, param_name};
 use crate::model::Spans;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use tenant_isolation_core::{Action, HandlerModel, ObjectAction};
+use tenant_isolation_core::{Action, HandlerModel, NamedAction, ObjectAction};
 
-/// The capability type of each table and bucket. The one-table form keeps the handler's own
-/// type as its table's (`TenantTable<get_order>`); otherwise each table and bucket has a type of
-/// its own, `<handler>_<parameter>`.
+/// The capability type of each table, bucket and declaration. The one-table form keeps the
+/// handler's own type as its table's (`TenantTable<get_order>`); otherwise each has a type of its
+/// own, `<handler>_<parameter>`.
 pub(super) struct Markers {
     handler: syn::Ident,
     one_table: bool,
@@ -46,8 +47,8 @@ impl Markers {
     }
 }
 
-/// `TenantTable` (or `&TenantTable`) → `TenantTable<marker>`, and the same for
-/// `TenantBucket`; other types are left alone.
+/// `TenantTable` (or `&TenantTable`) → `TenantTable<marker>`, and the same for the other
+/// handle named `handle`; other types are left alone.
 pub(super) fn set_marker(ty: &mut syn::Type, handle: &str, marker: &syn::Type) {
     match ty {
         syn::Type::Path(p) => {
@@ -60,13 +61,15 @@ pub(super) fn set_marker(ty: &mut syn::Type, handle: &str, marker: &syn::Type) {
     }
 }
 
-/// Every table's and bucket's capability type (except the one-table form's, the handler's own
-/// type) and its `Policy`/`BucketPolicy` impl. `Allows<A>` follows from them by the runtime's
-/// blanket impls; the macro writes no `Allows` impl, and neither can anyone else.
+/// Every table's, bucket's and declaration's capability type (except the one-table form's, the
+/// handler's own type) and its `Policy`/`BucketPolicy`/`NamedPolicy` impl. `Allows<A>` (and
+/// `AllowsObject`, `AllowsNamed`) follows from them by the runtime's blanket impls; the macro
+/// writes no `Allows` impl, and neither can anyone else.
 pub(super) fn items(
     model: &HandlerModel,
     table_spans: &[Spans<Action>],
     bucket_spans: &[Spans<ObjectAction>],
+    named_spans: &[Spans<NamedAction>],
     markers: &Markers,
     vis: &syn::Visibility,
     krate: &syn::Path,
@@ -97,12 +100,24 @@ pub(super) fn items(
             }
         });
     }
+    for (n, named) in model.named.iter().enumerate() {
+        let m = markers.of_resource(Resource::Named(named.service(), n));
+        // Every service's actions: another service's are `Undeclared` on this declaration.
+        let grants = grants(NamedAction::ALL, &named_spans[n], NamedAction::name, krate);
+        items.push(capability_type(&m, &docs::named_capability(name, named), vis, name, krate));
+        items.push(quote! {
+            impl #krate::__private::NamedPolicy for #m {
+                const NAMED: usize = #n;
+                #(#grants)*
+            }
+        });
+    }
     items
 }
 
 /// One associated type per action of `all`: `Declared` for those in `declared` (spanned at the
 /// action in the attribute, so that notes point at the `actions = [...]` list), `Undeclared`
-/// for the rest. Tables and buckets alike.
+/// for the rest. Tables, buckets and declarations alike.
 fn grants<A: Copy + PartialEq>(
     all: &[A],
     declared: &[(A, Span)],
@@ -120,8 +135,8 @@ fn grants<A: Copy + PartialEq>(
         .collect()
 }
 
-/// A capability type of its own (a table's with `tables(...)`, a bucket's), naming its
-/// handler's spec.
+/// A capability type of its own (a table's with `tables(...)`, a bucket's, a declaration's),
+/// naming its handler's spec.
 fn capability_type(
     marker: &syn::Ident,
     doc: &str,

@@ -1,9 +1,9 @@
-//! The handler's model as constants: `__TENANT_TABLES`, `__TENANT_BUCKETS` and `SPEC`, the
-//! `HandlerSpec` the runtime isolates the handler with.
+//! The handler's model as constants: `__TENANT_TABLES`, `__TENANT_BUCKETS`, `__TENANT_NAMED`
+//! and `SPEC`, the `HandlerSpec` the runtime isolates the handler with.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use tenant_isolation_core::{HandlerModel, PhysicalName};
+use tenant_isolation_core::{HandlerModel, NamedModel, PhysicalName, Service};
 
 /// The items of the handler type's impl that hold its model: `SPEC` names the template in
 /// `POLICY_TEMPLATE` beside it.
@@ -32,6 +32,7 @@ pub(super) fn items(name: &syn::Ident, model: &HandlerModel, krate: &syn::Path) 
             objects: #krate::__private::ObjectRule::new(#prefix),
         })
     });
+    let named = model.named.iter().map(|n| named_model(n, krate));
     let confinement = match model.session_tag() {
         Some(tag) => quote!(#krate::__private::Confinement::SessionTag(#cow(#tag))),
         None => quote!(#krate::__private::Confinement::SessionPolicy),
@@ -43,6 +44,8 @@ pub(super) fn items(name: &syn::Ident, model: &HandlerModel, krate: &syn::Path) 
         const __TENANT_TABLES: &'static [#krate::__private::TableModel] = &[#(#tables),*];
         #[doc(hidden)]
         const __TENANT_BUCKETS: &'static [#krate::__private::BucketModel] = &[#(#buckets),*];
+        #[doc(hidden)]
+        const __TENANT_NAMED: &'static [#krate::__private::NamedModel] = &[#(#named),*];
 
         /// Everything the runtime needs to isolate this handler: its model, and the template
         /// compiled from it (checked again by the runtime before first use).
@@ -52,7 +55,7 @@ pub(super) fn items(name: &syn::Ident, model: &HandlerModel, krate: &syn::Path) 
             #krate::__private::HandlerModel {
                 tables: #cow(#name::__TENANT_TABLES),
                 buckets: #cow(#name::__TENANT_BUCKETS),
-                named: #krate::__private::Cow::Borrowed(&[]),
+                named: #cow(#name::__TENANT_NAMED),
                 confinement: #confinement,
             },
             #name::POLICY_TEMPLATE,
@@ -68,4 +71,30 @@ fn physical_name(name: &PhysicalName, krate: &syn::Path) -> TokenStream {
         Some(var) => quote!(#krate::__private::PhysicalName::FromEnv { var: #cow(#var), default: #cow(#declared) }),
         None => quote!(#krate::__private::PhysicalName::Fixed(#cow(#declared))),
     }
+}
+
+/// A declaration as a `NamedModel` expression: `NameRule::new(Service::Ssm, "/tenants/")`, or
+/// `NameRule::fifo_queues("jobs-")` for FIFO queues.
+fn named_model(n: &NamedModel, krate: &syn::Path) -> TokenStream {
+    let cow = quote!(#krate::__private::Cow::Borrowed);
+    let name = &*n.name;
+    let prefix = n.names.prefix();
+    let actions = n.sorted_actions().into_iter().map(|a| format_ident!("{}", a.name()));
+    let service = format_ident!(
+        "{}",
+        match n.service() {
+            Service::SecretsManager => "SecretsManager",
+            Service::Ssm => "Ssm",
+            Service::Sqs => "Sqs",
+        }
+    );
+    let names = match n.names.is_fifo() {
+        true => quote!(#krate::__private::NameRule::fifo_queues(#prefix)),
+        false => quote!(#krate::__private::NameRule::new(#krate::__private::Service::#service, #prefix)),
+    };
+    quote!(#krate::__private::NamedModel {
+        name: #cow(#name),
+        actions: #cow(&[#(#krate::__private::NamedAction::#actions),*]),
+        names: #names,
+    })
 }
