@@ -158,6 +158,7 @@ export function tenantNames(spec, tenant, otherPrefixes) {
     const own = `${prefix}${tenant}${fifo}`;
     return {
       own: [own],
+      owns: (n) => n === own,
       foreign: unique([
         `${prefix}${other}${fifo}`,
         `${prefix}${tenant}-2${fifo}`, // tenant `acme-2`: no separator can end a queue's tenant id
@@ -197,6 +198,8 @@ export function tenantNames(spec, tenant, otherPrefixes) {
   ]).filter((n) => !n.startsWith(folder));
   return {
     own,
+    // Whether a name (or, by path, a path) is the tenant's under this rule.
+    owns: (n, path = false) => (n.startsWith(folder) && n.length > folder.length) || (path && n === `${prefix}${tenant}`),
     foreign,
     // GetParametersByPath: the tenant's path itself, and below it; the paths above it, beside
     // it and of others are not the tenant's. (The root path `/` has no ARN iam-simulate can
@@ -228,6 +231,7 @@ export function anyTenantNames(spec, otherPrefixes) {
     const fifo = queueSuffix(spec);
     return {
       own: [`${prefix}acme${fifo}`, `${prefix}globex${fifo}`, `${prefix}acme-2${fifo}`],
+      owns: (n) => n.startsWith(prefix),
       foreign: unique(['acme', `${prefix.slice(0, -1)}acme${fifo}`, `x${prefix}acme${fifo}`, ...otherPrefixes.filter((q) => !q.startsWith(prefix)).map((q) => `${q}acme${fifo}`)]),
       ownQueries: [`${prefix}a*`],
       foreignQueries: [`x${prefix}*`],
@@ -246,6 +250,7 @@ export function anyTenantNames(spec, otherPrefixes) {
     : [];
   return {
     own: [`${prefix}acme/${leaf}`, `${prefix}globex/${nested}`, `${prefix}acme-2/${leaf}`],
+    owns: (n) => n.startsWith(prefix),
     foreign: outside,
     ownPaths: spec.service === 'ssm' ? [`${prefix}acme`, `${prefix}globex/settings`] : [],
     foreignPaths: spec.service === 'ssm' && prefix !== '/' ? unique([prefix.slice(0, -1), ...parents(prefix).map((p) => `${p}acme`)]) : [],
@@ -270,6 +275,8 @@ export function anyTenantNames(spec, otherPrefixes) {
 //   elsewhere each declared action on the first own name in another account and region -> Denied
 //   cross     an action declared on this rule, on a sibling rule of the same service in the same
 //             policy that did not declare it (the sibling's own name)  -> Denied
+// `siblings` ([{spec, names}]): the policy's other rules. A foreign name of this rule that a
+// sibling declaring the same action owns is left out: the policy grants it there.
 export function namedScenarios(spec, names, { siblings = [] } = {}) {
   const out = [];
   const { service } = spec;
@@ -286,7 +293,8 @@ export function namedScenarios(spec, names, { siblings = [] } = {}) {
     }
     const path = byPath(service, action);
     const own = path ? unique([...names.ownPaths, ...names.own]) : names.own;
-    const foreign = path ? unique([...names.foreignPaths, ...names.foreign]).filter((n) => !own.includes(n)) : names.foreign;
+    const grantedElsewhere = (n) => siblings.some((s) => s.spec.service === service && s.spec.actions.includes(action.name) && s.names.owns(n, path));
+    const foreign = (path ? unique([...names.foreignPaths, ...names.foreign]).filter((n) => !own.includes(n)) : names.foreign).filter((n) => !grantedElsewhere(n));
     for (const n of own) add('own', action.name, nameArn(service, n), 'Allowed');
     for (const n of foreign) add('foreign', action.name, nameArn(service, n), 'Denied');
     for (const q of names.ownQueries) add('wildcard', action.name, queryArn(service, q), 'Allowed');

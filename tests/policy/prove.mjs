@@ -253,7 +253,11 @@ const roleBuckets = unionByBucket(handlers);
 const roleScenarios = (spec) => scenarios(spec, anyTenantKeys(spec.key_prefix, prefixes), { ...context, elsewhere: roleElsewhere });
 const roleBucketScenarios = (spec) => bucketScenarios(spec, anyTenantObjects(spec.prefix, objectPrefixes), { elsewhere: bucketLookalikes });
 const roleNamed = unionByName(handlers);
-const roleNamedScenarios = (spec) => namedScenarios(spec, anyTenantNames(spec, namePrefixes(spec.service)));
+// Each rule with the role's other rules as siblings: the role grants each its own actions.
+const roleNamedScenarios = (spec) =>
+  namedScenarios(spec, anyTenantNames(spec, namePrefixes(spec.service)), {
+    siblings: roleNamed.filter((s) => s !== spec).map((s) => ({ spec: s, names: anyTenantNames(s, namePrefixes(s.service)) })),
+  });
 
 // A session policy's checks: alone (as identity policy), then the same decision as deployed,
 // under the data-access role policy.

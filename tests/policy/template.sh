@@ -9,7 +9,8 @@
 #   - the orders example as one application: the functions of examples/orders/template.args
 #     (the template docs/DEPLOYING.md deploys and tests/it/template.rs reads);
 #   - the fixture's handlers behind every source (REST API, HTTP API, SQS, a DynamoDB stream)
-#     with session-policy and session-tag handlers, so both data roles are linted;
+#     with session-policy and session-tag handlers, so both data roles are linted, their secrets,
+#     parameters and queues included;
 #   - each template's data-access role policy is the one `policies role --cloudformation` writes
 #     (which lint.sh holds to the policy proven with iam-simulate and linted with parliament);
 #   - each data role's trust, with iam-simulate (prove_template.mjs): exactly the execution roles
@@ -43,6 +44,7 @@ run "$bin" template "${orders_args[@]}" >"$work/orders.json"
 run "$fixture" template \
   --function='invoices=rest-api:invoices::*' \
   --function='multi=http-api@ANY/multi/{proxy+}:multi::*' \
+  --function='named=http-api@ANY/named/{proxy+}:named::*' \
   --function='orders=sqs:orders::*' \
   --function='tagged=dynamodb-stream@FIXTURE_INVOICES_TABLE:tagged::*' >"$work/fixture.json"
 run "$bin" role --cloudformation >"$work/orders-role.json"
