@@ -92,6 +92,17 @@ impl Service {
         }
     }
 
+    /// The prefix of a declaration that names none: secrets `tenants/<tenant>/…` (the buckets'
+    /// default folder), parameters `/tenants/<tenant>/…`; none for queues, whose names share
+    /// the account's one namespace with every other queue (a prefix must be chosen).
+    pub const fn default_prefix(self) -> Option<&'static str> {
+        match self {
+            Service::SecretsManager => Some("tenants/"),
+            Service::Ssm => Some("/tenants/"),
+            Service::Sqs => None,
+        }
+    }
+
     /// The service's argument name → the service.
     pub fn from_argument(argument: &str) -> Option<Service> {
         Service::ALL.iter().copied().find(|s| s.argument() == argument)
