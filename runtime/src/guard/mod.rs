@@ -14,6 +14,7 @@
 //! | `dynamodb.rs` | which DynamoDB requests a tenant may send: the key guard's rules ([`TableRules`]) and the [`KeySchema`] |
 //! | `expr.rs`, `partiql.rs` | how far the key guard reads expressions and PartiQL statements |
 //! | `s3.rs` | which S3 requests a tenant may send, and where (feature `s3`): the object guard's rules (`ObjectRules`) |
+//! | `json.rs` | what of a serialized JSON-protocol request (DynamoDB, SQS) must not change between the check and signing |
 //!
 //! Each rule set is a pure function of the typed input and the handler's model (tables or
 //! buckets as placed, key schema) to a decision: its unit tests (`dynamodb/tests.rs`,
@@ -22,6 +23,7 @@
 mod dynamodb;
 mod expr;
 mod intercept;
+mod json;
 mod partiql;
 #[cfg(feature = "s3")]
 mod s3;
