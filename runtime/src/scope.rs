@@ -218,6 +218,12 @@ impl Scope {
     pub fn sqs(&self) -> Result<&aws_sdk_sqs::Client, ScopeError> {
         self.0.policy.sqs().ok_or(ScopeError::NoQueues { handler: self.0.spec.name() })
     }
+    /// Where the scope's handler policy is placed: the partition, region and account of the
+    /// deployment, and its physical names.
+    #[cfg_attr(not(feature = "sqs"), allow(dead_code))]
+    pub(crate) fn placement(&self) -> &tenant_isolation_core::Placement {
+        &self.0.policy.placement
+    }
     /// When the tenant's credentials expire.
     pub fn expires_at(&self) -> SystemTime {
         self.0.session.expires_at()
