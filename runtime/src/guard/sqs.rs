@@ -40,10 +40,12 @@
 //!   `<region>.queue.amazonaws.com` and `sqs.<region>.amazonaws.com` URLs for the same queue, and
 //!   an emulator answers with its own (`http://127.0.0.1:5000/<account>/<queue>`). Where the
 //!   request goes is checked instead, at signing: the endpoint the SDK applied must be the one
-//!   the client's resolver gives for the deployment's region (a `config_override` of the region
-//!   would otherwise reach the same-named queue of another region), and the request must be the
-//!   serialized one sent there: method, path `/` and no query, `X-Amz-Target`, body bytes (a
-//!   `QueueUrl` swapped in the body after the check is another request).
+//!   the client's resolver gives for the deployment's region, and the request must be signed for
+//!   that region (a `config_override` of the region would otherwise reach the same-named queue
+//!   of another region: through another endpoint, or, with an endpoint URL set, through the
+//!   signature's scope, which moto reads its region from), and it must be the serialized one
+//!   sent there: method, path `/` and no query, `X-Amz-Target`, body bytes (a `QueueUrl` swapped
+//!   in the body after the check is another request).
 //!
 //! Message contents are not read: a tenant's own queue may carry anything. A queue shared by
 //! tenants cannot be confined by IAM at all (no condition key reads a message), so the guard
@@ -113,7 +115,9 @@ impl RuleSet for QueueRules {
     }
 
     /// The request must be the recorded one, sent to the endpoint the client's resolver gives
-    /// for the deployment's region (the orchestrator stored the applied one in `cfg`).
+    /// for the deployment's region and signed for that region (the orchestrator stored the
+    /// applied endpoint and the signing region in `cfg`; the signer reads the region from there
+    /// after this hook).
     fn unchanged(
         &self,
         _: &Decision,
@@ -122,18 +126,43 @@ impl RuleSet for QueueRules {
         cfg: &ConfigBag,
         components: &RuntimeComponents,
     ) -> bool {
-        let applied = cfg.load::<aws_smithy_types::endpoint::Endpoint>().map(|e| e.url());
+        let now = Destination {
+            endpoint: cfg.load::<aws_smithy_types::endpoint::Endpoint>().map(|e| e.url()),
+            signing_region: cfg.load::<aws_types::region::SigningRegion>().map(AsRef::as_ref),
+        };
         let expected = endpoint_for(&self.region, cfg, components);
-        sent_as_checked(snapshot, request, applied, expected.as_deref())
+        self.sent_as_checked(snapshot, request, &now, expected.as_deref())
     }
 }
 
-/// Whether `request` is the checked one (`snapshot`) sent to `applied`, the endpoint the SDK
-/// applied, and that endpoint is `expected`, the client's own for the deployment's region.
-fn sent_as_checked(snapshot: &JsonRequest, request: &Request, applied: Option<&str>, expected: Option<&str>) -> bool {
-    match (applied, expected) {
-        (Some(applied), Some(expected)) => applied == expected && snapshot.sent_to(applied, request),
-        _ => false,
+/// Where a request is about to go, as the orchestrator set it up for signing.
+#[derive(Debug)]
+struct Destination<'a> {
+    /// The endpoint the SDK applied.
+    endpoint: Option<&'a str>,
+    /// The region the request will be signed for (SQS's endpoints name none of their own).
+    signing_region: Option<&'a str>,
+}
+
+impl QueueRules {
+    /// Whether `request` is the checked one (`snapshot`) sent to `now`'s endpoint, that endpoint
+    /// is `expected` (the client's own for the deployment's region), and the request will be
+    /// signed for the deployment's region.
+    fn sent_as_checked(
+        &self,
+        snapshot: &JsonRequest,
+        request: &Request,
+        now: &Destination<'_>,
+        expected: Option<&str>,
+    ) -> bool {
+        match (now.endpoint, expected) {
+            (Some(applied), Some(expected)) => {
+                applied == expected
+                    && now.signing_region == Some(self.region.as_str())
+                    && snapshot.sent_to(applied, request)
+            }
+            _ => false,
+        }
     }
 }
 

@@ -313,38 +313,34 @@ fn serialized(uri: &str, operation: &str, body: &str) -> Request {
 #[test]
 fn a_request_changed_after_the_check_is_refused_at_signing() {
     const ENDPOINT: &str = "https://sqs.us-east-1.amazonaws.com";
+    let rules = rules();
     let own = format!(r#"{{"QueueUrl":"{}","MessageBody":"hello"}}"#, url("jobs-acme"));
-    let checked = rules()
-        .snapshot(
-            &Decision { operation: "SendMessage", action: NamedAction::SendMessage },
-            &serialized("/", "SendMessage", &own),
-        )
-        .unwrap();
-    let signed = |uri: &str, operation: &str, body: &str, applied: &str| {
-        sent_as_checked(&checked, &serialized(uri, operation, body), Some(applied), Some(ENDPOINT))
+    let decision = Decision { operation: "SendMessage", action: NamedAction::SendMessage };
+    let checked = rules.snapshot(&decision, &serialized("/", "SendMessage", &own)).unwrap();
+    let there = Destination { endpoint: Some(ENDPOINT), signing_region: Some("us-east-1") };
+    let sent = |uri: &str, operation: &str, body: &str, now: &Destination<'_>| {
+        rules.sent_as_checked(&checked, &serialized(uri, operation, body), now, Some(ENDPOINT))
     };
-    let endpoint_root = format!("{ENDPOINT}/");
-    assert!(signed(&endpoint_root, "SendMessage", &own, ENDPOINT), "the checked request, sent where it was checked");
+    let root = format!("{ENDPOINT}/");
+    assert!(sent(&root, "SendMessage", &own, &there), "the checked request, sent where it was checked");
     let swapped = own.replace("jobs-acme", "jobs-globex");
-    assert!(!signed(&endpoint_root, "SendMessage", &swapped, ENDPOINT), "QueueUrl swapped in the body");
-    assert!(!signed(&endpoint_root, "PurgeQueue", &own, ENDPOINT), "another operation");
-    let in_path = format!("{ENDPOINT}/{ACCOUNT}/jobs-globex");
-    assert!(!signed(&in_path, "SendMessage", &own, ENDPOINT), "the queue put in the path");
-    let queried = format!("{ENDPOINT}/?QueueUrl=x");
-    assert!(!signed(&queried, "SendMessage", &own, ENDPOINT), "a query added");
+    assert!(!sent(&root, "SendMessage", &swapped, &there), "QueueUrl swapped in the body");
+    assert!(!sent(&root, "PurgeQueue", &own, &there), "another operation");
+    assert!(!sent(&format!("{ENDPOINT}/{ACCOUNT}/jobs-globex"), "SendMessage", &own, &there), "a queue in the path");
+    assert!(!sent(&format!("{ENDPOINT}/?QueueUrl=x"), "SendMessage", &own, &there), "a query added");
+    // The region overridden for the operation: another endpoint, or (with an endpoint URL set)
+    // the same endpoint and a signature for another region.
     let other_region = "https://sqs.eu-west-1.amazonaws.com";
-    assert!(
-        !signed(&format!("{other_region}/"), "SendMessage", &own, other_region),
-        "sent to another region's endpoint (the region overridden for the operation)"
-    );
-    assert!(
-        !sent_as_checked(&checked, &serialized(&endpoint_root, "SendMessage", &own), None, Some(ENDPOINT)),
-        "no endpoint applied"
-    );
-    assert!(
-        !sent_as_checked(&checked, &serialized(&endpoint_root, "SendMessage", &own), Some(ENDPOINT), None),
-        "no endpoint resolved"
-    );
+    let elsewhere = Destination { endpoint: Some(other_region), signing_region: Some("eu-west-1") };
+    assert!(!sent(&format!("{other_region}/"), "SendMessage", &own, &elsewhere), "another region's endpoint");
+    let signed_elsewhere = Destination { endpoint: Some(ENDPOINT), signing_region: Some("eu-west-1") };
+    assert!(!sent(&root, "SendMessage", &own, &signed_elsewhere), "signed for another region");
+    let unsigned = Destination { endpoint: Some(ENDPOINT), signing_region: None };
+    assert!(!sent(&root, "SendMessage", &own, &unsigned), "no signing region");
+    let nowhere = Destination { endpoint: None, signing_region: Some("us-east-1") };
+    assert!(!sent(&root, "SendMessage", &own, &nowhere), "no endpoint applied");
+    let request = serialized(&root, "SendMessage", &own);
+    assert!(!rules.sent_as_checked(&checked, &request, &there, None), "no endpoint resolved");
 }
 
 #[test]
