@@ -1,4 +1,5 @@
-//! The one guard interceptor, on every policy client (DynamoDB, and S3 with feature `s3`): it
+//! The one guard interceptor, on every policy client (DynamoDB; S3 with feature `s3`, SQS with
+//! feature `sqs`): it
 //! takes the scope of the task that sends a request, has the service's [`RuleSet`] decide the
 //! request for that scope's tenant, and only then attaches that scope's credentials to the
 //! request for signing ([`crate::signing`]). The tenant whose request is checked and the tenant

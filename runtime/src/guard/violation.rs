@@ -156,7 +156,7 @@ impl GuardViolation {
     pub fn tenant(&self) -> &TenantId {
         &self.tenant
     }
-    /// The DynamoDB operation, e.g. `GetItem`.
+    /// The operation, e.g. `GetItem`, `PutObject`, `SendMessage`.
     pub fn operation(&self) -> &'static str {
         self.operation
     }
