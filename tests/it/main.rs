@@ -10,6 +10,7 @@ mod harness_smoke;
 mod identity;
 mod lambda;
 mod pipeline;
+mod queues;
 mod records;
 mod redteam;
 mod reliability;
