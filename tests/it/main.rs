@@ -9,6 +9,7 @@ mod guard;
 mod harness_smoke;
 mod identity;
 mod lambda;
+mod named_handlers;
 mod pipeline;
 mod queues;
 mod records;
