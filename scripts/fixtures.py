@@ -5,7 +5,8 @@ Usage: .tools/venv/bin/python scripts/fixtures.py --endpoint http://127.0.0.1:PO
 Creates (or reuses, when run again against the same moto process) an IAM role `TenantData`,
 the DynamoDB table `Orders` with GSIs `ByStatus` (on `pk`) and `ByCustomer` (on `gsi1pk`), the table
 `Customers` (customer `c-1` in the partitions of `acme` and of `globex`), the S3 bucket
-`order-attachments`, and a
+`order-attachments`, each tenant's webhook secret `tenants/<tenant>/webhook` (Secrets Manager) and
+settings parameter `/tenants/<tenant>/settings` (Parameter Store), and a
 Cognito user pool (its `custom:tenant_id` immutable, its app client's write attributes without it) with users alice (acme),
 bob (globex), carol (no tenant), mallory (`*`) and eve (`acme#x`), then prints ONE JSON object on
 stdout (see `main`). Diagnostics go to stderr.
@@ -233,6 +234,28 @@ def ensure_bucket(s3):
             raise
 
 
+# Each tenant's webhook signing secret and order settings (what `create_order` reads).
+TENANT_CONFIG = {
+    "acme": {"webhook": "whsec-acme-7f3a", "settings": {"currency": "EUR", "max_quantity": 100}},
+    "globex": {"webhook": "whsec-globex-91c2", "settings": {"currency": "USD", "max_quantity": 5}},
+}
+
+
+def ensure_tenant_config(secrets, ssm):
+    """Each tenant's secret under `tenants/<tenant>/` and parameter under `/tenants/<tenant>/`."""
+    for tenant, config in TENANT_CONFIG.items():
+        name = f"tenants/{tenant}/webhook"
+        try:
+            secrets.create_secret(Name=name, SecretString=config["webhook"])
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "ResourceExistsException":
+                raise
+            secrets.put_secret_value(SecretId=name, SecretString=config["webhook"])
+        ssm.put_parameter(
+            Name=f"/tenants/{tenant}/settings", Value=json.dumps(config["settings"]), Type="String", Overwrite=True
+        )
+
+
 def ensure_pool(idp):
     pool_id = None
     for page in idp.get_paginator("list_user_pools").paginate(MaxResults=60):
@@ -349,6 +372,7 @@ def main():
     ensure_table(client("dynamodb"))
     ensure_customers(client("dynamodb"))
     ensure_bucket(client("s3"))
+    ensure_tenant_config(client("secretsmanager"), client("ssm"))
 
     idp = client("cognito-idp")
     pool_id, client_id = ensure_pool(idp)
@@ -376,6 +400,7 @@ def main():
         "table": TABLE,
         "customers_table": CUSTOMERS_TABLE,
         "attachments_bucket": ATTACHMENTS_BUCKET,
+        "tenant_config": TENANT_CONFIG,
         "index": INDEX,
         "customer_index": CUSTOMER_INDEX,
         "customer_key": CUSTOMER_KEY,

@@ -92,6 +92,17 @@ impl Service {
         }
     }
 
+    /// The prefix of a declaration that names none: secrets `tenants/<tenant>/…` (the buckets'
+    /// default folder), parameters `/tenants/<tenant>/…`; none for queues, whose names share
+    /// the account's one namespace with every other queue (a prefix must be chosen).
+    pub const fn default_prefix(self) -> Option<&'static str> {
+        match self {
+            Service::SecretsManager => Some("tenants/"),
+            Service::Ssm => Some("/tenants/"),
+            Service::Sqs => None,
+        }
+    }
+
     /// The service's argument name → the service.
     pub fn from_argument(argument: &str) -> Option<Service> {
         Service::ALL.iter().copied().find(|s| s.argument() == argument)
@@ -239,11 +250,34 @@ impl NamedAction {
     /// The action an API operation of `service` needs (`SendMessageBatch` → `SendMessage`):
     /// the one table read by the guards and the typed handles. `None` for an operation no
     /// tenant session may send.
-    pub fn for_operation(service: Service, operation: &str) -> Option<NamedAction> {
-        if let Some((_, action)) = OPERATIONS.iter().find(|(op, a)| *op == operation && a.service() == service) {
-            return Some(*action);
+    ///
+    /// A `const fn`, so that a typed handle checks each method's bound against this table at
+    /// compile time:
+    ///
+    /// ```
+    /// use tenant_isolation_core::{NamedAction, Service};
+    /// const BATCH: Option<NamedAction> = NamedAction::for_operation(Service::Sqs, "SendMessageBatch");
+    /// assert_eq!(BATCH, Some(NamedAction::SendMessage));
+    /// ```
+    pub const fn for_operation(service: Service, operation: &str) -> Option<NamedAction> {
+        // Loops by index: iterators and `==` on `str` are not callable in a `const fn`.
+        let mut i = 0;
+        while i < OPERATIONS.len() {
+            let (op, action) = OPERATIONS[i];
+            if action.service() as u8 == service as u8 && same_str(op, operation) {
+                return Some(action);
+            }
+            i += 1;
         }
-        NamedAction::of(service).find(|a| a.name() == operation)
+        let mut i = 0;
+        while i < NamedAction::ALL.len() {
+            let action = NamedAction::ALL[i];
+            if action.service() as u8 == service as u8 && same_str(action.name(), operation) {
+                return Some(action);
+            }
+            i += 1;
+        }
+        None
     }
 
     /// Validates a name written in `secrets(... actions = [...])` (and `parameters`, `queues`).
@@ -285,6 +319,22 @@ impl fmt::Display for NamedAction {
 /// `` `CreateSecret`, `DeleteSecret`, … `` for error messages: the actions of `service`.
 pub fn valid_named_names(service: Service) -> String {
     NamedAction::of(service).map(|a| format!("`{}`", a.name())).collect::<Vec<_>>().join(", ")
+}
+
+/// `a == b`, in a `const fn`.
+const fn same_str(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// API operations whose IAM action has another name: a batch is authorized as its single

@@ -9,13 +9,6 @@ use tenant_isolation_core::{
     SpecError, TableModel, valid_named_names, valid_names, valid_object_names,
 };
 
-/// The prefix of a `secrets(...)` declaration without one: secrets named
-/// `tenants/<tenant>/<name>`, the buckets' default folder.
-pub(crate) const DEFAULT_SECRET_PREFIX: &str = "tenants/";
-/// The prefix of a `parameters(...)` declaration without one: parameters under
-/// `/tenants/<tenant>/`.
-pub(crate) const DEFAULT_PARAMETER_PREFIX: &str = "/tenants/";
-
 /// Collects errors so that every problem is reported in one compilation.
 #[derive(Default)]
 pub(crate) struct Errors(pub(crate) Option<syn::Error>);
@@ -600,11 +593,9 @@ fn bucket_model(
 /// A declaration's prefix: the one given, or its service's default (`None`: a queue's, which
 /// has none).
 fn prefix_of(service: Service, args: &NamedArgs) -> Option<String> {
-    match (&args.prefix, service) {
-        (Some(p), _) => Some(p.value()),
-        (None, Service::SecretsManager) => Some(DEFAULT_SECRET_PREFIX.to_owned()),
-        (None, Service::Ssm) => Some(DEFAULT_PARAMETER_PREFIX.to_owned()),
-        (None, Service::Sqs) => None,
+    match &args.prefix {
+        Some(p) => Some(p.value()),
+        None => service.default_prefix().map(str::to_owned),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The DynamoDB client of each handler policy (and its S3 client, for a policy with buckets,
-//! feature `s3`): built once per policy, shared by its tenants, with the key guard (the object
-//! guard) as its interceptor and no credentials of its own (see `signing.rs`).
+//! feature `s3`; its SQS client, for a policy with queues, feature `sqs`): built once per
+//! policy, shared by its tenants, with the key guard (the object guard, the queue guard) as its
+//! interceptor and no credentials of its own (see `signing.rs`).
 //!
 //! This is also where a spec is checked before its first use: its template must be what its
 //! model compiles to ([`HandlerSpec::verify`]), its physical table must be placeable, and its key
@@ -106,6 +107,14 @@ impl Clients {
             )
             .into());
         }
+        #[cfg(not(feature = "sqs"))]
+        if has_queues(spec) {
+            return Err(ConfigError::invalid(
+                "queues",
+                format!("handler `{}` declares queues: enable the `sqs` feature of tenant-isolation", spec.name()),
+            )
+            .into());
+        }
         let placement = self.placement(spec)?;
         fits(spec, &placement)?;
         let key = PolicyKey::new(spec.template(), &placement);
@@ -151,7 +160,42 @@ impl Clients {
                 settings: self.objects.clone(),
                 client: Default::default(),
             }),
+            #[cfg(feature = "sqs")]
+            sqs: has_queues(spec).then(|| crate::session::LazyQueues {
+                sdk: self.sdk.clone(),
+                timeouts: self.timeouts.clone(),
+                client: Default::default(),
+            }),
         }
+    }
+}
+
+/// Whether `spec` declares queues (`queues(...)`).
+fn has_queues(spec: &HandlerSpec) -> bool {
+    spec.model().named.iter().any(|n| n.service() == tenant_isolation_core::Service::Sqs)
+}
+
+/// The SQS client of a policy with queues, built on its first use as the S3 client is: no
+/// identity of its own, the request's own credentials (attached by the queue guard) or none,
+/// and only code reached from a queue handle (`Scope::sqs`, `TenantQueue`) refers to
+/// `aws-sdk-sqs`.
+#[cfg(feature = "sqs")]
+impl PolicyClient {
+    pub(crate) fn sqs(&self) -> Option<&aws_sdk_sqs::Client> {
+        let lazy = self.sqs.as_ref()?;
+        Some(lazy.client.get_or_init(|| {
+            let guard =
+                Guard::new(self.spec, self.key.clone(), crate::guard::QueueRules::new(self.spec, &self.placement));
+            // The region, the HTTP client and the endpoint (`AWS_ENDPOINT_URL_SQS`, else
+            // `AWS_ENDPOINT_URL`) come from the SDK config, as for DynamoDB.
+            let conf = aws_sdk_sqs::config::Builder::from(&lazy.sdk)
+                .credentials_provider(NoAmbientCredentials)
+                .identity_cache(FromRequest)
+                .timeout_config(lazy.timeouts.clone())
+                .interceptor(guard)
+                .build();
+            aws_sdk_sqs::Client::from_conf(conf)
+        }))
     }
 }
 
@@ -225,13 +269,57 @@ fn binding_of(spec: &'static HandlerSpec, name: &str, names: &Env) -> Option<&'s
 
 #[cfg(test)]
 mod tests {
-    use super::fits;
-    use crate::spec::HandlerSpec;
+    use super::*;
+    use crate::session::ObjectSettings;
+    use aws_smithy_types::timeout::TimeoutConfig;
     use std::borrow::Cow;
     use tenant_isolation_core::{
-        Action, Confinement, HandlerModel, KeyRule, MAX_SESSION_POLICY_CHARS, Partition, PhysicalName, Placement,
-        TableModel,
+        Action, Confinement, HandlerModel, KeyRule, NameRule, NamedAction, NamedModel, Partition, PhysicalName,
+        Service, TableModel,
     };
+
+    fn clients() -> Clients {
+        let keys = KeySchema { table: "pk".into(), tables: HashMap::new(), indexes: HashMap::new() };
+        Clients::new(
+            aws_config::SdkConfig::builder().build(),
+            RoleArn::parse("arn:aws:iam::123456789012:role/TenantData").unwrap(),
+            "us-east-1".into(),
+            keys,
+            TimeoutConfig::disabled(),
+            ObjectSettings { path_style: false, timeouts: TimeoutConfig::disabled() },
+            Env::from_fn(|_| None),
+        )
+    }
+
+    /// A handler with one queue declaration (a prefix of its own: the claims are the process's).
+    fn worker() -> &'static HandlerSpec {
+        let jobs = NamedModel {
+            name: Cow::Borrowed("jobs"),
+            actions: Cow::Borrowed(&[NamedAction::SendMessage]),
+            names: NameRule::new(Service::Sqs, "clientq-"),
+        };
+        let model = HandlerModel {
+            tables: Cow::Borrowed(&[]),
+            buckets: Cow::Borrowed(&[]),
+            named: vec![jobs].into(),
+            confinement: Confinement::SessionPolicy,
+        };
+        HandlerSpec::new("worker", model).unwrap().leak()
+    }
+
+    /// With feature `sqs`, a policy with queues gets a guarded SQS client; without it, the
+    /// spec is refused before anything is built, with the feature to enable.
+    #[test]
+    fn a_spec_with_queues_gets_an_sqs_client_or_names_the_feature() {
+        let got = clients().get(worker());
+        #[cfg(feature = "sqs")]
+        assert!(got.expect("the policy's clients").sqs().is_some());
+        #[cfg(not(feature = "sqs"))]
+        {
+            let refused = got.err().expect("refused without the feature").to_string();
+            assert!(refused.contains("declares queues: enable the `sqs` feature"), "{refused}");
+        }
+    }
 
     /// A table bound at run time, with four indexes, whose compiled bound (a 128-character name)
     /// fits: a real name of 128 characters fits, one of 255 (legal in DynamoDB) does not and is

@@ -47,7 +47,7 @@
 //   session                 a tenant's credentials under one policy, the policy key
 //   scope                   the task-local tenant scope
 //   signing                 the request's credentials, and nothing else, sign it
-//   guard                   one interceptor, a rule set per service (DynamoDB, S3): checks a
+//   guard                   one interceptor, a rule set per service (DynamoDB, S3, SQS): checks a
 //                           request against its scope's tenant
 //   table, bucket, named    the typed handles (DynamoDB, S3; secrets, parameters, queues)
 //   client                  the guarded client of each policy

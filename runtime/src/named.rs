@@ -186,6 +186,36 @@ impl<P: NamedPolicy> TenantQueue<P> {
     pub fn queue_name(&self) -> Result<String, ScopeError> {
         Ok(self.model().names.queue(self.scope()?.tenant()))
     }
+
+    /// The tenant's queue URL, `https://sqs.<region>.<domain>/<account>/<queue>`, in the
+    /// deployment's region and account: what every operation of the handle sends as `QueueUrl`.
+    ///
+    /// ```no_run
+    /// # use tenant_isolation::{AllowsNamed, TenantQueue, actions::SendMessage};
+    /// fn describe(jobs: &TenantQueue<impl AllowsNamed<SendMessage>>) -> Result<String, tenant_isolation::ScopeError> {
+    ///     // e.g. https://sqs.eu-west-1.amazonaws.com/123456789012/jobs-acme
+    ///     jobs.url()
+    /// }
+    /// ```
+    ///
+    /// Built, not looked up (no `GetQueueUrl` call, no action needed): the form the SQS
+    /// Developer Guide gives ("Amazon SQS queue and message identifiers") and `GetQueueUrl`
+    /// returns. With the JSON protocol the URL only names the queue (its account and name);
+    /// the request itself goes to the client's endpoint (a VPC endpoint, FIPS, or an emulator's
+    /// `AWS_ENDPOINT_URL`), so the URL's host need not be that endpoint. moto reads the queue
+    /// name from the URL's last segment and the account from the credentials, whatever the
+    /// host.
+    pub fn url(&self) -> Result<String, ScopeError> {
+        let scope = self.scope()?;
+        let placement = scope.placement();
+        // The partition's DNS suffix (AWS General Reference, "Amazon SQS endpoints and quotas").
+        let domain = match placement.partition() {
+            tenant_isolation_core::Partition::AwsCn => "amazonaws.com.cn",
+            tenant_isolation_core::Partition::Aws | tenant_isolation_core::Partition::AwsUsGov => "amazonaws.com",
+        };
+        let queue = self.model().names.queue(scope.tenant());
+        Ok(format!("https://sqs.{}.{domain}/{}/{queue}", placement.region(), placement.account()))
+    }
 }
 
 impl Scope {
@@ -206,5 +236,307 @@ impl Scope {
     pub fn queue<P: NamedPolicy>(&self) -> Result<TenantQueue<P>, ScopeError> {
         check_handler::<P>(self)?;
         Ok(TenantQueue::new())
+    }
+}
+
+#[cfg(feature = "sqs")]
+mod queue_operations {
+    use super::*;
+    use crate::table::actions::{self, NamedActionMarker};
+    use aws_sdk_sqs::operation::{
+        change_message_visibility::builders::ChangeMessageVisibilityFluentBuilder,
+        delete_message::builders::DeleteMessageFluentBuilder,
+        delete_message_batch::builders::DeleteMessageBatchFluentBuilder,
+        get_queue_attributes::builders::GetQueueAttributesFluentBuilder,
+        get_queue_url::builders::GetQueueUrlFluentBuilder, receive_message::builders::ReceiveMessageFluentBuilder,
+        send_message::builders::SendMessageFluentBuilder, send_message_batch::builders::SendMessageBatchFluentBuilder,
+    };
+    use tenant_isolation_core::NamedAction;
+
+    // As for `TenantBucket`, each method states its action in its own `where` clause (an E0277
+    // that shows `AllowsNamed`'s message), written out, and checked here at compile time against
+    // the core's table of which action each SQS operation needs, the one the queue guard reads:
+    // the handle and the guard cannot drift.
+    const _: () = {
+        const fn needs(operation: &str, action: NamedAction) -> bool {
+            matches!(NamedAction::for_operation(Service::Sqs, operation), Some(a) if a as u8 == action as u8)
+        }
+        use actions::{
+            ChangeMessageVisibility, DeleteMessage, GetQueueAttributes, GetQueueUrl, ReceiveMessage, SendMessage,
+        };
+        assert!(needs("SendMessage", <SendMessage as NamedActionMarker>::ACTION));
+        assert!(needs("SendMessageBatch", <SendMessage as NamedActionMarker>::ACTION));
+        assert!(needs("ReceiveMessage", <ReceiveMessage as NamedActionMarker>::ACTION));
+        assert!(needs("DeleteMessage", <DeleteMessage as NamedActionMarker>::ACTION));
+        assert!(needs("DeleteMessageBatch", <DeleteMessage as NamedActionMarker>::ACTION));
+        assert!(needs("ChangeMessageVisibility", <ChangeMessageVisibility as NamedActionMarker>::ACTION));
+        assert!(needs("GetQueueAttributes", <GetQueueAttributes as NamedActionMarker>::ACTION));
+        assert!(needs("GetQueueUrl", <GetQueueUrl as NamedActionMarker>::ACTION));
+    };
+
+    /// The methods return the SDK's fluent builders with the tenant's queue already set (its
+    /// URL, or its name for `GetQueueUrl`): a handler never writes a tenant id, a prefix or an
+    /// account. Each method exists only where the declaration declared the action it needs; the
+    /// queue guard still checks what is sent (a queue URL changed on the builder is refused
+    /// before signing).
+    impl<P: NamedPolicy> TenantQueue<P> {
+        /// The tenant's guarded SQS client, for options or operations this type has no method
+        /// for. The compile-time check does not apply to it; the queue guard still does.
+        ///
+        /// ```no_run
+        /// # use tenant_isolation::{AllowsNamed, TenantQueue, actions::ChangeMessageVisibility};
+        /// # use aws_sdk_sqs::types::ChangeMessageVisibilityBatchRequestEntry as Entry;
+        /// async fn release(jobs: &TenantQueue<impl AllowsNamed<ChangeMessageVisibility>>, receipts: &[String])
+        ///     -> Result<(), lambda_http::Error> {
+        ///     let mut batch = jobs.client()?.change_message_visibility_batch().queue_url(jobs.url()?);
+        ///     for (i, receipt) in receipts.iter().enumerate() {
+        ///         batch = batch.entries(Entry::builder().id(i.to_string()).receipt_handle(receipt).visibility_timeout(0).build()?);
+        ///     }
+        ///     batch.send().await?;
+        ///     Ok(())
+        /// }
+        /// ```
+        pub fn client(&self) -> Result<aws_sdk_sqs::Client, ScopeError> {
+            Ok(self.scope()?.sqs()?.clone())
+        }
+
+        /// The client and the tenant's queue URL.
+        fn target(&self) -> Result<(aws_sdk_sqs::Client, String), ScopeError> {
+            Ok((self.client()?, self.url()?))
+        }
+
+        /// `SendMessage` to the tenant's queue; set the body.
+        ///
+        /// ```no_run
+        /// # use tenant_isolation::{AllowsNamed, TenantQueue, actions::SendMessage};
+        /// // A data-layer function: it can only be called with a queue that declared `SendMessage`.
+        /// async fn enqueue(jobs: &TenantQueue<impl AllowsNamed<SendMessage>>, job: &str) -> Result<(), lambda_http::Error> {
+        ///     jobs.send_message()?.message_body(job).send().await?;
+        ///     Ok(())
+        /// }
+        /// ```
+        pub fn send_message(&self) -> Result<SendMessageFluentBuilder, ScopeError>
+        where
+            P: AllowsNamed<actions::SendMessage>,
+        {
+            let () = SpecDeclaresNamed::<P, actions::SendMessage>::CHECK;
+            let (client, url) = self.target()?;
+            Ok(client.send_message().queue_url(url))
+        }
+
+        /// `SendMessageBatch` to the tenant's queue (IAM authorizes it as `SendMessage`); add
+        /// the entries (at most 10).
+        ///
+        /// ```no_run
+        /// # use tenant_isolation::{AllowsNamed, TenantQueue, actions::SendMessage};
+        /// use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+        /// async fn enqueue_all(jobs: &TenantQueue<impl AllowsNamed<SendMessage>>, all: &[&str]) -> Result<(), lambda_http::Error> {
+        ///     let mut batch = jobs.send_message_batch()?;
+        ///     for (i, job) in all.iter().enumerate() {
+        ///         batch = batch.entries(SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(*job).build()?);
+        ///     }
+        ///     batch.send().await?;
+        ///     Ok(())
+        /// }
+        /// ```
+        pub fn send_message_batch(&self) -> Result<SendMessageBatchFluentBuilder, ScopeError>
+        where
+            P: AllowsNamed<actions::SendMessage>,
+        {
+            let () = SpecDeclaresNamed::<P, actions::SendMessage>::CHECK;
+            let (client, url) = self.target()?;
+            Ok(client.send_message_batch().queue_url(url))
+        }
+
+        /// `ReceiveMessage` from the tenant's queue.
+        ///
+        /// The client has the runtime's operation timeouts (`TENANT_TIMEOUT_MS`,
+        /// `IsolationBuilder::timeouts`): a long poll's `wait_time_seconds` must end within them.
+        ///
+        /// ```no_run
+        /// # use tenant_isolation::{AllowsNamed, TenantQueue, actions::ReceiveMessage};
+        /// async fn next(jobs: &TenantQueue<impl AllowsNamed<ReceiveMessage>>) -> Result<Option<String>, lambda_http::Error> {
+        ///     let received = jobs.receive_message()?.max_number_of_messages(1).send().await?;
+        ///     Ok(received.messages().first().and_then(|m| m.body().map(str::to_owned)))
+        /// }
+        /// ```
+        pub fn receive_message(&self) -> Result<ReceiveMessageFluentBuilder, ScopeError>
+        where
+            P: AllowsNamed<actions::ReceiveMessage>,
+        {
+            let () = SpecDeclaresNamed::<P, actions::ReceiveMessage>::CHECK;
+            let (client, url) = self.target()?;
+            Ok(client.receive_message().queue_url(url))
+        }
+
+        /// `DeleteMessage` of a message received from the tenant's queue, by its receipt handle.
+        ///
+        /// ```no_run
+        /// # use tenant_isolation::{AllowsNamed, TenantQueue, actions::DeleteMessage};
+        /// async fn done(jobs: &TenantQueue<impl AllowsNamed<DeleteMessage>>, receipt: &str) -> Result<(), lambda_http::Error> {
+        ///     jobs.delete_message(receipt)?.send().await?;
+        ///     Ok(())
+        /// }
+        /// ```
+        pub fn delete_message(&self, receipt: impl Into<String>) -> Result<DeleteMessageFluentBuilder, ScopeError>
+        where
+            P: AllowsNamed<actions::DeleteMessage>,
+        {
+            let () = SpecDeclaresNamed::<P, actions::DeleteMessage>::CHECK;
+            let (client, url) = self.target()?;
+            Ok(client.delete_message().queue_url(url).receipt_handle(receipt))
+        }
+
+        /// `DeleteMessageBatch` of messages received from the tenant's queue (IAM authorizes it
+        /// as `DeleteMessage`); add the entries (at most 10).
+        ///
+        /// ```no_run
+        /// # use tenant_isolation::{AllowsNamed, TenantQueue, actions::DeleteMessage};
+        /// use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
+        /// async fn done_all(jobs: &TenantQueue<impl AllowsNamed<DeleteMessage>>, receipts: &[String]) -> Result<(), lambda_http::Error> {
+        ///     let mut batch = jobs.delete_message_batch()?;
+        ///     for (i, receipt) in receipts.iter().enumerate() {
+        ///         batch = batch.entries(DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(receipt).build()?);
+        ///     }
+        ///     batch.send().await?;
+        ///     Ok(())
+        /// }
+        /// ```
+        pub fn delete_message_batch(&self) -> Result<DeleteMessageBatchFluentBuilder, ScopeError>
+        where
+            P: AllowsNamed<actions::DeleteMessage>,
+        {
+            let () = SpecDeclaresNamed::<P, actions::DeleteMessage>::CHECK;
+            let (client, url) = self.target()?;
+            Ok(client.delete_message_batch().queue_url(url))
+        }
+
+        /// `ChangeMessageVisibility` of a message received from the tenant's queue, by its
+        /// receipt handle; set the timeout.
+        ///
+        /// ```no_run
+        /// # use tenant_isolation::{AllowsNamed, TenantQueue, actions::ChangeMessageVisibility};
+        /// // Hand the message back at once: another consumer may take it.
+        /// async fn retry_now(jobs: &TenantQueue<impl AllowsNamed<ChangeMessageVisibility>>, receipt: &str)
+        ///     -> Result<(), lambda_http::Error> {
+        ///     jobs.change_message_visibility(receipt)?.visibility_timeout(0).send().await?;
+        ///     Ok(())
+        /// }
+        /// ```
+        pub fn change_message_visibility(
+            &self,
+            receipt: impl Into<String>,
+        ) -> Result<ChangeMessageVisibilityFluentBuilder, ScopeError>
+        where
+            P: AllowsNamed<actions::ChangeMessageVisibility>,
+        {
+            let () = SpecDeclaresNamed::<P, actions::ChangeMessageVisibility>::CHECK;
+            let (client, url) = self.target()?;
+            Ok(client.change_message_visibility().queue_url(url).receipt_handle(receipt))
+        }
+
+        /// `GetQueueAttributes` of the tenant's queue; name the attributes.
+        ///
+        /// ```no_run
+        /// # use tenant_isolation::{AllowsNamed, TenantQueue, actions::GetQueueAttributes};
+        /// use aws_sdk_sqs::types::QueueAttributeName;
+        /// async fn backlog(jobs: &TenantQueue<impl AllowsNamed<GetQueueAttributes>>) -> Result<Option<String>, lambda_http::Error> {
+        ///     let name = QueueAttributeName::ApproximateNumberOfMessages;
+        ///     let out = jobs.get_queue_attributes()?.attribute_names(name.clone()).send().await?;
+        ///     Ok(out.attributes().and_then(|a| a.get(&name).cloned()))
+        /// }
+        /// ```
+        pub fn get_queue_attributes(&self) -> Result<GetQueueAttributesFluentBuilder, ScopeError>
+        where
+            P: AllowsNamed<actions::GetQueueAttributes>,
+        {
+            let () = SpecDeclaresNamed::<P, actions::GetQueueAttributes>::CHECK;
+            let (client, url) = self.target()?;
+            Ok(client.get_queue_attributes().queue_url(url))
+        }
+
+        /// `GetQueueUrl` of the tenant's queue, by its name: the URL as SQS answers it (where
+        /// [`TenantQueue::url`] builds it).
+        ///
+        /// ```no_run
+        /// # use tenant_isolation::{AllowsNamed, TenantQueue, actions::GetQueueUrl};
+        /// async fn looked_up(jobs: &TenantQueue<impl AllowsNamed<GetQueueUrl>>) -> Result<Option<String>, lambda_http::Error> {
+        ///     Ok(jobs.queue_url()?.send().await?.queue_url().map(str::to_owned))
+        /// }
+        /// ```
+        pub fn queue_url(&self) -> Result<GetQueueUrlFluentBuilder, ScopeError>
+        where
+            P: AllowsNamed<actions::GetQueueUrl>,
+        {
+            let () = SpecDeclaresNamed::<P, actions::GetQueueUrl>::CHECK;
+            Ok(self.client()?.get_queue_url().queue_name(self.queue_name()?))
+        }
+    }
+}
+
+#[cfg(all(test, feature = "sqs"))]
+mod tests {
+    use super::*;
+    use crate::spec::HandlerSpec;
+    use crate::table::grant;
+    use std::borrow::Cow;
+    use tenant_isolation_core::{Confinement, HandlerModel, NameRule, NamedAction};
+
+    /// A queue capability type as the macro writes it: every SQS action declared, and its spec
+    /// declaring them too.
+    enum Jobs {}
+    const NAMED: &[NamedModel] = &[NamedModel {
+        name: Cow::Borrowed("jobs"),
+        actions: Cow::Borrowed(&[
+            NamedAction::ChangeMessageVisibility,
+            NamedAction::DeleteMessage,
+            NamedAction::GetQueueAttributes,
+            NamedAction::GetQueueUrl,
+            NamedAction::ReceiveMessage,
+            NamedAction::SendMessage,
+        ]),
+        names: NameRule::new(Service::Sqs, "jobs-"),
+    }];
+    impl Isolated for Jobs {
+        const SPEC: &'static HandlerSpec = &HandlerSpec::from_macro(
+            "worker",
+            "",
+            HandlerModel {
+                tables: Cow::Borrowed(&[]),
+                buckets: Cow::Borrowed(&[]),
+                named: Cow::Borrowed(NAMED),
+                confinement: Confinement::SessionPolicy,
+            },
+            "",
+        );
+    }
+    macro_rules! sqs_declared {
+        ($($(#[$doc:meta])* $service:ident $a:ident,)*) => {
+            impl NamedPolicy for Jobs {
+                const NAMED: usize = 0;
+                $(type $a = sqs_declared!(@grant $service);)*
+            }
+        };
+        (@grant Sqs) => { grant::Declared };
+        (@grant $other:ident) => { grant::Undeclared };
+    }
+    tenant_isolation_core::with_named_actions!(sqs_declared);
+
+    #[test]
+    fn every_operation_builds_for_a_type_that_agrees_with_its_spec() {
+        // Each operation evaluates its compile-time check against the spec when it is
+        // instantiated here; outside a scope each one then refuses, never panics.
+        let jobs = TenantQueue::<Jobs>::new();
+        let outside = |r: Result<(), ScopeError>| assert_eq!(r, Err(ScopeError::Outside));
+        outside(jobs.url().map(drop));
+        outside(jobs.client().map(drop));
+        outside(jobs.send_message().map(drop));
+        outside(jobs.send_message_batch().map(drop));
+        outside(jobs.receive_message().map(drop));
+        outside(jobs.delete_message("r").map(drop));
+        outside(jobs.delete_message_batch().map(drop));
+        outside(jobs.change_message_visibility("r").map(drop));
+        outside(jobs.get_queue_attributes().map(drop));
+        outside(jobs.queue_url().map(drop));
     }
 }

@@ -6,7 +6,7 @@ use crate::config::Env;
 use crate::spec::HandlerSpec;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
-use tenant_isolation_core::{Placement, TenantRule};
+use tenant_isolation_core::{Placement, Service, TenantRule};
 
 /// A handler's spec, collected from every `#[tenant_isolated]` in the binary (the macro submits
 /// one per handler).
@@ -58,14 +58,18 @@ pub enum ResourceKind {
     Table,
     /// An S3 bucket.
     Bucket,
+    /// The names of a service's secrets, parameters or queues in one account and region: one
+    /// namespace, which every handler of the deployment shares.
+    Names(Service),
 }
 
 impl std::fmt::Display for ResourceKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            ResourceKind::Table => "table",
-            ResourceKind::Bucket => "bucket",
-        })
+        match self {
+            ResourceKind::Table => f.write_str("table"),
+            ResourceKind::Bucket => f.write_str("bucket"),
+            ResourceKind::Names(service) => write!(f, "the {} names of", service.noun()),
+        }
     }
 }
 
@@ -127,7 +131,9 @@ struct Claim {
     owner: u64,
     kind: ResourceKind,
     /// What names the resource on AWS: `arn:<partition>:dynamodb:<region>:<account>:table/<name>`,
-    /// `arn:<partition>:s3:::<bucket>`.
+    /// `arn:<partition>:s3:::<bucket>`; for secrets, parameters and queues, the start of every
+    /// ARN of the service in the account and region, `arn:<partition>:<service>:<region>:<account>`
+    /// (their names are one namespace there).
     ///
     /// Not the endpoint, on purpose: the endpoint is how a request reaches a table, not which
     /// table it is. VPC interface endpoints, FIPS and dual-stack endpoints (or an
@@ -158,9 +164,10 @@ impl Drop for Claims {
     }
 }
 
-/// Claims every table and bucket of `spec` as `placement` binds them, or refuses the first key
+/// Claims every table and bucket of `spec` as `placement` binds them, and its secrets',
+/// parameters' and queues' names in `placement`'s account and region, or refuses the first
 /// rule that overlaps one already served in this process (by any runtime, or by `spec` itself)
-/// on the same physical resource. The same rule on the same resource is no overlap: runtimes
+/// on the same physical resource or namespace. The same rule on the same resource is no overlap: runtimes
 /// built side by side with the same handlers share it.
 pub(crate) fn claim(spec: &'static HandlerSpec, placement: &Placement) -> Result<Claims, PrefixOverlap> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -183,9 +190,23 @@ pub(crate) fn claim(spec: &'static HandlerSpec, placement: &Placement) -> Result
         handler: spec,
         rule: TenantRule::Objects(&b.objects),
     });
+    // Secrets, parameters and queues: every declaration's rule on its service's names in the
+    // deployment's account and region (no physical name: the rule alone names them).
+    let named = spec.model().named.iter().map(|n| {
+        let namespace =
+            format!("arn:{partition}:{}:{}:{}", n.service().iam_prefix(), placement.region(), placement.account());
+        Claim {
+            owner,
+            kind: ResourceKind::Names(n.service()),
+            resource: namespace.clone(),
+            name: namespace,
+            handler: spec,
+            rule: TenantRule::Names(&n.names),
+        }
+    });
     let mut claims = CLAIMS.lock().unwrap_or_else(PoisonError::into_inner);
     let held = claims.len();
-    for new in tables.chain(buckets) {
+    for new in tables.chain(buckets).chain(named) {
         if let Some(old) = claims.iter().find(|c| c.resource == new.resource && c.rule.overlaps(new.rule)) {
             let overlap = PrefixOverlap {
                 kind: new.kind,
@@ -208,8 +229,8 @@ mod tests {
     use super::*;
     use std::borrow::Cow;
     use tenant_isolation_core::{
-        Action, BucketModel, Confinement, HandlerModel, KeyRule, ObjectAction, ObjectRule, Partition, PhysicalName,
-        TableModel,
+        Action, BucketModel, Confinement, HandlerModel, KeyRule, NameRule, NamedAction, NamedModel, ObjectAction,
+        ObjectRule, Partition, PhysicalName, TableModel,
     };
 
     /// A handler on `table` (keys under `key`) and, with `objects`, on `bucket` (objects under it).
@@ -282,5 +303,42 @@ mod tests {
         // The refused handler's table claim (made before its bucket's was refused) was not kept.
         let other = spec("ClaimsFolderTable", "TENANT#ORG#", None);
         drop(claim(other, &placed(other, ACCOUNT)).expect("no claim left behind by the refusal"));
+    }
+
+    /// A handler with one declaration of names under `rule` (its first action).
+    fn named(handler: &str, rule: NameRule) -> &'static HandlerSpec {
+        let action = NamedAction::of(rule.service()).next().unwrap();
+        let declaration = NamedModel { name: Cow::Borrowed("names"), actions: vec![action].into(), names: rule };
+        let model = HandlerModel {
+            tables: Cow::Borrowed(&[]),
+            buckets: Cow::Borrowed(&[]),
+            named: vec![declaration].into(),
+            confinement: Confinement::SessionPolicy,
+        };
+        HandlerSpec::new(handler, model).unwrap().leak()
+    }
+
+    #[test]
+    fn overlapping_queue_prefixes_in_one_account_and_region_are_refused() {
+        // Tenant `high-acme` of `claimsq-` owns `claimsq-high-acme`, tenant acme's queue of
+        // `claimsq-high-`.
+        let wide = named("claims_queues_wide", NameRule::new(Service::Sqs, "claimsq-"));
+        let narrow = named("claims_queues_narrow", NameRule::new(Service::Sqs, "claimsq-high-"));
+        let held = claim(wide, &placed(wide, ACCOUNT)).unwrap();
+        let refused = claim(narrow, &placed(narrow, ACCOUNT)).err().expect("overlap");
+        assert_eq!(
+            (refused.kind, &*refused.table, &*refused.first_prefix, &*refused.second_prefix),
+            (ResourceKind::Names(Service::Sqs), "arn:aws:sqs:eu-west-1:123456789012", "claimsq-", "claimsq-high-")
+        );
+        assert!(refused.to_string().contains("the queue names of `arn:aws:sqs:eu-west-1:123456789012`"), "{refused}");
+        // The same rule again is no overlap; another account's queues are other queues.
+        drop(claim(wide, &placed(wide, ACCOUNT)).unwrap());
+        drop(claim(narrow, &placed(narrow, "210987654321")).unwrap());
+        // Another service's names are another namespace, whatever their prefix.
+        let secrets = named("claims_secrets", NameRule::new(Service::SecretsManager, "claimsq-high-/"));
+        drop(claim(secrets, &placed(secrets, ACCOUNT)).unwrap());
+        drop(held);
+        let _narrow = claim(narrow, &placed(narrow, ACCOUNT)).expect("given up with the first");
+        assert!(claim(wide, &placed(wide, ACCOUNT)).is_err(), "either order");
     }
 }

@@ -62,6 +62,13 @@ pub enum ScopeError {
         /// The scope's handler.
         handler: &'static str,
     },
+    /// A queue handle or SQS client was asked of a handler that declares no queue (its policy
+    /// has no SQS client).
+    #[error("handler `{handler}` declares no queue: its policy has no SQS client")]
+    NoQueues {
+        /// The scope's handler.
+        handler: &'static str,
+    },
 }
 
 impl ScopeError {
@@ -193,6 +200,29 @@ impl Scope {
     #[cfg(feature = "s3")]
     pub fn s3(&self) -> Result<&aws_sdk_s3::Client, ScopeError> {
         self.0.policy.s3().ok_or(ScopeError::NoBuckets { handler: self.0.spec.name() })
+    }
+    /// The SQS client of this scope's handler policy, guarded by the queue guard: shared by
+    /// every tenant of the policy, it signs each request with the sending scope's credentials
+    /// only after checking that it names the tenant's own queue, as [`Scope::client`] does for
+    /// DynamoDB. [`ScopeError::NoQueues`] for a handler without queues.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+    /// let scope = tenant_isolation::current()?;
+    /// // Any operation the handle has no method for; the guard still checks the queue.
+    /// let queue_url = format!("https://sqs.us-east-1.amazonaws.com/123456789012/jobs-{}", scope.tenant());
+    /// scope.sqs()?.send_message().queue_url(queue_url).message_body("hello").send().await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "sqs")]
+    pub fn sqs(&self) -> Result<&aws_sdk_sqs::Client, ScopeError> {
+        self.0.policy.sqs().ok_or(ScopeError::NoQueues { handler: self.0.spec.name() })
+    }
+    /// Where the scope's handler policy is placed: the partition, region and account of the
+    /// deployment, and its physical names.
+    #[cfg_attr(not(feature = "sqs"), allow(dead_code))]
+    pub(crate) fn placement(&self) -> &tenant_isolation_core::Placement {
+        &self.0.policy.placement
     }
     /// When the tenant's credentials expire.
     pub fn expires_at(&self) -> SystemTime {

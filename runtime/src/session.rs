@@ -84,6 +84,9 @@ pub(crate) struct PolicyClient {
     /// The S3 client, for a policy with buckets: built on first use ([`PolicyClient::s3`]).
     #[cfg(feature = "s3")]
     pub(crate) s3: Option<LazyObjects>,
+    /// The SQS client, for a policy with queues: built on first use ([`PolicyClient::sqs`]).
+    #[cfg(feature = "sqs")]
+    pub(crate) sqs: Option<LazyQueues>,
 }
 
 /// How the S3 clients are built (feature `s3`).
@@ -102,6 +105,16 @@ pub(crate) struct LazyObjects {
     pub(crate) sdk: aws_config::SdkConfig,
     pub(crate) settings: ObjectSettings,
     pub(crate) client: std::sync::OnceLock<aws_sdk_s3::Client>,
+}
+
+/// What a policy's SQS client is built from, and the client once built (feature `sqs`).
+#[cfg(feature = "sqs")]
+pub(crate) struct LazyQueues {
+    pub(crate) sdk: aws_config::SdkConfig,
+    /// The DynamoDB client's: an SQS call is as short as an item's (a long poll's
+    /// `WaitTimeSeconds` must fit in them).
+    pub(crate) timeouts: aws_smithy_types::timeout::TimeoutConfig,
+    pub(crate) client: std::sync::OnceLock<aws_sdk_sqs::Client>,
 }
 
 /// One tenant's credentials under one policy (session-policy mode) or one session tag

@@ -342,10 +342,17 @@ impl RecordedRequest {
         self.credential()?.get(3).copied()
     }
 
+    /// The `X-Amz-Target` header of a request in one of AWS's JSON protocols, which names its
+    /// service and operation (`DynamoDB_20120810.GetItem`, `AmazonSQS.SendMessage`); `None` for
+    /// a request without one (S3, STS).
+    pub fn target(&self) -> Option<&str> {
+        self.header("x-amz-target")
+    }
+
     /// The DynamoDB operation, `GetItem` of `X-Amz-Target: DynamoDB_20120810.GetItem`; `None`
     /// for a request to another service.
     pub fn dynamodb_operation(&self) -> Option<&str> {
-        self.header("x-amz-target")?.strip_prefix("DynamoDB_")?.split_once('.').map(|(_, operation)| operation)
+        self.target()?.strip_prefix("DynamoDB_")?.split_once('.').map(|(_, operation)| operation)
     }
 
     /// The body as JSON (DynamoDB's requests are), `None` when it is not.

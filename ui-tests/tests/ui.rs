@@ -23,7 +23,6 @@ fn ui() {
     t.pass("tests/pass/several_tables.rs");
     t.pass("tests/pass/capabilities_agree_with_spec.rs");
     t.pass("tests/pass/record_handlers.rs");
-    t.pass("tests/pass/named_resources.rs");
 
     // Actions that cannot be confined to one tenant.
     t.compile_fail("tests/fail/scan.rs");
@@ -53,6 +52,7 @@ fn ui() {
     t.compile_fail("tests/fail/oversized_several_tables.rs");
     t.compile_fail("tests/fail/bucket_actions.rs");
     t.compile_fail("tests/fail/buckets_need_the_s3_feature.rs");
+    t.compile_fail("tests/fail/named_need_their_features.rs");
 
     // Secrets, parameters and queues.
     t.compile_fail("tests/fail/named_actions.rs");

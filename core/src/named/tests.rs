@@ -201,6 +201,11 @@ fn each_operation_needs_an_action_of_its_own_service() {
     assert_eq!(NamedAction::for_operation(Service::Sqs, "SendMessage"), Some(NamedAction::SendMessage));
     assert_eq!(NamedAction::for_operation(Service::Ssm, "SendMessage"), None);
     assert_eq!(NamedAction::for_operation(Service::Sqs, "PurgeQueue"), None);
+    // Whole names only, in their case: the `const fn` compares bytes by hand.
+    for near in ["SendMessageBatc", "SendMessageBatchX", "Send", "", "sendmessage", "DeleteMessageBatch "] {
+        assert_eq!(NamedAction::for_operation(Service::Sqs, near), None, "{near:?}");
+    }
+    assert_eq!(NamedAction::for_operation(Service::Sqs, "DeleteMessageBatch"), Some(NamedAction::DeleteMessage));
     for action in NamedAction::ALL {
         assert_eq!(NamedAction::for_operation(action.service(), action.name()), Some(*action));
         assert_eq!(NamedAction::from_name(&action.iam_name()), Some(*action));

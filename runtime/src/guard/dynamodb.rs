@@ -33,6 +33,7 @@
 //! (`intercept.rs`); its S3 counterpart is `s3.rs`.
 
 use super::intercept::RuleSet;
+use super::json::JsonRequest;
 use super::violation::{GuardViolation, Violation};
 use super::{expr, partiql};
 use crate::spec::HandlerSpec;
@@ -134,7 +135,8 @@ impl TableRules {
 impl RuleSet for TableRules {
     const NAME: &'static str = "TenantKeyGuard";
     type Decision = Operation;
-    type Snapshot = Snapshot;
+    /// The operation (`X-Amz-Target`) and the JSON body (DynamoDB's `awsJson1_0` protocol).
+    type Snapshot = JsonRequest;
 
     fn check(&self, tenant: &TenantId, input: &Input) -> Result<Operation, GuardViolation> {
         Check { tenant, tables: &self.tables, spec: self.spec, keys: &self.keys }.check(input)
@@ -144,8 +146,8 @@ impl RuleSet for TableRules {
         decision.name()
     }
 
-    fn snapshot(&self, _: &Operation, request: &Request) -> Result<Snapshot, Violation> {
-        Ok(Snapshot::of(request))
+    fn snapshot(&self, _: &Operation, request: &Request) -> Result<JsonRequest, Violation> {
+        Ok(JsonRequest::of(request))
     }
 
     /// The operation (`X-Amz-Target`) and the body are what was recorded. The endpoint is the
@@ -153,12 +155,12 @@ impl RuleSet for TableRules {
     fn unchanged(
         &self,
         _: &Operation,
-        snapshot: &Snapshot,
+        snapshot: &JsonRequest,
         request: &Request,
         _: &ConfigBag,
         _: &RuntimeComponents,
     ) -> bool {
-        *snapshot == Snapshot::of(request)
+        snapshot.same_call(request)
     }
 }
 
@@ -532,25 +534,6 @@ impl Check<'_> {
             }
         }
         Ok(())
-    }
-}
-
-/// The parts of a serialized DynamoDB request that say what it does: the operation
-/// (`X-Amz-Target`) and the JSON body (DynamoDB's `awsJson1_0` protocol).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Snapshot {
-    method: String,
-    target: Option<String>,
-    body: Option<Vec<u8>>,
-}
-
-impl Snapshot {
-    fn of(request: &aws_smithy_runtime_api::http::Request) -> Snapshot {
-        Snapshot {
-            method: request.method().to_owned(),
-            target: request.headers().get("x-amz-target").map(str::to_owned),
-            body: request.body().bytes().map(<[u8]>::to_vec),
-        }
     }
 }
 

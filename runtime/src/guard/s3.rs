@@ -55,7 +55,7 @@
 //! This file is the S3 rule set ([`ObjectRules`]) of the one guard interceptor
 //! (`intercept.rs`), feature `s3`; its DynamoDB counterpart is `dynamodb.rs`.
 
-use super::intercept::RuleSet;
+use super::intercept::{RuleSet, resolve_now};
 use super::violation::{GuardViolation, Violation};
 use crate::spec::HandlerSpec;
 use aws_sdk_s3::operation::{
@@ -404,7 +404,7 @@ fn addresses(endpoint: &str, bucket: &str) -> bool {
 /// answer at once (the SDK's resolver always does).
 fn endpoint_for(bucket: &str, cfg: &ConfigBag, components: &RuntimeComponents) -> Option<String> {
     use aws_sdk_s3::config::endpoint::Params;
-    use aws_smithy_runtime_api::client::endpoint::{EndpointResolverParams, ResolveEndpoint};
+    use aws_smithy_runtime_api::client::endpoint::EndpointResolverParams;
     let now = cfg.load::<EndpointResolverParams>()?.get::<Params>()?;
     let own = |s: Option<&str>| s.map(str::to_owned);
     let params = Params::builder()
@@ -427,12 +427,7 @@ fn endpoint_for(bucket: &str, cfg: &ConfigBag, components: &RuntimeComponents) -
         .set_disable_s3_express_session_auth(now.disable_s3_express_session_auth())
         .build()
         .ok()?;
-    let (resolver, params) = (components.endpoint_resolver(), EndpointResolverParams::new(params));
-    let mut resolved = std::pin::pin!(resolver.resolve_endpoint(&params));
-    match std::future::Future::poll(resolved.as_mut(), &mut std::task::Context::from_waker(std::task::Waker::noop())) {
-        std::task::Poll::Ready(Ok(endpoint)) => Some(endpoint.url().to_owned()),
-        _ => None,
-    }
+    resolve_now(components, EndpointResolverParams::new(params))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use crate::kind::{self, ErrorKind};
 use std::fmt;
 use std::sync::{Arc, Weak};
-use tenant_isolation_core::{Action, ObjectAction, TenantId};
+use tenant_isolation_core::{Action, NamedAction, ObjectAction, Service, TenantId};
 
 /// A request the key guard refused. It never left the process.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -60,8 +60,21 @@ pub enum Violation {
     /// A listing without a `prefix`, or with one that does not start with the tenant's folder.
     ListPrefix,
     /// A request part that no tenant session is granted (versioned access, object ACLs, tags,
-    /// object lock settings) or that the guard refuses to read (`.`/`..` key segments).
+    /// object lock settings) or that the guard refuses to read (`.`/`..` key segments, a queue
+    /// URL of another shape than `<scheme>://<host>/<account>/<queue>`).
     Unsupported(&'static str),
+    /// An operation of a service of per-tenant names (secrets, parameters, queues) that no
+    /// tenant session may send (`ListQueues`, `PurgeQueue`, `SetQueueAttributes`, …).
+    NamedOperation(Service),
+    /// The operation needs an action not declared on the declaration whose names the request
+    /// names.
+    UndeclaredNamedAction(NamedAction),
+    /// A secret, parameter or queue that is not the tenant's under any of the handler's
+    /// declarations of its service.
+    ForeignName(Service),
+    /// A resource of another account than the deployment's (a queue URL's account, a
+    /// `QueueOwnerAWSAccountId`).
+    Account(String),
 }
 
 impl fmt::Display for Violation {
@@ -103,6 +116,29 @@ impl fmt::Display for Violation {
                 f.write_str("a listing needs a `prefix` that starts with the tenant's folder `<prefix><tenant>/`")
             }
             Violation::Unsupported(what) => write!(f, "{what} is not supported"),
+            Violation::NamedOperation(service) => write!(
+                f,
+                "not an operation on the tenant's {}s (expected an operation that needs one of: {})",
+                service.noun(),
+                tenant_isolation_core::valid_named_names(*service)
+            ),
+            Violation::UndeclaredNamedAction(a) => write!(
+                f,
+                "`{a}` is not in that declaration's `actions = [...]` in `#[tenant_isolated({}(...))]`",
+                a.service().argument()
+            ),
+            Violation::ForeignName(Service::Sqs) => {
+                f.write_str("queue other than the tenant's own `<prefix><tenant>` of a `queues(...)` declaration")
+            }
+            Violation::ForeignName(service) => write!(
+                f,
+                "{} name outside the tenant's `<prefix><tenant>/` of a `{}(...)` declaration",
+                service.noun(),
+                service.argument()
+            ),
+            Violation::Account(account) => {
+                write!(f, "account `{account}` is not the deployment's: a tenant's resources are in its account")
+            }
             Violation::Unreadable(what) => write!(
                 f,
                 "{what} cannot be checked (write the partition key as `= ?` or `= :value`, without `OR`, and index keys as plain values)"
@@ -120,7 +156,7 @@ impl GuardViolation {
     pub fn tenant(&self) -> &TenantId {
         &self.tenant
     }
-    /// The DynamoDB operation, e.g. `GetItem`.
+    /// The operation, e.g. `GetItem`, `PutObject`, `SendMessage`.
     pub fn operation(&self) -> &'static str {
         self.operation
     }
