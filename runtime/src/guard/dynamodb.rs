@@ -33,6 +33,7 @@
 //! (`intercept.rs`); its S3 counterpart is `s3.rs`.
 
 use super::intercept::RuleSet;
+use super::json::Snapshot;
 use super::violation::{GuardViolation, Violation};
 use super::{expr, partiql};
 use crate::spec::HandlerSpec;
@@ -148,17 +149,17 @@ impl RuleSet for TableRules {
         Ok(Snapshot::of(request))
     }
 
-    /// The operation (`X-Amz-Target`) and the body are what was recorded. The endpoint is the
-    /// client's own: DynamoDB names the table in the body, never in the URL.
+    /// The operation (`X-Amz-Target`) and the body are what was recorded, sent to the client's
+    /// own endpoint (`json.rs`): DynamoDB names the table in the body, never in the URL.
     fn unchanged(
         &self,
         _: &Operation,
         snapshot: &Snapshot,
         request: &Request,
-        _: &ConfigBag,
-        _: &RuntimeComponents,
+        cfg: &ConfigBag,
+        components: &RuntimeComponents,
     ) -> bool {
-        *snapshot == Snapshot::of(request)
+        snapshot.unchanged(request, cfg, components)
     }
 }
 
@@ -532,25 +533,6 @@ impl Check<'_> {
             }
         }
         Ok(())
-    }
-}
-
-/// The parts of a serialized DynamoDB request that say what it does: the operation
-/// (`X-Amz-Target`) and the JSON body (DynamoDB's `awsJson1_0` protocol).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Snapshot {
-    method: String,
-    target: Option<String>,
-    body: Option<Vec<u8>>,
-}
-
-impl Snapshot {
-    fn of(request: &aws_smithy_runtime_api::http::Request) -> Snapshot {
-        Snapshot {
-            method: request.method().to_owned(),
-            target: request.headers().get("x-amz-target").map(str::to_owned),
-            body: request.body().bytes().map(<[u8]>::to_vec),
-        }
     }
 }
 

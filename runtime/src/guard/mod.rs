@@ -14,14 +14,18 @@
 //! | `dynamodb.rs` | which DynamoDB requests a tenant may send: the key guard's rules ([`TableRules`]) and the [`KeySchema`] |
 //! | `expr.rs`, `partiql.rs` | how far the key guard reads expressions and PartiQL statements |
 //! | `s3.rs` | which S3 requests a tenant may send, and where (feature `s3`): the object guard's rules (`ObjectRules`) |
+//! | `json.rs` | what a JSON-protocol request (DynamoDB) says, and whether the request at signing still says it |
+//! | `endpoint.rs` | where a checked request goes: the client's resolver's endpoint, joined with the recorded path |
 //!
 //! Each rule set is a pure function of the typed input and the handler's model (tables or
 //! buckets as placed, key schema) to a decision: its unit tests (`dynamodb/tests.rs`,
 //! `s3/tests.rs`) need no scope, client or server.
 
 mod dynamodb;
+mod endpoint;
 mod expr;
 mod intercept;
+mod json;
 mod partiql;
 #[cfg(feature = "s3")]
 mod s3;
