@@ -48,7 +48,9 @@ pub enum ScopeError {
     },
     /// The client of one handler's policy sent a request inside the scope of a handler with
     /// another policy.
-    #[error("the DynamoDB or S3 client of handler `{client}` was used inside the scope of handler `{actual}`")]
+    #[error(
+        "a client of handler `{client}` (DynamoDB, S3, Secrets Manager or Systems Manager) was used inside the scope of handler `{actual}`"
+    )]
     ClientMismatch {
         /// The handler whose policy the client belongs to.
         client: &'static str,
@@ -61,6 +63,15 @@ pub enum ScopeError {
     NoBuckets {
         /// The scope's handler.
         handler: &'static str,
+    },
+    /// A client of a service was asked of a handler that declares none of its resources
+    /// (`secrets(...)`, `parameters(...)`): its policy has no client of that service.
+    #[error("handler `{handler}` declares no `{}(...)`: its policy has no {service} client", .service.argument())]
+    NotDeclared {
+        /// The scope's handler.
+        handler: &'static str,
+        /// The service.
+        service: tenant_isolation_core::Service,
     },
 }
 
@@ -193,6 +204,38 @@ impl Scope {
     #[cfg(feature = "s3")]
     pub fn s3(&self) -> Result<&aws_sdk_s3::Client, ScopeError> {
         self.0.policy.s3().ok_or(ScopeError::NoBuckets { handler: self.0.spec.name() })
+    }
+    /// The Secrets Manager client of this scope's handler policy, guarded by the secret guard
+    /// (feature `secretsmanager`): shared by every tenant of the policy, it signs each request
+    /// with the sending scope's credentials only after checking every secret it names against
+    /// that scope's tenant, as [`Scope::client`] does for DynamoDB.
+    /// [`ScopeError::NotDeclared`] for a handler without `secrets(...)`.
+    ///
+    /// ```no_run
+    /// # async fn f(scope: tenant_isolation::Scope) -> Result<(), Box<dyn std::error::Error>> {
+    /// let name = format!("tenants/{}/stripe", scope.tenant());
+    /// let secret = scope.secretsmanager()?.get_secret_value().secret_id(name).send().await?;
+    /// # let _ = secret; Ok(()) }
+    /// ```
+    #[cfg(feature = "secretsmanager")]
+    pub fn secretsmanager(&self) -> Result<&aws_sdk_secretsmanager::Client, ScopeError> {
+        let service = tenant_isolation_core::Service::SecretsManager;
+        self.0.policy.secretsmanager().ok_or(ScopeError::NotDeclared { handler: self.0.spec.name(), service })
+    }
+    /// The Systems Manager client of this scope's handler policy, guarded by the parameter guard
+    /// (feature `ssm`), as [`Scope::secretsmanager`] is for secrets.
+    /// [`ScopeError::NotDeclared`] for a handler without `parameters(...)`.
+    ///
+    /// ```no_run
+    /// # async fn f(scope: tenant_isolation::Scope) -> Result<(), Box<dyn std::error::Error>> {
+    /// let path = format!("/tenants/{}", scope.tenant());
+    /// let settings = scope.ssm()?.get_parameters_by_path().path(path).recursive(true).send().await?;
+    /// # let _ = settings; Ok(()) }
+    /// ```
+    #[cfg(feature = "ssm")]
+    pub fn ssm(&self) -> Result<&aws_sdk_ssm::Client, ScopeError> {
+        let service = tenant_isolation_core::Service::Ssm;
+        self.0.policy.ssm().ok_or(ScopeError::NotDeclared { handler: self.0.spec.name(), service })
     }
     /// When the tenant's credentials expire.
     pub fn expires_at(&self) -> SystemTime {

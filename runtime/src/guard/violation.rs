@@ -4,7 +4,7 @@
 use crate::kind::{self, ErrorKind};
 use std::fmt;
 use std::sync::{Arc, Weak};
-use tenant_isolation_core::{Action, ObjectAction, TenantId};
+use tenant_isolation_core::{Action, NamedAction, ObjectAction, Service, TenantId};
 
 /// A request the key guard refused. It never left the process.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -60,8 +60,21 @@ pub enum Violation {
     /// A listing without a `prefix`, or with one that does not start with the tenant's folder.
     ListPrefix,
     /// A request part that no tenant session is granted (versioned access, object ACLs, tags,
-    /// object lock settings) or that the guard refuses to read (`.`/`..` key segments).
+    /// object lock settings, secret replicas) or that the guard refuses to read (`.`/`..` key
+    /// segments, names given as ARNs).
     Unsupported(&'static str),
+    /// A Secrets Manager or Parameter Store operation the guard does not let through
+    /// (`ListSecrets`, `DescribeParameters`, resource policies, …).
+    NamedOperation(Service),
+    /// The operation needs an action that none of the handler's declarations of its service
+    /// declares.
+    UndeclaredNamedAction(NamedAction),
+    /// A secret or parameter name outside the tenant's names `<prefix><tenant>/…` of every
+    /// declaration of its service that declares the operation's action.
+    ForeignName(Service),
+    /// A `GetParametersByPath` path other than the tenant's path `<prefix><tenant>` or a path
+    /// under it.
+    ForeignPath,
 }
 
 impl fmt::Display for Violation {
@@ -103,6 +116,23 @@ impl fmt::Display for Violation {
                 f.write_str("a listing needs a `prefix` that starts with the tenant's folder `<prefix><tenant>/`")
             }
             Violation::Unsupported(what) => write!(f, "{what} is not supported"),
+            Violation::NamedOperation(service) => {
+                write!(f, "not an operation on the tenant's {}s (expected one of: ", service.noun())?;
+                f.write_str(&tenant_isolation_core::valid_named_names(*service))?;
+                f.write_str(")")
+            }
+            Violation::UndeclaredNamedAction(a) => write!(
+                f,
+                "`{a}` is not in the `actions = [...]` of any of the handler's `{}(...)` declarations",
+                a.service().argument()
+            ),
+            Violation::ForeignName(Service::Sqs) => f.write_str("a queue other than the tenant's `<prefix><tenant>`"),
+            Violation::ForeignName(service) => {
+                write!(f, "{} name outside the tenant's names `<prefix><tenant>/...`", service.noun())
+            }
+            Violation::ForeignPath => {
+                f.write_str("a by-path read needs the tenant's path `<prefix><tenant>` or a path under it")
+            }
             Violation::Unreadable(what) => write!(
                 f,
                 "{what} cannot be checked (write the partition key as `= ?` or `= :value`, without `OR`, and index keys as plain values)"
