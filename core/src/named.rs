@@ -238,12 +238,26 @@ impl NamedAction {
 
     /// The action an API operation of `service` needs (`SendMessageBatch` → `SendMessage`):
     /// the one table read by the guards and the typed handles. `None` for an operation no
-    /// tenant session may send.
-    pub fn for_operation(service: Service, operation: &str) -> Option<NamedAction> {
-        if let Some((_, action)) = OPERATIONS.iter().find(|(op, a)| *op == operation && a.service() == service) {
-            return Some(*action);
+    /// tenant session may send. A `const fn`, so that the typed handles hold each method's
+    /// action to it at compile time.
+    pub const fn for_operation(service: Service, operation: &str) -> Option<NamedAction> {
+        let mut i = 0;
+        while i < OPERATIONS.len() {
+            let (op, action) = OPERATIONS[i];
+            if action.service() as u8 == service as u8 && same(op, operation) {
+                return Some(action);
+            }
+            i += 1;
         }
-        NamedAction::of(service).find(|a| a.name() == operation)
+        let mut i = 0;
+        while i < NamedAction::ALL.len() {
+            let action = NamedAction::ALL[i];
+            if action.service() as u8 == service as u8 && same(action.name(), operation) {
+                return Some(action);
+            }
+            i += 1;
+        }
+        None
     }
 
     /// Validates a name written in `secrets(... actions = [...])` (and `parameters`, `queues`).
@@ -280,6 +294,22 @@ impl fmt::Display for NamedAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// `a == b`, in a constant (`str`'s `PartialEq` is not `const`).
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// `` `CreateSecret`, `DeleteSecret`, … `` for error messages: the actions of `service`.

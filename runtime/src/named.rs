@@ -208,3 +208,10 @@ impl Scope {
         Ok(TenantQueue::new())
     }
 }
+
+// The operations, per service: each file is its service's handle methods (feature-gated, so that
+// a build without the service compiles none of its SDK).
+#[cfg(feature = "ssm")]
+mod parameters;
+#[cfg(feature = "secretsmanager")]
+mod secrets;
