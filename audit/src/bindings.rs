@@ -134,7 +134,8 @@ impl Variable {
         let what = match self.kind {
             ResourceKind::Table => "DynamoDB table",
             ResourceKind::Bucket => "S3 bucket",
-            // Secrets, parameters and queues have no physical name for a variable to bind.
+            // No variable binds a service's names (a secret, parameter or queue is named by its
+            // rule alone): no `Variable` has this kind.
             ResourceKind::Names(service) => service.title(),
         };
         format!("Physical name of the {what} that `{}` binds", self.var)

@@ -1,11 +1,13 @@
 //! The DynamoDB client of each handler policy (and its S3 client, for a policy with buckets,
-//! feature `s3`; its SQS client, for a policy with queues, feature `sqs`): built once per
-//! policy, shared by its tenants, with the key guard (the object guard, the queue guard) as its
-//! interceptor and no credentials of its own (see `signing.rs`).
+//! feature `s3`; its Secrets Manager, Systems Manager and SQS clients, for a policy with
+//! secrets, parameters or queues, features `secretsmanager`, `ssm` and `sqs`): built once per
+//! policy, shared by its tenants, with the guard of its service as its interceptor and no
+//! credentials of its own (see `signing.rs`).
 //!
 //! This is also where a spec is checked before its first use: its template must be what its
-//! model compiles to ([`HandlerSpec::verify`]), its physical table must be placeable, and its key
-//! rules must not overlap one served in the process (`registry::claim`).
+//! model compiles to ([`HandlerSpec::verify`]), the features its resources need must be built in,
+//! its physical table must be placeable, and its key and name rules must not overlap one served
+//! in the process (`registry::claim`).
 
 use crate::config::{ConfigError, Env};
 use crate::guard::{Guard, KeySchema, TableRules};
@@ -16,7 +18,7 @@ use crate::spec::{HandlerSpec, SetupError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use tenant_isolation_core::{
-    MAX_BOUND_TABLE_NAME_LEN, MAX_SESSION_POLICY_CHARS, MAX_TENANT_ID_LEN, Placement, PlacementError, RoleArn,
+    MAX_BOUND_TABLE_NAME_LEN, MAX_SESSION_POLICY_CHARS, MAX_TENANT_ID_LEN, Placement, PlacementError, RoleArn, Service,
     worst_case_for,
 };
 
@@ -99,21 +101,8 @@ impl Clients {
             return Ok(client.clone());
         }
         spec.verify()?;
-        #[cfg(not(feature = "s3"))]
-        if !spec.buckets().is_empty() {
-            return Err(ConfigError::invalid(
-                "buckets",
-                format!("handler `{}` declares buckets: enable the `s3` feature of tenant-isolation", spec.name()),
-            )
-            .into());
-        }
-        #[cfg(not(feature = "sqs"))]
-        if has_queues(spec) {
-            return Err(ConfigError::invalid(
-                "queues",
-                format!("handler `{}` declares queues: enable the `sqs` feature of tenant-isolation", spec.name()),
-            )
-            .into());
+        if let Some(refusal) = feature_refusal(spec, compiled_in) {
+            return Err(refusal.into());
         }
         let placement = self.placement(spec)?;
         fits(spec, &placement)?;
@@ -125,8 +114,13 @@ impl Clients {
                 // Two key rules on one physical table where one prefix starts the other:
                 // tenant `ORG` of `TENANT#` would own every key of `TENANT#ORG#`. Checked against
                 // every rule served in the process, by this runtime or another.
-                let claims = crate::registry::claim(spec, &placement)
-                    .map_err(|overlap| ConfigError::invalid("key_prefix", overlap.to_string()))?;
+                let claims = crate::registry::claim(spec, &placement).map_err(|overlap| {
+                    let setting = match overlap.kind {
+                        crate::registry::ResourceKind::Names(_) => "prefix",
+                        _ => "key_prefix",
+                    };
+                    ConfigError::invalid(setting, overlap.to_string())
+                })?;
                 let client = Arc::new(self.build(spec, key.clone(), &placement, claims));
                 by_policy.insert(key, client.clone());
                 client
@@ -160,19 +154,57 @@ impl Clients {
                 settings: self.objects.clone(),
                 client: Default::default(),
             }),
+            #[cfg(feature = "secretsmanager")]
+            secretsmanager: self.lazy(spec, Service::SecretsManager),
+            #[cfg(feature = "ssm")]
+            ssm: self.lazy(spec, Service::Ssm),
             #[cfg(feature = "sqs")]
-            sqs: has_queues(spec).then(|| crate::session::LazyQueues {
-                sdk: self.sdk.clone(),
-                timeouts: self.timeouts.clone(),
-                client: Default::default(),
-            }),
+            sqs: self.lazy(spec, Service::Sqs),
         }
+    }
+
+    /// What the client of `service` is built from, for a policy that declares names of it.
+    #[cfg(any(feature = "secretsmanager", feature = "ssm"))]
+    fn lazy<C>(&self, spec: &'static HandlerSpec, service: Service) -> Option<crate::session::LazyClient<C>> {
+        spec.model().named.iter().any(|n| n.service() == service).then(|| crate::session::LazyClient {
+            sdk: self.sdk.clone(),
+            timeouts: self.timeouts.clone(),
+            client: Default::default(),
+        })
     }
 }
 
-/// Whether `spec` declares queues (`queues(...)`).
-fn has_queues(spec: &HandlerSpec) -> bool {
-    spec.model().named.iter().any(|n| n.service() == tenant_isolation_core::Service::Sqs)
+/// Whether this build has the cargo feature `feature` of tenant-isolation.
+fn compiled_in(feature: &str) -> bool {
+    const BUILT: [(&str, bool); 4] = [
+        ("s3", cfg!(feature = "s3")),
+        ("secretsmanager", cfg!(feature = "secretsmanager")),
+        ("ssm", cfg!(feature = "ssm")),
+        ("sqs", cfg!(feature = "sqs")),
+    ];
+    BUILT.iter().any(|(name, on)| *name == feature && *on)
+}
+
+/// The refusal of a spec that declares resources whose service this build lacks (`enabled`
+/// says which features it has): buckets need `s3`, `secrets(...)` `secretsmanager`,
+/// `parameters(...)` `ssm`, `queues(...)` `sqs`. The macro stops such a handler at compile time
+/// (`__private::require_*`); a spec built without it (`HandlerSpec::new`) is stopped here, at
+/// setup, before any tenant's request.
+fn feature_refusal(spec: &HandlerSpec, enabled: impl Fn(&str) -> bool) -> Option<ConfigError> {
+    let buckets = (!spec.buckets().is_empty()).then_some(("buckets", "s3"));
+    let named = Service::ALL.iter().filter(|s| spec.model().named.iter().any(|n| n.service() == **s)).map(|s| {
+        let feature = match s {
+            Service::SecretsManager => "secretsmanager",
+            Service::Ssm => "ssm",
+            Service::Sqs => "sqs",
+        };
+        (s.argument(), feature)
+    });
+    let (argument, feature) = buckets.into_iter().chain(named).find(|(_, feature)| !enabled(feature))?;
+    Some(ConfigError::invalid(
+        argument,
+        format!("handler `{}` declares {argument}: enable the `{feature}` feature of tenant-isolation", spec.name()),
+    ))
 }
 
 /// The SQS client of a policy with queues, built on its first use as the S3 client is: no
@@ -258,6 +290,46 @@ fn fits(spec: &'static HandlerSpec, placement: &Placement) -> Result<(), ConfigE
     ))
 }
 
+/// The Secrets Manager client of a policy with secrets, built on its first use (below) as the S3
+/// client is: no identity of its own, the secret guard as its interceptor, the request's own
+/// credentials (attached by the guard) or none. `Builder::from(&SdkConfig)` takes the region, the
+/// HTTP client and the endpoint (`AWS_ENDPOINT_URL_SECRETS_MANAGER`, else `AWS_ENDPOINT_URL`).
+#[cfg(feature = "secretsmanager")]
+impl PolicyClient {
+    pub(crate) fn secretsmanager(&self) -> Option<&aws_sdk_secretsmanager::Client> {
+        let lazy = self.secretsmanager.as_ref()?;
+        Some(lazy.client.get_or_init(|| {
+            let guard = Guard::new(self.spec, self.key.clone(), crate::guard::SecretRules::new(self.spec));
+            let conf = aws_sdk_secretsmanager::config::Builder::from(&lazy.sdk)
+                .credentials_provider(NoAmbientCredentials)
+                .identity_cache(FromRequest)
+                .timeout_config(lazy.timeouts.clone())
+                .interceptor(guard)
+                .build();
+            aws_sdk_secretsmanager::Client::from_conf(conf)
+        }))
+    }
+}
+
+/// The Systems Manager client of a policy with parameters, built on its first use as the
+/// Secrets Manager client is (endpoint: `AWS_ENDPOINT_URL_SSM`, else `AWS_ENDPOINT_URL`).
+#[cfg(feature = "ssm")]
+impl PolicyClient {
+    pub(crate) fn ssm(&self) -> Option<&aws_sdk_ssm::Client> {
+        let lazy = self.ssm.as_ref()?;
+        Some(lazy.client.get_or_init(|| {
+            let guard = Guard::new(self.spec, self.key.clone(), crate::guard::ParameterRules::new(self.spec));
+            let conf = aws_sdk_ssm::config::Builder::from(&lazy.sdk)
+                .credentials_provider(NoAmbientCredentials)
+                .identity_cache(FromRequest)
+                .timeout_config(lazy.timeouts.clone())
+                .interceptor(guard)
+                .build();
+            aws_sdk_ssm::Client::from_conf(conf)
+        }))
+    }
+}
+
 /// The variable that binds the physical name `name` in `spec`, if one does.
 fn binding_of(spec: &'static HandlerSpec, name: &str, names: &Env) -> Option<&'static str> {
     let tables = spec.tables().iter().map(|t| &t.table);
@@ -274,8 +346,8 @@ mod tests {
     use aws_smithy_types::timeout::TimeoutConfig;
     use std::borrow::Cow;
     use tenant_isolation_core::{
-        Action, Confinement, HandlerModel, KeyRule, NameRule, NamedAction, NamedModel, Partition, PhysicalName,
-        Service, TableModel,
+        Action, BucketModel, Confinement, HandlerModel, KeyRule, NameRule, NamedAction, NamedModel, ObjectAction,
+        ObjectRule, Partition, PhysicalName, TableModel,
     };
 
     fn clients() -> Clients {
@@ -349,5 +421,60 @@ mod tests {
         assert!(refused.contains("(A_TABLE)") && refused.contains("STS accepts at most 2048"), "{refused}");
         let tagged = HandlerSpec::new("tagged", model(Confinement::SessionTag("tenant".into()))).unwrap().leak();
         assert!(fits(tagged, &placed(255)).is_ok());
+    }
+
+    fn spec(buckets: bool, named: &[(Service, NamedAction, &'static str)]) -> HandlerSpec {
+        let buckets: Vec<BucketModel> = buckets
+            .then(|| BucketModel {
+                bucket: PhysicalName::Fixed("files".into()),
+                actions: Cow::Borrowed(&[ObjectAction::GetObject]),
+                objects: ObjectRule::new("tenants/"),
+            })
+            .into_iter()
+            .collect();
+        let named: Vec<NamedModel> = named
+            .iter()
+            .map(|(service, action, prefix)| NamedModel {
+                name: Cow::Borrowed(service.argument()),
+                actions: vec![*action].into(),
+                names: NameRule::new(*service, prefix),
+            })
+            .collect();
+        let model = HandlerModel {
+            tables: Cow::Borrowed(&[]),
+            buckets: buckets.into(),
+            named: named.into(),
+            confinement: Confinement::SessionPolicy,
+        };
+        HandlerSpec::new("webhook", model).unwrap()
+    }
+
+    #[test]
+    fn a_spec_whose_service_is_not_built_in_is_refused_naming_the_feature() {
+        const SECRETS: (Service, NamedAction, &str) =
+            (Service::SecretsManager, NamedAction::GetSecretValue, "tenants/");
+        const PARAMETERS: (Service, NamedAction, &str) = (Service::Ssm, NamedAction::GetParameter, "/tenants/");
+        let refused = |spec: &HandlerSpec, enabled: &[&str]| {
+            feature_refusal(spec, |f| enabled.contains(&f)).map(|e| e.to_string())
+        };
+        let secrets = spec(false, &[SECRETS]);
+        let refusal = refused(&secrets, &[]).expect("refused without `secretsmanager`");
+        assert!(refusal.contains("enable the `secretsmanager` feature"), "{refusal}");
+        assert!(refusal.contains("handler `webhook` declares secrets"), "{refusal}");
+        assert_eq!(refused(&secrets, &["secretsmanager"]), None);
+        let parameters = spec(false, &[PARAMETERS]);
+        let refusal = refused(&parameters, &["secretsmanager", "s3"]).expect("refused without `ssm`");
+        assert!(refusal.contains("enable the `ssm` feature"), "{refusal}");
+        assert!(refusal.contains("declares parameters"), "{refusal}");
+        assert_eq!(refused(&parameters, &["ssm"]), None);
+        // Buckets, as before: `s3`.
+        let both = spec(true, &[SECRETS, PARAMETERS]);
+        assert!(refused(&both, &["secretsmanager", "ssm"]).is_some_and(|r| r.contains("`s3`")));
+        assert!(refused(&both, &["s3", "ssm"]).is_some_and(|r| r.contains("`secretsmanager`")));
+        assert_eq!(refused(&both, &["s3", "secretsmanager", "ssm"]), None);
+        // What this build has is what the setup asks.
+        assert_eq!(compiled_in("secretsmanager"), cfg!(feature = "secretsmanager"));
+        assert_eq!(compiled_in("ssm"), cfg!(feature = "ssm"));
+        assert!(!compiled_in("dynamodb-streams"));
     }
 }

@@ -540,3 +540,9 @@ mod tests {
         outside(jobs.queue_url().map(drop));
     }
 }
+// The operations, per service: each file is its service's handle methods (feature-gated, so that
+// a build without the service compiles none of its SDK).
+#[cfg(feature = "ssm")]
+mod parameters;
+#[cfg(feature = "secretsmanager")]
+mod secrets;

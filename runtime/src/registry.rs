@@ -1,12 +1,12 @@
 //! The handlers linked into this binary, as `#[tenant_isolated]` registers them, and the
-//! process's claims on physical tables and buckets: no two key rules that overlap are served in
-//! one process, however many runtimes it builds.
+//! process's claims on physical tables and buckets, and on each service's names: no two key (or
+//! name) rules that overlap are served in one process, however many runtimes it builds.
 
 use crate::config::Env;
 use crate::spec::HandlerSpec;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
-use tenant_isolation_core::{Placement, Service, TenantRule};
+use tenant_isolation_core::{NameRule, Placement, Service, TenantRule};
 
 /// A handler's spec, collected from every `#[tenant_isolated]` in the binary (the macro submits
 /// one per handler).
@@ -39,7 +39,7 @@ pub fn registered_handlers() -> Vec<&'static HandlerSpec> {
 pub struct PrefixOverlap {
     /// A table or a bucket.
     pub kind: ResourceKind,
-    /// The physical table or bucket.
+    /// The physical table or bucket (for names: the account and region, `<account>/<region>`).
     pub table: Box<str>,
     /// One handler.
     pub first: Box<str>,
@@ -58,8 +58,8 @@ pub enum ResourceKind {
     Table,
     /// An S3 bucket.
     Bucket,
-    /// The names of a service's secrets, parameters or queues in one account and region: one
-    /// namespace, which every handler of the deployment shares.
+    /// The names of one service (secrets, parameters, queues) in one account and region: one
+    /// namespace, whatever else the handlers declare.
     Names(Service),
 }
 
@@ -72,6 +72,10 @@ impl std::fmt::Display for ResourceKind {
         }
     }
 }
+
+/// What [`PrefixOverlap::table`] says for names compared before they are placed (no account and
+/// region yet: every handler of a deployment is placed in the same ones).
+const THIS_ACCOUNT: &str = "this account and region";
 
 /// Refuses key prefixes that overlap on one physical table or bucket among `handlers` (their
 /// physical names as the runtime resolves them). Deploy-time tools run it over every handler of
@@ -86,15 +90,20 @@ pub fn check_prefixes(handlers: &[&HandlerSpec]) -> Result<(), PrefixOverlap> {
 
 /// [`check_prefixes`] with the physical names that `env` binds.
 pub(crate) fn check_prefixes_in(handlers: &[&HandlerSpec], env: &Env) -> Result<(), PrefixOverlap> {
-    // Every (handler, physical name, prefix) of every table, then of every bucket.
+    // Every (handler, physical name, prefix) of every table, then of every bucket, then every
+    // (handler, name rule) of every secrets, parameters and queues declaration.
     let mut tables = Vec::new();
     let mut buckets = Vec::new();
+    let mut named = Vec::new();
     for h in handlers {
         for (t, name) in h.tables().iter().zip(h.table_names_in(env)) {
             tables.push((h, name, &t.keys));
         }
         for (b, name) in h.buckets().iter().zip(h.bucket_names_in(env)) {
             buckets.push((h, name, &b.objects));
+        }
+        for n in h.model().named.iter() {
+            named.push((h, &n.names));
         }
     }
     let overlap = |kind, a: (&&HandlerSpec, &String, &str), b: (&&HandlerSpec, &String, &str)| PrefixOverlap {
@@ -115,6 +124,15 @@ pub(crate) fn check_prefixes_in(handlers: &[&HandlerSpec], env: &Env) -> Result<
             return Err(overlap(ResourceKind::Bucket, (h, name, rule.prefix()), (g, name, other.prefix())));
         }
     }
+    // Names are the account's, per service: no physical name to compare.
+    let here = THIS_ACCOUNT.to_owned();
+    for (i, (h, rule)) in named.iter().enumerate() {
+        let overlapping = |(_, r): &&(&&HandlerSpec, &NameRule)| TenantRule::Names(rule).overlaps(TenantRule::Names(r));
+        if let Some((g, other)) = named[i + 1..].iter().find(overlapping) {
+            let kind = ResourceKind::Names(rule.service());
+            return Err(overlap(kind, (h, &here, rule.prefix()), (g, &here, other.prefix())));
+        }
+    }
     Ok(())
 }
 
@@ -131,9 +149,9 @@ struct Claim {
     owner: u64,
     kind: ResourceKind,
     /// What names the resource on AWS: `arn:<partition>:dynamodb:<region>:<account>:table/<name>`,
-    /// `arn:<partition>:s3:::<bucket>`; for secrets, parameters and queues, the start of every
-    /// ARN of the service in the account and region, `arn:<partition>:<service>:<region>:<account>`
-    /// (their names are one namespace there).
+    /// `arn:<partition>:s3:::<bucket>`; for names, the service in an account and region,
+    /// `arn:<partition>:secretsmanager:<region>:<account>` (secrets, parameters and queues are
+    /// named in one namespace per service, account and region).
     ///
     /// Not the endpoint, on purpose: the endpoint is how a request reaches a table, not which
     /// table it is. VPC interface endpoints, FIPS and dual-stack endpoints (or an
@@ -190,19 +208,17 @@ pub(crate) fn claim(spec: &'static HandlerSpec, placement: &Placement) -> Result
         handler: spec,
         rule: TenantRule::Objects(&b.objects),
     });
-    // Secrets, parameters and queues: every declaration's rule on its service's names in the
-    // deployment's account and region (no physical name: the rule alone names them).
-    let named = spec.model().named.iter().map(|n| {
-        let namespace =
-            format!("arn:{partition}:{}:{}:{}", n.service().iam_prefix(), placement.region(), placement.account());
-        Claim {
-            owner,
-            kind: ResourceKind::Names(n.service()),
-            resource: namespace.clone(),
-            name: namespace,
-            handler: spec,
-            rule: TenantRule::Names(&n.names),
-        }
+    // A name rule is claimed on its service in the deployment's account and region: two
+    // runtimes whose handlers share no table still reach one namespace of secrets (parameters,
+    // queues), where tenant `ORG` of `tenants/` owns every name of `tenants/ORG/`.
+    let (region, account) = (placement.region(), placement.account());
+    let named = spec.model().named.iter().map(|n| Claim {
+        owner,
+        kind: ResourceKind::Names(n.service()),
+        resource: format!("arn:{partition}:{}:{region}:{account}", n.service().iam_prefix()),
+        name: format!("{account}/{region}"),
+        handler: spec,
+        rule: TenantRule::Names(&n.names),
     });
     let mut claims = CLAIMS.lock().unwrap_or_else(PoisonError::into_inner);
     let held = claims.len();
@@ -289,6 +305,72 @@ mod tests {
         assert!(claim(wide, &placed(wide, ACCOUNT)).is_err(), "either order");
     }
 
+    /// A handler with one declaration of names of `service` under `prefix` (and no table).
+    fn named(name: &str, service: Service, prefix: &str) -> &'static HandlerSpec {
+        let action = NamedAction::of(service).next().unwrap();
+        let model = HandlerModel {
+            tables: Cow::Borrowed(&[]),
+            buckets: Cow::Borrowed(&[]),
+            named: vec![NamedModel {
+                name: Cow::Borrowed("names"),
+                actions: vec![action].into(),
+                names: NameRule::owned(service, prefix),
+            }]
+            .into(),
+            confinement: Confinement::SessionPolicy,
+        };
+        HandlerSpec::new(name, model).unwrap().leak()
+    }
+
+    fn region(region: &str, account: &str) -> Placement {
+        Placement::new(Partition::Aws, region, account, &[], &[]).unwrap()
+    }
+
+    #[test]
+    fn overlapping_name_rules_of_one_service_are_refused_in_one_account_and_region() {
+        // Tenant `ORG` of `claims-secrets/` owns every secret `claims-secrets/ORG/…` of the other.
+        let wide = named("claims_wide", Service::SecretsManager, "claims-secrets/");
+        let narrow = named("claims_narrow", Service::SecretsManager, "claims-secrets/ORG/");
+        let held = claim(wide, &region("eu-west-1", ACCOUNT)).unwrap();
+        let refused = claim(narrow, &region("eu-west-1", ACCOUNT)).err().expect("overlap");
+        assert_eq!(
+            (refused.kind, &*refused.table, &*refused.first_prefix, &*refused.second_prefix),
+            (
+                ResourceKind::Names(Service::SecretsManager),
+                "123456789012/eu-west-1",
+                "claims-secrets/",
+                "claims-secrets/ORG/"
+            )
+        );
+        assert!(refused.to_string().contains("the Secrets Manager names of `123456789012/eu-west-1`"), "{refused}");
+        // The same rule again (another runtime with the same handlers) is no overlap.
+        drop(claim(wide, &region("eu-west-1", ACCOUNT)).unwrap());
+        // Another region's or another account's secrets are other names.
+        drop(claim(narrow, &region("eu-central-1", ACCOUNT)).unwrap());
+        drop(claim(narrow, &region("eu-west-1", "210987654321")).unwrap());
+        // Parameters are another service's names, whatever their prefix.
+        let parameters = named("claims_parameters", Service::Ssm, "/claims-secrets/");
+        drop(claim(parameters, &region("eu-west-1", ACCOUNT)).unwrap());
+        drop(held);
+        let _narrow = claim(narrow, &region("eu-west-1", ACCOUNT)).expect("given up when the clients are dropped");
+        assert!(claim(wide, &region("eu-west-1", ACCOUNT)).is_err(), "either order");
+    }
+
+    #[test]
+    fn handlers_linked_together_may_not_declare_overlapping_names() {
+        let wide = named("linked_wide", Service::Ssm, "/linked/");
+        let narrow = named("linked_narrow", Service::Ssm, "/linked/ORG/");
+        let refused = check_prefixes_in(&[wide, narrow], &Env::from_fn(|_| None)).expect_err("overlap");
+        assert_eq!(
+            (refused.kind, &*refused.first, &*refused.second),
+            (ResourceKind::Names(Service::Ssm), "linked_wide", "linked_narrow")
+        );
+        let apart = named("linked_apart", Service::Ssm, "/linked-apart/");
+        assert_eq!(check_prefixes_in(&[wide, apart], &Env::from_fn(|_| None)), Ok(()));
+        // One handler twice (its spec registered and prepared) is no overlap.
+        assert_eq!(check_prefixes_in(&[wide, wide], &Env::from_fn(|_| None)), Ok(()));
+    }
+
     #[test]
     fn overlapping_object_rules_on_one_bucket_are_refused_and_a_refusal_claims_nothing() {
         // Tenant `tenants` of the prefix `""` owns every `tenants/…` object.
@@ -306,7 +388,7 @@ mod tests {
     }
 
     /// A handler with one declaration of names under `rule` (its first action).
-    fn named(handler: &str, rule: NameRule) -> &'static HandlerSpec {
+    fn named_by_rule(handler: &str, rule: NameRule) -> &'static HandlerSpec {
         let action = NamedAction::of(rule.service()).next().unwrap();
         let declaration = NamedModel { name: Cow::Borrowed("names"), actions: vec![action].into(), names: rule };
         let model = HandlerModel {
@@ -322,8 +404,8 @@ mod tests {
     fn overlapping_queue_prefixes_in_one_account_and_region_are_refused() {
         // Tenant `high-acme` of `claimsq-` owns `claimsq-high-acme`, tenant acme's queue of
         // `claimsq-high-`.
-        let wide = named("claims_queues_wide", NameRule::new(Service::Sqs, "claimsq-"));
-        let narrow = named("claims_queues_narrow", NameRule::new(Service::Sqs, "claimsq-high-"));
+        let wide = named_by_rule("claims_queues_wide", NameRule::new(Service::Sqs, "claimsq-"));
+        let narrow = named_by_rule("claims_queues_narrow", NameRule::new(Service::Sqs, "claimsq-high-"));
         let held = claim(wide, &placed(wide, ACCOUNT)).unwrap();
         let refused = claim(narrow, &placed(narrow, ACCOUNT)).err().expect("overlap");
         assert_eq!(
@@ -335,7 +417,7 @@ mod tests {
         drop(claim(wide, &placed(wide, ACCOUNT)).unwrap());
         drop(claim(narrow, &placed(narrow, "210987654321")).unwrap());
         // Another service's names are another namespace, whatever their prefix.
-        let secrets = named("claims_secrets", NameRule::new(Service::SecretsManager, "claimsq-high-/"));
+        let secrets = named_by_rule("claims_secrets", NameRule::new(Service::SecretsManager, "claimsq-high-/"));
         drop(claim(secrets, &placed(secrets, ACCOUNT)).unwrap());
         drop(held);
         let _narrow = claim(narrow, &placed(narrow, ACCOUNT)).expect("given up with the first");

@@ -48,7 +48,9 @@ pub enum ScopeError {
     },
     /// The client of one handler's policy sent a request inside the scope of a handler with
     /// another policy.
-    #[error("the DynamoDB or S3 client of handler `{client}` was used inside the scope of handler `{actual}`")]
+    #[error(
+        "a client of handler `{client}` (DynamoDB, S3, Secrets Manager or Systems Manager) was used inside the scope of handler `{actual}`"
+    )]
     ClientMismatch {
         /// The handler whose policy the client belongs to.
         client: &'static str,
@@ -62,12 +64,14 @@ pub enum ScopeError {
         /// The scope's handler.
         handler: &'static str,
     },
-    /// A queue handle or SQS client was asked of a handler that declares no queue (its policy
-    /// has no SQS client).
-    #[error("handler `{handler}` declares no queue: its policy has no SQS client")]
-    NoQueues {
+    /// A client of a service was asked of a handler that declares none of its resources
+    /// (`secrets(...)`, `parameters(...)`, `queues(...)`): its policy has no client of that service.
+    #[error("handler `{handler}` declares no `{}(...)`: its policy has no {service} client", .service.argument())]
+    NotDeclared {
         /// The scope's handler.
         handler: &'static str,
+        /// The service.
+        service: tenant_isolation_core::Service,
     },
 }
 
@@ -204,7 +208,7 @@ impl Scope {
     /// The SQS client of this scope's handler policy, guarded by the queue guard: shared by
     /// every tenant of the policy, it signs each request with the sending scope's credentials
     /// only after checking that it names the tenant's own queue, as [`Scope::client`] does for
-    /// DynamoDB. [`ScopeError::NoQueues`] for a handler without queues.
+    /// DynamoDB. [`ScopeError::NotDeclared`] for a handler without `queues(...)`.
     ///
     /// ```no_run
     /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -216,13 +220,46 @@ impl Scope {
     /// ```
     #[cfg(feature = "sqs")]
     pub fn sqs(&self) -> Result<&aws_sdk_sqs::Client, ScopeError> {
-        self.0.policy.sqs().ok_or(ScopeError::NoQueues { handler: self.0.spec.name() })
+        let service = tenant_isolation_core::Service::Sqs;
+        self.0.policy.sqs().ok_or(ScopeError::NotDeclared { handler: self.0.spec.name(), service })
     }
     /// Where the scope's handler policy is placed: the partition, region and account of the
     /// deployment, and its physical names.
     #[cfg_attr(not(feature = "sqs"), allow(dead_code))]
     pub(crate) fn placement(&self) -> &tenant_isolation_core::Placement {
         &self.0.policy.placement
+    }
+    /// The Secrets Manager client of this scope's handler policy, guarded by the secret guard
+    /// (feature `secretsmanager`): shared by every tenant of the policy, it signs each request
+    /// with the sending scope's credentials only after checking every secret it names against
+    /// that scope's tenant, as [`Scope::client`] does for DynamoDB.
+    /// [`ScopeError::NotDeclared`] for a handler without `secrets(...)`.
+    ///
+    /// ```no_run
+    /// # async fn f(scope: tenant_isolation::Scope) -> Result<(), Box<dyn std::error::Error>> {
+    /// let name = format!("tenants/{}/stripe", scope.tenant());
+    /// let secret = scope.secretsmanager()?.get_secret_value().secret_id(name).send().await?;
+    /// # let _ = secret; Ok(()) }
+    /// ```
+    #[cfg(feature = "secretsmanager")]
+    pub fn secretsmanager(&self) -> Result<&aws_sdk_secretsmanager::Client, ScopeError> {
+        let service = tenant_isolation_core::Service::SecretsManager;
+        self.0.policy.secretsmanager().ok_or(ScopeError::NotDeclared { handler: self.0.spec.name(), service })
+    }
+    /// The Systems Manager client of this scope's handler policy, guarded by the parameter guard
+    /// (feature `ssm`), as [`Scope::secretsmanager`] is for secrets.
+    /// [`ScopeError::NotDeclared`] for a handler without `parameters(...)`.
+    ///
+    /// ```no_run
+    /// # async fn f(scope: tenant_isolation::Scope) -> Result<(), Box<dyn std::error::Error>> {
+    /// let path = format!("/tenants/{}", scope.tenant());
+    /// let settings = scope.ssm()?.get_parameters_by_path().path(path).recursive(true).send().await?;
+    /// # let _ = settings; Ok(()) }
+    /// ```
+    #[cfg(feature = "ssm")]
+    pub fn ssm(&self) -> Result<&aws_sdk_ssm::Client, ScopeError> {
+        let service = tenant_isolation_core::Service::Ssm;
+        self.0.policy.ssm().ok_or(ScopeError::NotDeclared { handler: self.0.spec.name(), service })
     }
     /// When the tenant's credentials expire.
     pub fn expires_at(&self) -> SystemTime {

@@ -72,8 +72,8 @@ impl Hash for PolicyKey {
 pub(crate) struct PolicyClient {
     pub(crate) key: PolicyKey,
     /// The handler whose spec built the client (its model's key rules are the policy's): what
-    /// the object guard is built from.
-    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
+    /// the object guard (and the secret and parameter guards) are built from.
+    #[cfg_attr(not(any(feature = "s3", feature = "secretsmanager", feature = "ssm")), allow(dead_code))]
     pub(crate) spec: &'static crate::spec::HandlerSpec,
     /// Where the policy is rendered (partition, region, account, physical names).
     pub(crate) placement: Placement,
@@ -84,9 +84,17 @@ pub(crate) struct PolicyClient {
     /// The S3 client, for a policy with buckets: built on first use ([`PolicyClient::s3`]).
     #[cfg(feature = "s3")]
     pub(crate) s3: Option<LazyObjects>,
-    /// The SQS client, for a policy with queues: built on first use ([`PolicyClient::sqs`]).
+    /// The Secrets Manager client, for a policy with secrets: built on first use
+    /// (`PolicyClient::secretsmanager`).
+    #[cfg(feature = "secretsmanager")]
+    pub(crate) secretsmanager: Option<LazyClient<aws_sdk_secretsmanager::Client>>,
+    /// The Systems Manager client, for a policy with parameters: built on first use
+    /// (`PolicyClient::ssm`).
+    #[cfg(feature = "ssm")]
+    pub(crate) ssm: Option<LazyClient<aws_sdk_ssm::Client>>,
+    /// The SQS client, for a policy with queues: built on first use (`PolicyClient::sqs`).
     #[cfg(feature = "sqs")]
-    pub(crate) sqs: Option<LazyQueues>,
+    pub(crate) sqs: Option<LazyClient<aws_sdk_sqs::Client>>,
 }
 
 /// How the S3 clients are built (feature `s3`).
@@ -107,14 +115,14 @@ pub(crate) struct LazyObjects {
     pub(crate) client: std::sync::OnceLock<aws_sdk_s3::Client>,
 }
 
-/// What a policy's SQS client is built from, and the client once built (feature `sqs`).
-#[cfg(feature = "sqs")]
-pub(crate) struct LazyQueues {
+/// What a policy's Secrets Manager or Systems Manager client is built from, and the client once
+/// built (as [`LazyObjects`] for S3, with the DynamoDB client's timeouts: these are API calls of
+/// a few kilobytes, not transfers).
+#[cfg(any(feature = "secretsmanager", feature = "ssm", feature = "sqs"))]
+pub(crate) struct LazyClient<C> {
     pub(crate) sdk: aws_config::SdkConfig,
-    /// The DynamoDB client's: an SQS call is as short as an item's (a long poll's
-    /// `WaitTimeSeconds` must fit in them).
     pub(crate) timeouts: aws_smithy_types::timeout::TimeoutConfig,
-    pub(crate) client: std::sync::OnceLock<aws_sdk_sqs::Client>,
+    pub(crate) client: std::sync::OnceLock<C>,
 }
 
 /// One tenant's credentials under one policy (session-policy mode) or one session tag

@@ -355,7 +355,28 @@ impl RecordedRequest {
         self.target()?.strip_prefix("DynamoDB_")?.split_once('.').map(|(_, operation)| operation)
     }
 
-    /// The body as JSON (DynamoDB's requests are), `None` when it is not.
+    /// The target of a request in an AWS JSON protocol (DynamoDB, Secrets Manager, Systems
+    /// Manager, SQS), split at its last `.`: `("secretsmanager", "GetSecretValue")` of
+    /// `X-Amz-Target: secretsmanager.GetSecretValue`, `("AmazonSSM", "GetParameter")`,
+    /// `("DynamoDB_20120810", "GetItem")`. `None` for a request without the header.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use tenant_isolation_testkit::RecordedRequest;
+    /// let request = RecordedRequest {
+    ///     method: "POST".into(),
+    ///     url: "/".into(),
+    ///     headers: BTreeMap::from([("x-amz-target".into(), "AmazonSSM.GetParameter".into())]),
+    ///     body: br#"{"Name":"/tenants/acme/flags"}"#.to_vec(),
+    /// };
+    /// assert_eq!(request.json_target(), Some(("AmazonSSM", "GetParameter")));
+    /// assert_eq!(request.json().unwrap()["Name"], "/tenants/acme/flags");
+    /// ```
+    pub fn json_target(&self) -> Option<(&str, &str)> {
+        self.header("x-amz-target")?.rsplit_once('.')
+    }
+
+    /// The body as JSON (the requests of AWS JSON protocols are), `None` when it is not.
     pub fn json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
     }

@@ -33,7 +33,7 @@
 //! (`intercept.rs`); its S3 counterpart is `s3.rs`.
 
 use super::intercept::RuleSet;
-use super::json::JsonRequest;
+use super::json::Snapshot;
 use super::violation::{GuardViolation, Violation};
 use super::{expr, partiql};
 use crate::spec::HandlerSpec;
@@ -135,8 +135,7 @@ impl TableRules {
 impl RuleSet for TableRules {
     const NAME: &'static str = "TenantKeyGuard";
     type Decision = Operation;
-    /// The operation (`X-Amz-Target`) and the JSON body (DynamoDB's `awsJson1_0` protocol).
-    type Snapshot = JsonRequest;
+    type Snapshot = Snapshot;
 
     fn check(&self, tenant: &TenantId, input: &Input) -> Result<Operation, GuardViolation> {
         Check { tenant, tables: &self.tables, spec: self.spec, keys: &self.keys }.check(input)
@@ -146,21 +145,21 @@ impl RuleSet for TableRules {
         decision.name()
     }
 
-    fn snapshot(&self, _: &Operation, request: &Request) -> Result<JsonRequest, Violation> {
-        Ok(JsonRequest::of(request))
+    fn snapshot(&self, _: &Operation, request: &Request) -> Result<Snapshot, Violation> {
+        Ok(Snapshot::of(request))
     }
 
-    /// The operation (`X-Amz-Target`) and the body are what was recorded. The endpoint is the
-    /// client's own: DynamoDB names the table in the body, never in the URL.
+    /// The operation (`X-Amz-Target`) and the body are what was recorded, sent to the client's
+    /// own endpoint (`json.rs`): DynamoDB names the table in the body, never in the URL.
     fn unchanged(
         &self,
         _: &Operation,
-        snapshot: &JsonRequest,
+        snapshot: &Snapshot,
         request: &Request,
-        _: &ConfigBag,
-        _: &RuntimeComponents,
+        cfg: &ConfigBag,
+        components: &RuntimeComponents,
     ) -> bool {
-        snapshot.same_call(request)
+        snapshot.unchanged(request, cfg, components)
     }
 }
 

@@ -16,7 +16,6 @@ use crate::session::PolicyKey;
 use crate::signing::ScopeCredentials;
 use crate::spec::HandlerSpec;
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::endpoint::{EndpointResolverParams, ResolveEndpoint};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef, Input,
@@ -67,20 +66,6 @@ pub(crate) trait RuleSet: fmt::Debug + Send + Sync + 'static {
         cfg: &ConfigBag,
         components: &RuntimeComponents,
     ) -> bool;
-}
-
-/// The endpoint the client's own resolver (`components`) gives for `params`, if it answers at
-/// once (the SDKs' generated resolvers always do). A rule set whose service reads the resource
-/// from where a request is sent asks it at signing, with the checked resource's parameters, for
-/// the endpoint the request must be going to.
-#[cfg_attr(not(any(feature = "s3", feature = "sqs")), allow(dead_code))]
-pub(super) fn resolve_now(components: &RuntimeComponents, params: EndpointResolverParams) -> Option<String> {
-    let resolver = components.endpoint_resolver();
-    let mut resolved = std::pin::pin!(resolver.resolve_endpoint(&params));
-    match std::future::Future::poll(resolved.as_mut(), &mut std::task::Context::from_waker(std::task::Waker::noop())) {
-        std::task::Poll::Ready(Ok(endpoint)) => Some(endpoint.url().to_owned()),
-        _ => None,
-    }
 }
 
 /// The interceptor on a handler policy's client (one client per policy, shared by every

@@ -1,57 +1,70 @@
-//! What a serialized request of AWS's JSON protocols (`awsJson1_0`: DynamoDB, SQS) says it
-//! does, for the rule sets of those services: the operation is the `X-Amz-Target` header, the
-//! parameters are the JSON body, and the SDK posts every operation to the path `/` of the
-//! client's endpoint.
+//! What a request in an AWS JSON protocol says, and whether the request about to be signed still
+//! says it: the snapshot of the rule sets of DynamoDB (`awsJson1_0`), Secrets Manager and
+//! Systems Manager (`awsJson1_1`), and SQS (`awsJson1_0`).
+//!
+//! These protocols send every operation as `POST /` to the service's endpoint, the operation in
+//! the `X-Amz-Target` header and the input as the JSON body (AWS Smithy documentation, "AWS
+//! JSON 1.0 protocol", "AWS JSON 1.1 protocol"):
 //!
 //! ```text
-//! POST /                                        (joined with the endpoint before signing:
-//! X-Amz-Target: AmazonSQS.SendMessage            http://127.0.0.1:5000/, https://sqs.us-east-1.amazonaws.com/)
-//! {"QueueUrl":"https://sqs.us-east-1.amazonaws.com/123456789012/jobs-acme","MessageBody":"…"}
+//! POST / HTTP/1.1
+//! X-Amz-Target: secretsmanager.GetSecretValue
+//! Content-Type: application/x-amz-json-1.1
+//!
+//! {"SecretId":"tenants/acme/stripe"}
 //! ```
 //!
-//! A rule set records [`JsonRequest::of`] the request after serialization and compares it at
-//! signing: [`JsonRequest::same_call`] where the endpoint cannot change what the request does
-//! (DynamoDB names its table only in the body), [`JsonRequest::sent_to`] where it can (an SQS
-//! request sent to a queue's URL names that queue in its path).
+//! The names the rule sets check are in the body, so the whole body is kept, byte for byte; the
+//! target says which operation's rules were applied; the method, the path and query, and `Host`
+//! (which the signer signs as it finds it, and which the SDK sets only after signing) say where
+//! it goes. At signing the request must be the snapshot joined with the endpoint the client's
+//! resolver gives ([`endpoint::applied`]): a URI or `Host` changed after the check would send
+//! the checked body, signed with the tenant's credentials, somewhere the deployment did not name.
 
+use super::endpoint;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::Request;
+use aws_smithy_types::config_bag::ConfigBag;
 
-/// The parts of a serialized JSON-protocol request that say what it does: method, URI (relative,
-/// before the endpoint is applied), `X-Amz-Target` and the body bytes.
+/// The parts of a serialized JSON-protocol request that say what it does and where it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct JsonRequest {
+pub(crate) struct Snapshot {
     method: String,
+    /// As serialized: relative (`/`) until the endpoint is applied.
     uri: String,
+    host: Option<String>,
     target: Option<String>,
+    /// `None` for a body that is not in memory (a streaming body, which these protocols never
+    /// serialize): a body replaced by one after the check differs from the recorded bytes.
     body: Option<Vec<u8>>,
 }
 
-impl JsonRequest {
-    /// The request as it is now.
-    pub(crate) fn of(request: &Request) -> JsonRequest {
-        JsonRequest {
+impl Snapshot {
+    /// The snapshot of a request as serialized (or as it is now).
+    pub(super) fn of(request: &Request) -> Snapshot {
+        let header = |name: &str| request.headers().get(name).map(str::to_owned);
+        Snapshot {
             method: request.method().to_owned(),
             uri: request.uri().to_owned(),
-            target: request.headers().get("x-amz-target").map(str::to_owned),
+            host: header("host"),
+            target: header("x-amz-target"),
             body: request.body().bytes().map(<[u8]>::to_vec),
         }
     }
 
-    /// Whether `request` is still this call: the same method, operation and body, wherever it
-    /// is sent.
-    pub(crate) fn same_call(&self, request: &Request) -> bool {
-        let now = JsonRequest::of(request);
-        now.method == self.method && now.target == self.target && now.body == self.body
+    /// Whether `request`, about to be signed, is this snapshot sent to the endpoint the client's
+    /// resolver gives for the request's endpoint parameters.
+    pub(super) fn unchanged(&self, request: &Request, cfg: &ConfigBag, components: &RuntimeComponents) -> bool {
+        endpoint::applied(cfg, components).is_some_and(|url| self.sent_to(url, request))
     }
 
-    /// Whether `request` is this call sent to `endpoint`: [`same_call`](Self::same_call), and
-    /// its URI the recorded one joined with `endpoint` by the SDK's own rule (so a path or query
-    /// added after the check, or another host, is not this request).
-    #[cfg_attr(not(feature = "sqs"), allow(dead_code))]
-    pub(crate) fn sent_to(&self, endpoint: &str, request: &Request) -> bool {
-        let mut expected = Request::empty();
-        let joined = expected.set_uri(self.uri.as_str()).is_ok() && expected.uri_mut().set_endpoint(endpoint).is_ok();
-        joined && expected.uri() == request.uri() && self.same_call(request)
+    /// Whether `request` is this snapshot with `endpoint` applied: the same method, target,
+    /// `Host` and body bytes, and the recorded path and query joined with `endpoint` (SQS, whose
+    /// endpoint is checked against the deployment's region, asks this directly).
+    pub(super) fn sent_to(&self, endpoint: &str, request: &Request) -> bool {
+        let now = Snapshot::of(request);
+        endpoint::joined(&self.uri, endpoint).is_some_and(|uri| uri == now.uri)
+            && Snapshot { uri: self.uri.clone(), ..now } == *self
     }
 }
 
@@ -59,30 +72,39 @@ impl JsonRequest {
 mod tests {
     use super::*;
 
-    fn request(uri: &str, target: &str, body: &str) -> Request {
-        let mut r = Request::new(aws_smithy_types::body::SdkBody::from(body));
-        r.set_uri(uri).unwrap();
-        r.set_method("POST").unwrap();
-        r.headers_mut().insert("x-amz-target", target.to_owned());
-        r
+    const ENDPOINT: &str = "https://secretsmanager.us-east-1.amazonaws.com";
+
+    /// `POST /` of `GetSecretValue` for `id`, as serialized (`uri` relative) or as sent.
+    fn request(uri: &str, target: &str, id: &str) -> Request {
+        let body = format!(r#"{{"SecretId":"{id}"}}"#);
+        let mut request = Request::new(aws_smithy_types::body::SdkBody::from(body));
+        request.set_method("POST").unwrap();
+        request.set_uri(uri).unwrap();
+        request.headers_mut().insert("x-amz-target", target.to_owned());
+        request.headers_mut().insert("content-type", "application/x-amz-json-1.1");
+        request
     }
 
     #[test]
-    fn a_call_is_its_method_target_and_body_and_where_it_is_sent() {
-        let recorded = JsonRequest::of(&request("/", "AmazonSQS.SendMessage", r#"{"QueueUrl":"q"}"#));
-        let sent = request("http://127.0.0.1:5000/", "AmazonSQS.SendMessage", r#"{"QueueUrl":"q"}"#);
-        assert!(recorded.same_call(&sent));
-        assert!(recorded.sent_to("http://127.0.0.1:5000", &sent));
-        assert!(!recorded.sent_to("http://127.0.0.1:5001", &sent), "another endpoint");
-        let elsewhere =
-            request("http://127.0.0.1:5000/123456789012/jobs-globex", "AmazonSQS.SendMessage", r#"{"QueueUrl":"q"}"#);
-        assert!(recorded.same_call(&elsewhere));
-        assert!(!recorded.sent_to("http://127.0.0.1:5000", &elsewhere), "a path added after the check");
-        let query = request("http://127.0.0.1:5000/?QueueUrl=x", "AmazonSQS.SendMessage", r#"{"QueueUrl":"q"}"#);
-        assert!(!recorded.sent_to("http://127.0.0.1:5000", &query), "a query added after the check");
-        let swapped = request("http://127.0.0.1:5000/", "AmazonSQS.SendMessage", r#"{"QueueUrl":"r"}"#);
-        assert!(!recorded.same_call(&swapped), "another body");
-        let other = request("http://127.0.0.1:5000/", "AmazonSQS.PurgeQueue", r#"{"QueueUrl":"q"}"#);
-        assert!(!recorded.same_call(&other), "another operation");
+    fn a_request_changed_after_the_check_is_not_the_one_recorded() {
+        const GET: &str = "secretsmanager.GetSecretValue";
+        let recorded = Snapshot::of(&request("/", GET, "tenants/acme/stripe"));
+        let sent = |r: Request| recorded.sent_to(ENDPOINT, &r);
+        assert!(sent(request(&format!("{ENDPOINT}/"), GET, "tenants/acme/stripe")), "the request as checked");
+        assert!(!sent(request(&format!("{ENDPOINT}/"), GET, "tenants/globex/stripe")), "the name swapped in the body");
+        assert!(!sent(request(&format!("{ENDPOINT}/"), "secretsmanager.DeleteSecret", "tenants/acme/stripe")));
+        assert!(!sent(request("https://elsewhere.example/", GET, "tenants/acme/stripe")), "another endpoint");
+        assert!(!sent(request(&format!("{ENDPOINT}/?x=1"), GET, "tenants/acme/stripe")), "a query added");
+        assert!(!sent(request("/", GET, "tenants/acme/stripe")), "the endpoint not applied");
+        let mut hosted = request(&format!("{ENDPOINT}/"), GET, "tenants/acme/stripe");
+        hosted.headers_mut().insert("host", "secretsmanager.eu-west-1.amazonaws.com");
+        assert!(!sent(hosted), "a `Host` added after the check");
+        let mut method = request(&format!("{ENDPOINT}/"), GET, "tenants/acme/stripe");
+        method.set_method("PUT").unwrap();
+        assert!(!sent(method), "another method");
+        // Headers that say nothing about what the request does may change (the SDK adds some).
+        let mut agent = request(&format!("{ENDPOINT}/"), GET, "tenants/acme/stripe");
+        agent.headers_mut().insert("x-amz-user-agent", "another");
+        assert!(sent(agent));
     }
 }

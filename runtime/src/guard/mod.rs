@@ -14,30 +14,46 @@
 //! | `dynamodb.rs` | which DynamoDB requests a tenant may send: the key guard's rules ([`TableRules`]) and the [`KeySchema`] |
 //! | `expr.rs`, `partiql.rs` | how far the key guard reads expressions and PartiQL statements |
 //! | `s3.rs` | which S3 requests a tenant may send, and where (feature `s3`): the object guard's rules (`ObjectRules`) |
+//! | `secrets.rs` | which Secrets Manager requests a tenant may send (feature `secretsmanager`): the secret guard's rules (`SecretRules`) |
+//! | `ssm.rs` | which Parameter Store requests a tenant may send (feature `ssm`): the parameter guard's rules (`ParameterRules`) |
 //! | `sqs.rs` | which SQS requests a tenant may send, and where (feature `sqs`): the queue guard's rules (`QueueRules`) |
-//! | `json.rs` | what of a serialized JSON-protocol request (DynamoDB, SQS) must not change between the check and signing |
+//! | `names.rs` | what the secret and parameter guards share: an operation's action, declared, and names under a declaration's `NameRule` |
+//! | `json.rs` | what a JSON-protocol request (DynamoDB, Secrets Manager, Systems Manager, SQS) says, and whether the request at signing still says it |
+//! | `endpoint.rs` | where a checked request goes: the client's resolver's endpoint, joined with the recorded path |
 //!
-//! Each rule set is a pure function of the typed input and the handler's model (tables, buckets
-//! or queues as placed, key schema) to a decision: its unit tests (`dynamodb/tests.rs`,
-//! `s3/tests.rs`, `sqs/tests.rs`) need no scope, client or server.
+//! Each rule set is a pure function of the typed input and the handler's model (tables or
+//! buckets as placed, key schema, name rules) to a decision: its unit tests
+//! (`dynamodb/tests.rs`, `s3/tests.rs`, `secrets/tests.rs`, `ssm/tests.rs`, `sqs/tests.rs`) need
+//! no scope, client or server.
 
 mod dynamodb;
+mod endpoint;
 mod expr;
 mod intercept;
 mod json;
+#[cfg(any(feature = "secretsmanager", feature = "ssm"))]
+mod names;
 mod partiql;
 #[cfg(feature = "s3")]
 mod s3;
+#[cfg(feature = "secretsmanager")]
+mod secrets;
 #[cfg(feature = "sqs")]
 mod sqs;
+#[cfg(feature = "ssm")]
+mod ssm;
 mod violation;
 
 pub(crate) use dynamodb::{KeySchema, TableRules};
 pub(crate) use intercept::Guard;
 #[cfg(feature = "s3")]
 pub(crate) use s3::ObjectRules;
+#[cfg(feature = "secretsmanager")]
+pub(crate) use secrets::SecretRules;
 #[cfg(feature = "sqs")]
 pub(crate) use sqs::QueueRules;
+#[cfg(feature = "ssm")]
+pub(crate) use ssm::ParameterRules;
 pub use violation::{GuardViolation, Violation};
 
 // The harness of the rule sets' table-driven unit tests.

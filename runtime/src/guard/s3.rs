@@ -55,7 +55,8 @@
 //! This file is the S3 rule set ([`ObjectRules`]) of the one guard interceptor
 //! (`intercept.rs`), feature `s3`; its DynamoDB counterpart is `dynamodb.rs`.
 
-use super::intercept::{RuleSet, resolve_now};
+use super::endpoint;
+use super::intercept::RuleSet;
 use super::violation::{GuardViolation, Violation};
 use crate::spec::HandlerSpec;
 use aws_sdk_s3::operation::{
@@ -364,11 +365,8 @@ impl Snapshot {
     /// Whether `request`, after the endpoint was applied, is this snapshot sent to `endpoint`.
     fn sent_to(&self, endpoint: &str, request: &Request, operation: ObjectOperation) -> bool {
         // The recorded path and query joined with the endpoint by the SDK's own rule.
-        let mut expected = aws_smithy_runtime_api::http::Request::empty();
-        let joined = expected.set_uri(self.uri.as_str()).is_ok() && expected.uri_mut().set_endpoint(endpoint).is_ok();
         let now = Snapshot::of(request, operation);
-        joined
-            && expected.uri() == request.uri()
+        endpoint::joined(&self.uri, endpoint).as_deref() == Some(request.uri())
             && now.method == self.method
             && now.headers == self.headers
             && now.body == self.body
@@ -427,7 +425,7 @@ fn endpoint_for(bucket: &str, cfg: &ConfigBag, components: &RuntimeComponents) -
         .set_disable_s3_express_session_auth(now.disable_s3_express_session_auth())
         .build()
         .ok()?;
-    resolve_now(components, EndpointResolverParams::new(params))
+    endpoint::resolve(components, &EndpointResolverParams::new(params))
 }
 
 #[cfg(test)]

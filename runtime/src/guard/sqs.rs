@@ -54,8 +54,9 @@
 //! This file is the SQS rule set ([`QueueRules`]) of the one guard interceptor (`intercept.rs`),
 //! feature `sqs`; the JSON-protocol snapshot it shares with DynamoDB's is `json.rs`.
 
-use super::intercept::{RuleSet, resolve_now};
-use super::json::JsonRequest;
+use super::endpoint;
+use super::intercept::RuleSet;
+use super::json::Snapshot;
 use super::violation::{GuardViolation, Violation};
 use crate::spec::HandlerSpec;
 use aws_sdk_sqs::operation::{
@@ -100,7 +101,7 @@ impl RuleSet for QueueRules {
     const NAME: &'static str = "TenantQueueGuard";
     type Decision = Decision;
     /// The operation (`X-Amz-Target`), the path and the JSON body (SQS's `awsJson1_0`).
-    type Snapshot = JsonRequest;
+    type Snapshot = Snapshot;
 
     fn check(&self, tenant: &TenantId, input: &Input) -> Result<Decision, GuardViolation> {
         Check { tenant, rules: self }.check(input)
@@ -110,8 +111,8 @@ impl RuleSet for QueueRules {
         decision.operation
     }
 
-    fn snapshot(&self, _: &Decision, request: &Request) -> Result<JsonRequest, Violation> {
-        Ok(JsonRequest::of(request))
+    fn snapshot(&self, _: &Decision, request: &Request) -> Result<Snapshot, Violation> {
+        Ok(Snapshot::of(request))
     }
 
     /// The request must be the recorded one, sent to the endpoint the client's resolver gives
@@ -121,7 +122,7 @@ impl RuleSet for QueueRules {
     fn unchanged(
         &self,
         _: &Decision,
-        snapshot: &JsonRequest,
+        snapshot: &Snapshot,
         request: &Request,
         cfg: &ConfigBag,
         components: &RuntimeComponents,
@@ -150,7 +151,7 @@ impl QueueRules {
     /// signed for the deployment's region.
     fn sent_as_checked(
         &self,
-        snapshot: &JsonRequest,
+        snapshot: &Snapshot,
         request: &Request,
         now: &Destination<'_>,
         expected: Option<&str>,
@@ -179,7 +180,7 @@ fn endpoint_for(region: &str, cfg: &ConfigBag, components: &RuntimeComponents) -
         .set_endpoint(now.endpoint().map(str::to_owned))
         .build()
         .ok()?;
-    resolve_now(components, EndpointResolverParams::new(params))
+    endpoint::resolve(components, &EndpointResolverParams::new(params))
 }
 
 /// What `SQS` stands for in a refusal of an operation outside the table above (the guard sees

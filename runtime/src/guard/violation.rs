@@ -60,18 +60,21 @@ pub enum Violation {
     /// A listing without a `prefix`, or with one that does not start with the tenant's folder.
     ListPrefix,
     /// A request part that no tenant session is granted (versioned access, object ACLs, tags,
-    /// object lock settings) or that the guard refuses to read (`.`/`..` key segments, a queue
-    /// URL of another shape than `<scheme>://<host>/<account>/<queue>`).
+    /// object lock settings, secret replicas) or that the guard refuses to read (`.`/`..` key
+    /// segments, names given as ARNs).
     Unsupported(&'static str),
-    /// An operation of a service of per-tenant names (secrets, parameters, queues) that no
-    /// tenant session may send (`ListQueues`, `PurgeQueue`, `SetQueueAttributes`, …).
+    /// A Secrets Manager or Parameter Store operation the guard does not let through
+    /// (`ListSecrets`, `DescribeParameters`, resource policies, …).
     NamedOperation(Service),
-    /// The operation needs an action not declared on the declaration whose names the request
-    /// names.
+    /// The operation needs an action that none of the handler's declarations of its service
+    /// declares.
     UndeclaredNamedAction(NamedAction),
-    /// A secret, parameter or queue that is not the tenant's under any of the handler's
-    /// declarations of its service.
+    /// A secret or parameter name outside the tenant's names `<prefix><tenant>/…` of every
+    /// declaration of its service that declares the operation's action.
     ForeignName(Service),
+    /// A `GetParametersByPath` path other than the tenant's path `<prefix><tenant>` or a path
+    /// under it.
+    ForeignPath,
     /// A resource of another account than the deployment's (a queue URL's account, a
     /// `QueueOwnerAWSAccountId`).
     Account(String),
@@ -116,26 +119,23 @@ impl fmt::Display for Violation {
                 f.write_str("a listing needs a `prefix` that starts with the tenant's folder `<prefix><tenant>/`")
             }
             Violation::Unsupported(what) => write!(f, "{what} is not supported"),
-            Violation::NamedOperation(service) => write!(
-                f,
-                "not an operation on the tenant's {}s (expected an operation that needs one of: {})",
-                service.noun(),
-                tenant_isolation_core::valid_named_names(*service)
-            ),
+            Violation::NamedOperation(service) => {
+                write!(f, "not an operation on the tenant's {}s (expected one of: ", service.noun())?;
+                f.write_str(&tenant_isolation_core::valid_named_names(*service))?;
+                f.write_str(")")
+            }
             Violation::UndeclaredNamedAction(a) => write!(
                 f,
-                "`{a}` is not in that declaration's `actions = [...]` in `#[tenant_isolated({}(...))]`",
+                "`{a}` is not in the `actions = [...]` of any of the handler's `{}(...)` declarations",
                 a.service().argument()
             ),
-            Violation::ForeignName(Service::Sqs) => {
-                f.write_str("queue other than the tenant's own `<prefix><tenant>` of a `queues(...)` declaration")
+            Violation::ForeignName(Service::Sqs) => f.write_str("a queue other than the tenant's `<prefix><tenant>`"),
+            Violation::ForeignName(service) => {
+                write!(f, "{} name outside the tenant's names `<prefix><tenant>/...`", service.noun())
             }
-            Violation::ForeignName(service) => write!(
-                f,
-                "{} name outside the tenant's `<prefix><tenant>/` of a `{}(...)` declaration",
-                service.noun(),
-                service.argument()
-            ),
+            Violation::ForeignPath => {
+                f.write_str("a by-path read needs the tenant's path `<prefix><tenant>` or a path under it")
+            }
             Violation::Account(account) => {
                 write!(f, "account `{account}` is not the deployment's: a tenant's resources are in its account")
             }
