@@ -179,6 +179,46 @@ impl Local {
         s3.create_bucket().bucket(name).send().await.unwrap_or_else(|e| panic!("creating bucket {name}: {e:?}"));
     }
 
+    /// A secret named `name` (e.g. `tenants/acme/webhook`) with the string value `value`, for
+    /// handlers with `secrets(...)`; its value is replaced when it exists.
+    ///
+    /// # Panics
+    /// If moto refuses it.
+    pub async fn put_secret(&self, name: &str, value: &str) {
+        let client = aws_sdk_secretsmanager::Client::new(&self.sdk_config().await);
+        let created = client.create_secret().name(name).secret_string(value).send().await;
+        if let Err(e) = created {
+            if !e.as_service_error().is_some_and(|e| e.is_resource_exists_exception()) {
+                panic!("creating secret {name}: {e:?}");
+            }
+            client
+                .put_secret_value()
+                .secret_id(name)
+                .secret_string(value)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("storing secret {name}: {e:?}"));
+        }
+    }
+
+    /// A `String` parameter named `name` (e.g. `/tenants/acme/settings`) with the value
+    /// `value`, for handlers with `parameters(...)`; overwritten when it exists.
+    ///
+    /// # Panics
+    /// If moto refuses it.
+    pub async fn put_parameter(&self, name: &str, value: &str) {
+        let client = aws_sdk_ssm::Client::new(&self.sdk_config().await);
+        client
+            .put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .overwrite(true)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("storing parameter {name}: {e:?}"));
+    }
+
     /// A verifier that trusts the local key set (the tokens of [`Local::token`]) and reads the
     /// tenant from [`Local::tenant_claim`].
     pub fn verifier(&self) -> Verifier {

@@ -157,6 +157,8 @@ fn order_from(item: &HashMap<String, AttributeValue>) -> Option<Order> {
         status: text("status")?,
         customer: text("customer"),
         attachment: text("attachment"),
+        currency: text("currency"),
+        webhook_key: text("webhook_key"),
     })
 }
 

@@ -213,7 +213,10 @@ async fn the_handle_reaches_nothing_but_the_tenants_queue() {
     let globex = create(&admin, "jobs-globex").await;
     let iso = isolation_with(|b| b).await;
     let items = iso.enter(crate::common::items::SPEC, &tenant("acme"), None).await.unwrap();
-    assert_eq!(items.sqs().unwrap_err(), ScopeError::NoQueues { handler: "items" });
+    assert_eq!(
+        items.sqs().unwrap_err(),
+        ScopeError::NotDeclared { handler: "items", service: tenant_isolation::model::Service::Sqs }
+    );
     let acme = scope(&iso, "acme").await;
     let jobs: TenantQueue<Jobs> = acme.queue().unwrap();
     let marker = unique("rerouted");

@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use tenant_isolation::axum::TenantLayer;
-use tenant_isolation::{Isolation, TenantBucket, TenantTable, tenant_isolated};
+use tenant_isolation::{Isolation, TenantBucket, TenantParameters, TenantSecrets, TenantTable, tenant_isolated};
 
 /// The router, authenticating with `isolation` (tests, the demo); [`router_global`] uses the
 /// process-wide runtime (the Lambda bootstrap).
@@ -60,7 +60,7 @@ fn bad_request() -> Response {
 }
 
 /// `POST /orders` with `{"item": "...", "quantity": n, "customer": "c-1", "note": "..."}` → 201
-/// and the order.
+/// and the order (in the tenant's currency, with its webhook key; over its limit → 422).
 #[tenant_isolated(
     axum,
     tables(
@@ -68,17 +68,22 @@ fn bad_request() -> Response {
         customers(table = "Customers", table_env = "CUSTOMERS_TABLE", actions = [GetItem]),
     ),
     buckets(attachments(bucket = "order-attachments", bucket_env = "ATTACHMENTS_BUCKET", actions = [PutObject])),
+    secrets(webhooks(prefix = "tenants/", actions = [GetSecretValue])),
+    parameters(settings(prefix = "/tenants/", actions = [GetParameter])),
 )]
 pub async fn create_order(
     orders: TenantTable,
     customers: TenantTable,
     attachments: TenantBucket,
+    webhooks: TenantSecrets,
+    settings: TenantParameters,
     Json(new): Json<NewOrder>,
 ) -> Result<Response, DataError> {
     if !new.is_valid() {
         return Ok(bad_request());
     }
-    let order = data::create(&orders, &customers, &attachments, new).await?;
+    let config = data::TenantConfig { webhooks: &webhooks, settings: &settings };
+    let order = data::create(&orders, &customers, &attachments, &config, new).await?;
     Ok((StatusCode::CREATED, Json(order)).into_response())
 }
 

@@ -9,8 +9,13 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tenant_isolation::actions::{GetItem, GetObject, ListBucket, PutItem, PutObject, Query, UpdateItem};
-use tenant_isolation::{Allows, AllowsObject, IsolationError, ScopeError, TenantBucket, TenantTable};
+use tenant_isolation::actions::{
+    GetItem, GetObject, GetParameter, GetSecretValue, ListBucket, PutItem, PutObject, Query, UpdateItem,
+};
+use tenant_isolation::{
+    Allows, AllowsNamed, AllowsObject, IsolationError, ScopeError, TenantBucket, TenantParameters, TenantSecrets,
+    TenantTable,
+};
 
 /// The GSI that lists a tenant's orders by status (partition key `pk`, sort key `status`).
 pub const BY_STATUS: &str = "ByStatus";
@@ -36,6 +41,29 @@ pub struct Order {
     /// attachments bucket (`orders/<id>/note.txt`, under `tenants/<tenant>/`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<String>,
+    /// The tenant's currency when the order was placed (its settings parameter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Which of the tenant's webhook keys will sign the order's notification: the last four
+    /// characters of its webhook secret, never the secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_key: Option<String>,
+}
+
+/// A tenant's order settings: the JSON of its parameter `/tenants/<tenant>/settings`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Settings {
+    /// The currency of the tenant's orders.
+    pub currency: String,
+    /// The most of one item an order of the tenant's may ask for.
+    pub max_quantity: u32,
+}
+
+impl Default for Settings {
+    /// A tenant without a settings parameter: US dollars, and the largest quantity any order may have.
+    fn default() -> Self {
+        Settings { currency: "USD".into(), max_quantity: 1000 }
+    }
 }
 
 /// The longest attachment note accepted.
@@ -83,6 +111,9 @@ pub enum DataError {
     /// The caller asked for something no order can be (`?status=` of no status).
     #[error("bad request: {0}")]
     BadRequest(&'static str),
+    /// More than the tenant's settings allow in one order (422).
+    #[error("quantity over the tenant's limit of {0}")]
+    OverLimit(u32),
 }
 
 impl From<ScopeError> for DataError {
@@ -107,6 +138,7 @@ impl DataError {
     pub fn status(&self) -> u16 {
         match self {
             DataError::BadRequest(_) => 400,
+            DataError::OverLimit(_) => 422,
             DataError::NotFound | DataError::UnknownCustomer => 404,
             DataError::Isolation(e) => e.status(),
             DataError::Transfer(_) => 503,
@@ -120,6 +152,7 @@ impl DataError {
             400 => "bad_request",
             403 => "forbidden",
             404 => "not_found",
+            422 => "over_limit",
             503 => "unavailable",
             _ => "internal",
         }
@@ -151,6 +184,8 @@ fn order_from(item: &HashMap<String, AttributeValue>) -> Result<Order, DataError
         status: text("status")?,
         customer: item.get("customer").and_then(|v| v.as_s().ok()).cloned(),
         attachment: item.get("attachment").and_then(|v| v.as_s().ok()).cloned(),
+        currency: item.get("currency").and_then(|v| v.as_s().ok()).cloned(),
+        webhook_key: item.get("webhook_key").and_then(|v| v.as_s().ok()).cloned(),
     })
 }
 
@@ -199,8 +234,14 @@ pub async fn create(
     orders: &TenantTable<impl Allows<PutItem>>,
     customers: &TenantTable<impl Allows<GetItem>>,
     attachments: &TenantBucket<impl AllowsObject<PutObject>>,
+    config: &TenantConfig<'_, impl AllowsNamed<GetSecretValue>, impl AllowsNamed<GetParameter>>,
     new: NewOrder,
 ) -> Result<Order, DataError> {
+    let settings = settings(config.settings).await?;
+    if new.quantity > settings.max_quantity {
+        return Err(DataError::OverLimit(settings.max_quantity));
+    }
+    let webhook_key = webhook_key(config.webhooks).await?;
     let customer = match &new.customer {
         Some(id) => Some(customer_name(customers, id).await?),
         None => None,
@@ -220,7 +261,16 @@ pub async fn create(
         }
         None => None,
     };
-    let order = Order { id, item: new.item, quantity: new.quantity, status: "open".into(), customer, attachment };
+    let order = Order {
+        id,
+        item: new.item,
+        quantity: new.quantity,
+        status: "open".into(),
+        customer,
+        attachment,
+        currency: Some(settings.currency),
+        webhook_key,
+    };
     let table = orders;
     let mut put = table
         .put_item()?
@@ -236,8 +286,51 @@ pub async fn create(
     if let Some(name) = &order.attachment {
         put = put.item("attachment", s(name));
     }
+    for (attribute, value) in [("currency", &order.currency), ("webhook_key", &order.webhook_key)] {
+        if let Some(value) = value {
+            put = put.item(attribute, s(value));
+        }
+    }
     put.send().await?;
     Ok(order)
+}
+
+/// A tenant's webhook secret and settings parameter, as `create` reads them.
+pub struct TenantConfig<'a, W, S> {
+    /// The tenant's secrets under `tenants/<tenant>/`: `webhook` signs its notifications.
+    pub webhooks: &'a TenantSecrets<W>,
+    /// The tenant's parameters under `/tenants/<tenant>/`: `settings` holds its [`Settings`].
+    pub settings: &'a TenantParameters<S>,
+}
+
+/// The tenant's [`Settings`] (its parameter `/tenants/<tenant>/settings`); the defaults when
+/// the tenant has none.
+pub async fn settings(settings: &TenantParameters<impl AllowsNamed<GetParameter>>) -> Result<Settings, DataError> {
+    // The handle names `/tenants/<tenant>/settings`: another tenant's cannot be asked for.
+    match settings.get_parameter("settings")?.send().await {
+        Ok(out) => {
+            let value = out.parameter().and_then(|p| p.value()).ok_or(DataError::Corrupt("settings"))?;
+            serde_json::from_str(value).map_err(|_| DataError::Corrupt("settings"))
+        }
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_parameter_not_found()) => Ok(Settings::default()),
+        Err(e) => Err(DataError::Isolation(e.into())),
+    }
+}
+
+/// The last four characters of the tenant's webhook secret (`tenants/<tenant>/webhook`), which
+/// name the key its notifications are signed with; `None` when the tenant has no webhook.
+pub async fn webhook_key(
+    webhooks: &TenantSecrets<impl AllowsNamed<GetSecretValue>>,
+) -> Result<Option<String>, DataError> {
+    match webhooks.get_secret_value("webhook")?.send().await {
+        Ok(out) => {
+            let secret = out.secret_string().ok_or(DataError::Corrupt("webhook"))?;
+            let tail: String = secret.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+            Ok(Some(format!("…{tail}")))
+        }
+        Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => Ok(None),
+        Err(e) => Err(DataError::Isolation(e.into())),
+    }
 }
 
 /// One order of the tenant's, or `NotFound`.

@@ -3,7 +3,7 @@
 
 use crate::data::{self, DataError, NewOrder};
 use lambda_http::{Body, Error, Request, RequestExt, Response};
-use tenant_isolation::{TenantBucket, TenantTable, tenant_isolated};
+use tenant_isolation::{TenantBucket, TenantParameters, TenantSecrets, TenantTable, tenant_isolated};
 
 fn json(status: u16, value: &impl serde::Serialize) -> Result<Response<Body>, Error> {
     Ok(Response::builder()
@@ -28,19 +28,26 @@ fn order_id(request: &Request) -> Option<String> {
 
 /// `POST /orders` with `{"item": "...", "quantity": n, "customer": "c-1", "note": "..."}` → 201
 /// and the order (`customer` and `note` optional; an id the tenant has no customer with → 404).
-/// Two tables and a bucket, each with its own actions: `PutItem` on `Orders`, `GetItem` on
-/// `Customers`, `PutObject` under the tenant's folder of the attachments bucket.
+/// Two tables, a bucket, a secret and a parameter, each with its own actions: `PutItem` on
+/// `Orders`, `GetItem` on `Customers`, `PutObject` under the tenant's folder of the attachments
+/// bucket, `GetSecretValue` on the tenant's secrets `tenants/<tenant>/…` (its webhook key) and
+/// `GetParameter` on its parameters `/tenants/<tenant>/…` (its settings: a quantity over the
+/// tenant's limit is a 422).
 #[tenant_isolated(
     tables(
         orders(table = "Orders", table_env = "ORDERS_TABLE", actions = [PutItem]),
         customers(table = "Customers", table_env = "CUSTOMERS_TABLE", actions = [GetItem]),
     ),
     buckets(attachments(bucket = "order-attachments", bucket_env = "ATTACHMENTS_BUCKET", actions = [PutObject])),
+    secrets(webhooks(prefix = "tenants/", actions = [GetSecretValue])),
+    parameters(settings(prefix = "/tenants/", actions = [GetParameter])),
 )]
 pub async fn create_order(
     orders: TenantTable,
     customers: TenantTable,
     attachments: TenantBucket,
+    webhooks: TenantSecrets,
+    settings: TenantParameters,
     request: Request,
 ) -> Result<Response<Body>, Error> {
     // Invalid UTF-8, oversized or malformed bodies and out-of-range fields are all a 400.
@@ -48,7 +55,8 @@ pub async fn create_order(
         Ok(new) if new.is_valid() => new,
         _ => return json(400, &serde_json::json!({ "error": "bad_request" })),
     };
-    match data::create(&orders, &customers, &attachments, new).await {
+    let config = data::TenantConfig { webhooks: &webhooks, settings: &settings };
+    match data::create(&orders, &customers, &attachments, &config, new).await {
         Ok(order) => json(201, &order),
         Err(e) => failure(&e),
     }

@@ -42,6 +42,33 @@ async fn acme_and_globex_never_see_each_other() {
     assert_eq!(send(&app, request).await.0, StatusCode::FORBIDDEN);
 }
 
+/// `create_order` reads the tenant's settings parameter and webhook secret through handles that
+/// can name nothing but the tenant's own: acme's order is in acme's currency, signed with acme's
+/// key and held to acme's limit; globex, with neither, gets the defaults and no key.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_tenant_orders_with_its_own_settings_and_webhook_key() {
+    let local = Local::start().await;
+    local.create_table("Orders", &[("ByStatus", "pk", Some("status"))]).await;
+    local.create_bucket("order-attachments").await;
+    local.put_secret("tenants/acme/webhook", "whsec-acme-7f3a").await;
+    local.put_parameter("/tenants/acme/settings", r#"{"currency": "EUR", "max_quantity": 5}"#).await;
+    let app = api::router(local.isolation().await);
+
+    let (status, order) =
+        send(&app, local.request("acme", "POST", "/orders", Some(json!({"item": "anvil", "quantity": 5})))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!((&order["currency"], &order["webhook_key"]), (&json!("EUR"), &json!("…7f3a")));
+    let (status, body) =
+        send(&app, local.request("acme", "POST", "/orders", Some(json!({"item": "anvil", "quantity": 6})))).await;
+    assert_eq!((status, body), (StatusCode::UNPROCESSABLE_ENTITY, json!({"error": "over_limit"})));
+
+    let (status, order) =
+        send(&app, local.request("globex", "POST", "/orders", Some(json!({"item": "anvil", "quantity": 6})))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(order["currency"], json!("USD"));
+    assert!(order.get("webhook_key").is_none(), "{order}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_single_lambda_handler_and_the_lambda_tenant_id() {
     use lambda_http::RequestExt;

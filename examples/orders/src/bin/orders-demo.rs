@@ -296,6 +296,10 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
     println!("\n8. event-driven: an SQS batch and a DynamoDB Streams batch, one tenant per record");
     records(&mut demo, &isolation, &alice_ids, &bob_ids).await;
 
+    println!("\n9. per-tenant secrets and parameters: each order reads its own tenant's webhook secret");
+    println!("   (tenants/<tenant>/webhook) and settings (/tenants/<tenant>/settings), never the other's");
+    config(&mut demo, &isolation, fx, &alice, &bob).await?;
+
     let stats = isolation.stats();
     println!(
         "\nSTS AssumeRole calls: {} for {} requests (one per tenant and handler policy; cache hits {}, misses {})",
@@ -304,6 +308,54 @@ async fn run(fx: &Value) -> Result<Demo, Box<dyn std::error::Error>> {
     // The workers' policy (`UpdateItem` on `Orders`) is `cancel_order`'s: their sessions are shared.
     demo.check(stats.sts_calls <= 10, "at most one STS call per (tenant, handler policy): 2 tenants × 5 policies");
     Ok(demo)
+}
+
+/// Section 9: `create_order` reads the tenant's settings parameter and webhook secret through
+/// handles that name only the tenant's own; a client asked for the other tenant's secret is
+/// refused before anything is signed.
+async fn config(
+    demo: &mut Demo,
+    isolation: &Isolation,
+    fx: &Value,
+    alice: &str,
+    bob: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    for (who, tok, tenant) in [("alice", alice, "acme"), ("bob", bob, "globex")] {
+        let want = &fx["tenant_config"][tenant];
+        let resp = call!(demo, create_order, request(Some(tok), "POST", r#"{"item":"gear","quantity":1}"#));
+        let order = body_json(&resp);
+        let key = want["webhook"].as_str().map(|w| format!("…{}", &w[w.len().saturating_sub(4)..]));
+        demo.check(
+            resp.status() == 201
+                && order["currency"] == want["settings"]["currency"]
+                && order["webhook_key"].as_str() == key.as_deref(),
+            &format!(
+                "{who}'s order is in {} and signed with webhook key {} (tenant {tenant}'s own)",
+                order["currency"], order["webhook_key"]
+            ),
+        );
+    }
+    let limit = &fx["tenant_config"]["globex"]["settings"]["max_quantity"];
+    let resp = call!(demo, create_order, request(Some(bob), "POST", r#"{"item":"gear","quantity":10}"#));
+    demo.check(
+        resp.status() == 422,
+        &format!("bob orders 10 over globex's limit of {limit} → {} {}", resp.status(), body_json(&resp)["error"]),
+    );
+    // The secret guard: globex's Secrets Manager client of `create_order`, asked for acme's secret.
+    let globex = TenantId::parse("globex")?;
+    let scope = isolation.enter(create_order::SPEC, &globex, None).await?;
+    let secrets = scope.secretsmanager()?.clone();
+    let result =
+        scope.run(async move { secrets.get_secret_value().secret_id("tenants/acme/webhook").send().await }).await;
+    let refused = match &result {
+        Err(e) => tenant_isolation::GuardViolation::find(e).map(|v| v.to_string()),
+        Ok(_) => None,
+    };
+    demo.check(
+        refused.is_some(),
+        &format!("globex's client asked for acme's webhook secret → {}", refused.unwrap_or_else(|| "SENT".into())),
+    );
+    Ok(())
 }
 
 /// A batch as Lambda delivers it.
