@@ -162,7 +162,7 @@ impl IsolationError {
     /// # use tenant_isolation::IsolationError;
     /// fn explain(e: &(dyn std::error::Error + 'static)) -> String {
     ///     match IsolationError::refusal(e) {
-    ///         // "key guard refused `GetItem` for tenant `acme`: partition key `pk` is outside the tenant's keys"
+    ///         // "the guard refused `GetItem` for tenant `acme`: partition key `pk` is outside the tenant's keys"
     ///         Some(refusal) => refusal.to_string(),
     ///         None => e.to_string(),
     ///     }
@@ -310,7 +310,7 @@ mod tests {
         assert_eq!(guard.tenant().map(|t| t.as_str()), Some("acme"));
         assert_eq!(
             guard.to_string(),
-            "key guard refused `GetItem` for tenant `acme`: partition key `pk` is outside the tenant's keys"
+            "the guard refused `GetItem` for tenant `acme`: partition key `pk` is outside the tenant's keys"
         );
 
         let ended = SdkError::<GetItemError, HttpResponse>::construction_failure(ScopeError::Ended { handler: "h" });

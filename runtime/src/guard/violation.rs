@@ -6,9 +6,10 @@ use std::fmt;
 use std::sync::{Arc, Weak};
 use tenant_isolation_core::{Action, NamedAction, ObjectAction, Service, TenantId};
 
-/// A request the key guard refused. It never left the process.
+/// A request a guard (DynamoDB's key guard, the object, secret, parameter or queue guard) refused. It never
+/// left the process.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("key guard refused `{operation}` for tenant `{tenant}`: {reason}")]
+#[error("the guard refused `{operation}` for tenant `{tenant}`: {reason}")]
 pub struct GuardViolation {
     tenant: TenantId,
     operation: &'static str,
