@@ -212,13 +212,16 @@ pub(crate) fn claim(spec: &'static HandlerSpec, placement: &Placement) -> Result
     // runtimes whose handlers share no table still reach one namespace of secrets (parameters,
     // queues), where tenant `ORG` of `tenants/` owns every name of `tenants/ORG/`.
     let (region, account) = (placement.region(), placement.account());
-    let named = spec.model().named.iter().map(|n| Claim {
-        owner,
-        kind: ResourceKind::Names(n.service()),
-        resource: format!("arn:{partition}:{}:{region}:{account}", n.service().iam_prefix()),
-        name: format!("{account}/{region}"),
-        handler: spec,
-        rule: TenantRule::Names(&n.names),
+    let named = spec.model().named.iter().map(|n| {
+        let namespace = format!("arn:{partition}:{}:{region}:{account}", n.service().iam_prefix());
+        Claim {
+            owner,
+            kind: ResourceKind::Names(n.service()),
+            resource: namespace.clone(),
+            name: namespace,
+            handler: spec,
+            rule: TenantRule::Names(&n.names),
+        }
     });
     let mut claims = CLAIMS.lock().unwrap_or_else(PoisonError::into_inner);
     let held = claims.len();
@@ -337,12 +340,15 @@ mod tests {
             (refused.kind, &*refused.table, &*refused.first_prefix, &*refused.second_prefix),
             (
                 ResourceKind::Names(Service::SecretsManager),
-                "123456789012/eu-west-1",
+                "arn:aws:secretsmanager:eu-west-1:123456789012",
                 "claims-secrets/",
                 "claims-secrets/ORG/"
             )
         );
-        assert!(refused.to_string().contains("the Secrets Manager names of `123456789012/eu-west-1`"), "{refused}");
+        assert!(
+            refused.to_string().contains("the secret names of `arn:aws:secretsmanager:eu-west-1:123456789012`"),
+            "{refused}"
+        );
         // The same rule again (another runtime with the same handlers) is no overlap.
         drop(claim(wide, &region("eu-west-1", ACCOUNT)).unwrap());
         // Another region's or another account's secrets are other names.
