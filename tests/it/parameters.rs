@@ -312,3 +312,24 @@ async fn refused_requests_never_reach_the_server_and_each_tenant_signs_with_its_
         .collect();
     assert_eq!(seen, expected, "only the tenants' own requests reached moto, each signed with its own session");
 }
+
+/// Red team (fails on the current code): the region overridden on one request after the check,
+/// as for secrets (`secrets::redteam_a_region_overridden_after_the_check_is_refused`): the
+/// session policy names the deployment's region only, the SQS guard refuses the override, the
+/// parameter guard lets it through to another region's Parameter Store.
+#[tokio::test]
+async fn redteam_a_region_overridden_after_the_check_is_refused() {
+    use aws_sdk_ssm::config::Region;
+    let iso = isolation().await;
+    let endpoint = &shared().1.endpoint;
+    let run = unique("region");
+    let own = format!("/tenants/acme/{run}/flags");
+    let eu = aws_sdk_ssm::Client::from_conf(
+        aws_sdk_ssm::config::Builder::from(&sdk_config(endpoint).await).region(Region::new("eu-west-1")).build(),
+    );
+    eu.put_parameter().name(&own).value("eu-west-1's").r#type(ParameterType::String).send().await.unwrap();
+    let acme = scope(&iso, "acme").await;
+    let elsewhere = aws_sdk_ssm::config::Builder::default().region(Region::new("eu-west-1"));
+    let verdict = verdict!(acme, |c| c.get_parameter().name(&own).customize().config_override(elsewhere));
+    assert!(verdict.is_some(), "a request sent to another region than the policy's was let through: {verdict:?}");
+}

@@ -379,3 +379,30 @@ async fn each_tenants_requests_are_signed_with_its_own_key() {
         assert!(queue.ends_with(&format!("/jobs-{who}")), "{who}'s send went to its own queue: {queue}");
     }
 }
+
+/// Red team (fails on the current code): the request's `Content-Type` changed after the check.
+/// The JSON snapshot compares the method, URI, `Host`, `X-Amz-Target` and body bytes, not the
+/// content type, and SQS speaks the Query protocol too: sent as
+/// `application/x-www-form-urlencoded`, the checked JSON body is read as a form, and JSON does
+/// not escape `&` or `=`. So a message body (tenant input, say) that carries
+/// `&Action=SendMessage&QueueUrl=<globex's queue>&MessageBody=…` is delivered to globex's queue
+/// by a request the guard checked as a SendMessage to acme's own. moto takes the action and the
+/// queue from the form.
+#[tokio::test]
+async fn redteam_a_content_type_changed_after_the_check_is_refused() {
+    let (_, fx) = shared();
+    let admin = admin(&fx.endpoint).await;
+    let own = create(&admin, "jobs-acme").await;
+    let globex = create(&admin, "jobs-globex").await;
+    let iso = isolation_with(|b| b).await;
+    let acme = scope(&iso, "acme").await;
+    let marker = unique("form");
+    let smuggled = format!("x&Action=SendMessage&Version=2012-11-05&QueueUrl={globex}&MessageBody={marker}&y=");
+    let verdict =
+        verdict!(acme, |c| c.send_message().queue_url(&own).message_body(&smuggled).customize().mutate_request(|r| {
+            r.headers_mut().insert("content-type", "application/x-www-form-urlencoded");
+        }));
+    let reached = bodies(&admin, &globex).await.contains(&marker);
+    assert!(!reached, "acme's checked request put a message on globex's queue (guard verdict {verdict:?})");
+    assert!(verdict.is_some(), "a request whose content type changed after the check was let through");
+}

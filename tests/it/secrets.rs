@@ -305,3 +305,30 @@ async fn refused_requests_never_reach_the_server_and_each_tenant_signs_with_its_
         .collect();
     assert_eq!(seen, expected, "only the tenants' own requests reached moto, each signed with its own session");
 }
+
+/// Red team (fails on the current code): the region overridden on one request after the check.
+/// The session policy names the deployment's region only (`…:secretsmanager:{{region}}:…`), and
+/// the SQS guard refuses a `config_override` of the region (`Violation::Altered`), but the secret
+/// guard only compares the endpoint with the one the resolver gives for the request's *own*
+/// (overridden) parameters: the request is signed with the tenant's credentials and sent to
+/// another region's Secrets Manager, where `tenants/acme/…` may be another deployment's tenant.
+/// moto reads the region from the signature's scope and answers from eu-west-1's secrets.
+#[tokio::test]
+async fn redteam_a_region_overridden_after_the_check_is_refused() {
+    use aws_sdk_secretsmanager::config::Region;
+    let iso = isolation().await;
+    let endpoint = &shared().1.endpoint;
+    let run = unique("region");
+    let own = format!("tenants/acme/{run}/stripe");
+    // Another region's secret of the same name (another deployment's `acme`).
+    let eu = aws_sdk_secretsmanager::Client::from_conf(
+        aws_sdk_secretsmanager::config::Builder::from(&sdk_config(endpoint).await)
+            .region(Region::new("eu-west-1"))
+            .build(),
+    );
+    eu.create_secret().name(&own).secret_string("eu-west-1's").send().await.unwrap();
+    let acme = scope(&iso, "acme").await;
+    let elsewhere = aws_sdk_secretsmanager::config::Builder::default().region(Region::new("eu-west-1"));
+    let verdict = verdict!(acme, |c| c.get_secret_value().secret_id(&own).customize().config_override(elsewhere));
+    assert!(verdict.is_some(), "a request sent to another region than the policy's was let through: {verdict:?}");
+}
