@@ -690,9 +690,10 @@ fn name_prefix_help(f: &mut fmt::Formatter<'_>, service: Service, error: &NamePr
     let max = rule.max_prefix_len();
     match (service, error) {
         (_, NamePrefixError::FifoOutsideSqs) => f.write_str("only queues are FIFO"),
-        (_, NamePrefixError::Reserved) => {
-            f.write_str("Parameter Store reserves names beginning with `aws` or `ssm`: choose another first segment")
-        }
+        (_, NamePrefixError::Reserved) => f.write_str(
+            "Parameter Store reserves names beginning with `aws` or `ssm` (with `/` alone, tenant `aws` would own \
+                 them): choose a first segment of your own, such as `/tenants/`",
+        ),
         (Service::SecretsManager, _) => write!(
             f,
             "use at most {max} characters of `A-Z`, `a-z`, `0-9`, `/`, `_`, `+`, `=`, `.`, `@` and `-`, empty or ending \

@@ -482,7 +482,8 @@ pub enum NamePrefixError {
     /// A secret's prefix that is not empty and does not end with `/`, a parameter's that does
     /// not begin and end with `/`, or an empty queue prefix.
     Shape,
-    /// A parameter prefix under `/aws` or `/ssm`, which Parameter Store reserves.
+    /// A parameter prefix under `/aws` or `/ssm`, which Parameter Store reserves, or `/` alone
+    /// (tenant `aws` would own `/aws/…`).
     Reserved,
     /// `fifo` on a secret or parameter rule.
     FifoOutsideSqs,
@@ -526,8 +527,8 @@ impl NameRule {
 
     /// A prefix keeps to the service's name charset (no `*`, `?` or `$`) and is shaped so that
     /// a tenant id cannot run into it: a secret's is empty or ends with `/`, a parameter's
-    /// begins and ends with `/` (`/tenants/`; `/` alone for tenants at the root) and is not
-    /// under `/aws` or `/ssm`, a queue's is not empty and leaves room for a 64-character tenant
+    /// begins and ends with `/` (`/tenants/`; not `/` alone, which would give tenants `aws` and
+    /// `ssm` Parameter Store's reserved names) and is not under `/aws` or `/ssm`, a queue's is not empty and leaves room for a 64-character tenant
     /// id in a queue name.
     pub fn validate(&self) -> Result<(), NamePrefixError> {
         let p = self.prefix.as_bytes();
@@ -542,11 +543,15 @@ impl NameRule {
             Service::Ssm if !self.prefix.starts_with('/') || !self.prefix.ends_with('/') => Err(NamePrefixError::Shape),
             Service::Ssm if self.prefix.contains("//") => Err(NamePrefixError::Shape),
             // "Parameter names can't be prefixed with `aws` or `ssm` (case-insensitive)"
-            // (Systems Manager User Guide, "Parameter name requirements").
+            // (Systems Manager User Guide, "Parameter name requirements"). Nor can the prefix be
+            // `/` alone: tenants at the root would make tenant `aws` own `/aws/…`, where
+            // `/aws/reference/secretsmanager/<id>` reads any secret through `GetParameter` and
+            // `/aws/service/…` are public parameters (red-team review of issue 25).
             Service::Ssm
-                if ["aws", "ssm"]
-                    .iter()
-                    .any(|r| self.prefix[1..].get(..3).is_some_and(|s| s.eq_ignore_ascii_case(r))) =>
+                if self.prefix == "/"
+                    || ["aws", "ssm"]
+                        .iter()
+                        .any(|r| self.prefix[1..].get(..3).is_some_and(|s| s.eq_ignore_ascii_case(r))) =>
             {
                 Err(NamePrefixError::Reserved)
             }

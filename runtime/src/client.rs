@@ -132,7 +132,7 @@ impl Clients {
     }
 
     fn build(&self, spec: &'static HandlerSpec, key: PolicyKey, placement: &Placement, claims: Claims) -> PolicyClient {
-        let guard = Guard::new(spec, key.clone(), TableRules::new(spec, placement, self.keys.clone()));
+        let guard = Guard::new(spec, key.clone(), placement, TableRules::new(spec, placement, self.keys.clone()));
         // No client-wide identity: the execution role's credentials from the `SdkConfig` are
         // replaced by a provider that always fails, and the identity cache hands the signer
         // only the credentials that the key guard attached to the request (`signing.rs`).
@@ -216,8 +216,12 @@ impl PolicyClient {
     pub(crate) fn sqs(&self) -> Option<&aws_sdk_sqs::Client> {
         let lazy = self.sqs.as_ref()?;
         Some(lazy.client.get_or_init(|| {
-            let guard =
-                Guard::new(self.spec, self.key.clone(), crate::guard::QueueRules::new(self.spec, &self.placement));
+            let guard = Guard::new(
+                self.spec,
+                self.key.clone(),
+                &self.placement,
+                crate::guard::QueueRules::new(self.spec, &self.placement),
+            );
             // The region, the HTTP client and the endpoint (`AWS_ENDPOINT_URL_SQS`, else
             // `AWS_ENDPOINT_URL`) come from the SDK config, as for DynamoDB.
             let conf = aws_sdk_sqs::config::Builder::from(&lazy.sdk)
@@ -244,7 +248,7 @@ impl PolicyClient {
         let lazy = self.s3.as_ref()?;
         Some(lazy.client.get_or_init(|| {
             let rules = crate::guard::ObjectRules::new(self.spec, &self.placement);
-            let guard = Guard::new(self.spec, self.key.clone(), rules);
+            let guard = Guard::new(self.spec, self.key.clone(), &self.placement, rules);
             // `Builder::from(&SdkConfig)` takes the region, the HTTP client and the endpoint
             // (`AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`) from the SDK config, as for DynamoDB.
             let conf = aws_sdk_s3::config::Builder::from(&lazy.sdk)
@@ -299,7 +303,8 @@ impl PolicyClient {
     pub(crate) fn secretsmanager(&self) -> Option<&aws_sdk_secretsmanager::Client> {
         let lazy = self.secretsmanager.as_ref()?;
         Some(lazy.client.get_or_init(|| {
-            let guard = Guard::new(self.spec, self.key.clone(), crate::guard::SecretRules::new(self.spec));
+            let guard =
+                Guard::new(self.spec, self.key.clone(), &self.placement, crate::guard::SecretRules::new(self.spec));
             let conf = aws_sdk_secretsmanager::config::Builder::from(&lazy.sdk)
                 .credentials_provider(NoAmbientCredentials)
                 .identity_cache(FromRequest)
@@ -318,7 +323,8 @@ impl PolicyClient {
     pub(crate) fn ssm(&self) -> Option<&aws_sdk_ssm::Client> {
         let lazy = self.ssm.as_ref()?;
         Some(lazy.client.get_or_init(|| {
-            let guard = Guard::new(self.spec, self.key.clone(), crate::guard::ParameterRules::new(self.spec));
+            let guard =
+                Guard::new(self.spec, self.key.clone(), &self.placement, crate::guard::ParameterRules::new(self.spec));
             let conf = aws_sdk_ssm::config::Builder::from(&lazy.sdk)
                 .credentials_provider(NoAmbientCredentials)
                 .identity_cache(FromRequest)

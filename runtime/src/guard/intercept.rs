@@ -25,7 +25,7 @@ use aws_smithy_runtime_api::http::Request;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use std::fmt;
 use std::sync::Arc;
-use tenant_isolation_core::TenantId;
+use tenant_isolation_core::{Placement, TenantId};
 
 /// One service's rules: which requests a tenant may send, and what of a serialized request
 /// must not change between the check and signing.
@@ -74,13 +74,15 @@ pub(crate) trait RuleSet: fmt::Debug + Send + Sync + 'static {
 pub(crate) struct Guard<R> {
     spec: &'static HandlerSpec,
     policy: PolicyKey,
+    /// The deployment's region: every request is signed for it.
+    region: String,
     rules: R,
 }
 
 impl<R: RuleSet> Guard<R> {
-    /// The guard of `spec`'s policy `policy`, deciding with `rules`.
-    pub(crate) fn new(spec: &'static HandlerSpec, policy: PolicyKey, rules: R) -> Guard<R> {
-        Guard { spec, policy, rules }
+    /// The guard of `spec`'s policy `policy` placed by `placement`, deciding with `rules`.
+    pub(crate) fn new(spec: &'static HandlerSpec, policy: PolicyKey, placement: &Placement, rules: R) -> Guard<R> {
+        Guard { spec, policy, region: placement.region().to_owned(), rules }
     }
 }
 
@@ -193,9 +195,15 @@ impl<R: RuleSet> Intercept for Guard<R> {
         let Some(checked) = cfg.load::<Checked<R>>() else {
             return Err(Box::new(ScopeError::Outside));
         };
-        let intact = checked.request.as_ref().is_some_and(|snapshot| {
-            self.rules.unchanged(&checked.decision, snapshot, context.request(), cfg, components)
-        });
+        // Signed for the deployment's region, whatever the service: a region overridden on one
+        // operation (`customize().config_override(...)`) after the check would send the checked
+        // request, with the tenant's credentials, to another region's resources of the same name
+        // (found by the red-team review of issue 25; the session policy names `{{region}}` too).
+        let region = cfg.load::<aws_types::region::SigningRegion>().map(AsRef::as_ref);
+        let intact = region == Some(self.region.as_str())
+            && checked.request.as_ref().is_some_and(|snapshot| {
+                self.rules.unchanged(&checked.decision, snapshot, context.request(), cfg, components)
+            });
         if !intact {
             return Err(checked.refusal(Violation::Altered));
         }

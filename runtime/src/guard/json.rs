@@ -34,6 +34,11 @@ pub(crate) struct Snapshot {
     uri: String,
     host: Option<String>,
     target: Option<String>,
+    /// Which protocol the body is read in: SQS also answers its query protocol, where a JSON
+    /// body's string (`"x&Action=SendMessage&QueueUrl=…"`) is read as form fields (red-team
+    /// review of issue 25: a content type changed after the check sent a message to another
+    /// tenant's queue on moto).
+    content_type: Option<String>,
     /// `None` for a body that is not in memory (a streaming body, which these protocols never
     /// serialize): a body replaced by one after the check differs from the recorded bytes.
     body: Option<Vec<u8>>,
@@ -48,6 +53,7 @@ impl Snapshot {
             uri: request.uri().to_owned(),
             host: header("host"),
             target: header("x-amz-target"),
+            content_type: header("content-type"),
             body: request.body().bytes().map(<[u8]>::to_vec),
         }
     }

@@ -265,30 +265,21 @@ fn a_refusal_names_the_operation_it_refused() {
     assert_eq!(refused(Input::erase(DescribeParametersInput::builder().build().unwrap())), "Parameter Store");
 }
 
-/// Red team (fails on the current code): parameters at the root (`prefix = "/"`, which
-/// `NameRule::validate` accepts) make tenant `aws` own every name under `/aws/`, the namespace
-/// Parameter Store reserves; the reserved check looks at the prefix alone. Under it,
+/// Red team: parameters at the root (`prefix = "/"`) would make tenant `aws` own every name
+/// under `/aws/`, the namespace Parameter Store reserves, where
 /// `/aws/reference/secretsmanager/<secret-id>` is a Secrets Manager secret read through
 /// `GetParameter` (Systems Manager User Guide, "Referencing AWS Secrets Manager secrets from
-/// Parameter Store parameters"): the guard lets tenant `aws` ask for globex's secret, and only
-/// IAM (`secretsmanager:GetSecretValue` on that secret) is left to refuse it. A tenant id is
-/// often chosen at sign-up; `aws` and `ssm` are valid ones.
+/// Parameter Store parameters") and `/aws/service/…` are public parameters. A tenant id is often
+/// chosen at sign-up; `aws` and `ssm` are valid ones. So the model refuses the root prefix: no
+/// spec, hence no guard, has one (it failed before `NameRule::validate` refused it).
 #[test]
 fn redteam_a_root_prefix_does_not_give_tenant_aws_the_reserved_namespace() {
-    static ROOT: LazyLock<HandlerSpec> =
-        LazyLock::new(|| spec(vec![named("settings", NameRule::new(Service::Ssm, "/"), &[NamedAction::GetParameter])]));
-    cases::run(
-        &ParameterRules::new(&ROOT),
-        vec![
-            case("tenant acme's own, at the root", get("/acme/flags"), Ok(NamedAction::GetParameter)),
-            case(
-                "tenant aws: globex's secret through the Secrets Manager reference",
-                get("/aws/reference/secretsmanager/tenants/globex/stripe"),
-                FOREIGN,
-            )
-            .by("aws"),
-            case("tenant aws: a public parameter", get("/aws/service/global-infrastructure/regions"), FOREIGN)
-                .by("aws"),
-        ],
-    );
+    let model = HandlerModel {
+        tables: Cow::Borrowed(&[]),
+        buckets: Cow::Borrowed(&[]),
+        named: vec![named("settings", NameRule::new(Service::Ssm, "/"), &[NamedAction::GetParameter])].into(),
+        confinement: Confinement::SessionPolicy,
+    };
+    let refused = HandlerSpec::new("settings", model).err().expect("the root prefix is refused");
+    assert!(refused.iter().any(|e| e.to_string().contains("tenant `aws` would own them")), "{refused:?}");
 }
