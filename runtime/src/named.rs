@@ -360,6 +360,20 @@ mod queue_operations {
         ///     Ok(received.messages().first().and_then(|m| m.body().map(str::to_owned)))
         /// }
         /// ```
+        ///
+        /// A producer that declared only `SendMessage` cannot receive (E0277, "this declaration
+        /// was not declared with `ReceiveMessage`"):
+        ///
+        /// ```compile_fail,E0277
+        /// use lambda_http::{Body, Error, Request, Response};
+        /// use tenant_isolation::{TenantQueue, tenant_isolated};
+        ///
+        /// #[tenant_isolated(queues(jobs(prefix = "jobs-", actions = [SendMessage])))]
+        /// async fn peek(jobs: TenantQueue, _request: Request) -> Result<Response<Body>, Error> {
+        ///     jobs.receive_message()?.send().await?;
+        ///     Ok(Response::new(Body::Empty))
+        /// }
+        /// ```
         pub fn receive_message(&self) -> Result<ReceiveMessageFluentBuilder, ScopeError>
         where
             P: AllowsNamed<actions::ReceiveMessage>,

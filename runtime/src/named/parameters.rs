@@ -76,6 +76,20 @@ impl<P: NamedPolicy> TenantParameters<P> {
     ///     Ok(out.parameter().and_then(|p| p.value()).unwrap_or_default().to_owned())
     /// }
     /// ```
+    ///
+    /// A handler that declared only `PutParameter` cannot read one (E0277, "this declaration was
+    /// not declared with `GetParameter`"):
+    ///
+    /// ```compile_fail,E0277
+    /// use lambda_http::{Body, Error, Request, Response};
+    /// use tenant_isolation::{TenantParameters, tenant_isolated};
+    ///
+    /// #[tenant_isolated(parameters(settings(actions = [PutParameter])))]
+    /// async fn peek(settings: TenantParameters, _request: Request) -> Result<Response<Body>, Error> {
+    ///     settings.get_parameter("flags")?.send().await?;
+    ///     Ok(Response::new(Body::Empty))
+    /// }
+    /// ```
     pub fn get_parameter(&self, name: &str) -> Result<GetParameterFluentBuilder, ScopeError>
     where
         P: AllowsNamed<actions::GetParameter>,

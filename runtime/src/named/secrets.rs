@@ -67,6 +67,20 @@ impl<P: NamedPolicy> TenantSecrets<P> {
     ///     Ok(secret.secret_string().unwrap_or_default().to_owned())
     /// }
     /// ```
+    ///
+    /// A handler that declared only `DescribeSecret` cannot read a value (E0277, "this
+    /// declaration was not declared with `GetSecretValue`"):
+    ///
+    /// ```compile_fail,E0277
+    /// use lambda_http::{Body, Error, Request, Response};
+    /// use tenant_isolation::{TenantSecrets, tenant_isolated};
+    ///
+    /// #[tenant_isolated(secrets(webhooks(actions = [DescribeSecret])))]
+    /// async fn peek(webhooks: TenantSecrets, _request: Request) -> Result<Response<Body>, Error> {
+    ///     webhooks.get_secret_value("stripe")?.send().await?;
+    ///     Ok(Response::new(Body::Empty))
+    /// }
+    /// ```
     pub fn get_secret_value(&self, name: &str) -> Result<GetSecretValueFluentBuilder, ScopeError>
     where
         P: AllowsNamed<actions::GetSecretValue>,
