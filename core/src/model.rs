@@ -116,12 +116,12 @@ impl<'a> TenantRule<'a> {
         }
     }
 
-    /// The rule's prefix.
+    /// The rule's prefix (a shared queue's name, in messages about its overlaps).
     pub fn prefix(self) -> &'a str {
         match self {
             TenantRule::Keys(k) => k.prefix(),
             TenantRule::Objects(o) => o.prefix(),
-            TenantRule::Names(n) => n.prefix(),
+            TenantRule::Names(n) => n.as_shared().map_or(n.prefix(), |shared| shared.queue.declared()),
         }
     }
 }

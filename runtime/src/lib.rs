@@ -335,7 +335,7 @@ pub mod __private {
     pub use std::borrow::Cow;
     pub use tenant_isolation_core::{
         Action, BucketModel, Confinement, HandlerModel, KeyRule, NameRule, NamedAction, NamedModel, ObjectAction,
-        ObjectRule, PhysicalName, Service, TableModel,
+        ObjectRule, PhysicalName, Service, SharedQueue, TableModel,
     };
 
     use crate::bucket::TenantBucket;
