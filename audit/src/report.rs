@@ -83,17 +83,22 @@ fn place(spec: &'static HandlerSpec, role: &RoleArn, region: &str) -> Result<Pla
     let (tables, buckets) = (spec.table_names(), spec.bucket_names());
     let tables: Vec<&str> = tables.iter().map(String::as_str).collect();
     let buckets: Vec<&str> = buckets.iter().map(String::as_str).collect();
+    let queues = spec.queue_names();
+    let queues: Vec<&str> = queues.iter().map(String::as_str).collect();
     Placement::new(role.partition(), region, role.account(), &tables, &buckets)
+        .and_then(|p| p.with_queues(&queues))
         .map_err(|source| AuditError::Placement { handler: spec.name(), source })
 }
 
-/// `spec`'s model with every table and bucket named as `name` says.
+/// `spec`'s model with every table, bucket and shared queue named as `name` says.
 fn named(spec: &HandlerSpec, name: &impl Fn(&PhysicalName) -> String) -> HandlerModel {
     let tables: Vec<String> = spec.tables().iter().map(|t| name(&t.table)).collect();
     let buckets: Vec<String> = spec.buckets().iter().map(|b| name(&b.bucket)).collect();
     let tables: Vec<&str> = tables.iter().map(String::as_str).collect();
     let buckets: Vec<&str> = buckets.iter().map(String::as_str).collect();
-    spec.model().placed(&tables, &buckets)
+    let queues: Vec<String> = spec.model().shared_queues().map(|q| name(&q.queue)).collect();
+    let queues: Vec<&str> = queues.iter().map(String::as_str).collect();
+    spec.model().placed(&tables, &buckets).queues_placed(&queues)
 }
 
 /// The physical name as the runtime resolves it.

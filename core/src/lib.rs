@@ -8,7 +8,8 @@
 //!   [`ObjectRule`]: which S3 object keys do.
 //! * [`ObjectAction`] and [`ObjectOperation`]: the same for S3 objects.
 //! * [`NamedModel`], [`NameRule`] and [`NamedAction`]: a tenant's Secrets Manager secrets,
-//!   Parameter Store parameters and SQS queues, which IAM tells apart by name.
+//!   Parameter Store parameters and SQS queues, which IAM tells apart by name; [`SharedQueue`]:
+//!   a queue every tenant's messages share, which IAM cannot confine per tenant.
 //! * [`Action`] and [`Operation`]: the IAM actions that can be confined to a tenant, and
 //!   which of them each DynamoDB API operation needs.
 //! * [`TenantId`]: the validated tenant id, the only value that reaches a policy.
@@ -36,7 +37,8 @@ pub use model::{
     object_prefix_error,
 };
 pub use named::{
-    MAX_NAME_PREFIX_LEN, MAX_QUEUE_NAME_LEN, NamePrefixError, NameRule, NamedAction, NamedModel, NamedRefusal, Service,
+    MAX_MESSAGE_ATTRIBUTE_NAME_LEN, MAX_NAME_PREFIX_LEN, MAX_QUEUE_NAME_LEN, NamePrefixError, NameRule, NamedAction,
+    NamedModel, NamedRefusal, Service, SharedQueue, is_valid_message_attribute_name, is_valid_queue_name,
     valid_named_names,
 };
 pub use operation::{Needs, Operation, TransactItem, partiql_action};

@@ -20,21 +20,23 @@ pub const MAX_BOUND_TABLE_NAME_LEN: usize = 128;
 
 use crate::action::Action;
 use crate::keys::{KeyPrefixError, KeyRule, MAX_KEY_PREFIX_LEN, SEPARATOR};
-use crate::named::MAX_QUEUE_NAME_LEN;
-use crate::named::{NamePrefixError, NameRule, NamedAction, NamedModel, Service};
+use crate::named::{
+    MAX_MESSAGE_ATTRIBUTE_NAME_LEN, MAX_QUEUE_NAME_LEN, NamePrefixError, NameRule, NamedAction, NamedModel, Service,
+    SharedQueue, is_valid_message_attribute_name, is_valid_queue_name,
+};
 use crate::s3::{MAX_OBJECT_PREFIX_LEN, OBJECT_SEPARATOR, ObjectAction, ObjectPrefixError, ObjectRule};
 use crate::tenant::MAX_TENANT_ID_LEN;
 use core::fmt;
 use std::borrow::Cow;
 
-/// Where a table's or bucket's physical name comes from.
+/// Where a table's, bucket's or shared queue's physical name comes from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum PhysicalName {
     /// Written into the template at compile time.
     Fixed(Cow<'static, str>),
     /// Read at run time from an environment variable (per-stage names); the template carries
-    /// a placeholder (`{{table}}`, `{{table2}}`, …, `{{bucket}}`, …) and the size check assumes
-    /// the longest legal name.
+    /// a placeholder (`{{table}}`, `{{table2}}`, …, `{{bucket}}`, …, `{{queue}}`, …) and the size
+    /// check assumes the longest legal name (a table's counted at [`MAX_BOUND_TABLE_NAME_LEN`]).
     FromEnv {
         /// The variable, e.g. `ORDERS_TABLE`.
         var: Cow<'static, str>,
@@ -114,12 +116,12 @@ impl<'a> TenantRule<'a> {
         }
     }
 
-    /// The rule's prefix.
+    /// The rule's prefix (a shared queue's name, in messages about its overlaps).
     pub fn prefix(self) -> &'a str {
         match self {
             TenantRule::Keys(k) => k.prefix(),
             TenantRule::Objects(o) => o.prefix(),
-            TenantRule::Names(n) => n.prefix(),
+            TenantRule::Names(n) => n.as_shared().map_or(n.prefix(), |shared| shared.queue.declared()),
         }
     }
 }
@@ -301,12 +303,26 @@ impl HandlerModel {
             for o in &self.named[..i] {
                 if o.name == n.name {
                     errors.push(SpecError::DuplicateNamed(n.name.to_string()));
-                } else if o.names.overlaps(&n.names) {
-                    errors.push(SpecError::OverlappingNames {
+                    continue;
+                }
+                match (o.names.as_shared(), n.names.as_shared()) {
+                    // One queue twice: the guard could not tell which declaration a send is for.
+                    (Some(a), Some(b)) if a.queue.declared() == b.queue.declared() => {
+                        errors.push(SpecError::DuplicateQueue(b.queue.declared().to_owned()));
+                    }
+                    (Some(shared), None) | (None, Some(shared)) if o.names.overlaps(&n.names) => {
+                        let rule = if o.names.is_shared() { &n.names } else { &o.names };
+                        errors.push(SpecError::SharedQueueOwned {
+                            queue: shared.queue.declared().to_owned(),
+                            prefix: rule.prefix().to_owned(),
+                        });
+                    }
+                    (None, None) if o.names.overlaps(&n.names) => errors.push(SpecError::OverlappingNames {
                         service: n.service(),
                         first: o.names.prefix().to_owned(),
                         second: n.names.prefix().to_owned(),
-                    });
+                    }),
+                    _ => {}
                 }
             }
         }
@@ -390,6 +406,43 @@ impl HandlerModel {
         index < named.len() && named[index].names.service() as u8 == service as u8
     }
 
+    /// The handler's shared queues ([`SharedQueue`]), in declaration order: the order of a
+    /// placement's queue names ([`crate::Placement::queues`]) and of the `{{queue}}`,
+    /// `{{queue2}}`, … placeholders of the names bound at run time.
+    pub fn shared_queues(&self) -> impl Iterator<Item = &SharedQueue> {
+        self.named.iter().filter_map(|n| n.names.as_shared())
+    }
+
+    /// The place of the declaration at `named` (its index in [`HandlerModel::named`]) among the
+    /// handler's shared queues ([`HandlerModel::shared_queues`]); `None` when it is not a shared
+    /// queue's.
+    pub fn shared_queue_place(&self, named: usize) -> Option<usize> {
+        let declaration = self.named.get(named)?;
+        declaration.names.is_shared().then(|| self.named[..named].iter().filter(|n| n.names.is_shared()).count())
+    }
+
+    /// The same model with each shared queue's name fixed to `queues[i]` (the names a deployment
+    /// binds, in [`HandlerModel::shared_queues`] order), as [`HandlerModel::placed`] fixes tables
+    /// and buckets.
+    pub fn queues_placed(&self, queues: &[&str]) -> HandlerModel {
+        let mut names = queues.iter();
+        let named = self
+            .named
+            .iter()
+            .map(|n| match (n.names.as_shared(), n.names.is_shared().then(|| names.next()).flatten()) {
+                (Some(shared), Some(name)) => NamedModel {
+                    names: NameRule::shared(SharedQueue {
+                        queue: PhysicalName::Fixed(Cow::Owned((*name).to_owned())),
+                        ..shared.clone()
+                    }),
+                    ..n.clone()
+                },
+                _ => n.clone(),
+            })
+            .collect::<Vec<_>>();
+        HandlerModel { named: named.into(), ..self.clone() }
+    }
+
     /// The table declared as `name` (its declared, logical name).
     pub fn table(&self, name: &str) -> Option<&TableModel> {
         self.tables.iter().find(|t| t.table.declared() == name)
@@ -416,7 +469,8 @@ impl HandlerModel {
                 .collect::<Vec<_>>()
                 .into(),
             // Names need no placing: a tenant's secrets, parameters and queues are named by
-            // their rule alone, in the deployment's account and region.
+            // their rule alone, in the deployment's account and region. A shared queue's name
+            // is placed by `queues_placed`.
             named: self.named.clone(),
             confinement: self.confinement.clone(),
         }
@@ -436,6 +490,21 @@ impl NamedModel {
             }
         }
         errors.extend(name_prefix_error(&self.names));
+        if let Some(shared) = self.names.as_shared() {
+            // A shared queue holds every tenant's messages: a tenant session may only add its
+            // own (the guard stamps and checks them); reading, deleting or re-timing them, or
+            // its attributes, would reach every tenant's.
+            for a in self.actions.iter().filter(|a| **a != NamedAction::SendMessage && a.service() == Service::Sqs) {
+                errors.push(SpecError::SharedQueueAction(a.name()));
+            }
+            if !is_valid_queue_name(shared.queue.declared()) {
+                errors.push(SpecError::BadQueueName(shared.queue.declared().to_owned()));
+            }
+            errors.extend(shared.queue.env_error());
+            if !is_valid_message_attribute_name(&shared.tenant_attribute) {
+                errors.push(SpecError::BadMessageAttribute(shared.tenant_attribute.to_string()));
+            }
+        }
         errors
     }
 }
@@ -578,6 +647,21 @@ pub enum SpecError {
         /// The second's.
         second: String,
     },
+    /// An action other than `SendMessage` on a shared queue.
+    SharedQueueAction(&'static str),
+    /// A queue name SQS would refuse.
+    BadQueueName(String),
+    /// A message attribute name SQS would refuse.
+    BadMessageAttribute(String),
+    /// The same shared queue declared twice in one handler.
+    DuplicateQueue(String),
+    /// A shared queue whose name is some tenant's own queue under a prefix of the handler's.
+    SharedQueueOwned {
+        /// The shared queue's name.
+        queue: String,
+        /// The prefix under which it is a tenant's.
+        prefix: String,
+    },
     /// The worst-case rendered policy is over the STS limit.
     TooLarge {
         /// Worst-case rendered length of the whole policy.
@@ -609,6 +693,31 @@ impl fmt::Display for SpecError {
                  tenants (tenant `x` of `{first}` names what `{second}` gives another tenant); give each \
                  declaration a prefix that does not start the other",
                 service.noun()
+            ),
+            SpecError::SharedQueueAction(a) => write!(
+                f,
+                "`{a}` cannot be declared on a shared queue: it holds every tenant's messages, and IAM cannot confine \
+                 `sqs:{a}` on it to one tenant's; declare `SendMessage` alone (each message is stamped with the \
+                 sending tenant), and consume the queue with a record handler \
+                 (`records = sqs(tenant_attribute = \"...\")`), which runs each message as its own tenant"
+            ),
+            SpecError::BadQueueName(n) => write!(
+                f,
+                "invalid queue name `{n}`: SQS queue names are 1-{MAX_QUEUE_NAME_LEN} characters of `A-Z`, `a-z`, \
+                 `0-9`, `_` and `-`, a FIFO queue's ending with `.fifo`"
+            ),
+            SpecError::BadMessageAttribute(a) => write!(
+                f,
+                "invalid message attribute name `{a}`: SQS message attribute names are 1-{MAX_MESSAGE_ATTRIBUTE_NAME_LEN} \
+                 characters of `A-Z`, `a-z`, `0-9`, `_`, `-` and `.`, not starting with `AWS.` or `Amazon.`, not \
+                 starting or ending with `.`, without `..`"
+            ),
+            SpecError::DuplicateQueue(q) => write!(f, "queue `{q}` is declared twice"),
+            SpecError::SharedQueueOwned { queue, prefix } => write!(
+                f,
+                "the shared queue `{queue}` is also a tenant's own queue under prefix `{prefix}`: that tenant could \
+                 receive every tenant's messages; name the shared queue so that no queue prefix of the handler's \
+                 starts it"
             ),
             SpecError::NoActions => f.write_str("no actions declared: a tenant policy needs at least one action"),
             SpecError::DuplicateAction(a) => write!(f, "`{a}` is declared twice"),

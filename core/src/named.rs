@@ -8,6 +8,7 @@
 //! | Secrets Manager | `tenants/acme/<name>` | `…:secret:tenants/{{tenant}}/*` |
 //! | Parameter Store | `/tenants/acme/<name>`, and the path `/tenants/acme` for `GetParametersByPath` | `…:parameter/tenants/{{tenant}}/*` (and `…/tenants/{{tenant}}`) |
 //! | SQS | the queue `jobs-acme` (`jobs-acme.fifo` with `fifo`) | `…:jobs-{{tenant}}` |
+//! | SQS, a shared queue | none: every tenant's messages, each carrying its sender's tenant in a message attribute | `…:order-events` (or `…:{{queue}}`), no tenant in it |
 //!
 //! Why these patterns hold:
 //!
@@ -26,9 +27,18 @@
 //!   ARN format"). A tenant's queue is exactly `<prefix><tenant>`, with no wildcard: queue names
 //!   and tenant ids share their charset (`-`, `_`), so no separator could end a tenant id and
 //!   `jobs-acme*` would match tenant `acme-2`'s `jobs-acme-2`.
+//! * **A shared queue** ([`SharedQueue`]) holds every tenant's messages, so IAM cannot confine
+//!   it per tenant: its ARN names the one queue, and no SQS condition key reads a message or its
+//!   attributes (Service Authorization Reference, "Actions, resources, and condition keys for
+//!   Amazon SQS": the service's own keys are tag keys). Every session that may send to it may send
+//!   any message. What makes a message carry its sender's tenant is the runtime's queue guard,
+//!   which lets a send through only when every message's tenant attribute is the sending scope's
+//!   tenant; and only `SendMessage` may be declared on it (a receive would read every tenant's
+//!   messages): a record handler consumes it.
 
 use crate::action::closest;
 use crate::keys::Tenants;
+use crate::model::PhysicalName;
 use crate::tenant::{MAX_TENANT_ID_LEN, TenantId};
 use core::fmt;
 use std::borrow::Cow;
@@ -450,9 +460,85 @@ const REFUSED: &[(Service, &str, NamedRefusal)] = &[
     (Service::Sqs, "PurgeQueue", NamedRefusal::Deployment),
 ];
 
+/// The longest SQS message attribute name (Amazon SQS API Reference, `SendMessage`,
+/// `MessageAttributes`: "The name can be up to 256 characters long").
+pub const MAX_MESSAGE_ATTRIBUTE_NAME_LEN: usize = 256;
+
+/// A queue every tenant's messages share, which a handler may only send to: what
+/// `queues(events(queue = "order-events", tenant_attribute = "tenant_id", actions = [SendMessage]))`
+/// declares. Each message carries its sender's tenant in the String message attribute
+/// `tenant_attribute`, which the consumer (a record handler declared with
+/// `records = sqs(tenant_attribute = "...")`) reads its tenant from.
+///
+/// IAM cannot confine it per tenant (see the module's comment): its statement grants
+/// `sqs:SendMessage` on the queue's ARN to every tenant's session. The runtime's queue guard is
+/// what stamps and checks the tenant; whoever else may send to the queue (the execution role's
+/// own client, another producer) can write any attribute, and SECURITY.md says how to restrict
+/// them.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use tenant_isolation_core::{NameRule, PhysicalName, SharedQueue};
+/// let events = NameRule::shared(SharedQueue {
+///     queue: PhysicalName::FromEnv { var: Cow::Borrowed("ORDER_EVENTS_QUEUE"), default: Cow::Borrowed("order-events") },
+///     tenant_attribute: Cow::Borrowed("tenant_id"),
+/// });
+/// assert!(events.is_shared());
+/// assert_eq!(events.as_shared().unwrap().tenant_attribute, "tenant_id");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SharedQueue {
+    /// The queue's name: written in the attribute, or bound at run time by a variable
+    /// (`queue_env`), as a table's is. A FIFO queue's name ends with `.fifo`.
+    pub queue: PhysicalName,
+    /// The String message attribute that carries the sender's tenant, e.g. `tenant_id`.
+    pub tenant_attribute: Cow<'static, str>,
+}
+
+/// An SQS queue name: 1-80 characters of `A-Z`, `a-z`, `0-9`, `_` and `-`, a FIFO queue's
+/// ending with `.fifo` (counted in the 80; Amazon SQS API Reference, `CreateQueue`,
+/// `QueueName`).
+///
+/// ```
+/// use tenant_isolation_core::is_valid_queue_name;
+/// assert!(is_valid_queue_name("order-events") && is_valid_queue_name("order-events.fifo"));
+/// assert!(!is_valid_queue_name(".fifo") && !is_valid_queue_name("order.events") && !is_valid_queue_name("jobs-*"));
+/// ```
+pub fn is_valid_queue_name(name: &str) -> bool {
+    let base = name.strip_suffix(".fifo").unwrap_or(name);
+    name.len() <= MAX_QUEUE_NAME_LEN
+        && !base.is_empty()
+        && base.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+}
+
+/// An SQS message attribute name (Amazon SQS API Reference, `SendMessage`, `MessageAttributes`;
+/// `MessageAttributeValue`): 1-256 characters of `A-Z`, `a-z`, `0-9`, `_`, `-` and `.`, not
+/// starting with the reserved `AWS.` or `Amazon.` (in any case), not starting or ending with `.`
+/// and without `..`.
+///
+/// ```
+/// use tenant_isolation_core::is_valid_message_attribute_name;
+/// assert!(is_valid_message_attribute_name("tenant_id") && is_valid_message_attribute_name("app.tenant-id"));
+/// for bad in ["", "tenant id", "AWS.tenant", "amazon.tenant", ".tenant", "tenant.", "app..tenant"] {
+///     assert!(!is_valid_message_attribute_name(bad), "{bad}");
+/// }
+/// ```
+pub fn is_valid_message_attribute_name(name: &str) -> bool {
+    let reserved =
+        ["aws.", "amazon."].iter().any(|r| name.get(..r.len()).is_some_and(|start| start.eq_ignore_ascii_case(r)));
+    (1..=MAX_MESSAGE_ATTRIBUTE_NAME_LEN).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        && !reserved
+        && !name.starts_with('.')
+        && !name.ends_with('.')
+        && !name.contains("..")
+}
+
 /// Which names of one service belong to a tenant: `<prefix><tenant>/…` for secrets and
-/// parameters, the queue `<prefix><tenant>` (or `<prefix><tenant>.fifo`) for SQS. The session
-/// policy, the guard and the typed handle all read the rule from here.
+/// parameters, the queue `<prefix><tenant>` (or `<prefix><tenant>.fifo`) for SQS; or, for a
+/// queue every tenant's messages share ([`NameRule::shared`]), none, and which messages of it a
+/// tenant may send (those whose tenant attribute is its own). The session policy, the guard and
+/// the typed handle all read the rule from here.
 ///
 /// ```
 /// use tenant_isolation_core::{NameRule, Service, TenantId};
@@ -469,8 +555,12 @@ const REFUSED: &[(Service, &str, NamedRefusal)] = &[
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NameRule {
     service: Service,
+    /// Empty for a shared queue.
     prefix: Cow<'static, str>,
+    /// `false` for a shared queue (its name says whether it is FIFO).
     fifo: bool,
+    /// A queue every tenant's messages share: no name is a tenant's.
+    shared: Option<SharedQueue>,
 }
 
 /// What is wrong with a name prefix.
@@ -492,22 +582,43 @@ pub enum NamePrefixError {
 impl NameRule {
     /// A rule of `service` with `prefix`; see [`NameRule::validate`].
     pub const fn new(service: Service, prefix: &'static str) -> NameRule {
-        NameRule { service, prefix: Cow::Borrowed(prefix), fifo: false }
+        NameRule { service, prefix: Cow::Borrowed(prefix), fifo: false, shared: None }
     }
 
     /// A rule with an owned prefix.
     pub fn owned(service: Service, prefix: impl Into<String>) -> NameRule {
-        NameRule { service, prefix: Cow::Owned(prefix.into()), fifo: false }
+        NameRule { service, prefix: Cow::Owned(prefix.into()), fifo: false, shared: None }
     }
 
     /// A rule of FIFO queues: the tenant's queue is `<prefix><tenant>.fifo`.
     pub const fn fifo_queues(prefix: &'static str) -> NameRule {
-        NameRule { service: Service::Sqs, prefix: Cow::Borrowed(prefix), fifo: true }
+        NameRule { service: Service::Sqs, prefix: Cow::Borrowed(prefix), fifo: true, shared: None }
     }
 
-    /// The same rule for FIFO queues (see [`NameRule::fifo_queues`]).
+    /// The rule of a queue every tenant's messages share (see [`SharedQueue`]): no queue name is
+    /// a tenant's under it ([`NameRule::is_own`] is always `false`), and only `SendMessage` may be
+    /// declared on it ([`NamedModel::validate`]).
+    pub const fn shared(queue: SharedQueue) -> NameRule {
+        NameRule { service: Service::Sqs, prefix: Cow::Borrowed(""), fifo: false, shared: Some(queue) }
+    }
+
+    /// The same rule for FIFO queues (see [`NameRule::fifo_queues`]); a shared queue's name says
+    /// whether it is FIFO, and its rule is returned unchanged.
     pub fn fifo(self) -> NameRule {
-        NameRule { fifo: true, ..self }
+        match self.shared {
+            Some(_) => self,
+            None => NameRule { fifo: true, ..self },
+        }
+    }
+
+    /// The shared queue, for a rule of one ([`NameRule::shared`]).
+    pub const fn as_shared(&self) -> Option<&SharedQueue> {
+        self.shared.as_ref()
+    }
+
+    /// Whether the rule is a shared queue's.
+    pub const fn is_shared(&self) -> bool {
+        self.shared.is_some()
     }
 
     /// The service whose names the rule covers.
@@ -515,12 +626,13 @@ impl NameRule {
         self.service
     }
 
-    /// The prefix before the tenant id.
+    /// The prefix before the tenant id (empty for a shared queue).
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
 
-    /// Whether the tenants' queues are FIFO queues.
+    /// Whether the tenants' queues are FIFO queues (`false` for a shared queue, whose name ends
+    /// with `.fifo` if it is one).
     pub const fn is_fifo(&self) -> bool {
         self.fifo
     }
@@ -529,8 +641,12 @@ impl NameRule {
     /// a tenant id cannot run into it: a secret's is empty or ends with `/`, a parameter's
     /// begins and ends with `/` (`/tenants/`; not `/` alone, which would give tenants `aws` and
     /// `ssm` Parameter Store's reserved names) and is not under `/aws` or `/ssm`, a queue's is not empty and leaves room for a 64-character tenant
-    /// id in a queue name.
+    /// id in a queue name. A shared queue has no prefix: its name and attribute are checked by
+    /// [`NamedModel::validate`].
     pub fn validate(&self) -> Result<(), NamePrefixError> {
+        if self.shared.is_some() {
+            return Ok(());
+        }
         let p = self.prefix.as_bytes();
         if self.fifo && self.service != Service::Sqs {
             return Err(NamePrefixError::FifoOutsideSqs);
@@ -579,15 +695,23 @@ impl NameRule {
         format!("{}{}/{name}", self.prefix, tenant.as_str())
     }
 
-    /// `<prefix><tenant>` (`.fifo`): the tenant's queue.
+    /// `<prefix><tenant>` (`.fifo`): the tenant's queue. For a shared queue, its declared name
+    /// whatever the tenant (the name it is placed under is [`crate::Placement::queues`]').
     pub fn queue(&self, tenant: &TenantId) -> String {
+        if let Some(shared) = &self.shared {
+            return shared.queue.declared().to_owned();
+        }
         format!("{}{}{}", self.prefix, tenant.as_str(), if self.fifo { ".fifo" } else { "" })
     }
 
     /// Whether `name` is the tenant's: a secret or parameter name under `<prefix><tenant>/`
     /// (with something after the `/`), or the tenant's queue. The same rule as the policy's
-    /// resource patterns (IAM's `*` matches any rest).
+    /// resource patterns (IAM's `*` matches any rest). Never a shared queue: it is every
+    /// tenant's.
     pub fn is_own(&self, tenant: &TenantId, name: &str) -> bool {
+        if self.shared.is_some() {
+            return false;
+        }
         match self.service {
             Service::Sqs => name == self.queue(tenant),
             _ => self.rest(tenant, name).is_some_and(|rest| rest.strip_prefix('/').is_some_and(|r| !r.is_empty())),
@@ -605,8 +729,12 @@ impl NameRule {
     }
 
     /// The tenant whose name `name` is; `None` for a name that is no tenant's under this rule.
-    /// The inverse of [`NameRule::is_own`] (tenant ids have no `/`).
+    /// The inverse of [`NameRule::is_own`] (tenant ids have no `/`); `None` under a shared
+    /// queue's rule.
     pub fn tenant_of(&self, name: &str) -> Option<TenantId> {
+        if self.shared.is_some() {
+            return None;
+        }
         let rest = name.strip_prefix(&*self.prefix)?;
         let id = match self.service {
             Service::Sqs if self.fifo => rest.strip_suffix(".fifo")?,
@@ -623,7 +751,14 @@ impl NameRule {
     /// (`…:secret:<prefix>{{tenant}}/*`), the path itself beside it for a by-path read, the
     /// tenant's queue; the principal tag in the tenant's place; or every tenant's names
     /// (`<prefix>*`, role policies).
+    ///
+    /// None for a shared queue: its statement names the queue by its place among the handler's
+    /// shared queues (`{{queue}}`, `{{queue2}}`, … for names bound at run time), which a rule
+    /// alone does not know ([`HandlerModel::compile`](crate::HandlerModel::compile) writes it).
     pub fn resources(&self, whose: Tenants<'_>, by_path: bool) -> Vec<String> {
+        if self.shared.is_some() {
+            return Vec::new();
+        }
         let start = self.service.arn_start();
         let tenant = match whose {
             Tenants::Own => "{{tenant}}".to_owned(),
@@ -643,9 +778,22 @@ impl NameRule {
     /// starts the other (`tenants/` and `tenants/ORG/`: tenant `ORG` of the first owns the
     /// second's; `jobs-` and `jobs-high-`: tenant `high-acme` of the first owns `acme`'s queue
     /// of the second).
+    ///
+    /// A shared queue overlaps a rule under which its name is some tenant's own queue (`jobs-`
+    /// and the shared `jobs-all`: tenant `all` would receive every tenant's messages), and
+    /// another declaration of the same queue whose tenant attribute differs (a consumer reading
+    /// one attribute would trust what the other's guard never checked). Its name is the
+    /// declared one: the runtime compares the names it places them under.
     pub fn overlaps(&self, other: &NameRule) -> bool {
-        self.service == other.service
-            && (self.prefix.starts_with(&*other.prefix) || other.prefix.starts_with(&*self.prefix))
+        if self.service != other.service {
+            return false;
+        }
+        match (&self.shared, &other.shared) {
+            (Some(a), Some(b)) => a.queue.declared() == b.queue.declared() && a.tenant_attribute != b.tenant_attribute,
+            (Some(shared), None) => other.tenant_of(shared.queue.declared()).is_some(),
+            (None, Some(shared)) => self.tenant_of(shared.queue.declared()).is_some(),
+            (None, None) => self.prefix.starts_with(&*other.prefix) || other.prefix.starts_with(&*self.prefix),
+        }
     }
 }
 

@@ -18,9 +18,12 @@
 //! secrets(webhooks(prefix = "tenants/", actions = [GetSecretValue])),
 //! parameters(settings(prefix = "/tenants/", actions = [GetParameter, GetParametersByPath])),
 //! queues(jobs(prefix = "jobs-", fifo, actions = [SendMessage, ReceiveMessage])),
+//! queues(events(queue = "order-events", queue_env = "ORDER_EVENTS_QUEUE", tenant_attribute = "tenant_id", actions = [SendMessage])),
 //! ```
 //!
-//! `fifo` is a flag, written bare like `axum`: the tenants' queues are FIFO queues.
+//! `fifo` is a flag, written bare like `axum`: the tenants' queues are FIFO queues. `queue`
+//! (with `queue_env`, as `table`/`table_env`) names a queue every tenant's messages share instead
+//! of a prefix, and `tenant_attribute` the message attribute that carries the sender's tenant.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
@@ -38,6 +41,9 @@ mod kw {
     syn::custom_keyword!(parameters);
     syn::custom_keyword!(queues);
     syn::custom_keyword!(fifo);
+    syn::custom_keyword!(queue);
+    syn::custom_keyword!(queue_env);
+    syn::custom_keyword!(tenant_attribute);
     syn::custom_keyword!(actions);
     syn::custom_keyword!(indexes);
     syn::custom_keyword!(key_prefix);
@@ -72,8 +78,8 @@ const BUCKET_NAMES: [&str; 4] = ["bucket", "actions", "prefix", "bucket_env"];
 const BUCKET_ARGUMENTS: &str = "`bucket`, `actions`, `prefix`, `bucket_env`";
 const NAMED_NAMES: [&str; 2] = ["prefix", "actions"];
 const NAMED_ARGUMENTS: &str = "`prefix`, `actions`";
-const QUEUE_NAMES: [&str; 3] = ["prefix", "actions", "fifo"];
-const QUEUE_ARGUMENTS: &str = "`prefix`, `actions`, `fifo`";
+const QUEUE_NAMES: [&str; 6] = ["prefix", "actions", "fifo", "queue", "queue_env", "tenant_attribute"];
+const QUEUE_ARGUMENTS: &str = "`prefix`, `actions`, `fifo`, `queue`, `queue_env`, `tenant_attribute`";
 
 /// One entry of `actions = [...]`: the tokens up to the next comma, joined (`Get*` is
 /// `Get` and `*`), kept so that an error covers the whole entry.
@@ -152,6 +158,12 @@ pub(crate) struct NamedArgs {
     pub(crate) actions: Option<(Vec<ActionName>, Span)>,
     /// `fifo` (queues only): the tenants' queues are `<prefix><tenant>.fifo`.
     pub(crate) fifo: Option<Span>,
+    /// `queue = "..."` (queues only): a queue every tenant's messages share, by its name.
+    pub(crate) queue: Option<LitStr>,
+    /// `queue_env = "..."`: the variable that binds the shared queue's name at run time.
+    pub(crate) queue_env: Option<LitStr>,
+    /// `tenant_attribute = "..."`: the message attribute that carries the sender's tenant.
+    pub(crate) tenant_attribute: Option<LitStr>,
 }
 
 /// `secrets(...)`, `parameters(...)` or `queues(...)`: one service's declarations.
@@ -376,12 +388,27 @@ impl NamedArgs {
         self.parse_one(input, lookahead)
     }
 
-    /// An argument of a queues declaration: those of the others, and `fifo`.
+    /// An argument of a queues declaration: those of the others, `fifo`, and a shared queue's
+    /// `queue`, `queue_env` and `tenant_attribute`.
     fn parse_queue(
         &mut self,
         input: ParseStream<'_>,
         lookahead: &syn::parse::Lookahead1<'_>,
     ) -> Option<syn::Result<()>> {
+        macro_rules! literal {
+            ($kw:ident) => {
+                if lookahead.peek(kw::$kw) {
+                    return Some((|| {
+                        let k: kw::$kw = input.parse()?;
+                        input.parse::<Token![=]>()?;
+                        set_once(&mut self.$kw, input.parse()?, k.span, stringify!($kw))
+                    })());
+                }
+            };
+        }
+        literal!(queue);
+        literal!(queue_env);
+        literal!(tenant_attribute);
         if lookahead.peek(kw::fifo) {
             return Some((|| {
                 let k: kw::fifo = input.parse()?;
@@ -603,6 +630,32 @@ mod tests {
         assert!(entries[1].args.prefix.is_none() && entries[1].args.fifo.is_none());
         let actions: Vec<_> = entries[3].args.actions.as_ref().unwrap().0.iter().map(|a| a.name.clone()).collect();
         assert_eq!(actions, ["GetParameter", "GetParametersByPath"]);
+    }
+
+    #[test]
+    fn parses_a_shared_queue() {
+        let (args, errors) = Args::parse(quote! {
+            queues(events(queue = "order-events", queue_env = "ORDER_EVENTS_QUEUE", tenant_attribute = "tenant_id", actions = [SendMessage])),
+        });
+        assert!(errors.is_none(), "{}", errors.unwrap());
+        let (_, events) = args.named_entries().next().unwrap();
+        assert_eq!(events.args.queue.as_ref().unwrap().value(), "order-events");
+        assert_eq!(events.args.queue_env.as_ref().unwrap().value(), "ORDER_EVENTS_QUEUE");
+        assert_eq!(events.args.tenant_attribute.as_ref().unwrap().value(), "tenant_id");
+        assert!(events.args.prefix.is_none());
+        let (_, err) =
+            Args::parse(quote!(queues(a(queue = "a", queue = "b", tenant_atribute = "t")), secrets(b(queue = "x")),));
+        let messages: Vec<String> = err.unwrap().into_iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            messages,
+            [
+                "duplicate argument `queue`".to_owned(),
+                format!(
+                    "unknown argument `tenant_atribute`: did you mean `tenant_attribute`?\nexpected one of: {QUEUE_ARGUMENTS}"
+                ),
+                format!("unknown argument `queue`\nexpected one of: {NAMED_ARGUMENTS}"),
+            ]
+        );
     }
 
     #[test]

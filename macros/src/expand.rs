@@ -368,6 +368,120 @@ mod tests {
     }
 
     #[test]
+    fn a_shared_queue_expands_to_its_rule_and_a_send_only_capability() {
+        let out = tenant_isolated(
+            quote!(queues(
+                jobs(prefix = "jobs-", actions = [ReceiveMessage]),
+                events(
+                    queue = "order-events",
+                    queue_env = "ORDER_EVENTS_QUEUE",
+                    tenant_attribute = "tenant_id",
+                    actions = [SendMessage]
+                ),
+            )),
+            quote!(
+                async fn produce(jobs: TenantQueue, events: TenantQueue, e: E) -> Result<(), E> {
+                    todo!()
+                }
+            ),
+        )
+        .to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        let p = ":: tenant_isolation :: __private ::";
+        let expected = format!(
+            "names : {p} NameRule :: shared ({p} SharedQueue {{ queue : {p} PhysicalName :: FromEnv {{ var : {p} Cow :: Borrowed (\"ORDER_EVENTS_QUEUE\") , default : {p} Cow :: Borrowed (\"order-events\") }} , tenant_attribute : {p} Cow :: Borrowed (\"tenant_id\") , }})"
+        );
+        assert!(out.contains(&expected), "{expected}\n{out}");
+        // The template the macro compiled: SendMessage on the bound queue, no tenant in it.
+        assert!(out.contains(r#"\"Action\":[\"sqs:SendMessage\"],\"Resource\":[\"arn:{{partition}}:sqs:{{region}}:{{account}}:{{queue}}\"]"#), "{out}");
+        let events = out.find(&format!("impl {p} NamedPolicy for produce_events")).unwrap();
+        let body = &out[events..events + out[events..].find('}').unwrap()];
+        assert!(body.contains("const NAMED : usize = 1usize"), "{body}");
+        assert!(body.contains(&format!("type SendMessage = {p} grant :: Declared")), "{body}");
+        assert!(body.contains(&format!("type ReceiveMessage = {p} grant :: Undeclared")), "{body}");
+        assert!(out.contains("shared queue `events` (`order-events`, bound by `ORDER_EVENTS_QUEUE`; each message's tenant in `tenant_id`)"), "{out}");
+    }
+
+    #[test]
+    fn a_shared_queues_errors_are_each_at_their_argument() {
+        let item = quote!(
+            async fn h(a: TenantQueue, b: TenantQueue, c: TenantQueue, d: TenantQueue, e: E) {}
+        );
+        let m = messages(
+            quote!(queues(
+                a(
+                    queue = "order-events",
+                    tenant_attribute = "tenant_id",
+                    actions = [SendMessage, ReceiveMessage, DeleteMessage]
+                ),
+                b(
+                    queue = "order events",
+                    queue_env = "events",
+                    tenant_attribute = "AWS.tenant",
+                    actions = [SendMessage]
+                ),
+                c(queue = "c-all", prefix = "c-", fifo, actions = [SendMessage]),
+                d(queue = "d", actions = [SendMessage]),
+            )),
+            item.clone(),
+        );
+        assert_eq!(m.len(), 9, "{m:#?}");
+        assert!(
+            m[0].starts_with("`ReceiveMessage` cannot be declared on a shared queue: it holds every tenant's messages"),
+            "{m:#?}"
+        );
+        assert!(m[1].starts_with("`DeleteMessage` cannot be declared on a shared queue"), "{m:#?}");
+        assert!(m[2].starts_with("invalid queue name `order events`: SQS queue names are 1-80 characters"), "{m:#?}");
+        assert_eq!(m[3], "invalid environment variable name `events`: expected `[A-Z_][A-Z0-9_]*`");
+        assert!(m[4].starts_with("invalid message attribute name `AWS.tenant`"), "{m:#?}");
+        assert!(m[5].starts_with("`prefix` and `queue` cannot be combined"), "{m:#?}");
+        assert!(m[6].starts_with("a shared queue is named in full: write its `.fifo` suffix"), "{m:#?}");
+        // `c` has no attribute either: each declaration's missing argument is its own error.
+        assert!(m[7].starts_with("missing argument `tenant_attribute` in `c(...)`"), "{m:#?}");
+        assert!(
+            m[8].starts_with(
+                "missing argument `tenant_attribute` in `d(...)`: a shared queue holds every tenant's messages"
+            ) && m[8].contains("`records = sqs(tenant_attribute"),
+            "{m:#?}"
+        );
+        // A tenant's own queue takes neither a tenant attribute nor a queue variable.
+        let m = messages(
+            quote!(queues(a(prefix = "a-", tenant_attribute = "tenant_id", queue_env = "A", actions = [SendMessage]))),
+            quote!(
+                async fn h(a: TenantQueue, e: E) {}
+            ),
+        );
+        assert_eq!(m.len(), 2, "{m:#?}");
+        assert!(m[0].starts_with("`tenant_attribute` belongs to a shared queue"), "{m:#?}");
+        assert!(m[1].starts_with("`queue_env` binds the name of a shared queue"), "{m:#?}");
+        // Across declarations: a prefix that makes the shared queue a tenant's own, the same queue twice.
+        let m = messages(
+            quote!(queues(
+                a(prefix = "jobs-", actions = [ReceiveMessage]),
+                b(queue = "jobs-all", tenant_attribute = "tenant_id", actions = [SendMessage]),
+            )),
+            quote!(
+                async fn h(a: TenantQueue, b: TenantQueue, e: E) {}
+            ),
+        );
+        assert_eq!(m.len(), 1, "{m:#?}");
+        assert!(
+            m[0].starts_with("the shared queue `jobs-all` is also a tenant's own queue under prefix `jobs-`"),
+            "{m:#?}"
+        );
+        let m = messages(
+            quote!(queues(
+                a(queue = "events", tenant_attribute = "tenant_id", actions = [SendMessage]),
+                b(queue = "events", tenant_attribute = "tenant", actions = [SendMessage]),
+            )),
+            quote!(
+                async fn h(a: TenantQueue, b: TenantQueue, e: E) {}
+            ),
+        );
+        assert_eq!(m, ["queue `events` is declared twice"]);
+    }
+
+    #[test]
     fn a_handle_is_its_declarations_by_name_and_service() {
         let args = quote!(
             secrets(webhooks(actions = [GetSecretValue])),

@@ -6,7 +6,7 @@ use proc_macro2::Span;
 use tenant_isolation_core::{
     Action, BucketModel, Confinement, DEFAULT_KEY_PREFIX, DEFAULT_OBJECT_PREFIX, HandlerModel, KeyRule, NameRule,
     NamedAction, NamedModel, NamedRefusal, ObjectAction, ObjectRefusal, ObjectRule, PhysicalName, Refusal, Service,
-    SpecError, TableModel, valid_named_names, valid_names, valid_object_names,
+    SharedQueue, SpecError, TableModel, valid_named_names, valid_names, valid_object_names,
 };
 
 /// Collects errors so that every problem is reported in one compilation.
@@ -380,6 +380,12 @@ pub(crate) fn model(args: Args, errors: &mut Errors) -> Option<Model> {
                     SpecError::BadTagKey(_) => args.session_tag.as_ref().map_or_else(Span::call_site, |l| l.span()),
                     SpecError::DuplicateTable(name) => later_literal(&args.tables, name, |a| a.table.as_ref()),
                     SpecError::DuplicateBucket(name) => later_literal(&args.buckets, name, |a| a.bucket.as_ref()),
+                    // At the (later) shared queue's name.
+                    SpecError::DuplicateQueue(queue) | SpecError::SharedQueueOwned { queue, .. } => all
+                        .iter()
+                        .rev()
+                        .find_map(|(_, e)| e.args.queue.as_ref().filter(|l| l.value() == *queue).map(|l| l.span()))
+                        .unwrap_or_else(Span::call_site),
                     // At the later declaration's prefix: `second` is the later one's.
                     SpecError::OverlappingNames { service, second, .. } => all
                         .iter()
@@ -623,8 +629,10 @@ fn named_model(
         })
     };
     let declared = actions(&args.actions, &entry.misspelt, &whose, classify, || valid_named_names(service), errors);
+    let mut valid = shared_queue_arguments(entry, &whose, errors);
     let prefix = prefix_of(service, args);
-    if prefix.is_none() && !entry.misspelt.contains(&"prefix") {
+    let misspelt = |name| entry.misspelt.contains(&name);
+    if prefix.is_none() && args.queue.is_none() && !misspelt("prefix") && !misspelt("queue") {
         // A queue is named `<prefix><tenant>` and nothing else: no default could be the
         // deployment's queues' (and `""` would make every queue named like a tenant id one).
         errors.push(
@@ -632,26 +640,100 @@ fn named_model(
             format!(
                 "missing argument `prefix`{whose}: a tenant's queue is named `<prefix><tenant>` and nothing else, so \
                  queues have no default prefix; expected `prefix = \"...\"`, for example `prefix = \"{binding}-\"` for \
-                 queues named `{binding}-<tenant>`"
+                 queues named `{binding}-<tenant>` (or, for one queue that every tenant's messages share, \
+                 `queue = \"...\"` with `tenant_attribute = \"...\"`)"
             ),
         );
     }
     let (actions, spans, _) = declared?;
-    let mut names = NameRule::owned(service, prefix?);
-    if args.fifo.is_some() {
-        names = names.fifo();
-    }
+    let names = match &args.queue {
+        Some(queue) => {
+            let queue_name = match &args.queue_env {
+                Some(var) => PhysicalName::FromEnv { var: var.value().into(), default: queue.value().into() },
+                None => PhysicalName::Fixed(queue.value().into()),
+            };
+            // A missing attribute is reported above; the rest is still checked.
+            let attribute = args.tenant_attribute.as_ref().map_or_else(|| "tenant_id".to_owned(), |a| a.value());
+            NameRule::shared(SharedQueue { queue: queue_name, tenant_attribute: attribute.into() })
+        }
+        None if args.fifo.is_some() => NameRule::owned(service, prefix?).fifo(),
+        None => NameRule::owned(service, prefix?),
+    };
     let model = NamedModel { name: binding.to_string().into(), actions: actions.into(), names };
-    let mut valid = true;
+    let literal_span = |literal: &Option<syn::LitStr>| literal.as_ref().map_or_else(|| binding.span(), |l| l.span());
     for e in model.validate() {
         let span = match &e {
             // Reported at their own spans above.
             SpecError::DuplicateAction(_) | SpecError::NoActions => continue,
             SpecError::BadNamePrefix { .. } => prefix_span(entry),
+            SpecError::SharedQueueAction(action) => {
+                spans.iter().find(|(a, _)| a.name() == *action).map_or_else(|| binding.span(), |(_, span)| *span)
+            }
+            SpecError::BadQueueName(_) => literal_span(&args.queue),
+            SpecError::BadEnvVar(_) => literal_span(&args.queue_env),
+            SpecError::BadMessageAttribute(_) => literal_span(&args.tenant_attribute),
             _ => binding.span(),
         };
         valid = false;
         errors.push(span, e);
     }
     (valid && !model.actions.is_empty()).then_some((model, spans))
+}
+
+/// A queue declaration is of one shape: each tenant's own queue (`prefix`, `fifo`) or one queue
+/// that every tenant's messages share (`queue`, `queue_env`, and `tenant_attribute`, required,
+/// because the consumer trusts it). `false` after reporting an argument of the other shape or a
+/// missing attribute.
+fn shared_queue_arguments(entry: &Entry<NamedArgs>, whose: &str, errors: &mut Errors) -> bool {
+    let args = &entry.args;
+    let mut ok = true;
+    let mut refuse = |span: Span, message: String| {
+        errors.push(span, message);
+        ok = false;
+    };
+    match &args.queue {
+        Some(queue) => {
+            if args.prefix.is_some() {
+                refuse(
+                    queue.span(),
+                    "`prefix` and `queue` cannot be combined: `prefix` declares each tenant's own queue \
+                     `<prefix><tenant>`, `queue` one queue that every tenant's messages share"
+                        .to_owned(),
+                );
+            }
+            if let Some(fifo) = args.fifo {
+                refuse(
+                    fifo,
+                    "a shared queue is named in full: write its `.fifo` suffix in `queue = \"...\"`".to_owned(),
+                );
+            }
+            if args.tenant_attribute.is_none() && !entry.misspelt.contains(&"tenant_attribute") {
+                refuse(
+                    queue.span(),
+                    format!(
+                        "missing argument `tenant_attribute`{whose}: a shared queue holds every tenant's messages, each \
+                         carrying its sender's tenant in a message attribute; expected `tenant_attribute = \"...\"`, \
+                         the attribute the consumer's `records = sqs(tenant_attribute = \"...\")` reads"
+                    ),
+                );
+            }
+        }
+        None => {
+            if let Some(attribute) = &args.tenant_attribute {
+                refuse(
+                    attribute.span(),
+                    "`tenant_attribute` belongs to a shared queue (`queue = \"...\"`): a tenant's own queue \
+                     `<prefix><tenant>` holds its tenant's messages alone"
+                        .to_owned(),
+                );
+            }
+            if let Some(var) = &args.queue_env {
+                refuse(
+                    var.span(),
+                    "`queue_env` binds the name of a shared queue declared with `queue = \"...\"`".to_owned(),
+                );
+            }
+        }
+    }
+    ok
 }

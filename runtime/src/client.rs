@@ -78,20 +78,26 @@ impl Clients {
     pub(crate) fn placement(&self, spec: &'static HandlerSpec) -> Result<Placement, ConfigError> {
         let tables = spec.table_names_in(&self.names);
         let buckets = spec.bucket_names_in(&self.names);
+        let queues = spec.queue_names_in(&self.names);
         fn refs(names: &[String]) -> Vec<&str> {
             names.iter().map(String::as_str).collect()
         }
-        Placement::new(self.role.partition(), &self.region, self.role.account(), &refs(&tables), &refs(&buckets))
-            .map_err(|e| {
-                // Name the variable that bound the refused name, when one did.
-                let var = match &e {
-                    PlacementError::Table(n) | PlacementError::Bucket(n) | PlacementError::Shared(n) => {
-                        binding_of(spec, n, &self.names)
-                    }
-                    _ => None,
-                };
-                ConfigError::invalid(var.unwrap_or("AWS_REGION"), e.to_string())
-            })
+        let placement =
+            Placement::new(self.role.partition(), &self.region, self.role.account(), &refs(&tables), &refs(&buckets))
+                .and_then(|p| p.with_queues(&refs(&queues)))
+                .map_err(|e| {
+                    // Name the variable that bound the refused name, when one did.
+                    let var = match &e {
+                        PlacementError::Table(n)
+                        | PlacementError::Bucket(n)
+                        | PlacementError::Queue(n)
+                        | PlacementError::Shared(n) => binding_of(spec, n, &self.names),
+                        _ => None,
+                    };
+                    ConfigError::invalid(var.unwrap_or("AWS_REGION"), e.to_string())
+                })?;
+        owned_shared_queue(spec, &placement)?;
+        Ok(placement)
     }
 
     /// The client of `spec`'s policy: checked and built on the spec's first use.
@@ -106,7 +112,7 @@ impl Clients {
         }
         let placement = self.placement(spec)?;
         fits(spec, &placement)?;
-        let key = PolicyKey::new(spec.template(), &placement);
+        let key = PolicyKey::of(spec, &placement);
         let mut by_policy = self.by_policy.lock().unwrap_or_else(PoisonError::into_inner);
         let client = match by_policy.get(&key) {
             Some(client) => client.clone(),
@@ -339,10 +345,37 @@ impl PolicyClient {
 /// The variable that binds the physical name `name` in `spec`, if one does.
 fn binding_of(spec: &'static HandlerSpec, name: &str, names: &Env) -> Option<&'static str> {
     let tables = spec.tables().iter().map(|t| &t.table);
+    let buckets = spec.buckets().iter().map(|b| &b.bucket);
     tables
-        .chain(spec.buckets().iter().map(|b| &b.bucket))
+        .chain(buckets)
+        .chain(spec.model().shared_queues().map(|q| &q.queue))
         .filter(|n| n.env_var().and_then(|var| names.var(var)).as_deref() == Some(name) || n.declared() == name)
         .find_map(|n| n.env_var())
+}
+
+/// Refuses a shared queue placed under a name that one of the spec's own queue prefixes makes a
+/// tenant's queue (`queues(jobs(prefix = "jobs-"), events(queue_env = "EVENTS"))` with
+/// `EVENTS=jobs-all`: tenant `all` would receive every tenant's messages). The model refuses the
+/// declared names at compile time; the names bound here are only known now. Other handlers'
+/// prefixes are the process's claims' (`registry::claim`).
+fn owned_shared_queue(spec: &'static HandlerSpec, placement: &Placement) -> Result<(), ConfigError> {
+    let model = spec.model();
+    for (shared, name) in model.shared_queues().zip(placement.queues()) {
+        let mut prefixes = model.named.iter().filter(|n| n.service() == tenant_isolation_core::Service::Sqs);
+        if let Some(owner) = prefixes.find_map(|n| n.names.tenant_of(name).map(|t| (n.names.prefix(), t))) {
+            return Err(ConfigError::invalid(
+                shared.queue.env_var().unwrap_or("queues"),
+                format!(
+                    "handler `{}`: the shared queue `{name}` is tenant `{}`'s own queue under prefix `{}`: that tenant \
+                     could receive every tenant's messages; bind a name that no queue prefix of the handler's starts",
+                    spec.name(),
+                    owner.1,
+                    owner.0,
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -383,6 +416,46 @@ mod tests {
             confinement: Confinement::SessionPolicy,
         };
         HandlerSpec::new("worker", model).unwrap().leak()
+    }
+
+    /// A shared queue is placed under the name its variable binds, validated as a queue name,
+    /// and refused (naming the variable) where one of the handler's own queue prefixes makes
+    /// that name a tenant's queue: tenant `all` of `clientown-` would receive every tenant's
+    /// messages from `clientown-all`.
+    #[test]
+    fn a_shared_queue_is_placed_under_its_bound_name_unless_a_prefix_owns_it() {
+        use tenant_isolation_core::SharedQueue;
+        let jobs = NamedModel {
+            name: Cow::Borrowed("jobs"),
+            actions: Cow::Borrowed(&[NamedAction::ReceiveMessage]),
+            names: NameRule::new(Service::Sqs, "clientown-"),
+        };
+        let events = NamedModel {
+            name: Cow::Borrowed("events"),
+            actions: Cow::Borrowed(&[NamedAction::SendMessage]),
+            names: NameRule::shared(SharedQueue {
+                queue: PhysicalName::FromEnv { var: "CLIENT_EVENTS".into(), default: "client-events".into() },
+                tenant_attribute: "tenant_id".into(),
+            }),
+        };
+        let model = HandlerModel {
+            tables: Cow::Borrowed(&[]),
+            buckets: Cow::Borrowed(&[]),
+            named: vec![jobs, events].into(),
+            confinement: Confinement::SessionPolicy,
+        };
+        let spec = HandlerSpec::new("producer", model).unwrap().leak();
+        let bound = |name: &'static str| {
+            let mut clients = clients();
+            clients.names = Env::from_fn(move |var| (var == "CLIENT_EVENTS").then(|| name.to_owned()));
+            clients.placement(spec)
+        };
+        assert_eq!(bound("client-events-prod").unwrap().queues(), ["client-events-prod"]);
+        let owned = bound("clientown-all").unwrap_err().to_string();
+        assert!(owned.contains("CLIENT_EVENTS") && owned.contains("tenant `all`'s own queue"), "{owned}");
+        let invalid = bound("client.events").unwrap_err().to_string();
+        assert!(invalid.contains("CLIENT_EVENTS") && invalid.contains("invalid queue name"), "{invalid}");
+        assert_eq!(clients().placement(spec).unwrap().queues(), ["client-events"], "unset: the declared name");
     }
 
     /// With feature `sqs`, a policy with queues gets a guarded SQS client; without it, the

@@ -281,6 +281,18 @@ pub use tenant_isolation_core::{Action, InvalidTenantId, NamedAction, ObjectActi
 /// `ChangeMessageVisibility`); `ListQueues`, permissions, `SetQueueAttributes`, tags and creating,
 /// deleting or purging queues are refused.
 ///
+/// **`queues(events(queue = "order-events", queue_env = "ORDER_EVENTS_QUEUE", tenant_attribute =
+/// "tenant_id", actions = [SendMessage]))`**: instead of a prefix, a queue that every tenant's
+/// messages share, by its physical name (`queue_env`, optional, binds it at run time as
+/// `table_env` does a table's; a FIFO queue's name ends with `.fifo`), with the String message
+/// attribute that carries each message's tenant. Only `SendMessage` may be declared (any other
+/// action would reach every tenant's messages: consume the queue with a record handler,
+/// `records = sqs(tenant_attribute = "tenant_id")`), and `tenant_attribute` is required. IAM
+/// cannot confine it per tenant (the policy grants `sqs:SendMessage` on the queue to every
+/// tenant): the handle's `send_message()` and `entry(id, body)` stamp the scope's tenant, and the
+/// queue guard refuses a message without it or with another tenant's (SECURITY.md, "A shared
+/// queue").
+///
 /// Each of these declarations has its own capability type, `<handler>_<parameter>`; a handle of
 /// another service than its declaration's (`jobs: TenantSecrets` for `queues(jobs(...))`) does
 /// not compile, nor do two declarations of one service whose prefixes overlap (tenant `ORG` of
@@ -336,7 +348,7 @@ pub mod __private {
     pub use std::borrow::Cow;
     pub use tenant_isolation_core::{
         Action, BucketModel, Confinement, HandlerModel, KeyRule, NameRule, NamedAction, NamedModel, ObjectAction,
-        ObjectRule, PhysicalName, Service, TableModel,
+        ObjectRule, PhysicalName, Service, SharedQueue, TableModel,
     };
 
     use crate::bucket::TenantBucket;

@@ -7,5 +7,6 @@
 pub use tenant_isolation_core::{
     Action, BucketModel, Compiled, Confinement, HandlerModel, KeyRule, MAX_TENANT_ID_LEN, NamePrefixError, NameRule,
     NamedAction, NamedModel, NamedRefusal, ObjectAction, ObjectOperation, ObjectRule, Operation, Partition,
-    PhysicalName, RoleArn, Service, SpecError, TableModel,
+    PhysicalName, RoleArn, Service, SharedQueue, SpecError, TableModel, is_valid_message_attribute_name,
+    is_valid_queue_name,
 };

@@ -156,7 +156,18 @@ handle!(
 handle!(
     /// The tenant's queue of one `queues(...)` declaration, as a typed capability: the queue
     /// named `<prefix><tenant>` (`.fifo` for FIFO queues;
-    /// [`NameRule`](tenant_isolation_core::NameRule)).
+    /// [`NameRule`](tenant_isolation_core::NameRule)), or a queue every tenant's messages share
+    /// (`queues(events(queue = "order-events", tenant_attribute = "tenant_id", actions =
+    /// [SendMessage]))`; [`SharedQueue`](tenant_isolation_core::SharedQueue)).
+    ///
+    /// One handle for both shapes, told apart by what they may declare: a shared queue declares
+    /// `SendMessage` alone (the macro refuses any other action on it, with the reason), so its
+    /// handle has [`send_message`](TenantQueue::send_message),
+    /// [`send_message_batch`](TenantQueue::send_message_batch) and [`entry`](TenantQueue::entry),
+    /// and a receive, a delete or a re-timing does not compile. On a shared queue,
+    /// `send_message()` and `entry(..)` stamp each message with the scope's tenant in the
+    /// declared attribute, so application code never writes it; the queue guard refuses a message
+    /// without it, or with another tenant's, before anything is signed.
     TenantQueue,
     Sqs,
     "queues"
@@ -182,9 +193,20 @@ impl<P: NamedPolicy> TenantParameters<P> {
 }
 
 impl<P: NamedPolicy> TenantQueue<P> {
-    /// The tenant's queue name, `<prefix><tenant>` (`.fifo`).
+    /// The tenant's queue name, `<prefix><tenant>` (`.fifo`); a shared queue's, the name it is
+    /// placed under (its `queue_env` variable's value, else its declared name).
     pub fn queue_name(&self) -> Result<String, ScopeError> {
-        Ok(self.model().names.queue(self.scope()?.tenant()))
+        Ok(self.name_in(&self.scope()?))
+    }
+
+    /// The queue's name for `scope`'s tenant, in `scope`'s placement.
+    fn name_in(&self, scope: &Scope) -> String {
+        match P::SPEC.model().shared_queue_place(P::NAMED) {
+            // The scope's handler has this declaration's model (`check_handler`), and its
+            // placement names the handler's shared queues in the same order.
+            Some(place) => scope.placement().queues().get(place).cloned().unwrap_or_default(),
+            None => self.model().names.queue(scope.tenant()),
+        }
     }
 
     /// The tenant's queue URL, `https://sqs.<region>.<domain>/<account>/<queue>`, in the
@@ -213,7 +235,7 @@ impl<P: NamedPolicy> TenantQueue<P> {
             tenant_isolation_core::Partition::AwsCn => "amazonaws.com.cn",
             tenant_isolation_core::Partition::Aws | tenant_isolation_core::Partition::AwsUsGov => "amazonaws.com",
         };
-        let queue = self.model().names.queue(scope.tenant());
+        let queue = self.name_in(&scope);
         Ok(format!("https://sqs.{}.{domain}/{}/{queue}", placement.region(), placement.account()))
     }
 }
@@ -251,6 +273,7 @@ mod queue_operations {
         get_queue_url::builders::GetQueueUrlFluentBuilder, receive_message::builders::ReceiveMessageFluentBuilder,
         send_message::builders::SendMessageFluentBuilder, send_message_batch::builders::SendMessageBatchFluentBuilder,
     };
+    use aws_sdk_sqs::types::{MessageAttributeValue, builders::SendMessageBatchRequestEntryBuilder};
     use tenant_isolation_core::NamedAction;
 
     // As for `TenantBucket`, each method states its action in its own `where` clause (an E0277
@@ -305,7 +328,23 @@ mod queue_operations {
             Ok((self.client()?, self.url()?))
         }
 
-        /// `SendMessage` to the tenant's queue; set the body.
+        /// On a shared queue, the declared tenant attribute and the scope's tenant as its String
+        /// value: what every message sent there carries, and what the queue guard checks.
+        fn stamp(&self) -> Result<Option<(String, MessageAttributeValue)>, ScopeError> {
+            let Some(shared) = self.model().names.as_shared() else { return Ok(None) };
+            let value = MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(self.scope()?.tenant().as_str())
+                .build()
+                // The data type is the builder's only required field, and it is set.
+                .expect("a message attribute value with its data type");
+            Ok(Some((shared.tenant_attribute.to_string(), value)))
+        }
+
+        /// `SendMessage` to the tenant's queue; set the body. On a shared queue, the message is
+        /// already stamped with the scope's tenant in the declared attribute (the consumer's
+        /// `records = sqs(tenant_attribute = "...")` reads it); overwriting that attribute on the
+        /// builder is refused by the queue guard before signing.
         ///
         /// ```no_run
         /// # use tenant_isolation::{AllowsNamed, TenantQueue, actions::SendMessage};
@@ -321,19 +360,24 @@ mod queue_operations {
         {
             let () = SpecDeclaresNamed::<P, actions::SendMessage>::CHECK;
             let (client, url) = self.target()?;
-            Ok(client.send_message().queue_url(url))
+            let send = client.send_message().queue_url(url);
+            Ok(match self.stamp()? {
+                Some((attribute, tenant)) => send.message_attributes(attribute, tenant),
+                None => send,
+            })
         }
 
         /// `SendMessageBatch` to the tenant's queue (IAM authorizes it as `SendMessage`); add
-        /// the entries (at most 10).
+        /// the entries (at most 10), each made by [`entry`](TenantQueue::entry) so that, on a
+        /// shared queue, each carries the scope's tenant (the guard refuses the whole batch if
+        /// one does not).
         ///
         /// ```no_run
         /// # use tenant_isolation::{AllowsNamed, TenantQueue, actions::SendMessage};
-        /// use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
         /// async fn enqueue_all(jobs: &TenantQueue<impl AllowsNamed<SendMessage>>, all: &[&str]) -> Result<(), lambda_http::Error> {
         ///     let mut batch = jobs.send_message_batch()?;
         ///     for (i, job) in all.iter().enumerate() {
-        ///         batch = batch.entries(SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(*job).build()?);
+        ///         batch = batch.entries(jobs.entry(i.to_string(), *job)?.build()?);
         ///     }
         ///     batch.send().await?;
         ///     Ok(())
@@ -346,6 +390,29 @@ mod queue_operations {
             let () = SpecDeclaresNamed::<P, actions::SendMessage>::CHECK;
             let (client, url) = self.target()?;
             Ok(client.send_message_batch().queue_url(url))
+        }
+
+        /// One entry of a [`send_message_batch`](TenantQueue::send_message_batch): its id (unique
+        /// in the batch) and body, and on a shared queue the scope's tenant in the declared
+        /// attribute; set anything else (a FIFO queue's message group) and `build()` it.
+        pub fn entry(
+            &self,
+            id: impl Into<String>,
+            body: impl Into<String>,
+        ) -> Result<SendMessageBatchRequestEntryBuilder, ScopeError>
+        where
+            P: AllowsNamed<actions::SendMessage>,
+        {
+            let () = SpecDeclaresNamed::<P, actions::SendMessage>::CHECK;
+            let entry = aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder().id(id).message_body(body);
+            Ok(match self.stamp()? {
+                Some((attribute, tenant)) => entry.message_attributes(attribute, tenant),
+                None => {
+                    // Outside a scope, as every other method is.
+                    self.scope()?;
+                    entry
+                }
+            })
         }
 
         /// `ReceiveMessage` from the tenant's queue.
@@ -546,6 +613,7 @@ mod tests {
         outside(jobs.client().map(drop));
         outside(jobs.send_message().map(drop));
         outside(jobs.send_message_batch().map(drop));
+        outside(jobs.entry("1", "body").map(drop));
         outside(jobs.receive_message().map(drop));
         outside(jobs.delete_message("r").map(drop));
         outside(jobs.delete_message_batch().map(drop));

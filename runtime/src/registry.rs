@@ -4,9 +4,10 @@
 
 use crate::config::Env;
 use crate::spec::HandlerSpec;
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
-use tenant_isolation_core::{NameRule, Placement, Service, TenantRule};
+use tenant_isolation_core::{NameRule, PhysicalName, Placement, Service, SharedQueue, TenantRule};
 
 /// A handler's spec, collected from every `#[tenant_isolated]` in the binary (the macro submits
 /// one per handler).
@@ -167,7 +168,21 @@ struct Claim {
     rule: Rule,
 }
 
-type Rule = TenantRule<'static>;
+/// A claim's rule: the spec's own, or (a shared queue's) the rule with the name it is placed
+/// under, which only the placement knows.
+enum Rule {
+    Declared(TenantRule<'static>),
+    Placed(NameRule),
+}
+
+impl Rule {
+    fn get(&self) -> TenantRule<'_> {
+        match self {
+            Rule::Declared(rule) => *rule,
+            Rule::Placed(names) => TenantRule::Names(names),
+        }
+    }
+}
 
 /// The claims of one policy client on its tables and buckets, held while the client lives (its
 /// runtime, or a scope, keeps it) and given up when it is dropped: a runtime that is gone serves
@@ -198,7 +213,7 @@ pub(crate) fn claim(spec: &'static HandlerSpec, placement: &Placement) -> Result
         resource: placement.table_arn(i).unwrap_or_default(),
         name: name.clone(),
         handler: spec,
-        rule: TenantRule::Keys(&t.keys),
+        rule: Rule::Declared(TenantRule::Keys(&t.keys)),
     });
     let buckets = spec.buckets().iter().zip(placement.buckets()).map(|(b, name)| Claim {
         owner,
@@ -206,34 +221,45 @@ pub(crate) fn claim(spec: &'static HandlerSpec, placement: &Placement) -> Result
         resource: format!("arn:{partition}:s3:::{name}"),
         name: name.clone(),
         handler: spec,
-        rule: TenantRule::Objects(&b.objects),
+        rule: Rule::Declared(TenantRule::Objects(&b.objects)),
     });
-    // A name rule is claimed on its service in the deployment's account and region: two
-    // runtimes whose handlers share no table still reach one namespace of secrets (parameters,
-    // queues), where tenant `ORG` of `tenants/` owns every name of `tenants/ORG/`.
-    let (region, account) = (placement.region(), placement.account());
-    let named = spec.model().named.iter().map(|n| {
-        let namespace = format!("arn:{partition}:{}:{region}:{account}", n.service().iam_prefix());
+    // Secrets, parameters and queues: every declaration's rule on its service's names in the
+    // deployment's account and region (no physical name: the rule alone names them). A shared
+    // queue is claimed under the name it is placed under: a prefix of another handler's that
+    // makes it a tenant's own queue (`jobs-` and the shared `jobs-all`: tenant `all` would
+    // receive every tenant's messages), or another handler reading another attribute of it, is
+    // refused.
+    let mut queues = placement.queues().iter();
+    let named = spec.model().named.iter().map(move |n| {
+        let namespace =
+            format!("arn:{partition}:{}:{}:{}", n.service().iam_prefix(), placement.region(), placement.account());
+        let rule = match (n.names.as_shared(), n.names.is_shared().then(|| queues.next()).flatten()) {
+            (Some(shared), Some(name)) => Rule::Placed(NameRule::shared(SharedQueue {
+                queue: PhysicalName::Fixed(Cow::Owned(name.clone())),
+                tenant_attribute: shared.tenant_attribute.clone(),
+            })),
+            _ => Rule::Declared(TenantRule::Names(&n.names)),
+        };
         Claim {
             owner,
             kind: ResourceKind::Names(n.service()),
             resource: namespace.clone(),
             name: namespace,
             handler: spec,
-            rule: TenantRule::Names(&n.names),
+            rule,
         }
     });
     let mut claims = CLAIMS.lock().unwrap_or_else(PoisonError::into_inner);
     let held = claims.len();
     for new in tables.chain(buckets).chain(named) {
-        if let Some(old) = claims.iter().find(|c| c.resource == new.resource && c.rule.overlaps(new.rule)) {
+        if let Some(old) = claims.iter().find(|c| c.resource == new.resource && c.rule.get().overlaps(new.rule.get())) {
             let overlap = PrefixOverlap {
                 kind: new.kind,
                 table: new.name.as_str().into(),
                 first: old.handler.name().into(),
-                first_prefix: old.rule.prefix().into(),
+                first_prefix: old.rule.get().prefix().into(),
                 second: spec.name().into(),
-                second_prefix: new.rule.prefix().into(),
+                second_prefix: new.rule.get().prefix().into(),
             };
             claims.truncate(held);
             return Err(overlap);
@@ -246,10 +272,9 @@ pub(crate) fn claim(spec: &'static HandlerSpec, placement: &Placement) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::borrow::Cow;
     use tenant_isolation_core::{
-        Action, BucketModel, Confinement, HandlerModel, KeyRule, NameRule, NamedAction, NamedModel, ObjectAction,
-        ObjectRule, Partition, PhysicalName, TableModel,
+        Action, BucketModel, Confinement, HandlerModel, KeyRule, NamedAction, NamedModel, ObjectAction, ObjectRule,
+        Partition, TableModel,
     };
 
     /// A handler on `table` (keys under `key`) and, with `objects`, on `bucket` (objects under it).
@@ -393,9 +418,11 @@ mod tests {
         drop(claim(other, &placed(other, ACCOUNT)).expect("no claim left behind by the refusal"));
     }
 
-    /// A handler with one declaration of names under `rule` (its first action).
+    /// A handler with one declaration of names under `rule` (its first action; a shared queue's
+    /// `SendMessage`).
     fn named_by_rule(handler: &str, rule: NameRule) -> &'static HandlerSpec {
-        let action = NamedAction::of(rule.service()).next().unwrap();
+        let first = NamedAction::of(rule.service()).next().unwrap();
+        let action = if rule.is_shared() { NamedAction::SendMessage } else { first };
         let declaration = NamedModel { name: Cow::Borrowed("names"), actions: vec![action].into(), names: rule };
         let model = HandlerModel {
             tables: Cow::Borrowed(&[]),
@@ -428,5 +455,40 @@ mod tests {
         drop(held);
         let _narrow = claim(narrow, &placed(narrow, ACCOUNT)).expect("given up with the first");
         assert!(claim(wide, &placed(wide, ACCOUNT)).is_err(), "either order");
+    }
+
+    /// A shared queue is claimed under the name it is placed under: another handler's prefix
+    /// under which that name is a tenant's own queue, or another attribute read on it, is refused;
+    /// another producer of the same queue and attribute is not.
+    #[test]
+    fn a_shared_queue_is_claimed_under_its_placed_name() {
+        let shared = |handler: &str, var: &'static str, attribute: &'static str| {
+            named_by_rule(
+                handler,
+                NameRule::shared(SharedQueue {
+                    queue: PhysicalName::FromEnv { var: var.into(), default: "claimsshared-declared".into() },
+                    tenant_attribute: attribute.into(),
+                }),
+            )
+        };
+        let place = |spec: &HandlerSpec, queue: &str| placed(spec, ACCOUNT).with_queues(&[queue]).unwrap();
+        let events = shared("claims_shared_events", "CLAIMS_EVENTS", "tenant_id");
+        let held = claim(events, &place(events, "claimsshared-all")).unwrap();
+        // Tenant `all` of `claimsshared-` would receive every tenant's messages.
+        let jobs = named_by_rule("claims_shared_jobs", NameRule::new(Service::Sqs, "claimsshared-"));
+        let refused = claim(jobs, &placed(jobs, ACCOUNT)).err().expect("the shared queue is a tenant's own");
+        assert_eq!((&*refused.first_prefix, &*refused.second_prefix), ("claimsshared-all", "claimsshared-"));
+        // Placed elsewhere, the same declaration owns nothing of the prefix's.
+        drop(held);
+        let held = claim(events, &place(events, "claimssharedother")).unwrap();
+        drop(claim(jobs, &placed(jobs, ACCOUNT)).expect("another name"));
+        // Another producer of the queue with the same attribute shares it; another attribute
+        // would let a consumer trust what its guard never checked.
+        let twin = shared("claims_shared_twin", "CLAIMS_TWIN", "tenant_id");
+        drop(claim(twin, &place(twin, "claimssharedother")).expect("the same queue and attribute"));
+        let other = shared("claims_shared_other", "CLAIMS_OTHER", "tenant");
+        assert!(claim(other, &place(other, "claimssharedother")).is_err(), "another attribute");
+        drop(claim(other, &place(other, "claimssharedthird")).expect("another queue"));
+        drop(held);
     }
 }

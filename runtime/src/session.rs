@@ -20,7 +20,8 @@ pub(crate) struct PolicyKey(Arc<PolicyKeyInner>);
 struct PolicyKeyInner {
     hash: u64,
     template: Box<str>,
-    /// Physical tables, then buckets, in declaration order (`Placement`).
+    /// Physical tables, then buckets, then shared queues, in declaration order (`Placement`),
+    /// then the shared queues' tenant attributes.
     names: Box<[Box<str>]>,
 }
 
@@ -36,14 +37,33 @@ impl PolicyKey {
         PolicyKey(Arc::new(PolicyKeyInner { hash: h.finish(), template: template.into(), names: Box::new([]) }))
     }
 
+    /// The key of `spec`'s policy in `placement`: its template and physical names, and what its
+    /// guards read that the template does not say. A shared queue's statement names the queue,
+    /// not the message attribute that carries the tenant; handlers that share a key share one
+    /// client, whose guard checks the attribute of the first one's spec, so two handlers that
+    /// read different attributes of one queue have keys of their own.
+    pub(crate) fn of(spec: &crate::spec::HandlerSpec, placement: &Placement) -> PolicyKey {
+        let attributes = spec.model().shared_queues().map(|q| format!("a:{}", q.tenant_attribute));
+        PolicyKey::with(spec.template(), placement, attributes)
+    }
+
+    /// The key of `template` in `placement` alone (tests: a spec's key is [`PolicyKey::of`]).
+    #[cfg(test)]
     pub(crate) fn new(template: &str, placement: &Placement) -> PolicyKey {
-        // Tables and buckets are told apart by a marker, so that no list of one kind can
-        // equal a list of the other.
+        PolicyKey::with(template, placement, std::iter::empty())
+    }
+
+    fn with(template: &str, placement: &Placement, guarded: impl Iterator<Item = String>) -> PolicyKey {
+        // Tables, buckets, queues and attributes are told apart by a marker, so that no list of
+        // one kind can equal a list of another.
         let names: Box<[Box<str>]> = placement
             .tables()
             .iter()
-            .map(|t| format!("t:{t}").into_boxed_str())
-            .chain(placement.buckets().iter().map(|b| format!("b:{b}").into_boxed_str()))
+            .map(|t| format!("t:{t}"))
+            .chain(placement.buckets().iter().map(|b| format!("b:{b}")))
+            .chain(placement.queues().iter().map(|q| format!("q:{q}")))
+            .chain(guarded)
+            .map(String::into_boxed_str)
             .collect();
         let mut h = std::collections::hash_map::DefaultHasher::new();
         template.hash(&mut h);
@@ -217,6 +237,42 @@ impl Renewal {
 mod tests {
     use super::*;
 
+    /// Two handlers of one shared queue whose templates are the same (a statement names the
+    /// queue, not the attribute) but whose tenant attributes differ have policies of their own:
+    /// a shared client's guard would check the first one's attribute for both.
+    #[test]
+    fn a_shared_queues_tenant_attribute_is_part_of_the_policy() {
+        use std::borrow::Cow;
+        use tenant_isolation_core::{
+            Confinement, HandlerModel, NameRule, NamedAction, NamedModel, Partition, PhysicalName, SharedQueue,
+        };
+        let spec = |attribute: &'static str| {
+            let events = NamedModel {
+                name: Cow::Borrowed("events"),
+                actions: Cow::Borrowed(&[NamedAction::SendMessage]),
+                names: NameRule::shared(SharedQueue {
+                    queue: PhysicalName::Fixed("order-events".into()),
+                    tenant_attribute: attribute.into(),
+                }),
+            };
+            let model = HandlerModel {
+                tables: Cow::Borrowed(&[]),
+                buckets: Cow::Borrowed(&[]),
+                named: vec![events].into(),
+                confinement: Confinement::SessionPolicy,
+            };
+            crate::spec::HandlerSpec::new("producer", model).unwrap()
+        };
+        let (a, b) = (spec("tenant_id"), spec("tenant"));
+        assert_eq!(a.template(), b.template());
+        let place = Placement::new(Partition::Aws, "us-east-1", "123456789012", &[], &[])
+            .unwrap()
+            .with_queues(&["order-events"])
+            .unwrap();
+        assert_ne!(PolicyKey::of(&a, &place), PolicyKey::of(&b, &place));
+        assert_eq!(PolicyKey::of(&a, &place), PolicyKey::of(&spec("tenant_id"), &place));
+    }
+
     #[test]
     fn policies_are_compared_in_full() {
         use tenant_isolation_core::Partition;
@@ -229,6 +285,9 @@ mod tests {
         assert_ne!(a, PolicyKey::new("{\"a\":2}", &place(&["Orders"], &[])));
         assert_ne!(a, PolicyKey::new("{\"a\":1}", &place(&["Orders"], &["orders"])));
         assert_ne!(PolicyKey::new("{}", &place(&["abc"], &[])), PolicyKey::new("{}", &place(&[], &["abc"])));
+        let queues = |queues: &[&str]| place(&[], &[]).with_queues(queues).unwrap();
+        assert_ne!(PolicyKey::new("{}", &queues(&["abc"])), PolicyKey::new("{}", &place(&[], &["abc"])));
+        assert_ne!(PolicyKey::new("{}", &queues(&["abc"])), PolicyKey::new("{}", &queues(&["abd"])));
         // Even with the same hash, different templates are different policies.
         let forged =
             PolicyKey(Arc::new(PolicyKeyInner { hash: a.0.hash, template: "{}".into(), names: a.0.names.clone() }));

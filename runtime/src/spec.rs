@@ -167,6 +167,18 @@ impl HandlerSpec {
         self.bucket_names_in(&Env::live())
     }
 
+    /// The physical names of the shared queues (`queues(name(queue = ..., queue_env = ...))`), in
+    /// declaration order (`queue_env`, else the declared name). Reads the process environment
+    /// now, as [`table_names`](Self::table_names) does.
+    pub fn queue_names(&self) -> Vec<String> {
+        self.queue_names_in(&Env::live())
+    }
+
+    /// [`queue_names`](Self::queue_names) with the variables of `env`.
+    pub(crate) fn queue_names_in(&self, env: &Env) -> Vec<String> {
+        self.model.shared_queues().map(|q| physical_in(&q.queue, env)).collect()
+    }
+
     /// [`table_names`](Self::table_names) with the variables of `env`.
     pub(crate) fn table_names_in(&self, env: &Env) -> Vec<String> {
         self.model.tables.iter().map(|t| physical_in(&t.table, env)).collect()
@@ -178,10 +190,11 @@ impl HandlerSpec {
     }
 
     /// The variables that bind physical names at run time, in declaration order (tables, then
-    /// buckets; `None` for a fixed name).
+    /// buckets, then shared queues; `None` for a fixed name).
     fn bindings(&self) -> impl Iterator<Item = Option<&str>> {
         let tables = self.model.tables.iter().map(|t| t.table.env_var());
-        tables.chain(self.model.buckets.iter().map(|b| b.bucket.env_var()))
+        let buckets = self.model.buckets.iter().map(|b| b.bucket.env_var());
+        tables.chain(buckets).chain(self.model.shared_queues().map(|q| q.queue.env_var()))
     }
 
     /// Whether two specs run under one policy: the same template on the same name bindings.

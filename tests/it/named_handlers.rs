@@ -38,6 +38,18 @@ async fn work(keys: TenantSecrets, message: SqsMessage, work: TenantQueue) -> Re
     Ok(())
 }
 
+// A queue every tenant's messages share: the producer sends, the handle stamps the tenant.
+#[tenant_isolated(
+    queues(events(queue = "order-events", queue_env = "ORDER_EVENTS_QUEUE", tenant_attribute = "tenant_id", actions = [SendMessage])),
+    records = sqs(tenant_attribute = "tenant_id"),
+)]
+async fn relay(events: TenantQueue, message: SqsMessage) -> Result<(), lambda_runtime::Error> {
+    events.send_message()?.message_body(message.body.unwrap_or_default()).send().await?;
+    let entry = events.entry("1", "relayed")?.build()?;
+    events.send_message_batch()?.entries(entry).send().await?;
+    Ok(())
+}
+
 #[tenant_isolated(axum, parameters(flags(actions = [GetParameter])))]
 async fn get_flag(flags: TenantParameters, Path(name): Path<String>) -> Result<String, IsolationError> {
     Ok(flags.name(&name)?)
@@ -59,6 +71,12 @@ fn secrets_parameters_and_queues_are_handles_with_capability_types_of_their_own(
 
     drop(lambda_http::run(lambda_http::service_fn(create_order)));
     drop(lambda_runtime::run(lambda_runtime::service_fn(work)));
+    drop(lambda_runtime::run(lambda_runtime::service_fn(relay)));
+    let events = relay::SPEC.model().named[0].names.as_shared().unwrap();
+    assert_eq!((events.queue.env_var(), &*events.tenant_attribute), (Some("ORDER_EVENTS_QUEUE"), "tenant_id"));
+    assert!(relay::POLICY_TEMPLATE.contains(
+        r#""Action":["sqs:SendMessage"],"Resource":["arn:{{partition}}:sqs:{{region}}:{{account}}:{{queue}}"]"#
+    ));
     let app: axum::Router = axum::Router::new().route("/flags/{name}", get(get_flag)).layer(TenantLayer::global());
     let _ = app;
 }

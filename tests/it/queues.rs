@@ -10,12 +10,23 @@
 //! change): [`worker::SPEC`] is what `#[tenant_isolated(queues(jobs(prefix = "jobs-", actions =
 //! [...])))]` expands to, its template the one `HandlerModel::compile` writes (checked below), and
 //! [`worker::Jobs`] the declaration's capability type.
+//!
+//! A queue that every tenant's messages share, with the macro: the producer [`announce`] (an
+//! EventBridge record handler) sends through its `TenantQueue`, which stamps each message with
+//! the scope's tenant; a message with another tenant's attribute, or none, is refused before
+//! signing; and the consumer [`consume`] (`records = sqs(tenant_attribute = "tenant_id")`) runs
+//! each received message as the tenant that sent it.
 
 use crate::common::{isolation_with, unique};
-use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::operation::send_message::builders::SendMessageFluentBuilder;
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, MessageAttributeValue, QueueAttributeName, SendMessageBatchRequestEntry,
+};
 use aws_smithy_runtime_api::box_error::BoxError;
 use tenant_isolation::model::Service;
-use tenant_isolation::{GuardViolation, Isolation, Scope, ScopeError, TenantId, TenantQueue, Violation};
+use tenant_isolation::{
+    GuardViolation, Isolation, Scope, ScopeError, TenantId, TenantQueue, TenantTable, Violation, tenant_isolated,
+};
 use tenant_isolation_testkit::{Moto, RecordedRequest};
 use tenant_isolation_tests::{Fixture, provision, sdk_config, shared, start_moto};
 
@@ -405,4 +416,291 @@ async fn redteam_a_content_type_changed_after_the_check_is_refused() {
     let reached = bodies(&admin, &globex).await.contains(&marker);
     assert!(!reached, "acme's checked request put a message on globex's queue (guard verdict {verdict:?})");
     assert!(verdict.is_some(), "a request whose content type changed after the check was let through");
+}
+
+// ---- A shared queue: the producer handle and its consumer (issues 23, 25) --------------------
+
+/// The shared queue's name (its variable is unset in the tests: the declared name is placed).
+const ORDER_EVENTS: &str = "shared-order-events";
+
+/// Announces a placed order on the queue every tenant's orders share: one message, then a
+/// batch of two. The handler never writes a tenant: `send_message()` and `entry(..)` stamp it.
+#[tenant_isolated(
+    queues(events(
+        queue = "shared-order-events",
+        queue_env = "TI_TEST_ORDER_EVENTS_QUEUE",
+        tenant_attribute = "tenant_id",
+        actions = [SendMessage],
+    )),
+    records = eventbridge(tenant_field = "tenant"),
+)]
+async fn announce(
+    events: TenantQueue,
+    event: aws_lambda_events::eventbridge::EventBridgeEvent<serde_json::Value>,
+) -> Result<(), lambda_runtime::Error> {
+    let order = event.detail["order"].as_str().unwrap_or_default().to_owned();
+    events.send_message()?.message_body(format!("{order} placed")).send().await?;
+    let mut batch = events.send_message_batch()?;
+    for i in 1..=2 {
+        batch = batch.entries(events.entry(i.to_string(), format!("{order} item {i}"))?.build()?);
+    }
+    let sent = batch.send().await?;
+    assert!(sent.failed().is_empty(), "{:?}", sent.failed());
+    Ok(())
+}
+
+/// Which tenant's scope each consumed message (by body) ran in.
+static CONSUMED: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// Consumes the shared queue: each message runs as the tenant its `tenant_id` attribute names.
+#[tenant_isolated(table = "Orders", actions = [GetItem], records = sqs(tenant_attribute = "tenant_id"))]
+async fn consume(
+    _orders: TenantTable,
+    message: aws_lambda_events::sqs::SqsMessage,
+) -> Result<(), lambda_runtime::Error> {
+    let scope = tenant_isolation::current()?;
+    CONSUMED.lock().unwrap().push((message.body.unwrap_or_default(), scope.tenant().as_str().to_owned()));
+    Ok(())
+}
+
+/// An EventBridge event of an order placed for `tenant`.
+fn placed(
+    tenant: &str,
+    order: &str,
+) -> lambda_runtime::LambdaEvent<aws_lambda_events::eventbridge::EventBridgeEvent<serde_json::Value>> {
+    tenant_isolation_testkit::records::BridgeEvent::new("orders.app", "OrderPlaced")
+        .detail(serde_json::json!({ "order": order }))
+        .tenant_field("tenant")
+        .tenant(tenant)
+        .into_lambda_event()
+}
+
+/// The messages in the queue at `url` whose body starts with `marker`, as received with the
+/// testing credentials (no tenant, no guard), with every message attribute.
+async fn received(admin: &aws_sdk_sqs::Client, url: &str, marker: &str) -> Vec<aws_sdk_sqs::types::Message> {
+    let mut all = Vec::new();
+    for _ in 0..5 {
+        let out = admin
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .unwrap();
+        let batch: Vec<_> = out.messages().to_vec();
+        if batch.is_empty() {
+            break;
+        }
+        all.extend(batch.into_iter().filter(|m| m.body().is_some_and(|b| b.starts_with(marker))));
+    }
+    all
+}
+
+/// A received message's `tenant_id` attribute: (data type, string value).
+fn tenant_attribute(message: &aws_sdk_sqs::types::Message) -> Option<(String, String)> {
+    let value = message.message_attributes()?.get("tenant_id")?;
+    Some((value.data_type().to_owned(), value.string_value()?.to_owned()))
+}
+
+/// The messages as Lambda's SQS event source would hand them to the consumer.
+fn as_sqs_event(
+    messages: &[aws_sdk_sqs::types::Message],
+) -> lambda_runtime::LambdaEvent<aws_lambda_events::sqs::SqsEvent> {
+    let records: Vec<serde_json::Value> = messages
+        .iter()
+        .map(|m| {
+            let attributes: serde_json::Map<String, serde_json::Value> = m
+                .message_attributes()
+                .into_iter()
+                .flatten()
+                .map(|(name, v)| {
+                    (name.clone(), serde_json::json!({ "stringValue": v.string_value(), "dataType": v.data_type() }))
+                })
+                .collect();
+            serde_json::json!({
+                "messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(),
+                "attributes": { "ApproximateReceiveCount": "1" }, "messageAttributes": attributes,
+                "eventSource": "aws:sqs", "eventSourceARN": format!("arn:aws:sqs:us-east-1:123456789012:{ORDER_EVENTS}"),
+                "awsRegion": "us-east-1",
+            })
+        })
+        .collect();
+    let event = serde_json::from_value(serde_json::json!({ "Records": records })).unwrap();
+    lambda_runtime::LambdaEvent::new(event, tenant_isolation_testkit::records::context())
+}
+
+/// acme's and globex's producers send to the one shared queue; each message they sent carries
+/// its own sender's tenant (read raw from moto, with no tenant and no guard), and the consumer
+/// runs each message in the scope of the tenant that sent it.
+#[tokio::test]
+async fn a_shared_queue_carries_each_senders_tenant_to_its_consumer() {
+    let (_, fx) = shared();
+    let admin = admin(&fx.endpoint).await;
+    let url = create(&admin, ORDER_EVENTS).await;
+    let iso = isolation_with(|b| b).await;
+    let run = unique("announced");
+    for who in ["acme", "globex"] {
+        announce::call_with(&iso, placed(who, &format!("{run} {who}"))).await.unwrap();
+    }
+    let messages = received(&admin, &url, &run).await;
+    let mut carried: Vec<(String, Option<(String, String)>)> =
+        messages.iter().map(|m| (m.body().unwrap().to_owned(), tenant_attribute(m))).collect();
+    carried.sort();
+    let stamped = |who: &str, what: &str| (format!("{run} {who} {what}"), Some(("String".to_owned(), who.to_owned())));
+    assert_eq!(
+        carried,
+        [
+            stamped("acme", "item 1"),
+            stamped("acme", "item 2"),
+            stamped("acme", "placed"),
+            stamped("globex", "item 1"),
+            stamped("globex", "item 2"),
+            stamped("globex", "placed"),
+        ]
+    );
+
+    // The consumer: each message in its sender's scope, none failed.
+    let answer = consume::call_with(&iso, as_sqs_event(&messages)).await.unwrap();
+    assert!(answer.batch_item_failures.is_empty(), "{answer:?}");
+    let consumed: Vec<(String, String)> =
+        CONSUMED.lock().unwrap().iter().filter(|(body, _)| body.starts_with(&run)).cloned().collect();
+    assert_eq!(consumed.len(), 6, "{consumed:?}");
+    for (body, tenant) in consumed {
+        assert!(body.starts_with(&format!("{run} {tenant} ")), "{body} ran as {tenant}");
+    }
+}
+
+/// A String message attribute value.
+fn string(value: &str) -> MessageAttributeValue {
+    MessageAttributeValue::builder().data_type("String").string_value(value).build().unwrap()
+}
+
+/// Builds a send with `make` inside `scope` (the handle reads its scope) and sends it there: the
+/// guard's verdict, `None` if the request was let through.
+async fn send_verdict(
+    scope: &Scope,
+    make: impl FnOnce() -> Result<SendMessageFluentBuilder, BoxError> + Send + 'static,
+) -> Option<Violation> {
+    let sent = scope.clone().run(async move { make()?.send().await.map(drop).map_err(BoxError::from) }).await;
+    sent.err().and_then(|e| GuardViolation::find(&*e).map(|v| v.violation().clone()))
+}
+
+/// A message to the shared queue with another tenant's attribute (the handle's stamp
+/// overwritten), without one, of another type, a batch with one such entry, a receive from the
+/// queue, and an attribute rewritten after the check: each refused before signing, and moto's
+/// recorder shows that only the control (the handle's own stamped send) arrived.
+#[tokio::test]
+async fn a_message_without_the_senders_tenant_is_refused_before_signing() {
+    let moto = start_moto();
+    let fx = provision(&moto);
+    let admin = admin(&fx.endpoint).await;
+    let url = create(&admin, ORDER_EVENTS).await;
+    let iso = isolation_on(&fx).await;
+    let acme = iso.enter(announce::SPEC, &tenant("acme"), None).await.unwrap();
+    let events: TenantQueue<announce_events> = acme.queue().unwrap();
+    moto.start_recording();
+
+    let refused = unique("refused");
+    let control = unique("control");
+    let unstamped = |reason: &'static str| Some(Violation::MessageTenant { attribute: "tenant_id".into(), reason });
+    // Moved into each attempt's closure.
+    let b: &'static str = Box::leak(refused.clone().into_boxed_str());
+    // (what, the guard's verdict, the verdict expected), every one asserted after the recorder
+    // has shown that none of them arrived.
+    let verdicts = [
+        (
+            "the handle's stamp overwritten with globex's",
+            send_verdict(&acme, move || {
+                Ok(events.send_message()?.message_body(b).message_attributes("tenant_id", string("globex")))
+            })
+            .await,
+            unstamped("the attribute names another tenant"),
+        ),
+        (
+            "the handle's stamp removed",
+            send_verdict(&acme, move || Ok(events.send_message()?.message_body(b).set_message_attributes(None))).await,
+            unstamped("the attribute is missing"),
+        ),
+        (
+            "acme's id as a Number",
+            send_verdict(&acme, move || {
+                let number = MessageAttributeValue::builder().data_type("Number").string_value("acme").build().unwrap();
+                Ok(events.send_message()?.message_body(b).message_attributes("tenant_id", number))
+            })
+            .await,
+            unstamped("the attribute's data type is not `String`"),
+        ),
+        (
+            "the raw client, globex's id",
+            send_verdict(&acme, move || {
+                let raw = events.client()?.send_message().queue_url(events.url()?);
+                Ok(raw.message_body(b).message_attributes("tenant_id", string("globex")))
+            })
+            .await,
+            unstamped("the attribute names another tenant"),
+        ),
+    ];
+    // The stamp rewritten to globex's after the check; a batch with one entry of globex's among
+    // acme's; a receive from the shared queue.
+    let body = refused.clone();
+    let rewritten = acme
+        .clone()
+        .run(async move {
+            let send = events.send_message()?.message_body(body).customize().mutate_request(|r| {
+                let body = String::from_utf8_lossy(r.body().bytes().unwrap()).replace(r#""acme""#, r#""globex""#);
+                *r.body_mut() = aws_smithy_types::body::SdkBody::from(body);
+            });
+            send.send().await?;
+            Ok::<_, BoxError>(())
+        })
+        .await
+        .unwrap_err();
+    let body = refused.clone();
+    let batch = acme
+        .clone()
+        .run(async move {
+            let own = events.entry("1", &body)?.build()?;
+            let foreign = events.entry("2", &body)?.message_attributes("tenant_id", string("globex")).build()?;
+            events.send_message_batch()?.entries(own).entries(foreign).send().await?;
+            Ok::<_, BoxError>(())
+        })
+        .await
+        .unwrap_err();
+    let receive = acme
+        .clone()
+        .run(async move {
+            events.client()?.receive_message().queue_url(events.url()?).send().await?;
+            Ok::<_, BoxError>(())
+        })
+        .await
+        .unwrap_err();
+    // The control: the handle's own stamped send.
+    let body = control.clone();
+    acme.clone()
+        .run(async move { events.send_message()?.message_body(body).send().await.map_err(BoxError::from) })
+        .await
+        .unwrap();
+
+    let recorded = moto.stop_recording();
+    let sent = sqs_requests(&recorded);
+    let seen: Vec<String> = sent
+        .iter()
+        .map(|r| format!("{} {}", r.target().unwrap_or_default(), String::from_utf8_lossy(&r.body)))
+        .collect();
+    assert_eq!(sent.len(), 1, "the control alone reached moto: {seen:#?}");
+    assert!(seen[0].contains(&control), "{seen:?}");
+    for (what, got, expected) in verdicts {
+        assert_eq!(got, expected, "{what}");
+    }
+    let violation = |e: &BoxError| GuardViolation::find(&**e).map(|v| v.violation().clone());
+    assert_eq!(violation(&rewritten), Some(Violation::Altered), "the stamp rewritten after the check");
+    assert_eq!(violation(&batch), unstamped("the attribute names another tenant"), "a batch with one foreign entry");
+    assert_eq!(violation(&receive), Some(Violation::SharedQueue(tenant_isolation::model::NamedAction::ReceiveMessage)));
+    // What arrived is acme's, stamped acme.
+    let arrived = received(&admin, &url, &control).await;
+    assert_eq!(
+        arrived.iter().map(tenant_attribute).collect::<Vec<_>>(),
+        [Some(("String".to_owned(), "acme".to_owned()))]
+    );
 }

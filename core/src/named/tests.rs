@@ -318,3 +318,185 @@ fn two_tables_a_bucket_a_secret_and_a_parameter_fit_one_session_policy() {
     let compiled = m.compile().unwrap();
     assert!(compiled.worst_case <= crate::MAX_SESSION_POLICY_CHARS, "{}", compiled.worst_case);
 }
+
+/// `queues(events(queue = "order-events", tenant_attribute = "tenant_id", actions = [...]))`,
+/// the name fixed or bound by `ORDER_EVENTS_QUEUE`.
+fn shared(queue: &'static str, var: Option<&'static str>, attribute: &'static str) -> NameRule {
+    use crate::model::PhysicalName;
+    let queue = match var {
+        Some(var) => PhysicalName::FromEnv { var: var.into(), default: queue.into() },
+        None => PhysicalName::Fixed(queue.into()),
+    };
+    NameRule::shared(SharedQueue { queue, tenant_attribute: attribute.into() })
+}
+
+#[test]
+fn a_shared_queue_is_no_tenants_own() {
+    let events = shared("order-events", None, "tenant_id");
+    assert!(events.is_shared() && !NameRule::new(Service::Sqs, "jobs-").is_shared());
+    assert_eq!(events.service(), Service::Sqs);
+    for tenant in ["acme", "order-events"] {
+        assert!(!events.is_own(&t(tenant), "order-events"), "{tenant}");
+        assert!(!events.is_own(&t(tenant), &format!("order-events{tenant}")), "{tenant}");
+    }
+    assert_eq!(events.tenant_of("order-events"), None);
+    assert_eq!(events.queue(&t("acme")), "order-events", "its declared name, whatever the tenant");
+    assert!(events.resources(Tenants::Own, false).is_empty(), "named by its place in the handler, not by the rule");
+    assert_eq!(events.clone().fifo(), events, "a shared queue's name says whether it is FIFO");
+    assert_eq!(events.validate(), Ok(()), "no prefix to check");
+}
+
+#[test]
+fn only_send_message_may_be_declared_on_a_shared_queue() {
+    use NamedAction::*;
+    let events = shared("order-events", Some("ORDER_EVENTS_QUEUE"), "tenant_id");
+    assert!(model("events", &[SendMessage], events.clone()).validate().is_empty());
+    // Every other queue action would reach every tenant's messages.
+    for action in NamedAction::of(Service::Sqs).filter(|a| *a != SendMessage) {
+        let actions: &'static [NamedAction] = Box::leak(vec![SendMessage, action].into_boxed_slice());
+        assert_eq!(
+            model("events", actions, events.clone()).validate(),
+            [SpecError::SharedQueueAction(action.name())],
+            "{action:?}"
+        );
+    }
+    let refused = SpecError::SharedQueueAction("ReceiveMessage").to_string();
+    assert!(
+        refused.starts_with("`ReceiveMessage` cannot be declared on a shared queue: it holds every tenant's messages")
+            && refused.contains("`records = sqs(tenant_attribute = \"...\")`"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn a_shared_queues_name_variable_and_attribute_are_checked() {
+    let send = &[NamedAction::SendMessage];
+    let errors = |rule| model("events", send, rule).validate();
+    for good in ["q", "order-events", "order_events.fifo", &"q".repeat(80), &format!("{}.fifo", "q".repeat(75))] {
+        assert!(errors(shared(Box::leak(good.to_owned().into_boxed_str()), None, "tenant_id")).is_empty(), "{good}");
+    }
+    for bad in ["", ".fifo", "order.events", "order-*", "order events", "orders/x", &"q".repeat(81)] {
+        let bad: &'static str = Box::leak(bad.to_owned().into_boxed_str());
+        assert_eq!(errors(shared(bad, None, "tenant_id")), [SpecError::BadQueueName(bad.into())], "{bad}");
+    }
+    assert_eq!(errors(shared("q", Some("order_events"), "tenant_id")), [SpecError::BadEnvVar("order_events".into())]);
+    for good in ["tenant_id", "tenant-id", "app.tenant", "AWSome", "Amazonian", &"a".repeat(256)] {
+        let good: &'static str = Box::leak(good.to_owned().into_boxed_str());
+        assert!(errors(shared("q", None, good)).is_empty(), "{good}");
+    }
+    for bad in [
+        "",
+        "tenant id",
+        "tenant*",
+        "AWS.tenant",
+        "aws.tenant",
+        "Amazon.tenant",
+        "AMAZON.x",
+        ".tenant",
+        "tenant.",
+        "a..b",
+    ]
+    .into_iter()
+    .chain([&*"a".repeat(257)])
+    {
+        let bad: &'static str = Box::leak(bad.to_owned().into_boxed_str());
+        assert_eq!(errors(shared("q", None, bad)), [SpecError::BadMessageAttribute(bad.into())], "{bad}");
+    }
+}
+
+#[test]
+fn a_shared_queue_that_a_prefix_makes_a_tenants_own_is_refused() {
+    use NamedAction::*;
+    let jobs = model("jobs", &[SendMessage, ReceiveMessage], NameRule::new(Service::Sqs, "jobs-"));
+    // Tenant `all` of `jobs-` would receive every tenant's messages from `jobs-all`.
+    for (queue, owned) in [("jobs-all", true), ("jobs-all.fifo", false), ("job-all", false), ("jobs-", false)] {
+        let events = model("events", &[SendMessage], shared(queue, None, "tenant_id"));
+        let errors = handler(vec![jobs.clone(), events.clone()]).validate();
+        let expected = SpecError::SharedQueueOwned { queue: queue.into(), prefix: "jobs-".into() };
+        assert_eq!(errors, if owned { vec![expected.clone()] } else { vec![] }, "{queue}");
+        assert_eq!(
+            handler(vec![events, jobs.clone()]).validate().contains(&expected),
+            owned,
+            "{queue}, in either order"
+        );
+    }
+    let fifo = model("jobs", &[SendMessage], NameRule::fifo_queues("jobs-"));
+    let events = model("events", &[SendMessage], shared("jobs-all.fifo", None, "tenant_id"));
+    assert!(matches!(handler(vec![fifo, events]).validate().as_slice(), [SpecError::SharedQueueOwned { .. }]));
+    assert!(
+        SpecError::SharedQueueOwned { queue: "jobs-all".into(), prefix: "jobs-".into() }
+            .to_string()
+            .contains("that tenant could receive every tenant's messages")
+    );
+}
+
+#[test]
+fn one_shared_queue_is_declared_once_and_read_by_one_attribute() {
+    let send = &[NamedAction::SendMessage];
+    let a = shared("order-events", None, "tenant_id");
+    let errors = handler(vec![model("a", send, a.clone()), model("b", send, a.clone())]).validate();
+    assert_eq!(errors, [SpecError::DuplicateQueue("order-events".into())]);
+    let other = shared("order-events", Some("ORDER_EVENTS"), "tenant");
+    let errors = handler(vec![model("a", send, a.clone()), model("b", send, other.clone())]).validate();
+    assert_eq!(errors, [SpecError::DuplicateQueue("order-events".into())]);
+    assert!(
+        handler(vec![model("a", send, a.clone()), model("b", send, shared("audit", None, "t"))]).validate().is_empty()
+    );
+    // Across handlers (the runtime's claims): the same queue and attribute is no overlap, another
+    // attribute on the same queue is.
+    assert!(!a.overlaps(&a.clone()), "the same declaration");
+    assert!(a.overlaps(&other), "another attribute on the same queue");
+    assert!(!a.overlaps(&shared("order-events", Some("X"), "tenant_id")), "the same attribute");
+    assert!(!a.overlaps(&shared("audit", None, "tenant")), "another queue");
+    assert!(NameRule::new(Service::Sqs, "order-").overlaps(&a), "tenant `events` of `order-` owns it");
+    assert!(!NameRule::new(Service::SecretsManager, "order-").overlaps(&a), "another service");
+}
+
+#[test]
+fn a_shared_queue_compiles_to_send_message_on_its_arn_without_a_tenant() {
+    use crate::model::PhysicalName;
+    use crate::policy::{Partition, Placement, render};
+    let m = handler(vec![
+        model("jobs", &[NamedAction::ReceiveMessage], NameRule::new(Service::Sqs, "jobs-")),
+        model("events", &[NamedAction::SendMessage], shared("order-events", Some("ORDER_EVENTS_QUEUE"), "tenant_id")),
+        model("audit", &[NamedAction::SendMessage], shared("audit.fifo", None, "tenant")),
+    ]);
+    assert_eq!(m.shared_queue_place(0), None);
+    assert_eq!(m.shared_queue_place(1), Some(0));
+    assert_eq!(m.shared_queue_place(2), Some(1));
+    assert_eq!(m.shared_queue_place(3), None);
+    let compiled = m.compile().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&compiled.template).unwrap();
+    assert_eq!(
+        v["Statement"],
+        serde_json::json!([
+            {"Effect": "Allow", "Action": ["sqs:ReceiveMessage"],
+             "Resource": ["arn:{{partition}}:sqs:{{region}}:{{account}}:jobs-{{tenant}}"]},
+            {"Effect": "Allow", "Action": ["sqs:SendMessage"],
+             "Resource": ["arn:{{partition}}:sqs:{{region}}:{{account}}:{{queue}}",
+                          "arn:{{partition}}:sqs:{{region}}:{{account}}:audit.fifo"]},
+        ])
+    );
+    // The bound name is counted at SQS's longest, 80 characters.
+    let alone = handler(vec![model("events", &[NamedAction::SendMessage], shared("q", Some("Q"), "tenant_id"))]);
+    let fixed = handler(vec![model("events", &[NamedAction::SendMessage], shared("q", None, "tenant_id"))]);
+    assert_eq!(alone.compile().unwrap().worst_case - fixed.compile().unwrap().worst_case, 80 - "q".len());
+    // Rendered: the placed name, and the same policy for every tenant on that queue.
+    let place = Placement::new(Partition::Aws, "eu-west-1", "123456789012", &[], &[])
+        .unwrap()
+        .with_queues(&["order-events-prod", "audit.fifo"])
+        .unwrap();
+    let rendered = render(&compiled.template, &place, &t("acme"));
+    assert!(rendered.contains("\"arn:aws:sqs:eu-west-1:123456789012:order-events-prod\""), "{rendered}");
+    assert!(!rendered.contains("{{"), "{rendered}");
+    // The role policy of the placed model names the placed queue, whoever the tenant.
+    let placed = m.queues_placed(&["order-events-prod", "audit.fifo"]);
+    assert_eq!(
+        placed.named[1].names.as_shared().map(|s| s.queue.clone()),
+        Some(PhysicalName::Fixed("order-events-prod".into()))
+    );
+    let role = crate::role_policy(&[&placed], false);
+    assert!(role.contains(r#"{"Sid":"SharedQueue","Effect":"Allow","Action":["sqs:SendMessage"],"Resource":["arn:{{partition}}:sqs:{{region}}:{{account}}:order-events-prod"]}"#), "{role}");
+    let tagged = HandlerModel { confinement: Confinement::SessionTag("tenant".into()), ..fixed }.compile().unwrap();
+    assert!(tagged.template.contains(":q\"") && !tagged.template.contains("PrincipalTag"), "{}", tagged.template);
+}

@@ -1,9 +1,10 @@
 //! Session-policy templates: built once (at compile time by the macro), rendered per tenant.
 //!
 //! A template is ordinary IAM policy JSON with placeholders that the runtime fills:
-//! `{{partition}}`, `{{region}}`, `{{account}}`, `{{tenant}}` and, for each table or bucket
-//! whose name is bound at run time, `{{table}}`, `{{table2}}`, … and `{{bucket}}`, `{{bucket2}}`,
-//! … (numbered by declaration order). The braces cannot collide with IAM policy variables
+//! `{{partition}}`, `{{region}}`, `{{account}}`, `{{tenant}}` and, for each table, bucket or
+//! shared queue whose name is bound at run time, `{{table}}`, `{{table2}}`, …, `{{bucket}}`,
+//! `{{bucket2}}`, … and `{{queue}}`, `{{queue2}}`, … (numbered by declaration order among the
+//! handler's tables, buckets and shared queues). The braces cannot collide with IAM policy variables
 //! (`${...}`), and every value that replaces them is validated to a charset that needs no
 //! JSON escaping and holds no IAM wildcard.
 //!
@@ -59,7 +60,7 @@ use crate::model::{
     BucketModel, Compiled, Confinement, HandlerModel, MAX_BOUND_TABLE_NAME_LEN, MAX_SESSION_POLICY_CHARS, SpecError,
     TableModel,
 };
-use crate::named::NamedModel;
+use crate::named::{MAX_QUEUE_NAME_LEN, NamedModel};
 use crate::tenant::MAX_TENANT_ID_LEN;
 use json::{Sids, write_document};
 use render::render_with;
@@ -111,8 +112,8 @@ fn document(model: &HandlerModel, tenants: Tenants<'_>, pretty: bool) -> String 
     for (i, b) in model.buckets.iter().enumerate() {
         statements.extend(b.statements(i, tenants));
     }
-    for n in model.named.iter() {
-        statements.extend(n.statements(tenants));
+    for (i, n) in model.named.iter().enumerate() {
+        statements.extend(n.statements(model.shared_queue_place(i).unwrap_or(0), tenants));
     }
     if matches!(tenants, Tenants::Own) {
         return write_document(&merge_alike(statements), pretty, Sids::Omitted);
@@ -122,12 +123,14 @@ fn document(model: &HandlerModel, tenants: Tenants<'_>, pretty: bool) -> String 
 }
 
 /// The longest rendering of a template: the longest region, a
-/// [`MAX_BOUND_TABLE_NAME_LEN`]-character table name and a 63-character bucket name in every
-/// placeholder, and a tenant id of the longest length.
+/// [`MAX_BOUND_TABLE_NAME_LEN`]-character table name, a 63-character bucket name and an
+/// 80-character queue name ([`MAX_QUEUE_NAME_LEN`], SQS's longest) in every placeholder, and a
+/// tenant id of the longest length.
 fn worst_case_len(template: &str) -> usize {
     let region = "x".repeat(MAX_REGION_LEN);
     let table = "t".repeat(MAX_BOUND_TABLE_NAME_LEN);
     let bucket = "b".repeat(63);
+    let queue = "q".repeat(MAX_QUEUE_NAME_LEN);
     let tenant = "x".repeat(MAX_TENANT_ID_LEN);
     render_with(template, |name| {
         Some(match name {
@@ -137,6 +140,7 @@ fn worst_case_len(template: &str) -> usize {
             "tenant" => &tenant,
             n if n.starts_with("table") => &table,
             n if n.starts_with("bucket") => &bucket,
+            n if n.starts_with("queue") => &queue,
             _ => return None,
         })
     })

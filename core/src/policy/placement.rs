@@ -1,6 +1,7 @@
 //! Where a template is rendered: the partition, region, account and physical names, validated.
 
 use crate::model::is_valid_dynamodb_name;
+use crate::named::is_valid_queue_name;
 use crate::s3::is_valid_bucket_name;
 use core::fmt;
 
@@ -41,7 +42,7 @@ impl Partition {
 }
 
 /// The values a template is rendered with, all validated: the account-level values and the
-/// physical name of each table and bucket, in the model's declaration order.
+/// physical name of each table, bucket and shared queue, in the model's declaration order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Placement {
     partition: Partition,
@@ -49,6 +50,7 @@ pub struct Placement {
     account: String,
     tables: Vec<String>,
     buckets: Vec<String>,
+    queues: Vec<String>,
 }
 
 /// A value for a placeholder that fails validation.
@@ -62,8 +64,10 @@ pub enum PlacementError {
     Table(String),
     /// Not an S3 bucket name.
     Bucket(String),
-    /// Two of a handler's tables, or two of its buckets, bound to one physical name: the guard
-    /// could not tell which declaration a request is for.
+    /// Not an SQS queue name.
+    Queue(String),
+    /// Two of a handler's tables, two of its buckets or two of its shared queues bound to one
+    /// physical name: the guard could not tell which declaration a request is for.
     Shared(String),
 }
 
@@ -82,9 +86,15 @@ impl fmt::Display for PlacementError {
                 f,
                 "invalid bucket name {b:?}: expected 3-63 characters of `a-z`, `0-9`, `.` and `-`, beginning and ending with a letter or digit"
             ),
-            PlacementError::Shared(n) => {
-                write!(f, "{n:?} is bound to two of the handler's declarations: give each its own table or bucket")
-            }
+            PlacementError::Queue(q) => write!(
+                f,
+                "invalid queue name {q:?}: expected 1-80 characters of `A-Z`, `a-z`, `0-9`, `_` and `-`, a FIFO \
+                 queue's ending with `.fifo`"
+            ),
+            PlacementError::Shared(n) => write!(
+                f,
+                "{n:?} is bound to two of the handler's declarations: give each its own table, bucket or queue"
+            ),
         }
     }
 }
@@ -132,7 +142,22 @@ impl Placement {
             account: account.to_owned(),
             tables: tables.iter().map(|t| (*t).to_owned()).collect(),
             buckets: buckets.iter().map(|b| (*b).to_owned()).collect(),
+            queues: Vec::new(),
         })
+    }
+
+    /// The same placement with the physical names of the handler's shared queues, in their
+    /// declaration order (`HandlerModel::shared_queues`), validated as SQS queue names.
+    pub fn with_queues(self, queues: &[&str]) -> Result<Placement, PlacementError> {
+        for (i, queue) in queues.iter().enumerate() {
+            if !is_valid_queue_name(queue) {
+                return Err(PlacementError::Queue((*queue).to_owned()));
+            }
+            if queues[..i].contains(queue) {
+                return Err(PlacementError::Shared((*queue).to_owned()));
+            }
+        }
+        Ok(Placement { queues: queues.iter().map(|q| (*q).to_owned()).collect(), ..self })
     }
 
     /// The partition.
@@ -155,6 +180,10 @@ impl Placement {
     pub fn buckets(&self) -> &[String] {
         &self.buckets
     }
+    /// The physical names of the shared queues, in declaration order.
+    pub fn queues(&self) -> &[String] {
+        &self.queues
+    }
     /// `arn:<partition>:dynamodb:<region>:<account>:table/<table>` of the `i`-th table.
     pub fn table_arn(&self, i: usize) -> Option<String> {
         let table = self.tables.get(i)?;
@@ -176,6 +205,8 @@ impl Placement {
                     &self.tables[numbered(rest, &self.tables)?]
                 } else if let Some(rest) = n.strip_prefix("bucket") {
                     &self.buckets[numbered(rest, &self.buckets)?]
+                } else if let Some(rest) = n.strip_prefix("queue") {
+                    &self.queues[numbered(rest, &self.queues)?]
                 } else {
                     return None;
                 }
@@ -201,5 +232,22 @@ mod tests {
             place("eu-west-1", "123456789012", &["Orders", "Orders"], &[]),
             Err(PlacementError::Shared("Orders".into()))
         );
+    }
+
+    #[test]
+    fn queue_names_are_validated_and_numbered() {
+        let place = |queues: &[&str]| {
+            Placement::new(Partition::Aws, "eu-west-1", "123456789012", &[], &[]).unwrap().with_queues(queues)
+        };
+        for bad in ["", "order events", "order-*", "order.events", ".fifo", &"q".repeat(81)] {
+            assert_eq!(place(&[bad]), Err(PlacementError::Queue(bad.to_owned())), "{bad}");
+        }
+        assert_eq!(place(&["a", "a"]), Err(PlacementError::Shared("a".into())));
+        let placed = place(&["order-events", "audit.fifo"]).unwrap();
+        assert_eq!(placed.queues(), ["order-events", "audit.fifo"]);
+        assert_eq!(placed.value("queue"), Some("order-events"));
+        assert_eq!(placed.value("queue2"), Some("audit.fifo"));
+        assert_eq!(placed.value("queue3"), None);
+        assert_eq!(place(&[&"q".repeat(80)]).map(|p| p.queues().len()), Ok(1));
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::keys::Tenants;
 use crate::model::{BucketModel, PhysicalName, TableModel};
-use crate::named::NamedModel;
+use crate::named::{NamedAction, NamedModel, SharedQueue};
 use std::borrow::Cow;
 
 pub(super) struct Statement {
@@ -110,12 +110,39 @@ impl BucketModel {
     }
 }
 
+impl SharedQueue {
+    /// `arn:{{partition}}:sqs:{{region}}:{{account}}:<queue>`, the queue written in or, bound
+    /// at run time, the placeholder of the `i`-th of the handler's shared queues (`{{queue}}`,
+    /// `{{queue2}}`, …).
+    fn arn(&self, i: usize) -> String {
+        let queue = name_in_template(&self.queue, "queue", i);
+        format!("arn:{{{{partition}}}}:sqs:{{{{region}}}}:{{{{account}}}}:{queue}")
+    }
+}
+
 impl NamedModel {
     /// The statements of this declaration: its actions on the tenant's names
     /// ([`crate::NameRule::resources`]), and a by-path read (`GetParametersByPath`) on the
     /// tenant's path as well. The resource is the whole confinement: none of these services
     /// has a condition key that names the tenant better than the ARN does.
-    pub(super) fn statements(&self, tenants: Tenants<'_>) -> Vec<Statement> {
+    ///
+    /// A shared queue (the `queue`-th of the handler's) gets `sqs:SendMessage` on its ARN, the
+    /// same for every tenant: IAM cannot confine it per tenant, since no SQS condition key reads
+    /// a message or its attributes (Service Authorization Reference, "Actions, resources, and
+    /// condition keys for Amazon SQS": the service's own condition keys are tag keys). Every
+    /// tenant's session may send any message there; the runtime's queue guard is what lets a
+    /// send through only when each message carries the sending tenant in the declared
+    /// attribute (SECURITY.md).
+    pub(super) fn statements(&self, queue: usize, tenants: Tenants<'_>) -> Vec<Statement> {
+        if let Some(shared) = self.names.as_shared() {
+            let actions = self.sorted_actions().into_iter().filter(|a| *a == NamedAction::SendMessage);
+            return vec![Statement {
+                sid: "SharedQueue".into(),
+                actions: actions.map(|a| a.iam_name().into()).collect(),
+                resources: vec![shared.arn(queue)],
+                condition: Condition::None,
+            }];
+        }
         let sid = match self.service() {
             crate::named::Service::SecretsManager => "TenantSecrets",
             crate::named::Service::Ssm => "TenantParameters",

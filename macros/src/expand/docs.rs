@@ -112,8 +112,18 @@ pub(super) fn named_capability(name: &syn::Ident, named: &NamedModel) -> String 
 }
 
 /// `` secrets `webhooks` (`tenants/<tenant>/…`) ``, `` queue `jobs` (`jobs-<tenant>.fifo`) ``:
-/// a declaration and the names it gives a tenant.
+/// a declaration and the names it gives a tenant; `` shared queue `events` (`order-events`,
+/// bound by `ORDER_EVENTS_QUEUE`; each message's tenant in `tenant_id`) ``.
 fn named_summary(named: &NamedModel) -> String {
+    if let Some(shared) = named.names.as_shared() {
+        let bound = shared.queue.env_var().map(|var| format!(", bound by `{var}`")).unwrap_or_default();
+        return format!(
+            "shared queue `{}` (`{}`{bound}; each message's tenant in `{}`)",
+            named.name,
+            shared.queue.declared(),
+            shared.tenant_attribute
+        );
+    }
     let (noun, names) = match named.service() {
         Service::SecretsManager => ("secrets", format!("{}<tenant>/…", named.names.prefix())),
         Service::Ssm => ("parameters", format!("{}<tenant>/…", named.names.prefix())),

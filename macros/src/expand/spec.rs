@@ -73,8 +73,9 @@ fn physical_name(name: &PhysicalName, krate: &syn::Path) -> TokenStream {
     }
 }
 
-/// A declaration as a `NamedModel` expression: `NameRule::new(Service::Ssm, "/tenants/")`, or
-/// `NameRule::fifo_queues("jobs-")` for FIFO queues.
+/// A declaration as a `NamedModel` expression: `NameRule::new(Service::Ssm, "/tenants/")`,
+/// `NameRule::fifo_queues("jobs-")` for FIFO queues, or `NameRule::shared(SharedQueue { .. })`
+/// for a queue every tenant's messages share.
 fn named_model(n: &NamedModel, krate: &syn::Path) -> TokenStream {
     let cow = quote!(#krate::__private::Cow::Borrowed);
     let name = &*n.name;
@@ -88,9 +89,17 @@ fn named_model(n: &NamedModel, krate: &syn::Path) -> TokenStream {
             Service::Sqs => "Sqs",
         }
     );
-    let names = match n.names.is_fifo() {
-        true => quote!(#krate::__private::NameRule::fifo_queues(#prefix)),
-        false => quote!(#krate::__private::NameRule::new(#krate::__private::Service::#service, #prefix)),
+    let names = match (n.names.as_shared(), n.names.is_fifo()) {
+        (Some(shared), _) => {
+            let queue = physical_name(&shared.queue, krate);
+            let attribute = &*shared.tenant_attribute;
+            quote!(#krate::__private::NameRule::shared(#krate::__private::SharedQueue {
+                queue: #queue,
+                tenant_attribute: #cow(#attribute),
+            }))
+        }
+        (None, true) => quote!(#krate::__private::NameRule::fifo_queues(#prefix)),
+        (None, false) => quote!(#krate::__private::NameRule::new(#krate::__private::Service::#service, #prefix)),
     };
     quote!(#krate::__private::NamedModel {
         name: #cow(#name),

@@ -12,6 +12,8 @@
 //! | GetQueueAttributes | `GetQueueAttributes` | `QueueUrl` |
 //! | GetQueueUrl | `GetQueueUrl` | `QueueName` the tenant's; `QueueOwnerAWSAccountId` absent or the deployment's account |
 //! | anything else (ListQueues, PurgeQueue, SetQueueAttributes, CreateQueue, DeleteQueue, AddPermission, TagQueue, …) | — | refused |
+//! | SendMessage, SendMessageBatch to a shared queue | `SendMessage`, the only action a shared queue may declare | `QueueUrl` the placed name; every message's `MessageAttributes[<tenant_attribute>]` a `String` that is the sending tenant, and no message system attribute of that name |
+//! | anything else to a shared queue | — | refused |
 //!
 //! Which action each operation needs comes from the core's table
 //! ([`NamedAction::for_operation`]: a batch needs its single action, as IAM authorizes it), and
@@ -47,9 +49,23 @@
 //!   sent there: method, path `/` and no query, `X-Amz-Target`, body bytes (a `QueueUrl` swapped
 //!   in the body after the check is another request).
 //!
-//! Message contents are not read: a tenant's own queue may carry anything. A queue shared by
-//! tenants cannot be confined by IAM at all (no condition key reads a message), so the guard
-//! only lets through queues of the tenant's own.
+//! Message contents are not read on a tenant's own queue: it may carry anything.
+//!
+//! **A shared queue** (`queues(events(queue = "order-events", tenant_attribute = "tenant_id",
+//! actions = [SendMessage]))`, [`SharedQueue`](tenant_isolation_core::SharedQueue)) holds every
+//! tenant's messages, and IAM cannot confine it per tenant: the session policy grants
+//! `sqs:SendMessage` on its ARN to every tenant, and no SQS condition key reads a message. The
+//! consumer (a record handler, `records = sqs(tenant_attribute = "tenant_id")`) runs each message
+//! as the tenant its attribute names, so that attribute is what this guard checks: a send to the
+//! shared queue (its URL's account the deployment's, its name the one the queue is placed under)
+//! passes only if every message carries `MessageAttributes["tenant_id"]` with `DataType`
+//! `String` and `StringValue` exactly the sending scope's tenant, with no binary or list value,
+//! and no message *system* attribute of that name. A missing attribute, another tenant's, a
+//! `Number` or `Binary` one, or one foreign entry of a batch refuses the whole request. Any other
+//! operation on the shared queue is refused. The shared queue is matched before the tenants' own
+//! queues: it is never any tenant's own (the model and the runtime refuse a prefix that would make
+//! it one). What is sent is the serialized request checked here, compared at signing: an
+//! attribute rewritten after the check is a changed body, refused.
 //!
 //! This file is the SQS rule set ([`QueueRules`]) of the one guard interceptor (`intercept.rs`),
 //! feature `sqs`; the JSON-protocol snapshot it shares with DynamoDB's is `json.rs`.
@@ -66,10 +82,12 @@ use aws_sdk_sqs::operation::{
     get_queue_url::GetQueueUrlInput, receive_message::ReceiveMessageInput, send_message::SendMessageInput,
     send_message_batch::SendMessageBatchInput,
 };
+use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeNameForSends, MessageSystemAttributeValue};
 use aws_smithy_runtime_api::client::interceptors::context::Input;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::http::Request;
 use aws_smithy_types::config_bag::ConfigBag;
+use std::collections::HashMap;
 use tenant_isolation_core::{NamedAction, NamedModel, Placement, Service, TenantId};
 
 /// The SQS rule set: a handler's `queues(...)` declarations in this deployment's account and
@@ -81,12 +99,21 @@ pub(crate) struct QueueRules {
     account: String,
     /// The deployment's region: every request must go to the client's endpoint for it.
     region: String,
+    /// The handler's shared queues, each with the name it is placed under.
+    shared: Vec<(&'static NamedModel, String)>,
 }
 
 impl QueueRules {
-    /// The rules of `spec`'s queues, in the account and region of `placement`.
+    /// The rules of `spec`'s queues, in the account and region of `placement` (and its shared
+    /// queues under the names it places them).
     pub(crate) fn new(spec: &'static HandlerSpec, placement: &Placement) -> QueueRules {
-        QueueRules { spec, account: placement.account().to_owned(), region: placement.region().to_owned() }
+        let declarations = spec.model().named.iter().filter(|n| n.names.is_shared());
+        QueueRules {
+            spec,
+            account: placement.account().to_owned(),
+            region: placement.region().to_owned(),
+            shared: declarations.zip(placement.queues().iter().cloned()).collect(),
+        }
     }
 }
 
@@ -223,15 +250,49 @@ impl Check<'_> {
         }
     }
 
-    /// An operation on the queue `url` names.
-    fn by_url(&self, operation: &'static str, url: Option<&str>) -> Result<Decision, GuardViolation> {
+    /// An operation on the queue `url` names, sending `messages` (none but a send's).
+    fn by_url(
+        &self,
+        operation: &'static str,
+        url: Option<&str>,
+        messages: &[Message<'_>],
+    ) -> Result<Decision, GuardViolation> {
         let action = self.action(operation)?;
         let Some((account, queue)) = url.and_then(queue_of) else {
             return Err(self.violation(operation, Violation::Unsupported(QUEUE_URL_SHAPE)));
         };
         self.account(operation, account)?;
-        self.own(operation, action, queue)?;
+        match self.rules.shared.iter().find(|(_, name)| name == queue) {
+            Some((declaration, _)) => self.shared(operation, action, declaration, messages)?,
+            None => {
+                self.own(operation, action, queue)?;
+            }
+        }
         Ok(Decision { operation, action })
+    }
+
+    /// A request to the shared queue of `declaration`: a send whose every message carries the
+    /// sending tenant in the declaration's attribute; nothing else.
+    fn shared(
+        &self,
+        operation: &'static str,
+        action: NamedAction,
+        declaration: &NamedModel,
+        messages: &[Message<'_>],
+    ) -> Result<(), GuardViolation> {
+        let attribute = match declaration.names.as_shared() {
+            Some(shared) if action == NamedAction::SendMessage && declaration.allows(action) => {
+                &shared.tenant_attribute
+            }
+            _ => return Err(self.violation(operation, Violation::SharedQueue(action))),
+        };
+        for message in messages {
+            if let Err(reason) = message.stamped(attribute, self.tenant) {
+                let attribute = attribute.to_string();
+                return Err(self.violation(operation, Violation::MessageTenant { attribute, reason }));
+            }
+        }
+        Ok(())
     }
 
     fn account(&self, operation: &'static str, account: &str) -> Result<(), GuardViolation> {
@@ -242,18 +303,28 @@ impl Check<'_> {
     }
 
     fn check(&self, input: &Input) -> Result<Decision, GuardViolation> {
+        if let Some(i) = input.downcast_ref::<SendMessageInput>() {
+            let message = Message { attributes: i.message_attributes(), system: i.message_system_attributes() };
+            return self.by_url("SendMessage", i.queue_url(), &[message]);
+        }
+        if let Some(i) = input.downcast_ref::<SendMessageBatchInput>() {
+            let messages: Vec<Message<'_>> = i
+                .entries()
+                .iter()
+                .map(|e| Message { attributes: e.message_attributes(), system: e.message_system_attributes() })
+                .collect();
+            return self.by_url("SendMessageBatch", i.queue_url(), &messages);
+        }
         macro_rules! by_queue_url {
             ($($input:ty => $operation:literal,)*) => {
                 $(
                     if let Some(i) = input.downcast_ref::<$input>() {
-                        return self.by_url($operation, i.queue_url());
+                        return self.by_url($operation, i.queue_url(), &[]);
                     }
                 )*
             };
         }
         by_queue_url! {
-            SendMessageInput => "SendMessage",
-            SendMessageBatchInput => "SendMessageBatch",
             ReceiveMessageInput => "ReceiveMessage",
             DeleteMessageInput => "DeleteMessage",
             DeleteMessageBatchInput => "DeleteMessageBatch",
@@ -272,6 +343,51 @@ impl Check<'_> {
             return Ok(Decision { operation: OP, action });
         }
         Err(self.violation(UNLISTED, Violation::NamedOperation(Service::Sqs)))
+    }
+}
+
+/// What the shared queue's rule reads of one message sent (a `SendMessage`, or one entry of a
+/// `SendMessageBatch`): its message attributes and its message system attributes.
+struct Message<'a> {
+    attributes: Option<&'a HashMap<String, MessageAttributeValue>>,
+    system: Option<&'a HashMap<MessageSystemAttributeNameForSends, MessageSystemAttributeValue>>,
+}
+
+impl Message<'_> {
+    /// Whether the message carries `tenant` in its String attribute `attribute`, and nothing a
+    /// reader of that attribute could take for another value; else what is wrong with it.
+    ///
+    /// ```text
+    /// {"tenant_id": {"DataType": "String", "StringValue": "acme"}}          → Ok, for acme
+    /// {"tenant_id": {"DataType": "String", "StringValue": "globex"}}        → another tenant's
+    /// {"tenant_id": {"DataType": "Number", "StringValue": "acme"}}          → not a String
+    /// {"tenant_id": {"DataType": "String", "BinaryValue": "YWNtZQ=="}}      → a binary value
+    /// ```
+    fn stamped(&self, attribute: &str, tenant: &TenantId) -> Result<(), &'static str> {
+        // Only `AWSTraceHeader` is a system attribute SQS takes today; one named like the tenant
+        // attribute is refused rather than left for a reader to confuse with it.
+        if self.system.is_some_and(|s| s.keys().any(|k| k.as_str().eq_ignore_ascii_case(attribute))) {
+            return Err("a message system attribute has the same name");
+        }
+        let Some(value) = self.attributes.and_then(|a| a.get(attribute)) else {
+            return Err("the attribute is missing");
+        };
+        // The record handler reads a `String` attribute only (`records::Sqs`); a `Number`, a
+        // `Binary` or a custom `String.<label>` one is not the tenant it would run.
+        if value.data_type() != "String" {
+            return Err("the attribute's data type is not `String`");
+        }
+        if value.binary_value().is_some()
+            || !value.string_list_values().is_empty()
+            || !value.binary_list_values().is_empty()
+        {
+            return Err("the attribute carries a binary or list value");
+        }
+        match value.string_value() {
+            Some(v) if v == tenant.as_str() => Ok(()),
+            Some(_) => Err("the attribute names another tenant"),
+            None => Err("the attribute has no string value"),
+        }
     }
 }
 

@@ -79,6 +79,18 @@ pub enum Violation {
     /// A resource of another account than the deployment's (a queue URL's account, a
     /// `QueueOwnerAWSAccountId`).
     Account(String),
+    /// An operation other than a send on a queue every tenant's messages share (a
+    /// `queues(name(queue = ...))` declaration): receiving, deleting or re-timing its messages,
+    /// or reading its attributes, would reach every tenant's.
+    SharedQueue(NamedAction),
+    /// A message sent to a shared queue that does not carry the sending tenant in the
+    /// declaration's String message attribute (`reason` says how), every message of a batch alike.
+    MessageTenant {
+        /// The declaration's tenant attribute, e.g. `tenant_id`.
+        attribute: String,
+        /// What was wrong: missing, another tenant's, not of data type `String`, …
+        reason: &'static str,
+    },
 }
 
 impl fmt::Display for Violation {
@@ -137,6 +149,16 @@ impl fmt::Display for Violation {
             Violation::ForeignPath => {
                 f.write_str("a by-path read needs the tenant's path `<prefix><tenant>` or a path under it")
             }
+            Violation::SharedQueue(a) => write!(
+                f,
+                "`{a}` on a queue that every tenant's messages share: a tenant session may only send to it \
+                 (`SendMessage`); consume it with a record handler (`records = sqs(tenant_attribute = \"...\")`)"
+            ),
+            Violation::MessageTenant { attribute, reason } => write!(
+                f,
+                "a message to a shared queue must carry the sending tenant in its String message attribute \
+                 `{attribute}` (the queue handle's `send_message()` and `entry(..)` stamp it): {reason}"
+            ),
             Violation::Account(account) => {
                 write!(f, "account `{account}` is not the deployment's: a tenant's resources are in its account")
             }

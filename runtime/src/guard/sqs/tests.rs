@@ -11,17 +11,23 @@ use aws_sdk_sqs::operation::{
     tag_queue::TagQueueInput,
 };
 use aws_sdk_sqs::types::{
-    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, QueueAttributeName,
-    SendMessageBatchRequestEntry,
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, MessageSystemAttributeValue,
+    QueueAttributeName, SendMessageBatchRequestEntry,
 };
+use aws_smithy_types::Blob;
 use std::borrow::Cow;
 use std::sync::LazyLock;
-use tenant_isolation_core::{Confinement, HandlerModel, NameRule, Partition};
+use tenant_isolation_core::{Confinement, HandlerModel, NameRule, Partition, PhysicalName, SharedQueue};
 
 const ACCOUNT: &str = "123456789012";
 
+/// The name the shared queue `events` is placed under.
+const EVENTS: &str = "order-events-prod";
+
 /// `jobs`: the queue `jobs-<tenant>`, every SQS action but `ChangeMessageVisibility`. `orders`:
-/// the FIFO queue `orders-<tenant>.fifo`, `SendMessage` only.
+/// the FIFO queue `orders-<tenant>.fifo`, `SendMessage` only. `events`: the shared queue declared
+/// `order-events`, bound by `ORDER_EVENTS_QUEUE` and placed as `order-events-prod`, every tenant's
+/// messages stamped in `tenant_id`.
 static SPEC: LazyLock<HandlerSpec> = LazyLock::new(|| {
     use NamedAction::*;
     let jobs = NamedModel {
@@ -34,10 +40,18 @@ static SPEC: LazyLock<HandlerSpec> = LazyLock::new(|| {
         actions: Cow::Borrowed(&[SendMessage]),
         names: NameRule::fifo_queues("orders-"),
     };
+    let events = NamedModel {
+        name: Cow::Borrowed("events"),
+        actions: Cow::Borrowed(&[SendMessage]),
+        names: NameRule::shared(SharedQueue {
+            queue: PhysicalName::FromEnv { var: "ORDER_EVENTS_QUEUE".into(), default: "order-events".into() },
+            tenant_attribute: "tenant_id".into(),
+        }),
+    };
     let model = HandlerModel {
         tables: Cow::Borrowed(&[]),
         buckets: Cow::Borrowed(&[]),
-        named: vec![jobs, orders].into(),
+        named: vec![jobs, orders, events].into(),
         confinement: Confinement::SessionPolicy,
     };
     HandlerSpec::new("worker", model).unwrap()
@@ -45,7 +59,7 @@ static SPEC: LazyLock<HandlerSpec> = LazyLock::new(|| {
 
 fn rules() -> QueueRules {
     let placement = Placement::new(Partition::Aws, "us-east-1", ACCOUNT, &[], &[]).unwrap();
-    QueueRules::new(&SPEC, &placement)
+    QueueRules::new(&SPEC, &placement.with_queues(&[EVENTS]).unwrap())
 }
 
 fn run(table: Vec<Case<Decision>>) {
@@ -364,4 +378,220 @@ fn queue_urls_are_read_literally() {
     ] {
         assert_eq!(queue_of(bad), None, "{bad}");
     }
+}
+
+/// A String (or `data_type`) attribute value.
+fn value(data_type: &str, v: &str) -> MessageAttributeValue {
+    MessageAttributeValue::builder().data_type(data_type).string_value(v).build().unwrap()
+}
+
+/// A send to `url` with the message attributes `attributes`.
+fn send_with(url: &str, attributes: &[(&str, MessageAttributeValue)]) -> SendMessageInput {
+    let mut input = SendMessageInput::builder().queue_url(url).message_body("hello");
+    for (name, value) in attributes {
+        input = input.message_attributes(*name, value.clone());
+    }
+    input.build().unwrap()
+}
+
+/// A refusal of a message to the shared queue, for `reason`.
+fn unstamped(reason: &'static str) -> Result<Decision, Violation> {
+    Err(Violation::MessageTenant { attribute: "tenant_id".into(), reason })
+}
+
+const MISSING: &str = "the attribute is missing";
+const OTHER: &str = "the attribute names another tenant";
+const NOT_STRING: &str = "the attribute's data type is not `String`";
+
+#[test]
+fn a_send_to_the_shared_queue_passes_only_stamped_with_the_senders_tenant() {
+    let events = url(EVENTS);
+    let stamped = |tenant: &str| send_with(&events, &[("tenant_id", value("String", tenant))]);
+    let sent = ok("SendMessage", NamedAction::SendMessage);
+    let binary = MessageAttributeValue::builder().data_type("Binary").binary_value(Blob::new("acme")).build().unwrap();
+    let both = MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value("acme")
+        .binary_value(Blob::new("globex"))
+        .build()
+        .unwrap();
+    let no_value = MessageAttributeValue::builder().data_type("String").build().unwrap();
+    let traced = |name: &str| {
+        let system = MessageSystemAttributeValue::builder().data_type("String").string_value("globex").build().unwrap();
+        SendMessageInput::builder()
+            .queue_url(&events)
+            .message_body("hello")
+            .message_attributes("tenant_id", value("String", "acme"))
+            .message_system_attributes(MessageSystemAttributeNameForSends::from(name), system)
+            .build()
+            .unwrap()
+    };
+    run(vec![
+        case("stamped with the sender's tenant", stamped("acme"), sent.clone()),
+        case("globex's own, by globex", stamped("globex"), sent.clone()).by("globex"),
+        case(
+            "with other attributes beside it",
+            send_with(&events, &[("tenant_id", value("String", "acme")), ("kind", value("String", "globex"))]),
+            sent.clone(),
+        ),
+        case("another tenant's value", stamped("globex"), unstamped(OTHER)),
+        case("acme's value, sent by globex", stamped("acme"), unstamped(OTHER)).by("globex"),
+        case("a tenant id that starts the sender's", stamped("acm"), unstamped(OTHER)),
+        case("the sender's with more after it", stamped("acme-2"), unstamped(OTHER)),
+        case("the sender's in another case", stamped("ACME"), unstamped(OTHER)),
+        case("the sender's with a space", stamped("acme "), unstamped(OTHER)),
+        case("no attributes", send(&events), unstamped(MISSING)),
+        case("another attribute only", send_with(&events, &[("tenant", value("String", "acme"))]), unstamped(MISSING)),
+        case(
+            "the attribute in another case",
+            send_with(&events, &[("Tenant_Id", value("String", "acme"))]),
+            unstamped(MISSING),
+        ),
+        case("a Number", send_with(&events, &[("tenant_id", value("Number", "acme"))]), unstamped(NOT_STRING)),
+        case(
+            "a custom String label",
+            send_with(&events, &[("tenant_id", value("String.tenant", "acme"))]),
+            unstamped(NOT_STRING),
+        ),
+        case("a Binary", send_with(&events, &[("tenant_id", binary)]), unstamped(NOT_STRING)),
+        case(
+            "a String with a binary value too",
+            send_with(&events, &[("tenant_id", both)]),
+            unstamped("the attribute carries a binary or list value"),
+        ),
+        case(
+            "a String without a value",
+            send_with(&events, &[("tenant_id", no_value)]),
+            unstamped("the attribute has no string value"),
+        ),
+        case(
+            "also a message system attribute",
+            traced("tenant_id"),
+            unstamped("a message system attribute has the same name"),
+        ),
+        case("a trace header beside it", traced("AWSTraceHeader"), sent),
+        // The queue is the placed one; the declared name is another queue, nobody's.
+        case(
+            "the declared name, not the placed one",
+            send_with(&url("order-events"), &[("tenant_id", value("String", "acme"))]),
+            FOREIGN,
+        ),
+        case(
+            "another account's queue of that name",
+            send_with(&format!("https://h/210987654321/{EVENTS}"), &[("tenant_id", value("String", "acme"))]),
+            Err(Violation::Account("210987654321".into())),
+        ),
+        case(
+            "a third segment",
+            send_with(&format!("{events}/jobs-acme"), &[("tenant_id", value("String", "acme"))]),
+            SHAPE,
+        ),
+    ]);
+}
+
+#[test]
+fn a_batch_to_the_shared_queue_passes_only_if_every_entry_is_stamped() {
+    let events = url(EVENTS);
+    let entry = |id: &str, tenant: Option<&str>| {
+        let entry = SendMessageBatchRequestEntry::builder().id(id).message_body("x");
+        let entry = match tenant {
+            Some(t) => entry.message_attributes("tenant_id", value("String", t)),
+            None => entry,
+        };
+        entry.build().unwrap()
+    };
+    let batch = |entries: Vec<SendMessageBatchRequestEntry>| {
+        SendMessageBatchInput::builder().queue_url(&events).set_entries(Some(entries)).build().unwrap()
+    };
+    let own = || (1..=9).map(|i| entry(&i.to_string(), Some("acme"))).collect::<Vec<_>>();
+    let with = |last: SendMessageBatchRequestEntry| own().into_iter().chain([last]).collect::<Vec<_>>();
+    run(vec![
+        case(
+            "ten entries, each stamped",
+            batch(with(entry("10", Some("acme")))),
+            ok("SendMessageBatch", NamedAction::SendMessage),
+        ),
+        case("one entry of another tenant's", batch(with(entry("10", Some("globex")))), unstamped(OTHER)),
+        case(
+            "the first entry of another tenant's",
+            batch([entry("0", Some("globex"))].into_iter().chain(own()).collect()),
+            unstamped(OTHER),
+        ),
+        case("one entry without the attribute", batch(with(entry("10", None))), unstamped(MISSING)),
+        case(
+            "globex's batch, by globex",
+            batch(vec![entry("1", Some("globex"))]),
+            ok("SendMessageBatch", NamedAction::SendMessage),
+        )
+        .by("globex"),
+    ]);
+}
+
+#[test]
+fn nothing_but_a_send_reaches_the_shared_queue() {
+    use NamedAction::*;
+    let events = url(EVENTS);
+    let shared = |action| Err(Violation::SharedQueue(action));
+    run(vec![
+        case("ReceiveMessage", receive(&events), shared(ReceiveMessage)),
+        case("ReceiveMessage, by globex", receive(&events), shared(ReceiveMessage)).by("globex"),
+        case(
+            "DeleteMessage",
+            DeleteMessageInput::builder().queue_url(&events).receipt_handle("r").build().unwrap(),
+            shared(DeleteMessage),
+        ),
+        case(
+            "DeleteMessageBatch",
+            DeleteMessageBatchInput::builder()
+                .queue_url(&events)
+                .entries(DeleteMessageBatchRequestEntry::builder().id("1").receipt_handle("r").build().unwrap())
+                .build()
+                .unwrap(),
+            shared(DeleteMessage),
+        ),
+        case(
+            "ChangeMessageVisibility",
+            ChangeMessageVisibilityInput::builder()
+                .queue_url(&events)
+                .receipt_handle("r")
+                .visibility_timeout(0)
+                .build()
+                .unwrap(),
+            shared(ChangeMessageVisibility),
+        ),
+        case(
+            "GetQueueAttributes",
+            GetQueueAttributesInput::builder().queue_url(&events).build().unwrap(),
+            shared(GetQueueAttributes),
+        ),
+        case("GetQueueUrl of its name", get_queue_url(EVENTS, None), FOREIGN),
+        case(
+            "PurgeQueue",
+            PurgeQueueInput::builder().queue_url(&events).build().unwrap(),
+            Err(Violation::NamedOperation(Service::Sqs)),
+        ),
+        // The tenants' own queues beside it are as before.
+        case("a send to acme's own queue, unstamped", send(&url("jobs-acme")), ok("SendMessage", SendMessage)),
+    ]);
+    let refused = Violation::SharedQueue(ReceiveMessage).to_string();
+    assert!(refused.contains("records = sqs(tenant_attribute"), "{refused}");
+}
+
+#[test]
+fn a_shared_queues_attribute_rewritten_after_the_check_is_refused_at_signing() {
+    const ENDPOINT: &str = "https://sqs.us-east-1.amazonaws.com";
+    let rules = rules();
+    let checked_body = format!(
+        r#"{{"QueueUrl":"{}","MessageBody":"hello","MessageAttributes":{{"tenant_id":{{"DataType":"String","StringValue":"acme"}}}}}}"#,
+        url(EVENTS)
+    );
+    let decision = Decision { operation: "SendMessage", action: NamedAction::SendMessage };
+    let checked = rules.snapshot(&decision, &serialized("/", "SendMessage", &checked_body)).unwrap();
+    let there = Destination { endpoint: Some(ENDPOINT), signing_region: Some("us-east-1") };
+    let root = format!("{ENDPOINT}/");
+    let sent =
+        |body: &str| rules.sent_as_checked(&checked, &serialized(&root, "SendMessage", body), &there, Some(ENDPOINT));
+    assert!(sent(&checked_body), "as checked");
+    assert!(!sent(&checked_body.replace(r#""StringValue":"acme""#, r#""StringValue":"globex""#)), "another tenant's");
+    assert!(!sent(&checked_body.replace(r#""tenant_id""#, r#""tenant""#)), "the attribute renamed");
 }
