@@ -3,7 +3,7 @@
 
 use crate::cloudformation;
 use tenant_isolation::audit::ResourceKind;
-use tenant_isolation_core::{InvalidRoleArn, InvalidTenantId, PlacementError, Service};
+use tenant_isolation_core::{InvalidRoleArn, InvalidTenantId, PlacementError};
 
 /// Why audit output could not be produced.
 #[derive(Debug, thiserror::Error)]
@@ -60,27 +60,6 @@ pub enum AuditError {
         /// Its prefix.
         first_prefix: Box<str>,
         /// The other handler (the same one when two of its declarations overlap).
-        second: Box<str>,
-        /// Its prefix.
-        second_prefix: Box<str>,
-    },
-    /// Two handlers declare secrets, parameters or queues of one service with name prefixes
-    /// where one starts the other: names are one namespace per account and region, so a tenant
-    /// of the shorter prefix would own other tenants' names under the longer one.
-    #[error(
-        "handlers `{first}` ({noun} prefix `{first_prefix}`) and `{second}` ({noun} prefix `{second_prefix}`) name \
-         {service} {noun}s in one account and region, and one prefix starts the other: a tenant of one could own \
-         another tenant's {noun}s of the other",
-        noun = .service.noun()
-    )]
-    NameOverlap {
-        /// The service.
-        service: Service,
-        /// One handler.
-        first: Box<str>,
-        /// Its prefix.
-        first_prefix: Box<str>,
-        /// The other handler.
         second: Box<str>,
         /// Its prefix.
         second_prefix: Box<str>,

@@ -39,7 +39,6 @@ mod cli;
 mod cloudformation;
 mod error;
 mod function;
-mod names;
 mod report;
 mod template;
 

@@ -7,7 +7,6 @@
 use crate::bindings;
 use crate::cloudformation;
 use crate::error::AuditError;
-use crate::names;
 use serde_json::{Value, json};
 use tenant_isolation::HandlerSpec;
 use tenant_isolation_core::{
@@ -22,18 +21,18 @@ fn handlers() -> Vec<&'static HandlerSpec> {
 /// Every handler, once its key prefixes are known not to overlap on any table: neither on a
 /// physical name as resolved here, nor through a variable (which names one table once deployed,
 /// whatever the declared names say; `bindings.rs`); and its name prefixes not to overlap with
-/// any other handler's of the same service (one namespace per account and region; `names.rs`).
+/// any other handler's of the same service (one namespace per account and region, compared by
+/// the same `check_prefixes`).
 pub(crate) fn checked_handlers() -> Result<Vec<&'static HandlerSpec>, AuditError> {
     let handlers = handlers();
     tenant_isolation::audit::check_prefixes(&handlers)?;
     bindings::check(&handlers)?;
-    names::check(&handlers)?;
     Ok(handlers)
 }
 
 /// `[{handler, module, tables: [{table, table_env, key_prefix, indexes, actions}],
 /// buckets: [{bucket, bucket_env, prefix, actions}], named: [{name, service, prefix, fifo,
-/// actions}], session_tag, template, worst_case_chars}]`: each handler's declaration
+/// queue, queue_env, tenant_attribute, actions}], session_tag, template, worst_case_chars}]`: each handler's declaration
 /// (`key_prefix`: its tenants' keys are `<key_prefix><tenant>` and `<key_prefix><tenant>#…`;
 /// `prefix`: its tenants' objects are under `<prefix><tenant>/`; `named`: its `secrets(...)`,
 /// `parameters(...)` and `queues(...)` in declaration order, `service` the IAM prefix
@@ -66,6 +65,11 @@ pub fn list_json() -> Value {
                     "service": n.service().iam_prefix(),
                     "prefix": n.names.prefix(),
                     "fifo": n.names.is_fifo(),
+                    // A queue every tenant's messages share: its name, variable and the
+                    // attribute that carries a message's tenant (null for a tenant's own).
+                    "queue": n.names.as_shared().map(|q| q.queue.declared()),
+                    "queue_env": n.names.as_shared().and_then(|q| q.queue.env_var()),
+                    "tenant_attribute": n.names.as_shared().map(|q| &*q.tenant_attribute),
                     "actions": n.sorted_actions().iter().map(|a| a.name()).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
                 "session_tag": spec.session_tag(),

@@ -4,6 +4,7 @@
 //! run in. No process sees both handlers when they run in two functions; the audit, over every
 //! handler of the application, does.
 
+use tenant_isolation::audit::ResourceKind;
 use tenant_isolation::model::Service;
 use tenant_isolation_audit::{AuditError, render_json, role_json};
 
@@ -30,8 +31,9 @@ pub mod handlers {
 #[test]
 fn overlapping_secret_prefixes_of_two_handlers_are_refused() {
     match role_json(None, None, &[]) {
-        Err(AuditError::NameOverlap { service: Service::SecretsManager, first_prefix, second_prefix, .. }) => {
-            let mut prefixes = [&*first_prefix, &*second_prefix];
+        Err(AuditError::Overlap(e)) => {
+            assert_eq!(e.kind, ResourceKind::Names(Service::SecretsManager), "{e}");
+            let mut prefixes = [&*e.first_prefix, &*e.second_prefix];
             prefixes.sort_unstable();
             assert_eq!(prefixes, ["tenants/", "tenants/ORG/"]);
         }
@@ -39,8 +41,8 @@ fn overlapping_secret_prefixes_of_two_handlers_are_refused() {
     }
     let rendered = render_json("acme", "arn:aws:iam::123456789012:role/TenantData", "us-east-1");
     match rendered {
-        Err(e @ AuditError::NameOverlap { .. }) => {
-            assert!(e.to_string().contains("name Secrets Manager secrets in one account and region"), "{e}")
+        Err(e @ AuditError::Overlap(_)) => {
+            assert!(e.to_string().contains("share the secret names of `this account and region`"), "{e}")
         }
         other => panic!("{other:?}"),
     }

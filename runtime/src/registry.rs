@@ -35,7 +35,7 @@ pub fn registered_handlers() -> Vec<&'static HandlerSpec> {
 /// owns every `TENANT#ORG#…` key; tenant `tenants` of prefix `""` owns every `tenants/…` object).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "handlers `{first}` (key prefix `{first_prefix}`) and `{second}` (key prefix `{second_prefix}`) share      {kind} `{table}`, and one prefix starts the other: a tenant of one could own the other's keys"
+    "handlers `{first}` (prefix `{first_prefix}`) and `{second}` (prefix `{second_prefix}`) share {kind} `{table}`, and one prefix starts the other: a tenant of one could own the keys or names of the other's tenants"
 )]
 pub struct PrefixOverlap {
     /// A table or a bucket.
