@@ -441,6 +441,20 @@ mod queue_operations {
         ///     Ok(Response::new(Body::Empty))
         /// }
         /// ```
+        ///
+        /// Nor can a producer of a queue that every tenant's messages share, where `SendMessage`
+        /// is the only action that can be declared:
+        ///
+        /// ```compile_fail,E0277
+        /// use lambda_http::{Body, Error, Request, Response};
+        /// use tenant_isolation::{TenantQueue, tenant_isolated};
+        ///
+        /// #[tenant_isolated(queues(events(queue = "order-events", tenant_attribute = "tenant_id", actions = [SendMessage])))]
+        /// async fn drain(events: TenantQueue, _request: Request) -> Result<Response<Body>, Error> {
+        ///     events.receive_message()?.send().await?;
+        ///     Ok(Response::new(Body::Empty))
+        /// }
+        /// ```
         pub fn receive_message(&self) -> Result<ReceiveMessageFluentBuilder, ScopeError>
         where
             P: AllowsNamed<actions::ReceiveMessage>,

@@ -27,10 +27,4 @@ async fn produce(events: TenantQueue, audit: TenantQueue, _request: Request) -> 
     Ok(Response::new(Body::Empty))
 }
 
-#[tenant_isolated(queues(events(queue = "order-events", tenant_attribute = "tenant_id", actions = [SendMessage])))]
-async fn drain(events: TenantQueue, _request: Request) -> Result<Response<Body>, Error> {
-    events.receive_message()?.send().await?;
-    Ok(Response::new(Body::Empty))
-}
-
 fn main() {}

@@ -280,6 +280,6 @@ fn redteam_a_root_prefix_does_not_give_tenant_aws_the_reserved_namespace() {
         named: vec![named("settings", NameRule::new(Service::Ssm, "/"), &[NamedAction::GetParameter])].into(),
         confinement: Confinement::SessionPolicy,
     };
-    let refused = HandlerSpec::new("settings", model).err().expect("the root prefix is refused");
+    let refused = HandlerSpec::new("settings", model).expect_err("the root prefix is refused");
     assert!(refused.iter().any(|e| e.to_string().contains("tenant `aws` would own them")), "{refused:?}");
 }
