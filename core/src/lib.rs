@@ -23,6 +23,7 @@ mod keys;
 mod model;
 mod named;
 mod operation;
+mod physical;
 mod policy;
 mod refusal;
 mod s3;

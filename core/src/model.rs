@@ -24,43 +24,13 @@ use crate::named::{
     MAX_MESSAGE_ATTRIBUTE_NAME_LEN, MAX_QUEUE_NAME_LEN, NamePrefixError, NameRule, NamedAction, NamedModel, Service,
     SharedQueue, is_valid_message_attribute_name, is_valid_queue_name,
 };
+pub use crate::physical::PhysicalName;
 use crate::s3::{MAX_OBJECT_PREFIX_LEN, OBJECT_SEPARATOR, ObjectAction, ObjectPrefixError, ObjectRule};
 use crate::tenant::MAX_TENANT_ID_LEN;
 use core::fmt;
 use std::borrow::Cow;
 
-/// Where a table's, bucket's or shared queue's physical name comes from.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum PhysicalName {
-    /// Written into the template at compile time.
-    Fixed(Cow<'static, str>),
-    /// Read at run time from an environment variable (per-stage names); the template carries
-    /// a placeholder (`{{table}}`, `{{table2}}`, …, `{{bucket}}`, …, `{{queue}}`, …) and the size
-    /// check assumes the longest legal name (a table's counted at [`MAX_BOUND_TABLE_NAME_LEN`]).
-    FromEnv {
-        /// The variable, e.g. `ORDERS_TABLE`.
-        var: Cow<'static, str>,
-        /// The declared (logical) name, used when the variable is unset.
-        default: Cow<'static, str>,
-    },
-}
-
 impl PhysicalName {
-    /// The name written in the attribute.
-    pub fn declared(&self) -> &str {
-        match self {
-            PhysicalName::Fixed(n) | PhysicalName::FromEnv { default: n, .. } => n,
-        }
-    }
-
-    /// The variable that binds the physical name at run time, if any.
-    pub fn env_var(&self) -> Option<&str> {
-        match self {
-            PhysicalName::Fixed(_) => None,
-            PhysicalName::FromEnv { var, .. } => Some(var),
-        }
-    }
-
     /// A variable name that is not `[A-Z_][A-Z0-9_]*`.
     fn env_error(&self) -> Option<SpecError> {
         self.env_var().filter(|v| !is_valid_env_var(v)).map(|v| SpecError::BadEnvVar(v.to_owned()))

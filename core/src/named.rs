@@ -38,7 +38,7 @@
 
 use crate::action::closest;
 use crate::keys::Tenants;
-use crate::model::PhysicalName;
+use crate::physical::PhysicalName;
 use crate::tenant::{MAX_TENANT_ID_LEN, TenantId};
 use core::fmt;
 use std::borrow::Cow;
