@@ -20,6 +20,7 @@
 mod action;
 mod arn;
 mod keys;
+mod kms;
 mod model;
 mod named;
 mod operation;
@@ -32,6 +33,7 @@ mod tenant;
 pub use action::{Action, closest, valid_names};
 pub use arn::{InvalidRoleArn, MAX_SESSION_NAME_LEN, RoleArn, session_name};
 pub use keys::{DEFAULT_KEY_PREFIX, KeyPrefixError, KeyRule, MAX_KEY_PREFIX_LEN, SEPARATOR, Tenants};
+pub use kms::{KMS_KEY_ID_LEN, is_valid_kms_key_id};
 pub use model::{
     BucketModel, Compiled, Confinement, HandlerModel, MAX_BOUND_TABLE_NAME_LEN, MAX_SESSION_POLICY_CHARS, PhysicalName,
     SpecError, TableModel, TenantRule, is_valid_dynamodb_name, is_valid_tag_key, key_prefix_error, name_prefix_error,

@@ -20,6 +20,7 @@ pub const MAX_BOUND_TABLE_NAME_LEN: usize = 128;
 
 use crate::action::Action;
 use crate::keys::{KeyPrefixError, KeyRule, MAX_KEY_PREFIX_LEN, SEPARATOR};
+use crate::kms::is_valid_kms_key_id;
 use crate::named::{
     MAX_MESSAGE_ATTRIBUTE_NAME_LEN, MAX_QUEUE_NAME_LEN, NamePrefixError, NameRule, NamedAction, NamedModel, Service,
     SharedQueue, is_valid_message_attribute_name, is_valid_queue_name,
@@ -391,6 +392,41 @@ impl HandlerModel {
         declaration.names.is_shared().then(|| self.named[..named].iter().filter(|n| n.names.is_shared()).count())
     }
 
+    /// The customer-managed KMS keys of the handler's secrets and parameters (`kms_key`,
+    /// `kms_key_env`), in declaration order: the order of a placement's key ids
+    /// ([`crate::Placement::kms_keys`]) and of the `{{kms}}`, `{{kms2}}`, … placeholders of the
+    /// keys bound at run time.
+    pub fn kms_keys(&self) -> impl Iterator<Item = &PhysicalName> {
+        self.named.iter().filter_map(|n| n.names.kms_key())
+    }
+
+    /// The place of the declaration at `named` among the declarations with a KMS key
+    /// ([`HandlerModel::kms_keys`]); `None` when it names none.
+    pub fn kms_key_place(&self, named: usize) -> Option<usize> {
+        let declaration = self.named.get(named)?;
+        declaration.names.kms_key()?;
+        Some(self.named[..named].iter().filter(|n| n.names.kms_key().is_some()).count())
+    }
+
+    /// The same model with each KMS key fixed to `keys[i]` (the key ids a deployment binds,
+    /// in [`HandlerModel::kms_keys`] order), as [`HandlerModel::queues_placed`] fixes shared
+    /// queues.
+    pub fn kms_keys_placed(&self, keys: &[&str]) -> HandlerModel {
+        let mut ids = keys.iter();
+        let named = self
+            .named
+            .iter()
+            .map(|n| match n.names.kms_key().and_then(|_| ids.next()) {
+                Some(id) => NamedModel {
+                    names: n.names.clone().with_kms_key(PhysicalName::Fixed(Cow::Owned((*id).to_owned()))),
+                    ..n.clone()
+                },
+                None => n.clone(),
+            })
+            .collect::<Vec<_>>();
+        HandlerModel { named: named.into(), ..self.clone() }
+    }
+
     /// The same model with each shared queue's name fixed to `queues[i]` (the names a deployment
     /// binds, in [`HandlerModel::shared_queues`] order), as [`HandlerModel::placed`] fixes tables
     /// and buckets.
@@ -474,6 +510,19 @@ impl NamedModel {
             if !is_valid_message_attribute_name(&shared.tenant_attribute) {
                 errors.push(SpecError::BadMessageAttribute(shared.tenant_attribute.to_string()));
             }
+        }
+        if let Some(key) = self.names.kms_key() {
+            let name = self.name.to_string();
+            if self.service().encryption_context_key().is_none() {
+                errors.push(SpecError::KmsKeyOutside { name, service: self.service() });
+            } else if !self.actions.iter().any(|a| !a.kms_actions().is_empty()) {
+                errors.push(SpecError::KmsKeyUnused(name));
+            } else if (key.env_var().is_none() || !key.declared().is_empty()) && !is_valid_kms_key_id(key.declared()) {
+                // A key bound at run time may leave its default empty: the runtime then
+                // refuses to start without the variable, naming it.
+                errors.push(SpecError::BadKmsKeyId(key.declared().to_owned()));
+            }
+            errors.extend(key.env_error());
         }
         errors
     }
@@ -632,6 +681,18 @@ pub enum SpecError {
         /// The prefix under which it is a tenant's.
         prefix: String,
     },
+    /// A KMS key declared on queues: only secrets' and parameters' values are encrypted with
+    /// a key their declaration names.
+    KmsKeyOutside {
+        /// The declaration.
+        name: String,
+        /// Its service.
+        service: Service,
+    },
+    /// A KMS key declared where no declared action reads or writes a value.
+    KmsKeyUnused(String),
+    /// A KMS key id that is not a key id (a UUID, or `mrk-` and 32 hex digits).
+    BadKmsKeyId(String),
     /// The worst-case rendered policy is over the STS limit.
     TooLarge {
         /// Worst-case rendered length of the whole policy.
@@ -688,6 +749,23 @@ impl fmt::Display for SpecError {
                 "the shared queue `{queue}` is also a tenant's own queue under prefix `{prefix}`: that tenant could \
                  receive every tenant's messages; name the shared queue so that no queue prefix of the handler's \
                  starts it"
+            ),
+            SpecError::KmsKeyOutside { name, service } => write!(
+                f,
+                "`{name}` declares a KMS key, but {} are not encrypted with a key their declaration names: \
+                 `kms_key` and `kms_key_env` apply to `secrets(...)` and `parameters(...)`",
+                service.title()
+            ),
+            SpecError::KmsKeyUnused(name) => write!(
+                f,
+                "`{name}` declares a KMS key, but none of its actions reads or writes a value: remove `kms_key` \
+                 (a tenant session would be granted nothing on it)"
+            ),
+            SpecError::BadKmsKeyId(id) => write!(
+                f,
+                "invalid KMS key id `{id}`: expected a key id, a UUID such as \
+                 `1234abcd-12ab-34cd-56ef-1234567890ab` or a multi-Region key's `mrk-` and 32 hex digits \
+                 (not an alias or an ARN: IAM authorizes the key by its own ARN)"
             ),
             SpecError::NoActions => f.write_str("no actions declared: a tenant policy needs at least one action"),
             SpecError::DuplicateAction(a) => write!(f, "`{a}` is declared twice"),

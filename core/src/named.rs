@@ -561,6 +561,9 @@ pub struct NameRule {
     fifo: bool,
     /// A queue every tenant's messages share: no name is a tenant's.
     shared: Option<SharedQueue>,
+    /// The customer-managed KMS key that encrypts the values of the tenants' secrets or
+    /// parameters (`kms_key`, `kms_key_env`): its key id, written in or bound at run time.
+    kms_key: Option<PhysicalName>,
 }
 
 /// What is wrong with a name prefix.
@@ -582,24 +585,43 @@ pub enum NamePrefixError {
 impl NameRule {
     /// A rule of `service` with `prefix`; see [`NameRule::validate`].
     pub const fn new(service: Service, prefix: &'static str) -> NameRule {
-        NameRule { service, prefix: Cow::Borrowed(prefix), fifo: false, shared: None }
+        NameRule { service, prefix: Cow::Borrowed(prefix), fifo: false, shared: None, kms_key: None }
+    }
+
+    /// A rule of `service` with `prefix` whose values are encrypted with a customer-managed
+    /// KMS key (see [`NameRule::with_kms_key`]); a `const fn`, for the macro's specs.
+    pub const fn encrypted(service: Service, prefix: &'static str, key: PhysicalName) -> NameRule {
+        NameRule { service, prefix: Cow::Borrowed(prefix), fifo: false, shared: None, kms_key: Some(key) }
+    }
+
+    /// The same rule, the values of its secrets or parameters encrypted with the
+    /// customer-managed KMS key `key` (a key id, or the variable that binds one): the session
+    /// policy then grants the KMS actions the declared actions need on that key, confined by
+    /// the encryption context to the tenant's own names (see `kms.rs`).
+    pub fn with_kms_key(self, key: PhysicalName) -> NameRule {
+        NameRule { kms_key: Some(key), ..self }
+    }
+
+    /// The customer-managed KMS key of the rule's values, if one was declared.
+    pub const fn kms_key(&self) -> Option<&PhysicalName> {
+        self.kms_key.as_ref()
     }
 
     /// A rule with an owned prefix.
     pub fn owned(service: Service, prefix: impl Into<String>) -> NameRule {
-        NameRule { service, prefix: Cow::Owned(prefix.into()), fifo: false, shared: None }
+        NameRule { service, prefix: Cow::Owned(prefix.into()), fifo: false, shared: None, kms_key: None }
     }
 
     /// A rule of FIFO queues: the tenant's queue is `<prefix><tenant>.fifo`.
     pub const fn fifo_queues(prefix: &'static str) -> NameRule {
-        NameRule { service: Service::Sqs, prefix: Cow::Borrowed(prefix), fifo: true, shared: None }
+        NameRule { service: Service::Sqs, prefix: Cow::Borrowed(prefix), fifo: true, shared: None, kms_key: None }
     }
 
     /// The rule of a queue every tenant's messages share (see [`SharedQueue`]): no queue name is
     /// a tenant's under it ([`NameRule::is_own`] is always `false`), and only `SendMessage` may be
     /// declared on it ([`NamedModel::validate`]).
     pub const fn shared(queue: SharedQueue) -> NameRule {
-        NameRule { service: Service::Sqs, prefix: Cow::Borrowed(""), fifo: false, shared: Some(queue) }
+        NameRule { service: Service::Sqs, prefix: Cow::Borrowed(""), fifo: false, shared: Some(queue), kms_key: None }
     }
 
     /// The same rule for FIFO queues (see [`NameRule::fifo_queues`]); a shared queue's name says

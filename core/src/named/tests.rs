@@ -500,3 +500,131 @@ fn a_shared_queue_compiles_to_send_message_on_its_arn_without_a_tenant() {
     let tagged = HandlerModel { confinement: Confinement::SessionTag("tenant".into()), ..fixed }.compile().unwrap();
     assert!(tagged.template.contains(":q\"") && !tagged.template.contains("PrincipalTag"), "{}", tagged.template);
 }
+
+const KEY: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+
+fn encrypted(service: Service, prefix: &'static str, var: Option<&'static str>) -> NameRule {
+    use crate::model::PhysicalName;
+    let key = match var {
+        Some(var) => PhysicalName::FromEnv { var: Cow::Borrowed(var), default: Cow::Borrowed("") },
+        None => PhysicalName::Fixed(Cow::Borrowed(KEY)),
+    };
+    NameRule::new(service, prefix).with_kms_key(key)
+}
+
+#[test]
+fn a_customer_key_is_granted_for_the_tenants_own_values_only() {
+    use crate::policy::{Partition, Placement, render};
+    let m = handler(vec![
+        model(
+            "webhooks",
+            &[NamedAction::GetSecretValue, NamedAction::DescribeSecret],
+            encrypted(Service::SecretsManager, "tenants/", Some("WEBHOOKS_KEY")),
+        ),
+        model(
+            "settings",
+            &[NamedAction::GetParametersByPath, NamedAction::PutParameter],
+            encrypted(Service::Ssm, "/tenants/", None),
+        ),
+    ]);
+    assert_eq!((m.kms_key_place(0), m.kms_key_place(1), m.kms_key_place(2)), (Some(0), Some(1), None));
+    let compiled = m.compile().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&compiled.template).unwrap();
+    let statements = v["Statement"].as_array().unwrap();
+    let on_keys: Vec<&serde_json::Value> =
+        statements.iter().filter(|s| s["Resource"][0].as_str().unwrap().contains(":kms:")).collect();
+    assert_eq!(
+        on_keys,
+        [
+            &serde_json::json!({"Effect": "Allow", "Action": ["kms:Decrypt"],
+             "Resource": ["arn:{{partition}}:kms:{{region}}:{{account}}:key/{{kms}}"],
+             "Condition": {"StringLike": {"kms:EncryptionContext:SecretARN":
+                 ["arn:{{partition}}:secretsmanager:{{region}}:{{account}}:secret:tenants/{{tenant}}/*"]}}}),
+            // A by-path read decrypts each parameter under its own ARN: the folder's pattern, not
+            // the path's. A write encrypts (standard tier) or asks for a data key (advanced).
+            &serde_json::json!({"Effect": "Allow", "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+             "Resource": [format!("arn:{{{{partition}}}}:kms:{{{{region}}}}:{{{{account}}}}:key/{KEY}")],
+             "Condition": {"StringLike": {"kms:EncryptionContext:PARAMETER_ARN":
+                 ["arn:{{partition}}:ssm:{{region}}:{{account}}:parameter/tenants/{{tenant}}/*"]}}}),
+        ]
+    );
+    // Nothing else names a KMS action: no other statement grants the key, and no statement on
+    // a key goes without the tenant's encryption context.
+    let kms_actions = statements.iter().filter(|s| s.to_string().contains("\"kms:")).count();
+    assert_eq!(kms_actions, 2, "{v}");
+    // The bound key id is counted at 36 characters.
+    let fixed = handler(vec![model(
+        "webhooks",
+        &[NamedAction::GetSecretValue],
+        encrypted(Service::SecretsManager, "tenants/", None),
+    )]);
+    let bound = handler(vec![model(
+        "webhooks",
+        &[NamedAction::GetSecretValue],
+        encrypted(Service::SecretsManager, "tenants/", Some("K")),
+    )]);
+    assert_eq!(bound.compile().unwrap().worst_case, fixed.compile().unwrap().worst_case);
+    // Rendered for acme with the deployment's key: acme's folder, the key's ARN, no placeholder.
+    let place = Placement::new(Partition::Aws, "eu-west-1", "123456789012", &[], &[])
+        .unwrap()
+        .with_kms_keys(&["mrk-0123456789abcdef0123456789abcdef", KEY])
+        .unwrap();
+    let rendered = render(&compiled.template, &place, &t("acme"));
+    assert!(rendered.contains(r#""Resource":["arn:aws:kms:eu-west-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef"],"Condition":{"StringLike":{"kms:EncryptionContext:SecretARN":["arn:aws:secretsmanager:eu-west-1:123456789012:secret:tenants/acme/*"]}}"#), "{rendered}");
+    assert!(!rendered.contains("{{"), "{rendered}");
+    // The role policy of the placed model names the placed key, for every tenant's names.
+    let placed = m.kms_keys_placed(&["mrk-0123456789abcdef0123456789abcdef", KEY]);
+    let role = crate::role_policy(&[&placed], false);
+    assert!(role.contains(r#""Resource":["arn:{{partition}}:kms:{{region}}:{{account}}:key/mrk-0123456789abcdef0123456789abcdef"],"Condition":{"StringLike":{"kms:EncryptionContext:SecretARN":["arn:{{partition}}:secretsmanager:{{region}}:{{account}}:secret:tenants/*"]}}"#), "{role}");
+    // Session-tag mode: the principal tag in the tenant's place, in the context as in the names.
+    let tagged = HandlerModel { confinement: Confinement::SessionTag("tenant".into()), ..fixed }.compile().unwrap();
+    assert!(tagged.template.contains(r#""kms:EncryptionContext:SecretARN":["arn:{{partition}}:secretsmanager:{{region}}:{{account}}:secret:tenants/${aws:PrincipalTag/tenant}/*"]"#), "{}", tagged.template);
+}
+
+#[test]
+fn without_a_customer_key_no_kms_action_is_granted() {
+    let compiled = handler(vec![model(
+        "webhooks",
+        &[NamedAction::GetSecretValue, NamedAction::PutSecretValue],
+        NameRule::new(Service::SecretsManager, "tenants/"),
+    )])
+    .compile()
+    .unwrap();
+    assert!(!compiled.template.contains("kms"), "{}", compiled.template);
+}
+
+#[test]
+fn a_customer_key_is_refused_on_queues_without_a_value_action_or_by_alias() {
+    use crate::model::PhysicalName;
+    let errors = |n: NamedModel| handler(vec![n]).validate();
+    let queue = NameRule::new(Service::Sqs, "jobs-").with_kms_key(PhysicalName::Fixed(Cow::Borrowed(KEY)));
+    assert_eq!(
+        errors(model("jobs", &[NamedAction::SendMessage], queue)),
+        [SpecError::KmsKeyOutside { name: "jobs".into(), service: Service::Sqs }]
+    );
+    assert_eq!(
+        errors(model(
+            "webhooks",
+            &[NamedAction::DescribeSecret, NamedAction::DeleteSecret],
+            encrypted(Service::SecretsManager, "tenants/", None)
+        )),
+        [SpecError::KmsKeyUnused("webhooks".into())]
+    );
+    for bad in ["alias/webhooks", "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", "*"] {
+        let rule = NameRule::new(Service::Ssm, "/tenants/").with_kms_key(PhysicalName::Fixed(Cow::Owned(bad.into())));
+        assert_eq!(errors(model("settings", &[NamedAction::GetParameter], rule)), [SpecError::BadKmsKeyId(bad.into())]);
+        let message = SpecError::BadKmsKeyId(bad.into()).to_string();
+        assert!(message.contains("not an alias or an ARN"), "{message}");
+    }
+    let bad_var = NameRule::new(Service::Ssm, "/tenants/")
+        .with_kms_key(PhysicalName::FromEnv { var: Cow::Borrowed("bad var"), default: Cow::Borrowed("") });
+    assert_eq!(
+        errors(model("settings", &[NamedAction::GetParameter], bad_var)),
+        [SpecError::BadEnvVar("bad var".into())]
+    );
+    // At run time, a key id bound by a variable is checked the same way.
+    let place =
+        crate::policy::Placement::new(crate::policy::Partition::Aws, "eu-west-1", "123456789012", &[], &[]).unwrap();
+    assert!(place.clone().with_kms_keys(&["alias/webhooks"]).is_err());
+    assert!(place.with_kms_keys(&[""]).is_err());
+}

@@ -64,6 +64,20 @@ impl Statement {
                 w.close('}');
                 w.close('}');
             }
+            Condition::EncryptionContext { key, patterns } => {
+                // `StringLike` on a single-valued key: absent (a request without that context
+                // entry), it does not match, so the statement does not apply (IAM User Guide,
+                // "Condition operator to check existence of condition keys").
+                w.comma();
+                w.key("Condition");
+                w.open('{');
+                w.key("StringLike");
+                w.open('{');
+                w.key(&format!("kms:EncryptionContext:{key}"));
+                w.string_array(patterns.iter().map(String::as_str));
+                w.close('}');
+                w.close('}');
+            }
             Condition::LeadingKeys(patterns) => {
                 w.comma();
                 // Three conditions on `dynamodb:LeadingKeys`, a multivalued key (IAM User Guide,

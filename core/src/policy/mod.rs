@@ -4,7 +4,8 @@
 //! `{{partition}}`, `{{region}}`, `{{account}}`, `{{tenant}}` and, for each table, bucket or
 //! shared queue whose name is bound at run time, `{{table}}`, `{{table2}}`, …, `{{bucket}}`,
 //! `{{bucket2}}`, … and `{{queue}}`, `{{queue2}}`, … (numbered by declaration order among the
-//! handler's tables, buckets and shared queues). The braces cannot collide with IAM policy variables
+//! handler's tables, buckets and shared queues), and for each customer-managed KMS key id bound
+//! at run time `{{kms}}`, `{{kms2}}`, … (among the handler's KMS keys). The braces cannot collide with IAM policy variables
 //! (`${...}`), and every value that replaces them is validated to a charset that needs no
 //! JSON escaping and holds no IAM wildcard.
 //!
@@ -56,6 +57,7 @@ pub use render::{render, worst_case_for};
 pub use role::{role_policy, tag_role_policy};
 
 use crate::keys::Tenants;
+use crate::kms::KMS_KEY_ID_LEN;
 use crate::model::{
     BucketModel, Compiled, Confinement, HandlerModel, MAX_BOUND_TABLE_NAME_LEN, MAX_SESSION_POLICY_CHARS, SpecError,
     TableModel,
@@ -113,7 +115,11 @@ fn document(model: &HandlerModel, tenants: Tenants<'_>, pretty: bool) -> String 
         statements.extend(b.statements(i, tenants));
     }
     for (i, n) in model.named.iter().enumerate() {
-        statements.extend(n.statements(model.shared_queue_place(i).unwrap_or(0), tenants));
+        statements.extend(n.statements(
+            model.shared_queue_place(i).unwrap_or(0),
+            model.kms_key_place(i).unwrap_or(0),
+            tenants,
+        ));
     }
     if matches!(tenants, Tenants::Own) {
         return write_document(&merge_alike(statements), pretty, Sids::Omitted);
@@ -123,14 +129,15 @@ fn document(model: &HandlerModel, tenants: Tenants<'_>, pretty: bool) -> String 
 }
 
 /// The longest rendering of a template: the longest region, a
-/// [`MAX_BOUND_TABLE_NAME_LEN`]-character table name, a 63-character bucket name and an
-/// 80-character queue name ([`MAX_QUEUE_NAME_LEN`], SQS's longest) in every placeholder, and a
-/// tenant id of the longest length.
+/// [`MAX_BOUND_TABLE_NAME_LEN`]-character table name, a 63-character bucket name, an
+/// 80-character queue name ([`MAX_QUEUE_NAME_LEN`], SQS's longest) and a 36-character KMS key
+/// id ([`KMS_KEY_ID_LEN`]) in every placeholder, and a tenant id of the longest length.
 fn worst_case_len(template: &str) -> usize {
     let region = "x".repeat(MAX_REGION_LEN);
     let table = "t".repeat(MAX_BOUND_TABLE_NAME_LEN);
     let bucket = "b".repeat(63);
     let queue = "q".repeat(MAX_QUEUE_NAME_LEN);
+    let kms = "k".repeat(KMS_KEY_ID_LEN);
     let tenant = "x".repeat(MAX_TENANT_ID_LEN);
     render_with(template, |name| {
         Some(match name {
@@ -141,6 +148,7 @@ fn worst_case_len(template: &str) -> usize {
             n if n.starts_with("table") => &table,
             n if n.starts_with("bucket") => &bucket,
             n if n.starts_with("queue") => &queue,
+            n if n.starts_with("kms") => &kms,
             _ => return None,
         })
     })

@@ -1,5 +1,6 @@
 //! Where a template is rendered: the partition, region, account and physical names, validated.
 
+use crate::kms::is_valid_kms_key_id;
 use crate::model::is_valid_dynamodb_name;
 use crate::named::is_valid_queue_name;
 use crate::s3::is_valid_bucket_name;
@@ -51,6 +52,7 @@ pub struct Placement {
     tables: Vec<String>,
     buckets: Vec<String>,
     queues: Vec<String>,
+    kms_keys: Vec<String>,
 }
 
 /// A value for a placeholder that fails validation.
@@ -66,6 +68,8 @@ pub enum PlacementError {
     Bucket(String),
     /// Not an SQS queue name.
     Queue(String),
+    /// Not a KMS key id.
+    KmsKey(String),
     /// Two of a handler's tables, two of its buckets or two of its shared queues bound to one
     /// physical name: the guard could not tell which declaration a request is for.
     Shared(String),
@@ -90,6 +94,12 @@ impl fmt::Display for PlacementError {
                 f,
                 "invalid queue name {q:?}: expected 1-80 characters of `A-Z`, `a-z`, `0-9`, `_` and `-`, a FIFO \
                  queue's ending with `.fifo`"
+            ),
+            PlacementError::KmsKey(k) => write!(
+                f,
+                "invalid KMS key id {k:?}: expected a key id, a UUID such as `1234abcd-12ab-34cd-56ef-1234567890ab` \
+                 or a multi-Region key's `mrk-` and 32 hex digits (not an alias or an ARN; CloudFormation's `!Ref` of \
+                 an `AWS::KMS::Key` is its key id)"
             ),
             PlacementError::Shared(n) => write!(
                 f,
@@ -143,6 +153,7 @@ impl Placement {
             tables: tables.iter().map(|t| (*t).to_owned()).collect(),
             buckets: buckets.iter().map(|b| (*b).to_owned()).collect(),
             queues: Vec::new(),
+            kms_keys: Vec::new(),
         })
     }
 
@@ -158,6 +169,16 @@ impl Placement {
             }
         }
         Ok(Placement { queues: queues.iter().map(|q| (*q).to_owned()).collect(), ..self })
+    }
+
+    /// The same placement with the customer-managed KMS key ids of the handler's secrets and
+    /// parameters, in declaration order ([`crate::HandlerModel::kms_keys`]); each must be a key
+    /// id ([`crate::is_valid_kms_key_id`]). Two declarations may share a key.
+    pub fn with_kms_keys(self, keys: &[&str]) -> Result<Placement, PlacementError> {
+        if let Some(bad) = keys.iter().find(|k| !is_valid_kms_key_id(k)) {
+            return Err(PlacementError::KmsKey((*bad).to_owned()));
+        }
+        Ok(Placement { kms_keys: keys.iter().map(|k| (*k).to_owned()).collect(), ..self })
     }
 
     /// The partition.
@@ -184,6 +205,10 @@ impl Placement {
     pub fn queues(&self) -> &[String] {
         &self.queues
     }
+    /// The customer-managed KMS key ids, in declaration order.
+    pub fn kms_keys(&self) -> &[String] {
+        &self.kms_keys
+    }
     /// `arn:<partition>:dynamodb:<region>:<account>:table/<table>` of the `i`-th table.
     pub fn table_arn(&self, i: usize) -> Option<String> {
         let table = self.tables.get(i)?;
@@ -207,6 +232,8 @@ impl Placement {
                     &self.buckets[numbered(rest, &self.buckets)?]
                 } else if let Some(rest) = n.strip_prefix("queue") {
                     &self.queues[numbered(rest, &self.queues)?]
+                } else if let Some(rest) = n.strip_prefix("kms") {
+                    &self.kms_keys[numbered(rest, &self.kms_keys)?]
                 } else {
                     return None;
                 }

@@ -34,13 +34,9 @@ fn union_policy(models: &[&HandlerModel], tenants: Tenants<'_>, pretty: bool) ->
     for model in models {
         let own = model.tables.iter().enumerate().flat_map(|(i, t)| t.statements(i, tenants));
         let own = own.chain(model.buckets.iter().enumerate().flat_map(|(i, b)| b.statements(i, tenants)));
-        let own = own.chain(
-            model
-                .named
-                .iter()
-                .enumerate()
-                .flat_map(|(i, n)| n.statements(model.shared_queue_place(i).unwrap_or(0), tenants)),
-        );
+        let own = own.chain(model.named.iter().enumerate().flat_map(|(i, n)| {
+            n.statements(model.shared_queue_place(i).unwrap_or(0), model.kms_key_place(i).unwrap_or(0), tenants)
+        }));
         for mut new in own {
             new.resources.sort();
             match statements

@@ -26,6 +26,14 @@ pub(super) enum Condition {
     LeadingKeys(Vec<String>),
     /// `s3:ListBucket`: the request's `s3:prefix` matches this pattern.
     ListPrefix(String),
+    /// KMS: the request's encryption context names, under `key` (`SecretARN`,
+    /// `PARAMETER_ARN`), a resource that matches one of these ARN patterns.
+    EncryptionContext {
+        /// The encryption-context key.
+        key: &'static str,
+        /// The tenant's resource patterns.
+        patterns: Vec<String>,
+    },
 }
 
 /// The placeholder of the `i`-th table's physical name (0-based): `{{table}}`, `{{table2}}`, …
@@ -120,7 +128,38 @@ impl SharedQueue {
     }
 }
 
+/// `arn:{{partition}}:kms:{{region}}:{{account}}:key/<id>`, the key id written in or, bound at
+/// run time, the placeholder of the `i`-th of the handler's KMS keys (`{{kms}}`, `{{kms2}}`, …).
+fn kms_key_arn(key: &PhysicalName, i: usize) -> String {
+    let id = name_in_template(key, "kms", i);
+    format!("arn:{{{{partition}}}}:kms:{{{{region}}}}:{{{{account}}}}:key/{id}")
+}
+
 impl NamedModel {
+    /// The statement on the declaration's customer-managed KMS key (the `kms`-th of the
+    /// handler's), if it names one: the KMS actions its declared actions need
+    /// ([`NamedAction::kms_actions`]), on that key only, for requests whose encryption context
+    /// names one of the tenant's secrets or parameters: the same ARN patterns as the grant on
+    /// the names ([`crate::NameRule::resources`], outside a by-path read: each value is
+    /// decrypted under its own parameter's ARN). `kms.rs` says why the context confines it.
+    fn kms_statement(&self, kms: usize, tenants: Tenants<'_>) -> Option<Statement> {
+        let key = self.names.kms_key()?;
+        let context = self.service().encryption_context_key()?;
+        let mut actions: Vec<Cow<'static, str>> =
+            self.actions.iter().flat_map(|a| a.kms_actions().iter().map(|k| Cow::Borrowed(*k))).collect();
+        actions.sort();
+        actions.dedup();
+        if actions.is_empty() {
+            return None;
+        }
+        Some(Statement {
+            sid: "TenantKey".into(),
+            actions,
+            resources: vec![kms_key_arn(key, kms)],
+            condition: Condition::EncryptionContext { key: context, patterns: self.names.resources(tenants, false) },
+        })
+    }
+
     /// The statements of this declaration: its actions on the tenant's names
     /// ([`crate::NameRule::resources`]), and a by-path read (`GetParametersByPath`) on the
     /// tenant's path as well. The resource is the whole confinement: none of these services
@@ -133,7 +172,10 @@ impl NamedModel {
     /// tenant's session may send any message there; the runtime's queue guard is what lets a
     /// send through only when each message carries the sending tenant in the declared
     /// attribute (SECURITY.md).
-    pub(super) fn statements(&self, queue: usize, tenants: Tenants<'_>) -> Vec<Statement> {
+    ///
+    /// A declaration with a customer-managed KMS key also gets the statement on the key
+    /// (`kms_statement`), the key being the `kms`-th of the handler's.
+    pub(super) fn statements(&self, queue: usize, kms: usize, tenants: Tenants<'_>) -> Vec<Statement> {
         if let Some(shared) = self.names.as_shared() {
             let actions = self.sorted_actions().into_iter().filter(|a| *a == NamedAction::SendMessage);
             return vec![Statement {
@@ -162,6 +204,7 @@ impl NamedModel {
                 });
             }
         }
+        statements.extend(self.kms_statement(kms, tenants));
         statements
     }
 }
