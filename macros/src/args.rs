@@ -43,6 +43,8 @@ mod kw {
     syn::custom_keyword!(fifo);
     syn::custom_keyword!(queue);
     syn::custom_keyword!(queue_env);
+    syn::custom_keyword!(kms_key);
+    syn::custom_keyword!(kms_key_env);
     syn::custom_keyword!(tenant_attribute);
     syn::custom_keyword!(actions);
     syn::custom_keyword!(indexes);
@@ -76,8 +78,8 @@ const TABLE_NAMES: [&str; 5] = ["table", "actions", "indexes", "key_prefix", "ta
 const TABLE_ARGUMENTS: &str = "`table`, `actions`, `indexes`, `key_prefix`, `table_env`";
 const BUCKET_NAMES: [&str; 4] = ["bucket", "actions", "prefix", "bucket_env"];
 const BUCKET_ARGUMENTS: &str = "`bucket`, `actions`, `prefix`, `bucket_env`";
-const NAMED_NAMES: [&str; 2] = ["prefix", "actions"];
-const NAMED_ARGUMENTS: &str = "`prefix`, `actions`";
+const NAMED_NAMES: [&str; 4] = ["prefix", "actions", "kms_key", "kms_key_env"];
+const NAMED_ARGUMENTS: &str = "`prefix`, `actions`, `kms_key`, `kms_key_env`";
 const QUEUE_NAMES: [&str; 6] = ["prefix", "actions", "fifo", "queue", "queue_env", "tenant_attribute"];
 const QUEUE_ARGUMENTS: &str = "`prefix`, `actions`, `fifo`, `queue`, `queue_env`, `tenant_attribute`";
 
@@ -164,6 +166,11 @@ pub(crate) struct NamedArgs {
     pub(crate) queue_env: Option<LitStr>,
     /// `tenant_attribute = "..."`: the message attribute that carries the sender's tenant.
     pub(crate) tenant_attribute: Option<LitStr>,
+    /// `kms_key = "..."` (secrets and parameters): the id of the customer-managed KMS key that
+    /// encrypts their values.
+    pub(crate) kms_key: Option<LitStr>,
+    /// `kms_key_env = "..."`: the variable that binds that key id at run time.
+    pub(crate) kms_key_env: Option<LitStr>,
 }
 
 /// `secrets(...)`, `parameters(...)` or `queues(...)`: one service's declarations.
@@ -384,6 +391,18 @@ impl NamedArgs {
                 Err(e) => return Some(Err(e)),
             };
             return Some(Err(syn::Error::new(k.span, "only queues are FIFO: `fifo` belongs in `queues(...)`")));
+        }
+        for (peeked, name) in
+            [(lookahead.peek(kw::kms_key), "kms_key"), (lookahead.peek(kw::kms_key_env), "kms_key_env")]
+        {
+            if peeked {
+                return Some((|| {
+                    let k: syn::Ident = input.parse()?;
+                    input.parse::<Token![=]>()?;
+                    let slot = if name == "kms_key" { &mut self.kms_key } else { &mut self.kms_key_env };
+                    set_once(slot, input.parse()?, k.span(), name)
+                })());
+            }
         }
         self.parse_one(input, lookahead)
     }

@@ -368,6 +368,66 @@ mod tests {
     }
 
     #[test]
+    fn a_customer_kms_key_expands_to_its_rule_and_a_grant_under_the_tenants_context() {
+        let out = tenant_isolated(
+            quote!(
+                secrets(webhooks(actions = [GetSecretValue], kms_key_env = "WEBHOOKS_KEY")),
+                parameters(settings(actions = [GetParameter], kms_key = "1234abcd-12ab-34cd-56ef-1234567890ab"))
+            ),
+            quote!(
+                async fn h(webhooks: TenantSecrets, settings: TenantParameters, e: E) -> Result<(), E> {
+                    todo!()
+                }
+            ),
+        )
+        .to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        let p = ":: tenant_isolation :: __private ::";
+        for expected in [
+            format!(
+                "names : {p} NameRule :: encrypted ({p} Service :: SecretsManager , \"tenants/\" , {p} PhysicalName :: FromEnv {{ var : {p} Cow :: Borrowed (\"WEBHOOKS_KEY\") , default : {p} Cow :: Borrowed (\"\") }})"
+            ),
+            format!(
+                "names : {p} NameRule :: encrypted ({p} Service :: Ssm , \"/tenants/\" , {p} PhysicalName :: Fixed ({p} Cow :: Borrowed (\"1234abcd-12ab-34cd-56ef-1234567890ab\")))"
+            ),
+        ] {
+            assert!(out.contains(&expected), "{expected}\n{out}");
+        }
+        assert!(out.contains(r#"\"Action\":[\"kms:Decrypt\"],\"Resource\":[\"arn:{{partition}}:kms:{{region}}:{{account}}:key/{{kms}}\"],\"Condition\":{\"StringLike\":{\"kms:EncryptionContext:SecretARN\":[\"arn:{{partition}}:secretsmanager:{{region}}:{{account}}:secret:tenants/{{tenant}}/*\"]}}"#), "{out}");
+    }
+
+    #[test]
+    fn a_kms_key_is_refused_where_no_value_is_read_or_written_by_alias_and_on_queues() {
+        let m = messages(
+            quote!(
+                secrets(webhooks(actions = [DescribeSecret], kms_key = "1234abcd-12ab-34cd-56ef-1234567890ab")),
+                parameters(settings(actions = [GetParameter], kms_key = "alias/settings"))
+            ),
+            quote!(
+                async fn h(webhooks: TenantSecrets, settings: TenantParameters, e: E) {}
+            ),
+        );
+        assert_eq!(m.len(), 2, "{m:#?}");
+        assert!(
+            m[0].starts_with("`webhooks` declares a KMS key, but none of its actions reads or writes a value"),
+            "{m:#?}"
+        );
+        assert!(m[1].starts_with("invalid KMS key id `alias/settings`"), "{m:#?}");
+        let m = messages(
+            quote!(queues(jobs(
+                prefix = "jobs-",
+                actions = [SendMessage],
+                kms_key = "1234abcd-12ab-34cd-56ef-1234567890ab"
+            ))),
+            quote!(
+                async fn h(jobs: TenantQueue, e: E) {}
+            ),
+        );
+        assert_eq!(m.len(), 1, "{m:#?}");
+        assert!(m[0].starts_with("unknown argument `kms_key`"), "{m:#?}");
+    }
+
+    #[test]
     fn a_shared_queue_expands_to_its_rule_and_a_send_only_capability() {
         let out = tenant_isolated(
             quote!(queues(

@@ -659,6 +659,16 @@ fn named_model(
         None if args.fifo.is_some() => NameRule::owned(service, prefix?).fifo(),
         None => NameRule::owned(service, prefix?),
     };
+    // `kms_key = "<id>"` written in; with `kms_key_env`, bound at run time (the id, if written,
+    // is the default; without one the runtime refuses to start until the variable is set).
+    let names = match (&args.kms_key, &args.kms_key_env) {
+        (key, Some(var)) => names.with_kms_key(PhysicalName::FromEnv {
+            var: var.value().into(),
+            default: key.as_ref().map(syn::LitStr::value).unwrap_or_default().into(),
+        }),
+        (Some(key), None) => names.with_kms_key(PhysicalName::Fixed(key.value().into())),
+        (None, None) => names,
+    };
     let model = NamedModel { name: binding.to_string().into(), actions: actions.into(), names };
     let literal_span = |literal: &Option<syn::LitStr>| literal.as_ref().map_or_else(|| binding.span(), |l| l.span());
     for e in model.validate() {
@@ -670,7 +680,14 @@ fn named_model(
                 spans.iter().find(|(a, _)| a.name() == *action).map_or_else(|| binding.span(), |(_, span)| *span)
             }
             SpecError::BadQueueName(_) => literal_span(&args.queue),
+            SpecError::BadEnvVar(v) if args.kms_key_env.as_ref().is_some_and(|k| k.value() == *v) => {
+                literal_span(&args.kms_key_env)
+            }
             SpecError::BadEnvVar(_) => literal_span(&args.queue_env),
+            SpecError::BadKmsKeyId(_) => literal_span(&args.kms_key),
+            SpecError::KmsKeyOutside { .. } | SpecError::KmsKeyUnused(_) => {
+                literal_span(if args.kms_key.is_some() { &args.kms_key } else { &args.kms_key_env })
+            }
             SpecError::BadMessageAttribute(_) => literal_span(&args.tenant_attribute),
             _ => binding.span(),
         };

@@ -74,8 +74,9 @@ fn physical_name(name: &PhysicalName, krate: &syn::Path) -> TokenStream {
 }
 
 /// A declaration as a `NamedModel` expression: `NameRule::new(Service::Ssm, "/tenants/")`,
-/// `NameRule::fifo_queues("jobs-")` for FIFO queues, or `NameRule::shared(SharedQueue { .. })`
-/// for a queue every tenant's messages share.
+/// `NameRule::encrypted(Service::SecretsManager, "tenants/", PhysicalName::..)` for secrets or
+/// parameters with a customer-managed KMS key, `NameRule::fifo_queues("jobs-")` for FIFO
+/// queues, or `NameRule::shared(SharedQueue { .. })` for a queue every tenant's messages share.
 fn named_model(n: &NamedModel, krate: &syn::Path) -> TokenStream {
     let cow = quote!(#krate::__private::Cow::Borrowed);
     let name = &*n.name;
@@ -99,7 +100,13 @@ fn named_model(n: &NamedModel, krate: &syn::Path) -> TokenStream {
             }))
         }
         (None, true) => quote!(#krate::__private::NameRule::fifo_queues(#prefix)),
-        (None, false) => quote!(#krate::__private::NameRule::new(#krate::__private::Service::#service, #prefix)),
+        (None, false) => match n.names.kms_key() {
+            Some(key) => {
+                let key = physical_name(key, krate);
+                quote!(#krate::__private::NameRule::encrypted(#krate::__private::Service::#service, #prefix, #key))
+            }
+            None => quote!(#krate::__private::NameRule::new(#krate::__private::Service::#service, #prefix)),
+        },
     };
     quote!(#krate::__private::NamedModel {
         name: #cow(#name),
