@@ -79,18 +79,21 @@ impl Clients {
         let tables = spec.table_names_in(&self.names);
         let buckets = spec.bucket_names_in(&self.names);
         let queues = spec.queue_names_in(&self.names);
+        let kms_keys = spec.kms_key_ids_in(&self.names);
         fn refs(names: &[String]) -> Vec<&str> {
             names.iter().map(String::as_str).collect()
         }
         let placement =
             Placement::new(self.role.partition(), &self.region, self.role.account(), &refs(&tables), &refs(&buckets))
                 .and_then(|p| p.with_queues(&refs(&queues)))
+                .and_then(|p| p.with_kms_keys(&refs(&kms_keys)))
                 .map_err(|e| {
                     // Name the variable that bound the refused name, when one did.
                     let var = match &e {
                         PlacementError::Table(n)
                         | PlacementError::Bucket(n)
                         | PlacementError::Queue(n)
+                        | PlacementError::KmsKey(n)
                         | PlacementError::Shared(n) => binding_of(spec, n, &self.names),
                         _ => None,
                     };
@@ -349,6 +352,7 @@ fn binding_of(spec: &'static HandlerSpec, name: &str, names: &Env) -> Option<&'s
     tables
         .chain(buckets)
         .chain(spec.model().shared_queues().map(|q| &q.queue))
+        .chain(spec.model().kms_keys())
         .filter(|n| n.env_var().and_then(|var| names.var(var)).as_deref() == Some(name) || n.declared() == name)
         .find_map(|n| n.env_var())
 }
@@ -456,6 +460,52 @@ mod tests {
         let invalid = bound("client.events").unwrap_err().to_string();
         assert!(invalid.contains("CLIENT_EVENTS") && invalid.contains("invalid queue name"), "{invalid}");
         assert_eq!(clients().placement(spec).unwrap().queues(), ["client-events"], "unset: the declared name");
+    }
+
+    /// A customer-managed KMS key bound by a variable is placed under the id the variable
+    /// holds, and the policy's key grant names that key; an alias, an ARN or an unset variable
+    /// is refused before any session, naming the variable. Two deployments of one template with
+    /// different keys are two policies (no session of one is reused for the other).
+    #[test]
+    fn a_kms_key_is_placed_under_its_bound_id_or_refused_naming_the_variable() {
+        let webhooks = NamedModel {
+            name: Cow::Borrowed("webhooks"),
+            actions: Cow::Borrowed(&[NamedAction::GetSecretValue]),
+            names: NameRule::new(Service::SecretsManager, "clientkms/")
+                .with_kms_key(PhysicalName::FromEnv { var: "CLIENT_KEY".into(), default: "".into() }),
+        };
+        let model = HandlerModel {
+            tables: Cow::Borrowed(&[]),
+            buckets: Cow::Borrowed(&[]),
+            named: vec![webhooks].into(),
+            confinement: Confinement::SessionPolicy,
+        };
+        let spec = HandlerSpec::new("reader", model).unwrap().leak();
+        let bound = |id: Option<&'static str>| {
+            let mut clients = clients();
+            clients.names = Env::from_fn(move |var| (var == "CLIENT_KEY").then(|| id.map(str::to_owned)).flatten());
+            clients.placement(spec)
+        };
+        const KEY: &str = "0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2f";
+        let placed = bound(Some(KEY)).unwrap();
+        assert_eq!(placed.kms_keys(), [KEY]);
+        let rendered = tenant_isolation_core::render(
+            spec.template(),
+            &placed,
+            &tenant_isolation_core::TenantId::parse("acme").unwrap(),
+        );
+        assert!(rendered.contains(&format!("\"arn:aws:kms:us-east-1:123456789012:key/{KEY}\"")), "{rendered}");
+        assert!(rendered.contains(r#""kms:EncryptionContext:SecretARN":["arn:aws:secretsmanager:us-east-1:123456789012:secret:clientkms/acme/*"]"#), "{rendered}");
+        for refused in [
+            Some("alias/webhooks"),
+            Some("arn:aws:kms:us-east-1:123456789012:key/0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2f"),
+            None,
+        ] {
+            let e = bound(refused).unwrap_err().to_string();
+            assert!(e.contains("CLIENT_KEY") && e.contains("invalid KMS key id"), "{e}");
+        }
+        let other = bound(Some("mrk-0123456789abcdef0123456789abcdef")).unwrap();
+        assert_ne!(PolicyKey::of(spec, &placed), PolicyKey::of(spec, &other));
     }
 
     /// With feature `sqs`, a policy with queues gets a guarded SQS client; without it, the

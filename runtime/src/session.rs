@@ -20,8 +20,8 @@ pub(crate) struct PolicyKey(Arc<PolicyKeyInner>);
 struct PolicyKeyInner {
     hash: u64,
     template: Box<str>,
-    /// Physical tables, then buckets, then shared queues, in declaration order (`Placement`),
-    /// then the shared queues' tenant attributes.
+    /// Physical tables, then buckets, then shared queues, then KMS key ids, in declaration
+    /// order (`Placement`), then the shared queues' tenant attributes.
     names: Box<[Box<str>]>,
 }
 
@@ -54,7 +54,7 @@ impl PolicyKey {
     }
 
     fn with(template: &str, placement: &Placement, guarded: impl Iterator<Item = String>) -> PolicyKey {
-        // Tables, buckets, queues and attributes are told apart by a marker, so that no list of
+        // Tables, buckets, queues, KMS keys and attributes are told apart by a marker, so that no list of
         // one kind can equal a list of another.
         let names: Box<[Box<str>]> = placement
             .tables()
@@ -62,6 +62,7 @@ impl PolicyKey {
             .map(|t| format!("t:{t}"))
             .chain(placement.buckets().iter().map(|b| format!("b:{b}")))
             .chain(placement.queues().iter().map(|q| format!("q:{q}")))
+            .chain(placement.kms_keys().iter().map(|k| format!("k:{k}")))
             .chain(guarded)
             .map(String::into_boxed_str)
             .collect();

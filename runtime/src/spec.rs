@@ -174,6 +174,19 @@ impl HandlerSpec {
         self.queue_names_in(&Env::live())
     }
 
+    /// The ids of the customer-managed KMS keys of the handler's secrets and parameters
+    /// (`kms_key`, `kms_key_env`), in declaration order (`kms_key_env`, else the declared id;
+    /// empty when neither is set). Reads the process environment now, as
+    /// [`table_names`](Self::table_names) does.
+    pub fn kms_key_ids(&self) -> Vec<String> {
+        self.kms_key_ids_in(&Env::live())
+    }
+
+    /// [`kms_key_ids`](Self::kms_key_ids) with the variables of `env`.
+    pub(crate) fn kms_key_ids_in(&self, env: &Env) -> Vec<String> {
+        self.model.kms_keys().map(|k| physical_in(k, env)).collect()
+    }
+
     /// [`queue_names`](Self::queue_names) with the variables of `env`.
     pub(crate) fn queue_names_in(&self, env: &Env) -> Vec<String> {
         self.model.shared_queues().map(|q| physical_in(&q.queue, env)).collect()
@@ -190,11 +203,12 @@ impl HandlerSpec {
     }
 
     /// The variables that bind physical names at run time, in declaration order (tables, then
-    /// buckets, then shared queues; `None` for a fixed name).
+    /// buckets, then shared queues, then KMS keys; `None` for a fixed name).
     fn bindings(&self) -> impl Iterator<Item = Option<&str>> {
         let tables = self.model.tables.iter().map(|t| t.table.env_var());
         let buckets = self.model.buckets.iter().map(|b| b.bucket.env_var());
-        tables.chain(buckets).chain(self.model.shared_queues().map(|q| q.queue.env_var()))
+        let queues = self.model.shared_queues().map(|q| q.queue.env_var());
+        tables.chain(buckets).chain(queues).chain(self.model.kms_keys().map(PhysicalName::env_var))
     }
 
     /// Whether two specs run under one policy: the same template on the same name bindings.

@@ -337,6 +337,42 @@ impl RecordedRequest {
         self.credential()?.first().copied().filter(|k| !k.is_empty())
     }
 
+    /// A parameter of a query-protocol body (`application/x-www-form-urlencoded`, as STS's
+    /// `AssumeRole` sends its `Policy`), percent-decoded; `None` when absent or not UTF-8.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use tenant_isolation_testkit::RecordedRequest;
+    /// let r = RecordedRequest {
+    ///     method: "POST".into(),
+    ///     url: "/".into(),
+    ///     headers: BTreeMap::new(),
+    ///     body: b"Action=AssumeRole&Policy=%7B%22a%22%3A+1%7D".to_vec(),
+    /// };
+    /// assert_eq!(r.form("Policy").as_deref(), Some(r#"{"a": 1}"#));
+    /// assert_eq!(r.form("RoleArn"), None);
+    /// ```
+    pub fn form(&self, name: &str) -> Option<String> {
+        let body = std::str::from_utf8(&self.body).ok()?;
+        let raw = body.split('&').find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))?;
+        let mut bytes = Vec::with_capacity(raw.len());
+        let mut rest = raw.as_bytes();
+        while let Some((&b, tail)) = rest.split_first() {
+            match b {
+                b'+' => bytes.push(b' '),
+                b'%' if tail.len() >= 2 => {
+                    let hex = std::str::from_utf8(&tail[..2]).ok()?;
+                    bytes.push(u8::from_str_radix(hex, 16).ok()?);
+                    rest = &tail[2..];
+                    continue;
+                }
+                _ => bytes.push(b),
+            }
+            rest = tail;
+        }
+        String::from_utf8(bytes).ok()
+    }
+
     /// The service the request was signed for (`dynamodb`, `sts`, `s3`).
     pub fn signing_service(&self) -> Option<&str> {
         self.credential()?.get(3).copied()
