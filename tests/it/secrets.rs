@@ -10,7 +10,9 @@
 //! spec, and the capability type `#[tenant_isolated]` would generate, by hand.
 
 use crate::common::{isolation, items, unique};
+use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_sdk_secretsmanager::types::Tag;
+use lambda_runtime::LambdaEvent;
 use std::borrow::Cow;
 use tenant_isolation::__private::{NamedPolicy, grant};
 use tenant_isolation::model::{Confinement, HandlerModel, NameRule, NamedAction, NamedModel, Service};
@@ -331,4 +333,81 @@ async fn redteam_a_region_overridden_after_the_check_is_refused() {
     let elsewhere = aws_sdk_secretsmanager::config::Builder::default().region(Region::new("eu-west-1"));
     let verdict = verdict!(acme, |c| c.get_secret_value().secret_id(&own).customize().config_override(elsewhere));
     assert!(verdict.is_some(), "a request sent to another region than the policy's was let through: {verdict:?}");
+}
+
+/// A customer-managed KMS key (`kms_key`): the key id of the deployment's key, written in.
+const WEBHOOKS_KEY: &str = "0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2f";
+
+#[tenant_isolation::tenant_isolated(secrets(signing(
+    prefix = "kmsit/",
+    actions = [GetSecretValue],
+    kms_key = "0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2f"
+)))]
+async fn sign_with(
+    signing: TenantSecrets,
+    event: LambdaEvent<ApiGatewayV2httpRequest>,
+) -> Result<ApiGatewayV2httpResponse, lambda_runtime::Error> {
+    let run = event.payload.query_string_parameters.first("run").unwrap_or_default().to_owned();
+    let out = signing.get_secret_value(&format!("{run}/signing"))?.send().await?;
+    let mut response = ApiGatewayV2httpResponse::default();
+    response.status_code = 200;
+    response.body = out.secret_string().map(|s| s.to_owned().into());
+    Ok(response)
+}
+
+/// A secret encrypted with a customer-managed key needs `kms:Decrypt` on that key in the
+/// tenant's session (AWS denies the read otherwise): the session policy each tenant's
+/// `AssumeRole` carries to STS (moto's recorder) grants it on the declared key, for requests
+/// whose encryption context names that tenant's own secrets, and nothing else on any key. moto
+/// neither encrypts with the key nor enforces KMS permissions: what the read shows is that the
+/// handle works beside the grant; the confinement is the condition, proved by iam-simulate where
+/// it can be (tests/policy) and by the AWS documentation cited in `core/src/kms.rs`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_key_is_granted_in_each_tenants_session_for_its_own_secrets_only() {
+    let moto = start_moto();
+    let fx = provision(&moto);
+    let admin = admin(&fx.endpoint).await;
+    let run = unique("kms");
+    for who in ["acme", "globex"] {
+        let name = format!("kmsit/{who}/{run}/signing");
+        admin.create_secret().name(&name).secret_string(format!("{who}'s key")).send().await.unwrap();
+    }
+    let iso = Isolation::builder()
+        .sdk_config(sdk_config(&fx.endpoint).await)
+        .role_arn(fx.role_arn.clone())
+        .verifier(crate::common::cognito_verifier(&fx))
+        .build()
+        .await
+        .unwrap();
+    moto.start_recording();
+    for (user, who) in [("alice", "acme"), ("bob", "globex")] {
+        let mut request = ApiGatewayV2httpRequest::default();
+        request.headers.insert("authorization", format!("Bearer {}", fx.user(user).id_token).parse().unwrap());
+        request.query_string_parameters =
+            [("run".to_owned(), run.clone())].into_iter().collect::<std::collections::HashMap<_, _>>().into();
+        let response = sign_with::call_with(&iso, LambdaEvent::new(request, Default::default())).await.unwrap();
+        assert_eq!(response.body, Some(format!("{who}'s key").into()), "{user}");
+    }
+    let sessions: Vec<serde_json::Value> = moto
+        .stop_recording()
+        .iter()
+        .filter(|r| r.form("Action").as_deref() == Some("AssumeRole"))
+        .map(|r| serde_json::from_str(&r.form("Policy").expect("a session policy")).unwrap())
+        .collect();
+    assert_eq!(sessions.len(), 2, "one session per tenant: {sessions:#?}");
+    for (policy, who) in sessions.iter().zip(["acme", "globex"]) {
+        let on_keys: Vec<&serde_json::Value> =
+            policy["Statement"].as_array().unwrap().iter().filter(|s| s.to_string().contains("kms:")).collect();
+        assert_eq!(
+            on_keys,
+            [&serde_json::json!({
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": [format!("arn:aws:kms:{}:{}:key/{WEBHOOKS_KEY}", fx.region, fx.account)],
+                "Condition": {"StringLike": {"kms:EncryptionContext:SecretARN":
+                    [format!("arn:aws:secretsmanager:{}:{}:secret:kmsit/{who}/*", fx.region, fx.account)]}},
+            })],
+            "{policy}"
+        );
+    }
 }
