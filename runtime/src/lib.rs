@@ -293,6 +293,31 @@ pub use tenant_isolation_core::{Action, InvalidTenantId, NamedAction, ObjectActi
 /// queue guard refuses a message without it or with another tenant's (SECURITY.md, "A shared
 /// queue").
 ///
+/// **`kms_key = "<key id>"` or `kms_key_env = "WEBHOOKS_KEY"`** on a `secrets` or `parameters`
+/// declaration: its values are encrypted with a customer-managed KMS key (the AWS managed keys
+/// `aws/secretsmanager` and `aws/ssm` need nothing). The session policy then grants, on that key
+/// only, the KMS actions the declared actions need (`kms:Decrypt` to read a value;
+/// `kms:GenerateDataKey` and `kms:Decrypt` to store a secret's; `kms:Encrypt` and
+/// `kms:GenerateDataKey` to put a `SecureString`), under the condition that the encryption
+/// context the service passes names one of the tenant's own secrets or parameters
+/// (`kms:EncryptionContext:SecretARN`, `kms:EncryptionContext:PARAMETER_ARN`, with the same ARN
+/// patterns as the names' grant). The key is named by its key id (a UUID or a multi-Region key's
+/// `mrk-…`; CloudFormation's `!Ref` of an `AWS::KMS::Key`), not an alias or an ARN; one bound by
+/// `kms_key_env` is read at start-up, and a missing or malformed one refuses to start, naming
+/// the variable. The key's own policy must also let the account's IAM policies grant it (its
+/// default key policy does).
+///
+/// ```no_run
+/// use lambda_http::{Body, Error, Request, Response};
+/// use tenant_isolation::{TenantSecrets, tenant_isolated};
+///
+/// #[tenant_isolated(secrets(webhooks(actions = [GetSecretValue], kms_key_env = "WEBHOOKS_KEY")))]
+/// async fn notify(webhooks: TenantSecrets, _request: Request) -> Result<Response<Body>, Error> {
+///     let key = webhooks.get_secret_value("stripe")?.send().await?; // tenants/<tenant>/stripe
+///     Ok(Response::new(Body::from(key.secret_string().unwrap_or_default().len().to_string())))
+/// }
+/// ```
+///
 /// Each of these declarations has its own capability type, `<handler>_<parameter>`; a handle of
 /// another service than its declaration's (`jobs: TenantSecrets` for `queues(jobs(...))`) does
 /// not compile, nor do two declarations of one service whose prefixes overlap (tenant `ORG` of
