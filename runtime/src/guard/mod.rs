@@ -56,6 +56,15 @@ pub(crate) use sqs::QueueRules;
 pub(crate) use ssm::ParameterRules;
 pub use violation::{GuardViolation, Violation};
 
+/// Whether a name has a `.` or `..` segment between its `/`s (`tenants/acme/../globex/x`). IAM
+/// and the services read object keys, secret and parameter names as opaque strings, so such a
+/// name is still the tenant's literal name under its folder; but a proxy, an SDK or a later
+/// layer that normalises paths would read another tenant's. The S3, secret and parameter guards
+/// refuse them all, rather than decide which layer might normalise.
+pub(crate) fn has_dot_segment(name: &str) -> bool {
+    name.split('/').any(|s| s == "." || s == "..")
+}
+
 // The harness of the rule sets' table-driven unit tests.
 #[cfg(test)]
 mod cases;

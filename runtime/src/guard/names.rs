@@ -73,6 +73,9 @@ impl<'a> Names<'a> {
         if name.starts_with("arn:") {
             return Err(self.unsupported(action, arn(self.service)));
         }
+        if super::has_dot_segment(name) {
+            return Err(self.unsupported(action, DOT_SEGMENT));
+        }
         if self.rules(action).any(|rule| rule.is_own(self.tenant, name)) {
             Ok(())
         } else {
@@ -89,6 +92,9 @@ impl<'a> Names<'a> {
         if path.starts_with("arn:") {
             return Err(self.unsupported(action, arn(self.service)));
         }
+        if super::has_dot_segment(path) {
+            return Err(self.unsupported(action, DOT_SEGMENT));
+        }
         if self.rules(action).any(|rule| rule.is_own_path(self.tenant, path)) {
             Ok(())
         } else {
@@ -96,6 +102,9 @@ impl<'a> Names<'a> {
         }
     }
 }
+
+/// What a refusal of a name with a `.` or `..` segment says ([`super::has_dot_segment`]).
+const DOT_SEGMENT: &str = "a `.` or `..` segment in a name";
 
 /// What a refusal of an ARN says, per service.
 const fn arn(service: Service) -> &'static str {

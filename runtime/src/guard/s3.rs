@@ -173,7 +173,7 @@ impl Check<'_> {
         if !bucket.objects.is_own(self.tenant, key) {
             return Err(self.violation(op, Violation::ForeignObject));
         }
-        if key.split('/').any(|s| s == "." || s == "..") {
+        if super::has_dot_segment(key) {
             return Err(self.violation(op, Violation::Unsupported("a `.` or `..` segment in an object key")));
         }
         Ok(())

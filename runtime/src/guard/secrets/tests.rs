@@ -97,6 +97,22 @@ fn each_operation_on_the_tenants_own_secret_passes_and_on_anothers_is_refused() 
     ]);
 }
 
+/// A name whose `..` would reach globex's folder if any layer normalised it, and one with `.`:
+/// refused before signing, whichever layer might read them so.
+#[test]
+fn names_with_dot_segments_are_refused() {
+    let dots = Err(Violation::Unsupported("a `.` or `..` segment in a name"));
+    run(vec![
+        case("GetSecretValue, `tenants/acme/../globex/stripe`", get("tenants/acme/../globex/stripe"), dots.clone()),
+        case("CreateSecret, `tenants/acme/./x`", create("tenants/acme/./x"), dots),
+        case(
+            "GetSecretValue, `tenants/acme/v1..2`, no segment",
+            get("tenants/acme/v1..2"),
+            Ok(NamedAction::GetSecretValue),
+        ),
+    ]);
+}
+
 #[test]
 fn names_that_only_start_like_the_tenants_folder_are_refused() {
     run(vec![

@@ -117,8 +117,18 @@ fn names_that_only_start_like_the_tenants_path_are_refused() {
         case("`/other/acme/x`", get("/other/acme/x"), FOREIGN),
         case("a public parameter", get("/aws/service/global-infrastructure/regions"), FOREIGN),
         case("`tenants/acme/x`, a secret's name", get("tenants/acme/x"), FOREIGN),
+        case("`/tenants/acme/../globex/x`", get("/tenants/acme/../globex/x"), DOTS),
+        case("`/tenants/acme/./x`", get("/tenants/acme/./x"), DOTS),
+        case("a path `/tenants/acme/..`", by_path("/tenants/acme/..", true), DOTS),
+        case(
+            "a dotted name that is no segment, `/tenants/acme/x..y`",
+            get("/tenants/acme/x..y"),
+            Ok(NamedAction::GetParameter),
+        ),
     ]);
 }
+
+const DOTS: Result<NamedAction, Violation> = Err(Violation::Unsupported("a `.` or `..` segment in a name"));
 
 #[test]
 fn one_foreign_name_among_several_refuses_the_request() {
