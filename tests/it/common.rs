@@ -19,7 +19,15 @@ pub(crate) fn cognito_verifier(fx: &Fixture) -> Verifier {
 
 /// A fresh runtime (its own cache and counters) on the shared moto, customised by `f`.
 pub(crate) async fn isolation_with(f: impl FnOnce(IsolationBuilder) -> IsolationBuilder) -> Isolation {
-    let (_, fx) = shared();
+    isolation_on_with(&shared().1, f).await
+}
+
+/// A fresh runtime on the moto of `fx` (a test's own server, whose recorder it reads).
+pub(crate) async fn isolation_on(fx: &Fixture) -> Isolation {
+    isolation_on_with(fx, |b| b).await
+}
+
+async fn isolation_on_with(fx: &Fixture, f: impl FnOnce(IsolationBuilder) -> IsolationBuilder) -> Isolation {
     // moto serves S3 on its one port: path-style addressing (`bucket` in the path, not the host).
     let builder = Isolation::builder()
         .s3_force_path_style(true)

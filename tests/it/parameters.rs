@@ -270,13 +270,7 @@ async fn refused_requests_never_reach_the_server_and_each_tenant_signs_with_its_
     let run = unique("recorded");
     let globex_name = format!("/tenants/globex/{run}/flags");
     put(&admin, &globex_name, "globex's").await;
-    let iso = Isolation::builder()
-        .sdk_config(sdk_config(&fx.endpoint).await)
-        .role_arn(fx.role_arn.clone())
-        .verifier(crate::common::cognito_verifier(&fx))
-        .build()
-        .await
-        .unwrap();
+    let iso = crate::common::isolation_on(&fx).await;
     let (acme, globex) = (scope(&iso, "acme").await, scope(&iso, "globex").await);
     assert_ne!(acme.access_key_id(), globex.access_key_id());
     moto.start_recording();

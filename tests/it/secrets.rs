@@ -263,13 +263,7 @@ async fn refused_requests_never_reach_the_server_and_each_tenant_signs_with_its_
     let run = unique("recorded");
     let globex_name = format!("tenants/globex/{run}/stripe");
     admin.create_secret().name(&globex_name).secret_string("globex's").send().await.unwrap();
-    let iso = Isolation::builder()
-        .sdk_config(sdk_config(&fx.endpoint).await)
-        .role_arn(fx.role_arn.clone())
-        .verifier(crate::common::cognito_verifier(&fx))
-        .build()
-        .await
-        .unwrap();
+    let iso = crate::common::isolation_on(&fx).await;
     let (acme, globex) = (scope(&iso, "acme").await, scope(&iso, "globex").await);
     assert_ne!(acme.access_key_id(), globex.access_key_id());
     moto.start_recording();
@@ -372,13 +366,7 @@ async fn a_customer_key_is_granted_in_each_tenants_session_for_its_own_secrets_o
         let name = format!("kmsit/{who}/{run}/signing");
         admin.create_secret().name(&name).secret_string(format!("{who}'s key")).send().await.unwrap();
     }
-    let iso = Isolation::builder()
-        .sdk_config(sdk_config(&fx.endpoint).await)
-        .role_arn(fx.role_arn.clone())
-        .verifier(crate::common::cognito_verifier(&fx))
-        .build()
-        .await
-        .unwrap();
+    let iso = crate::common::isolation_on(&fx).await;
     moto.start_recording();
     for (user, who) in [("alice", "acme"), ("bob", "globex")] {
         let mut request = ApiGatewayV2httpRequest::default();
