@@ -17,15 +17,17 @@
 //! variable is unset).
 //!
 //! Which names a variable can bind is one list, [`Kind::ALL`]: tables (`table_env`), buckets
-//! (`bucket_env`) and shared queues (`queue_env`). The checks, the template's parameters and
-//! each function's environment read every kind from it; another kind of bound name is one more
-//! [`Kind`] with its words and its names in [`Kind::names`].
+//! (`bucket_env`) and shared queues (`queue_env`). The checks, the template's parameters, each
+//! function's environment and the template's rules that keep bindings apart read every kind
+//! from it; another kind of bound name is one more [`Kind`] with its words and its names in
+//! [`Kind::names`].
 
 use crate::error::AuditError;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use tenant_isolation::HandlerSpec;
 use tenant_isolation::audit::ResourceKind;
-use tenant_isolation_core::{PhysicalName, TenantRule};
+use tenant_isolation_core::{NameRule, PhysicalName, SharedQueue, TenantRule};
 
 /// A kind of resource whose physical name a variable can bind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,19 +62,63 @@ impl Kind {
         }
     }
 
-    /// `handler`'s names of this kind, in declaration order, each with the rule that keeps its
-    /// tenants apart on the resource when tenants share it by prefix (a table's keys, a bucket's
-    /// objects); a shared queue has none (its messages carry their tenant, the name none).
-    pub(crate) fn names(
-        self,
-        handler: &'static HandlerSpec,
-    ) -> Vec<(&'static PhysicalName, Option<TenantRule<'static>>)> {
+    /// `handler`'s names of this kind, in declaration order, each with what keeps its tenants
+    /// apart on the resource it names.
+    pub(crate) fn names(self, handler: &'static HandlerSpec) -> Vec<(&'static PhysicalName, Apart)> {
         match self {
-            Kind::Table => handler.tables().iter().map(|t| (&t.table, Some(TenantRule::Keys(&t.keys)))).collect(),
-            Kind::Bucket => {
-                handler.buckets().iter().map(|b| (&b.bucket, Some(TenantRule::Objects(&b.objects)))).collect()
+            Kind::Table => {
+                handler.tables().iter().map(|t| (&t.table, Apart::Prefix(TenantRule::Keys(&t.keys)))).collect()
             }
-            Kind::SharedQueue => handler.model().shared_queues().map(|q| (&q.queue, None)).collect(),
+            Kind::Bucket => {
+                handler.buckets().iter().map(|b| (&b.bucket, Apart::Prefix(TenantRule::Objects(&b.objects)))).collect()
+            }
+            Kind::SharedQueue => handler.model().shared_queues().map(|q| (&q.queue, Apart::Attribute(q))).collect(),
+        }
+    }
+}
+
+/// What keeps tenants apart on a bound resource: what two bindings that name one resource once
+/// deployed must not break.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Apart {
+    /// Key or object prefixes (a table's, a bucket's): on one resource, two bindings whose
+    /// prefixes overlap (one starts the other) let a tenant of the shorter own the longer's keys.
+    Prefix(TenantRule<'static>),
+    /// The message attribute a shared queue's messages carry their sender's tenant in: on one
+    /// queue, two producers that stamp different attributes let a consumer reading one trust what
+    /// the other's guard never checked.
+    Attribute(&'static SharedQueue),
+}
+
+impl Apart {
+    /// Whether a tenant of one binding could pass for another's, were the two to name one
+    /// resource: core's own rules, a shared queue's as if both were placed under one name.
+    pub(crate) fn overlaps(self, other: Apart) -> bool {
+        match (self, other) {
+            (Apart::Prefix(a), Apart::Prefix(b)) => a.overlaps(b),
+            (Apart::Attribute(a), Apart::Attribute(b)) => {
+                let placed = |q: &SharedQueue| {
+                    NameRule::shared(SharedQueue { queue: PhysicalName::Fixed(Cow::Borrowed("queue")), ..q.clone() })
+                };
+                TenantRule::Names(&placed(a)).overlaps(TenantRule::Names(&placed(b)))
+            }
+            _ => false,
+        }
+    }
+
+    /// "prefix `TENANT#`", "tenant attribute `tenant_id`".
+    pub(crate) fn describe(self) -> String {
+        match self {
+            Apart::Prefix(rule) => format!("prefix `{}`", rule.prefix()),
+            Apart::Attribute(q) => format!("tenant attribute `{}`", q.tenant_attribute),
+        }
+    }
+
+    /// The prefix rule, when prefixes keep the tenants apart.
+    fn prefix(self) -> Option<TenantRule<'static>> {
+        match self {
+            Apart::Prefix(rule) => Some(rule),
+            Apart::Attribute(_) => None,
         }
     }
 }
@@ -102,7 +148,7 @@ struct Use {
     handler: &'static HandlerSpec,
     kind: Kind,
     declared: &'static str,
-    rule: Option<TenantRule<'static>>,
+    apart: Apart,
 }
 
 impl Use {
@@ -112,9 +158,11 @@ impl Use {
     }
 
     /// Both uses keep tenants apart by prefixes on one kind of resource, and one prefix starts
-    /// the other.
+    /// the other. (One queue read by two attributes has one declared name through one variable,
+    /// or two, which [`check`] refuses as it is: the runtime's `check_prefixes` compares the
+    /// former.)
     fn overlaps(&self, other: &Use) -> Option<(TenantRule<'static>, TenantRule<'static>)> {
-        let (a, b) = (self.rule?, other.rule?);
+        let (a, b) = (self.apart.prefix()?, other.apart.prefix()?);
         a.overlaps(b).then_some((a, b))
     }
 }
@@ -124,9 +172,9 @@ fn uses(handlers: &[&'static HandlerSpec]) -> BTreeMap<&'static str, Vec<Use>> {
     let mut uses: BTreeMap<&'static str, Vec<Use>> = BTreeMap::new();
     for &handler in handlers {
         for kind in Kind::ALL {
-            for (name, rule) in kind.names(handler) {
+            for (name, apart) in kind.names(handler) {
                 if let Some(var) = name.env_var() {
-                    uses.entry(var).or_default().push(Use { handler, kind, declared: name.declared(), rule });
+                    uses.entry(var).or_default().push(Use { handler, kind, declared: name.declared(), apart });
                 }
             }
         }
