@@ -5,8 +5,9 @@
 
 use serde_json::{Value, json};
 use tenant_isolation_audit::{
-    AuditError, CliError, Function, Output, TemplateError, TemplateOptions, run_from, template_json,
+    AuditError, CliError, Function, Output, TemplateError, TemplateOptions, role_json, run_from, template_json,
 };
+use tenant_isolation_core::PlacementError;
 
 /// Two handlers named `get_order`.
 pub mod orders {
@@ -362,7 +363,7 @@ fn a_shared_queue_bound_at_run_time_is_a_parameter_set_on_its_functions_and_name
 
 #[test]
 fn the_roles_template_declares_the_shared_queues_parameter_too() {
-    let role = tenant_isolation_audit::role_json(None, None, &[]).unwrap();
+    let role = role_json(None, None, &[]).unwrap();
     let cf = &role["cloudformation"];
     assert_eq!(unresolved(cf), Vec::<String>::new(), "{cf:#}");
     assert_eq!(cf["Parameters"]["TEventsQueue"]["Default"], "order-events");
@@ -374,4 +375,36 @@ fn the_roles_template_declares_the_shared_queues_parameter_too() {
         "{}",
         cf["Parameters"]["TEventsQueue"]
     );
+}
+
+/// A shared queue's name bound in the audit's environment is checked before a role names it, as
+/// a table's and a bucket's are: `T_EVENTS_QUEUE=*` would make the data role send to every queue
+/// of the account, each tenant's own among them (and the session-tag role, which no session
+/// policy narrows, let every tenant do so). The test runs itself again in a child process with
+/// the variable set (a test cannot set its own environment: `unsafe_code` is forbidden).
+#[test]
+fn a_queue_name_bound_in_the_environment_is_validated_before_the_role_names_it() {
+    const TEST: &str = "a_queue_name_bound_in_the_environment_is_validated_before_the_role_names_it";
+    if let Some(bound) = std::env::var_os("T_EVENTS_QUEUE") {
+        // The child: both forms of `policies role` refuse the name.
+        assert_eq!(bound, "*");
+        for role in
+            [role_json(None, None, &[]), role_json(Some("arn:aws:iam::123456789012:role/Data"), Some("eu-west-1"), &[])]
+        {
+            match role {
+                Err(e @ AuditError::Placement { source: PlacementError::Queue(_), .. }) => println!("REFUSED {e}"),
+                other => panic!("the role of a queue bound to `*`: {other:?}"),
+            }
+        }
+        return;
+    }
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", TEST, "--nocapture", "--test-threads=1"])
+        .env("T_EVENTS_QUEUE", "*")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&child.stdout).into_owned() + &String::from_utf8_lossy(&child.stderr);
+    assert!(child.status.success(), "{said}");
+    let refusal = "REFUSED cannot place handler `announce`: invalid queue name \"*\": expected 1-80 characters";
+    assert_eq!(said.matches(refusal).count(), 2, "{said}");
 }
