@@ -53,6 +53,15 @@ impl Kind {
         }
     }
 
+    /// `table_env`: the attribute argument whose variable binds one.
+    pub(crate) const fn attribute(self) -> &'static str {
+        match self {
+            Kind::Table => "table_env",
+            Kind::Bucket => "bucket_env",
+            Kind::SharedQueue => "queue_env",
+        }
+    }
+
     /// "DynamoDB table": what a parameter's description calls one.
     pub(crate) const fn title(self) -> &'static str {
         match self {

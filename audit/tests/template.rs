@@ -272,7 +272,13 @@ fn the_command_line_explains_a_function() {
     }
     assert!(matches!(cli(&["--function", "f=sqs:nothing"]), Err(e @ CliError::Invalid(_)) if e.exit_code() == 1));
     let Ok(Output::Text(help)) = cli(&["--help"]) else { panic!("no help") };
-    for line in ["NAME=SOURCE:HANDLER[,HANDLER...]", "rest-api[@ROUTE...]", "dynamodb-stream@TABLE", "MODULE::*"] {
+    for line in [
+        "NAME=SOURCE:HANDLER[,HANDLER...]",
+        "rest-api[@ROUTE...]",
+        "dynamodb-stream@TABLE",
+        "MODULE::*",
+        "(table_env, bucket_env, queue_env): each variable is a parameter",
+    ] {
         assert!(help.contains(line), "{line}: {help}");
     }
 }
