@@ -1,9 +1,9 @@
 //! The `policies` command line, parsed by clap: `list`, `render`, `role`, `template`,
 //! `actions`, `classify` and `help`.
 
-use crate::bindings::Kind;
 use crate::error::AuditError;
 use crate::function::Function;
+use crate::kind::Kind;
 use crate::report::{actions_json, classify_json, list_json, render_json, role_json};
 use crate::template::{TemplateOptions, template_json};
 use clap::builder::NonEmptyStringValueParser;
@@ -117,7 +117,7 @@ needs, and its event source's polling); the data roles trust exactly those roles
 walks through deploying it with `cargo lambda build` and `sam deploy`.";
 
 /// [`TEMPLATE_HELP`], and the parameters of the names bound at run time, whose kinds are the
-/// audit's one list of them (`bindings::Kind::ALL`).
+/// audit's one list of them (`kind::Kind::ALL`).
 fn template_help() -> String {
     let attributes: Vec<&str> = Kind::ALL.iter().map(|k| k.attribute()).collect();
     format!(

@@ -69,7 +69,7 @@ pub enum AuditError {
     #[error(
         "`{var}` names {first_binds} in handler `{first}` and {second_binds} in handler `{second}`: a variable \
          names one {kinds}, with one declared name, wherever it is used",
-        kinds = crate::bindings::nouns()
+        kinds = crate::kind::nouns()
     )]
     BindingConflict {
         /// The variable.

@@ -24,10 +24,11 @@
 //! compared as text, so a role deleted and recreated with the same name is trusted again, as the
 //! template means.
 
-use crate::bindings::{self, Apart, Kind};
+use crate::bindings;
 use crate::cloudformation::{self, Parameters, intrinsics, logical_name, parameter_name};
 use crate::error::{AuditError, TemplateError};
 use crate::function::{Function, Route, Source, path_of};
+use crate::kind::{Apart, Kind};
 use crate::report::{checked_handlers, data_access_policy, stack_name, stack_policy, tag_policy};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -417,7 +418,7 @@ impl Template {
     }
 
     /// Rules that keep apart the physical names the deployer gives two bindings that would break
-    /// what keeps tenants apart on one resource (`bindings::Apart`). The audit refuses such a pair
+    /// what keeps tenants apart on one resource (`kind::Apart`). The audit refuses such a pair
     /// when it can see they are one resource (the same resolved name, the same variable); two
     /// variables, or a variable and a fixed name, become one only through the parameters' values.
     /// Their handlers may run in two functions, where no process sees both (the runtime's claims
