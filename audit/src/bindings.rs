@@ -1,4 +1,4 @@
-//! A variable names one table, or one bucket, wherever it is used.
+//! A variable names one table, one bucket or one shared queue, wherever it is used.
 //!
 //! The runtime's overlap check ([`tenant_isolation::audit::check_prefixes`]) compares physical
 //! names as the process resolves them, and the audit runs where the variables are usually not
@@ -15,42 +15,23 @@
 //! and, once no prefixes overlap, that every use of a variable binds the same kind of resource
 //! with the same declared name (the parameter's default, and the name the runtime uses while the
 //! variable is unset).
+//!
+//! Which names a variable can bind is one list, [`Kind::ALL`] (`kind.rs`): tables
+//! (`table_env`), buckets (`bucket_env`) and shared queues (`queue_env`).
 
 use crate::error::AuditError;
+use crate::kind::{Apart, Kind};
 use std::collections::BTreeMap;
 use tenant_isolation::HandlerSpec;
 use tenant_isolation::audit::ResourceKind;
-use tenant_isolation_core::{KeyRule, ObjectRule};
+use tenant_isolation_core::TenantRule;
 
-/// Which keys of the resource are a tenant's.
-#[derive(Clone, Copy)]
-enum Rule {
-    Keys(&'static KeyRule),
-    Objects(&'static ObjectRule),
-}
-
-impl Rule {
-    fn kind(self) -> ResourceKind {
-        match self {
-            Rule::Keys(_) => ResourceKind::Table,
-            Rule::Objects(_) => ResourceKind::Bucket,
-        }
-    }
-
-    fn prefix(self) -> &'static str {
-        match self {
-            Rule::Keys(k) => k.prefix(),
-            Rule::Objects(o) => o.prefix(),
-        }
-    }
-
-    /// One prefix starts the other, on the same kind of resource.
-    fn overlaps(self, other: Rule) -> bool {
-        match (self, other) {
-            (Rule::Keys(a), Rule::Keys(b)) => a.overlaps(b),
-            (Rule::Objects(a), Rule::Objects(b)) => a.overlaps(b),
-            _ => false,
-        }
+/// The resource a prefix rule keeps tenants apart on, for [`AuditError::BindingOverlap`].
+fn resource_kind(rule: TenantRule<'_>) -> ResourceKind {
+    match rule {
+        TenantRule::Keys(_) => ResourceKind::Table,
+        TenantRule::Objects(_) => ResourceKind::Bucket,
+        TenantRule::Names(n) => ResourceKind::Names(n.service()),
     }
 }
 
@@ -58,14 +39,24 @@ impl Rule {
 #[derive(Clone, Copy)]
 struct Use {
     handler: &'static HandlerSpec,
+    kind: Kind,
     declared: &'static str,
-    rule: Rule,
+    apart: Apart,
 }
 
 impl Use {
     /// "table `Ledger`".
     fn binds(&self) -> String {
-        format!("{} `{}`", self.rule.kind(), self.declared)
+        format!("{} `{}`", self.kind.noun(), self.declared)
+    }
+
+    /// Both uses keep tenants apart by prefixes on one kind of resource, and one prefix starts
+    /// the other. (One queue read by two attributes has one declared name through one variable,
+    /// or two, which [`check`] refuses as it is: the runtime's `check_prefixes` compares the
+    /// former.)
+    fn overlaps(&self, other: &Use) -> Option<(TenantRule<'static>, TenantRule<'static>)> {
+        let (a, b) = (self.apart.prefix()?, other.apart.prefix()?);
+        a.overlaps(b).then_some((a, b))
     }
 }
 
@@ -73,11 +64,11 @@ impl Use {
 fn uses(handlers: &[&'static HandlerSpec]) -> BTreeMap<&'static str, Vec<Use>> {
     let mut uses: BTreeMap<&'static str, Vec<Use>> = BTreeMap::new();
     for &handler in handlers {
-        let tables = handler.tables().iter().map(|t| (&t.table, Rule::Keys(&t.keys)));
-        let buckets = handler.buckets().iter().map(|b| (&b.bucket, Rule::Objects(&b.objects)));
-        for (name, rule) in tables.chain(buckets) {
-            if let Some(var) = name.env_var() {
-                uses.entry(var).or_default().push(Use { handler, declared: name.declared(), rule });
+        for kind in Kind::ALL {
+            for (name, apart) in kind.names(handler) {
+                if let Some(var) = name.env_var() {
+                    uses.entry(var).or_default().push(Use { handler, kind, declared: name.declared(), apart });
+                }
             }
         }
     }
@@ -85,24 +76,24 @@ fn uses(handlers: &[&'static HandlerSpec]) -> BTreeMap<&'static str, Vec<Use>> {
 }
 
 /// Refuses, per variable of `handlers`: key or object prefixes that overlap (one starts the
-/// other), then a variable that binds a table in one place and a bucket in another, or two
-/// declared names.
+/// other), then a variable that binds one kind of resource in one place and another kind
+/// elsewhere (a table and a bucket, a bucket and a queue), or two declared names.
 pub(crate) fn check(handlers: &[&'static HandlerSpec]) -> Result<(), AuditError> {
     for (var, uses) in uses(handlers) {
         for (i, a) in uses.iter().enumerate() {
-            if let Some(b) = uses[i + 1..].iter().find(|b| a.rule.overlaps(b.rule)) {
+            if let Some((b, (rule, other))) = uses[i + 1..].iter().find_map(|b| Some((b, a.overlaps(b)?))) {
                 return Err(AuditError::BindingOverlap {
-                    kind: a.rule.kind(),
+                    kind: resource_kind(rule),
                     var: var.into(),
                     first: a.handler.name().into(),
-                    first_prefix: a.rule.prefix().into(),
+                    first_prefix: rule.prefix().into(),
                     second: b.handler.name().into(),
-                    second_prefix: b.rule.prefix().into(),
+                    second_prefix: other.prefix().into(),
                 });
             }
         }
         let first = uses[0];
-        if let Some(other) = uses.iter().find(|u| u.rule.kind() != first.rule.kind() || u.declared != first.declared) {
+        if let Some(other) = uses.iter().find(|u| u.kind != first.kind || u.declared != first.declared) {
             return Err(AuditError::BindingConflict {
                 var: var.into(),
                 first: first.handler.name().into(),
@@ -120,8 +111,8 @@ pub(crate) fn check(handlers: &[&'static HandlerSpec]) -> Result<(), AuditError>
 pub(crate) struct Variable {
     /// `ORDERS_TABLE`.
     pub(crate) var: &'static str,
-    /// A table or a bucket.
-    pub(crate) kind: ResourceKind,
+    /// A table, a bucket or a shared queue.
+    pub(crate) kind: Kind,
     /// Its declared name: the name while it is unset, and its parameter's default.
     pub(crate) declared: &'static str,
     /// The handlers that bind it, by name, sorted, each once.
@@ -131,14 +122,7 @@ pub(crate) struct Variable {
 impl Variable {
     /// "Physical name of the DynamoDB table that `ORDERS_TABLE` binds".
     pub(crate) fn binds(&self) -> String {
-        let what = match self.kind {
-            ResourceKind::Table => "DynamoDB table",
-            ResourceKind::Bucket => "S3 bucket",
-            // No variable binds a service's names (a secret, parameter or queue is named by its
-            // rule alone): no `Variable` has this kind.
-            ResourceKind::Names(service) => service.title(),
-        };
-        format!("Physical name of the {what} that `{}` binds", self.var)
+        format!("Physical name of the {} that `{}` binds", self.kind.title(), self.var)
     }
 
     /// "create_order, get_order".
@@ -156,7 +140,7 @@ pub(crate) fn variables(handlers: &[&'static HandlerSpec]) -> Vec<Variable> {
             let mut names: Vec<&'static str> = uses.iter().map(|u| u.handler.name()).collect();
             names.sort_unstable();
             names.dedup();
-            Variable { var, kind: uses[0].rule.kind(), declared: uses[0].declared, handlers: names }
+            Variable { var, kind: uses[0].kind, declared: uses[0].declared, handlers: names }
         })
         .collect()
 }
@@ -164,8 +148,12 @@ pub(crate) fn variables(handlers: &[&'static HandlerSpec]) -> Vec<Variable> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kind::nouns;
     use std::borrow::Cow;
-    use tenant_isolation::model::{BucketModel, Confinement, HandlerModel, PhysicalName, TableModel};
+    use tenant_isolation::model::{
+        BucketModel, Confinement, HandlerModel, KeyRule, NameRule, NamedAction, NamedModel, ObjectRule, PhysicalName,
+        SharedQueue, TableModel,
+    };
     use tenant_isolation::{Action, ObjectAction};
 
     fn from_env(var: &'static str, default: &'static str) -> PhysicalName {
@@ -199,6 +187,21 @@ mod tests {
         HandlerSpec::new(name, model).unwrap().leak()
     }
 
+    /// A handler that sends to a shared queue named `queue`, its messages' tenant in `attribute`.
+    fn queue(name: &str, queue: PhysicalName, attribute: &'static str) -> &'static HandlerSpec {
+        let model = HandlerModel {
+            tables: Cow::Borrowed(&[]),
+            buckets: Cow::Borrowed(&[]),
+            named: Cow::Owned(vec![NamedModel {
+                name: Cow::Borrowed("events"),
+                actions: Cow::Borrowed(&[NamedAction::SendMessage]),
+                names: NameRule::shared(SharedQueue { queue, tenant_attribute: Cow::Borrowed(attribute) }),
+            }]),
+            confinement: Confinement::SessionPolicy,
+        };
+        HandlerSpec::new(name, model).unwrap().leak()
+    }
+
     #[test]
     fn one_variable_binds_one_resource_with_one_declared_name() {
         // The same table under the same variable, the same prefix: one binding, accepted.
@@ -213,14 +216,14 @@ mod tests {
         assert_eq!(
             check(&[a, archive]).unwrap_err().to_string(),
             "`LEDGER_TABLE` names table `Ledger` in handler `a` and table `Archive` in handler `archive`: a variable \
-             names one table or bucket, with one declared name, wherever it is used"
+             names one table, bucket or queue, with one declared name, wherever it is used"
         );
         let files = bucket("files", from_env("LEDGER_TABLE", "ledger"), "tenants/");
         let ledger = table("ledger", from_env("LEDGER_TABLE", "ledger"), "TENANT#");
         assert_eq!(
             check(&[ledger, files]).unwrap_err().to_string(),
             "`LEDGER_TABLE` names table `ledger` in handler `ledger` and bucket `ledger` in handler `files`: a \
-             variable names one table or bucket, with one declared name, wherever it is used"
+             variable names one table, bucket or queue, with one declared name, wherever it is used"
         );
         // Fixed names are no binding; the runtime's check compares them.
         let fixed = table("fixed", PhysicalName::Fixed("Ledger".into()), "TENANT#ORG#");
@@ -239,5 +242,67 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_variable_binds_one_shared_queue_with_one_declared_name_and_nothing_else() {
+        // Two producers on one queue through one variable: one binding, one parameter.
+        let a = queue("a", from_env("EVENTS_QUEUE", "order-events"), "tenant_id");
+        let b = queue("b", from_env("EVENTS_QUEUE", "order-events"), "tenant_id");
+        assert!(check(&[a, b]).is_ok());
+        let vars = variables(&[b, a]);
+        assert_eq!(
+            vars,
+            [Variable {
+                var: "EVENTS_QUEUE",
+                kind: Kind::SharedQueue,
+                declared: "order-events",
+                handlers: vec!["a", "b"]
+            }]
+        );
+        assert_eq!(vars[0].binds(), "Physical name of the SQS queue that `EVENTS_QUEUE` binds");
+
+        // Two declared names: the parameter would have two defaults, and the runtime of each
+        // function would send to its own queue while the variable is unset.
+        let audit = queue("audit", from_env("EVENTS_QUEUE", "audit-events"), "tenant_id");
+        assert_eq!(
+            check(&[a, audit]).unwrap_err().to_string(),
+            "`EVENTS_QUEUE` names queue `order-events` in handler `a` and queue `audit-events` in handler `audit`: a \
+             variable names one table, bucket or queue, with one declared name, wherever it is used"
+        );
+        // A queue's variable that also binds a table or a bucket, with the same declared name.
+        let orders = table("orders", from_env("EVENTS_QUEUE", "order-events"), "TENANT#");
+        assert_eq!(
+            check(&[orders, a]).unwrap_err().to_string(),
+            "`EVENTS_QUEUE` names table `order-events` in handler `orders` and queue `order-events` in handler `a`: a \
+             variable names one table, bucket or queue, with one declared name, wherever it is used"
+        );
+        let files = bucket("files", from_env("EVENTS_QUEUE", "order-events"), "tenants/");
+        assert!(matches!(
+            check(&[a, files]),
+            Err(AuditError::BindingConflict { ref first_binds, ref second_binds, .. })
+                if **first_binds == *"queue `order-events`" && **second_binds == *"bucket `order-events`"
+        ));
+        // A fixed name is no binding; the runtime's check compares it.
+        let fixed = queue("fixed", PhysicalName::Fixed("audit-events".into()), "tenant_id");
+        assert!(check(&[a, fixed]).is_ok());
+        assert_eq!(variables(&[fixed]), []);
+    }
+
+    #[test]
+    fn every_kind_is_read_from_a_handler() {
+        // A handler of each kind: each reads its own binding, and only its own.
+        let handlers = [
+            table("t", from_env("T", "Ledger"), "TENANT#"),
+            bucket("b", from_env("B", "files"), "tenants/"),
+            queue("q", from_env("Q", "events"), "tenant_id"),
+        ];
+        for (kind, handler) in Kind::ALL.into_iter().zip(handlers) {
+            for other in Kind::ALL {
+                let vars: Vec<&str> = other.names(handler).iter().filter_map(|(n, _)| n.env_var()).collect();
+                assert_eq!(vars.len(), usize::from(other == kind), "{other:?} of the {kind:?} handler: {vars:?}");
+            }
+        }
+        assert_eq!(nouns(), "table, bucket or queue");
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::error::AuditError;
 use crate::function::Function;
+use crate::kind::Kind;
 use crate::report::{actions_json, classify_json, list_json, render_json, role_json};
 use crate::template::{TemplateOptions, template_json};
 use clap::builder::NonEmptyStringValueParser;
@@ -64,7 +65,7 @@ enum Command {
     /// One CloudFormation/SAM template (JSON) for the whole application: per function its
     /// execution role, environment and event source, and the data role(s) that trust exactly
     /// those execution roles
-    #[command(after_help = TEMPLATE_HELP)]
+    #[command(after_help = template_help())]
     Template {
         /// A function of the application, `NAME=SOURCE:HANDLER[,HANDLER...]`; once per function
         /// (see below)
@@ -114,6 +115,20 @@ Example (the orders example's axum function behind a REST API, one handler behin
 Each function gets an execution role of its own (its logs, sts:AssumeRole on the data role(s) it
 needs, and its event source's polling); the data roles trust exactly those roles. docs/DEPLOYING.md
 walks through deploying it with `cargo lambda build` and `sam deploy`.";
+
+/// [`TEMPLATE_HELP`], and the parameters of the names bound at run time, whose kinds are the
+/// audit's one list of them (`kind::Kind::ALL`).
+fn template_help() -> String {
+    let attributes: Vec<&str> = Kind::ALL.iter().map(|k| k.attribute()).collect();
+    format!(
+        "{TEMPLATE_HELP}
+
+Names bound at run time ({}): each variable is a parameter of the
+template (ORDERS_TABLE -> OrdersTable), defaulting to the declared name; the template sets the
+variable on the functions of its handlers, and the data roles name the resource through it.",
+        attributes.join(", ")
+    )
+}
 
 /// What a `policies` command produced.
 #[derive(Debug, Clone, PartialEq)]

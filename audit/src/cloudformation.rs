@@ -44,8 +44,8 @@ pub(crate) struct Collision {
     pub(crate) second: String,
 }
 
-/// A template's parameters, each serving one thing. A policy statement names a table or bucket
-/// by its parameter (`${OrdersTable}`), so a parameter that served two variables would grant
+/// A template's parameters, each serving one thing. A policy statement names a table, bucket or
+/// shared queue by its parameter (`${OrdersTable}`), so a parameter that served two variables would grant
 /// each table's actions on the other: a second use of a name is an error, never a merge.
 #[derive(Debug, Default)]
 pub(crate) struct Parameters {
@@ -77,7 +77,7 @@ impl Parameters {
     }
 }
 
-/// The parameter of `var`'s physical name (a table's or a bucket's), declared in
+/// The parameter of `var`'s physical name (a table's, a bucket's or a shared queue's), declared in
 /// `parameters` with `default` (the declared name) and `description` (what it binds): its
 /// name, for `${...}`.
 pub(crate) fn physical_name_parameter(

@@ -39,6 +39,7 @@ mod cli;
 mod cloudformation;
 mod error;
 mod function;
+mod kind;
 mod report;
 mod template;
 

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tenant_isolation::HandlerSpec;
 use tenant_isolation_core::{
     Action, HandlerModel, PhysicalName, Placement, PlacementError, Refusal, RoleArn, TenantId, is_valid_bucket_name,
-    is_valid_dynamodb_name, render, role_policy, tag_role_policy,
+    is_valid_dynamodb_name, is_valid_queue_name, render, role_policy, tag_role_policy,
 };
 
 fn handlers() -> Vec<&'static HandlerSpec> {
@@ -157,8 +157,8 @@ pub(crate) fn tag_policy(
     Ok(Some((tag_role_policy(&models.iter().collect::<Vec<_>>(), tag, false), tag)))
 }
 
-/// A table or bucket as a CloudFormation template names it: the parameter of its variable
-/// (`ORDERS_TABLE` → `${OrdersTable}`), or its fixed name.
+/// A table, bucket or shared queue as a CloudFormation template names it: the parameter of its
+/// variable (`ORDERS_TABLE` → `${OrdersTable}`), or its fixed name.
 pub(crate) fn stack_name(n: &PhysicalName) -> String {
     match n.env_var() {
         Some(var) => format!("${{{}}}", cloudformation::parameter_name(var)),
@@ -215,10 +215,10 @@ fn trust_policy_with(lambda_roles: &[String], actions: &[&str]) -> Value {
 /// With `role_arn` and `region`, the policies name that partition, account and region;
 /// without them they keep `{{partition}}`, `{{region}}`, `{{account}}` (and `{{role_arn}}`).
 /// The trust policies trust exactly `lambda_role_arns` (each once; `{{lambda_role_arn}}`
-/// without any). Table names are the physical names (each
-/// handler's `table_env` variable when set, else the declared name). The CloudFormation
-/// template always uses `Fn::Sub` with the stack's pseudo-parameters and a parameter per
-/// `table_env` variable.
+/// without any). Table, bucket and shared queue names are the physical names (each
+/// handler's `table_env`, `bucket_env` or `queue_env` variable when set, else the declared
+/// name), validated as a session policy's are. The CloudFormation template always uses
+/// `Fn::Sub` with the stack's pseudo-parameters and a parameter per such variable.
 pub fn role_json(role_arn: Option<&str>, region: Option<&str>, lambda_role_arns: &[&str]) -> Result<Value, AuditError> {
     // Each role once, in the order given; none: the placeholder.
     let mut lambda_roles: Vec<String> = Vec::new();
@@ -234,8 +234,9 @@ pub fn role_json(role_arn: Option<&str>, region: Option<&str>, lambda_role_arns:
         (None, None) => None,
         _ => return Err(AuditError::Incomplete),
     };
-    // The checks rendering a session policy makes: table and bucket names (they may come from
-    // the environment) and, when given, the region.
+    // The checks rendering a session policy makes: table, bucket and shared queue names (they
+    // may come from the environment; a queue bound to `*` would have the role send to every
+    // queue) and, when given, the region.
     for spec in checked_handlers()? {
         match &role {
             Some((role, region)) => drop(place(spec, role, region)?),
@@ -247,6 +248,9 @@ pub fn role_json(role_arn: Option<&str>, region: Option<&str>, lambda_role_arns:
                     .map(PlacementError::Table)
                     .or_else(|| {
                         spec.bucket_names().into_iter().find(|b| !is_valid_bucket_name(b)).map(PlacementError::Bucket)
+                    })
+                    .or_else(|| {
+                        spec.queue_names().into_iter().find(|q| !is_valid_queue_name(q)).map(PlacementError::Queue)
                     });
                 if let Some(source) = bad {
                     return Err(AuditError::Placement { handler: spec.name(), source });
@@ -293,8 +297,8 @@ pub fn role_json(role_arn: Option<&str>, region: Option<&str>, lambda_role_arns:
 }
 
 /// The CloudFormation template of the data-access role: its policy names the stack's
-/// partition, region and account, and a table or bucket bound by a variable is the parameter
-/// of that variable (`ORDERS_TABLE` → `${OrdersTable}`), defaulting to the declared name. Two
+/// partition, region and account, and a table, bucket or shared queue bound by a variable is
+/// the parameter of that variable (`ORDERS_TABLE` → `${OrdersTable}`), defaulting to the declared name. Two
 /// variables that would become one parameter are refused.
 fn cloudformation_template(lambda_roles: &[String]) -> Result<Value, AuditError> {
     let mut parameters = cloudformation::Parameters::default();

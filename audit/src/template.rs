@@ -28,12 +28,13 @@ use crate::bindings;
 use crate::cloudformation::{self, Parameters, intrinsics, logical_name, parameter_name};
 use crate::error::{AuditError, TemplateError};
 use crate::function::{Function, Route, Source, path_of};
+use crate::kind::{Apart, Kind};
 use crate::report::{checked_handlers, data_access_policy, stack_name, stack_policy, tag_policy};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use tenant_isolation::HandlerSpec;
 use tenant_isolation::audit::vars;
-use tenant_isolation_core::TenantRule;
+use tenant_isolation_core::PhysicalName;
 
 /// What `policies template` takes besides the functions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -416,31 +417,34 @@ impl Template {
         Ok(())
     }
 
-    /// A rule that keeps apart, per pair of bindings whose prefixes overlap (one starts the other)
-    /// on one kind of resource, the physical names the deployer gives them. The audit refuses
-    /// such a pair when it can see they are one table or bucket (the same resolved name, the
-    /// same variable); two variables, or a variable and a fixed name, become one only through
-    /// the parameters' values. Their handlers may run in two functions, where no process sees
-    /// both (the runtime's claims are per process), and the data role grants every tenant's
-    /// keys on both: with `TENANT#` and `TENANT#ORG#` on one table, tenant `ORG` of the first
-    /// reads every `TENANT#ORG#…` item of the second. CloudFormation checks `Rules` before it
-    /// creates anything. Prefixes that do not overlap may share a table (single-table design).
+    /// Rules that keep apart the physical names the deployer gives two bindings that would break
+    /// what keeps tenants apart on one resource (`kind::Apart`). The audit refuses such a pair
+    /// when it can see they are one resource (the same resolved name, the same variable); two
+    /// variables, or a variable and a fixed name, become one only through the parameters' values.
+    /// Their handlers may run in two functions, where no process sees both (the runtime's claims
+    /// are per process). CloudFormation checks `Rules` before it creates anything.
+    ///
+    /// * `OverlappingPrefixesApart`: key (or object) prefixes where one starts the other. The data
+    ///   role grants every tenant's keys on both: with `TENANT#` and `TENANT#ORG#` on one table,
+    ///   tenant `ORG` of the first reads every `TENANT#ORG#…` item of the second. Prefixes that do
+    ///   not overlap may share a table (single-table design).
+    /// * `SharedQueuesApart`: two shared queues whose messages carry their tenant in different
+    ///   attributes. Each producer's guard checks its own attribute only, so a tenant could send
+    ///   through one with another tenant's id in the other's attribute, and a consumer reading that
+    ///   one would run the message as the other tenant. Producers stamping one attribute may share
+    ///   a queue.
     fn rules(&mut self, all: &[&'static HandlerSpec]) {
-        type Binding = (&'static HandlerSpec, &'static tenant_isolation::model::PhysicalName, &'static str, bool);
-        let mut bindings: Vec<(Binding, TenantRule<'static>)> = Vec::new();
+        let mut bindings: Vec<(&'static HandlerSpec, Kind, &'static PhysicalName, Apart)> = Vec::new();
         for &h in all {
-            for t in h.tables() {
-                bindings.push(((h, &t.table, t.keys.prefix(), true), TenantRule::Keys(&t.keys)));
-            }
-            for b in h.buckets() {
-                bindings.push(((h, &b.bucket, b.objects.prefix(), false), TenantRule::Objects(&b.objects)));
+            for kind in Kind::ALL {
+                bindings.extend(kind.names(h).into_iter().map(|(name, apart)| (h, kind, name, apart)));
             }
         }
-        let mut assertions: Vec<Value> = Vec::new();
+        let mut rules: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
         let mut seen: Vec<(String, String)> = Vec::new();
-        for (i, ((h, name, prefix, table), rule)) in bindings.iter().enumerate() {
-            for ((g, other, other_prefix, _), other_rule) in &bindings[i + 1..] {
-                if !rule.overlaps(*other_rule) {
+        for (i, (h, kind, name, apart)) in bindings.iter().enumerate() {
+            for (g, _, other, other_apart) in &bindings[i + 1..] {
+                if !apart.overlaps(*other_apart) {
                     continue;
                 }
                 // Two fixed names, or one variable: the audit already compared them.
@@ -453,26 +457,38 @@ impl Template {
                     continue;
                 }
                 seen.push(pair);
-                let spell = |n: &tenant_isolation::model::PhysicalName| match n.env_var() {
+                let spell = |n: &PhysicalName| match n.env_var() {
                     Some(var) => format!("`{var}`"),
                     None => format!("the fixed name `{}`", n.declared()),
                 };
-                let kind = if *table { "table" } else { "bucket" };
-                assertions.push(json!({
+                let (rule, why) = match apart {
+                    Apart::Prefix(_) => (
+                        "OverlappingPrefixesApart",
+                        "one prefix starts the other, so a tenant of one would own the other's keys",
+                    ),
+                    Apart::Attribute(_) => (
+                        "SharedQueuesApart",
+                        "their messages carry the tenant in different attributes, so a consumer reading one \
+                         would trust what the other's guard never checked",
+                    ),
+                };
+                rules.entry(rule).or_default().push(json!({
                     "Assert": { "Fn::Not": [{ "Fn::Equals": [a, b] }] },
                     "AssertDescription": format!(
-                        "{} (handler `{}`, prefix `{prefix}`) and {} (handler `{}`, prefix `{other_prefix}`) must name \
-                         two {kind}s: one prefix starts the other, so a tenant of one would own the other's keys",
+                        "{} (handler `{}`, {}) and {} (handler `{}`, {}) must name two {}s: {why}",
                         spell(name),
                         h.name(),
+                        apart.describe(),
                         spell(other),
                         g.name(),
+                        other_apart.describe(),
+                        kind.noun(),
                     ),
                 }));
             }
         }
-        if !assertions.is_empty() {
-            self.rules.insert("OverlappingPrefixesApart".to_owned(), json!({ "Assertions": assertions }));
+        for (rule, assertions) in rules {
+            self.rules.insert(rule.to_owned(), json!({ "Assertions": assertions }));
         }
     }
 

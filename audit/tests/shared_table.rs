@@ -12,6 +12,12 @@
 //! The template is what the deployer runs, so it must refuse such parameter values itself
 //! (CloudFormation `Rules`, checked before any resource is created); prefixes that do not overlap
 //! on one table (a single-table design) stay deployable.
+//!
+//! Queues every tenant's messages share are bound the same way (`queue_env`): two producers that
+//! stamp the sender's tenant in different message attributes (`tenant_id`, `org_id`) must not be
+//! pointed at one queue, or acme could send through the `org_id` producer with `tenant_id` set
+//! to `globex` (its guard checks `org_id` only) and the `tenant_id` consumer would run the
+//! message as globex. Producers stamping one attribute may share a queue.
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -65,6 +71,40 @@ pub mod ledgers {
     }
 }
 
+/// Producers on shared queues whose consumers read the tenant from an attribute.
+pub mod producers {
+    use lambda_http::{Body, Error, Request, Response};
+    use tenant_isolation::{TenantQueue, tenant_isolated};
+
+    /// Order events, the tenant in `tenant_id`.
+    #[tenant_isolated(queues(events(queue = "rv-events", queue_env = "RV_EVENTS_QUEUE", tenant_attribute = "tenant_id", actions = [SendMessage])))]
+    pub async fn announce(events: TenantQueue, request: Request) -> Result<Response<Body>, Error> {
+        let _ = (events, request);
+        Ok(Response::new(Body::Empty))
+    }
+
+    /// Notifications, the tenant in `tenant_id` too: one queue with `announce` is one family.
+    #[tenant_isolated(queues(notices(queue = "rv-notices", queue_env = "RV_NOTICES_QUEUE", tenant_attribute = "tenant_id", actions = [SendMessage])))]
+    pub async fn notify(notices: TenantQueue, request: Request) -> Result<Response<Body>, Error> {
+        let _ = (notices, request);
+        Ok(Response::new(Body::Empty))
+    }
+
+    /// Organisations' events, the tenant in `org_id`.
+    #[tenant_isolated(queues(org_events(queue = "rv-org-events", queue_env = "RV_ORG_EVENTS_QUEUE", tenant_attribute = "org_id", actions = [SendMessage])))]
+    pub async fn org_announce(org_events: TenantQueue, request: Request) -> Result<Response<Body>, Error> {
+        let _ = (org_events, request);
+        Ok(Response::new(Body::Empty))
+    }
+
+    /// Organisations' audit trail, a fixed name, the tenant in `org_id`.
+    #[tenant_isolated(queues(trail(queue = "rv-org-trail", tenant_attribute = "org_id", actions = [SendMessage])))]
+    pub async fn org_trail(trail: TenantQueue, request: Request) -> Result<Response<Body>, Error> {
+        let _ = (trail, request);
+        Ok(Response::new(Body::Empty))
+    }
+}
+
 fn template() -> Value {
     let functions: Vec<Function> = [
         "ledger=sqs:tenant_ledger",
@@ -73,6 +113,10 @@ fn template() -> Value {
         "orders=sqs:orders",
         "files=sqs:ledgers::files",
         "root-files=sqs:root_files",
+        "announce=sqs:announce",
+        "notify=sqs:notify",
+        "org-announce=sqs:org_announce",
+        "org-trail=sqs:org_trail",
     ]
     .iter()
     .map(|f| f.parse().unwrap())
@@ -136,5 +180,38 @@ fn parameters_that_make_overlapping_prefixes_share_a_table_or_bucket_are_refused
     assert!(
         !accepted(&t, &[("RvFilesBucket", "shared-files"), ("RvRootBucket", "shared-files")]),
         "two variables bound to one bucket with overlapping prefixes"
+    );
+}
+
+#[test]
+fn parameters_that_put_two_tenant_attributes_on_one_queue_are_refused() {
+    let t = template();
+    assert!(accepted(&t, &[]), "the defaults are distinct queues");
+    // One attribute: the producers stamp and check the same one, which the consumer reads.
+    assert!(accepted(&t, &[("RvEventsQueue", "shared-events"), ("RvNoticesQueue", "shared-events")]));
+    // `tenant_id` and `org_id` on one queue: acme sends through the `org_id` producer with
+    // `tenant_id` = globex, and the `tenant_id` consumer runs it as globex.
+    assert!(
+        !accepted(&t, &[("RvEventsQueue", "shared-events"), ("RvOrgEventsQueue", "shared-events")]),
+        "two variables bound to one queue read by two attributes"
+    );
+    assert!(
+        !accepted(&t, &[("RvNoticesQueue", "shared-events"), ("RvOrgEventsQueue", "shared-events")]),
+        "two variables bound to one queue read by two attributes"
+    );
+    // A variable set to a fixed name another attribute is stamped on.
+    assert!(
+        !accepted(&t, &[("RvEventsQueue", "rv-org-trail")]),
+        "a variable bound to the fixed queue of another attribute"
+    );
+    // One attribute with a fixed name: the same family.
+    assert!(accepted(&t, &[("RvOrgEventsQueue", "rv-org-trail")]));
+    let assertions = t["Rules"]["SharedQueuesApart"]["Assertions"].as_array().unwrap();
+    assert!(
+        assertions.iter().any(|a| a["AssertDescription"]
+            == "`RV_EVENTS_QUEUE` (handler `announce`, tenant attribute `tenant_id`) and `RV_ORG_EVENTS_QUEUE` (handler \
+                `org_announce`, tenant attribute `org_id`) must name two queues: their messages carry the tenant in \
+                different attributes, so a consumer reading one would trust what the other's guard never checked"),
+        "{assertions:#?}"
     );
 }

@@ -1,12 +1,13 @@
 //! `policies template` over handlers of every kind: session-policy and session-tag handlers,
-//! a table and a bucket bound by variables, two handlers of one name in two modules, and the
-//! four event sources (the orders example, read in `tests/it/template.rs`, has HTTP and REST
+//! a table, a bucket and a shared queue bound by variables, two handlers of one name in two
+//! modules, and the four event sources (the orders example, read in `tests/it/template.rs`, has HTTP and REST
 //! functions only).
 
 use serde_json::{Value, json};
 use tenant_isolation_audit::{
-    AuditError, CliError, Function, Output, TemplateError, TemplateOptions, run_from, template_json,
+    AuditError, CliError, Function, Output, TemplateError, TemplateOptions, role_json, run_from, template_json,
 };
+use tenant_isolation_core::PlacementError;
 
 /// Two handlers named `get_order`.
 pub mod orders {
@@ -44,6 +45,39 @@ pub mod admin {
     #[tenant_isolated(buckets(reports(bucket = "tenant-reports", actions = [GetObject])), session_tag = "tenant")]
     pub async fn reports(reports: TenantBucket, request: Request) -> Result<Response<Body>, Error> {
         let _ = (reports, request);
+        Ok(Response::new(Body::Empty))
+    }
+}
+
+/// Producers on queues every tenant's messages share: one bound at run time (by two handlers),
+/// one written in.
+pub mod events {
+    use lambda_http::{Body, Error, Request, Response};
+    use tenant_isolation::{TenantQueue, tenant_isolated};
+
+    /// Announces an order on the shared queue `T_EVENTS_QUEUE` binds.
+    #[tenant_isolated(queues(events(
+        queue = "order-events",
+        queue_env = "T_EVENTS_QUEUE",
+        tenant_attribute = "tenant_id",
+        actions = [SendMessage]
+    )))]
+    pub async fn announce(events: TenantQueue, request: Request) -> Result<Response<Body>, Error> {
+        let _ = (events, request);
+        Ok(Response::new(Body::Empty))
+    }
+
+    /// Announces again, on the same queue through the same variable, and writes to a fixed one.
+    #[tenant_isolated(queues(
+        events(queue = "order-events", queue_env = "T_EVENTS_QUEUE", tenant_attribute = "tenant_id", actions = [SendMessage]),
+        audit(queue = "audit-events", tenant_attribute = "tenant_id", actions = [SendMessage]),
+    ))]
+    pub async fn reannounce(
+        events: TenantQueue,
+        audit: TenantQueue,
+        request: Request,
+    ) -> Result<Response<Body>, Error> {
+        let _ = (events, audit, request);
         Ok(Response::new(Body::Empty))
     }
 }
@@ -238,7 +272,145 @@ fn the_command_line_explains_a_function() {
     }
     assert!(matches!(cli(&["--function", "f=sqs:nothing"]), Err(e @ CliError::Invalid(_)) if e.exit_code() == 1));
     let Ok(Output::Text(help)) = cli(&["--help"]) else { panic!("no help") };
-    for line in ["NAME=SOURCE:HANDLER[,HANDLER...]", "rest-api[@ROUTE...]", "dynamodb-stream@TABLE", "MODULE::*"] {
+    for line in [
+        "NAME=SOURCE:HANDLER[,HANDLER...]",
+        "rest-api[@ROUTE...]",
+        "dynamodb-stream@TABLE",
+        "MODULE::*",
+        "(table_env, bucket_env, queue_env): each variable is a parameter",
+    ] {
         assert!(help.contains(line), "{line}: {help}");
     }
+}
+
+/// Every `Ref` and every `${...}` of an `Fn::Sub` in `t` that names no parameter or resource of
+/// `t` (nor a pseudo-parameter): CloudFormation refuses such a template (cfn-lint's E1019, E3005).
+fn unresolved(t: &Value) -> Vec<String> {
+    let declared = |name: &str| {
+        let name = name.split_once('.').map_or(name, |(resource, _)| resource);
+        name.starts_with("AWS::") || t["Parameters"].get(name).is_some() || t["Resources"].get(name).is_some()
+    };
+    let mut missing = Vec::new();
+    let mut stack = vec![t];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::String(name)) = map.get("Ref")
+                    && !declared(name)
+                {
+                    missing.push(name.clone());
+                }
+                if let Some(Value::String(sub)) = map.get("Fn::Sub") {
+                    for part in sub.split("${").skip(1) {
+                        let name = part.split('}').next().unwrap_or_default();
+                        if !name.starts_with('!') && !declared(name) {
+                            missing.push(name.to_owned());
+                        }
+                    }
+                }
+                stack.extend(map.values());
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    missing
+}
+
+/// The resources the data-access role's statements grant `action` on, as written.
+fn granted(t: &Value, action: &str) -> Vec<Value> {
+    t["Resources"]["TenantDataRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Action"].as_array().unwrap().iter().any(|a| a == action))
+        .flat_map(|s| s["Resource"].as_array().unwrap().clone())
+        .collect()
+}
+
+#[test]
+fn a_shared_queue_bound_at_run_time_is_a_parameter_set_on_its_functions_and_named_by_the_role() {
+    let t = template(&[
+        "announce=sqs:events::announce",
+        "reannounce=sqs:events::reannounce",
+        "reader=sqs:orders::get_order",
+    ])
+    .unwrap();
+    assert_eq!(unresolved(&t), Vec::<String>::new(), "the template names what it does not declare");
+    // One parameter for the variable, whichever handlers bind it, defaulting to the declared name.
+    assert_eq!(
+        t["Parameters"]["TEventsQueue"],
+        json!({
+            "Type": "String",
+            "Default": "order-events",
+            "Description": "Physical name of the SQS queue that `T_EVENTS_QUEUE` binds; the template sets \
+                `T_EVENTS_QUEUE` on the functions of its handlers (announce, reannounce)",
+        })
+    );
+    // Set on the functions whose handlers bind it, from the parameter, and on no other.
+    let env = |f: &str| t["Resources"][f]["Properties"]["Environment"]["Variables"].clone();
+    for f in ["AnnounceFunction", "ReannounceFunction"] {
+        assert_eq!(env(f)["T_EVENTS_QUEUE"], json!({ "Ref": "TEventsQueue" }), "{f}");
+    }
+    assert!(env("ReaderFunction").get("T_EVENTS_QUEUE").is_none(), "{}", env("ReaderFunction"));
+    // The data role sends to the queue the parameter names, and to the fixed one as written:
+    // nothing else (no tenant's name is in either, and no wildcard).
+    let queue = |name: &str| json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{name}") });
+    let mut sends = granted(&t, "sqs:SendMessage");
+    sends.sort_by_key(Value::to_string);
+    assert_eq!(sends, [queue("${TEventsQueue}"), queue("audit-events")]);
+    // A fixed name is no parameter.
+    assert!(
+        t["Parameters"].as_object().unwrap().values().all(|p| p["Default"] != "audit-events"),
+        "{}",
+        t["Parameters"]
+    );
+}
+
+#[test]
+fn the_roles_template_declares_the_shared_queues_parameter_too() {
+    let role = role_json(None, None, &[]).unwrap();
+    let cf = &role["cloudformation"];
+    assert_eq!(unresolved(cf), Vec::<String>::new(), "{cf:#}");
+    assert_eq!(cf["Parameters"]["TEventsQueue"]["Default"], "order-events");
+    assert!(
+        cf["Parameters"]["TEventsQueue"]["Description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Physical name of the SQS queue that `T_EVENTS_QUEUE` binds; set `T_EVENTS_QUEUE`"),
+        "{}",
+        cf["Parameters"]["TEventsQueue"]
+    );
+}
+
+/// A shared queue's name bound in the audit's environment is checked before a role names it, as
+/// a table's and a bucket's are: `T_EVENTS_QUEUE=*` would make the data role send to every queue
+/// of the account, each tenant's own among them (and the session-tag role, which no session
+/// policy narrows, let every tenant do so). The test runs itself again in a child process with
+/// the variable set (a test cannot set its own environment: `unsafe_code` is forbidden).
+#[test]
+fn a_queue_name_bound_in_the_environment_is_validated_before_the_role_names_it() {
+    const TEST: &str = "a_queue_name_bound_in_the_environment_is_validated_before_the_role_names_it";
+    if let Some(bound) = std::env::var_os("T_EVENTS_QUEUE") {
+        // The child: both forms of `policies role` refuse the name.
+        assert_eq!(bound, "*");
+        for role in
+            [role_json(None, None, &[]), role_json(Some("arn:aws:iam::123456789012:role/Data"), Some("eu-west-1"), &[])]
+        {
+            match role {
+                Err(e @ AuditError::Placement { source: PlacementError::Queue(_), .. }) => println!("REFUSED {e}"),
+                other => panic!("the role of a queue bound to `*`: {other:?}"),
+            }
+        }
+        return;
+    }
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", TEST, "--nocapture", "--test-threads=1"])
+        .env("T_EVENTS_QUEUE", "*")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&child.stdout).into_owned() + &String::from_utf8_lossy(&child.stderr);
+    assert!(child.status.success(), "{said}");
+    let refusal = "REFUSED cannot place handler `announce`: invalid queue name \"*\": expected 1-80 characters";
+    assert_eq!(said.matches(refusal).count(), 2, "{said}");
 }

@@ -3,15 +3,18 @@
 //! cfn-lint and `docs/DEPLOYING.md` deploys), read as CloudFormation would read it. Every
 //! function has an execution role of its own, every handler's binding is in its function's
 //! environment, no parameter serves two variables, and the data role trusts exactly the
-//! functions' execution roles.
+//! functions' execution roles. Beside it, a template of this binary's own handlers with a queue
+//! every tenant's messages share, bound at run time, linted with cfn-lint and its data role
+//! proven with iam-simulate.
 
 use orders_example as _;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
 use tenant_isolation::HandlerSpec;
 use tenant_isolation::audit::{registered_handlers, vars};
 use tenant_isolation_audit::{Output, run_from};
-use tenant_isolation_tests::workspace_root;
+use tenant_isolation_tests::{tools_dir, workspace_root};
 
 /// The arguments of `examples/orders/template.args` (one a line; `#` comments and empty lines
 /// skipped, as `scripts/test.sh` reads them).
@@ -126,7 +129,9 @@ fn every_handler_binding_is_in_its_function_environment() {
         let env = f["Properties"]["Environment"]["Variables"].as_object().unwrap();
         let handlers = handlers_of(f);
         let bound = handlers.iter().flat_map(|h| {
-            h.tables().iter().map(|t| &t.table).chain(h.buckets().iter().map(|b| &b.bucket)).collect::<Vec<_>>()
+            let tables = h.tables().iter().map(|t| &t.table);
+            let buckets = h.buckets().iter().map(|b| &b.bucket);
+            tables.chain(buckets).chain(h.model().shared_queues().map(|q| &q.queue)).collect::<Vec<_>>()
         });
         for name in bound {
             let Some(var) = name.env_var() else { continue };
@@ -250,4 +255,67 @@ fn the_rest_api_function_gets_the_lambda_tenant_id_from_the_verified_claim() {
         get["Events"]["Api1"]["Properties"],
         json!({ "ApiId": { "Ref": "TenantHttpApi" }, "Method": "GET", "Path": "/orders/{id}" })
     );
+}
+
+/// The functions of a template with a shared queue bound at run time: `relay` sends to the
+/// queue `ORDER_EVENTS_QUEUE` binds (`named_handlers.rs`); `create_order` beside it has a table,
+/// a secret, a parameter and per-tenant FIFO queues it sends to and receives from, so the data
+/// role also grants receives, on every tenant's `jobs-*`.
+const SHARED_QUEUE_FUNCTIONS: [&str; 2] =
+    ["--function=relay=sqs:named_handlers::relay", "--function=create-order=http-api:named_handlers::create_order"];
+
+/// A queue every tenant's messages share, named at run time: the template declares its
+/// variable's parameter (`ORDER_EVENTS_QUEUE` → `OrderEventsQueue`), sets the variable on the
+/// function, and its data role sends to exactly the queue the parameter names and does nothing
+/// else there (iam-simulate, `tests/policy/prove_template.mjs --queue`, whose mutants, the role
+/// naming the declared name instead and the queue widened with a `*`, are caught). cfn-lint
+/// finds nothing in the template, and finds the undeclared parameter in a canary without it
+/// (the template as it was written before `queue_env` was a binding).
+#[test]
+fn a_shared_queue_bound_at_run_time_lints_and_is_sent_to_only_where_its_parameter_names() {
+    let args = SHARED_QUEUE_FUNCTIONS.map(str::to_owned);
+    let t = match run_from(["policies", "template"].into_iter().map(str::to_owned).chain(args.clone())) {
+        Ok(Output::Json(t)) => t,
+        other => panic!("policies template {args:?}: {other:?}"),
+    };
+    assert_eq!(t["Parameters"]["OrderEventsQueue"]["Default"], "order-events");
+    let env = &t["Resources"]["RelayFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(env["ORDER_EVENTS_QUEUE"], json!({ "Ref": "OrderEventsQueue" }));
+
+    let dir = std::env::temp_dir().join(format!("ti-shared-queue-template-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write =
+        |name: &str, t: &Value| std::fs::write(dir.join(name), serde_json::to_string_pretty(t).unwrap()).unwrap();
+    write("template.json", &t);
+    let mut canary = t.clone();
+    canary["Parameters"].as_object_mut().unwrap().remove("OrderEventsQueue");
+    write("canary.json", &canary);
+
+    let cfn_lint = tools_dir().join("venv/bin/cfn-lint");
+    assert!(cfn_lint.is_file(), "{} not found: run `bash scripts/setup-tools.sh` first", cfn_lint.display());
+    let lint = Command::new(&cfn_lint)
+        .args(["--format", "parseable", "template.json", "canary.json"])
+        .current_dir(&dir)
+        .output()
+        .expect("cfn-lint runs");
+    let findings = String::from_utf8_lossy(&lint.stdout).into_owned() + &String::from_utf8_lossy(&lint.stderr);
+    let of = |file: &str| findings.lines().filter(|l| l.starts_with(&format!("{file}:"))).collect::<Vec<_>>();
+    assert_eq!(of("template.json"), Vec::<&str>::new(), "cfn-lint:\n{findings}");
+    assert!(
+        of("canary.json").iter().any(|l| l.contains("OrderEventsQueue")),
+        "cfn-lint does not see the undeclared parameter of the canary:\n{findings}"
+    );
+
+    let proof = Command::new("node")
+        .arg(workspace_root().join("tests/policy/prove_template.mjs"))
+        .args(["template.json", "--queue", "OrderEventsQueue", "--mutants"])
+        .current_dir(&dir)
+        .output()
+        .expect("node runs (scripts/setup-tools.sh installs iam-simulate)");
+    let said = String::from_utf8_lossy(&proof.stdout).into_owned() + &String::from_utf8_lossy(&proof.stderr);
+    std::fs::remove_dir_all(&dir).unwrap();
+    println!("{said}");
+    assert!(proof.status.success(), "{said}");
+    assert!(said.contains("ok   TenantDataRole sends to the shared queue OrderEventsQueue names"), "{said}");
+    assert_eq!(said.matches("ok   mutant of OrderEventsQueue on TenantDataRole").count(), 2, "{said}");
 }
