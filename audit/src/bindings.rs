@@ -1,4 +1,4 @@
-//! A variable names one table, or one bucket, wherever it is used.
+//! A variable names one table, one bucket or one shared queue wherever it is used.
 //!
 //! The runtime's overlap check ([`tenant_isolation::audit::check_prefixes`]) compares physical
 //! names as the process resolves them, and the audit runs where the variables are usually not
@@ -14,19 +14,22 @@
 //!
 //! and, once no prefixes overlap, that every use of a variable binds the same kind of resource
 //! with the same declared name (the parameter's default, and the name the runtime uses while the
-//! variable is unset).
+//! variable is unset). A shared queue's `queue_env` is such a variable too: the role policy names
+//! the queue by its parameter (`${OrderEventsQueue}`), so the template must declare it and set it
+//! on the functions, as for a table's.
 
 use crate::error::AuditError;
 use std::collections::BTreeMap;
 use tenant_isolation::HandlerSpec;
 use tenant_isolation::audit::ResourceKind;
-use tenant_isolation_core::{KeyRule, ObjectRule};
+use tenant_isolation_core::{KeyRule, ObjectRule, Service};
 
-/// Which keys of the resource are a tenant's.
+/// Which keys of the resource are a tenant's; none for a queue every tenant's messages share.
 #[derive(Clone, Copy)]
 enum Rule {
     Keys(&'static KeyRule),
     Objects(&'static ObjectRule),
+    SharedQueue,
 }
 
 impl Rule {
@@ -34,6 +37,7 @@ impl Rule {
         match self {
             Rule::Keys(_) => ResourceKind::Table,
             Rule::Objects(_) => ResourceKind::Bucket,
+            Rule::SharedQueue => ResourceKind::Names(Service::Sqs),
         }
     }
 
@@ -41,6 +45,7 @@ impl Rule {
         match self {
             Rule::Keys(k) => k.prefix(),
             Rule::Objects(o) => o.prefix(),
+            Rule::SharedQueue => "",
         }
     }
 
@@ -63,9 +68,12 @@ struct Use {
 }
 
 impl Use {
-    /// "table `Ledger`".
+    /// "table `Ledger`", "shared queue `order-events`".
     fn binds(&self) -> String {
-        format!("{} `{}`", self.rule.kind(), self.declared)
+        match self.rule {
+            Rule::SharedQueue => format!("shared queue `{}`", self.declared),
+            rule => format!("{} `{}`", rule.kind(), self.declared),
+        }
     }
 }
 
@@ -75,7 +83,8 @@ fn uses(handlers: &[&'static HandlerSpec]) -> BTreeMap<&'static str, Vec<Use>> {
     for &handler in handlers {
         let tables = handler.tables().iter().map(|t| (&t.table, Rule::Keys(&t.keys)));
         let buckets = handler.buckets().iter().map(|b| (&b.bucket, Rule::Objects(&b.objects)));
-        for (name, rule) in tables.chain(buckets) {
+        let queues = handler.model().shared_queues().map(|q| (&q.queue, Rule::SharedQueue));
+        for (name, rule) in tables.chain(buckets).chain(queues) {
             if let Some(var) = name.env_var() {
                 uses.entry(var).or_default().push(Use { handler, declared: name.declared(), rule });
             }
@@ -85,8 +94,8 @@ fn uses(handlers: &[&'static HandlerSpec]) -> BTreeMap<&'static str, Vec<Use>> {
 }
 
 /// Refuses, per variable of `handlers`: key or object prefixes that overlap (one starts the
-/// other), then a variable that binds a table in one place and a bucket in another, or two
-/// declared names.
+/// other), then a variable that binds two kinds of resource (a table in one place and a bucket
+/// or a shared queue in another), or two declared names.
 pub(crate) fn check(handlers: &[&'static HandlerSpec]) -> Result<(), AuditError> {
     for (var, uses) in uses(handlers) {
         for (i, a) in uses.iter().enumerate() {
@@ -120,7 +129,7 @@ pub(crate) fn check(handlers: &[&'static HandlerSpec]) -> Result<(), AuditError>
 pub(crate) struct Variable {
     /// `ORDERS_TABLE`.
     pub(crate) var: &'static str,
-    /// A table or a bucket.
+    /// A table, a bucket or a shared queue (`ResourceKind::Names(Service::Sqs)`).
     pub(crate) kind: ResourceKind,
     /// Its declared name: the name while it is unset, and its parameter's default.
     pub(crate) declared: &'static str,
@@ -134,8 +143,9 @@ impl Variable {
         let what = match self.kind {
             ResourceKind::Table => "DynamoDB table",
             ResourceKind::Bucket => "S3 bucket",
-            // No variable binds a service's names (a secret, parameter or queue is named by its
-            // rule alone): no `Variable` has this kind.
+            // Of a service's names, only a shared queue's is bound by a variable (`queue_env`); a
+            // tenant's secrets, parameters and queues are named by their rule alone.
+            ResourceKind::Names(Service::Sqs) => "shared SQS queue",
             ResourceKind::Names(service) => service.title(),
         };
         format!("Physical name of the {what} that `{}` binds", self.var)
@@ -165,8 +175,10 @@ pub(crate) fn variables(handlers: &[&'static HandlerSpec]) -> Vec<Variable> {
 mod tests {
     use super::*;
     use std::borrow::Cow;
-    use tenant_isolation::model::{BucketModel, Confinement, HandlerModel, PhysicalName, TableModel};
-    use tenant_isolation::{Action, ObjectAction};
+    use tenant_isolation::model::{
+        BucketModel, Confinement, HandlerModel, NameRule, NamedModel, PhysicalName, SharedQueue, TableModel,
+    };
+    use tenant_isolation::{Action, NamedAction, ObjectAction};
 
     fn from_env(var: &'static str, default: &'static str) -> PhysicalName {
         PhysicalName::FromEnv { var: var.into(), default: default.into() }
@@ -199,6 +211,56 @@ mod tests {
         HandlerSpec::new(name, model).unwrap().leak()
     }
 
+    fn shared_queue(name: &str, queue: PhysicalName) -> &'static HandlerSpec {
+        let model = HandlerModel {
+            tables: Cow::Borrowed(&[]),
+            buckets: Cow::Borrowed(&[]),
+            named: Cow::Owned(vec![NamedModel {
+                name: "events".into(),
+                actions: Cow::Borrowed(&[NamedAction::SendMessage]),
+                names: NameRule::shared(SharedQueue { queue, tenant_attribute: "tenant_id".into() }),
+            }]),
+            confinement: Confinement::SessionPolicy,
+        };
+        HandlerSpec::new(name, model).unwrap().leak()
+    }
+
+    #[test]
+    fn a_shared_queues_variable_is_a_binding() {
+        // The role policy names the queue by the variable's parameter: the template must declare
+        // it, with the declared name as its default, and set it on the functions.
+        let a = shared_queue("a", from_env("EVENTS_QUEUE", "order-events"));
+        let b = shared_queue("b", from_env("EVENTS_QUEUE", "order-events"));
+        assert!(check(&[a, b]).is_ok());
+        assert_eq!(
+            variables(&[a, b]),
+            [Variable {
+                var: "EVENTS_QUEUE",
+                kind: ResourceKind::Names(Service::Sqs),
+                declared: "order-events",
+                handlers: vec!["a", "b"],
+            }]
+        );
+        assert_eq!(variables(&[a])[0].binds(), "Physical name of the shared SQS queue that `EVENTS_QUEUE` binds");
+        // A fixed name is no binding.
+        assert!(variables(&[shared_queue("c", PhysicalName::Fixed("order-events".into()))]).is_empty());
+
+        let audit = shared_queue("audit", from_env("EVENTS_QUEUE", "audit-events"));
+        assert_eq!(
+            check(&[a, audit]).unwrap_err().to_string(),
+            "`EVENTS_QUEUE` names shared queue `order-events` in handler `a` and shared queue `audit-events` in \
+             handler `audit`: a variable names one table, bucket or shared queue, with one declared name, wherever \
+             it is used"
+        );
+        let ledger = table("ledger", from_env("EVENTS_QUEUE", "order-events"), "TENANT#");
+        assert_eq!(
+            check(&[ledger, a]).unwrap_err().to_string(),
+            "`EVENTS_QUEUE` names table `order-events` in handler `ledger` and shared queue `order-events` in \
+             handler `a`: a variable names one table, bucket or shared queue, with one declared name, wherever it \
+             is used"
+        );
+    }
+
     #[test]
     fn one_variable_binds_one_resource_with_one_declared_name() {
         // The same table under the same variable, the same prefix: one binding, accepted.
@@ -213,14 +275,14 @@ mod tests {
         assert_eq!(
             check(&[a, archive]).unwrap_err().to_string(),
             "`LEDGER_TABLE` names table `Ledger` in handler `a` and table `Archive` in handler `archive`: a variable \
-             names one table or bucket, with one declared name, wherever it is used"
+             names one table, bucket or shared queue, with one declared name, wherever it is used"
         );
         let files = bucket("files", from_env("LEDGER_TABLE", "ledger"), "tenants/");
         let ledger = table("ledger", from_env("LEDGER_TABLE", "ledger"), "TENANT#");
         assert_eq!(
             check(&[ledger, files]).unwrap_err().to_string(),
             "`LEDGER_TABLE` names table `ledger` in handler `ledger` and bucket `ledger` in handler `files`: a \
-             variable names one table or bucket, with one declared name, wherever it is used"
+             variable names one table, bucket or shared queue, with one declared name, wherever it is used"
         );
         // Fixed names are no binding; the runtime's check compares them.
         let fixed = table("fixed", PhysicalName::Fixed("Ledger".into()), "TENANT#ORG#");

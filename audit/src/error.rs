@@ -64,11 +64,12 @@ pub enum AuditError {
         /// Its prefix.
         second_prefix: Box<str>,
     },
-    /// One variable binds a table in one handler and a bucket in another, or two declared
-    /// names: it names one resource once deployed, so the declarations must agree.
+    /// One variable binds a table in one handler and a bucket (or a shared queue) in another,
+    /// or two declared names: it names one resource once deployed, so the declarations must
+    /// agree.
     #[error(
         "`{var}` names {first_binds} in handler `{first}` and {second_binds} in handler `{second}`: a variable \
-         names one table or bucket, with one declared name, wherever it is used"
+         names one table, bucket or shared queue, with one declared name, wherever it is used"
     )]
     BindingConflict {
         /// The variable.

@@ -157,8 +157,8 @@ pub(crate) fn tag_policy(
     Ok(Some((tag_role_policy(&models.iter().collect::<Vec<_>>(), tag, false), tag)))
 }
 
-/// A table or bucket as a CloudFormation template names it: the parameter of its variable
-/// (`ORDERS_TABLE` → `${OrdersTable}`), or its fixed name.
+/// A table, bucket or shared queue as a CloudFormation template names it: the parameter of its
+/// variable (`ORDERS_TABLE` → `${OrdersTable}`), or its fixed name.
 pub(crate) fn stack_name(n: &PhysicalName) -> String {
     match n.env_var() {
         Some(var) => format!("${{{}}}", cloudformation::parameter_name(var)),
@@ -293,9 +293,9 @@ pub fn role_json(role_arn: Option<&str>, region: Option<&str>, lambda_role_arns:
 }
 
 /// The CloudFormation template of the data-access role: its policy names the stack's
-/// partition, region and account, and a table or bucket bound by a variable is the parameter
-/// of that variable (`ORDERS_TABLE` → `${OrdersTable}`), defaulting to the declared name. Two
-/// variables that would become one parameter are refused.
+/// partition, region and account, and a table, bucket or shared queue bound by a variable is
+/// the parameter of that variable (`ORDERS_TABLE` → `${OrdersTable}`), defaulting to the
+/// declared name. Two variables that would become one parameter are refused.
 fn cloudformation_template(lambda_roles: &[String]) -> Result<Value, AuditError> {
     let mut parameters = cloudformation::Parameters::default();
     for v in bindings::variables(&handlers()) {
