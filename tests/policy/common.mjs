@@ -69,13 +69,15 @@ export function policies(bin, cmdArgs, env = process.env) {
   return JSON.parse(r.stdout);
 }
 
-// The environment without the handlers' `table_env` and `bucket_env` variables: the declared
-// table and bucket names, not whatever a developer's environment binds.
+// The environment without the handlers' `table_env`, `bucket_env` and shared queues'
+// `queue_env` variables: the declared table, bucket and queue names, not whatever a developer's
+// environment binds.
 export function declaredNames(handlers) {
   const env = { ...process.env };
   for (const h of handlers) {
     for (const t of h.tables) if (t.table_env) delete env[t.table_env];
     for (const b of h.buckets) if (b.bucket_env) delete env[b.bucket_env];
+    for (const n of h.named ?? []) if (n.queue_env) delete env[n.queue_env];
   }
   return env;
 }
