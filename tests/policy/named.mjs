@@ -3,7 +3,17 @@
 // `queues(...)`; core/src/named.rs). What prove.mjs and prove_tags.mjs add to common.mjs for
 // them: IAM's data on the three services, the names a tenant must and must not reach, the
 // scenarios derived from a declaration (`policies list`, `named`: service, name, prefix, fifo,
-// actions), and the mutants.
+// queue, actions), and the mutants.
+//
+// A shared queue (`queues(events(queue = "order-events", queue_env = "ORDER_EVENTS_QUEUE",
+// tenant_attribute = "tenant_id", actions = [SendMessage]))`; core/src/named.rs `SharedQueue`)
+// is the one declaration whose names are not a tenant's: every tenant's messages share the
+// queue, so its statement grants `sqs:SendMessage` on the queue's ARN, with no tenant in it, to
+// every tenant's session alike. IAM cannot confine it per tenant (no SQS condition key reads a
+// message or its attributes); the runtime's queue guard stamps each message with the sending
+// tenant and refuses any other (SECURITY.md, "A shared queue: who can write a message's
+// tenant"). What the proof holds it to is the rest: that one queue and that one action, nothing
+// that only looks like it (`sharedNames`).
 //
 // None of these services has a condition key that names the tenant: the resource ARN is the
 // whole confinement, so every refusal of a name is by the grant (no statement matches action
@@ -18,7 +28,11 @@
 //   - a parameter's ARN drops the name's leading `/`; `GetParametersByPath` is authorized
 //     against the path in the request (IAM data: the only parameter action with the condition
 //     key `ssm:Recursive`), every other parameter action against each name;
-//   - a queue's ARN ends with its name; FIFO queue names end with `.fifo`.
+//   - a queue's ARN ends with its name; FIFO queue names end with `.fifo`;
+//   - a batch is authorized as its single action: "You cannot set permissions explicitly for
+//     SendMessageBatch, DeleteMessageBatch, or ChangeMessageVisibilityBatch" (Amazon SQS
+//     Developer Guide, "Amazon SQS batch actions"; IAM data lists no batch action), so a
+//     `SendMessageBatch` to the shared queue is the request `sqs:SendMessage` on its ARN.
 // Names cannot hold `*` or `?` (the services' name charsets); iam-simulate reads a `*` in a
 // request's resource as a query, "is some resource matching this allowed?" (result type
 // `wildcard`). The `wildcard` scenarios use that on purpose: `tenants/acme-*` asks whether any
@@ -94,14 +108,27 @@ export function namedPreconditions(handlers) {
       ['sqs', 'AddPermission'],
     ].map(([s, a]) => [details(s, a), `IAM data has no ${s}:${a}`]),
     [named.ssm.actions.filter((a) => byPath('ssm', a)).map((a) => a.name).join() === 'GetParametersByPath', 'IAM data: GetParametersByPath is not the one parameter action with ssm:Recursive'],
+    // The equivalent mutant shared-queue-send-wildcard (`sqs:Send*`) rests on it, and the
+    // scenarios' reading of a batch send as `sqs:SendMessage`.
+    [named.sqs.actions.filter((a) => /^send/i.test(a.name)).map((a) => a.name).join() === 'SendMessage', 'IAM data: SendMessage is not the one SQS action whose name starts with `Send`'],
     ...handlers.flatMap((h) =>
       (h.named ?? []).flatMap((n) => [
         [NAMED_SERVICES.includes(n.service), `${h.handler}: \`${n.name}\` is of an unknown service ${n.service}`],
         [
-          { secretsmanager: n.prefix === '' || n.prefix.endsWith('/'), ssm: n.prefix.startsWith('/') && n.prefix.endsWith('/'), sqs: n.prefix !== '' }[n.service],
+          isShared(n)
+            ? n.service === 'sqs' && n.prefix === ''
+            : { secretsmanager: n.prefix === '' || n.prefix.endsWith('/'), ssm: n.prefix.startsWith('/') && n.prefix.endsWith('/'), sqs: n.prefix !== '' }[n.service],
           `${h.handler}: \`${n.name}\` has the prefix ${JSON.stringify(n.prefix)}, not shaped as core/src/named.rs validates`,
         ],
         [!n.fifo || n.service === 'sqs', `${h.handler}: \`${n.name}\` is FIFO outside SQS`],
+        ...(isShared(n)
+          ? [
+              [isQueueName(n.queue) && !n.fifo, `${h.handler}: \`${n.name}\` is a shared queue named ${JSON.stringify(n.queue)}, not a queue name core/src/named.rs accepts`],
+              [typeof n.tenant_attribute === 'string' && n.tenant_attribute !== '', `${h.handler}: \`${n.name}\` is a shared queue without its \`tenant_attribute\``],
+              // core/src/model.rs refuses the rest: a receive would read every tenant's messages.
+              [n.actions.join() === 'SendMessage', `${h.handler} declares [${n.actions.join(', ')}] on the shared queue \`${n.name}\`: SendMessage alone is expected`],
+            ]
+          : [[n.queue == null && n.queue_env == null && n.tenant_attribute == null, `${h.handler}: \`${n.name}\` has a queue prefix and a shared queue's \`queue\``]]),
         ...n.actions.map((a) => [details(n.service, a) && takesName(n.service, details(n.service, a)), `${h.handler} declares ${a} on \`${n.name}\`, which IAM does not authorize against a ${named[n.service]?.type}`]),
       ]),
     ),
@@ -110,18 +137,40 @@ export function namedPreconditions(handlers) {
 
 // ---------------------------------------------------------------------------------------
 // Declarations. A named spec is what one policy must allow on one rule's names:
-// `{ service, name, prefix, fifo, actions }`, a tenant's names being `<prefix><tenant>/…`
-// (secrets, parameters) or its queue `<prefix><tenant>` (`.fifo`). `n`: one entry of a
-// handler's `named` in `policies list`.
-export const namedSpecOf = (n) => ({ service: n.service, name: n.name, prefix: n.prefix, fifo: n.fifo, actions: [...n.actions] });
+// `{ service, name, prefix, fifo, queue, actions }`, a tenant's names being `<prefix><tenant>/…`
+// (secrets, parameters) or its queue `<prefix><tenant>` (`.fifo`); for a shared queue, `queue`
+// is its name (the declared one: the proofs unset `queue_env`, common.mjs `declaredNames`) and
+// `prefix` is empty. `n`: one entry of a handler's `named` in `policies list`.
+export const namedSpecOf = (n) => ({
+  service: n.service,
+  name: n.name,
+  prefix: n.prefix,
+  fifo: n.fifo,
+  queue: n.queue ?? null,
+  queueEnv: n.queue_env ?? null,
+  tenantAttribute: n.tenant_attribute ?? null,
+  actions: [...n.actions],
+});
+
+// Whether a declaration (`policies list`'s or a spec) is a shared queue's.
+export const isShared = (n) => n.service === 'sqs' && typeof n.queue === 'string';
+// An SQS queue name (core/src/named.rs `is_valid_queue_name`).
+const isQueueName = (q) => typeof q === 'string' && q.length <= 80 && /^[A-Za-z0-9_-]+$/.test(q.replace(/\.fifo$/, ''));
+// The names of `handlers`' shared queues, sorted (the declared ones).
+export const sharedQueues = (handlers) => unique(handlers.flatMap((h) => h.named ?? []).filter(isShared).map((n) => n.queue)).sort();
+// The prefixes of `handlers`' rules of `service` whose names are a tenant's (not a shared
+// queue's, which has none).
+export const tenantPrefixes = (handlers, service) =>
+  unique(handlers.flatMap((h) => h.named ?? []).filter((n) => n.service === service && !isShared(n)).map((n) => n.prefix)).sort();
 
 // Per service and prefix, the union of `handlers`' named specs: a role policy grants the
 // union of the actions on every tenant's names under the prefix (the audit refuses two rules
-// of one service where one prefix starts the other; one rule, shared, is one family).
+// of one service where one prefix starts the other; one rule, shared, is one family). A shared
+// queue is a rule of its own, per queue.
 export function unionByName(handlers) {
   const out = new Map();
   for (const n of handlers.flatMap((h) => h.named ?? [])) {
-    const key = `${n.service} ${n.prefix} ${n.fifo}`;
+    const key = isShared(n) ? `${n.service} queue ${n.queue}` : `${n.service} ${n.prefix} ${n.fifo}`;
     const s = out.get(key) ?? { ...namedSpecOf(n), name: n.name, actions: [] };
     s.actions = [...new Set([...s.actions, ...n.actions])].sort();
     out.set(key, s);
@@ -131,7 +180,9 @@ export function unionByName(handlers) {
 
 const queueSuffix = (spec) => (spec.fifo ? '.fifo' : '');
 export const describeNamed = (s) =>
-  s.service === 'sqs'
+  isShared(s)
+    ? `shared queue ${s.queue}${s.queueEnv ? ` (\`${s.queueEnv}\`)` : ''} (\`${s.name}\`, tenant in \`${s.tenantAttribute}\`): [${s.actions.join(', ')}]`
+    : s.service === 'sqs'
     ? `queue ${s.prefix}<tenant>${queueSuffix(s)} (\`${s.name}\`): [${s.actions.join(', ')}]`
     : `${TYPES[s.service].argument} ${s.prefix}<tenant>/… (\`${s.name}\`): [${s.actions.join(', ')}]`;
 
@@ -145,14 +196,68 @@ const unique = (list) => [...new Set(list)];
 // The names after a tenant's folder: one at its top, one nested.
 const LEAVES = { secretsmanager: ['stripe', 'webhooks/github'], ssm: ['flags', 'settings/theme'] };
 
+// A glob as IAM reads a resource pattern (`*` any run, `?` one character), as a test of a name.
+const globTest = (pattern) => {
+  const re = new RegExp(`^${pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : escape(c))).join('')}$`);
+  return (name) => re.test(name);
+};
+
+// The names a session must and must not reach under a shared queue's rule: the queue itself,
+// whichever tenant's session sends (`tenant` only picks the tenant whose own queues are among
+// the look-alikes), and nothing that looks like it. `otherPrefixes`: the binary's per-tenant
+// queue prefixes; `queues`: the binary's shared queues.
+//
+// The queue is every tenant's: acme's and globex's sessions are both Allowed to send to it, and
+// a tenant's session may send a message carrying another tenant's attribute as far as IAM is
+// concerned. That is not a hole the proof overlooks but the documented limit of IAM here (no
+// SQS condition key reads a message; core/src/named.rs `SharedQueue`): the runtime's queue
+// guard is the confinement, stamping every message with the sending scope's tenant and refusing
+// a send that carries any other (SECURITY.md, "A shared queue: who can write a message's
+// tenant"; its tests in runtime/src/guard/sqs/tests.rs and tests/it/queues.rs).
+function sharedNames(spec, tenant, otherPrefixes, queues) {
+  const { queue } = spec;
+  const fifo = queue.endsWith('.fifo') ? '.fifo' : '';
+  const base = queue.slice(0, queue.length - fifo.length);
+  const foreign = unique([
+    `${base}-2${fifo}`, // the name with a suffix: another queue of the deployment
+    `${base}x${fifo}`,
+    `${base}-${tenant}${fifo}`, // a per-tenant copy of the name: no queue of the tenant's
+    `${base.slice(0, -1)}${fifo}`, // a prefix of the name
+    `${base.slice(0, Math.ceil(base.length / 2))}${fifo}`,
+    `x${queue}`, // the name after another
+    fifo ? base : `${queue}.fifo`, // the other kind of queue
+    queue.toUpperCase(), // ARN matching is case-sensitive
+    ...queues, // the binary's other shared queues
+    ...otherPrefixes.map((p) => `${p}${tenant}`), // the tenant's own queues under the binary's rules
+  ]).filter((n) => n !== queue && isQueueName(n));
+  // iam-simulate's queries (`*` only: it reads a `?` in a request literally): those that match
+  // the queue's name must be Allowed (the query form works), the others, names that start with
+  // the queue's and go on, Denied. (A query that could match a tenant's queue under another rule,
+  // `*-order-events` and `jobs-order-events`, says nothing about this one.)
+  const queries = unique([`${queue.slice(0, -1)}*`, `${base}*`, `*${queue.slice(1)}`, `${base}-*`, `${base}x*`]);
+  const reaches = (q) => globTest(q)(queue);
+  return {
+    own: [queue],
+    owns: (n) => n === queue,
+    foreign,
+    ownQueries: queries.filter(reaches),
+    foreignQueries: queries.filter((q) => !reaches(q)),
+    ownPaths: [],
+    foreignPaths: [],
+  };
+}
+
 // The names one tenant's session must and must not reach under `spec`'s rule. `otherPrefixes`:
-// the prefixes of the binary's other rules of the same service. Returns the service's names
-// (`own`, `foreign`), for a by-path action the paths (`ownPaths`, `foreignPaths`), and the
-// wildcard queries (`ownQueries`, `foreignQueries`).
-export function tenantNames(spec, tenant, otherPrefixes) {
+// the prefixes of the binary's other rules of the same service (a shared queue's has none);
+// `queues`: the binary's shared queues (a per-tenant queue rule must not reach them, a shared
+// queue's nothing but its own). Returns the service's names (`own`, `foreign`), for a by-path
+// action the paths (`ownPaths`, `foreignPaths`), and the wildcard queries (`ownQueries`,
+// `foreignQueries`).
+export function tenantNames(spec, tenant, otherPrefixes, queues = []) {
   const other = TENANTS.find((t) => t !== tenant);
   const { prefix } = spec;
   const others = otherPrefixes.filter((q) => q !== prefix);
+  if (isShared(spec)) return sharedNames(spec, tenant, otherPrefixes, queues);
   if (spec.service === 'sqs') {
     const fifo = queueSuffix(spec);
     const own = `${prefix}${tenant}${fifo}`;
@@ -171,6 +276,7 @@ export function tenantNames(spec, tenant, otherPrefixes) {
         `x${prefix}${tenant}${fifo}`,
         `${prefix}${fifo}`, // the prefix alone
         ...others.map((q) => `${q}${tenant}${fifo}`),
+        ...queues, // the binary's shared queues
       ]).filter((n) => n !== own),
       ownQueries: [`${prefix}*`], // some queue under the prefix is the tenant's
       foreignQueries: [`${prefix}${tenant}-*`, `${prefix}${other}*`, `${prefix}${tenant}?*`].filter((q) => !(spec.fifo && q.endsWith('?*'))),
@@ -224,15 +330,23 @@ export function tenantNames(spec, tenant, otherPrefixes) {
 }
 
 // The names a data-access role must and must not reach under a rule: any tenant's, nothing
-// outside the prefix.
-export function anyTenantNames(spec, otherPrefixes) {
+// outside the prefix; a shared queue's, the queue alone (as for a session: it is every
+// tenant's). `otherPrefixes`, `queues`: as for `tenantNames`.
+export function anyTenantNames(spec, otherPrefixes, queues = []) {
   const { prefix } = spec;
+  if (isShared(spec)) return sharedNames(spec, 'acme', otherPrefixes, queues);
   if (spec.service === 'sqs') {
     const fifo = queueSuffix(spec);
     return {
       own: [`${prefix}acme${fifo}`, `${prefix}globex${fifo}`, `${prefix}acme-2${fifo}`],
       owns: (n) => n.startsWith(prefix),
-      foreign: unique(['acme', `${prefix.slice(0, -1)}acme${fifo}`, `x${prefix}acme${fifo}`, ...otherPrefixes.filter((q) => !q.startsWith(prefix)).map((q) => `${q}acme${fifo}`)]),
+      foreign: unique([
+        'acme',
+        `${prefix.slice(0, -1)}acme${fifo}`,
+        `x${prefix}acme${fifo}`,
+        ...otherPrefixes.filter((q) => !q.startsWith(prefix)).map((q) => `${q}acme${fifo}`),
+        ...queues, // the binary's shared queues
+      ]),
       ownQueries: [`${prefix}a*`],
       foreignQueries: [`x${prefix}*`],
       ownPaths: [],
@@ -312,18 +426,28 @@ export function namedScenarios(spec, names, { siblings = [] } = {}) {
 // Mutants (see common.mjs `MUTANTS` for the fields). A named statement grants actions of one of
 // the three services; its resources are the tenant's names: `…:secret:<prefix><tenant>/*`,
 // `…:parameter<prefix><tenant>/*` (and `…:parameter<prefix><tenant>` for GetParametersByPath),
-// `…:<prefix><tenant>` (`.fifo`) for a queue; `<prefix>*` in the data-access role.
+// `…:<prefix><tenant>` (`.fifo`) for a queue; `<prefix>*` in the data-access role. A shared
+// queue's statement names the queue itself (`…:order-events`), in the session policy possibly
+// beside a tenant's queue (`merge_alike`: the same actions). Which queue ARN is a shared queue's
+// is read from the declarations (`sharedQueues`), so that the per-tenant queue mutants rewrite
+// the tenant's queues only and the shared-queue mutants the shared queues only.
 
 const ARGUMENT = { secretsmanager: 'secrets', ssm: 'parameters', sqs: 'queues' };
 // The part of a named ARN before the name: `arn:aws:secretsmanager:us-east-1:123456789012:secret:`,
 // `arn:aws:ssm:…:parameter/`, `arn:aws:sqs:…:`.
 const START = { secretsmanager: /^(arn:[^:]+:secretsmanager:[^:]*:[^:]*:secret:)/, ssm: /^(arn:[^:]+:ssm:[^:]*:[^:]*:parameter\/)/, sqs: /^(arn:[^:]+:sqs:[^:]*:[^:]*:)/ };
 
-function mutantsOf(service) {
+// The queue an SQS ARN names (`undefined` for another ARN).
+const queueOf = (arn) => arn.match(/^arn:[^:]+:sqs:[^:]*:[^:]*:(.*)$/)?.[1];
+
+// `shared`: the binary's shared queues (`sharedQueues`).
+function mutantsOf(service, shared) {
   const label = ARGUMENT[service];
-  const is = grants(service);
+  // A tenant's names: every ARN of the service's statements but a shared queue's.
+  const tenantArn = (arn) => service !== 'sqs' || !shared.includes(queueOf(arn));
+  const is = (s) => grants(service)(s) && statementResources(s).some(tenantArn);
   const applies = has(is);
-  const rewrite = (f) => (p, token) => rewriteResources(p, is, (arn) => f(arn, token));
+  const rewrite = (f) => (p, token) => rewriteResources(p, is, (arn) => (tenantArn(arn) ? f(arn, token) : arn));
   const list = [
     { name: `${label}-resource-star`, exploitable: true, applies, apply: (p) => each(p, is, (s) => (s.Resource = '*')) },
     { name: `${label}-service-star`, exploitable: true, applies, apply: (p) => each(p, is, (s) => (s.Action = `${service}:*`)) },
@@ -411,4 +535,75 @@ function mutantsOf(service) {
   return list.map((m) => ({ service, ...m }));
 }
 
-export const NAMED_MUTANTS = NAMED_SERVICES.flatMap(mutantsOf);
+// The mutants of a shared queue's statement (`sqs:SendMessage` on `…:<queue>`): each must open
+// another queue, another action on the queue, or the queue elsewhere (exploitable), or lose the
+// tenant's own send; two must change nothing. `shared`: the binary's shared queues.
+function sharedQueueMutants(shared) {
+  const isSharedArn = (arn) => shared.includes(queueOf(arn));
+  const is = (s) => grants('sqs')(s) && statementResources(s).some(isSharedArn);
+  const applies = has(is);
+  const rewrite = (f) => (p, token) => rewriteResources(p, is, (arn) => (isSharedArn(arn) ? f(arn, token) : arn));
+  // `arn:aws:sqs:<region>:<account>:` and the queue.
+  const split = (arn) => arn.match(/^(arn:[^:]+:sqs:[^:]*:[^:]*:)(.*)$/).slice(1);
+  const renamed = (f) => rewrite((arn, token) => {
+    const [start, queue] = split(arn);
+    const fifo = queue.endsWith('.fifo') ? '.fifo' : '';
+    return `${start}${f(queue.slice(0, queue.length - fifo.length), fifo, token)}`;
+  });
+  const list = [
+    { name: 'shared-queue-resource-star', exploitable: true, applies, apply: (p) => each(p, is, (s) => (s.Resource = '*')) },
+    // Every queue of the account and region.
+    { name: 'shared-queue-any-queue', exploitable: true, applies, apply: rewrite((arn) => `${split(arn)[0]}*`) },
+    // The name followed by a wildcard: `order-events-2`, `order-events.fifo`, ….
+    { name: 'shared-queue-name-wildcard', exploitable: true, applies, apply: rewrite((arn) => `${arn}*`) },
+    // Another queue of the deployment whose name starts like it (a stale binding, a copy and
+    // paste): `order-events-2`.
+    { name: 'shared-queue-renamed', exploitable: true, applies, apply: renamed((base, fifo) => `${base}-2${fifo}`) },
+    // A prefix of the name: `order-event`.
+    { name: 'shared-queue-name-truncated', exploitable: true, applies, apply: renamed((base, fifo) => `${base.slice(0, -1)}${fifo}`) },
+    // The shared queue taken for a tenant's own (`order-events-acme`): the tenant can no longer
+    // send to the queue its consumer reads (not exploitable: under the tag role the ARN with
+    // `${aws:PrincipalTag/…}` matches nothing in iam-simulate, prove_tags.mjs).
+    { name: 'shared-queue-tenant-in-name', needsToken: true, applies, apply: renamed((base, fifo, token) => `${base}-${token}${fifo}`) },
+    // The other kind of queue: `order-events.fifo` for `order-events`, and the reverse.
+    { name: 'shared-queue-fifo-swapped', exploitable: true, applies, apply: renamed((base, fifo) => (fifo ? base : `${base}.fifo`)) },
+    // The same queue name in any account and region, in any region, in any account.
+    { name: 'shared-queue-any-account-region', exploitable: true, applies, apply: rewrite((arn) => arn.replace(/^(arn:[^:]+:sqs):[^:]*:[^:]*:/, '$1:*:*:')) },
+    { name: 'shared-queue-any-region', exploitable: true, applies, apply: rewrite((arn) => arn.replace(/^(arn:[^:]+:sqs):[^:]*:/, '$1:*:')) },
+    {
+      // Not exploitable under iam-simulate: a queue in another account also needs that
+      // account's queue policy to admit the session, which the simulation has none of, so the
+      // send stays Denied; but the grant now matches it (a queue policy there would open it),
+      // and the scenario expects the refusal by the grant: caught by the layer check.
+      name: 'shared-queue-any-account',
+      applies,
+      apply: rewrite((arn) => arn.replace(/^(arn:[^:]+:sqs:[^:]*):[^:]*:/, '$1:*:')),
+    },
+    // What core/src/model.rs refuses on a shared queue, granted: reading, purging or every
+    // action on every tenant's messages.
+    { name: 'shared-queue-add-receive-message', exploitable: true, applies, apply: addAction(is, 'sqs:ReceiveMessage') },
+    { name: 'shared-queue-add-purge-queue', exploitable: true, applies, apply: addAction(is, 'sqs:PurgeQueue') },
+    { name: 'shared-queue-add-set-queue-attributes', exploitable: true, applies, apply: addAction(is, 'sqs:SetQueueAttributes') },
+    { name: 'shared-queue-service-star', exploitable: true, applies, apply: (p) => each(p, is, (s) => (s.Action = 'sqs:*')) },
+    {
+      // Equivalent: IAM knows no other SQS action whose name starts with `Send` (a batch send
+      // is authorized as SendMessage; namedPreconditions checks IAM's data).
+      name: 'shared-queue-send-wildcard',
+      equivalent: true,
+      applies,
+      apply: (p) => each(p, is, (s) => (s.Action = [s.Action].flat().map((a) => (a === 'sqs:SendMessage' ? 'sqs:Send*' : a)))),
+    },
+    {
+      // Equivalent, as queues-add-list-queues: ListQueues takes no resource (IAM data:
+      // wildcard-only), so it is authorized against `*`, which the queue's ARN never matches.
+      name: 'shared-queue-add-list-queues',
+      equivalent: true,
+      applies,
+      apply: addAction(is, 'sqs:ListQueues'),
+    },
+  ];
+  return list.map((m) => ({ service: 'sqs', ...m }));
+}
+
+// Every named mutant, for a binary whose shared queues are `shared` (`sharedQueues`).
+export const namedMutants = (shared) => [...NAMED_SERVICES.flatMap((s) => mutantsOf(s, shared)), ...sharedQueueMutants(shared)];

@@ -70,6 +70,14 @@
 //              wildcard-only actions (ListSecrets, DescribeParameters, ListQueues) -> Denied
 //   elsewhere  own names in another account and region             -> Denied by the grant
 //   cross      an action declared on one rule on a sibling rule of the service -> Denied
+// and for a shared queue (`queues(events(queue = "order-events", queue_env = …,
+// tenant_attribute = …, actions = [SendMessage]))`, named.mjs `sharedNames`), the same groups on
+// the one queue, which is every tenant's: SendMessage on it -> Allowed for acme and for globex
+// alike (IAM cannot confine it per tenant; the runtime's queue guard stamps and checks each
+// message's tenant, SECURITY.md); every other SQS action on it, the queue's look-alikes
+// (`order-events-2`, `order-event`, `xorder-events`, `order-events.fifo`, case, the binary's other
+// queues) and the queue in another account or region -> Denied by the grant; the queries
+// `order-event*` -> Allowed, `order-events-*` -> Denied.
 // (A DynamoDB action on an S3 ARN, or the reverse, is no request IAM evaluates: iam-simulate
 // refuses it with `no.resource.types`. The mutant table-bucket-resources-swapped covers a
 // policy that mixes them up.)
@@ -94,8 +102,11 @@
 // resources, prefixes or actions swapped; per named service the resource `*`, the service's
 // `*` action, the tenant replaced by `*`, the `/` after the tenant dropped, the prefix dropped,
 // any account and region, a refused action that takes the names added, GetParametersByPath's
-// bare path given to every parameter action, a FIFO queue's `.fifo` swapped, ...; named.mjs
-// `NAMED_MUTANTS`) and every broken policy must fail at least one
+// bare path given to every parameter action, a FIFO queue's `.fifo` swapped, ...; a shared
+// queue's resource `*`, any queue, its name with a wildcard, renamed, truncated, with the tenant
+// in it or its `.fifo` swapped, any account or region, ReceiveMessage, PurgeQueue,
+// SetQueueAttributes or `sqs:*` granted on it; named.mjs `namedMutants`) and every broken policy
+// must fail at least one
 // scenario; the exploitable ones must flip a Denied into Allowed. Some mutants are
 // equivalent by design and must change no decision: dropping `Null` beside `ForAnyValue`
 // (core/src/policy/json.rs says why `Null` is kept), `ForAnyValue` on the tenant's patterns
@@ -103,7 +114,9 @@
 // one condition), PutBucketPolicy added to the object statement (a bucket action never matches
 // an object ARN), `ForAnyValue:StringLike` for `StringLike` on the single-valued `s3:prefix`,
 // and per named service its wildcard-only refused action added (ListSecrets,
-// DescribeParameters, ListQueues: authorized against `*`, which the tenant's ARNs never match).
+// DescribeParameters, ListQueues: authorized against `*`, which the tenant's ARNs never match),
+// and a shared queue's `sqs:SendMessage` written `sqs:Send*` (IAM knows no other action of that
+// name; a batch send is authorized as SendMessage).
 // Exit status: 0 when everything holds, 1 otherwise. The last lines count the cases, in total
 // and per service (`cases of <service>: N`; the mutants' `mutants of <service>: …`).
 
@@ -148,7 +161,18 @@ import {
   unionByBucket,
   unionByTable,
 } from './common.mjs';
-import { NAMED_MUTANTS, anyTenantNames, describeNamed, namedPreconditions, namedScenarios, namedSpecOf, tenantNames, unionByName } from './named.mjs';
+import {
+  anyTenantNames,
+  describeNamed,
+  namedMutants,
+  namedPreconditions,
+  namedScenarios,
+  namedSpecOf,
+  sharedQueues,
+  tenantNames,
+  tenantPrefixes,
+  unionByName,
+} from './named.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -213,9 +237,10 @@ const prefixes = [...new Set(declaredTables.map((t) => t.key_prefix))].sort();
 const declaredBuckets = all.flatMap((h) => h.buckets);
 const buckets = [...new Set(declaredBuckets.map((b) => b.bucket))].sort();
 const objectPrefixes = [...new Set(declaredBuckets.map((b) => b.prefix))].sort();
-// Per service, the name prefixes the binary declares (secrets, parameters, queues).
-const declaredNamed = all.flatMap((h) => h.named);
-const namePrefixes = (service) => [...new Set(declaredNamed.filter((n) => n.service === service).map((n) => n.prefix))].sort();
+// Per service, the name prefixes the binary declares (secrets, parameters, a tenant's queues),
+// and its shared queues.
+const namePrefixes = (service) => tenantPrefixes(all, service);
+const queues = sharedQueues(all);
 // A handler's session reaches none of the binary's other tables and buckets; its own other
 // tables and buckets are its siblings (`cross`, `cross-key`).
 const sessionElsewhere = (h) => (table) => [...tables.filter((t) => !h.tables.some((own) => own.table === t)), ...lookalikes(table)];
@@ -245,7 +270,7 @@ const sessionScenarios = (h, tenant) => {
 };
 // A handler's named declarations, each with the names `tenant` must and must not reach.
 const namedOf = (h, tenant) =>
-  h.named.map(namedSpecOf).map((spec) => ({ spec, names: tenantNames(spec, tenant, namePrefixes(spec.service)) }));
+  h.named.map(namedSpecOf).map((spec) => ({ spec, names: tenantNames(spec, tenant, namePrefixes(spec.service), queues) }));
 const describeHandler = (h) =>
   [...h.tables.map((t) => describeSpec(specOf(t))), ...h.buckets.map((b) => describeBucket(bucketSpecOf(b))), ...h.named.map((n) => describeNamed(namedSpecOf(n)))].join('; ');
 const roleSpecs = unionByTable(handlers);
@@ -255,8 +280,8 @@ const roleBucketScenarios = (spec) => bucketScenarios(spec, anyTenantObjects(spe
 const roleNamed = unionByName(handlers);
 // Each rule with the role's other rules as siblings: the role grants each its own actions.
 const roleNamedScenarios = (spec) =>
-  namedScenarios(spec, anyTenantNames(spec, namePrefixes(spec.service)), {
-    siblings: roleNamed.filter((s) => s !== spec).map((s) => ({ spec: s, names: anyTenantNames(s, namePrefixes(s.service)) })),
+  namedScenarios(spec, anyTenantNames(spec, namePrefixes(spec.service), queues), {
+    siblings: roleNamed.filter((s) => s !== spec).map((s) => ({ spec: s, names: anyTenantNames(s, namePrefixes(s.service), queues) })),
   });
 
 // A session policy's checks: alone (as identity policy), then the same decision as deployed,
@@ -325,7 +350,7 @@ if (!flag('--mutants')) {
     tally(
       await report(
         `data-access role policy on ${describeNamed(spec)}`,
-        [{ label: `role policy on ${spec.service} ${spec.prefix}`, scenarios: roleNamedScenarios(spec), check: (s) => checkAlone(s, { principal: principal('any'), identity: rolePolicy }) }],
+        [{ label: `role policy on ${spec.service} ${spec.queue ?? spec.prefix}`, scenarios: roleNamedScenarios(spec), check: (s) => checkAlone(s, { principal: principal('any'), identity: rolePolicy }) }],
         verbose,
       ),
     );
@@ -401,7 +426,7 @@ if (!flag('--mutants')) {
   }
   if (failed) console.log('mutants skipped: the unmutated policies already fail the proof');
   else {
-    const m = await runMutants(targets, [...MUTANTS, ...NAMED_MUTANTS]);
+    const m = await runMutants(targets, [...MUTANTS, ...namedMutants(queues)]);
     passed += m.passed;
     failed += m.failed;
     console.log(mutantSummary(m, targets.length));

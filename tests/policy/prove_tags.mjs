@@ -28,9 +28,12 @@
 // in the ARN (named.mjs `namedScenarios`): own names (and own paths by path) → Allowed; other
 // tenants', `acme-2`, the folder without its `/`, names outside the prefix, wildcard queries
 // over other tenants' names, undeclared actions of the service, other accounts and regions →
-// Denied; own names without the tag (`no-tag`) → Denied. With --policies also the trust policy: the Lambda execution role may assume the role
+// Denied; own names without the tag (`no-tag`) → Denied. A tenant's own queue cannot be proven
+// here (a tag in a queue ARN, refused below); a shared queue can (its ARN has no tag): SendMessage
+// on it → Allowed for every tenant and without the tag (the queue guard confines it, not IAM),
+// everything else as in prove.mjs → Denied. With --policies also the trust policy: the Lambda execution role may assume the role
 // with tags, nobody else may. --mutants breaks the policy (common.mjs `MUTANTS`, with the tag
-// and named.mjs `NAMED_MUTANTS`, with the tag as the tenant) and every mutant must be caught. Prints failures and ends with the counts and
+// and named.mjs `namedMutants`, with the tag as the tenant) and every mutant must be caught. Prints failures and ends with the counts and
 // `N passed, M failed`; exits non-zero on any failure.
 
 import { readFileSync } from 'node:fs';
@@ -70,7 +73,7 @@ import {
   tools,
   unionByTable,
 } from './common.mjs';
-import { NAMED_MUTANTS, describeNamed, namedPreconditions, namedScenarios, tenantNames, unionByName } from './named.mjs';
+import { describeNamed, isShared, namedMutants, namedPreconditions, namedScenarios, tenantNames, unionByName } from './named.mjs';
 
 const args = process.argv.slice(2);
 const option = (name) => {
@@ -99,9 +102,14 @@ if (option('--policies')) {
     ...namedPreconditions(tagged),
     // iam-simulate 0.1.173 splits a policy's queue ARN at the `:` inside the variable
     // (`…:jobs-${aws:PrincipalTag/tenant}`: "Product does not match") and so never matches it:
-    // it cannot prove a tag role's queue statements, and a proof that cannot allow the tenant's
-    // own queue proves nothing about another's.
-    ...tagged.flatMap((h) => h.named.filter((n) => n.service === 'sqs').map((n) => [false, `${h.handler}: \`${n.name}\` is a queue in session-tag mode, which iam-simulate cannot evaluate (a principal tag in a queue ARN)`])),
+    // it cannot prove a tag role's statements on a tenant's own queue, and a proof that cannot
+    // allow the tenant's own queue proves nothing about another's. A shared queue's ARN has no
+    // variable (`…:order-events`): it is proven like any other.
+    ...tagged.flatMap((h) =>
+      h.named
+        .filter((n) => n.service === 'sqs' && !isShared(n))
+        .map((n) => [false, `${h.handler}: \`${n.name}\` is a tenant's queue in session-tag mode, which iam-simulate cannot evaluate (a principal tag in a queue ARN)`]),
+    ),
   ]);
   const role = policies(bin, ['role', '--role-arn', ROLE_ARN, '--region', REGION, '--lambda-role-arn', LAMBDA_ROLE_ARN], declaredNames(tagged));
   if (!role.session_tag_role) fail(`\`${bin} role\` prints no session_tag_role`);
@@ -160,18 +168,27 @@ function tenantBucketScenarios(spec, tenant) {
 // iam-simulate compares a query with the policy's patterns as written, without resolving
 // `${aws:PrincipalTag/…}` (the query for the tenant's own folder is Denied under this role while
 // every name in it is Allowed), so a query says nothing about this policy.
+//
+// A shared queue's ARN has no tag in it: its queries are kept, and a session without the tag
+// may send to it as a tagged one may (`no-tag` → Allowed). That is the queue's documented limit,
+// not a hole: IAM cannot confine a shared queue per tenant whatever the session carries, and the
+// runtime's queue guard is what stamps and checks each message's tenant (named.mjs
+// `sharedNames`; SECURITY.md, "A shared queue: who can write a message's tenant").
 function tenantNamedScenarios(spec, tenant) {
-  const withNames = (s) => ({ spec: s, names: tenantNames(s, tenant, namePrefixes(s.service)) });
+  const withNames = (s) => ({ spec: s, names: tenantNames(s, tenant, namePrefixes(s.service), queues) });
   const own = withNames(spec);
-  own.names.ownQueries = [];
-  own.names.foreignQueries = [];
+  if (!isShared(spec)) {
+    own.names.ownQueries = [];
+    own.names.foreignQueries = [];
+  }
   const list = namedScenarios(spec, own.names, { siblings: namedSpecs.filter((s) => s !== spec).map(withNames) });
   const untagged = list
     .filter((s) => s.group === 'own')
-    .map((s) => ({ ...s, group: 'no-tag', expect: 'Denied', by: 'grant', untagged: true }));
+    .map((s) => ({ ...s, group: 'no-tag', ...(isShared(spec) ? { expect: 'Allowed', by: undefined } : { expect: 'Denied', by: 'grant' }), untagged: true }));
   return [...list, ...untagged];
 }
-const namePrefixes = (service) => [...new Set(namedSpecs.filter((s) => s.service === service).map((s) => s.prefix))];
+const namePrefixes = (service) => [...new Set(namedSpecs.filter((s) => s.service === service && !isShared(s)).map((s) => s.prefix))];
+const queues = [...new Set(namedSpecs.filter(isShared).map((s) => s.queue))].sort();
 const request = (tenant, identity) => (s) => ({
   principal: `arn:aws:sts::${ACCOUNT}:assumed-role/TenantDataTagged/tenant-${s.untagged ? 'untagged' : tenant}`,
   identity,
@@ -284,7 +301,7 @@ if (!mutants) {
     console.log(`FAIL baseline: ${describe(baseline[0].s)} is not ${baseline[0].s.expect}; run without --mutants for details`);
     failed++;
   } else {
-    const m = await runMutants([{ label: 'session-tag role policy', policy, token, check }], [...MUTANTS, ...NAMED_MUTANTS]);
+    const m = await runMutants([{ label: 'session-tag role policy', policy, token, check }], [...MUTANTS, ...namedMutants(queues)]);
     passed += m.passed;
     failed += m.failed;
     console.log(mutantSummary(m, 1));

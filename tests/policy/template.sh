@@ -35,7 +35,7 @@ run() { # run <binary> <args...>
 import json, sys
 handlers = json.load(sys.stdin)
 names = {t["table_env"] for h in handlers for t in h["tables"]} | {b["bucket_env"] for h in handlers for b in h["buckets"]}
-names |= {n["queue_env"] for h in handlers for n in h["named"]}
+names |= {n.get("queue_env") for h in handlers for n in h["named"]}
 print(" ".join(sorted(n for n in names if n)))')
   env ${unset_vars:+$(printf -- '-u %s ' $unset_vars)} "$binary" "$@"
 }
