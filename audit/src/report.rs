@@ -32,13 +32,16 @@ pub(crate) fn checked_handlers() -> Result<Vec<&'static HandlerSpec>, AuditError
 
 /// `[{handler, module, tables: [{table, table_env, key_prefix, indexes, actions}],
 /// buckets: [{bucket, bucket_env, prefix, actions}], named: [{name, service, prefix, fifo,
-/// queue, queue_env, tenant_attribute, actions}], session_tag, template, worst_case_chars}]`: each handler's declaration
+/// queue, queue_env, tenant_attribute, kms_key, kms_key_env, actions}], session_tag, template,
+/// worst_case_chars}]`: each handler's declaration
 /// (`key_prefix`: its tenants' keys are `<key_prefix><tenant>` and `<key_prefix><tenant>#…`;
 /// `prefix`: its tenants' objects are under `<prefix><tenant>/`; `named`: its `secrets(...)`,
 /// `parameters(...)` and `queues(...)` in declaration order, `service` the IAM prefix
 /// (`secretsmanager`, `ssm`, `sqs`), a tenant's names under `<prefix><tenant>/` or its queue
-/// `<prefix><tenant>` (`.fifo` when `fifo`)), its session-policy template (placeholders `{{...}}`
-/// open) and the longest its rendered policy can be (STS accepts 2048 characters).
+/// `<prefix><tenant>` (`.fifo` when `fifo`); `kms_key` the customer-managed KMS key id it
+/// declares and `kms_key_env` the variable that binds one, each `null` without), its
+/// session-policy template (placeholders `{{...}}` open) and the longest its rendered policy can
+/// be (STS accepts 2048 characters).
 pub fn list_json() -> Value {
     handlers()
         .into_iter()
@@ -70,6 +73,11 @@ pub fn list_json() -> Value {
                     "queue": n.names.as_shared().map(|q| q.queue.declared()),
                     "queue_env": n.names.as_shared().and_then(|q| q.queue.env_var()),
                     "tenant_attribute": n.names.as_shared().map(|q| &*q.tenant_attribute),
+                    // The customer-managed KMS key of its secrets or parameters: the id written
+                    // in (null when none is, as with `kms_key_env` alone) and the variable that
+                    // binds it at run time.
+                    "kms_key": n.names.kms_key().map(PhysicalName::declared).filter(|id| !id.is_empty()),
+                    "kms_key_env": n.names.kms_key().and_then(PhysicalName::env_var),
                     "actions": n.sorted_actions().iter().map(|a| a.name()).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
                 "session_tag": spec.session_tag(),
