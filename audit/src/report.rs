@@ -330,9 +330,10 @@ pub fn role_json(role_arn: Option<&str>, region: Option<&str>, lambda_role_arns:
 }
 
 /// The CloudFormation template of the data-access role: its policy names the stack's
-/// partition, region and account, and a table, bucket or shared queue bound by a variable is
-/// the parameter of that variable (`ORDERS_TABLE` → `${OrdersTable}`), defaulting to the declared name. Two
-/// variables that would become one parameter are refused.
+/// partition, region and account, and a table, bucket, shared queue or KMS key bound by a
+/// variable is the parameter of that variable (`ORDERS_TABLE` → `${OrdersTable}`), defaulting to
+/// the declared name (a key's declared id; none without one). Two variables that would become one
+/// parameter are refused.
 fn cloudformation_template(lambda_roles: &[String]) -> Result<Value, AuditError> {
     let mut parameters = cloudformation::Parameters::default();
     for v in bindings::variables(&handlers()) {
@@ -342,7 +343,7 @@ fn cloudformation_template(lambda_roles: &[String]) -> Result<Value, AuditError>
             v.var,
             v.handler_list()
         );
-        cloudformation::physical_name_parameter(&mut parameters, v.var, v.declared, description)?;
+        cloudformation::binding_parameter(&mut parameters, v.var, v.kind, v.declared, description)?;
     }
     let policy = stack_policy(&data_access_policy(&handlers(), stack_name));
     // A parameter per execution role (`LambdaExecutionRoleArn`, `LambdaExecutionRoleArn2`, …),

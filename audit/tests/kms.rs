@@ -1,11 +1,16 @@
 //! Customer-managed KMS keys in the audit's output: `policies list` prints each declaration's key
 //! (`kms_key`, `kms_key_env`); `policies render` and `policies role` name each key by its id, as
-//! the runtime binds it, and never leave a `{{kms}}` placeholder. The key bound by its variable
-//! alone (no `kms_key` to fall back on) is in `kms_unbound.rs`: every role of this binary could
-//! not be written without its variable.
+//! the runtime binds it, and never leave a `{{kms}}` placeholder; `policies template` and
+//! `policies role --cloudformation` make a key bound at run time a parameter (its id, checked by
+//! an `AllowedPattern`), set its variable on the functions of the handlers that declare it, and
+//! name the key in the data role through the parameter, as a shared queue's. The key bound by its
+//! variable alone (no `kms_key` to fall back on) is in `kms_unbound.rs`: every role of this binary
+//! could not be written without its variable.
 
 use serde_json::{Value, json};
-use tenant_isolation_audit::{AuditError, list_json, render_json, role_json};
+use tenant_isolation_audit::{
+    AuditError, Function, Output, TemplateOptions, list_json, render_json, role_json, run_from, template_json,
+};
 use tenant_isolation_core::PlacementError;
 
 /// The fixed key of `sign`'s secrets.
@@ -210,5 +215,114 @@ fn render_and_role_name_a_key_as_its_variable_binds_it_and_refuse_what_is_no_key
         let refusal = format!(": invalid KMS key id {bound:?}: expected a key id");
         assert_eq!(said.matches("REFUSED cannot place handler `").count(), refused, "{bound}: {said}");
         assert_eq!(said.matches(&refusal).count(), refused, "{bound}: {said}");
+    }
+}
+
+fn template(values: &[&str]) -> Value {
+    let functions: Vec<Function> = values.iter().map(|v| v.parse().unwrap()).collect();
+    template_json(&functions, &TemplateOptions::default()).unwrap()
+}
+
+/// The statements of the data role in `t` that act on a key: `(actions, resource, context key)`.
+fn template_key_statements(t: &Value) -> Vec<(Value, Value, String)> {
+    key_statements(&t["Resources"]["TenantDataRole"]["Properties"]["Policies"][0]["PolicyDocument"])
+        .into_iter()
+        .map(|(actions, resources, condition)| {
+            let context = condition["StringLike"].as_object().unwrap().keys().next().unwrap().clone();
+            (actions, resources, context)
+        })
+        .collect()
+}
+
+/// `arn:…:key/<id>` in the stack's partition, region and account.
+fn stack_key(id: &str) -> Value {
+    json!([{ "Fn::Sub": format!("arn:${{AWS::Partition}}:kms:${{AWS::Region}}:${{AWS::AccountId}}:key/{id}") }])
+}
+
+/// The parameter of `K_SETTINGS_KEY`: its declared id as the default, and only a key id allowed.
+fn settings_key_parameter(set_on: &str) -> Value {
+    json!({
+        "Type": "String",
+        "Default": SETTINGS_KEY,
+        "Description": format!(
+            "Key id of the customer-managed KMS key that `K_SETTINGS_KEY` binds (pass `!Ref` of the AWS::KMS::Key, its \
+             key id: a UUID or `mrk-` and 32 hex digits, not an alias or an ARN); {set_on}"
+        ),
+        "AllowedPattern": "^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$",
+        "ConstraintDescription":
+            "a KMS key id (`!Ref` of an AWS::KMS::Key): a lowercase UUID or `mrk-` and 32 lowercase hex digits",
+    })
+}
+
+#[test]
+fn a_key_bound_at_run_time_is_a_parameter_set_on_its_functions_and_named_by_the_data_role() {
+    let t = template(&["sign=sqs:sign", "settings=sqs:settings", "rotate=sqs:rotate"]);
+    assert!(!t.to_string().contains("{{"), "a placeholder is left: {t:#}");
+    // One parameter for the variable, which two handlers (a secret's and a parameter's key) bind.
+    assert_eq!(
+        t["Parameters"]["KSettingsKey"],
+        settings_key_parameter(
+            "the template sets `K_SETTINGS_KEY` on the functions of its handlers (rotate, settings)"
+        )
+    );
+    // Set on the functions whose handlers declare it, and on no other; a fixed key is no variable.
+    let env = |f: &str| t["Resources"][f]["Properties"]["Environment"]["Variables"].clone();
+    for f in ["SettingsFunction", "RotateFunction"] {
+        assert_eq!(env(f)["K_SETTINGS_KEY"], json!({ "Ref": "KSettingsKey" }), "{f}");
+    }
+    assert!(env("SignFunction").get("K_SETTINGS_KEY").is_none(), "{}", env("SignFunction"));
+    let parameters = t["Parameters"].as_object().unwrap();
+    assert!(parameters.values().all(|p| p["Default"] != SIGNING_KEY), "{parameters:?}");
+    // The data role uses the key the parameter names, and the fixed one as written.
+    let sorted = |mut keys: Vec<(Value, Value, String)>| {
+        keys.sort_by_key(|k| k.0.to_string() + &k.2);
+        keys
+    };
+    assert_eq!(
+        sorted(template_key_statements(&t)),
+        sorted(vec![
+            (json!(["kms:Decrypt"]), stack_key(SIGNING_KEY), "kms:EncryptionContext:SecretARN".to_owned()),
+            (
+                json!(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]),
+                stack_key("${KSettingsKey}"),
+                "kms:EncryptionContext:PARAMETER_ARN".to_owned()
+            ),
+            (
+                json!(["kms:Decrypt", "kms:GenerateDataKey"]),
+                stack_key("${KSettingsKey}"),
+                "kms:EncryptionContext:SecretARN".to_owned()
+            ),
+        ])
+    );
+    // No rule keeps the fixed key and the bound one apart: declarations may share a key.
+    assert!(t.get("Rules").is_none(), "{}", t["Rules"]);
+    // A template without the handlers that bind the key has no parameter for it.
+    let t = template(&["sign=sqs:sign"]);
+    assert!(t["Parameters"].get("KSettingsKey").is_none(), "{}", t["Parameters"]);
+}
+
+#[test]
+fn the_roles_template_declares_the_keys_parameter_too() {
+    let role = role_json(None, None, &[]).unwrap();
+    let cf = &role["cloudformation"];
+    assert!(!cf.to_string().contains("{{"), "{cf:#}");
+    assert_eq!(
+        cf["Parameters"]["KSettingsKey"],
+        settings_key_parameter(
+            "set `K_SETTINGS_KEY` to the same value on the functions of its handlers (rotate, settings)"
+        )
+    );
+    let policy = cf["Resources"]["TenantDataRole"]["Properties"]["Policies"][0]["PolicyDocument"].to_string();
+    assert!(policy.contains(&stack_key("${KSettingsKey}")[0].to_string()), "{policy}");
+    assert!(policy.contains(&stack_key(SIGNING_KEY)[0].to_string()), "{policy}");
+}
+
+#[test]
+fn template_help_says_what_a_keys_parameter_takes() {
+    let Ok(Output::Text(help)) = run_from(["policies", "template", "--help"]) else { panic!("no help") };
+    for line in
+        ["(table_env, bucket_env, queue_env, kms_key_env):", "A KMS key's parameter takes the key id (`!Ref` of the"]
+    {
+        assert!(help.contains(line), "{line}: {help}");
     }
 }

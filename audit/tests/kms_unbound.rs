@@ -1,9 +1,11 @@
 //! A KMS key bound by its variable alone (`kms_key_env` without `kms_key`): the runtime refuses to
 //! start without the variable, so the audit cannot name the key in `policies render` or `policies
-//! role` while it is unset, and says which variable to set.
+//! role` while it is unset, and says which variable to set; `policies template` needs no value:
+//! the key's parameter has no default (the deployer gives the key id, `!Ref` of the key, which the
+//! parameter's `AllowedPattern` checks).
 
 use serde_json::{Value, json};
-use tenant_isolation_audit::{AuditError, render_json, role_json};
+use tenant_isolation_audit::{AuditError, Function, TemplateOptions, render_json, role_json, template_json};
 
 /// Reads its tenant's vault secrets under the key `U_VAULT_KEY` binds.
 pub mod handlers {
@@ -20,6 +22,28 @@ pub mod handlers {
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/TenantData";
 const BOUND_KEY: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+
+#[test]
+fn the_template_asks_the_deployer_for_the_key_id() {
+    let functions: Vec<Function> = vec!["vault=sqs:vault".parse().unwrap()];
+    let t = template_json(&functions, &TemplateOptions::default()).unwrap();
+    let parameter = &t["Parameters"]["UVaultKey"];
+    assert!(parameter.get("Default").is_none(), "no id to default to: {parameter}");
+    assert_eq!(
+        parameter["AllowedPattern"],
+        "^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$"
+    );
+    assert_eq!(
+        t["Resources"]["VaultFunction"]["Properties"]["Environment"]["Variables"]["U_VAULT_KEY"],
+        json!({ "Ref": "UVaultKey" })
+    );
+    let policy = t["Resources"]["TenantDataRole"]["Properties"]["Policies"][0]["PolicyDocument"].to_string();
+    assert!(!policy.contains("{{"), "{policy}");
+    assert!(
+        policy.contains(r#"{"Fn::Sub":"arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/${UVaultKey}"}"#),
+        "{policy}"
+    );
+}
 
 /// Unset, the variable is named; set (in a child process: a test cannot set its own environment,
 /// `unsafe_code` is forbidden), the key it binds is named.
