@@ -1,4 +1,4 @@
-//! A variable names one table, one bucket or one shared queue, wherever it is used.
+//! A variable names one table, one bucket, one shared queue or one KMS key, wherever it is used.
 //!
 //! The runtime's overlap check ([`tenant_isolation::audit::check_prefixes`]) compares physical
 //! names as the process resolves them, and the audit runs where the variables are usually not
@@ -17,7 +17,15 @@
 //! variable is unset).
 //!
 //! Which names a variable can bind is one list, [`Kind::ALL`] (`kind.rs`): tables
-//! (`table_env`), buckets (`bucket_env`) and shared queues (`queue_env`).
+//! (`table_env`), buckets (`bucket_env`), shared queues (`queue_env`) and the customer-managed
+//! KMS keys of secrets and parameters (`kms_key_env`).
+//!
+//! A KMS key follows the same two rules, for the same reason: the variable is one parameter of
+//! the template, with one default. Two handlers may bind one key through one variable (their
+//! grants on it are each confined by the encryption context to their own tenants' names, so a
+//! key shared by declarations is no more reachable than a key of each: `kind::Apart`); a key
+//! declared `0b4f…` in one and another id (or none) in the other, or a key and a table on one
+//! variable, would give the parameter two defaults, and the functions two keys while it is unset.
 
 use crate::error::AuditError;
 use crate::kind::{Apart, Kind};
@@ -45,9 +53,12 @@ struct Use {
 }
 
 impl Use {
-    /// "table `Ledger`".
+    /// "table `Ledger`"; "KMS key (no declared id)" for a key bound by its variable alone.
     fn binds(&self) -> String {
-        format!("{} `{}`", self.kind.noun(), self.declared)
+        match self.declared {
+            "" => format!("{} (no declared id)", self.kind.noun()),
+            declared => format!("{} `{declared}`", self.kind.noun()),
+        }
     }
 
     /// Both uses keep tenants apart by prefixes on one kind of resource, and one prefix starts
@@ -77,7 +88,8 @@ fn uses(handlers: &[&'static HandlerSpec]) -> BTreeMap<&'static str, Vec<Use>> {
 
 /// Refuses, per variable of `handlers`: key or object prefixes that overlap (one starts the
 /// other), then a variable that binds one kind of resource in one place and another kind
-/// elsewhere (a table and a bucket, a bucket and a queue), or two declared names.
+/// elsewhere (a table and a bucket, a bucket and a queue, a queue and a KMS key), or two declared
+/// names (or key ids).
 pub(crate) fn check(handlers: &[&'static HandlerSpec]) -> Result<(), AuditError> {
     for (var, uses) in uses(handlers) {
         for (i, a) in uses.iter().enumerate() {
@@ -111,18 +123,20 @@ pub(crate) fn check(handlers: &[&'static HandlerSpec]) -> Result<(), AuditError>
 pub(crate) struct Variable {
     /// `ORDERS_TABLE`.
     pub(crate) var: &'static str,
-    /// A table, a bucket or a shared queue.
+    /// A table, a bucket, a shared queue or a KMS key.
     pub(crate) kind: Kind,
-    /// Its declared name: the name while it is unset, and its parameter's default.
+    /// Its declared name (a KMS key's id; empty when the key declares none): the name while it
+    /// is unset, and its parameter's default.
     pub(crate) declared: &'static str,
     /// The handlers that bind it, by name, sorted, each once.
     pub(crate) handlers: Vec<&'static str>,
 }
 
 impl Variable {
-    /// "Physical name of the DynamoDB table that `ORDERS_TABLE` binds".
+    /// "Physical name of the DynamoDB table that `ORDERS_TABLE` binds"; a KMS key's says how to
+    /// give its id ([`Kind::hint`]).
     pub(crate) fn binds(&self) -> String {
-        format!("Physical name of the {} that `{}` binds", self.kind.title(), self.var)
+        format!("{} that `{}` binds{}", self.kind.title(), self.var, self.kind.hint())
     }
 
     /// "create_order, get_order".
@@ -152,7 +166,7 @@ mod tests {
     use std::borrow::Cow;
     use tenant_isolation::model::{
         BucketModel, Confinement, HandlerModel, KeyRule, NameRule, NamedAction, NamedModel, ObjectRule, PhysicalName,
-        SharedQueue, TableModel,
+        Service, SharedQueue, TableModel,
     };
     use tenant_isolation::{Action, ObjectAction};
 
@@ -216,14 +230,14 @@ mod tests {
         assert_eq!(
             check(&[a, archive]).unwrap_err().to_string(),
             "`LEDGER_TABLE` names table `Ledger` in handler `a` and table `Archive` in handler `archive`: a variable \
-             names one table, bucket or queue, with one declared name, wherever it is used"
+             names one table, bucket, queue or KMS key, with one declared name, wherever it is used"
         );
         let files = bucket("files", from_env("LEDGER_TABLE", "ledger"), "tenants/");
         let ledger = table("ledger", from_env("LEDGER_TABLE", "ledger"), "TENANT#");
         assert_eq!(
             check(&[ledger, files]).unwrap_err().to_string(),
             "`LEDGER_TABLE` names table `ledger` in handler `ledger` and bucket `ledger` in handler `files`: a \
-             variable names one table, bucket or queue, with one declared name, wherever it is used"
+             variable names one table, bucket, queue or KMS key, with one declared name, wherever it is used"
         );
         // Fixed names are no binding; the runtime's check compares them.
         let fixed = table("fixed", PhysicalName::Fixed("Ledger".into()), "TENANT#ORG#");
@@ -268,14 +282,14 @@ mod tests {
         assert_eq!(
             check(&[a, audit]).unwrap_err().to_string(),
             "`EVENTS_QUEUE` names queue `order-events` in handler `a` and queue `audit-events` in handler `audit`: a \
-             variable names one table, bucket or queue, with one declared name, wherever it is used"
+             variable names one table, bucket, queue or KMS key, with one declared name, wherever it is used"
         );
         // A queue's variable that also binds a table or a bucket, with the same declared name.
         let orders = table("orders", from_env("EVENTS_QUEUE", "order-events"), "TENANT#");
         assert_eq!(
             check(&[orders, a]).unwrap_err().to_string(),
             "`EVENTS_QUEUE` names table `order-events` in handler `orders` and queue `order-events` in handler `a`: a \
-             variable names one table, bucket or queue, with one declared name, wherever it is used"
+             variable names one table, bucket, queue or KMS key, with one declared name, wherever it is used"
         );
         let files = bucket("files", from_env("EVENTS_QUEUE", "order-events"), "tenants/");
         assert!(matches!(
@@ -289,6 +303,70 @@ mod tests {
         assert_eq!(variables(&[fixed]), []);
     }
 
+    /// A handler whose secrets or parameters are encrypted with `key`.
+    fn key(name: &str, service: Service, key: PhysicalName) -> &'static HandlerSpec {
+        let action = if service == Service::Ssm { NamedAction::GetParameter } else { NamedAction::GetSecretValue };
+        let model = HandlerModel {
+            tables: Cow::Borrowed(&[]),
+            buckets: Cow::Borrowed(&[]),
+            named: Cow::Owned(vec![NamedModel {
+                name: Cow::Borrowed("values"),
+                actions: Cow::Owned(vec![action]),
+                names: NameRule::new(service, if service == Service::Ssm { "/values/" } else { "values/" })
+                    .with_kms_key(key),
+            }]),
+            confinement: Confinement::SessionPolicy,
+        };
+        HandlerSpec::new(name, model).unwrap().leak()
+    }
+
+    const KEY: &str = "mrk-0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn a_variable_binds_one_kms_key_which_declarations_may_share() {
+        // A secret's key and a parameter's, one key through one variable: one binding, one
+        // parameter. Each grant on the key is confined by its own encryption context.
+        let secrets = key("secrets", Service::SecretsManager, from_env("VALUES_KEY", KEY));
+        let parameters = key("parameters", Service::Ssm, from_env("VALUES_KEY", KEY));
+        assert!(check(&[secrets, parameters]).is_ok());
+        let vars = variables(&[secrets, parameters]);
+        assert_eq!(
+            vars,
+            [Variable {
+                var: "VALUES_KEY",
+                kind: Kind::KmsKey,
+                declared: KEY,
+                handlers: vec!["parameters", "secrets"]
+            }]
+        );
+        assert_eq!(
+            vars[0].binds(),
+            "Key id of the customer-managed KMS key that `VALUES_KEY` binds (pass `!Ref` of the AWS::KMS::Key, its key \
+             id: a UUID or `mrk-` and 32 hex digits, not an alias or an ARN)"
+        );
+        // Without a declared id: the parameter would have two defaults, and while the variable is
+        // unset one function would use the key and the other refuse to start.
+        let unbound = key("unbound", Service::SecretsManager, from_env("VALUES_KEY", ""));
+        assert_eq!(
+            check(&[secrets, unbound]).unwrap_err().to_string(),
+            format!(
+                "`VALUES_KEY` names KMS key `{KEY}` in handler `secrets` and KMS key (no declared id) in handler \
+                 `unbound`: a variable names one table, bucket, queue or KMS key, with one declared name, wherever it \
+                 is used"
+            )
+        );
+        // A key's variable that also binds a shared queue.
+        let events = queue("events", from_env("VALUES_KEY", KEY), "tenant_id");
+        assert!(matches!(
+            check(&[events, parameters]),
+            Err(AuditError::BindingConflict { ref first_binds, ref second_binds, .. })
+                if **first_binds == *format!("queue `{KEY}`") && **second_binds == *format!("KMS key `{KEY}`")
+        ));
+        // A key written in is no binding.
+        let fixed = key("fixed", Service::SecretsManager, PhysicalName::Fixed(KEY.into()));
+        assert_eq!(variables(&[fixed]), []);
+    }
+
     #[test]
     fn every_kind_is_read_from_a_handler() {
         // A handler of each kind: each reads its own binding, and only its own.
@@ -296,6 +374,7 @@ mod tests {
             table("t", from_env("T", "Ledger"), "TENANT#"),
             bucket("b", from_env("B", "files"), "tenants/"),
             queue("q", from_env("Q", "events"), "tenant_id"),
+            key("k", Service::SecretsManager, from_env("K", KEY)),
         ];
         for (kind, handler) in Kind::ALL.into_iter().zip(handlers) {
             for other in Kind::ALL {
@@ -303,6 +382,6 @@ mod tests {
                 assert_eq!(vars.len(), usize::from(other == kind), "{other:?} of the {kind:?} handler: {vars:?}");
             }
         }
-        assert_eq!(nouns(), "table, bucket or queue");
+        assert_eq!(nouns(), "table, bucket, queue or KMS key");
     }
 }

@@ -116,16 +116,19 @@ Each function gets an execution role of its own (its logs, sts:AssumeRole on the
 needs, and its event source's polling); the data roles trust exactly those roles. docs/DEPLOYING.md
 walks through deploying it with `cargo lambda build` and `sam deploy`.";
 
-/// [`TEMPLATE_HELP`], and the parameters of the names bound at run time, whose kinds are the
-/// audit's one list of them (`kind::Kind::ALL`).
+/// [`TEMPLATE_HELP`], and the parameters of the names (and KMS key ids) bound at run time, whose
+/// kinds are the audit's one list of them (`kind::Kind::ALL`).
 fn template_help() -> String {
     let attributes: Vec<&str> = Kind::ALL.iter().map(|k| k.attribute()).collect();
     format!(
         "{TEMPLATE_HELP}
 
-Names bound at run time ({}): each variable is a parameter of the
-template (ORDERS_TABLE -> OrdersTable), defaulting to the declared name; the template sets the
-variable on the functions of its handlers, and the data roles name the resource through it.",
+Names bound at run time ({}):
+each variable is a parameter of the template (ORDERS_TABLE -> OrdersTable), defaulting to the
+declared name; the template sets the variable on the functions of its handlers, and the data
+roles name the resource through it. A KMS key's parameter takes the key id (`!Ref` of the
+AWS::KMS::Key, which its AllowedPattern checks: no alias, ARN or `*`), defaulting to the
+declared kms_key, or to nothing when only kms_key_env is given.",
         attributes.join(", ")
     )
 }

@@ -7,6 +7,7 @@
 //! (`{"Fn::Sub": "arn:${AWS::Partition}:…:table/${OrdersTable}"}`), the JSON spelling of
 //! YAML's `!Sub`, `!Ref` and `!GetAtt` short forms.
 
+use crate::kind::Kind;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -44,9 +45,10 @@ pub(crate) struct Collision {
     pub(crate) second: String,
 }
 
-/// A template's parameters, each serving one thing. A policy statement names a table, bucket or
-/// shared queue by its parameter (`${OrdersTable}`), so a parameter that served two variables would grant
-/// each table's actions on the other: a second use of a name is an error, never a merge.
+/// A template's parameters, each serving one thing. A policy statement names a table, bucket,
+/// shared queue or KMS key by its parameter (`${OrdersTable}`), so a parameter that served two
+/// variables would grant each table's actions on the other: a second use of a name is an error,
+/// never a merge.
 #[derive(Debug, Default)]
 pub(crate) struct Parameters {
     /// Name → declaration.
@@ -77,21 +79,29 @@ impl Parameters {
     }
 }
 
-/// The parameter of `var`'s physical name (a table's, a bucket's or a shared queue's), declared in
-/// `parameters` with `default` (the declared name) and `description` (what it binds): its
-/// name, for `${...}`.
-pub(crate) fn physical_name_parameter(
+/// The parameter of what `var` binds (a table's, a bucket's or a shared queue's physical name, a
+/// KMS key's id), declared in `parameters` with `default` (the declared name or id; none when it
+/// is empty, a KMS key bound by its variable alone, so the deployer must give it), `description`
+/// (what it binds) and, for a kind whose value is written into an ARN unchecked by the runtime
+/// until it starts, the kind's `AllowedPattern` ([`Kind::allowed_pattern`]): its name, for `${...}`.
+pub(crate) fn binding_parameter(
     parameters: &mut Parameters,
     var: &str,
+    kind: Kind,
     default: &str,
     description: String,
 ) -> Result<String, Collision> {
     let name = parameter_name(var);
-    parameters.declare(
-        &name,
-        format!("the variable `{var}`"),
-        json!({ "Type": "String", "Default": default, "Description": description }),
-    )?;
+    let mut declaration = json!({ "Type": "String" });
+    if !default.is_empty() {
+        declaration["Default"] = default.into();
+    }
+    declaration["Description"] = description.into();
+    if let Some((pattern, constraint)) = kind.allowed_pattern() {
+        declaration["AllowedPattern"] = pattern.into();
+        declaration["ConstraintDescription"] = constraint.into();
+    }
+    parameters.declare(&name, format!("the variable `{var}`"), declaration)?;
     Ok(name)
 }
 
@@ -227,7 +237,7 @@ mod tests {
     #[test]
     fn a_parameter_serves_one_thing() {
         let mut p = Parameters::default();
-        let declare = |p: &mut Parameters, var: &str| physical_name_parameter(p, var, "x", String::new());
+        let declare = |p: &mut Parameters, var: &str| binding_parameter(p, var, Kind::Table, "x", String::new());
         assert_eq!(declare(&mut p, "ORDERS_TABLE").unwrap(), "OrdersTable");
         // The same variable again (another handler's binding) is the same parameter.
         assert_eq!(declare(&mut p, "ORDERS_TABLE").unwrap(), "OrdersTable");
@@ -246,6 +256,34 @@ mod tests {
             (&*e.parameter, &*e.second),
             (LAMBDA_ROLE_PARAMETER, "the execution role parameter `LambdaExecutionRoleArn`")
         );
+    }
+
+    #[test]
+    fn a_kms_keys_parameter_allows_only_a_key_id_and_defaults_to_a_declared_one() {
+        let mut p = Parameters::default();
+        binding_parameter(&mut p, "VAULT_KEY", Kind::KmsKey, "", "the vault's key".into()).unwrap();
+        binding_parameter(&mut p, "SETTINGS_KEY", Kind::KmsKey, "mrk-0123456789abcdef0123456789abcdef", "s".into())
+            .unwrap();
+        binding_parameter(&mut p, "ORDERS_TABLE", Kind::Table, "Orders", "t".into()).unwrap();
+        let p = p.into_json();
+        let allowed = (
+            "^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$",
+            "a KMS key id (`!Ref` of an AWS::KMS::Key): a lowercase UUID or `mrk-` and 32 lowercase hex digits",
+        );
+        // Bound by its variable alone: no default, the deployer gives the id.
+        assert_eq!(
+            p["VaultKey"],
+            json!({
+                "Type": "String",
+                "Description": "the vault's key",
+                "AllowedPattern": allowed.0,
+                "ConstraintDescription": allowed.1,
+            })
+        );
+        assert_eq!(p["SettingsKey"]["Default"], "mrk-0123456789abcdef0123456789abcdef");
+        assert_eq!(p["SettingsKey"]["AllowedPattern"], allowed.0);
+        // A name's parameter is as it was.
+        assert_eq!(p["OrdersTable"], json!({ "Type": "String", "Default": "Orders", "Description": "t" }));
     }
 
     #[test]

@@ -32,6 +32,19 @@ pub enum AuditError {
         /// The refused value.
         source: PlacementError,
     },
+    /// A handler's KMS key is bound by its variable alone (`kms_key_env` without `kms_key`) and the
+    /// variable is unset where the audit runs: the runtime would refuse to start, and no policy
+    /// naming the key can be written.
+    #[error(
+        "handler `{handler}` takes its KMS key id from `{var}`, which is not set, and declares no `kms_key` to fall \
+         back on: set `{var}` to the key id, as the function's environment will (`policies template` needs no value)"
+    )]
+    UnboundKmsKey {
+        /// The handler.
+        handler: &'static str,
+        /// The variable.
+        var: &'static str,
+    },
     /// Session-tag handlers of one binary name different tag keys.
     #[error("session-tag handlers use the tag keys `{first}` and `{other}`: one session-tag role reads one tag")]
     MixedTags {

@@ -1,5 +1,7 @@
-//! The kinds of physical name a variable can bind at run time, in one list ([`Kind::ALL`]):
-//! a table's `table_env`, a bucket's `bucket_env` and a shared queue's `queue_env`. What the
+//! The kinds of name a variable can bind at run time, in one list ([`Kind::ALL`]): a table's
+//! `table_env`, a bucket's `bucket_env`, a shared queue's `queue_env` and a customer-managed KMS
+//! key's `kms_key_env` (a key id, not a physical name, but bound, placed and made a parameter the
+//! same way). What the
 //! audit does with a binding (the checks in `bindings.rs`, the template's parameters, each
 //! function's environment, the rules that keep two bindings apart, `policies template --help`)
 //! reads every kind from here; another kind of bound name is one more [`Kind`], its words, and
@@ -21,11 +23,21 @@ pub(crate) enum Kind {
     Bucket,
     /// A queue every tenant's messages share (`queues(name(queue = ..., queue_env = ...))`).
     SharedQueue,
+    /// The customer-managed KMS key of a `secrets(...)` or `parameters(...)` declaration
+    /// (`kms_key_env`): its key id.
+    KmsKey,
 }
+
+/// What a KMS key id is, as a CloudFormation `AllowedPattern`: a UUID, or a multi-Region key's
+/// `mrk-` and 32 hex digits, in lowercase (core's `is_valid_kms_key_id`). The parameter's value
+/// is written into the data roles' key ARN (`…:key/${WebhooksKey}`), so anything else (a `*`, an
+/// alias) must be refused before the stack names it: `key/*` would grant every key of the account.
+pub(crate) const KMS_KEY_ID_PATTERN: &str =
+    "^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$";
 
 impl Kind {
     /// Every kind, in the order a handler's bindings are read.
-    pub(crate) const ALL: [Kind; 3] = [Kind::Table, Kind::Bucket, Kind::SharedQueue];
+    pub(crate) const ALL: [Kind; 4] = [Kind::Table, Kind::Bucket, Kind::SharedQueue, Kind::KmsKey];
 
     /// "table": what messages call one.
     pub(crate) const fn noun(self) -> &'static str {
@@ -33,6 +45,7 @@ impl Kind {
             Kind::Table => "table",
             Kind::Bucket => "bucket",
             Kind::SharedQueue => "queue",
+            Kind::KmsKey => "KMS key",
         }
     }
 
@@ -42,15 +55,44 @@ impl Kind {
             Kind::Table => "table_env",
             Kind::Bucket => "bucket_env",
             Kind::SharedQueue => "queue_env",
+            Kind::KmsKey => "kms_key_env",
         }
     }
 
-    /// "DynamoDB table": what a parameter's description calls one.
+    /// "Physical name of the DynamoDB table": what a parameter's description says its value is.
     pub(crate) const fn title(self) -> &'static str {
         match self {
-            Kind::Table => "DynamoDB table",
-            Kind::Bucket => "S3 bucket",
-            Kind::SharedQueue => "SQS queue",
+            Kind::Table => "Physical name of the DynamoDB table",
+            Kind::Bucket => "Physical name of the S3 bucket",
+            Kind::SharedQueue => "Physical name of the SQS queue",
+            Kind::KmsKey => "Key id of the customer-managed KMS key",
+        }
+    }
+
+    /// What a parameter's description adds on how to give its value: a KMS key's is the key id
+    /// that CloudFormation's `!Ref` of an `AWS::KMS::Key` returns, never an alias or an ARN,
+    /// which the key ARN the role names could not hold.
+    pub(crate) const fn hint(self) -> &'static str {
+        match self {
+            Kind::Table | Kind::Bucket | Kind::SharedQueue => "",
+            Kind::KmsKey => {
+                " (pass `!Ref` of the AWS::KMS::Key, its key id: a UUID or `mrk-` and 32 hex digits, not an alias \
+                 or an ARN)"
+            }
+        }
+    }
+
+    /// The `AllowedPattern` of its parameter, and the `ConstraintDescription` CloudFormation shows
+    /// when a value does not match: a KMS key's ([`KMS_KEY_ID_PATTERN`]); none for names, which
+    /// the runtime validates at start-up (a table, a bucket or a queue names one resource in its
+    /// ARN, which no value of the parameter can widen past the names' own characters).
+    pub(crate) const fn allowed_pattern(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Kind::Table | Kind::Bucket | Kind::SharedQueue => None,
+            Kind::KmsKey => Some((
+                KMS_KEY_ID_PATTERN,
+                "a KMS key id (`!Ref` of an AWS::KMS::Key): a lowercase UUID or `mrk-` and 32 lowercase hex digits",
+            )),
         }
     }
 
@@ -65,6 +107,7 @@ impl Kind {
                 handler.buckets().iter().map(|b| (&b.bucket, Apart::Prefix(TenantRule::Objects(&b.objects)))).collect()
             }
             Kind::SharedQueue => handler.model().shared_queues().map(|q| (&q.queue, Apart::Attribute(q))).collect(),
+            Kind::KmsKey => handler.model().kms_keys().map(|k| (k, Apart::EncryptionContext)).collect(),
         }
     }
 }
@@ -80,6 +123,13 @@ pub(crate) enum Apart {
     /// queue, two producers that stamp different attributes let a consumer reading one trust what
     /// the other's guard never checked.
     Attribute(&'static SharedQueue),
+    /// The encryption context of every call the service makes to KMS for a secret or parameter
+    /// (`core/src/kms.rs`): the grant on a key holds only under the tenant's own names' ARNs, so
+    /// the key itself is no tenant boundary. Declarations of one handler or of several, of one
+    /// service or of both, may share a key, through one variable or through several: no pair of
+    /// them is kept apart (what a shared variable must still agree on, one kind and one declared
+    /// id, is `bindings::check`'s, for its parameter's one default).
+    EncryptionContext,
 }
 
 impl Apart {
@@ -94,6 +144,9 @@ impl Apart {
                 };
                 TenantRule::Names(&placed(a)).overlaps(TenantRule::Names(&placed(b)))
             }
+            // One key under several declarations: each grant on it holds only under its own
+            // tenant's names in the encryption context, whichever declarations share the key.
+            (Apart::EncryptionContext, _) | (_, Apart::EncryptionContext) => false,
             _ => false,
         }
     }
@@ -103,6 +156,7 @@ impl Apart {
         match self {
             Apart::Prefix(rule) => format!("prefix `{}`", rule.prefix()),
             Apart::Attribute(q) => format!("tenant attribute `{}`", q.tenant_attribute),
+            Apart::EncryptionContext => "the encryption context".to_owned(),
         }
     }
 
@@ -110,12 +164,12 @@ impl Apart {
     pub(crate) fn prefix(self) -> Option<TenantRule<'static>> {
         match self {
             Apart::Prefix(rule) => Some(rule),
-            Apart::Attribute(_) => None,
+            Apart::Attribute(_) | Apart::EncryptionContext => None,
         }
     }
 }
 
-/// "table, bucket or queue": every kind's noun, for messages.
+/// "table, bucket, queue or KMS key": every kind's noun, for messages.
 pub(crate) fn nouns() -> String {
     let nouns: Vec<&str> = Kind::ALL.iter().map(|k| k.noun()).collect();
     match nouns.split_last() {

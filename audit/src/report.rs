@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tenant_isolation::HandlerSpec;
 use tenant_isolation_core::{
     Action, HandlerModel, PhysicalName, Placement, PlacementError, Refusal, RoleArn, TenantId, is_valid_bucket_name,
-    is_valid_dynamodb_name, is_valid_queue_name, render, role_policy, tag_role_policy,
+    is_valid_dynamodb_name, is_valid_kms_key_id, is_valid_queue_name, render, role_policy, tag_role_policy,
 };
 
 fn handlers() -> Vec<&'static HandlerSpec> {
@@ -32,13 +32,16 @@ pub(crate) fn checked_handlers() -> Result<Vec<&'static HandlerSpec>, AuditError
 
 /// `[{handler, module, tables: [{table, table_env, key_prefix, indexes, actions}],
 /// buckets: [{bucket, bucket_env, prefix, actions}], named: [{name, service, prefix, fifo,
-/// queue, queue_env, tenant_attribute, actions}], session_tag, template, worst_case_chars}]`: each handler's declaration
+/// queue, queue_env, tenant_attribute, kms_key, kms_key_env, actions}], session_tag, template,
+/// worst_case_chars}]`: each handler's declaration
 /// (`key_prefix`: its tenants' keys are `<key_prefix><tenant>` and `<key_prefix><tenant>#…`;
 /// `prefix`: its tenants' objects are under `<prefix><tenant>/`; `named`: its `secrets(...)`,
 /// `parameters(...)` and `queues(...)` in declaration order, `service` the IAM prefix
 /// (`secretsmanager`, `ssm`, `sqs`), a tenant's names under `<prefix><tenant>/` or its queue
-/// `<prefix><tenant>` (`.fifo` when `fifo`)), its session-policy template (placeholders `{{...}}`
-/// open) and the longest its rendered policy can be (STS accepts 2048 characters).
+/// `<prefix><tenant>` (`.fifo` when `fifo`); `kms_key` the customer-managed KMS key id it
+/// declares and `kms_key_env` the variable that binds one, each `null` without), its
+/// session-policy template (placeholders `{{...}}` open) and the longest its rendered policy can
+/// be (STS accepts 2048 characters).
 pub fn list_json() -> Value {
     handlers()
         .into_iter()
@@ -70,6 +73,11 @@ pub fn list_json() -> Value {
                     "queue": n.names.as_shared().map(|q| q.queue.declared()),
                     "queue_env": n.names.as_shared().and_then(|q| q.queue.env_var()),
                     "tenant_attribute": n.names.as_shared().map(|q| &*q.tenant_attribute),
+                    // The customer-managed KMS key of its secrets or parameters: the id written
+                    // in (null when none is, as with `kms_key_env` alone) and the variable that
+                    // binds it at run time.
+                    "kms_key": n.names.kms_key().map(PhysicalName::declared).filter(|id| !id.is_empty()),
+                    "kms_key_env": n.names.kms_key().and_then(PhysicalName::env_var),
                     "actions": n.sorted_actions().iter().map(|a| a.name()).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
                 "session_tag": spec.session_tag(),
@@ -82,19 +90,38 @@ pub fn list_json() -> Value {
 }
 
 /// Where `spec`'s policy is rendered: partition and account from the role, its physical
-/// table and bucket names (as [`tenant_isolation::Isolation`] computes them), all validated.
+/// table, bucket and shared queue names and its KMS key ids (as [`tenant_isolation::Isolation`]
+/// computes them), all validated.
 fn place(spec: &'static HandlerSpec, role: &RoleArn, region: &str) -> Result<Placement, AuditError> {
     let (tables, buckets) = (spec.table_names(), spec.bucket_names());
     let tables: Vec<&str> = tables.iter().map(String::as_str).collect();
     let buckets: Vec<&str> = buckets.iter().map(String::as_str).collect();
     let queues = spec.queue_names();
     let queues: Vec<&str> = queues.iter().map(String::as_str).collect();
+    let kms_keys = kms_key_ids(spec)?;
+    let kms_keys: Vec<&str> = kms_keys.iter().map(String::as_str).collect();
     Placement::new(role.partition(), region, role.account(), &tables, &buckets)
         .and_then(|p| p.with_queues(&queues))
+        .and_then(|p| p.with_kms_keys(&kms_keys))
         .map_err(|source| AuditError::Placement { handler: spec.name(), source })
 }
 
-/// `spec`'s model with every table, bucket and shared queue named as `name` says.
+/// `spec`'s KMS key ids as the runtime binds them ([`HandlerSpec::kms_key_ids`]); a key bound by
+/// its variable alone while the variable is unset is refused naming the variable, as the runtime
+/// refuses to start without it (the ids themselves are validated by the placement).
+fn kms_key_ids(spec: &'static HandlerSpec) -> Result<Vec<String>, AuditError> {
+    let ids = spec.kms_key_ids();
+    for (key, id) in spec.model().kms_keys().zip(&ids) {
+        if let (true, Some(var)) = (id.is_empty(), key.env_var()) {
+            return Err(AuditError::UnboundKmsKey { handler: spec.name(), var });
+        }
+    }
+    Ok(ids)
+}
+
+/// `spec`'s model with every table, bucket and shared queue named, and every KMS key given its
+/// id, as `name` says: no `{{table}}`, `{{queue}}` or `{{kms}}` placeholder is left (a role
+/// policy unites several handlers', where each would mean another resource).
 fn named(spec: &HandlerSpec, name: &impl Fn(&PhysicalName) -> String) -> HandlerModel {
     let tables: Vec<String> = spec.tables().iter().map(|t| name(&t.table)).collect();
     let buckets: Vec<String> = spec.buckets().iter().map(|b| name(&b.bucket)).collect();
@@ -102,7 +129,9 @@ fn named(spec: &HandlerSpec, name: &impl Fn(&PhysicalName) -> String) -> Handler
     let buckets: Vec<&str> = buckets.iter().map(String::as_str).collect();
     let queues: Vec<String> = spec.model().shared_queues().map(|q| name(&q.queue)).collect();
     let queues: Vec<&str> = queues.iter().map(String::as_str).collect();
-    spec.model().placed(&tables, &buckets).queues_placed(&queues)
+    let kms_keys: Vec<String> = spec.model().kms_keys().map(name).collect();
+    let kms_keys: Vec<&str> = kms_keys.iter().map(String::as_str).collect();
+    spec.model().placed(&tables, &buckets).queues_placed(&queues).kms_keys_placed(&kms_keys)
 }
 
 /// The physical name as the runtime resolves it.
@@ -132,9 +161,9 @@ pub fn render_json(tenant: &str, role_arn: &str, region: &str) -> Result<Value, 
 }
 
 /// The data-access role's identity policy: [`role_policy`] over the session-policy handlers
-/// of `handlers`, each table and bucket named as `name` says. Naming them here leaves no
-/// `{{table}}` placeholder in the union (which two `table_env` variables would make
-/// ambiguous).
+/// of `handlers`, each table, bucket, shared queue and KMS key named as `name` says. Naming them
+/// here leaves no `{{table}}` (or `{{kms}}`) placeholder in the union (which two `table_env`
+/// variables would make ambiguous).
 pub(crate) fn data_access_policy(handlers: &[&HandlerSpec], name: impl Fn(&PhysicalName) -> String) -> String {
     let models: Vec<HandlerModel> =
         handlers.iter().filter(|h| h.session_tag().is_none()).map(|h| named(h, &name)).collect();
@@ -157,8 +186,9 @@ pub(crate) fn tag_policy(
     Ok(Some((tag_role_policy(&models.iter().collect::<Vec<_>>(), tag, false), tag)))
 }
 
-/// A table, bucket or shared queue as a CloudFormation template names it: the parameter of its
-/// variable (`ORDERS_TABLE` → `${OrdersTable}`), or its fixed name.
+/// A table, bucket, shared queue or KMS key as a CloudFormation template names it: the parameter
+/// of its variable (`ORDERS_TABLE` → `${OrdersTable}`, `WEBHOOKS_KEY` → `${WebhooksKey}`), or its
+/// fixed name (a key's id written in).
 pub(crate) fn stack_name(n: &PhysicalName) -> String {
     match n.env_var() {
         Some(var) => format!("${{{}}}", cloudformation::parameter_name(var)),
@@ -215,10 +245,11 @@ fn trust_policy_with(lambda_roles: &[String], actions: &[&str]) -> Value {
 /// With `role_arn` and `region`, the policies name that partition, account and region;
 /// without them they keep `{{partition}}`, `{{region}}`, `{{account}}` (and `{{role_arn}}`).
 /// The trust policies trust exactly `lambda_role_arns` (each once; `{{lambda_role_arn}}`
-/// without any). Table, bucket and shared queue names are the physical names (each
-/// handler's `table_env`, `bucket_env` or `queue_env` variable when set, else the declared
-/// name), validated as a session policy's are. The CloudFormation template always uses
-/// `Fn::Sub` with the stack's pseudo-parameters and a parameter per such variable.
+/// without any). Table, bucket and shared queue names are the physical names, and KMS keys
+/// the key ids (each handler's `table_env`, `bucket_env`, `queue_env` or `kms_key_env` variable
+/// when set, else the declared name or id), validated as a session policy's are: a key bound by
+/// its variable alone needs the variable set. The CloudFormation template always uses `Fn::Sub`
+/// with the stack's pseudo-parameters and a parameter per such variable.
 pub fn role_json(role_arn: Option<&str>, region: Option<&str>, lambda_role_arns: &[&str]) -> Result<Value, AuditError> {
     // Each role once, in the order given; none: the placeholder.
     let mut lambda_roles: Vec<String> = Vec::new();
@@ -234,13 +265,14 @@ pub fn role_json(role_arn: Option<&str>, region: Option<&str>, lambda_role_arns:
         (None, None) => None,
         _ => return Err(AuditError::Incomplete),
     };
-    // The checks rendering a session policy makes: table, bucket and shared queue names (they
-    // may come from the environment; a queue bound to `*` would have the role send to every
-    // queue) and, when given, the region.
+    // The checks rendering a session policy makes: table, bucket and shared queue names and KMS
+    // key ids (they may come from the environment; a queue bound to `*` would have the role send
+    // to every queue, a key bound to `*` let it use every key) and, when given, the region.
     for spec in checked_handlers()? {
         match &role {
             Some((role, region)) => drop(place(spec, role, region)?),
             None => {
+                let kms_keys = kms_key_ids(spec)?;
                 let bad = spec
                     .table_names()
                     .into_iter()
@@ -251,7 +283,8 @@ pub fn role_json(role_arn: Option<&str>, region: Option<&str>, lambda_role_arns:
                     })
                     .or_else(|| {
                         spec.queue_names().into_iter().find(|q| !is_valid_queue_name(q)).map(PlacementError::Queue)
-                    });
+                    })
+                    .or_else(|| kms_keys.into_iter().find(|k| !is_valid_kms_key_id(k)).map(PlacementError::KmsKey));
                 if let Some(source) = bad {
                     return Err(AuditError::Placement { handler: spec.name(), source });
                 }
@@ -297,9 +330,10 @@ pub fn role_json(role_arn: Option<&str>, region: Option<&str>, lambda_role_arns:
 }
 
 /// The CloudFormation template of the data-access role: its policy names the stack's
-/// partition, region and account, and a table, bucket or shared queue bound by a variable is
-/// the parameter of that variable (`ORDERS_TABLE` → `${OrdersTable}`), defaulting to the declared name. Two
-/// variables that would become one parameter are refused.
+/// partition, region and account, and a table, bucket, shared queue or KMS key bound by a
+/// variable is the parameter of that variable (`ORDERS_TABLE` → `${OrdersTable}`), defaulting to
+/// the declared name (a key's declared id; none without one). Two variables that would become one
+/// parameter are refused.
 fn cloudformation_template(lambda_roles: &[String]) -> Result<Value, AuditError> {
     let mut parameters = cloudformation::Parameters::default();
     for v in bindings::variables(&handlers()) {
@@ -309,7 +343,7 @@ fn cloudformation_template(lambda_roles: &[String]) -> Result<Value, AuditError>
             v.var,
             v.handler_list()
         );
-        cloudformation::physical_name_parameter(&mut parameters, v.var, v.declared, description)?;
+        cloudformation::binding_parameter(&mut parameters, v.var, v.kind, v.declared, description)?;
     }
     let policy = stack_policy(&data_access_policy(&handlers(), stack_name));
     // A parameter per execution role (`LambdaExecutionRoleArn`, `LambdaExecutionRoleArn2`, …),

@@ -303,8 +303,8 @@ impl Template {
         self.outputs.insert(id.to_owned(), json!({ "Description": description, "Value": value }));
     }
 
-    /// The template's own parameters, a physical name per variable of its handlers, and a stream
-    /// ARN per stream source.
+    /// The template's own parameters, a physical name (or KMS key id) per variable of its
+    /// handlers, and a stream ARN per stream source.
     fn parameters(&mut self, planned: &[Planned<'_>], all: &[&'static HandlerSpec]) -> Result<(), AuditError> {
         self.own(
             NAME_PREFIX,
@@ -323,7 +323,7 @@ impl Template {
                 v.var,
                 v.handler_list()
             );
-            cloudformation::physical_name_parameter(&mut self.parameters, v.var, v.declared, description)?;
+            cloudformation::binding_parameter(&mut self.parameters, v.var, v.kind, v.declared, description)?;
         }
         if all.iter().any(|h| !h.tables().is_empty()) {
             self.own(
@@ -400,7 +400,7 @@ impl Template {
                         "Physical name of the DynamoDB table that `{var}` binds; its stream invokes {}",
                         p.name()
                     );
-                    cloudformation::physical_name_parameter(&mut self.parameters, var, declared, description)?;
+                    cloudformation::binding_parameter(&mut self.parameters, var, Kind::Table, declared, description)?;
                 }
                 let parameter = &stream.parameter;
                 let declaration = json!({
@@ -433,6 +433,8 @@ impl Template {
     ///   through one with another tenant's id in the other's attribute, and a consumer reading that
     ///   one would run the message as the other tenant. Producers stamping one attribute may share
     ///   a queue.
+    ///
+    /// KMS keys get no rule: declarations may share a key (`kind::Apart::EncryptionContext`).
     fn rules(&mut self, all: &[&'static HandlerSpec]) {
         let mut bindings: Vec<(&'static HandlerSpec, Kind, &'static PhysicalName, Apart)> = Vec::new();
         for &h in all {
@@ -471,6 +473,8 @@ impl Template {
                         "their messages carry the tenant in different attributes, so a consumer reading one \
                          would trust what the other's guard never checked",
                     ),
+                    // Never reached: keys never overlap (`Apart::overlaps`), whatever shares them.
+                    Apart::EncryptionContext => continue,
                 };
                 rules.entry(rule).or_default().push(json!({
                     "Assert": { "Fn::Not": [{ "Fn::Equals": [a, b] }] },

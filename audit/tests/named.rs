@@ -43,12 +43,13 @@ fn list_prints_each_declaration_beside_the_tables() {
         json!([
             { "name": "webhooks", "service": "secretsmanager", "prefix": "tenants/", "fifo": false,
               "queue": null, "queue_env": null, "tenant_attribute": null,
-              "actions": ["DescribeSecret", "GetSecretValue"] },
+              "kms_key": null, "kms_key_env": null, "actions": ["DescribeSecret", "GetSecretValue"] },
             { "name": "settings", "service": "ssm", "prefix": "/tenants/", "fifo": false,
               "queue": null, "queue_env": null, "tenant_attribute": null,
-              "actions": ["GetParameter", "GetParametersByPath"] },
+              "kms_key": null, "kms_key_env": null, "actions": ["GetParameter", "GetParametersByPath"] },
             { "name": "jobs", "service": "sqs", "prefix": "jobs-", "fifo": true,
-              "queue": null, "queue_env": null, "tenant_attribute": null, "actions": ["SendMessage"] },
+              "queue": null, "queue_env": null, "tenant_attribute": null,
+              "kms_key": null, "kms_key_env": null, "actions": ["SendMessage"] },
         ])
     );
     // Every action declared is granted by the template the list prints, and nothing else.

@@ -28,7 +28,7 @@ async fn announce(events: TenantQueue, request: Request) -> Result<Response<Body
 #[test]
 fn a_variable_that_binds_a_table_and_a_shared_queue_is_refused() {
     let says = "`RT4_EVENTS` names queue `order-events` in handler `announce` and table `order-events` in handler \
-                `read_events`: a variable names one table, bucket or queue, with one declared name, wherever it is used";
+                `read_events`: a variable names one table, bucket, queue or KMS key, with one declared name, wherever it is used";
     match role_json(None, None, &[]) {
         Err(e @ AuditError::BindingConflict { .. }) => assert_eq!(e.to_string(), says),
         Ok(role) => panic!("the role of a table and a queue on one variable was produced: {role:#}"),

@@ -277,7 +277,7 @@ fn the_command_line_explains_a_function() {
         "rest-api[@ROUTE...]",
         "dynamodb-stream@TABLE",
         "MODULE::*",
-        "(table_env, bucket_env, queue_env): each variable is a parameter",
+        "(table_env, bucket_env, queue_env, kms_key_env):\neach variable is a parameter",
     ] {
         assert!(help.contains(line), "{line}: {help}");
     }

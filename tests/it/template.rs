@@ -5,7 +5,8 @@
 //! environment, no parameter serves two variables, and the data role trusts exactly the
 //! functions' execution roles. Beside it, a template of this binary's own handlers with a queue
 //! every tenant's messages share, bound at run time, linted with cfn-lint and its data role
-//! proven with iam-simulate.
+//! proven with iam-simulate, and one with a customer-managed KMS key bound at run time, linted
+//! with cfn-lint, its parameter's `AllowedPattern` held to what a key id is.
 
 use orders_example as _;
 use serde_json::{Value, json};
@@ -318,4 +319,113 @@ fn a_shared_queue_bound_at_run_time_lints_and_is_sent_to_only_where_its_paramete
     assert!(proof.status.success(), "{said}");
     assert!(said.contains("ok   TenantDataRole sends to the shared queue OrderEventsQueue names"), "{said}");
     assert_eq!(said.matches("ok   mutant of OrderEventsQueue on TenantDataRole").count(), 2, "{said}");
+}
+
+/// The key id `rotate_vault` declares, its parameter's default.
+const VAULT_KEY: &str = "5d8f2c1a-7b3e-4f60-9a1d-2e4c6b8a0f13";
+
+/// Reads and rotates its tenant's vault secrets, encrypted with the customer-managed KMS key
+/// `VAULT_KEY` binds (the declared id while it is unset).
+#[tenant_isolation::tenant_isolated(secrets(vault(
+    prefix = "vaultit/",
+    actions = [GetSecretValue, PutSecretValue],
+    kms_key = "5d8f2c1a-7b3e-4f60-9a1d-2e4c6b8a0f13",
+    kms_key_env = "VAULT_KEY"
+)))]
+async fn rotate_vault(
+    vault: tenant_isolation::TenantSecrets,
+    request: lambda_http::Request,
+) -> Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error> {
+    let _ = (vault, request);
+    Ok(lambda_http::Response::new(lambda_http::Body::Empty))
+}
+
+/// A KMS key bound at run time: the template declares its variable's parameter (`VAULT_KEY` →
+/// `VaultKey`, the declared id its default), sets the variable on the function, and its data role
+/// uses exactly the key the parameter names. cfn-lint finds nothing in the template, finds the
+/// undeclared parameter in a canary without it (the template as it was written before
+/// `kms_key_env` was a binding), and finds a canary's default `*` refused by the `AllowedPattern`
+/// (E2015), which it evaluates. The pattern accepts exactly a key id (core's
+/// `is_valid_kms_key_id`, whose cases these are), evaluated by Python's `re` as CloudFormation's
+/// Java regex would (whole value, no flags): a `*`, an alias or an ARN would put the role's grant
+/// on some other key, or on every key.
+#[test]
+fn a_kms_key_bound_at_run_time_lints_and_its_parameter_takes_only_a_key_id() {
+    let args = ["--function=vault=sqs:template::rotate_vault".to_owned()];
+    let t = match run_from(["policies", "template"].into_iter().map(str::to_owned).chain(args.clone())) {
+        Ok(Output::Json(t)) => t,
+        other => panic!("policies template {args:?}: {other:?}"),
+    };
+    let parameter = &t["Parameters"]["VaultKey"];
+    assert_eq!(parameter["Default"], VAULT_KEY, "{parameter}");
+    let pattern = parameter["AllowedPattern"].as_str().unwrap_or_else(|| panic!("no AllowedPattern: {parameter}"));
+    let env = &t["Resources"]["VaultFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(env["VAULT_KEY"], json!({ "Ref": "VaultKey" }));
+    let policy = t["Resources"]["TenantDataRole"]["Properties"]["Policies"][0]["PolicyDocument"].to_string();
+    assert!(
+        policy.contains(r#"{"Fn::Sub":"arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/${VaultKey}"}"#),
+        "{policy}"
+    );
+    assert!(!t.to_string().contains("{{"), "a placeholder is left: {t:#}");
+
+    let dir = std::env::temp_dir().join(format!("ti-kms-template-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write =
+        |name: &str, t: &Value| std::fs::write(dir.join(name), serde_json::to_string_pretty(t).unwrap()).unwrap();
+    write("template.json", &t);
+    let mut undeclared = t.clone();
+    undeclared["Parameters"].as_object_mut().unwrap().remove("VaultKey");
+    write("undeclared.json", &undeclared);
+    let mut wildcard = t.clone();
+    wildcard["Parameters"]["VaultKey"]["Default"] = json!("*");
+    write("wildcard.json", &wildcard);
+
+    let cfn_lint = tools_dir().join("venv/bin/cfn-lint");
+    assert!(cfn_lint.is_file(), "{} not found: run `bash scripts/setup-tools.sh` first", cfn_lint.display());
+    let lint = Command::new(&cfn_lint)
+        .args(["--format", "parseable", "template.json", "undeclared.json", "wildcard.json"])
+        .current_dir(&dir)
+        .output()
+        .expect("cfn-lint runs");
+    let findings = String::from_utf8_lossy(&lint.stdout).into_owned() + &String::from_utf8_lossy(&lint.stderr);
+    let of = |file: &str| findings.lines().filter(|l| l.starts_with(&format!("{file}:"))).collect::<Vec<_>>();
+    assert_eq!(of("template.json"), Vec::<&str>::new(), "cfn-lint:\n{findings}");
+    assert!(
+        of("undeclared.json").iter().any(|l| l.contains("VaultKey")),
+        "cfn-lint does not see the undeclared parameter of the canary:\n{findings}"
+    );
+    assert!(
+        of("wildcard.json").iter().any(|l| l.contains(":E2015:")),
+        "cfn-lint does not refuse the default `*` by the AllowedPattern:\n{findings}"
+    );
+
+    // Key ids and what is none, as `is_valid_kms_key_id`'s tests have them.
+    let cases: [(&str, bool); 14] = [
+        ("0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2f", true),
+        ("mrk-0123456789abcdef0123456789abcdef", true),
+        (VAULT_KEY, true),
+        ("0B4F5E0C-2A1D-4C3B-9E8F-7A6B5C4D3E2F", false),
+        ("0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2", false),
+        ("0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2f0", false),
+        ("0b4f5e0c2a1d4c3b9e8f7a6b5c4d3e2f0000", false),
+        ("0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2g", false),
+        ("mrk-0123456789abcdef0123456789abcde", false),
+        ("mrk-*", false),
+        ("*", false),
+        ("alias/aws/secretsmanager", false),
+        ("arn:aws:kms:eu-west-1:123456789012:key/0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2f", false),
+        ("0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2f\n", false),
+    ];
+    let python = tools_dir().join("venv/bin/python");
+    let script = "import re, sys\nfor value in sys.argv[2:]:\n    print(bool(re.fullmatch(sys.argv[1], value)))";
+    let run = Command::new(&python)
+        .args(["-c", script, pattern])
+        .args(cases.iter().map(|(value, _)| value))
+        .output()
+        .expect("python runs");
+    std::fs::remove_dir_all(&dir).unwrap();
+    let said = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{said}{}", String::from_utf8_lossy(&run.stderr));
+    let matched: Vec<bool> = said.lines().map(|l| l == "True").collect();
+    assert_eq!(matched, cases.map(|(_, valid)| valid), "{pattern} over {cases:?}");
 }

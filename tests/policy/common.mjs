@@ -69,14 +69,16 @@ export function policies(bin, cmdArgs, env = process.env) {
   return JSON.parse(r.stdout);
 }
 
-// The environment without the handlers' `table_env`, `bucket_env` and `queue_env` variables:
-// the declared table, bucket and shared queue names, not whatever a developer's environment binds.
+// The environment without the handlers' `table_env`, `bucket_env`, `queue_env` and `kms_key_env`
+// variables: the declared table, bucket and shared queue names and KMS key ids, not whatever a
+// developer's environment binds.
 export function declaredNames(handlers) {
   const env = { ...process.env };
   for (const h of handlers) {
     for (const t of h.tables) if (t.table_env) delete env[t.table_env];
     for (const b of h.buckets) if (b.bucket_env) delete env[b.bucket_env];
     for (const n of h.named ?? []) if (n.queue_env) delete env[n.queue_env];
+    for (const n of h.named ?? []) if (n.kms_key_env) delete env[n.kms_key_env];
   }
   return env;
 }

@@ -22,12 +22,12 @@ role=arn:aws:iam::123456789012:role/TenantData
 lambda_role=arn:aws:iam::123456789012:role/orders-fn
 region=us-east-1
 
-# Declared table, bucket and shared queue names, whatever the caller's environment binds.
+# Declared table, bucket and shared queue names and KMS key ids, whatever the caller's environment binds.
 unset_vars=$("$bin" list | "$python" -c '
 import json, sys
 handlers = json.load(sys.stdin)
 names = {t["table_env"] for h in handlers for t in h["tables"]} | {b["bucket_env"] for h in handlers for b in h["buckets"]}
-names |= {n.get("queue_env") for h in handlers for n in h["named"]}
+names |= {n.get("queue_env") for h in handlers for n in h["named"]} | {n.get("kms_key_env") for h in handlers for n in h["named"]}
 print(" ".join(sorted(n for n in names if n)))')
 policies() { env ${unset_vars:+$(printf -- '-u %s ' $unset_vars)} "$bin" "$@"; }
 

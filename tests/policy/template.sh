@@ -27,7 +27,7 @@ fi
 cfn_lint=$tools/venv/bin/cfn-lint
 require "$cfn_lint" "$fixture"
 
-# Declared table, bucket and shared queue names, whatever the caller's environment binds (as lint.sh).
+# Declared table, bucket and shared queue names and KMS key ids, whatever the caller's environment binds (as lint.sh).
 run() { # run <binary> <args...>
   local binary=$1 unset_vars
   shift
@@ -35,7 +35,7 @@ run() { # run <binary> <args...>
 import json, sys
 handlers = json.load(sys.stdin)
 names = {t["table_env"] for h in handlers for t in h["tables"]} | {b["bucket_env"] for h in handlers for b in h["buckets"]}
-names |= {n.get("queue_env") for h in handlers for n in h["named"]}
+names |= {n.get("queue_env") for h in handlers for n in h["named"]} | {n.get("kms_key_env") for h in handlers for n in h["named"]}
 print(" ".join(sorted(n for n in names if n)))')
   env ${unset_vars:+$(printf -- '-u %s ' $unset_vars)} "$binary" "$@"
 }
