@@ -428,6 +428,19 @@ impl NamedArgs {
         literal!(queue);
         literal!(queue_env);
         literal!(tenant_attribute);
+        if lookahead.peek(kw::kms_key) || lookahead.peek(kw::kms_key_env) {
+            return Some((|| {
+                let k: syn::Ident = input.parse()?;
+                Err(syn::Error::new(
+                    k.span(),
+                    format!(
+                        "`{k}` belongs in `secrets(...)` and `parameters(...)`: a queue declaration cannot name a KMS key \
+                         (a queue encrypted with a customer-managed key is not supported: sending to or receiving from \
+                         it is denied by KMS)"
+                    ),
+                ))
+            })());
+        }
         if lookahead.peek(kw::fifo) {
             return Some((|| {
                 let k: kw::fifo = input.parse()?;

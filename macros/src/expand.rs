@@ -424,7 +424,7 @@ mod tests {
             ),
         );
         assert_eq!(m.len(), 1, "{m:#?}");
-        assert!(m[0].starts_with("unknown argument `kms_key`"), "{m:#?}");
+        assert!(m[0].starts_with("`kms_key` belongs in `secrets(...)` and `parameters(...)`"), "{m:#?}");
     }
 
     #[test]

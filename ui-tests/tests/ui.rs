@@ -58,6 +58,7 @@ fn ui() {
     t.compile_fail("tests/fail/named_actions.rs");
     t.compile_fail("tests/fail/named_parameters.rs");
     t.compile_fail("tests/fail/named_overlap.rs");
+    t.compile_fail("tests/fail/named_kms_key.rs");
 
     // The handler's shape.
     t.compile_fail("tests/fail/not_async.rs");
