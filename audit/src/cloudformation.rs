@@ -97,10 +97,9 @@ pub(crate) fn binding_parameter(
         declaration["Default"] = default.into();
     }
     declaration["Description"] = description.into();
-    if let Some((pattern, constraint)) = kind.allowed_pattern() {
-        declaration["AllowedPattern"] = pattern.into();
-        declaration["ConstraintDescription"] = constraint.into();
-    }
+    let (pattern, constraint) = kind.allowed_pattern();
+    declaration["AllowedPattern"] = pattern.into();
+    declaration["ConstraintDescription"] = constraint.into();
     parameters.declare(&name, format!("the variable `{var}`"), declaration)?;
     Ok(name)
 }
@@ -259,7 +258,7 @@ mod tests {
     }
 
     #[test]
-    fn a_kms_keys_parameter_allows_only_a_key_id_and_defaults_to_a_declared_one() {
+    fn a_bound_parameter_allows_only_its_kinds_values_and_defaults_to_the_declared_one() {
         let mut p = Parameters::default();
         binding_parameter(&mut p, "VAULT_KEY", Kind::KmsKey, "", "the vault's key".into()).unwrap();
         binding_parameter(&mut p, "SETTINGS_KEY", Kind::KmsKey, "mrk-0123456789abcdef0123456789abcdef", "s".into())
@@ -282,8 +281,17 @@ mod tests {
         );
         assert_eq!(p["SettingsKey"]["Default"], "mrk-0123456789abcdef0123456789abcdef");
         assert_eq!(p["SettingsKey"]["AllowedPattern"], allowed.0);
-        // A name's parameter is as it was.
-        assert_eq!(p["OrdersTable"], json!({ "Type": "String", "Default": "Orders", "Description": "t" }));
+        // A name's parameter allows only a name of its kind: `*` would widen the role's ARN.
+        assert_eq!(
+            p["OrdersTable"],
+            json!({
+                "Type": "String",
+                "Default": "Orders",
+                "Description": "t",
+                "AllowedPattern": "^[A-Za-z0-9_.-]{3,255}$",
+                "ConstraintDescription": Kind::Table.allowed_pattern().1,
+            })
+        );
     }
 
     #[test]

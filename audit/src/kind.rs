@@ -28,13 +28,6 @@ pub(crate) enum Kind {
     KmsKey,
 }
 
-/// What a KMS key id is, as a CloudFormation `AllowedPattern`: a UUID, or a multi-Region key's
-/// `mrk-` and 32 hex digits, in lowercase (core's `is_valid_kms_key_id`). The parameter's value
-/// is written into the data roles' key ARN (`…:key/${WebhooksKey}`), so anything else (a `*`, an
-/// alias) must be refused before the stack names it: `key/*` would grant every key of the account.
-pub(crate) const KMS_KEY_ID_PATTERN: &str =
-    "^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$";
-
 impl Kind {
     /// Every kind, in the order a handler's bindings are read.
     pub(crate) const ALL: [Kind; 4] = [Kind::Table, Kind::Bucket, Kind::SharedQueue, Kind::KmsKey];
@@ -83,16 +76,29 @@ impl Kind {
     }
 
     /// The `AllowedPattern` of its parameter, and the `ConstraintDescription` CloudFormation shows
-    /// when a value does not match: a KMS key's ([`KMS_KEY_ID_PATTERN`]); none for names, which
-    /// the runtime validates at start-up (a table, a bucket or a queue names one resource in its
-    /// ARN, which no value of the parameter can widen past the names' own characters).
-    pub(crate) const fn allowed_pattern(self) -> Option<(&'static str, &'static str)> {
+    /// when a value does not match: the kind's own rule as a regular expression, from core beside
+    /// its validator. Every kind's value is written into an ARN of the data roles' policies
+    /// (`…:table/${OrdersTable}`, `…:key/${WebhooksKey}`) when the stack is created, before any
+    /// runtime validates it: a `*` there would grant every table, bucket, queue or key of the
+    /// account to the role (red-team note of issue 25's template work).
+    pub(crate) const fn allowed_pattern(self) -> (&'static str, &'static str) {
         match self {
-            Kind::Table | Kind::Bucket | Kind::SharedQueue => None,
-            Kind::KmsKey => Some((
-                KMS_KEY_ID_PATTERN,
+            Kind::Table => (
+                tenant_isolation_core::DYNAMODB_NAME_PATTERN,
+                "a DynamoDB table name: 3-255 characters of A-Z, a-z, 0-9, _, - and .",
+            ),
+            Kind::Bucket => (
+                tenant_isolation_core::BUCKET_NAME_PATTERN,
+                "an S3 bucket name: 3-63 characters of a-z, 0-9, . and -, beginning and ending with a letter or digit",
+            ),
+            Kind::SharedQueue => (
+                tenant_isolation_core::QUEUE_NAME_PATTERN,
+                "an SQS queue name: 1-80 characters of A-Z, a-z, 0-9, _ and -, a FIFO queue's ending with .fifo",
+            ),
+            Kind::KmsKey => (
+                tenant_isolation_core::KMS_KEY_ID_PATTERN,
                 "a KMS key id (`!Ref` of an AWS::KMS::Key): a lowercase UUID or `mrk-` and 32 lowercase hex digits",
-            )),
+            ),
         }
     }
 

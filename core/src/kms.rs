@@ -37,6 +37,12 @@ use crate::named::{NamedAction, Service};
 /// (KeyId)"). The policy's worst-case size counts a key bound at run time at this length.
 pub const KMS_KEY_ID_LEN: usize = 36;
 
+/// [`is_valid_kms_key_id`] as a regular expression (a CloudFormation `AllowedPattern`): the
+/// value is written into the key's ARN in role policies (`…:key/${WebhooksKey}`), where `*` would
+/// grant every key of the account.
+pub const KMS_KEY_ID_PATTERN: &str =
+    "^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$";
+
 /// A KMS key id, as the key's ARN ends (`…:key/<id>`): a lowercase UUID, or `mrk-` and 32
 /// lowercase hex digits. Not an alias (`alias/…`) or an ARN: IAM authorizes `kms:Decrypt`
 /// against the key's own ARN, and an alias's ARN in a policy's `Resource` controls the alias,

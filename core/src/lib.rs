@@ -33,16 +33,16 @@ mod tenant;
 pub use action::{Action, closest, valid_names};
 pub use arn::{InvalidRoleArn, MAX_SESSION_NAME_LEN, RoleArn, session_name};
 pub use keys::{DEFAULT_KEY_PREFIX, KeyPrefixError, KeyRule, MAX_KEY_PREFIX_LEN, SEPARATOR, Tenants};
-pub use kms::{KMS_KEY_ID_LEN, is_valid_kms_key_id};
+pub use kms::{KMS_KEY_ID_LEN, KMS_KEY_ID_PATTERN, is_valid_kms_key_id};
 pub use model::{
-    BucketModel, Compiled, Confinement, HandlerModel, MAX_BOUND_TABLE_NAME_LEN, MAX_SESSION_POLICY_CHARS, PhysicalName,
-    SpecError, TableModel, TenantRule, is_valid_dynamodb_name, is_valid_tag_key, key_prefix_error, name_prefix_error,
-    object_prefix_error,
+    BucketModel, Compiled, Confinement, DYNAMODB_NAME_PATTERN, HandlerModel, MAX_BOUND_TABLE_NAME_LEN,
+    MAX_SESSION_POLICY_CHARS, PhysicalName, SpecError, TableModel, TenantRule, is_valid_dynamodb_name,
+    is_valid_tag_key, key_prefix_error, name_prefix_error, object_prefix_error,
 };
 pub use named::{
     MAX_MESSAGE_ATTRIBUTE_NAME_LEN, MAX_NAME_PREFIX_LEN, MAX_QUEUE_NAME_LEN, NamePrefixError, NameRule, NamedAction,
-    NamedModel, NamedRefusal, Service, SharedQueue, is_valid_message_attribute_name, is_valid_queue_name,
-    valid_named_names,
+    NamedModel, NamedRefusal, QUEUE_NAME_PATTERN, Service, SharedQueue, is_valid_message_attribute_name,
+    is_valid_queue_name, valid_named_names,
 };
 pub use operation::{Needs, Operation, TransactItem, partiql_action};
 pub use policy::{
@@ -50,7 +50,7 @@ pub use policy::{
 };
 pub use refusal::Refusal;
 pub use s3::{
-    DEFAULT_OBJECT_PREFIX, MAX_OBJECT_PREFIX_LEN, OBJECT_SEPARATOR, ObjectAction, ObjectOperation, ObjectPrefixError,
-    ObjectRefusal, ObjectRule, is_valid_bucket_name, valid_object_names,
+    BUCKET_NAME_PATTERN, DEFAULT_OBJECT_PREFIX, MAX_OBJECT_PREFIX_LEN, OBJECT_SEPARATOR, ObjectAction, ObjectOperation,
+    ObjectPrefixError, ObjectRefusal, ObjectRule, is_valid_bucket_name, valid_object_names,
 };
 pub use tenant::{InvalidTenantId, MAX_TENANT_ID_LEN, TenantId, is_tenant_char};

@@ -870,6 +870,10 @@ fn name_prefix_help(f: &mut fmt::Formatter<'_>, service: Service, error: &NamePr
     }
 }
 
+/// [`is_valid_dynamodb_name`] as a regular expression (a CloudFormation `AllowedPattern`): a
+/// deployer's table name must match it before any role policy names it.
+pub const DYNAMODB_NAME_PATTERN: &str = "^[A-Za-z0-9_.-]{3,255}$";
+
 /// DynamoDB naming rules for tables and indexes: 3-255 characters of `[A-Za-z0-9_.-]`
 /// (DynamoDB Developer Guide, "Supported data types and naming rules").
 pub fn is_valid_dynamodb_name(name: &str) -> bool {

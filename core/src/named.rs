@@ -495,6 +495,9 @@ pub struct SharedQueue {
     pub tenant_attribute: Cow<'static, str>,
 }
 
+/// [`is_valid_queue_name`] as a regular expression (a CloudFormation `AllowedPattern`).
+pub const QUEUE_NAME_PATTERN: &str = "^([A-Za-z0-9_-]{1,80}|[A-Za-z0-9_-]{1,75}[.]fifo)$";
+
 /// An SQS queue name: 1-80 characters of `A-Z`, `a-z`, `0-9`, `_` and `-`, a FIFO queue's
 /// ending with `.fifo` (counted in the 80; Amazon SQS API Reference, `CreateQueue`,
 /// `QueueName`).

@@ -436,6 +436,9 @@ impl Default for ObjectRule {
     }
 }
 
+/// [`is_valid_bucket_name`] as a regular expression (a CloudFormation `AllowedPattern`).
+pub const BUCKET_NAME_PATTERN: &str = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$";
+
 /// S3 general-purpose bucket names: 3-63 characters of lowercase letters, digits, `.` and `-`,
 /// beginning and ending with a letter or digit (Amazon S3 User Guide, "Bucket naming rules").
 pub fn is_valid_bucket_name(name: &str) -> bool {

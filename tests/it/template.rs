@@ -399,33 +399,83 @@ fn a_kms_key_bound_at_run_time_lints_and_its_parameter_takes_only_a_key_id() {
         "cfn-lint does not refuse the default `*` by the AllowedPattern:\n{findings}"
     );
 
-    // Key ids and what is none, as `is_valid_kms_key_id`'s tests have them.
-    let cases: [(&str, bool); 14] = [
-        ("0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2f", true),
-        ("mrk-0123456789abcdef0123456789abcdef", true),
-        (VAULT_KEY, true),
-        ("0B4F5E0C-2A1D-4C3B-9E8F-7A6B5C4D3E2F", false),
-        ("0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2", false),
-        ("0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2f0", false),
-        ("0b4f5e0c2a1d4c3b9e8f7a6b5c4d3e2f0000", false),
-        ("0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2g", false),
-        ("mrk-0123456789abcdef0123456789abcde", false),
-        ("mrk-*", false),
-        ("*", false),
-        ("alias/aws/secretsmanager", false),
-        ("arn:aws:kms:eu-west-1:123456789012:key/0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2f", false),
-        ("0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2f\n", false),
-    ];
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(pattern, tenant_isolation::model::KMS_KEY_ID_PATTERN);
+}
+
+/// Which values of `values` Python's `re.fullmatch` finds in `pattern`: the whole value, no
+/// flags, as CloudFormation's `AllowedPattern` (a Java regex) reads these simple patterns.
+fn fullmatch(pattern: &str, values: &[&str]) -> Vec<bool> {
     let python = tools_dir().join("venv/bin/python");
     let script = "import re, sys\nfor value in sys.argv[2:]:\n    print(bool(re.fullmatch(sys.argv[1], value)))";
-    let run = Command::new(&python)
-        .args(["-c", script, pattern])
-        .args(cases.iter().map(|(value, _)| value))
-        .output()
-        .expect("python runs");
-    std::fs::remove_dir_all(&dir).unwrap();
+    let run = Command::new(&python).args(["-c", script, pattern]).args(values).output().expect("python runs");
     let said = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{said}{}", String::from_utf8_lossy(&run.stderr));
-    let matched: Vec<bool> = said.lines().map(|l| l == "True").collect();
-    assert_eq!(matched, cases.map(|(_, valid)| valid), "{pattern} over {cases:?}");
+    said.lines().map(|l| l == "True").collect()
+}
+
+/// Every bound name's and key's CloudFormation `AllowedPattern` accepts exactly what core's
+/// validator of its kind accepts, over each validator's edge cases: a table, bucket or queue name
+/// or a key id written into the data roles' ARNs when the stack is created, before any runtime
+/// reads it, so a `*` (every table, bucket, queue or key of the account) must not pass the stack
+/// where the runtime would refuse it. The expectation is the validator's own answer, never a list
+/// written here.
+#[test]
+fn every_bound_parameters_pattern_accepts_exactly_its_validators_values() {
+    use tenant_isolation::model::{
+        BUCKET_NAME_PATTERN, DYNAMODB_NAME_PATTERN, KMS_KEY_ID_PATTERN, QUEUE_NAME_PATTERN, is_valid_bucket_name,
+        is_valid_dynamodb_name, is_valid_kms_key_id, is_valid_queue_name,
+    };
+    let widening = ["*", "", "a*", "Orders*", "${AWS::AccountId}", "a?c", "a/b", "a b", "x\n"];
+    let long = |n: usize| "a".repeat(n);
+    let (t255, t256, b63, b64, q80, q81, f75, f76) = (
+        long(255),
+        long(256),
+        long(63),
+        long(64),
+        long(80),
+        long(81),
+        format!("{}.fifo", long(75)),
+        format!("{}.fifo", long(76)),
+    );
+    let kinds: [(&str, fn(&str) -> bool, Vec<&str>); 4] = [
+        (
+            DYNAMODB_NAME_PATTERN,
+            is_valid_dynamodb_name,
+            vec!["Orders", "a.b-c_D", "ab", "abc", &t255, &t256, "Or#ders"],
+        ),
+        (
+            BUCKET_NAME_PATTERN,
+            is_valid_bucket_name,
+            vec!["files-prod", "a.b", "ab", "abc", &b63, &b64, "-abc", "abc-", "Files", ".abc", "abc."],
+        ),
+        (
+            QUEUE_NAME_PATTERN,
+            is_valid_queue_name,
+            vec!["order-events", "a", "x.fifo", ".fifo", "a.fifo.fifo", "a.b", &q80, &q81, &f75, &f76, "fifo"],
+        ),
+        (
+            KMS_KEY_ID_PATTERN,
+            is_valid_kms_key_id,
+            vec![
+                "0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2f",
+                "mrk-0123456789abcdef0123456789abcdef",
+                "0B4F5E0C-2A1D-4C3B-9E8F-7A6B5C4D3E2F",
+                "0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2",
+                "0b4f5e0c2a1d4c3b9e8f7a6b5c4d3e2f0000",
+                "mrk-0123456789abcdef0123456789abcde",
+                "alias/aws/secretsmanager",
+                "arn:aws:kms:eu-west-1:123456789012:key/0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2f",
+            ],
+        ),
+    ];
+    for (pattern, valid, cases) in kinds {
+        let cases: Vec<&str> = cases.into_iter().chain(widening).collect();
+        let expected: Vec<bool> = cases.iter().map(|c| valid(c)).collect();
+        assert_eq!(fullmatch(pattern, &cases), expected, "{pattern} over {cases:?}");
+        assert!(
+            expected.iter().any(|v| *v) && !valid("*"),
+            "{pattern}: the cases hold a valid value and `*` is not one"
+        );
+    }
 }

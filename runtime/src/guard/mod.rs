@@ -61,6 +61,7 @@ pub use violation::{GuardViolation, Violation};
 /// name is still the tenant's literal name under its folder; but a proxy, an SDK or a later
 /// layer that normalises paths would read another tenant's. The S3, secret and parameter guards
 /// refuse them all, rather than decide which layer might normalise.
+#[cfg(any(feature = "s3", feature = "secretsmanager", feature = "ssm"))]
 pub(crate) fn has_dot_segment(name: &str) -> bool {
     name.split('/').any(|s| s == "." || s == "..")
 }
