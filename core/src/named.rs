@@ -607,6 +607,16 @@ impl NameRule {
         self.kms_key.as_ref()
     }
 
+    /// Whether two rules name one family of names (one service, prefix, FIFO-ness and shared
+    /// queue), whichever key encrypts its values: a key says nothing of which names are whose, so
+    /// a handler that reads a family with its key and one that only deletes from it (and may not
+    /// declare the key: [`crate::SpecError::KmsKeyUnused`]) are one rule, not two that overlap.
+    pub fn same_names(&self, other: &NameRule) -> bool {
+        // Every field but the key, named, so that a new field is compared or said not to be.
+        let NameRule { service, prefix, fifo, shared, kms_key: _ } = self;
+        *service == other.service && *prefix == other.prefix && *fifo == other.fifo && *shared == other.shared
+    }
+
     /// A rule with an owned prefix.
     pub fn owned(service: Service, prefix: impl Into<String>) -> NameRule {
         NameRule { service, prefix: Cow::Owned(prefix.into()), fifo: false, shared: None, kms_key: None }

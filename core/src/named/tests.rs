@@ -628,3 +628,26 @@ fn a_customer_key_is_refused_on_queues_without_a_value_action_or_by_alias() {
     assert!(place.clone().with_kms_keys(&["alias/webhooks"]).is_err());
     assert!(place.with_kms_keys(&[""]).is_err());
 }
+
+/// Which key encrypts a family's values says nothing about which names are whose: two handlers
+/// of one application on the same secrets, one reading them (`GetSecretValue`, with the key it
+/// needs) and one only deleting them (`DeleteSecret`, which may not declare the key:
+/// `KmsKeyUnused`), are one rule, not two that overlap. (The overlap check compared whole rules,
+/// the key among them, and refused the pair, at start-up and in the audit.)
+#[test]
+fn a_key_does_not_make_one_family_of_names_overlap_itself() {
+    use crate::model::TenantRule;
+    let read = encrypted(Service::SecretsManager, "tenants/", None);
+    let delete = NameRule::new(Service::SecretsManager, "tenants/");
+    assert!(handler(vec![model("read", &[NamedAction::GetSecretValue], read.clone())]).validate().is_empty());
+    assert!(handler(vec![model("delete", &[NamedAction::DeleteSecret], delete.clone())]).validate().is_empty());
+    assert!(!TenantRule::Names(&read).overlaps(TenantRule::Names(&delete)), "one family, with and without its key");
+    let bound = encrypted(Service::SecretsManager, "tenants/", Some("TENANTS_KEY"));
+    assert!(!TenantRule::Names(&read).overlaps(TenantRule::Names(&bound)), "one family, its key written in or bound");
+    // Prefixes still decide: `tenants/ORG/` with or without a key is another family inside this one.
+    let org = encrypted(Service::SecretsManager, "tenants/ORG/", None);
+    assert!(TenantRule::Names(&delete).overlaps(TenantRule::Names(&org)));
+    assert!(
+        TenantRule::Names(&read).overlaps(TenantRule::Names(&NameRule::new(Service::SecretsManager, "tenants/ORG/")))
+    );
+}
