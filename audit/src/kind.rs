@@ -12,7 +12,9 @@
 
 use std::borrow::Cow;
 use tenant_isolation::HandlerSpec;
-use tenant_isolation_core::{NameRule, PhysicalName, SharedQueue, TenantRule};
+use tenant_isolation_core::{
+    MAX_QUEUE_NAME_LEN, MAX_TENANT_ID_LEN, NameRule, PhysicalName, Service, SharedQueue, TenantRule,
+};
 
 /// A kind of resource whose physical name a variable can bind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,15 +85,26 @@ impl Kind {
     }
 
     /// The `AllowedPattern` of its parameter, and the `ConstraintDescription` CloudFormation shows
-    /// when a value does not match: a KMS key's ([`KMS_KEY_ID_PATTERN`]); none for names, which
-    /// the runtime validates at start-up (a table, a bucket or a queue names one resource in its
-    /// ARN, which no value of the parameter can widen past the names' own characters).
-    pub(crate) const fn allowed_pattern(self) -> Option<(&'static str, &'static str)> {
+    /// when a value does not match, for a binding of one of `all`'s handlers (the application's).
+    /// The parameter's value is written into the data roles' ARNs and the functions' environment
+    /// before any runtime checks it, and a function's runtime only sees its own handlers:
+    ///
+    /// * a KMS key's: a key id ([`KMS_KEY_ID_PATTERN`]);
+    /// * a shared queue's: a queue name (`*` would have the data roles, and the session-tag role
+    ///   that no session policy narrows, send to every queue of the account) that is no tenant's
+    ///   own queue under one of `all`'s per-tenant queue prefixes ([`queue_pattern`]): bound to
+    ///   `jobs-all`, tenant `all` of a `jobs-` consumer would receive every tenant's messages,
+    ///   and with the two in two functions no runtime sees the pair;
+    /// * none, yet, for a table's or a bucket's, which the runtime validates when it starts: a
+    ///   value that is no name (`*`) would widen the data roles' statements on them all the same.
+    pub(crate) fn allowed_pattern(self, all: &[&'static HandlerSpec]) -> Option<(String, String)> {
         match self {
-            Kind::Table | Kind::Bucket | Kind::SharedQueue => None,
+            Kind::Table | Kind::Bucket => None,
+            Kind::SharedQueue => Some(queue_pattern(all)),
             Kind::KmsKey => Some((
-                KMS_KEY_ID_PATTERN,
-                "a KMS key id (`!Ref` of an AWS::KMS::Key): a lowercase UUID or `mrk-` and 32 lowercase hex digits",
+                KMS_KEY_ID_PATTERN.to_owned(),
+                "a KMS key id (`!Ref` of an AWS::KMS::Key): a lowercase UUID or `mrk-` and 32 lowercase hex digits"
+                    .to_owned(),
             )),
         }
     }
@@ -110,6 +123,42 @@ impl Kind {
             Kind::KmsKey => handler.model().kms_keys().map(|k| (k, Apart::EncryptionContext)).collect(),
         }
     }
+}
+
+/// A shared queue's `AllowedPattern` among `all`'s handlers, and its `ConstraintDescription`: an
+/// SQS queue name (core's `is_valid_queue_name`: 1-80 characters of `A-Za-z0-9_-`, a FIFO queue's
+/// ending with `.fifo`), and, per per-tenant queue rule of `all`, a negative lookahead refusing
+/// exactly the names that rule gives a tenant (`NameRule::tenant_of`: the prefix, a tenant id,
+/// `.fifo` for FIFO queues). CloudFormation's patterns are Java regular expressions, which have
+/// lookaheads; a queue prefix holds no character a pattern reads specially (`A-Za-z0-9_-`,
+/// `NameRule::validate`).
+fn queue_pattern(all: &[&'static HandlerSpec]) -> (String, String) {
+    let mut rules: Vec<(&str, bool)> = all
+        .iter()
+        .flat_map(|h| h.model().named.iter())
+        .filter(|n| n.service() == Service::Sqs && !n.names.is_shared())
+        .map(|n| (n.names.prefix(), n.names.is_fifo()))
+        .collect();
+    rules.sort_unstable();
+    rules.dedup();
+    let tenant = format!("[A-Za-z0-9_-]{{1,{MAX_TENANT_ID_LEN}}}");
+    let not_own: String = rules
+        .iter()
+        .map(|(prefix, fifo)| format!("(?!{prefix}{tenant}{}$)", if *fifo { r"\.fifo" } else { "" }))
+        .collect();
+    let fifo_base = MAX_QUEUE_NAME_LEN - ".fifo".len();
+    let pattern = format!(r"^{not_own}([A-Za-z0-9_-]{{1,{MAX_QUEUE_NAME_LEN}}}|[A-Za-z0-9_-]{{1,{fifo_base}}}\.fifo)$");
+    let mut constraint =
+        "an SQS queue name (1-80 characters of A-Z, a-z, 0-9, _ and -, a FIFO queue's ending with .fifo)".to_owned();
+    if !rules.is_empty() {
+        let prefixes: Vec<String> = rules.iter().map(|(p, _)| format!("`{p}`")).collect();
+        constraint.push_str(&format!(
+            " that is no tenant's own queue under the per-tenant queue prefixes {} (that tenant would receive \
+             every tenant's messages)",
+            prefixes.join(", ")
+        ));
+    }
+    (pattern, constraint)
 }
 
 /// What keeps tenants apart on a bound resource: what two bindings that name one resource once

@@ -97,3 +97,24 @@ fn a_shared_queue_bound_to_a_tenants_own_queue_is_refused() {
         .unwrap();
     assert!(apart.status.success(), "{}", String::from_utf8_lossy(&apart.stdout));
 }
+
+/// What the parameter of `SQ_EVENTS_QUEUE` must take: a queue name (no `*`, which would have the
+/// data roles send to every queue of the account) that is no tenant's own queue under the
+/// application's per-tenant queue prefix `sqjobs-` (bound to `sqjobs-all`, tenant `all` of `work`,
+/// in a function of its own, would receive every tenant's messages, and no runtime would see
+/// the pair). CloudFormation evaluates it before it creates anything; `tests/it/template.rs`
+/// evaluates such a pattern over names.
+const QUEUE_PATTERN: &str = r"^(?!sqjobs-[A-Za-z0-9_-]{1,64}$)([A-Za-z0-9_-]{1,80}|[A-Za-z0-9_-]{1,75}\.fifo)$";
+
+#[test]
+fn the_shared_queues_parameter_takes_a_queue_name_that_is_no_tenants_own_queue() {
+    let function: Function = "publisher=http-api:publish".parse().unwrap();
+    let t = template_json(&[function], &TemplateOptions::default()).unwrap();
+    let role = role_json(None, None, &[]).unwrap();
+    for parameters in [&t["Parameters"], &role["cloudformation"]["Parameters"]] {
+        let parameter = &parameters["SqEventsQueue"];
+        assert_eq!(parameter["AllowedPattern"], QUEUE_PATTERN, "{parameter}");
+        let constraint = parameter["ConstraintDescription"].as_str().unwrap_or_default();
+        assert!(constraint.contains("`sqjobs-`"), "{parameter}");
+    }
+}
