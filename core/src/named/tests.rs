@@ -651,3 +651,76 @@ fn a_key_does_not_make_one_family_of_names_overlap_itself() {
         TenantRule::Names(&read).overlaps(TenantRule::Names(&NameRule::new(Service::SecretsManager, "tenants/ORG/")))
     );
 }
+
+/// Red-team review: each declaration's key lands in its own statement when keys written in and
+/// keys bound at run time are mixed with a shared queue bound at run time in one handler (the
+/// `{{kms…}}` places count every key, fixed or bound, as the placement lists them; the
+/// `{{queue…}}` places count shared queues alone), and the role policy of the placed model
+/// names each declaration's key under its own names only.
+#[test]
+fn mixed_keys_and_shared_queues_each_land_in_their_own_declarations_statement() {
+    use crate::policy::{Partition, Placement, render};
+    let send = &[NamedAction::SendMessage];
+    let read = &[NamedAction::GetSecretValue];
+    let m = handler(vec![
+        model("a", read, encrypted(Service::SecretsManager, "a/", None)),
+        model("events", send, shared("events-q", Some("EVENTS_QUEUE"), "tenant_id")),
+        model("b", &[NamedAction::GetParameter], encrypted(Service::Ssm, "/b/", Some("B_KEY"))),
+        model("c", read, encrypted(Service::SecretsManager, "c/", Some("C_KEY"))),
+    ]);
+    assert!(m.validate().is_empty(), "{:?}", m.validate());
+    let places: Vec<_> = (0..4).map(|i| m.kms_key_place(i)).collect();
+    assert_eq!(places, [Some(0), None, Some(1), Some(2)]);
+    let compiled = m.compile().unwrap();
+    const B: &str = "0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2f";
+    const C: &str = "mrk-0123456789abcdef0123456789abcdef";
+    let place = Placement::new(Partition::Aws, "eu-west-1", "123456789012", &[], &[])
+        .unwrap()
+        .with_queues(&["events-bound"])
+        .unwrap()
+        .with_kms_keys(&[KEY, B, C])
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&render(&compiled.template, &place, &t("acme"))).unwrap();
+    // Each key statement: (its key, the context its condition names).
+    let mut keys: Vec<(String, String)> = v["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s.to_string().contains("\"kms:"))
+        .map(|s| {
+            let resource = s["Resource"].as_array().unwrap();
+            assert_eq!(resource.len(), 1, "one key per statement: {s}");
+            let key = resource[0].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+            let condition = s["Condition"]["StringLike"].as_object().unwrap();
+            assert_eq!(condition.len(), 1, "{s}");
+            let (_, patterns) = condition.iter().next().unwrap();
+            (key, patterns.to_string())
+        })
+        .collect();
+    keys.sort();
+    let secret = |p: &str| format!(r#"["arn:aws:secretsmanager:eu-west-1:123456789012:secret:{p}acme/*"]"#);
+    let mut expected = vec![
+        (KEY.to_owned(), secret("a/")),
+        (B.to_owned(), r#"["arn:aws:ssm:eu-west-1:123456789012:parameter/b/acme/*"]"#.to_owned()),
+        (C.to_owned(), secret("c/")),
+    ];
+    expected.sort();
+    assert_eq!(keys, expected, "{v}");
+    let text = v.to_string();
+    assert!(text.contains(":sqs:eu-west-1:123456789012:events-bound"), "{text}");
+    // The role policy of the placed model: each key under its own declaration's names only.
+    let role = crate::role_policy(&[&m.kms_keys_placed(&[KEY, B, C]).queues_placed(&["events-bound"])], false);
+    let role: serde_json::Value = serde_json::from_str(&role).unwrap();
+    for s in role["Statement"].as_array().unwrap().iter().filter(|s| s.to_string().contains("\"kms:")) {
+        let key = s["Resource"][0].as_str().unwrap();
+        let names = s["Condition"]["StringLike"].to_string();
+        let own = if key.ends_with(KEY) {
+            "secret:a/*"
+        } else if key.ends_with(B) {
+            "parameter/b/*"
+        } else {
+            "secret:c/*"
+        };
+        assert!(names.contains(own) && names.matches("arn:").count() == 1, "{key}: {names}");
+    }
+}
