@@ -10,6 +10,7 @@
 use crate::kind::Kind;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
+use tenant_isolation::HandlerSpec;
 
 /// The parameter naming the Lambda execution role that assumes the data-access role.
 pub(crate) const LAMBDA_ROLE_PARAMETER: &str = "LambdaExecutionRoleArn";
@@ -83,11 +84,12 @@ impl Parameters {
 /// KMS key's id), declared in `parameters` with `default` (the declared name or id; none when it
 /// is empty, a KMS key bound by its variable alone, so the deployer must give it), `description`
 /// (what it binds) and, for a kind whose value is written into an ARN unchecked by the runtime
-/// until it starts, the kind's `AllowedPattern` ([`Kind::allowed_pattern`]): its name, for `${...}`.
+/// until it starts, the kind's `AllowedPattern` among the application's handlers `all`
+/// ([`Kind::allowed_pattern`]): its name, for `${...}`.
 pub(crate) fn binding_parameter(
     parameters: &mut Parameters,
     var: &str,
-    kind: Kind,
+    (kind, all): (Kind, &[&'static HandlerSpec]),
     default: &str,
     description: String,
 ) -> Result<String, Collision> {
@@ -97,7 +99,7 @@ pub(crate) fn binding_parameter(
         declaration["Default"] = default.into();
     }
     declaration["Description"] = description.into();
-    let (pattern, constraint) = kind.allowed_pattern();
+    let (pattern, constraint) = kind.allowed_pattern(all);
     declaration["AllowedPattern"] = pattern.into();
     declaration["ConstraintDescription"] = constraint.into();
     parameters.declare(&name, format!("the variable `{var}`"), declaration)?;
@@ -236,7 +238,7 @@ mod tests {
     #[test]
     fn a_parameter_serves_one_thing() {
         let mut p = Parameters::default();
-        let declare = |p: &mut Parameters, var: &str| binding_parameter(p, var, Kind::Table, "x", String::new());
+        let declare = |p: &mut Parameters, var: &str| binding_parameter(p, var, (Kind::Table, &[]), "x", String::new());
         assert_eq!(declare(&mut p, "ORDERS_TABLE").unwrap(), "OrdersTable");
         // The same variable again (another handler's binding) is the same parameter.
         assert_eq!(declare(&mut p, "ORDERS_TABLE").unwrap(), "OrdersTable");
@@ -260,10 +262,16 @@ mod tests {
     #[test]
     fn a_bound_parameter_allows_only_its_kinds_values_and_defaults_to_the_declared_one() {
         let mut p = Parameters::default();
-        binding_parameter(&mut p, "VAULT_KEY", Kind::KmsKey, "", "the vault's key".into()).unwrap();
-        binding_parameter(&mut p, "SETTINGS_KEY", Kind::KmsKey, "mrk-0123456789abcdef0123456789abcdef", "s".into())
-            .unwrap();
-        binding_parameter(&mut p, "ORDERS_TABLE", Kind::Table, "Orders", "t".into()).unwrap();
+        binding_parameter(&mut p, "VAULT_KEY", (Kind::KmsKey, &[]), "", "the vault's key".into()).unwrap();
+        binding_parameter(
+            &mut p,
+            "SETTINGS_KEY",
+            (Kind::KmsKey, &[]),
+            "mrk-0123456789abcdef0123456789abcdef",
+            "s".into(),
+        )
+        .unwrap();
+        binding_parameter(&mut p, "ORDERS_TABLE", (Kind::Table, &[]), "Orders", "t".into()).unwrap();
         let p = p.into_json();
         let allowed = (
             "^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$",
@@ -289,7 +297,7 @@ mod tests {
                 "Default": "Orders",
                 "Description": "t",
                 "AllowedPattern": "^[A-Za-z0-9_.-]{3,255}$",
-                "ConstraintDescription": Kind::Table.allowed_pattern().1,
+                "ConstraintDescription": Kind::Table.allowed_pattern(&[]).1,
             })
         );
     }

@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 use tenant_isolation::HandlerSpec;
-use tenant_isolation_core::{NameRule, PhysicalName, SharedQueue, TenantRule};
+use tenant_isolation_core::{MAX_TENANT_ID_LEN, NameRule, PhysicalName, Service, SharedQueue, TenantRule};
 
 /// A kind of resource whose physical name a variable can bind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,26 +76,34 @@ impl Kind {
     }
 
     /// The `AllowedPattern` of its parameter, and the `ConstraintDescription` CloudFormation shows
-    /// when a value does not match: the kind's own rule as a regular expression, from core beside
-    /// its validator. Every kind's value is written into an ARN of the data roles' policies
-    /// (`…:table/${OrdersTable}`, `…:key/${WebhooksKey}`) when the stack is created, before any
-    /// runtime validates it: a `*` there would grant every table, bucket, queue or key of the
-    /// account to the role (red-team note of issue 25's template work).
-    pub(crate) const fn allowed_pattern(self) -> (&'static str, &'static str) {
+    /// when a value does not match, for a binding of one of `all`'s handlers (the application's):
+    /// the kind's own rule as a regular expression, from core beside its validator. The
+    /// parameter's value is written into the data roles' ARNs and the functions' environment
+    /// when the stack is created, before any runtime checks it, and a function's runtime only
+    /// sees its own handlers:
+    ///
+    /// * a table's, a bucket's: a name of its kind (`DYNAMODB_NAME_PATTERN`,
+    ///   `BUCKET_NAME_PATTERN`): `*` would grant every table or bucket of the account;
+    /// * a KMS key's: a key id (`KMS_KEY_ID_PATTERN`): `key/*` would grant every key;
+    /// * a shared queue's: a queue name (`QUEUE_NAME_PATTERN`; `*` would have the data roles,
+    ///   and the session-tag role that no session policy narrows, send to every queue of the
+    ///   account) that is no tenant's own queue under one of `all`'s per-tenant queue prefixes
+    ///   ([`queue_pattern`]): bound to `jobs-all`, tenant `all` of a `jobs-` consumer would
+    ///   receive every tenant's messages, and with the two in two functions no runtime sees the
+    ///   pair.
+    pub(crate) fn allowed_pattern(self, all: &[&'static HandlerSpec]) -> (String, String) {
+        let fixed = |pattern: &str, constraint: &str| (pattern.to_owned(), constraint.to_owned());
         match self {
-            Kind::Table => (
+            Kind::Table => fixed(
                 tenant_isolation_core::DYNAMODB_NAME_PATTERN,
                 "a DynamoDB table name: 3-255 characters of A-Z, a-z, 0-9, _, - and .",
             ),
-            Kind::Bucket => (
+            Kind::Bucket => fixed(
                 tenant_isolation_core::BUCKET_NAME_PATTERN,
                 "an S3 bucket name: 3-63 characters of a-z, 0-9, . and -, beginning and ending with a letter or digit",
             ),
-            Kind::SharedQueue => (
-                tenant_isolation_core::QUEUE_NAME_PATTERN,
-                "an SQS queue name: 1-80 characters of A-Z, a-z, 0-9, _ and -, a FIFO queue's ending with .fifo",
-            ),
-            Kind::KmsKey => (
+            Kind::SharedQueue => queue_pattern(all),
+            Kind::KmsKey => fixed(
                 tenant_isolation_core::KMS_KEY_ID_PATTERN,
                 "a KMS key id (`!Ref` of an AWS::KMS::Key): a lowercase UUID or `mrk-` and 32 lowercase hex digits",
             ),
@@ -116,6 +124,43 @@ impl Kind {
             Kind::KmsKey => handler.model().kms_keys().map(|k| (k, Apart::EncryptionContext)).collect(),
         }
     }
+}
+
+/// A shared queue's `AllowedPattern` among `all`'s handlers, and its `ConstraintDescription`: an
+/// SQS queue name (core's `is_valid_queue_name`: 1-80 characters of `A-Za-z0-9_-`, a FIFO queue's
+/// ending with `.fifo`), and, per per-tenant queue rule of `all`, a negative lookahead refusing
+/// exactly the names that rule gives a tenant (`NameRule::tenant_of`: the prefix, a tenant id,
+/// `.fifo` for FIFO queues). CloudFormation's patterns are Java regular expressions, which have
+/// lookaheads; a queue prefix holds no character a pattern reads specially (`A-Za-z0-9_-`,
+/// `NameRule::validate`).
+fn queue_pattern(all: &[&'static HandlerSpec]) -> (String, String) {
+    let mut rules: Vec<(&str, bool)> = all
+        .iter()
+        .flat_map(|h| h.model().named.iter())
+        .filter(|n| n.service() == Service::Sqs && !n.names.is_shared())
+        .map(|n| (n.names.prefix(), n.names.is_fifo()))
+        .collect();
+    rules.sort_unstable();
+    rules.dedup();
+    let tenant = format!("[A-Za-z0-9_-]{{1,{MAX_TENANT_ID_LEN}}}");
+    let not_own: String = rules
+        .iter()
+        .map(|(prefix, fifo)| format!("(?!{prefix}{tenant}{}$)", if *fifo { r"\.fifo" } else { "" }))
+        .collect();
+    // Core's queue-name rule, the lookaheads after its `^`.
+    let name = tenant_isolation_core::QUEUE_NAME_PATTERN.strip_prefix('^').expect("an anchored pattern");
+    let pattern = format!("^{not_own}{name}");
+    let mut constraint =
+        "an SQS queue name (1-80 characters of A-Z, a-z, 0-9, _ and -, a FIFO queue's ending with .fifo)".to_owned();
+    if !rules.is_empty() {
+        let prefixes: Vec<String> = rules.iter().map(|(p, _)| format!("`{p}`")).collect();
+        constraint.push_str(&format!(
+            " that is no tenant's own queue under the per-tenant queue prefixes {} (that tenant would receive \
+             every tenant's messages)",
+            prefixes.join(", ")
+        ));
+    }
+    (pattern, constraint)
 }
 
 /// What keeps tenants apart on a bound resource: what two bindings that name one resource once

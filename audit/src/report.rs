@@ -336,14 +336,15 @@ pub fn role_json(role_arn: Option<&str>, region: Option<&str>, lambda_role_arns:
 /// parameter are refused.
 fn cloudformation_template(lambda_roles: &[String]) -> Result<Value, AuditError> {
     let mut parameters = cloudformation::Parameters::default();
-    for v in bindings::variables(&handlers()) {
+    let all = handlers();
+    for v in bindings::variables(&all) {
         let description = format!(
             "{}; set `{}` to the same value on the functions of its handlers ({})",
             v.binds(),
             v.var,
             v.handler_list()
         );
-        cloudformation::binding_parameter(&mut parameters, v.var, v.kind, v.declared, description)?;
+        cloudformation::binding_parameter(&mut parameters, v.var, (v.kind, &all), v.declared, description)?;
     }
     let policy = stack_policy(&data_access_policy(&handlers(), stack_name));
     // A parameter per execution role (`LambdaExecutionRoleArn`, `LambdaExecutionRoleArn2`, …),

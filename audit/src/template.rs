@@ -166,7 +166,7 @@ pub fn template_json(functions: &[Function], options: &TemplateOptions) -> Resul
     }
 
     let mut t = Template::default();
-    t.parameters(&planned, &all)?;
+    t.parameters(&planned, &all, &linked)?;
     t.rules(&all);
     t.data_roles(&planned, &all)?;
     for p in &planned {
@@ -304,8 +304,16 @@ impl Template {
     }
 
     /// The template's own parameters, a physical name (or KMS key id) per variable of its
-    /// handlers, and a stream ARN per stream source.
-    fn parameters(&mut self, planned: &[Planned<'_>], all: &[&'static HandlerSpec]) -> Result<(), AuditError> {
+    /// handlers, and a stream ARN per stream source. What a parameter allows is read from every
+    /// handler `linked` into the binary, not only the template's (`Kind::allowed_pattern`: a
+    /// shared queue is no tenant's own queue under any of the application's queue prefixes, also
+    /// one deployed by another stack).
+    fn parameters(
+        &mut self,
+        planned: &[Planned<'_>],
+        all: &[&'static HandlerSpec],
+        linked: &[&'static HandlerSpec],
+    ) -> Result<(), AuditError> {
         self.own(
             NAME_PREFIX,
             json!({
@@ -323,7 +331,7 @@ impl Template {
                 v.var,
                 v.handler_list()
             );
-            cloudformation::binding_parameter(&mut self.parameters, v.var, v.kind, v.declared, description)?;
+            cloudformation::binding_parameter(&mut self.parameters, v.var, (v.kind, linked), v.declared, description)?;
         }
         if all.iter().any(|h| !h.tables().is_empty()) {
             self.own(
@@ -400,7 +408,8 @@ impl Template {
                         "Physical name of the DynamoDB table that `{var}` binds; its stream invokes {}",
                         p.name()
                     );
-                    cloudformation::binding_parameter(&mut self.parameters, var, Kind::Table, declared, description)?;
+                    let binds = (Kind::Table, linked);
+                    cloudformation::binding_parameter(&mut self.parameters, var, binds, declared, description)?;
                 }
                 let parameter = &stream.parameter;
                 let declaration = json!({

@@ -345,10 +345,11 @@ fn a_shared_queue_bound_at_run_time_is_a_parameter_set_on_its_functions_and_name
             "Default": "order-events",
             "Description": "Physical name of the SQS queue that `T_EVENTS_QUEUE` binds; the template sets \
                 `T_EVENTS_QUEUE` on the functions of its handlers (announce, reannounce)",
-            // A queue name and nothing else: `*` would let the role send to every queue.
-            "AllowedPattern": "^([A-Za-z0-9_-]{1,80}|[A-Za-z0-9_-]{1,75}[.]fifo)$",
-            "ConstraintDescription": "an SQS queue name: 1-80 characters of A-Z, a-z, 0-9, _ and -, a FIFO queue's \
-                ending with .fifo",
+            // A queue name (no `*`); this binary declares no per-tenant queues whose tenants'
+            // names it must also refuse (audit/tests/shared_queue.rs has one).
+            "AllowedPattern": r"^([A-Za-z0-9_-]{1,80}|[A-Za-z0-9_-]{1,75}\.fifo)$",
+            "ConstraintDescription": "an SQS queue name (1-80 characters of A-Z, a-z, 0-9, _ and -, a FIFO queue's \
+                ending with .fifo)",
         })
     );
     // Set on the functions whose handlers bind it, from the parameter, and on no other.

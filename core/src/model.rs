@@ -82,7 +82,7 @@ impl<'a> TenantRule<'a> {
         match (self, other) {
             (TenantRule::Keys(a), TenantRule::Keys(b)) => a.overlaps(b),
             (TenantRule::Objects(a), TenantRule::Objects(b)) => a.overlaps(b),
-            (TenantRule::Names(a), TenantRule::Names(b)) => a != b && a.overlaps(b),
+            (TenantRule::Names(a), TenantRule::Names(b)) => !a.same_names(b) && a.overlaps(b),
             _ => false,
         }
     }

@@ -496,7 +496,7 @@ pub struct SharedQueue {
 }
 
 /// [`is_valid_queue_name`] as a regular expression (a CloudFormation `AllowedPattern`).
-pub const QUEUE_NAME_PATTERN: &str = "^([A-Za-z0-9_-]{1,80}|[A-Za-z0-9_-]{1,75}[.]fifo)$";
+pub const QUEUE_NAME_PATTERN: &str = r"^([A-Za-z0-9_-]{1,80}|[A-Za-z0-9_-]{1,75}\.fifo)$";
 
 /// An SQS queue name: 1-80 characters of `A-Z`, `a-z`, `0-9`, `_` and `-`, a FIFO queue's
 /// ending with `.fifo` (counted in the 80; Amazon SQS API Reference, `CreateQueue`,
@@ -608,6 +608,16 @@ impl NameRule {
     /// The customer-managed KMS key of the rule's values, if one was declared.
     pub const fn kms_key(&self) -> Option<&PhysicalName> {
         self.kms_key.as_ref()
+    }
+
+    /// Whether two rules name one family of names (one service, prefix, FIFO-ness and shared
+    /// queue), whichever key encrypts its values: a key says nothing of which names are whose, so
+    /// a handler that reads a family with its key and one that only deletes from it (and may not
+    /// declare the key: [`crate::SpecError::KmsKeyUnused`]) are one rule, not two that overlap.
+    pub fn same_names(&self, other: &NameRule) -> bool {
+        // Every field but the key, named, so that a new field is compared or said not to be.
+        let NameRule { service, prefix, fifo, shared, kms_key: _ } = self;
+        *service == other.service && *prefix == other.prefix && *fifo == other.fifo && *shared == other.shared
     }
 
     /// A rule with an owned prefix.

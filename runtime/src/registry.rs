@@ -79,7 +79,8 @@ impl std::fmt::Display for ResourceKind {
 const THIS_ACCOUNT: &str = "this account and region";
 
 /// Refuses key prefixes that overlap on one physical table or bucket among `handlers` (their
-/// physical names as the runtime resolves them). Deploy-time tools run it over every handler of
+/// physical names as the runtime resolves them), and name rules of one service that overlap (a
+/// shared queue under the name the runtime resolves for it). Deploy-time tools run it over every handler of
 /// every function on a table (the `policies` audit does); [`crate::Isolation::prepare`] runs it
 /// over the handlers linked into the binary.
 ///
@@ -103,8 +104,21 @@ pub(crate) fn check_prefixes_in(handlers: &[&HandlerSpec], env: &Env) -> Result<
         for (b, name) in h.buckets().iter().zip(h.bucket_names_in(env)) {
             buckets.push((h, name, &b.objects));
         }
+        // A shared queue under the name its variable binds, as `claim` places it: bound to
+        // `jobs-all`, it is tenant `all`'s own queue under another handler's `jobs-`, though its
+        // declared name is no one's. The producer's and the consumer's functions are two
+        // processes, whose claims never meet; this check (at start-up over the linked handlers,
+        // and the audit's with the deployment's variables) is what sees the pair.
+        let mut queues = h.queue_names_in(env).into_iter();
         for n in h.model().named.iter() {
-            named.push((h, &n.names));
+            let rule = match (n.names.as_shared(), n.names.is_shared().then(|| queues.next()).flatten()) {
+                (Some(shared), Some(name)) => Cow::Owned(NameRule::shared(SharedQueue {
+                    queue: PhysicalName::Fixed(Cow::Owned(name)),
+                    tenant_attribute: shared.tenant_attribute.clone(),
+                })),
+                _ => Cow::Borrowed(&n.names),
+            };
+            named.push((h, rule));
         }
     }
     let overlap = |kind, a: (&&HandlerSpec, &String, &str), b: (&&HandlerSpec, &String, &str)| PrefixOverlap {
@@ -128,10 +142,13 @@ pub(crate) fn check_prefixes_in(handlers: &[&HandlerSpec], env: &Env) -> Result<
     // Names are the account's, per service: no physical name to compare.
     let here = THIS_ACCOUNT.to_owned();
     for (i, (h, rule)) in named.iter().enumerate() {
-        let overlapping = |(_, r): &&(&&HandlerSpec, &NameRule)| TenantRule::Names(rule).overlaps(TenantRule::Names(r));
+        let overlapping =
+            |(_, r): &&(&&HandlerSpec, Cow<'_, NameRule>)| TenantRule::Names(rule).overlaps(TenantRule::Names(r));
         if let Some((g, other)) = named[i + 1..].iter().find(overlapping) {
             let kind = ResourceKind::Names(rule.service());
-            return Err(overlap(kind, (h, &here, rule.prefix()), (g, &here, other.prefix())));
+            // A shared queue is named by its queue (`TenantRule::prefix`): its rule has no prefix.
+            let (first, second) = (TenantRule::Names(rule).prefix(), TenantRule::Names(other).prefix());
+            return Err(overlap(kind, (h, &here, first), (g, &here, second)));
         }
     }
     Ok(())
@@ -400,6 +417,45 @@ mod tests {
         assert_eq!(check_prefixes_in(&[wide, apart], &Env::from_fn(|_| None)), Ok(()));
         // One handler twice (its spec registered and prepared) is no overlap.
         assert_eq!(check_prefixes_in(&[wide, wide], &Env::from_fn(|_| None)), Ok(()));
+    }
+
+    /// A shared queue is compared under the name its variable binds, as [`claim`] compares it:
+    /// bound to `linkedjobs-all`, tenant `all` of another handler's `linkedjobs-` would receive
+    /// every tenant's messages. The producer's function links the consumer's handler but never serves
+    /// it (the consumer runs in another function, another process), so no claim sees the pair:
+    /// only this check at start-up, and the audit's (`policies role`, `policies render`), which
+    /// run it with the deployment's variables.
+    #[test]
+    fn linked_handlers_compare_a_shared_queue_under_its_bound_name() {
+        let events = named_by_rule(
+            "linked_shared_events",
+            NameRule::shared(SharedQueue {
+                queue: PhysicalName::FromEnv { var: "LINKED_EVENTS".into(), default: "linkedq-declared".into() },
+                tenant_attribute: "tenant_id".into(),
+            }),
+        );
+        let jobs = named_by_rule("linked_shared_jobs", NameRule::new(Service::Sqs, "linkedq-"));
+        // Declared, `linkedq-declared` is tenant `declared`'s queue: refused as it was.
+        assert!(check_prefixes_in(&[jobs, events], &Env::from_fn(|_| None)).is_err());
+        let bound = |queue: &'static str| Env::from_fn(move |v| (v == "LINKED_EVENTS").then(|| queue.to_owned()));
+        let jobs = named_by_rule("linked_shared_jobs_2", NameRule::new(Service::Sqs, "linkedjobs-"));
+        assert_eq!(check_prefixes_in(&[jobs, events], &bound("linkedq-elsewhere")), Ok(()));
+        let refused = check_prefixes_in(&[jobs, events], &bound("linkedjobs-all")).expect_err("tenant `all`'s queue");
+        assert_eq!(
+            (refused.kind, &*refused.first_prefix, &*refused.second_prefix),
+            (ResourceKind::Names(Service::Sqs), "linkedjobs-", "linkedjobs-all")
+        );
+        // Two producers reading different attributes, bound to one queue by two variables.
+        let other = named_by_rule(
+            "linked_shared_other",
+            NameRule::shared(SharedQueue {
+                queue: PhysicalName::FromEnv { var: "LINKED_OTHER".into(), default: "linkedq-other".into() },
+                tenant_attribute: "tenant".into(),
+            }),
+        );
+        let both = Env::from_fn(|v| matches!(v, "LINKED_EVENTS" | "LINKED_OTHER").then(|| "linkedq-one".to_owned()));
+        assert!(check_prefixes_in(&[events, other], &both).is_err(), "one queue, two attributes");
+        assert_eq!(check_prefixes_in(&[events, other], &Env::from_fn(|_| None)), Ok(()), "two queues");
     }
 
     #[test]

@@ -479,3 +479,85 @@ fn every_bound_parameters_pattern_accepts_exactly_its_validators_values() {
         );
     }
 }
+
+/// Whether a shared queue may be bound to `name` among `linked`: a queue name that no per-tenant
+/// queue rule of theirs gives a tenant (core's `is_valid_queue_name` and `NameRule::tenant_of`,
+/// what the runtime's claims compare).
+fn shared_queue_may_be(name: &str, linked: &[&'static HandlerSpec]) -> bool {
+    let rules = linked.iter().flat_map(|h| h.model().named.iter()).filter(|n| !n.names.is_shared());
+    tenant_isolation::model::is_valid_queue_name(name)
+        && rules
+            .filter(|n| n.service() == tenant_isolation::model::Service::Sqs)
+            .all(|n| n.names.tenant_of(name).is_none())
+}
+
+/// The parameter of a shared queue bound at run time takes a queue name that is no tenant's own
+/// queue under any per-tenant queue rule of the binary (red-team review): bound to `jobs-all`,
+/// tenant `all` of `create_order`'s `jobs-` FIFO queues (or of any other function's queues, in
+/// another process that no runtime claim compares) would receive every tenant's messages, and
+/// `*` would have the data role (and the session-tag role, which no session policy narrows) send
+/// to every queue of the account. The `AllowedPattern` agrees with the runtime's own reading
+/// over every rule's tenants' names and look-alikes, evaluated by Python's `re` as
+/// CloudFormation's Java regex would (whole value; both have lookaheads), and cfn-lint refuses a
+/// canary's default that is a tenant's queue (E2015).
+#[test]
+fn a_shared_queues_parameter_takes_no_tenants_own_queue() {
+    let args = SHARED_QUEUE_FUNCTIONS.map(str::to_owned);
+    let t = match run_from(["policies", "template"].into_iter().map(str::to_owned).chain(args.clone())) {
+        Ok(Output::Json(t)) => t,
+        other => panic!("policies template {args:?}: {other:?}"),
+    };
+    let parameter = &t["Parameters"]["OrderEventsQueue"];
+    let pattern = parameter["AllowedPattern"].as_str().unwrap_or_else(|| panic!("no AllowedPattern: {parameter}"));
+    let linked = registered_handlers();
+    let mut cases: Vec<String> =
+        ["order-events", "order-events.fifo", "audit-trail.fifo", "*", "jobs-*", "", ".fifo", "a.b", "x\n"]
+            .map(str::to_owned)
+            .into();
+    cases.push("q".repeat(80));
+    cases.push("q".repeat(81));
+    cases.push(format!("{}.fifo", "q".repeat(75)));
+    cases.push(format!("{}.fifo", "q".repeat(76)));
+    for n in linked.iter().flat_map(|h| h.model().named.iter()) {
+        if n.service() != tenant_isolation::model::Service::Sqs || n.names.is_shared() {
+            continue;
+        }
+        let prefix = n.names.prefix();
+        for rest in ["all", "acme", "acme-2", "a.fifo", "all.fifo", "", "a/b", &"t".repeat(64), &"t".repeat(65)] {
+            cases.push(format!("{prefix}{rest}"));
+        }
+    }
+    cases.sort();
+    cases.dedup();
+    let expected: Vec<bool> = cases.iter().map(|c| shared_queue_may_be(c, &linked)).collect();
+    assert!(expected.iter().any(|e| *e) && expected.iter().any(|e| !*e), "{cases:?}");
+    assert!(!shared_queue_may_be("jobs-all.fifo", &linked), "create_order's FIFO queues are among the rules");
+    let python = tools_dir().join("venv/bin/python");
+    let script = "import re, sys\nfor value in sys.argv[2:]:\n    print(bool(re.fullmatch(sys.argv[1], value)))";
+    let run = Command::new(&python).args(["-c", script, pattern]).args(&cases).output().expect("python runs");
+    let said = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{said}{}", String::from_utf8_lossy(&run.stderr));
+    let matched: Vec<bool> = said.lines().map(|l| l == "True").collect();
+    let disagree: Vec<(&String, bool)> =
+        cases.iter().zip(&matched).zip(&expected).filter(|((_, m), e)| m != e).map(|((c, m), _)| (c, *m)).collect();
+    assert_eq!(disagree, [], "{pattern}: (name, what the pattern says) where the runtime says otherwise");
+
+    let dir = std::env::temp_dir().join(format!("ti-shared-queue-pattern-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write =
+        |name: &str, t: &Value| std::fs::write(dir.join(name), serde_json::to_string_pretty(t).unwrap()).unwrap();
+    write("template.json", &t);
+    let mut own = t.clone();
+    own["Parameters"]["OrderEventsQueue"]["Default"] = json!("jobs-all.fifo");
+    write("own.json", &own);
+    let lint = Command::new(tools_dir().join("venv/bin/cfn-lint"))
+        .args(["--format", "parseable", "template.json", "own.json"])
+        .current_dir(&dir)
+        .output()
+        .expect("cfn-lint runs");
+    std::fs::remove_dir_all(&dir).unwrap();
+    let findings = String::from_utf8_lossy(&lint.stdout).into_owned() + &String::from_utf8_lossy(&lint.stderr);
+    let of = |file: &str| findings.lines().filter(|l| l.starts_with(&format!("{file}:"))).collect::<Vec<_>>();
+    assert_eq!(of("template.json"), Vec::<&str>::new(), "cfn-lint:\n{findings}");
+    assert!(of("own.json").iter().any(|l| l.contains(":E2015:")), "cfn-lint takes a tenant's queue:\n{findings}");
+}

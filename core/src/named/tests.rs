@@ -628,3 +628,99 @@ fn a_customer_key_is_refused_on_queues_without_a_value_action_or_by_alias() {
     assert!(place.clone().with_kms_keys(&["alias/webhooks"]).is_err());
     assert!(place.with_kms_keys(&[""]).is_err());
 }
+
+/// Which key encrypts a family's values says nothing about which names are whose: two handlers
+/// of one application on the same secrets, one reading them (`GetSecretValue`, with the key it
+/// needs) and one only deleting them (`DeleteSecret`, which may not declare the key:
+/// `KmsKeyUnused`), are one rule, not two that overlap. (The overlap check compared whole rules,
+/// the key among them, and refused the pair, at start-up and in the audit.)
+#[test]
+fn a_key_does_not_make_one_family_of_names_overlap_itself() {
+    use crate::model::TenantRule;
+    let read = encrypted(Service::SecretsManager, "tenants/", None);
+    let delete = NameRule::new(Service::SecretsManager, "tenants/");
+    assert!(handler(vec![model("read", &[NamedAction::GetSecretValue], read.clone())]).validate().is_empty());
+    assert!(handler(vec![model("delete", &[NamedAction::DeleteSecret], delete.clone())]).validate().is_empty());
+    assert!(!TenantRule::Names(&read).overlaps(TenantRule::Names(&delete)), "one family, with and without its key");
+    let bound = encrypted(Service::SecretsManager, "tenants/", Some("TENANTS_KEY"));
+    assert!(!TenantRule::Names(&read).overlaps(TenantRule::Names(&bound)), "one family, its key written in or bound");
+    // Prefixes still decide: `tenants/ORG/` with or without a key is another family inside this one.
+    let org = encrypted(Service::SecretsManager, "tenants/ORG/", None);
+    assert!(TenantRule::Names(&delete).overlaps(TenantRule::Names(&org)));
+    assert!(
+        TenantRule::Names(&read).overlaps(TenantRule::Names(&NameRule::new(Service::SecretsManager, "tenants/ORG/")))
+    );
+}
+
+/// Red-team review: each declaration's key lands in its own statement when keys written in and
+/// keys bound at run time are mixed with a shared queue bound at run time in one handler (the
+/// `{{kms…}}` places count every key, fixed or bound, as the placement lists them; the
+/// `{{queue…}}` places count shared queues alone), and the role policy of the placed model
+/// names each declaration's key under its own names only.
+#[test]
+fn mixed_keys_and_shared_queues_each_land_in_their_own_declarations_statement() {
+    use crate::policy::{Partition, Placement, render};
+    let send = &[NamedAction::SendMessage];
+    let read = &[NamedAction::GetSecretValue];
+    let m = handler(vec![
+        model("a", read, encrypted(Service::SecretsManager, "a/", None)),
+        model("events", send, shared("events-q", Some("EVENTS_QUEUE"), "tenant_id")),
+        model("b", &[NamedAction::GetParameter], encrypted(Service::Ssm, "/b/", Some("B_KEY"))),
+        model("c", read, encrypted(Service::SecretsManager, "c/", Some("C_KEY"))),
+    ]);
+    assert!(m.validate().is_empty(), "{:?}", m.validate());
+    let places: Vec<_> = (0..4).map(|i| m.kms_key_place(i)).collect();
+    assert_eq!(places, [Some(0), None, Some(1), Some(2)]);
+    let compiled = m.compile().unwrap();
+    const B: &str = "0b4f5e0c-2a1d-4c3b-9e8f-7a6b5c4d3e2f";
+    const C: &str = "mrk-0123456789abcdef0123456789abcdef";
+    let place = Placement::new(Partition::Aws, "eu-west-1", "123456789012", &[], &[])
+        .unwrap()
+        .with_queues(&["events-bound"])
+        .unwrap()
+        .with_kms_keys(&[KEY, B, C])
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&render(&compiled.template, &place, &t("acme"))).unwrap();
+    // Each key statement: (its key, the context its condition names).
+    let mut keys: Vec<(String, String)> = v["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s.to_string().contains("\"kms:"))
+        .map(|s| {
+            let resource = s["Resource"].as_array().unwrap();
+            assert_eq!(resource.len(), 1, "one key per statement: {s}");
+            let key = resource[0].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+            let condition = s["Condition"]["StringLike"].as_object().unwrap();
+            assert_eq!(condition.len(), 1, "{s}");
+            let (_, patterns) = condition.iter().next().unwrap();
+            (key, patterns.to_string())
+        })
+        .collect();
+    keys.sort();
+    let secret = |p: &str| format!(r#"["arn:aws:secretsmanager:eu-west-1:123456789012:secret:{p}acme/*"]"#);
+    let mut expected = vec![
+        (KEY.to_owned(), secret("a/")),
+        (B.to_owned(), r#"["arn:aws:ssm:eu-west-1:123456789012:parameter/b/acme/*"]"#.to_owned()),
+        (C.to_owned(), secret("c/")),
+    ];
+    expected.sort();
+    assert_eq!(keys, expected, "{v}");
+    let text = v.to_string();
+    assert!(text.contains(":sqs:eu-west-1:123456789012:events-bound"), "{text}");
+    // The role policy of the placed model: each key under its own declaration's names only.
+    let role = crate::role_policy(&[&m.kms_keys_placed(&[KEY, B, C]).queues_placed(&["events-bound"])], false);
+    let role: serde_json::Value = serde_json::from_str(&role).unwrap();
+    for s in role["Statement"].as_array().unwrap().iter().filter(|s| s.to_string().contains("\"kms:")) {
+        let key = s["Resource"][0].as_str().unwrap();
+        let names = s["Condition"]["StringLike"].to_string();
+        let own = if key.ends_with(KEY) {
+            "secret:a/*"
+        } else if key.ends_with(B) {
+            "parameter/b/*"
+        } else {
+            "secret:c/*"
+        };
+        assert!(names.contains(own) && names.matches("arn:").count() == 1, "{key}: {names}");
+    }
+}
