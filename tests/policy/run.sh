@@ -12,7 +12,8 @@
 #   policies          the orders example's handlers (examples/orders)
 #   fixture-policies  handlers that exist to be proven (tests/policy/fixture: every LeadingKeys
 #                     action, a second table with its own key prefix, indexes, session tags,
-#                     several tables and buckets per handler, every S3 object action)
+#                     several tables and buckets per handler, every S3 object action, secrets
+#                     and parameters under customer-managed KMS keys)
 # Tools come from ${TI_TOOLS_DIR:-.tools} (scripts/setup-tools.sh).
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
