@@ -485,11 +485,13 @@ export const lookalikes = (table) => [`${table}Archive`, table.slice(0, -1), [ta
 
 // ---------------------------------------------------------------------------------------
 // One simulation: `identity` as the principal's identity policy, `session` (if any) as the
-// session policy of its role session, `context` beside the request's LeadingKeys.
+// session policy of its role session, `context` beside the request's LeadingKeys. A scenario's
+// own `context` (a KMS request's encryption context, kms.mjs) joins the request's context, and
+// its `keyPolicy` is the resource policy (a KMS key's policy).
 
 export async function evaluate(scenario, { principal, identity, session, context = {} }) {
   const account = scenario.resource.split(':')[4] || ACCOUNT;
-  const contextVariables = { ...context };
+  const contextVariables = { ...context, ...(scenario.context ?? {}) };
   if (scenario.keys) contextVariables['dynamodb:LeadingKeys'] = scenario.keys;
   // s3:prefix is single-valued: a string, or absent.
   if (typeof scenario.prefix === 'string') contextVariables['s3:prefix'] = scenario.prefix;
@@ -502,6 +504,7 @@ export async function evaluate(scenario, { principal, identity, session, context
     },
     identityPolicies: [{ name: 'identity', policy: identity }],
     ...(session ? { sessionPolicy: session } : {}),
+    ...(scenario.keyPolicy ? { resourcePolicy: scenario.keyPolicy } : {}),
     serviceControlPolicies: [],
     resourceControlPolicies: [],
   };
@@ -516,27 +519,46 @@ export async function evaluate(scenario, { principal, identity, session, context
   return { decision, by: decision === 'Denied' ? (granted ? 'condition' : 'grant') : undefined, response };
 }
 
-// Simulations run, and the cases `report` checked per service (the request's action's prefix).
-export const counts = { simulations: 0, cases: {} };
+// Simulations run, the cases `report` checked per service (the request's action's prefix), and
+// of those the cases whose expectation is what iam-simulate answers without a context key it
+// cannot evaluate (`ignored`, kms.mjs): checked, but not a proof of what IAM decides.
+export const counts = { simulations: 0, cases: {}, blindCases: {} };
 
-// The line run.sh sums per service: `cases of S: N` for each service with cases.
+// The lines run.sh sums per service: `cases of S: N` for each service with cases, and
+// `cases beyond iam-simulate of S: M` for each with such cases.
 export const caseSummary = () =>
-  Object.entries(counts.cases)
+  [
+    ...Object.entries(counts.cases).map(([service, n]) => [service, `cases of ${service}: ${n}`]),
+    ...Object.entries(counts.blindCases).map(([service, n]) => [service, `cases beyond iam-simulate of ${service}: ${n}`]),
+  ]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([service, n]) => `cases of ${service}: ${n}`)
+    .map(([, line]) => line)
     .join('\n');
 
-// The problems of one scenario with `policy` as the only policy (decision and layer).
+// The problems of one scenario with `policy` as the only policy (decision and layer). A
+// scenario's `ignored` context keys are ones iam-simulate cannot evaluate (kms.mjs: the KMS
+// encryption context), whose expectation is what it answers without them: each must be among
+// the result's `ignoredContextKeys`, or the expectation no longer means anything (the simulator
+// has learnt the key, and the case is to become a real one).
 export async function checkAlone(scenario, request) {
   const r = await evaluate(scenario, request);
+  const ignored = r.response.result?.ignoredContextKeys ?? [];
+  const learnt = (scenario.ignored ?? []).filter((k) => !ignored.includes(k));
+  if (learnt.length) {
+    return [{ kind: 'simulator', got: `${r.decision}, and iam-simulate evaluated ${learnt.join(', ')} (not in ignoredContextKeys): make kms.mjs's context cases real Allowed/Denied expectations and its blind mutants caught ones`, r }];
+  }
   if (r.decision !== scenario.expect) return [{ kind: r.decision === 'Allowed' ? 'unsafe' : 'wrong', got: r.decision, r }];
   if (scenario.by && r.by !== scenario.by) return [{ kind: 'layer', got: `${r.decision} by the ${r.by}`, r }];
   return [];
 }
 
+const describeContext = (c) =>
+  Object.keys(c).length ? `with ${Object.entries(c).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ')}` : 'without an encryption context';
 export const describe = (s) =>
   s.action.startsWith('dynamodb:')
     ? `${s.action} on ${s.resource} with LeadingKeys ${s.keys ? JSON.stringify(s.keys) : '(absent)'}`
+    : s.action.startsWith('kms:') && s.resource !== '*'
+    ? `${s.action} on ${s.resource} ${describeContext(s.context ?? {})}`
     : `${s.action} on ${s.resource}${s.listing ? ` with s3:prefix ${typeof s.prefix === 'string' ? JSON.stringify(s.prefix) : '(absent)'}` : ''}`;
 
 export function explain(r) {
@@ -571,6 +593,7 @@ export async function report(title, runs, verbose = false) {
       const problems = await check(s);
       const service = s.action.split(':')[0];
       counts.cases[service] = (counts.cases[service] ?? 0) + 1;
+      if (s.ignored?.length) counts.blindCases[service] = (counts.blindCases[service] ?? 0) + 1;
       if (problems.length === 0) {
         g.pass++;
         passed++;
@@ -600,6 +623,11 @@ export async function report(title, runs, verbose = false) {
 //
 //   exploitable  the proof must see a Denied become Allowed
 //   equivalent   the proof must see no decision change at all
+//   blind        (the reason) a change IAM would tell apart but iam-simulate cannot (kms.mjs: the
+//                KMS encryption context): like `equivalent`, no decision may change under
+//                iam-simulate, but it is counted apart ("beyond iam-simulate"), never as caught
+//                or as equivalent, and a change means the simulator has learnt what it could not
+//                (the mutant is then to become a caught one)
 //   optional     may leave some policies unchanged (e.g. policies without an index)
 //   (neither)    the proof must see some scenario fail (a decision or its layer)
 //   applies      the policies it is meant for (default: all); skipped on the others
@@ -1015,14 +1043,16 @@ export const MUTANTS = [
 // Runs every mutant of `list` (default: MUTANTS) over `targets` ([{label, policy, token,
 // check(policy, stop, focus) -> [{s, p}]}]), where `check` evaluates the mutated policy against
 // the target's scenarios (ordered by `focus`) until `stop`. Prints one line per mutant; returns
-// {passed, failed, mutants, instances, equivalent, byService: {service: {mutants, instances,
-// caught, equivalent}}}.
+// {passed, failed, mutants, instances, equivalent, blind, byService: {service: {mutants,
+// instances, caught, equivalent, blind}}} (`passed` counts the caught, the equivalent and the
+// blind mutated policies that behaved as expected).
 export async function runMutants(targets, list = MUTANTS) {
   let passed = 0;
   let failed = 0;
   let instances = 0;
   let mutants = 0;
   let equivalent = 0;
+  let blind = 0;
   const byService = {};
   for (const m of list) {
     let killed = 0;
@@ -1044,20 +1074,22 @@ export async function runMutants(targets, list = MUTANTS) {
         console.log(`  SURVIVED ${m.name} on ${t.label}: the mutation does not apply (the policy is unchanged)`);
         continue;
       }
-      // Stop at the first problem that kills the mutant; an equivalent one runs every scenario
-      // its change can reach.
-      const found = await t.check(policy, m.equivalent ? () => false : (p) => !m.exploitable || p.kind === 'unsafe', {
+      // Stop at the first problem that kills the mutant; an equivalent or blind one runs every
+      // scenario its change can reach.
+      const unchangedExpected = m.equivalent || m.blind;
+      const found = await t.check(policy, unchangedExpected ? () => false : (p) => !m.exploitable || p.kind === 'unsafe', {
         actions: touchedActions(t.policy, policy),
-        only: m.equivalent,
+        only: unchangedExpected,
       });
       for (const { p } of found) kinds[p.kind] = (kinds[p.kind] ?? 0) + 1;
       const unsafe = found.find(({ p }) => p.kind === 'unsafe');
       example ??= unsafe ?? found[0];
-      if (m.equivalent) {
+      if (unchangedExpected) {
         if (found.length === 0) killed++;
         else {
           survived++;
-          console.log(`  CHANGED ${m.name} on ${t.label}: expected no decision to change, ${found.length} did`);
+          const why = m.blind ? ` (iam-simulate now tells this mutant apart: make it a caught one; ${describe(found[0].s)} -> ${found[0].p.got})` : '';
+          console.log(`  CHANGED ${m.name} on ${t.label}: expected no decision to change, ${found.length} did${why}`);
         }
         continue;
       }
@@ -1074,16 +1106,19 @@ export async function runMutants(targets, list = MUTANTS) {
     }
     mutants++;
     if (m.equivalent) equivalent += killed;
+    if (m.blind) blind += killed;
     instances += applied;
-    const mine = (byService[m.service] ??= { mutants: 0, instances: 0, caught: 0, equivalent: 0 });
+    const mine = (byService[m.service] ??= { mutants: 0, instances: 0, caught: 0, equivalent: 0, blind: 0 });
     mine.mutants++;
     mine.instances += applied;
-    mine[m.equivalent ? 'equivalent' : 'caught'] += killed;
+    mine[m.equivalent ? 'equivalent' : m.blind ? 'blind' : 'caught'] += killed;
     passed += killed;
     failed += survived;
     const skipped = unchanged ? `; ${unchanged} unchanged` : '';
     if (m.equivalent) {
       console.log(`${survived ? 'FAIL' : 'ok  '} mutant ${m.name} (equivalent under iam-simulate): no decision changed in ${killed}/${applied} policies${skipped}`);
+    } else if (m.blind) {
+      console.log(`${survived ? 'FAIL' : 'ok  '} mutant ${m.name} (beyond iam-simulate, not proven: ${m.blind}): no decision changed in ${killed}/${applied} policies${skipped}`);
     } else {
       const how = Object.entries(kinds)
         .map(([k, n]) => `${n} ${k}`)
@@ -1092,22 +1127,24 @@ export async function runMutants(targets, list = MUTANTS) {
       console.log(`${survived ? 'FAIL' : 'ok  '} mutant ${m.name}: caught in ${killed}/${applied} policies${skipped} (${how || 'nothing'})${eg}`);
     }
   }
-  return { passed, failed, mutants, instances, equivalent, byService };
+  return { passed, failed, mutants, instances, equivalent, blind, byService };
 }
 
 // The summary line run.sh sums up: `mutants: K mutants over P policies: N mutated policies,
-// C caught, E equivalent as expected (S simulations)`.
+// C caught, E equivalent as expected, B beyond iam-simulate (S simulations)`.
 //
 // Then one line per service the mutants break (`mutants of S: K mutants: N mutated policies, C
-// caught, E equivalent as expected`), which run.sh sums per service.
+// caught, E equivalent as expected, B beyond iam-simulate`), which run.sh sums per service.
+// "Beyond iam-simulate" (`blind`) are mutated policies that change no decision under it but
+// would in IAM: not proven, counted apart from the caught and the equivalent.
 export function mutantSummary(m, policies) {
   const perService = Object.entries(m.byService)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([service, x]) => `\nmutants of ${service}: ${x.mutants} mutants: ${x.instances} mutated policies, ${x.caught} caught, ${x.equivalent} equivalent as expected`)
+    .map(([service, x]) => `\nmutants of ${service}: ${x.mutants} mutants: ${x.instances} mutated policies, ${x.caught} caught, ${x.equivalent} equivalent as expected, ${x.blind} beyond iam-simulate`)
     .join('');
   return (
     `mutants: ${m.mutants} mutants over ${policies} ${policies === 1 ? 'policy' : 'policies'}: ${m.instances} mutated policies, ` +
-    `${m.passed - m.equivalent} caught, ${m.equivalent} equivalent as expected (${counts.simulations} simulations)${perService}`
+    `${m.passed - m.equivalent - m.blind} caught, ${m.equivalent} equivalent as expected, ${m.blind} beyond iam-simulate (${counts.simulations} simulations)${perService}`
   );
 }
 
@@ -1137,7 +1174,8 @@ const namedBy = (patterns) => {
 export function focus(list, { actions, only } = {}) {
   const named = actions && namedBy(actions);
   const reached = (s) => !named || named(s.action);
-  const grantLast = (part) => [...part.filter((s) => s.group !== 'grant'), ...part.filter((s) => s.group === 'grant')];
+  const isGrant = (s) => s.group === 'grant' || s.group === 'kms-grant';
+  const grantLast = (part) => [...part.filter((s) => !isGrant(s)), ...part.filter(isGrant)];
   const mine = grantLast(list.filter(reached));
   return only ? mine : [...mine, ...grantLast(list.filter((s) => !reached(s)))];
 }

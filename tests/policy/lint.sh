@@ -109,6 +109,40 @@ else
   ok "canary: parliament flags dynamodb:LeadingKeys on dynamodb:Scan (UNKNOWN_CONDITION_FOR_ACTION)"
 fi
 
+# Customer-managed KMS keys (tests/policy/kms.mjs): when a session-policy handler declares one,
+# its session policies and the data roles' policies linted above carry the key's statement (`kms:EncryptionContext:SecretARN`
+# or `…:PARAMETER_ARN` under StringLike), and parliament found nothing in them, so it takes the
+# condition key for the actions granted. A canary, that statement with the condition key
+# misspelt (`kms:EncryptionContex:`), must draw a finding. parliament matches the documented
+# `kms:EncryptionContext:${EncryptionContextKey}` by its prefix, so it cannot tell a wrong
+# context key name after it (`…:SecretArn`, `…:PARAMETER_ARN` on a secret's key): the unit tests
+# in core/src/named/tests.rs hold the names, and iam-simulate cannot read them either.
+declared_keys=$("$bin" list | "$python" -c '
+import json, sys
+print(sum(1 for h in json.load(sys.stdin) if not h["session_tag"] for n in h["named"] if n.get("kms_key") or n.get("kms_key_env")))')
+if [ "$declared_keys" -gt 0 ]; then
+  if ! out=$("$python" - "$work" <<'PY' 2>&1
+import glob, json, sys
+statements = [s for f in sorted(glob.glob(f"{sys.argv[1]}/*.json")) for s in json.load(open(f))["Statement"]
+              if any(k.startswith("kms:EncryptionContext:") for c in s.get("Condition", {}).values() for k in c)]
+if not statements:
+    sys.exit("no linted policy carries a statement under kms:EncryptionContext:…")
+canary = json.loads(json.dumps(statements[0]).replace("kms:EncryptionContext:", "kms:EncryptionContex:"))
+json.dump({"Version": "2012-10-17", "Statement": [canary]}, open(f"{sys.argv[1]}/kms-canary", "w"))
+print(len(statements))
+PY
+  ); then
+    fail "KMS: $declared_keys declaration(s) with a key, and" "$out"
+  else
+    ok "KMS: $out statement(s) on a customer-managed key under kms:EncryptionContext:… linted (session and role policies), no finding"
+    if canary=$("$parliament" --json --minimum_severity INFO <"$work/kms-canary" 2>&1) || ! grep -q UNKNOWN_CONDITION_FOR_ACTION <<<"$canary"; then
+      fail "canary: parliament found nothing wrong with a misspelt kms:EncryptionContex: condition key" "$canary"
+    else
+      ok "canary: parliament flags a misspelt kms:EncryptionContex: condition key (UNKNOWN_CONDITION_FOR_ACTION)"
+    fi
+  fi
+fi
+
 # The CloudFormation template (JSON), with its intrinsic functions resolved as CloudFormation
 # resolves them, must declare the same trust policy and data-access role policy.
 policies role --lambda-role-arn "$lambda_role" --cloudformation >"$work/role.template.json"

@@ -78,6 +78,24 @@
 // (`order-events-2`, `order-event`, `xorder-events`, `order-events.fifo`, case, the binary's other
 // queues) and the queue in another account or region -> Denied by the grant; the queries
 // `order-event*` -> Allowed, `order-events-*` -> Denied.
+// and for every secrets or parameters declaration with a customer-managed KMS key (`kms_key`,
+// `kms_key_env`; kms.mjs `kmsScenarios`, which says in full what iam-simulate can and cannot
+// prove of it), with the key's default policy as the resource policy:
+//   kms-grant  every KMS action the declared actions do not need (kms:Encrypt for a read-only
+//              declaration, kms:CreateGrant, kms:ReEncryptFrom, ...) on the key, and the
+//              wildcard-only ones                                  -> Denied by the grant
+//   kms-no-context  each needed action on the key without an encryption context
+//                                                                  -> Denied by the condition
+//   kms-own-context, kms-foreign-context, kms-context-key  the same with the tenant's own, another
+//              tenant's (`acme-2`, …) or a look-alike ARN in the context: Denied by the condition
+//              for all of them, as iam-simulate 0.1.173 answers, since it drops the
+//              `kms:EncryptionContext:<key>` request key; each case also asserts that the key is
+//              among the result's `ignoredContextKeys`, so that the proof fails the day the
+//              simulator evaluates it (the tenant's own context is then to be Allowed)
+//   kms-key, kms-elsewhere, kms-cross  each needed action on other key ids, the binary's other
+//              keys, the key in another account or region, a sibling declaration's key
+//                                                                  -> Denied by the grant
+// and the same on the data-access role policy (any tenant's names in the context).
 // (A DynamoDB action on an S3 ARN, or the reverse, is no request IAM evaluates: iam-simulate
 // refuses it with `no.resource.types`. The mutant table-bucket-resources-swapped covers a
 // policy that mixes them up.)
@@ -116,7 +134,13 @@
 // and per named service its wildcard-only refused action added (ListSecrets,
 // DescribeParameters, ListQueues: authorized against `*`, which the tenant's ARNs never match),
 // and a shared queue's `sqs:SendMessage` written `sqs:Send*` (IAM knows no other action of that
-// name; a batch send is authorized as SendMessage).
+// name; a batch send is authorized as SendMessage). On a KMS key's statement (kms.mjs
+// `kmsMutants`): the condition dropped or made true for an absent key (IfExists, ForAllValues)
+// must flip a Denied into Allowed; the key widened (`key/*`, `*`, any account and region),
+// kms:CreateGrant, kms:ReEncryptFrom, kms:Encrypt or `kms:*` added, two keys swapped, a needed
+// action dropped are caught by the layer check. The mutants that only change the context (its
+// patterns `*`, the tenant `*`, no `/` after it, the key name swapped or misspelt) change no
+// decision under iam-simulate: they are counted apart, "beyond iam-simulate", never as caught.
 // Exit status: 0 when everything holds, 1 otherwise. The last lines count the cases, in total
 // and per service (`cases of <service>: N`; the mutants' `mutants of <service>: …`).
 
@@ -173,6 +197,7 @@ import {
   tenantPrefixes,
   unionByName,
 } from './named.mjs';
+import { declaredKeys, describeKms, keysOf, kmsMutants, kmsPreconditions, kmsScenarios, kmsSpecOf, unionKms } from './kms.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -226,6 +251,7 @@ checkPreconditions(all, [
   ...all.filter((h) => h.session_tag).flatMap((h) => TENANTS.map((t) => [!rendered[t][h.handler], `a session policy for session-tag handler ${h.handler}`])),
   ...all.map((h) => [Array.isArray(h.named), `${h.handler}: no \`named\` in \`policies list\``]),
   ...namedPreconditions(all),
+  ...kmsPreconditions(all),
 ]);
 
 // Everything the binary declares, on every table: tables, indexes and key prefixes.
@@ -241,6 +267,8 @@ const objectPrefixes = [...new Set(declaredBuckets.map((b) => b.prefix))].sort()
 // and its shared queues.
 const namePrefixes = (service) => tenantPrefixes(all, service);
 const queues = sharedQueues(all);
+// The KMS key ids the binary declares (the declared ones: the proofs unset `kms_key_env`).
+const keys = declaredKeys(all);
 // A handler's session reaches none of the binary's other tables and buckets; its own other
 // tables and buckets are its siblings (`cross`, `cross-key`).
 const sessionElsewhere = (h) => (table) => [...tables.filter((t) => !h.tables.some((own) => own.table === t)), ...lookalikes(table)];
@@ -266,13 +294,28 @@ const sessionScenarios = (h, tenant) => {
       bucketScenarios(spec, keys, { elsewhere: sessionBucketsElsewhere(h), siblings: bucketSpecs.filter((s) => s.spec !== spec) }),
     ),
     ...namedOf(h, tenant).map(({ spec, names }, _, specs) => namedScenarios(spec, names, { siblings: specs.filter((s) => s.spec !== spec) })).flat(),
+    ...kmsOf(h, tenant).flatMap(({ spec, names }, _, specs) =>
+      kmsScenarios(spec, names, { siblings: specs.filter((s) => s.spec !== spec), otherKeys: keys.filter((k) => !keysOf(specs.map((s) => s.spec)).includes(k)) }),
+    ),
   ];
 };
+// A handler's declarations with a customer-managed KMS key (kms.mjs), each with the names
+// `tenant` must and must not reach (whose ARNs are the encryption contexts).
+const kmsOf = (h, tenant) =>
+  h.named
+    .map(kmsSpecOf)
+    .filter(Boolean)
+    .map((spec) => ({ spec, names: tenantNames(spec, tenant, namePrefixes(spec.service), queues) }));
 // A handler's named declarations, each with the names `tenant` must and must not reach.
 const namedOf = (h, tenant) =>
   h.named.map(namedSpecOf).map((spec) => ({ spec, names: tenantNames(spec, tenant, namePrefixes(spec.service), queues) }));
 const describeHandler = (h) =>
-  [...h.tables.map((t) => describeSpec(specOf(t))), ...h.buckets.map((b) => describeBucket(bucketSpecOf(b))), ...h.named.map((n) => describeNamed(namedSpecOf(n)))].join('; ');
+  [
+    ...h.tables.map((t) => describeSpec(specOf(t))),
+    ...h.buckets.map((b) => describeBucket(bucketSpecOf(b))),
+    ...h.named.map((n) => describeNamed(namedSpecOf(n))),
+    ...h.named.map(kmsSpecOf).filter(Boolean).map(describeKms),
+  ].join('; ');
 const roleSpecs = unionByTable(handlers);
 const roleBuckets = unionByBucket(handlers);
 const roleScenarios = (spec) => scenarios(spec, anyTenantKeys(spec.key_prefix, prefixes), { ...context, elsewhere: roleElsewhere });
@@ -282,6 +325,15 @@ const roleNamed = unionByName(handlers);
 const roleNamedScenarios = (spec) =>
   namedScenarios(spec, anyTenantNames(spec, namePrefixes(spec.service), queues), {
     siblings: roleNamed.filter((s) => s !== spec).map((s) => ({ spec: s, names: anyTenantNames(s, namePrefixes(s.service), queues) })),
+  });
+// Per rule and key, the union of what the role's declarations need on it, for any tenant's
+// names; the role's other keys are siblings, the binary's keys the role does not name others.
+const roleKms = unionKms(handlers);
+const roleKmsNames = (spec) => anyTenantNames(spec, namePrefixes(spec.service), queues);
+const roleKmsScenarios = (spec) =>
+  kmsScenarios(spec, roleKmsNames(spec), {
+    siblings: roleKms.filter((s) => s !== spec).map((s) => ({ spec: s, names: roleKmsNames(s) })),
+    otherKeys: keys.filter((k) => !keysOf(roleKms).includes(k)),
   });
 
 // A session policy's checks: alone (as identity policy), then the same decision as deployed,
@@ -355,6 +407,15 @@ if (!flag('--mutants')) {
       ),
     );
   }
+  for (const spec of roleKms) {
+    tally(
+      await report(
+        `data-access role policy on ${describeKms(spec)}`,
+        [{ label: `role policy on key ${spec.key}`, scenarios: roleKmsScenarios(spec), check: (s) => checkAlone(s, { principal: principal('any'), identity: rolePolicy }) }],
+        verbose,
+      ),
+    );
+  }
   // The trust policy: only the Lambda execution role's sessions may assume the data-access
   // role, and without session tags (the runtime sends none).
   const lambdaSession = `arn:aws:sts::${ACCOUNT}:assumed-role/orders-fn/orders-fn-session`;
@@ -410,7 +471,12 @@ if (!flag('--mutants')) {
       });
     }
   }
-  const roleList = [...roleSpecs.flatMap(roleScenarios), ...roleBuckets.flatMap(roleBucketScenarios), ...roleNamed.flatMap(roleNamedScenarios)];
+  const roleList = [
+    ...roleSpecs.flatMap(roleScenarios),
+    ...roleBuckets.flatMap(roleBucketScenarios),
+    ...roleNamed.flatMap(roleNamedScenarios),
+    ...roleKms.flatMap(roleKmsScenarios),
+  ];
   targets.push({
     label: 'data-access role policy',
     policy: rolePolicy,
@@ -426,7 +492,7 @@ if (!flag('--mutants')) {
   }
   if (failed) console.log('mutants skipped: the unmutated policies already fail the proof');
   else {
-    const m = await runMutants(targets, [...MUTANTS, ...namedMutants(queues)]);
+    const m = await runMutants(targets, [...MUTANTS, ...namedMutants(queues), ...kmsMutants()]);
     passed += m.passed;
     failed += m.failed;
     console.log(mutantSummary(m, targets.length));

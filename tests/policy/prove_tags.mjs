@@ -31,9 +31,14 @@
 // Denied; own names without the tag (`no-tag`) → Denied. A tenant's own queue cannot be proven
 // here (a tag in a queue ARN, refused below); a shared queue can (its ARN has no tag): SendMessage
 // on it → Allowed for every tenant and without the tag (the queue guard confines it, not IAM),
-// everything else as in prove.mjs → Denied. With --policies also the trust policy: the Lambda execution role may assume the role
+// everything else as in prove.mjs → Denied. On every customer-managed KMS key of those
+// declarations (kms.mjs), the tag in the encryption context's patterns: the same cases as in
+// prove.mjs (nothing on the key without the condition, only the needed actions, only that key),
+// and the own context without the tag (`no-tag`) → Denied by the condition; the context itself
+// is beyond iam-simulate (kms.mjs says why). With --policies also the trust policy: the Lambda execution role may assume the role
 // with tags, nobody else may. --mutants breaks the policy (common.mjs `MUTANTS`, with the tag
-// and named.mjs `namedMutants`, with the tag as the tenant) and every mutant must be caught. Prints failures and ends with the counts and
+// and named.mjs `namedMutants`, with the tag as the tenant, and kms.mjs `kmsMutants`) and every
+// mutant must be caught (the KMS context's mutants: counted apart, beyond iam-simulate). Prints failures and ends with the counts and
 // `N passed, M failed`; exits non-zero on any failure.
 
 import { readFileSync } from 'node:fs';
@@ -74,6 +79,7 @@ import {
   unionByTable,
 } from './common.mjs';
 import { describeNamed, isShared, namedMutants, namedPreconditions, namedScenarios, tenantNames, unionByName } from './named.mjs';
+import { declaredKeys, describeKms, keysOf, kmsMutants, kmsPreconditions, kmsScenarios, unionKms } from './kms.mjs';
 
 const args = process.argv.slice(2);
 const option = (name) => {
@@ -93,13 +99,16 @@ const TAG_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/TenantDataTagged`;
 // ---------------------------------------------------------------------------------------
 // The role policy and the tables it must confine.
 
-let policy, tag, specs, bucketSpecs, namedSpecs, trustPolicy, source;
+let policy, tag, specs, bucketSpecs, namedSpecs, kmsSpecs, otherKeys, trustPolicy, source;
 if (option('--policies')) {
   const bin = resolve(option('--policies'));
   const tagged = policies(bin, ['list']).filter((h) => h.session_tag);
+
   if (tagged.length === 0) fail(`\`${bin} list\` has no session-tag handlers`);
+  const all = policies(bin, ['list']);
   checkPreconditions(tagged, [
     ...namedPreconditions(tagged),
+    ...kmsPreconditions(tagged),
     // iam-simulate 0.1.173 splits a policy's queue ARN at the `:` inside the variable
     // (`…:jobs-${aws:PrincipalTag/tenant}`: "Product does not match") and so never matches it:
     // it cannot prove a tag role's statements on a tenant's own queue, and a proof that cannot
@@ -117,6 +126,9 @@ if (option('--policies')) {
   specs = unionByTable(tagged);
   bucketSpecs = unionByBucket(tagged);
   namedSpecs = unionByName(tagged);
+  kmsSpecs = unionKms(tagged);
+  // The binary's keys the tag role does not name (the session-policy handlers' own).
+  otherKeys = declaredKeys(all).filter((k) => !keysOf(kmsSpecs).includes(k));
   source = `${tagged.length} session-tag handler(s) from ${bin}`;
 } else {
   const input = JSON.parse(readFileSync(0, 'utf8'));
@@ -132,6 +144,8 @@ if (option('--policies')) {
   specs = unionByTable([handler]);
   bucketSpecs = [];
   namedSpecs = [];
+  kmsSpecs = [];
+  otherKeys = [];
   source = 'stdin';
 }
 const token = `\${aws:PrincipalTag/${tag}}`;
@@ -187,6 +201,16 @@ function tenantNamedScenarios(spec, tenant) {
     .map((s) => ({ ...s, group: 'no-tag', ...(isShared(spec) ? { expect: 'Allowed', by: undefined } : { expect: 'Denied', by: 'grant' }), untagged: true }));
   return [...list, ...untagged];
 }
+// The same for one KMS spec (kms.mjs): the tag in the encryption context's patterns, not in the
+// key's ARN. Without the tag the own context must be refused too (`no-tag`, by the condition:
+// the statement matches action and key). Every request on the key is Denied by the condition
+// under iam-simulate, whatever its context (kms.mjs says why and what that leaves unproven).
+function tenantKmsScenarios(spec, tenant) {
+  const withNames = (s) => ({ spec: s, names: tenantNames(s, tenant, namePrefixes(s.service), queues) });
+  const list = kmsScenarios(spec, withNames(spec).names, { siblings: kmsSpecs.filter((s) => s !== spec).map(withNames), otherKeys });
+  const untagged = list.filter((s) => s.group === 'kms-own-context').map((s) => ({ ...s, group: 'no-tag', untagged: true }));
+  return [...list, ...untagged];
+}
 const namePrefixes = (service) => [...new Set(namedSpecs.filter((s) => s.service === service && !isShared(s)).map((s) => s.prefix))];
 const queues = [...new Set(namedSpecs.filter(isShared).map((s) => s.queue))].sort();
 const request = (tenant, identity) => (s) => ({
@@ -240,6 +264,19 @@ if (!mutants) {
     failed += f;
     cases += p + f;
   }
+  for (const spec of kmsSpecs) {
+    const [p, f] = await report(
+      `session-tag role policy on ${describeKms(spec)}`,
+      TENANTS.map((tenant) => {
+        const req = request(tenant, policy);
+        return { label: `tag ${tenant}`, scenarios: tenantKmsScenarios(spec, tenant), check: (s) => checkAlone(s, req(s)) };
+      }),
+      verbose,
+    );
+    passed += p;
+    failed += f;
+    cases += p + f;
+  }
   if (trustPolicy) {
     // The execution role as a deployer writes it (it may assume and tag any role): the trust
     // policy alone must admit the Lambda execution role's sessions, with tags, and nobody else.
@@ -285,6 +322,7 @@ if (!mutants) {
     ...specs.flatMap((spec) => TENANTS.flatMap((tenant) => tenantScenarios(spec, tenant).map((s) => ({ ...s, tenant })))),
     ...bucketSpecs.flatMap((spec) => TENANTS.flatMap((tenant) => tenantBucketScenarios(spec, tenant).map((s) => ({ ...s, tenant })))),
     ...namedSpecs.flatMap((spec) => TENANTS.flatMap((tenant) => tenantNamedScenarios(spec, tenant).map((s) => ({ ...s, tenant })))),
+    ...kmsSpecs.flatMap((spec) => TENANTS.flatMap((tenant) => tenantKmsScenarios(spec, tenant).map((s) => ({ ...s, tenant })))),
   ];
   const check = async (p, stop, order) => {
     const found = [];
@@ -301,7 +339,7 @@ if (!mutants) {
     console.log(`FAIL baseline: ${describe(baseline[0].s)} is not ${baseline[0].s.expect}; run without --mutants for details`);
     failed++;
   } else {
-    const m = await runMutants([{ label: 'session-tag role policy', policy, token, check }], [...MUTANTS, ...namedMutants(queues)]);
+    const m = await runMutants([{ label: 'session-tag role policy', policy, token, check }], [...MUTANTS, ...namedMutants(queues), ...kmsMutants()]);
     passed += m.passed;
     failed += m.failed;
     console.log(mutantSummary(m, 1));
