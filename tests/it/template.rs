@@ -438,7 +438,9 @@ fn every_bound_parameters_pattern_accepts_exactly_its_validators_values() {
         format!("{}.fifo", long(75)),
         format!("{}.fifo", long(76)),
     );
-    let kinds: [(&str, fn(&str) -> bool, Vec<&str>); 4] = [
+    /// A pattern, the validator it must agree with, and the validator's edge cases.
+    type Kind<'a> = (&'a str, fn(&str) -> bool, Vec<&'a str>);
+    let kinds: [Kind<'_>; 4] = [
         (
             DYNAMODB_NAME_PATTERN,
             is_valid_dynamodb_name,
