@@ -283,24 +283,10 @@ fn a_shared_queue_bound_at_run_time_lints_and_is_sent_to_only_where_its_paramete
     let env = &t["Resources"]["RelayFunction"]["Properties"]["Environment"]["Variables"];
     assert_eq!(env["ORDER_EVENTS_QUEUE"], json!({ "Ref": "OrderEventsQueue" }));
 
-    let dir = std::env::temp_dir().join(format!("ti-shared-queue-template-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let write =
-        |name: &str, t: &Value| std::fs::write(dir.join(name), serde_json::to_string_pretty(t).unwrap()).unwrap();
-    write("template.json", &t);
     let mut canary = t.clone();
     canary["Parameters"].as_object_mut().unwrap().remove("OrderEventsQueue");
-    write("canary.json", &canary);
-
-    let cfn_lint = tools_dir().join("venv/bin/cfn-lint");
-    assert!(cfn_lint.is_file(), "{} not found: run `bash scripts/setup-tools.sh` first", cfn_lint.display());
-    let lint = Command::new(&cfn_lint)
-        .args(["--format", "parseable", "template.json", "canary.json"])
-        .current_dir(&dir)
-        .output()
-        .expect("cfn-lint runs");
-    let findings = String::from_utf8_lossy(&lint.stdout).into_owned() + &String::from_utf8_lossy(&lint.stderr);
-    let of = |file: &str| findings.lines().filter(|l| l.starts_with(&format!("{file}:"))).collect::<Vec<_>>();
+    let lint = Linted::new("shared-queue-template", &[("template.json", &t), ("canary.json", &canary)]);
+    let (dir, findings, of) = (&lint.dir, &lint.findings, |file| lint.of(file));
     assert_eq!(of("template.json"), Vec::<&str>::new(), "cfn-lint:\n{findings}");
     assert!(
         of("canary.json").iter().any(|l| l.contains("OrderEventsQueue")),
@@ -310,11 +296,10 @@ fn a_shared_queue_bound_at_run_time_lints_and_is_sent_to_only_where_its_paramete
     let proof = Command::new("node")
         .arg(workspace_root().join("tests/policy/prove_template.mjs"))
         .args(["template.json", "--queue", "OrderEventsQueue", "--mutants"])
-        .current_dir(&dir)
+        .current_dir(dir)
         .output()
         .expect("node runs (scripts/setup-tools.sh installs iam-simulate)");
     let said = String::from_utf8_lossy(&proof.stdout).into_owned() + &String::from_utf8_lossy(&proof.stderr);
-    std::fs::remove_dir_all(&dir).unwrap();
     println!("{said}");
     assert!(proof.status.success(), "{said}");
     assert!(said.contains("ok   TenantDataRole sends to the shared queue OrderEventsQueue names"), "{said}");
@@ -368,27 +353,15 @@ fn a_kms_key_bound_at_run_time_lints_and_its_parameter_takes_only_a_key_id() {
     );
     assert!(!t.to_string().contains("{{"), "a placeholder is left: {t:#}");
 
-    let dir = std::env::temp_dir().join(format!("ti-kms-template-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let write =
-        |name: &str, t: &Value| std::fs::write(dir.join(name), serde_json::to_string_pretty(t).unwrap()).unwrap();
-    write("template.json", &t);
     let mut undeclared = t.clone();
     undeclared["Parameters"].as_object_mut().unwrap().remove("VaultKey");
-    write("undeclared.json", &undeclared);
     let mut wildcard = t.clone();
     wildcard["Parameters"]["VaultKey"]["Default"] = json!("*");
-    write("wildcard.json", &wildcard);
-
-    let cfn_lint = tools_dir().join("venv/bin/cfn-lint");
-    assert!(cfn_lint.is_file(), "{} not found: run `bash scripts/setup-tools.sh` first", cfn_lint.display());
-    let lint = Command::new(&cfn_lint)
-        .args(["--format", "parseable", "template.json", "undeclared.json", "wildcard.json"])
-        .current_dir(&dir)
-        .output()
-        .expect("cfn-lint runs");
-    let findings = String::from_utf8_lossy(&lint.stdout).into_owned() + &String::from_utf8_lossy(&lint.stderr);
-    let of = |file: &str| findings.lines().filter(|l| l.starts_with(&format!("{file}:"))).collect::<Vec<_>>();
+    let lint = Linted::new(
+        "kms-template",
+        &[("template.json", &t), ("undeclared.json", &undeclared), ("wildcard.json", &wildcard)],
+    );
+    let (findings, of) = (&lint.findings, |file| lint.of(file));
     assert_eq!(of("template.json"), Vec::<&str>::new(), "cfn-lint:\n{findings}");
     assert!(
         of("undeclared.json").iter().any(|l| l.contains("VaultKey")),
@@ -399,8 +372,46 @@ fn a_kms_key_bound_at_run_time_lints_and_its_parameter_takes_only_a_key_id() {
         "cfn-lint does not refuse the default `*` by the AllowedPattern:\n{findings}"
     );
 
-    std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(pattern, tenant_isolation::model::KMS_KEY_ID_PATTERN);
+}
+
+/// Templates written into a directory of their own and linted there by cfn-lint (the directory
+/// is removed when this is dropped).
+struct Linted {
+    dir: std::path::PathBuf,
+    /// cfn-lint's findings, `file:line:column:rule:message` per line.
+    findings: String,
+}
+
+impl Linted {
+    fn new(label: &str, templates: &[(&str, &Value)]) -> Linted {
+        let dir = std::env::temp_dir().join(format!("ti-{label}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, t) in templates {
+            std::fs::write(dir.join(name), serde_json::to_string_pretty(t).unwrap()).unwrap();
+        }
+        let cfn_lint = tools_dir().join("venv/bin/cfn-lint");
+        assert!(cfn_lint.is_file(), "{} not found: run `bash scripts/setup-tools.sh` first", cfn_lint.display());
+        let lint = Command::new(&cfn_lint)
+            .args(["--format", "parseable"])
+            .args(templates.iter().map(|(name, _)| name))
+            .current_dir(&dir)
+            .output()
+            .expect("cfn-lint runs");
+        let findings = String::from_utf8_lossy(&lint.stdout).into_owned() + &String::from_utf8_lossy(&lint.stderr);
+        Linted { dir, findings }
+    }
+
+    /// The findings in `file`.
+    fn of(&self, file: &str) -> Vec<&str> {
+        self.findings.lines().filter(|l| l.starts_with(&format!("{file}:"))).collect()
+    }
+}
+
+impl Drop for Linted {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// Which values of `values` Python's `re.fullmatch` finds in `pattern`: the whole value, no
@@ -534,32 +545,15 @@ fn a_shared_queues_parameter_takes_no_tenants_own_queue() {
     let expected: Vec<bool> = cases.iter().map(|c| shared_queue_may_be(c, &linked)).collect();
     assert!(expected.iter().any(|e| *e) && expected.iter().any(|e| !*e), "{cases:?}");
     assert!(!shared_queue_may_be("jobs-all.fifo", &linked), "create_order's FIFO queues are among the rules");
-    let python = tools_dir().join("venv/bin/python");
-    let script = "import re, sys\nfor value in sys.argv[2:]:\n    print(bool(re.fullmatch(sys.argv[1], value)))";
-    let run = Command::new(&python).args(["-c", script, pattern]).args(&cases).output().expect("python runs");
-    let said = String::from_utf8_lossy(&run.stdout);
-    assert!(run.status.success(), "{said}{}", String::from_utf8_lossy(&run.stderr));
-    let matched: Vec<bool> = said.lines().map(|l| l == "True").collect();
+    let matched = fullmatch(pattern, &cases.iter().map(String::as_str).collect::<Vec<_>>());
     let disagree: Vec<(&String, bool)> =
         cases.iter().zip(&matched).zip(&expected).filter(|((_, m), e)| m != e).map(|((c, m), _)| (c, *m)).collect();
     assert_eq!(disagree, [], "{pattern}: (name, what the pattern says) where the runtime says otherwise");
 
-    let dir = std::env::temp_dir().join(format!("ti-shared-queue-pattern-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let write =
-        |name: &str, t: &Value| std::fs::write(dir.join(name), serde_json::to_string_pretty(t).unwrap()).unwrap();
-    write("template.json", &t);
     let mut own = t.clone();
     own["Parameters"]["OrderEventsQueue"]["Default"] = json!("jobs-all.fifo");
-    write("own.json", &own);
-    let lint = Command::new(tools_dir().join("venv/bin/cfn-lint"))
-        .args(["--format", "parseable", "template.json", "own.json"])
-        .current_dir(&dir)
-        .output()
-        .expect("cfn-lint runs");
-    std::fs::remove_dir_all(&dir).unwrap();
-    let findings = String::from_utf8_lossy(&lint.stdout).into_owned() + &String::from_utf8_lossy(&lint.stderr);
-    let of = |file: &str| findings.lines().filter(|l| l.starts_with(&format!("{file}:"))).collect::<Vec<_>>();
+    let lint = Linted::new("shared-queue-pattern", &[("template.json", &t), ("own.json", &own)]);
+    let (findings, of) = (&lint.findings, |file| lint.of(file));
     assert_eq!(of("template.json"), Vec::<&str>::new(), "cfn-lint:\n{findings}");
     assert!(of("own.json").iter().any(|l| l.contains(":E2015:")), "cfn-lint takes a tenant's queue:\n{findings}");
 }
