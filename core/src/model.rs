@@ -38,6 +38,11 @@ impl PhysicalName {
     }
 }
 
+/// A name a deployment binds, fixed: what the placed models hold in place of a variable.
+fn fixed(name: &str) -> PhysicalName {
+    PhysicalName::Fixed(Cow::Owned(name.to_owned()))
+}
+
 /// The slice a `Cow` holds, in a `const fn` (where `Deref` cannot be called).
 #[allow(clippy::ptr_arg, reason = "a `&[T]` parameter would need the `Deref` this function replaces")]
 const fn slice<'a, T: Clone>(cow: &'a Cow<'static, [T]>) -> &'a [T] {
@@ -388,8 +393,7 @@ impl HandlerModel {
     /// handler's shared queues ([`HandlerModel::shared_queues`]); `None` when it is not a shared
     /// queue's.
     pub fn shared_queue_place(&self, named: usize) -> Option<usize> {
-        let declaration = self.named.get(named)?;
-        declaration.names.is_shared().then(|| self.named[..named].iter().filter(|n| n.names.is_shared()).count())
+        self.place_among(named, |n| n.names.is_shared())
     }
 
     /// The customer-managed KMS keys of the handler's secrets and parameters (`kms_key`,
@@ -403,47 +407,53 @@ impl HandlerModel {
     /// The place of the declaration at `named` among the declarations with a KMS key
     /// ([`HandlerModel::kms_keys`]); `None` when it names none.
     pub fn kms_key_place(&self, named: usize) -> Option<usize> {
-        let declaration = self.named.get(named)?;
-        declaration.names.kms_key()?;
-        Some(self.named[..named].iter().filter(|n| n.names.kms_key().is_some()).count())
+        self.place_among(named, |n| n.names.kms_key().is_some())
     }
 
     /// The same model with each KMS key fixed to `keys[i]` (the key ids a deployment binds,
     /// in [`HandlerModel::kms_keys`] order), as [`HandlerModel::queues_placed`] fixes shared
     /// queues.
     pub fn kms_keys_placed(&self, keys: &[&str]) -> HandlerModel {
-        let mut ids = keys.iter();
-        let named = self
-            .named
-            .iter()
-            .map(|n| match n.names.kms_key().and_then(|_| ids.next()) {
-                Some(id) => NamedModel {
-                    names: n.names.clone().with_kms_key(PhysicalName::Fixed(Cow::Owned((*id).to_owned()))),
-                    ..n.clone()
-                },
-                None => n.clone(),
-            })
-            .collect::<Vec<_>>();
-        HandlerModel { named: named.into(), ..self.clone() }
+        self.named_placed(keys, |n| n.names.kms_key().is_some(), |rule, id| rule.clone().with_kms_key(fixed(id)))
     }
 
     /// The same model with each shared queue's name fixed to `queues[i]` (the names a deployment
     /// binds, in [`HandlerModel::shared_queues`] order), as [`HandlerModel::placed`] fixes tables
     /// and buckets.
     pub fn queues_placed(&self, queues: &[&str]) -> HandlerModel {
-        let mut names = queues.iter();
+        self.named_placed(
+            queues,
+            |n| n.names.is_shared(),
+            |rule, name| match rule.as_shared() {
+                Some(shared) => NameRule::shared(SharedQueue { queue: fixed(name), ..shared.clone() }),
+                None => rule.clone(),
+            },
+        )
+    }
+
+    /// The place of the declaration at `named` among the declarations `of` picks (the shared
+    /// queues, those with a KMS key): the number of the placeholder its bound value fills and of
+    /// its value in a placement. `None` when `of` does not pick it.
+    fn place_among(&self, named: usize, of: fn(&NamedModel) -> bool) -> Option<usize> {
+        of(self.named.get(named)?).then(|| self.named[..named].iter().filter(|n| of(n)).count())
+    }
+
+    /// The same model with the `i`-th of the declarations `of` picks given the rule
+    /// `fix(its rule, values[i])`: the one walk behind [`HandlerModel::queues_placed`] and
+    /// [`HandlerModel::kms_keys_placed`], in the order of [`HandlerModel::place_among`].
+    fn named_placed(
+        &self,
+        values: &[&str],
+        of: fn(&NamedModel) -> bool,
+        fix: fn(&NameRule, &str) -> NameRule,
+    ) -> HandlerModel {
+        let mut values = values.iter();
         let named = self
             .named
             .iter()
-            .map(|n| match (n.names.as_shared(), n.names.is_shared().then(|| names.next()).flatten()) {
-                (Some(shared), Some(name)) => NamedModel {
-                    names: NameRule::shared(SharedQueue {
-                        queue: PhysicalName::Fixed(Cow::Owned((*name).to_owned())),
-                        ..shared.clone()
-                    }),
-                    ..n.clone()
-                },
-                _ => n.clone(),
+            .map(|n| match of(n).then(|| values.next()).flatten() {
+                Some(value) => NamedModel { names: fix(&n.names, value), ..n.clone() },
+                None => n.clone(),
             })
             .collect::<Vec<_>>();
         HandlerModel { named: named.into(), ..self.clone() }
@@ -458,7 +468,6 @@ impl HandlerModel {
     /// a deployment binds), for role policies that unite several handlers' models: a
     /// `{{table}}` placeholder would mean another table in each.
     pub fn placed(&self, tables: &[&str], buckets: &[&str]) -> HandlerModel {
-        let fixed = |n: &str| PhysicalName::Fixed(Cow::Owned(n.to_owned()));
         HandlerModel {
             tables: self
                 .tables

@@ -66,7 +66,7 @@ use crate::named::{MAX_QUEUE_NAME_LEN, NamedModel};
 use crate::tenant::MAX_TENANT_ID_LEN;
 use json::{Sids, write_document};
 use render::render_with;
-use statement::{merge_alike, number_sids};
+use statement::{merge_alike, number_sids, statements_of};
 
 impl HandlerModel {
     /// Validates the model and writes its template. In session-policy mode the worst-case
@@ -107,20 +107,7 @@ impl HandlerModel {
 /// handler's template is a role policy (`tag_role_policy` unites it with others by `Sid`), so
 /// it keeps one statement per resource kind and its `Sid`s.
 fn document(model: &HandlerModel, tenants: Tenants<'_>, pretty: bool) -> String {
-    let mut statements = Vec::new();
-    for (i, t) in model.tables.iter().enumerate() {
-        statements.extend(t.statements(i, tenants));
-    }
-    for (i, b) in model.buckets.iter().enumerate() {
-        statements.extend(b.statements(i, tenants));
-    }
-    for (i, n) in model.named.iter().enumerate() {
-        statements.extend(n.statements(
-            model.shared_queue_place(i).unwrap_or(0),
-            model.kms_key_place(i).unwrap_or(0),
-            tenants,
-        ));
-    }
+    let mut statements = statements_of(model, tenants);
     if matches!(tenants, Tenants::Own) {
         return write_document(&merge_alike(statements), pretty, Sids::Omitted);
     }

@@ -1,7 +1,7 @@
 //! The roles' own identity policies: the union of many handlers' statements.
 
 use super::json::{Sids, write_document};
-use super::statement::{Statement, number_sids};
+use super::statement::{Statement, number_sids, statements_of};
 use crate::keys::Tenants;
 use crate::model::HandlerModel;
 
@@ -32,12 +32,7 @@ pub fn tag_role_policy(models: &[&HandlerModel], tag: &str, pretty: bool) -> Str
 fn union_policy(models: &[&HandlerModel], tenants: Tenants<'_>, pretty: bool) -> String {
     let mut statements: Vec<Statement> = Vec::new();
     for model in models {
-        let own = model.tables.iter().enumerate().flat_map(|(i, t)| t.statements(i, tenants));
-        let own = own.chain(model.buckets.iter().enumerate().flat_map(|(i, b)| b.statements(i, tenants)));
-        let own = own.chain(model.named.iter().enumerate().flat_map(|(i, n)| {
-            n.statements(model.shared_queue_place(i).unwrap_or(0), model.kms_key_place(i).unwrap_or(0), tenants)
-        }));
-        for mut new in own {
+        for mut new in statements_of(model, tenants) {
             new.resources.sort();
             match statements
                 .iter_mut()

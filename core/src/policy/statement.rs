@@ -2,7 +2,7 @@
 //! written as JSON.
 
 use crate::keys::Tenants;
-use crate::model::{BucketModel, PhysicalName, TableModel};
+use crate::model::{BucketModel, HandlerModel, PhysicalName, TableModel};
 use crate::named::{NamedAction, NamedModel, SharedQueue};
 use std::borrow::Cow;
 
@@ -207,6 +207,20 @@ impl NamedModel {
         statements.extend(self.kms_statement(kms, tenants));
         statements
     }
+}
+
+/// Every statement of `model`, confined to `tenants`: its tables', its buckets' and its
+/// secrets', parameters' and queues' declarations', in that order, each declaration's shared
+/// queue and KMS key numbered by its place among the handler's
+/// ([`HandlerModel::shared_queue_place`], [`HandlerModel::kms_key_place`]). What a session
+/// policy and a role policy are both written from.
+pub(super) fn statements_of(model: &HandlerModel, tenants: Tenants<'_>) -> Vec<Statement> {
+    let tables = model.tables.iter().enumerate().flat_map(|(i, t)| t.statements(i, tenants));
+    let buckets = model.buckets.iter().enumerate().flat_map(|(i, b)| b.statements(i, tenants));
+    let named = model.named.iter().enumerate().flat_map(|(i, n)| {
+        n.statements(model.shared_queue_place(i).unwrap_or(0), model.kms_key_place(i).unwrap_or(0), tenants)
+    });
+    tables.chain(buckets).chain(named).collect()
 }
 
 /// One statement for resources that share exactly the same actions and the same condition:
