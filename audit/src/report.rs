@@ -93,30 +93,20 @@ pub fn list_json() -> Value {
 /// table, bucket and shared queue names and its KMS key ids (as [`tenant_isolation::Isolation`]
 /// computes them), all validated.
 fn place(spec: &'static HandlerSpec, role: &RoleArn, region: &str) -> Result<Placement, AuditError> {
-    let (tables, buckets) = (spec.table_names(), spec.bucket_names());
-    let tables: Vec<&str> = tables.iter().map(String::as_str).collect();
-    let buckets: Vec<&str> = buckets.iter().map(String::as_str).collect();
-    let queues = spec.queue_names();
-    let queues: Vec<&str> = queues.iter().map(String::as_str).collect();
-    let kms_keys = kms_key_ids(spec)?;
-    let kms_keys: Vec<&str> = kms_keys.iter().map(String::as_str).collect();
-    Placement::new(role.partition(), region, role.account(), &tables, &buckets)
-        .and_then(|p| p.with_queues(&queues))
-        .and_then(|p| p.with_kms_keys(&kms_keys))
-        .map_err(|source| AuditError::Placement { handler: spec.name(), source })
+    unbound_kms_key(spec)?;
+    spec.placement(role, region).map_err(|source| AuditError::Placement { handler: spec.name(), source })
 }
 
-/// `spec`'s KMS key ids as the runtime binds them ([`HandlerSpec::kms_key_ids`]); a key bound by
-/// its variable alone while the variable is unset is refused naming the variable, as the runtime
-/// refuses to start without it (the ids themselves are validated by the placement).
-fn kms_key_ids(spec: &'static HandlerSpec) -> Result<Vec<String>, AuditError> {
-    let ids = spec.kms_key_ids();
-    for (key, id) in spec.model().kms_keys().zip(&ids) {
+/// Refuses a key of `spec`'s bound by its variable alone while the variable is unset, naming the
+/// variable, as the runtime refuses to start without it (the ids themselves are validated by the
+/// placement).
+fn unbound_kms_key(spec: &'static HandlerSpec) -> Result<(), AuditError> {
+    for (key, id) in spec.model().kms_keys().zip(spec.kms_key_ids()) {
         if let (true, Some(var)) = (id.is_empty(), key.env_var()) {
             return Err(AuditError::UnboundKmsKey { handler: spec.name(), var });
         }
     }
-    Ok(ids)
+    Ok(())
 }
 
 /// `spec`'s model with every table, bucket and shared queue named, and every KMS key given its
@@ -272,7 +262,7 @@ pub fn role_json(role_arn: Option<&str>, region: Option<&str>, lambda_role_arns:
         match &role {
             Some((role, region)) => drop(place(spec, role, region)?),
             None => {
-                let kms_keys = kms_key_ids(spec)?;
+                unbound_kms_key(spec)?;
                 let bad = spec
                     .table_names()
                     .into_iter()
@@ -284,7 +274,9 @@ pub fn role_json(role_arn: Option<&str>, region: Option<&str>, lambda_role_arns:
                     .or_else(|| {
                         spec.queue_names().into_iter().find(|q| !is_valid_queue_name(q)).map(PlacementError::Queue)
                     })
-                    .or_else(|| kms_keys.into_iter().find(|k| !is_valid_kms_key_id(k)).map(PlacementError::KmsKey));
+                    .or_else(|| {
+                        spec.kms_key_ids().into_iter().find(|k| !is_valid_kms_key_id(k)).map(PlacementError::KmsKey)
+                    });
                 if let Some(source) = bad {
                     return Err(AuditError::Placement { handler: spec.name(), source });
                 }

@@ -76,29 +76,18 @@ impl Clients {
 
     /// The placement (partition, region, account, physical names) of a spec in this deployment.
     pub(crate) fn placement(&self, spec: &'static HandlerSpec) -> Result<Placement, ConfigError> {
-        let tables = spec.table_names_in(&self.names);
-        let buckets = spec.bucket_names_in(&self.names);
-        let queues = spec.queue_names_in(&self.names);
-        let kms_keys = spec.kms_key_ids_in(&self.names);
-        fn refs(names: &[String]) -> Vec<&str> {
-            names.iter().map(String::as_str).collect()
-        }
-        let placement =
-            Placement::new(self.role.partition(), &self.region, self.role.account(), &refs(&tables), &refs(&buckets))
-                .and_then(|p| p.with_queues(&refs(&queues)))
-                .and_then(|p| p.with_kms_keys(&refs(&kms_keys)))
-                .map_err(|e| {
-                    // Name the variable that bound the refused name, when one did.
-                    let var = match &e {
-                        PlacementError::Table(n)
-                        | PlacementError::Bucket(n)
-                        | PlacementError::Queue(n)
-                        | PlacementError::KmsKey(n)
-                        | PlacementError::Shared(n) => binding_of(spec, n, &self.names),
-                        _ => None,
-                    };
-                    ConfigError::invalid(var.unwrap_or("AWS_REGION"), e.to_string())
-                })?;
+        let placement = spec.placement_in(&self.role, &self.region, &self.names).map_err(|e| {
+            // Name the variable that bound the refused name, when one did.
+            let var = match &e {
+                PlacementError::Table(n)
+                | PlacementError::Bucket(n)
+                | PlacementError::Queue(n)
+                | PlacementError::KmsKey(n)
+                | PlacementError::Shared(n) => binding_of(spec, n, &self.names),
+                _ => None,
+            };
+            ConfigError::invalid(var.unwrap_or("AWS_REGION"), e.to_string())
+        })?;
         owned_shared_queue(spec, &placement)?;
         Ok(placement)
     }

@@ -9,7 +9,9 @@
 
 use crate::config::{self, Env};
 use std::borrow::Cow;
-use tenant_isolation_core::{BucketModel, HandlerModel, PhysicalName, SpecError, TableModel};
+use tenant_isolation_core::{
+    BucketModel, HandlerModel, PhysicalName, Placement, PlacementError, RoleArn, SpecError, TableModel,
+};
 
 /// Everything the runtime needs to isolate one handler; the macro emits it as
 /// `<handler>::SPEC`. Without the macro, build one with [`HandlerSpec::new`].
@@ -185,6 +187,28 @@ impl HandlerSpec {
     /// [`kms_key_ids`](Self::kms_key_ids) with the variables of `env`.
     pub(crate) fn kms_key_ids_in(&self, env: &Env) -> Vec<String> {
         self.model.kms_keys().map(|k| physical_in(k, env)).collect()
+    }
+
+    /// Where the handler's policy is placed in the deployment of `role` in `region`: the role's
+    /// partition and account, and every physical name and KMS key id the environment binds
+    /// ([`table_names`](Self::table_names), [`bucket_names`](Self::bucket_names),
+    /// [`queue_names`](Self::queue_names), [`kms_key_ids`](Self::kms_key_ids)), each validated.
+    /// What the runtime renders the handler's policy with; reads the process environment now, for
+    /// deploy-time tools (the `policies` audit).
+    pub fn placement(&self, role: &RoleArn, region: &str) -> Result<Placement, PlacementError> {
+        self.placement_in(role, region, &Env::live())
+    }
+
+    /// [`placement`](Self::placement) with the variables of `env`.
+    pub(crate) fn placement_in(&self, role: &RoleArn, region: &str, env: &Env) -> Result<Placement, PlacementError> {
+        fn refs(names: &[String]) -> Vec<&str> {
+            names.iter().map(String::as_str).collect()
+        }
+        let (tables, buckets) = (self.table_names_in(env), self.bucket_names_in(env));
+        let (queues, kms_keys) = (self.queue_names_in(env), self.kms_key_ids_in(env));
+        Placement::new(role.partition(), region, role.account(), &refs(&tables), &refs(&buckets))
+            .and_then(|p| p.with_queues(&refs(&queues)))
+            .and_then(|p| p.with_kms_keys(&refs(&kms_keys)))
     }
 
     /// [`queue_names`](Self::queue_names) with the variables of `env`.
